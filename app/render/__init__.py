@@ -1,0 +1,1 @@
+"""The render client: connection, task processes."""

@@ -1,0 +1,1 @@
+"""The farm server: REST API, render sockets, farm state, store."""

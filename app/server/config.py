@@ -1,0 +1,32 @@
+"""Server settings, filled from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class ServerConfig:
+    """Where the server listens and keeps its data, and its timing rules."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 51000
+    db_url: str | None = None  # None: SQLite file in data_dir
+    heartbeat_period: float = 5.0  # seconds between render heartbeats
+    zombie_time: float = 30.0  # render silent or gone this long: its tasks return to ready
+    reconnect_grace: float = 10.0  # after a restart, wait this long for renders to re-register
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be 0..65535, not {self.port}")
+        for name in ("heartbeat_period", "zombie_time", "reconnect_grace"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+    @property
+    def database_url(self) -> str:
+        """The peewee URL of the store: the given one, or SQLite under the data dir."""
+        return self.db_url or f"sqlite:///{(self.data_dir / 'corral.db').resolve()}"
