@@ -1,0 +1,180 @@
+"""A job on the farm: its spec, its blocks' task tables, and the summaries built from counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.core import states
+from app.core.jobspec import BlockSpec, JobSpec
+from app.core.task_table import TaskTable
+
+DEFAULT_ERRORS_RETRIES = 3  # Afanasy's af_task_error_retries
+
+
+class Block:
+    """One block of a job: its spec and the state of its tasks."""
+
+    __slots__ = ("job", "num", "spec", "tasks")
+
+    def __init__(self, job: Job, num: int, spec: BlockSpec) -> None:
+        self.job = job
+        self.num = num
+        self.spec = spec
+        self.tasks = TaskTable(spec.tasks_num)
+
+    @property
+    def running(self) -> int:
+        return self.tasks.counts[states.RUN]
+
+    @property
+    def errors_retries(self) -> int:
+        retries = self.spec.errors_retries
+        return DEFAULT_ERRORS_RETRIES if retries < 0 else retries
+
+    def can_start_more(self) -> bool:
+        """Ready tasks exist and the block's running limit allows one more."""
+        limit = self.spec.max_running_tasks
+        return self.tasks.ready > 0 and (limit < 0 or self.running < limit)
+
+    def state_codes(self) -> list[str]:
+        return _state_codes(self.tasks.counts, self.tasks.size)
+
+    def summary(self) -> dict:
+        spec = self.spec
+        return {
+            "num": self.num,
+            "name": spec.name,
+            "service": spec.service,
+            "numeric": spec.numeric,
+            "capacity": spec.capacity,
+            "state": " ".join(self.state_codes()),
+            **_counters(self.tasks.counts, self.tasks.size),
+        }
+
+
+@dataclass(eq=False)
+class Job:
+    """A submitted job and its runtime state (priority and pause can change after submit)."""
+
+    id: int
+    spec: JobSpec
+    time_created: float
+    priority: int = -1
+    offline: bool = False
+    time_started: float = 0.0
+    time_done: float = 0.0
+    blocks: list[Block] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.priority < 0:
+            self.priority = self.spec.priority
+        if not self.blocks:
+            self.blocks = [Block(self, num, spec) for num, spec in enumerate(self.spec.blocks)]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def user_name(self) -> str:
+        return self.spec.user_name
+
+    @property
+    def running(self) -> int:
+        return sum(block.running for block in self.blocks)
+
+    @property
+    def done(self) -> bool:
+        return all(b.tasks.finished == b.tasks.size for b in self.blocks)
+
+    def order_key(self) -> tuple[int, int]:
+        """Solving order: higher priority first, then earlier submission."""
+        return (-self.priority, self.id)
+
+    def can_start_more(self) -> bool:
+        """Not paused, under its running limit, and some block has a task to start."""
+        if self.offline:
+            return False
+        limit = self.spec.max_running_tasks
+        if limit >= 0 and self.running >= limit:
+            return False
+        return any(block.can_start_more() for block in self.blocks)
+
+    def has_ready(self) -> bool:
+        return not self.offline and any(block.tasks.ready for block in self.blocks)
+
+    def summary(self, with_blocks: bool = True) -> dict:
+        counts = [0] * states.COUNT
+        total = 0
+        for block in self.blocks:
+            total += block.tasks.size
+            for state, count in enumerate(block.tasks.counts):
+                counts[state] += count
+        codes = _state_codes(counts, total)
+        if self.offline:
+            codes.append("OFF")
+        spec = self.spec
+        data = {
+            "id": self.id,
+            "name": spec.name,
+            "user_name": spec.user_name,
+            "host_name": spec.host_name,
+            "priority": self.priority,
+            "state": " ".join(codes),
+            "offline": self.offline,
+            "max_running_tasks": spec.max_running_tasks,
+            "annotation": spec.annotation,
+            "time_created": self.time_created,
+            "time_started": self.time_started or None,
+            "time_done": self.time_done or None,
+            **_counters(counts, total),
+        }
+        if with_blocks:
+            data["blocks"] = [block.summary() for block in self.blocks]
+        return data
+
+
+def _counters(counts: list[int], total: int) -> dict[str, int]:
+    return {
+        "tasks_total": total,
+        "tasks_ready": counts[states.RDY] + counts[states.RER],
+        "tasks_running": counts[states.RUN],
+        "tasks_done": counts[states.DON] + counts[states.SKP],
+        "tasks_error": counts[states.ERR],
+        "tasks_skipped": counts[states.SKP],
+        "tasks_waiting_reconnect": counts[states.WRC],
+    }
+
+
+def _state_codes(counts: list[int], total: int) -> list[str]:
+    """Afanasy-style state of a set of tasks: DON when all finished, else what is present."""
+    if counts[states.DON] + counts[states.SKP] == total:
+        return ["DON"]
+    codes = []
+    if counts[states.RUN] or counts[states.WRC]:
+        codes.append("RUN")
+    if counts[states.ERR]:
+        codes.append("ERR")
+    if counts[states.RDY] or counts[states.RER]:
+        codes.append("RDY")
+    if counts[states.WRC]:
+        codes.append("WRC")
+    return codes
+
+
+def task_summary(block: Block, n: int, render_name: str = "") -> dict:
+    """The JSON shape of one task (see docs/protocol.md)."""
+    starts, errors, _, time_start, time_done = block.tasks.detail(n)
+    frame_start, frame_end = block.spec.task_frames(n)
+    return {
+        "num": n,
+        "name": block.spec.task_name(n),
+        "state": states.code(block.tasks.state(n)),
+        "frame_start": frame_start,
+        "frame_end": frame_end,
+        "starts": starts,
+        "errors": errors,
+        "render": render_name or None,
+        "time_start": time_start or None,
+        "time_done": time_done or None,
+    }

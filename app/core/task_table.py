@@ -1,0 +1,158 @@
+"""Compact per-task state of one block: a byte per task, counters, a ready cursor.
+
+Untouched tasks cost one byte. Start counts, errors, render ids and times live in parallel arrays
+allocated when the first task of the block starts. Counters per state are kept on every
+transition, so summaries never scan. Finding the next ready task is amortized O(1): a cursor
+moves forward over the state bytes, and tasks that become ready again behind it (retries,
+restarts) wait in a small heap.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+
+from app.core import states
+
+
+class TaskTable:
+    """States and run details of the tasks of one block."""
+
+    __slots__ = ("size", "states", "counts", "starts", "errors", "render", "time_start",
+                 "time_done", "_cursor", "_requeued")  # fmt: skip
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.states = bytearray(size)  # all RDY (0)
+        self.counts = [0] * states.COUNT
+        self.counts[states.RDY] = size
+        self.starts: array | None = None
+        self.errors: array | None = None
+        self.render: array | None = None
+        self.time_start: array | None = None
+        self.time_done: array | None = None
+        self._cursor = 0
+        self._requeued: list[int] = []
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> int:
+        return self.counts[states.RDY] + self.counts[states.RER]
+
+    @property
+    def finished(self) -> int:
+        return self.counts[states.DON] + self.counts[states.SKP]
+
+    def state(self, n: int) -> int:
+        return self.states[n]
+
+    def detail(self, n: int) -> tuple[int, int, int, float, float]:
+        """(starts, errors, render id, time_start, time_done) of task n; zeros when untouched."""
+        if self.starts is None:
+            return 0, 0, 0, 0.0, 0.0
+        return (self.starts[n], self.errors[n], self.render[n], self.time_start[n],
+                self.time_done[n])  # fmt: skip
+
+    def find(self, state: int, start: int = 0) -> int:
+        """The first task at or after start in this state, or -1 (a C-speed scan)."""
+        return self.states.find(state, start)
+
+    def numbers_in(self, state: int) -> list[int]:
+        """All tasks in one state."""
+        found, n = [], self.states.find(state)
+        while n >= 0:
+            found.append(n)
+            n = self.states.find(state, n + 1)
+        return found
+
+    def next_ready(self) -> int | None:
+        """The lowest-numbered ready task, or None. Does not change its state."""
+        heap = self._requeued
+        while heap and self.states[heap[0]] not in states.READY:
+            heapq.heappop(heap)
+        n = self.states.find(states.RDY, self._cursor)
+        if n < 0:
+            self._cursor = self.size
+        else:
+            self._cursor = n
+        if heap and (n < 0 or heap[0] < n):
+            return heap[0]
+        return n if n >= 0 else None
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def set(self, n: int, state: int) -> int:
+        """Move task n to state; returns the old state."""
+        old = self.states[n]
+        if old == state:
+            return old
+        self.states[n] = state
+        self.counts[old] -= 1
+        self.counts[state] += 1
+        if state == states.RER or (state == states.RDY and n < self._cursor):
+            heapq.heappush(self._requeued, n)
+        return old
+
+    def start(self, n: int, render_id: int, now: float) -> int:
+        """Task n starts on a render; returns its run number (1-based)."""
+        self._allocate()
+        self.set(n, states.RUN)
+        self.starts[n] += 1
+        self.render[n] = render_id
+        self.time_start[n] = now
+        self.time_done[n] = 0.0
+        return self.starts[n]
+
+    def restore(self, n: int, state: int, starts: int, errors: int, render_id: int,
+                time_start: float, time_done: float) -> None:  # fmt: skip
+        """Put back a task's stored details (server start-up)."""
+        self._allocate()
+        self.set(n, state)
+        self.starts[n] = starts
+        self.errors[n] = min(errors, 65535)
+        self.render[n] = render_id
+        self.time_start[n] = time_start
+        self.time_done[n] = time_done
+
+    def finish(self, n: int, state: int, now: float) -> None:
+        self.set(n, state)
+        self.time_done[n] = now
+
+    def add_error(self, n: int) -> int:
+        """Count one more error of task n; returns the new count."""
+        self._allocate()
+        if self.errors[n] < 65535:
+            self.errors[n] += 1
+        return self.errors[n]
+
+    def reset_errors(self, n: int) -> None:
+        if self.errors is not None:
+            self.errors[n] = 0
+
+    def reset(self) -> None:
+        """Every task back to ready with no errors (start counts stay: run numbers only grow)."""
+        self.states[:] = bytes(self.size)
+        self.counts = [0] * states.COUNT
+        self.counts[states.RDY] = self.size
+        self._cursor = 0
+        self._requeued.clear()
+        if self.errors is not None:
+            self.errors[:] = array("H", bytes(2 * self.size))
+
+    def move(self, old: int, new: int) -> list[int]:
+        """Move every task in state old to state new, clearing its errors; returns them."""
+        moved = self.numbers_in(old)
+        for n in moved:
+            self.set(n, new)
+            self.reset_errors(n)
+        return moved
+
+    def _allocate(self) -> None:
+        if self.starts is None:
+            size = self.size
+            self.starts = array("I", bytes(4 * size))
+            self.errors = array("H", bytes(2 * size))
+            self.render = array("I", bytes(4 * size))
+            self.time_start = array("d", bytes(8 * size))
+            self.time_done = array("d", bytes(8 * size))

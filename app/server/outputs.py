@@ -1,0 +1,75 @@
+"""Task output files: one gzip file per run under the data dir, and live tails of running runs."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from collections import deque
+from pathlib import Path
+
+from app.core.renders import RunKey
+
+LIVE_LIMIT = 1_000_000  # bytes of live output kept per running run
+
+
+class OutputStore:
+    """Finished output on disk, written by the journal thread before the run's row commits."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: RunKey) -> Path:
+        job, block, task, run = key
+        return self.root / str(job) / f"{block}-{task}-{run}.txt.gz"
+
+    def write(self, key: RunKey, text: str) -> int:
+        """Store a run's output atomically; returns its size in bytes (uncompressed)."""
+        data = text.encode("utf-8", "replace")
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            gz.write(data)
+        os.replace(partial, path)
+        return len(data)
+
+    def read(self, key: RunKey) -> str | None:
+        path = self.path(key)
+        try:
+            with gzip.open(path, "rb") as gz:
+                return gz.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return None
+
+    def delete_job(self, job: int) -> None:
+        shutil.rmtree(self.root / str(job), ignore_errors=True)
+
+
+class LiveOutput:
+    """The recent output of running runs, as the render streams it."""
+
+    def __init__(self, limit: int = LIVE_LIMIT) -> None:
+        self._limit = limit
+        self._chunks: dict[RunKey, deque[str]] = {}
+        self._sizes: dict[RunKey, int] = {}
+
+    def append(self, key: RunKey, text: str) -> None:
+        chunks = self._chunks.setdefault(key, deque())
+        chunks.append(text)
+        size = self._sizes.get(key, 0) + len(text)
+        while size > self._limit and len(chunks) > 1:
+            size -= len(chunks.popleft())
+        self._sizes[key] = size
+
+    def get(self, key: RunKey) -> str | None:
+        chunks = self._chunks.get(key)
+        return None if chunks is None else "".join(chunks)
+
+    def start(self, key: RunKey) -> None:
+        self._chunks.setdefault(key, deque())
+
+    def drop(self, key: RunKey) -> None:
+        self._chunks.pop(key, None)
+        self._sizes.pop(key, None)

@@ -1,0 +1,112 @@
+"""The render WebSocket: one connection per render, messages in, assignments out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from aiohttp import WSMsgType, web
+
+from app.server import render_messages as messages
+from app.server.farm import Farm
+
+log = logging.getLogger("corral.render_ws")
+
+MAX_MESSAGE = 32 * 1024 * 1024
+
+
+class WebSocketLink:
+    """Sends the farm's messages to one render in order, without blocking the farm."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._sender = asyncio.create_task(self._send_all())
+
+    def send(self, message: dict) -> None:
+        self._queue.put_nowait(message)
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    async def stop(self) -> None:
+        self._sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._sender
+
+    async def _send_all(self) -> None:
+        while True:
+            message = await self._queue.get()
+            if message is None:
+                await self.ws.close()
+                return
+            batch = [message]
+            while not self._queue.empty() and len(batch) < 256:
+                batch.append(self._queue.get_nowait())
+            try:
+                for item in batch:
+                    if item is None:
+                        await self.ws.close()
+                        return
+                    await self.ws.send_str(json.dumps(item, separators=(",", ":")))
+            except (ConnectionError, RuntimeError):
+                return
+
+
+async def handle(request: web.Request) -> web.WebSocketResponse:
+    farm: Farm = request.app["farm"]
+    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=30)
+    await ws.prepare(request)
+    link = WebSocketLink(ws)
+    render = None
+    pending: set[asyncio.Task] = set()
+    try:
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                if frame.type == WSMsgType.ERROR:
+                    break
+                link.send({"type": "error", "error": "expected JSON text messages"})
+                continue
+            try:
+                message = json.loads(frame.data)
+                if not isinstance(message, dict):
+                    raise messages.ProtocolError("expected a JSON object")
+                kind = message.get("type")
+                if render is None:
+                    if kind != "register":
+                        raise messages.ProtocolError("register first")
+                    render = farm.register(link, messages.register(message))
+                    continue
+                if kind == "result":
+                    report = messages.result(message)
+                    task = asyncio.create_task(_result(farm, render, link, report))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                elif kind == "output":
+                    farm.output(render, *messages.output(message))
+                elif kind == "heartbeat":
+                    farm.heartbeat(render)
+                elif kind == "started":
+                    farm.started(render, messages.run_key(message))
+                else:
+                    raise messages.ProtocolError(f"unknown message type {kind!r}")
+            except (ValueError, messages.ProtocolError) as error:
+                log.warning("bad message from %s: %s", render.name if render else "?", error)
+                link.send({"type": "error", "error": str(error)})
+    finally:
+        if render is not None:
+            farm.disconnected(render, link)
+        await link.stop()
+    return ws
+
+
+async def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
+    try:
+        await farm.result(render, report["key"], report)
+    except Exception:
+        log.exception("result %s of %s not stored; the render will resend it", report["key"],
+                      render.name)  # fmt: skip
+        return
+    link.send({"type": "ack", "seq": report["seq"]})

@@ -1,0 +1,55 @@
+"""Start-up: rebuild the farm in memory from the store."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from app.core import states
+from app.core.jobs import Job
+from app.core.jobspec import parse_job
+from app.core.renders import Render
+from app.server.farm import Farm
+from app.server.store import JobRow, RenderRow, TaskRow
+
+log = logging.getLogger("corral.restore")
+
+
+def restore(farm: Farm) -> None:
+    """Load jobs, touched tasks and known renders; running tasks wait for their renders."""
+    for row in RenderRow.select().order_by(RenderRow.id):
+        render = Render(id=row.id, name=row.name, capacity=row.capacity, max_tasks=row.max_tasks,
+                        host=json.loads(row.host or "{}"))  # fmt: skip
+        farm.renders[row.name] = render
+        farm.render_names[row.id] = row.name
+        farm.next_render_id = max(farm.next_render_id, row.id + 1)
+        if row.online:
+            farm.expected_renders.add(row.name)
+    render_ids = {name: render.id for name, render in farm.renders.items()}
+
+    for row in JobRow.select().order_by(JobRow.id):
+        spec = parse_job(json.loads(row.spec))
+        job = Job(id=row.id, spec=spec, time_created=row.time_created, priority=row.priority,
+                  offline=row.offline, time_started=row.time_started,
+                  time_done=row.time_done)  # fmt: skip
+        farm.jobs[job.id] = job
+        farm.next_job_id = max(farm.next_job_id, job.id + 1)
+
+    waiting = 0
+    query = TaskRow.select().tuples().iterator()
+    for job_id, block, task, state, starts, errors, render, time_start, time_done in query:
+        job = farm.jobs.get(job_id)
+        if job is None or block >= len(job.blocks) or task >= job.blocks[block].tasks.size:
+            continue
+        if state in states.ACTIVE:
+            state = states.WRC
+            waiting += 1
+        job.blocks[block].tasks.restore(task, state, starts, errors, render_ids.get(render, 0),
+                                        time_start, time_done)  # fmt: skip
+
+    for job in farm.jobs.values():
+        farm.queue.refresh(job)
+    if waiting or farm.expected_renders:
+        farm.hold_until = farm.clock() + farm.config.reconnect_grace
+    log.info("restored %d jobs, %d renders, %d running tasks waiting for their renders",
+             len(farm.jobs), len(farm.renders), waiting)  # fmt: skip

@@ -1,0 +1,211 @@
+"""REST routes under /api/v1 (docs/protocol.md): jobs, tasks, outputs, renders."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp import web
+
+import app
+from app.core.errors import SpecError
+from app.core.jobs import task_summary
+from app.core.jobspec import parse_job
+from app.server.farm import Farm, FarmError
+from app.server.openapi import OPENAPI
+from app.server.store import RunRow
+
+routes = web.RouteTableDef()
+MAX_PAGE = 1000
+
+
+def _error(status: int, message: str, **extra) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler):
+    """Refusals become JSON errors; nothing a client sends may crash the server."""
+    try:
+        return await handler(request)
+    except SpecError as error:
+        return _error(400, str(error), field=error.field)
+    except FarmError as error:
+        return _error(error.status, str(error))
+    except web.HTTPException as error:
+        if error.status >= 400 and error.content_type != "application/json":
+            return _error(error.status, error.reason)
+        raise
+
+
+def _farm(request: web.Request) -> Farm:
+    return request.app["farm"]
+
+
+def _int_arg(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not text.isdigit() or len(text) > 15:
+        raise FarmError(f"{name}: expected a non-negative integer, not {text[:32]!r}", 400)
+    return int(text)
+
+
+def _query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or not lo <= int(text) <= hi:
+        raise FarmError(f"{name}: expected an integer {lo}..{hi}", 400)
+    return int(text)
+
+
+async def _json_body(request: web.Request) -> object:
+    raw = await request.read()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise SpecError("", "the body is not valid UTF-8") from error
+    except json.JSONDecodeError as error:
+        raise SpecError("", f"the body is not valid JSON: {error.msg} at {error.pos}") from error
+
+
+@routes.get("/api/v1/health")
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True, "version": app.__version__})
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(OPENAPI)
+
+
+@routes.post("/api/v1/jobs")
+async def submit_job(request: web.Request) -> web.Response:
+    spec = parse_job(await _json_body(request))
+    job = await _farm(request).submit(spec)
+    return web.json_response({"id": job.id}, status=201)
+
+
+@routes.get("/api/v1/jobs")
+async def list_jobs(request: web.Request) -> web.Response:
+    return web.json_response([job.summary() for job in _farm(request).jobs.values()])
+
+
+@routes.get("/api/v1/jobs/{job}")
+async def get_job(request: web.Request) -> web.Response:
+    return web.json_response(_farm(request).job(_int_arg(request, "job")).summary())
+
+
+@routes.delete("/api/v1/jobs/{job}")
+async def delete_job(request: web.Request) -> web.Response:
+    _farm(request).job_action(_int_arg(request, "job"), "delete")
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/v1/jobs/{job}/{action}")
+async def job_action(request: web.Request) -> web.Response:
+    _farm(request).job_action(_int_arg(request, "job"), request.match_info["action"])
+    return web.json_response({"ok": True})
+
+
+@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks")
+async def list_tasks(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    block = farm.block(_int_arg(request, "job"), _int_arg(request, "block"))
+    size = block.tasks.size
+    offset = _query_int(request, "offset", 0, 0, max(size, 0))
+    limit = _query_int(request, "limit", 100, 1, MAX_PAGE)
+    names = farm.render_names
+    tasks = [
+        task_summary(block, n, names.get(block.tasks.detail(n)[2], ""))
+        for n in range(offset, min(offset + limit, size))
+    ]
+    return web.json_response({"total": size, "offset": offset, "tasks": tasks})
+
+
+@routes.post("/api/v1/jobs/{job}/blocks/{block}/tasks/{action}")
+async def task_action(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    tasks = body.get("tasks") if isinstance(body, dict) else None
+    if not isinstance(tasks, list) or not all(type(n) is int for n in tasks):
+        raise SpecError("tasks", "expected a list of task numbers")
+    count = _farm(request).task_action(
+        _int_arg(request, "job"), _int_arg(request, "block"), request.match_info["action"], tasks
+    )
+    return web.json_response({"ok": True, "count": count})
+
+
+@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks/{task}")
+async def get_task(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    job_id, block_num = _int_arg(request, "job"), _int_arg(request, "block")
+    block = farm.block(job_id, block_num)
+    n = _task_number(request, block)
+    data = task_summary(block, n, farm.render_names.get(block.tasks.detail(n)[2], ""))
+    spec = block.spec
+    data.update(
+        command=spec.task_command(n),
+        working_directory=spec.working_directory,
+        environment=spec.task_environment(n),
+        files=spec.task_files(n),
+        runs=await _in_thread(request, _runs, job_id, block_num, n),
+    )
+    return web.json_response(data)
+
+
+@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output")
+async def task_output(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    job_id, block_num = _int_arg(request, "job"), _int_arg(request, "block")
+    n = _task_number(request, farm.block(job_id, block_num))
+    key = (job_id, block_num, n, _int_arg(request, "run"))
+    text = farm.live.get(key)
+    if text is None:
+        text = await _in_thread(request, farm.outputs.read, key)
+    if text is None:
+        raise FarmError(f"no output stored for run {key[3]} of task {n}", 404)
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+@routes.get("/api/v1/renders")
+async def list_renders(request: web.Request) -> web.Response:
+    return web.json_response([render.summary() for render in _farm(request).renders.values()])
+
+
+def _task_number(request: web.Request, block) -> int:
+    n = _int_arg(request, "task")
+    if n >= block.tasks.size:
+        raise FarmError(f"block {block.num} has no task {n} (it has {block.tasks.size})", 404)
+    return n
+
+
+def _runs(job_id: int, block_num: int, task: int) -> list[dict]:
+    query = (
+        RunRow.select()
+        .where((RunRow.job_id == job_id) & (RunRow.block == block_num) & (RunRow.task == task))
+        .order_by(RunRow.run)
+    )
+    return [
+        {
+            "run": row.run,
+            "render": row.render,
+            "state": row.state,
+            "exit_code": row.exit_code,
+            "signal": row.signal,
+            "error": row.error,
+            "time_start": row.time_start,
+            "time_done": row.time_done or None,
+            "output_size": row.output_size,
+        }
+        for row in query
+    ]
+
+
+async def _in_thread(request: web.Request, function, *args):
+    """Run a blocking read (store or file) off the event loop."""
+    db = request.app["db"]
+
+    def call():
+        with db.connection_context():
+            return function(*args)
+
+    return await asyncio.get_running_loop().run_in_executor(None, call)
