@@ -1,0 +1,696 @@
+"""Job documents: parse and validate a submitted job into immutable specs.
+
+The document is what ``json.loads`` produced, so any JSON value may arrive. Every problem
+raises :class:`SpecError` naming the offending field (``blocks[0].frames_per_task``); no other
+exception escapes :func:`parse_job`. Keys follow Afanasy (reference/afanasy.md §2.2-2.5);
+unknown keys are kept verbatim in ``extra`` for later features.
+
+Numeric blocks hold no per-task objects: task ranges, names, commands and files are computed
+on demand from the block, so parsing a block of a million tasks costs nothing per task.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from app.core import frames
+from app.core.errors import SpecError
+
+# Limits. Names are short identifiers shown in lists; other text may be long (commands).
+MAX_NAME_LEN = 512
+MAX_TEXT_LEN = 65536
+MAX_BLOCKS = 1000
+MAX_LISTED_TASKS = 100_000  # tasks of one non-numeric block
+MAX_JOB_LISTED_TASKS = 1_000_000  # tasks of all non-numeric blocks of one job
+MAX_NUMERIC_TASKS = 10_000_000  # tasks of one numeric block
+MAX_FRAME = 10**12
+MAX_ENV_ENTRIES = 1000
+MAX_FILES = 10_000
+MAX_TASK_FILES = 10_000  # entries returned by BlockSpec.task_files
+MAX_EXTRA_DEPTH = 64
+_INT64_MAX = 2**63 - 1
+_YEAR = 365 * 24 * 3600
+_MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+DEFAULT_USER = "anonymous"
+FLAG_NUMERIC = 1 << 0  # Afanasy block flag
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except tab
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Services and parsers name Python modules: no path separators or dots.
+_PLUGIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")
+
+_MISSING: Any = object()
+
+
+# --------------------------------------------------------------------------------------------
+# Specs
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task of a non-numeric block."""
+
+    name: str
+    command: str
+    files: tuple[str, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """A block: numeric (tasks generated from a frame range) or a list of tasks."""
+
+    name: str = "block"
+    service: str = "generic"
+    parser: str = ""  # "" = the service's default parser
+    command: str = ""
+    working_directory: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    numeric: bool = False
+    frame_first: int = 0
+    frame_last: int = 0
+    frames_per_task: int = 1
+    frames_inc: int = 1
+    tasks: tuple[TaskSpec, ...] = ()  # non-numeric only
+    tasks_name: str = ""
+    capacity: int = 1000
+    max_running_tasks: int = -1  # -1 unlimited, 0 = the block does not run
+    max_running_tasks_per_host: int = -1
+    errors_retries: int = -1  # -1 = farm default
+    task_max_run_time: int = 0  # seconds, 0 = unlimited
+    sequential: int = 1
+    depend_mask: str = ""
+    tasks_depend_mask: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tasks_num(self) -> int:
+        if self.numeric:
+            return frames.numeric_task_count(
+                self.frame_first, self.frame_last, self.frames_per_task, self.frames_inc
+            )
+        return len(self.tasks)
+
+    def _check_task(self, n: int) -> None:
+        if not 0 <= n < self.tasks_num:
+            raise IndexError(f"task {n} out of range (block has {self.tasks_num} tasks)")
+
+    def task_frames(self, n: int) -> tuple[int, int]:
+        """(start, end) frames of task n; a non-numeric task uses its index as frame."""
+        if self.numeric:
+            return frames.task_frames(
+                self.frame_first, self.frame_last, self.frames_per_task, self.frames_inc, n
+            )
+        self._check_task(n)
+        return n, n
+
+    def task_name(self, n: int) -> str:
+        if self.numeric:
+            start, end = self.task_frames(n)
+            if self.tasks_name:
+                return frames.fill_numbers(self.tasks_name, (start, end))
+            name = f"frame {start}" if start == end else f"frame {start}-{end}"
+            if self.frames_inc > 1:
+                name += f" / {self.frames_inc}"
+            return name
+        self._check_task(n)
+        task = self.tasks[n]
+        if self.tasks_name:
+            return self.tasks_name.replace("@#@", task.name)
+        return task.name
+
+    def task_command(self, n: int) -> str:
+        if self.numeric:
+            return frames.fill_numbers(self.command, self.task_frames(n))
+        self._check_task(n)
+        task_cmd = self.tasks[n].command
+        if not self.command:
+            return task_cmd
+        if "@#@" in self.command:
+            return self.command.replace("@#@", task_cmd)
+        return f"{self.command} {task_cmd}" if task_cmd else self.command
+
+    def task_environment(self, n: int) -> dict[str, str]:
+        """Block environment updated by the task's own environment."""
+        self._check_task(n)
+        env = dict(self.environment)
+        if not self.numeric:
+            env.update(self.tasks[n].environment)
+        return env
+
+    def task_files(self, n: int) -> list[str]:
+        """Numeric: block file patterns expanded for every frame of the task (at most
+        MAX_TASK_FILES entries). Non-numeric: block files followed by the task's files."""
+        if not self.numeric:
+            self._check_task(n)
+            return [*self.files, *self.tasks[n].files]
+        start, end = self.task_frames(n)
+        out: list[str] = []
+        for pattern in self.files:
+            if not frames.has_number_pattern(pattern):
+                out.append(pattern)
+            else:
+                for frame in range(start, end + 1, self.frames_inc):
+                    if len(out) >= MAX_TASK_FILES:
+                        break
+                    out.append(frames.fill_numbers(pattern, (frame,)))
+            if len(out) >= MAX_TASK_FILES:
+                return out[:MAX_TASK_FILES]
+        return out
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A validated job: job-level keys and its blocks."""
+
+    name: str = "job"
+    user_name: str = DEFAULT_USER
+    host_name: str = ""
+    priority: int = 99
+    offline: bool = False  # submitted paused
+    max_running_tasks: int = -1
+    max_running_tasks_per_host: int = -1
+    time_wait: int = 0  # epoch seconds; waits (WTM) until then
+    time_life: int = 0  # seconds from creation; -1 = user's default
+    depend_mask: str = ""
+    depend_mask_global: str = ""
+    hosts_mask: str = ""
+    hosts_mask_exclude: str = ""
+    annotation: str = ""
+    description: str = ""
+    project: str = ""
+    department: str = ""
+    folders: dict[str, str] = field(default_factory=dict)
+    command_post: str = ""
+    blocks: tuple[BlockSpec, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Field readers. Each takes the JSON object, the key and the object's path, and returns a
+# validated value or raises SpecError on the key's path.
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _key_path(path: str, key: str) -> str:
+    """Path of a free-form mapping key, e.g. environment["PATH"]; long keys are shortened."""
+    shown = key if len(key) <= 60 else key[:57] + "..."
+    return f'{path}["{shown}"]'
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _check_text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
+    """A string of at most max_len characters, valid UTF-8, no NUL (names: no control chars)."""
+    if not isinstance(value, str):
+        raise SpecError(path, f"must be a string, not {_type_name(value)}")
+    if len(value) > max_len:
+        raise SpecError(path, f"must be at most {max_len} characters (got {len(value)})")
+    if _SURROGATE.search(value):
+        raise SpecError(path, "must be valid UTF-8 text")
+    if name:
+        if _CONTROL.search(value):
+            raise SpecError(path, "must not contain control characters")
+    elif "\0" in value:
+        raise SpecError(path, "must not contain NUL characters")
+    return value
+
+
+def _str(obj: dict, key: str, path: str, *, max_len: int = MAX_TEXT_LEN) -> str:
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return ""
+    return _check_text(value, _join(path, key), max_len)
+
+
+def _name(obj: dict, key: str, path: str, default: str, *, allow_empty: bool = False) -> str:
+    """A name: at most MAX_NAME_LEN characters, no control characters, non-empty by default."""
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return default
+    name = _check_text(value, _join(path, key), MAX_NAME_LEN, name=True)
+    if not name and not allow_empty:
+        raise SpecError(_join(path, key), "must not be empty")
+    return name
+
+
+def _plugin(obj: dict, key: str, path: str, default: str, *, allow_empty: bool) -> str:
+    """A service or parser name (it names a Python module)."""
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return default
+    name = _check_text(value, _join(path, key), MAX_NAME_LEN, name=True)
+    if not name and allow_empty:
+        return name
+    if not _PLUGIN_NAME.fullmatch(name):
+        raise SpecError(
+            _join(path, key),
+            "must be 1-64 characters of letters, digits, '_' or '-' (not starting with '-')",
+        )
+    return name
+
+
+def _mask(obj: dict, key: str, path: str) -> str:
+    """A regular expression (Afanasy depend masks are full-match regexes); "" = none."""
+    mask = _str(obj, key, path)
+    if mask:
+        try:
+            re.compile(mask)
+        except (re.error, RecursionError, OverflowError, ValueError) as exc:
+            raise SpecError(_join(path, key), f"not a valid regular expression: {exc}") from None
+    return mask
+
+
+def _int(obj: dict, key: str, path: str, default: int, lo: int, hi: int) -> int:
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(_join(path, key), f"must be an integer, not {_type_name(value)}")
+    if value < lo:
+        raise SpecError(_join(path, key), f"must be >= {lo}")
+    if value > hi:
+        raise SpecError(_join(path, key), f"must be <= {hi}")
+    return int(value)
+
+
+def _bool(obj: dict, key: str, path: str, default: bool) -> bool:
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return default
+    if not isinstance(value, bool):
+        raise SpecError(_join(path, key), f"must be true or false, not {_type_name(value)}")
+    return value
+
+
+def _object(value: object, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise SpecError(path, f"must be an object, not {_type_name(value)}")
+    return value
+
+
+def _list(value: object, path: str, max_items: int) -> list:
+    if not isinstance(value, list | tuple):
+        raise SpecError(path, f"must be an array, not {_type_name(value)}")
+    if len(value) > max_items:
+        raise SpecError(path, f"must have at most {max_items} entries (got {len(value)})")
+    return list(value)
+
+
+def _files(obj: dict, key: str, path: str) -> tuple[str, ...]:
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return ()
+    fpath = _join(path, key)
+    items = _list(value, fpath, MAX_FILES)
+    return tuple(_check_text(item, f"{fpath}[{i}]", MAX_TEXT_LEN) for i, item in enumerate(items))
+
+
+def _str_map(obj: dict, key: str, path: str, *, env: bool) -> dict[str, str]:
+    """An object of string -> string (environment variables or folders)."""
+    value = obj.get(key, _MISSING)
+    if value is _MISSING:
+        return {}
+    mpath = _join(path, key)
+    mapping = _object(value, mpath)
+    if len(mapping) > MAX_ENV_ENTRIES:
+        raise SpecError(mpath, f"must have at most {MAX_ENV_ENTRIES} entries (got {len(mapping)})")
+    out: dict[str, str] = {}
+    for k, v in mapping.items():
+        if not isinstance(k, str):
+            raise SpecError(mpath, f"keys must be strings, not {_type_name(k)}")
+        kpath = _key_path(mpath, k)
+        _check_text(k, kpath, MAX_NAME_LEN, name=True)
+        if not k:
+            raise SpecError(kpath, "name must not be empty")
+        if env and "=" in k:
+            raise SpecError(kpath, "variable name must not contain '='")
+        out[k] = _check_text(v, kpath, MAX_TEXT_LEN)
+    return out
+
+
+def _json_copy(value: object, path: str, depth: int = 0) -> Any:
+    """A copy of a JSON value, checking that it is one (finite numbers, valid strings)."""
+    if depth > MAX_EXTRA_DEPTH:
+        raise SpecError(path, f"nested deeper than {MAX_EXTRA_DEPTH} levels")
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(path, "must be a finite number")
+        return value
+    if isinstance(value, str):
+        return _check_text(value, path, MAX_TEXT_LEN * 16)
+    if isinstance(value, list | tuple):
+        return [_json_copy(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise SpecError(path, f"keys must be strings, not {_type_name(k)}")
+            kpath = _key_path(path, k)
+            _check_text(k, kpath, MAX_TEXT_LEN)
+            out[k] = _json_copy(v, kpath, depth + 1)
+        return out
+    raise SpecError(path, f"must be a JSON value, not {_type_name(value)}")
+
+
+def _extra(obj: dict, known: frozenset[str], path: str) -> dict[str, Any]:
+    out = {}
+    for k, v in obj.items():
+        if k in known:
+            continue
+        if not isinstance(k, str):
+            raise SpecError(path, f"keys must be strings, not {_type_name(k)}")
+        kpath = _join(path, k[:60])
+        _check_text(k, kpath, MAX_NAME_LEN, name=True)
+        out[k] = _json_copy(v, kpath)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks, blocks, job
+
+_TASK_KEYS = frozenset({"name", "command", "files", "environment"})
+
+_BLOCK_KEYS = frozenset(
+    {
+        "name",
+        "service",
+        "parser",
+        "command",
+        "working_directory",
+        "environment",
+        "files",
+        "numeric",
+        "frame_first",
+        "frame_last",
+        "frames_per_task",
+        "frames_inc",
+        "tasks",
+        "tasks_name",
+        "capacity",
+        "max_running_tasks",
+        "max_running_tasks_per_host",
+        "errors_retries",
+        "task_max_run_time",
+        "sequential",
+        "depend_mask",
+        "tasks_depend_mask",
+    }
+)
+
+_JOB_KEYS = frozenset(
+    {
+        "name",
+        "user_name",
+        "host_name",
+        "priority",
+        "offline",
+        "max_running_tasks",
+        "max_running_tasks_per_host",
+        "time_wait",
+        "time_life",
+        "depend_mask",
+        "depend_mask_global",
+        "hosts_mask",
+        "hosts_mask_exclude",
+        "annotation",
+        "description",
+        "project",
+        "department",
+        "folders",
+        "command_post",
+        "blocks",
+    }
+)
+
+
+def _parse_task(value: object, path: str, index: int, block_command: str) -> TaskSpec:
+    obj = _object(value, path)
+    if "command" not in obj:
+        raise SpecError(_join(path, "command"), "is required")
+    command = _str(obj, "command", path)
+    if not command and not block_command:
+        raise SpecError(_join(path, "command"), "must not be empty when the block has no command")
+    return TaskSpec(
+        name=_name(obj, "name", path, f"task {index}"),
+        command=command,
+        files=_files(obj, "files", path),
+        environment=_str_map(obj, "environment", path, env=True),
+        extra=_extra(obj, _TASK_KEYS, path),
+    )
+
+
+def _is_numeric(obj: dict, path: str) -> bool:
+    numeric = _bool(obj, "numeric", path, False)
+    flags = _int(obj, "flags", path, 0, 0, _INT64_MAX)  # Afanasy form; kept in extra
+    return numeric or bool(flags & FLAG_NUMERIC)
+
+
+def _parse_frames(obj: dict, path: str, numeric: bool) -> dict[str, int]:
+    first = _int(obj, "frame_first", path, 0, -MAX_FRAME, MAX_FRAME)
+    last = _int(obj, "frame_last", path, 0, -MAX_FRAME, MAX_FRAME)
+    inc = _int(obj, "frames_inc", path, 1, 1, MAX_FRAME)
+    if not numeric:
+        # Only used to map task dependencies; Afanasy allows a negative value here
+        # (-4 = four tasks per frame, e.g. tiles).
+        per_task = _int(obj, "frames_per_task", path, 1, -MAX_FRAME, MAX_FRAME)
+        if per_task == 0:
+            raise SpecError(_join(path, "frames_per_task"), "must not be 0")
+        return dict(frame_first=first, frame_last=last, frames_per_task=per_task, frames_inc=inc)
+    per_task = _int(obj, "frames_per_task", path, 1, 1, 2 * MAX_FRAME + 1)
+    if last < first:
+        raise SpecError(_join(path, "frame_last"), f"must be >= frame_first ({first}), got {last}")
+    count = frames.numeric_task_count(first, last, per_task, inc)
+    if count > MAX_NUMERIC_TASKS:
+        raise SpecError(
+            path,
+            f"has {count} tasks, more than {MAX_NUMERIC_TASKS}: "
+            "raise frames_per_task or frames_inc, or split the range",
+        )
+    return dict(frame_first=first, frame_last=last, frames_per_task=per_task, frames_inc=inc)
+
+
+def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
+    obj = _object(value, path)
+    numeric = _is_numeric(obj, path)
+    command = _str(obj, "command", path)
+    tasks_value = obj.get("tasks", _MISSING)
+    tasks: tuple[TaskSpec, ...] = ()
+    tasks_path = _join(path, "tasks")
+    if numeric:
+        if tasks_value is not _MISSING:
+            items = _list(tasks_value, tasks_path, MAX_LISTED_TASKS)
+            if items:
+                raise SpecError(tasks_path, "a numeric block cannot also have a tasks list")
+        if not command:
+            raise SpecError(_join(path, "command"), "a numeric block needs a command")
+    elif tasks_value is _MISSING or (isinstance(tasks_value, list | tuple) and not tasks_value):
+        raise SpecError(
+            path,
+            "needs numeric frames (numeric: true, frame_first, frame_last) "
+            "or a non-empty tasks list",
+        )
+    else:
+        items = _list(tasks_value, tasks_path, MAX_LISTED_TASKS)
+        if len(items) > listed_budget:
+            raise SpecError(
+                tasks_path, f"the job's blocks list more than {MAX_JOB_LISTED_TASKS} tasks in total"
+            )
+        tasks = tuple(
+            _parse_task(item, f"{tasks_path}[{i}]", i, command) for i, item in enumerate(items)
+        )
+
+    return BlockSpec(
+        name=_name(obj, "name", path, "block"),
+        service=_plugin(obj, "service", path, "generic", allow_empty=False),
+        parser=_plugin(obj, "parser", path, "", allow_empty=True),
+        command=command,
+        working_directory=(
+            None if obj.get("working_directory") is None else _str(obj, "working_directory", path)
+        ),
+        environment=_str_map(obj, "environment", path, env=True),
+        files=_files(obj, "files", path),
+        numeric=numeric,
+        **_parse_frames(obj, path, numeric),
+        tasks=tasks,
+        tasks_name=_str(obj, "tasks_name", path, max_len=MAX_NAME_LEN),
+        capacity=_int(obj, "capacity", path, 1000, 1, 1_000_000),
+        max_running_tasks=_int(obj, "max_running_tasks", path, -1, -1, 1_000_000),
+        max_running_tasks_per_host=_int(obj, "max_running_tasks_per_host", path, -1, -1, 10_000),
+        errors_retries=_int(obj, "errors_retries", path, -1, -1, 1000),
+        task_max_run_time=_int(obj, "task_max_run_time", path, 0, 0, 10 * _YEAR),
+        sequential=_int(obj, "sequential", path, 1, -MAX_FRAME, MAX_FRAME),
+        depend_mask=_mask(obj, "depend_mask", path),
+        tasks_depend_mask=_mask(obj, "tasks_depend_mask", path),
+        extra=_extra(obj, _BLOCK_KEYS, path),
+    )
+
+
+def _unique_name(name: str, used: set[str], next_suffix: dict[str, int]) -> str:
+    """``name``, or ``name-1``, ``name-2`` ... whichever is not used yet (Afanasy's rule)."""
+    unique = name
+    while unique in used:
+        suffix = next_suffix.get(name, 1)
+        next_suffix[name] = suffix + 1
+        unique = f"{name}-{suffix}"
+    used.add(unique)
+    return unique
+
+
+def _parse_blocks(obj: dict) -> tuple[BlockSpec, ...]:
+    if "blocks" not in obj:
+        raise SpecError("blocks", "is required")
+    items = _list(obj["blocks"], "blocks", MAX_BLOCKS)
+    if not items:
+        raise SpecError("blocks", "must not be empty")
+    blocks = []
+    used: set[str] = set()
+    next_suffix: dict[str, int] = {}
+    listed = 0
+    for i, item in enumerate(items):
+        block = _parse_block(item, f"blocks[{i}]", MAX_JOB_LISTED_TASKS - listed)
+        listed += len(block.tasks)
+        name = _unique_name(block.name, used, next_suffix)
+        blocks.append(block if name == block.name else replace(block, name=name))
+    return tuple(blocks)
+
+
+def _unwrap(data: object) -> dict:
+    """The job object, from either the document itself or Afanasy's {"job": {...}}."""
+    if not isinstance(data, dict):
+        raise SpecError("", f"a job must be a JSON object, not {_type_name(data)}")
+    if "job" in data and "blocks" not in data:
+        others = [k for k in data if k != "job"]
+        if others:
+            raise SpecError(str(others[0])[:60], "unexpected key next to 'job'")
+        return _object(data["job"], "job")
+    return data
+
+
+def parse_job(data: object) -> JobSpec:
+    """Validate a decoded job document and return its JobSpec; raises SpecError."""
+    obj = _unwrap(data)
+    user = _name(obj, "user_name", "", DEFAULT_USER, allow_empty=True).strip().lower()
+    return JobSpec(
+        name=_name(obj, "name", "", "job"),
+        user_name=user or DEFAULT_USER,
+        host_name=_name(obj, "host_name", "", "", allow_empty=True),
+        priority=_int(obj, "priority", "", 99, 0, 250),
+        offline=_bool(obj, "offline", "", False),
+        max_running_tasks=_int(obj, "max_running_tasks", "", -1, -1, 1_000_000),
+        max_running_tasks_per_host=_int(obj, "max_running_tasks_per_host", "", -1, -1, 10_000),
+        time_wait=_int(obj, "time_wait", "", 0, 0, _MAX_EPOCH),
+        time_life=_int(obj, "time_life", "", 0, -1, 100 * _YEAR),
+        depend_mask=_mask(obj, "depend_mask", ""),
+        depend_mask_global=_mask(obj, "depend_mask_global", ""),
+        hosts_mask=_str(obj, "hosts_mask", ""),
+        hosts_mask_exclude=_str(obj, "hosts_mask_exclude", ""),
+        annotation=_str(obj, "annotation", ""),
+        description=_str(obj, "description", ""),
+        project=_str(obj, "project", "", max_len=MAX_NAME_LEN),
+        department=_str(obj, "department", "", max_len=MAX_NAME_LEN),
+        folders=_str_map(obj, "folders", "", env=False),
+        command_post=_str(obj, "command_post", ""),
+        blocks=_parse_blocks(obj),
+        extra=_extra(obj, _JOB_KEYS, ""),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Serialisation
+
+
+def _task_to_dict(task: TaskSpec) -> dict[str, Any]:
+    out: dict[str, Any] = dict(task.extra)
+    out.update(
+        name=task.name,
+        command=task.command,
+        files=list(task.files),
+        environment=dict(task.environment),
+    )
+    return out
+
+
+def _block_to_dict(block: BlockSpec) -> dict[str, Any]:
+    out: dict[str, Any] = dict(block.extra)
+    out.update(
+        name=block.name,
+        service=block.service,
+        parser=block.parser,
+        command=block.command,
+        working_directory=block.working_directory,
+        environment=dict(block.environment),
+        files=list(block.files),
+        numeric=block.numeric,
+        frame_first=block.frame_first,
+        frame_last=block.frame_last,
+        frames_per_task=block.frames_per_task,
+        frames_inc=block.frames_inc,
+        tasks_name=block.tasks_name,
+        capacity=block.capacity,
+        max_running_tasks=block.max_running_tasks,
+        max_running_tasks_per_host=block.max_running_tasks_per_host,
+        errors_retries=block.errors_retries,
+        task_max_run_time=block.task_max_run_time,
+        sequential=block.sequential,
+        depend_mask=block.depend_mask,
+        tasks_depend_mask=block.tasks_depend_mask,
+    )
+    if not block.numeric:
+        out["tasks"] = [_task_to_dict(t) for t in block.tasks]
+    return out
+
+
+def job_to_dict(job: JobSpec) -> dict[str, Any]:
+    """Canonical JSON-able form of a job; ``parse_job(job_to_dict(job)) == job``."""
+    out: dict[str, Any] = dict(job.extra)
+    out.update(
+        name=job.name,
+        user_name=job.user_name,
+        host_name=job.host_name,
+        priority=job.priority,
+        offline=job.offline,
+        max_running_tasks=job.max_running_tasks,
+        max_running_tasks_per_host=job.max_running_tasks_per_host,
+        time_wait=job.time_wait,
+        time_life=job.time_life,
+        depend_mask=job.depend_mask,
+        depend_mask_global=job.depend_mask_global,
+        hosts_mask=job.hosts_mask,
+        hosts_mask_exclude=job.hosts_mask_exclude,
+        annotation=job.annotation,
+        description=job.description,
+        project=job.project,
+        department=job.department,
+        folders=dict(job.folders),
+        command_post=job.command_post,
+        blocks=[_block_to_dict(b) for b in job.blocks],
+    )
+    return out
