@@ -26,6 +26,7 @@ MAX_BLOCKS = 1000
 MAX_LISTED_TASKS = 100_000  # tasks of one non-numeric block
 MAX_JOB_LISTED_TASKS = 1_000_000  # tasks of all non-numeric blocks of one job
 MAX_NUMERIC_TASKS = 10_000_000  # tasks of one numeric block
+MAX_JOB_TASKS = 20_000_000  # tasks of all blocks of one job (about 40 bytes each when run)
 MAX_FRAME = 10**12
 MAX_ENV_ENTRIES = 1000
 MAX_FILES = 10_000
@@ -573,10 +574,13 @@ def _parse_blocks(obj: dict) -> tuple[BlockSpec, ...]:
     blocks = []
     used: set[str] = set()
     next_suffix: dict[str, int] = {}
-    listed = 0
+    listed = total = 0
     for i, item in enumerate(items):
         block = _parse_block(item, f"blocks[{i}]", MAX_JOB_LISTED_TASKS - listed)
         listed += len(block.tasks)
+        total += block.tasks_num
+        if total > MAX_JOB_TASKS:
+            raise SpecError(f"blocks[{i}]", f"the job has more than {MAX_JOB_TASKS} tasks in total")
         name = _unique_name(block.name, used, next_suffix)
         blocks.append(block if name == block.name else replace(block, name=name))
     return tuple(blocks)

@@ -494,3 +494,11 @@ def test_garbage_only_raises_spec_error(value, where):
     # Some combinations are valid; none may raise anything but SpecError.
     with contextlib.suppress(SpecError):
         parse_job(doc)
+
+
+def test_job_task_total_is_bounded():
+    block = {"numeric": True, "frame_first": 0, "frame_last": 9_999_999, "command": "x"}
+    with pytest.raises(SpecError) as caught:
+        parse_job({"blocks": [block, block, block]})
+    assert caught.value.field == "blocks[2]"
+    assert parse_job({"blocks": [block, block]}).blocks[1].tasks_num == 10_000_000
