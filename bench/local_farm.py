@@ -1,0 +1,114 @@
+"""A farm of real `corral` processes on loopback, for benchmarks and integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from app.api import Client, CorralError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FarmProcess:
+    """One `corral` subprocess, its output going to a log file."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.args = args
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> FarmProcess:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "app", *self.args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up."""
+        if self.running():
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 20) -> int | None:
+        """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
+        if not self.running():
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+
+class LocalFarm:
+    """A server and its renders in one folder; stop() ends them all."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.client = Client(self.url, timeout=30)
+        self.server: FarmProcess | None = None
+        self.renders: dict[str, FarmProcess] = {}
+
+    def start_server(self, *extra: str, timeout: float = 30) -> FarmProcess:
+        args = ["server", "--port", str(self.port), "--data", str(self.data), *extra]
+        self.server = FarmProcess(args, self.folder / "server.log").start()
+        deadline = time.monotonic() + timeout
+        while not self._healthy():
+            if not self.server.running():
+                raise RuntimeError(f"server exited with {self.server.proc.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("server did not answer in time")
+            time.sleep(0.05)
+        return self.server
+
+    def start_render(self, name: str, max_tasks: int = 1, *extra: str) -> FarmProcess:
+        args = ["render", "--server", self.url, "--name", name, "--max-tasks", str(max_tasks),
+                *extra]  # fmt: skip
+        render = FarmProcess(args, self.folder / f"render-{name}.log").start()
+        self.renders[name] = render
+        return render
+
+    def online_renders(self) -> list[dict]:
+        return [render for render in self.client.renders() if render["online"]]
+
+    def logs(self, tail: int = 3000) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}"
+                         for p in sorted(self.folder.glob("*.log")))  # fmt: skip
+
+    def stop(self) -> None:
+        for render in self.renders.values():
+            render.stop()
+        if self.server:
+            self.server.stop()
+
+    def _healthy(self) -> bool:
+        try:
+            return bool(self.client.health()["ok"])
+        except CorralError:
+            return False

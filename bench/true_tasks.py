@@ -1,0 +1,64 @@
+"""Run 2,000 `true` tasks on 4 local renders and report tasks per second.
+
+The baseline is the physical limit of this machine: the same 2,000 commands run through a
+shell by a plain pool of 4 local workers, measured in the same run.
+Target (issue 2): >= 200 tasks/s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from app.api import numeric_job
+from bench.local_farm import LocalFarm
+from bench.report import machine, spread
+
+
+def farm_rate(tasks: int, renders: int) -> float:
+    with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
+        farm = LocalFarm(folder)
+        farm.start_server()
+        try:
+            for i in range(renders):
+                farm.start_render(f"bench{i}", 1)
+            while len(farm.online_renders()) < renders:
+                time.sleep(0.05)
+            start = time.perf_counter()
+            job_id = farm.client.submit(numeric_job("true", "true", 1, tasks))
+            while farm.client.job(job_id)["state"] != "DON":
+                time.sleep(0.02)
+            return tasks / (time.perf_counter() - start)
+        finally:
+            farm.stop()
+
+
+def pool_rate(tasks: int, workers: int) -> float:
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda _: subprocess.run(["/bin/sh", "-c", "true"], check=True),
+                      range(tasks)))  # fmt: skip
+    return tasks / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--renders", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    farm = [farm_rate(args.tasks, args.renders) for _ in range(args.repeats)]
+    pool = [pool_rate(args.tasks, args.renders) for _ in range(args.repeats)]
+    print(f"machine: {machine()}")
+    print(f"farm, {args.renders} renders, tasks/s:   {spread(farm)}")
+    print(f"local pool, {args.renders} workers, tasks/s: {spread(pool)}")
+    ratio = sorted(pool)[len(pool) // 2] / sorted(farm)[len(farm) // 2]
+    print(f"overhead ratio (pool / farm):   {ratio:.2f}")
+    print(f"target (>= 200 tasks/s): {'met' if sorted(farm)[len(farm) // 2] >= 200 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
