@@ -1,0 +1,137 @@
+"""Bad input over the network gets a clear 4xx and changes nothing; the server stays up."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import aiohttp
+import pytest
+
+from bench.local_farm import LocalFarm
+
+GOOD_BLOCK = {"numeric": True, "frame_first": 1, "frame_last": 10, "command": "echo @#@"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    farm = LocalFarm(tmp_path_factory.mktemp("validation"))
+    farm.start_server()
+    yield farm
+    farm.stop()
+
+
+def post(url: str, body: bytes) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+BAD_JOBS = [
+    ({"name": "x"}, "blocks"),
+    ({"blocks": []}, "blocks"),
+    ({"blocks": {"a": 1}}, "blocks"),
+    ({"blocks": [5]}, "blocks[0]"),
+    ({"blocks": [{**GOOD_BLOCK, "frame_first": 10, "frame_last": -5}]}, "blocks[0].frame_last"),
+    ({"blocks": [{**GOOD_BLOCK, "frames_per_task": 0}]}, "blocks[0].frames_per_task"),
+    ({"priority": "high", "blocks": [GOOD_BLOCK]}, "priority"),
+    ({"priority": 10**30, "blocks": [GOOD_BLOCK]}, "priority"),
+    ({"blocks": [{**GOOD_BLOCK, "capacity": True}]}, "blocks[0].capacity"),
+    ({"name": ["a"], "blocks": [GOOD_BLOCK]}, "name"),
+    ({"name": "x" * 10_000_000, "blocks": [GOOD_BLOCK]}, "name"),
+    ({"blocks": [{**GOOD_BLOCK, "environment": {"A": 1}}]}, 'blocks[0].environment["A"]'),
+    ({"blocks": [{"tasks": [{"name": "a"}]}]}, "blocks[0].tasks[0].command"),
+]
+
+
+@pytest.mark.parametrize(("job", "field"), BAD_JOBS, ids=[f for _, f in BAD_JOBS])
+def test_bad_job_is_refused_with_its_field(server, job, field):
+    status, answer = post(f"{server.url}/api/v1/jobs", json.dumps(job).encode())
+    assert status == 400
+    assert answer["field"] == field
+    assert answer["error"].startswith(field)
+    assert server.client.jobs() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\xff\xfe{}", b"{not json", b"null", b"[]", b'"job"', b'{"blocks": [{"name": "\\ud800"}]}'],
+)
+def test_unreadable_body_is_refused(server, body):
+    status, answer = post(f"{server.url}/api/v1/jobs", body)
+    assert status == 400
+    assert answer["error"]
+    assert server.client.jobs() == []
+
+
+def test_oversized_body_is_refused(server):
+    status, _ = post(f"{server.url}/api/v1/jobs", b"{" + b" " * (65 * 2**20) + b"}")
+    assert status == 413
+    assert server.client.health()["ok"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/jobs/999999", 404),
+        ("/api/v1/jobs/abc", 400),
+        ("/api/v1/jobs/99999999999999999999999", 400),
+        ("/api/v1/jobs/1/blocks/7/tasks", 404),
+        ("/api/v1/jobs/1/blocks/0/tasks?limit=5000", 400),
+        ("/api/v1/jobs/1/blocks/0/tasks?offset=-1", 400),
+        ("/api/v1/jobs/1/blocks/0/tasks/10", 404),
+        ("/api/v1/jobs/1/blocks/0/tasks/3/runs/1/output", 404),
+    ],
+)
+def test_bad_paths_answer_json_errors(server, path, status):
+    if not server.client.jobs():
+        server.client.submit({"blocks": [GOOD_BLOCK], "offline": True})
+    try:
+        urllib.request.urlopen(server.url + path, timeout=10)
+        pytest.fail("expected an error status")
+    except urllib.error.HTTPError as error:
+        assert error.code == status
+        assert json.loads(error.read())["error"]
+
+
+def test_bad_actions_change_nothing(server):
+    job_id = server.client.submit({"blocks": [GOOD_BLOCK], "offline": True})
+    before = server.client.job(job_id)
+    for path, body in [
+        (f"/api/v1/jobs/{job_id}/explode", b""),
+        (f"/api/v1/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": [1, 99]}'),
+        (f"/api/v1/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": "all"}'),
+        (f"/api/v1/jobs/{job_id}/blocks/0/tasks/melt", b'{"tasks": [1]}'),
+    ]:
+        status, answer = post(server.url + path, body)
+        assert 400 <= status < 500, answer
+    assert server.client.job(job_id) == before
+
+
+async def test_bad_render_messages_get_errors_and_server_survives(server):
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
+    ):
+        for bad in ["not json", "[1, 2]", json.dumps({"type": "heartbeat"}),
+                    json.dumps({"type": "register", "name": "", "max_tasks": 1,
+                                "capacity": 1000}),
+                    json.dumps({"type": "register", "name": "r", "max_tasks": "many",
+                                "capacity": 1000})]:  # fmt: skip
+            await ws.send_str(bad)
+            answer = await ws.receive_json(timeout=10)
+            assert answer["type"] == "error", bad
+        await ws.send_json({"type": "register", "name": "probe", "max_tasks": 1,
+                            "capacity": 1000})  # fmt: skip
+        assert (await ws.receive_json(timeout=10))["type"] == "registered"
+        await ws.send_json({"type": "result", "seq": 1, "job": "x"})
+        assert (await ws.receive_json(timeout=10))["type"] == "error"
+        await ws.send_bytes(b"\x00\x01")
+        assert (await ws.receive_json(timeout=10))["type"] == "error"
+    assert server.client.health()["ok"]
+    assert [r["name"] for r in server.client.renders()] == ["probe"]
