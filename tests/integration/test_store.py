@@ -1,0 +1,89 @@
+"""The durable store on real SQLite and PostgreSQL: migrations, group commit, restart."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import psycopg2
+import pytest
+
+from app.api import numeric_job
+from app.server.journal import Journal
+from app.server.store import JobRow, RunRow, TaskRow, migrate, open_database, schema_version
+from tests.integration.conftest import Farm
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "root", "dbname": "postgres"}
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"corral_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(**PG)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'corral.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+async def test_migrations_and_group_commit(store_url):
+    db = open_database(store_url)
+    assert schema_version() == 1
+    assert migrate(db) == 1  # applying again changes nothing
+    journal = Journal(db, asyncio.get_running_loop())
+    try:
+        futures = [
+            journal.write(lambda i=i: TaskRow.insert(job_id=1, block=0, task=i, state=2).execute())
+            for i in range(500)
+        ]
+
+        def broken():
+            raise RuntimeError("disk on fire")
+
+        failing = journal.write(broken)
+        run = dict(job_id=1, block=0, task=0, run=1, render="r", state="DON", time_start=1.0)
+        futures.append(journal.write(lambda: RunRow.insert(**run).execute()))
+        await asyncio.gather(*futures)
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            await failing
+        assert TaskRow.select().count() == 500
+        assert RunRow.select().count() == 1
+        assert journal.batches < 500  # writes were grouped
+    finally:
+        journal.close()
+        db.close()
+
+
+def test_farm_on_postgres_survives_a_restart(tmp_path, postgres_url):
+    farm = Farm(tmp_path)
+    try:
+        farm.start_server("--db", postgres_url)
+        farm.start_render("pg1", 2)
+        farm.start_render("pg2", 2)
+        farm.wait_renders(2)
+        job_id = farm.client.submit(numeric_job("pg", "echo frame @#@", 1, 40, user_name="t"))
+        farm.wait_job_done(job_id)
+        farm.server.stop()
+        farm.start_server("--db", postgres_url)
+        job = farm.client.job(job_id)
+        assert job["state"] == "DON" and job["tasks_done"] == 40
+        task = farm.client.task(job_id, 0, 39)
+        assert task["runs"][0]["state"] == "DON"
+        assert farm.client.task_output(job_id, 0, 39, 1).strip() == "frame 40"
+    finally:
+        farm.stop()
+    db = open_database(postgres_url)
+    try:
+        assert JobRow.select().count() == 1
+        assert RunRow.select().where(RunRow.state == "DON").count() == 40
+    finally:
+        db.close()
