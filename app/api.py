@@ -1,0 +1,312 @@
+"""The Corral client API: submit jobs and query the farm from any Python.
+
+Standard library only, and compatible with Python 3.7+: this module is copied into (or imported
+from) Maya, Nuke, Houdini and Blender, whose Python may be old and has no third-party packages.
+Keep it that way: no ``match``, no ``X | Y`` outside annotations, no walrus, no stdlib newer
+than 3.7 (``shlex.join``, ``str.removeprefix``...). tests/unit/test_cli_args.py checks this.
+
+    from app.api import Client, numeric_job
+
+    client = Client()                       # $CORRAL_SERVER or http://127.0.0.1:51000
+    job = numeric_job("shot010", "blender -b scene.blend -f @#@", 1, 100, per_task=5)
+    job_id = client.submit(job)
+    print(client.job(job_id)["state"])
+"""
+
+from __future__ import annotations
+
+import getpass
+import http.client
+import json
+import os
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+
+DEFAULT_SERVER = "http://127.0.0.1:51000"
+JOB_ACTIONS = ("pause", "start", "stop", "restart", "restart-errors", "delete")
+TASK_ACTIONS = ("skip", "restart")
+
+__all__ = [
+    "DEFAULT_SERVER",
+    "JOB_ACTIONS",
+    "TASK_ACTIONS",
+    "Client",
+    "CorralError",
+    "default_server",
+    "numeric_job",
+    "tasks_job",
+]
+
+
+class CorralError(Exception):
+    """A request failed.
+
+    ``status`` is the HTTP status, or None when the server could not be reached at all;
+    ``field`` is the path of the rejected value for validation errors
+    (``blocks[0].frames_per_task``), else None.
+    """
+
+    def __init__(self, message: str, status: int | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+    def detail(self) -> str:
+        """The message prefixed with the field path, unless the message already names it."""
+        if self.field and self.field not in self.message:
+            return f"{self.field}: {self.message}"
+        return self.message
+
+
+def default_server() -> str:
+    """The server URL from ``$CORRAL_SERVER``, else the local default."""
+    return os.environ.get("CORRAL_SERVER") or DEFAULT_SERVER
+
+
+def _normalize_server(server: str) -> str:
+    server = server.strip().rstrip("/")
+    if "://" not in server:
+        server = "http://" + server
+    return server
+
+
+def _reason(exc: BaseException) -> str:
+    """A short human reason for a low-level network error."""
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    text = str(reason)
+    return text or type(reason).__name__
+
+
+class Client:
+    """A connection to one Corral server over its REST API (``/api/v1``).
+
+    Every method raises :class:`CorralError` on failure. System proxy settings are ignored:
+    the farm server is on the local network.
+    """
+
+    def __init__(self, server: str | None = None, timeout: float = 30):
+        self.server = _normalize_server(server or default_server())
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def __repr__(self) -> str:
+        return f"Client({self.server!r})"
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, body: object = None, query: dict | None = None
+    ) -> bytes:
+        """Send one request; return the body of a successful answer."""
+        url = self.server + "/api/v1" + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None
+        headers = {"Accept": "application/json", "User-Agent": "corral-api"}
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        try:
+            with self._opener.open(request, timeout=self.timeout) as answer:
+                return answer.read()
+        except urllib.error.HTTPError as exc:
+            raise self._http_error(exc) from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            raise CorralError(
+                f"cannot reach the Corral server at {self.server}: {_reason(exc)}"
+            ) from None
+
+    @staticmethod
+    def _http_error(exc: urllib.error.HTTPError) -> CorralError:
+        try:
+            raw = exc.read()
+        except (OSError, http.client.HTTPException):
+            raw = b""
+        text = raw.decode("utf-8", "replace").strip()
+        message, field = None, None
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and payload.get("error"):
+            message = str(payload["error"])
+            if payload.get("field"):
+                field = str(payload["field"])
+        if not message:
+            message = text.splitlines()[0] if text else f"HTTP {exc.code} {exc.reason}"
+        return CorralError(message, status=exc.code, field=field)
+
+    def _json(self, method: str, path: str, body: object = None, query: dict | None = None):
+        raw = self._request(method, path, body=body, query=query)
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except ValueError:
+            raise CorralError(
+                f"the server at {self.server} sent an answer that is not JSON"
+            ) from None
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        """``{"ok": true, "version": ...}`` when the server is up."""
+        return self._json("GET", "/health")
+
+    def submit(self, job: dict) -> int:
+        """Submit a job (a dict, see :func:`numeric_job`); return its id."""
+        answer = self._json("POST", "/jobs", body=job)
+        try:
+            return int(answer["id"])
+        except (KeyError, TypeError, ValueError):
+            raise CorralError(f"the server did not return a job id: {answer!r}") from None
+
+    def jobs(self) -> list:
+        """Summaries of all jobs."""
+        return self._json("GET", "/jobs")
+
+    def job(self, job_id: int) -> dict:
+        """One job's summary with its ``blocks``."""
+        return self._json("GET", f"/jobs/{int(job_id)}")
+
+    def job_action(self, job_id: int, action: str) -> dict:
+        """Apply ``pause``, ``start``, ``stop``, ``restart``, ``restart-errors`` or ``delete``."""
+        if action not in JOB_ACTIONS:
+            raise ValueError(f"unknown job action {action!r}, expected one of {JOB_ACTIONS}")
+        return self._json("POST", f"/jobs/{int(job_id)}/{action}")
+
+    def delete_job(self, job_id: int) -> dict:
+        """Delete a job (its running tasks are stopped)."""
+        return self._json("DELETE", f"/jobs/{int(job_id)}")
+
+    def tasks(self, job: int, block: int, offset: int = 0, limit: int = 100) -> dict:
+        """One page of a block's tasks: ``{"total": N, "offset": O, "tasks": [...]}``."""
+        path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks"
+        return self._json("GET", path, query={"offset": int(offset), "limit": int(limit)})
+
+    def task(self, job: int, block: int, task: int) -> dict:
+        """One task with its ``command``, ``working_directory``, ``environment`` and ``runs``."""
+        path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{int(task)}"
+        return self._json("GET", path)
+
+    def task_actions(self, job: int, block: int, action: str, tasks: list) -> dict:
+        """Apply ``skip`` or ``restart`` to the given task numbers of one block."""
+        if action not in TASK_ACTIONS:
+            raise ValueError(f"unknown task action {action!r}, expected one of {TASK_ACTIONS}")
+        path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{action}"
+        return self._json("POST", path, body={"tasks": [int(t) for t in tasks]})
+
+    def task_output(self, job: int, block: int, task: int, run: int) -> str:
+        """The output text of one run of a task (live while it runs)."""
+        path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{int(task)}/runs/{int(run)}/output"
+        raw = self._request("GET", path)
+        return raw.decode("utf-8", "replace")
+
+    def renders(self) -> list:
+        """All renders known to the server."""
+        return self._json("GET", "/renders")
+
+
+# -- job builders ----------------------------------------------------------------------------
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in this environment (service accounts, containers)
+        return "unknown"
+
+
+def _job(
+    name: str,
+    block: dict,
+    user_name: str | None,
+    priority: int | None,
+    paused: bool,
+    extra: dict,
+) -> dict:
+    job = {
+        "name": name,
+        "user_name": user_name or _user(),
+        "host_name": socket.gethostname(),
+        "blocks": [block],
+    }
+    if priority is not None:
+        job["priority"] = int(priority)
+    if paused:
+        job["offline"] = True
+    job.update(extra)
+    return job
+
+
+def _block(name: str, service: str, working_directory: str | None) -> dict:
+    block = {"name": name, "service": service}
+    if working_directory is not None:
+        block["working_directory"] = str(working_directory)
+    return block
+
+
+def numeric_job(
+    name: str,
+    command: str,
+    first: int,
+    last: int,
+    per_task: int = 1,
+    inc: int = 1,
+    service: str = "generic",
+    user_name: str | None = None,
+    priority: int | None = None,
+    working_directory: str | None = None,
+    paused: bool = False,
+    block_extra: dict | None = None,
+    **extra: object,
+) -> dict:
+    """A job with one numeric block: frames ``first..last`` step ``inc``, ``per_task`` a task.
+
+    ``command`` uses ``@#@`` (or ``@####@`` for padding) for the task's start and end frames.
+    Keyword arguments in ``extra`` become job keys (``depend_mask``, ``max_running_tasks``...);
+    ``block_extra`` is a dict of block keys (``parser``, ``capacity``, ``environment``...).
+    """
+    block = _block(name, service, working_directory)
+    block.update(
+        {
+            "command": command,
+            "numeric": True,
+            "frame_first": int(first),
+            "frame_last": int(last),
+            "frames_per_task": int(per_task),
+            "frames_inc": int(inc),
+        }
+    )
+    if block_extra:
+        block.update(block_extra)
+    return _job(name, block, user_name, priority, paused, extra)
+
+
+def tasks_job(
+    name: str,
+    commands: list[tuple[str, str]],
+    service: str = "generic",
+    user_name: str | None = None,
+    priority: int | None = None,
+    working_directory: str | None = None,
+    paused: bool = False,
+    block_extra: dict | None = None,
+    **extra: object,
+) -> dict:
+    """A job with one block of explicit tasks; ``commands`` is a list of (name, command).
+
+    ``extra`` and ``block_extra`` work as in :func:`numeric_job`.
+    """
+    block = _block(name, service, working_directory)
+    block["tasks"] = [{"name": str(n), "command": c} for n, c in commands]
+    if block_extra:
+        block.update(block_extra)
+    return _job(name, block, user_name, priority, paused, extra)

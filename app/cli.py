@@ -1,0 +1,922 @@
+"""The ``corral`` command: run a server or a render, and drive the farm from a terminal.
+
+Only the standard library and app.api are imported at module level so that ``corral --help`` and
+the client verbs start fast; the server, the render and aiohttp are imported inside their verbs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import socket
+import sys
+import time
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.api import Client, CorralError, default_server, numeric_job, tasks_job
+
+PROG = "corral"
+
+# -- pure helpers (unit tested) ----------------------------------------------------------------
+
+_FRAMES_RE = re.compile(r"^\s*(-?\d+)(?:\s*-\s*(-?\d+))?(?:\s*x\s*(\d+))?\s*$")
+_PATTERN_RE = re.compile(r"(@#+@)")
+
+
+def parse_frames(text: str) -> tuple[int, int, int]:
+    """``"1-100"`` → (1, 100, 1); ``"1-100x2"`` → (1, 100, 2); ``"7"`` → (7, 7, 1)."""
+    match = _FRAMES_RE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"invalid frame range {text!r}: expected FIRST-LAST or FIRST-LASTxSTEP, e.g. 1-100x2"
+        )
+    first = int(match[1])
+    last = int(match[2]) if match[2] is not None else first
+    step = int(match[3]) if match[3] is not None else 1
+    if last < first:
+        raise argparse.ArgumentTypeError(
+            f"invalid frame range {text!r}: the last frame is before the first"
+        )
+    if step < 1:
+        raise argparse.ArgumentTypeError(f"invalid frame range {text!r}: the step must be >= 1")
+    return first, last, step
+
+
+def build_command(words: Sequence[str]) -> str:
+    """Join command words into one shell line, quoting each word but leaving ``@#@`` as is.
+
+    ``["echo", "frame @#@", "a.@####@.exr"]`` → ``echo 'frame '@#@ a.@####@.exr``: the server
+    fills the patterns with frame numbers, which never need quoting.
+    """
+    out = []
+    for word in words:
+        if word == "":
+            out.append("''")
+            continue
+        pieces = _PATTERN_RE.split(word)
+        out.append(
+            "".join(
+                piece if i % 2 else (shlex.quote(piece) if piece else "")
+                for i, piece in enumerate(pieces)
+            )
+        )
+    return " ".join(out)
+
+
+def has_frame_pattern(command: str) -> bool:
+    return bool(_PATTERN_RE.search(command))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return " ".join(_cell(v) for v in value) or "-"
+    return str(value)
+
+
+_NUMERIC_CELL_RE = re.compile(r"^-?\d+(\.\d+)?(/-?\d+(\.\d+)?)?$")
+
+
+def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Plain aligned columns, two spaces apart; columns holding only numbers align right."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, text in enumerate(row):
+            widths[i] = max(widths[i], len(text))
+    right = [
+        bool(cells) and all(_NUMERIC_CELL_RE.match(row[i]) or row[i] == "-" for row in cells)
+        for i in range(len(headers))
+    ]
+
+    def line(texts: Sequence[str]) -> str:
+        parts = [
+            t.rjust(widths[i]) if right[i] else t.ljust(widths[i]) for i, t in enumerate(texts)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(list(headers))] + [line(row) for row in cells])
+
+
+def format_fields(pairs: Iterable[tuple[str, Any]]) -> str:
+    """``key  value`` lines with the values aligned."""
+    pairs = [(k, _cell(v)) for k, v in pairs]
+    width = max((len(k) for k, _ in pairs), default=0)
+    return "\n".join(f"{k.ljust(width)}  {v}".rstrip() for k, v in pairs)
+
+
+def format_time(value: Any) -> str:
+    """Epoch seconds (or milliseconds) as local time; strings pass through; empty as ``-``."""
+    if value in (None, "", 0):
+        return "-"
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 1e11 else value
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+    return str(value)
+
+
+def format_duration(start: Any, end: Any) -> str:
+    if not isinstance(start, (int, float)) or not isinstance(end, (int, float)) or end < start:
+        return "-"
+    seconds = int(round(end - start))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- argument parsing --------------------------------------------------------------------------
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: must be 0..65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+    return value
+
+
+_JOB_VERBS = {
+    "pause": ("paused", "pause jobs: no new tasks start, running ones finish"),
+    "start": ("started", "start paused jobs"),
+    "stop": ("stopped", "stop running tasks and pause the jobs"),
+    "restart": ("restarted", "restart all tasks of the jobs"),
+    "restart-errors": ("errors restarted", "restart the tasks that failed"),
+    "delete": ("deleted", "delete jobs (running tasks are stopped)"),
+}
+
+_SUBMIT_USAGE = (
+    "corral submit [options] FILE.json|-\n"
+    "       corral submit [--name N] [--frames 1-100[xSTEP]] [--fpt N] [options] -- COMMAND ..."
+)
+_SUBMIT_EPILOG = """\
+In the command, @#@ is replaced by the first and last frame of each task (@####@ pads to 4
+digits), for example:
+  corral submit --name shot010 --frames 1-100 --fpt 10 -- blender -b shot.blend -s @#@ -e @#@ -a
+Without --frames the command runs once, as a job with one task."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the raw JSON answer (for scripts)",
+    )
+    common.add_argument(
+        "--server",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="server URL (default: $CORRAL_SERVER, else http://127.0.0.1:51000)",
+    )
+    logging_opts = argparse.ArgumentParser(add_help=False)
+    logging_opts.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much to log on stderr (default: info)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Corral render farm manager: server, render client and command line.",
+        epilog="Run 'corral VERB --help' for the options of one verb.",
+    )
+    parser.add_argument("--version", action="version", version=f"corral {__version__}")
+    parser.add_argument(
+        "--json", action="store_true", default=False, help="print raw JSON (for scripts)"
+    )
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        default=None,
+        help="server URL (default: $CORRAL_SERVER, else http://127.0.0.1:51000)",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    # server
+    p = verbs.add_parser(
+        "server",
+        parents=[logging_opts],
+        help="run the farm server",
+        description="Run the farm server until SIGINT/SIGTERM.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
+    p.add_argument("--port", type=_port, default=51000, help="port to listen on (default: 51000)")
+    p.add_argument("--data", metavar="DIR", help="data directory (default: the user data dir)")
+    p.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the data dir)")
+    p.add_argument(
+        "--zombie-time",
+        type=_seconds,
+        metavar="S",
+        help="a render silent this long is gone and its tasks return to ready",
+    )
+    p.add_argument(
+        "--heartbeat", type=_seconds, metavar="S", help="seconds between render heartbeats"
+    )
+    p.add_argument(
+        "--reconnect-grace",
+        type=_seconds,
+        metavar="S",
+        help="after a restart, wait this long for renders to re-register",
+    )
+    p.set_defaults(func=cmd_server, usage_parser=p)
+
+    # render
+    p = verbs.add_parser(
+        "render",
+        parents=[logging_opts],
+        help="run a render client on this host",
+        description="Connect to the server and run tasks until SIGINT/SIGTERM.",
+    )
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="server URL (default: $CORRAL_SERVER, else http://127.0.0.1:51000)",
+    )
+    p.add_argument("--name", help="render name (default: the host name)")
+    p.add_argument("--max-tasks", type=_positive_int, metavar="N", help="tasks run at once")
+    p.add_argument("--capacity", type=_positive_int, metavar="C", help="capacity of this render")
+    p.add_argument("--heartbeat", type=_seconds, metavar="S", help="seconds between heartbeats")
+    p.set_defaults(func=cmd_render, usage_parser=p)
+
+    # up
+    p = verbs.add_parser(
+        "up",
+        parents=[logging_opts],
+        help="run a server and a local render: a farm on this machine",
+        description="Run a server on loopback and one render on this machine in one process.",
+    )
+    p.add_argument("--port", type=_port, default=51000, help="port to listen on (default: 51000)")
+    p.add_argument("--data", metavar="DIR", help="data directory (default: the user data dir)")
+    p.add_argument("--max-tasks", type=_positive_int, metavar="N", help="tasks run at once")
+    p.set_defaults(func=cmd_up, usage_parser=p)
+
+    # submit
+    p = verbs.add_parser(
+        "submit",
+        parents=[common],
+        help="submit a job from a JSON file or a command line",
+        usage=_SUBMIT_USAGE,
+        epilog=_SUBMIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Submit a job. Prints 'Job N submitted' ({\"id\": N} with --json).",
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="job JSON file, '-' for stdin")
+    p.add_argument("--name", help="job name (default: the command's program name)")
+    p.add_argument(
+        "--frames",
+        type=parse_frames,
+        metavar="RANGE",
+        help="frames FIRST-LAST or FIRST-LASTxSTEP (e.g. 1-100x2)",
+    )
+    p.add_argument("--fpt", type=int, metavar="N", help="frames per task (default: 1)")
+    p.add_argument("--service", help="service (default: generic)")
+    p.add_argument("--priority", type=int, help="job priority, 0-250 (default: 99)")
+    p.add_argument("--user", help="user name (default: your login)")
+    p.add_argument("--cwd", metavar="DIR", help="working directory of the tasks")
+    p.add_argument("--paused", action="store_true", help="submit the job paused (offline)")
+    p.set_defaults(func=cmd_submit, command=None, usage_parser=p)
+
+    # jobs
+    p = verbs.add_parser("jobs", parents=[common], help="list jobs")
+    p.set_defaults(func=cmd_jobs)
+
+    # job ...
+    p = verbs.add_parser("job", parents=[common], help="show or act on jobs")
+    job_verbs = p.add_subparsers(dest="job_verb", metavar="ACTION", required=True)
+    q = job_verbs.add_parser("show", parents=[common], help="show jobs and their blocks")
+    q.add_argument("ids", nargs="+", type=int, metavar="ID")
+    q.set_defaults(func=cmd_job_show)
+    for action, (_, text) in _JOB_VERBS.items():
+        q = job_verbs.add_parser(action, parents=[common], help=text)
+        q.add_argument("ids", nargs="+", type=int, metavar="ID")
+        q.set_defaults(func=cmd_job_action, action=action)
+
+    # task ...
+    p = verbs.add_parser("task", parents=[common], help="show a task or its output")
+    task_verbs = p.add_subparsers(dest="task_verb", metavar="ACTION", required=True)
+    q = task_verbs.add_parser("show", parents=[common], help="show a task and its runs")
+    _task_key_args(q)
+    q.set_defaults(func=cmd_task_show)
+    q = task_verbs.add_parser("log", parents=[common], help="print the output of a task run")
+    _task_key_args(q)
+    q.add_argument("--run", type=_positive_int, metavar="N", help="run number (default: latest)")
+    q.set_defaults(func=cmd_task_log)
+
+    # renders
+    p = verbs.add_parser("renders", parents=[common], help="list renders")
+    p.set_defaults(func=cmd_renders)
+    return parser
+
+
+def _task_key_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", type=int, metavar="JOB")
+    p.add_argument("block", type=int, metavar="BLOCK")
+    p.add_argument("task", type=int, metavar="TASK")
+
+
+def split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """Split ``argv`` at the first ``--``: (options, command words or None)."""
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1 :]
+    return argv, None
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse a command line (raises SystemExit like argparse). For ``submit``, the words after
+    ``--`` are the command, in ``args.command``."""
+    argv = list(argv)
+    parser = build_parser()
+    head, command = split_command(argv)
+    args = parser.parse_args(head)
+    if args.verb == "submit":
+        args.command = command
+    elif command is not None:
+        args = parser.parse_args(argv)  # no other verb takes "--": let argparse judge
+    return args
+
+
+class UsageError(Exception):
+    """A usage problem found after parsing: reported like argparse's own errors (exit 2)."""
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _counts(item: dict) -> str:
+    return f"{item.get('tasks_done', 0)}/{item.get('tasks_total', 0)}"
+
+
+def _client(args: argparse.Namespace) -> Client:
+    return Client(args.server or default_server())
+
+
+# -- client verbs ------------------------------------------------------------------------------
+
+
+def _read_job_file(name: str) -> dict:
+    label = "stdin" if name == "-" else name
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CorralError(f"cannot read job file {label}: {reason}") from None
+    try:
+        job = json.loads(text)
+    except ValueError as exc:
+        raise CorralError(f"invalid job: {label} is not valid JSON: {exc}") from None
+    # Afanasy wraps jobs as {"job": {...}}: accept that too.
+    if isinstance(job, dict) and list(job) == ["job"] and isinstance(job["job"], dict):
+        job = job["job"]
+    if not isinstance(job, dict):
+        raise CorralError(f"invalid job: {label} must hold a JSON object")
+    return job
+
+
+def make_submit_job(args: argparse.Namespace) -> dict:
+    """The job dict that ``corral submit`` sends; raises UsageError for bad combinations."""
+    if args.file is not None and args.command is not None:
+        raise UsageError("give either a job FILE or a command after --, not both")
+    if args.file is None and args.command is None:
+        raise UsageError("give a job FILE ('-' for stdin) or a command after --")
+    if args.file is not None:
+        block_opts = [
+            opt
+            for opt, value in (
+                ("--frames", args.frames),
+                ("--fpt", args.fpt),
+                ("--service", args.service),
+                ("--cwd", args.cwd),
+            )
+            if value is not None
+        ]
+        if block_opts:
+            raise UsageError(f"{', '.join(block_opts)} only apply to a command after --")
+        job = _read_job_file(args.file)
+        if args.name is not None:
+            job["name"] = args.name
+        if args.user is not None:
+            job["user_name"] = args.user
+        if args.priority is not None:
+            job["priority"] = args.priority
+        if args.paused:
+            job["offline"] = True
+        return job
+
+    if not args.command:
+        raise UsageError("the command after -- is empty")
+    command = build_command(args.command)
+    name = args.name or os.path.basename(args.command[0]) or "command"
+    common = {
+        "service": args.service or "generic",
+        "user_name": args.user,
+        "priority": args.priority,
+        "working_directory": args.cwd,
+        "paused": args.paused,
+    }
+    if args.frames is None:
+        if args.fpt is not None:
+            raise UsageError("--fpt needs --frames")
+        if has_frame_pattern(command):
+            raise UsageError("the command uses @#@ frame patterns: give --frames")
+        return tasks_job(name, [(name, command)], **common)
+    first, last, step = args.frames
+    per_task = args.fpt if args.fpt is not None else 1
+    return numeric_job(name, command, first, last, per_task=per_task, inc=step, **common)
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    job = make_submit_job(args)
+    try:
+        job_id = _client(args).submit(job)
+    except CorralError as exc:
+        if exc.status in (400, 422) and not exc.message.lower().startswith("invalid job"):
+            raise CorralError(
+                f"invalid job: {exc.detail()}", status=exc.status, field=exc.field
+            ) from None
+        raise
+    if args.json:
+        _print_json({"id": job_id})
+    else:
+        print(f"Job {job_id} submitted")
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    jobs = _client(args).jobs()
+    if args.json:
+        _print_json(jobs)
+        return 0
+    if not jobs:
+        print("No jobs.")
+        return 0
+    rows = [
+        (
+            j.get("id"),
+            j.get("name"),
+            j.get("user_name"),
+            j.get("state"),
+            j.get("priority"),
+            _counts(j),
+            j.get("tasks_running", 0),
+            j.get("tasks_error", 0),
+        )
+        for j in jobs
+    ]
+    print(format_table(["ID", "NAME", "USER", "STATE", "PRI", "DONE/TOTAL", "RUN", "ERR"], rows))
+    return 0
+
+
+def format_job(job: dict) -> str:
+    head = f"Job {job.get('id')}: {job.get('name')}"
+    user = job.get("user_name") or "-"
+    if job.get("host_name"):
+        user = f"{user}@{job['host_name']}"
+    tasks = (
+        f"{_counts(job)} done, {job.get('tasks_running', 0)} running, "
+        f"{job.get('tasks_error', 0)} error, {job.get('tasks_skipped', 0)} skipped, "
+        f"{job.get('tasks_ready', 0)} ready"
+    )
+    fields = format_fields(
+        [
+            ("state", job.get("state")),
+            ("user", user),
+            ("priority", job.get("priority")),
+            ("tasks", tasks),
+            ("created", format_time(job.get("time_created"))),
+            ("started", format_time(job.get("time_started"))),
+            ("done", format_time(job.get("time_done"))),
+        ]
+    )
+    blocks = format_table(
+        ["BLOCK", "NAME", "SERVICE", "STATE", "DONE/TOTAL", "RUN", "ERR"],
+        [
+            (
+                b.get("num"),
+                b.get("name"),
+                b.get("service"),
+                b.get("state"),
+                _counts(b),
+                b.get("tasks_running", 0),
+                b.get("tasks_error", 0),
+            )
+            for b in job.get("blocks") or []
+        ],
+    )
+    indented = "\n".join("  " + line for line in fields.splitlines())
+    return f"{head}\n{indented}\n\n{blocks}"
+
+
+def cmd_job_show(args: argparse.Namespace) -> int:
+    client = _client(args)
+    jobs, failed = [], False
+    for job_id in args.ids:
+        try:
+            jobs.append(client.job(job_id))
+        except CorralError as exc:
+            if exc.status is None:
+                raise
+            _error(exc.detail())
+            failed = True
+    if args.json:
+        if jobs:
+            _print_json(jobs[0] if len(args.ids) == 1 else jobs)
+    elif jobs:
+        print("\n\n".join(format_job(j) for j in jobs))
+    return 1 if failed else 0
+
+
+def cmd_job_action(args: argparse.Namespace) -> int:
+    client = _client(args)
+    done_text = _JOB_VERBS[args.action][0]
+    results, failed = [], False
+    for job_id in args.ids:
+        try:
+            if args.action == "delete":
+                answer = client.delete_job(job_id)
+            else:
+                answer = client.job_action(job_id, args.action)
+        except CorralError as exc:
+            if exc.status is None:
+                raise
+            _error(exc.detail())
+            results.append({"id": job_id, "ok": False, "error": exc.detail()})
+            failed = True
+            continue
+        result = {"id": job_id}
+        result.update(answer if isinstance(answer, dict) else {"ok": True})
+        results.append(result)
+        if not args.json:
+            print(f"Job {job_id} {done_text}")
+    if args.json:
+        _print_json(results)
+    return 1 if failed else 0
+
+
+def format_task(job_id: int, block: int, task: dict) -> str:
+    frames = None
+    if task.get("frame_start") is not None:
+        start, end = task.get("frame_start"), task.get("frame_end")
+        frames = start if end in (None, start) else f"{start}-{end}"
+    head = f"Task {job_id}/{block}/{task.get('num')}: {task.get('name')}"
+    fields = format_fields(
+        [
+            ("state", task.get("state")),
+            ("frames", frames),
+            ("command", task.get("command")),
+            ("directory", task.get("working_directory")),
+            ("render", task.get("render")),
+            ("starts", task.get("starts")),
+            ("errors", task.get("errors")),
+            ("started", format_time(task.get("time_start"))),
+            ("done", format_time(task.get("time_done"))),
+        ]
+    )
+    env = task.get("environment") or {}
+    if env:
+        fields += "\nenvironment\n" + "\n".join(f"  {k}={v}" for k, v in sorted(env.items()))
+    out = head + "\n" + "\n".join("  " + line for line in fields.splitlines())
+    runs = task.get("runs") or []
+    if runs:
+        table = format_table(
+            ["RUN", "RENDER", "STATE", "EXIT", "SIGNAL", "STARTED", "TIME", "ERROR"],
+            [
+                (
+                    r.get("run"),
+                    r.get("render"),
+                    r.get("state"),
+                    r.get("exit_code"),
+                    r.get("signal"),
+                    format_time(r.get("time_start")),
+                    format_duration(r.get("time_start"), r.get("time_done")),
+                    r.get("error"),
+                )
+                for r in runs
+            ],
+        )
+        out += "\n\n" + table
+    return out
+
+
+def cmd_task_show(args: argparse.Namespace) -> int:
+    task = _client(args).task(args.job, args.block, args.task)
+    if args.json:
+        _print_json(task)
+    else:
+        print(format_task(args.job, args.block, task))
+    return 0
+
+
+def cmd_task_log(args: argparse.Namespace) -> int:
+    client = _client(args)
+    run = args.run
+    if run is None:
+        task = client.task(args.job, args.block, args.task)
+        runs = [r.get("run") for r in task.get("runs") or [] if isinstance(r.get("run"), int)]
+        if not runs:
+            raise CorralError(f"task {args.job}/{args.block}/{args.task} has not run yet")
+        run = max(runs)
+    text = client.task_output(args.job, args.block, args.task, run)
+    if args.json:
+        _print_json(
+            {"job": args.job, "block": args.block, "task": args.task, "run": run, "output": text}
+        )
+        return 0
+    sys.stdout.write(text)
+    if text and not text.endswith("\n"):
+        sys.stdout.write("\n")
+    return 0
+
+
+def _render_tasks(render: dict) -> Any:
+    running = render.get("tasks", render.get("running", render.get("tasks_running")))
+    if isinstance(running, (list, tuple, dict)):
+        running = len(running)
+    limit = render.get("max_tasks")
+    if running is None:
+        return limit
+    return f"{running}/{limit}" if limit is not None else running
+
+
+def _render_capacity(render: dict) -> Any:
+    used = render.get("capacity_used")
+    total = render.get("capacity")
+    if used is None:
+        return total
+    return f"{used}/{total}" if total is not None else used
+
+
+def cmd_renders(args: argparse.Namespace) -> int:
+    renders = _client(args).renders()
+    if args.json:
+        _print_json(renders)
+        return 0
+    if not renders:
+        print("No renders.")
+        return 0
+    rows = [(r.get("name"), r.get("state"), _render_tasks(r), _render_capacity(r)) for r in renders]
+    print(format_table(["NAME", "STATE", "TASKS", "CAPACITY"], rows))
+    return 0
+
+
+# -- long-running verbs ------------------------------------------------------------------------
+
+
+def _setup_logging(level: str) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _data_dir(value: str | None) -> Path:
+    if value:
+        return Path(value).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("corral"))
+
+
+def run_service(make_coro: Callable[[], Coroutine[Any, Any, Any]], what: str) -> int:
+    """Run a long-lived coroutine until it ends or SIGINT/SIGTERM cancels it.
+
+    The first signal cancels the coroutine, which cleans up (stops tasks, closes sockets) and
+    ends; a second signal while it is cleaning up exits at once. Returns the exit code.
+    """
+    import asyncio
+    import signal
+
+    async def runner() -> bool:
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(make_coro())
+        stopping = []
+
+        def on_signal(signame: str) -> None:
+            if stopping:
+                print(f"corral: {signame} again: exiting without cleanup", file=sys.stderr)
+                sys.stderr.flush()
+                os._exit(130)
+            stopping.append(signame)
+            print(f"corral: {signame}: stopping the {what}...", file=sys.stderr)
+            task.cancel()
+
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, on_signal, sig.name)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # Windows, or not the main thread: KeyboardInterrupt still works
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not (stopping and task.cancelled()):
+                raise
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+        return bool(stopping)
+
+    try:
+        stopped = asyncio.run(runner())
+    except KeyboardInterrupt:
+        stopped = True
+    except OSError as exc:  # typically: the port is in use
+        print(f"corral: the {what} failed: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        print(f"corral: the {what} failed: {exc}", file=sys.stderr)
+        return 1
+    if stopped:
+        print(f"corral: the {what} stopped", file=sys.stderr)
+    return 0
+
+
+def _import_failed(what: str, exc: ImportError) -> int:
+    print(f"corral: the {what} is not available: {exc}", file=sys.stderr)
+    return 1
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from app.server.config import ServerConfig
+
+    options = {
+        "data_dir": _data_dir(args.data),
+        "host": args.host,
+        "port": args.port,
+        "db_url": args.db,
+    }
+    for name, value in (
+        ("heartbeat_period", args.heartbeat),
+        ("zombie_time", args.zombie_time),
+        ("reconnect_grace", args.reconnect_grace),
+    ):
+        if value is not None:
+            options[name] = value
+    try:
+        config = ServerConfig(**options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        from app.server.main import serve
+    except ImportError as exc:
+        return _import_failed("server", exc)
+    if not is_loopback(config.host):
+        print(
+            f"corral: warning: listening on {config.host}: no authentication yet: "
+            "anyone who can reach this port controls the farm",
+            file=sys.stderr,
+        )
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    _setup_logging(args.log_level)
+    return run_service(lambda: serve(config), "server")
+
+
+def make_render_config(
+    server_url: str,
+    name: str | None = None,
+    max_tasks: int | None = None,
+    capacity: int | None = None,
+    heartbeat: float | None = None,
+) -> Any:
+    from app.render.config import RenderConfig
+
+    options: dict[str, Any] = {"server_url": server_url, "name": name or socket.gethostname()}
+    for key, value in (
+        ("max_tasks", max_tasks),
+        ("capacity", capacity),
+        ("heartbeat_period", heartbeat),
+    ):
+        if value is not None:
+            options[key] = value
+    try:
+        return RenderConfig(**options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    try:
+        config = make_render_config(
+            args.server or default_server(),
+            args.name,
+            args.max_tasks,
+            args.capacity,
+            args.heartbeat,
+        )
+        from app.render.agent import run_render
+    except ImportError as exc:
+        return _import_failed("render", exc)
+    _setup_logging(args.log_level)
+    return run_service(lambda: run_render(config), "render")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    try:
+        from app import up
+        from app.server.config import ServerConfig
+
+        server_config = ServerConfig(data_dir=_data_dir(args.data), port=args.port)
+        render_config = make_render_config(
+            f"http://127.0.0.1:{server_config.port}", max_tasks=args.max_tasks
+        )
+    except ImportError as exc:
+        return _import_failed("farm", exc)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    server_config.data_dir.mkdir(parents=True, exist_ok=True)
+    _setup_logging(args.log_level)
+    return run_service(lambda: up.run_up(server_config, render_config), "farm")
+
+
+# -- entry point -------------------------------------------------------------------------------
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``corral`` command; return its exit code (0 ok, 1 error, 2 usage error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        args.usage_parser.print_usage(sys.stderr)
+        print(f"{args.usage_parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except CorralError as exc:
+        _error(exc.detail())
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # corral jobs | head
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

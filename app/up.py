@@ -1,0 +1,101 @@
+"""``corral up``: a whole farm on this machine, a server and one render in one event loop.
+
+The server starts first; the render starts once the server answers ``/api/v1/health``. On
+cancellation (Ctrl-C) the render stops first, so its tasks are stopped and reported while the
+server is still there to record them, then the server stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any, TextIO
+
+from app.render.agent import run_render
+from app.server.config import ServerConfig
+from app.server.main import serve
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 51000
+
+
+def local_url(config: ServerConfig) -> str:
+    """The URL a client on this machine uses to reach the server."""
+    host = config.host
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{config.port}"
+
+
+async def wait_until_ready(url: str, server: asyncio.Task, timeout: float = 30.0) -> None:
+    """Poll ``GET /api/v1/health`` until it answers; fail if the server task ends first."""
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while True:
+            if server.done():
+                server.result()  # raises the server's error
+                raise RuntimeError("the server stopped before it was ready")
+            try:
+                async with session.get(f"{url}/api/v1/health") as answer:
+                    if answer.status == 200:
+                        return
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                pass
+            if loop.time() > deadline:
+                raise RuntimeError(f"the server did not answer at {url} within {timeout:g} s")
+            await asyncio.wait({server}, timeout=0.1)
+
+
+def banner(url: str, render_name: str, port: int) -> str:
+    lines = [f"Corral is up at {url} (server and render {render_name!r})."]
+    if port != DEFAULT_PORT:
+        lines.append(f"  for the commands below:  export CORRAL_SERVER={url}")
+    lines += [
+        "  submit a job:  corral submit --frames 1-10 -- echo frame @#@",
+        "  watch it:      corral jobs",
+        "  stop:          Ctrl-C",
+    ]
+    return "\n".join(lines)
+
+
+async def _stop(task: asyncio.Task | None, what: str) -> None:
+    """Cancel a task and wait for it to finish its cleanup; log a failure, never raise one."""
+    if task is None or task.done():
+        return  # never started, or already ended (its error, if any, is raised elsewhere)
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the %s failed while stopping", what, exc_info=task.exception())
+
+
+async def run_up(
+    server_config: ServerConfig,
+    render_config: Any,
+    out: TextIO | None = None,
+    ready_timeout: float = 30.0,
+) -> None:
+    """Run the server and a render until cancelled (or until one of them fails)."""
+    out = out or sys.stdout
+    url = local_url(server_config)
+    server = asyncio.ensure_future(serve(server_config))
+    render = None
+    try:
+        await wait_until_ready(url, server, ready_timeout)
+        render = asyncio.ensure_future(run_render(render_config))
+        name = getattr(render_config, "name", "local")
+        print(banner(url, name, server_config.port), file=out, flush=True)
+        done, _ = await asyncio.wait({server, render}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()  # raises the error that ended it
+        what = "server" if server in done else "render"
+        raise RuntimeError(f"the {what} stopped by itself")
+    finally:
+        await _stop(render, "render")
+        await _stop(server, "server")

@@ -1,0 +1,524 @@
+"""The `corral` command line: parsing, the submit builder, output formatting, error exits.
+
+No Corral server is needed: "server down" uses a closed port, and the output formatting of the
+client verbs is checked against a tiny canned HTTP responder (standard library).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from app import api
+from app.cli import (
+    UsageError,
+    build_command,
+    format_table,
+    main,
+    make_submit_job,
+    parse_args,
+    parse_frames,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- frames and commands -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1-100", (1, 100, 1)),
+        ("1-100x2", (1, 100, 2)),
+        ("7", (7, 7, 1)),
+        ("-5--1", (-5, -1, 1)),
+        (" 10 - 20 x 5 ", (10, 20, 5)),
+    ],
+)
+def test_parse_frames(text, expected):
+    assert parse_frames(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1-", "1-100x", "1-100x0", "100-1", "1..10", "1-2-3"])
+def test_parse_frames_rejects(text):
+    with pytest.raises(Exception, match="invalid frame range"):
+        parse_frames(text)
+
+
+@pytest.mark.parametrize(
+    "words, expected",
+    [
+        (["echo", "frame", "@#@"], "echo frame @#@"),
+        (["echo", "frame @#@"], "echo 'frame '@#@"),
+        (
+            ["render", "-o", "out.@####@.exr", "-s", "@#@", "-e", "@#@"],
+            "render -o out.@####@.exr -s @#@ -e @#@",
+        ),  # fmt: skip
+        (["sh", "-c", "echo $HOME; ls"], "sh -c 'echo $HOME; ls'"),
+        (["printf", ""], "printf ''"),
+        (["echo", "it's"], "echo 'it'\"'\"'s'"),
+        (["echo", "@#@-@#@"], "echo @#@-@#@"),
+    ],
+)
+def test_build_command(words, expected):
+    assert build_command(words) == expected
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+def submit_job(*argv: str) -> dict:
+    return make_submit_job(parse_args(["submit", *argv]))
+
+
+def test_submit_numeric_job():
+    job = submit_job(
+        "--name", "shot", "--frames", "1-100x2", "--fpt", "10", "--service", "blender",
+        "--priority", "120", "--user", "ann", "--cwd", "/proj", "--paused",
+        "--", "blender", "-b", "a b.blend", "-f", "@#@",
+    )  # fmt: skip
+    assert job["name"] == "shot"
+    assert job["user_name"] == "ann"
+    assert job["priority"] == 120
+    assert job["offline"] is True
+    (block,) = job["blocks"]
+    assert block == {
+        "name": "shot",
+        "service": "blender",
+        "working_directory": "/proj",
+        "command": "blender -b 'a b.blend' -f @#@",
+        "numeric": True,
+        "frame_first": 1,
+        "frame_last": 100,
+        "frames_per_task": 10,
+        "frames_inc": 2,
+    }
+
+
+def test_submit_defaults():
+    job = submit_job("--frames", "1-10", "--", "/usr/bin/echo", "frame", "@#@")
+    assert job["name"] == "echo"
+    assert job["user_name"]
+    assert "priority" not in job and "offline" not in job
+    block = job["blocks"][0]
+    assert block["service"] == "generic"
+    assert (block["frames_per_task"], block["frames_inc"]) == (1, 1)
+    assert "working_directory" not in block
+
+
+def test_submit_without_frames_is_one_task():
+    job = submit_job("--name", "once", "--", "make", "-j8")
+    block = job["blocks"][0]
+    assert "numeric" not in block
+    assert block["tasks"] == [{"name": "once", "command": "make -j8"}]
+
+
+def test_submit_words_after_dashes_are_not_options():
+    args = parse_args(["--json", "submit", "--frames", "1-2", "--", "tool", "--json", "--name"])
+    assert args.command == ["tool", "--json", "--name"]
+    assert args.json is True
+    assert args.name is None
+
+
+def test_submit_file_with_overrides(tmp_path):
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps({"job": {"name": "a", "blocks": []}}))
+    job = submit_job(str(path), "--name", "b", "--priority", "5", "--paused")
+    assert job == {"name": "b", "blocks": [], "priority": 5, "offline": True}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "give a job FILE"),
+        (["job.json", "--", "echo"], "not both"),
+        (["--frames", "1-3", "--"], "empty"),
+        (["--", "echo", "@#@"], "give --frames"),
+        (["--fpt", "2", "--", "echo"], "--fpt needs --frames"),
+        (["job.json", "--frames", "1-3"], "--frames only apply"),
+    ],
+)
+def test_submit_usage_errors(argv, message):
+    with pytest.raises(UsageError, match=message):
+        submit_job(*argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["submit", "--frames", "10-1", "--", "echo"],
+        ["submit", "--frames", "1-100x", "--", "echo"],
+        ["submit", "--", "echo", "@#@"],
+        ["submit"],
+        ["job", "pause", "abc"],
+        ["job", "explode", "1"],
+        ["task", "log", "1", "0"],
+        ["server", "--port", "70000"],
+        ["render", "--max-tasks", "0"],
+        ["nosuchverb"],
+        [],
+    ],
+)
+def test_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err
+    assert "error:" in err
+
+
+def test_json_flag_before_or_after_the_verb():
+    assert parse_args(["--json", "jobs"]).json is True
+    assert parse_args(["jobs", "--json"]).json is True
+    assert parse_args(["jobs"]).json is False
+    assert parse_args(["job", "show", "3", "--json"]).json is True
+    assert parse_args(["--json", "job", "show", "3"]).json is True
+    assert parse_args(["task", "log", "1", "2", "3", "--json", "--run", "2"]).json is True
+
+
+def test_server_option_before_or_after_the_verb():
+    assert parse_args(["--server", "http://a:1", "jobs"]).server == "http://a:1"
+    assert parse_args(["jobs", "--server", "http://b:2"]).server == "http://b:2"
+    assert parse_args(["render", "--server", "http://c:3"]).server == "http://c:3"
+    assert parse_args(["jobs"]).server is None
+
+
+def test_long_running_verbs_parse():
+    args = parse_args(
+        ["server", "--host", "0.0.0.0", "--port", "5100", "--data", "/d", "--db", "sqlite:///x",
+         "--zombie-time", "60", "--heartbeat", "2.5", "--reconnect-grace", "0"]
+    )  # fmt: skip
+    assert (args.host, args.port, args.data, args.db) == ("0.0.0.0", 5100, "/d", "sqlite:///x")
+    assert (args.zombie_time, args.heartbeat, args.reconnect_grace) == (60, 2.5, 0)
+    args = parse_args(["render", "--name", "r1", "--max-tasks", "4", "--capacity", "500"])
+    assert (args.name, args.max_tasks, args.capacity, args.heartbeat) == ("r1", 4, 500, None)
+    args = parse_args(["up", "--port", "5200", "--max-tasks", "2"])
+    assert (args.port, args.max_tasks, args.data) == (5200, 2, None)
+
+
+def test_job_actions_parse():
+    for action in api.JOB_ACTIONS:
+        args = parse_args(["job", action, "1", "2"])
+        assert (args.action, args.ids) == (action, [1, 2])
+
+
+def test_help_exits_0(capsys):
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: corral")
+    assert main(["submit", "--help"]) == 0
+    assert "@#@" in capsys.readouterr().out
+
+
+def test_help_does_not_import_the_server():
+    code = (
+        "import sys, app.cli\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'peewee', 'PyQt6')"
+        " or m.startswith(('app.server.main', 'app.render.agent'))]\n"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+# -- formatting --------------------------------------------------------------------------------
+
+
+def test_format_table():
+    text = format_table(
+        ["ID", "NAME", "DONE/TOTAL", "STATE"],
+        [
+            (1, "short", "5/10", "RUN"),
+            (12, "a longer name", "10/100", None),
+            (3, "x", "0/1", ["A", "B"]),
+        ],
+    )
+    assert text.splitlines() == [
+        "ID  NAME           DONE/TOTAL  STATE",
+        " 1  short                5/10  RUN",
+        "12  a longer name      10/100  -",
+        " 3  x                     0/1  A B",
+    ]
+
+
+def test_format_table_empty():
+    assert format_table(["A", "BB"], []) == "A  BB"
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def test_server_down(capsys, monkeypatch):
+    url = f"http://127.0.0.1:{closed_port()}"
+    assert main(["--server", url, "jobs"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"corral: cannot reach the Corral server at {url}: ")
+    assert len(err.splitlines()) == 1
+
+    monkeypatch.setenv("CORRAL_SERVER", url)
+    assert main(["submit", "--frames", "1-3", "--", "echo", "@#@"]) == 1
+    assert f"cannot reach the Corral server at {url}" in capsys.readouterr().err
+
+
+def test_client_server_down_error():
+    client = api.Client(f"127.0.0.1:{closed_port()}", timeout=5)
+    with pytest.raises(api.CorralError) as caught:
+        client.health()
+    assert caught.value.status is None
+    assert caught.value.field is None
+    assert str(caught.value).startswith("cannot reach the Corral server at http://127.0.0.1:")
+
+
+def test_client_default_server(monkeypatch):
+    monkeypatch.delenv("CORRAL_SERVER", raising=False)
+    assert api.Client().server == "http://127.0.0.1:51000"
+    monkeypatch.setenv("CORRAL_SERVER", "http://farm:51000/")
+    assert api.Client().server == "http://farm:51000"
+    assert api.Client("http://other:1").server == "http://other:1"
+
+
+def test_job_builders():
+    job = api.tasks_job(
+        "maint", [("a", "echo a"), ("b", "echo b")], user_name="u", priority=10,
+        block_extra={"capacity": 10}, max_running_tasks=1,
+    )  # fmt: skip
+    assert job["user_name"] == "u"
+    assert job["priority"] == 10
+    assert job["max_running_tasks"] == 1
+    assert job["host_name"]
+    assert job["blocks"] == [
+        {"name": "maint", "service": "generic", "capacity": 10,
+         "tasks": [{"name": "a", "command": "echo a"}, {"name": "b", "command": "echo b"}]},
+    ]  # fmt: skip
+
+
+# -- client verbs against a canned responder ----------------------------------------------------
+
+
+JOB = {
+    "id": 12, "name": "shot010", "user_name": "ann", "host_name": "ws1", "priority": 99,
+    "state": "RUN", "offline": False, "time_created": 1700000000, "time_started": 1700000001,
+    "time_done": None, "tasks_total": 10, "tasks_ready": 5, "tasks_running": 2, "tasks_done": 3,
+    "tasks_error": 0, "tasks_skipped": 0, "max_running_tasks": -1,
+    "blocks": [{"num": 0, "name": "frames", "service": "generic", "numeric": True, "state": "RUN",
+                "tasks_total": 10, "tasks_ready": 5, "tasks_running": 2, "tasks_done": 3,
+                "tasks_error": 0, "tasks_skipped": 0}],
+}  # fmt: skip
+TASK = {
+    "num": 1, "name": "frames 2-2", "state": "DON", "frame_start": 2, "frame_end": 2,
+    "starts": 2, "errors": 1, "render": "r1", "time_start": 1700000010, "time_done": 1700000012,
+    "command": "echo frame 2", "working_directory": None, "environment": {},
+    "runs": [
+        {"run": 1, "render": "r1", "state": "ERR", "exit_code": 1, "signal": None,
+         "time_start": 1700000000, "time_done": 1700000005, "error": None},
+        {"run": 2, "render": "r1", "state": "DON", "exit_code": 0, "signal": None,
+         "time_start": 1700000010, "time_done": 1700000012, "error": None},
+    ],
+}  # fmt: skip
+ROUTES = {
+    ("GET", "/api/v1/jobs"): (200, [JOB]),
+    ("GET", "/api/v1/jobs/12"): (200, JOB),
+    ("GET", "/api/v1/jobs/404"): (404, {"error": "job 404 not found"}),
+    ("POST", "/api/v1/jobs/12/pause"): (200, {"ok": True}),
+    ("POST", "/api/v1/jobs/404/pause"): (404, {"error": "job 404 not found"}),
+    ("DELETE", "/api/v1/jobs/404"): (404, {"error": "job 404 not found"}),
+    ("DELETE", "/api/v1/jobs/12"): (200, {"ok": True}),
+    ("GET", "/api/v1/jobs/12/blocks/0/tasks/1"): (200, TASK),
+    ("GET", "/api/v1/jobs/12/blocks/0/tasks/1/runs/2/output"): (200, "frame 2\n"),
+    ("GET", "/api/v1/jobs/12/blocks/0/tasks/1/runs/1/output"): (200, "oops"),
+    ("GET", "/api/v1/renders"): (200, [
+        {"name": "r1", "state": "RUN", "online": True, "capacity": 1000, "capacity_used": 500,
+         "max_tasks": 2, "tasks": [{"job": 12, "block": 0, "task": 3, "run": 1}]},
+    ]),
+}  # fmt: skip
+
+
+class Canned(BaseHTTPRequestHandler):
+    received: list = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        Canned.received.append((self.command, self.path, body))
+        if self.command == "POST" and self.path == "/api/v1/jobs":
+            blocks = body.get("blocks") or [{}]
+            if blocks[0].get("frames_per_task", 1) < 1:
+                status, payload = (
+                    400,
+                    {
+                        "error": "blocks[0].frames_per_task: must be >= 1",
+                        "field": "blocks[0].frames_per_task",
+                    },
+                )
+            else:
+                status, payload = 201, {"id": 12}
+        else:
+            status, payload = ROUTES.get((self.command, self.path), (404, "404: Not Found"))
+        if isinstance(payload, str):
+            data, kind = payload.encode(), "text/plain"
+        else:
+            data, kind = json.dumps(payload).encode(), "application/json"
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_DELETE = _answer
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def canned(monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Canned)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Canned.received = []
+    monkeypatch.setenv("CORRAL_SERVER", f"http://127.0.0.1:{server.server_address[1]}")
+    yield Canned.received
+    server.shutdown()
+    server.server_close()
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_submit_prints_the_id(canned, capsys):
+    assert run(capsys, "submit", "--frames", "1-10", "--", "echo", "@#@") == (
+        0, "Job 12 submitted\n", "",
+    )  # fmt: skip
+    assert canned[-1][0:2] == ("POST", "/api/v1/jobs")
+    assert canned[-1][2]["blocks"][0]["command"] == "echo @#@"
+    code, out, _ = run(capsys, "submit", "--json", "--frames", "1-10", "--", "echo", "@#@")
+    assert (code, json.loads(out)) == (0, {"id": 12})
+
+
+def test_submit_invalid_job(canned, capsys, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(api.numeric_job("bad", "echo @#@", 1, 10, per_task=0)))
+    code, out, err = run(capsys, "submit", str(path))
+    assert (code, out) == (1, "")
+    assert err == "corral: invalid job: blocks[0].frames_per_task: must be >= 1\n"
+
+
+def test_submit_unreadable_file(capsys, tmp_path):
+    (tmp_path / "broken.json").write_text("{nope")
+    code, _, err = run(capsys, "submit", str(tmp_path / "broken.json"))
+    assert code == 1
+    assert err.startswith("corral: invalid job: ") and "not valid JSON" in err
+    code, _, err = run(capsys, "submit", str(tmp_path / "missing.json"))
+    assert code == 1
+    assert "cannot read job file" in err
+
+
+def test_jobs_table(canned, capsys):
+    code, out, _ = run(capsys, "jobs")
+    assert code == 0
+    assert out.splitlines() == [
+        "ID  NAME     USER  STATE  PRI  DONE/TOTAL  RUN  ERR",
+        "12  shot010  ann   RUN     99        3/10    2    0",
+    ]
+    code, out, _ = run(capsys, "jobs", "--json")
+    assert json.loads(out) == [JOB]
+
+
+def test_job_show(canned, capsys):
+    code, out, _ = run(capsys, "job", "show", "12")
+    assert code == 0
+    assert out.startswith("Job 12: shot010\n")
+    assert "ann@ws1" in out and "3/10 done, 2 running" in out
+    assert "BLOCK  NAME    SERVICE  STATE  DONE/TOTAL  RUN  ERR" in out
+    code, out, _ = run(capsys, "job", "show", "12", "--json")
+    assert json.loads(out) == JOB
+
+
+def test_unknown_job(canned, capsys):
+    assert run(capsys, "job", "show", "404") == (1, "", "corral: job 404 not found\n")
+    assert run(capsys, "job", "pause", "404") == (1, "", "corral: job 404 not found\n")
+
+
+def test_job_actions(canned, capsys):
+    assert run(capsys, "job", "pause", "12") == (0, "Job 12 paused\n", "")
+    assert canned[-1][0:2] == ("POST", "/api/v1/jobs/12/pause")
+    code, out, err = run(capsys, "job", "delete", "12", "404", "--json")
+    assert code == 1
+    assert json.loads(out) == [
+        {"id": 12, "ok": True},
+        {"id": 404, "ok": False, "error": "job 404 not found"},
+    ]
+    assert err == "corral: job 404 not found\n"
+
+
+def test_task_log_and_show(canned, capsys):
+    assert run(capsys, "task", "log", "12", "0", "1") == (0, "frame 2\n", "")
+    assert run(capsys, "task", "log", "12", "0", "1", "--run", "1") == (0, "oops\n", "")
+    code, out, _ = run(capsys, "task", "show", "12", "0", "1")
+    assert code == 0
+    assert out.startswith("Task 12/0/1: frames 2-2\n")
+    assert "echo frame 2" in out
+    assert "RUN  RENDER  STATE  EXIT" in out
+    code, out, _ = run(capsys, "task", "show", "12", "0", "1", "--json")
+    assert json.loads(out) == TASK
+
+
+def test_renders_table(canned, capsys):
+    code, out, _ = run(capsys, "renders")
+    assert code == 0
+    assert out.splitlines() == ["NAME  STATE  TASKS  CAPACITY", "r1    RUN      1/2  500/1000"]
+
+
+def test_http_error_without_json(canned):
+    with pytest.raises(api.CorralError) as caught:
+        api.Client().task(1, 2, 3)
+    assert (caught.value.status, str(caught.value)) == (404, "404: Not Found")
+
+
+# -- app.api stays usable inside DCCs (Python 3.7+) ---------------------------------------------
+
+
+def test_api_syntax_is_python37():
+    source = (ROOT / "app" / "api.py").read_text()
+    ast.parse(source, feature_version=(3, 7))
+
+
+def _python37() -> str | None:
+    for candidate in ("python3.7", str(Path.home() / ".pyenv/versions/3.7.16/bin/python3.7")):
+        found = shutil.which(candidate)
+        if found:
+            probe = subprocess.run([found, "--version"], capture_output=True, text=True)
+            if probe.returncode == 0 and probe.stdout.startswith("Python 3.7"):
+                return found
+    return None
+
+
+@pytest.mark.skipif(_python37() is None, reason="no Python 3.7 interpreter here")
+def test_api_runs_on_python37():
+    code = (
+        "import sys; sys.path.insert(0, 'app'); import api\n"
+        "job = api.numeric_job('a', 'echo @#@', 1, 10, per_task=2, paused=True)\n"
+        "assert job['blocks'][0]['frames_per_task'] == 2 and job['offline']\n"
+        f"c = api.Client('http://127.0.0.1:{closed_port()}', timeout=5)\n"
+        "try:\n    c.jobs()\nexcept api.CorralError as e:\n    print(e.status, e)\n"
+    )
+    out = subprocess.run([_python37(), "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("None cannot reach the Corral server at")
