@@ -1,7 +1,9 @@
-"""The `corral` command against a real server (and a real render) on loopback.
+"""The `corral` command against a real server (and real renders) on loopback.
 
-The helpers at the top (free_port, ServerProcess, corral) are self-contained so that other tests
-can import them: ``from tests.integration.test_cli import ServerProcess``.
+Processes are started with bench.local_farm.LocalFarm, like the other integration tests: a
+module-scoped server for the client verbs, and the `farm` fixture (tests/integration/conftest.py)
+where a test needs an empty farm or a render. The CLI runs in this process through main(), or as
+``python -m app`` in a subprocess where the real entry point, stdin or a clean stderr matter.
 """
 
 from __future__ import annotations
@@ -10,110 +12,23 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 
 from app import api
 from app.cli import main
+from bench.local_farm import FarmProcess, LocalFarm, free_port
+from tests.integration.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+UNKNOWN = 987654  # a job id no test creates
 
-pytestmark = pytest.mark.skipif(
-    find_spec("app.server.main") is None, reason="the server (app/server/main.py) is not there yet"
-)
-needs_render = pytest.mark.skipif(
-    find_spec("app.render.agent") is None,
-    reason="the render (app/render/agent.py) is not there yet",
-)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def poll(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(every)
-
-
-class CorralProcess:
-    """``python -m app ARGS...`` in the background, its output in a log file."""
-
-    def __init__(self, args: list[str], log: Path) -> None:
-        self.log = log
-        with open(log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app", *args],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
-        """Send a signal and wait; kill it if it does not end. Returns the exit code."""
-        if self.alive():
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-                pytest.fail(f"{self.proc.args} ignored signal {sig}:\n{self.output()[-3000:]}")
-        return self.proc.returncode
-
-
-class ServerProcess(CorralProcess):
-    """A real `corral server` on a free loopback port; ready once /api/v1/health answers."""
-
-    def __init__(self, data: Path, log: Path, *extra: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.client = api.Client(self.url, timeout=10)
-        super().__init__(["server", "--port", str(self.port), "--data", str(data), *extra], log)
-        poll(self._healthy, 30, f"the server at {self.url}")
-
-    def _healthy(self) -> bool:
-        if not self.alive():
-            pytest.fail(f"the server exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
-        try:
-            return bool(self.client.health().get("ok"))
-        except api.CorralError:
-            return False
-
-
-@contextmanager
-def running_server(tmp: Path) -> Iterator[ServerProcess]:
-    tmp.mkdir(parents=True, exist_ok=True)
-    server = ServerProcess(tmp / "data", tmp / "server.log")
-    try:
-        yield server
-    finally:
-        code = server.stop()
-        assert code == 0, f"the server did not stop cleanly ({code}):\n{server.output()[-3000:]}"
+CliRun = Callable[..., tuple[int, str, str]]
 
 
 def corral(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -129,31 +44,54 @@ def corral(url: str, *args: str, stdin: str | None = None) -> subprocess.Complet
     )
 
 
+def in_process(url: str, capsys) -> CliRun:
+    """main() in this process against url: run(*args) -> (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--server", url, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
 def submitted_id(out: str) -> int:
     match = re.fullmatch(r"Job (\d+) submitted\n", out)
     assert match, out
     return int(match[1])
 
 
-# -- one server for the client tests -----------------------------------------------------------
+# -- one server for the client verbs -----------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[ServerProcess]:
-    with running_server(tmp_path_factory.mktemp("cli-server")) as server:
-        yield server
+def server(tmp_path_factory) -> Iterator[LocalFarm]:
+    farm = LocalFarm(tmp_path_factory.mktemp("cli-server"))
+    farm.start_server()
+    yield farm
+    farm.stop()
+    assert farm.server.proc.returncode == 0, f"the server did not stop cleanly:\n{farm.logs()}"
 
 
 @pytest.fixture
-def cli(server, capsys) -> Callable[..., tuple[int, str, str]]:
-    """Run main() in this process: (exit code, stdout, stderr)."""
+def cli(server, capsys) -> CliRun:
+    return in_process(server.url, capsys)
 
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--server", server.url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
 
-    return run
+def test_submit_prints_the_id(cli, server):
+    code, out, err = cli("submit", "--frames", "1-2", "--", "echo", "frame @#@")
+    assert (code, err) == (0, "")
+    job_id = submitted_id(out)
+    job = server.client.job(job_id)
+    assert (job["name"], job["tasks_total"]) == ("echo", 2)
+    # the words were quoted for the shell, the frame pattern left for the server to fill
+    assert server.client.task(job_id, 0, 1)["command"] == "echo 'frame '2"
+
+    code, out, err = cli("submit", "--json", "--frames", "1-10", "--", "echo", "@#@")
+    assert (code, err) == (0, "")
+    answer = json.loads(out)
+    assert list(answer) == ["id"]
+    assert server.client.job(answer["id"])["tasks_total"] == 10
 
 
 def test_submit_from_file(server, tmp_path):
@@ -169,12 +107,7 @@ def test_submit_from_file(server, tmp_path):
     assert header.split() == ["ID", "NAME", "USER", "STATE", "PRI", "DONE/TOTAL", "RUN", "ERR"]
     row = next(r.split() for r in rows if r.split()[0] == str(job_id))
     assert row[1] == "cli-file"
-    assert row[5] == "0/3"
-
-    show = corral(server.url, "job", "show", str(job_id))
-    assert show.returncode == 0, show.stderr
-    assert show.stdout.startswith(f"Job {job_id}: cli-file\n")
-    assert "BLOCK" in show.stdout
+    assert row[-3:] == ["0/3", "0", "0"]
 
     raw = corral(server.url, "--json", "job", "show", str(job_id))
     job = json.loads(raw.stdout)
@@ -204,15 +137,36 @@ def test_submit_command(cli, server):
     code, out, err = cli("task", "show", str(job_id), "0", "1", "--json")
     assert code == 0, err
     task = json.loads(out)
+    assert task == server.client.task(job_id, 0, 1)
     assert (task["frame_start"], task["frame_end"]) == (3, 4)
     assert "echo frame 3" in task["command"]
 
     code, out, _ = cli("task", "show", str(job_id), "0", "1")
     assert code == 0
     assert out.startswith(f"Task {job_id}/0/1: ")
+    assert "echo frame 3" in out
+
+    code, out, err = cli("task", "log", str(job_id), "0", "1")
+    assert (code, out) == (1, "")
+    assert err == f"corral: task {job_id}/0/1 has not run yet\n"
 
 
-def test_pause_start_delete(cli, server):
+def test_invalid_job_file(server, tmp_path):
+    count = len(server.client.jobs())
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(api.numeric_job("cli-bad", "echo @#@", 1, 10, per_task=0)))
+    done = corral(server.url, "submit", str(path))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "corral: invalid job: blocks[0].frames_per_task: must be >= 1\n"
+
+    done = corral(server.url, "submit", "-", stdin='{"name": "no blocks"}')
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith("corral: invalid job: ")
+    assert len(done.stderr.splitlines()) == 1
+    assert len(server.client.jobs()) == count
+
+
+def test_job_actions(cli, server):
     code, out, _ = cli("submit", "--name", "cli-actions", "--frames", "1-3", "--", "echo", "@#@")
     job_id = submitted_id(out)
 
@@ -226,91 +180,162 @@ def test_pause_start_delete(cli, server):
     code, out, _ = cli("jobs", "--json")
     assert job_id in [j["id"] for j in json.loads(out)]
 
-    assert cli("job", "delete", str(job_id)) == (0, f"Job {job_id} deleted\n", "")
-    code, out, err = cli("job", "show", str(job_id))
-    assert (code, out) == (1, "")
-    assert err.startswith("corral: ")
-
-
-def test_unknown_id(server):
-    unknown = [
-        ["job", "show", "987654"],
-        ["job", "pause", "987654"],
-        ["task", "log", "987654", "0", "0"],
+    # one good id and one unknown: the good one is done, the bad one reported, exit 1
+    code, out, err = cli("job", "delete", str(job_id), str(UNKNOWN), "--json")
+    assert code == 1
+    assert json.loads(out) == [
+        {"id": job_id, "ok": True},
+        {"id": UNKNOWN, "ok": False, "error": f"no job with id {UNKNOWN}"},
     ]
-    for args in unknown:
+    assert err == f"corral: no job with id {UNKNOWN}\n"
+    assert job_id not in [j["id"] for j in server.client.jobs()]
+    code, out, err = cli("job", "show", str(job_id))
+    assert (code, out, err) == (1, "", f"corral: no job with id {job_id}\n")
+
+
+def test_unknown_id(cli, server):
+    assert cli("job", "show", str(UNKNOWN)) == (1, "", f"corral: no job with id {UNKNOWN}\n")
+    assert cli("job", "pause", str(UNKNOWN)) == (1, "", f"corral: no job with id {UNKNOWN}\n")
+    for args in (
+        ["job", "show", str(UNKNOWN)],
+        ["job", "pause", str(UNKNOWN)],
+        ["task", "log", str(UNKNOWN), "0", "0"],
+        ["task", "show", str(UNKNOWN), "0", "0"],
+    ):
         done = corral(server.url, *args)
-        assert done.returncode == 1, args
-        assert done.stdout == ""
+        assert (done.returncode, done.stdout) == (1, ""), args
         assert done.stderr.startswith("corral: ")
         assert len(done.stderr.splitlines()) == 1, done.stderr  # one line, no traceback
 
 
-def test_invalid_job_file(server, tmp_path):
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(api.numeric_job("cli-bad", "echo @#@", 1, 10, per_task=0)))
-    done = corral(server.url, "submit", str(path))
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert done.stderr.startswith("corral: invalid job: blocks[0].frames_per_task")
-    assert len(done.stderr.splitlines()) == 1
-
-    done = corral(server.url, "submit", "-", stdin='{"name": "no blocks"}')
-    assert done.returncode == 1
-    assert done.stderr.startswith("corral: invalid job: ")
+def test_wrong_url_answers_without_json(server, capsys):
+    """A URL with a path in front of /api/v1 reaches the real server, which answers 404 in
+    plain text: the error carries that text and the status."""
+    wrong = f"{server.url}/not-corral"
+    with pytest.raises(api.CorralError) as caught:
+        api.Client(wrong).task(1, 2, 3)
+    assert (caught.value.status, str(caught.value)) == (404, "Not Found")
+    assert in_process(wrong, capsys)("jobs") == (1, "", "corral: Not Found\n")
 
 
-def test_renders_empty(cli):
-    code, out, err = cli("renders", "--json")
+# -- a farm of its own: exact tables, renders --------------------------------------------------
+
+
+def test_tables_on_an_empty_farm(farm, capsys):
+    farm.start_server()
+    cli = in_process(farm.url, capsys)
+    assert cli("jobs") == (0, "No jobs.\n", "")
+    assert cli("renders") == (0, "No renders.\n", "")
+
+    code, out, _ = cli(
+        "submit", "--name", "shot010", "--user", "ann", "--priority", "99", "--frames", "1-10",
+        "--paused", "--", "echo", "@#@",
+    )  # fmt: skip
+    job_id = submitted_id(out)
+
+    code, out, err = cli("jobs")
     assert (code, err) == (0, "")
-    assert isinstance(json.loads(out), list)
+    assert out.splitlines() == [
+        "ID  NAME     USER  STATE    PRI  DONE/TOTAL  RUN  ERR",
+        f"{job_id:>2}  shot010  ann   RDY OFF   99        0/10    0    0",
+    ]
+    code, out, _ = cli("jobs", "--json")
+    assert json.loads(out) == farm.client.jobs()
+
+    code, out, err = cli("job", "show", str(job_id))
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Job {job_id}: shot010\n")
+    assert f"ann@{socket.gethostname()}" in out
+    assert "0/10 done, 0 running, 0 error, 0 skipped, 10 ready" in out
+    assert out.endswith(
+        "\n\nBLOCK  NAME     SERVICE  STATE  DONE/TOTAL  RUN  ERR\n"
+        "    0  shot010  generic  RDY          0/10    0    0\n"
+    )
+    code, out, _ = cli("job", "show", str(job_id), "--json")
+    assert json.loads(out) == farm.client.job(job_id)
 
 
-# -- with a real render ------------------------------------------------------------------------
+def test_renders_table(farm, capsys):
+    pytest.importorskip("app.render.agent")
+    farm.start_server()
+    farm.start_render("cli-render", 2)
+    farm.wait_renders(1)
+    cli = in_process(farm.url, capsys)
+    assert cli("renders") == (
+        0,
+        "NAME        STATE  TASKS  CAPACITY\ncli-render  ONL      0/2    0/1000\n",
+        "",
+    )
+    code, out, _ = cli("renders", "--json")
+    assert [r["name"] for r in json.loads(out)] == ["cli-render"]
 
 
-@needs_render
-def test_render_runs_a_job_and_task_log(tmp_path):
-    with running_server(tmp_path / "server") as server:
-        render = CorralProcess(
-            ["render", "--server", server.url, "--name", "cli-render", "--max-tasks", "2"],
-            tmp_path / "render.log",
-        )
-        try:
+def test_task_log_and_show_after_a_retry(farm, capsys, tmp_path):
+    """Each task fails once (printing 'oops' with no newline), then the server retries it."""
+    pytest.importorskip("app.render.agent")
+    farm.start_server()
+    farm.start_render("cli-render", 2)
+    farm.wait_renders(1)
+    cli = in_process(farm.url, capsys)
+    work = tmp_path / "work"
+    work.mkdir()
+    script = "if [ -e done.@#@ ]; then echo frame @#@; else touch done.@#@; printf oops; exit 1; fi"
+    code, out, err = cli(
+        "submit", "--name", "flaky", "--frames", "1-2", "--cwd", str(work), "--", "sh", "-c", script
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    job_id = submitted_id(out)
+    farm.wait_job_done(job_id)
+    key = (str(job_id), "0", "1")
 
-            def render_listed() -> bool:
-                done = corral(server.url, "renders")
-                return done.returncode == 0 and "cli-render" in done.stdout
+    assert cli("task", "log", *key) == (0, "frame 2\n", "")  # the latest run
+    assert cli("task", "log", *key, "--run", "1") == (0, "oops\n", "")
+    code, out, _ = cli("task", "log", *key, "--run", "2", "--json")
+    assert json.loads(out) == {
+        "job": job_id, "block": 0, "task": 1, "run": 2, "output": "frame 2\n",
+    }  # fmt: skip
 
-            poll(render_listed, 30, "the render to register")
-            done = corral(server.url, "submit", "--frames", "1-4", "--", "echo", "frame", "@#@")
-            job_id = submitted_id(done.stdout)
-            poll(lambda: server.client.job(job_id)["state"] == "DON", 60, "the job to finish")
+    code, out, err = cli("task", "show", *key)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"Task {job_id}/0/1: frame 2\n")
+    assert "sh -c 'if [ -e done.'2' ]; then echo frame '2';" in out
+    assert f"directory  {work}\n" in out
+    header, run1, run2 = out.split("\n\n")[-1].splitlines()
+    assert header == "RUN  RENDER      STATE  EXIT  SIGNAL  STARTED              TIME  ERROR"
+    assert run1.split()[:5] == ["1", "cli-render", "ERR", "1", "-"]
+    assert run2.split()[:5] == ["2", "cli-render", "DON", "0", "-"]
+    code, out, _ = cli("task", "show", *key, "--json")
+    assert json.loads(out) == farm.client.task(job_id, 0, 1)
 
-            log = corral(server.url, "task", "log", str(job_id), "0", "2")
-            assert (log.returncode, log.stdout) == (0, "frame 3\n"), log.stderr
-            log = corral(server.url, "task", "log", str(job_id), "0", "2", "--run", "1", "--json")
-            assert json.loads(log.stdout)["output"] == "frame 3\n"
-        finally:
-            assert render.stop() == 0, render.output()[-3000:]
+    farm.stop()
+    codes = [farm.server.proc.returncode, farm.renders["cli-render"].proc.returncode]
+    assert codes == [0, 0], farm.logs()
 
 
-@needs_render
+# -- corral up ---------------------------------------------------------------------------------
+
+
 def test_up_runs_a_farm_and_stops_on_ctrl_c(tmp_path):
+    pytest.importorskip("app.render.agent")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    up = CorralProcess(
-        ["up", "--port", str(port), "--data", str(tmp_path / "data"), "--max-tasks", "2"],
-        tmp_path / "up.log",
-    )
+    log = tmp_path / "up.log"
+    up = FarmProcess(
+        ["up", "--port", str(port), "--data", str(tmp_path / "data"), "--max-tasks", "2"], log
+    ).start()
     try:
-        poll(lambda: "Corral is up" in up.output() or not up.alive(), 30, "corral up to start")
-        assert up.alive(), up.output()
-        assert url in up.output()
+        wait_until(lambda: "Corral is up" in log.read_text() or not up.running())
+        assert up.running(), log.read_text()
+        assert url in log.read_text()
         done = corral(url, "submit", "--frames", "1-3", "--", "echo", "frame", "@#@")
         job_id = submitted_id(done.stdout)
         client = api.Client(url, timeout=10)
-        poll(lambda: client.job(job_id)["state"] == "DON", 60, "the job to finish")
+        wait_until(lambda: client.job(job_id)["state"] == "DON", 60)
+        up.proc.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            code = up.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"corral up ignored Ctrl-C:\n{log.read_text()[-3000:]}")
+        assert code == 0, log.read_text()[-3000:]
     finally:
-        code = up.stop(signal.SIGINT)
-    assert code == 0, up.output()[-3000:]
+        up.kill()

@@ -1,19 +1,21 @@
 """The `corral` command line: parsing, the submit builder, output formatting, error exits.
 
-No Corral server is needed: "server down" uses a closed port, and the output formatting of the
-client verbs is checked against a tiny canned HTTP responder (standard library).
+No Corral server is needed: "server down" uses a closed port, and "a wrong URL" the standard
+library's file server. The client verbs against the real server are in
+tests/integration/test_cli.py.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import shutil
 import socket
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -306,118 +308,13 @@ def test_job_builders():
     ]  # fmt: skip
 
 
-# -- client verbs against a canned responder ----------------------------------------------------
-
-
-JOB = {
-    "id": 12, "name": "shot010", "user_name": "ann", "host_name": "ws1", "priority": 99,
-    "state": "RUN", "offline": False, "time_created": 1700000000, "time_started": 1700000001,
-    "time_done": None, "tasks_total": 10, "tasks_ready": 5, "tasks_running": 2, "tasks_done": 3,
-    "tasks_error": 0, "tasks_skipped": 0, "max_running_tasks": -1,
-    "blocks": [{"num": 0, "name": "frames", "service": "generic", "numeric": True, "state": "RUN",
-                "tasks_total": 10, "tasks_ready": 5, "tasks_running": 2, "tasks_done": 3,
-                "tasks_error": 0, "tasks_skipped": 0}],
-}  # fmt: skip
-TASK = {
-    "num": 1, "name": "frames 2-2", "state": "DON", "frame_start": 2, "frame_end": 2,
-    "starts": 2, "errors": 1, "render": "r1", "time_start": 1700000010, "time_done": 1700000012,
-    "command": "echo frame 2", "working_directory": None, "environment": {},
-    "runs": [
-        {"run": 1, "render": "r1", "state": "ERR", "exit_code": 1, "signal": None,
-         "time_start": 1700000000, "time_done": 1700000005, "error": None},
-        {"run": 2, "render": "r1", "state": "DON", "exit_code": 0, "signal": None,
-         "time_start": 1700000010, "time_done": 1700000012, "error": None},
-    ],
-}  # fmt: skip
-ROUTES = {
-    ("GET", "/api/v1/jobs"): (200, [JOB]),
-    ("GET", "/api/v1/jobs/12"): (200, JOB),
-    ("GET", "/api/v1/jobs/404"): (404, {"error": "job 404 not found"}),
-    ("POST", "/api/v1/jobs/12/pause"): (200, {"ok": True}),
-    ("POST", "/api/v1/jobs/404/pause"): (404, {"error": "job 404 not found"}),
-    ("DELETE", "/api/v1/jobs/404"): (404, {"error": "job 404 not found"}),
-    ("DELETE", "/api/v1/jobs/12"): (200, {"ok": True}),
-    ("GET", "/api/v1/jobs/12/blocks/0/tasks/1"): (200, TASK),
-    ("GET", "/api/v1/jobs/12/blocks/0/tasks/1/runs/2/output"): (200, "frame 2\n"),
-    ("GET", "/api/v1/jobs/12/blocks/0/tasks/1/runs/1/output"): (200, "oops"),
-    ("GET", "/api/v1/renders"): (200, [
-        {"name": "r1", "state": "RUN", "online": True, "capacity": 1000, "capacity_used": 500,
-         "max_tasks": 2, "tasks": [{"job": 12, "block": 0, "task": 3, "run": 1}]},
-    ]),
-}  # fmt: skip
-
-
-class Canned(BaseHTTPRequestHandler):
-    received: list = []
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length)) if length else None
-        Canned.received.append((self.command, self.path, body))
-        if self.command == "POST" and self.path == "/api/v1/jobs":
-            blocks = body.get("blocks") or [{}]
-            if blocks[0].get("frames_per_task", 1) < 1:
-                status, payload = (
-                    400,
-                    {
-                        "error": "blocks[0].frames_per_task: must be >= 1",
-                        "field": "blocks[0].frames_per_task",
-                    },
-                )
-            else:
-                status, payload = 201, {"id": 12}
-        else:
-            status, payload = ROUTES.get((self.command, self.path), (404, "404: Not Found"))
-        if isinstance(payload, str):
-            data, kind = payload.encode(), "text/plain"
-        else:
-            data, kind = json.dumps(payload).encode(), "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_DELETE = _answer
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def canned(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Canned)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    Canned.received = []
-    monkeypatch.setenv("CORRAL_SERVER", f"http://127.0.0.1:{server.server_address[1]}")
-    yield Canned.received
-    server.shutdown()
-    server.server_close()
+# -- client verbs without a server -------------------------------------------------------------
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def test_submit_prints_the_id(canned, capsys):
-    assert run(capsys, "submit", "--frames", "1-10", "--", "echo", "@#@") == (
-        0, "Job 12 submitted\n", "",
-    )  # fmt: skip
-    assert canned[-1][0:2] == ("POST", "/api/v1/jobs")
-    assert canned[-1][2]["blocks"][0]["command"] == "echo @#@"
-    code, out, _ = run(capsys, "submit", "--json", "--frames", "1-10", "--", "echo", "@#@")
-    assert (code, json.loads(out)) == (0, {"id": 12})
-
-
-def test_submit_invalid_job(canned, capsys, tmp_path):
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(api.numeric_job("bad", "echo @#@", 1, 10, per_task=0)))
-    code, out, err = run(capsys, "submit", str(path))
-    assert (code, out) == (1, "")
-    assert err == "corral: invalid job: blocks[0].frames_per_task: must be >= 1\n"
 
 
 def test_submit_unreadable_file(capsys, tmp_path):
@@ -430,66 +327,41 @@ def test_submit_unreadable_file(capsys, tmp_path):
     assert "cannot read job file" in err
 
 
-def test_jobs_table(canned, capsys):
-    code, out, _ = run(capsys, "jobs")
-    assert code == 0
-    assert out.splitlines() == [
-        "ID  NAME     USER  STATE  PRI  DONE/TOTAL  RUN  ERR",
-        "12  shot010  ann   RUN     99        3/10    2    0",
-    ]
-    code, out, _ = run(capsys, "jobs", "--json")
-    assert json.loads(out) == [JOB]
+@pytest.fixture
+def other_web_server(tmp_path):
+    """The standard library's file server on an empty folder: some web server that is not
+    Corral, as when CORRAL_SERVER points at the wrong port. Yields its URL."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
 
 
-def test_job_show(canned, capsys):
-    code, out, _ = run(capsys, "job", "show", "12")
-    assert code == 0
-    assert out.startswith("Job 12: shot010\n")
-    assert "ann@ws1" in out and "3/10 done, 2 running" in out
-    assert "BLOCK  NAME    SERVICE  STATE  DONE/TOTAL  RUN  ERR" in out
-    code, out, _ = run(capsys, "job", "show", "12", "--json")
-    assert json.loads(out) == JOB
-
-
-def test_unknown_job(canned, capsys):
-    assert run(capsys, "job", "show", "404") == (1, "", "corral: job 404 not found\n")
-    assert run(capsys, "job", "pause", "404") == (1, "", "corral: job 404 not found\n")
-
-
-def test_job_actions(canned, capsys):
-    assert run(capsys, "job", "pause", "12") == (0, "Job 12 paused\n", "")
-    assert canned[-1][0:2] == ("POST", "/api/v1/jobs/12/pause")
-    code, out, err = run(capsys, "job", "delete", "12", "404", "--json")
-    assert code == 1
-    assert json.loads(out) == [
-        {"id": 12, "ok": True},
-        {"id": 404, "ok": False, "error": "job 404 not found"},
-    ]
-    assert err == "corral: job 404 not found\n"
-
-
-def test_task_log_and_show(canned, capsys):
-    assert run(capsys, "task", "log", "12", "0", "1") == (0, "frame 2\n", "")
-    assert run(capsys, "task", "log", "12", "0", "1", "--run", "1") == (0, "oops\n", "")
-    code, out, _ = run(capsys, "task", "show", "12", "0", "1")
-    assert code == 0
-    assert out.startswith("Task 12/0/1: frames 2-2\n")
-    assert "echo frame 2" in out
-    assert "RUN  RENDER  STATE  EXIT" in out
-    code, out, _ = run(capsys, "task", "show", "12", "0", "1", "--json")
-    assert json.loads(out) == TASK
-
-
-def test_renders_table(canned, capsys):
-    code, out, _ = run(capsys, "renders")
-    assert code == 0
-    assert out.splitlines() == ["NAME  STATE  TASKS  CAPACITY", "r1    RUN      1/2  500/1000"]
-
-
-def test_http_error_without_json(canned):
+def test_http_error_without_json(other_web_server):
+    """Something that is not Corral answers 404 with an HTML page: the client raises a
+    CorralError with the status and a one-line message, not a traceback or the whole page."""
     with pytest.raises(api.CorralError) as caught:
-        api.Client().task(1, 2, 3)
-    assert (caught.value.status, str(caught.value)) == (404, "404: Not Found")
+        api.Client(other_web_server, timeout=10).task(1, 2, 3)
+    assert caught.value.status == 404
+    assert caught.value.field is None
+    assert len(str(caught.value).splitlines()) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app.api takes the first line of a non-JSON error body as the message: an HTML error "
+    "page gives 'corral: <!DOCTYPE HTML>'",
+)
+def test_http_error_from_html_page_is_readable(other_web_server):
+    """The message for an HTML error page should say what happened, not quote markup."""
+    with pytest.raises(api.CorralError) as caught:
+        api.Client(other_web_server, timeout=10).task(1, 2, 3)
+    assert "<" not in str(caught.value)
+    assert "404" in str(caught.value) or "not found" in str(caught.value).lower()
 
 
 # -- app.api stays usable inside DCCs (Python 3.7+) ---------------------------------------------
