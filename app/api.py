@@ -142,7 +142,10 @@ class Client:
             if payload.get("field"):
                 field = str(payload["field"])
         if not message:
-            message = text.splitlines()[0] if text else f"HTTP {exc.code} {exc.reason}"
+            message = (
+                f"HTTP {exc.code} {exc.reason} from {exc.geturl()}"
+                " (not a Corral answer: is the server URL right?)"
+            )
         return CorralError(message, status=exc.code, field=field)
 
     def _json(self, method: str, path: str, body: object = None, query: dict | None = None):

@@ -351,11 +351,6 @@ def test_http_error_without_json(other_web_server):
     assert len(str(caught.value).splitlines()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.api takes the first line of a non-JSON error body as the message: an HTML error "
-    "page gives 'corral: <!DOCTYPE HTML>'",
-)
 def test_http_error_from_html_page_is_readable(other_web_server):
     """The message for an HTML error page should say what happened, not quote markup."""
     with pytest.raises(api.CorralError) as caught:
