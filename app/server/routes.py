@@ -1,4 +1,7 @@
-"""REST routes under /api/v1 (docs/protocol.md): jobs, tasks, outputs, renders."""
+"""REST routes under /api/v1 (docs/protocol.md): jobs, tasks, outputs, renders.
+
+Every change answers only after the journal has committed it.
+"""
 
 from __future__ import annotations
 
@@ -97,13 +100,17 @@ async def get_job(request: web.Request) -> web.Response:
 
 @routes.delete("/api/v1/jobs/{job}")
 async def delete_job(request: web.Request) -> web.Response:
-    _farm(request).job_action(_int_arg(request, "job"), "delete")
+    farm = _farm(request)
+    farm.job_action(_int_arg(request, "job"), "delete")
+    await farm.journal.flush()
     return web.json_response({"ok": True})
 
 
 @routes.post("/api/v1/jobs/{job}/{action}")
 async def job_action(request: web.Request) -> web.Response:
-    _farm(request).job_action(_int_arg(request, "job"), request.match_info["action"])
+    farm = _farm(request)
+    farm.job_action(_int_arg(request, "job"), request.match_info["action"])
+    await farm.journal.flush()
     return web.json_response({"ok": True})
 
 
@@ -128,9 +135,11 @@ async def task_action(request: web.Request) -> web.Response:
     tasks = body.get("tasks") if isinstance(body, dict) else None
     if not isinstance(tasks, list) or not all(type(n) is int for n in tasks):
         raise SpecError("tasks", "expected a list of task numbers")
-    count = _farm(request).task_action(
+    farm = _farm(request)
+    count = farm.task_action(
         _int_arg(request, "job"), _int_arg(request, "block"), request.match_info["action"], tasks
     )
+    await farm.journal.flush()
     return web.json_response({"ok": True, "count": count})
 
 
