@@ -1,0 +1,279 @@
+"""The render's connection to the server (docs/protocol.md, render WebSocket): register, heartbeat,
+run assigned tasks, deliver results until acknowledged, reconnect with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import psutil
+
+from app import __version__
+from app.render.config import RenderConfig
+from app.render.runner import TaskKey, TaskRunner, key_fields, task_key
+
+log = logging.getLogger("corral.render")
+
+_REGISTER_TIMEOUT = 30.0  # seconds to wait for `registered` after `register`
+_CLOSE_TIMEOUT = 2.0  # seconds to wait for the server to answer our close frame
+
+Message = dict[str, Any]
+
+
+class _Refused(Exception):
+    """The server did not accept the registration."""
+
+
+class RenderAgent:
+    """One render client: keeps a WebSocket to the server and runs the tasks it assigns."""
+
+    def __init__(self, config: RenderConfig) -> None:
+        self.config = config
+        self._runners: dict[TaskKey, TaskRunner] = {}  # running tasks, until their result
+        self._results: dict[int, Message] = {}  # seq → result not yet acknowledged, in seq order
+        self._seq = 0
+        self._outbox: asyncio.Queue[Message] | None = None  # None while not registered
+        self._heartbeat_period = config.heartbeat_period
+        self._backoff = config.backoff_min
+        self._handlers: dict[str, Callable[[Message], None]] = {
+            "assign": self._on_assign,
+            "stop": self._on_stop,
+            "ack": self._on_ack,
+            "error": self._on_error,
+        }
+
+    async def run(self) -> None:
+        """Serve the server until cancelled; then close the socket and stop every task."""
+        server = _address(self.config.ws_url)
+        try:
+            async with aiohttp.ClientSession() as session:
+                while True:
+                    try:
+                        await self._connection(session)
+                        reason = "the server closed the connection"
+                    except (aiohttp.ClientError, OSError, _Refused) as exc:
+                        reason = str(exc) or type(exc).__name__
+                    delay = self._backoff
+                    self._backoff = min(delay * 2, self.config.backoff_max)
+                    # Warn on the first failure after a registration, then only at debug level.
+                    level = logging.WARNING if delay == self.config.backoff_min else logging.DEBUG
+                    log.log(level, "%s: %s; retrying in %.1f s", server, reason, delay)
+                    await asyncio.sleep(delay)
+        finally:
+            await self._stop_all()
+
+    async def _connection(self, session: aiohttp.ClientSession) -> None:
+        """One connection: register, then exchange messages until the socket closes."""
+        timeout = aiohttp.ClientWSTimeout(ws_close=_CLOSE_TIMEOUT)
+        url = self.config.ws_url
+        async with session.ws_connect(
+            url, heartbeat=self.config.heartbeat_period, timeout=timeout
+        ) as ws:
+            await ws.send_json(self._register_message())
+            answer = await ws.receive(timeout=_REGISTER_TIMEOUT)
+            registered = _decode(answer.data) if answer.type == aiohttp.WSMsgType.TEXT else None
+            if registered is None or registered.get("type") != "registered":
+                detail = registered.get("error") if registered is not None else None
+                raise _Refused(f"registration refused: {detail or answer.type.name}")
+            self._on_registered(registered)
+            outbox: asyncio.Queue[Message] = asyncio.Queue()
+            for result in self._results.values():
+                outbox.put_nowait(result)
+            self._outbox = outbox
+            workers = [
+                asyncio.create_task(self._send(ws, outbox)),
+                asyncio.create_task(self._beat(outbox)),
+            ]
+            try:
+                async for msg in ws:
+                    if msg.type == aiohttp.WSMsgType.TEXT:
+                        self._dispatch(msg.data)
+                    elif msg.type == aiohttp.WSMsgType.ERROR:
+                        raise ConnectionError(f"socket error: {ws.exception()}")
+                    else:
+                        log.warning("ignored a %s message from the server", msg.type.name)
+            finally:
+                self._outbox = None
+                for worker in workers:
+                    worker.cancel()
+
+    def _register_message(self) -> Message:
+        return {
+            "type": "register",
+            "name": self.config.name,
+            "max_tasks": self.config.max_tasks,
+            "capacity": self.config.capacity,
+            "host": _host_info(),
+            "running": [key_fields(key) for key in self._runners],
+            "finished": [key_fields(task_key(result)) for result in self._results.values()],
+        }
+
+    def _on_registered(self, message: Message) -> None:
+        period = message.get("heartbeat_period")
+        if isinstance(period, int | float) and not isinstance(period, bool) and period > 0:
+            self._heartbeat_period = float(period)
+        stop = message.get("stop")
+        for item in stop if isinstance(stop, list) else []:
+            try:
+                runner = self._runners.get(task_key(item))
+            except ValueError as exc:
+                log.warning("ignored a bad entry in registered.stop: %s", exc)
+                continue
+            if runner is not None:
+                log.info("stopping task %s: the server no longer wants it", runner.key)
+                runner.stop()
+        self._backoff = self.config.backoff_min
+        log.info(
+            "registered on %s as render %s (%d tasks running, %d results to resend)",
+            _address(self.config.ws_url),
+            message.get("render_id"),
+            len(self._runners),
+            len(self._results),
+        )
+
+    async def _send(
+        self, ws: aiohttp.ClientWebSocketResponse, outbox: asyncio.Queue[Message]
+    ) -> None:
+        """The only writer of the socket, so that messages never interleave."""
+        while True:
+            message = await outbox.get()
+            try:
+                await ws.send_str(json.dumps(message))
+            except (aiohttp.ClientError, ConnectionError) as exc:
+                log.debug("send failed: %s", exc)
+                await ws.close()
+                return
+
+    async def _beat(self, outbox: asyncio.Queue[Message]) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_period)
+            outbox.put_nowait({"type": "heartbeat"})
+
+    def _emit(self, message: Message) -> None:
+        """Runners' outgoing messages: results are kept until acknowledged, the rest is sent only
+        while connected."""
+        if message["type"] == "result":
+            key = task_key(message)
+            self._runners.pop(key, None)
+            self._seq += 1
+            message["seq"] = self._seq
+            self._results[self._seq] = message
+            log.debug(
+                "task %s done: exit %s, signal %s, error %s",
+                key,
+                message["exit_code"],
+                message["signal"],
+                message["error"],
+            )
+        if self._outbox is not None:
+            self._outbox.put_nowait(message)
+
+    def _dispatch(self, data: str) -> None:
+        message = _decode(data)
+        if message is None:
+            return
+        kind = message.get("type")
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            log.warning("ignored a server message of unknown type %r", kind)
+            return
+        try:
+            handler(message)
+        except ValueError as exc:
+            log.warning("ignored a malformed %s message from the server: %s", kind, exc)
+
+    def _on_assign(self, message: Message) -> None:
+        task = message.get("task")
+        key = task_key(task)
+        if key in self._runners:
+            log.warning("ignored a second assign of running task %s", key)
+            return
+        if len(self._runners) >= self.config.max_tasks:
+            self._emit(_refusal(key, "render full"))
+            return
+        try:
+            runner = TaskRunner(task, self.config, self._emit)
+        except ValueError as exc:
+            self._emit(_refusal(key, f"failed to start: {exc}"))
+            return
+        self._runners[key] = runner
+        runner.start()
+
+    def _on_stop(self, message: Message) -> None:
+        runner = self._runners.get(task_key(message))
+        if runner is not None:
+            runner.stop()
+
+    def _on_ack(self, message: Message) -> None:
+        seq = message.get("seq")
+        if type(seq) is not int:
+            raise ValueError("seq must be an integer")
+        self._results.pop(seq, None)
+
+    def _on_error(self, message: Message) -> None:
+        log.warning("the server rejected a message: %s", message.get("error"))
+
+    async def _stop_all(self) -> None:
+        runners = list(self._runners.values())
+        if runners:
+            log.info("stopping %d running tasks", len(runners))
+        for runner in runners:
+            runner.stop()
+        await asyncio.gather(*(runner.wait() for runner in runners))
+
+
+async def run_render(config: RenderConfig) -> None:
+    """Run a render agent until cancelled (the caller handles signals)."""
+    await RenderAgent(config).run()
+
+
+def _decode(data: str) -> Message | None:
+    """A JSON object, or None (logged) when the text is not one."""
+    try:
+        message = json.loads(data)
+    except ValueError as exc:
+        log.warning("ignored a server message that is not JSON: %s", exc)
+        return None
+    if not isinstance(message, dict):
+        log.warning("ignored a server message that is not a JSON object")
+        return None
+    return message
+
+
+def _refusal(key: TaskKey, error: str) -> Message:
+    """The result of a task that was never started."""
+    now = time.time()
+    return {
+        "type": "result",
+        **key_fields(key),
+        "exit_code": None,
+        "signal": None,
+        "error": error,
+        "time_start": now,
+        "time_done": now,
+        "output": "",
+    }
+
+
+def _host_info() -> dict[str, Any]:
+    system = {"win32": "windows", "darwin": "macosx"}.get(sys.platform, sys.platform)
+    bits = "64" if sys.maxsize > 2**32 else "32"
+    return {
+        "os": f"{system} {bits}",
+        "cpu_count": os.cpu_count() or 1,
+        "mem_total_mb": psutil.virtual_memory().total // 2**20,
+        "version": __version__,
+    }
+
+
+def _address(url: str) -> str:
+    """host:port of a URL, without any user name or password in it."""
+    return urlsplit(url).netloc.rpartition("@")[2]

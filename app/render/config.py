@@ -1,0 +1,49 @@
+"""Render client settings, filled from the command line."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+@dataclass
+class RenderConfig:
+    """Which server to join, how much work to take and how to treat task processes."""
+
+    server_url: str  # e.g. "http://127.0.0.1:51000"
+    name: str = field(default_factory=socket.gethostname)
+    max_tasks: int = 1  # tasks running at once
+    capacity: int = 1000  # reported to the server, which fits tasks into it
+    heartbeat_period: float = 5.0  # seconds; the server may override it in `registered`
+    stop_grace: float = 10.0  # seconds between TERM and KILL
+    output_limit: int = 1_000_000  # bytes of output kept per task (head and tail)
+    backoff_min: float = 0.2  # first reconnect delay, doubled on every failure
+    backoff_max: float = 10.0
+    tmp_dir: Path | None = None  # parent of per-task temporary directories; None: system default
+
+    def __post_init__(self) -> None:
+        if urlsplit(self.server_url).scheme not in ("http", "https"):
+            raise ValueError(
+                f"server_url must start with http:// or https://, not {self.server_url!r}"
+            )
+        if self.max_tasks < 1:
+            raise ValueError(f"max_tasks must be >= 1, not {self.max_tasks}")
+        if self.capacity < 1:
+            raise ValueError(f"capacity must be >= 1, not {self.capacity}")
+        for name in ("heartbeat_period", "backoff_min"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("stop_grace", "output_limit"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.backoff_max < self.backoff_min:
+            raise ValueError("backoff_max must be >= backoff_min")
+        if self.tmp_dir is not None:
+            self.tmp_dir = Path(self.tmp_dir)
+
+    @property
+    def ws_url(self) -> str:
+        """The render WebSocket address on the server."""
+        return self.server_url.rstrip("/") + "/api/v1/render/ws"

@@ -1,0 +1,125 @@
+"""Start a task's shell command and kill its whole process tree, on POSIX or Windows.
+
+The task's output pipe is ours to close: processes left behind by a task (or that escaped its
+process group) may hold the pipe open forever, so the exit of the task is the exit of its main
+process, not the end of its output.
+
+Every task gets a unique TaskProcess.TAG_VARIABLE in its environment; its descendants inherit it,
+so they can be found after they left the process group and lost their parent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+
+if sys.platform == "win32":
+    from app.render import _windows as _platform
+else:
+    from app.render import _posix as _platform
+
+
+class TaskProcess(asyncio.SubprocessProtocol):
+    """One started shell command: output goes to `on_output`, exit is awaited with `wait()`."""
+
+    TAG_VARIABLE = "CORRAL_PROCESS_TAG"
+
+    def __init__(self, tag: str, on_output: Callable[[bytes], None]) -> None:
+        loop = asyncio.get_running_loop()
+        self.tag = tag  # value of TAG_VARIABLE in the environment of the whole tree
+        self._on_output = on_output
+        self._transport: asyncio.SubprocessTransport | None = None
+        self._exited: asyncio.Future[None] = loop.create_future()
+        self._eof: asyncio.Future[None] = loop.create_future()
+        self.job: int | None = None  # Windows: the job object that holds the process tree
+
+    @property
+    def pid(self) -> int:
+        assert self._transport is not None
+        return self._transport.get_pid()
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit status of the main process; negative signal number when killed by a signal."""
+        return self._transport.get_returncode() if self._transport is not None else None
+
+    @property
+    def output_closed(self) -> bool:
+        """True once no process holds the output pipe any more (or we closed it)."""
+        return self._eof.done()
+
+    async def wait(self, timeout: float | None = None) -> int | None:
+        """Wait until the main process exits (at most `timeout` s) and return its return code."""
+        if not self._exited.done():
+            await asyncio.wait([self._exited], timeout=timeout)
+        return self.returncode
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) until every process holding the output pipe closed it."""
+        if not self._eof.done():
+            await asyncio.wait([self._eof], timeout=timeout)
+
+    def kill(self) -> None:
+        """Kill the main process only (last resort when the tree cannot be reached)."""
+        if self._transport is not None and self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._transport.kill()
+
+    def close(self) -> None:
+        """Close the output pipe and release the process (killing it if it still runs)."""
+        if self._transport is not None:
+            self._transport.close()
+        _platform.release(self)
+
+    # asyncio.SubprocessProtocol callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.SubprocessTransport)
+        self._transport = transport
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self._on_output(data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if not self._eof.done():
+            self._eof.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self._exited.done():
+            self._exited.set_result(None)
+
+
+async def spawn(
+    command: str, cwd: str, env: dict[str, str], on_output: Callable[[bytes], None]
+) -> TaskProcess:
+    """Run `command` through the shell in its own process group (session), stdin from the null
+    device, stdout and stderr merged and passed to `on_output` chunk by chunk.
+
+    Raises OSError when the process cannot be started (bad cwd, no shell, ...) and ValueError
+    for a NUL byte in the command or the environment.
+    """
+    loop = asyncio.get_running_loop()
+    tag = uuid.uuid4().hex
+    _, proc = await loop.subprocess_shell(
+        lambda: TaskProcess(tag, on_output),
+        command,
+        cwd=cwd,
+        env={**env, TaskProcess.TAG_VARIABLE: tag},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **_platform.SPAWN_OPTIONS,
+    )
+    _platform.adopt(proc)
+    return proc
+
+
+async def kill_tree(proc: TaskProcess, grace: float) -> None:
+    """Terminate the process tree of `proc`, killing what is left after `grace` seconds.
+
+    Safe to call when the process is already gone; also cleans up what an exited task left behind.
+    """
+    await _platform.kill_tree(proc, grace)
