@@ -27,6 +27,11 @@ class ServerConfig:
                 raise ValueError(f"{name} must be >= 0")
 
     @property
+    def render_heartbeat(self) -> float:
+        """The heartbeat period renders are told to use: several beats fit in the zombie time."""
+        return max(0.2, min(self.heartbeat_period, self.zombie_time / 3))
+
+    @property
     def database_url(self) -> str:
         """The peewee URL of the store: the given one, or SQLite under the data dir."""
         return self.db_url or f"sqlite:///{(self.data_dir / 'corral.db').resolve()}"

@@ -192,7 +192,7 @@ class Farm:
             {
                 "type": "registered",
                 "render_id": render.id,
-                "heartbeat_period": self.config.heartbeat_period,
+                "heartbeat_period": self.config.render_heartbeat,
                 "stop": [_key_dict(key) for key in stop],
             }
         )
@@ -204,7 +204,8 @@ class Farm:
         log.info("render %s registered (%d running)", name, len(render.runs))
         return render
 
-    def heartbeat(self, render: Render) -> None:
+    def heard_from(self, render: Render) -> None:
+        """Any message from a render proves it alive."""
         render.last_seen = self.clock()
 
     def disconnected(self, render: Render, link: RenderLink) -> None:
@@ -221,12 +222,8 @@ class Farm:
         if key in render.runs:
             self.live.append(key, data)
 
-    def started(self, render: Render, key: RunKey) -> None:
-        render.last_seen = self.clock()
-
     async def result(self, render: Render, key: RunKey, report: dict) -> None:
         """A finished run: count it once, commit it, then return (the caller acknowledges)."""
-        render.last_seen = self.clock()
         held = render.release(key)
         self.live.drop(key)
         block = self._block_of(key)
@@ -382,6 +379,7 @@ class Farm:
         if table.state(n) in states.ACTIVE and table.detail(n)[0] == key[3]:
             table.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
+            self.journal.write(records.lose_run(key, self.clock()))
             self._refresh(block.job)
             log.info("task %s lost with render %s: ready again", key, render.name)
 

@@ -126,6 +126,14 @@ def finish_run(key: tuple[int, int, int, int], render: str, outcome: dict, outpu
     return operation
 
 
+def lose_run(key: tuple[int, int, int, int], now: float):
+    """A run that vanished with its render: no result will come."""
+    job, block, task, run = key
+    where = (RunRow.job_id == job) & (RunRow.block == block)
+    where &= (RunRow.task == task) & (RunRow.run == run)
+    return lambda: RunRow.update(state="LOST", time_done=now).where(where).execute()
+
+
 def save_render(render: Render):
     row = dict(
         id=render.id,

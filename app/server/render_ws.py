@@ -79,6 +79,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                         raise messages.ProtocolError("register first")
                     render = farm.register(link, messages.register(message))
                     continue
+                farm.heard_from(render)
                 if kind == "result":
                     report = messages.result(message)
                     task = asyncio.create_task(_result(farm, render, link, report))
@@ -86,11 +87,9 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                     task.add_done_callback(pending.discard)
                 elif kind == "output":
                     farm.output(render, *messages.output(message))
-                elif kind == "heartbeat":
-                    farm.heartbeat(render)
                 elif kind == "started":
-                    farm.started(render, messages.run_key(message))
-                else:
+                    messages.run_key(message)  # checked; the farm dates runs from assignment
+                elif kind != "heartbeat":
                     raise messages.ProtocolError(f"unknown message type {kind!r}")
             except (ValueError, messages.ProtocolError) as error:
                 log.warning("bad message from %s: %s", render.name if render else "?", error)

@@ -83,7 +83,7 @@ class RunRow(BaseModel):
     task = IntegerField()
     run = IntegerField()
     render = TextField()
-    state = TextField()  # RUN, DON, ERR, STOPPED, LOST
+    state = TextField()  # RUN, DON, ERR, STOPPED (on order), LOST (with its render)
     exit_code = IntegerField(null=True)
     signal = IntegerField(null=True)
     error = TextField(null=True)

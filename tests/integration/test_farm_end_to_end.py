@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
 import uuid
 
@@ -71,14 +73,13 @@ def test_server_killed_mid_job_loses_nothing(farm, tmp_path):
 
 
 def test_render_killed_mid_task_task_runs_elsewhere(farm, tmp_path):
-    marker = f"corral-test-{uuid.uuid4().hex}"
     farm.start_server("--zombie-time", "2")
     doomed = farm.start_render("doomed", 1)
     farm.wait_renders(1)
-    command = f"if [ -e {tmp_path}/once ]; then echo second; else touch {tmp_path}/once; " \
-              f"exec sleep 300 # {marker}\nfi"  # fmt: skip
+    first = tmp_path / "first-run.pid"
+    command = f"if [ -e {first} ]; then echo second; else echo $$ > {first}; sleep 300; fi"
     job_id = farm.client.submit(numeric_job("zombie", command, 1, 1, user_name="tester"))
-    wait_until(lambda: farm.client.job(job_id)["tasks_running"] == 1)
+    wait_until(lambda: first.exists() and first.read_text().strip())
     doomed.kill()
     try:
         farm.start_render("survivor", 1)
@@ -86,12 +87,11 @@ def test_render_killed_mid_task_task_runs_elsewhere(farm, tmp_path):
         assert job["tasks_error"] == 0
         task = farm.client.task(job_id, 0, 0)
         assert task["render"] == "survivor"
-        assert task["runs"][-1]["state"] == "DON"
-        assert farm.client.task_output(job_id, 0, 0, task["runs"][-1]["run"]).strip() == "second"
-    finally:  # the killed render could not stop its child: clean it up here
-        for proc in psutil.process_iter(["cmdline"]):
-            if marker in " ".join(proc.info["cmdline"] or []):
-                proc.kill()
+        assert [run["state"] for run in task["runs"]] == ["LOST", "DON"]
+        assert farm.client.task_output(job_id, 0, 0, 2).strip() == "second"
+    finally:  # the killed render could not stop its task: end that process group here
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int(first.read_text()), signal.SIGKILL)
 
 
 def test_stopped_task_leaves_no_process(farm, tmp_path):
