@@ -1,8 +1,8 @@
 """``corral up``: a whole farm on this machine, a server and one render in one event loop.
 
 The server starts first; the render starts once the server answers ``/api/v1/health``. On
-cancellation (Ctrl-C) the render stops first, so its tasks are stopped and reported while the
-server is still there to record them, then the server stops.
+cancellation (Ctrl-C) the render stops first and kills its tasks, then the server stops; those
+tasks are ready again when the farm next starts.
 """
 
 from __future__ import annotations

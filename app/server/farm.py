@@ -26,6 +26,7 @@ log = logging.getLogger("corral.farm")
 
 JOB_ACTIONS = ("pause", "start", "stop", "restart", "restart-errors", "delete")
 TASK_ACTIONS = ("skip", "restart")
+STOPPED = "stopped"  # the error text of a run stopped by an order, not by failing
 
 
 class RenderLink(Protocol):
@@ -234,7 +235,12 @@ class Farm:
         if not held and not current:
             return  # already counted: a resent copy
         success = report["exit_code"] == 0 and not report["error"] and report["signal"] is None
-        if current:
+        if current and report["error"] == STOPPED:
+            run_state = "STOPPED"  # interrupted on the render (it shut down): not a failure
+            table.set(n, states.RDY)
+            self._save_tasks(block.job, block.num, [n])
+            self._refresh(block.job)
+        elif current:
             run_state = "DON" if success else "ERR"
             self._finish_task(block, n, success)
         else:

@@ -1,0 +1,95 @@
+"""The render protocol spoken by hand to a real server: acknowledgements and idempotency."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+
+from app.api import numeric_job
+from bench.local_farm import LocalFarm
+
+
+@pytest.fixture
+def server(tmp_path):
+    farm = LocalFarm(tmp_path)
+    farm.start_server()
+    yield farm
+    farm.stop()
+
+
+async def receive(ws, kind: str) -> dict:
+    """The next message of one kind; others that arrive first wait in the socket's inbox."""
+    inbox = INBOXES.setdefault(id(ws), [])
+    for message in inbox:
+        if message["type"] == kind:
+            inbox.remove(message)
+            return message
+    while True:
+        message = await ws.receive_json(timeout=10)
+        if message["type"] == kind:
+            return message
+        inbox.append(message)
+
+
+INBOXES: dict[int, list[dict]] = {}
+
+
+def result(task: dict, seq: int, **fields) -> dict:
+    now = time.time()
+    return {"type": "result", "seq": seq, "job": task["job"], "block": task["block"],
+            "task": task["task"], "run": task["run"], "exit_code": 0, "signal": None,
+            "error": None, "time_start": now, "time_done": now, "output": "out",
+            **fields}  # fmt: skip
+
+
+async def test_results_are_acknowledged_and_counted_once(server):
+    job_id = server.client.submit(numeric_job("proto", "true", 1, 2, user_name="t"))
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
+    ):
+        await ws.send_json({"type": "register", "name": "hand", "max_tasks": 1, "capacity": 1000})
+        registered = await receive(ws, "registered")
+        assert registered["stop"] == [] and registered["heartbeat_period"] > 0
+        task = (await receive(ws, "assign"))["task"]
+        assert (task["job"], task["task"], task["run"], task["command"]) == (job_id, 0, 1, "true")
+
+        await ws.send_json(result(task, seq=1))
+        assert await receive(ws, "ack") == {"type": "ack", "seq": 1}
+        second = (await receive(ws, "assign"))["task"]
+        assert second["task"] == 1
+        await ws.send_json(result(task, seq=2))  # the same result again, as after a lost ack
+        assert (await receive(ws, "ack"))["seq"] == 2
+        assert server.client.job(job_id)["tasks_done"] == 1
+        assert [r["state"] for r in server.client.task(job_id, 0, 0)["runs"]] == ["DON"]
+
+        # interrupted on the render (e.g. it shut down): ready again, no error counted
+        await ws.send_json(result(second, seq=3, exit_code=None, signal=15, error="stopped"))
+        assert (await receive(ws, "ack"))["seq"] == 3
+        again = (await receive(ws, "assign"))["task"]
+        assert (again["task"], again["run"]) == (1, 2)
+        state = server.client.task(job_id, 0, 1)
+        assert state["errors"] == 0 and state["state"] == "RUN"
+
+        await ws.send_json(result({**again, "job": 999}, seq=4))  # a deleted job: just ack
+        assert (await receive(ws, "ack"))["seq"] == 4
+
+
+async def test_reconnecting_render_keeps_its_task(server):
+    job_id = server.client.submit(numeric_job("keep", "sleep 100", 1, 1, user_name="t"))
+    hello = {"type": "register", "name": "flaky", "max_tasks": 1, "capacity": 1000}
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{server.url}/api/v1/render/ws") as ws:
+            await ws.send_json(hello)
+            task = (await receive(ws, "assign"))["task"]
+        key = {k: task[k] for k in ("job", "block", "task", "run")}
+        async with session.ws_connect(f"{server.url}/api/v1/render/ws") as ws:
+            await ws.send_json({**hello, "running": [key]})
+            assert (await receive(ws, "registered"))["stop"] == []
+            await ws.send_json(result(task, seq=1))
+            assert (await receive(ws, "ack"))["seq"] == 1
+    job = server.client.job(job_id)
+    assert job["state"] == "DON"
+    assert [r["run"] for r in server.client.task(job_id, 0, 0)["runs"]] == [1]
