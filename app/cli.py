@@ -147,34 +147,25 @@ def is_loopback(host: str) -> bool:
 # -- argument parsing --------------------------------------------------------------------------
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: must be 0..65535")
-    return value
+def _number(convert: Callable[[str], float], what: str, lo: float, hi: float | None = None):
+    """An argparse type: text converted by convert, within lo..hi."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            limit = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be {limit}")
+        return value
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be >= 1")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
-    return value
+_port = _number(int, "port", 0, 65535)
+_positive_int = _number(int, "number", 1)
+_seconds = _number(float, "number of seconds", 0)
 
 
 _JOB_VERBS = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from app.core import frames
@@ -631,70 +631,21 @@ def parse_job(data: object) -> JobSpec:
 # Serialisation
 
 
-def _task_to_dict(task: TaskSpec) -> dict[str, Any]:
-    out: dict[str, Any] = dict(task.extra)
-    out.update(
-        name=task.name,
-        command=task.command,
-        files=list(task.files),
-        environment=dict(task.environment),
-    )
-    return out
-
-
-def _block_to_dict(block: BlockSpec) -> dict[str, Any]:
-    out: dict[str, Any] = dict(block.extra)
-    out.update(
-        name=block.name,
-        service=block.service,
-        parser=block.parser,
-        command=block.command,
-        working_directory=block.working_directory,
-        environment=dict(block.environment),
-        files=list(block.files),
-        numeric=block.numeric,
-        frame_first=block.frame_first,
-        frame_last=block.frame_last,
-        frames_per_task=block.frames_per_task,
-        frames_inc=block.frames_inc,
-        tasks_name=block.tasks_name,
-        capacity=block.capacity,
-        max_running_tasks=block.max_running_tasks,
-        max_running_tasks_per_host=block.max_running_tasks_per_host,
-        errors_retries=block.errors_retries,
-        task_max_run_time=block.task_max_run_time,
-        sequential=block.sequential,
-        depend_mask=block.depend_mask,
-        tasks_depend_mask=block.tasks_depend_mask,
-    )
-    if not block.numeric:
-        out["tasks"] = [_task_to_dict(t) for t in block.tasks]
+def _to_dict(spec: TaskSpec | BlockSpec | JobSpec) -> dict[str, Any]:
+    """A spec's fields as plain JSON values, its extra keys alongside; nested specs too."""
+    out: dict[str, Any] = dict(spec.extra)
+    for item in fields(spec):
+        value = getattr(spec, item.name)
+        if item.name == "extra" or (item.name == "tasks" and spec.numeric):
+            continue
+        if isinstance(value, tuple):
+            value = [_to_dict(v) if hasattr(v, "extra") else v for v in value]
+        elif isinstance(value, dict):
+            value = dict(value)
+        out[item.name] = value
     return out
 
 
 def job_to_dict(job: JobSpec) -> dict[str, Any]:
     """Canonical JSON-able form of a job; ``parse_job(job_to_dict(job)) == job``."""
-    out: dict[str, Any] = dict(job.extra)
-    out.update(
-        name=job.name,
-        user_name=job.user_name,
-        host_name=job.host_name,
-        priority=job.priority,
-        offline=job.offline,
-        max_running_tasks=job.max_running_tasks,
-        max_running_tasks_per_host=job.max_running_tasks_per_host,
-        time_wait=job.time_wait,
-        time_life=job.time_life,
-        depend_mask=job.depend_mask,
-        depend_mask_global=job.depend_mask_global,
-        hosts_mask=job.hosts_mask,
-        hosts_mask_exclude=job.hosts_mask_exclude,
-        annotation=job.annotation,
-        description=job.description,
-        project=job.project,
-        department=job.department,
-        folders=dict(job.folders),
-        command_post=job.command_post,
-        blocks=[_block_to_dict(b) for b in job.blocks],
-    )
-    return out
+    return _to_dict(job)
