@@ -88,7 +88,27 @@ class BlockSpec:
     sequential: int = 1
     depend_mask: str = ""
     tasks_depend_mask: str = ""
+    depend_sub_task: bool = False
+    hosts_mask: str = ""
+    hosts_mask_exclude: str = ""
+    need_properties: str = ""
+    need_memory: int = -1  # free MB
+    need_hdd: int = -1  # free GB
+    need_cpu_cores: int = -1
+    need_gpu_mem_mb: int = -1
+    capacity_coeff_min: int = 0  # either > 0: variable capacity
+    capacity_coeff_max: int = 0  # 0 = no upper bound
+    tickets: dict[str, int] = field(default_factory=dict)
+    errors_avoid_host: int = -1  # -1 = the user's value
+    errors_task_same_host: int = -1
+    errors_forgive_time: int = -1
+    task_min_run_time: int = 0
+    task_progress_change_timeout: int = -1
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def variable_capacity(self) -> bool:
+        return self.capacity_coeff_min > 0 or self.capacity_coeff_max > 0
 
     @property
     def tasks_num(self) -> int:
@@ -183,6 +203,14 @@ class JobSpec:
     depend_mask_global: str = ""
     hosts_mask: str = ""
     hosts_mask_exclude: str = ""
+    hosts_mask_type: str = ""  # "find" or "regex"; "" = the user's
+    need_os: str = ""
+    need_properties: str = ""
+    pools: dict[str, int] = field(default_factory=dict)
+    ignorenimby: bool = False
+    ignorepaused: bool = False
+    ppa: bool = False
+    maintenance: bool = False
     annotation: str = ""
     description: str = ""
     project: str = ""
@@ -309,6 +337,30 @@ def _bool(obj: dict, key: str, path: str, default: bool) -> bool:
     return value
 
 
+def _choice(obj: dict, key: str, path: str, choices: tuple[str, ...]) -> str:
+    value = _str(obj, key, path)
+    if value not in choices:
+        raise SpecError(_join(path, key), f"must be one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def _counts(obj: dict, key: str, path: str, lo: int, hi: int) -> dict[str, int]:
+    """An object of name -> integer (tickets, pool priorities)."""
+    mpath = _join(path, key)
+    mapping = _object(obj.get(key, {}), mpath)
+    if len(mapping) > MAX_ENV_ENTRIES:
+        raise SpecError(mpath, f"must have at most {MAX_ENV_ENTRIES} entries")
+    out = {}
+    for name, count in mapping.items():
+        kpath = _key_path(mpath, str(name))
+        if not _check_text(name, kpath, MAX_NAME_LEN, name=True):
+            raise SpecError(kpath, "name must not be empty")
+        if isinstance(count, bool) or not isinstance(count, int) or not lo <= count <= hi:
+            raise SpecError(kpath, f"must be an integer {lo}..{hi}")
+        out[name] = count
+    return out
+
+
 def _object(value: object, path: str) -> dict:
     if not isinstance(value, dict):
         raise SpecError(path, f"must be an object, not {_type_name(value)}")
@@ -397,59 +449,15 @@ def _extra(obj: dict, known: frozenset[str], path: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Tasks, blocks, job
 
-_TASK_KEYS = frozenset({"name", "command", "files", "environment"})
 
-_BLOCK_KEYS = frozenset(
-    {
-        "name",
-        "service",
-        "parser",
-        "command",
-        "working_directory",
-        "environment",
-        "files",
-        "numeric",
-        "frame_first",
-        "frame_last",
-        "frames_per_task",
-        "frames_inc",
-        "tasks",
-        "tasks_name",
-        "capacity",
-        "max_running_tasks",
-        "max_running_tasks_per_host",
-        "errors_retries",
-        "task_max_run_time",
-        "sequential",
-        "depend_mask",
-        "tasks_depend_mask",
-    }
-)
+def _keys(spec: type) -> frozenset[str]:
+    """The JSON keys a spec reads itself; everything else goes to its extra."""
+    return frozenset(f.name for f in fields(spec)) - {"extra"}
 
-_JOB_KEYS = frozenset(
-    {
-        "name",
-        "user_name",
-        "host_name",
-        "priority",
-        "offline",
-        "max_running_tasks",
-        "max_running_tasks_per_host",
-        "time_wait",
-        "time_life",
-        "depend_mask",
-        "depend_mask_global",
-        "hosts_mask",
-        "hosts_mask_exclude",
-        "annotation",
-        "description",
-        "project",
-        "department",
-        "folders",
-        "command_post",
-        "blocks",
-    }
-)
+
+_TASK_KEYS = _keys(TaskSpec)
+_BLOCK_KEYS = _keys(BlockSpec)
+_JOB_KEYS = _keys(JobSpec)
 
 
 def _parse_task(value: object, path: str, index: int, block_command: str) -> TaskSpec:
@@ -550,6 +558,24 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         sequential=_int(obj, "sequential", path, 1, -MAX_FRAME, MAX_FRAME),
         depend_mask=_mask(obj, "depend_mask", path),
         tasks_depend_mask=_mask(obj, "tasks_depend_mask", path),
+        depend_sub_task=_bool(obj, "depend_sub_task", path, False),
+        hosts_mask=_str(obj, "hosts_mask", path),
+        hosts_mask_exclude=_str(obj, "hosts_mask_exclude", path),
+        need_properties=_str(obj, "need_properties", path),
+        need_memory=_int(obj, "need_memory", path, -1, -1, 2**40),
+        need_hdd=_int(obj, "need_hdd", path, -1, -1, 2**40),
+        need_cpu_cores=_int(obj, "need_cpu_cores", path, -1, -1, 1_000_000),
+        need_gpu_mem_mb=_int(obj, "need_gpu_mem_mb", path, -1, -1, 2**40),
+        capacity_coeff_min=_int(obj, "capacity_coeff_min", path, 0, 0, 1_000_000),
+        capacity_coeff_max=_int(obj, "capacity_coeff_max", path, 0, 0, 1_000_000),
+        tickets=_counts(obj, "tickets", path, 0, 1_000_000),
+        errors_avoid_host=_int(obj, "errors_avoid_host", path, -1, -1, 127),
+        errors_task_same_host=_int(obj, "errors_task_same_host", path, -1, -1, 127),
+        errors_forgive_time=_int(obj, "errors_forgive_time", path, -1, -1, 10 * _YEAR),
+        task_min_run_time=_int(obj, "task_min_run_time", path, 0, 0, 10 * _YEAR),
+        task_progress_change_timeout=_int(
+            obj, "task_progress_change_timeout", path, -1, -1, 10 * _YEAR
+        ),
         extra=_extra(obj, _BLOCK_KEYS, path),
     )
 
@@ -616,6 +642,14 @@ def parse_job(data: object) -> JobSpec:
         depend_mask_global=_mask(obj, "depend_mask_global", ""),
         hosts_mask=_str(obj, "hosts_mask", ""),
         hosts_mask_exclude=_str(obj, "hosts_mask_exclude", ""),
+        hosts_mask_type=_choice(obj, "hosts_mask_type", "", ("", "find", "regex")),
+        need_os=_str(obj, "need_os", ""),
+        need_properties=_str(obj, "need_properties", ""),
+        pools=_counts(obj, "pools", "", -100, 100),
+        ignorenimby=_bool(obj, "ignorenimby", "", False),
+        ignorepaused=_bool(obj, "ignorepaused", "", False),
+        ppa=_bool(obj, "ppa", "", False),
+        maintenance=_bool(obj, "maintenance", "", False),
         annotation=_str(obj, "annotation", ""),
         description=_str(obj, "description", ""),
         project=_str(obj, "project", "", max_len=MAX_NAME_LEN),

@@ -267,19 +267,70 @@ def test_unique_block_names():
 def test_unknown_keys_kept_in_extra():
     job = parse_job(
         job_with(
-            need_os="linux",
-            pools={"gpu": 10},
+            custom_data="x",
+            branch="/prj/",
             blocks=[
                 {
-                    "tickets": {"license": 1},
-                    "tasks": [{"command": "x", "custom_data": "{}"}],
+                    "flags": 1,
+                    "multihost_min": 2,
+                    "frame_last": 3,
+                    "command": "c",
+                    "tasks": [],
+                },
+                {"tasks": [{"command": "x", "custom_data": "{}"}]},
+            ],
+        )
+    )
+    assert job.extra == {"custom_data": "x", "branch": "/prj/"}
+    assert job.blocks[0].extra == {"flags": 1, "multihost_min": 2}
+    assert job.blocks[1].tasks[0].extra == {"custom_data": "{}"}
+
+
+def test_scheduling_keys():
+    job = parse_job(
+        job_with(
+            need_os="linux",
+            pools={"/gpu/": 10, "slow": -100},
+            hosts_mask_type="regex",
+            ignorenimby=True,
+            blocks=[
+                {
+                    "tasks": [{"command": "x"}],
+                    "tickets": {"NUKE": 1},
+                    "need_memory": 4000,
+                    "capacity_coeff_min": 1,
+                    "capacity_coeff_max": 4,
+                    "errors_avoid_host": 2,
                 }
             ],
         )
     )
-    assert job.extra == {"need_os": "linux", "pools": {"gpu": 10}}
-    assert job.blocks[0].extra == {"tickets": {"license": 1}}
-    assert job.blocks[0].tasks[0].extra == {"custom_data": "{}"}
+    assert (job.need_os, job.pools, job.hosts_mask_type, job.ignorenimby) == (
+        "linux",
+        {"/gpu/": 10, "slow": -100},
+        "regex",
+        True,
+    )
+    block = job.blocks[0]
+    assert block.tickets == {"NUKE": 1} and block.need_memory == 4000
+    assert block.variable_capacity and block.errors_avoid_host == 2
+    assert parse_job(job_to_dict(job)) == job
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("pools", {"/gpu/": 101}, 'pools["/gpu/"]'),
+        ("pools", {"": 1}, 'pools[""]'),
+        ("pools", [], "pools"),
+        ("hosts_mask_type", "glob", "hosts_mask_type"),
+        ("ignorenimby", 1, "ignorenimby"),
+    ],
+)
+def test_bad_scheduling_keys(key, value, field):
+    with pytest.raises(SpecError) as caught:
+        parse_job(job_with(**{key: value}))
+    assert caught.value.field == field
 
 
 def test_user_name_blank_is_anonymous():
