@@ -1,0 +1,691 @@
+"""The pools tree (Afanasy v3 pools, reference/afanasy.md §2.9, §6.3-6.5).
+
+Pools form a tree of paths: the root ``/`` always exists, children look like ``/gpu/`` and
+``/gpu/big/``. A render belongs to one pool. Farm settings (capacity, task slots, services,
+properties, tickets, render timing) are set on pools; ``-1`` or empty means "inherit from the
+parent pool", and the root holds the farm defaults. :meth:`PoolTree.effective` resolves the
+chain once per pool and caches the result, since the scheduler asks for it on every decision.
+
+The farm file format (``PoolTree.to_dict`` / ``PoolTree.from_dict``)::
+
+    {"pools": {"/":      {"capacity_host": 1100, "max_tasks_host": 4, ...},
+               "/gpu/":  {"pattern": "gpu\\\\d+", "services": ["blender"],
+                          "tickets_pool": {"NUKE": {"count": 10, "max_hosts": 5}},
+                          "tickets_host": {"NUKE": 1}}}}
+
+Every problem raises :class:`SpecError` with the field path, e.g.
+``pools["/gpu/"].capacity_host``; :meth:`PoolTree.edit` names fields relative to its params
+(``capacity_host``), as a REST request body would. Unknown pool paths raise ``KeyError``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from app.core.errors import SpecError
+
+ROOT = "/"
+
+# Root pool defaults. Afanasy creates the root with 1100 capacity and 4 task slots per host
+# (§2.9); the render timing values are Corral's (Afanasy: 1 s heartbeat, 16 s zombie time).
+ROOT_CAPACITY_HOST = 1100
+ROOT_MAX_TASKS_HOST = 4
+ROOT_HEARTBEAT_PERIOD = 5.0
+ROOT_ZOMBIE_TIME = 60.0
+DEFAULT_PRIORITY = 99  # Afanasy af_priority; 0 = the pool's renders take no tasks
+INHERIT = -1
+
+MAX_PRIORITY = 250
+MAX_CAPACITY = 1_000_000_000
+MAX_TASKS = 10_000
+MAX_POWER = 1_000_000_000
+MAX_SICK_ERRORS = 1000
+MAX_TICKETS = 1_000_000
+MAX_HEARTBEAT = 3600.0
+MIN_HEARTBEAT = 0.1
+MAX_ZOMBIE_TIME = 7 * 24 * 3600.0
+MIN_ZOMBIE_TIME = 1.0
+MAX_POOLS = 10_000
+MAX_DEPTH = 32
+MAX_ENTRIES = 1000  # services, tickets per pool
+MAX_NAME_LEN = 512
+MAX_PATTERN_LEN = 4096
+MAX_PROPERTIES_LEN = 4096
+MAX_TEXT_LEN = 65536
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
+_SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")  # as block services (jobspec)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class PoolTicket(NamedTuple):
+    """A pool ticket limit: ``count`` in use at once in the pool's subtree, on at most
+    ``max_hosts`` distinct hosts; -1 = unlimited."""
+
+    count: int = -1
+    max_hosts: int = -1
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One pool's own settings (not inherited ones: see :class:`PoolSettings`).
+
+    Treat the dicts as read-only; change a pool through :meth:`PoolTree.edit` or ``update``.
+    """
+
+    path: str
+    pattern: str = ""  # regex, case-insensitive full match on render names; not on the root
+    priority: int = DEFAULT_PRIORITY  # 0..250; 0 = renders of this subtree take no tasks
+    paused: bool = False  # paused: renders of this subtree take no tasks
+    capacity_host: int = INHERIT
+    max_tasks_host: int = INHERIT
+    power_host: int = INHERIT
+    properties_host: str = ""  # added to the parent's properties
+    services: tuple[str, ...] = ()
+    services_disabled: tuple[str, ...] = ()
+    heartbeat_period: float = INHERIT  # seconds
+    zombie_time: float = INHERIT  # seconds
+    sick_errors_count: int = INHERIT  # errors from this many users make a render sick; 0 = off
+    tickets_pool: dict[str, PoolTicket] = field(default_factory=dict)
+    tickets_host: dict[str, int] = field(default_factory=dict)  # count -1 = inherit
+    annotation: str = ""
+
+    @classmethod
+    def root(cls) -> Pool:
+        """The root pool with the farm defaults."""
+        return cls(
+            ROOT,
+            capacity_host=ROOT_CAPACITY_HOST,
+            max_tasks_host=ROOT_MAX_TASKS_HOST,
+            heartbeat_period=ROOT_HEARTBEAT_PERIOD,
+            zombie_time=ROOT_ZOMBIE_TIME,
+        )
+
+    @property
+    def is_root(self) -> bool:
+        return self.path == ROOT
+
+    @property
+    def depth(self) -> int:
+        """0 for the root, 1 for /gpu/, 2 for /gpu/big/."""
+        return self.path.count("/") - 1
+
+    def to_json(self) -> dict[str, Any]:
+        """The pool's settings as a JSON object (without its path, which is the key)."""
+        out = self._settings()
+        for key in ("services", "services_disabled"):
+            out[key] = list(out[key])
+        for key in ("heartbeat_period", "zombie_time"):
+            if out[key] == INHERIT:
+                out[key] = INHERIT
+        out["tickets_host"] = dict(out["tickets_host"])
+        return out
+
+    def _settings(self) -> dict[str, Any]:
+        """The settings as given (not validated), pool tickets as JSON objects."""
+        out = {key: getattr(self, key) for key in _POOL_KEYS}
+        out["tickets_pool"] = {
+            name: {"count": t.count, "max_hosts": t.max_hosts} if isinstance(t, PoolTicket) else t
+            for name, t in self.tickets_pool.items()
+        }
+        return out
+
+
+_POOL_KEYS = tuple(f.name for f in fields(Pool) if f.name != "path")
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """A pool's settings with inheritance resolved (what a render of that pool gets).
+
+    - ``capacity_host``, ``max_tasks_host``, ``power_host``, ``heartbeat_period``,
+      ``zombie_time``, ``sick_errors_count``: the nearest value that is not -1 (the root
+      always has one, except ``power_host``, -1: unknown, and ``sick_errors_count``, -1: off).
+    - ``properties``: ``properties_host`` of the chain, root first, joined by spaces (a pool
+      adds properties to its parent's).
+    - ``priority``: Afanasy's ``calcPriority``: root's own, then ``(own + parent's) // 2``.
+    - ``paused``: some pool of the chain is paused. ``ready``: not paused and no pool of the
+      chain has priority 0 (Afanasy's "pool chain ready").
+    - ``tickets_host``: per ticket, the count of the nearest pool that sets one (not -1).
+    - ``tickets_pool``: per ticket, the pools of the chain that limit it, deepest first.
+    """
+
+    path: str
+    capacity_host: int
+    max_tasks_host: int
+    power_host: int
+    properties: str
+    heartbeat_period: float
+    zombie_time: float
+    sick_errors_count: int
+    priority: int
+    paused: bool
+    ready: bool
+    services: frozenset[str]  # listed by some pool of the chain
+    services_disabled: frozenset[str]  # disabled by some pool of the chain
+    tickets_host: MappingProxyType[str, int]
+    tickets_pool: MappingProxyType[str, tuple[tuple[str, PoolTicket], ...]]
+
+    def service_allowed(self, service: str) -> bool:
+        """Afanasy's canRunService: disabled anywhere up the chain -> no; listed anywhere up
+        the chain -> yes; no pool of the chain lists any service -> yes; else no."""
+        if service in self.services_disabled:
+            return False
+        return not self.services or service in self.services
+
+
+# --------------------------------------------------------------------------------------------
+# Paths
+
+
+def normalize_path(path: object, field: str = "path") -> str:
+    """``/gpu/big/`` from ``/gpu/big``, ``gpu/big/`` or ``/gpu/big/``; ``/`` for the root.
+
+    Segments are 1-64 letters, digits, ``_ . -`` (not starting with ``.`` or ``-``).
+    """
+    if not isinstance(path, str):
+        raise SpecError(field, f"a pool path must be a string, not {_type_name(path)}")
+    if path == ROOT:
+        return ROOT
+    inner = path[1:] if path.startswith("/") else path
+    segments = (inner[:-1] if inner.endswith("/") else inner).split("/")
+    if len(path) > MAX_NAME_LEN or len(segments) > MAX_DEPTH:
+        raise SpecError(field, f"pool path too long: at most {MAX_DEPTH} levels")
+    for segment in segments:
+        if not _SEGMENT.fullmatch(segment):
+            shown = path if len(path) <= 60 else path[:57] + "..."
+            raise SpecError(
+                field,
+                f"bad pool path {shown!r}: each level must be 1-64 letters, digits, '_', '.' "
+                "or '-' (not starting with '.' or '-'), separated by single '/'",
+            )
+    return "/" + "/".join(segments) + "/"
+
+
+def parent_path(path: str) -> str | None:
+    """The parent of a normalized path; None for the root."""
+    if path == ROOT:
+        return None
+    return path[: path.rstrip("/").rfind("/") + 1]
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """A normalized path and its ancestors, root first: ``/``, ``/gpu/``, ``/gpu/big/``."""
+    out = [ROOT]
+    start = 1
+    while True:
+        end = path.find("/", start)
+        if end < 0:
+            return out
+        out.append(path[: end + 1])
+        start = end + 1
+
+
+# --------------------------------------------------------------------------------------------
+# The tree
+
+
+class PoolTree:
+    """All pools by path. The root always exists and cannot be removed.
+
+    Pools are kept in insertion order (parents before children); :meth:`to_dict` writes them
+    in that order and :meth:`pool_for_render` breaks ties by it.
+    """
+
+    def __init__(self) -> None:
+        self._pools: dict[str, Pool] = {ROOT: Pool.root()}
+        self._children: dict[str, list[str]] = {ROOT: []}
+        self._patterns: dict[str, re.Pattern] = {}
+        self._effective: dict[str, PoolSettings] = {}
+
+    # ---------------------------------------------------------------- reading
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._key(path, missing_ok=True) is not None
+
+    def __len__(self) -> int:
+        return len(self._pools)
+
+    def __iter__(self):
+        return iter(list(self._pools.values()))
+
+    def paths(self) -> list[str]:
+        return list(self._pools)
+
+    def get(self, path: str) -> Pool:
+        return self._pools[self._key(path)]
+
+    def root(self) -> Pool:
+        return self._pools[ROOT]
+
+    def parent(self, path: str) -> Pool | None:
+        """The parent pool; None for the root."""
+        parent = parent_path(self._key(path))
+        return None if parent is None else self._pools[parent]
+
+    def children(self, path: str) -> list[Pool]:
+        return [self._pools[p] for p in self._children[self._key(path)]]
+
+    def chain(self, path: str) -> list[Pool]:
+        """The pool and its ancestors, root first."""
+        return [self._pools[p] for p in ancestor_paths(self._key(path))]
+
+    def pool_for_render(self, name: str) -> str:
+        """The deepest pool whose pattern matches the whole render name (ignoring case), else
+        the root. Among equally deep matches the first in tree order wins.
+
+        Unlike Afanasy, which only descends into children of a matching pool, any pool can
+        catch a render by its own pattern: a grouping pool needs no pattern of its own.
+        """
+        best, best_depth = ROOT, 0
+        for path, regex in self._patterns.items():
+            depth = path.count("/") - 1
+            if depth > best_depth and regex.fullmatch(name):
+                best, best_depth = path, depth
+        return best
+
+    def effective(self, path: str) -> PoolSettings:
+        """The pool's settings with inheritance resolved; cached until the tree changes."""
+        settings = self._effective.get(path)
+        if settings is None:
+            key = self._key(path)
+            settings = self._effective.get(key) or self._resolve(key)
+            self._effective[path] = settings
+        return settings
+
+    def to_dict(self) -> dict[str, Any]:
+        """The farm file: ``{"pools": {path: settings}}``, parents before children."""
+        return {"pools": {path: pool.to_json() for path, pool in self._pools.items()}}
+
+    # ---------------------------------------------------------------- changing
+
+    @classmethod
+    def from_dict(cls, data: object) -> PoolTree:
+        """A tree from a farm file object. Other top-level keys are ignored (they belong to
+        other parts of the farm configuration); a missing root gets the defaults."""
+        obj = _object(data, "")
+        tree = cls()
+        pools = _object(obj.get("pools", {}), "pools")
+        if len(pools) > MAX_POOLS:
+            raise SpecError("pools", f"must have at most {MAX_POOLS} pools (got {len(pools)})")
+        entries: list[tuple[str, str, dict]] = []
+        seen: dict[str, str] = {}
+        for key, value in pools.items():
+            kpath = _key_path("pools", key) if isinstance(key, str) else "pools"
+            path = normalize_path(key, kpath)
+            if path in seen:
+                raise SpecError(kpath, f"pool {path} is listed twice (also as {seen[path]!r})")
+            seen[path] = key
+            entries.append((path, kpath, _object(value, kpath)))
+        entries.sort(key=lambda entry: entry[0].count("/"))  # parents first; stable otherwise
+        for path, kpath, settings in entries:
+            if path == ROOT:
+                tree._pools[ROOT] = _read_pool(settings, kpath, tree._pools[ROOT])
+                continue
+            parent = parent_path(path)
+            if parent not in tree._pools:
+                raise SpecError(kpath, f"parent pool {parent} is not listed")
+            tree._insert(_read_pool(settings, kpath, Pool(path)))
+        tree._changed()
+        return tree
+
+    def add(self, pool: Pool) -> Pool:
+        """Add a pool (validated; its parent must exist). Returns the stored pool."""
+        path = normalize_path(pool.path)
+        if path in self._pools:
+            raise SpecError("path", f"pool {path} already exists")
+        parent = parent_path(path)
+        if parent not in self._pools:
+            raise SpecError("path", f"parent pool {parent} does not exist")
+        if len(self._pools) >= MAX_POOLS:
+            raise SpecError("path", f"the farm has the maximum of {MAX_POOLS} pools")
+        stored = _read_pool(pool._settings(), "", Pool(path))
+        self._insert(stored)
+        self._changed()
+        return stored
+
+    def edit(self, path: str, params: object) -> Pool:
+        """Change some settings of a pool (a partial update: given keys replace the pool's
+        values, maps and lists included). Validated like :meth:`from_dict`, with field paths
+        relative to ``params``; nothing changes on error. Returns the new pool."""
+        key = self._key(path)
+        updated = _read_pool(_object(params, ""), "", self._pools[key])
+        if updated != self._pools[key]:
+            self._pools[key] = updated
+            self._changed()
+        return updated
+
+    def update(self, path: str, **changes: Any) -> Pool:
+        """:meth:`edit` with keyword arguments."""
+        return self.edit(path, changes)
+
+    def remove(self, path: str) -> Pool:
+        """Remove a pool that has no child pools (Afanasy refuses too): remove children
+        first. The root cannot be removed. Moving the pool's renders elsewhere is the
+        caller's job. Returns the removed pool."""
+        key = self._key(path)
+        if key == ROOT:
+            raise SpecError("path", "the root pool cannot be removed")
+        if self._children[key]:
+            raise SpecError(
+                "path", f"pool {key} has child pools ({', '.join(self._children[key])})"
+            )
+        pool = self._pools.pop(key)
+        del self._children[key]
+        self._children[parent_path(key)].remove(key)
+        self._changed()
+        return pool
+
+    # ---------------------------------------------------------------- internals
+
+    def _key(self, path: str, missing_ok: bool = False) -> str | None:
+        if path in self._pools:
+            return path
+        try:
+            key = normalize_path(path)
+        except SpecError:
+            key = None
+        if key is None or key not in self._pools:
+            if missing_ok:
+                return None
+            raise KeyError(path)
+        return key
+
+    def _insert(self, pool: Pool) -> None:
+        self._pools[pool.path] = pool
+        self._children[pool.path] = []
+        self._children[parent_path(pool.path)].append(pool.path)
+
+    def _changed(self) -> None:
+        self._effective.clear()
+        self._patterns = {
+            path: re.compile(pool.pattern, re.IGNORECASE)
+            for path, pool in self._pools.items()
+            if pool.pattern
+        }
+
+    def _resolve(self, path: str) -> PoolSettings:
+        pool = self._pools[path]
+        parent_path_ = parent_path(path)
+        if parent_path_ is None:
+            return _root_settings(pool)
+        up = self.effective(parent_path_)
+
+        def pick(own, inherited):
+            return inherited if own == INHERIT else own
+
+        tickets_host = dict(up.tickets_host)
+        for name, count in pool.tickets_host.items():
+            if count != INHERIT:
+                tickets_host[name] = count
+        tickets_pool = dict(up.tickets_pool)
+        for name, ticket in pool.tickets_pool.items():
+            if ticket != PoolTicket():
+                tickets_pool[name] = ((path, ticket), *tickets_pool.get(name, ()))
+        properties = " ".join(p for p in (up.properties, pool.properties_host.strip()) if p)
+        return PoolSettings(
+            path=path,
+            capacity_host=pick(pool.capacity_host, up.capacity_host),
+            max_tasks_host=pick(pool.max_tasks_host, up.max_tasks_host),
+            power_host=pick(pool.power_host, up.power_host),
+            properties=properties,
+            heartbeat_period=pick(pool.heartbeat_period, up.heartbeat_period),
+            zombie_time=pick(pool.zombie_time, up.zombie_time),
+            sick_errors_count=pick(pool.sick_errors_count, up.sick_errors_count),
+            priority=(pool.priority + up.priority) // 2,
+            paused=up.paused or pool.paused,
+            ready=up.ready and not pool.paused and pool.priority > 0,
+            services=up.services | frozenset(pool.services),
+            services_disabled=up.services_disabled | frozenset(pool.services_disabled),
+            tickets_host=MappingProxyType(tickets_host),
+            tickets_pool=MappingProxyType(tickets_pool),
+        )
+
+
+def _root_settings(root: Pool) -> PoolSettings:
+    return PoolSettings(
+        path=ROOT,
+        capacity_host=root.capacity_host,
+        max_tasks_host=root.max_tasks_host,
+        power_host=root.power_host,
+        properties=root.properties_host.strip(),
+        heartbeat_period=root.heartbeat_period,
+        zombie_time=root.zombie_time,
+        sick_errors_count=root.sick_errors_count,
+        priority=root.priority,
+        paused=root.paused,
+        ready=not root.paused and root.priority > 0,
+        services=frozenset(root.services),
+        services_disabled=frozenset(root.services_disabled),
+        tickets_host=MappingProxyType(
+            {name: count for name, count in root.tickets_host.items() if count != INHERIT}
+        ),
+        tickets_pool=MappingProxyType(
+            {
+                name: ((ROOT, ticket),)
+                for name, ticket in root.tickets_pool.items()
+                if ticket != PoolTicket()
+            }
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Validation. Each reader takes the value and its field path and returns the checked value.
+
+
+def _read_pool(obj: dict, prefix: str, base: Pool) -> Pool:
+    """``base`` with the keys of ``obj`` applied, every value checked."""
+    changes: dict[str, Any] = {}
+    root = base.is_root
+    for key, value in obj.items():
+        fpath = _join(prefix, key) if isinstance(key, str) else prefix
+        if key == "path":
+            raise SpecError(fpath, "a pool's path cannot be changed (it is the pool's key)")
+        if key not in _POOL_KEYS:
+            raise SpecError(
+                fpath, f"is not a pool setting (settings: {', '.join(sorted(_POOL_KEYS))})"
+            )
+        changes[key] = _READERS[key](value, fpath, root)
+    return replace(base, **changes) if changes else base
+
+
+def _pattern(value: object, path: str, root: bool) -> str:
+    text = _text(value, path, MAX_PATTERN_LEN)
+    if text and root:
+        raise SpecError(path, "the root pool has no pattern (every render belongs to it)")
+    if text:
+        try:
+            re.compile(text, re.IGNORECASE)
+        except (re.error, RecursionError, OverflowError, ValueError) as exc:
+            raise SpecError(path, f"not a valid regular expression: {exc}") from None
+    return text
+
+
+def _priority(value: object, path: str, root: bool) -> int:
+    return _int(value, path, 0, MAX_PRIORITY)
+
+
+def _paused(value: object, path: str, root: bool) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(path, f"must be true or false, not {_type_name(value)}")
+    return value
+
+
+def _inheritable_int(hi: int, *, root_inherits: bool = False):
+    """-1 (inherit) or 0..hi; on the root -1 only where it has a meaning (power unknown,
+    sick renders off)."""
+
+    def read(value: object, path: str, root: bool) -> int:
+        number = _int(value, path, INHERIT, hi)
+        if number == INHERIT and root and not root_inherits:
+            raise SpecError(path, "the root pool cannot inherit (-1): give a value")
+        return number
+
+    return read
+
+
+def _inheritable_seconds(lo: float, hi: float):
+    def read(value: object, path: str, root: bool) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(path, f"must be a number of seconds, not {_type_name(value)}")
+        if not math.isfinite(value):
+            raise SpecError(path, "must be a finite number")
+        if value == INHERIT:
+            if root:
+                raise SpecError(path, "the root pool cannot inherit (-1): give a value")
+            return float(INHERIT)
+        if not lo <= value <= hi:
+            raise SpecError(path, f"must be -1 (inherit) or {lo:g}..{hi:g} seconds")
+        return float(value)
+
+    return read
+
+
+def _properties(value: object, path: str, root: bool) -> str:
+    return _text(value, path, MAX_PROPERTIES_LEN, name=True)
+
+
+def _annotation(value: object, path: str, root: bool) -> str:
+    return _text(value, path, MAX_TEXT_LEN)
+
+
+def _services(value: object, path: str, root: bool) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise SpecError(path, f"must be an array of service names, not {_type_name(value)}")
+    if len(value) > MAX_ENTRIES:
+        raise SpecError(path, f"must have at most {MAX_ENTRIES} entries (got {len(value)})")
+    out: dict[str, None] = {}
+    for i, name in enumerate(value):
+        ipath = f"{path}[{i}]"
+        if not isinstance(name, str):
+            raise SpecError(ipath, f"must be a service name, not {_type_name(name)}")
+        if not _SERVICE.fullmatch(name):
+            raise SpecError(
+                ipath, "must be 1-64 letters, digits, '_' or '-' (not starting with '-')"
+            )
+        out[name] = None
+    return tuple(out)
+
+
+def _tickets_pool(value: object, path: str, root: bool) -> dict[str, PoolTicket]:
+    out = {}
+    for name, item in _ticket_map(value, path).items():
+        tpath = _key_path(path, name)
+        if isinstance(item, int) and not isinstance(item, bool):  # shorthand: the count
+            out[name] = PoolTicket(_int(item, tpath, INHERIT, MAX_TICKETS))
+            continue
+        if not isinstance(item, dict):
+            raise SpecError(
+                tpath,
+                f'must be {{"count": N, "max_hosts": M}} or a count, not {_type_name(item)}',
+            )
+        for k in item:
+            if k not in ("count", "max_hosts"):
+                raise SpecError(_join(tpath, str(k)), "is not a ticket key (count, max_hosts)")
+        out[name] = PoolTicket(
+            _int(item.get("count", INHERIT), _join(tpath, "count"), INHERIT, MAX_TICKETS),
+            _int(item.get("max_hosts", INHERIT), _join(tpath, "max_hosts"), INHERIT, MAX_TICKETS),
+        )
+    return out
+
+
+def _tickets_host(value: object, path: str, root: bool) -> dict[str, int]:
+    return {
+        name: _int(count, _key_path(path, name), INHERIT, MAX_TICKETS)
+        for name, count in _ticket_map(value, path).items()
+    }
+
+
+def _ticket_map(value: object, path: str) -> dict[str, Any]:
+    mapping = _object(value, path)
+    if len(mapping) > MAX_ENTRIES:
+        raise SpecError(path, f"must have at most {MAX_ENTRIES} tickets (got {len(mapping)})")
+    for name in mapping:
+        if not isinstance(name, str):
+            raise SpecError(path, f"ticket names must be strings, not {_type_name(name)}")
+        kpath = _key_path(path, name)
+        _text(name, kpath, MAX_NAME_LEN, name=True)
+        if not name:
+            raise SpecError(kpath, "ticket name must not be empty")
+    return mapping
+
+
+_READERS = {
+    "pattern": _pattern,
+    "priority": _priority,
+    "paused": _paused,
+    "capacity_host": _inheritable_int(MAX_CAPACITY),
+    "max_tasks_host": _inheritable_int(MAX_TASKS),
+    "power_host": _inheritable_int(MAX_POWER, root_inherits=True),
+    "sick_errors_count": _inheritable_int(MAX_SICK_ERRORS, root_inherits=True),
+    "properties_host": _properties,
+    "services": _services,
+    "services_disabled": _services,
+    "heartbeat_period": _inheritable_seconds(MIN_HEARTBEAT, MAX_HEARTBEAT),
+    "zombie_time": _inheritable_seconds(MIN_ZOMBIE_TIME, MAX_ZOMBIE_TIME),
+    "tickets_pool": _tickets_pool,
+    "tickets_host": _tickets_host,
+    "annotation": _annotation,
+}
+assert set(_READERS) == set(_POOL_KEYS)
+
+
+def _int(value: object, path: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(path, f"must be an integer, not {_type_name(value)}")
+    if not lo <= value <= hi:
+        raise SpecError(path, f"must be {lo}..{hi}")
+    return int(value)
+
+
+def _text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
+    if not isinstance(value, str):
+        raise SpecError(path, f"must be a string, not {_type_name(value)}")
+    if len(value) > max_len:
+        raise SpecError(path, f"must be at most {max_len} characters (got {len(value)})")
+    if _SURROGATE.search(value):
+        raise SpecError(path, "must be valid UTF-8 text")
+    if name and _CONTROL.search(value):
+        raise SpecError(path, "must not contain control characters")
+    if "\0" in value:
+        raise SpecError(path, "must not contain NUL characters")
+    return value
+
+
+def _object(value: object, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise SpecError(path, f"must be an object, not {_type_name(value)}")
+    return value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _key_path(path: str, key: str) -> str:
+    shown = key if len(key) <= 60 else key[:57] + "..."
+    return f'{path}["{shown}"]'
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
