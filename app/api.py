@@ -25,13 +25,22 @@ import urllib.parse
 import urllib.request
 
 DEFAULT_SERVER = "http://127.0.0.1:51000"
-JOB_ACTIONS = ("pause", "start", "stop", "restart", "restart-errors", "delete")
-TASK_ACTIONS = ("skip", "restart")
+JOB_ACTIONS = (
+    "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
+)  # fmt: skip
+TASK_ACTIONS = (
+    "skip", "suspend", "continue", "done", "restart", "restart-running", "restart-errors",
+    "restart-done", "restart-skipped",
+)  # fmt: skip
+RENDER_ACTIONS = (
+    "nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine", "exit", "delete",
+)  # fmt: skip
 
 __all__ = [
     "DEFAULT_SERVER",
     "JOB_ACTIONS",
     "TASK_ACTIONS",
+    "RENDER_ACTIONS",
     "Client",
     "CorralError",
     "default_server",
@@ -199,12 +208,44 @@ class Client:
         path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{int(task)}"
         return self._json("GET", path)
 
-    def task_actions(self, job: int, block: int, action: str, tasks: list) -> dict:
-        """Apply ``skip`` or ``restart`` to the given task numbers of one block."""
+    def task_actions(self, job: int, block: int, action: str, tasks=None) -> dict:
+        """Apply a task operation (TASK_ACTIONS) to some task numbers, or all (tasks=None)."""
         if action not in TASK_ACTIONS:
             raise ValueError(f"unknown task action {action!r}, expected one of {TASK_ACTIONS}")
         path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{action}"
-        return self._json("POST", path, body={"tasks": [int(t) for t in tasks]})
+        body = {} if tasks is None else {"tasks": [int(t) for t in tasks]}
+        return self._json("POST", path, body=body)
+
+    def edit_job(self, job_id: int, params: dict, block=None) -> dict:
+        """Change editable keys of a job, or of one of its blocks; returns the job."""
+        path = f"/jobs/{int(job_id)}" + ("" if block is None else f"/blocks/{int(block)}")
+        return self._json("PATCH", path, body=params)
+
+    def move_job(self, job_id: int, to: str) -> dict:
+        """Move a job ``up``, ``down``, to the ``top`` or ``bottom`` of its user's queue."""
+        return self._json("POST", f"/jobs/{int(job_id)}/move", body={"to": to})
+
+    def explain(self, job_id: int) -> dict:
+        """Why the job runs or not: per online render, the first rule that stops it."""
+        return self._json("GET", f"/jobs/{int(job_id)}/explain")
+
+    def users(self) -> list:
+        return self._json("GET", "/users")
+
+    def edit_user(self, name: str, params: dict) -> dict:
+        return self._json("PATCH", f"/users/{urllib.parse.quote(name, safe='')}", body=params)
+
+    def render(self, name: str) -> dict:
+        return self._json("GET", f"/renders/{urllib.parse.quote(name, safe='')}")
+
+    def edit_render(self, name: str, params: dict) -> dict:
+        return self._json("PATCH", f"/renders/{urllib.parse.quote(name, safe='')}", body=params)
+
+    def render_action(self, name: str, action: str) -> dict:
+        """Apply a render action (RENDER_ACTIONS): nimby, NIMBY, free, pause, eject, exit..."""
+        if action not in RENDER_ACTIONS:
+            raise ValueError(f"unknown render action {action!r}, expected one of {RENDER_ACTIONS}")
+        return self._json("POST", f"/renders/{urllib.parse.quote(name, safe='')}/{action}")
 
     def task_output(self, job: int, block: int, task: int, run: int) -> str:
         """The output text of one run of a task (live while it runs)."""

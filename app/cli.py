@@ -174,6 +174,7 @@ _JOB_VERBS = {
     "stop": ("stopped", "stop running tasks and pause the jobs"),
     "restart": ("restarted", "restart all tasks of the jobs"),
     "restart-errors": ("errors restarted", "restart the tasks that failed"),
+    "reset-error-hosts": ("error hosts reset", "forget where tasks failed (avoided hosts)"),
     "delete": ("deleted", "delete jobs (running tasks are stopped)"),
 }
 

@@ -5,36 +5,57 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.core import states
+from app.core.error_hosts import ErrorHosts
 from app.core.jobspec import BlockSpec, JobSpec
 from app.core.task_table import TaskTable
+from app.core.users import User
 
-DEFAULT_ERRORS_RETRIES = 3  # Afanasy's af_task_error_retries
+USER_ERROR_DEFAULTS = {
+    "errors_retries": 3,
+    "errors_avoid_host": 3,
+    "errors_task_same_host": 3,
+    "errors_forgive_time": 18000,
+}
 
 
 class Block:
     """One block of a job: its spec and the state of its tasks."""
 
-    __slots__ = ("job", "num", "spec", "tasks")
+    __slots__ = ("job", "num", "spec", "tasks", "error_hosts", "task_error_hosts", "waiting")
 
     def __init__(self, job: Job, num: int, spec: BlockSpec) -> None:
         self.job = job
         self.num = num
         self.spec = spec
         self.tasks = TaskTable(spec.tasks_num)
+        self.error_hosts = ErrorHosts()
+        self.task_error_hosts: dict[int, ErrorHosts] = {}
+        self.waiting = ""  # why the block waits for other blocks ("" = it does not)
 
     @property
     def running(self) -> int:
         return self.tasks.counts[states.RUN]
 
-    @property
-    def errors_retries(self) -> int:
-        retries = self.spec.errors_retries
-        return DEFAULT_ERRORS_RETRIES if retries < 0 else retries
+    def error_setting(self, name: str) -> int:
+        """An errors_* limit of the block, or its user's where the block says -1."""
+        value = getattr(self.spec, name)
+        if value >= 0:
+            return value
+        user = self.job.user
+        return getattr(user, name) if user is not None else USER_ERROR_DEFAULTS[name]
+
+    def task_errors(self, n: int) -> ErrorHosts:
+        hosts = self.task_error_hosts.get(n)
+        if hosts is None:
+            hosts = self.task_error_hosts[n] = ErrorHosts()
+        return hosts
 
     def can_start_more(self) -> bool:
         """Ready tasks exist and the block's running limit allows one more."""
         limit = self.spec.max_running_tasks
-        return self.tasks.ready > 0 and (limit < 0 or self.running < limit)
+        if self.waiting or not self.tasks.ready:
+            return False
+        return limit < 0 or self.running < limit
 
     def state_codes(self) -> list[str]:
         return _state_codes(self.tasks.counts, self.tasks.size)
@@ -47,7 +68,9 @@ class Block:
             "service": spec.service,
             "numeric": spec.numeric,
             "capacity": spec.capacity,
-            "state": " ".join(self.state_codes()),
+            "state": " ".join(self.state_codes() + (["WDP"] if self.waiting else [])),
+            "waiting": self.waiting,
+            "error_hosts": self.error_hosts.summary(),
             **_counters(self.tasks.counts, self.tasks.size),
         }
 
@@ -64,6 +87,9 @@ class Job:
     time_started: float = 0.0
     time_done: float = 0.0
     blocks: list[Block] = field(default_factory=list)
+    user: User | None = None
+    order: int = 0  # place in its user's queue (solve_method "order")
+    waiting: str = ""  # why the job waits for other jobs ("" = it does not)
 
     def __post_init__(self) -> None:
         if self.priority < 0:
@@ -93,7 +119,7 @@ class Job:
 
     def can_start_more(self) -> bool:
         """Not paused, under its running limit, and some block has a task to start."""
-        if self.offline:
+        if self.offline or self.waiting:
             return False
         limit = self.spec.max_running_tasks
         if limit >= 0 and self.running >= limit:
@@ -111,6 +137,8 @@ class Job:
             for state, count in enumerate(block.tasks.counts):
                 counts[state] += count
         codes = _state_codes(counts, total)
+        if self.waiting and "WDP" not in codes:
+            codes.append("WDP")
         if self.offline:
             codes.append("OFF")
         spec = self.spec
@@ -124,6 +152,8 @@ class Job:
             "offline": self.offline,
             "max_running_tasks": spec.max_running_tasks,
             "annotation": spec.annotation,
+            "waiting": self.waiting,
+            "order": self.order,
             "time_created": self.time_created,
             "time_started": self.time_started or None,
             "time_done": self.time_done or None,
@@ -143,6 +173,8 @@ def _counters(counts: list[int], total: int) -> dict[str, int]:
         "tasks_error": counts[states.ERR],
         "tasks_skipped": counts[states.SKP],
         "tasks_waiting_reconnect": counts[states.WRC],
+        "tasks_waiting_depends": counts[states.WDP],
+        "tasks_suspended": counts[states.SUS],
     }
 
 
@@ -159,6 +191,10 @@ def _state_codes(counts: list[int], total: int) -> list[str]:
         codes.append("RDY")
     if counts[states.WRC]:
         codes.append("WRC")
+    if counts[states.WDP]:
+        codes.append("WDP")
+    if counts[states.SUS]:
+        codes.append("SUS")
     return codes
 
 

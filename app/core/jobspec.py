@@ -459,6 +459,15 @@ _TASK_KEYS = _keys(TaskSpec)
 _BLOCK_KEYS = _keys(BlockSpec)
 _JOB_KEYS = _keys(JobSpec)
 
+# Keys that may change after submission (the rest shape the task tables or identify the job).
+JOB_EDITABLE = tuple(sorted(_JOB_KEYS - {"name", "user_name", "host_name", "blocks"}))
+BLOCK_EDITABLE = tuple(
+    sorted(
+        _BLOCK_KEYS
+        - {"name", "numeric", "frame_first", "frame_last", "frames_per_task", "frames_inc", "tasks"}
+    )
+)
+
 
 def _parse_task(value: object, path: str, index: int, block_command: str) -> TaskSpec:
     obj = _object(value, path)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 RunKey = tuple[int, int, int, int]  # job id, block number, task number, run number
 
+NIMBY_STATES = ("free", "nimby", "NIMBY")  # nimby: only its owner's jobs; NIMBY: nothing
+
 
 @dataclass(eq=False)
 class Render:
@@ -22,6 +24,26 @@ class Render:
     capacity_used: int = 0
     runs: dict[RunKey, int] = field(default_factory=dict)  # run -> capacity it holds
     job_tasks: dict[int, int] = field(default_factory=dict)  # job id -> runs held
+    user_tasks: dict[str, int] = field(default_factory=dict)  # user name -> runs held
+    run_users: dict[RunKey, str] = field(default_factory=dict)
+    user_name: str = ""  # who works at this machine (nimby lets only their jobs run)
+    nimby: str = "free"
+    paused: bool = False
+    priority: int = 99  # 0: never gets tasks
+    pool: str = "/"
+    services_disabled: set[str] = field(default_factory=set)
+    sick: bool = False
+    recent_errors: list[tuple[str, str, float]] = field(default_factory=list)  # user, service
+    resources: dict = field(default_factory=dict)  # the latest heartbeat's
+    last_task_change: float = 0.0
+
+    @property
+    def os(self) -> str:
+        return str(self.host.get("os", ""))
+
+    @property
+    def properties(self) -> str:
+        return str(self.host.get("properties", ""))
 
     @property
     def free_slots(self) -> int:
@@ -30,12 +52,14 @@ class Render:
     def fits(self, capacity: int) -> bool:
         return self.free_slots > 0 and self.capacity_used + capacity <= self.capacity
 
-    def hold(self, key: RunKey, capacity: int) -> None:
+    def hold(self, key: RunKey, capacity: int, user_name: str = "") -> None:
         if key in self.runs:
             return
         self.runs[key] = capacity
         self.capacity_used += capacity
         self.job_tasks[key[0]] = self.job_tasks.get(key[0], 0) + 1
+        self.run_users[key] = user_name
+        self.user_tasks[user_name] = self.user_tasks.get(user_name, 0) + 1
 
     def release(self, key: RunKey) -> bool:
         """Forget a run; False if it was not held."""
@@ -43,24 +67,37 @@ class Render:
         if capacity is None:
             return False
         self.capacity_used -= capacity
-        left = self.job_tasks[key[0]] - 1
-        if left:
-            self.job_tasks[key[0]] = left
-        else:
-            del self.job_tasks[key[0]]
+        _decrement(self.job_tasks, key[0])
+        _decrement(self.user_tasks, self.run_users.pop(key))
         return True
 
-    def state_code(self) -> str:
-        if not self.online:
-            return "OFF"
-        return "RUN" if self.runs else "ONL"
+    def state_codes(self) -> list[str]:
+        codes = ["ONL" if self.online else "OFF"]
+        if self.runs:
+            codes.append("RUN")
+        if self.nimby == "nimby":
+            codes.append("NbY")
+        elif self.nimby == "NIMBY":
+            codes.append("NBY")
+        if self.paused:
+            codes.append("PAU")
+        if self.sick:
+            codes.append("SIC")
+        return codes
 
     def summary(self) -> dict:
         return {
             "id": self.id,
             "name": self.name,
-            "state": self.state_code(),
+            "state": " ".join(self.state_codes()),
             "online": self.online,
+            "user_name": self.user_name,
+            "nimby": self.nimby,
+            "paused": self.paused,
+            "priority": self.priority,
+            "pool": self.pool,
+            "sick": self.sick,
+            "services_disabled": sorted(self.services_disabled),
             "capacity": self.capacity,
             "capacity_used": self.capacity_used,
             "max_tasks": self.max_tasks,
@@ -72,3 +109,11 @@ class Render:
                 for job, block, task, run in self.runs
             ],
         }
+
+
+def _decrement(counts: dict, key) -> None:
+    left = counts[key] - 1
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]

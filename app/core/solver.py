@@ -1,25 +1,34 @@
-"""Choosing the next task for a free render slot.
+"""Choosing the next task for a free render slot, and explaining why work does not start.
 
-Jobs that can start work wait in a JobQueue in solving order (priority, then submission). A
-decision walks that queue and each job's blocks and stops at the first task that fits the
-render, so its cost depends on the number of runnable jobs and blocks, never on task counts.
+Each user keeps a queue of the jobs that may have work to start. A decision walks users by
+fair share (Afanasy's need = 1.1^priority / (running + 1); ties go to the user served least
+recently), each user's jobs in their order, and each job's blocks, and stops at the first task
+that every rule allows on this render. Its cost depends on the numbers of runnable users, jobs
+and blocks, never on task counts.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
+from collections.abc import Iterator
 
+from app.core import rules
 from app.core.jobs import Block, Job
 from app.core.renders import Render
+from app.core.rules import FarmView
+from app.core.users import User
+
+CANDIDATES_PER_BLOCK = 64  # ready tasks tried per block when some avoid this render
 
 
 class JobQueue:
     """Jobs that may have work to start, kept in solving order."""
 
     def __init__(self) -> None:
-        self._keys: list[tuple[int, int]] = []
-        self._jobs: dict[tuple[int, int], Job] = {}
-        self._key_of: dict[int, tuple[int, int]] = {}
+        self._keys: list[tuple] = []
+        self._jobs: dict[tuple, Job] = {}
+        self._key_of: dict[int, tuple] = {}
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -27,19 +36,17 @@ class JobQueue:
     def __contains__(self, job: Job) -> bool:
         return job.id in self._key_of
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Job]:
         jobs = self._jobs
         return (jobs[key] for key in list(self._keys))
 
     def refresh(self, job: Job) -> None:
         """Put the job in, move it, or take it out, as its state now says."""
         key = self._key_of.get(job.id)
-        wanted = job.order_key() if job.can_start_more() else None
+        wanted = (-job.priority, job.order, job.id) if job.can_start_more() else None
         if key == wanted:
             return
-        if key is not None:
-            self._keys.pop(bisect.bisect_left(self._keys, key))
-            del self._jobs[key], self._key_of[job.id]
+        self.remove(job)
         if wanted is not None:
             bisect.insort(self._keys, wanted)
             self._jobs[wanted] = job
@@ -52,35 +59,102 @@ class JobQueue:
             del self._jobs[key]
 
 
-def block_fits(block: Block, render: Render) -> bool:
-    """The block has a task to start and its limits allow one more on this render."""
-    spec = block.spec
-    if not block.can_start_more() or not render.fits(spec.capacity):
-        return False
-    per_host = spec.max_running_tasks_per_host
-    return per_host < 0 or _block_runs_on(block, render) < per_host
+class Solver:
+    """The per-user job queues and the decision walk over them."""
 
+    def __init__(self) -> None:
+        self.queues: dict[str, JobQueue] = {}
+        self.users: dict[str, User] = {}
+        self._turn = itertools.count(1)
 
-def pick_task(render: Render, queue: JobQueue) -> tuple[Job, Block, int] | None:
-    """The first task, in solving order, that may start on this render now."""
-    if render.free_slots <= 0:
+    def refresh(self, job: Job) -> bool:
+        """Re-queue a job after a change; True when it was not queued before and now is."""
+        queue = self.queues.get(job.user_name)
+        if queue is None:
+            queue = self.queues[job.user_name] = JobQueue()
+            self.users[job.user_name] = job.user
+        was_queued = job in queue
+        queue.refresh(job)
+        return job in queue and not was_queued
+
+    def remove(self, job: Job) -> None:
+        queue = self.queues.get(job.user_name)
+        if queue is not None:
+            queue.remove(job)
+
+    def queued(self, job: Job) -> bool:
+        queue = self.queues.get(job.user_name)
+        return queue is not None and job in queue
+
+    def pick(self, render: Render, view: FarmView) -> tuple[Job, Block, int] | None:
+        """The first task, in solving order, that may start on this render now."""
+        if rules.render_reason(render):
+            return None
+        for user in self._users_in_order():
+            if rules.user_reason(user, render):
+                continue
+            for job in self._jobs_in_order(user):
+                if rules.job_reason(job, render, view):
+                    continue
+                for block in job.blocks:
+                    if rules.block_reason(block, render, view):
+                        continue
+                    task = _task_for(block, render, view)
+                    if task is not None:
+                        user.last_solved = next(self._turn)
+                        return job, block, task
         return None
-    for job in queue:
-        per_host = job.spec.max_running_tasks_per_host
-        if per_host >= 0 and render.job_tasks.get(job.id, 0) >= per_host:
-            continue
-        if not job.can_start_more():
-            continue
-        for block in job.blocks:
-            if block_fits(block, render):
-                task = block.tasks.next_ready()
-                if task is not None:
-                    return job, block, task
+
+    def _users_in_order(self) -> list[User]:
+        users = [self.users[name] for name, queue in self.queues.items() if len(queue)]
+        users.sort(key=lambda user: (-user.need(), user.last_solved))
+        return users
+
+    def _jobs_in_order(self, user: User) -> list[Job] | JobQueue:
+        queue = self.queues[user.name]
+        if user.solve_method != "priority":
+            return queue
+        return sorted(queue, key=lambda job: -(1.1**job.priority) / (job.running + 1))
+
+
+def task_reason(block: Block, n: int, render: Render, view: FarmView) -> str | None:
+    """Why task n of the block may not run on this render (its own avoid list), or None."""
+    hosts = block.task_error_hosts.get(n)
+    if hosts is None:
+        return None
+    limit = block.error_setting("errors_task_same_host")
+    if hosts.avoids(render.name, limit, view.now, block.error_setting("errors_forgive_time")):
+        return f"task {n} avoids {render.name} after errors there (errors_task_same_host)"
     return None
 
 
-def _block_runs_on(block: Block, render: Render) -> int:
-    job_id, num = block.job.id, block.num
-    if render.job_tasks.get(job_id, 0) == 0:
-        return 0
-    return sum(1 for key in render.runs if key[0] == job_id and key[1] == num)
+def explain(job: Job, renders: list[Render], view: FarmView) -> dict:
+    """Why this job is or is not running: its own state, then per render the first rule."""
+    per_render = []
+    for render in renders:
+        reason = rules.render_reason(render)
+        if reason is None and job.user is not None:
+            reason = rules.user_reason(job.user, render)
+        reason = reason or rules.job_reason(job, render, view)
+        if reason is None:
+            blocks = [rules.block_reason(block, render, view) for block in job.blocks]
+            if all(blocks):
+                pairs = zip(job.blocks, blocks, strict=True)
+                reason = "; ".join(f"block {b.num}: {r}" for b, r in pairs)
+        per_render.append({"render": render.name, "reason": reason or "can run here"})
+    return {
+        "job": job.id,
+        "running": job.running,
+        "state": job.summary(with_blocks=False)["state"],
+        "renders": per_render,
+    }
+
+
+def _task_for(block: Block, render: Render, view: FarmView) -> int | None:
+    """The first ready task of the block that does not avoid this render."""
+    if not block.task_error_hosts:
+        return block.tasks.next_ready()
+    for n in itertools.islice(block.tasks.ready_numbers(), CANDIDATES_PER_BLOCK):
+        if task_reason(block, n, render, view) is None:
+            return n
+    return None

@@ -80,6 +80,20 @@ class TaskTable:
             return heap[0]
         return n if n >= 0 else None
 
+    def ready_numbers(self):
+        """Ready tasks in ascending order (lazily; for skipping tasks that avoid a render)."""
+        requeued = sorted(n for n in set(self._requeued) if self.states[n] in states.READY)
+        scan = self.states.find(states.RDY, self._cursor)
+        for n in requeued:
+            while 0 <= scan < n:
+                yield scan
+                scan = self.states.find(states.RDY, scan + 1)
+            if n != scan:
+                yield n
+        while scan >= 0:
+            yield scan
+            scan = self.states.find(states.RDY, scan + 1)
+
     # -- changing ------------------------------------------------------------------------------
 
     def set(self, n: int, state: int) -> int:

@@ -4,6 +4,7 @@ run assigned tasks, deliver results until acknowledged, reconnect with backoff."
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import logging
 import os
@@ -32,6 +33,10 @@ class _Refused(Exception):
     """The server did not accept the registration."""
 
 
+class _ExitOrdered(Exception):
+    """The server told this render to exit."""
+
+
 class RenderAgent:
     """One render client: keeps a WebSocket to the server and runs the tasks it assigns."""
 
@@ -48,6 +53,7 @@ class RenderAgent:
             "stop": self._on_stop,
             "ack": self._on_ack,
             "error": self._on_error,
+            "exit": self._on_exit,
         }
 
     async def run(self) -> None:
@@ -61,6 +67,9 @@ class RenderAgent:
                         reason = "the server closed the connection"
                     except (aiohttp.ClientError, OSError, _Refused) as exc:
                         reason = str(exc) or type(exc).__name__
+                    except _ExitOrdered:
+                        log.info("%s: the server ordered this render to exit", server)
+                        return
                     delay = self._backoff
                     self._backoff = min(delay * 2, self.config.backoff_max)
                     # Warn on the first failure after a registration, then only at debug level.
@@ -218,6 +227,9 @@ class RenderAgent:
             raise ValueError("seq must be an integer")
         self._results.pop(seq, None)
 
+    def _on_exit(self, message: Message) -> None:
+        raise _ExitOrdered
+
     def _on_error(self, message: Message) -> None:
         log.warning("the server rejected a message: %s", message.get("error"))
 
@@ -267,7 +279,8 @@ def _host_info() -> dict[str, Any]:
     system = {"win32": "windows", "darwin": "macosx"}.get(sys.platform, sys.platform)
     bits = "64" if sys.maxsize > 2**32 else "32"
     return {
-        "os": f"{system} {bits}",
+        "os": f"{'windows' if system == 'windows' else 'unix'} {system} {bits}",
+        "user": getpass.getuser(),
         "cpu_count": os.cpu_count() or 1,
         "mem_total_mb": psutil.virtual_memory().total // 2**20,
         "version": __version__,

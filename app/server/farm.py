@@ -7,25 +7,46 @@ results wait for their commit, because a render forgets a result once it is ackn
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from app.core import states
+from app.core.dependencies import Dependencies
+from app.core.errors import SpecError
 from app.core.jobs import Block, Job
-from app.core.jobspec import JobSpec
+from app.core.jobspec import BLOCK_EDITABLE, JOB_EDITABLE, JobSpec, job_to_dict, parse_job
+from app.core.pools import PoolTree
 from app.core.renders import Render, RunKey
-from app.core.solver import JobQueue, pick_task
+from app.core.rules import FarmView, capacity_coefficient
+from app.core.solver import Solver, explain
+from app.core.tickets import TicketLedger
+from app.core.users import User
 from app.server import records
 from app.server.config import ServerConfig
 from app.server.journal import Journal
 from app.server.outputs import LiveOutput, OutputStore
+from app.server.render_settings import RENDER_ACTIONS, check_render_settings
 
 log = logging.getLogger("corral.farm")
 
 JOB_ACTIONS = ("pause", "start", "stop", "restart", "restart-errors", "delete")
-TASK_ACTIONS = ("skip", "restart")
+# task action -> (states it applies to, the new state); running tasks are stopped first
+_UNFINISHED = states.READY | {states.RUN, states.WRC, states.ERR, states.WDP, states.SUS}
+TASK_ACTIONS = {
+    "skip": (_UNFINISHED, states.SKP),
+    "suspend": (_UNFINISHED - {states.SUS}, states.SUS),
+    "continue": (frozenset({states.SUS}), states.RDY),
+    "done": (_UNFINISHED, states.DON),
+    "restart": (frozenset(range(states.COUNT)) - {states.RDY}, states.RDY),
+    "restart-running": (states.ACTIVE, states.RDY),
+    "restart-errors": (frozenset({states.ERR}), states.RDY),
+    "restart-done": (frozenset({states.DON}), states.RDY),
+    "restart-skipped": (frozenset({states.SKP}), states.RDY),
+}
 STOPPED = "stopped"  # the error text of a run stopped by an order, not by failing
 
 
@@ -60,7 +81,14 @@ class Farm:
         self.outputs = outputs
         self.clock = clock
         self.jobs: dict[int, Job] = {}
-        self.queue = JobQueue()
+        self.users: dict[str, User] = {}
+        self.solver = Solver()
+        self.pools = PoolTree()
+        self.tickets = TicketLedger()
+        self.run_tickets: dict[RunKey, tuple[dict[str, int], str]] = {}  # held licences
+        self.deadlines: list[tuple[float, RunKey]] = []  # task_max_run_time, soonest first
+        self.job_order = itertools.count(1)
+        self.dependencies = Dependencies(self.jobs)
         self.renders: dict[str, Render] = {}
         self.render_names: dict[int, str] = {}
         self.links: dict[int, RenderLink] = {}
@@ -75,12 +103,27 @@ class Farm:
 
     async def submit(self, spec: JobSpec) -> Job:
         """Store a new job, then let renders start its tasks."""
-        job = Job(id=self.next_job_id, spec=spec, time_created=self.clock(), offline=spec.offline)
+        job = Job(id=self.next_job_id, spec=spec, time_created=self.clock(), offline=spec.offline,
+                  user=self.user(spec.user_name), order=next(self.job_order))  # fmt: skip
         self.next_job_id += 1
         await self.journal.write(records.insert_job(job))
         self.jobs[job.id] = job
-        self._refresh(job)
+        self.job_added(job)
         return job
+
+    def job_added(self, job: Job) -> None:
+        """A job enters the farm (submitted or restored): its waits, then its queue place."""
+        for other in self.dependencies.job_added(job):
+            self._refresh(other)
+        self._refresh(job)
+
+    def user(self, name: str) -> User:
+        """The user of that name, created on first use."""
+        user = self.users.get(name)
+        if user is None:
+            user = self.users[name] = User(name=name, time_register=self.clock())
+            self.journal.write(records.save_user(user))
+        return user
 
     def job(self, job_id: int) -> Job:
         job = self.jobs.get(job_id)
@@ -102,8 +145,10 @@ class Farm:
         if action == "delete":
             self._stop_running(job, states.RDY)
             del self.jobs[job.id]
-            self.queue.remove(job)
+            self.solver.remove(job)
             self.journal.write(records.delete_job(job.id, self.outputs))
+            for other in self.dependencies.job_removed(job):
+                self._refresh(other)
             return
         if action in ("pause", "stop"):
             job.offline = True
@@ -114,8 +159,12 @@ class Farm:
         if action == "restart":
             for block in job.blocks:
                 block.tasks.reset()
+                block.error_hosts.clear()
+                block.task_error_hosts.clear()
                 self.journal.write(records.reset_block_tasks(job.id, block.num))
             job.time_started = job.time_done = 0.0
+            for other in self.dependencies.job_added(job):
+                self._refresh(other)
         elif action == "restart-errors":
             for block in job.blocks:
                 moved = block.tasks.move(states.ERR, states.RDY)
@@ -125,39 +174,182 @@ class Farm:
         self.journal.write(records.update_job(job))
         self._refresh(job)
 
-    def task_action(self, job_id: int, block_num: int, action: str, tasks: list[int]) -> int:
-        """Skip or restart some tasks of a block; returns how many changed."""
+    def task_action(self, job_id: int, block_num: int, action: str, tasks: list[int] | None) -> int:
+        """Apply a task operation (TASK_ACTIONS) to some tasks, or all when tasks is None."""
         block = self.block(job_id, block_num)
         if action not in TASK_ACTIONS:
             raise FarmError(f"unknown task action {action!r}; use one of {', '.join(TASK_ACTIONS)}")
-        size = block.tasks.size
-        bad = [n for n in tasks if not 0 <= n < size]
-        if bad:
-            raise FarmError(f"block {block_num} has no task {bad[0]} (it has {size})", 404)
-        new = states.SKP if action == "skip" else states.RDY
         table = block.tasks
+        applies, new = TASK_ACTIONS[action]
+        if tasks is None:  # every task: found per state with C-speed scans
+            tasks = sorted(n for state in applies for n in table.numbers_in(state))
+        else:
+            bad = [n for n in tasks if not 0 <= n < table.size]
+            if bad:
+                message = f"block {block_num} has no task {bad[0]} (it has {table.size})"
+                raise FarmError(message, 404)
+            tasks = dict.fromkeys(tasks)
         changed = []
-        for n in dict.fromkeys(tasks):
+        for n in tasks:
             old = table.state(n)
-            if old == new or (new == states.SKP and old == states.DON):
+            if old not in applies:
                 continue
             if old in states.ACTIVE:
                 self._stop_task(block, n)
             table.set(n, new)
             table.reset_errors(n)
             changed.append(n)
-        self._save_tasks(block.job, block_num, changed)
-        job = block.job
-        if job.done and not job.time_done:
-            job.time_done = self.clock()
-            self.journal.write(records.update_job(job))
-        elif not job.done and job.time_done:
-            job.time_done = 0.0
-            self.journal.write(records.update_job(job))
-        self._refresh(job)
+        self.dependencies.regate(block, changed)
+        self._tasks_changed(block, changed)
+        self._job_progress(block.job)
         return len(changed)
 
+    def _job_progress(self, job: Job) -> None:
+        """After tasks changed: the job's done time, its dependants, its place in the queue."""
+        done = job.done
+        if done != bool(job.time_done):
+            job.time_done = self.clock() if done else 0.0
+            self.journal.write(records.update_job(job))
+            for other in self.dependencies.job_changed(job):
+                self._refresh(other)
+        self._refresh(job)
+
+    def edit_job(self, job_id: int, params: object, block_num: int | None = None) -> None:
+        """Change editable keys of a job (or of one of its blocks), validated like a submit."""
+        job = self.job(job_id)
+        editable = JOB_EDITABLE if block_num is None else BLOCK_EDITABLE
+        if not isinstance(params, dict) or not params:
+            raise SpecError("", "expected a non-empty object of settings")
+        for key in params:
+            if key not in editable:
+                raise SpecError(str(key)[:60], f"is not editable; editable: {', '.join(editable)}")
+        data = job_to_dict(job.spec)
+        if block_num is None:
+            data.update(params)
+        else:
+            self.block(job_id, block_num)
+            data["blocks"][block_num].update(params)
+        spec = parse_job(data)
+        job.spec = spec
+        for block, block_spec in zip(job.blocks, spec.blocks, strict=True):
+            block.spec = block_spec
+        if block_num is None:
+            job.priority = params.get("priority", job.priority)
+            job.offline = params.get("offline", job.offline)
+        self.journal.write(records.update_job(job, spec=True))
+        for other in self.dependencies.job_added(job):
+            self._refresh(other)
+        self._refresh(job)
+        self._fill_all()
+
+    def move_job(self, job_id: int, where: str) -> None:
+        """Move a job up, down, to the top or the bottom of its user's queue."""
+        job = self.job(job_id)
+        mine = sorted((j for j in self.jobs.values() if j.user_name == job.user_name),
+                      key=lambda j: (-j.priority, j.order))  # fmt: skip
+        at = mine.index(job)
+        if where == "top":
+            job.order = min(j.order for j in mine) - 1
+        elif where == "bottom":
+            job.order = max(j.order for j in mine) + 1
+        elif where in ("up", "down"):
+            other = at - 1 if where == "up" else at + 1
+            if 0 <= other < len(mine):
+                job.order, mine[other].order = mine[other].order, job.order
+                self.journal.write(records.update_job(mine[other]))
+                self.solver.refresh(mine[other])
+        else:
+            raise FarmError(f"unknown move {where!r}; use up, down, top or bottom")
+        self.journal.write(records.update_job(job))
+        self.solver.refresh(job)
+
+    def edit_user(self, name: str, params: object) -> User:
+        user = self.users.get(name)
+        if user is None:
+            raise FarmError(f"no user named {name!r}", 404)
+        user.edit(params)
+        self.journal.write(records.save_user(user))
+        for job in self.jobs.values():
+            if job.user is user:
+                self.solver.refresh(job)
+        self._fill_all()
+        return user
+
+    def reset_error_hosts(self, job_id: int) -> None:
+        for block in self.job(job_id).blocks:
+            block.error_hosts.clear()
+            block.task_error_hosts.clear()
+        self._fill_all()
+
+    def explain(self, job_id: int) -> dict:
+        renders = [self.renders[self.render_names[rid]] for rid in self.links]
+        return explain(self.job(job_id), renders, self.view())
+
     # -- renders -------------------------------------------------------------------------------
+
+    def render(self, name: str) -> Render:
+        render = self.renders.get(name)
+        if render is None:
+            raise FarmError(f"no render named {name!r}", 404)
+        return render
+
+    def render_action(self, name: str, action: str, by_user: str = "") -> None:
+        """nimby, NIMBY, free, pause, unpause, eject, eject-not-mine, exit, delete."""
+        render = self.render(name)
+        if action in ("nimby", "NIMBY", "free"):
+            render.nimby = action
+        elif action in ("pause", "unpause"):
+            render.paused = action == "pause"
+        elif action in ("eject", "eject-not-mine"):
+            keep = render.user_name if action == "eject-not-mine" else None
+            self._eject(render, keep)
+        elif action == "exit":
+            link = self.links.get(render.id)
+            if link is None:
+                raise FarmError(f"render {name} is offline", 409)
+            link.send({"type": "exit"})
+        elif action == "delete":
+            if render.online:
+                raise FarmError(
+                    f"render {name} is online: only offline renders can be deleted", 409
+                )
+            for key in list(render.runs):
+                self._lose_run(render, key)
+            del self.renders[name], self.render_names[render.id]
+            self.lost_since.pop(render.id, None)
+            self.journal.write(records.delete_render(render.id))
+            return
+        else:
+            raise FarmError(
+                f"unknown render action {action!r}; use one of {', '.join(RENDER_ACTIONS)}"
+            )
+        self.journal.write(records.save_render(render))
+        self._fill(render)
+
+    def edit_render(self, name: str, params: object) -> Render:
+        """Change a render's settings: user_name, nimby, paused, priority, pool, services."""
+        render = self.render(name)
+        changes = check_render_settings(params, self.pools)
+        for key, value in changes.items():
+            setattr(render, key, value)
+        self.journal.write(records.save_render(render))
+        self._fill(render)
+        return render
+
+    def _eject(self, render: Render, keep_user: str | None) -> None:
+        """Stop a render's tasks (those of keep_user stay); they are ready again, no error."""
+        for key in list(render.runs):
+            if keep_user is not None and render.run_users.get(key) == keep_user:
+                continue
+            block = self._block_of(key)
+            if block is None:
+                continue
+            n = key[2]
+            if block.tasks.state(n) in states.ACTIVE and block.tasks.detail(n)[0] == key[3]:
+                self._stop_task(block, n)
+                block.tasks.set(n, states.RDY)
+                self._save_tasks(block.job, block.num, [n])
+                self._refresh(block.job)
 
     def register(self, link: RenderLink, hello: dict) -> Render:
         """A render connects (or reconnects): adopt what it runs, tell it what to stop."""
@@ -165,7 +357,9 @@ class Farm:
         name = hello["name"]
         render = self.renders.get(name)
         if render is None:
-            render = Render(id=self.next_render_id, name=name)
+            owner = str(hello.get("host", {}).get("user", ""))
+            pool = self.pools.pool_for_render(name)
+            render = Render(id=self.next_render_id, name=name, pool=pool, user_name=owner)
             self.next_render_id += 1
             self.renders[name] = render
             self.render_names[render.id] = name
@@ -225,7 +419,7 @@ class Farm:
 
     async def result(self, render: Render, key: RunKey, report: dict) -> None:
         """A finished run: count it once, commit it, then return (the caller acknowledges)."""
-        held = render.release(key)
+        held = self._release(render, key)
         self.live.drop(key)
         block = self._block_of(key)
         if block is None:
@@ -234,22 +428,22 @@ class Farm:
         current = table.state(n) in states.ACTIVE and table.detail(n)[0] == run
         if not held and not current:
             return  # already counted: a resent copy
-        success = report["exit_code"] == 0 and not report["error"] and report["signal"] is None
+        error = _run_error(report, block.spec.task_min_run_time)
         if current and report["error"] == STOPPED:
             run_state = "STOPPED"  # interrupted on the render (it shut down): not a failure
             table.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
             self._refresh(block.job)
         elif current:
-            run_state = "DON" if success else "ERR"
-            self._finish_task(block, n, success)
+            run_state = "ERR" if error else "DON"
+            self._finish_task(block, n, render, error)
         else:
             run_state = "STOPPED"
         outcome = {
             "state": run_state,
             "exit_code": report["exit_code"],
             "signal": report["signal"],
-            "error": report["error"],
+            "error": error if run_state == "ERR" else report["error"],
             "time_start": report["time_start"],
             "time_done": report["time_done"],
         }
@@ -278,16 +472,50 @@ class Farm:
                     self._lose_run(render, key)
         if self.hold_until and now >= self.hold_until:
             self._release_hold()
+        self._expire_runs(now)
+        self._expire_jobs(now)
+        if any(0 <= now - job.spec.time_wait < 1.5 for job in self.jobs.values()):
+            self._fill_all()  # a job's time_wait just passed
+
+    def _expire_runs(self, now: float) -> None:
+        """Runs over their block's task_max_run_time are stopped and count as errors."""
+        while self.deadlines and self.deadlines[0][0] <= now:
+            _, key = heapq.heappop(self.deadlines)
+            block = self._block_of(key)
+            if block is None:
+                continue
+            table, n = block.tasks, key[2]
+            starts, _, render_id, _, _ = table.detail(n)
+            if table.state(n) != states.RUN or starts != key[3]:
+                continue
+            self._stop_task(block, n)
+            render = self.renders[self.render_names[render_id]]
+            limit = block.spec.task_max_run_time
+            self._finish_task(block, n, render, f"ran longer than task_max_run_time {limit} s")
+
+    def _expire_jobs(self, now: float) -> None:
+        """Jobs past their time_life (or their user's jobs_life_time) are deleted."""
+        for job in list(self.jobs.values()):
+            life = job.spec.time_life
+            if life < 0:
+                life = job.user.jobs_life_time
+            if life > 0 and now - job.time_created > life:
+                log.info("job %s '%s' reached its life time: deleting it", job.id, job.name)
+                self.job_action(job.id, "delete")
 
     # -- internals -----------------------------------------------------------------------------
+
+    def view(self) -> FarmView:
+        return FarmView(pools=self.pools, tickets=self.tickets, now=self.clock())
 
     def _fill(self, render: Render) -> None:
         """Start tasks on a render until it is full or nothing fits."""
         if self.hold_until or render.id not in self.links:
             return
         link = self.links[render.id]
+        view = self.view()
         while True:
-            picked = pick_task(render, self.queue)
+            picked = self.solver.pick(render, view)
             if picked is None:
                 return
             job, block, n = picked
@@ -303,17 +531,50 @@ class Farm:
         now = self.clock()
         run = block.tasks.start(n, render.id, now)
         key = (job.id, block.num, n, run)
-        render.hold(key, block.spec.capacity)
+        coefficient = capacity_coefficient(block, render)
+        self._hold(render, key, block, block.spec.capacity * coefficient)
         self.live.start(key)
         if not job.time_started:
             job.time_started = now
             self.journal.write(records.update_job(job))
         self._save_tasks(job, block.num, [n])
         self.journal.write(records.start_run(key, render.name, now))
-        link.send({"type": "assign", "task": self._assignment(job, block, n, run)})
-        self.queue.refresh(job)
+        if block.spec.task_max_run_time > 0:
+            heapq.heappush(self.deadlines, (now + block.spec.task_max_run_time, key))
+        task = self._assignment(job, block, n, run, coefficient)
+        link.send({"type": "assign", "task": task})
+        render.last_task_change = now
+        self.solver.refresh(job)
 
-    def _assignment(self, job: Job, block: Block, n: int, run: int) -> dict:
+    def _hold(self, render: Render, key: RunKey, block: Block, capacity: int) -> None:
+        """A render takes a run: its capacity, its user's share, its licences."""
+        if key in render.runs:
+            return
+        render.hold(key, capacity, block.job.user_name)
+        user = block.job.user
+        user.running_tasks += 1
+        user.running_capacity += capacity
+        if block.spec.tickets:
+            self.tickets.acquire(block.spec.tickets, render.name, render.pool)
+            self.run_tickets[key] = (block.spec.tickets, render.pool)
+
+    def _release(self, render: Render, key: RunKey) -> bool:
+        """The inverse of _hold; False if the render did not hold the run."""
+        capacity = render.runs.get(key)
+        if capacity is None:
+            return False
+        user = self.users.get(render.run_users.get(key, ""))
+        render.release(key)
+        if user is not None:
+            user.running_tasks -= 1
+            user.running_capacity -= capacity
+        held = self.run_tickets.pop(key, None)
+        if held is not None:
+            self.tickets.release(held[0], render.name, held[1])
+        render.last_task_change = self.clock()
+        return True
+
+    def _assignment(self, job: Job, block: Block, n: int, run: int, coefficient: int) -> dict:
         spec = block.spec
         start, end = spec.task_frames(n)
         return {
@@ -325,29 +586,44 @@ class Farm:
             "block_name": spec.name,
             "task_name": spec.task_name(n),
             "user_name": job.user_name,
-            "command": spec.task_command(n),
+            "command": spec.task_command(n).replace("@AF_CAPACITY@", str(coefficient)),
             "working_directory": spec.working_directory,
             "environment": spec.task_environment(n),
             "frame_start": start,
             "frame_end": end,
             "frames_inc": spec.frames_inc,
-            "capacity": spec.capacity,
+            "capacity": spec.capacity * coefficient,
+            "capacity_coeff": coefficient,
             "service": spec.service,
             "parser": spec.parser,
         }
 
-    def _finish_task(self, block: Block, n: int, success: bool) -> None:
+    def _finish_task(self, block: Block, n: int, render: Render, error: str | None) -> None:
+        """A current run ended: done, or an error counted against the task and the host."""
         table, job, now = block.tasks, block.job, self.clock()
-        if success:
+        if error is None:
             table.finish(n, states.DON, now)
+            render.recent_errors.clear()
+            render.sick = False
         else:
             errors = table.add_error(n)
-            table.finish(n, states.RER if errors <= block.errors_retries else states.ERR, now)
-        self._save_tasks(job, block.num, [n])
-        if job.done:
-            job.time_done = now
-            self.journal.write(records.update_job(job))
-        self._refresh(job)
+            retries = block.error_setting("errors_retries")
+            table.finish(n, states.RER if errors <= retries else states.ERR, now)
+            block.error_hosts.add(render.name, now)
+            block.task_errors(n).add(render.name, now)
+            self._render_error(render, job, block)
+            log.info("task %s/%s/%s failed on %s: %s", job.id, block.num, n, render.name, error)
+        self._tasks_changed(block, [n])
+        self._job_progress(job)
+
+    def _render_error(self, render: Render, job: Job, block: Block) -> None:
+        """Count an error on a render; too many from different users make it sick."""
+        limit = self.pools.effective(render.pool).sick_errors_count
+        render.recent_errors = [e for e in render.recent_errors if e[0] != job.user_name]
+        render.recent_errors.append((job.user_name, block.spec.service, self.clock()))
+        if limit > 0 and len(render.recent_errors) >= limit and not render.sick:
+            render.sick = True
+            log.warning("render %s is sick: errors from %d users", render.name, limit)
 
     def _adopt(self, render: Render, key: RunKey) -> bool:
         """Take a run a render reports as its own; False if the farm no longer wants it."""
@@ -368,15 +644,15 @@ class Farm:
             self.journal.write(records.start_run(key, render.name, self.clock()))
         else:
             return False
-        render.hold(key, block.spec.capacity)
+        self._hold(render, key, block, block.spec.capacity)
         self.live.start(key)
         self._save_tasks(block.job, block.num, [n])
-        self.queue.refresh(block.job)
+        self.solver.refresh(block.job)
         return True
 
     def _lose_run(self, render: Render, key: RunKey) -> None:
         """A run vanished with its render: the task is ready again, with no error counted."""
-        render.release(key)
+        self._release(render, key)
         self.live.drop(key)
         block = self._block_of(key)
         if block is None:
@@ -412,14 +688,12 @@ class Farm:
             for block in job.blocks:
                 moved = block.tasks.move(states.WRC, states.RDY)
                 self._save_tasks(job, block.num, moved)
-            self.queue.refresh(job)
+            self.solver.refresh(job)
         self._fill_all()
 
     def _refresh(self, job: Job) -> None:
         """Re-queue a job after a change; when it gains work, offer it to every free render."""
-        was_queued = job in self.queue
-        self.queue.refresh(job)
-        if job in self.queue and not was_queued:
+        if self.solver.refresh(job):
             self._fill_all()
 
     def _block_of(self, key: RunKey) -> Block | None:
@@ -429,9 +703,28 @@ class Farm:
         block = job.blocks[key[1]]
         return block if 0 <= key[2] < block.tasks.size else None
 
+    def _tasks_changed(self, block: Block, numbers: list[int]) -> None:
+        """Journal changed tasks and push the change to the tasks and blocks that depend on them."""
+        self._save_tasks(block.job, block.num, numbers)
+        for other, moved in self.dependencies.tasks_changed(block, numbers):
+            self._save_tasks(other.job, other.num, moved)
+
     def _save_tasks(self, job: Job, block_num: int, numbers: list[int]) -> None:
         if numbers:
             self.journal.write(records.save_tasks(job, block_num, numbers, self.render_names))
+
+
+def _run_error(report: dict, min_run_time: int) -> str | None:
+    """Why a finished run counts as failed, or None for a success."""
+    if report["error"]:
+        return report["error"]
+    if report["signal"] is not None:
+        return f"killed by signal {report['signal']}"
+    if report["exit_code"] != 0:
+        return f"exit code {report['exit_code']}"
+    if min_run_time > 0 and report["time_done"] - report["time_start"] < min_run_time:
+        return f"finished faster than task_min_run_time {min_run_time} s"
+    return None
 
 
 def _run_key(item: dict) -> RunKey:

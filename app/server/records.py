@@ -7,7 +7,8 @@ import json
 from app.core.jobs import Job
 from app.core.jobspec import job_to_dict
 from app.core.renders import Render
-from app.server.store import JobRow, RenderRow, RunRow, TaskRow
+from app.core.users import User
+from app.server.store import JobRow, RenderRow, RunRow, TaskRow, UserRow
 
 TASK_FIELDS = (
     TaskRow.state, TaskRow.starts, TaskRow.errors, TaskRow.render,
@@ -22,19 +23,28 @@ def insert_job(job: Job):
         user_name=job.user_name,
         priority=job.priority,
         offline=job.offline,
-        spec=json.dumps(job_to_dict(job.spec), separators=(",", ":")),
+        spec=_spec_json(job),
         time_created=job.time_created,
+        sort_order=job.order,
     )
     return lambda: JobRow.insert(**row).execute()
 
 
-def update_job(job: Job):
+def _spec_json(job: Job) -> str:
+    return json.dumps(job_to_dict(job.spec), separators=(",", ":"))
+
+
+def update_job(job: Job, spec: bool = False):
+    """The job's changing fields; with spec, its (edited) spec too."""
     values = dict(
         priority=job.priority,
         offline=job.offline,
         time_started=job.time_started,
         time_done=job.time_done,
+        sort_order=job.order,
     )
+    if spec:
+        values["spec"] = _spec_json(job)
     job_id = job.id
     return lambda: JobRow.update(**values).where(JobRow.id == job_id).execute()
 
@@ -134,6 +144,29 @@ def lose_run(key: tuple[int, int, int, int], now: float):
     return lambda: RunRow.update(state="LOST", time_done=now).where(where).execute()
 
 
+def save_user(user: User):
+    row = dict(name=user.name, settings=json.dumps(user.settings()),
+               time_register=user.time_register)  # fmt: skip
+    return lambda: (
+        UserRow.insert(**row)
+        .on_conflict(conflict_target=[UserRow.name], preserve=[UserRow.settings])
+        .execute()
+    )
+
+
+RENDER_SETTINGS = ("user_name", "nimby", "paused", "priority", "pool", "services_disabled")
+
+
+def render_settings(render: Render) -> dict:
+    settings = {key: getattr(render, key) for key in RENDER_SETTINGS}
+    settings["services_disabled"] = sorted(render.services_disabled)
+    return settings
+
+
+def delete_render(render_id: int):
+    return lambda: RenderRow.delete().where(RenderRow.id == render_id).execute()
+
+
 def save_render(render: Render):
     row = dict(
         id=render.id,
@@ -144,6 +177,7 @@ def save_render(render: Render):
         host=json.dumps(render.host),
         time_registered=render.time_registered,
         last_seen=render.last_seen,
+        settings=json.dumps(render_settings(render)),
     )
     return lambda: (
         RenderRow.insert(**row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 
@@ -9,17 +10,26 @@ from app.core import states
 from app.core.jobs import Job
 from app.core.jobspec import parse_job
 from app.core.renders import Render
+from app.core.users import User
 from app.server.farm import Farm
-from app.server.store import JobRow, RenderRow, TaskRow
+from app.server.store import JobRow, RenderRow, TaskRow, UserRow
 
 log = logging.getLogger("corral.restore")
 
 
 def restore(farm: Farm) -> None:
-    """Load jobs, touched tasks and known renders; running tasks wait for their renders."""
+    """Load users, jobs, touched tasks and known renders; running tasks wait for renders."""
+    for row in UserRow.select():
+        user = User(name=row.name, time_register=row.time_register)
+        user.edit(json.loads(row.settings))
+        farm.users[row.name] = user
     for row in RenderRow.select().order_by(RenderRow.id):
         render = Render(id=row.id, name=row.name, capacity=row.capacity, max_tasks=row.max_tasks,
                         host=json.loads(row.host or "{}"))  # fmt: skip
+        settings = json.loads(row.settings or "{}")
+        settings["services_disabled"] = set(settings.get("services_disabled", ()))
+        for key, value in settings.items():
+            setattr(render, key, value)
         farm.renders[row.name] = render
         farm.render_names[row.id] = row.name
         farm.next_render_id = max(farm.next_render_id, row.id + 1)
@@ -30,10 +40,11 @@ def restore(farm: Farm) -> None:
     for row in JobRow.select().order_by(JobRow.id):
         spec = parse_job(json.loads(row.spec))
         job = Job(id=row.id, spec=spec, time_created=row.time_created, priority=row.priority,
-                  offline=row.offline, time_started=row.time_started,
-                  time_done=row.time_done)  # fmt: skip
+                  offline=row.offline, time_started=row.time_started, time_done=row.time_done,
+                  user=farm.user(spec.user_name), order=row.sort_order or row.id)  # fmt: skip
         farm.jobs[job.id] = job
         farm.next_job_id = max(farm.next_job_id, job.id + 1)
+        farm.job_order = itertools.count(max(next(farm.job_order), job.order + 1))
 
     waiting = 0
     query = TaskRow.select().tuples().iterator()
@@ -48,7 +59,7 @@ def restore(farm: Farm) -> None:
                                         time_start, time_done)  # fmt: skip
 
     for job in farm.jobs.values():
-        farm.queue.refresh(job)
+        farm.job_added(job)
     if waiting or farm.expected_renders:
         farm.hold_until = farm.clock() + farm.config.reconnect_grace
     log.info("restored %d jobs, %d renders, %d running tasks waiting for their renders",

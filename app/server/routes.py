@@ -109,7 +109,71 @@ async def delete_job(request: web.Request) -> web.Response:
 @routes.post("/api/v1/jobs/{job}/{action}")
 async def job_action(request: web.Request) -> web.Response:
     farm = _farm(request)
-    farm.job_action(_int_arg(request, "job"), request.match_info["action"])
+    job_id, action = _int_arg(request, "job"), request.match_info["action"]
+    if action == "move":
+        body = await _json_body(request)
+        farm.move_job(job_id, body.get("to") if isinstance(body, dict) else None)
+    elif action == "reset-error-hosts":
+        farm.reset_error_hosts(job_id)
+    else:
+        farm.job_action(job_id, action)
+    await farm.journal.flush()
+    return web.json_response({"ok": True})
+
+
+@routes.patch("/api/v1/jobs/{job}")
+async def edit_job(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    job_id = _int_arg(request, "job")
+    farm.edit_job(job_id, await _json_body(request))
+    await farm.journal.flush()
+    return web.json_response(farm.job(job_id).summary())
+
+
+@routes.patch("/api/v1/jobs/{job}/blocks/{block}")
+async def edit_block(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    job_id = _int_arg(request, "job")
+    farm.edit_job(job_id, await _json_body(request), _int_arg(request, "block"))
+    await farm.journal.flush()
+    return web.json_response(farm.job(job_id).summary())
+
+
+@routes.get("/api/v1/jobs/{job}/explain")
+async def explain_job(request: web.Request) -> web.Response:
+    return web.json_response(_farm(request).explain(_int_arg(request, "job")))
+
+
+@routes.get("/api/v1/users")
+async def list_users(request: web.Request) -> web.Response:
+    return web.json_response([user.summary() for user in _farm(request).users.values()])
+
+
+@routes.patch("/api/v1/users/{name}")
+async def edit_user(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    user = farm.edit_user(request.match_info["name"], await _json_body(request))
+    await farm.journal.flush()
+    return web.json_response(user.summary())
+
+
+@routes.get("/api/v1/renders/{name}")
+async def get_render(request: web.Request) -> web.Response:
+    return web.json_response(_farm(request).render(request.match_info["name"]).summary())
+
+
+@routes.patch("/api/v1/renders/{name}")
+async def edit_render(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    render = farm.edit_render(request.match_info["name"], await _json_body(request))
+    await farm.journal.flush()
+    return web.json_response(render.summary())
+
+
+@routes.post("/api/v1/renders/{name}/{action}")
+async def render_action(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    farm.render_action(request.match_info["name"], request.match_info["action"])
     await farm.journal.flush()
     return web.json_response({"ok": True})
 
@@ -132,8 +196,12 @@ async def list_tasks(request: web.Request) -> web.Response:
 @routes.post("/api/v1/jobs/{job}/blocks/{block}/tasks/{action}")
 async def task_action(request: web.Request) -> web.Response:
     body = await _json_body(request)
-    tasks = body.get("tasks") if isinstance(body, dict) else None
-    if not isinstance(tasks, list) or not all(type(n) is int for n in tasks):
+    if not isinstance(body, dict):
+        raise SpecError("", 'expected {"tasks": [n, ...]} (without "tasks": every task)')
+    tasks = body.get("tasks")
+    if tasks is not None and (
+        not isinstance(tasks, list) or not all(type(n) is int for n in tasks)
+    ):
         raise SpecError("tasks", "expected a list of task numbers")
     farm = _farm(request)
     count = farm.task_action(

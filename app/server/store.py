@@ -6,6 +6,7 @@ numeric block have no rows.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from peewee import (
@@ -56,6 +57,15 @@ class JobRow(BaseModel):
     time_created = FloatField()
     time_started = FloatField(default=0)
     time_done = FloatField(default=0)
+    sort_order = IntegerField(default=0)  # place in its user's queue
+
+
+class UserRow(BaseModel):
+    """A user and their editable settings (JSON)."""
+
+    name = TextField(primary_key=True)
+    settings = TextField(default="{}")
+    time_register = FloatField(default=0)
 
 
 class TaskRow(BaseModel):
@@ -106,23 +116,45 @@ class RenderRow(BaseModel):
     host = TextField(default="{}")
     time_registered = FloatField(default=0)
     last_seen = FloatField(default=0)
-
-
-TABLES = [JobRow, TaskRow, RunRow, RenderRow]
+    settings = TextField(default="{}")  # nimby, paused, priority, pool, services...
 
 
 def _initial_schema(db: Database, migrator: SchemaMigrator) -> None:
-    db.create_tables(TABLES)
+    # version 1 as it shipped: the tables without the columns later migrations add
+    with _without(JobRow, "sort_order"), _without(RenderRow, "settings"):
+        db.create_tables([JobRow, TaskRow, RunRow, RenderRow])
     # The runs of a render, newest first, for the render's history.
     migrator.database.execute_sql(
         "CREATE INDEX IF NOT EXISTS run_row_render ON run_row (render, time_start)"
     )
 
 
+def _users_and_settings(db: Database, migrator: SchemaMigrator) -> None:
+    db.create_tables([UserRow])
+    from playhouse.migrate import migrate as apply
+
+    apply(
+        migrator.add_column("job_row", "sort_order", JobRow.sort_order),
+        migrator.add_column("render_row", "settings", RenderRow.settings),
+    )
+
+
 # Each migration: (version, function(db, migrator)). Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (1, _initial_schema),
+    (2, _users_and_settings),
 ]
+
+
+@contextlib.contextmanager
+def _without(model: type[BaseModel], name: str):
+    """Create a model's table as an earlier schema had it: without one field."""
+    field = model._meta.fields[name]
+    model._meta.remove_field(name)
+    try:
+        yield
+    finally:
+        model._meta.add_field(name, field)
 
 
 def open_database(url: str) -> Database:

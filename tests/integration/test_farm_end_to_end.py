@@ -163,4 +163,7 @@ def test_failing_task_is_retried_then_errors(farm, tmp_path):
     assert task["errors"] == 3
     assert "failing" in farm.client.task_output(job_id, 0, 0, 3)
     farm.client.job_action(job_id, "restart-errors")
+    time.sleep(0.5)  # 3 errors on r1: the block now avoids it (errors_avoid_host 3)
+    assert farm.client.task(job_id, 0, 0)["starts"] == 3
+    farm.client.job_action(job_id, "reset-error-hosts")
     wait_until(lambda: farm.client.task(job_id, 0, 0)["starts"] >= 4)

@@ -1,0 +1,141 @@
+"""Dependencies between jobs, blocks and tasks, re-evaluated by push, never by polling.
+
+A job waits while another unfinished job matches its depend_mask (same user) or
+depend_mask_global (any user). A block waits while another unfinished block of its job matches
+its depend_mask. A task of a block with tasks_depend_mask waits (WDP) until the tasks of the
+matching blocks that cover its frames are finished. Changes are pushed from what changed: a
+finished task re-checks only the tasks that depend on it (found by frame arithmetic), a
+finished block only the blocks of its job, a finished job only the jobs that wait.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.core import states
+from app.core.jobs import Block, Job
+from app.core.task_deps import covering_tasks, dependents_of, satisfied, task_frame_span
+
+FINISHED_CODES = bytes(sorted(states.FINISHED))
+_WAITABLE = frozenset({states.RDY, states.WDP})  # states a dependency may switch between
+
+
+def _full_match(mask: str, name: str) -> bool:
+    return bool(mask) and re.fullmatch(mask, name) is not None
+
+
+class Dependencies:
+    """Which jobs, blocks and tasks wait, kept current as the farm changes."""
+
+    def __init__(self, jobs: dict[int, Job]) -> None:
+        self.jobs = jobs
+        self.waiting_jobs: dict[int, Job] = {}  # jobs with a depend mask
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def job_added(self, job: Job) -> list[Job]:
+        """A new, restored or restarted job: its own waits (task WDP states are derived, not
+        stored). Returns the other jobs whose waiting changed (a new job may make them wait)."""
+        if job.spec.depend_mask or job.spec.depend_mask_global:
+            self.waiting_jobs[job.id] = job
+            job.waiting = self._job_wait(job)
+        for block in job.blocks:
+            block.waiting = self._block_wait(block)
+            if block.spec.tasks_depend_mask:
+                self._gate_all(block)
+        return self.job_changed(job)
+
+    def job_removed(self, job: Job) -> list[Job]:
+        self.waiting_jobs.pop(job.id, None)
+        return self.job_changed(job)
+
+    def job_changed(self, job: Job) -> list[Job]:
+        """A job finished, restarted or left: the jobs whose waiting changed."""
+        changed = []
+        for other in self.waiting_jobs.values():
+            if other is job:
+                continue
+            waiting = self._job_wait(other)
+            if waiting != other.waiting:
+                other.waiting = waiting
+                changed.append(other)
+        return changed
+
+    def _job_wait(self, job: Job) -> str:
+        own, world = job.spec.depend_mask, job.spec.depend_mask_global
+        for other in self.jobs.values():
+            if other is job or other.done:
+                continue
+            if _full_match(world, other.name) or (
+                other.user_name == job.user_name and _full_match(own, other.name)
+            ):
+                return f"waits for job {other.id} '{other.name}' (depend mask)"
+        return ""
+
+    # -- blocks and tasks ----------------------------------------------------------------------
+
+    def tasks_changed(self, block: Block, numbers: list[int]) -> list[tuple[Block, list[int]]]:
+        """Tasks of a block changed state: the dependent tasks that moved between RDY and WDP.
+
+        Blocks of the same job whose waiting changed are updated in place.
+        """
+        moved = []
+        for other in block.job.blocks:
+            if other is block:
+                continue
+            if _full_match(other.spec.depend_mask, block.spec.name):
+                other.waiting = self._block_wait(other)
+            if _full_match(other.spec.tasks_depend_mask, block.spec.name):
+                candidates = set()
+                for n in numbers:
+                    candidates.update(dependents_of(other.spec, block.spec, n))
+                moved.append((other, self.regate(other, sorted(candidates))))
+        return [(b, tasks) for b, tasks in moved if tasks]
+
+    def _block_wait(self, block: Block) -> str:
+        mask = block.spec.depend_mask
+        if not mask:
+            return ""
+        for other in block.job.blocks:
+            unfinished = other.tasks.finished < other.tasks.size
+            if other is not block and unfinished and _full_match(mask, other.spec.name):
+                return f"waits for block {other.num} '{other.spec.name}' (depend_mask)"
+        return ""
+
+    def _sources(self, block: Block) -> list[Block]:
+        mask = block.spec.tasks_depend_mask
+        return [b for b in block.job.blocks if b is not block and _full_match(mask, b.spec.name)]
+
+    def _gate_all(self, block: Block) -> list[int]:
+        """Put every ready task whose sources are unfinished into WDP (on submit or restore)."""
+        sources = self._sources(block)
+        if all(source.tasks.finished == 0 for source in sources) and sources:
+            ready = block.tasks.numbers_in(states.RDY)
+            for n in ready:
+                block.tasks.set(n, states.WDP)
+            return ready
+        return self.regate(block, range(block.tasks.size))
+
+    def regate(self, block: Block, numbers) -> list[int]:
+        """Move the given tasks between RDY and WDP as their sources say; returns the moved."""
+        sources = self._sources(block)
+        moved = []
+        table = block.tasks
+        for n in numbers:
+            state = table.state(n)
+            if state not in _WAITABLE:
+                continue
+            wanted = states.RDY if self._task_free(block, n, sources) else states.WDP
+            if wanted != state:
+                table.set(n, wanted)
+                moved.append(n)
+        return moved
+
+    @staticmethod
+    def _task_free(block: Block, n: int, sources: list[Block]) -> bool:
+        start, end = task_frame_span(block.spec, n)
+        for source in sources:
+            covering = covering_tasks(source.spec, start, end)
+            if not satisfied(source.tasks.states, covering, FINISHED_CODES):
+                return False
+        return True
