@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from app.core import states
 from app.core.error_hosts import ErrorHosts
 from app.core.jobspec import BlockSpec, JobSpec
+from app.core.pick_order import PickOrder
 from app.core.task_table import TaskTable
 from app.core.users import User
 
@@ -27,7 +28,8 @@ class Block:
         self.job = job
         self.num = num
         self.spec = spec
-        self.tasks = TaskTable(spec.tasks_num)
+        order = None if spec.sequential == 1 else PickOrder.for_block(spec)
+        self.tasks = TaskTable(spec.tasks_num, order)
         self.error_hosts = ErrorHosts()
         self.task_error_hosts: dict[int, ErrorHosts] = {}
         self.waiting = ""  # why the block waits for other blocks ("" = it does not)

@@ -3,8 +3,8 @@
 Untouched tasks cost one byte. Start counts, errors, render ids and times live in parallel arrays
 allocated when the first task of the block starts. Counters per state are kept on every
 transition, so summaries never scan. Finding the next ready task is amortized O(1): a cursor
-moves forward over the state bytes, and tasks that become ready again behind it (retries,
-restarts) wait in a small heap.
+moves forward through the block's pick order (ascending, or the `sequential` order), and tasks
+that become ready again behind it (retries, restarts) wait in a small heap.
 """
 
 from __future__ import annotations
@@ -13,16 +13,20 @@ import heapq
 from array import array
 
 from app.core import states
+from app.core.pick_order import PickOrder, next_ready
+
+_RDY = bytes([states.RDY])
 
 
 class TaskTable:
     """States and run details of the tasks of one block."""
 
-    __slots__ = ("size", "states", "counts", "starts", "errors", "render", "time_start",
-                 "time_done", "_cursor", "_requeued")  # fmt: skip
+    __slots__ = ("size", "order", "states", "counts", "starts", "errors", "render",
+                 "time_start", "time_done", "_cursor", "_requeued")  # fmt: skip
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, order: PickOrder | None = None) -> None:
         self.size = size
+        self.order = order  # None: ascending (sequential 1)
         self.states = bytearray(size)  # all RDY (0)
         self.counts = [0] * states.COUNT
         self.counts[states.RDY] = size
@@ -31,8 +35,8 @@ class TaskTable:
         self.render: array | None = None
         self.time_start: array | None = None
         self.time_done: array | None = None
-        self._cursor = 0
-        self._requeued: list[int] = []
+        self._cursor = 0  # a rank in pick order
+        self._requeued: list[tuple[int, int]] = []  # (rank, task) ready again behind the cursor
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -67,32 +71,39 @@ class TaskTable:
         return found
 
     def next_ready(self) -> int | None:
-        """The lowest-numbered ready task, or None. Does not change its state."""
+        """The first ready task in pick order, or None. Does not change its state."""
         heap = self._requeued
-        while heap and self.states[heap[0]] not in states.READY:
+        while heap and self.states[heap[0][1]] not in states.READY:
             heapq.heappop(heap)
-        n = self.states.find(states.RDY, self._cursor)
-        if n < 0:
-            self._cursor = self.size
-        else:
-            self._cursor = n
-        if heap and (n < 0 or heap[0] < n):
-            return heap[0]
-        return n if n >= 0 else None
+        found = self._scan(self._cursor)
+        self._cursor = found[1] if found else self.size
+        if heap and (found is None or heap[0][0] < found[1]):
+            return heap[0][1]
+        return found[0] if found else None
 
     def ready_numbers(self):
-        """Ready tasks in ascending order (lazily; for skipping tasks that avoid a render)."""
-        requeued = sorted(n for n in set(self._requeued) if self.states[n] in states.READY)
-        scan = self.states.find(states.RDY, self._cursor)
-        for n in requeued:
-            while 0 <= scan < n:
-                yield scan
-                scan = self.states.find(states.RDY, scan + 1)
-            if n != scan:
+        """Ready tasks in pick order (lazily; for skipping tasks that avoid a render)."""
+        requeued = sorted({item for item in self._requeued if self.states[item[1]] in states.READY})
+        found = self._scan(self._cursor)
+        for rank, n in requeued:
+            while found and found[1] < rank:
+                yield found[0]
+                found = self._scan(found[1] + 1)
+            if not found or found[0] != n:
                 yield n
-        while scan >= 0:
-            yield scan
-            scan = self.states.find(states.RDY, scan + 1)
+        while found:
+            yield found[0]
+            found = self._scan(found[1] + 1)
+
+    def _scan(self, rank: int) -> tuple[int, int] | None:
+        """(task, rank) of the first RDY task at or after rank in pick order (C-speed scans)."""
+        if self.order is None:
+            n = self.states.find(states.RDY, rank)
+            return (n, n) if n >= 0 else None
+        return next_ready(self.states, self.order, rank, _RDY)
+
+    def _rank(self, n: int) -> int:
+        return n if self.order is None else self.order.rank(n)
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -104,8 +115,8 @@ class TaskTable:
         self.states[n] = state
         self.counts[old] -= 1
         self.counts[state] += 1
-        if state == states.RER or (state == states.RDY and n < self._cursor):
-            heapq.heappush(self._requeued, n)
+        if state == states.RER or (state == states.RDY and self._rank(n) < self._cursor):
+            heapq.heappush(self._requeued, (self._rank(n), n))
         return old
 
     def start(self, n: int, render_id: int, now: float) -> int:
@@ -153,6 +164,13 @@ class TaskTable:
         self._requeued.clear()
         if self.errors is not None:
             self.errors[:] = array("H", bytes(2 * self.size))
+
+    def reorder(self, order: PickOrder | None) -> None:
+        """Use another pick order (the block's `sequential` was edited)."""
+        self.order = order
+        self._cursor = 0
+        self._requeued = [(self._rank(n), n) for n in self.numbers_in(states.RER)]
+        heapq.heapify(self._requeued)
 
     def move(self, old: int, new: int) -> list[int]:
         """Move every task in state old to state new, clearing its errors; returns them."""

@@ -19,6 +19,7 @@ from app.core.dependencies import Dependencies
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
 from app.core.jobspec import BLOCK_EDITABLE, JOB_EDITABLE, JobSpec, job_to_dict, parse_job
+from app.core.pick_order import PickOrder
 from app.core.pools import PoolTree
 from app.core.renders import Render, RunKey
 from app.core.rules import FarmView, capacity_coefficient
@@ -232,6 +233,9 @@ class Farm:
         spec = parse_job(data)
         job.spec = spec
         for block, block_spec in zip(job.blocks, spec.blocks, strict=True):
+            if block_spec.sequential != block.spec.sequential:
+                order = None if block_spec.sequential == 1 else PickOrder.for_block(block_spec)
+                block.tasks.reorder(order)
             block.spec = block_spec
         if block_num is None:
             job.priority = params.get("priority", job.priority)

@@ -1,6 +1,7 @@
 """The compact task table: counters, the ready cursor, retries behind the cursor."""
 
 from app.core import states
+from app.core.pick_order import PickOrder
 from app.core.task_table import TaskTable
 
 
@@ -71,3 +72,27 @@ def test_million_task_table_is_compact():
     table.set(0, states.SKP)
     assert table.next_ready() == 1
     assert table.find(states.SKP, 1) == 999_999
+
+
+def drain(table):
+    order = []
+    while (n := table.next_ready()) is not None:
+        table.start(n, 1, 0.0)
+        order.append(n)
+    return order
+
+
+def test_sequential_orders_drive_the_cursor():
+    assert drain(TaskTable(5, PickOrder(5, -1))) == [4, 3, 2, 1, 0]
+    assert drain(TaskTable(10, PickOrder(10, 0))) == [0, 9, 5, 2, 7, 1, 3, 6, 8, 4]
+
+
+def test_retry_behind_the_cursor_keeps_pick_order():
+    table = TaskTable(6, PickOrder(6, -1))
+    for _ in range(3):
+        table.start(table.next_ready(), 1, 0.0)  # 5, 4, 3
+    table.finish(4, states.RER, 1.0)
+    assert table.next_ready() == 4  # the retry, before 2 (the next in descending order)
+    assert list(table.ready_numbers()) == [4, 2, 1, 0]
+    table.reorder(None)  # sequential edited back to ascending
+    assert list(table.ready_numbers()) == [0, 1, 2, 4]
