@@ -26,6 +26,8 @@ class Render:
     job_tasks: dict[int, int] = field(default_factory=dict)  # job id -> runs held
     user_tasks: dict[str, int] = field(default_factory=dict)  # user name -> runs held
     run_users: dict[RunKey, str] = field(default_factory=dict)
+    capacity_host: int | None = None  # set by the render itself; None: its pool's
+    max_tasks_host: int | None = None
     user_name: str = ""  # who works at this machine (nimby lets only their jobs run)
     nimby: str = "free"
     paused: bool = False

@@ -47,6 +47,7 @@ class RenderAgent:
         self._seq = 0
         self._outbox: asyncio.Queue[Message] | None = None  # None while not registered
         self._heartbeat_period = config.heartbeat_period
+        self._max_tasks = config.max_tasks or 1  # the server's answer to register decides
         self._backoff = config.backoff_min
         self._handlers: dict[str, Callable[[Message], None]] = {
             "assign": self._on_assign,
@@ -129,6 +130,9 @@ class RenderAgent:
         period = message.get("heartbeat_period")
         if isinstance(period, int | float) and not isinstance(period, bool) and period > 0:
             self._heartbeat_period = float(period)
+        max_tasks = message.get("max_tasks")
+        if isinstance(max_tasks, int) and not isinstance(max_tasks, bool) and max_tasks > 0:
+            self._max_tasks = max_tasks
         stop = message.get("stop")
         for item in stop if isinstance(stop, list) else []:
             try:
@@ -205,7 +209,7 @@ class RenderAgent:
         if key in self._runners:
             log.warning("ignored a second assign of running task %s", key)
             return
-        if len(self._runners) >= self.config.max_tasks:
+        if len(self._runners) >= self._max_tasks:
             self._emit(_refusal(key, "render full"))
             return
         try:

@@ -14,8 +14,8 @@ class RenderConfig:
 
     server_url: str  # e.g. "http://127.0.0.1:51000"
     name: str = field(default_factory=socket.gethostname)
-    max_tasks: int = 1  # tasks running at once
-    capacity: int = 1000  # reported to the server, which fits tasks into it
+    max_tasks: int | None = None  # tasks running at once; None: the render's pool decides
+    capacity: int | None = None  # the server fits tasks into it; None: the pool decides
     heartbeat_period: float = 5.0  # seconds; the server may override it in `registered`
     stop_grace: float = 10.0  # seconds between TERM and KILL
     output_limit: int = 1_000_000  # bytes of output kept per task (head and tail)
@@ -28,9 +28,9 @@ class RenderConfig:
             raise ValueError(
                 f"server_url must start with http:// or https://, not {self.server_url!r}"
             )
-        if self.max_tasks < 1:
+        if self.max_tasks is not None and self.max_tasks < 1:
             raise ValueError(f"max_tasks must be >= 1, not {self.max_tasks}")
-        if self.capacity < 1:
+        if self.capacity is not None and self.capacity < 1:
             raise ValueError(f"capacity must be >= 1, not {self.capacity}")
         for name in ("heartbeat_period", "backoff_min"):
             if getattr(self, name) <= 0:

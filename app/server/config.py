@@ -14,8 +14,9 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 51000
     db_url: str | None = None  # None: SQLite file in data_dir
-    heartbeat_period: float = 5.0  # seconds between render heartbeats
-    zombie_time: float = 30.0  # render silent or gone this long: its tasks return to ready
+    farm_file: Path | None = None  # a JSON pools tree, reloaded when it changes
+    heartbeat_period: float = 5.0  # the root pool's: seconds between render heartbeats
+    zombie_time: float = 30.0  # the root pool's: a render silent this long is gone
     reconnect_grace: float = 10.0  # after a restart, wait this long for renders to re-register
 
     def __post_init__(self) -> None:
@@ -25,11 +26,6 @@ class ServerConfig:
         for name in ("heartbeat_period", "zombie_time", "reconnect_grace"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
-
-    @property
-    def render_heartbeat(self) -> float:
-        """The heartbeat period renders are told to use: several beats fit in the zombie time."""
-        return max(0.2, min(self.heartbeat_period, self.zombie_time / 3))
 
     @property
     def database_url(self) -> str:

@@ -85,6 +85,8 @@ class Farm:
         self.users: dict[str, User] = {}
         self.solver = Solver()
         self.pools = PoolTree()
+        self.pools.edit("/", {"zombie_time": config.zombie_time,
+                              "heartbeat_period": config.heartbeat_period})  # fmt: skip
         self.tickets = TicketLedger()
         self.run_tickets: dict[RunKey, tuple[dict[str, int], str]] = {}  # held licences
         self.deadlines: list[tuple[float, RunKey]] = []  # task_max_run_time, soonest first
@@ -336,6 +338,7 @@ class Farm:
         changes = check_render_settings(params, self.pools)
         for key, value in changes.items():
             setattr(render, key, value)
+        self._apply_pool(render)
         self.journal.write(records.save_render(render))
         self._fill(render)
         return render
@@ -373,8 +376,9 @@ class Farm:
         self.links[render.id] = link
         self.lost_since.pop(render.id, None)
         render.online = True
-        render.capacity = hello["capacity"]
-        render.max_tasks = hello["max_tasks"]
+        render.capacity_host = hello["capacity"]
+        render.max_tasks_host = hello["max_tasks"]
+        self._apply_pool(render)
         render.host = hello.get("host", {})
         render.time_registered = render.last_seen = now
 
@@ -391,7 +395,9 @@ class Farm:
             {
                 "type": "registered",
                 "render_id": render.id,
-                "heartbeat_period": self.config.render_heartbeat,
+                "heartbeat_period": self._heartbeat_of(render),
+                "max_tasks": render.max_tasks,
+                "capacity": render.capacity,
                 "stop": [_key_dict(key) for key in stop],
             }
         )
@@ -402,6 +408,28 @@ class Farm:
             self._fill(render)
         log.info("render %s registered (%d running)", name, len(render.runs))
         return render
+
+    def _apply_pool(self, render: Render) -> None:
+        """The render's capacity and task slots: its own if it set them, else its pool's."""
+        if render.pool not in self.pools:
+            render.pool = self.pools.pool_for_render(render.name)
+        settings = self.pools.effective(render.pool)
+        render.capacity = render.capacity_host or settings.capacity_host
+        render.max_tasks = render.max_tasks_host or settings.max_tasks_host
+
+    def _heartbeat_of(self, render: Render) -> float:
+        settings = self.pools.effective(render.pool)
+        return max(0.2, min(settings.heartbeat_period, settings.zombie_time / 3))
+
+    def set_pools(self, tree: PoolTree) -> None:
+        """A new pools tree (edited, or reloaded from the farm file): renders follow it."""
+        tree.edit("/", {"zombie_time": self.config.zombie_time,
+                        "heartbeat_period": self.config.heartbeat_period})  # fmt: skip
+        self.pools = tree
+        for render in self.renders.values():
+            self._apply_pool(render)
+        self.journal.write(records.save_pools(tree))
+        self._fill_all()
 
     def heard_from(self, render: Render) -> None:
         """Any message from a render proves it alive."""
@@ -460,18 +488,18 @@ class Farm:
     def tick(self) -> None:
         """Once a second: zombie renders, and the end of the start-up hold."""
         now = self.clock()
-        zombie = self.config.zombie_time
         for render_id, link in list(self.links.items()):
             render = self.renders[self.render_names[render_id]]
+            zombie = self.pools.effective(render.pool).zombie_time
             if now - render.last_seen > zombie:
                 log.warning("render %s silent for %.0f s: dropping it", render.name, zombie)
                 self.disconnected(render, link)
                 self.lost_since[render_id] = render.last_seen
                 link.close()
         for render_id, since in list(self.lost_since.items()):
-            if now - since >= zombie:
+            render = self.renders[self.render_names[render_id]]
+            if now - since >= self.pools.effective(render.pool).zombie_time:
                 del self.lost_since[render_id]
-                render = self.renders[self.render_names[render_id]]
                 for key in list(render.runs):
                     self._lose_run(render, key)
         if self.hold_until and now >= self.hold_until:

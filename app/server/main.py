@@ -11,6 +11,7 @@ from aiohttp import web
 from app.server import render_ws
 from app.server.config import ServerConfig
 from app.server.farm import Farm
+from app.server.farm_file import FarmFile
 from app.server.journal import Journal
 from app.server.outputs import OutputStore
 from app.server.restore import restore
@@ -31,11 +32,14 @@ def build_app(farm: Farm, db) -> web.Application:
     return application
 
 
-async def _tick(farm: Farm) -> None:
+async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:
     while True:
         await asyncio.sleep(1.0)
         try:
             farm.tick()
+            tree = farm_file.changed() if farm_file else None
+            if tree is not None:
+                farm.set_pools(tree)
         except Exception:
             log.exception("farm tick failed")
 
@@ -48,6 +52,8 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     journal = Journal(db, loop)
     farm = Farm(config, journal, OutputStore(config.data_dir / "outputs"))
     await loop.run_in_executor(None, restore, farm)
+    farm_file = FarmFile(config.farm_file) if config.farm_file else None
+    farm.set_pools(farm_file.load() if farm_file else farm.pools)
     runner = web.AppRunner(build_app(farm, db), handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
@@ -57,7 +63,7 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     log.info("serving on %s (data in %s)", url, config.data_dir)
     if on_ready is not None:
         on_ready(url)
-    ticker = asyncio.create_task(_tick(farm))
+    ticker = asyncio.create_task(_tick(farm, farm_file))
     try:
         await asyncio.Event().wait()
     finally:

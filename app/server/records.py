@@ -6,9 +6,10 @@ import json
 
 from app.core.jobs import Job
 from app.core.jobspec import job_to_dict
+from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
-from app.server.store import JobRow, RenderRow, RunRow, TaskRow, UserRow
+from app.server.store import JobRow, RenderRow, RunRow, SettingRow, TaskRow, UserRow
 
 TASK_FIELDS = (
     TaskRow.state, TaskRow.starts, TaskRow.errors, TaskRow.render,
@@ -161,6 +162,15 @@ def render_settings(render: Render) -> dict:
     settings = {key: getattr(render, key) for key in RENDER_SETTINGS}
     settings["services_disabled"] = sorted(render.services_disabled)
     return settings
+
+
+def save_pools(tree: PoolTree):
+    value = json.dumps(tree.to_dict())
+    return lambda: (
+        SettingRow.insert(key="pools", value=value)
+        .on_conflict(conflict_target=[SettingRow.key], preserve=[SettingRow.value])
+        .execute()
+    )
 
 
 def delete_render(render_id: int):

@@ -61,8 +61,8 @@ def register(msg: dict) -> dict:
         raise ProtocolError("host: expected a small object")
     return {
         "name": name,
-        "max_tasks": _int(msg, "max_tasks", 1, 1000),
-        "capacity": _int(msg, "capacity", 1, 10**9),
+        "max_tasks": _int(msg, "max_tasks", 1, 1000, optional=True),  # None: the pool's
+        "capacity": _int(msg, "capacity", 1, 10**9, optional=True),
         "host": host,
         "running": _run_list(msg, "running"),
         "finished": _run_list(msg, "finished"),

@@ -9,16 +9,20 @@ import logging
 from app.core import states
 from app.core.jobs import Job
 from app.core.jobspec import parse_job
+from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
 from app.server.farm import Farm
-from app.server.store import JobRow, RenderRow, TaskRow, UserRow
+from app.server.store import JobRow, RenderRow, SettingRow, TaskRow, UserRow
 
 log = logging.getLogger("corral.restore")
 
 
 def restore(farm: Farm) -> None:
-    """Load users, jobs, touched tasks and known renders; running tasks wait for renders."""
+    """Load pools, users, jobs, touched tasks and known renders; running tasks wait."""
+    stored = SettingRow.get_or_none(SettingRow.key == "pools")
+    if stored is not None:
+        farm.pools = PoolTree.from_dict(json.loads(stored.value))
     for row in UserRow.select():
         user = User(name=row.name, time_register=row.time_register)
         user.edit(json.loads(row.settings))

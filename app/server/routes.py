@@ -14,6 +14,7 @@ import app
 from app.core.errors import SpecError
 from app.core.jobs import task_summary
 from app.core.jobspec import parse_job
+from app.core.pools import Pool, PoolTree, normalize_path
 from app.server.farm import Farm, FarmError
 from app.server.openapi import OPENAPI
 from app.server.store import RunRow
@@ -246,6 +247,78 @@ async def task_output(request: web.Request) -> web.Response:
 @routes.get("/api/v1/renders")
 async def list_renders(request: web.Request) -> web.Response:
     return web.json_response([render.summary() for render in _farm(request).renders.values()])
+
+
+@routes.get("/api/v1/pools")
+async def list_pools(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    return web.json_response(pools_summary(farm))
+
+
+@routes.post("/api/v1/pools")
+async def add_pool(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+        raise SpecError("path", 'expected {"path": "/name/", ...settings}')
+    tree = PoolTree.from_dict(farm.pools.to_dict())  # change a copy: nothing changes on error
+    tree.add(Pool(normalize_path(body["path"])))
+    tree.edit(body["path"], {k: v for k, v in body.items() if k != "path"})
+    farm.set_pools(tree)
+    await farm.journal.flush()
+    return web.json_response(pools_summary(farm), status=201)
+
+
+@routes.patch("/api/v1/pools")
+async def edit_pool(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    tree = PoolTree.from_dict(farm.pools.to_dict())
+    tree.edit(_pool_path(request, tree), await _json_body(request))
+    farm.set_pools(tree)
+    await farm.journal.flush()
+    return web.json_response(pools_summary(farm))
+
+
+@routes.delete("/api/v1/pools")
+async def delete_pool(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    tree = PoolTree.from_dict(farm.pools.to_dict())
+    tree.remove(_pool_path(request, tree))
+    farm.set_pools(tree)
+    await farm.journal.flush()
+    return web.json_response(pools_summary(farm))
+
+
+def _pool_path(request: web.Request, tree: PoolTree) -> str:
+    path = request.query.get("path", "")
+    if path not in tree:
+        raise FarmError(f"no pool {path[:80]!r} (give ?path=/name/)", 404)
+    return path
+
+
+def pools_summary(farm: Farm) -> dict:
+    """The tree as stored, each pool's effective settings, its renders, and ticket use."""
+    members: dict[str, list[str]] = {}
+    for render in farm.renders.values():
+        members.setdefault(render.pool, []).append(render.name)
+    effective = {}
+    for path in farm.pools.paths():
+        settings = farm.pools.effective(path)
+        effective[path] = {
+            "capacity_host": settings.capacity_host,
+            "max_tasks_host": settings.max_tasks_host,
+            "heartbeat_period": settings.heartbeat_period,
+            "zombie_time": settings.zombie_time,
+            "priority": settings.priority,
+            "paused": settings.paused,
+            "properties": settings.properties,
+            "services": sorted(settings.services),
+            "services_disabled": sorted(settings.services_disabled),
+            "tickets_host": dict(settings.tickets_host),
+            "sick_errors_count": settings.sick_errors_count,
+            "renders": sorted(members.get(path, [])),
+        }
+    return {**farm.pools.to_dict(), "effective": effective, "tickets": farm.tickets.usage()}
 
 
 def _task_number(request: web.Request, block) -> int:

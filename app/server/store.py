@@ -119,6 +119,13 @@ class RenderRow(BaseModel):
     settings = TextField(default="{}")  # nimby, paused, priority, pool, services...
 
 
+class SettingRow(BaseModel):
+    """Farm-wide settings as JSON documents by name (the pools tree)."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
 def _initial_schema(db: Database, migrator: SchemaMigrator) -> None:
     # version 1 as it shipped: the tables without the columns later migrations add
     with _without(JobRow, "sort_order"), _without(RenderRow, "settings"):
@@ -143,6 +150,7 @@ def _users_and_settings(db: Database, migrator: SchemaMigrator) -> None:
 MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (1, _initial_schema),
     (2, _users_and_settings),
+    (3, lambda db, migrator: db.create_tables([SettingRow])),
 ]
 
 

@@ -1,0 +1,75 @@
+"""Pools, tickets and the farm file on a real farm: renders follow their pool's settings."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from app.api import numeric_job
+from tests.integration.conftest import wait_until
+
+FARM = {
+    "pools": {
+        "/": {"capacity_host": 2000, "max_tasks_host": 2, "tickets_pool": {"NUKE": {"count": 1}}},
+        "/gpu/": {"pattern": "gpu.*", "properties_host": "gpu"},
+    }
+}
+
+
+def runs_of(client, job_id, tasks):
+    return [run for n in range(tasks) for run in client.task(job_id, 0, n)["runs"]]
+
+
+def test_farm_file_pools_tickets_and_reload(farm, tmp_path):
+    farm_file = tmp_path / "farm.json"
+    farm_file.write_text(json.dumps(FARM))
+    farm.start_server("--farm", str(farm_file))
+    farm.start_render("cpu01")
+    farm.start_render("gpu01")
+    renders = {r["name"]: r for r in farm.wait_renders(2)}
+    assert renders["gpu01"]["pool"] == "/gpu/" and renders["cpu01"]["pool"] == "/"
+    assert (renders["gpu01"]["capacity"], renders["gpu01"]["max_tasks"]) == (2000, 2)
+
+    gpu_job = numeric_job("gpu only", "true", 1, 6, user_name="t", block_extra={})
+    gpu_job["blocks"][0]["need_properties"] = "gpu"
+    job_id = farm.client.submit(gpu_job)
+    farm.wait_job_done(job_id)
+    assert {run["render"] for run in runs_of(farm.client, job_id, 6)} == {"gpu01"}
+
+    licensed = numeric_job("nuke", "sleep 0.3", 1, 4, user_name="t",
+                           block_extra={"tickets": {"NUKE": 1}})  # fmt: skip
+    job_id = farm.client.submit(licensed)
+    farm.wait_job_done(job_id)
+    runs = sorted(runs_of(farm.client, job_id, 4), key=lambda r: r["time_start"])
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert later["time_start"] >= earlier["time_done"]  # one licence: never two at once
+
+    FARM["pools"]["/"]["tickets_pool"]["NUKE"]["count"] = 2
+    farm_file.write_text(json.dumps(FARM))
+    wait_until(lambda: farm.client._json("GET", "/pools")["pools"]["/"]["tickets_pool"]
+               ["NUKE"]["count"] == 2, timeout=10)  # fmt: skip
+    farm_file.write_text("{broken")
+    time.sleep(1.5)  # a bad file is refused; the pools stay as they were
+    assert farm.client._json("GET", "/pools")["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2
+    assert farm.client.health()["ok"]
+
+
+def test_pools_over_the_api_disable_a_service(farm):
+    farm.start_server()
+    farm.start_render("r1")
+    farm.wait_renders(1)
+    pools = farm.client._json("POST", "/pools", body={"path": "/comp/", "pattern": "r.*"})
+    assert "/comp/" in pools["pools"]
+    farm.client.edit_render("r1", {"pool": "/comp/"})
+    farm.client._json("PATCH", "/pools", body={"services_disabled": ["nuke"]},
+                      query={"path": "/comp/"})  # fmt: skip
+    job = numeric_job("comp", "true", 1, 2, service="nuke", user_name="t")
+    job_id = farm.client.submit(job)
+    time.sleep(0.5)
+    assert farm.client.job(job_id)["tasks_done"] == 0
+    reasons = [r["reason"] for r in farm.client.explain(job_id)["renders"]]
+    assert reasons == ["block 0: service nuke is not enabled on this render"]
+    farm.client._json("PATCH", "/pools", body={"services_disabled": []}, query={"path": "/comp/"})
+    farm.wait_job_done(job_id)
+    answer = farm.client._json("GET", "/pools")
+    assert answer["effective"]["/comp/"]["renders"] == ["r1"]
