@@ -1,0 +1,184 @@
+"""Dispatch with simulated renders: how fast the server hands out tasks, and how soon.
+
+A real server process and N simulated renders (bench/simfarm.py: real WebSockets, the real
+render protocol, tasks that finish at once) in this process. Per repeat, on a fresh server:
+
+1. submit→first-start: with every render idle, a 1-task job; from just before the POST to the
+   moment its `assign` reaches a render; `--probes` times → p50, p99.
+2. dispatch rate: one numeric job of `--tasks` tasks; task starts per second from its first to
+   its last `assign`, and tasks per second from the POST until the job is DONE.
+3. finish→next-start: on each render, from sending a result to receiving its next `assign`,
+   during (2) → p50, p99; and result→ack (the result committed), which bounds "until DONE".
+
+Targets (this benchmark's brief): >= 1,000 task starts/s with 1,000 renders; submit→first-start
+p50 < 20 ms and p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from functools import partial
+
+import aiohttp
+import psutil
+
+from app.api import numeric_job
+from bench.local_farm import LocalFarm
+from bench.report import machine, spread
+from bench.simfarm import SimFarm
+
+
+def rates(values: list[float]) -> str:
+    """Like bench.report.spread, for large numbers: 'median (min..max, n=N)' as integers."""
+    return (f"{statistics.median(values):,.0f} ({min(values):,.0f}..{max(values):,.0f}, "
+            f"n={len(values)})")  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-th percentile (0 < q <= 100)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))]
+
+
+class Server:
+    """The REST calls this benchmark makes, on the benchmark's event loop."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http = http
+        self.api = url + "/api/v1"
+
+    async def submit(self, job: dict) -> int:
+        async with self.http.post(self.api + "/jobs", json=job) as answer:
+            answer.raise_for_status()
+            return (await answer.json())["id"]
+
+    async def wait_done(self, job_id: int, every: float = 0.02) -> float:
+        """perf_counter when the job was first seen DONE."""
+        while True:
+            async with self.http.get(f"{self.api}/jobs/{job_id}") as answer:
+                if (await answer.json())["state"] == "DON":
+                    return time.perf_counter()
+            await asyncio.sleep(every)
+
+
+async def submit_latency(server: Server, sim: SimFarm, probes: int) -> dict:
+    """submit→first-start of 1-task jobs, one at a time, every render idle."""
+    latency, post = [], []
+    for i in range(probes):
+        job = numeric_job(f"probe-{i}", "true", 1, 1, user_name="bench")
+        t0 = time.perf_counter()
+        job_id = await server.submit(job)
+        post.append(time.perf_counter() - t0)
+        started = partial(sim.first_assign_after, t0, job_id)
+        await sim.wait(started)
+        latency.append(started() - t0)
+        await server.wait_done(job_id)
+        await sim.wait(lambda: sim.acked == sim.results)
+    return {"latency": latency, "post": post}
+
+
+async def dispatch_rate(server: Server, sim: SimFarm, tasks: int, server_pid: int) -> dict:
+    """One job of `tasks` instant tasks: starts per second, finish→next-start, CPU used."""
+    sim.reset()
+    server_cpu = psutil.Process(server_pid)
+    cpu0, own0 = sum(server_cpu.cpu_times()[:2]), time.process_time()
+    t0 = time.perf_counter()
+    job_id = await server.submit(numeric_job("dispatch", "true", 1, tasks, user_name="bench"))
+    await sim.wait(lambda: sim.acked >= tasks, timeout=max(120, tasks / 50))
+    done = await server.wait_done(job_id)
+    wall = time.perf_counter() - t0
+    starts = [t for t, job in zip(sim.assign_times, sim.assign_jobs, strict=True) if job == job_id]
+    return {
+        "starts_per_s": (len(starts) - 1) / (starts[-1] - starts[0]),
+        "done_per_s": tasks / (done - t0),
+        "finish_to_next": sim.finish_to_next,
+        "ack": sim.ack_latencies,
+        "server_cpu": (sum(server_cpu.cpu_times()[:2]) - cpu0) / wall,
+        "sim_cpu": (time.process_time() - own0) / wall,
+        "errors": len(sim.errors),
+    }
+
+
+async def measure(url: str, server_pid: int, renders: int, tasks: int, probes: int) -> dict:
+    sim = SimFarm(url, renders)
+    try:
+        await sim.start()
+        async with aiohttp.ClientSession() as http:
+            server = Server(http, url)
+            latency = await submit_latency(server, sim, probes)
+            rate = await dispatch_rate(server, sim, tasks, server_pid)
+    finally:
+        await sim.stop()
+    return {**latency, **rate}
+
+
+def run(renders: int, tasks: int, probes: int) -> dict:
+    """One repeat on a fresh server: the figures of one farm size."""
+    with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
+        farm = LocalFarm(folder)
+        farm.start_server()
+        try:
+            return asyncio.run(measure(farm.url, farm.server.pid, renders, tasks, probes))
+        finally:
+            farm.stop()
+
+
+def report(renders: int, runs: list[dict]) -> list[str]:
+    def ms(values: list[float], q: float) -> list[float]:
+        return [percentile(v, q) * 1000 for v in values]
+
+    latency = [r["latency"] for r in runs]
+    post = [r["post"] for r in runs]
+    gap = [r["finish_to_next"] for r in runs]
+    starts = [r["starts_per_s"] for r in runs]
+    p50, p99 = ms(latency, 50), ms(latency, 99)
+    print(f"-- {renders} simulated renders")
+    print(f"task starts/s (first→last assign):  {rates(starts)}")
+    print(f"tasks/s (submit→DONE):              {rates([r['done_per_s'] for r in runs])}")
+    print(f"submit→first-start p50, ms:         {spread(p50)}")
+    print(f"submit→first-start p99, ms:         {spread(p99)}")
+    print(f"POST /jobs→201 p50, ms:             {spread(ms(post, 50))}")
+    print(f"finish→next-start p50, ms:          {spread(ms(gap, 50))}")
+    print(f"finish→next-start p99, ms:          {spread(ms(gap, 99))}")
+    ack = [r["ack"] for r in runs]
+    print(f"result→ack (committed) p50, s:      {spread([percentile(v, 50) for v in ack])}")
+    print(f"result→ack (committed) p99, s:      {spread([percentile(v, 99) for v in ack])}")
+    print(f"server CPU during dispatch, cores:  {spread([r['server_cpu'] for r in runs])}")
+    print(f"load generator CPU, cores:          {spread([r['sim_cpu'] for r in runs])}")
+    print(f"error messages from the server:     {sum(r['errors'] for r in runs)}")
+    verdicts = []
+    if renders >= 1000:
+        met = statistics.median(starts) >= 1000
+        verdicts.append(f"{renders} renders: >= 1,000 starts/s {'met' if met else 'MISSED'}")
+    met = statistics.median(p50) < 20 and statistics.median(p99) < 100
+    verdicts.append(f"{renders} renders: submit→start p50 < 20 ms, p99 < 100 ms "
+                    f"{'met' if met else 'MISSED'}")  # fmt: skip
+    return verdicts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--renders", default="100,1000", help="farm sizes (default: 100,1000)")
+    parser.add_argument("--tasks", type=int, default=20_000, help="tasks of the dispatch job")
+    parser.add_argument("--probes", type=int, default=50, help="1-task jobs for the latency")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.renders.split(",")]
+    print(f"machine: {machine()}")
+    print(f"{args.tasks} instant tasks, {args.probes} latency probes, {args.repeats} repeats")
+    verdicts = []
+    for renders in sizes:
+        runs = [run(renders, args.tasks, args.probes) for _ in range(args.repeats)]
+        verdicts += report(renders, runs)
+    for verdict in verdicts:
+        print(f"target: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
