@@ -87,9 +87,11 @@ class LocalFarm:
             time.sleep(0.05)
         return self.server
 
-    def start_render(self, name: str, max_tasks: int = 1, *extra: str) -> FarmProcess:
-        args = ["render", "--server", self.url, "--name", name, "--max-tasks", str(max_tasks),
-                *extra]  # fmt: skip
+    def start_render(self, name: str, max_tasks: int | None = None, *extra: str) -> FarmProcess:
+        """A render; without max_tasks its pool decides how many tasks it runs at once."""
+        args = ["render", "--server", self.url, "--name", name, *extra]
+        if max_tasks is not None:
+            args += ["--max-tasks", str(max_tasks)]
         render = FarmProcess(args, self.folder / f"render-{name}.log").start()
         self.renders[name] = render
         return render

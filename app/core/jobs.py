@@ -22,7 +22,8 @@ USER_ERROR_DEFAULTS = {
 class Block:
     """One block of a job: its spec and the state of its tasks."""
 
-    __slots__ = ("job", "num", "spec", "tasks", "error_hosts", "task_error_hosts", "waiting")
+    __slots__ = ("job", "num", "spec", "tasks", "error_hosts", "task_error_hosts", "waiting",
+                 "_names")  # fmt: skip
 
     def __init__(self, job: Job, num: int, spec: BlockSpec) -> None:
         self.job = job
@@ -33,6 +34,13 @@ class Block:
         self.error_hosts = ErrorHosts()
         self.task_error_hosts: dict[int, ErrorHosts] = {}
         self.waiting = ""  # why the block waits for other blocks ("" = it does not)
+        self._names: dict[str, int] | None = None
+
+    def task_named(self, name: str) -> int | None:
+        """The number of the listed task with this name (maintenance jobs: a render's name)."""
+        if self._names is None or len(self._names) != len(self.spec.tasks):
+            self._names = {task.name: n for n, task in enumerate(self.spec.tasks)}
+        return self._names.get(name)
 
     @property
     def running(self) -> int:

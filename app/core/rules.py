@@ -104,7 +104,11 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
     spec, tasks = block.spec, block.tasks
     if block.waiting:
         return block.waiting
-    if not tasks.ready:
+    if block.job.spec.maintenance:
+        n = block.task_named(render.name)
+        if n is None or tasks.state(n) not in states.READY:
+            return f"maintenance job: no ready task named {render.name}"
+    elif not tasks.ready:
         waiting = tasks.counts[states.WDP]
         return "tasks wait for their dependencies" if waiting else "no ready tasks"
     limit = spec.max_running_tasks

@@ -13,7 +13,7 @@ import bisect
 import itertools
 from collections.abc import Iterator
 
-from app.core import rules
+from app.core import rules, states
 from app.core.jobs import Block, Job
 from app.core.renders import Render
 from app.core.rules import FarmView
@@ -152,6 +152,9 @@ def explain(job: Job, renders: list[Render], view: FarmView) -> dict:
 
 def _task_for(block: Block, render: Render, view: FarmView) -> int | None:
     """The first ready task of the block that does not avoid this render."""
+    if block.job.spec.maintenance:  # one task per render, named after it
+        n = block.task_named(render.name)
+        return n if n is not None and block.tasks.state(n) in states.READY else None
     if not block.task_error_hosts:
         return block.tasks.next_ready()
     for n in itertools.islice(block.tasks.ready_numbers(), CANDIDATES_PER_BLOCK):

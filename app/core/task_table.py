@@ -165,6 +165,17 @@ class TaskTable:
         if self.errors is not None:
             self.errors[:] = array("H", bytes(2 * self.size))
 
+    def extend(self, count: int, order: PickOrder | None) -> None:
+        """Append count ready tasks (tasks appended to a running job's block)."""
+        self.states.extend(bytes(count))
+        self.counts[states.RDY] += count
+        self.size += count
+        if self.starts is not None:
+            for array_, width in ((self.starts, 4), (self.errors, 2), (self.render, 4),
+                                  (self.time_start, 8), (self.time_done, 8)):  # fmt: skip
+                array_.frombytes(bytes(width * count))
+        self.reorder(order)
+
     def reorder(self, order: PickOrder | None) -> None:
         """Use another pick order (the block's `sequential` was edited)."""
         self.order = order

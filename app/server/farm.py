@@ -248,6 +248,50 @@ class Farm:
         self._refresh(job)
         self._fill_all()
 
+    def append_blocks(self, job_id: int, blocks: object) -> list[int]:
+        """Add blocks to a job (validated like a submit); returns their numbers."""
+        job = self.job(job_id)
+        if not isinstance(blocks, list) or not blocks:
+            raise SpecError("blocks", "expected a non-empty list of blocks")
+        data = job_to_dict(job.spec)
+        data["blocks"].extend(blocks)
+        spec = parse_job(data)
+        first = len(job.blocks)
+        job.spec = spec
+        job.blocks.extend(
+            Block(job, num, spec.blocks[num]) for num in range(first, len(spec.blocks))
+        )
+        self._job_reshaped(job)
+        return list(range(first, len(job.blocks)))
+
+    def append_tasks(self, job_id: int, block_num: int, tasks: object) -> list[int]:
+        """Add tasks to a non-numeric block of a job; returns their numbers."""
+        block = self.block(job_id, block_num)
+        if block.spec.numeric:
+            raise FarmError("tasks can only be appended to a block with a tasks list", 409)
+        if not isinstance(tasks, list) or not tasks:
+            raise SpecError("tasks", "expected a non-empty list of tasks")
+        job = block.job
+        data = job_to_dict(job.spec)
+        data["blocks"][block_num]["tasks"].extend(tasks)
+        spec = parse_job(data)
+        first = block.tasks.size
+        job.spec = spec
+        block.spec = spec.blocks[block_num]
+        order = None if block.spec.sequential == 1 else PickOrder.for_block(block.spec)
+        block.tasks.extend(block.spec.tasks_num - first, order)
+        self._job_reshaped(job)
+        return list(range(first, block.tasks.size))
+
+    def _job_reshaped(self, job: Job) -> None:
+        """After blocks or tasks were added: store the spec, re-derive waits, offer the work."""
+        if job.time_done:
+            job.time_done = 0.0
+        self.journal.write(records.update_job(job, spec=True))
+        for other in self.dependencies.job_added(job):
+            self._refresh(other)
+        self._refresh(job)
+
     def move_job(self, job_id: int, where: str) -> None:
         """Move a job up, down, to the top or the bottom of its user's queue."""
         job = self.job(job_id)

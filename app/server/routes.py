@@ -107,6 +107,26 @@ async def delete_job(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+@routes.post("/api/v1/jobs/{job}/blocks")
+async def append_blocks(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    body = await _json_body(request)
+    blocks = body.get("blocks") if isinstance(body, dict) else None
+    numbers = farm.append_blocks(_int_arg(request, "job"), blocks)
+    await farm.journal.flush()
+    return web.json_response({"block_ids": numbers}, status=201)
+
+
+@routes.post("/api/v1/jobs/{job}/blocks/{block}/tasks")
+async def append_tasks(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    body = await _json_body(request)
+    tasks = body.get("tasks") if isinstance(body, dict) else None
+    numbers = farm.append_tasks(_int_arg(request, "job"), _int_arg(request, "block"), tasks)
+    await farm.journal.flush()
+    return web.json_response({"task_ids": numbers}, status=201)
+
+
 @routes.post("/api/v1/jobs/{job}/{action}")
 async def job_action(request: web.Request) -> web.Response:
     farm = _farm(request)

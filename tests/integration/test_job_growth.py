@@ -1,0 +1,61 @@
+"""Jobs that grow while they run (append blocks and tasks) and maintenance jobs."""
+
+from __future__ import annotations
+
+import urllib.error
+
+import pytest
+
+from app.api import numeric_job, tasks_job
+
+
+def test_append_blocks_and_tasks_to_a_running_job(farm, tmp_path):
+    farm.start_server()
+    farm.start_render("r1", 2)
+    farm.wait_renders(1)
+    job_id = farm.client.submit(tasks_job("grow", [("a", "echo a")], user_name="t"))
+    farm.wait_job_done(job_id)
+    added = farm.client._json("POST", f"/jobs/{job_id}/blocks/0/tasks",
+                              body={"tasks": [{"name": "b", "command": "echo b"},
+                                              {"name": "c", "command": "echo c"}]})  # fmt: skip
+    assert added == {"task_ids": [1, 2]}
+    block = {"name": "more", "numeric": True, "frame_first": 1, "frame_last": 3,
+             "command": "echo frame @#@", "depend_mask": "grow"}  # fmt: skip
+    assert farm.client._json("POST", f"/jobs/{job_id}/blocks", body={"blocks": [block]}) == {
+        "block_ids": [1]
+    }
+    job = farm.wait_job_done(job_id)
+    assert [b["tasks_total"] for b in job["blocks"]] == [3, 3]
+    assert farm.client.task_output(job_id, 0, 2, 1).strip() == "c"
+    assert farm.client.task_output(job_id, 1, 2, 1).strip() == "frame 3"
+    farm.server.stop()  # the grown job comes back whole after a restart
+    farm.start_server()
+    assert [b["tasks_total"] for b in farm.client.job(job_id)["blocks"]] == [3, 3]
+
+
+def test_append_refuses_bad_input_and_numeric_blocks(farm):
+    farm.start_server()
+    job_id = farm.client.submit(numeric_job("n", "true", 1, 2, user_name="t", paused=True))
+    for path, body, status in [
+        (f"/jobs/{job_id}/blocks/0/tasks", {"tasks": [{"command": "x"}]}, 409),
+        (f"/jobs/{job_id}/blocks", {"blocks": [{"name": "x"}]}, 400),
+        (f"/jobs/{job_id}/blocks", {"blocks": []}, 400),
+    ]:
+        with pytest.raises(Exception) as caught:
+            farm.client._json("POST", path, body=body)
+        assert getattr(caught.value, "status", None) == status, caught.value
+    assert len(farm.client.job(job_id)["blocks"]) == 1
+    assert not isinstance(caught.value, urllib.error.URLError)
+
+
+def test_maintenance_job_runs_one_task_on_each_named_render(farm):
+    farm.start_server()
+    for name in ("m1", "m2"):
+        farm.start_render(name, 2)
+    farm.wait_renders(2)
+    job = tasks_job("install", [("m1", "echo on m1"), ("m2", "echo on m2")], user_name="t",
+                    maintenance=True)  # fmt: skip
+    job_id = farm.client.submit(job)
+    farm.wait_job_done(job_id)
+    for n, name in enumerate(("m1", "m2")):
+        assert farm.client.task(job_id, 0, n)["render"] == name
