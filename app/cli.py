@@ -19,11 +19,24 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.api import Client, CorralError, default_server, numeric_job, tasks_job
+from app.api import (
+    RENDER_ACTIONS,
+    TASK_ACTIONS,
+    Client,
+    CorralError,
+    default_server,
+    numeric_job,
+    tasks_job,
+)
 
 PROG = "corral"
 
 # -- pure helpers (unit tested) ----------------------------------------------------------------
+
+
+class UsageError(Exception):
+    """A usage problem found after parsing: reported like argparse's own errors (exit 2)."""
+
 
 _FRAMES_RE = re.compile(r"^\s*(-?\d+)(?:\s*-\s*(-?\d+))?(?:\s*x\s*(\d+))?\s*$")
 _PATTERN_RE = re.compile(r"(@#+@)")
@@ -144,6 +157,40 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_SETTING_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _no_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity stay text
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` → (key, value): the value as JSON when it parses, else as text.
+
+    ``priority=120`` → 120, ``offline=true`` → True, ``pools={"/gpu/":10}`` → a dict,
+    ``hosts_mask=gpu`` → "gpu", ``annotation=`` → "".
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not _SETTING_KEY_RE.match(key):
+        raise argparse.ArgumentTypeError(
+            f"invalid setting {text!r}: expected KEY=VALUE, e.g. priority=120"
+        )
+    try:
+        return key, json.loads(value, parse_constant=_no_json_constant)
+    except (ValueError, RecursionError):
+        return key, value
+
+
+def settings_dict(pairs: Iterable[tuple[str, Any]]) -> dict:
+    """The (key, value) pairs from parse_setting as one dict; a key given twice is an error."""
+    settings: dict = {}
+    for key, value in pairs:
+        if key in settings:
+            raise UsageError(f"{key} is given twice")
+        settings[key] = value
+    return settings
+
+
 # -- argument parsing --------------------------------------------------------------------------
 
 
@@ -165,6 +212,8 @@ def _number(convert: Callable[[str], float], what: str, lo: float, hi: float | N
 
 _port = _number(int, "port", 0, 65535)
 _positive_int = _number(int, "number", 1)
+_block_number = _number(int, "block number", 0)
+_task_number = _number(int, "task number", 0)
 _seconds = _number(float, "number of seconds", 0)
 
 
@@ -176,6 +225,19 @@ _JOB_VERBS = {
     "restart-errors": ("errors restarted", "restart the tasks that failed"),
     "reset-error-hosts": ("error hosts reset", "forget where tasks failed (avoided hosts)"),
     "delete": ("deleted", "delete jobs (running tasks are stopped)"),
+}
+
+_MOVES = ("up", "down", "top", "bottom")
+_RENDER_VERBS = {
+    "nimby": "set to nimby",
+    "NIMBY": "set to NIMBY",
+    "free": "set free",
+    "pause": "paused",
+    "unpause": "unpaused",
+    "eject": "ejected",
+    "eject-not-mine": "ejected (tasks of other users)",
+    "exit": "told to exit",
+    "delete": "deleted",
 }
 
 _SUBMIT_USAGE = (
@@ -240,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", help="data directory (default: the user data dir)")
     p.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the data dir)")
     p.add_argument(
+        "--farm", metavar="FILE", help="JSON pools tree, reloaded whenever the file changes"
+    )
+    p.add_argument(
         "--zombie-time",
         type=_seconds,
         metavar="S",
@@ -260,8 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser(
         "render",
         parents=[logging_opts],
-        help="run a render client on this host",
-        description="Connect to the server and run tasks until SIGINT/SIGTERM.",
+        help="run a render client on this host (or 'render set': change a render's settings)",
+        usage="corral render [options]\n       corral render set NAME KEY=VALUE ...",
+        description="Connect to the server and run tasks until SIGINT/SIGTERM. "
+        "With 'set', change a render's settings instead (see 'corral render set --help').",
     )
     p.add_argument(
         "--server",
@@ -274,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--capacity", type=_positive_int, metavar="C", help="capacity of this render")
     p.add_argument("--heartbeat", type=_seconds, metavar="S", help="seconds between heartbeats")
     p.set_defaults(func=cmd_render, usage_parser=p)
+    _add_render_set(p, common)
 
     # up
     p = verbs.add_parser(
@@ -317,8 +385,48 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("jobs", parents=[common], help="list jobs")
     p.set_defaults(func=cmd_jobs)
 
-    # job ...
-    p = verbs.add_parser("job", parents=[common], help="show or act on jobs")
+    _add_job_verbs(verbs, common)
+    _add_task_verbs(verbs, common)
+
+    p = verbs.add_parser("users", parents=[common], help="list users")
+    p.set_defaults(func=cmd_users)
+    p = verbs.add_parser("user", parents=[common], help="change a user's settings")
+    user_verbs = p.add_subparsers(dest="user_verb", metavar="ACTION", required=True)
+    q = user_verbs.add_parser(
+        "set", parents=[common], help="change settings: priority, max_running_tasks, ..."
+    )
+    q.add_argument("name", metavar="NAME")
+    _settings_arg(q)
+    q.set_defaults(func=cmd_user_set, usage_parser=q)
+
+    p = verbs.add_parser("renders", parents=[common], help="list renders")
+    p.set_defaults(func=cmd_renders)
+    p = verbs.add_parser(
+        "render-ctl",
+        parents=[common],
+        help="act on renders: nimby, NIMBY, free, pause, unpause, eject, exit, delete",
+        description="Act on renders. nimby: only the render's user's jobs start there; "
+        "NIMBY: no new task starts; free: both off; eject: stop its tasks (ready again); "
+        "eject-not-mine: those of other users; exit: the render client exits; delete: forget "
+        "an offline render.",
+    )
+    p.add_argument("action", choices=RENDER_ACTIONS, metavar="ACTION")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.set_defaults(func=cmd_render_ctl)
+    return parser
+
+
+_SETTINGS_HELP = 'values are JSON when they parse (120, true, {"/gpu/": 10}), else text'
+
+
+def _settings_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "settings", nargs="+", type=parse_setting, metavar="KEY=VALUE", help=_SETTINGS_HELP
+    )
+
+
+def _add_job_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
+    p = verbs.add_parser("job", parents=[common], help="show, change or act on jobs")
     job_verbs = p.add_subparsers(dest="job_verb", metavar="ACTION", required=True)
     q = job_verbs.add_parser("show", parents=[common], help="show jobs and their blocks")
     q.add_argument("ids", nargs="+", type=int, metavar="ID")
@@ -327,9 +435,26 @@ def build_parser() -> argparse.ArgumentParser:
         q = job_verbs.add_parser(action, parents=[common], help=text)
         q.add_argument("ids", nargs="+", type=int, metavar="ID")
         q.set_defaults(func=cmd_job_action, action=action)
+    q = job_verbs.add_parser(
+        "set", parents=[common], help="change a job's (or a block's) settings: priority=120 ..."
+    )
+    q.add_argument("id", type=int, metavar="ID")
+    q.add_argument("--block", type=_block_number, metavar="N", help="change block N instead")
+    _settings_arg(q)
+    q.set_defaults(func=cmd_job_set, usage_parser=q)
+    q = job_verbs.add_parser("move", parents=[common], help="move a job in its user's queue")
+    q.add_argument("id", type=int, metavar="ID")
+    q.add_argument("to", choices=_MOVES, help="where: " + ", ".join(_MOVES))
+    q.set_defaults(func=cmd_job_move)
+    q = job_verbs.add_parser(
+        "why", parents=[common], help="why a job runs or not, render by render"
+    )
+    q.add_argument("id", type=int, metavar="ID")
+    q.set_defaults(func=cmd_job_why)
 
-    # task ...
-    p = verbs.add_parser("task", parents=[common], help="show a task or its output")
+
+def _add_task_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
+    p = verbs.add_parser("task", parents=[common], help="show tasks, their output, act on them")
     task_verbs = p.add_subparsers(dest="task_verb", metavar="ACTION", required=True)
     q = task_verbs.add_parser("show", parents=[common], help="show a task and its runs")
     _task_key_args(q)
@@ -338,11 +463,34 @@ def build_parser() -> argparse.ArgumentParser:
     _task_key_args(q)
     q.add_argument("--run", type=_positive_int, metavar="N", help="run number (default: latest)")
     q.set_defaults(func=cmd_task_log)
+    q = task_verbs.add_parser(
+        "do",
+        parents=[common],
+        help="skip, restart, ... tasks of a block",
+        description="Apply ACTION to tasks of a block (all of them when no TASK is given). "
+        "ACTION is one of: " + ", ".join(TASK_ACTIONS) + ".",
+    )
+    q.add_argument("action", choices=TASK_ACTIONS, metavar="ACTION")
+    q.add_argument("job", type=int, metavar="JOB")
+    q.add_argument("block", type=_block_number, metavar="BLOCK")
+    q.add_argument("tasks", nargs="*", type=_task_number, metavar="TASK")
+    q.set_defaults(func=cmd_task_do)
 
-    # renders
-    p = verbs.add_parser("renders", parents=[common], help="list renders")
-    p.set_defaults(func=cmd_renders)
-    return parser
+
+def _add_render_set(render: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """``corral render set NAME KEY=VALUE...``: a sub-verb of ``render``, which runs a render
+    client when no sub-verb is given."""
+    render_verbs = render.add_subparsers(dest="render_verb", metavar="ACTION", required=False)
+    q = render_verbs.add_parser(
+        "set",
+        parents=[common],
+        help="change a render's settings",
+        description="Change a render's settings: user_name, nimby, paused, priority, pool, "
+        "services_disabled.",
+    )
+    q.add_argument("name", metavar="NAME")
+    _settings_arg(q)
+    q.set_defaults(func=cmd_render_set, usage_parser=q)
 
 
 def _task_key_args(p: argparse.ArgumentParser) -> None:
@@ -371,10 +519,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     elif command is not None:
         args = parser.parse_args(argv)  # no other verb takes "--": let argparse judge
     return args
-
-
-class UsageError(Exception):
-    """A usage problem found after parsing: reported like argparse's own errors (exit 2)."""
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -567,31 +711,98 @@ def cmd_job_show(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_job_action(args: argparse.Namespace) -> int:
-    client = _client(args)
-    done_text = _JOB_VERBS[args.action][0]
+def _act_on_each(
+    args: argparse.Namespace,
+    items: Sequence[Any],
+    act: Callable[[Any], Any],
+    label: str,
+    done_text: str,
+) -> int:
+    """act(item) for each item (a job id or a render name): ``LABEL ITEM DONE_TEXT`` lines, or
+    a JSON list of the answers.
+
+    An item the server refuses is reported and the others are still done; then exit 1.
+    """
+    key = "id" if label == "Job" else "name"
     results, failed = [], False
-    for job_id in args.ids:
+    for item in items:
         try:
-            if args.action == "delete":
-                answer = client.delete_job(job_id)
-            else:
-                answer = client.job_action(job_id, args.action)
+            answer = act(item)
         except CorralError as exc:
             if exc.status is None:
                 raise
             _error(exc.detail())
-            results.append({"id": job_id, "ok": False, "error": exc.detail()})
+            results.append({key: item, "ok": False, "error": exc.detail()})
             failed = True
             continue
-        result = {"id": job_id}
+        result = {key: item}
         result.update(answer if isinstance(answer, dict) else {"ok": True})
         results.append(result)
         if not args.json:
-            print(f"Job {job_id} {done_text}")
+            print(f"{label} {item} {done_text}")
     if args.json:
         _print_json(results)
     return 1 if failed else 0
+
+
+def cmd_job_action(args: argparse.Namespace) -> int:
+    client = _client(args)
+    done = _JOB_VERBS[args.action][0]
+    if args.action == "delete":
+        return _act_on_each(args, args.ids, client.delete_job, "Job", done)
+    return _act_on_each(args, args.ids, lambda i: client.job_action(i, args.action), "Job", done)
+
+
+def _edit(change: Callable[..., Any], *params: Any) -> Any:
+    """change(*params); a refused value becomes ``invalid: FIELD: reason``."""
+    try:
+        return change(*params)
+    except CorralError as exc:
+        if exc.status == 400:
+            message = f"invalid: {exc.detail()}"
+            raise CorralError(message, status=exc.status, field=exc.field) from None
+        raise
+
+
+def cmd_job_set(args: argparse.Namespace) -> int:
+    settings = settings_dict(args.settings)
+    job = _edit(_client(args).edit_job, args.id, settings, args.block)
+    if args.json:
+        _print_json(job)
+    else:
+        print(format_job(job))
+    return 0
+
+
+def cmd_job_move(args: argparse.Namespace) -> int:
+    answer = _client(args).move_job(args.id, args.to)
+    if args.json:
+        _print_json({"id": args.id, **(answer if isinstance(answer, dict) else {"ok": True})})
+    else:
+        where = f"to the {args.to}" if args.to in ("top", "bottom") else args.to
+        print(f"Job {args.id} moved {where}")
+    return 0
+
+
+def format_explain(answer: dict) -> str:
+    """The explainer's answer: the job's state, then one line per online render."""
+    head = (
+        f"Job {answer.get('job')}: {answer.get('state') or '-'}, {answer.get('running', 0)} running"
+    )
+    renders = answer.get("renders") or []
+    if not renders:
+        return head + "\nNo online renders."
+    rows = [(r.get("render"), r.get("reason")) for r in renders]
+    return head + "\n\n" + format_table(["RENDER", "REASON"], rows)
+
+
+def cmd_job_why(args: argparse.Namespace) -> int:
+    answer = _client(args).explain(args.id)
+    if args.json:
+        _print_json(answer)
+    else:
+        print(format_explain(answer))
+    return 0
 
 
 def format_task(job_id: int, block: int, task: dict) -> str:
@@ -669,6 +880,68 @@ def cmd_task_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def cmd_task_do(args: argparse.Namespace) -> int:
+    tasks = args.tasks or None  # no task numbers: every task of the block
+    answer = _client(args).task_actions(args.job, args.block, args.action, tasks)
+    if args.json:
+        _print_json(answer)
+    else:
+        print(f"{_plural(int(answer.get('count', 0)), 'task')} changed")
+    return 0
+
+
+def _limit(value: Any) -> Any:
+    """-1 (no limit) as ``-``."""
+    return None if isinstance(value, int) and value < 0 else value
+
+
+def _need(value: Any) -> Any:
+    return f"{value:.1f}" if isinstance(value, (int, float)) else value
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    users = _client(args).users()
+    if args.json:
+        _print_json(users)
+        return 0
+    if not users:
+        print("No users.")
+        return 0
+    rows = [
+        (
+            u.get("name"),
+            u.get("priority"),
+            u.get("running_tasks", 0),
+            _limit(u.get("max_running_tasks")),
+            u.get("solve_method"),
+            _need(u.get("need")),
+        )
+        for u in users
+    ]
+    print(format_table(["NAME", "PRI", "RUN", "MAX_RUN", "SOLVE", "NEED"], rows))
+    return 0
+
+
+def format_user(user: dict) -> str:
+    pairs = [(k, v) for k, v in user.items() if k != "name"]
+    pairs = [(k, format_time(v) if k.startswith("time_") else v) for k, v in pairs]
+    fields = format_fields(pairs)
+    return f"User {user.get('name')}\n" + "\n".join("  " + line for line in fields.splitlines())
+
+
+def cmd_user_set(args: argparse.Namespace) -> int:
+    user = _edit(_client(args).edit_user, args.name, settings_dict(args.settings))
+    if args.json:
+        _print_json(user)
+    else:
+        print(format_user(user))
+    return 0
+
+
 def _render_tasks(render: dict) -> Any:
     running = render.get("tasks", render.get("running", render.get("tasks_running")))
     if isinstance(running, (list, tuple, dict)):
@@ -695,8 +968,58 @@ def cmd_renders(args: argparse.Namespace) -> int:
     if not renders:
         print("No renders.")
         return 0
-    rows = [(r.get("name"), r.get("state"), _render_tasks(r), _render_capacity(r)) for r in renders]
-    print(format_table(["NAME", "STATE", "TASKS", "CAPACITY"], rows))
+    rows = [
+        (
+            r.get("name"),
+            r.get("state"),
+            _render_tasks(r),
+            _render_capacity(r),
+            r.get("nimby"),
+            r.get("paused"),
+            r.get("pool"),
+            r.get("user_name") or None,
+        )
+        for r in renders
+    ]
+    headers = ["NAME", "STATE", "TASKS", "CAPACITY", "NIMBY", "PAUSED", "POOL", "USER"]
+    print(format_table(headers, rows))
+    return 0
+
+
+def cmd_render_ctl(args: argparse.Namespace) -> int:
+    client = _client(args)
+    done = _RENDER_VERBS.get(args.action, args.action)
+
+    def act(name: str) -> dict:
+        return client.render_action(name, args.action)
+
+    return _act_on_each(args, args.names, act, "Render", done)
+
+
+def format_render(render: dict) -> str:
+    fields = format_fields(
+        [
+            ("state", render.get("state")),
+            ("user", render.get("user_name") or None),
+            ("nimby", render.get("nimby")),
+            ("paused", render.get("paused")),
+            ("priority", render.get("priority")),
+            ("pool", render.get("pool")),
+            ("services disabled", render.get("services_disabled")),
+            ("tasks", _render_tasks(render)),
+            ("capacity", _render_capacity(render)),
+        ]
+    )
+    lines = "\n".join("  " + line for line in fields.splitlines())
+    return f"Render {render.get('name')}\n{lines}"
+
+
+def cmd_render_set(args: argparse.Namespace) -> int:
+    render = _edit(_client(args).edit_render, args.name, settings_dict(args.settings))
+    if args.json:
+        _print_json(render)
+    else:
+        print(format_render(render))
     return 0
 
 
@@ -792,6 +1115,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
         "db_url": args.db,
+        "farm_file": args.farm,
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),
