@@ -3,6 +3,10 @@
 The event loop hands it small write operations and gets a future per operation that resolves
 once the batch holding it is committed. A result is acknowledged to its render only after its
 future resolves; nothing on the event loop waits for disk otherwise.
+
+Row writes (Rows) of one batch are merged per table and key, last values winning, and written
+with one bulk statement per table; other operations run in order, after the rows queued before
+them.
 """
 
 from __future__ import annotations
@@ -12,13 +16,24 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from peewee import Database
 
 log = logging.getLogger("corral.journal")
 
-Operation = Callable[[], object]
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Row values to upsert: merged with other Rows of the same writer and key in a batch."""
+
+    writer: Callable[[list[dict]], object]  # upserts many rows at once
+    rows: tuple[tuple[tuple, dict], ...]  # (key, values)
+
+
+Operation = Callable[[], object] | Rows
 
 
 class Journal:
@@ -34,8 +49,13 @@ class Journal:
         self.batches = 0
         self.operations = 0
 
-    def write(self, operation: Operation) -> asyncio.Future:
-        """Queue an operation; the future resolves after its batch commits."""
+    def write(self, operation: Operation | list[Operation]) -> asyncio.Future:
+        """Queue an operation (or several, in order); the future resolves after the batch
+        holding the last one commits."""
+        if isinstance(operation, list):
+            for first in operation[:-1]:
+                self._queue.put((first, None))
+            operation = operation[-1]
         future = self._loop.create_future()
         self._queue.put((operation, future))
         return future
@@ -73,8 +93,7 @@ class Journal:
     def _commit(self, batch: list) -> None:
         try:
             with self._db.atomic():
-                for operation, _ in batch:
-                    operation()
+                _apply([operation for operation, _ in batch])
             outcomes = [None] * len(batch)
         except Exception:
             log.exception("batch of %d failed; committing one by one", len(batch))
@@ -89,16 +108,36 @@ class Journal:
     def _commit_one(self, operation: Operation) -> BaseException | None:
         try:
             with self._db.atomic():
-                operation()
+                _apply([operation])
         except Exception as error:
             log.exception("journal operation failed")
             return error
         return None
 
 
+def _apply(operations: list[Operation]) -> None:
+    """Run a batch's operations: rows merged per writer and key, flushed before any other."""
+    pending: dict[Callable, dict[tuple, dict]] = {}
+    for operation in operations:
+        if isinstance(operation, Rows):
+            merged = pending.setdefault(operation.writer, {})
+            for key, values in operation.rows:
+                merged.setdefault(key, {}).update(values)
+        else:
+            _flush(pending)
+            operation()
+    _flush(pending)
+
+
+def _flush(pending: dict[Callable, dict[tuple, dict]]) -> None:
+    for writer, rows in pending.items():
+        writer(list(rows.values()))
+    pending.clear()
+
+
 def _resolve(futures: list[asyncio.Future], outcomes: list) -> None:
     for future, outcome in zip(futures, outcomes, strict=True):
-        if future.done():
+        if future is None or future.done():
             continue
         if outcome is None:
             future.set_result(None)

@@ -14,7 +14,9 @@ LIVE_LIMIT = 1_000_000  # bytes of live output kept per running run
 
 
 class OutputStore:
-    """Finished output on disk, written by the journal thread before the run's row commits."""
+    """Finished output on disk, written by the journal thread before the run's row commits.
+
+    A run with no output has no file."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -34,6 +36,11 @@ class OutputStore:
             gz.write(data)
         os.replace(partial, path)
         return len(data)
+
+    def write_many(self, rows: list[dict]) -> None:
+        """Store several runs' outputs (the journal's bulk writer for output files)."""
+        for row in rows:
+            self.write(row["key"], row["text"])
 
     def read(self, key: RunKey) -> str | None:
         path = self.path(key)

@@ -9,12 +9,8 @@ from app.core.jobspec import job_to_dict
 from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
+from app.server.journal import Rows
 from app.server.store import JobRow, RenderRow, RunRow, SettingRow, TaskRow, UserRow
-
-TASK_FIELDS = (
-    TaskRow.state, TaskRow.starts, TaskRow.errors, TaskRow.render,
-    TaskRow.time_start, TaskRow.time_done,
-)  # fmt: skip
 
 
 def insert_job(job: Job):
@@ -66,9 +62,11 @@ def save_tasks(job: Job, block_num: int, numbers: list[int], render_names: dict[
     rows = []
     for n in numbers:
         starts, errors, render_id, time_start, time_done = table.detail(n)
-        rows.append((job.id, block_num, n, table.state(n), starts, errors,
-                     render_names.get(render_id, ""), time_start, time_done))  # fmt: skip
-    return lambda: _upsert_tasks(rows)
+        values = dict(job_id=job.id, block=block_num, task=n, state=table.state(n),
+                      starts=starts, errors=errors, render=render_names.get(render_id, ""),
+                      time_start=time_start, time_done=time_done)  # fmt: skip
+        rows.append(((job.id, block_num, n), values))
+    return Rows(_upsert_tasks, tuple(rows))
 
 
 def reset_block_tasks(job_id: int, block_num: int):
@@ -80,61 +78,49 @@ def reset_block_tasks(job_id: int, block_num: int):
     )
 
 
-def _upsert_tasks(rows: list[tuple]) -> None:
-    fields = [TaskRow.job_id, TaskRow.block, TaskRow.task, *TASK_FIELDS]
-    for start in range(0, len(rows), 500):
-        (
-            TaskRow.insert_many(rows[start : start + 500], fields=fields)
-            .on_conflict(
-                conflict_target=[TaskRow.job_id, TaskRow.block, TaskRow.task],
-                preserve=list(TASK_FIELDS),
+def _upsert_tasks(rows: list[dict]) -> None:
+    _upsert(TaskRow, rows, [TaskRow.job_id, TaskRow.block, TaskRow.task])
+
+
+def _upsert_runs(rows: list[dict]) -> None:
+    _upsert(RunRow, rows, [RunRow.job_id, RunRow.block, RunRow.task, RunRow.run])
+
+
+def _upsert(model, rows: list[dict], keys: list) -> None:
+    """Insert or update many rows in bulk statements; rows may name different columns."""
+    by_columns: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(row), []).append(row)
+    for columns, group in by_columns.items():
+        fields = [getattr(model, name) for name in columns]
+        key_names = {key.name for key in keys}
+        update = [field for field in fields if field.name not in key_names]
+        size = max(1, 30000 // len(fields) // 2)
+        for start in range(0, len(group), size):
+            values = [tuple(row[name] for name in columns) for row in group[start : start + size]]
+            (
+                model.insert_many(values, fields=fields)
+                .on_conflict(conflict_target=keys, preserve=update)
+                .execute()
             )
-            .execute()
-        )
 
 
-def start_run(key: tuple[int, int, int, int], render: str, time_start: float):
+def start_run(key: tuple[int, int, int, int], render: str, time_start: float) -> Rows:
     job, block, task, run = key
-    row = dict(job_id=job, block=block, task=task, run=run, render=render, state="RUN",
-               time_start=time_start)  # fmt: skip
-    return lambda: (
-        RunRow.insert(**row)
-        .on_conflict(
-            conflict_target=[RunRow.job_id, RunRow.block, RunRow.task, RunRow.run],
-            preserve=[RunRow.render, RunRow.state, RunRow.time_start],
-        )
-        .execute()
-    )
+    values = dict(job_id=job, block=block, task=task, run=run, render=render, state="RUN",
+                  time_start=time_start)  # fmt: skip
+    return Rows(_upsert_runs, ((key, values),))
 
 
 def finish_run(key: tuple[int, int, int, int], render: str, outcome: dict, outputs, output: str):
-    """Store a run's output file, then its row (inserted if its start was never committed)."""
+    """A run's output file, then its row (inserted if its start was never committed)."""
     job, block, task, run = key
-    values = dict(
-        render=render,
-        state=outcome["state"],
-        exit_code=outcome["exit_code"],
-        signal=outcome["signal"],
-        error=outcome["error"],
-        time_start=outcome["time_start"],
-        time_done=outcome["time_done"],
-    )
-
-    def operation() -> None:
-        size = outputs.write(key, output)
-        (
-            RunRow.insert(job_id=job, block=block, task=task, run=run, output_size=size, **values)
-            .on_conflict(
-                conflict_target=[RunRow.job_id, RunRow.block, RunRow.task, RunRow.run],
-                update={
-                    **{getattr(RunRow, k): v for k, v in values.items()},
-                    RunRow.output_size: size,
-                },  # fmt: skip
-            )
-            .execute()
-        )
-
-    return operation
+    values = dict(job_id=job, block=block, task=task, run=run, render=render,
+                  output_size=len(output.encode("utf-8", "replace")), **outcome)  # fmt: skip
+    if not output:
+        return Rows(_upsert_runs, ((key, values),))
+    return [Rows(outputs.write_many, ((key, {"key": key, "text": output}),)),
+            Rows(_upsert_runs, ((key, values),))]  # fmt: skip
 
 
 def lose_run(key: tuple[int, int, int, int], now: float):

@@ -254,13 +254,16 @@ async def get_task(request: web.Request) -> web.Response:
 async def task_output(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id, block_num = _int_arg(request, "job"), _int_arg(request, "block")
-    n = _task_number(request, farm.block(job_id, block_num))
+    block = farm.block(job_id, block_num)
+    n = _task_number(request, block)
     key = (job_id, block_num, n, _int_arg(request, "run"))
     text = farm.live.get(key)
     if text is None:
         text = await _in_thread(request, farm.outputs.read, key)
+    if text is None and 1 <= key[3] <= block.tasks.detail(n)[0]:
+        text = ""  # the run happened and printed nothing
     if text is None:
-        raise FarmError(f"no output stored for run {key[3]} of task {n}", 404)
+        raise FarmError(f"task {n} has no run {key[3]}", 404)
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
