@@ -926,10 +926,14 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_value(key: str, value: Any) -> Any:
+    if key.startswith("time_"):
+        return format_time(value)
+    return None if value == "" else value
+
+
 def format_user(user: dict) -> str:
-    pairs = [(k, v) for k, v in user.items() if k != "name"]
-    pairs = [(k, format_time(v) if k.startswith("time_") else v) for k, v in pairs]
-    fields = format_fields(pairs)
+    fields = format_fields((k, _user_value(k, v)) for k, v in user.items() if k != "name")
     return f"User {user.get('name')}\n" + "\n".join("  " + line for line in fields.splitlines())
 
 

@@ -261,9 +261,13 @@ def test_renders_table(farm, capsys):
     farm.start_render("cli-render", 2)
     farm.wait_renders(1)
     cli = in_process(farm.url, capsys)
+    render = farm.client.render("cli-render")  # capacity from its pool, user from its host
+    capacity, user = f"0/{render['capacity']}", render["user_name"] or "-"
+    width = max(len("CAPACITY"), len(capacity))
     assert cli("renders") == (
         0,
-        "NAME        STATE  TASKS  CAPACITY\ncli-render  ONL      0/2    0/1000\n",
+        f"NAME        STATE  TASKS  {'CAPACITY':>{width}}  NIMBY  PAUSED  POOL  USER\n"
+        f"cli-render  ONL      0/2  {capacity:>{width}}  free   no      /     {user}\n",
         "",
     )
     code, out, _ = cli("renders", "--json")

@@ -24,11 +24,14 @@ from app import api
 from app.cli import (
     UsageError,
     build_command,
+    format_explain,
     format_table,
     main,
     make_submit_job,
     parse_args,
     parse_frames,
+    parse_setting,
+    settings_dict,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,6 +220,134 @@ def test_job_actions_parse():
     for action in api.JOB_ACTIONS:
         args = parse_args(["job", action, "1", "2"])
         assert (args.action, args.ids) == (action, [1, 2])
+
+
+# -- control verbs: key=value settings, job set/move/why, task do, users, renders --------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("priority=120", ("priority", 120)),
+        ("priority=-1", ("priority", -1)),
+        ("hosts_mask=gpu", ("hosts_mask", "gpu")),
+        ('pools={"/gpu/":10}', ("pools", {"/gpu/": 10})),
+        ("offline=true", ("offline", True)),
+        ("paused=false", ("paused", False)),
+        ("services_disabled=[]", ("services_disabled", [])),
+        ("annotation=", ("annotation", "")),
+        ("annotation=a=b", ("annotation", "a=b")),
+        ("annotation=two words", ("annotation", "two words")),
+        ('annotation="120"', ("annotation", "120")),  # quoted JSON: a string
+        ("hosts_mask=r[0-9]+", ("hosts_mask", "r[0-9]+")),  # not JSON: the text
+        ("annotation=NaN", ("annotation", "NaN")),  # not a JSON constant we send
+        ("annotation=" + "[" * 100_000, ("annotation", "[" * 100_000)),
+    ],
+)
+def test_parse_setting(text, expected):
+    assert parse_setting(text) == expected
+
+
+@pytest.mark.parametrize("text", ["priority", "", "=5", "1x=2", "pri ority=1", "-p=1"])
+def test_parse_setting_rejects(text):
+    with pytest.raises(Exception, match="expected KEY=VALUE"):
+        parse_setting(text)
+
+
+def test_settings_dict():
+    pairs = [parse_setting("priority=5"), parse_setting("hosts_mask=gpu")]
+    assert settings_dict(pairs) == {"priority": 5, "hosts_mask": "gpu"}
+    with pytest.raises(UsageError, match="priority is given twice"):
+        settings_dict([("priority", 5), ("priority", 6)])
+
+
+def test_job_set_parses():
+    args = parse_args(["job", "set", "7", "priority=120", 'pools={"/gpu/":10}', "--json"])
+    assert (args.id, args.block, args.json) == (7, None, True)
+    assert settings_dict(args.settings) == {"priority": 120, "pools": {"/gpu/": 10}}
+    args = parse_args(["job", "set", "7", "--block", "1", "capacity=500"])
+    assert (args.id, args.block, args.settings) == (7, 1, [("capacity", 500)])
+
+
+def test_control_verbs_parse():
+    assert parse_args(["job", "move", "3", "top"]).to == "top"
+    assert parse_args(["job", "why", "3"]).id == 3
+    args = parse_args(["job", "reset-error-hosts", "3"])
+    assert (args.action, args.ids) == ("reset-error-hosts", [3])
+    args = parse_args(["task", "do", "skip", "3", "0", "1", "5"])
+    assert (args.action, args.job, args.block, args.tasks) == ("skip", 3, 0, [1, 5])
+    assert parse_args(["task", "do", "restart-errors", "3", "1"]).tasks == []
+    assert parse_args(["users", "--json"]).json is True
+    args = parse_args(["user", "set", "ann", "priority=150", "paused=true"])
+    assert (args.name, args.settings) == ("ann", [("priority", 150), ("paused", True)])
+    args = parse_args(["render-ctl", "NIMBY", "r1", "r2"])
+    assert (args.action, args.names) == ("NIMBY", ["r1", "r2"])
+    args = parse_args(["render", "set", "r1", "pool=/gpu", 'services_disabled=["nuke"]'])
+    assert (args.name, args.settings) == ("r1", [("pool", "/gpu"), ("services_disabled", ["nuke"])])
+    assert args.func.__name__ == "cmd_render_set"
+    # without "set", "render" still runs a render client
+    args = parse_args(["render", "--name", "r1", "--max-tasks", "2"])
+    assert (args.func.__name__, args.name, args.max_tasks) == ("cmd_render", "r1", 2)
+
+
+@pytest.mark.parametrize("action", api.TASK_ACTIONS)
+def test_task_actions_parse(action):
+    assert parse_args(["task", "do", action, "1", "0"]).action == action
+
+
+@pytest.mark.parametrize("action", api.RENDER_ACTIONS)
+def test_render_actions_parse(action):
+    assert parse_args(["render-ctl", action, "r1"]).action == action
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["job", "set", "1", "priority"], "expected KEY=VALUE"),
+        (["job", "set", "1"], "required"),
+        (["job", "set", "1", "--block", "-1", "capacity=5"], "block number"),
+        (["job", "set", "1", "priority=1", "priority=2"], "priority is given twice"),
+        (["job", "move", "1", "sideways"], "invalid choice"),
+        (["job", "why"], "required"),
+        (["task", "do", "explode", "1", "0"], "invalid choice"),
+        (["task", "do", "skip", "1", "0", "x"], "invalid task number"),
+        (["user", "set", "ann"], "required"),
+        (["user", "set", "ann", "=1"], "expected KEY=VALUE"),
+        (["render-ctl", "dance", "r1"], "invalid choice"),
+        (["render-ctl", "free"], "required"),
+        (["render", "set", "r1", "nimby"], "expected KEY=VALUE"),
+        (["render", "set", "r1", "paused=true", "paused=false"], "paused is given twice"),
+    ],
+)
+def test_control_usage_errors_exit_2(argv, message, capsys):
+    """Usage errors are found before any request: the server here is down, yet exit 2."""
+    code = main(["--server", f"http://127.0.0.1:{closed_port()}", *argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "usage:" in err
+    assert message in err
+
+
+def test_format_explain():
+    answer = {
+        "job": 4,
+        "running": 1,
+        "state": "RUN",
+        "renders": [
+            {"render": "r1", "reason": "can run here"},
+            {"render": "gpu-07", "reason": "render is NIMBY"},
+        ],
+    }
+    assert format_explain(answer).splitlines() == [
+        "Job 4: RUN, 1 running",
+        "",
+        "RENDER  REASON",
+        "r1      can run here",
+        "gpu-07  render is NIMBY",
+    ]
+    assert format_explain({"job": 4, "running": 0, "state": "RDY", "renders": []}) == (
+        "Job 4: RDY, 0 running\nNo online renders."
+    )
 
 
 def test_help_exits_0(capsys):
