@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.submit_million", "bench.true_tasks", "bench.dispatch"]
+BENCHMARKS = ["bench.submit_million", "bench.true_tasks", "bench.dispatch", "bench.dependencies"]
 
 
 def main() -> int:

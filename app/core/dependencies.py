@@ -30,6 +30,8 @@ class Dependencies:
     def __init__(self, jobs: dict[int, Job]) -> None:
         self.jobs = jobs
         self.waiting_jobs: dict[int, Job] = {}  # jobs with a depend mask
+        # per block: the blocks of its job that wait on it, by depend_mask and tasks_depend_mask
+        self._dependants: dict[Block, tuple[list[Block], list[Block]]] = {}
 
     # -- jobs ----------------------------------------------------------------------------------
 
@@ -40,6 +42,12 @@ class Dependencies:
             self.waiting_jobs[job.id] = job
             job.waiting = self._job_wait(job)
         for block in job.blocks:
+            others = [b for b in job.blocks if b is not block]
+            self._dependants[block] = (
+                [b for b in others if _full_match(b.spec.depend_mask, block.spec.name)],
+                [b for b in others if _full_match(b.spec.tasks_depend_mask, block.spec.name)],
+            )
+        for block in job.blocks:
             block.waiting = self._block_wait(block)
             if block.spec.tasks_depend_mask:
                 self._gate_all(block)
@@ -47,6 +55,8 @@ class Dependencies:
 
     def job_removed(self, job: Job) -> list[Job]:
         self.waiting_jobs.pop(job.id, None)
+        for block in job.blocks:
+            self._dependants.pop(block, None)
         return self.job_changed(job)
 
     def job_changed(self, job: Job) -> list[Job]:
@@ -79,17 +89,15 @@ class Dependencies:
 
         Blocks of the same job whose waiting changed are updated in place.
         """
+        by_block, by_task = self._dependants.get(block, ((), ()))
+        for other in by_block:
+            other.waiting = self._block_wait(other)
         moved = []
-        for other in block.job.blocks:
-            if other is block:
-                continue
-            if _full_match(other.spec.depend_mask, block.spec.name):
-                other.waiting = self._block_wait(other)
-            if _full_match(other.spec.tasks_depend_mask, block.spec.name):
-                candidates = set()
-                for n in numbers:
-                    candidates.update(dependents_of(other.spec, block.spec, n))
-                moved.append((other, self.regate(other, sorted(candidates))))
+        for other in by_task:
+            candidates = set()
+            for n in numbers:
+                candidates.update(dependents_of(other.spec, block.spec, n))
+            moved.append((other, self.regate(other, sorted(candidates))))
         return [(b, tasks) for b, tasks in moved if tasks]
 
     def _block_wait(self, block: Block) -> str:
