@@ -14,7 +14,14 @@ import re
 
 from app.core import states
 from app.core.jobs import Block, Job
-from app.core.task_deps import covering_tasks, dependents_of, satisfied, task_frame_span
+from app.core.task_deps import (
+    covering_tasks,
+    dependents_of,
+    running_frame,
+    satisfied,
+    sub_task_ready,
+    task_frame_span,
+)
 
 FINISHED_CODES = bytes(sorted(states.FINISHED))
 _WAITABLE = frozenset({states.RDY, states.WDP})  # states a dependency may switch between
@@ -144,6 +151,31 @@ class Dependencies:
         start, end = task_frame_span(block.spec, n)
         for source in sources:
             covering = covering_tasks(source.spec, start, end)
-            if not satisfied(source.tasks.states, covering, FINISHED_CODES):
+            if satisfied(source.tasks.states, covering, FINISHED_CODES):
+                continue
+            if not (source.spec.depend_sub_task and _rendered_past(source, covering, end)):
                 return False
         return True
+
+    def progress_changed(self, block: Block, n: int) -> list[tuple[Block, list[int]]]:
+        """A running task reported a new frame: with depend_sub_task, dependants may start."""
+        if not block.spec.depend_sub_task:
+            return []
+        moved = []
+        for other in self._dependants.get(block, ((), ()))[1]:
+            moved.append((other, self.regate(other, dependents_of(other.spec, block.spec, n))))
+        return [(b, tasks) for b, tasks in moved if tasks]
+
+
+def _rendered_past(source: Block, covering: range, end: int) -> bool:
+    """depend_sub_task: every unfinished covering task runs and has rendered past frame end."""
+    for t in covering:
+        state = source.tasks.state(t)
+        if state in states.FINISHED:
+            continue
+        offset = source.progress.get(t, (0, None))[1]
+        if state != states.RUN or offset is None:
+            return False
+        if not sub_task_ready(source.spec, t, running_frame(source.spec, t, offset), end):
+            return False
+    return True

@@ -23,7 +23,7 @@ class Block:
     """One block of a job: its spec and the state of its tasks."""
 
     __slots__ = ("job", "num", "spec", "tasks", "error_hosts", "task_error_hosts", "waiting",
-                 "_names")  # fmt: skip
+                 "progress", "_names")  # fmt: skip
 
     def __init__(self, job: Job, num: int, spec: BlockSpec) -> None:
         self.job = job
@@ -35,6 +35,8 @@ class Block:
         self.task_error_hosts: dict[int, ErrorHosts] = {}
         self.waiting = ""  # why the block waits for other blocks ("" = it does not)
         self._names: dict[str, int] | None = None
+        # running tasks' last report: (percent, frame offset in the task or None, time changed)
+        self.progress: dict[int, tuple[int, int | None, float]] = {}
 
     def task_named(self, name: str) -> int | None:
         """The number of the listed task with this name (maintenance jobs: a render's name)."""
@@ -212,6 +214,7 @@ def task_summary(block: Block, n: int, render_name: str = "") -> dict:
     """The JSON shape of one task (see docs/protocol.md)."""
     starts, errors, _, time_start, time_done = block.tasks.detail(n)
     frame_start, frame_end = block.spec.task_frames(n)
+    percent, frame, _ = block.progress.get(n, (None, None, 0.0))
     return {
         "num": n,
         "name": block.spec.task_name(n),
@@ -223,4 +226,6 @@ def task_summary(block: Block, n: int, render_name: str = "") -> dict:
         "render": render_name or None,
         "time_start": time_start or None,
         "time_done": time_done or None,
+        "percent": percent,
+        "frame": frame,
     }

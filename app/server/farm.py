@@ -493,6 +493,20 @@ class Farm:
         if key in render.runs:
             self.live.append(key, data)
 
+    def progress(self, render: Render, key: RunKey, percent: int, frame: int | None) -> None:
+        """A running task's parser reported progress (percent, frame offset in the task)."""
+        block = self._block_of(key)
+        if block is None or key not in render.runs:
+            return
+        n = key[2]
+        old = block.progress.get(n, (0, None, self.clock()))
+        changed = (percent, frame) != old[:2]
+        block.progress[n] = (percent, frame, self.clock() if changed else old[2])
+        if changed and frame != old[1]:
+            for other, moved in self.dependencies.progress_changed(block, n):
+                self._save_tasks(other.job, other.num, moved)
+                self._refresh(other.job)
+
     async def result(self, render: Render, key: RunKey, report: dict) -> None:
         """A finished run: count it once, commit it, then return (the caller acknowledges)."""
         held = self._release(render, key)
@@ -549,6 +563,7 @@ class Farm:
         if self.hold_until and now >= self.hold_until:
             self._release_hold()
         self._expire_runs(now)
+        self._expire_silent_runs(now)
         self._expire_jobs(now)
         if any(0 <= now - job.spec.time_wait < 1.5 for job in self.jobs.values()):
             self._fill_all()  # a job's time_wait just passed
@@ -568,6 +583,21 @@ class Farm:
             render = self.renders[self.render_names[render_id]]
             limit = block.spec.task_max_run_time
             self._finish_task(block, n, render, f"ran longer than task_max_run_time {limit} s")
+
+    def _expire_silent_runs(self, now: float) -> None:
+        """Runs whose progress has not changed for task_progress_change_timeout are errors."""
+        for render_id in list(self.links):
+            render = self.renders[self.render_names[render_id]]
+            for key in list(render.runs):
+                block = self._block_of(key)
+                if block is None or block.spec.task_progress_change_timeout <= 0:
+                    continue
+                n, limit = key[2], block.spec.task_progress_change_timeout
+                since = block.progress.get(n, (0, None, now))[2]
+                current = block.tasks.state(n) == states.RUN and block.tasks.detail(n)[0] == key[3]
+                if current and now - since > limit:
+                    self._stop_task(block, n)
+                    self._finish_task(block, n, render, f"no progress for {limit} s")
 
     def _expire_jobs(self, now: float) -> None:
         """Jobs past their time_life (or their user's jobs_life_time) are deleted."""
@@ -609,6 +639,7 @@ class Farm:
         key = (job.id, block.num, n, run)
         coefficient = capacity_coefficient(block, render)
         self._hold(render, key, block, block.spec.capacity * coefficient)
+        block.progress[n] = (0, None, now)
         self.live.start(key)
         if not job.time_started:
             job.time_started = now
@@ -647,6 +678,9 @@ class Farm:
         held = self.run_tickets.pop(key, None)
         if held is not None:
             self.tickets.release(held[0], render.name, held[1])
+        block = self._block_of(key)
+        if block is not None and block.tasks.detail(key[2])[0] == key[3]:
+            block.progress.pop(key[2], None)
         render.last_task_change = self.clock()
         return True
 

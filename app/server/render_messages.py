@@ -84,3 +84,8 @@ def result(msg: dict) -> dict:
 
 def output(msg: dict) -> tuple[tuple[int, int, int, int], str]:
     return run_key(msg), _text(msg, "data", MAX_OUTPUT)
+
+
+def progress(msg: dict) -> tuple[tuple[int, int, int, int], int, int | None]:
+    """A running task's progress: percent 0..100 and the frame offset within the task."""
+    return run_key(msg), _int(msg, "percent", 0, 100), _int(msg, "frame", 0, INT_LIMIT, True)

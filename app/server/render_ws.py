@@ -87,6 +87,8 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                     task.add_done_callback(pending.discard)
                 elif kind == "output":
                     farm.output(render, *messages.output(message))
+                elif kind == "progress":
+                    farm.progress(render, *messages.progress(message))
                 elif kind == "started":
                     messages.run_key(message)  # checked; the farm dates runs from assignment
                 elif kind != "heartbeat":

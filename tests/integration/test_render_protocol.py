@@ -93,3 +93,48 @@ async def test_reconnecting_render_keeps_its_task(server):
     job = server.client.job(job_id)
     assert job["state"] == "DON"
     assert [r["run"] for r in server.client.task(job_id, 0, 0)["runs"]] == [1]
+
+
+async def test_depend_sub_task_starts_dependants_as_frames_pass(server):
+    job = {
+        "name": "sim",
+        "user_name": "t",
+        "blocks": [
+            {"name": "sim", "numeric": True, "frame_first": 1, "frame_last": 10,
+             "frames_per_task": 10, "command": "sim", "depend_sub_task": True},
+            {"name": "render", "numeric": True, "frame_first": 1, "frame_last": 10,
+             "command": "render @#@", "tasks_depend_mask": "sim"},
+        ],
+    }  # fmt: skip
+    job_id = server.client.submit(job)
+    hello = {"type": "register", "name": "pipe", "max_tasks": 5, "capacity": 100_000}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
+    ):
+        await ws.send_json(hello)
+        sim = (await receive(ws, "assign"))["task"]
+        assert (sim["block"], sim["task"]) == (0, 0)
+        assert server.client.job(job_id)["blocks"][1]["tasks_waiting_depends"] == 10
+        key = {k: sim[k] for k in ("job", "block", "task", "run")}
+        await ws.send_json({"type": "progress", **key, "percent": 30, "frame": 3})
+        started = sorted([(await receive(ws, "assign"))["task"]["task"] for _ in range(3)])
+        assert started == [0, 1, 2]  # frames 1-3 are behind the simulation's frame 4
+        assert server.client.job(job_id)["blocks"][1]["tasks_waiting_depends"] == 7
+
+
+async def test_no_progress_for_too_long_is_an_error(server):
+    job = numeric_job("stuck", "render", 1, 1, user_name="t")
+    job["blocks"][0]["task_progress_change_timeout"] = 1
+    job_id = server.client.submit(job)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
+    ):
+        await ws.send_json({"type": "register", "name": "quiet", "max_tasks": 1,
+                            "capacity": 1000})  # fmt: skip
+        task = (await receive(ws, "assign"))["task"]
+        stop = await receive(ws, "stop")
+        assert (stop["task"], stop["run"]) == (task["task"], task["run"])
+    state = server.client.task(job_id, 0, 0)
+    assert state["errors"] == 1 and state["state"] in ("RER", "RUN")
