@@ -30,7 +30,7 @@ JOB_ACTIONS = (
 )  # fmt: skip
 TASK_ACTIONS = (
     "skip", "suspend", "continue", "done", "restart", "restart-running", "restart-errors",
-    "restart-done", "restart-skipped",
+    "restart-done", "restart-skipped", "try-next",
 )  # fmt: skip
 RENDER_ACTIONS = (
     "nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine", "exit", "delete",

@@ -23,7 +23,7 @@ class Block:
     """One block of a job: its spec and the state of its tasks."""
 
     __slots__ = ("job", "num", "spec", "tasks", "error_hosts", "task_error_hosts", "waiting",
-                 "progress", "_names")  # fmt: skip
+                 "progress", "try_next", "_names")  # fmt: skip
 
     def __init__(self, job: Job, num: int, spec: BlockSpec) -> None:
         self.job = job
@@ -37,6 +37,12 @@ class Block:
         self._names: dict[str, int] | None = None
         # running tasks' last report: (percent, frame offset in the task or None, time changed)
         self.progress: dict[int, tuple[int, int | None, float]] = {}
+        self.try_next: set[int] = set()  # tasks a person asked to run before the others
+
+    def preview_only(self) -> bool:
+        """With the job's ppa, only the preview part of the pick order (first, last, every
+        N-th frame) runs until someone approves (clears ppa)."""
+        return self.job.spec.ppa and self.tasks.order is not None
 
     def task_named(self, name: str) -> int | None:
         """The number of the listed task with this name (maintenance jobs: a render's name)."""
@@ -151,6 +157,8 @@ class Job:
         codes = _state_codes(counts, total)
         if self.waiting and "WDP" not in codes:
             codes.append("WDP")
+        if self.spec.ppa:
+            codes.append("PPA")
         if self.offline:
             codes.append("OFF")
         spec = self.spec

@@ -111,6 +111,8 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
     elif not tasks.ready:
         waiting = tasks.counts[states.WDP]
         return "tasks wait for their dependencies" if waiting else "no ready tasks"
+    elif block.preview_only() and not any(map(tasks.order.is_early, _first(tasks))):
+        return "preview done: waiting for approval (ppa)"
     limit = spec.max_running_tasks
     if limit >= 0 and block.running >= limit:
         return f"block runs {block.running} of max_running_tasks {limit}"
@@ -135,6 +137,11 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
     if reason:
         return reason
     return _needs_reason(block, render, settings.properties)
+
+
+def _first(tasks) -> list[int]:
+    """The first ready task in pick order, as a list of at most one."""
+    return [n for n, _ in zip(tasks.ready_numbers(), range(1), strict=False)]
 
 
 def capacity_coefficient(block: Block, render: Render) -> int:

@@ -151,13 +151,24 @@ def explain(job: Job, renders: list[Render], view: FarmView) -> dict:
 
 
 def _task_for(block: Block, render: Render, view: FarmView) -> int | None:
-    """The first ready task of the block that does not avoid this render."""
+    """The first ready task of the block that may run on this render: tasks marked to try
+    next first, then in pick order; a preview (ppa) stops at the end of the preview frames."""
+    tasks = block.tasks
     if block.job.spec.maintenance:  # one task per render, named after it
         n = block.task_named(render.name)
-        return n if n is not None and block.tasks.state(n) in states.READY else None
-    if not block.task_error_hosts:
-        return block.tasks.next_ready()
-    for n in itertools.islice(block.tasks.ready_numbers(), CANDIDATES_PER_BLOCK):
+        return n if n is not None and tasks.state(n) in states.READY else None
+    for n in list(block.try_next):
+        if tasks.state(n) not in states.READY:
+            block.try_next.discard(n)
+        elif task_reason(block, n, render, view) is None:
+            block.try_next.discard(n)
+            return n
+    preview = block.preview_only()
+    if not block.task_error_hosts and not preview:
+        return tasks.next_ready()
+    for n in itertools.islice(tasks.ready_numbers(), CANDIDATES_PER_BLOCK):
+        if preview and not tasks.order.is_early(n):
+            return None
         if task_reason(block, n, render, view) is None:
             return n
     return None

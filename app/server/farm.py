@@ -180,9 +180,12 @@ class Farm:
     def task_action(self, job_id: int, block_num: int, action: str, tasks: list[int] | None) -> int:
         """Apply a task operation (TASK_ACTIONS) to some tasks, or all when tasks is None."""
         block = self.block(job_id, block_num)
-        if action not in TASK_ACTIONS:
-            raise FarmError(f"unknown task action {action!r}; use one of {', '.join(TASK_ACTIONS)}")
+        if action not in TASK_ACTIONS and action != "try-next":
+            names = ", ".join([*TASK_ACTIONS, "try-next"])
+            raise FarmError(f"unknown task action {action!r}; use one of {names}")
         table = block.tasks
+        if action == "try-next":
+            return self._try_next(block, tasks)
         applies, new = TASK_ACTIONS[action]
         if tasks is None:  # every task: found per state with C-speed scans
             tasks = sorted(n for state in applies for n in table.numbers_in(state))
@@ -206,6 +209,18 @@ class Farm:
         self._tasks_changed(block, changed)
         self._job_progress(block.job)
         return len(changed)
+
+    def _try_next(self, block: Block, tasks: list[int] | None) -> int:
+        """Mark ready tasks to be started before the others of their block."""
+        if tasks is None:
+            raise SpecError("tasks", "try-next needs the task numbers")
+        bad = [n for n in tasks if not 0 <= n < block.tasks.size]
+        if bad:
+            raise FarmError(f"block {block.num} has no task {bad[0]}", 404)
+        marked = [n for n in tasks if block.tasks.state(n) in states.READY]
+        block.try_next.update(marked)
+        self._fill_all()
+        return len(marked)
 
     def _job_progress(self, job: Job) -> None:
         """After tasks changed: the job's done time, its dependants, its place in the queue."""
