@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 from aiohttp import web
 
@@ -105,6 +106,63 @@ async def delete_job(request: web.Request) -> web.Response:
     farm.job_action(_int_arg(request, "job"), "delete")
     await farm.journal.flush()
     return web.json_response({"ok": True})
+
+
+@routes.post("/api/v1/jobs/actions")
+async def jobs_action(request: web.Request) -> web.Response:
+    """One action on many jobs: {"action": A, "ids": [...]} or {"mask": "regex on names"}."""
+    farm = _farm(request)
+    action, selected = _selection(await _json_body(request))
+    if isinstance(selected, str):
+        pattern = _name_pattern(selected)
+        ids = [job.id for job in farm.jobs.values() if pattern.fullmatch(job.name)]
+    else:
+        ids = selected
+        for job_id in ids:
+            farm.job(job_id)  # every id must exist before anything changes
+    for job_id in ids:
+        farm.job_action(job_id, action)
+    await farm.journal.flush()
+    return web.json_response({"ok": True, "jobs": ids})
+
+
+@routes.post("/api/v1/renders/actions")
+async def renders_action(request: web.Request) -> web.Response:
+    """One action on many renders: {"action": A, "names": [...]} or {"mask": "regex"}."""
+    farm = _farm(request)
+    action, selected = _selection(await _json_body(request), "names")
+    if isinstance(selected, str):
+        pattern = _name_pattern(selected)
+        names = [name for name in farm.renders if pattern.fullmatch(name)]
+    else:
+        names = selected
+        for name in names:
+            farm.render(name)
+    for name in names:
+        farm.render_action(name, action)
+    await farm.journal.flush()
+    return web.json_response({"ok": True, "renders": names})
+
+
+def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        raise SpecError("action", "expected an action name")
+    if "mask" in body:
+        if not isinstance(body["mask"], str) or not body["mask"]:
+            raise SpecError("mask", "expected a regular expression")
+        return body["action"], body["mask"]
+    selected = body.get(ids_key)
+    kind = int if ids_key == "ids" else str
+    if not isinstance(selected, list) or not all(type(item) is kind for item in selected):
+        raise SpecError(ids_key, f"expected a list of {kind.__name__}s (or a mask)")
+    return body["action"], selected
+
+
+def _name_pattern(mask: str) -> re.Pattern:
+    try:
+        return re.compile(mask)
+    except (re.error, RecursionError, OverflowError) as error:
+        raise SpecError("mask", f"not a valid regular expression: {error}") from None
 
 
 @routes.post("/api/v1/jobs/{job}/blocks")
