@@ -34,6 +34,7 @@ TASK_ACTIONS = (
 )  # fmt: skip
 RENDER_ACTIONS = (
     "nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine", "exit", "delete",
+    "sleep", "wake",
 )  # fmt: skip
 
 __all__ = [

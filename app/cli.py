@@ -340,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tasks", type=_positive_int, metavar="N", help="tasks run at once")
     p.add_argument("--capacity", type=_positive_int, metavar="C", help="capacity of this render")
     p.add_argument("--heartbeat", type=_seconds, metavar="S", help="seconds between heartbeats")
+    p.add_argument(
+        "--wol-target",
+        metavar="HOST:PORT",
+        help="where to send Wake-on-LAN packets for other renders (default 255.255.255.255:9)",
+    )
+    p.add_argument("--sleep-command", metavar="CMD", help="command that puts this host to sleep")
     p.set_defaults(func=cmd_render, usage_parser=p)
     _add_render_set(p, common)
 
@@ -1153,6 +1159,8 @@ def make_render_config(
     max_tasks: int | None = None,
     capacity: int | None = None,
     heartbeat: float | None = None,
+    wol_target: str | None = None,
+    sleep_command: str | None = None,
 ) -> Any:
     from app.render.config import RenderConfig
 
@@ -1161,6 +1169,8 @@ def make_render_config(
         ("max_tasks", max_tasks),
         ("capacity", capacity),
         ("heartbeat_period", heartbeat),
+        ("wol_target", wol_target),
+        ("sleep_command", sleep_command),
     ):
         if value is not None:
             options[key] = value
@@ -1178,6 +1188,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             args.max_tasks,
             args.capacity,
             args.heartbeat,
+            args.wol_target,
+            args.sleep_command,
         )
         from app.render.agent import run_render
     except ImportError as exc:

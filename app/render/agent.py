@@ -20,6 +20,7 @@ import psutil
 from app import __version__
 from app.render.config import RenderConfig
 from app.render.runner import TaskKey, TaskRunner, key_fields, task_key
+from app.render.wake_on_lan import mac_addresses, run_sleep_command, send_magic_packets
 
 log = logging.getLogger("corral.render")
 
@@ -55,6 +56,8 @@ class RenderAgent:
             "ack": self._on_ack,
             "error": self._on_error,
             "exit": self._on_exit,
+            "wake": self._on_wake,
+            "sleep": self._on_sleep,
         }
 
     async def run(self) -> None:
@@ -234,6 +237,16 @@ class RenderAgent:
     def _on_exit(self, message: Message) -> None:
         raise _ExitOrdered
 
+    def _on_wake(self, message: Message) -> None:
+        macs = message.get("macs")
+        if isinstance(macs, list) and all(isinstance(mac, str) for mac in macs):
+            sent = send_magic_packets(macs, self.config.wol_target)
+            log.info("sent %d wake-on-lan packets to %s", sent, self.config.wol_target)
+
+    def _on_sleep(self, message: Message) -> None:
+        if run_sleep_command(self.config.sleep_command):
+            raise _ExitOrdered
+
     def _on_error(self, message: Message) -> None:
         log.warning("the server rejected a message: %s", message.get("error"))
 
@@ -285,6 +298,7 @@ def _host_info() -> dict[str, Any]:
     return {
         "os": f"{'windows' if system == 'windows' else 'unix'} {system} {bits}",
         "user": getpass.getuser(),
+        "macs": mac_addresses(),
         "cpu_count": os.cpu_count() or 1,
         "mem_total_mb": psutil.virtual_memory().total // 2**20,
         "version": __version__,

@@ -22,6 +22,8 @@ class RenderConfig:
     backoff_min: float = 0.2  # first reconnect delay, doubled on every failure
     backoff_max: float = 10.0
     tmp_dir: Path | None = None  # parent of per-task temporary directories; None: system default
+    wol_target: str = "255.255.255.255:9"  # where this render sends magic packets for others
+    sleep_command: str | None = None  # run when the server puts this host to sleep
 
     def __post_init__(self) -> None:
         if urlsplit(self.server_url).scheme not in ("http", "https"):

@@ -368,11 +368,13 @@ class Farm:
         elif action in ("eject", "eject-not-mine"):
             keep = render.user_name if action == "eject-not-mine" else None
             self._eject(render, keep)
-        elif action == "exit":
+        elif action in ("exit", "sleep"):
             link = self.links.get(render.id)
             if link is None:
                 raise FarmError(f"render {name} is offline", 409)
-            link.send({"type": "exit"})
+            link.send({"type": action})
+        elif action == "wake":
+            self._wake(render)
         elif action == "delete":
             if render.online:
                 raise FarmError(
@@ -401,6 +403,17 @@ class Farm:
         self.journal.write(records.save_render(render))
         self._fill(render)
         return render
+
+    def _wake(self, render: Render) -> None:
+        """Ask another online render to send Wake-on-LAN packets to this offline one."""
+        macs = render.host.get("macs") or []
+        if render.online:
+            raise FarmError(f"render {render.name} is already online", 409)
+        if not macs:
+            raise FarmError(f"render {render.name} reported no hardware address to wake", 409)
+        if not self.links:
+            raise FarmError("no online render can send the wake-up packet", 409)
+        self.links[next(iter(self.links))].send({"type": "wake", "macs": list(macs)})
 
     def _eject(self, render: Render, keep_user: str | None) -> None:
         """Stop a render's tasks (those of keep_user stay); they are ready again, no error."""

@@ -7,7 +7,7 @@ from app.core.pools import PoolTree
 from app.core.renders import NIMBY_STATES
 
 RENDER_ACTIONS = ("nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine",
-                  "exit", "delete")  # fmt: skip
+                  "exit", "delete", "sleep", "wake")  # fmt: skip
 
 
 def check_render_settings(params: object, pools: PoolTree) -> dict:
