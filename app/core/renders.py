@@ -33,6 +33,7 @@ class Render:
     paused: bool = False
     priority: int = 99  # 0: never gets tasks
     pool: str = "/"
+    services: set[str] = field(default_factory=set)  # enabled here whatever the pool says
     services_disabled: set[str] = field(default_factory=set)
     sick: bool = False
     recent_errors: list[tuple[str, str, float]] = field(default_factory=list)  # user, service
@@ -99,6 +100,7 @@ class Render:
             "priority": self.priority,
             "pool": self.pool,
             "sick": self.sick,
+            "services": sorted(self.services),
             "services_disabled": sorted(self.services_disabled),
             "capacity": self.capacity,
             "capacity_used": self.capacity_used,

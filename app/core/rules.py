@@ -123,7 +123,7 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
     if render.capacity_used + need > render.capacity:
         return f"render has {render.capacity - render.capacity_used} capacity free, needs {need}"
     settings = view.pools.effective(render.pool)
-    if spec.service in render.services_disabled or not settings.service_allowed(spec.service):
+    if not service_allowed(spec.service, render, settings):
         return f"service {spec.service} is not enabled on this render"
     reason = view.tickets.blocked(spec.tickets, render.name, render.pool, view.pools)
     if reason:
@@ -142,6 +142,16 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
 def _first(tasks) -> list[int]:
     """The first ready task in pick order, as a list of at most one."""
     return [n for n, _ in zip(tasks.ready_numbers(), range(1), strict=False)]
+
+
+def service_allowed(service: str, render: Render, settings) -> bool:
+    """Afanasy's canRunService over the render and its pool chain: disabled anywhere -> no;
+    listed anywhere -> yes; nobody lists any service -> yes; else no."""
+    if service in render.services_disabled or service in settings.services_disabled:
+        return False
+    if service in render.services or service in settings.services:
+        return True
+    return not render.services and not settings.services
 
 
 def capacity_coefficient(block: Block, render: Render) -> int:

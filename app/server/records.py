@@ -141,11 +141,13 @@ def save_user(user: User):
     )
 
 
-RENDER_SETTINGS = ("user_name", "nimby", "paused", "priority", "pool", "services_disabled")
+RENDER_SETTINGS = ("user_name", "nimby", "paused", "priority", "pool", "services",
+                   "services_disabled")  # fmt: skip
 
 
 def render_settings(render: Render) -> dict:
     settings = {key: getattr(render, key) for key in RENDER_SETTINGS}
+    settings["services"] = sorted(render.services)
     settings["services_disabled"] = sorted(render.services_disabled)
     return settings
 

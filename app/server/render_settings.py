@@ -32,12 +32,12 @@ def check_render_settings(params: object, pools: PoolTree) -> dict:
             if not isinstance(value, str) or value not in pools:
                 raise SpecError(key, f"no pool {str(value)[:60]!r}")
             value = pools.get(value).path
-        elif key == "services_disabled":
+        elif key in ("services", "services_disabled"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise SpecError(key, "must be a list of service names")
             value = set(value)
         else:
             raise SpecError(str(key)[:60], "is not a render setting (user_name, nimby, paused, "
-                            "priority, pool, services_disabled)")  # fmt: skip
+                            "priority, pool, services, services_disabled)")  # fmt: skip
         changes[key] = value
     return changes

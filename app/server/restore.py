@@ -31,7 +31,8 @@ def restore(farm: Farm) -> None:
         render = Render(id=row.id, name=row.name, capacity=row.capacity, max_tasks=row.max_tasks,
                         host=json.loads(row.host or "{}"))  # fmt: skip
         settings = json.loads(row.settings or "{}")
-        settings["services_disabled"] = set(settings.get("services_disabled", ()))
+        for key in ("services", "services_disabled"):
+            settings[key] = set(settings.get(key, ()))
         for key, value in settings.items():
             setattr(render, key, value)
         farm.renders[row.name] = render

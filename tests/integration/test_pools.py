@@ -69,7 +69,11 @@ def test_pools_over_the_api_disable_a_service(farm):
     assert farm.client.job(job_id)["tasks_done"] == 0
     reasons = [r["reason"] for r in farm.client.explain(job_id)["renders"]]
     assert reasons == ["block 0: service nuke is not enabled on this render"]
-    farm.client._json("PATCH", "/pools", body={"services_disabled": []}, query={"path": "/comp/"})
+    farm.client._json("PATCH", "/pools", body={"services_disabled": [], "services": ["ffmpeg"]},
+                      query={"path": "/comp/"})  # fmt: skip
+    time.sleep(0.5)  # the pool now lists only ffmpeg: nuke still does not run on r1
+    assert farm.client.job(job_id)["tasks_done"] == 0
+    farm.client.edit_render("r1", {"services": ["nuke"]})  # the render enables it for itself
     farm.wait_job_done(job_id)
     answer = farm.client._json("GET", "/pools")
     assert answer["effective"]["/comp/"]["renders"] == ["r1"]
