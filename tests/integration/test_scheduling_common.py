@@ -1,0 +1,122 @@
+"""Helpers shared by the scheduling scenario tests (test_scheduling_*.py); no tests here.
+
+The scenarios run a real server and real render processes. Tasks that must stay running while
+a rule is checked wait on a gate file (see Gates), so nothing depends on sleeping for a while.
+The server decides synchronously: when a REST call that may start work returns, every task it
+could start is already RUN, so "nothing started" can be asserted right after the call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.api import CorralError, numeric_job
+from tests.integration.conftest import wait_until
+
+USER = "tester"
+SMALL = {"capacity": 100}  # ten of these fit on a 1000-capacity render
+
+
+class Gates:
+    """Gate files: a gated task keeps running until the gate of its frame (or 'all') exists."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def command(self, before: str = "") -> str:
+        """A task command that waits for its frame's gate; `before` runs first."""
+        gate = f"{self.folder}/@#@"
+        return f"{before}until [ -e {self.folder}/all ] || [ -e {gate} ]; do sleep 0.05; done"
+
+    def open(self, *frames: int) -> None:
+        for frame in frames:
+            (self.folder / str(frame)).touch()
+
+    def open_all(self) -> None:
+        (self.folder / "all").touch()
+
+
+def job(name: str, command: str, count: int = 1, user: str = USER, block: dict | None = None,
+        **extra: object) -> dict:  # fmt: skip
+    """A one-block numeric job: frames 1..count, one frame a task (task n is frame n + 1)."""
+    return numeric_job(name, command, 1, count, user_name=user, block_extra=block, **extra)
+
+
+def start_farm(farm, renders: dict[str, int], capacity: int = 1000) -> None:
+    """A server and renders {name: max_tasks}, each of the given capacity, all online."""
+    farm.start_server()
+    start_renders(farm, renders, capacity)
+
+
+def start_renders(farm, renders: dict[str, int], capacity: int = 1000) -> None:
+    online = len(farm.online_renders())
+    for name, slots in renders.items():
+        farm.start_render(name, slots, "--capacity", str(capacity))
+    farm.wait_renders(online + len(renders))
+
+
+def reason(client, job_id: int, render: str) -> str:
+    """The explainer's reason why the job does not run on that render."""
+    for item in client.explain(job_id)["renders"]:
+        if item["render"] == render:
+            return item["reason"]
+    raise AssertionError(f"render {render} is not in the explanation of job {job_id}")
+
+
+def tasks(client, job_id: int, block: int = 0) -> list[dict]:
+    return client.tasks(job_id, block, 0, 1000)["tasks"]
+
+
+def runs(client, job_id: int, block: int, task: int) -> list[dict]:
+    return client.task(job_id, block, task)["runs"]
+
+
+def wait_running(client, job_id: int, count: int, timeout: float = 30) -> dict:
+    """Wait until the job runs at least count tasks; returns the job."""
+
+    def enough():
+        summary = client.job(job_id)
+        return summary if summary["tasks_running"] >= count else None
+
+    return wait_until(enough, timeout)
+
+
+def wait_state(client, job_id: int, block: int, task: int, state: str, timeout: float = 30):
+    def reached():
+        summary = client.tasks(job_id, block, task, 1)["tasks"][0]
+        return summary if summary["state"] == state else None
+
+    return wait_until(reached, timeout)
+
+
+def running_on(client, render: str) -> list[tuple[int, int, int]]:
+    """(job, block, task) of the runs a render holds."""
+    return [(t["job"], t["block"], t["task"]) for t in client.render(render)["tasks"]]
+
+
+def wait_runs(client, job_id: int, block: int, task: int, count: int) -> list[dict]:
+    """The task's stored runs once there are count of them and all have finished.
+
+    Runs and outputs are read from the store, which commits a result a moment after the farm
+    in memory has counted it, so a test waits for them instead of reading them at once.
+    """
+
+    def finished():
+        found = runs(client, job_id, block, task)
+        ended = [run for run in found if run["state"] != "RUN" and run["time_done"]]
+        return found if len(found) >= count and len(ended) == len(found) else None
+
+    return wait_until(finished)
+
+
+def wait_output(client, job_id: int, block: int, task: int, run: int) -> str:
+    """The stored output of a run, once it is there (non-empty)."""
+
+    def stored():
+        try:
+            return client.task_output(job_id, block, task, run).strip()
+        except CorralError:
+            return None
+
+    return wait_until(stored)
