@@ -28,6 +28,7 @@ DEFAULT_SERVER = "http://127.0.0.1:51000"
 JOB_ACTIONS = (
     "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
 )  # fmt: skip
+BULK_JOB_ACTIONS = tuple(a for a in JOB_ACTIONS if a != "reset-error-hosts")  # jobs_action()
 TASK_ACTIONS = (
     "skip", "suspend", "continue", "done", "restart", "restart-running", "restart-errors",
     "restart-done", "restart-skipped", "try-next",
@@ -40,6 +41,7 @@ RENDER_ACTIONS = (
 __all__ = [
     "DEFAULT_SERVER",
     "JOB_ACTIONS",
+    "BULK_JOB_ACTIONS",
     "TASK_ACTIONS",
     "RENDER_ACTIONS",
     "Client",
@@ -257,6 +259,62 @@ class Client:
     def renders(self) -> list:
         """All renders known to the server."""
         return self._json("GET", "/renders")
+
+    # -- many jobs or renders at once --------------------------------------------------------
+
+    def jobs_action(self, action: str, ids=None, mask: str | None = None) -> dict:
+        """Apply one action to many jobs, chosen by ``ids`` or by ``mask`` (a regular
+        expression matching whole job names). All ids must exist or nothing changes.
+        Answers ``{"ok": true, "jobs": [the ids acted on]}``."""
+        if action not in BULK_JOB_ACTIONS:
+            raise ValueError(
+                f"unknown bulk job action {action!r}, expected one of {BULK_JOB_ACTIONS}"
+            )
+        body = _selection(action, "ids", ids, mask, int)
+        return self._json("POST", "/jobs/actions", body=body)
+
+    def renders_action(self, action: str, names=None, mask: str | None = None) -> dict:
+        """Apply one render action (RENDER_ACTIONS) to many renders, chosen by ``names`` or by
+        ``mask`` (a regular expression matching whole render names).
+        Answers ``{"ok": true, "renders": [the names acted on]}``."""
+        if action not in RENDER_ACTIONS:
+            raise ValueError(f"unknown render action {action!r}, expected one of {RENDER_ACTIONS}")
+        body = _selection(action, "names", names, mask, str)
+        return self._json("POST", "/renders/actions", body=body)
+
+    # -- pools -------------------------------------------------------------------------------
+
+    def pools(self) -> dict:
+        """The pools tree: ``{"pools": {path: own settings}, "effective": {path: settings with
+        inheritance resolved, plus "renders"}, "tickets": usage}``."""
+        return self._json("GET", "/pools")
+
+    def add_pool(self, path: str, settings: dict | None = None) -> dict:
+        """Add a pool (``/gpu/``; its parent must exist) with some settings (``pattern``,
+        ``capacity_host``...). Answers the whole tree, as :meth:`pools`."""
+        settings = dict(settings or {})
+        if "path" in settings:
+            raise ValueError("the pool's path is the path argument, not a setting")
+        settings["path"] = path
+        return self._json("POST", "/pools", body=settings)
+
+    def edit_pool(self, path: str, settings: dict) -> dict:
+        """Change some settings of a pool (-1 or empty: inherit). Answers the whole tree."""
+        return self._json("PATCH", "/pools", body=settings, query={"path": path})
+
+    def delete_pool(self, path: str) -> dict:
+        """Remove a pool that has no child pools; its renders move to the pool that now
+        matches them. Answers the whole tree."""
+        return self._json("DELETE", "/pools", query={"path": path})
+
+
+def _selection(action: str, key: str, items, mask, kind) -> dict:
+    """The body of a bulk action: the action and either the items or the mask."""
+    if (items is None) == (mask is None):
+        raise ValueError(f"give either {key} or a mask")
+    if mask is not None:
+        return {"action": action, "mask": str(mask)}
+    return {"action": action, key: [kind(item) for item in items]}
 
 
 # -- job builders ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 
 from app import __version__
 from app.api import (
+    BULK_JOB_ACTIONS,
     RENDER_ACTIONS,
     TASK_ACTIONS,
     Client,
@@ -210,6 +211,17 @@ def _number(convert: Callable[[str], float], what: str, lo: float, hi: float | N
     return parse
 
 
+def _regex(text: str) -> str:
+    """An argparse type: a regular expression (checked here, matched by the server)."""
+    if not text:
+        raise argparse.ArgumentTypeError("invalid regular expression: it is empty")
+    try:
+        re.compile(text)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
+    return text
+
+
 _port = _number(int, "port", 0, 65535)
 _positive_int = _number(int, "number", 1)
 _block_number = _number(int, "block number", 0)
@@ -238,6 +250,8 @@ _RENDER_VERBS = {
     "eject-not-mine": "ejected (tasks of other users)",
     "exit": "told to exit",
     "delete": "deleted",
+    "sleep": "told to sleep",
+    "wake": "told to wake",
 }
 
 _SUBMIT_USAGE = (
@@ -417,9 +431,59 @@ def build_parser() -> argparse.ArgumentParser:
         "an offline render.",
     )
     p.add_argument("action", choices=RENDER_ACTIONS, metavar="ACTION")
-    p.add_argument("names", nargs="+", metavar="NAME")
-    p.set_defaults(func=cmd_render_ctl)
+    p.add_argument("names", nargs="*", metavar="NAME")
+    _mask_arg(p, "render")
+    p.set_defaults(func=cmd_render_ctl, usage_parser=p)
+
+    _add_pool_verbs(verbs, common)
     return parser
+
+
+def _mask_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--mask",
+        type=_regex,
+        metavar="REGEX",
+        help=f"act on every {what} whose whole name matches REGEX (instead of naming them)",
+    )
+
+
+def _add_pool_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
+    p = verbs.add_parser("pools", parents=[common], help="list pools with their effective settings")
+    p.set_defaults(func=cmd_pools)
+    p = verbs.add_parser("pool", parents=[common], help="add, change or delete a pool")
+    pool_verbs = p.add_subparsers(dest="pool_verb", metavar="ACTION", required=True)
+    q = pool_verbs.add_parser(
+        "add",
+        parents=[common],
+        help="add a pool: pool add /gpu/ pattern=gpu.* capacity_host=2000",
+        description="Add a pool (its parent must exist). Renders whose names fully match its "
+        "pattern move into it. Settings not given are inherited (-1).",
+    )
+    q.add_argument("path", metavar="PATH", help="pool path, e.g. /gpu/ or /gpu/big/")
+    q.add_argument(
+        "settings", nargs="*", type=parse_setting, metavar="KEY=VALUE", help=_SETTINGS_HELP
+    )
+    q.set_defaults(func=cmd_pool_add, usage_parser=q)
+    q = pool_verbs.add_parser(
+        "set",
+        parents=[common],
+        help="change a pool's settings: capacity_host=2000 ...",
+        description="Change a pool's settings: pattern, priority, paused, capacity_host, "
+        "max_tasks_host, power_host, properties_host, services, services_disabled, "
+        "heartbeat_period, zombie_time, sick_errors_count, tickets_pool, tickets_host, "
+        "annotation. -1 (or empty) inherits from the parent pool.",
+    )
+    q.add_argument("path", metavar="PATH")
+    _settings_arg(q)
+    q.set_defaults(func=cmd_pool_set, usage_parser=q)
+    q = pool_verbs.add_parser(
+        "delete",
+        parents=[common],
+        help="delete a pool without child pools (its renders move up)",
+    )
+    q.add_argument("path", metavar="PATH")
+    q.set_defaults(func=cmd_pool_delete)
 
 
 _SETTINGS_HELP = 'values are JSON when they parse (120, true, {"/gpu/": 10}), else text'
@@ -439,8 +503,9 @@ def _add_job_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     q.set_defaults(func=cmd_job_show)
     for action, (_, text) in _JOB_VERBS.items():
         q = job_verbs.add_parser(action, parents=[common], help=text)
-        q.add_argument("ids", nargs="+", type=int, metavar="ID")
-        q.set_defaults(func=cmd_job_action, action=action)
+        q.add_argument("ids", nargs="*", type=int, metavar="ID")
+        _mask_arg(q, "job")
+        q.set_defaults(func=cmd_job_action, action=action, usage_parser=q)
     q = job_verbs.add_parser(
         "set", parents=[common], help="change a job's (or a block's) settings: priority=120 ..."
     )
@@ -751,9 +816,36 @@ def _act_on_each(
     return 1 if failed else 0
 
 
+def _check_selection(items: Sequence[Any], mask: str | None, what: str) -> None:
+    if items and mask is not None:
+        raise UsageError(f"give {what}s or --mask, not both")
+    if not items and mask is None:
+        raise UsageError(f"the following arguments are required: {what} (or --mask REGEX)")
+
+
+def _act_on_mask(
+    args: argparse.Namespace, chosen: Sequence[Any], label: str, done_text: str
+) -> int:
+    """The answer of a bulk action by mask, printed like :func:`_act_on_each`."""
+    key = "id" if label == "Job" else "name"
+    if args.json:
+        _print_json([{key: item, "ok": True} for item in chosen])
+    elif not chosen:
+        print(f"No {label.lower()} name matches {args.mask!r}")
+    else:
+        print("\n".join(f"{label} {item} {done_text}" for item in chosen))
+    return 0
+
+
 def cmd_job_action(args: argparse.Namespace) -> int:
     client = _client(args)
     done = _JOB_VERBS[args.action][0]
+    _check_selection(args.ids, args.mask, "ID")
+    if args.mask is not None and args.action not in BULK_JOB_ACTIONS:
+        raise UsageError(f"{args.action} takes job IDs, not --mask")
+    if args.mask is not None:
+        answer = client.jobs_action(args.action, mask=args.mask)
+        return _act_on_mask(args, answer.get("jobs") or [], "Job", done)
     if args.action == "delete":
         return _act_on_each(args, args.ids, client.delete_job, "Job", done)
     return _act_on_each(args, args.ids, lambda i: client.job_action(i, args.action), "Job", done)
@@ -999,6 +1091,10 @@ def cmd_renders(args: argparse.Namespace) -> int:
 def cmd_render_ctl(args: argparse.Namespace) -> int:
     client = _client(args)
     done = _RENDER_VERBS.get(args.action, args.action)
+    _check_selection(args.names, args.mask, "NAME")
+    if args.mask is not None:
+        answer = client.renders_action(args.action, mask=args.mask)
+        return _act_on_mask(args, answer.get("renders") or [], "Render", done)
 
     def act(name: str) -> dict:
         return client.render_action(name, args.action)
@@ -1030,6 +1126,109 @@ def cmd_render_set(args: argparse.Namespace) -> int:
         _print_json(render)
     else:
         print(format_render(render))
+    return 0
+
+
+def _some_names(names: Any, shown: int = 4) -> Any:
+    """At most ``shown`` names, then ``+N``: a pool may hold hundreds of renders."""
+    if not isinstance(names, list) or len(names) <= shown:
+        return names
+    return names[:shown] + [f"+{len(names) - shown}"]
+
+
+def format_pools(answer: dict) -> str:
+    """The pools table from the "effective" settings, parents before their children."""
+    effective = answer.get("effective") or {}
+    rows = [
+        (
+            path,
+            pool.get("capacity_host"),
+            pool.get("max_tasks_host"),
+            pool.get("priority"),
+            pool.get("paused"),
+            pool.get("services"),
+            pool.get("services_disabled"),
+            _some_names(pool.get("renders")),
+        )
+        for path, pool in sorted(effective.items())  # sorted paths keep subtrees together
+    ]
+    headers = ["PATH", "CAPACITY", "MAX_TASKS", "PRIORITY", "PAUSED", "SERVICES", "DISABLED"]
+    return format_table(headers + ["RENDERS"], rows)
+
+
+def pool_key(path: str) -> str:
+    """``/gpu/`` from ``gpu``, ``/gpu`` or ``/gpu/``, as the server names pools."""
+    inner = path.strip("/")
+    return f"/{inner}/" if inner else "/"
+
+
+def format_pool(path: str, answer: dict) -> str:
+    """One pool: its pattern and effective settings, ``(inherited)`` where its own is -1."""
+    key = pool_key(path)
+    own = (answer.get("pools") or {}).get(key)
+    pool = (answer.get("effective") or {}).get(key)
+    if not isinstance(own, dict) or not isinstance(pool, dict):
+        return f"Pool {key}"
+
+    def value(name: str) -> Any:
+        if own.get(name) == -1 and key != "/":
+            return f"{_cell(pool.get(name))} (inherited)"
+        return pool.get(name)
+
+    fields = format_fields(
+        [
+            ("pattern", own.get("pattern") or None),
+            ("capacity", value("capacity_host")),
+            ("max tasks", value("max_tasks_host")),
+            ("priority", pool.get("priority")),
+            ("paused", pool.get("paused")),
+            ("properties", pool.get("properties") or None),
+            ("services", pool.get("services")),
+            ("disabled", pool.get("services_disabled")),
+            ("heartbeat", value("heartbeat_period")),
+            ("zombie time", value("zombie_time")),
+            ("renders", pool.get("renders")),
+            ("annotation", own.get("annotation") or None),
+        ]
+    )
+    return f"Pool {key}\n" + "\n".join("  " + line for line in fields.splitlines())
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    answer = _client(args).pools()
+    if args.json:
+        _print_json(answer)
+    else:
+        print(format_pools(answer))
+    return 0
+
+
+def _pool_answer(args: argparse.Namespace, answer: dict) -> int:
+    if args.json:
+        _print_json(answer)
+    else:
+        print(format_pool(args.path, answer))
+    return 0
+
+
+def cmd_pool_add(args: argparse.Namespace) -> int:
+    settings = settings_dict(args.settings)
+    if "path" in settings:
+        raise UsageError("the pool's path is PATH, not a setting")
+    return _pool_answer(args, _edit(_client(args).add_pool, args.path, settings))
+
+
+def cmd_pool_set(args: argparse.Namespace) -> int:
+    settings = settings_dict(args.settings)
+    return _pool_answer(args, _edit(_client(args).edit_pool, args.path, settings))
+
+
+def cmd_pool_delete(args: argparse.Namespace) -> int:
+    answer = _client(args).delete_pool(args.path)
+    if args.json:
+        _print_json(answer)
+    else:
+        print(f"Pool {pool_key(args.path)} deleted")
     return 0
 
 

@@ -47,7 +47,9 @@ class Dependencies:
         stored). Returns the other jobs whose waiting changed (a new job may make them wait)."""
         if job.spec.depend_mask or job.spec.depend_mask_global:
             self.waiting_jobs[job.id] = job
-            job.waiting = self._job_wait(job)
+        else:
+            self.waiting_jobs.pop(job.id, None)
+        job.waiting = self._job_wait(job)
         for block in job.blocks:
             others = [b for b in job.blocks if b is not block]
             self._dependants[block] = (
@@ -58,6 +60,9 @@ class Dependencies:
             block.waiting = self._block_wait(block)
             if block.spec.tasks_depend_mask:
                 self._gate_all(block)
+            else:  # no mask (any more): nothing to wait for
+                for n in block.tasks.numbers_in(states.WDP):
+                    block.tasks.set(n, states.RDY)
         return self.job_changed(job)
 
     def job_removed(self, job: Job) -> list[Job]:
@@ -80,6 +85,8 @@ class Dependencies:
 
     def _job_wait(self, job: Job) -> str:
         own, world = job.spec.depend_mask, job.spec.depend_mask_global
+        if not own and not world:
+            return ""
         for other in self.jobs.values():
             if other is job or other.done:
                 continue

@@ -147,7 +147,8 @@ class Job:
     def has_ready(self) -> bool:
         return not self.offline and any(block.tasks.ready for block in self.blocks)
 
-    def summary(self, with_blocks: bool = True) -> dict:
+    def summary(self, with_blocks: bool = True, now: float | None = None) -> dict:
+        """The job's JSON; with now, a job whose time_wait is still ahead shows WTM."""
         counts = [0] * states.COUNT
         total = 0
         for block in self.blocks:
@@ -155,8 +156,13 @@ class Job:
             for state, count in enumerate(block.tasks.counts):
                 counts[state] += count
         codes = _state_codes(counts, total)
+        waits_time = now is not None and self.spec.time_wait > now
+        if (self.waiting or waits_time) and "RDY" in codes:
+            codes.remove("RDY")  # WDP and WTM replace RDY (Afanasy)
         if self.waiting and "WDP" not in codes:
             codes.append("WDP")
+        if waits_time and "DON" not in codes:
+            codes.append("WTM")
         if self.spec.ppa:
             codes.append("PPA")
         if self.offline:

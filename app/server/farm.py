@@ -18,19 +18,19 @@ from app.core import states
 from app.core.dependencies import Dependencies
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
-from app.core.jobspec import BLOCK_EDITABLE, JOB_EDITABLE, JobSpec, job_to_dict, parse_job
-from app.core.pick_order import PickOrder
+from app.core.jobspec import JobSpec
 from app.core.pools import PoolTree
 from app.core.renders import Render, RunKey
 from app.core.rules import FarmView, capacity_coefficient
-from app.core.solver import Solver, explain
+from app.core.solver import Solver
 from app.core.tickets import TicketLedger
 from app.core.users import User
 from app.server import records
 from app.server.config import ServerConfig
+from app.server.controls import FarmControls
+from app.server.errors import FarmError
 from app.server.journal import Journal
 from app.server.outputs import LiveOutput, OutputStore
-from app.server.render_settings import RENDER_ACTIONS, check_render_settings
 
 log = logging.getLogger("corral.farm")
 
@@ -59,15 +59,7 @@ class RenderLink(Protocol):
     def close(self) -> None: ...
 
 
-class FarmError(Exception):
-    """A request the farm refuses; status is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class Farm:
+class Farm(FarmControls):
     """Jobs, renders, the solving queue, and the rules that connect them."""
 
     def __init__(
@@ -90,6 +82,8 @@ class Farm:
         self.tickets = TicketLedger()
         self.run_tickets: dict[RunKey, tuple[dict[str, int], str]] = {}  # held licences
         self.deadlines: list[tuple[float, RunKey]] = []  # task_max_run_time, soonest first
+        self.wakeups: list[float] = []  # times when waiting work may start (time_wait, forgive)
+        self.run_errors: dict[RunKey, str] = {}  # runs the server stopped as failures
         self.job_order = itertools.count(1)
         self.dependencies = Dependencies(self.jobs)
         self.renders: dict[str, Render] = {}
@@ -115,7 +109,9 @@ class Farm:
         return job
 
     def job_added(self, job: Job) -> None:
-        """A job enters the farm (submitted or restored): its waits, then its queue place."""
+        """A job enters the farm (submitted, restored or edited): its waits, its queue place."""
+        if job.spec.time_wait > self.clock():
+            heapq.heappush(self.wakeups, job.spec.time_wait)
         for other in self.dependencies.job_added(job):
             self._refresh(other)
         self._refresh(job)
@@ -232,124 +228,6 @@ class Farm:
                 self._refresh(other)
         self._refresh(job)
 
-    def edit_job(self, job_id: int, params: object, block_num: int | None = None) -> None:
-        """Change editable keys of a job (or of one of its blocks), validated like a submit."""
-        job = self.job(job_id)
-        editable = JOB_EDITABLE if block_num is None else BLOCK_EDITABLE
-        if not isinstance(params, dict) or not params:
-            raise SpecError("", "expected a non-empty object of settings")
-        for key in params:
-            if key not in editable:
-                raise SpecError(str(key)[:60], f"is not editable; editable: {', '.join(editable)}")
-        data = job_to_dict(job.spec)
-        if block_num is None:
-            data.update(params)
-        else:
-            self.block(job_id, block_num)
-            data["blocks"][block_num].update(params)
-        spec = parse_job(data)
-        job.spec = spec
-        for block, block_spec in zip(job.blocks, spec.blocks, strict=True):
-            if block_spec.sequential != block.spec.sequential:
-                order = None if block_spec.sequential == 1 else PickOrder.for_block(block_spec)
-                block.tasks.reorder(order)
-            block.spec = block_spec
-        if block_num is None:
-            job.priority = params.get("priority", job.priority)
-            job.offline = params.get("offline", job.offline)
-        self.journal.write(records.update_job(job, spec=True))
-        for other in self.dependencies.job_added(job):
-            self._refresh(other)
-        self._refresh(job)
-        self._fill_all()
-
-    def append_blocks(self, job_id: int, blocks: object) -> list[int]:
-        """Add blocks to a job (validated like a submit); returns their numbers."""
-        job = self.job(job_id)
-        if not isinstance(blocks, list) or not blocks:
-            raise SpecError("blocks", "expected a non-empty list of blocks")
-        data = job_to_dict(job.spec)
-        data["blocks"].extend(blocks)
-        spec = parse_job(data)
-        first = len(job.blocks)
-        job.spec = spec
-        job.blocks.extend(
-            Block(job, num, spec.blocks[num]) for num in range(first, len(spec.blocks))
-        )
-        self._job_reshaped(job)
-        return list(range(first, len(job.blocks)))
-
-    def append_tasks(self, job_id: int, block_num: int, tasks: object) -> list[int]:
-        """Add tasks to a non-numeric block of a job; returns their numbers."""
-        block = self.block(job_id, block_num)
-        if block.spec.numeric:
-            raise FarmError("tasks can only be appended to a block with a tasks list", 409)
-        if not isinstance(tasks, list) or not tasks:
-            raise SpecError("tasks", "expected a non-empty list of tasks")
-        job = block.job
-        data = job_to_dict(job.spec)
-        data["blocks"][block_num]["tasks"].extend(tasks)
-        spec = parse_job(data)
-        first = block.tasks.size
-        job.spec = spec
-        block.spec = spec.blocks[block_num]
-        order = None if block.spec.sequential == 1 else PickOrder.for_block(block.spec)
-        block.tasks.extend(block.spec.tasks_num - first, order)
-        self._job_reshaped(job)
-        return list(range(first, block.tasks.size))
-
-    def _job_reshaped(self, job: Job) -> None:
-        """After blocks or tasks were added: store the spec, re-derive waits, offer the work."""
-        if job.time_done:
-            job.time_done = 0.0
-        self.journal.write(records.update_job(job, spec=True))
-        for other in self.dependencies.job_added(job):
-            self._refresh(other)
-        self._refresh(job)
-
-    def move_job(self, job_id: int, where: str) -> None:
-        """Move a job up, down, to the top or the bottom of its user's queue."""
-        job = self.job(job_id)
-        mine = sorted((j for j in self.jobs.values() if j.user_name == job.user_name),
-                      key=lambda j: (-j.priority, j.order))  # fmt: skip
-        at = mine.index(job)
-        if where == "top":
-            job.order = min(j.order for j in mine) - 1
-        elif where == "bottom":
-            job.order = max(j.order for j in mine) + 1
-        elif where in ("up", "down"):
-            other = at - 1 if where == "up" else at + 1
-            if 0 <= other < len(mine):
-                job.order, mine[other].order = mine[other].order, job.order
-                self.journal.write(records.update_job(mine[other]))
-                self.solver.refresh(mine[other])
-        else:
-            raise FarmError(f"unknown move {where!r}; use up, down, top or bottom")
-        self.journal.write(records.update_job(job))
-        self.solver.refresh(job)
-
-    def edit_user(self, name: str, params: object) -> User:
-        user = self.users.get(name)
-        if user is None:
-            raise FarmError(f"no user named {name!r}", 404)
-        user.edit(params)
-        self.journal.write(records.save_user(user))
-        for job in self.jobs.values():
-            if job.user is user:
-                self.solver.refresh(job)
-        self._fill_all()
-        return user
-
-    def reset_error_hosts(self, job_id: int) -> None:
-        for block in self.job(job_id).blocks:
-            block.error_hosts.clear()
-            block.task_error_hosts.clear()
-        self._fill_all()
-
-    def explain(self, job_id: int) -> dict:
-        renders = [self.renders[self.render_names[rid]] for rid in self.links]
-        return explain(self.job(job_id), renders, self.view())
-
     # -- renders -------------------------------------------------------------------------------
 
     def render(self, name: str) -> Render:
@@ -357,78 +235,6 @@ class Farm:
         if render is None:
             raise FarmError(f"no render named {name!r}", 404)
         return render
-
-    def render_action(self, name: str, action: str, by_user: str = "") -> None:
-        """nimby, NIMBY, free, pause, unpause, eject, eject-not-mine, exit, delete."""
-        render = self.render(name)
-        if action in ("nimby", "NIMBY", "free"):
-            render.nimby = action
-        elif action in ("pause", "unpause"):
-            render.paused = action == "pause"
-        elif action in ("eject", "eject-not-mine"):
-            keep = render.user_name if action == "eject-not-mine" else None
-            self._eject(render, keep)
-        elif action in ("exit", "sleep"):
-            link = self.links.get(render.id)
-            if link is None:
-                raise FarmError(f"render {name} is offline", 409)
-            link.send({"type": action})
-        elif action == "wake":
-            self._wake(render)
-        elif action == "delete":
-            if render.online:
-                raise FarmError(
-                    f"render {name} is online: only offline renders can be deleted", 409
-                )
-            for key in list(render.runs):
-                self._lose_run(render, key)
-            del self.renders[name], self.render_names[render.id]
-            self.lost_since.pop(render.id, None)
-            self.journal.write(records.delete_render(render.id))
-            return
-        else:
-            raise FarmError(
-                f"unknown render action {action!r}; use one of {', '.join(RENDER_ACTIONS)}"
-            )
-        self.journal.write(records.save_render(render))
-        self._fill(render)
-
-    def edit_render(self, name: str, params: object) -> Render:
-        """Change a render's settings: user_name, nimby, paused, priority, pool, services."""
-        render = self.render(name)
-        changes = check_render_settings(params, self.pools)
-        for key, value in changes.items():
-            setattr(render, key, value)
-        self._apply_pool(render)
-        self.journal.write(records.save_render(render))
-        self._fill(render)
-        return render
-
-    def _wake(self, render: Render) -> None:
-        """Ask another online render to send Wake-on-LAN packets to this offline one."""
-        macs = render.host.get("macs") or []
-        if render.online:
-            raise FarmError(f"render {render.name} is already online", 409)
-        if not macs:
-            raise FarmError(f"render {render.name} reported no hardware address to wake", 409)
-        if not self.links:
-            raise FarmError("no online render can send the wake-up packet", 409)
-        self.links[next(iter(self.links))].send({"type": "wake", "macs": list(macs)})
-
-    def _eject(self, render: Render, keep_user: str | None) -> None:
-        """Stop a render's tasks (those of keep_user stay); they are ready again, no error."""
-        for key in list(render.runs):
-            if keep_user is not None and render.run_users.get(key) == keep_user:
-                continue
-            block = self._block_of(key)
-            if block is None:
-                continue
-            n = key[2]
-            if block.tasks.state(n) in states.ACTIVE and block.tasks.detail(n)[0] == key[3]:
-                self._stop_task(block, n)
-                block.tasks.set(n, states.RDY)
-                self._save_tasks(block.job, block.num, [n])
-                self._refresh(block.job)
 
     def register(self, link: RenderLink, hello: dict) -> Render:
         """A render connects (or reconnects): adopt what it runs, tell it what to stop."""
@@ -555,6 +361,8 @@ class Farm:
         elif current:
             run_state = "ERR" if error else "DON"
             self._finish_task(block, n, render, error)
+        elif key in self.run_errors:
+            run_state, error = "ERR", self.run_errors.pop(key)
         else:
             run_state = "STOPPED"
         outcome = {
@@ -593,8 +401,10 @@ class Farm:
         self._expire_runs(now)
         self._expire_silent_runs(now)
         self._expire_jobs(now)
-        if any(0 <= now - job.spec.time_wait < 1.5 for job in self.jobs.values()):
-            self._fill_all()  # a job's time_wait just passed
+        if self.wakeups and self.wakeups[0] <= now:
+            while self.wakeups and self.wakeups[0] <= now:
+                heapq.heappop(self.wakeups)
+            self._fill_all()  # a time_wait or an errors_forgive_time has passed
 
     def _expire_runs(self, now: float) -> None:
         """Runs over their block's task_max_run_time are stopped and count as errors."""
@@ -607,10 +417,9 @@ class Farm:
             starts, _, render_id, _, _ = table.detail(n)
             if table.state(n) != states.RUN or starts != key[3]:
                 continue
-            self._stop_task(block, n)
             render = self.renders[self.render_names[render_id]]
             limit = block.spec.task_max_run_time
-            self._finish_task(block, n, render, f"ran longer than task_max_run_time {limit} s")
+            self._fail_run(block, n, render, f"ran longer than task_max_run_time {limit} s")
 
     def _expire_silent_runs(self, now: float) -> None:
         """Runs whose progress has not changed for task_progress_change_timeout are errors."""
@@ -624,8 +433,14 @@ class Farm:
                 since = block.progress.get(n, (0, None, now))[2]
                 current = block.tasks.state(n) == states.RUN and block.tasks.detail(n)[0] == key[3]
                 if current and now - since > limit:
-                    self._stop_task(block, n)
-                    self._finish_task(block, n, render, f"no progress for {limit} s")
+                    self._fail_run(block, n, render, f"no progress for {limit} s")
+
+    def _fail_run(self, block: Block, n: int, render: Render, error: str) -> None:
+        """Stop a running task as a failure; its run is recorded with this error."""
+        key = (block.job.id, block.num, n, block.tasks.detail(n)[0])
+        self.run_errors[key] = error
+        self._stop_task(block, n)
+        self._finish_task(block, n, render, error)
 
     def _expire_jobs(self, now: float) -> None:
         """Jobs past their time_life (or their user's jobs_life_time) are deleted."""
@@ -749,6 +564,9 @@ class Farm:
             table.finish(n, states.RER if errors <= retries else states.ERR, now)
             block.error_hosts.add(render.name, now)
             block.task_errors(n).add(render.name, now)
+            forgive = block.error_setting("errors_forgive_time")
+            if forgive > 0:
+                heapq.heappush(self.wakeups, now + forgive)
             self._render_error(render, job, block)
             log.info("task %s/%s/%s failed on %s: %s", job.id, block.num, n, render.name, error)
         self._tasks_changed(block, [n])
@@ -791,6 +609,7 @@ class Farm:
     def _lose_run(self, render: Render, key: RunKey) -> None:
         """A run vanished with its render: the task is ready again, with no error counted."""
         self._release(render, key)
+        self.run_errors.pop(key, None)
         self.live.drop(key)
         block = self._block_of(key)
         if block is None:

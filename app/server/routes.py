@@ -16,7 +16,8 @@ from app.core.errors import SpecError
 from app.core.jobs import task_summary
 from app.core.jobspec import parse_job
 from app.core.pools import Pool, PoolTree, normalize_path
-from app.server.farm import Farm, FarmError
+from app.server.errors import FarmError
+from app.server.farm import Farm
 from app.server.openapi import OPENAPI
 from app.server.store import RunRow
 
@@ -92,12 +93,15 @@ async def submit_job(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
-    return web.json_response([job.summary() for job in _farm(request).jobs.values()])
+    farm = _farm(request)
+    now = farm.clock()
+    return web.json_response([job.summary(now=now) for job in farm.jobs.values()])
 
 
 @routes.get("/api/v1/jobs/{job}")
 async def get_job(request: web.Request) -> web.Response:
-    return web.json_response(_farm(request).job(_int_arg(request, "job")).summary())
+    farm = _farm(request)
+    return web.json_response(farm.job(_int_arg(request, "job")).summary(now=farm.clock()))
 
 
 @routes.delete("/api/v1/jobs/{job}")
@@ -206,7 +210,7 @@ async def edit_job(request: web.Request) -> web.Response:
     job_id = _int_arg(request, "job")
     farm.edit_job(job_id, await _json_body(request))
     await farm.journal.flush()
-    return web.json_response(farm.job(job_id).summary())
+    return web.json_response(farm.job(job_id).summary(now=farm.clock()))
 
 
 @routes.patch("/api/v1/jobs/{job}/blocks/{block}")
@@ -215,7 +219,7 @@ async def edit_block(request: web.Request) -> web.Response:
     job_id = _int_arg(request, "job")
     farm.edit_job(job_id, await _json_body(request), _int_arg(request, "block"))
     await farm.journal.flush()
-    return web.json_response(farm.job(job_id).summary())
+    return web.json_response(farm.job(job_id).summary(now=farm.clock()))
 
 
 @routes.get("/api/v1/jobs/{job}/explain")
