@@ -74,9 +74,8 @@ def job_reason(job: Job, render: Render, view: FarmView) -> str | None:
         return f"render is nimby: only {render.user_name or 'its owner'}'s jobs run there"
     if render.paused and not spec.ignorepaused:
         return "render is paused"
-    user = job.user
-    mode = spec.hosts_mask_type or (user.hosts_mask_type if user else "find")
-    reason = _mask_reason("job", spec.hosts_mask, spec.hosts_mask_exclude, mode, render.name)
+    reason = _mask_reason("job", spec.hosts_mask, spec.hosts_mask_exclude, _mask_type(job),
+                          render.name)  # fmt: skip
     if reason:
         return reason
     if spec.need_os and not needs_met(spec.need_os, render.os):
@@ -133,7 +132,7 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
                                 view.now, forgive):  # fmt: skip
         return f"block avoids {render.name} after errors there (errors_avoid_host)"
     reason = _mask_reason("block", spec.hosts_mask, spec.hosts_mask_exclude,
-                          block.job.spec.hosts_mask_type or "find", render.name)  # fmt: skip
+                          _mask_type(block.job), render.name)  # fmt: skip
     if reason:
         return reason
     return _needs_reason(block, render, settings.properties)
@@ -188,6 +187,12 @@ def _needs_reason(block: Block, render: Render, pool_properties: str) -> str | N
     if spec.need_properties and not needs_met(spec.need_properties, properties):
         return f"render lacks need_properties '{spec.need_properties}'"
     return None
+
+
+def _mask_type(job: Job) -> str:
+    """The job's hosts_mask_type, or its user's when the job does not say."""
+    user = job.user
+    return job.spec.hosts_mask_type or (user.hosts_mask_type if user else "find")
 
 
 def _mask_reason(who: str, include: str, exclude: str, mode: str, name: str) -> str | None:

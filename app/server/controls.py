@@ -140,8 +140,8 @@ class FarmControls:
         renders = [self.renders[self.render_names[rid]] for rid in self.links]
         return explain(self.job(job_id), renders, self.view())
 
-    def render_action(self, name: str, action: str, by_user: str = "") -> None:
-        """nimby, NIMBY, free, pause, unpause, eject, eject-not-mine, exit, delete."""
+    def render_action(self, name: str, action: str) -> None:
+        """A RENDER_ACTIONS action; eject-not-mine keeps the tasks of the render's own user."""
         render = self.render(name)
         if action in ("nimby", "NIMBY", "free"):
             render.nimby = action
