@@ -480,7 +480,7 @@ def _add_pool_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     q = pool_verbs.add_parser(
         "delete",
         parents=[common],
-        help="delete a pool without child pools (its renders move up)",
+        help="delete a pool without child pools (its renders go to the next pool matching them)",
     )
     q.add_argument("path", metavar="PATH")
     q.set_defaults(func=cmd_pool_delete)

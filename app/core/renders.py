@@ -104,6 +104,8 @@ class Render:
             "services_disabled": sorted(self.services_disabled),
             "capacity": self.capacity,
             "capacity_used": self.capacity_used,
+            "capacity_host": self.capacity_host,
+            "max_tasks_host": self.max_tasks_host,
             "max_tasks": self.max_tasks,
             "host": self.host,
             "time_registered": self.time_registered or None,

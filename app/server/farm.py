@@ -254,8 +254,10 @@ class Farm(FarmControls):
         self.links[render.id] = link
         self.lost_since.pop(render.id, None)
         render.online = True
-        render.capacity_host = hello["capacity"]
-        render.max_tasks_host = hello["max_tasks"]
+        if hello["capacity"] is not None:  # the render's own flags; else as set on the server
+            render.capacity_host = hello["capacity"]
+        if hello["max_tasks"] is not None:
+            render.max_tasks_host = hello["max_tasks"]
         self._apply_pool(render)
         render.host = hello.get("host", {})
         render.time_registered = render.last_seen = now

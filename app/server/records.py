@@ -10,6 +10,7 @@ from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
 from app.server.journal import Rows
+from app.server.render_settings import SETTINGS
 from app.server.store import JobRow, RenderRow, RunRow, SettingRow, TaskRow, UserRow
 
 
@@ -141,12 +142,8 @@ def save_user(user: User):
     )
 
 
-RENDER_SETTINGS = ("user_name", "nimby", "paused", "priority", "pool", "services",
-                   "services_disabled")  # fmt: skip
-
-
 def render_settings(render: Render) -> dict:
-    settings = {key: getattr(render, key) for key in RENDER_SETTINGS}
+    settings = {key: getattr(render, key) for key in SETTINGS}
     settings["services"] = sorted(render.services)
     settings["services_disabled"] = sorted(render.services_disabled)
     return settings

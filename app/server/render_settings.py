@@ -6,6 +6,8 @@ from app.core.errors import SpecError
 from app.core.pools import PoolTree
 from app.core.renders import NIMBY_STATES
 
+SETTINGS = ("user_name", "nimby", "paused", "priority", "pool", "services", "services_disabled",
+            "capacity_host", "max_tasks_host")  # fmt: skip
 RENDER_ACTIONS = ("nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine",
                   "exit", "delete", "sleep", "wake")  # fmt: skip
 
@@ -25,6 +27,11 @@ def check_render_settings(params: object, pools: PoolTree) -> dict:
         elif key == "paused":
             if not isinstance(value, bool):
                 raise SpecError(key, "must be true or false")
+        elif key in ("capacity_host", "max_tasks_host"):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**9
+            ):
+                raise SpecError(key, "must be a positive integer, or null for the pool's")
         elif key == "priority":
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 250:
                 raise SpecError(key, "must be an integer 0..250")
@@ -37,7 +44,6 @@ def check_render_settings(params: object, pools: PoolTree) -> dict:
                 raise SpecError(key, "must be a list of service names")
             value = set(value)
         else:
-            raise SpecError(str(key)[:60], "is not a render setting (user_name, nimby, paused, "
-                            "priority, pool, services, services_disabled)")  # fmt: skip
+            raise SpecError(str(key)[:60], f"is not a render setting ({', '.join(SETTINGS)})")
         changes[key] = value
     return changes

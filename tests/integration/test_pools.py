@@ -29,6 +29,8 @@ def test_farm_file_pools_tickets_and_reload(farm, tmp_path):
     renders = {r["name"]: r for r in farm.wait_renders(2)}
     assert renders["gpu01"]["pool"] == "/gpu/" and renders["cpu01"]["pool"] == "/"
     assert (renders["gpu01"]["capacity"], renders["gpu01"]["max_tasks"]) == (2000, 2)
+    overridden = farm.client.edit_render("cpu01", {"capacity_host": 3000, "max_tasks_host": 3})
+    assert (overridden["capacity"], overridden["max_tasks"]) == (3000, 3)
 
     gpu_job = numeric_job("gpu only", "true", 1, 6, user_name="t", block_extra={})
     gpu_job["blocks"][0]["need_properties"] = "gpu"
