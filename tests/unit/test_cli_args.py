@@ -25,12 +25,15 @@ from app.cli import (
     UsageError,
     build_command,
     format_explain,
+    format_pool,
+    format_pools,
     format_table,
     main,
     make_submit_job,
     parse_args,
     parse_frames,
     parse_setting,
+    pool_key,
     settings_dict,
 )
 
@@ -314,7 +317,7 @@ def test_render_actions_parse(action):
         (["user", "set", "ann"], "required"),
         (["user", "set", "ann", "=1"], "expected KEY=VALUE"),
         (["render-ctl", "dance", "r1"], "invalid choice"),
-        (["render-ctl", "free"], "required"),
+        (["render-ctl", "free"], "required: NAME (or --mask REGEX)"),
         (["render", "set", "r1", "nimby"], "expected KEY=VALUE"),
         (["render", "set", "r1", "paused=true", "paused=false"], "paused is given twice"),
     ],
@@ -348,6 +351,185 @@ def test_format_explain():
     assert format_explain({"job": 4, "running": 0, "state": "RDY", "renders": []}) == (
         "Job 4: RDY, 0 running\nNo online renders."
     )
+
+
+# -- pools, and actions by name mask ------------------------------------------------------------
+
+
+def test_pool_verbs_parse():
+    assert parse_args(["pools"]).func.__name__ == "cmd_pools"
+    assert parse_args(["pools", "--json"]).json is True
+    args = parse_args(["pool", "add", "/gpu/", "pattern=gpu.*", "capacity_host=2000"])
+    assert args.func.__name__ == "cmd_pool_add"
+    assert (args.path, args.settings) == ("/gpu/", [("pattern", "gpu.*"), ("capacity_host", 2000)])
+    assert parse_args(["pool", "add", "/gpu/big/"]).settings == []
+    args = parse_args(["pool", "set", "/gpu/", 'services=["blender"]', "paused=true", "--json"])
+    assert args.func.__name__ == "cmd_pool_set"
+    assert args.settings == [("services", ["blender"]), ("paused", True)]
+    assert args.json is True
+    args = parse_args(["pool", "delete", "/gpu/"])
+    assert (args.func.__name__, args.path) == ("cmd_pool_delete", "/gpu/")
+
+
+def test_actions_by_mask_parse():
+    args = parse_args(["job", "pause", "--mask", "shot_.*"])
+    assert (args.action, args.ids, args.mask) == ("pause", [], "shot_.*")
+    args = parse_args(["job", "delete", "3", "4"])  # ids still work, without --mask
+    assert (args.action, args.ids, args.mask) == ("delete", [3, 4], None)
+    args = parse_args(["render-ctl", "NIMBY", "--mask", "farm0[12]", "--json"])
+    assert (args.action, args.names, args.mask, args.json) == ("NIMBY", [], "farm0[12]", True)
+    assert parse_args(["render-ctl", "free", "r1"]).mask is None
+
+
+@pytest.mark.parametrize("action", api.BULK_JOB_ACTIONS)
+def test_bulk_job_actions_parse(action):
+    assert parse_args(["job", action, "--mask", "a.*"]).mask == "a.*"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["job", "pause"], "required: ID (or --mask REGEX)"),
+        (["job", "pause", "1", "--mask", "a"], "give IDs or --mask, not both"),
+        (["job", "pause", "--mask", "(["], "invalid regular expression '(['"),
+        (["job", "pause", "--mask", ""], "invalid regular expression"),
+        (["job", "reset-error-hosts", "--mask", "a"], "reset-error-hosts takes job IDs"),
+        (["render-ctl", "free", "r1", "--mask", "r2"], "give NAMEs or --mask, not both"),
+        (["render-ctl", "free", "--mask", "*"], "invalid regular expression"),
+        (["pools", "extra"], "unrecognized arguments"),
+        (["pool"], "required"),
+        (["pool", "add"], "required"),
+        (["pool", "add", "/gpu/", "capacity"], "expected KEY=VALUE"),
+        (["pool", "add", "/gpu/", "path=/cpu/"], "the pool's path is PATH"),
+        (["pool", "set", "/gpu/"], "required"),
+        (["pool", "set", "/gpu/", "paused=true", "paused=false"], "paused is given twice"),
+        (["pool", "delete"], "required"),
+        (["pool", "rename", "/gpu/"], "invalid choice"),
+    ],
+)
+def test_pool_and_mask_usage_errors_exit_2(argv, message, capsys):
+    code = main(["--server", f"http://127.0.0.1:{closed_port()}", *argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "usage:" in err
+    assert message in err
+
+
+class Recorder(api.Client):
+    """A client that records its requests instead of sending them."""
+
+    def __init__(self):
+        super().__init__("http://127.0.0.1:1")
+        self.sent = []
+
+    def _request(self, method, path, body=None, query=None):
+        self.sent.append((method, path, body, query))
+        return b"{}"
+
+
+def test_client_pool_and_bulk_requests():
+    client = Recorder()
+    client.pools()
+    client.add_pool("/gpu/", {"pattern": "gpu.*"})
+    client.add_pool("/cpu/")
+    client.edit_pool("/gpu/", {"capacity_host": 2000})
+    client.delete_pool("/gpu/")
+    client.jobs_action("pause", mask="shot_.*")
+    client.jobs_action("delete", ids=["3", 4])
+    client.renders_action("NIMBY", names=["r1"])
+    client.renders_action("free", mask="r.*")
+    assert client.sent == [
+        ("GET", "/pools", None, None),
+        ("POST", "/pools", {"pattern": "gpu.*", "path": "/gpu/"}, None),
+        ("POST", "/pools", {"path": "/cpu/"}, None),
+        ("PATCH", "/pools", {"capacity_host": 2000}, {"path": "/gpu/"}),
+        ("DELETE", "/pools", None, {"path": "/gpu/"}),
+        ("POST", "/jobs/actions", {"action": "pause", "mask": "shot_.*"}, None),
+        ("POST", "/jobs/actions", {"action": "delete", "ids": [3, 4]}, None),
+        ("POST", "/renders/actions", {"action": "NIMBY", "names": ["r1"]}, None),
+        ("POST", "/renders/actions", {"action": "free", "mask": "r.*"}, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.jobs_action("pause"),
+        lambda c: c.jobs_action("pause", ids=[1], mask="a"),
+        lambda c: c.jobs_action("reset-error-hosts", ids=[1]),
+        lambda c: c.jobs_action("explode", ids=[1]),
+        lambda c: c.renders_action("free"),
+        lambda c: c.renders_action("dance", names=["r1"]),
+        lambda c: c.add_pool("/gpu/", {"path": "/cpu/"}),
+    ],
+)
+def test_client_refuses_bad_calls_before_sending(call):
+    client = Recorder()
+    with pytest.raises(ValueError):
+        call(client)
+    assert client.sent == []
+
+
+POOLS_ANSWER = {
+    "pools": {
+        "/": {"pattern": "", "capacity_host": 1100, "max_tasks_host": 4, "annotation": ""},
+        "/gpu/": {"pattern": "gpu.*", "capacity_host": 2000, "max_tasks_host": -1,
+                  "heartbeat_period": -1, "zombie_time": -1, "annotation": "GPUs"},
+        "/gpu/big/": {"pattern": "", "capacity_host": -1, "max_tasks_host": -1},
+        "/cpu/": {"pattern": "cpu.*", "capacity_host": -1, "max_tasks_host": -1},
+    },
+    "effective": {
+        "/": {"capacity_host": 1100, "max_tasks_host": 4, "priority": 99, "paused": False,
+              "services": [], "services_disabled": [], "renders": []},
+        "/gpu/": {"capacity_host": 2000, "max_tasks_host": 4, "priority": 99, "paused": False,
+                  "services": ["blender", "nuke"], "services_disabled": [],
+                  "heartbeat_period": 5.0, "zombie_time": 60.0,
+                  "renders": ["gpu01", "gpu02", "gpu03", "gpu04", "gpu05", "gpu06"]},
+        "/gpu/big/": {"capacity_host": 2000, "max_tasks_host": 4, "priority": 99,
+                      "paused": True, "services": [], "services_disabled": ["nuke"],
+                      "renders": ["gpu99"]},
+        "/cpu/": {"capacity_host": 1100, "max_tasks_host": 4, "priority": 50, "paused": False,
+                  "services": [], "services_disabled": [], "renders": ["cpu01"]},
+    },
+    "tickets": {},
+}  # fmt: skip
+
+
+def test_format_pools():
+    """Subtrees stay together; a pool with many renders shows a few and how many more."""
+    lines = format_pools(POOLS_ANSWER).splitlines()
+    assert lines == [
+        "PATH       CAPACITY  MAX_TASKS  PRIORITY  PAUSED  SERVICES      DISABLED  RENDERS",
+        "/              1100          4        99  no      -             -         -",
+        "/cpu/          1100          4        50  no      -             -         cpu01",
+        "/gpu/          2000          4        99  no      blender nuke  -         " + GPU_RENDERS,
+        "/gpu/big/      2000          4        99  yes     -             nuke      gpu99",
+    ]
+
+
+GPU_RENDERS = "gpu01 gpu02 gpu03 gpu04 +2"
+
+
+def test_format_pool():
+    lines = format_pool("gpu", POOLS_ANSWER).splitlines()
+    assert lines[0] == "Pool /gpu/"
+    fields = {line[2:15].strip(): line[15:] for line in lines[1:]}
+    assert fields["pattern"] == "gpu.*"
+    assert fields["capacity"] == "2000"
+    assert fields["max tasks"] == "4 (inherited)"
+    assert fields["zombie time"] == "60.0 (inherited)"
+    assert fields["services"] == "blender nuke"
+    assert fields["renders"] == "gpu01 gpu02 gpu03 gpu04 gpu05 gpu06"
+    assert fields["annotation"] == "GPUs"
+    assert "(inherited)" not in format_pool("/", POOLS_ANSWER)  # the root inherits nothing
+    assert format_pool("/none/", POOLS_ANSWER) == "Pool /none/"
+
+
+@pytest.mark.parametrize(
+    "path, key", [("/", "/"), ("gpu", "/gpu/"), ("/gpu", "/gpu/"), ("gpu/big/", "/gpu/big/")]
+)
+def test_pool_key(path, key):
+    assert pool_key(path) == key
 
 
 def test_help_exits_0(capsys):
