@@ -28,7 +28,6 @@ DEFAULT_SERVER = "http://127.0.0.1:51000"
 JOB_ACTIONS = (
     "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
 )  # fmt: skip
-BULK_JOB_ACTIONS = tuple(a for a in JOB_ACTIONS if a != "reset-error-hosts")  # jobs_action()
 TASK_ACTIONS = (
     "skip", "suspend", "continue", "done", "restart", "restart-running", "restart-errors",
     "restart-done", "restart-skipped", "try-next",
@@ -41,7 +40,6 @@ RENDER_ACTIONS = (
 __all__ = [
     "DEFAULT_SERVER",
     "JOB_ACTIONS",
-    "BULK_JOB_ACTIONS",
     "TASK_ACTIONS",
     "RENDER_ACTIONS",
     "Client",
@@ -266,10 +264,8 @@ class Client:
         """Apply one action to many jobs, chosen by ``ids`` or by ``mask`` (a regular
         expression matching whole job names). All ids must exist or nothing changes.
         Answers ``{"ok": true, "jobs": [the ids acted on]}``."""
-        if action not in BULK_JOB_ACTIONS:
-            raise ValueError(
-                f"unknown bulk job action {action!r}, expected one of {BULK_JOB_ACTIONS}"
-            )
+        if action not in JOB_ACTIONS:
+            raise ValueError(f"unknown job action {action!r}, expected one of {JOB_ACTIONS}")
         body = _selection(action, "ids", ids, mask, int)
         return self._json("POST", "/jobs/actions", body=body)
 

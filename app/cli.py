@@ -20,7 +20,6 @@ from typing import Any
 
 from app import __version__
 from app.api import (
-    BULK_JOB_ACTIONS,
     RENDER_ACTIONS,
     TASK_ACTIONS,
     Client,
@@ -841,8 +840,6 @@ def cmd_job_action(args: argparse.Namespace) -> int:
     client = _client(args)
     done = _JOB_VERBS[args.action][0]
     _check_selection(args.ids, args.mask, "ID")
-    if args.mask is not None and args.action not in BULK_JOB_ACTIONS:
-        raise UsageError(f"{args.action} takes job IDs, not --mask")
     if args.mask is not None:
         answer = client.jobs_action(args.action, mask=args.mask)
         return _act_on_mask(args, answer.get("jobs") or [], "Job", done)

@@ -34,7 +34,9 @@ from app.server.outputs import LiveOutput, OutputStore
 
 log = logging.getLogger("corral.farm")
 
-JOB_ACTIONS = ("pause", "start", "stop", "restart", "restart-errors", "delete")
+JOB_ACTIONS = (
+    "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
+)  # fmt: skip
 # task action -> (states it applies to, the new state); running tasks are stopped first
 _UNFINISHED = states.READY | {states.RUN, states.WRC, states.ERR, states.WDP, states.SUS}
 TASK_ACTIONS = {
@@ -141,6 +143,9 @@ class Farm(FarmControls):
         job = self.job(job_id)
         if action not in JOB_ACTIONS:
             raise FarmError(f"unknown job action {action!r}; use one of {', '.join(JOB_ACTIONS)}")
+        if action == "reset-error-hosts":
+            self.reset_error_hosts(job_id)
+            return
         if action == "delete":
             self._stop_running(job, states.RDY)
             del self.jobs[job.id]

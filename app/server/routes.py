@@ -196,8 +196,6 @@ async def job_action(request: web.Request) -> web.Response:
     if action == "move":
         body = await _json_body(request)
         farm.move_job(job_id, body.get("to") if isinstance(body, dict) else None)
-    elif action == "reset-error-hosts":
-        farm.reset_error_hosts(job_id)
     else:
         farm.job_action(job_id, action)
     await farm.journal.flush()

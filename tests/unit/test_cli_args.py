@@ -381,7 +381,7 @@ def test_actions_by_mask_parse():
     assert parse_args(["render-ctl", "free", "r1"]).mask is None
 
 
-@pytest.mark.parametrize("action", api.BULK_JOB_ACTIONS)
+@pytest.mark.parametrize("action", api.JOB_ACTIONS)
 def test_bulk_job_actions_parse(action):
     assert parse_args(["job", action, "--mask", "a.*"]).mask == "a.*"
 
@@ -393,7 +393,6 @@ def test_bulk_job_actions_parse(action):
         (["job", "pause", "1", "--mask", "a"], "give IDs or --mask, not both"),
         (["job", "pause", "--mask", "(["], "invalid regular expression '(['"),
         (["job", "pause", "--mask", ""], "invalid regular expression"),
-        (["job", "reset-error-hosts", "--mask", "a"], "reset-error-hosts takes job IDs"),
         (["render-ctl", "free", "r1", "--mask", "r2"], "give NAMEs or --mask, not both"),
         (["render-ctl", "free", "--mask", "*"], "invalid regular expression"),
         (["pools", "extra"], "unrecognized arguments"),
@@ -456,7 +455,6 @@ def test_client_pool_and_bulk_requests():
     [
         lambda c: c.jobs_action("pause"),
         lambda c: c.jobs_action("pause", ids=[1], mask="a"),
-        lambda c: c.jobs_action("reset-error-hosts", ids=[1]),
         lambda c: c.jobs_action("explode", ids=[1]),
         lambda c: c.renders_action("free"),
         lambda c: c.renders_action("dance", names=["r1"]),
