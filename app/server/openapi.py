@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import app
-from app.api import BULK_JOB_ACTIONS, JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
+from app.api import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 
 _INTEGER_PARAMS = {"job", "block", "task", "run"}
 _SETTINGS = {"type": "object", "description": "the settings to change; the others stay"}
@@ -48,7 +48,7 @@ ROUTES: list[tuple] = [
     ("post", "/jobs", "Submit a job (Afanasy keys); answers its id", "201",
      {"type": "object", "required": ["name", "blocks"]}),
     ("post", "/jobs/actions", "One action on many jobs, by ids or a name mask", "200",
-     _selection("ids", "integer", BULK_JOB_ACTIONS)),
+     _selection("ids", "integer", JOB_ACTIONS)),
     ("get", "/jobs/{job}", "A job with per-block progress"),
     ("patch", "/jobs/{job}", "Change a job's settings; answers the job", "200", _SETTINGS),
     ("delete", "/jobs/{job}", "Delete a job, stopping its running tasks"),
