@@ -18,6 +18,7 @@ from typing import Any
 
 from app.core import frames
 from app.core.errors import SpecError
+from app.core.json_checks import check_object, join_path, key_path, type_name
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
 MAX_NAME_LEN = 512
@@ -226,38 +227,10 @@ class JobSpec:
 # validated value or raises SpecError on the key's path.
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _key_path(path: str, key: str) -> str:
-    """Path of a free-form mapping key, e.g. environment["PATH"]; long keys are shortened."""
-    shown = key if len(key) <= 60 else key[:57] + "..."
-    return f'{path}["{shown}"]'
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
 def _check_text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
     """A string of at most max_len characters, valid UTF-8, no NUL (names: no control chars)."""
     if not isinstance(value, str):
-        raise SpecError(path, f"must be a string, not {_type_name(value)}")
+        raise SpecError(path, f"must be a string, not {type_name(value)}")
     if len(value) > max_len:
         raise SpecError(path, f"must be at most {max_len} characters (got {len(value)})")
     if _SURROGATE.search(value):
@@ -274,7 +247,7 @@ def _str(obj: dict, key: str, path: str, *, max_len: int = MAX_TEXT_LEN) -> str:
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return ""
-    return _check_text(value, _join(path, key), max_len)
+    return _check_text(value, join_path(path, key), max_len)
 
 
 def _name(obj: dict, key: str, path: str, default: str, *, allow_empty: bool = False) -> str:
@@ -282,9 +255,9 @@ def _name(obj: dict, key: str, path: str, default: str, *, allow_empty: bool = F
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return default
-    name = _check_text(value, _join(path, key), MAX_NAME_LEN, name=True)
+    name = _check_text(value, join_path(path, key), MAX_NAME_LEN, name=True)
     if not name and not allow_empty:
-        raise SpecError(_join(path, key), "must not be empty")
+        raise SpecError(join_path(path, key), "must not be empty")
     return name
 
 
@@ -293,12 +266,12 @@ def _plugin(obj: dict, key: str, path: str, default: str, *, allow_empty: bool) 
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return default
-    name = _check_text(value, _join(path, key), MAX_NAME_LEN, name=True)
+    name = _check_text(value, join_path(path, key), MAX_NAME_LEN, name=True)
     if not name and allow_empty:
         return name
     if not _PLUGIN_NAME.fullmatch(name):
         raise SpecError(
-            _join(path, key),
+            join_path(path, key),
             "must be 1-64 characters of letters, digits, '_' or '-' (not starting with '-')",
         )
     return name
@@ -311,7 +284,8 @@ def _mask(obj: dict, key: str, path: str) -> str:
         try:
             re.compile(mask)
         except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            raise SpecError(_join(path, key), f"not a valid regular expression: {exc}") from None
+            message = f"not a valid regular expression: {exc}"
+            raise SpecError(join_path(path, key), message) from None
     return mask
 
 
@@ -320,11 +294,11 @@ def _int(obj: dict, key: str, path: str, default: int, lo: int, hi: int) -> int:
     if value is _MISSING:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(_join(path, key), f"must be an integer, not {_type_name(value)}")
+        raise SpecError(join_path(path, key), f"must be an integer, not {type_name(value)}")
     if value < lo:
-        raise SpecError(_join(path, key), f"must be >= {lo}")
+        raise SpecError(join_path(path, key), f"must be >= {lo}")
     if value > hi:
-        raise SpecError(_join(path, key), f"must be <= {hi}")
+        raise SpecError(join_path(path, key), f"must be <= {hi}")
     return int(value)
 
 
@@ -333,26 +307,26 @@ def _bool(obj: dict, key: str, path: str, default: bool) -> bool:
     if value is _MISSING:
         return default
     if not isinstance(value, bool):
-        raise SpecError(_join(path, key), f"must be true or false, not {_type_name(value)}")
+        raise SpecError(join_path(path, key), f"must be true or false, not {type_name(value)}")
     return value
 
 
 def _choice(obj: dict, key: str, path: str, choices: tuple[str, ...]) -> str:
     value = _str(obj, key, path)
     if value not in choices:
-        raise SpecError(_join(path, key), f"must be one of {', '.join(map(repr, choices))}")
+        raise SpecError(join_path(path, key), f"must be one of {', '.join(map(repr, choices))}")
     return value
 
 
 def _counts(obj: dict, key: str, path: str, lo: int, hi: int) -> dict[str, int]:
     """An object of name -> integer (tickets, pool priorities)."""
-    mpath = _join(path, key)
-    mapping = _object(obj.get(key, {}), mpath)
+    mpath = join_path(path, key)
+    mapping = check_object(obj.get(key, {}), mpath)
     if len(mapping) > MAX_ENV_ENTRIES:
         raise SpecError(mpath, f"must have at most {MAX_ENV_ENTRIES} entries")
     out = {}
     for name, count in mapping.items():
-        kpath = _key_path(mpath, str(name))
+        kpath = key_path(mpath, str(name))
         if not _check_text(name, kpath, MAX_NAME_LEN, name=True):
             raise SpecError(kpath, "name must not be empty")
         if isinstance(count, bool) or not isinstance(count, int) or not lo <= count <= hi:
@@ -361,15 +335,9 @@ def _counts(obj: dict, key: str, path: str, lo: int, hi: int) -> dict[str, int]:
     return out
 
 
-def _object(value: object, path: str) -> dict:
-    if not isinstance(value, dict):
-        raise SpecError(path, f"must be an object, not {_type_name(value)}")
-    return value
-
-
 def _list(value: object, path: str, max_items: int) -> list:
     if not isinstance(value, list | tuple):
-        raise SpecError(path, f"must be an array, not {_type_name(value)}")
+        raise SpecError(path, f"must be an array, not {type_name(value)}")
     if len(value) > max_items:
         raise SpecError(path, f"must have at most {max_items} entries (got {len(value)})")
     return list(value)
@@ -379,7 +347,7 @@ def _files(obj: dict, key: str, path: str) -> tuple[str, ...]:
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return ()
-    fpath = _join(path, key)
+    fpath = join_path(path, key)
     items = _list(value, fpath, MAX_FILES)
     return tuple(_check_text(item, f"{fpath}[{i}]", MAX_TEXT_LEN) for i, item in enumerate(items))
 
@@ -389,15 +357,15 @@ def _str_map(obj: dict, key: str, path: str, *, env: bool) -> dict[str, str]:
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return {}
-    mpath = _join(path, key)
-    mapping = _object(value, mpath)
+    mpath = join_path(path, key)
+    mapping = check_object(value, mpath)
     if len(mapping) > MAX_ENV_ENTRIES:
         raise SpecError(mpath, f"must have at most {MAX_ENV_ENTRIES} entries (got {len(mapping)})")
     out: dict[str, str] = {}
     for k, v in mapping.items():
         if not isinstance(k, str):
-            raise SpecError(mpath, f"keys must be strings, not {_type_name(k)}")
-        kpath = _key_path(mpath, k)
+            raise SpecError(mpath, f"keys must be strings, not {type_name(k)}")
+        kpath = key_path(mpath, k)
         _check_text(k, kpath, MAX_NAME_LEN, name=True)
         if not k:
             raise SpecError(kpath, "name must not be empty")
@@ -425,12 +393,12 @@ def _json_copy(value: object, path: str, depth: int = 0) -> Any:
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise SpecError(path, f"keys must be strings, not {_type_name(k)}")
-            kpath = _key_path(path, k)
+                raise SpecError(path, f"keys must be strings, not {type_name(k)}")
+            kpath = key_path(path, k)
             _check_text(k, kpath, MAX_TEXT_LEN)
             out[k] = _json_copy(v, kpath, depth + 1)
         return out
-    raise SpecError(path, f"must be a JSON value, not {_type_name(value)}")
+    raise SpecError(path, f"must be a JSON value, not {type_name(value)}")
 
 
 def _extra(obj: dict, known: frozenset[str], path: str) -> dict[str, Any]:
@@ -439,8 +407,8 @@ def _extra(obj: dict, known: frozenset[str], path: str) -> dict[str, Any]:
         if k in known:
             continue
         if not isinstance(k, str):
-            raise SpecError(path, f"keys must be strings, not {_type_name(k)}")
-        kpath = _join(path, k[:60])
+            raise SpecError(path, f"keys must be strings, not {type_name(k)}")
+        kpath = join_path(path, k[:60])
         _check_text(k, kpath, MAX_NAME_LEN, name=True)
         out[k] = _json_copy(v, kpath)
     return out
@@ -470,12 +438,13 @@ BLOCK_EDITABLE = tuple(
 
 
 def _parse_task(value: object, path: str, index: int, block_command: str) -> TaskSpec:
-    obj = _object(value, path)
+    obj = check_object(value, path)
     if "command" not in obj:
-        raise SpecError(_join(path, "command"), "is required")
+        raise SpecError(join_path(path, "command"), "is required")
     command = _str(obj, "command", path)
     if not command and not block_command:
-        raise SpecError(_join(path, "command"), "must not be empty when the block has no command")
+        message = "must not be empty when the block has no command"
+        raise SpecError(join_path(path, "command"), message)
     return TaskSpec(
         name=_name(obj, "name", path, f"task {index}"),
         command=command,
@@ -500,11 +469,12 @@ def _parse_frames(obj: dict, path: str, numeric: bool) -> dict[str, int]:
         # (-4 = four tasks per frame, e.g. tiles).
         per_task = _int(obj, "frames_per_task", path, 1, -MAX_FRAME, MAX_FRAME)
         if per_task == 0:
-            raise SpecError(_join(path, "frames_per_task"), "must not be 0")
+            raise SpecError(join_path(path, "frames_per_task"), "must not be 0")
         return dict(frame_first=first, frame_last=last, frames_per_task=per_task, frames_inc=inc)
     per_task = _int(obj, "frames_per_task", path, 1, 1, 2 * MAX_FRAME + 1)
     if last < first:
-        raise SpecError(_join(path, "frame_last"), f"must be >= frame_first ({first}), got {last}")
+        message = f"must be >= frame_first ({first}), got {last}"
+        raise SpecError(join_path(path, "frame_last"), message)
     count = frames.numeric_task_count(first, last, per_task, inc)
     if count > MAX_NUMERIC_TASKS:
         raise SpecError(
@@ -516,19 +486,19 @@ def _parse_frames(obj: dict, path: str, numeric: bool) -> dict[str, int]:
 
 
 def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
-    obj = _object(value, path)
+    obj = check_object(value, path)
     numeric = _is_numeric(obj, path)
     command = _str(obj, "command", path)
     tasks_value = obj.get("tasks", _MISSING)
     tasks: tuple[TaskSpec, ...] = ()
-    tasks_path = _join(path, "tasks")
+    tasks_path = join_path(path, "tasks")
     if numeric:
         if tasks_value is not _MISSING:
             items = _list(tasks_value, tasks_path, MAX_LISTED_TASKS)
             if items:
                 raise SpecError(tasks_path, "a numeric block cannot also have a tasks list")
         if not command:
-            raise SpecError(_join(path, "command"), "a numeric block needs a command")
+            raise SpecError(join_path(path, "command"), "a numeric block needs a command")
     elif tasks_value is _MISSING or (isinstance(tasks_value, list | tuple) and not tasks_value):
         raise SpecError(
             path,
@@ -624,12 +594,12 @@ def _parse_blocks(obj: dict) -> tuple[BlockSpec, ...]:
 def _unwrap(data: object) -> dict:
     """The job object, from either the document itself or Afanasy's {"job": {...}}."""
     if not isinstance(data, dict):
-        raise SpecError("", f"a job must be a JSON object, not {_type_name(data)}")
+        raise SpecError("", f"a job must be a JSON object, not {type_name(data)}")
     if "job" in data and "blocks" not in data:
         others = [k for k in data if k != "job"]
         if others:
             raise SpecError(str(others[0])[:60], "unexpected key next to 'job'")
-        return _object(data["job"], "job")
+        return check_object(data["job"], "job")
     return data
 
 

@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from app.core.errors import SpecError
+from app.core.json_checks import check_object, join_path, key_path, type_name
 
 ROOT = "/"
 
@@ -189,7 +190,7 @@ def normalize_path(path: object, field: str = "path") -> str:
     Segments are 1-64 letters, digits, ``_ . -`` (not starting with ``.`` or ``-``).
     """
     if not isinstance(path, str):
-        raise SpecError(field, f"a pool path must be a string, not {_type_name(path)}")
+        raise SpecError(field, f"a pool path must be a string, not {type_name(path)}")
     if path == ROOT:
         return ROOT
     inner = path[1:] if path.startswith("/") else path
@@ -308,20 +309,20 @@ class PoolTree:
     def from_dict(cls, data: object) -> PoolTree:
         """A tree from a farm file object. Other top-level keys are ignored (they belong to
         other parts of the farm configuration); a missing root gets the defaults."""
-        obj = _object(data, "")
+        obj = check_object(data, "")
         tree = cls()
-        pools = _object(obj.get("pools", {}), "pools")
+        pools = check_object(obj.get("pools", {}), "pools")
         if len(pools) > MAX_POOLS:
             raise SpecError("pools", f"must have at most {MAX_POOLS} pools (got {len(pools)})")
         entries: list[tuple[str, str, dict]] = []
         seen: dict[str, str] = {}
         for key, value in pools.items():
-            kpath = _key_path("pools", key) if isinstance(key, str) else "pools"
+            kpath = key_path("pools", key) if isinstance(key, str) else "pools"
             path = normalize_path(key, kpath)
             if path in seen:
                 raise SpecError(kpath, f"pool {path} is listed twice (also as {seen[path]!r})")
             seen[path] = key
-            entries.append((path, kpath, _object(value, kpath)))
+            entries.append((path, kpath, check_object(value, kpath)))
         entries.sort(key=lambda entry: entry[0].count("/"))  # parents first; stable otherwise
         for path, kpath, settings in entries:
             if path == ROOT:
@@ -354,7 +355,7 @@ class PoolTree:
         values, maps and lists included). Validated like :meth:`from_dict`, with field paths
         relative to ``params``; nothing changes on error. Returns the new pool."""
         key = self._key(path)
-        updated = _read_pool(_object(params, ""), "", self._pools[key])
+        updated = _read_pool(check_object(params, ""), "", self._pools[key])
         if updated != self._pools[key]:
             self._pools[key] = updated
             self._changed()
@@ -484,7 +485,7 @@ def _read_pool(obj: dict, prefix: str, base: Pool) -> Pool:
     changes: dict[str, Any] = {}
     root = base.is_root
     for key, value in obj.items():
-        fpath = _join(prefix, key) if isinstance(key, str) else prefix
+        fpath = join_path(prefix, key) if isinstance(key, str) else prefix
         if key == "path":
             raise SpecError(fpath, "a pool's path cannot be changed (it is the pool's key)")
         if key not in _POOL_KEYS:
@@ -513,7 +514,7 @@ def _priority(value: object, path: str, root: bool) -> int:
 
 def _paused(value: object, path: str, root: bool) -> bool:
     if not isinstance(value, bool):
-        raise SpecError(path, f"must be true or false, not {_type_name(value)}")
+        raise SpecError(path, f"must be true or false, not {type_name(value)}")
     return value
 
 
@@ -533,7 +534,7 @@ def _inheritable_int(hi: int, *, root_inherits: bool = False):
 def _inheritable_seconds(lo: float, hi: float):
     def read(value: object, path: str, root: bool) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SpecError(path, f"must be a number of seconds, not {_type_name(value)}")
+            raise SpecError(path, f"must be a number of seconds, not {type_name(value)}")
         if not math.isfinite(value):
             raise SpecError(path, "must be a finite number")
         if value == INHERIT:
@@ -557,14 +558,14 @@ def _annotation(value: object, path: str, root: bool) -> str:
 
 def _services(value: object, path: str, root: bool) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
-        raise SpecError(path, f"must be an array of service names, not {_type_name(value)}")
+        raise SpecError(path, f"must be an array of service names, not {type_name(value)}")
     if len(value) > MAX_ENTRIES:
         raise SpecError(path, f"must have at most {MAX_ENTRIES} entries (got {len(value)})")
     out: dict[str, None] = {}
     for i, name in enumerate(value):
         ipath = f"{path}[{i}]"
         if not isinstance(name, str):
-            raise SpecError(ipath, f"must be a service name, not {_type_name(name)}")
+            raise SpecError(ipath, f"must be a service name, not {type_name(name)}")
         if not _SERVICE.fullmatch(name):
             raise SpecError(
                 ipath, "must be 1-64 letters, digits, '_' or '-' (not starting with '-')"
@@ -576,40 +577,41 @@ def _services(value: object, path: str, root: bool) -> tuple[str, ...]:
 def _tickets_pool(value: object, path: str, root: bool) -> dict[str, PoolTicket]:
     out = {}
     for name, item in _ticket_map(value, path).items():
-        tpath = _key_path(path, name)
+        tpath = key_path(path, name)
         if isinstance(item, int) and not isinstance(item, bool):  # shorthand: the count
             out[name] = PoolTicket(_int(item, tpath, INHERIT, MAX_TICKETS))
             continue
         if not isinstance(item, dict):
             raise SpecError(
                 tpath,
-                f'must be {{"count": N, "max_hosts": M}} or a count, not {_type_name(item)}',
+                f'must be {{"count": N, "max_hosts": M}} or a count, not {type_name(item)}',
             )
         for k in item:
             if k not in ("count", "max_hosts"):
-                raise SpecError(_join(tpath, str(k)), "is not a ticket key (count, max_hosts)")
-        out[name] = PoolTicket(
-            _int(item.get("count", INHERIT), _join(tpath, "count"), INHERIT, MAX_TICKETS),
-            _int(item.get("max_hosts", INHERIT), _join(tpath, "max_hosts"), INHERIT, MAX_TICKETS),
+                raise SpecError(join_path(tpath, str(k)), "is not a ticket key (count, max_hosts)")
+        count, max_hosts = (
+            _int(item.get(key, INHERIT), join_path(tpath, key), INHERIT, MAX_TICKETS)
+            for key in ("count", "max_hosts")
         )
+        out[name] = PoolTicket(count, max_hosts)
     return out
 
 
 def _tickets_host(value: object, path: str, root: bool) -> dict[str, int]:
     return {
-        name: _int(count, _key_path(path, name), INHERIT, MAX_TICKETS)
+        name: _int(count, key_path(path, name), INHERIT, MAX_TICKETS)
         for name, count in _ticket_map(value, path).items()
     }
 
 
 def _ticket_map(value: object, path: str) -> dict[str, Any]:
-    mapping = _object(value, path)
+    mapping = check_object(value, path)
     if len(mapping) > MAX_ENTRIES:
         raise SpecError(path, f"must have at most {MAX_ENTRIES} tickets (got {len(mapping)})")
     for name in mapping:
         if not isinstance(name, str):
-            raise SpecError(path, f"ticket names must be strings, not {_type_name(name)}")
-        kpath = _key_path(path, name)
+            raise SpecError(path, f"ticket names must be strings, not {type_name(name)}")
+        kpath = key_path(path, name)
         _text(name, kpath, MAX_NAME_LEN, name=True)
         if not name:
             raise SpecError(kpath, "ticket name must not be empty")
@@ -638,7 +640,7 @@ assert set(_READERS) == set(_POOL_KEYS)
 
 def _int(value: object, path: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(path, f"must be an integer, not {_type_name(value)}")
+        raise SpecError(path, f"must be an integer, not {type_name(value)}")
     if not lo <= value <= hi:
         raise SpecError(path, f"must be {lo}..{hi}")
     return int(value)
@@ -646,7 +648,7 @@ def _int(value: object, path: str, lo: int, hi: int) -> int:
 
 def _text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
     if not isinstance(value, str):
-        raise SpecError(path, f"must be a string, not {_type_name(value)}")
+        raise SpecError(path, f"must be a string, not {type_name(value)}")
     if len(value) > max_len:
         raise SpecError(path, f"must be at most {max_len} characters (got {len(value)})")
     if _SURROGATE.search(value):
@@ -656,36 +658,3 @@ def _text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
     if "\0" in value:
         raise SpecError(path, "must not contain NUL characters")
     return value
-
-
-def _object(value: object, path: str) -> dict:
-    if not isinstance(value, dict):
-        raise SpecError(path, f"must be an object, not {_type_name(value)}")
-    return value
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _key_path(path: str, key: str) -> str:
-    shown = key if len(key) <= 60 else key[:57] + "..."
-    return f'{path}["{shown}"]'
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
