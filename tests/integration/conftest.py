@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from app.cli import main
 from bench.local_farm import LocalFarm
+
+CliRun = Callable[..., tuple[int, str, str]]
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.05):
@@ -46,3 +49,30 @@ def farm(tmp_path):
     farm = Farm(tmp_path)
     yield farm
     farm.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, request) -> Iterator[LocalFarm]:
+    """One server for all the tests of a module; it must stop cleanly at the end."""
+    farm = LocalFarm(tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2]))
+    farm.start_server()
+    yield farm
+    farm.stop()
+    assert farm.server.proc.returncode == 0, f"the server did not stop cleanly:\n{farm.logs()}"
+
+
+def in_process(url: str, capsys) -> CliRun:
+    """main() in this process against url: run(*args) -> (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--server", url, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def cli(server, capsys) -> CliRun:
+    """The `corral` command run in this process against the module's server."""
+    return in_process(server.url, capsys)

@@ -9,17 +9,7 @@ import urllib.request
 import aiohttp
 import pytest
 
-from bench.local_farm import LocalFarm
-
 GOOD_BLOCK = {"numeric": True, "frame_first": 1, "frame_last": 10, "command": "echo @#@"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    farm = LocalFarm(tmp_path_factory.mktemp("validation"))
-    farm.start_server()
-    yield farm
-    farm.stop()
 
 
 def post(url: str, body: bytes) -> tuple[int, dict]:

@@ -15,20 +15,16 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from app import api
-from app.cli import main
-from bench.local_farm import FarmProcess, LocalFarm, free_port
-from tests.integration.conftest import wait_until
+from bench.local_farm import FarmProcess, free_port
+from tests.integration.conftest import in_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 UNKNOWN = 987654  # a job id no test creates
-
-CliRun = Callable[..., tuple[int, str, str]]
 
 
 def corral(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -44,17 +40,6 @@ def corral(url: str, *args: str, stdin: str | None = None) -> subprocess.Complet
     )
 
 
-def in_process(url: str, capsys) -> CliRun:
-    """main() in this process against url: run(*args) -> (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--server", url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
 def submitted_id(out: str) -> int:
     match = re.fullmatch(r"Job (\d+) submitted\n", out)
     assert match, out
@@ -62,20 +47,6 @@ def submitted_id(out: str) -> int:
 
 
 # -- one server for the client verbs -----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LocalFarm]:
-    farm = LocalFarm(tmp_path_factory.mktemp("cli-server"))
-    farm.start_server()
-    yield farm
-    farm.stop()
-    assert farm.server.proc.returncode == 0, f"the server did not stop cleanly:\n{farm.logs()}"
-
-
-@pytest.fixture
-def cli(server, capsys) -> CliRun:
-    return in_process(server.url, capsys)
 
 
 def test_submit_prints_the_id(cli, server):
@@ -256,7 +227,6 @@ def test_tables_on_an_empty_farm(farm, capsys):
 
 
 def test_renders_table(farm, capsys):
-    pytest.importorskip("app.render.agent")
     farm.start_server()
     farm.start_render("cli-render", 2)
     farm.wait_renders(1)
@@ -276,7 +246,6 @@ def test_renders_table(farm, capsys):
 
 def test_task_log_and_show_after_a_retry(farm, capsys, tmp_path):
     """Each task fails once (printing 'oops' with no newline), then the server retries it."""
-    pytest.importorskip("app.render.agent")
     farm.start_server()
     farm.start_render("cli-render", 2)
     farm.wait_renders(1)
@@ -320,7 +289,6 @@ def test_task_log_and_show_after_a_retry(farm, capsys, tmp_path):
 
 
 def test_up_runs_a_farm_and_stops_on_ctrl_c(tmp_path):
-    pytest.importorskip("app.render.agent")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "up.log"

@@ -11,30 +11,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from app import api
-from bench.local_farm import LocalFarm
-from tests.integration.conftest import wait_until
-from tests.integration.test_cli import CliRun, in_process
+from tests.integration.conftest import CliRun, in_process, wait_until
 
 RENDER = "ctl-render"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LocalFarm]:
-    farm = LocalFarm(tmp_path_factory.mktemp("cli-controls"))
-    farm.start_server()
-    yield farm
-    farm.stop()
-    assert farm.server.proc.returncode == 0, f"the server did not stop cleanly:\n{farm.logs()}"
-
-
-@pytest.fixture
-def cli(server, capsys) -> CliRun:
-    return in_process(server.url, capsys)
 
 
 def submit(client: api.Client, user: str, name: str = "ctl", frames: int = 4, **extra) -> int:
@@ -198,7 +181,6 @@ def test_users_table_and_user_set(cli, server):
 
 @pytest.fixture
 def farm_cli(farm, capsys) -> CliRun:
-    pytest.importorskip("app.render.agent")
     farm.start_server()
     farm.start_render(RENDER, 2)
     farm.wait_renders(1)

@@ -7,32 +7,15 @@ Like tests/integration/test_cli_controls.py: the CLI runs in this process throug
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from app import api
-from bench.local_farm import LocalFarm
-from tests.integration.conftest import wait_until
-from tests.integration.test_cli import CliRun, in_process
+from tests.integration.conftest import CliRun, in_process, wait_until
 from tests.integration.test_cli_controls import row_of, table_rows
 
 POOLS_HEADER = ["PATH", "CAPACITY", "MAX_TASKS", "PRIORITY", "PAUSED", "SERVICES", "DISABLED",
                 "RENDERS"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LocalFarm]:
-    farm = LocalFarm(tmp_path_factory.mktemp("cli-pools"))
-    farm.start_server()
-    yield farm
-    farm.stop()
-    assert farm.server.proc.returncode == 0, f"the server did not stop cleanly:\n{farm.logs()}"
-
-
-@pytest.fixture
-def cli(server, capsys) -> CliRun:
-    return in_process(server.url, capsys)
 
 
 def pools_table(cli: CliRun) -> str:
@@ -46,7 +29,6 @@ def pools_table(cli: CliRun) -> str:
 
 
 def test_pool_add_set_render_joins_then_delete(farm, capsys):
-    pytest.importorskip("app.render.agent")
     farm.start_server()
     cli = in_process(farm.url, capsys)
     assert [row["PATH"] for row in table_rows(pools_table(cli))] == ["/"]
