@@ -478,10 +478,18 @@ class Farm(FarmControls):
             self._start(render, link, job, block, n)
 
     def _fill_all(self) -> None:
-        for render_id in list(self.links):
-            render = self.renders[self.render_names[render_id]]
-            if render.free_slots > 0:
-                self._fill(render)
+        """Offer work to every render with a free slot, most ready first (Afanasy's order:
+        higher pool and render priority, fewer running tasks, more free capacity)."""
+        free = [self.renders[self.render_names[rid]] for rid in self.links]
+        free = [render for render in free if render.free_slots > 0]
+        free.sort(key=self._readiness)
+        for render in free:
+            self._fill(render)
+
+    def _readiness(self, render: Render) -> tuple:
+        pool_priority = self.pools.effective(render.pool).priority
+        spare = render.capacity - render.capacity_used
+        return (-pool_priority, -render.priority, len(render.runs), -spare, render.name)
 
     def _start(self, render: Render, link: RenderLink, job: Job, block: Block, n: int) -> None:
         now = self.clock()

@@ -79,3 +79,16 @@ def test_pools_over_the_api_disable_a_service(farm):
     farm.wait_job_done(job_id)
     answer = farm.client._json("GET", "/pools")
     assert answer["effective"]["/comp/"]["renders"] == ["r1"]
+
+
+def test_new_work_goes_to_the_readiest_render_first(farm):
+    farm.start_server()
+    farm.client._json("POST", "/pools", body={"path": "/fast/", "pattern": "fast.*",
+                                              "priority": 250})  # fmt: skip
+    farm.start_render("slow01", 1)
+    farm.start_render("fast01", 1)
+    farm.wait_renders(2)
+    for _ in range(3):  # each one-task job lands on the render of the higher-priority pool
+        job_id = farm.client.submit(numeric_job("one", "true", 1, 1, user_name="t"))
+        farm.wait_job_done(job_id)
+        assert farm.client.task(job_id, 0, 0)["render"] == "fast01"
