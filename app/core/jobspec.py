@@ -18,7 +18,7 @@ from typing import Any
 
 from app.core import frames
 from app.core.errors import SpecError
-from app.core.json_checks import check_object, join_path, key_path, type_name
+from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
 MAX_NAME_LEN = 512
@@ -40,8 +40,6 @@ _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
 DEFAULT_USER = "anonymous"
 FLAG_NUMERIC = 1 << 0  # Afanasy block flag
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except tab
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Services and parsers name Python modules: no path separators or dots.
 _PLUGIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")
 
@@ -227,27 +225,11 @@ class JobSpec:
 # validated value or raises SpecError on the key's path.
 
 
-def _check_text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
-    """A string of at most max_len characters, valid UTF-8, no NUL (names: no control chars)."""
-    if not isinstance(value, str):
-        raise SpecError(path, f"must be a string, not {type_name(value)}")
-    if len(value) > max_len:
-        raise SpecError(path, f"must be at most {max_len} characters (got {len(value)})")
-    if _SURROGATE.search(value):
-        raise SpecError(path, "must be valid UTF-8 text")
-    if name:
-        if _CONTROL.search(value):
-            raise SpecError(path, "must not contain control characters")
-    elif "\0" in value:
-        raise SpecError(path, "must not contain NUL characters")
-    return value
-
-
 def _str(obj: dict, key: str, path: str, *, max_len: int = MAX_TEXT_LEN) -> str:
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return ""
-    return _check_text(value, join_path(path, key), max_len)
+    return check_text(value, join_path(path, key), max_len)
 
 
 def _name(obj: dict, key: str, path: str, default: str, *, allow_empty: bool = False) -> str:
@@ -255,7 +237,7 @@ def _name(obj: dict, key: str, path: str, default: str, *, allow_empty: bool = F
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return default
-    name = _check_text(value, join_path(path, key), MAX_NAME_LEN, name=True)
+    name = check_text(value, join_path(path, key), MAX_NAME_LEN, name=True)
     if not name and not allow_empty:
         raise SpecError(join_path(path, key), "must not be empty")
     return name
@@ -266,7 +248,7 @@ def _plugin(obj: dict, key: str, path: str, default: str, *, allow_empty: bool) 
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return default
-    name = _check_text(value, join_path(path, key), MAX_NAME_LEN, name=True)
+    name = check_text(value, join_path(path, key), MAX_NAME_LEN, name=True)
     if not name and allow_empty:
         return name
     if not _PLUGIN_NAME.fullmatch(name):
@@ -327,7 +309,7 @@ def _counts(obj: dict, key: str, path: str, lo: int, hi: int) -> dict[str, int]:
     out = {}
     for name, count in mapping.items():
         kpath = key_path(mpath, str(name))
-        if not _check_text(name, kpath, MAX_NAME_LEN, name=True):
+        if not check_text(name, kpath, MAX_NAME_LEN, name=True):
             raise SpecError(kpath, "name must not be empty")
         if isinstance(count, bool) or not isinstance(count, int) or not lo <= count <= hi:
             raise SpecError(kpath, f"must be an integer {lo}..{hi}")
@@ -349,7 +331,7 @@ def _files(obj: dict, key: str, path: str) -> tuple[str, ...]:
         return ()
     fpath = join_path(path, key)
     items = _list(value, fpath, MAX_FILES)
-    return tuple(_check_text(item, f"{fpath}[{i}]", MAX_TEXT_LEN) for i, item in enumerate(items))
+    return tuple(check_text(item, f"{fpath}[{i}]", MAX_TEXT_LEN) for i, item in enumerate(items))
 
 
 def _str_map(obj: dict, key: str, path: str, *, env: bool) -> dict[str, str]:
@@ -366,12 +348,12 @@ def _str_map(obj: dict, key: str, path: str, *, env: bool) -> dict[str, str]:
         if not isinstance(k, str):
             raise SpecError(mpath, f"keys must be strings, not {type_name(k)}")
         kpath = key_path(mpath, k)
-        _check_text(k, kpath, MAX_NAME_LEN, name=True)
+        check_text(k, kpath, MAX_NAME_LEN, name=True)
         if not k:
             raise SpecError(kpath, "name must not be empty")
         if env and "=" in k:
             raise SpecError(kpath, "variable name must not contain '='")
-        out[k] = _check_text(v, kpath, MAX_TEXT_LEN)
+        out[k] = check_text(v, kpath, MAX_TEXT_LEN)
     return out
 
 
@@ -386,7 +368,7 @@ def _json_copy(value: object, path: str, depth: int = 0) -> Any:
             raise SpecError(path, "must be a finite number")
         return value
     if isinstance(value, str):
-        return _check_text(value, path, MAX_TEXT_LEN * 16)
+        return check_text(value, path, MAX_TEXT_LEN * 16)
     if isinstance(value, list | tuple):
         return [_json_copy(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
     if isinstance(value, dict):
@@ -395,7 +377,7 @@ def _json_copy(value: object, path: str, depth: int = 0) -> Any:
             if not isinstance(k, str):
                 raise SpecError(path, f"keys must be strings, not {type_name(k)}")
             kpath = key_path(path, k)
-            _check_text(k, kpath, MAX_TEXT_LEN)
+            check_text(k, kpath, MAX_TEXT_LEN)
             out[k] = _json_copy(v, kpath, depth + 1)
         return out
     raise SpecError(path, f"must be a JSON value, not {type_name(value)}")
@@ -409,7 +391,7 @@ def _extra(obj: dict, known: frozenset[str], path: str) -> dict[str, Any]:
         if not isinstance(k, str):
             raise SpecError(path, f"keys must be strings, not {type_name(k)}")
         kpath = join_path(path, k[:60])
-        _check_text(k, kpath, MAX_NAME_LEN, name=True)
+        check_text(k, kpath, MAX_NAME_LEN, name=True)
         out[k] = _json_copy(v, kpath)
     return out
 

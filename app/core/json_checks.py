@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from app.core.errors import SpecError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except tab
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def join_path(path: str, key: str) -> str:
@@ -37,4 +42,19 @@ def type_name(value: object) -> str:
 def check_object(value: object, path: str) -> dict:
     if not isinstance(value, dict):
         raise SpecError(path, f"must be an object, not {type_name(value)}")
+    return value
+
+
+def check_text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
+    """A string of at most max_len characters, valid UTF-8, no NUL (names: no control chars)."""
+    if not isinstance(value, str):
+        raise SpecError(path, f"must be a string, not {type_name(value)}")
+    if len(value) > max_len:
+        raise SpecError(path, f"must be at most {max_len} characters (got {len(value)})")
+    if _SURROGATE.search(value):
+        raise SpecError(path, "must be valid UTF-8 text")
+    if name and _CONTROL.search(value):
+        raise SpecError(path, "must not contain control characters")
+    if "\0" in value:
+        raise SpecError(path, "must not contain NUL characters")
     return value

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from app.core.errors import SpecError
-from app.core.json_checks import check_object, join_path, key_path, type_name
+from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
 
 ROOT = "/"
 
@@ -60,8 +60,6 @@ MAX_TEXT_LEN = 65536
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
 _SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")  # as block services (jobspec)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class PoolTicket(NamedTuple):
@@ -497,7 +495,7 @@ def _read_pool(obj: dict, prefix: str, base: Pool) -> Pool:
 
 
 def _pattern(value: object, path: str, root: bool) -> str:
-    text = _text(value, path, MAX_PATTERN_LEN)
+    text = check_text(value, path, MAX_PATTERN_LEN)
     if text and root:
         raise SpecError(path, "the root pool has no pattern (every render belongs to it)")
     if text:
@@ -549,11 +547,11 @@ def _inheritable_seconds(lo: float, hi: float):
 
 
 def _properties(value: object, path: str, root: bool) -> str:
-    return _text(value, path, MAX_PROPERTIES_LEN, name=True)
+    return check_text(value, path, MAX_PROPERTIES_LEN, name=True)
 
 
 def _annotation(value: object, path: str, root: bool) -> str:
-    return _text(value, path, MAX_TEXT_LEN)
+    return check_text(value, path, MAX_TEXT_LEN)
 
 
 def _services(value: object, path: str, root: bool) -> tuple[str, ...]:
@@ -612,7 +610,7 @@ def _ticket_map(value: object, path: str) -> dict[str, Any]:
         if not isinstance(name, str):
             raise SpecError(path, f"ticket names must be strings, not {type_name(name)}")
         kpath = key_path(path, name)
-        _text(name, kpath, MAX_NAME_LEN, name=True)
+        check_text(name, kpath, MAX_NAME_LEN, name=True)
         if not name:
             raise SpecError(kpath, "ticket name must not be empty")
     return mapping
@@ -644,17 +642,3 @@ def _int(value: object, path: str, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise SpecError(path, f"must be {lo}..{hi}")
     return int(value)
-
-
-def _text(value: object, path: str, max_len: int, *, name: bool = False) -> str:
-    if not isinstance(value, str):
-        raise SpecError(path, f"must be a string, not {type_name(value)}")
-    if len(value) > max_len:
-        raise SpecError(path, f"must be at most {max_len} characters (got {len(value)})")
-    if _SURROGATE.search(value):
-        raise SpecError(path, "must be valid UTF-8 text")
-    if name and _CONTROL.search(value):
-        raise SpecError(path, "must not contain control characters")
-    if "\0" in value:
-        raise SpecError(path, "must not contain NUL characters")
-    return value
