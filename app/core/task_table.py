@@ -183,12 +183,13 @@ class TaskTable:
         self._requeued = [(self._rank(n), n) for n in self.numbers_in(states.RER)]
         heapq.heapify(self._requeued)
 
-    def move(self, old: int, new: int) -> list[int]:
-        """Move every task in state old to state new, clearing its errors; returns them."""
+    def move(self, old: int, new: int, clear_errors: bool = True) -> list[int]:
+        """Move every task in state old to state new (clearing its errors); returns them."""
         moved = self.numbers_in(old)
         for n in moved:
             self.set(n, new)
-            self.reset_errors(n)
+            if clear_errors:
+                self.reset_errors(n)
         return moved
 
     def _allocate(self) -> None:
