@@ -359,6 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to send Wake-on-LAN packets for other renders (default 255.255.255.255:9)",
     )
     p.add_argument("--sleep-command", metavar="CMD", help="command that puts this host to sleep")
+    p.add_argument(
+        "--path-map",
+        metavar="MAP",
+        help="map the paths in tasks to this host's: 'SERVER=CLIENT;...' prefixes "
+        "(e.g. 'X:/proj=/mnt/proj;//srv/share=/net/share') or a JSON array of "
+        '{"server": ..., "client": ...}',
+    )
     p.set_defaults(func=cmd_render, usage_parser=p)
     _add_render_set(p, common)
 
@@ -1357,10 +1364,18 @@ def make_render_config(
     heartbeat: float | None = None,
     wol_target: str | None = None,
     sleep_command: str | None = None,
+    path_map: str | None = None,
 ) -> Any:
+    from app.core.errors import SpecError
+    from app.core.path_maps import PathMap
     from app.render.config import RenderConfig
 
     options: dict[str, Any] = {"server_url": server_url, "name": name or socket.gethostname()}
+    if path_map is not None:
+        try:
+            options["path_map"] = PathMap.parse(path_map)
+        except SpecError as exc:
+            raise UsageError(f"argument --path-map: {exc}") from None
     for key, value in (
         ("max_tasks", max_tasks),
         ("capacity", capacity),
@@ -1386,6 +1401,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             args.heartbeat,
             args.wol_target,
             args.sleep_command,
+            args.path_map,
         )
         from app.render.agent import run_render
     except ImportError as exc:

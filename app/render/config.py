@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from app.core.path_maps import PathMap
+
 
 @dataclass
 class RenderConfig:
@@ -24,6 +26,7 @@ class RenderConfig:
     tmp_dir: Path | None = None  # parent of per-task temporary directories; None: system default
     wol_target: str = "255.255.255.255:9"  # where this render sends magic packets for others
     sleep_command: str | None = None  # run when the server puts this host to sleep
+    path_map: PathMap | None = None  # server-side paths in tasks -> this host's paths
 
     def __post_init__(self) -> None:
         if urlsplit(self.server_url).scheme not in ("http", "https"):

@@ -87,6 +87,15 @@ class TaskRunner:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in environment.items()):
             raise ValueError("environment must map strings to strings")
         self._environment = dict(environment)
+        if config.path_map is not None:  # the job's paths as this host mounts them
+            path_map = config.path_map
+            self._command = path_map.in_text(self._command, "to_client")
+            if self._working_directory is not None:
+                self._working_directory = path_map.to_client(self._working_directory)
+            self._environment = {
+                name: path_map.in_text(value, "to_client")
+                for name, value in self._environment.items()
+            }
         self._frames = {
             "CORRAL_FRAME_START": _field(task, "frame_start", int, optional=True),
             "CORRAL_FRAME_END": _field(task, "frame_end", int, optional=True),

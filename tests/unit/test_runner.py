@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.path_maps import PathMap
 from app.render.config import RenderConfig
 from app.render.runner import OutputCapture, TaskRunner
 from tests.unit.test_process import live_with, new_marker
@@ -97,6 +98,26 @@ async def test_working_directory_is_used(config, tmp_path):
     _, result = await run_task(make_task("pwd > here.txt", working_directory=str(tmp_path)), config)
     assert result["exit_code"] == 0
     assert Path((tmp_path / "here.txt").read_text().strip()) == tmp_path
+
+
+async def test_path_map_applies_to_working_directory_command_and_environment(config, tmp_path):
+    """A job submitted from Windows runs on this (POSIX) render in the mapped places."""
+    shows = tmp_path / "shows"
+    (shows / "abc").mkdir(parents=True)
+    config.path_map = PathMap.parse(f"P:/shows={shows}", "linux")
+    command = (
+        r'printf "%s\n" "$(pwd -P)" "$SCENE" "$SEARCH" "P:\shows\abc\x.exr" > P:\shows\got.txt'
+    )
+    environment = {"SCENE": r"P:\shows\abc\sh010.ma", "SEARCH": r"P:\shows\lib;Q:\other"}
+    task = make_task(command, working_directory=r"p:\Shows\abc", environment=environment)
+    _, result = await run_task(task, config)
+    assert result["exit_code"] == 0, result["output"]
+    assert (shows / "got.txt").read_text().splitlines() == [
+        os.path.realpath(shows / "abc"),
+        f"{shows}/abc/sh010.ma",
+        f"{shows}/lib;Q:\\other",
+        f"{shows}/abc/x.exr",
+    ]
 
 
 async def test_missing_working_directory_gives_a_removed_temp_dir(config, tmp_path):
