@@ -5,7 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.submit_million", "bench.true_tasks", "bench.dispatch", "bench.dependencies"]
+BENCHMARKS = [
+    "bench.submit_million",
+    "bench.true_tasks",
+    "bench.dispatch",
+    "bench.dependencies",
+    "bench.render_idle",
+]
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ import psutil
 
 from app import __version__
 from app.render.config import RenderConfig
+from app.render.resources import ResourceSampler
 from app.render.runner import TaskKey, TaskRunner, key_fields, task_key
 from app.render.wake_on_lan import mac_addresses, run_sleep_command, send_magic_packets
 
@@ -50,6 +51,7 @@ class RenderAgent:
         self._heartbeat_period = config.heartbeat_period
         self._max_tasks = config.max_tasks or 1  # the server's answer to register decides
         self._backoff = config.backoff_min
+        self._sampler = ResourceSampler(config.tmp_dir)  # the heartbeat's resources
         self._handlers: dict[str, Callable[[Message], None]] = {
             "assign": self._on_assign,
             "stop": self._on_stop,
@@ -171,7 +173,12 @@ class RenderAgent:
     async def _beat(self, outbox: asyncio.Queue[Message]) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_period)
-            outbox.put_nowait({"type": "heartbeat"})
+            beat: Message = {"type": "heartbeat"}
+            try:
+                beat["resources"] = self._sampler.sample()
+            except Exception:  # a heartbeat goes out whatever the sampler thinks
+                log.exception("cannot sample this host's resources")
+            outbox.put_nowait(beat)
 
     def _emit(self, message: Message) -> None:
         """Runners' outgoing messages: results are kept until acknowledged, the rest is sent only

@@ -11,6 +11,7 @@ import heapq
 import itertools
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from typing import Protocol
 
@@ -31,6 +32,7 @@ from app.server.controls import FarmControls
 from app.server.errors import FarmError
 from app.server.journal import Journal
 from app.server.outputs import LiveOutput, OutputStore
+from app.server.resource_history import ResourceHistory
 
 log = logging.getLogger("corral.farm")
 
@@ -97,6 +99,10 @@ class Farm(FarmControls):
         self.next_render_id = 1
         self.hold_until = 0.0  # after a restart: start nothing new until renders are back
         self.expected_renders: set[str] = set()
+        # recent heartbeat resources per render; an entry goes with its render when deleted
+        self.resource_history: weakref.WeakKeyDictionary[Render, ResourceHistory] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- jobs ----------------------------------------------------------------------------------
 
@@ -319,6 +325,15 @@ class Farm(FarmControls):
     def heard_from(self, render: Render) -> None:
         """Any message from a render proves it alive."""
         render.last_seen = self.clock()
+
+    def heard_resources(self, render: Render, resources: dict) -> None:
+        """A heartbeat's resources (validated): the latest feeds the need_* rules, and the
+        history keeps the last hour."""
+        render.resources = resources
+        history = self.resource_history.get(render)
+        if history is None:
+            history = self.resource_history[render] = ResourceHistory()
+        history.append(self.clock(), resources)
 
     def disconnected(self, render: Render, link: RenderLink) -> None:
         """The render's socket closed; its tasks keep running until it is a zombie."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 MAX_NAME = 255
 MAX_OUTPUT = 16 * 1024 * 1024
 MAX_RUNS_LISTED = 10_000
 INT_LIMIT = 2**53
+MAX_RESOURCES = 16 * 1024  # bytes of a heartbeat's resources, as compact JSON
+NESTED_RESOURCES = ("gpu", "custom")  # keys whose value may be an object of plain values
+RULE_RESOURCES = ("mem_free_mb", "hdd_free_gb", "gpu_mem_free_mb")  # compared by need_* rules
 
 
 class ProtocolError(ValueError):
@@ -89,3 +93,42 @@ def output(msg: dict) -> tuple[tuple[int, int, int, int], str]:
 def progress(msg: dict) -> tuple[tuple[int, int, int, int], int, int | None]:
     """A running task's progress: percent 0..100 and the frame offset within the task."""
     return run_key(msg), _int(msg, "percent", 0, 100), _int(msg, "frame", 0, INT_LIMIT, True)
+
+
+def heartbeat(msg: dict) -> dict | None:
+    """A heartbeat's resources (None when it has none): an object of at most MAX_RESOURCES bytes
+    whose values are finite numbers, text, null or lists of text; "gpu" and "custom" may also be
+    objects of such values. The keys the scheduler compares must be numbers (or null)."""
+    resources = msg.get("resources")
+    if resources is None:
+        return None
+    if not isinstance(resources, dict) or len(resources) > MAX_RESOURCES // 4:
+        raise ProtocolError("resources: expected a small object")
+    for key, value in resources.items():
+        if key in NESTED_RESOURCES and isinstance(value, dict):
+            if len(value) > MAX_RESOURCES // 4:
+                raise ProtocolError(f"resources.{key}: expected a small object")
+            for inner, item in value.items():
+                _resource_value(f"resources.{key}.{inner[:64]}", item)
+        else:
+            _resource_value(f"resources.{key[:64]}", value)
+    for key in RULE_RESOURCES:
+        if resources.get(key) is not None and type(resources[key]) not in (int, float):
+            raise ProtocolError(f"resources.{key}: expected a number")
+    size = len(json.dumps(resources, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_RESOURCES:
+        raise ProtocolError(f"resources: {size} bytes, more than {MAX_RESOURCES}")
+    return resources
+
+
+def _resource_value(where: str, value) -> None:
+    kind = type(value)
+    if (
+        value is None
+        or kind is str
+        or (kind is int and abs(value) <= INT_LIMIT)
+        or (kind is float and math.isfinite(value))
+        or (kind is list and len(value) <= MAX_RESOURCES and all(type(v) is str for v in value))
+    ):
+        return
+    raise ProtocolError(f"{where}: expected a finite number, text, null or a list of texts")

@@ -91,7 +91,11 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                     farm.progress(render, *messages.progress(message))
                 elif kind == "started":
                     messages.run_key(message)  # checked; the farm dates runs from assignment
-                elif kind != "heartbeat":
+                elif kind == "heartbeat":
+                    resources = messages.heartbeat(message)
+                    if resources is not None:
+                        farm.heard_resources(render, resources)
+                else:
                     raise messages.ProtocolError(f"unknown message type {kind!r}")
             except (ValueError, messages.ProtocolError) as error:
                 log.warning("bad message from %s: %s", render.name if render else "?", error)

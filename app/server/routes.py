@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from app.core.errors import SpecError
 from app.core.jobs import task_summary
 from app.core.jobspec import parse_job
 from app.core.pools import Pool, PoolTree, normalize_path
+from app.core.renders import Render
 from app.server.errors import FarmError
 from app.server.farm import Farm
 from app.server.openapi import OPENAPI
@@ -240,7 +242,37 @@ async def edit_user(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/renders/{name}")
 async def get_render(request: web.Request) -> web.Response:
-    return web.json_response(_farm(request).render(request.match_info["name"]).summary())
+    return web.json_response(_render_page(_farm(request).render(request.match_info["name"])))
+
+
+def _render_page(render: Render) -> dict:
+    """One render as GET and PATCH answer it: the summary (as listed) and its latest resources,
+    which the list leaves out to stay small."""
+    return {**render.summary(), "resources": render.resources}
+
+
+@routes.get("/api/v1/renders/{name}/resources")
+async def render_resources(request: web.Request) -> web.Response:
+    """The render's recent heartbeat resources, oldest first; ?since=EPOCH: only newer ones."""
+    farm = _farm(request)
+    render = farm.render(request.match_info["name"])
+    since = _query_epoch(request, "since")
+    history = farm.resource_history.get(render)
+    samples = history.since(since) if history is not None else []
+    return web.json_response({"render": render.name, "samples": samples})
+
+
+def _query_epoch(request: web.Request, name: str) -> float | None:
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise FarmError(f"{name}: expected a time in seconds since the epoch", 400)
+    return value
 
 
 @routes.patch("/api/v1/renders/{name}")
@@ -248,7 +280,7 @@ async def edit_render(request: web.Request) -> web.Response:
     farm = _farm(request)
     render = farm.edit_render(request.match_info["name"], await _json_body(request))
     await farm.journal.flush()
-    return web.json_response(render.summary())
+    return web.json_response(_render_page(render))
 
 
 @routes.post("/api/v1/renders/{name}/{action}")
