@@ -673,7 +673,7 @@ class Farm(FarmControls):
         self.expected_renders.clear()
         for job in self.jobs.values():
             for block in job.blocks:
-                moved = block.tasks.move(states.WRC, states.RDY)
+                moved = block.tasks.move(states.WRC, states.RDY, clear_errors=False)
                 self._save_tasks(job, block.num, moved)
             self.solver.refresh(job)
         self._fill_all()
