@@ -328,12 +328,14 @@ class Farm(FarmControls):
 
     def heard_resources(self, render: Render, resources: dict) -> None:
         """A heartbeat's resources (validated): the latest feeds the need_* rules, and the
-        history keeps the last hour."""
+        history keeps the last hour. A render with free slots may now meet a job's needs."""
         render.resources = resources
         history = self.resource_history.get(render)
         if history is None:
             history = self.resource_history[render] = ResourceHistory()
         history.append(self.clock(), resources)
+        if render.free_slots > 0:
+            self._fill(render)
 
     def disconnected(self, render: Render, link: RenderLink) -> None:
         """The render's socket closed; its tasks keep running until it is a zombie."""
