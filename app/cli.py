@@ -366,6 +366,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. 'X:/proj=/mnt/proj;//srv/share=/net/share') or a JSON array of "
         '{"server": ..., "client": ...}',
     )
+    p.add_argument(
+        "--plugins",
+        metavar="DIR",
+        help="load custom resource meters from every *.py file in DIR",
+    )
     p.set_defaults(func=cmd_render, usage_parser=p)
     _add_render_set(p, common)
 
@@ -1365,6 +1370,7 @@ def make_render_config(
     wol_target: str | None = None,
     sleep_command: str | None = None,
     path_map: str | None = None,
+    plugins_dir: str | None = None,
 ) -> Any:
     from app.core.errors import SpecError
     from app.core.path_maps import PathMap
@@ -1382,6 +1388,7 @@ def make_render_config(
         ("heartbeat_period", heartbeat),
         ("wol_target", wol_target),
         ("sleep_command", sleep_command),
+        ("plugins_dir", plugins_dir),
     ):
         if value is not None:
             options[key] = value
@@ -1402,10 +1409,15 @@ def cmd_render(args: argparse.Namespace) -> int:
             args.wol_target,
             args.sleep_command,
             args.path_map,
+            args.plugins,
         )
         from app.render.agent import run_render
+        from app.render.meters import set_default_plugins_dir
     except ImportError as exc:
         return _import_failed("render", exc)
+    if config.plugins_dir is not None and not config.plugins_dir.is_dir():
+        raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
+    set_default_plugins_dir(config.plugins_dir)  # the render's ResourceSampler finds it there
     _setup_logging(args.log_level)
     return run_service(lambda: run_render(config), "render")
 

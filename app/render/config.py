@@ -27,6 +27,7 @@ class RenderConfig:
     wol_target: str = "255.255.255.255:9"  # where this render sends magic packets for others
     sleep_command: str | None = None  # run when the server puts this host to sleep
     path_map: PathMap | None = None  # server-side paths in tasks -> this host's paths
+    plugins_dir: Path | None = None  # *.py custom resource meters (app/render/meters)
 
     def __post_init__(self) -> None:
         if urlsplit(self.server_url).scheme not in ("http", "https"):
@@ -47,6 +48,8 @@ class RenderConfig:
             raise ValueError("backoff_max must be >= backoff_min")
         if self.tmp_dir is not None:
             self.tmp_dir = Path(self.tmp_dir)
+        if self.plugins_dir is not None:
+            self.plugins_dir = Path(self.plugins_dir)
 
     @property
     def ws_url(self) -> str:

@@ -13,6 +13,9 @@ nested `gpu` object). It is cheap (well under a millisecond of psutil calls) and
   running it starts `refresh_gpu()` as a background task (an asyncio subprocess with a timeout).
   So the first heartbeat has no GPU figures, the next ones have figures at most one period old,
   and a GPU figure older than `gpu_max_age` is dropped. Without nvidia-smi there is no `gpu` key.
+- Custom resource meters (app/render/meters: entry points `corral.meters` and the plugins
+  directory) are found once, when the sampler is made, and each is read once per `sample()`;
+  their readings go under `custom` (no `custom` key when no meter reports anything).
 
 Nothing in here raises: a figure that cannot be read is None (or left out, for the GPU), because
 a heartbeat must go out whatever psutil thinks of this platform.
@@ -31,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+from app.render import meters as custom_meters
 
 log = logging.getLogger("corral.render.resources")
 
@@ -80,7 +85,11 @@ class ResourceSampler:
         gpu_timeout: float = 10.0,
         gpu_max_age: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        meters: list | None = None,
+        plugins_dir: str | Path | None = None,
     ) -> None:
+        """meters: the custom meters to read (None: discover them, the plugins directory being
+        plugins_dir, else the one `corral render --plugins` set)."""
         self.disk_path = str(disk_path) if disk_path is not None else tempfile.gettempdir()
         self.nvidia_smi = shutil.which("nvidia-smi") if nvidia_smi == _FIND else nvidia_smi
         self.gpu_period = gpu_period
@@ -101,6 +110,10 @@ class ResourceSampler:
         self._disk = self._guard("disk_io_counters", psutil.disk_io_counters)
         self._net = self._guard("net_io_counters", _network_counters)
         self._rates: dict[str, float | None] = {}
+        if meters is None:
+            found = self._guard("meters", _discover_meters, plugins_dir)
+            meters = found or []
+        self._meters = custom_meters.MeterReadings(meters)
 
     def sample(self) -> dict[str, Any]:
         """The host's figures now (see docs/protocol.md for every key)."""
@@ -114,6 +127,9 @@ class ResourceSampler:
         out["logged_in_users"] = self._users()
         self._start_gpu_refresh(now)
         out.update(self._gpu_figures(now))
+        custom = self._guard("custom meters", self._meters.read)
+        if custom:
+            out["custom"] = custom
         return out
 
     # -- CPU and memory ------------------------------------------------------------------------
@@ -252,6 +268,12 @@ class ResourceSampler:
         if what not in self._failed:
             self._failed.add(what)
             log.warning("cannot read %s: %s (reported as unknown)", what, text)
+
+
+def _discover_meters(plugins_dir: str | Path | None) -> list:
+    if plugins_dir is None:
+        plugins_dir = custom_meters.default_plugins_dir()
+    return custom_meters.load_meters(plugins_dir)
 
 
 def parse_nvidia_smi(text: str) -> list[dict[str, Any]]:
