@@ -1412,12 +1412,10 @@ def cmd_render(args: argparse.Namespace) -> int:
             args.plugins,
         )
         from app.render.agent import run_render
-        from app.render.meters import set_default_plugins_dir
     except ImportError as exc:
         return _import_failed("render", exc)
     if config.plugins_dir is not None and not config.plugins_dir.is_dir():
         raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
-    set_default_plugins_dir(config.plugins_dir)  # the render's ResourceSampler finds it there
     _setup_logging(args.log_level)
     return run_service(lambda: run_render(config), "render")
 

@@ -271,8 +271,6 @@ class ResourceSampler:
 
 
 def _discover_meters(plugins_dir: str | Path | None) -> list:
-    if plugins_dir is None:
-        plugins_dir = custom_meters.default_plugins_dir()
     return custom_meters.load_meters(plugins_dir)
 
 

@@ -145,12 +145,8 @@ def test_no_meters_no_custom_key(tmp_path):
     assert "custom" not in sample
 
 
-def test_a_default_plugins_directory_set_by_the_command_line(plugins):
-    meters.set_default_plugins_dir(plugins)
-    try:
-        sampler = ResourceSampler(nvidia_smi=None)
-    finally:
-        meters.set_default_plugins_dir(None)
+def test_the_sampler_loads_the_plugins_directory(plugins):
+    sampler = ResourceSampler(nvidia_smi=None, plugins_dir=plugins)
     assert "answer" in {meter.name for meter in sampler._meters.meters}
 
 

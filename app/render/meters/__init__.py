@@ -47,11 +47,9 @@ from __future__ import annotations
 from app.render.meters.base import Meter
 from app.render.meters.discovery import (
     ENTRY_POINT_GROUP,
-    default_plugins_dir,
     entry_point_meters,
     load_meters,
     plugin_dir_meters,
-    set_default_plugins_dir,
 )
 from app.render.meters.readings import MeterReadings, check_reading
 
@@ -60,9 +58,7 @@ __all__ = [
     "Meter",
     "MeterReadings",
     "check_reading",
-    "default_plugins_dir",
     "entry_point_meters",
     "load_meters",
     "plugin_dir_meters",
-    "set_default_plugins_dir",
 ]

@@ -21,20 +21,6 @@ log = logging.getLogger("corral.render.meters")
 ENTRY_POINT_GROUP = "corral.meters"
 _MODULE_PREFIX = "corral_meter_plugins"  # sys.modules names of plugin files
 
-# The plugins directory `corral render --plugins DIR` asked for; ResourceSampler reads it when it
-# is not given one (the render agent makes its sampler from the tmp directory alone).
-_default_plugins_dir: Path | None = None
-
-
-def set_default_plugins_dir(path: str | Path | None) -> None:
-    global _default_plugins_dir
-    _default_plugins_dir = Path(path) if path is not None else None
-
-
-def default_plugins_dir() -> Path | None:
-    return _default_plugins_dir
-
-
 def load_meters(plugins_dir: str | Path | None = None, *, installed: bool = True) -> list[Any]:
     """One instance of every meter: installed ones (entry points, then the built-ins when this
     Corral is not installed with its metadata, e.g. a frozen binary), then the plugins
