@@ -58,6 +58,21 @@ MAX_PATTERN_LEN = 4096
 MAX_PROPERTIES_LEN = 4096
 MAX_TEXT_LEN = 65536
 
+# Render states automation (Afanasy §6.7): -1 = inherit, and -1 on the root = off.
+# The busy_*/idle_* thresholds: cpu, mem, swp, hddio in %, hddgb in free GB, netmbs in MB/s.
+# idle_user_time (Corral's): the user's input idle seconds below which the machine is in use.
+AUTO_NIMBY_TIMES = ("busy_nimby_time", "idle_free_time", "idle_user_time")
+AUTO_NIMBY_THRESHOLDS = tuple(
+    f"{side}_{what}"
+    for what in ("cpu", "mem", "swp", "hddgb", "hddio", "netmbs")
+    for side in ("busy", "idle")
+)
+AUTO_NIMBY_KEYS = AUTO_NIMBY_TIMES + AUTO_NIMBY_THRESHOLDS
+MAX_AUTO_TIME = 7 * 24 * 3600.0
+MAX_PERCENT = 100.0
+MAX_HDD_GB = 1_000_000.0
+MAX_NET_MBS = 1_000_000.0
+
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
 _SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")  # as block services (jobspec)
 
@@ -93,6 +108,22 @@ class Pool:
     tickets_pool: dict[str, PoolTicket] = field(default_factory=dict)
     tickets_host: dict[str, int] = field(default_factory=dict)  # count -1 = inherit
     annotation: str = ""
+    # render states automation (-1 = inherit; on the root: off), see AUTO_NIMBY_KEYS
+    busy_nimby_time: float = INHERIT  # seconds busy before a free render turns NIMBY
+    idle_free_time: float = INHERIT  # seconds idle before a nimby/NIMBY render turns free
+    idle_user_time: float = INHERIT  # user input idle seconds below which the user is active
+    busy_cpu: float = INHERIT  # CPU busy %
+    idle_cpu: float = INHERIT
+    busy_mem: float = INHERIT  # memory used %
+    idle_mem: float = INHERIT
+    busy_swp: float = INHERIT  # swap used %
+    idle_swp: float = INHERIT
+    busy_hddgb: float = INHERIT  # disk free GB (busy at or below, idle above)
+    idle_hddgb: float = INHERIT
+    busy_hddio: float = INHERIT  # disk busy %
+    idle_hddio: float = INHERIT
+    busy_netmbs: float = INHERIT  # network MB/s, received + sent
+    idle_netmbs: float = INHERIT
 
     @classmethod
     def root(cls) -> Pool:
@@ -152,6 +183,8 @@ class PoolSettings:
       chain has priority 0 (Afanasy's "pool chain ready").
     - ``tickets_host``: per ticket, the count of the nearest pool that sets one (not -1).
     - ``tickets_pool``: per ticket, the pools of the chain that limit it, deepest first.
+    - ``busy_nimby_time``, ``idle_free_time``, ``idle_user_time``, ``busy_*``, ``idle_*``
+      (:data:`AUTO_NIMBY_KEYS`): the nearest value that is not -1; -1 everywhere = off.
     """
 
     path: str
@@ -169,6 +202,22 @@ class PoolSettings:
     services_disabled: frozenset[str]  # disabled by some pool of the chain
     tickets_host: MappingProxyType[str, int]
     tickets_pool: MappingProxyType[str, tuple[tuple[str, PoolTicket], ...]]
+    # render states automation, resolved: the nearest value that is not -1; -1 = off
+    busy_nimby_time: float = INHERIT
+    idle_free_time: float = INHERIT
+    idle_user_time: float = INHERIT
+    busy_cpu: float = INHERIT
+    idle_cpu: float = INHERIT
+    busy_mem: float = INHERIT
+    idle_mem: float = INHERIT
+    busy_swp: float = INHERIT
+    idle_swp: float = INHERIT
+    busy_hddgb: float = INHERIT
+    idle_hddgb: float = INHERIT
+    busy_hddio: float = INHERIT
+    idle_hddio: float = INHERIT
+    busy_netmbs: float = INHERIT
+    idle_netmbs: float = INHERIT
 
     def service_allowed(self, service: str) -> bool:
         """Afanasy's canRunService: disabled anywhere up the chain -> no; listed anywhere up
@@ -443,6 +492,7 @@ class PoolTree:
             services_disabled=up.services_disabled | frozenset(pool.services_disabled),
             tickets_host=MappingProxyType(tickets_host),
             tickets_pool=MappingProxyType(tickets_pool),
+            **{key: pick(getattr(pool, key), getattr(up, key)) for key in AUTO_NIMBY_KEYS},
         )
 
 
@@ -471,6 +521,7 @@ def _root_settings(root: Pool) -> PoolSettings:
                 if ticket != PoolTicket()
             }
         ),
+        **{key: getattr(root, key) for key in AUTO_NIMBY_KEYS},
     )
 
 
@@ -542,6 +593,21 @@ def _inheritable_seconds(lo: float, hi: float):
         if not lo <= value <= hi:
             raise SpecError(path, f"must be -1 (inherit) or {lo:g}..{hi:g} seconds")
         return float(value)
+
+    return read
+
+
+def _auto_nimby(hi: float):
+    """-1 (inherit; off on the root) or a number 0..hi, kept as given (int or float)."""
+
+    def read(value: object, path: str, root: bool) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(path, f"must be a number, not {type_name(value)}")
+        if not math.isfinite(value):
+            raise SpecError(path, "must be a finite number")
+        if value != INHERIT and not 0 <= value <= hi:
+            raise SpecError(path, f"must be -1 (inherit/off) or 0..{hi:g}")
+        return value
 
     return read
 
@@ -632,6 +698,16 @@ _READERS = {
     "tickets_pool": _tickets_pool,
     "tickets_host": _tickets_host,
     "annotation": _annotation,
+    "busy_nimby_time": _auto_nimby(MAX_AUTO_TIME),
+    "idle_free_time": _auto_nimby(MAX_AUTO_TIME),
+    "idle_user_time": _auto_nimby(MAX_AUTO_TIME),
+    **{
+        f"{side}_{what}": _auto_nimby(MAX_PERCENT)
+        for what in ("cpu", "mem", "swp", "hddio")
+        for side in ("busy", "idle")
+    },
+    **{f"{side}_hddgb": _auto_nimby(MAX_HDD_GB) for side in ("busy", "idle")},
+    **{f"{side}_netmbs": _auto_nimby(MAX_NET_MBS) for side in ("busy", "idle")},
 }
 assert set(_READERS) == set(_POOL_KEYS)
 

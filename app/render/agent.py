@@ -19,6 +19,7 @@ import psutil
 
 from app import __version__
 from app.render.config import RenderConfig
+from app.render.idle import idle_seconds
 from app.render.resources import ResourceSampler
 from app.render.runner import TaskKey, TaskRunner, key_fields, task_key
 from app.render.wake_on_lan import mac_addresses, run_sleep_command, send_magic_packets
@@ -176,6 +177,9 @@ class RenderAgent:
             beat: Message = {"type": "heartbeat"}
             try:
                 beat["resources"] = self._sampler.sample()
+                idle = await asyncio.to_thread(idle_seconds)
+                if idle is not None:
+                    beat["resources"]["idle_seconds"] = idle
             except Exception:  # a heartbeat goes out whatever the sampler thinks
                 log.exception("cannot sample this host's resources")
             outbox.put_nowait(beat)

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable
 from typing import Protocol
 
-from app.core import states
+from app.core import auto_nimby, states
 from app.core.dependencies import Dependencies
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
@@ -334,6 +334,11 @@ class Farm(FarmControls):
         if history is None:
             history = self.resource_history[render] = ResourceHistory()
         history.append(self.clock(), resources)
+        change = auto_nimby.check(render, self.pools.effective(render.pool), self.clock())
+        if change is not None:
+            render.nimby = change[0]
+            self.journal.write(records.save_render(render))
+            log.info("render %s turned %s automatically: %s", render.name, *change)
         if render.free_slots > 0:
             self._fill(render)
 

@@ -509,3 +509,68 @@ def test_update_keywords():
     assert tree.effective("/").service_allowed("nuke")
     assert not tree.effective("/").service_allowed("maya")
     assert spec_error(tree.update, "/", zombie_time=-1).field == "zombie_time"
+
+
+# ---------------------------------------------------------------- render states automation keys
+
+AUTO_KEYS = (
+    "busy_nimby_time", "idle_free_time", "idle_user_time", "busy_cpu", "idle_cpu", "busy_mem",
+    "idle_mem", "busy_swp", "idle_swp", "busy_hddgb", "idle_hddgb", "busy_hddio", "idle_hddio",
+    "busy_netmbs", "idle_netmbs",
+)  # fmt: skip
+
+
+def test_auto_nimby_keys_are_off_by_default():
+    tree = PoolTree()
+    root = tree.effective("/")
+    for key in AUTO_KEYS:
+        assert getattr(tree.root(), key) == -1
+        assert getattr(root, key) == -1
+
+
+def test_auto_nimby_keys_inherit_nearest_value():
+    tree = tree_of({
+        "/": {"busy_nimby_time": 30, "idle_free_time": 120, "idle_user_time": 300, "busy_cpu": 60},
+        "/ws/": {"pattern": "ws.*", "busy_cpu": 40, "idle_cpu": 5.5, "idle_user_time": -1},
+        "/ws/anim/": {"busy_nimby_time": 0, "busy_hddgb": 10},
+    })  # fmt: skip
+    anim = tree.effective("/ws/anim/")
+    assert anim.busy_nimby_time == 0  # 0 is a value, not inherit
+    assert anim.idle_free_time == 120
+    assert anim.idle_user_time == 300
+    assert anim.busy_cpu == 40
+    assert anim.idle_cpu == 5.5
+    assert anim.busy_hddgb == 10
+    assert anim.busy_mem == -1
+    tree.edit("/ws/", {"busy_cpu": -1})
+    assert tree.effective("/ws/anim/").busy_cpu == 60
+
+
+def test_auto_nimby_keys_round_trip():
+    tree = tree_of({"/": {"idle_user_time": 60, "busy_netmbs": 12.5}, "/a/": {"idle_mem": 30}})
+    again = PoolTree.from_dict(json.loads(json.dumps(tree.to_dict())))
+    assert again.to_dict() == tree.to_dict()
+    assert again.effective("/a/").idle_mem == 30
+    assert again.effective("/a/").busy_netmbs == 12.5
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("busy_cpu", 101, "0..100"),
+        ("idle_mem", -2, "0..100"),
+        ("busy_swp", "50", "must be a number"),
+        ("idle_hddio", True, "must be a number"),
+        ("busy_nimby_time", float("inf"), "finite"),
+        ("idle_free_time", 10**9, "-1 (inherit/off)"),
+        ("idle_user_time", None, "must be a number"),
+        ("busy_hddgb", -0.5, "0..1e+06"),
+    ],
+)
+def test_auto_nimby_keys_validate(key, value, message):
+    tree = PoolTree()
+    tree.add(Pool("/a/"))
+    err = spec_error(tree.edit, "/a/", {key: value})
+    assert err.field == key
+    assert message in err.message
+    assert getattr(tree.get("/a/"), key) == -1
