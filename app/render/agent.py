@@ -52,7 +52,7 @@ class RenderAgent:
         self._heartbeat_period = config.heartbeat_period
         self._max_tasks = config.max_tasks or 1  # the server's answer to register decides
         self._backoff = config.backoff_min
-        self._sampler = ResourceSampler(config.tmp_dir)  # the heartbeat's resources
+        self._sampler = ResourceSampler(config.tmp_dir, plugins_dir=config.plugins_dir)
         self._handlers: dict[str, Callable[[Message], None]] = {
             "assign": self._on_assign,
             "stop": self._on_stop,
