@@ -13,6 +13,7 @@ from typing import Any
 
 from app.render.config import RenderConfig
 from app.render.process import TaskProcess, kill_tree, spawn
+from app.render.task_usage import TaskUsage
 
 TaskKey = tuple[int, int, int, int]  # job, block, task, run
 Emit = Callable[[dict[str, Any]], None]
@@ -111,6 +112,7 @@ class TaskRunner:
         self._kill: asyncio.Task[None] | None = None
         self._stopped = False
         self._time_done: float | None = None
+        self._usage: TaskUsage | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -124,6 +126,8 @@ class TaskRunner:
             self._stopped = True  # still starting: killed as soon as it runs
         elif self._proc.returncode is None:
             self._stopped = True
+            if self._usage is not None and self._kill is None:
+                self._usage.sample()  # the last figures of the tree, before it dies
             self._kill_tree()
 
     async def wait(self) -> None:
@@ -151,17 +155,21 @@ class TaskRunner:
 
     async def _supervise(self, proc: TaskProcess) -> None:
         """Wait for the main process, kill what it left behind, collect the rest of the output."""
+        self._usage = TaskUsage(proc.pid, proc.tag)
         try:
             self._emit({"type": "started", **self._fields, "pid": proc.pid})
             if self._stopped:
                 self._kill_tree()
+            self._usage.start()
             await proc.wait()
+            self._usage.stop()
             self._time_done = time.time()
             if self._kill is None:  # exited on its own: let the last output arrive first, so
                 await proc.drain(_EOF_WAIT)  # that kill_tree sees an empty tree without a scan
             await asyncio.shield(self._kill_tree())  # the stop in progress, or the leftovers
             await proc.drain(_DRAIN_TIMEOUT)
         finally:
+            self._usage.stop()
             proc.close()
 
     def _kill_tree(self) -> asyncio.Task[None]:
@@ -206,6 +214,8 @@ class TaskRunner:
         self._flush(final=True)
         returncode = self._proc.returncode if self._proc is not None else None
         killed_by = -returncode if returncode is not None and returncode < 0 else None
+        time_done = self._time_done or time.time()
+        usage = self._usage or TaskUsage(0)  # never started: nothing used
         self._emit(
             {
                 "type": "result",
@@ -214,8 +224,9 @@ class TaskRunner:
                 "signal": killed_by,
                 "error": error,
                 "time_start": time_start,
-                "time_done": self._time_done or time.time(),
+                "time_done": time_done,
                 "output": self._capture.text(),
+                **usage.report(time_done - time_start),
             }
         )
 

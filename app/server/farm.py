@@ -401,6 +401,8 @@ class Farm(FarmControls):
             "error": error if run_state == "ERR" else report["error"],
             "time_start": report["time_start"],
             "time_done": report["time_done"],
+            "peak_rss_mb": report.get("peak_rss_mb"),
+            "cpu_seconds": report.get("cpu_seconds"),
         }
         written = self.journal.write(
             records.finish_run(key, render.name, outcome, self.outputs, report["output"])

@@ -9,6 +9,9 @@ MAX_NAME = 255
 MAX_OUTPUT = 16 * 1024 * 1024
 MAX_RUNS_LISTED = 10_000
 INT_LIMIT = 2**53
+MAX_RSS_MB = 2**40  # a task's peak memory (a petabyte and then some)
+MAX_CPU_SECONDS = 10**9  # a task's CPU time (decades on a thousand cores)
+MAX_CPU_PERCENT = 10**7  # a task's CPU time over its wall time, % of one CPU
 MAX_RESOURCES = 16 * 1024  # bytes of a heartbeat's resources, as compact JSON
 NESTED_RESOURCES = ("gpu", "custom")  # keys whose value may be an object of plain values
 RULE_RESOURCES = ("mem_free_mb", "hdd_free_gb", "gpu_mem_free_mb")  # compared by need_* rules
@@ -31,6 +34,16 @@ def _number(msg: dict, key: str) -> float:
     value = msg.get(key)
     if type(value) not in (int, float) or not math.isfinite(value):
         raise ProtocolError(f"{key}: expected a number")
+    return float(value)
+
+
+def _usage(msg: dict, key: str, hi: float) -> float | None:
+    """An optional resource figure: null, or a finite number 0..hi."""
+    value = msg.get(key)
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 <= value <= hi:  # NaN fails the comparison
+        raise ProtocolError(f"{key}: expected null or a number 0..{hi}")
     return float(value)
 
 
@@ -83,6 +96,9 @@ def result(msg: dict) -> dict:
         "time_start": _number(msg, "time_start"),
         "time_done": _number(msg, "time_done"),
         "output": _text(msg, "output", MAX_OUTPUT, optional=True) or "",
+        "peak_rss_mb": _usage(msg, "peak_rss_mb", MAX_RSS_MB),
+        "cpu_seconds": _usage(msg, "cpu_seconds", MAX_CPU_SECONDS),
+        "cpu_avg_percent": _usage(msg, "cpu_avg_percent", MAX_CPU_PERCENT),
     }
 
 

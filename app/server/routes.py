@@ -460,9 +460,20 @@ def _runs(job_id: int, block_num: int, task: int) -> list[dict]:
             "time_start": row.time_start,
             "time_done": row.time_done or None,
             "output_size": row.output_size,
+            "peak_rss_mb": row.peak_rss_mb,
+            "cpu_seconds": row.cpu_seconds,
+            "cpu_avg_percent": _cpu_percent(row),
         }
         for row in query
     ]
+
+
+def _cpu_percent(row: RunRow) -> float | None:
+    """A finished run's CPU time over its wall time, % of one CPU."""
+    wall = (row.time_done or 0) - row.time_start
+    if row.cpu_seconds is None or wall <= 0:
+        return None
+    return round(row.cpu_seconds / wall * 100, 1)
 
 
 async def _in_thread(request: web.Request, function, *args):

@@ -100,6 +100,8 @@ class RunRow(BaseModel):
     time_start = FloatField()
     time_done = FloatField(default=0)
     output_size = IntegerField(default=0)
+    peak_rss_mb = FloatField(null=True)  # the task's process tree, as the render sampled it
+    cpu_seconds = FloatField(null=True)  # user + system
 
     class Meta:
         primary_key = CompositeKey("job_id", "block", "task", "run")
@@ -128,7 +130,12 @@ class SettingRow(BaseModel):
 
 def _initial_schema(db: Database, migrator: SchemaMigrator) -> None:
     # version 1 as it shipped: the tables without the columns later migrations add
-    with _without(JobRow, "sort_order"), _without(RenderRow, "settings"):
+    with (
+        _without(JobRow, "sort_order"),
+        _without(RenderRow, "settings"),
+        _without(RunRow, "peak_rss_mb"),
+        _without(RunRow, "cpu_seconds"),
+    ):
         db.create_tables([JobRow, TaskRow, RunRow, RenderRow])
     # The runs of a render, newest first, for the render's history.
     migrator.database.execute_sql(
@@ -146,11 +153,21 @@ def _users_and_settings(db: Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _run_usage(db: Database, migrator: SchemaMigrator) -> None:
+    from playhouse.migrate import migrate as apply
+
+    apply(
+        migrator.add_column("run_row", "peak_rss_mb", RunRow.peak_rss_mb),
+        migrator.add_column("run_row", "cpu_seconds", RunRow.cpu_seconds),
+    )
+
+
 # Each migration: (version, function(db, migrator)). Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (1, _initial_schema),
     (2, _users_and_settings),
     (3, lambda db, migrator: db.create_tables([SettingRow])),
+    (4, _run_usage),
 ]
 
 

@@ -1,0 +1,43 @@
+"""A real render reports what its task used; the server keeps it with the run."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from app.api import tasks_job
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
+
+ALLOCATE = 'python3 -c "import time; b = bytearray(100 * 2**20); time.sleep(2.5)"'
+
+
+def test_the_runs_of_a_task_show_its_memory_and_cpu(farm):
+    farm.start_server()
+    farm.start_render("usage", 1)
+    farm.wait_renders(1)
+    job_id = farm.client.submit(
+        tasks_job("usage", [("allocate", ALLOCATE), ("instant", "true")], user_name="tester")
+    )
+    done = farm.wait_job_done(job_id)
+    assert done["tasks_error"] == 0
+    [run] = farm.client.task(job_id, 0, 0)["runs"]
+    assert run["state"] == "DON"
+    assert run["peak_rss_mb"] >= 90
+    assert 0 <= run["cpu_seconds"] < 2
+    assert 0 <= run["cpu_avg_percent"] < 50
+    [instant] = farm.client.task(job_id, 0, 1)["runs"]
+    assert (instant["peak_rss_mb"], instant["cpu_seconds"]) == (0, 0)
+
+
+def test_migration_4_adds_the_columns(tmp_path):
+    from app.server.store import migrate, open_database, schema_version
+
+    db = open_database(f"sqlite:///{tmp_path / 'corral.db'}")
+    try:
+        assert schema_version() == migrate(db) >= 4
+        columns = {column.name for column in db.get_columns("run_row")}
+        assert {"peak_rss_mb", "cpu_seconds"} <= columns
+    finally:
+        db.close()

@@ -1,0 +1,113 @@
+"""Per-task resource accounting with real processes (POSIX), and the server's checks of it."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.render.config import RenderConfig
+from app.render.runner import TaskRunner
+from app.render.task_usage import TaskUsage
+from app.server import render_messages
+from app.server.render_messages import ProtocolError
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
+
+ALLOCATE = 'python3 -c "import time; b = bytearray(100 * 2**20); time.sleep(2.5)"'
+BUSY_LOOP = 'python3 -c "while True: pass"'
+BOUNDED_LOOP = 'python3 -c "import time\nend = time.time() + 2.5\nwhile time.time() < end: pass"'
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> RenderConfig:
+    return RenderConfig(server_url="http://127.0.0.1:1", stop_grace=2.0, tmp_dir=tmp_path)
+
+
+async def run(command: str, config: RenderConfig, stop_after: float | None = None) -> dict:
+    messages: list[dict] = []
+    task = {"job": 1, "block": 0, "task": 0, "run": 1, "command": command}
+    runner = TaskRunner(task, config, messages.append)
+    runner.start()
+    if stop_after is not None:
+        await asyncio.sleep(stop_after)
+        runner.stop()
+    await asyncio.wait_for(runner.wait(), 30)
+    result = messages[-1]
+    assert result["type"] == "result"
+    return result
+
+
+async def test_peak_memory_of_a_task(config):
+    result = await run(ALLOCATE, config)
+    assert result["exit_code"] == 0, result["output"]
+    assert 90 <= result["peak_rss_mb"] < 400
+    assert result["cpu_seconds"] < 1.5  # it sleeps
+    assert result["cpu_avg_percent"] < 50
+
+
+async def test_memory_of_a_child_process_counts(config):
+    # two commands: the shell cannot exec python, so python is the shell's child
+    result = await run(f"{ALLOCATE}; echo done", config)
+    assert result["output"] == "done\n"
+    assert result["peak_rss_mb"] >= 90
+
+
+async def test_cpu_bound_task_stopped_after_a_while(config):
+    result = await run(BUSY_LOOP, config, stop_after=2.5)
+    assert result["error"] == "stopped"
+    assert result["cpu_avg_percent"] > 50
+    assert 1.2 < result["cpu_seconds"] <= result["time_done"] - result["time_start"] + 0.5
+
+
+async def test_cpu_bound_task_in_a_child_that_ends_on_its_own(config):
+    result = await run(f"{BOUNDED_LOOP}; sleep 0.2", config)
+    assert result["exit_code"] == 0
+    # last seen at the 2 s sample: most of its 2.5 s of CPU
+    assert result["cpu_avg_percent"] > 50
+
+
+async def test_an_instant_task_costs_no_sample(config, monkeypatch):
+    calls = []
+    monkeypatch.setattr(TaskUsage, "sample", lambda self, scan_tags=False: calls.append(1))
+    result = await run("true", config)
+    assert result["exit_code"] == 0
+    assert (result["peak_rss_mb"], result["cpu_seconds"], result["cpu_avg_percent"]) == (0, 0, 0)
+    assert calls == []
+
+
+async def test_a_task_that_fails_to_start_reports_zero(config, tmp_path):
+    result = await run(
+        "true", RenderConfig(server_url="http://127.0.0.1:1", tmp_dir=tmp_path / "missing")
+    )
+    assert result["error"].startswith("failed to start")
+    assert result["peak_rss_mb"] == 0 and result["cpu_seconds"] == 0
+
+
+def result_message(**fields) -> dict:
+    message = {"seq": 1, "job": 1, "block": 0, "task": 0, "run": 1, "exit_code": 0,
+               "signal": None, "error": None, "time_start": 1.0, "time_done": 2.0}  # fmt: skip
+    return {**message, **fields}
+
+
+def test_the_server_keeps_valid_figures():
+    report = render_messages.result(
+        result_message(peak_rss_mb=120.5, cpu_seconds=3, cpu_avg_percent=350.0)
+    )
+    assert (report["peak_rss_mb"], report["cpu_seconds"], report["cpu_avg_percent"]) == (
+        120.5,
+        3.0,
+        350.0,
+    )
+    old_render = render_messages.result(result_message())
+    assert old_render["peak_rss_mb"] is old_render["cpu_seconds"] is None
+
+
+@pytest.mark.parametrize("key", ["peak_rss_mb", "cpu_seconds", "cpu_avg_percent"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1, 1e300, "12", True, [1]])
+def test_the_server_refuses_bad_figures(key, value):
+    with pytest.raises(ProtocolError, match=key):
+        render_messages.result(result_message(**{key: value}))
