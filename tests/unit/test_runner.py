@@ -27,6 +27,9 @@ RESULT_FIELDS = {
     "time_start",
     "time_done",
     "output",
+    "peak_rss_mb",
+    "cpu_seconds",
+    "cpu_avg_percent",
 }
 
 
