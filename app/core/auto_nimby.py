@@ -18,6 +18,12 @@ chain (:class:`app.core.pools.PoolSettings`); a setting of -1 is off.
   idle threshold configured the machine counts as idle, so even a nimby set by hand is freed.
 - A figure the heartbeat lacks (None or missing, e.g. ``idle_seconds`` on a headless node)
   neither makes the machine busy nor lets it count as idle for that threshold.
+- **Render hours** (pool key ``render_hours``, app/core/render_hours.py; "" = always), in the
+  server's local time unless the text names a zone: outside the hours a ``free`` render turns
+  ``NIMBY`` at once (running tasks finish) and the busy/idle rules wait; inside the hours a
+  render that this rule made ``NIMBY`` turns ``free`` again. A NIMBY set by a person or by the
+  busy rule is never freed by this rule (the render's :class:`AutoNimby` remembers why it set
+  NIMBY; the memory lasts while the server runs). Checked on each heartbeat.
 - A ``paused`` render is never changed; any other state change restarts the timers.
 
 Figures, from the heartbeat resources (app/render/resources.py): CPU busy % = 100 - cpu_idle -
@@ -30,7 +36,11 @@ from __future__ import annotations
 
 import logging
 import weakref
+from datetime import datetime
 from typing import Any, Protocol
+
+from app.core.errors import SpecError
+from app.core.render_hours import Hours, parse_hours
 
 log = logging.getLogger("corral.auto_nimby")
 
@@ -56,6 +66,7 @@ class Settings(Protocol):  # the fields of PoolSettings used here
     idle_hddio: float
     busy_netmbs: float
     idle_netmbs: float
+    render_hours: str
 
 
 def _on(value: float | None) -> bool:
@@ -145,13 +156,34 @@ def idle_description(resources: dict[str, Any], settings: Settings) -> str:
     return ", ".join(parts) or "no idle threshold set"
 
 
+HOURS_REASON = "outside render_hours"
+
+
+def render_hours(settings: Settings) -> Hours | None:
+    """The parsed render hours of the settings; None when always (or unreadable)."""
+    text = getattr(settings, "render_hours", "") or ""
+    try:
+        hours = parse_hours(text)
+    except SpecError as exc:  # pools validate the key; be safe anyway
+        log.warning("ignoring bad render_hours %r: %s", text, exc)
+        return None
+    return None if hours.always else hours
+
+
+def _when(now: float) -> datetime:
+    """The clock's seconds as an aware datetime in the server's local time zone."""
+    return datetime.fromtimestamp(now).astimezone()
+
+
 class AutoNimby:
-    """One render's busy/idle timers. ``reason`` explains the last change."""
+    """One render's busy/idle timers. ``reason`` explains the last change; ``by_hours``:
+    the render's NIMBY was set by the render hours rule (so that rule may lift it)."""
 
     def __init__(self) -> None:
         self.busy_since: float | None = None
         self.idle_since: float | None = None
         self.reason = ""
+        self.by_hours = False
 
     def update(
         self,
@@ -168,6 +200,28 @@ class AutoNimby:
         if render_state == PAUSED:
             self.busy_since = self.idle_since = None
             return None
+        if render_state != NIMBY:
+            self.by_hours = False  # someone changed the state since
+        hours = render_hours(settings)
+        if hours is not None or self.by_hours:
+            when = _when(now)
+            if hours is not None and not hours.allows(when):
+                self.busy_since = self.idle_since = None
+                if render_state != FREE:
+                    return None  # already not taking work; the idle rule waits too
+                self.by_hours = True
+                until = hours.next_change(when)
+                self.reason = f"{HOURS_REASON} {hours.text!r}" + (
+                    f" until {until:%a %H:%M}" if until else ""
+                )
+                return NIMBY
+            if self.by_hours:  # inside the hours again (or the hours were removed)
+                self.by_hours = False
+                self.busy_since = self.idle_since = None
+                self.reason = (
+                    f"inside render_hours {hours.text!r}" if hours else "render_hours removed"
+                )
+                return FREE
         if render_state == FREE and not has_tasks and _on(settings.busy_nimby_time):
             reasons = busy_reasons(resources, settings)
             if reasons:

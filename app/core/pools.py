@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.render_hours import MAX_LEN as MAX_HOURS_LEN
+from app.core.render_hours import parse_hours
 
 ROOT = "/"
 
@@ -124,6 +126,8 @@ class Pool:
     idle_hddio: float = INHERIT
     busy_netmbs: float = INHERIT  # network MB/s, received + sent
     idle_netmbs: float = INHERIT
+    # when the farm may use the renders (app/core/render_hours.py); "" = inherit (root: always)
+    render_hours: str = ""
 
     @classmethod
     def root(cls) -> Pool:
@@ -185,6 +189,8 @@ class PoolSettings:
     - ``tickets_pool``: per ticket, the pools of the chain that limit it, deepest first.
     - ``busy_nimby_time``, ``idle_free_time``, ``idle_user_time``, ``busy_*``, ``idle_*``
       (:data:`AUTO_NIMBY_KEYS`): the nearest value that is not -1; -1 everywhere = off.
+    - ``render_hours``: the nearest non-empty text; empty everywhere = always (a pool can
+      lift a parent's hours with ``"always"``).
     """
 
     path: str
@@ -218,6 +224,7 @@ class PoolSettings:
     idle_hddio: float = INHERIT
     busy_netmbs: float = INHERIT
     idle_netmbs: float = INHERIT
+    render_hours: str = ""  # the nearest non-empty text; "" = always
 
     def service_allowed(self, service: str) -> bool:
         """Afanasy's canRunService: disabled anywhere up the chain -> no; listed anywhere up
@@ -493,6 +500,7 @@ class PoolTree:
             tickets_host=MappingProxyType(tickets_host),
             tickets_pool=MappingProxyType(tickets_pool),
             **{key: pick(getattr(pool, key), getattr(up, key)) for key in AUTO_NIMBY_KEYS},
+            render_hours=pool.render_hours or up.render_hours,
         )
 
 
@@ -522,6 +530,7 @@ def _root_settings(root: Pool) -> PoolSettings:
             }
         ),
         **{key: getattr(root, key) for key in AUTO_NIMBY_KEYS},
+        render_hours=root.render_hours,
     )
 
 
@@ -610,6 +619,13 @@ def _auto_nimby(hi: float):
         return value
 
     return read
+
+
+def _render_hours(value: object, path: str, root: bool) -> str:
+    """Render hours text, kept as given once it parses (app/core/render_hours.py)."""
+    text = check_text(value, path, MAX_HOURS_LEN, name=True)
+    parse_hours(text, path)
+    return text
 
 
 def _properties(value: object, path: str, root: bool) -> str:
@@ -708,6 +724,7 @@ _READERS = {
     },
     **{f"{side}_hddgb": _auto_nimby(MAX_HDD_GB) for side in ("busy", "idle")},
     **{f"{side}_netmbs": _auto_nimby(MAX_NET_MBS) for side in ("busy", "idle")},
+    "render_hours": _render_hours,
 }
 assert set(_READERS) == set(_POOL_KEYS)
 
