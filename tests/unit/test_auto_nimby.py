@@ -166,3 +166,85 @@ def test_check_keeps_timers_per_render():
     one.nimby = "NIMBY"
     one.resources = dict(QUIET)
     assert check(one, USER, 100) is None and check(one, USER, 1000) is None
+
+
+# ---------------------------------------------------------------- render hours
+
+
+def local(day, hour, minute=0):
+    """Clock seconds for a server-local wall time (2024-01-01 is a Monday)."""
+    from datetime import datetime
+
+    return datetime(2024, 1, day, hour, minute).timestamp()
+
+
+NIGHTS = settings(render_hours="20:00-08:00")
+
+
+def test_outside_render_hours_turns_nimby_and_inside_frees_it():
+    auto = AutoNimby()
+    assert auto.update(local(1, 21), QUIET, NIGHTS, "free", False) is None
+    assert auto.update(local(2, 7, 59), QUIET, NIGHTS, "free", False) is None
+    assert auto.update(local(2, 8), QUIET, NIGHTS, "free", False) == "NIMBY"
+    assert auto.reason.startswith("outside render_hours '20:00-08:00'")
+    assert "until Tue 20:00" in auto.reason
+    assert auto.update(local(2, 19, 59), QUIET, NIGHTS, "NIMBY", False) is None
+    assert auto.update(local(2, 20), QUIET, NIGHTS, "NIMBY", False) == "free"
+    assert "inside render_hours" in auto.reason
+
+
+def test_outside_render_hours_even_with_tasks_and_busy_user():
+    active = {**QUIET, "idle_seconds": 1.0}
+    cfg = replace(USER, render_hours="20:00-08:00")
+    assert AutoNimby().update(local(1, 12), active, cfg, "free", True) == "NIMBY"
+
+
+def test_render_hours_leave_a_persons_nimby_alone():
+    auto = AutoNimby()
+    for state in ("NIMBY", "nimby"):
+        assert auto.update(local(1, 12), QUIET, NIGHTS, state, False) is None
+        assert auto.update(local(1, 21), QUIET, NIGHTS, state, False) is None
+    # made NIMBY by the hours, then a person sets nimby and NIMBY again: theirs now
+    assert auto.update(local(2, 12), QUIET, NIGHTS, "free", False) == "NIMBY"
+    assert auto.update(local(2, 13), QUIET, NIGHTS, "nimby", False) is None
+    assert auto.update(local(2, 14), QUIET, NIGHTS, "NIMBY", False) is None
+    assert auto.update(local(2, 21), QUIET, NIGHTS, "NIMBY", False) is None
+
+
+def test_render_hours_leave_a_busy_rule_nimby_alone():
+    cfg = replace(USER, render_hours="20:00-08:00")
+    active = {**QUIET, "idle_seconds": 1.0}
+    auto = AutoNimby()
+    t0 = local(1, 21)
+    assert run(auto, [t0, t0 + 10], active, cfg) == [None, "NIMBY"]
+    assert "user active" in auto.reason
+    # still busy at the next evening: the hours rule does not free it
+    assert auto.update(local(2, 21), active, cfg, "NIMBY", False) is None
+
+
+def test_outside_hours_the_idle_rule_waits():
+    cfg = replace(USER, render_hours="20:00-08:00")
+    auto = AutoNimby()
+    times = [local(1, 12), local(1, 12) + 100]
+    assert run(auto, times, QUIET, cfg, state="NIMBY") == [None, None]
+    assert run(auto, [local(1, 20), local(1, 20) + 20], QUIET, cfg, state="NIMBY") == [
+        None,
+        "free",
+    ]
+
+
+def test_removing_render_hours_frees_what_they_made_nimby():
+    auto = AutoNimby()
+    assert auto.update(local(1, 12), QUIET, NIGHTS, "free", False) == "NIMBY"
+    assert auto.update(local(1, 13), QUIET, settings(), "NIMBY", False) == "free"
+    assert auto.reason == "render_hours removed"
+
+
+def test_check_applies_render_hours_with_the_clock():
+    render = FakeRender()
+    render.resources = dict(QUIET)
+    state, reason = check(render, NIGHTS, local(3, 9))
+    assert state == "NIMBY" and reason.startswith("outside render_hours")
+    render.nimby = "NIMBY"
+    assert check(render, NIGHTS, local(3, 10)) is None
+    assert check(render, NIGHTS, local(3, 22))[0] == "free"

@@ -574,3 +574,39 @@ def test_auto_nimby_keys_validate(key, value, message):
     assert err.field == key
     assert message in err.message
     assert getattr(tree.get("/a/"), key) == -1
+
+
+# ---------------------------------------------------------------- render hours
+
+
+def test_render_hours_default_always_and_inherit():
+    tree = tree_of({
+        "/": {"render_hours": "20:00-08:00"},
+        "/ws/": {"pattern": "ws.*"},
+        "/ws/anim/": {"render_hours": "mon-fri 19:00-07:00, sat-sun 00:00-24:00"},
+        "/srv/": {"render_hours": "always"},
+    })  # fmt: skip
+    assert PoolTree().effective("/").render_hours == ""
+    assert tree.effective("/ws/").render_hours == "20:00-08:00"
+    assert tree.effective("/ws/anim/").render_hours.startswith("mon-fri")
+    assert tree.effective("/srv/").render_hours == "always"
+    tree.edit("/", {"render_hours": ""})
+    assert tree.effective("/ws/").render_hours == ""
+    again = PoolTree.from_dict(json.loads(json.dumps(tree.to_dict())))
+    assert again.to_dict() == tree.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("25:00-08:00", "bad start time"), ("weekends", "HH:MM-HH:MM"), (8, "must be a string"),
+     ("20:00-08:00 Nowhere/Town", "unknown time zone")],
+)  # fmt: skip
+def test_render_hours_validate(value, message):
+    tree = PoolTree()
+    tree.add(Pool("/a/"))
+    err = spec_error(tree.edit, "/a/", {"render_hours": value})
+    assert err.field == "render_hours"
+    assert message in err.message
+    assert tree.get("/a/").render_hours == ""
+    err = spec_error(PoolTree.from_dict, {"pools": {"/b/": {"render_hours": "x"}}})
+    assert err.field.endswith("render_hours") and "/b/" in err.field
