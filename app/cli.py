@@ -371,6 +371,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="load custom resource meters from every *.py file in DIR",
     )
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
+        "--nimby",
+        dest="nimby",
+        action="store_const",
+        const="nimby",
+        help="start in nimby: only the render's user's jobs run here",
+    )
+    start.add_argument(
+        "--NIMBY",
+        dest="nimby",
+        action="store_const",
+        const="NIMBY",
+        help="start in NIMBY: no task starts here",
+    )
+    p.add_argument("--paused", action="store_true", default=None, help="start paused")
+    p.add_argument(
+        "--exit-no-task",
+        type=_seconds,
+        metavar="S",
+        help="exit (code 0) after S seconds without any task (cloud hosts)",
+    )
+    p.add_argument(
+        "--on-exit",
+        choices=["finish", "return", "kill"],
+        help="on SIGTERM/SIGINT: finish the running tasks (taking no new one), return them to "
+        "the server at once (default), or kill them without reporting",
+    )
     p.set_defaults(func=cmd_render, usage_parser=p)
     _add_render_set(p, common)
 
@@ -1371,7 +1399,9 @@ def make_render_config(
     sleep_command: str | None = None,
     path_map: str | None = None,
     plugins_dir: str | None = None,
+    **more: Any,
 ) -> Any:
+    """The render's settings; `more` are further RenderConfig fields (None: the default)."""
     from app.core.errors import SpecError
     from app.core.path_maps import PathMap
     from app.render.config import RenderConfig
@@ -1389,6 +1419,7 @@ def make_render_config(
         ("wol_target", wol_target),
         ("sleep_command", sleep_command),
         ("plugins_dir", plugins_dir),
+        *more.items(),
     ):
         if value is not None:
             options[key] = value
@@ -1410,6 +1441,10 @@ def cmd_render(args: argparse.Namespace) -> int:
             args.sleep_command,
             args.path_map,
             args.plugins,
+            nimby=args.nimby,
+            paused=args.paused,
+            exit_no_task=args.exit_no_task,
+            on_exit=args.on_exit,
         )
         from app.render.agent import run_render
     except ImportError as exc:

@@ -28,6 +28,8 @@ log = logging.getLogger("corral.render")
 
 _REGISTER_TIMEOUT = 30.0  # seconds to wait for `registered` after `register`
 _CLOSE_TIMEOUT = 2.0  # seconds to wait for the server to answer our close frame
+_DRAIN_REFUSAL_DELAY = 1.0  # seconds before answering "stopped" to an assign while draining
+_RETURN_TIMEOUT = 5.0  # on_exit "return": seconds to wait for the stopped tasks' acknowledgements
 
 Message = dict[str, Any]
 
@@ -52,6 +54,11 @@ class RenderAgent:
         self._heartbeat_period = config.heartbeat_period
         self._max_tasks = config.max_tasks or 1  # the server's answer to register decides
         self._backoff = config.backoff_min
+        self._registered_once = False  # the start flags (config.start_state) go in the first only
+        self._idle_since = time.monotonic()  # exit_no_task counts from here
+        self._draining = False  # shutting down: new assigns are answered "stopped"
+        self._refusing: set[TaskKey] = set()  # assigns to answer "stopped" shortly
+        self._ws: aiohttp.ClientWebSocketResponse | None = None  # while registered
         self._sampler = ResourceSampler(config.tmp_dir, plugins_dir=config.plugins_dir)
         self._handlers: dict[str, Callable[[Message], None]] = {
             "assign": self._on_assign,
@@ -64,27 +71,91 @@ class RenderAgent:
         }
 
     async def run(self) -> None:
-        """Serve the server until cancelled; then close the socket and stop every task."""
-        server = _address(self.config.ws_url)
+        """Serve the server until told to exit, idle too long (exit_no_task) or cancelled; on
+        cancellation finish, return or kill the running tasks (config.on_exit), then close."""
         try:
             async with aiohttp.ClientSession() as session:
-                while True:
-                    try:
-                        await self._connection(session)
-                        reason = "the server closed the connection"
-                    except (aiohttp.ClientError, OSError, _Refused) as exc:
-                        reason = str(exc) or type(exc).__name__
-                    except _ExitOrdered:
-                        log.info("%s: the server ordered this render to exit", server)
-                        return
-                    delay = self._backoff
-                    self._backoff = min(delay * 2, self.config.backoff_max)
-                    # Warn on the first failure after a registration, then only at debug level.
-                    level = logging.WARNING if delay == self.config.backoff_min else logging.DEBUG
-                    log.log(level, "%s: %s; retrying in %.1f s", server, reason, delay)
-                    await asyncio.sleep(delay)
+                serving = asyncio.ensure_future(self._serve(session))
+                try:
+                    await asyncio.shield(serving)
+                except asyncio.CancelledError:
+                    if serving.done() or self.config.on_exit == "kill":
+                        raise
+                    await self._shut_down(serving)
+                    raise
+                finally:
+                    serving.cancel()
+                    await asyncio.gather(serving, return_exceptions=True)
         finally:
             await self._stop_all()
+
+    async def _serve(self, session: aiohttp.ClientSession) -> None:
+        """The connection loop, until the server orders an exit or the render idles too long."""
+        loop = asyncio.ensure_future(self._connect_loop(session))
+        if self.config.exit_no_task is None:
+            await loop
+            return
+        watch = asyncio.ensure_future(self._watch_idle(self.config.exit_no_task))
+        try:
+            await asyncio.wait([loop, watch], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (loop, watch):
+                task.cancel()
+            await asyncio.gather(loop, watch, return_exceptions=True)
+
+    async def _connect_loop(self, session: aiohttp.ClientSession) -> None:
+        server = _address(self.config.ws_url)
+        while True:
+            try:
+                await self._connection(session)
+                reason = "the server closed the connection"
+            except (aiohttp.ClientError, OSError, _Refused) as exc:
+                reason = str(exc) or type(exc).__name__
+            except _ExitOrdered:
+                log.info("%s: the server ordered this render to exit", server)
+                return
+            delay = self._backoff
+            self._backoff = min(delay * 2, self.config.backoff_max)
+            # Warn on the first failure after a registration, then only at debug level; a
+            # draining render closes the socket itself to register again.
+            first = delay == self.config.backoff_min and not self._draining
+            level = logging.WARNING if first else logging.DEBUG
+            log.log(level, "%s: %s; retrying in %.1f s", server, reason, delay)
+            await asyncio.sleep(delay)
+
+    async def _watch_idle(self, limit: float) -> None:
+        """Returns once this render has had no task (and no unacknowledged result) for limit s."""
+        while True:
+            if self._runners or self._results:
+                self._idle_since = time.monotonic()
+            idle = time.monotonic() - self._idle_since
+            if idle >= limit:
+                log.info("no task for %.1f s: exiting (exit_no_task)", idle)
+                return
+            await asyncio.sleep(min(0.2, limit - idle))
+
+    async def _shut_down(self, serving: asyncio.Future) -> None:
+        """SIGTERM/SIGINT with on_exit finish or return: the connection stays up meanwhile.
+        finish: take no new task, let the running ones end and their results be acknowledged.
+        return: stop the running tasks, their results (error "stopped") put them back to ready
+        on the server; wait at most _RETURN_TIMEOUT s for the acknowledgements."""
+        mode = self.config.on_exit
+        self._draining = True
+        log.info("stopping (%s): %d tasks running", mode, len(self._runners))
+        ws = self._ws
+        if ws is not None:  # register again, draining: the server assigns nothing more
+            await ws.close()
+        timeout = None
+        if mode == "return":
+            timeout = _RETURN_TIMEOUT
+            for runner in list(self._runners.values()):
+                runner.stop()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (self._runners or self._results or self._refusing) and not serving.done():
+            if deadline is not None and time.monotonic() >= deadline:
+                log.warning("%d results not acknowledged: exiting anyway", len(self._results))
+                break
+            await asyncio.sleep(0.05)
 
     async def _connection(self, session: aiohttp.ClientSession) -> None:
         """One connection: register, then exchange messages until the socket closes."""
@@ -100,6 +171,7 @@ class RenderAgent:
                 detail = registered.get("error") if registered is not None else None
                 raise _Refused(f"registration refused: {detail or answer.type.name}")
             self._on_registered(registered)
+            self._ws = ws
             outbox: asyncio.Queue[Message] = asyncio.Queue()
             for result in self._results.values():
                 outbox.put_nowait(result)
@@ -118,11 +190,12 @@ class RenderAgent:
                         log.warning("ignored a %s message from the server", msg.type.name)
             finally:
                 self._outbox = None
+                self._ws = None
                 for worker in workers:
                     worker.cancel()
 
     def _register_message(self) -> Message:
-        return {
+        message: Message = {
             "type": "register",
             "name": self.config.name,
             "max_tasks": self.config.max_tasks,
@@ -131,6 +204,11 @@ class RenderAgent:
             "running": [key_fields(key) for key in self._runners],
             "finished": [key_fields(task_key(result)) for result in self._results.values()],
         }
+        if self._draining:
+            message["draining"] = True  # the server assigns no new task
+        if not self._registered_once and self.config.start_state:
+            message["state"] = self.config.start_state
+        return message
 
     def _on_registered(self, message: Message) -> None:
         period = message.get("heartbeat_period")
@@ -150,6 +228,7 @@ class RenderAgent:
                 log.info("stopping task %s: the server no longer wants it", runner.key)
                 runner.stop()
         self._backoff = self.config.backoff_min
+        self._registered_once = True
         log.info(
             "registered on %s as render %s (%d tasks running, %d results to resend)",
             _address(self.config.ws_url),
@@ -223,6 +302,11 @@ class RenderAgent:
         if key in self._runners:
             log.warning("ignored a second assign of running task %s", key)
             return
+        if self._draining:  # the refusal puts it back to ready on the server, no error counted
+            # Answered late: the server offers a free slot again at once, so this throttles that.
+            self._refusing.add(key)
+            asyncio.get_running_loop().call_later(_DRAIN_REFUSAL_DELAY, self._refuse_stopped, key)
+            return
         if len(self._runners) >= self._max_tasks:
             self._emit(_refusal(key, "render full"))
             return
@@ -233,6 +317,12 @@ class RenderAgent:
             return
         self._runners[key] = runner
         runner.start()
+
+    def _refuse_stopped(self, key: TaskKey) -> None:
+        if key not in self._refusing:
+            return  # already answered
+        self._refusing.discard(key)
+        self._emit(_refusal(key, "stopped"))
 
     def _on_stop(self, message: Message) -> None:
         runner = self._runners.get(task_key(message))

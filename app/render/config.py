@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 from app.core.path_maps import PathMap
 
+NIMBY_STATES = ("nimby", "NIMBY", "free")
+ON_EXIT = ("finish", "return", "kill")
+
 
 @dataclass
 class RenderConfig:
@@ -28,6 +31,10 @@ class RenderConfig:
     sleep_command: str | None = None  # run when the server puts this host to sleep
     path_map: PathMap | None = None  # server-side paths in tasks -> this host's paths
     plugins_dir: Path | None = None  # *.py custom resource meters (app/render/meters)
+    nimby: str | None = None  # start flag: "nimby", "NIMBY" or "free"; None: as the server has it
+    paused: bool | None = None  # start flag: paused; None: as the server has it
+    exit_no_task: float | None = None  # exit by itself after this long without a task
+    on_exit: str = "return"  # on SIGTERM/SIGINT: "finish", "return" or "kill" the running tasks
 
     def __post_init__(self) -> None:
         if urlsplit(self.server_url).scheme not in ("http", "https"):
@@ -44,6 +51,12 @@ class RenderConfig:
         for name in ("stop_grace", "output_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.nimby is not None and self.nimby not in NIMBY_STATES:
+            raise ValueError(f"nimby must be one of {', '.join(NIMBY_STATES)}, not {self.nimby!r}")
+        if self.exit_no_task is not None and self.exit_no_task <= 0:
+            raise ValueError("exit_no_task must be > 0")
+        if self.on_exit not in ON_EXIT:
+            raise ValueError(f"on_exit must be one of {', '.join(ON_EXIT)}, not {self.on_exit!r}")
         if self.backoff_max < self.backoff_min:
             raise ValueError("backoff_max must be >= backoff_min")
         if self.tmp_dir is not None:
@@ -55,3 +68,13 @@ class RenderConfig:
     def ws_url(self) -> str:
         """The render WebSocket address on the server."""
         return self.server_url.rstrip("/") + "/api/v1/render/ws"
+
+    @property
+    def start_state(self) -> dict[str, object]:
+        """The start flags the render sends in its first `register` (empty: none)."""
+        state: dict[str, object] = {}
+        if self.nimby is not None:
+            state["nimby"] = self.nimby
+        if self.paused is not None:
+            state["paused"] = self.paused
+        return state

@@ -270,6 +270,10 @@ class Farm(FarmControls):
         if hello["max_tasks"] is not None:
             render.max_tasks_host = hello["max_tasks"]
         self._apply_pool(render)
+        for key, value in hello.get("state", {}).items():  # start flags: nimby, paused
+            setattr(render, key, value)
+        if hello.get("draining"):  # shutting down (corral render --on-exit): no new task
+            render.max_tasks = 0
         render.host = hello.get("host", {})
         render.time_registered = render.last_seen = now
 

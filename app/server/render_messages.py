@@ -83,7 +83,39 @@ def register(msg: dict) -> dict:
         "host": host,
         "running": _run_list(msg, "running"),
         "finished": _run_list(msg, "finished"),
+        "state": _start_state(msg),
+        "draining": _flag(msg, "draining"),
     }
+
+
+def _flag(msg: dict, key: str) -> bool:
+    value = msg.get(key, False)
+    if type(value) is not bool:
+        raise ProtocolError(f"{key}: expected true or false")
+    return value
+
+
+NIMBY_STATES = ("nimby", "NIMBY", "free")
+
+
+def _start_state(msg: dict) -> dict:
+    """A render's start flags (`corral render --nimby|--NIMBY|--paused`): nimby and/or paused,
+    each optional; {} when the render sent none."""
+    state = msg.get("state")
+    if state is None:
+        return {}
+    if not isinstance(state, dict) or set(state) - {"nimby", "paused"}:
+        raise ProtocolError("state: expected an object with only nimby and paused")
+    out: dict = {}
+    if state.get("nimby") is not None:
+        if state["nimby"] not in NIMBY_STATES:
+            raise ProtocolError(f"state.nimby: expected one of {', '.join(NIMBY_STATES)}")
+        out["nimby"] = state["nimby"]
+    if state.get("paused") is not None:
+        if type(state["paused"]) is not bool:
+            raise ProtocolError("state.paused: expected true or false")
+        out["paused"] = state["paused"]
+    return out
 
 
 def result(msg: dict) -> dict:

@@ -1,0 +1,91 @@
+"""Render operations (issue 4, item 8): start flags, exit_no_task, and what a render does with
+its running tasks when it is told to stop (--on-exit)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from app.api import numeric_job
+from app.cli import main
+from app.server import render_messages
+from tests.integration.conftest import wait_until
+
+
+def one_task_job(name: str, command: str) -> dict:
+    return numeric_job(name, command, 1, 1, user_name="tester")
+
+
+def task_state(farm, job_id: int) -> dict:
+    return farm.client.tasks(job_id, 0, 0, 1)["tasks"][0]
+
+
+def wait_exit(process, timeout: float) -> int:
+    try:
+        return process.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the render did not exit within {timeout} s")
+
+
+def test_render_started_NIMBY_takes_no_task_until_freed(farm, capsys):
+    farm.start_server()
+    farm.start_render("shy", 1, "--NIMBY", "--paused")
+    farm.wait_renders(1)
+    render = farm.client.render("shy")
+    assert (render["nimby"], render["paused"]) == ("NIMBY", True)
+    farm.client.render_action("shy", "unpause")
+    job_id = farm.client.submit(one_task_job("held", "echo hi"))
+    time.sleep(1.5)
+    assert task_state(farm, job_id)["state"] == "RDY"
+    assert main(["--server", farm.url, "render-ctl", "free", "shy"]) == 0
+    capsys.readouterr()
+    farm.wait_job_done(job_id, timeout=30)
+    assert farm.client.render("shy")["nimby"] == "free"
+
+
+def test_register_start_state_is_validated():
+    hello = {"name": "r", "host": {}}
+    assert render_messages.register(hello)["state"] == {}
+    ok = render_messages.register({**hello, "state": {"nimby": "nimby", "paused": False}})
+    assert ok["state"] == {"nimby": "nimby", "paused": False}
+    for bad in ({"nimby": "busy"}, {"paused": 1}, {"color": "red"}, ["NIMBY"]):
+        with pytest.raises(render_messages.ProtocolError, match="state"):
+            render_messages.register({**hello, "state": bad})
+
+
+def test_exit_no_task_ends_an_idle_render(farm):
+    farm.start_server()
+    render = farm.start_render("cloud", 1, "--exit-no-task", "2")
+    farm.wait_renders(1)
+    assert wait_exit(render, 10) == 0
+    wait_until(lambda: not farm.client.render("cloud")["online"], timeout=5)
+
+
+def test_on_exit_return_gives_the_task_back_at_once(farm):
+    farm.start_server()
+    render = farm.start_render("giver", 1)  # on_exit "return" is the default
+    farm.wait_renders(1)
+    job_id = farm.client.submit(one_task_job("long", "sleep 60"))
+    wait_until(lambda: task_state(farm, job_id)["state"] == "RUN", timeout=20)
+    render.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: task_state(farm, job_id)["state"] == "RDY", timeout=5)
+    task = farm.client.task(job_id, 0, 0)
+    assert task["errors"] == 0
+    assert [run["state"] for run in task["runs"]] == ["STOPPED"]
+    assert wait_exit(render, 10) == 0
+
+
+def test_on_exit_finish_lets_the_task_end(farm):
+    farm.start_server()
+    render = farm.start_render("finisher", 1, "--on-exit", "finish")
+    farm.wait_renders(1)
+    job_id = farm.client.submit(one_task_job("short", "sleep 2; echo done"))
+    wait_until(lambda: task_state(farm, job_id)["state"] == "RUN", timeout=20)
+    render.proc.send_signal(signal.SIGTERM)
+    assert wait_exit(render, 15) == 0
+    task = farm.client.task(job_id, 0, 0)
+    assert task["state"] == "DON" and [run["state"] for run in task["runs"]] == ["DON"]
+    assert "done" in farm.client.task_output(job_id, 0, 0, 1)
