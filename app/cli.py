@@ -399,6 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="on SIGTERM/SIGINT: finish the running tasks (taking no new one), return them to "
         "the server at once (default), or kill them without reporting",
     )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file (default: render.toml in the user config directory, if any); "
+        "flags beat $CORRAL_SERVER, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, $CORRAL_CAPACITY, "
+        "which beat the file",
+    )
     p.set_defaults(func=cmd_render, usage_parser=p)
     _add_render_set(p, common)
 
@@ -1429,22 +1436,44 @@ def make_render_config(
         raise UsageError(str(exc)) from None
 
 
+_RENDER_FLAGS = (  # `corral render` options that a settings file may also give
+    "server", "name", "max_tasks", "capacity", "heartbeat", "wol_target", "sleep_command",
+    "path_map", "plugins", "nimby", "paused", "exit_no_task", "on_exit",
+)  # fmt: skip
+
+
+def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, Any]:
+    """The render's settings: flags > environment > settings file > defaults (left out)."""
+    from app.render import settings_file
+
+    flags = {key: getattr(args, key, None) for key in _RENDER_FLAGS}
+    try:
+        return settings_file.resolve(flags, os.environ if environ is None else environ,
+                                     args.config)  # fmt: skip
+    except settings_file.SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    from app.api import DEFAULT_SERVER
+
+    settings = render_settings(args)
+    server = settings.pop("server", None) or DEFAULT_SERVER
     try:
         config = make_render_config(
-            args.server or default_server(),
-            args.name,
-            args.max_tasks,
-            args.capacity,
-            args.heartbeat,
-            args.wol_target,
-            args.sleep_command,
-            args.path_map,
-            args.plugins,
-            nimby=args.nimby,
-            paused=args.paused,
-            exit_no_task=args.exit_no_task,
-            on_exit=args.on_exit,
+            server,
+            settings.pop("name", None),
+            settings.pop("max_tasks", None),
+            settings.pop("capacity", None),
+            settings.pop("heartbeat", None),
+            settings.pop("wol_target", None),
+            settings.pop("sleep_command", None),
+            settings.pop("path_map", None),
+            settings.pop("plugins", None),
+            nimby=settings.pop("nimby", None),
+            paused=settings.pop("paused", None),
+            exit_no_task=settings.pop("exit_no_task", None),
+            on_exit=settings.pop("on_exit", None),
         )
         from app.render.agent import run_render
     except ImportError as exc:

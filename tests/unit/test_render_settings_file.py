@@ -1,0 +1,113 @@
+"""The render's settings: flags > environment > settings file > defaults; the file is checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.cli import UsageError, build_parser, render_settings
+from app.render import settings_file
+from app.render.settings_file import SettingsError, load, resolve
+
+FILE = """
+server = "http://file:1"
+name = "from-file"
+max_tasks = 3
+capacity = 300
+heartbeat = 2
+on_exit = "finish"
+nimby = "NIMBY"
+"""
+
+
+@pytest.fixture
+def toml(tmp_path):
+    path = tmp_path / "render.toml"
+    path.write_text(FILE)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_user_file(tmp_path, monkeypatch):
+    """The user's own render.toml never leaks into a test."""
+    monkeypatch.setattr(settings_file, "default_path", lambda: tmp_path / "absent.toml")
+
+
+def test_the_file_alone(toml):
+    assert resolve({}, {}, toml) == {
+        "server": "http://file:1",
+        "name": "from-file",
+        "max_tasks": 3,
+        "capacity": 300,
+        "heartbeat": 2.0,
+        "on_exit": "finish",
+        "nimby": "NIMBY",
+    }
+
+
+def test_environment_beats_the_file_and_flags_beat_both(toml):
+    environ = {
+        "CORRAL_SERVER": "http://env:2",
+        "CORRAL_RENDER_NAME": "from-env",
+        "CORRAL_MAX_TASKS": "4",
+        "CORRAL_CAPACITY": "",  # empty: not set
+    }
+    settings = resolve({"name": "from-flag", "max_tasks": None}, environ, toml)
+    assert settings["server"] == "http://env:2"
+    assert settings["name"] == "from-flag"
+    assert settings["max_tasks"] == 4
+    assert settings["capacity"] == 300  # the file's: the environment left it empty
+    assert settings["on_exit"] == "finish"
+
+
+def test_defaults_are_left_out_and_the_default_file_is_used_if_present(tmp_path, monkeypatch):
+    assert resolve({"name": None}, {}) == {}
+    default = tmp_path / "config" / "render.toml"
+    default.parent.mkdir()
+    default.write_text('name = "default-file"\n')
+    monkeypatch.setattr(settings_file, "default_path", lambda: default)
+    assert resolve({}, {}) == {"name": "default-file"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("colour = 'red'\n", "unknown setting 'colour'"),
+        ("max_tasks = 0\n", "max_tasks must be an integer >= 1"),
+        ("max_tasks = true\n", "max_tasks must be an integer >= 1"),
+        ("paused = 'yes'\n", "paused must be true or false"),
+        ("on_exit = 'later'\n", "on_exit must be one of finish, return, kill"),
+        ("nimby = 'busy'\n", "nimby must be one of"),
+        ("heartbeat = -1\n", "heartbeat must be a number of seconds"),
+        ("name = \n", "not valid TOML"),
+    ],
+)
+def test_bad_files_name_the_problem(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(SettingsError, match=message) as caught:
+        load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_missing_explicit_file_and_a_bad_variable_are_errors(tmp_path):
+    with pytest.raises(SettingsError, match="cannot read"):
+        resolve({}, {}, tmp_path / "nowhere.toml")
+    with pytest.raises(SettingsError, match="CORRAL_MAX_TASKS"):
+        resolve({}, {"CORRAL_MAX_TASKS": "two"})
+    with pytest.raises(SettingsError, match="max_tasks"):
+        resolve({}, {"CORRAL_MAX_TASKS": "0"})
+
+
+def test_the_render_verb_applies_the_precedence(toml):
+    parser = build_parser()
+    args = parser.parse_args(["render", "--config", str(toml), "--capacity", "7", "--paused"])
+    settings = render_settings(args, {"CORRAL_RENDER_NAME": "env-name"})
+    assert settings["capacity"] == 7 and settings["paused"] is True
+    assert settings["name"] == "env-name"
+    assert settings["max_tasks"] == 3 and settings["server"] == "http://file:1"
+    args = parser.parse_args(["--server", "http://flag:3", "render", "--config", str(toml)])
+    assert render_settings(args, {"CORRAL_SERVER": "http://env:2"})["server"] == "http://flag:3"
+    bad = toml.parent / "bad.toml"
+    bad.write_text("threads = 4\n")
+    with pytest.raises(UsageError, match="unknown setting 'threads'"):
+        render_settings(parser.parse_args(["render", "--config", str(bad)]), {})
