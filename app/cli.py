@@ -400,6 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the server at once (default), or kill them without reporting",
     )
     p.add_argument(
+        "--log-file",
+        metavar="FILE",
+        help="also log to FILE as JSON lines (time, level, logger, message)",
+    )
+    p.add_argument(
         "--config",
         metavar="FILE",
         help="TOML settings file (default: render.toml in the user config directory, if any); "
@@ -1438,7 +1443,7 @@ def make_render_config(
 
 _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
     "server", "name", "max_tasks", "capacity", "heartbeat", "wol_target", "sleep_command",
-    "path_map", "plugins", "nimby", "paused", "exit_no_task", "on_exit",
+    "path_map", "plugins", "nimby", "paused", "exit_no_task", "on_exit", "log_file",
 )  # fmt: skip
 
 
@@ -1480,8 +1485,38 @@ def cmd_render(args: argparse.Namespace) -> int:
         return _import_failed("render", exc)
     if config.plugins_dir is not None and not config.plugins_dir.is_dir():
         raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
+    log_file = settings.pop("log_file", None)
     _setup_logging(args.log_level)
+    if log_file is not None:
+        try:
+            add_json_log(Path(log_file).expanduser())
+        except OSError as exc:
+            raise UsageError(f"argument --log-file: {exc}") from None
     return run_service(lambda: run_render(config), "render")
+
+
+def add_json_log(path: Path) -> Any:
+    """Also log to path, one JSON object a line: time (epoch), level, logger, message (and
+    exception, when there is one). Returns the handler."""
+    import json
+    import logging
+
+    class JsonLines(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            line = {
+                "time": record.created,
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+            if record.exc_info:
+                line["exception"] = self.formatException(record.exc_info)
+            return json.dumps(line, ensure_ascii=False)
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonLines())
+    logging.getLogger().addHandler(handler)
+    return handler
 
 
 def cmd_up(args: argparse.Namespace) -> int:

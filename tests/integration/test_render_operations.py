@@ -3,6 +3,7 @@ its running tasks when it is told to stop (--on-exit)."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -56,12 +57,15 @@ def test_register_start_state_is_validated():
             render_messages.register({**hello, "state": bad})
 
 
-def test_exit_no_task_ends_an_idle_render(farm):
+def test_exit_no_task_ends_an_idle_render(farm, tmp_path):
     farm.start_server()
-    render = farm.start_render("cloud", 1, "--exit-no-task", "2")
+    log_file = tmp_path / "cloud.jsonl"
+    render = farm.start_render("cloud", 1, "--exit-no-task", "2", "--log-file", str(log_file))
     farm.wait_renders(1)
     assert wait_exit(render, 10) == 0
     wait_until(lambda: not farm.client.render("cloud")["online"], timeout=5)
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert any("exit_no_task" in line["message"] for line in lines), lines
 
 
 def test_on_exit_return_gives_the_task_back_at_once(farm):

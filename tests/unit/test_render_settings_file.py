@@ -111,3 +111,29 @@ def test_the_render_verb_applies_the_precedence(toml):
     bad.write_text("threads = 4\n")
     with pytest.raises(UsageError, match="unknown setting 'threads'"):
         render_settings(parser.parse_args(["render", "--config", str(bad)]), {})
+
+
+def test_log_file_writes_json_lines(tmp_path):
+    import json
+    import logging
+
+    from app.cli import add_json_log
+
+    path = tmp_path / "render.jsonl"
+    handler = add_json_log(path)
+    try:
+        logger = logging.getLogger("corral.render")
+        logger.setLevel(logging.INFO)
+        logger.info("registered as %s", "r1")
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    first, second = (json.loads(line) for line in path.read_text().splitlines())
+    assert first["message"] == "registered as r1"
+    assert (first["level"], first["logger"]) == ("INFO", "corral.render")
+    assert isinstance(first["time"], float)
+    assert second["level"] == "ERROR" and "boom" in second["exception"]
