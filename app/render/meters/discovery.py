@@ -21,6 +21,7 @@ log = logging.getLogger("corral.render.meters")
 ENTRY_POINT_GROUP = "corral.meters"
 _MODULE_PREFIX = "corral_meter_plugins"  # sys.modules names of plugin files
 
+
 def load_meters(plugins_dir: str | Path | None = None, *, installed: bool = True) -> list[Any]:
     """One instance of every meter: installed ones (entry points, then the built-ins when this
     Corral is not installed with its metadata, e.g. a frozen binary), then the plugins
