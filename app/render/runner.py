@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app.parsers import get_parser
 from app.render.config import RenderConfig
 from app.render.process import TaskProcess, kill_tree, spawn
 from app.render.task_usage import TaskUsage
@@ -23,6 +24,7 @@ _BATCH_DELAY = 0.2  # seconds an output chunk may wait to be sent with the next 
 _BATCH_BYTES = 64 * 1024  # ... unless this much is waiting
 _EOF_WAIT = 0.1  # after a normal exit, how long the end of output may lag behind
 _DRAIN_TIMEOUT = 2.0  # after the tree is dead, how long an unseen process may hold the pipe
+_PROGRESS_EVERY = 0.5  # seconds between two `progress` messages of a task
 
 
 def task_key(message: Any) -> TaskKey:
@@ -101,6 +103,16 @@ class TaskRunner:
             "CORRAL_FRAME_START": _field(task, "frame_start", int, optional=True),
             "CORRAL_FRAME_END": _field(task, "frame_end", int, optional=True),
         }
+        frame_start = self._frames["CORRAL_FRAME_START"] or 0
+        frame_end = self._frames["CORRAL_FRAME_END"]
+        frames_inc = _field(task, "frames_inc", int, optional=True) or 1
+        parser_name = _field(task, "parser", str, optional=True) or ""
+        self._parser = get_parser(parser_name)(
+            frame_start, frame_start if frame_end is None else frame_end, frames_inc
+        )
+        self._progress_due = False  # the parser's percent or frame changed and was not sent yet
+        self._progress_sent = -_PROGRESS_EVERY  # time.monotonic() of the last progress message
+        self._progress_timer: asyncio.TimerHandle | None = None
         self._config = config
         self._emit = emit
         self._capture = OutputCapture(config.output_limit)
@@ -209,6 +221,32 @@ class TaskRunner:
         self._pending_size = 0
         if text:
             self._emit({"type": "output", **self._fields, "data": text})
+            self._parser.feed(text)
+        if final:
+            self._parser.finish()
+        if self._parser.progress_changed():
+            self._progress_due = True
+        if self._progress_due:
+            self._send_progress(final)
+
+    def _send_progress(self, final: bool = False) -> None:
+        """Send the parser's percent and frame, at most every _PROGRESS_EVERY seconds: a change
+        that comes sooner waits for a timer (or the end of the task)."""
+        if self._progress_timer is not None:
+            self._progress_timer.cancel()
+            self._progress_timer = None
+        wait = self._progress_sent + _PROGRESS_EVERY - time.monotonic()
+        if wait > 0 and not final:
+            loop = asyncio.get_running_loop()
+            self._progress_timer = loop.call_later(wait, self._send_progress)
+            return
+        self._progress_due = False
+        self._progress_sent = time.monotonic()
+        parser = self._parser
+        percent = parser.percent
+        if percent is None:  # only frames reported: the share of frames done
+            percent = (parser.frame or 0) * 100 // parser.frames
+        self._emit({"type": "progress", **self._fields, "percent": percent, "frame": parser.frame})
 
     def _report(self, time_start: float, error: str | None) -> None:
         self._flush(final=True)

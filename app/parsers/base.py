@@ -1,0 +1,120 @@
+"""The parser base class: line splitting and the results every parser fills in.
+
+Parsers combine by inheritance. A subclass overrides ``parse_line(line)``: it looks for its own
+patterns, sets the results it found (through ``set_percent``/``set_frame`` for progress), and
+calls ``super().parse_line(line)`` so that the patterns of its base classes are read too::
+
+    class MayaParser(GenericParser):
+        def parse_line(self, line: str) -> None:
+            match = _MAYA_PERCENT.search(line)
+            if match:
+                self.set_percent(float(match[1]))
+            super().parse_line(line)  # PROGRESS:, FRAME:, openjd_* still work
+"""
+
+from __future__ import annotations
+
+MAX_MESSAGES = 100  # warnings and errors kept per task; later ones are counted, not kept
+MAX_LINE = 64 * 1024  # a partial line longer than this is parsed as it is
+
+
+class Parser:
+    """Reads a task's output text and keeps what it says about the task.
+
+    Results, as attributes: ``percent`` (0..100 or None), ``frame`` (frame offset within the task,
+    0-based, or None), ``frame_percent`` (0..100 or None: progress of the current frame),
+    ``activity`` (text), ``warnings`` and ``errors`` (lists of at most MAX_MESSAGES lines;
+    ``dropped`` counts the rest), ``fatal`` (the task must not be retried), ``bad_result`` (the
+    output is wrong even when the exit code is 0), ``success`` (the output said it succeeded),
+    ``files`` (output files the task reported).
+    """
+
+    name = "base"
+
+    def __init__(self, frame_start: int = 0, frame_end: int = 0, frames_inc: int = 1) -> None:
+        self.frame_start = frame_start
+        self.frame_end = frame_end
+        self.frames_inc = max(1, frames_inc)
+        self.percent: int | None = None
+        self.frame: int | None = None
+        self.frame_percent: int | None = None
+        self.activity = ""
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+        self.dropped = 0
+        self.fatal = False
+        self.bad_result = False
+        self.success = False
+        self.files: list[str] = []
+        self._buffer = ""
+        self._reported: tuple[int | None, int | None] = (None, None)
+
+    @property
+    def frames(self) -> int:
+        """How many frames the task renders."""
+        return max(1, (self.frame_end - self.frame_start) // self.frames_inc + 1)
+
+    # -- input -------------------------------------------------------------------------------
+
+    def feed(self, text: str) -> None:
+        """Parse a chunk of output; a line split across chunks is parsed once it is complete."""
+        if not text:
+            return
+        text = self._buffer + text
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        self._buffer = lines.pop()
+        if len(self._buffer) > MAX_LINE:
+            lines.append(self._buffer)
+            self._buffer = ""
+        for line in lines:
+            self.parse_line(line)
+
+    def finish(self) -> None:
+        """The output ended: parse the last line even without its newline."""
+        if self._buffer:
+            line, self._buffer = self._buffer, ""
+            self.parse_line(line)
+
+    def parse_line(self, line: str) -> None:
+        """Read one line (without its newline). Subclasses handle their patterns, then call
+        ``super().parse_line(line)``."""
+
+    # -- helpers for subclasses --------------------------------------------------------------
+
+    def set_percent(self, value: float) -> None:
+        self.percent = min(100, max(0, int(value)))
+
+    def set_frame(self, frame: int) -> None:
+        """An absolute frame number: stored as the offset within the task (clamped)."""
+        offset = (frame - self.frame_start) // self.frames_inc
+        self.frame = min(self.frames - 1, max(0, offset))
+
+    def set_frame_percent(self, value: float) -> None:
+        self.frame_percent = min(100, max(0, int(value)))
+
+    def warning(self, text: str) -> None:
+        self._add(self.warnings, text)
+
+    def error(self, text: str, fatal: bool = False) -> None:
+        self._add(self.errors, text)
+        self.fatal = self.fatal or fatal
+
+    def add_file(self, path: str) -> None:
+        if path not in self.files:
+            self.files.append(path)
+
+    def _add(self, messages: list[str], text: str) -> None:
+        if len(messages) < MAX_MESSAGES:
+            messages.append(text)
+        else:
+            self.dropped += 1
+
+    # -- output ------------------------------------------------------------------------------
+
+    def progress_changed(self) -> bool:
+        """Whether percent or frame changed since the last call that returned True."""
+        now = (self.percent, self.frame)
+        if now == self._reported:
+            return False
+        self._reported = now
+        return True
