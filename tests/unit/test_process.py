@@ -50,6 +50,13 @@ async def wait_for_count(marker: str, count: int) -> list[psutil.Process]:
     raise AssertionError(f"expected {count} processes with {marker}, found {live_with(marker)}")
 
 
+def _session(process: psutil.Process) -> int | None:
+    try:
+        return os.getsid(process.pid)
+    except ProcessLookupError:
+        return None
+
+
 async def start(command: str, output: list[bytes] | None = None) -> TaskProcess:
     sink = output.append if output is not None else (lambda data: None)
     return await spawn(command, "/", dict(os.environ), sink)
@@ -66,10 +73,14 @@ async def test_kill_tree_kills_children_grandchildren_and_escaped(marker):
         f"sleep {marker} & sleep {marker} & (setsid sleep {marker} &) ;"
         f" (sleep {marker}; true) & wait"
     )
-    found = await wait_for_count(marker, 4)
-    pids = {p.pid for p in found} | {p.pid for p in psutil.Process(proc.pid).children(True)}
-    escaped = [p for p in found if os.getsid(p.pid) != proc.pid]
+    for _ in range(100):  # until the setsid child has actually left the task's session
+        found = await wait_for_count(marker, 4)
+        escaped = [p for p in found if _session(p) not in (proc.pid, None)]
+        if escaped:
+            break
+        await asyncio.sleep(0.05)
     assert escaped, "the setsid child should have left the task's session"
+    pids = {p.pid for p in found} | {p.pid for p in psutil.Process(proc.pid).children(True)}
 
     await kill_tree(proc, grace=5)
     await finish(proc)
