@@ -749,13 +749,18 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _printed_raw_or_empty(args: argparse.Namespace, items: list, empty: str) -> bool:
+    """For list verbs: print the raw JSON (--json) or the empty message; True if done."""
+    if args.json:
+        _print_json(items)
+    elif not items:
+        print(empty)
+    return args.json or not items
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     jobs = _client(args).jobs()
-    if args.json:
-        _print_json(jobs)
-        return 0
-    if not jobs:
-        print("No jobs.")
+    if _printed_raw_or_empty(args, jobs, "No jobs."):
         return 0
     rows = [
         (
@@ -1052,11 +1057,7 @@ def _need(value: Any) -> Any:
 
 def cmd_users(args: argparse.Namespace) -> int:
     users = _client(args).users()
-    if args.json:
-        _print_json(users)
-        return 0
-    if not users:
-        print("No users.")
+    if _printed_raw_or_empty(args, users, "No users."):
         return 0
     rows = [
         (
@@ -1113,11 +1114,7 @@ def _render_capacity(render: dict) -> Any:
 
 def cmd_renders(args: argparse.Namespace) -> int:
     renders = _client(args).renders()
-    if args.json:
-        _print_json(renders)
-        return 0
-    if not renders:
-        print("No renders.")
+    if _printed_raw_or_empty(args, renders, "No renders."):
         return 0
     rows = [
         (
