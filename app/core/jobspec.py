@@ -38,7 +38,10 @@ _YEAR = 365 * 24 * 3600
 _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 DEFAULT_USER = "anonymous"
-FLAG_NUMERIC = 1 << 0  # Afanasy block flag
+FLAG_NUMERIC = 1 << 0  # Afanasy block flags
+FLAG_SKIP_THUMBNAILS = 1 << 5
+FLAG_SKIP_EXISTING_FILES = 1 << 6
+FLAG_CHECK_RENDERED_FILES = 1 << 7
 
 # Services and parsers name Python modules: no path separators or dots.
 _PLUGIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")
@@ -103,6 +106,11 @@ class BlockSpec:
     errors_forgive_time: int = -1
     task_min_run_time: int = 0
     task_progress_change_timeout: int = -1
+    skip_existing_files: bool = False  # the render skips a task whose files all exist
+    check_rendered_files: bool = False  # a task whose files are missing after it ran failed
+    skip_thumbnails: bool = False  # no thumbnail of the task's output images
+    file_size_min: int = -1  # bytes, -1 = off: the size range files must be in for the above
+    file_size_max: int = -1
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -442,6 +450,13 @@ def _is_numeric(obj: dict, path: str) -> bool:
     return numeric or bool(flags & FLAG_NUMERIC)
 
 
+def _flag(obj: dict, key: str, path: str, bit: int) -> bool:
+    """A boolean key, or (when the key is absent) its bit in Afanasy's `flags`."""
+    if key in obj:
+        return _bool(obj, key, path, False)
+    return bool(_int(obj, "flags", path, 0, 0, _INT64_MAX) & bit)
+
+
 def _parse_frames(obj: dict, path: str, numeric: bool) -> dict[str, int]:
     first = _int(obj, "frame_first", path, 0, -MAX_FRAME, MAX_FRAME)
     last = _int(obj, "frame_last", path, 0, -MAX_FRAME, MAX_FRAME)
@@ -537,6 +552,11 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         task_progress_change_timeout=_int(
             obj, "task_progress_change_timeout", path, -1, -1, 10 * _YEAR
         ),
+        skip_existing_files=_flag(obj, "skip_existing_files", path, FLAG_SKIP_EXISTING_FILES),
+        check_rendered_files=_flag(obj, "check_rendered_files", path, FLAG_CHECK_RENDERED_FILES),
+        skip_thumbnails=_flag(obj, "skip_thumbnails", path, FLAG_SKIP_THUMBNAILS),
+        file_size_min=_int(obj, "file_size_min", path, -1, -1, _INT64_MAX),
+        file_size_max=_int(obj, "file_size_max", path, -1, -1, _INT64_MAX),
         extra=_extra(obj, _BLOCK_KEYS, path),
     )
 

@@ -14,8 +14,14 @@ calls ``super().parse_line(line)`` so that the patterns of its base classes are 
 
 from __future__ import annotations
 
+import re
+
 MAX_MESSAGES = 100  # warnings and errors kept per task; later ones are counted, not kept
 MAX_LINE = 64 * 1024  # a partial line longer than this is parsed as it is
+MAX_ACTIVITY = 200  # characters of activity text kept
+MAX_FILES = 10_000  # output files kept per task
+
+_ACTIVITY = re.compile(r"^\s*ACTIVITY:\s*(.*)$")
 
 
 class Parser:
@@ -26,10 +32,11 @@ class Parser:
     ``activity`` (text), ``warnings`` and ``errors`` (lists of at most MAX_MESSAGES lines;
     ``dropped`` counts the rest), ``fatal`` (the task must not be retried), ``bad_result`` (the
     output is wrong even when the exit code is 0), ``success`` (the output said it succeeded),
-    ``files`` (output files the task reported).
+    ``files`` (output files the task reported), ``resources`` (notes such as peak memory:
+    short names to numbers or text).
     """
 
-    name = "base"
+    name = "none"  # reads nothing: the parser of tasks whose output means nothing to us
 
     def __init__(self, frame_start: int = 0, frame_end: int = 0, frames_inc: int = 1) -> None:
         self.frame_start = frame_start
@@ -46,6 +53,7 @@ class Parser:
         self.bad_result = False
         self.success = False
         self.files: list[str] = []
+        self.resources: dict[str, float | str] = {}
         self._buffer = ""
         self._reported: tuple[int | None, int | None] = (None, None)
 
@@ -77,7 +85,16 @@ class Parser:
 
     def parse_line(self, line: str) -> None:
         """Read one line (without its newline). Subclasses handle their patterns, then call
-        ``super().parse_line(line)``."""
+        ``super().parse_line(line)``. Here: ``ACTIVITY: text`` and ``@IMAGE@path`` (an output
+        file), which any task may print whatever its parser."""
+        if "ACTIVITY:" in line:
+            match = _ACTIVITY.match(line)
+            if match:
+                self.activity = match[1].strip()[:MAX_ACTIVITY]
+        if "@IMAGE@" in line:
+            path = line.split("@IMAGE@", 1)[1].strip()
+            if path:
+                self.add_file(path)
 
     # -- helpers for subclasses --------------------------------------------------------------
 
@@ -100,8 +117,13 @@ class Parser:
         self.fatal = self.fatal or fatal
 
     def add_file(self, path: str) -> None:
-        if path not in self.files:
+        if path not in self.files and len(self.files) < MAX_FILES:
             self.files.append(path)
+
+    def note_resource(self, name: str, value: float | str) -> None:
+        """A resource figure the output mentioned (e.g. "mem_peak_mb": 1234)."""
+        if name in self.resources or len(self.resources) < MAX_MESSAGES:
+            self.resources[name] = value
 
     def _add(self, messages: list[str], text: str) -> None:
         if len(messages) < MAX_MESSAGES:

@@ -7,13 +7,11 @@ taken) is logged and that plugin is skipped; the others load.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from app.core.plugins import directory_classes, entry_point_objects
 from app.render.meters.base import NAME_PATTERN, is_meter, is_meter_class
 
 log = logging.getLogger("corral.render.meters")
@@ -44,20 +42,8 @@ def load_meters(plugins_dir: str | Path | None = None, *, installed: bool = True
 
 def entry_point_meters(group: str = ENTRY_POINT_GROUP) -> list[Any]:
     """Meters declared as entry points (`name = "package.module:Class"`)."""
-    try:
-        points = sorted(entry_points(group=group), key=lambda point: point.name)
-    except Exception as error:  # broken metadata of some installed distribution
-        log.warning("cannot list %s entry points: %s", group, error)
-        return []
     meters = []
-    for point in points:
-        where = f"entry point {point.name} ({point.value})"
-        try:
-            obj = point.load()
-        except Exception as error:
-            log.warning("meter %s does not load: %s: %s; skipped",
-                        where, type(error).__name__, error)  # fmt: skip
-            continue
+    for obj, where in entry_point_objects(group):
         meter = _instance(obj, where)
         if meter is not None:
             meters.append(meter)
@@ -67,45 +53,12 @@ def entry_point_meters(group: str = ENTRY_POINT_GROUP) -> list[Any]:
 def plugin_dir_meters(directory: str | Path) -> list[Any]:
     """Meters from every `*.py` file in directory (sorted by file name), each file imported by
     path; every meter class a file defines is made once."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        log.warning("meter plugins directory %s does not exist; no plugins loaded", directory)
-        return []
     meters = []
-    for path in sorted(directory.glob("*.py")):
-        module = _import_file(path)
-        if module is None:
-            continue
-        classes = [
-            obj
-            for obj in vars(module).values()
-            if is_meter_class(obj) and getattr(obj, "__module__", None) == module.__name__
-        ]
-        if not classes:
-            log.warning("meter plugin %s defines no meter class; skipped", path)
-        for cls in classes:
-            meter = _instance(cls, f"{cls.__name__} in {path}")
-            if meter is not None:
-                meters.append(meter)
+    for cls, path in directory_classes(directory, _MODULE_PREFIX, is_meter_class):
+        meter = _instance(cls, f"{cls.__name__} in {path}")
+        if meter is not None:
+            meters.append(meter)
     return meters
-
-
-def _import_file(path: Path):
-    """The module of a plugin file, or None (logged) when it does not import."""
-    name = f"{_MODULE_PREFIX}.{path.stem}_{abs(hash(str(path.resolve()))):x}"
-    try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError("not a Python module")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses and pickling look their module up
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as error:
-        sys.modules.pop(name, None)
-        log.warning("meter plugin %s does not import: %s: %s; skipped", path,
-                    type(error).__name__, error)  # fmt: skip
-        return None
-    return module
 
 
 def _instance(obj: object, where: str):

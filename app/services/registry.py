@@ -1,0 +1,46 @@
+"""Service names to classes: Corral's own, entry points `corral.services` and plugin files.
+
+A studio adds a service without editing Corral in either of two ways:
+
+- a package of its own that declares an entry point, in its pyproject.toml::
+
+      [project.entry-points."corral.services"]
+      studio_maya = "studio_farm.services:StudioMaya"
+
+- a `*.py` file in the render's plugins directory (`corral render --plugins DIR`) that defines a
+  `Service` subclass with its own `name`.
+
+Parsers are found the same way (group `corral.parsers`, `Parser` subclasses). A plugin of the
+same name as a built-in replaces it. `corral services` lists what is found and where from.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from app.core.plugins import Registry
+from app.services.base import Service
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "corral.services"
+SERVICES = Registry("service", "app.services", ENTRY_POINT_GROUP, Service)
+_warned: set[str] = set()
+
+
+def load_services(plugins_dir: str | Path | None = None) -> None:
+    """Find the services again, adding those of a plugins directory."""
+    SERVICES.load(plugins_dir)
+
+
+def get_service(name: str) -> type[Service]:
+    """The service class of a name; an unknown name gives the generic service with a warning
+    (once per name): the command runs as it was submitted."""
+    found = SERVICES.get(name or "generic")
+    if found is None:
+        if name not in _warned:
+            _warned.add(name)
+            log.warning("unknown service %r: using the generic service", name)
+        return Service
+    return found
