@@ -30,7 +30,7 @@ from app.core.path_maps import PathMap
 
 PLATFORMS = ("linux", "windows", "darwin")
 IMAGE_EXTENSIONS = frozenset(
-    [".jpg", ".jpeg", ".png", ".exr", ".tif", ".tiff", ".tga", ".dpx", ".cin", ".bmp", ".hdr", ".psd", ".gif", ".webp", ".iff", ".sgi"]
+    ("jpg", "jpeg", "png", "exr", "tif", "tiff", "tga", "dpx", "cin", "bmp", "hdr", "psd", "gif")
 )
 THUMBNAIL_HEIGHT = 100  # pixels
 _WINDOWS_SPECIAL = set(' \t"&|<>^()%!,;=')
@@ -315,7 +315,7 @@ class Service:
     def thumbnail_command(self, image: str, thumbnail: str) -> list[str] | None:
         """The command that writes a small JPEG of an output image, or None (no image, no tool,
         or skip_thumbnails). ImageMagick is preferred; ffmpeg reads the common formats too."""
-        ext = os.path.splitext(image)[1].lower()
+        ext = os.path.splitext(image)[1].lower().lstrip(".")
         if self.task.skip_thumbnails or ext not in IMAGE_EXTENSIONS:
             return None
         magick = shutil.which("magick")
