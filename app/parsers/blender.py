@@ -1,0 +1,88 @@
+"""Blender's batch output (Cycles, EEVEE, Workbench; Blender 2.8 to 5).
+
+Status lines start with ``Fra:<n>`` (the absolute frame) and end with the render's stage:
+``| Sample 12/64`` (Cycles), ``| Rendering 5 / 64 samples`` (EEVEE), ``| Path Tracing Tile
+136/510`` / ``| Rendered 136/510 Tiles`` (tiled Cycles before 3.0) and ``| Finished``. Corral's
+progress script prints the same shape from ``bpy.app.handlers.render_stats`` on Blender 5, whose
+own status lines go to CLOG and are not shown by default. ``Saved: '<path>'`` (also in CLOG's
+``00:01.046  render           | Saved: '<path>'`` shape) is an output file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.parsers.frame_progress import FrameProgressParser, size_mb
+
+_FRA = re.compile(r"(?:^|[\s|])Fra:\s*(-?\d+)")
+_TILES = re.compile(r"(?:Path Tracing Tile|Rendered)\s+(\d+)\s*/\s*(\d+)")
+_SAMPLE = re.compile(r"\bSample\s+(\d+)\s*/\s*(\d+)")
+_EEVEE = re.compile(r"\bRendering\s+(\d+)\s*/\s*(\d+)\s+samples")
+_PEAK = re.compile(r"Peak[:\s]\s*(\d+(?:\.\d+)?)\s*([KMGT])")
+_SAVED = re.compile(r"\bSaved:\s*(?:'([^']+)'|\"([^\"]+)\"|(\S+))")
+
+# (substring, kind, fatal): the first that a line holds decides; kind "" means nothing
+_MESSAGES = (
+    ("Not freed memory blocks", "warning", False),  # "Error: Not freed memory blocks: 2, ..."
+    ("Blender quit", "", False),
+    ("Error: Cannot read file", "error", True),  # the .blend is missing or unreadable
+    ("Error: File format is not supported", "error", True),
+    ("CUDA error", "error", False),
+    ("OptiX error", "error", False),
+    ("HIP error", "error", False),
+    ("System is out of GPU memory", "error", False),
+    ("Out of memory", "error", False),
+    ("Render error", "error", False),  # "Render error: cannot save ..."
+    ("Error: Cannot write", "error", False),
+    ("Segmentation fault", "error", False),
+    (".crash.txt", "error", False),  # "Writing: /tmp/scene.crash.txt"
+    ("Warning: Unable to open", "warning", False),  # a missing texture: the render goes on
+)
+_GUARD = ("rror", "emory", "Blender quit", "Segmentation", ".crash.txt", "Unable to open")
+
+
+class BlenderParser(FrameProgressParser):
+    """Blender's ``Fra:`` status lines, saved files and its errors."""
+
+    name = "blender"
+
+    def parse_line(self, line: str) -> None:
+        if "Fra:" in line:
+            self._status(line)
+        if "Saved:" in line:
+            match = _SAVED.search(line)
+            if match:
+                self.add_file(match[1] or match[2] or match[3])
+        if any(word in line for word in _GUARD):
+            self._message(line)
+        super().parse_line(line)
+
+    def _status(self, line: str) -> None:
+        match = _FRA.search(line)
+        if not match:
+            return
+        self.set_frame(int(match[1]))
+        if "Peak" in line:
+            peaks = [size_mb(number, unit) for number, unit in _PEAK.findall(line)]
+            if peaks:
+                self.note_peak_mb(max(peaks))
+        found = None
+        if "Tile" in line:
+            found = _TILES.search(line)
+        if found is None and "Sample" in line:
+            found = _SAMPLE.search(line)
+        if found is None and "samples" in line:
+            found = _EEVEE.search(line)
+        if found is not None:
+            self.frame_fraction(int(found[1]), int(found[2]))
+        elif line.rstrip().endswith("| Finished"):
+            self.frame_done()
+
+    def _message(self, line: str) -> None:
+        for text, kind, fatal in _MESSAGES:
+            if text in line:
+                if kind == "warning":
+                    self.warning(line.strip())
+                elif kind == "error":
+                    self.error(line.strip(), fatal=fatal)
+                return
