@@ -1,0 +1,213 @@
+"""Houdini: ROPs rendered by hython through Corral's wrapper script, husk (Karma) and mantra.
+
+``hbatch`` and its per-renderer variants run
+``hython @CORRAL_SCRIPTS@/houdini_render.py --hip scene.hip --rop /out/mantra1 --start <first>
+--end <last> --step N [--output path]``. ``@CORRAL_SCRIPTS@`` is a token the render replaces
+with its own directory of Corral's scripts (app/services/scripts), so a block does not depend on
+where Corral is installed. The script loads the hip file, turns on the ROP's progress output and
+renders the ROP frame by frame, printing ``CORRAL_ROP: <rop> frame <f>`` before each frame.
+
+``karma`` runs husk: ``husk --verbose a3 -R BRAY_HdKarma -f <first> -n <count> -i <step> ...
+scene.usd``. husk takes a frame COUNT, which a command pattern cannot compute from ``@#@``
+tokens: the block holds the token ``@CORRAL_FRAME_COUNT@`` and the render replaces it with the
+task's count, (frame_end - frame_start) // frames_inc + 1.
+
+``mantra`` renders IFD files, one frame per task (frames_per_task 1): ``mantra -V 2a -f
+/ifd/shot.@####@.ifd [image]``; a ``####`` run in the scene or output name becomes the task's
+frame.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+from app.services.base import Service, join, quote
+
+SCRIPTS_TOKEN = "@CORRAL_SCRIPTS@"
+FRAME_COUNT_TOKEN = "@CORRAL_FRAME_COUNT@"
+SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
+# The token followed by a script name, as an unquoted argument.
+_SCRIPT_RE = re.compile(re.escape(SCRIPTS_TOKEN) + r"[/\\]([\w.-]+)")
+_HASHES_RE = re.compile(r"#+")
+_TOKEN_RE = re.compile(r"@#+@")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+class HbatchService(Service):
+    """A Houdini ROP rendered by hython with Corral's wrapper script; the output, when given,
+    replaces the ROP's output file (``$F4`` style frame variables are Houdini's)."""
+
+    name = "hbatch"
+    parser = "hbatch"
+    description = "SideFX Houdini ROP render (hython with Corral's houdini_render.py)"
+    programs: ClassVar[Mapping[str, str]] = {
+        "linux": "hython",
+        "windows": "hython.exe",
+        "darwin": "hython",
+    }
+    options: ClassVar[Mapping[str, str]] = {
+        "rop": "the ROP node to render, e.g. /out/mantra1 (required)",
+        "step": "the frame step (the block's frames_inc; default 1)",
+    }
+
+    @classmethod
+    def batch_command(
+        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
+    ) -> str:
+        cls.check_options(platform, options)
+        if not scene:
+            raise ValueError(f"service {cls.name}: the hip file is required")
+        rop = options.get("rop", "")
+        if not rop:
+            raise ValueError(f"service {cls.name}: the option rop is required (e.g. /out/mantra1)")
+        step = _integer(cls.name, options, "step", 1)
+        args = [cls.program(platform), f"{SCRIPTS_TOKEN}/houdini_render.py"]
+        args += ["--hip", scene, "--rop", rop, "--start", "@#@", "--end", "@#@"]
+        args += ["--step", str(step)]
+        if output:
+            args += ["--output", output]
+        return join(args, platform)
+
+    def adjust_command(self, command: str) -> str:
+        """``@CORRAL_SCRIPTS@/name`` becomes this render's path of Corral's script, quoted."""
+        return replace_scripts_token(command, self.platform)
+
+
+class HbatchMantraService(HbatchService):
+    name = "hbatch_mantra"
+    parser = "hbatch_mantra"
+    description = "SideFX Houdini Mantra ROP render (hython)"
+
+
+class HbatchKarmaService(HbatchService):
+    name = "hbatch_karma"
+    parser = "hbatch_karma"
+    description = "SideFX Houdini Karma / USD render ROP render (hython)"
+
+
+class HbatchRedshiftService(HbatchService):
+    name = "hbatch_redshift"
+    parser = "hbatch_redshift"
+    description = "SideFX Houdini Redshift ROP render (hython)"
+
+
+class HbatchArnoldService(HbatchService):
+    name = "hbatch_arnold"
+    parser = "hbatch_arnold"
+    description = "SideFX Houdini Arnold (HtoA) ROP render (hython)"
+
+
+class KarmaService(Service):
+    """USD rendered by husk with Karma; the output is husk's ``-o`` (``$F4`` is husk's frame)."""
+
+    name = "karma"
+    parser = "karma"
+    description = "SideFX Karma USD render (husk)"
+    programs: ClassVar[Mapping[str, str]] = {
+        "linux": "husk",
+        "windows": "husk.exe",
+        "darwin": "husk",
+    }
+    options: ClassVar[Mapping[str, str]] = {
+        "step": "the frame step, -i (the block's frames_inc; default 1)",
+        "xpu": "yes: render with Karma XPU, BRAY_HdKarmaXPU (default no: Karma CPU)",
+        "camera": "the camera prim, -c",
+        "settings": "the render settings prim, -s (e.g. /Render/rendersettings)",
+        "verbosity": "husk's --verbose value (default a3: level 3 with Alfred-style progress)",
+    }
+
+    @classmethod
+    def batch_command(
+        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
+    ) -> str:
+        cls.check_options(platform, options)
+        if not scene:
+            raise ValueError("service karma: the USD file is required")
+        delegate = "BRAY_HdKarmaXPU" if _flag(cls.name, options, "xpu") else "BRAY_HdKarma"
+        step = _integer(cls.name, options, "step", 1)
+        args = [cls.program(platform), "--verbose", options.get("verbosity") or "a3"]
+        args += ["-R", delegate, "-f", "@#@", "-n", FRAME_COUNT_TOKEN, "-i", str(step)]
+        for option, flag in (("camera", "-c"), ("settings", "-s")):
+            if options.get(option):
+                args += [flag, options[option]]
+        if output:
+            args += ["-o", output]
+        args.append(scene)
+        return join(args, platform)
+
+    def adjust_command(self, command: str) -> str:
+        """``@CORRAL_FRAME_COUNT@`` becomes the task's frame count."""
+        task = self.task
+        count = (task.frame_end - task.frame_start) // max(1, task.frames_inc) + 1
+        return command.replace(FRAME_COUNT_TOKEN, str(count))
+
+
+class MantraService(Service):
+    """Mantra rendering IFD files, one frame per task; ``-V 2a`` prints Alfred-style progress."""
+
+    name = "mantra"
+    parser = "mantra"
+    description = "SideFX Mantra IFD render, one frame per task"
+    programs: ClassVar[Mapping[str, str]] = {
+        "linux": "mantra",
+        "windows": "mantra.exe",
+        "darwin": "mantra",
+    }
+    options: ClassVar[Mapping[str, str]] = {
+        "threads": "the render threads, -j N (default: all cores)",
+    }
+
+    @classmethod
+    def batch_command(
+        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
+    ) -> str:
+        cls.check_options(platform, options)
+        if not scene:
+            raise ValueError("service mantra: the IFD file (e.g. /ifd/shot.####.ifd) is required")
+        args = [cls.program(platform), "-V", "2a"]
+        if options.get("threads"):
+            args += ["-j", str(_integer(cls.name, options, "threads", 0))]
+        args += ["-f", frame_tokens(scene)]
+        if output:
+            args.append(frame_tokens(output))
+        return join(args, platform)
+
+
+def frame_tokens(path: str) -> str:
+    """A file name with its ``####`` runs written as ``@####@`` tokens (the task's first frame),
+    unless it holds tokens already."""
+    if _TOKEN_RE.search(path):
+        return path
+    return _HASHES_RE.sub(lambda match: f"@{match.group(0)}@", path)
+
+
+def replace_scripts_token(command: str, platform: str) -> str:
+    """A command with each ``@CORRAL_SCRIPTS@/<name>`` argument replaced by the path of that
+    script of Corral's, quoted for platform."""
+    return _SCRIPT_RE.sub(lambda match: quote(str(SCRIPTS_DIR / match.group(1)), platform), command)
+
+
+def _integer(service: str, options: Mapping[str, str], name: str, default: int) -> int:
+    text = options.get(name, "")
+    if text == "":
+        return default
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"service {service}: {name} must be an integer, not {text!r}") from None
+    if value < 1:
+        raise ValueError(f"service {service}: {name} must be at least 1, not {value}")
+    return value
+
+
+def _flag(service: str, options: Mapping[str, str], name: str) -> bool:
+    text = str(options.get(name, "")).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"service {service}: {name} must be yes or no, not {options[name]!r}")
