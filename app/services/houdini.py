@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from app.services.base import Service, join, quote
+from app.services.renderers import frame_tokens
 
 SCRIPTS_TOKEN = "@CORRAL_SCRIPTS@"
 FRAME_COUNT_TOKEN = "@CORRAL_FRAME_COUNT@"
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 # The token followed by a script name, as an unquoted argument.
 _SCRIPT_RE = re.compile(re.escape(SCRIPTS_TOKEN) + r"[/\\]([\w.-]+)")
-_HASHES_RE = re.compile(r"#+")
-_TOKEN_RE = re.compile(r"@#+@")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
@@ -175,14 +174,6 @@ class MantraService(Service):
         if output:
             args.append(frame_tokens(output))
         return join(args, platform)
-
-
-def frame_tokens(path: str) -> str:
-    """A file name with its ``####`` runs written as ``@####@`` tokens (the task's first frame),
-    unless it holds tokens already."""
-    if _TOKEN_RE.search(path):
-        return path
-    return _HASHES_RE.sub(lambda match: f"@{match.group(0)}@", path)
 
 
 def replace_scripts_token(command: str, platform: str) -> str:
