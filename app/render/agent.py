@@ -18,11 +18,13 @@ import aiohttp
 import psutil
 
 from app import __version__
+from app.parsers import load_parsers
 from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
 from app.render.resources import ResourceSampler
 from app.render.runner import TaskKey, TaskRunner, key_fields, task_key
 from app.render.wake_on_lan import mac_addresses, run_sleep_command, send_magic_packets
+from app.services import load_services
 
 log = logging.getLogger("corral.render")
 
@@ -60,6 +62,9 @@ class RenderAgent:
         self._refusing: set[TaskKey] = set()  # assigns to answer "stopped" shortly
         self._ws: aiohttp.ClientWebSocketResponse | None = None  # while registered
         self._sampler = ResourceSampler(config.tmp_dir, plugins_dir=config.plugins_dir)
+        if config.plugins_dir is not None:  # the studio's own parsers and services
+            load_parsers(config.plugins_dir)
+            load_services(config.plugins_dir)
         self._handlers: dict[str, Callable[[Message], None]] = {
             "assign": self._on_assign,
             "stop": self._on_stop,

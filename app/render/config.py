@@ -30,7 +30,8 @@ class RenderConfig:
     wol_target: str = "255.255.255.255:9"  # where this render sends magic packets for others
     sleep_command: str | None = None  # run when the server puts this host to sleep
     path_map: PathMap | None = None  # server-side paths in tasks -> this host's paths
-    plugins_dir: Path | None = None  # *.py custom resource meters (app/render/meters)
+    plugins_dir: Path | None = None  # *.py meters, parsers and services of the studio
+    programs: dict[str, str] = field(default_factory=dict)  # "blender" -> this host's command
     nimby: str | None = None  # start flag: "nimby", "NIMBY" or "free"; None: as the server has it
     paused: bool | None = None  # start flag: paused; None: as the server has it
     exit_no_task: float | None = None  # exit by itself after this long without a task
@@ -63,6 +64,9 @@ class RenderConfig:
             self.tmp_dir = Path(self.tmp_dir)
         if self.plugins_dir is not None:
             self.plugins_dir = Path(self.plugins_dir)
+        for name, command in self.programs.items():
+            if not name or not command.strip() or any(c in name for c in "/\\ "):
+                raise ValueError(f"programs: {name!r}={command!r} needs NAME=COMMAND")
 
     @property
     def ws_url(self) -> str:

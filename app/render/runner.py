@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import logging
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from app.parsers import get_parser
 from app.render.config import RenderConfig
 from app.render.process import TaskProcess, kill_tree, spawn
 from app.render.task_usage import TaskUsage
+from app.render.thumbnails import make_thumbnail
+from app.services import TaskInfo, get_service
+
+log = logging.getLogger(__name__)
 
 TaskKey = tuple[int, int, int, int]  # job, block, task, run
 Emit = Callable[[dict[str, Any]], None]
@@ -25,6 +31,7 @@ _BATCH_BYTES = 64 * 1024  # ... unless this much is waiting
 _EOF_WAIT = 0.1  # after a normal exit, how long the end of output may lag behind
 _DRAIN_TIMEOUT = 2.0  # after the tree is dead, how long an unseen process may hold the pipe
 _PROGRESS_EVERY = 0.5  # seconds between two `progress` messages of a task
+MAX_RESULT_FILES = 1000  # output files named in a result
 
 
 def task_key(message: Any) -> TaskKey:
@@ -84,32 +91,18 @@ class TaskRunner:
     def __init__(self, task: Mapping[str, Any], config: RenderConfig, emit: Emit) -> None:
         self.key = task_key(task)
         self._fields = key_fields(self.key)
-        self._command = _field(task, "command", str)
-        self._working_directory = _field(task, "working_directory", str, optional=True)
-        environment = _field(task, "environment", dict, optional=True) or {}
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in environment.items()):
-            raise ValueError("environment must map strings to strings")
-        self._environment = dict(environment)
-        if config.path_map is not None:  # the job's paths as this host mounts them
-            path_map = config.path_map
-            self._command = path_map.in_text(self._command, "to_client")
-            if self._working_directory is not None:
-                self._working_directory = path_map.to_client(self._working_directory)
-            self._environment = {
-                name: path_map.in_text(value, "to_client")
-                for name, value in self._environment.items()
-            }
-        self._frames = {
-            "CORRAL_FRAME_START": _field(task, "frame_start", int, optional=True),
-            "CORRAL_FRAME_END": _field(task, "frame_end", int, optional=True),
-        }
-        frame_start = self._frames["CORRAL_FRAME_START"] or 0
-        frame_end = self._frames["CORRAL_FRAME_END"]
-        frames_inc = _field(task, "frames_inc", int, optional=True) or 1
-        parser_name = _field(task, "parser", str, optional=True) or ""
-        self._parser = get_parser(parser_name)(
-            frame_start, frame_start if frame_end is None else frame_end, frames_inc
+        info = TaskInfo.from_assignment(task)
+        self._service = get_service(info.service)(
+            info, path_map=config.path_map, programs=config.programs
         )
+        self._frames = {
+            "CORRAL_FRAME_START": task.get("frame_start"),
+            "CORRAL_FRAME_END": task.get("frame_end"),
+        }
+        self._parser = get_parser(self._service.parser_name())(
+            info.frame_start, info.frame_end, info.frames_inc
+        )
+        self._parser_stop: str | None = None  # "error" or "success": the output ended the task
         self._progress_due = False  # the parser's percent or frame changed and was not sent yet
         self._progress_sent = -_PROGRESS_EVERY  # time.monotonic() of the last progress message
         self._progress_timer: asyncio.TimerHandle | None = None
@@ -150,20 +143,59 @@ class TaskRunner:
     async def _run(self) -> None:
         time_start = time.time()
         tmp_dir = None
+        verdict = Verdict()
         try:
-            cwd = self._working_directory
+            service = self._service
+            command, cwd = service.command(), service.working_directory()
+            environment = service.environment()
+            verdict.skipped = await asyncio.to_thread(service.skip_reason)
+            if verdict.skipped:
+                self._report(time_start, verdict)
+                return
             if cwd is None or not os.path.isdir(cwd):
                 cwd = tmp_dir = tempfile.mkdtemp(prefix="corral-task-", dir=self._config.tmp_dir)
-            self._proc = await spawn(self._command, cwd, self._env(), self._on_output)
+            self._proc = await spawn(command, cwd, self._env(environment), self._on_output)
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the command or env
-            error = f"failed to start: {exc}"
+            verdict.error = f"failed to start: {exc}"
+        except Exception as exc:  # a service plugin's bug must not take the render down
+            verdict.error = f"service {service.name} failed: {type(exc).__name__}: {exc}"
         else:
             await self._supervise(self._proc)
-            error = "stopped" if self._stopped else None
+            await self._judge(verdict, tmp_dir)
         finally:
             if tmp_dir is not None:
                 await asyncio.to_thread(shutil.rmtree, tmp_dir, ignore_errors=True)
-        self._report(time_start, error)
+        self._report(time_start, verdict)
+
+    async def _judge(self, verdict: Verdict, tmp_dir: str | None) -> None:
+        """What the run came to, in Afanasy's order: stopped, exit status, the output's fatal
+        errors, errors and bad result, the rendered files; then a thumbnail of a success."""
+        self._flush(final=True)
+        parser, service = self._parser, self._service
+        if self._stopped and self._parser_stop is None:
+            verdict.error = "stopped"
+            return
+        verdict.fatal = parser.fatal
+        first_error = parser.errors[0] if parser.errors else ""
+        if self._parser_stop == "success":
+            verdict.success = True
+            return
+        code = self._proc.returncode if self._proc is not None else None
+        if self._parser_stop is None and (code is None or not service.check_exit_status(code)):
+            if first_error:
+                verdict.error = f"{_exit_text(code)}: {first_error}"
+            return  # the server words a bare exit code or signal itself
+        verdict.success = code != 0  # the service counts this exit status as a success
+        if parser.fatal or parser.errors:
+            verdict.error = f"{'fatal error' if parser.fatal else 'error'} in output: {first_error}"
+        elif parser.bad_result:
+            verdict.error = "bad result: the output says the task's result is wrong"
+        else:
+            verdict.error = await asyncio.to_thread(service.rendered_files_error, parser.files)
+        if verdict.error is None:
+            verdict.thumbnail = await make_thumbnail(
+                service, parser.files, tmp_dir or self._config.tmp_dir
+            )
 
     async def _supervise(self, proc: TaskProcess) -> None:
         """Wait for the main process, kill what it left behind, collect the rest of the output."""
@@ -190,8 +222,8 @@ class TaskRunner:
             self._kill = asyncio.create_task(kill_tree(self._proc, self._config.stop_grace))
         return self._kill
 
-    def _env(self) -> dict[str, str]:
-        env = {**os.environ, **self._environment}
+    def _env(self, environment: dict[str, str]) -> dict[str, str]:
+        env = {**os.environ, **environment}
         job, block, task, run = self.key
         env.update(
             CORRAL_JOB_ID=str(job),
@@ -224,10 +256,25 @@ class TaskRunner:
             self._parser.feed(text)
         if final:
             self._parser.finish()
+        elif self._parser_stop is None:
+            self._stop_on_output()
         if self._parser.progress_changed():
             self._progress_due = True
         if self._progress_due:
             self._send_progress(final)
+
+    def _stop_on_output(self) -> None:
+        """An error in the output (or an explicit success) ends the task at once, as Afanasy's
+        render does: a renderer that failed may hang or go on writing garbage."""
+        parser = self._parser
+        if parser.errors or parser.fatal:
+            self._parser_stop = "error"
+        elif parser.success:
+            self._parser_stop = "success"
+        else:
+            return
+        log.info("task %s: output says %s; stopping it", self.key, self._parser_stop)
+        self.stop()
 
     def _send_progress(self, final: bool = False) -> None:
         """Send the parser's percent and frame, at most every _PROGRESS_EVERY seconds: a change
@@ -248,19 +295,29 @@ class TaskRunner:
             percent = (parser.frame or 0) * 100 // parser.frames
         self._emit({"type": "progress", **self._fields, "percent": percent, "frame": parser.frame})
 
-    def _report(self, time_start: float, error: str | None) -> None:
+    def _report(self, time_start: float, verdict: Verdict) -> None:
         self._flush(final=True)
         returncode = self._proc.returncode if self._proc is not None else None
         killed_by = -returncode if returncode is not None and returncode < 0 else None
         time_done = self._time_done or time.time()
         usage = self._usage or TaskUsage(0)  # never started: nothing used
+        parser = self._parser
+        files = parser.files
+        if self._config.path_map is not None:
+            files = [self._config.path_map.to_server(path) for path in files]
         self._emit(
             {
                 "type": "result",
                 **self._fields,
                 "exit_code": returncode if killed_by is None else None,
                 "signal": killed_by,
-                "error": error,
+                "error": verdict.error,
+                "fatal": verdict.fatal,
+                "success": verdict.success,
+                "skipped": verdict.skipped,
+                "warnings": len(parser.warnings) + (parser.dropped if parser.warnings else 0),
+                "files": files[:MAX_RESULT_FILES],
+                "thumbnail": verdict.thumbnail,
                 "time_start": time_start,
                 "time_done": time_done,
                 "output": self._capture.text(),
@@ -269,10 +326,18 @@ class TaskRunner:
         )
 
 
-def _field(task: Mapping[str, Any], name: str, kind: type, optional: bool = False) -> Any:
-    value = task.get(name)
-    if value is None and optional:
-        return None
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"task.{name} must be {'null or ' if optional else ''}{kind.__name__}")
-    return value
+@dataclass
+class Verdict:
+    """How a run ended, as the render judges it (the server words exit codes and signals)."""
+
+    error: str | None = None
+    fatal: bool = False  # retrying is useless (e.g. no licence): no retries
+    success: bool = False  # a success although the exit status or a kill says otherwise
+    skipped: str | None = None  # why the task did not need to run
+    thumbnail: str | None = None  # base64 JPEG of an output image
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"killed by signal {-code}"
+    return f"exit code {code}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import logging
 import time
 import weakref
@@ -391,9 +392,12 @@ class Farm(FarmControls):
             table.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
             self._refresh(block.job)
+        elif current and report.get("skipped"):
+            run_state = "SKP"  # its files were there already (skip_existing_files)
+            self._finish_task(block, n, render, None, skipped=True)
         elif current:
             run_state = "ERR" if error else "DON"
-            self._finish_task(block, n, render, error)
+            self._finish_task(block, n, render, error, fatal=report.get("fatal", False))
         elif key in self.run_errors:
             run_state, error = "ERR", self.run_errors.pop(key)
         else:
@@ -407,9 +411,15 @@ class Farm(FarmControls):
             "time_done": report["time_done"],
             "peak_rss_mb": report.get("peak_rss_mb"),
             "cpu_seconds": report.get("cpu_seconds"),
+            "warnings": report.get("warnings", 0),
+            "files": json.dumps(report.get("files", [])),
         }
+        if run_state == "SKP":
+            outcome["error"] = report["skipped"]
         written = self.journal.write(
-            records.finish_run(key, render.name, outcome, self.outputs, report["output"])
+            records.finish_run(
+                key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
+            )
         )
         self._fill(render)
         await written
@@ -594,17 +604,27 @@ class Farm(FarmControls):
             "parser": spec.parser,
         }
 
-    def _finish_task(self, block: Block, n: int, render: Render, error: str | None) -> None:
-        """A current run ended: done, or an error counted against the task and the host."""
+    def _finish_task(
+        self,
+        block: Block,
+        n: int,
+        render: Render,
+        error: str | None,
+        fatal: bool = False,
+        skipped: bool = False,
+    ) -> None:
+        """A current run ended: done (or skipped), or an error counted against the task and the
+        host; a fatal error (e.g. no licence) is not retried."""
         table, job, now = block.tasks, block.job, self.clock()
         if error is None:
-            table.finish(n, states.DON, now)
+            table.finish(n, states.SKP if skipped else states.DON, now)
             render.recent_errors.clear()
             render.sick = False
         else:
             errors = table.add_error(n)
             retries = block.error_setting("errors_retries")
-            table.finish(n, states.RER if errors <= retries else states.ERR, now)
+            retry = errors <= retries and not fatal
+            table.finish(n, states.RER if retry else states.ERR, now)
             block.error_hosts.add(render.name, now)
             block.task_errors(n).add(render.name, now)
             forgive = block.error_setting("errors_forgive_time")
@@ -718,6 +738,8 @@ def _run_error(report: dict, min_run_time: int) -> str | None:
     """Why a finished run counts as failed, or None for a success."""
     if report["error"]:
         return report["error"]
+    if report.get("success"):
+        return None  # the render judged it a success (its service's exit codes, its output)
     if report["signal"] is not None:
         return f"killed by signal {report['signal']}"
     if report["exit_code"] != 0:

@@ -71,6 +71,8 @@ ROUTES: list[tuple] = [
     ("get", "/jobs/{job}/blocks/{block}/tasks/{task}", "A task with its command and runs"),
     ("get", "/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output",
      "The output of one run (live while running), text/plain"),
+    ("get", "/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail",
+     "A JPEG of the run's last output image (image/jpeg), 404 when it has none"),
     ("get", "/users", "List users"),
     ("patch", "/users/{name}", "Change a user's settings; answers the user", "200", _SETTINGS),
     ("get", "/renders", "List renders"),

@@ -42,6 +42,25 @@ class OutputStore:
         for row in rows:
             self.write(row["key"], row["text"])
 
+    def thumbnail_path(self, key: RunKey) -> Path:
+        job, block, task, run = key
+        return self.root / str(job) / f"{block}-{task}-{run}.jpg"
+
+    def write_thumbnails(self, rows: list[dict]) -> None:
+        """Store runs' JPEG thumbnails (the journal's bulk writer for them)."""
+        for row in rows:
+            path = self.thumbnail_path(row["key"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".part")
+            partial.write_bytes(row["data"])
+            os.replace(partial, path)
+
+    def read_thumbnail(self, key: RunKey) -> bytes | None:
+        try:
+            return self.thumbnail_path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
     def read(self, key: RunKey) -> str | None:
         path = self.path(key)
         try:

@@ -113,15 +113,26 @@ def start_run(key: tuple[int, int, int, int], render: str, time_start: float) ->
     return Rows(_upsert_runs, ((key, values),))
 
 
-def finish_run(key: tuple[int, int, int, int], render: str, outcome: dict, outputs, output: str):
-    """A run's output file, then its row (inserted if its start was never committed)."""
+def finish_run(
+    key: tuple[int, int, int, int],
+    render: str,
+    outcome: dict,
+    outputs,
+    output: str,
+    thumbnail: bytes | None = None,
+):
+    """A run's output file and thumbnail, then its row (inserted if its start was never
+    committed)."""
     job, block, task, run = key
     values = dict(job_id=job, block=block, task=task, run=run, render=render,
-                  output_size=len(output.encode("utf-8", "replace")), **outcome)  # fmt: skip
-    if not output:
-        return Rows(_upsert_runs, ((key, values),))
-    return [Rows(outputs.write_many, ((key, {"key": key, "text": output}),)),
-            Rows(_upsert_runs, ((key, values),))]  # fmt: skip
+                  output_size=len(output.encode("utf-8", "replace")),
+                  thumbnail=thumbnail is not None, **outcome)  # fmt: skip
+    writes = []
+    if output:
+        writes.append(Rows(outputs.write_many, ((key, {"key": key, "text": output}),)))
+    if thumbnail is not None:
+        writes.append(Rows(outputs.write_thumbnails, ((key, {"key": key, "data": thumbnail}),)))
+    return [*writes, Rows(_upsert_runs, ((key, values),))]
 
 
 def lose_run(key: tuple[int, int, int, int], now: float):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 
@@ -13,6 +15,9 @@ MAX_RSS_MB = 2**40  # a task's peak memory (a petabyte and then some)
 MAX_CPU_SECONDS = 10**9  # a task's CPU time (decades on a thousand cores)
 MAX_CPU_PERCENT = 10**7  # a task's CPU time over its wall time, % of one CPU
 MAX_RESOURCES = 16 * 1024  # bytes of a heartbeat's resources, as compact JSON
+MAX_FILES = 1000  # output files named in a result
+MAX_PATH = 4096
+MAX_THUMBNAIL_B64 = 90_000  # a 64 KB JPEG in base64
 NESTED_RESOURCES = ("gpu", "custom")  # keys whose value may be an object of plain values
 RULE_RESOURCES = ("mem_free_mb", "hdd_free_gb", "gpu_mem_free_mb")  # compared by need_* rules
 
@@ -131,7 +136,46 @@ def result(msg: dict) -> dict:
         "peak_rss_mb": _usage(msg, "peak_rss_mb", MAX_RSS_MB),
         "cpu_seconds": _usage(msg, "cpu_seconds", MAX_CPU_SECONDS),
         "cpu_avg_percent": _usage(msg, "cpu_avg_percent", MAX_CPU_PERCENT),
+        "fatal": _flag(msg, "fatal"),
+        "success": _flag(msg, "success"),
+        "skipped": _text(msg, "skipped", 1000, optional=True),
+        "warnings": _int(msg, "warnings", optional=True) or 0,
+        "files": _paths(msg, "files"),
+        "thumbnail": _thumbnail(msg),
     }
+
+
+def _flag(msg: dict, key: str) -> bool:
+    """An optional true/false (absent or null: false)."""
+    value = msg.get(key)
+    if value is not None and type(value) is not bool:
+        raise ProtocolError(f"{key}: expected true or false")
+    return bool(value)
+
+
+def _paths(msg: dict, key: str) -> list[str]:
+    value = msg.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_FILES:
+        raise ProtocolError(f"{key}: expected a list of at most {MAX_FILES} paths")
+    if not all(isinstance(path, str) and 0 < len(path) <= MAX_PATH for path in value):
+        raise ProtocolError(f"{key}: expected paths of 1 to {MAX_PATH} characters")
+    return value
+
+
+def _thumbnail(msg: dict) -> bytes | None:
+    """The result's JPEG thumbnail (base64 on the wire), or None."""
+    text = _text(msg, "thumbnail", MAX_THUMBNAIL_B64, optional=True)
+    if text is None:
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("thumbnail: expected base64 text") from None
+    if not data.startswith(b"\xff\xd8"):
+        raise ProtocolError("thumbnail: expected a JPEG image")
+    return data
 
 
 def output(msg: dict) -> tuple[tuple[int, int, int, int], str]:

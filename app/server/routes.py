@@ -342,6 +342,18 @@ async def get_task(request: web.Request) -> web.Response:
     return web.json_response(data)
 
 
+@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail")
+async def task_thumbnail(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    job_id, block_num = _int_arg(request, "job"), _int_arg(request, "block")
+    n = _task_number(request, farm.block(job_id, block_num))
+    key = (job_id, block_num, n, _int_arg(request, "run"))
+    data = await _in_thread(request, farm.outputs.read_thumbnail, key)
+    if data is None:
+        raise FarmError(f"task {n} run {key[3]} has no thumbnail", 404)
+    return web.Response(body=data, content_type="image/jpeg")
+
+
 @routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output")
 async def task_output(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -463,6 +475,9 @@ def _runs(job_id: int, block_num: int, task: int) -> list[dict]:
             "peak_rss_mb": row.peak_rss_mb,
             "cpu_seconds": row.cpu_seconds,
             "cpu_avg_percent": _cpu_percent(row),
+            "warnings": row.warnings,
+            "files": json.loads(row.files or "[]"),
+            "thumbnail": row.thumbnail,
         }
         for row in query
     ]

@@ -102,6 +102,9 @@ class RunRow(BaseModel):
     output_size = IntegerField(default=0)
     peak_rss_mb = FloatField(null=True)  # the task's process tree, as the render sampled it
     cpu_seconds = FloatField(null=True)  # user + system
+    warnings = IntegerField(default=0)  # warnings the task's parser found in its output
+    files = TextField(default="[]")  # JSON list: the output files the task reported
+    thumbnail = BooleanField(default=False)  # a JPEG of its output is in the output store
 
     class Meta:
         primary_key = CompositeKey("job_id", "block", "task", "run")
@@ -135,6 +138,9 @@ def _initial_schema(db: Database, migrator: SchemaMigrator) -> None:
         _without(RenderRow, "settings"),
         _without(RunRow, "peak_rss_mb"),
         _without(RunRow, "cpu_seconds"),
+        _without(RunRow, "warnings"),
+        _without(RunRow, "files"),
+        _without(RunRow, "thumbnail"),
     ):
         db.create_tables([JobRow, TaskRow, RunRow, RenderRow])
     # The runs of a render, newest first, for the render's history.
@@ -162,12 +168,23 @@ def _run_usage(db: Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _run_results(db: Database, migrator: SchemaMigrator) -> None:
+    from playhouse.migrate import migrate as apply
+
+    apply(
+        migrator.add_column("run_row", "warnings", RunRow.warnings),
+        migrator.add_column("run_row", "files", RunRow.files),
+        migrator.add_column("run_row", "thumbnail", RunRow.thumbnail),
+    )
+
+
 # Each migration: (version, function(db, migrator)). Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (1, _initial_schema),
     (2, _users_and_settings),
     (3, lambda db, migrator: db.create_tables([SettingRow])),
     (4, _run_usage),
+    (5, _run_results),
 ]
 
 

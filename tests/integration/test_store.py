@@ -37,8 +37,8 @@ def store_url(request, tmp_path):
 
 async def test_migrations_and_group_commit(store_url):
     db = open_database(store_url)
-    assert schema_version() == 4  # version 1's tables, then each migration
-    assert migrate(db) == 4  # applying again changes nothing
+    assert schema_version() == 5  # version 1's tables, then each migration
+    assert migrate(db) == 5  # applying again changes nothing
     journal = Journal(db, asyncio.get_running_loop())
     try:
         futures = [

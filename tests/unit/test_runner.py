@@ -30,6 +30,12 @@ RESULT_FIELDS = {
     "peak_rss_mb",
     "cpu_seconds",
     "cpu_avg_percent",
+    "fatal",
+    "success",
+    "skipped",
+    "warnings",
+    "files",
+    "thumbnail",
 }
 
 
