@@ -7,6 +7,9 @@ the current frame's offset in the task. The frame moves on either when the outpu
 (``set_frame(absolute number)``) or, for renderers that never name it, when a frame reached
 100% and a later progress line starts again below 100%.
 
+A line that several parsers of a combination recognise (``hbatch_mantra`` and a licence
+failure, ``maya_redshift`` and ``Frame rendering aborted``) gives one message, not one for each.
+
 The class has no ``name`` of its own, so it is not registered as a parser.
 """
 
@@ -37,6 +40,25 @@ class FrameProgressParser(GenericParser):
     def __init__(self, frame_start: int = 0, frame_end: int = 0, frames_inc: int = 1) -> None:
         super().__init__(frame_start, frame_end, frames_inc)
         self._frame_complete = False  # the current frame reached 100%
+        self._line_messages: set[tuple[bool, str]] = set()  # what this line already said
+
+    def parse_line(self, line: str) -> None:
+        super().parse_line(line)
+        self._line_messages.clear()
+
+    def warning(self, text: str) -> None:
+        """A warning, kept once per line even when several parsers of a combination match it."""
+        if (False, text) not in self._line_messages:
+            self._line_messages.add((False, text))
+            super().warning(text)
+
+    def error(self, text: str, fatal: bool = False) -> None:
+        """An error, kept once per line even when several parsers of a combination match it."""
+        if (True, text) in self._line_messages:
+            self.fatal = self.fatal or fatal
+            return
+        self._line_messages.add((True, text))
+        super().error(text, fatal)
 
     def frame_progress(self, value: float) -> None:
         """Progress (0..100) of the frame being rendered now."""
