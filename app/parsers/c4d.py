@@ -1,0 +1,54 @@
+"""Cinema 4D's Commandline renderer."""
+
+from __future__ import annotations
+
+import re
+
+from app.parsers.generic import GenericParser
+
+_PROGRESS = re.compile(r"^\s*Progress:\s*(\d+(?:\.\d*)?)\s*%")
+_FRAME = re.compile(r"Rendering frame\s+(-?\d+)\b")
+_TRIGGERS = ("rror", "RROR", "icen", "not found", "fault", "emory", "ailed", "crash")
+_ERRORS = ("error", "segmentation fault", "crash", "out of memory", "not enough memory", "failed")
+_FATAL = ("project not found", "error loading", "could not load", "can't load")
+
+
+class C4dParser(GenericParser):
+    """``Rendering frame 12 at <date>`` starts frame 12, ``Progress: 45%`` is that frame's
+    percent and ``Rendering successful`` ends it. ``Error: Output path ...`` lines are
+    warnings (the image may be saved elsewhere); ``Error rendering project`` and crashes are
+    errors; a missing or unloadable project and licence failures are fatal."""
+
+    name = "c4d"
+
+    def _task_percent(self, frame_percent: float) -> None:
+        self.set_frame_percent(frame_percent)
+        self.set_percent(((self.frame or 0) * 100 + frame_percent) / self.frames)
+
+    def parse_line(self, line: str) -> None:
+        if "Progress:" in line:
+            match = _PROGRESS.match(line)
+            if match:
+                self._task_percent(float(match[1]))
+        elif "Rendering frame" in line:
+            match = _FRAME.search(line)
+            if match:
+                self.set_frame(int(match[1]))
+                self._task_percent(0)
+        elif "Rendering successful" in line:
+            self._task_percent(100)
+        elif any(word in line for word in _TRIGGERS):
+            self._messages(line)
+        super().parse_line(line)
+
+    def _messages(self, line: str) -> None:
+        text = line.strip()
+        lower = text.lower()
+        if "output path" in lower or "output file" in lower:
+            self.warning(text)
+        elif any(word in lower for word in _FATAL) or (
+            "licen" in lower and ("invalid" in lower or "error" in lower or "no " in lower)
+        ):
+            self.error(text, fatal=True)
+        elif any(word in lower for word in _ERRORS):
+            self.error(text)
