@@ -1,0 +1,67 @@
+"""Houdini in batch (hython / hbatch running ROPs), alone and with its renderers.
+
+Corral's Houdini wrapper prints ``CORRAL_ROP: /out/mantra1 frame 12`` before each frame it
+renders: that names the frame, and the renderer's own progress of that frame (e.g. Mantra's
+``ALF_PROGRESS 45%``) gives the rest of the task's percent. ``ABC_PROGRESS 45`` is the percent
+of an Alembic export (one export covers the task's frames). Errors: Houdini's ``Error:`` lines,
+``hou.OperationFailed``, Python tracebacks; a missing licence or scene file is fatal. ``OpenCL
+Exception`` and ``Failed to create`` are warnings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.parsers.arnold import ArnoldParser
+from app.parsers.frame_progress import FrameProgressParser
+from app.parsers.mantra import KarmaParser, MantraParser
+from app.parsers.redshift import RedshiftParser
+
+_ROP = re.compile(r"CORRAL_ROP:\s*(\S+)\s+frame\s+(-?\d+)")
+_ABC = re.compile(r"ABC_PROGRESS\s+(\d+(?:\.\d+)?)")
+_ERROR = re.compile(r"^\s*Error:\s")
+_HIP = re.compile(r"(?:Unable to open|Cannot open|No such file).*\.hip(?:nc|lc)?\b", re.IGNORECASE)
+
+
+class HbatchParser(FrameProgressParser):
+    """Houdini's batch lines: Corral's ROP frame marker, Alembic progress and errors."""
+
+    name = "hbatch"
+
+    def parse_line(self, line: str) -> None:
+        if "CORRAL_ROP:" in line:
+            match = _ROP.search(line)
+            if match:
+                self.activity = match[1]
+                self.set_frame(int(match[2]))
+        if "ABC_PROGRESS" in line:
+            match = _ABC.search(line)
+            if match:
+                self.set_percent(float(match[1]))
+        if "No licenses could be found" in line or (".hip" in line and _HIP.search(line)):
+            self.error(line.strip(), fatal=True)
+        elif (
+            "Traceback (most recent call last)" in line
+            or "hou.OperationFailed" in line
+            or ("Error:" in line and _ERROR.match(line))
+        ):
+            self.error(line.strip())
+        elif "OpenCL Exception" in line or "Failed to create" in line:
+            self.warning(line.strip())
+        super().parse_line(line)
+
+
+class HbatchMantraParser(HbatchParser, MantraParser):
+    name = "hbatch_mantra"
+
+
+class HbatchKarmaParser(HbatchParser, KarmaParser):
+    name = "hbatch_karma"
+
+
+class HbatchRedshiftParser(HbatchParser, RedshiftParser):
+    name = "hbatch_redshift"
+
+
+class HbatchArnoldParser(HbatchParser, ArnoldParser):
+    name = "hbatch_arnold"
