@@ -37,7 +37,7 @@ class C4dParser(GenericParser):
                 self._task_percent(0)
         elif "Rendering successful" in line:
             self._task_percent(100)
-        elif any(word in line for word in _TRIGGERS):
+        elif "[ PARSER " not in line and any(word in line for word in _TRIGGERS):
             self._messages(line)
         super().parse_line(line)
 

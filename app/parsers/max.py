@@ -40,7 +40,7 @@ class MaxParser(GenericParser):
             if match:
                 self.set_frame(int(match[1]))
                 self._task_percent(0)
-        if any(word in line for word in _TRIGGERS):
+        if "[ PARSER " not in line and any(word in line for word in _TRIGGERS):
             self._messages(line)
         super().parse_line(line)
 

@@ -11,7 +11,7 @@ from app.parsers.generic import GenericParser
 _WRITING = re.compile(
     r"^\s*Writing (.+?)(?:\s+took\s+(\d+(?:\.\d*)?)\s+seconds?|\s+((?:\.\d)+)\.?)?\s*$"
 )
-_FILE_FRAME = re.compile(r"(-?\d+)\.\w+$")
+_FILE_FRAME = re.compile(r"[._](-?\d+)\.\w+$")
 _FRAME_OF = re.compile(r"^\s*Frame\s+(-?\d+)\s+\((\d+)\s+of\s+(\d+)\)")
 _TOTAL = re.compile(r"Total render time:\s*(\d+(?:\.\d*)?)\s*seconds?")
 _VIEW = re.compile(r'EXECUTING VIEW\s+"([^"]*)"')
@@ -84,10 +84,13 @@ class NukeParser(GenericParser):
             return
         path = match[1].strip()
         number = _FILE_FRAME.search(path)
-        if number:
+        low, high = sorted((self.frame_start, self.frame_end))
+        if number and low <= int(number[1]) <= high:
             self.set_frame(int(number[1]))
+        elif self.frame is None:
+            self.frame = 0
         elif self._last_file and path != self._last_file:
-            self.frame = min(self.frames - 1, (self.frame or 0) + 1)
+            self.frame = min(self.frames - 1, self.frame + 1)
         self._last_file = path
         if match[2] is not None:  # "took N seconds": the file is written
             self.add_file(path)

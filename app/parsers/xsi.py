@@ -38,7 +38,7 @@ class XsiParser(GenericParser):
                 self._task_percent(float(match[1]))
         elif "Render completed" in line:
             self.set_percent(100)
-        if any(word in line for word in _TRIGGERS):
+        if "[ PARSER " not in line and any(word in line for word in _TRIGGERS):
             self._messages(line)
         super().parse_line(line)
 

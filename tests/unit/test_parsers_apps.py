@@ -70,3 +70,105 @@ def test_ffmpeg_streams_of_the_output_are_not_inputs():
     parser.feed("frame=   10 fps=0.0 q=0.0 size=  0kB time=00:00:00.50 bitrate=N/A speed=0x\r")
     assert parser.files == ["/out/a b.mp4"]
     assert parser.percent is None
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+def test_application_parsers_are_registered_and_read_generic_markers():
+    names = ("nuke", "natron", "afterfx", "c4d", "max", "fusion", "xsi", "xsi_arnold",
+             "xsi_redshift", "ffmpeg")  # fmt: skip
+    for name in names:
+        parser = _parser(name, 1, 4)
+        parser.feed("PROGRESS: 40%\nFRAME: 3\n[ PARSER WARNING ] checked\n[ PARSER ERROR ] bad\n")
+        assert (parser.percent, parser.frame) == (40, 2), name
+        assert parser.warnings == ["[ PARSER WARNING ] checked"], name
+        assert parser.errors == ["[ PARSER ERROR ] bad"], name
+
+
+# -- after effects ----------------------------------------------------------------------------
+
+
+def test_afterfx_without_frame_lines_is_a_bad_result_only_at_the_end():
+    parser = _parser("afterfx")
+    parser.feed("PROGRESS:  Launching After Effects...\nPROGRESS:  Total Time Elapsed: 2 Seconds\n")
+    assert not parser.bad_result
+    parser.finish()
+    assert parser.bad_result
+    assert parser.errors == []
+
+
+def test_afterfx_frame_line_without_newline_counts_at_finish():
+    parser = _parser("afterfx", 0, 1)
+    parser.feed("PROGRESS:  0:00:00:00 (1): 0 Seconds\nPROGRESS:  0:00:00:01 (2): 1 Seconds")
+    parser.finish()
+    assert (parser.percent, parser.frame, parser.bad_result) == (100, 1, False)
+
+
+def test_afterfx_frame_count_is_translated_to_the_tasks_frames():
+    parser = _parser("afterfx", 10, 19)
+    parser.feed("PROGRESS:  0:00:00:14 (5): 3 Seconds\n")
+    assert (parser.frame, parser.percent) == (4, 50)
+
+
+# -- nuke -------------------------------------------------------------------------------------
+
+
+def test_nuke_movie_output_counts_frames_by_changing_file_names():
+    parser = _parser("nuke", 1, 3)
+    parser.feed("Writing /out/a.mov .1.2.3.4.5\n")
+    assert (parser.frame, parser.frame_percent, parser.percent) == (0, 50, 16)
+    parser.feed("Writing /out/b.mov took 1.5 seconds\n")
+    assert (parser.frame, parser.percent) == (1, 66)
+    assert parser.files == ["/out/b.mov"]
+
+
+def test_nuke_file_number_outside_the_task_is_not_a_frame():
+    parser = _parser("nuke", 1, 10)
+    parser.feed("Frame 4 (4 of 10)\nWriting /out/plate_2048.exr took 0.2 seconds\n")
+    assert parser.frame == 3
+
+
+def test_nuke_missing_input_is_not_fatal_but_missing_script_is():
+    parser = _parser("nuke")
+    parser.feed("ERROR: Read1: /plates/a.0001.exr: No such file or directory\n")
+    assert parser.errors and not parser.fatal
+    parser.feed("/scripts/comp.nk: No such file or directory\n")
+    assert parser.fatal
+
+
+# -- xsi family, c4d, max, fusion -------------------------------------------------------------
+
+
+def test_xsi_arnold_percent_of_the_current_frame():
+    parser = _parser("xsi_arnold", 1, 4)
+    parser.feed("' INFO : Rendering frame 3 (50.0% done)\n")
+    assert (parser.frame, parser.frame_percent, parser.percent) == (2, 50, 62)
+    parser.feed("00:00:05  602MB         |    20% done - 112 rays/pixel\n")
+    assert (parser.frame, parser.frame_percent, parser.percent) == (2, 20, 55)
+
+
+def test_xsi_redshift_blocks():
+    parser = _parser("xsi_redshift")
+    parser.feed("Rendering frame 0...\n\tBlock 3/12 (2,0) rendered by GPU 1 in 15ms\n")
+    assert (parser.frame_percent, parser.percent) == (25, 25)
+
+
+def test_c4d_output_path_error_is_a_warning_only():
+    parser = _parser("c4d")
+    parser.feed("Error: Output path not set, image will not be saved\n")
+    assert parser.warnings and not parser.errors
+
+
+def test_max_missing_external_files_is_a_warning_and_licence_fatal():
+    parser = _parser("max")
+    parser.feed("Error: Missing external files: C:\\tex\\a.tif\n")
+    assert parser.warnings and not parser.errors
+    parser.feed("Failed to get license\n")
+    assert parser.errors and parser.fatal
+
+
+def test_fusion_frame_without_count_uses_the_tasks_frames():
+    parser = _parser("fusion", 1, 4)
+    parser.feed("Rendered frame 2, took 0.5 secs\n")
+    assert (parser.frame, parser.percent) == (1, 50)
