@@ -65,7 +65,8 @@ class FfmpegParser(GenericParser):
                 if match:
                     self._inputs_done = True
                     self.add_file(match[1])
-            self._messages(line)
+            if "[ PARSER " not in line:  # Afanasy's markers: the generic parser's
+                self._messages(line)
         super().parse_line(line)
 
     def _input(self, line: str) -> None:
