@@ -221,6 +221,18 @@ def _regex(text: str) -> str:
     return text
 
 
+def _key_value(what: str):
+    def parse(text: str) -> tuple[str, str]:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}")
+        return name.strip(), value.strip()
+
+    return parse
+
+
+_program = _key_value("NAME=COMMAND")
+_option = _key_value("KEY=VALUE")
 _port = _number(int, "port", 0, 65535)
 _positive_int = _number(int, "number", 1)
 _block_number = _number(int, "block number", 0)
@@ -369,7 +381,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plugins",
         metavar="DIR",
-        help="load custom resource meters from every *.py file in DIR",
+        help="load custom resource meters, parsers and services from every *.py file in DIR",
+    )
+    p.add_argument(
+        "--program",
+        dest="programs",
+        type=_program,
+        action="append",
+        metavar="NAME=COMMAND",
+        help="run COMMAND for the application program NAME (e.g. blender=/opt/blender/blender); "
+        "repeatable",
     )
     start = p.add_mutually_exclusive_group()
     start.add_argument(
@@ -445,7 +466,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="frames FIRST-LAST or FIRST-LASTxSTEP (e.g. 1-100x2)",
     )
     p.add_argument("--fpt", type=int, metavar="N", help="frames per task (default: 1)")
-    p.add_argument("--service", help="service (default: generic)")
+    p.add_argument("--service", help="service (default: generic); see `corral services`")
+    p.add_argument("--scene", metavar="FILE", help="scene file: the service writes the command")
+    p.add_argument("--output", metavar="PATH", help="output path for --scene (e.g. /out/f_####)")
+    p.add_argument(
+        "--option",
+        dest="options",
+        type=_option,
+        action="append",
+        metavar="KEY=VALUE",
+        help="a service option for --scene (e.g. engine=CYCLES); repeatable",
+    )
+    p.add_argument(
+        "--platform",
+        choices=("linux", "windows", "darwin"),
+        help="the renders' platform for --scene's command line (default: this host's)",
+    )
     p.add_argument("--priority", type=int, help="job priority, 0-250 (default: 99)")
     p.add_argument("--user", help="user name (default: your login)")
     p.add_argument("--cwd", metavar="DIR", help="working directory of the tasks")
@@ -458,6 +494,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_job_verbs(verbs, common)
     _add_task_verbs(verbs, common)
+
+    p = verbs.add_parser(
+        "services", parents=[common], help="list the services and parsers this host has"
+    )
+    p.add_argument("--plugins", metavar="DIR", help="also load the *.py plugins of DIR")
+    p.set_defaults(func=cmd_services, usage_parser=p)
 
     p = verbs.add_parser("users", parents=[common], help="list users")
     p.set_defaults(func=cmd_users)
@@ -680,12 +722,46 @@ def _read_job_file(name: str) -> dict:
     return job
 
 
+def _scene_job(args: argparse.Namespace) -> dict:
+    """A numeric job whose command the service writes for a scene file."""
+    from app.services import get_service
+    from app.services.base import host_platform
+
+    if args.file is not None or args.command is not None:
+        raise UsageError("--scene replaces the job FILE and the command after --")
+    if not args.service or args.service == "generic":
+        raise UsageError("--scene needs --service (see `corral services`)")
+    if args.frames is None:
+        raise UsageError("--scene needs --frames")
+    service = get_service(args.service)
+    if service.name != args.service:
+        raise UsageError(f"unknown service {args.service!r} (see `corral services`)")
+    try:
+        command = service.batch_command(
+            args.scene, args.output or "", args.platform or host_platform(),
+            **dict(args.options or []),
+        )  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    first, last, step = args.frames
+    name = args.name or os.path.basename(args.scene) or args.service
+    return numeric_job(
+        name, command, first, last, per_task=args.fpt or 1, inc=step, service=service.name,
+        user_name=args.user, priority=args.priority, working_directory=args.cwd,
+        paused=args.paused,
+    )  # fmt: skip
+
+
 def make_submit_job(args: argparse.Namespace) -> dict:
     """The job dict that ``corral submit`` sends; raises UsageError for bad combinations."""
+    if args.scene is not None:
+        return _scene_job(args)
+    if args.output is not None or args.options or args.platform is not None:
+        raise UsageError("--output, --option and --platform apply to --scene")
     if args.file is not None and args.command is not None:
         raise UsageError("give either a job FILE or a command after --, not both")
     if args.file is None and args.command is None:
-        raise UsageError("give a job FILE ('-' for stdin) or a command after --")
+        raise UsageError("give a job FILE ('-' for stdin), a command after -- or a --scene")
     if args.file is not None:
         block_opts = [
             opt
@@ -694,6 +770,7 @@ def make_submit_job(args: argparse.Namespace) -> dict:
                 ("--fpt", args.fpt),
                 ("--service", args.service),
                 ("--cwd", args.cwd),
+                ("--scene", args.scene),
             )
             if value is not None
         ]
@@ -756,6 +833,31 @@ def _printed_raw_or_empty(args: argparse.Namespace, items: list, empty: str) -> 
     elif not items:
         print(empty)
     return args.json or not items
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    """The services and parsers found here (built-in, entry points, --plugins), with sources."""
+    from app.parsers import PARSERS, load_parsers
+    from app.services import SERVICES, load_services
+
+    if args.plugins is not None and not Path(args.plugins).is_dir():
+        raise UsageError(f"argument --plugins: {args.plugins} is not a directory")
+    load_services(args.plugins)
+    load_parsers(args.plugins)
+    services = [
+        {"name": name, "parser": cls.parser, "description": cls.description,
+         "options": dict(cls.options), "source": source}
+        for name, cls, source in SERVICES.items()
+    ]  # fmt: skip
+    parsers = [{"name": name, "source": source} for name, _, source in PARSERS.items()]
+    if getattr(args, "json", False):
+        _print_json({"services": services, "parsers": parsers})
+        return 0
+    rows = [(s["name"], s["parser"], s["source"], s["description"]) for s in services]
+    print(format_table(["SERVICE", "PARSER", "SOURCE", "DESCRIPTION"], rows))
+    print()
+    print(format_table(["PARSER", "SOURCE"], [(p["name"], p["source"]) for p in parsers]))
+    return 0
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -1440,7 +1542,7 @@ def make_render_config(
 
 _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
     "server", "name", "max_tasks", "capacity", "heartbeat", "wol_target", "sleep_command",
-    "path_map", "plugins", "nimby", "paused", "exit_no_task", "on_exit", "log_file",
+    "path_map", "plugins", "programs", "nimby", "paused", "exit_no_task", "on_exit", "log_file",
 )  # fmt: skip
 
 
@@ -1449,6 +1551,8 @@ def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, 
     from app.render import settings_file
 
     flags = {key: getattr(args, key, None) for key in _RENDER_FLAGS}
+    if flags["programs"] is not None:
+        flags["programs"] = dict(flags["programs"])
     try:
         return settings_file.resolve(flags, os.environ if environ is None else environ,
                                      args.config)  # fmt: skip
@@ -1476,6 +1580,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             paused=settings.pop("paused", None),
             exit_no_task=settings.pop("exit_no_task", None),
             on_exit=settings.pop("on_exit", None),
+            programs=settings.pop("programs", None),
         )
         from app.render.agent import run_render
     except ImportError as exc:

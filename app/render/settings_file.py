@@ -9,6 +9,10 @@ A settings file holds `corral render` options, with underscores::
     name = "node07"
     max_tasks = 2
     on_exit = "finish"
+
+    [programs]  # the applications' programs on this host (services write plain names)
+    blender = "/opt/blender-4.2/blender"
+    Render = "/usr/autodesk/maya2025/bin/Render"
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
 
+def _programs(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and k and _text(v) for k, v in value.items()
+    )
+
+
 # key -> (check, what it must be)
 KEYS: dict[str, tuple[Any, str]] = {
     "server": (_text, "a URL"),
@@ -48,6 +58,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "sleep_command": (_text, "a command"),
     "path_map": (_text, "a path map ('SERVER=CLIENT;...' or a JSON array)"),
     "plugins": (_text, "a directory"),
+    "programs": (_programs, "a table of program names to commands"),
     "nimby": (lambda v: v in NIMBY_STATES, "one of " + ", ".join(NIMBY_STATES)),
     "paused": (lambda v: type(v) is bool, "true or false"),
     "exit_no_task": (_seconds, "a number of seconds > 0"),

@@ -602,6 +602,12 @@ class Farm(FarmControls):
             "capacity_coeff": coefficient,
             "service": spec.service,
             "parser": spec.parser,
+            "files": spec.task_files(n),
+            "skip_existing_files": spec.skip_existing_files,
+            "check_rendered_files": spec.check_rendered_files,
+            "skip_thumbnails": spec.skip_thumbnails,
+            "file_size_min": spec.file_size_min,
+            "file_size_max": spec.file_size_max,
         }
 
     def _finish_task(
