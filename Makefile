@@ -4,20 +4,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean media-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,blender]'
 	touch $(STAMP)
+
+# ffmpeg and ImageMagick: movie blocks and thumbnails in the tests (Debian/Ubuntu, as root).
+media-tools:
+	@if command -v ffmpeg >/dev/null && command -v convert >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends ffmpeg imagemagick >/dev/null; \
+	else echo "note: without ffmpeg and ImageMagick the media tests are skipped"; fi
 
 run: $(STAMP)
 	$(BIN)/corral up
 
-test: $(STAMP)
+test: $(STAMP) media-tools
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/python -m pytest -q
