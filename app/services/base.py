@@ -49,10 +49,20 @@ def quote(arg: str, platform: str) -> str:
         return shlex.quote(arg)
     if arg and not _WINDOWS_SPECIAL.intersection(arg):
         return arg
-    escaped = arg.replace('"', '\\"')
-    if escaped.endswith("\\"):  # a trailing backslash would escape the closing quote
-        escaped += "\\"
-    return f'"{escaped}"'
+    # The C runtime's rules: backslashes are literal unless a quote follows them; then 2n of
+    # them stand for n, and 2n+1 for n and a literal quote (the closing quote counts too).
+    out, backslashes = [], 0
+    for char in arg:
+        if char == "\\":
+            backslashes += 1
+            continue
+        if char == '"':
+            out.append("\\" * (2 * backslashes + 1) + '"')
+        else:
+            out.append("\\" * backslashes + char)
+        backslashes = 0
+    out.append("\\" * (2 * backslashes))
+    return '"' + "".join(out) + '"'
 
 
 def join(args: Sequence[str], platform: str) -> str:
@@ -69,10 +79,18 @@ def split(command: str, platform: str) -> list[str]:
     i = 0
     while i < len(command):
         char = command[i]
-        if char == "\\" and command[i + 1 : i + 2] == '"':
-            current.append('"')
-            i += 2
-            continue
+        if char == "\\":  # the C runtime's rules, as in quote()
+            run = len(command[i:]) - len(command[i:].lstrip("\\"))
+            i += run
+            if command[i : i + 1] != '"':
+                current.append("\\" * run)
+                continue
+            current.append("\\" * (run // 2))
+            if run % 2:
+                current.append('"')
+                i += 1
+                continue
+            char = '"'
         if char == '"':
             quoted, has_arg = not quoted, True
         elif char in " \t" and not quoted:
@@ -126,6 +144,8 @@ class TaskInfo:
     @classmethod
     def from_assignment(cls, task: Mapping[str, Any]) -> TaskInfo:
         """The task of an assignment; ValueError names the first malformed field."""
+        if not isinstance(task, Mapping):
+            raise ValueError(f"task must be an object, not {type(task).__name__}")
         values: dict[str, Any] = {"command": _field(task, "command", str)}
         for name, kind in _OPTIONAL_FIELDS.items():
             value = _field(task, name, kind, optional=True)
@@ -323,13 +343,10 @@ class Service:
         if tool is None and shutil.which("convert"):
             tool = [shutil.which("convert") or "convert"]
         if tool is not None:
-            colourspace = {
-                ".exr": ["-set", "colorspace", "RGB"],
-                ".dpx": ["-set", "colorspace", "Log"],
-            }
-            colourspace[".cin"] = colourspace[".dpx"]
-            pre = colourspace.get(ext, [])
-            return [*tool, *pre, f"{image}[0]", "-thumbnail", f"x{THUMBNAIL_HEIGHT}", thumbnail]
+            # how to read the image's values (set on the image once it is read)
+            colourspace = {"exr": "RGB", "dpx": "Log", "cin": "Log"}
+            pre = ["-set", "colorspace", colourspace[ext]] if ext in colourspace else []
+            return [*tool, f"{image}[0]", *pre, "-thumbnail", f"x{THUMBNAIL_HEIGHT}", thumbnail]
         ffmpeg = shutil.which("ffmpeg")
         if ffmpeg:
             scale = f"scale=-2:{THUMBNAIL_HEIGHT}"
