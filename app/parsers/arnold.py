@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.frame_progress import FrameProgressParser, size_mb
+from app.parsers.generic import GenericParser
+from app.parsers.sizes import size_mb
 
 _DONE = re.compile(r"(\d+(?:\.\d+)?)\s*%\s+done\b")
 _PEAK = re.compile(r"peak CPU memory used\s+(\d[\d,]*(?:\.\d+)?)\s*([KMGT]i?B)", re.IGNORECASE)
@@ -25,7 +26,7 @@ _SCENE = ("[ass] can't open", "[ass] can't read", "[ass] cannot open")
 _ERRORS = ("[mtoa] Failed batch render", "Error reading pixel data", "can't create file")
 
 
-class ArnoldParser(FrameProgressParser):
+class ArnoldParser(GenericParser):
     """Arnold's percent, peak memory, written files, errors and licence failures."""
 
     name = "arnold"

@@ -56,6 +56,8 @@ class Parser:
         self.resources: dict[str, float | str] = {}
         self._buffer = ""
         self._reported: tuple[int | None, int | None] = (None, None)
+        self._frame_complete = False  # the current frame reached 100%
+        self._line_messages: set[tuple[bool, str]] = set()  # what the current line said
 
     @property
     def frames(self) -> int:
@@ -75,12 +77,14 @@ class Parser:
             lines.append(self._buffer)
             self._buffer = ""
         for line in lines:
+            self._line_messages.clear()
             self.parse_line(line)
 
     def finish(self) -> None:
         """The output ended: parse the last line even without its newline."""
         if self._buffer:
             line, self._buffer = self._buffer, ""
+            self._line_messages.clear()
             self.parse_line(line)
 
     def parse_line(self, line: str) -> None:
@@ -102,19 +106,54 @@ class Parser:
         self.percent = min(100, max(0, int(value)))
 
     def set_frame(self, frame: int) -> None:
-        """An absolute frame number: stored as the offset within the task (clamped)."""
+        """An absolute frame number: stored as the offset within the task (clamped); a new
+        frame starts at 0 %."""
         offset = (frame - self.frame_start) // self.frames_inc
+        before = self.frame
         self.frame = min(self.frames - 1, max(0, offset))
+        self._frame_complete = False
+        if self.frame != before and self.frame_percent is not None:
+            self.frame_percent = 0  # a parser that follows frame progress: the new frame's 0 %
+            self._update_percent()
 
     def set_frame_percent(self, value: float) -> None:
         self.frame_percent = min(100, max(0, int(value)))
 
+    def frame_progress(self, value: float) -> None:
+        """Progress (0..100) of the frame being rendered now; the task's percent becomes
+        ``(frames done * 100 + frame percent) / frames``. For renderers that never name the
+        frame, a frame that reached 100 % followed by a lower figure means the next frame."""
+        value = min(100.0, max(0.0, value))
+        if self._frame_complete and value < 100:
+            self.frame = min(self.frames - 1, (self.frame or 0) + 1)
+        self.set_frame_percent(value)
+        self._update_percent()
+        self._frame_complete = value >= 100
+
+    def frame_fraction(self, done: float, total: float) -> None:
+        """Progress of the current frame as ``done`` of ``total`` (samples, tiles, blocks)."""
+        if total > 0:
+            self.frame_progress(done * 100.0 / total)
+
+    def frame_done(self) -> None:
+        """The current frame is finished."""
+        self.frame_progress(100)
+
+    def _update_percent(self) -> None:
+        self.set_percent(((self.frame or 0) * 100 + (self.frame_percent or 0)) / self.frames)
+
     def warning(self, text: str) -> None:
-        self._add(self.warnings, text)
+        """A warning (kept once per line, however many parsers of a combination match it)."""
+        if (False, text) not in self._line_messages:
+            self._line_messages.add((False, text))
+            self._add(self.warnings, text)
 
     def error(self, text: str, fatal: bool = False) -> None:
-        self._add(self.errors, text)
+        """An error; fatal: retrying cannot help (kept once per line, as warnings)."""
         self.fatal = self.fatal or fatal
+        if (True, text) not in self._line_messages:
+            self._line_messages.add((True, text))
+            self._add(self.errors, text)
 
     def add_file(self, path: str) -> None:
         if path not in self.files and len(self.files) < MAX_FILES:
@@ -124,6 +163,12 @@ class Parser:
         """A resource figure the output mentioned (e.g. "mem_peak_mb": 1234)."""
         if name in self.resources or len(self.resources) < MAX_MESSAGES:
             self.resources[name] = value
+
+    def note_peak_mb(self, value: float, name: str = "mem_peak_mb") -> None:
+        """Keep the highest peak memory the output mentioned (in MB, two decimals)."""
+        old = self.resources.get(name)
+        if not isinstance(old, int | float) or value > old:
+            self.note_resource(name, round(value, 2))
 
     def _add(self, messages: list[str], text: str) -> None:
         if len(messages) < MAX_MESSAGES:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.frame_progress import FrameProgressParser, size_mb
+from app.parsers.generic import GenericParser
+from app.parsers.sizes import size_mb
 
 _FRA = re.compile(r"(?:^|[\s|])Fra:\s*(-?\d+)")
 _TILES = re.compile(r"(?:Path Tracing Tile|Rendered)\s+(\d+)\s*/\s*(\d+)")
@@ -41,7 +42,7 @@ _MESSAGES = (
 _GUARD = ("rror", "emory", "Blender quit", "Segmentation", ".crash.txt", "Unable to open")
 
 
-class BlenderParser(FrameProgressParser):
+class BlenderParser(GenericParser):
     """Blender's ``Fra:`` status lines, saved files and its errors."""
 
     name = "blender"

@@ -21,22 +21,18 @@ class C4dParser(GenericParser):
 
     name = "c4d"
 
-    def _task_percent(self, frame_percent: float) -> None:
-        self.set_frame_percent(frame_percent)
-        self.set_percent(((self.frame or 0) * 100 + frame_percent) / self.frames)
-
     def parse_line(self, line: str) -> None:
         if "Progress:" in line:
             match = _PROGRESS.match(line)
             if match:
-                self._task_percent(float(match[1]))
+                self.frame_progress(float(match[1]))
         elif "Rendering frame" in line:
             match = _FRAME.search(line)
             if match:
                 self.set_frame(int(match[1]))
-                self._task_percent(0)
+                self.frame_progress(0)
         elif "Rendering successful" in line:
-            self._task_percent(100)
+            self.frame_progress(100)
         elif "[ PARSER " not in line and any(word in line for word in _TRIGGERS):
             self._messages(line)
         super().parse_line(line)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from app.parsers.arnold import ArnoldParser
-from app.parsers.frame_progress import FrameProgressParser
+from app.parsers.generic import GenericParser
 from app.parsers.mantra import KarmaParser, MantraParser
 from app.parsers.redshift import RedshiftParser
 
@@ -23,7 +23,7 @@ _ERROR = re.compile(r"^\s*Error:\s")
 _HIP = re.compile(r"(?:Unable to open|Cannot open|No such file).*\.hip(?:nc|lc)?\b", re.IGNORECASE)
 
 
-class HbatchParser(FrameProgressParser):
+class HbatchParser(GenericParser):
     """Houdini's batch lines: Corral's ROP frame marker, Alembic progress and errors."""
 
     name = "hbatch"
@@ -34,6 +34,7 @@ class HbatchParser(FrameProgressParser):
             if match:
                 self.activity = match[1]
                 self.set_frame(int(match[2]))
+                self.frame_progress(0)  # the frame starts: the frames before it are done
         if "ABC_PROGRESS" in line:
             match = _ABC.search(line)
             if match:

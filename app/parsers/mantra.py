@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.frame_progress import FrameProgressParser, size_mb
+from app.parsers.generic import GenericParser
+from app.parsers.sizes import size_mb
 
 _ALF = re.compile(r"ALF_PROGRESS\s+(\d+(?:\.\d+)?)\s*%")
 _IMAGE = re.compile(r"Generating Image:\s*(.+?)\s*\(\s*\d+\s*x\s*\d+\s*\)")
@@ -26,7 +27,7 @@ _WARNINGS = ("Unable to load texture", "Unable to open texture", "Unable to find
 _LICENCE = "No licenses could be found"
 
 
-class MantraParser(FrameProgressParser):
+class MantraParser(GenericParser):
     """Mantra's ALF_PROGRESS, images, peak memory, warnings and errors."""
 
     name = "mantra"

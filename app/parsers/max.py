@@ -21,25 +21,21 @@ class MaxParser(GenericParser):
 
     name = "max"
 
-    def _task_percent(self, frame_percent: float) -> None:
-        self.set_frame_percent(frame_percent)
-        self.set_percent(((self.frame or 0) * 100 + frame_percent) / self.frames)
-
     def parse_line(self, line: str) -> None:
         if "completed" in line:
             match = _DONE.search(line)
             if match:
                 self.set_frame(int(match[1]))
-                self._task_percent(100)
+                self.frame_progress(100)
         elif "progr:" in line:
             match = _PROGR.search(line)
             if match:
-                self._task_percent(float(match[1]))
+                self.frame_progress(float(match[1]))
         elif "Rendering frame" in line:
             match = _STARTED.search(line)
             if match:
                 self.set_frame(int(match[1]))
-                self._task_percent(0)
+                self.frame_progress(0)
         if "[ PARSER " not in line and any(word in line for word in _TRIGGERS):
             self._messages(line)
         super().parse_line(line)

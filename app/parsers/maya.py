@@ -9,7 +9,7 @@ are not read for errors. The renderer parsers add their progress and errors.
 from __future__ import annotations
 
 from app.parsers.arnold import ArnoldParser
-from app.parsers.frame_progress import FrameProgressParser
+from app.parsers.generic import GenericParser
 from app.parsers.prman import PrmanParser
 from app.parsers.redshift import RedshiftParser
 from app.parsers.vray import VrayParser
@@ -19,7 +19,7 @@ _ERRORS = ("Frame aborted", "Frame rendering aborted", "Fatal Error", "failed to
 _FATAL = ("Maya exited with status 210",)
 
 
-class MayaParser(FrameProgressParser):
+class MayaParser(GenericParser):
     """Maya's failure lines."""
 
     name = "maya"

@@ -52,11 +52,6 @@ class NukeParser(GenericParser):
         super().__init__(frame_start, frame_end, frames_inc)
         self._last_file = ""
 
-    def _task_percent(self, frame_percent: float) -> None:
-        self.set_frame_percent(frame_percent)
-        offset = self.frame or 0
-        self.set_percent((offset * 100 + frame_percent) / self.frames)
-
     def parse_line(self, line: str) -> None:
         if "Writing " in line:
             self._writing(line)
@@ -64,7 +59,7 @@ class NukeParser(GenericParser):
             match = _FRAME_OF.match(line)
             if match:
                 self.set_frame(int(match[1]))
-                self._task_percent(0)
+                self.frame_progress(0)
         elif "Total render time" in line:
             match = _TOTAL.search(line)
             if match:
@@ -94,9 +89,9 @@ class NukeParser(GenericParser):
         self._last_file = path
         if match[2] is not None:  # "took N seconds": the file is written
             self.add_file(path)
-            self._task_percent(100)
+            self.frame_progress(100)
         elif match[3]:  # ".1.2.3": tens of the frame's percent
-            self._task_percent(int(match[3][-1]) * 10)
+            self.frame_progress(int(match[3][-1]) * 10)
 
     def _errors(self, line: str) -> None:
         text = line.strip()

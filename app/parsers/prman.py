@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.frame_progress import FrameProgressParser
+from app.parsers.generic import GenericParser
 
 _PROGRESS = re.compile(r"\bR90000\s+(\d+(?:\.\d+)?)\s*%")
 _MESSAGE = re.compile(r"\b([A-Z])(\d{4,5})\s+\{(WARNING|ERROR|SEVERE)\}")
@@ -19,7 +19,7 @@ _WROTE = re.compile(r"^\s*Wrote\s+['\"]?([^'\"\s]+)")
 _QUOTED = re.compile(r"\"([^\"]+\.[A-Za-z0-9]+)\"")
 
 
-class PrmanParser(FrameProgressParser):
+class PrmanParser(GenericParser):
     """RenderMan's percent, messages and images."""
 
     name = "prman"

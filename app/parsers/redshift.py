@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.frame_progress import FrameProgressParser
+from app.parsers.generic import GenericParser
 
 _FRAME = re.compile(r"Rendering (?:.*\s)?frame\s+(-?\d+)")
 _BLOCK = re.compile(r"Block\s*(\d+)\s*/\s*(\d+)\b.*rendered by")
@@ -25,7 +25,7 @@ _ERRORS = ("No devices available", "Frame rendering aborted", "internally aborte
            "Unknown node type")  # fmt: skip
 
 
-class RedshiftParser(FrameProgressParser):
+class RedshiftParser(GenericParser):
     """Redshift's frames, blocks, saved files, triangle count and errors."""
 
     name = "redshift"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.frame_progress import FrameProgressParser
+from app.parsers.generic import GenericParser
 
 _PERCENT = re.compile(r"Rendering image\.*:\s*(\d+(?:\.\d+)?)\s*%")
 _FRAME = re.compile(r"for frame\s+(-?\d+)")
@@ -22,7 +22,7 @@ _MISSING = ("cannot find", "could not find", "cannot load", "could not load", "c
             "could not open", "not found")  # fmt: skip
 
 
-class VrayParser(FrameProgressParser):
+class VrayParser(GenericParser):
     """V-Ray's percent, frames, written images and errors."""
 
     name = "vray"

@@ -22,20 +22,16 @@ class XsiParser(GenericParser):
 
     name = "xsi"
 
-    def _task_percent(self, frame_percent: float) -> None:
-        self.set_frame_percent(frame_percent)
-        self.set_percent(((self.frame or 0) * 100 + frame_percent) / self.frames)
-
     def parse_line(self, line: str) -> None:
         if "Rendering frame" in line:
             match = _FRAME.search(line)
             if match:
                 self.set_frame(int(match[1]))
-                self._task_percent(float(match[2]) if match[2] else 0)
+                self.frame_progress(float(match[2]) if match[2] else 0)
         elif "progr:" in line:
             match = _PROGR.search(line)
             if match:
-                self._task_percent(float(match[1]))
+                self.frame_progress(float(match[1]))
         elif "Render completed" in line:
             self.set_percent(100)
         if "[ PARSER " not in line and any(word in line for word in _TRIGGERS):
@@ -66,7 +62,7 @@ class XsiArnoldParser(XsiParser):
         if "% done" in line and "Rendering frame" not in line:
             match = _ARNOLD.search(line)
             if match:
-                self._task_percent(float(match[1]))
+                self.frame_progress(float(match[1]))
         super().parse_line(line)
 
 
@@ -80,5 +76,5 @@ class XsiRedshiftParser(XsiParser):
         if "rendered by GPU" in line:
             match = _BLOCK.search(line)
             if match and int(match[2]) > 0:
-                self._task_percent(int(match[1]) * 100 / int(match[2]))
+                self.frame_progress(int(match[1]) * 100 / int(match[2]))
         super().parse_line(line)

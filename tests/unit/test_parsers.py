@@ -126,7 +126,7 @@ class SampleParser(GenericParser):
 
 def test_combined_subclass_keeps_the_base_patterns():
     parser = SampleParser(1, 4)
-    parser.feed("Rendering 32/128 samples\nWarning: no UVs\nFRAME: 2\nPROGRESS: 25%\n")
+    parser.feed("FRAME: 2\nRendering 32/128 samples\nWarning: no UVs\nPROGRESS: 25%\n")
     parser.feed("Saved: /out/a.0002.exr\nopenjd_status: done\n")
     assert parser.frame_percent == 25
     assert parser.frame == 1 and parser.percent == 25
