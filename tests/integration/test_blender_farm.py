@@ -121,9 +121,16 @@ def test_blender_job_on_a_farm(farm, scene, tmp_path):
          "frame_first": 1, "frame_last": 6, "frames_per_task": 2, "frames_inc": 1},
     ]  # fmt: skip
     if ffmpeg:
-        movie_command = (f"ffmpeg -y -framerate 6 -start_number 1 -i {out}/f_%04d.png "
-                         f"-pix_fmt yuv420p {movie}")  # fmt: skip
-        service = "ffmpeg" if get_service("ffmpeg") is not Service else "generic"
+        ffmpeg_service = get_service("ffmpeg")
+        if ffmpeg_service is not Service:  # the ffmpeg service of app/services/ffmpeg.py
+            service = "ffmpeg"
+            movie_command = ffmpeg_service.batch_command(
+                f"{out}/f_####.png", output=str(movie), fps="6", start_number="1"
+            )
+        else:
+            service = "generic"
+            movie_command = (f"ffmpeg -y -framerate 6 -start_number 1 -i {out}/f_%04d.png "
+                             f"-pix_fmt yuv420p {movie}")  # fmt: skip
         blocks.append({"name": "movie", "service": service, "depend_mask": "render",
                        "tasks": [{"name": "movie", "command": movie_command}]})  # fmt: skip
     job_id = farm.client.submit({"name": "blender farm", "user_name": "t", "blocks": blocks})
