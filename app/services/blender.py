@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join, split
+from app.services.base import Service, join
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 PROGRESS_SCRIPT = os.path.join(SCRIPTS, "blender_progress.py")
@@ -100,16 +100,20 @@ class BlenderService(Service):
 
     def adjust_command(self, command: str) -> str:
         """Our progress script right after the `-b FILE` pair; or, when this host has no
-        Blender but Python has the `bpy` module, the bpy runner with the same arguments."""
+        Blender but Python has the `bpy` module, the bpy runner with the same arguments. The
+        rest of the line is kept as it was written (shell operators, variables, quoting)."""
         try:
-            args = split(command, self.platform)
+            words = _words(command, self.platform)
         except ValueError:
             return command  # a broken quote: run it as it is and let the shell say so
-        if not args or PROGRESS_SCRIPT in args:
+        if not words or any(word == PROGRESS_SCRIPT for word, _, _ in words):
             return command
-        if self.use_bpy_runner(args[0]):
-            return join([sys.executable, BPY_RUNNER, *args[1:]], self.platform)
-        return join(insert_progress_script(args), self.platform)
+        program, start, end = words[0]
+        if self.use_bpy_runner(program):
+            runner = join([sys.executable, BPY_RUNNER], self.platform)
+            return command[:start] + runner + command[end:]
+        at = words[_progress_index(words) - 1][2]
+        return f"{command[:at]} {join(['-P', PROGRESS_SCRIPT], self.platform)}{command[at:]}"
 
     def use_bpy_runner(self, program: str) -> bool:
         """Whether the program is Blender as submitted (not this render's mapped install),
@@ -125,17 +129,54 @@ class BlenderService(Service):
         return importlib.util.find_spec("bpy") is not None
 
 
-def insert_progress_script(args: list[str]) -> list[str]:
-    """The arguments with `-P <progress script>` after the blend file that follows -b (or
-    after -b, or after the program, when there is no file / no -b)."""
-    at = 1
-    for i, arg in enumerate(args[1:], 1):
-        if arg in _BACKGROUND:
-            at = i + 1
-            if at < len(args) and not args[at].startswith("-"):
-                at += 1
-            break
-    return [*args[:at], "-P", PROGRESS_SCRIPT, *args[at:]]
+def _progress_index(words: list[tuple[str, int, int]]) -> int:
+    """Where `-P <progress script>` goes among the words: after the blend file that follows -b
+    (or after -b when no file follows it, or after the program when there is no -b)."""
+    for i, (word, _, _) in enumerate(words[1:], 1):
+        if word in _BACKGROUND:
+            if i + 1 < len(words) and not words[i + 1][0].startswith("-"):
+                return i + 2
+            return i + 1
+    return 1
+
+
+def _words(command: str, platform: str) -> list[tuple[str, int, int]]:
+    """(word without its quotes, start, end) of each blank-separated word of a command line;
+    ValueError when a quote is not closed. Quotes: '...' and "..." with backslash escapes for
+    sh; "..." (\\" inside) for cmd.exe."""
+    words: list[tuple[str, int, int]] = []
+    windows = platform == "windows"
+    escapable = '"' if windows else '"\\$`'  # what a backslash escapes inside "..."
+    i, n = 0, len(command)
+    while i < n:
+        if command[i] in " \t":
+            i += 1
+            continue
+        start, text, quote = i, [], ""
+        while i < n:
+            char = command[i]
+            if quote:
+                if char == quote:
+                    quote = ""
+                elif char == "\\" and quote == '"' and i + 1 < n and command[i + 1] in escapable:
+                    i += 1
+                    text.append(command[i])
+                else:
+                    text.append(char)
+            elif char in " \t":
+                break
+            elif char == '"' or (char == "'" and not windows):
+                quote = char
+            elif char == "\\" and not windows and i + 1 < n:
+                i += 1
+                text.append(command[i])
+            else:
+                text.append(char)
+            i += 1
+        if quote:
+            raise ValueError("no closing quotation")
+        words.append(("".join(text), start, i))
+    return words
 
 
 def _integer(option: str, value: str, low: int) -> int:

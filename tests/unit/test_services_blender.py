@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from app.services import blender as blender_module
-from app.services.base import TaskInfo, split
+from app.services.base import TaskInfo, join, split
 from app.services.blender import BPY_RUNNER, PROGRESS_SCRIPT, BlenderService
 from app.services.registry import get_service
 
@@ -222,3 +222,39 @@ def test_runner_imports_bpy_only_to_render():
     with open(BPY_RUNNER) as source:
         head = source.read().split("def main", 1)[0]
     assert "\nimport bpy" not in head
+
+
+def test_the_rest_of_the_line_is_kept_as_written(installed):
+    command = 'blender -b "$SHOTS/a b.blend" -o \'/o/f_####\' -s 1 -e 2 -a && echo "$HOME" ok'
+    at = len('blender -b "$SHOTS/a b.blend"')
+    script = join(["-P", PROGRESS_SCRIPT], "linux")
+    assert service(command).command() == f"{command[:at]} {script}{command[at:]}"
+
+
+def test_bpy_runner_keeps_the_rest_of_the_line(monkeypatch):
+    monkeypatch.setattr(blender_module.shutil, "which", lambda program: None)
+    monkeypatch.setattr(blender_module.importlib.util, "find_spec", lambda name: object())
+    command = 'blender -b "$SHOTS/s.blend" -s 1 -e 2 -a > log.txt'
+    result = service(command).command()
+    assert result.endswith(' -b "$SHOTS/s.blend" -s 1 -e 2 -a > log.txt')
+    assert split(result, "linux")[:2] == [sys.executable, BPY_RUNNER]
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ('a \'b c\' "d \\"e\\" $f" g\\ h', ["a", "b c", 'd "e" $f', "g h"]),
+        ("a 'x\\y'  b", ["a", "x\\y", "b"]),
+        ("end\\", ["end\\"]),
+    ],
+)
+def test_words_of_a_sh_line(command, words):
+    assert [word for word, _, _ in blender_module._words(command, "linux")] == words
+
+
+def test_words_of_a_cmd_line_and_broken_quotes(installed):
+    words = blender_module._words(r'"C:\Program Files\b.exe" -b "C:\a b\s.blend"', "windows")
+    assert [word for word, _, _ in words] == [r"C:\Program Files\b.exe", "-b", r"C:\a b\s.blend"]
+    with pytest.raises(ValueError):
+        blender_module._words("blender -b 'open", "linux")
+    assert service("blender -b 'open -a").command() == "blender -b 'open -a"
