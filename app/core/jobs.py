@@ -229,10 +229,13 @@ def task_summary(block: Block, n: int, render_name: str = "") -> dict:
     starts, errors, _, time_start, time_done = block.tasks.detail(n)
     frame_start, frame_end = block.spec.task_frames(n)
     percent, frame, _ = block.progress.get(n, (None, None, 0.0))
+    state = block.tasks.state(n)
+    if state in (states.DON, states.SKP):
+        percent = 100
     return {
         "num": n,
         "name": block.spec.task_name(n),
-        "state": states.code(block.tasks.state(n)),
+        "state": states.code(state),
         "frame_start": frame_start,
         "frame_end": frame_end,
         "starts": starts,

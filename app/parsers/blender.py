@@ -28,6 +28,16 @@ _MESSAGES = (
     ("Blender quit", "", False),
     ("Error: Cannot read file", "error", True),  # the .blend is missing or unreadable
     ("Error: File format is not supported", "error", True),
+    # Corral's bpy runner refuses the command line itself: retrying cannot help
+    ("Error: unknown argument", "error", True),
+    ("Error: no scene", "error", True),
+    ('Error: engine "', "error", True),  # 'Error: engine "X" is not available'
+    ("Error: format", "error", True),
+    ("Error: Cannot read Python script", "error", True),
+    ("Error: bad frame list", "error", True),
+    ("Error: -", "error", True),  # "Error: -s needs a number", "Error: -j must be at least 1"
+    ("Error: nothing to do", "error", True),
+    ("Error: the bpy module cannot be imported", "error", True),
     ("CUDA error", "error", False),
     ("OptiX error", "error", False),
     ("HIP error", "error", False),
