@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
+from app.services.base import ApplicationService
 
 
-class AfterEffectsService(Service):
+class AfterEffectsService(ApplicationService):
     name = "afterfx"
     parser = "afterfx"
     description = "Adobe After Effects render of a composition (aerender)"
@@ -29,25 +26,23 @@ class AfterEffectsService(Service):
         "output_module": "the output module template, -OMtemplate",
         "multiprocessing": "yes: render several frames at once, -mp (default no)",
     }
+    scene_kind = "the project (.aep)"
+    runs_on = ("windows", "darwin")
+    application = "After Effects"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if platform == "linux":
-            raise ValueError("service afterfx: After Effects runs only on Windows and macOS")
-        if not scene:
-            raise ValueError("service afterfx: the project (.aep) is required")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         args = [cls.program(platform), "-project", scene]
         if options.get("comp"):
             args += ["-comp", options["comp"]]
         elif options.get("rqindex"):
-            args += ["-rqindex", str(_integer(options, "rqindex"))]
+            args += ["-rqindex", str(cls.int_option(options, "rqindex", 1))]
         else:
             raise ValueError("service afterfx: the option comp (or rqindex) is required")
         args += ["-s", "@#@", "-e", "@#@"]
-        step = _integer(options, "step")
+        step = cls.int_option(options, "step", 1)
         if step > 1:
             args += ["-i", str(step)]
         if output:
@@ -55,27 +50,7 @@ class AfterEffectsService(Service):
         for option, flag in (("render_settings", "-RStemplate"), ("output_module", "-OMtemplate")):
             if options.get(option):
                 args += [flag, options[option]]
-        if _flag(options, "multiprocessing"):
+        if cls.flag_option(options, "multiprocessing"):
             args.append("-mp")
         args += ["-v", "ERRORS_AND_PROGRESS"]
-        return join(args, platform)
-
-
-def _integer(options: Mapping[str, str], name: str) -> int:
-    text = options.get(name, "") or "1"
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"service afterfx: {name} must be an integer, not {text!r}") from None
-    if value < 1:
-        raise ValueError(f"service afterfx: {name} must be at least 1, not {value}")
-    return value
-
-
-def _flag(options: Mapping[str, str], name: str) -> bool:
-    text = str(options.get(name, "")).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"service afterfx: {name} must be yes or no, not {options[name]!r}")
+        return args

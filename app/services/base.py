@@ -13,7 +13,10 @@ A service has two sides:
   that makes a thumbnail of an output image.
 
 A studio's service subclasses `Service` (or one of Corral's), sets `name` and, usually,
-`parser`, and overrides what differs; see app/services/registry.py for how it is found.
+`parser`, and overrides what differs; see app/services/registry.py for how it is found. An
+application's service subclasses `ApplicationService`: it says what its scene is (`scene_kind`),
+whether it refuses an output and where the application runs, and writes the program and its
+arguments in `batch_args`; the `int_option` and `flag_option` helpers read option values.
 """
 
 from __future__ import annotations
@@ -29,10 +32,13 @@ from typing import Any, ClassVar
 from app.core.path_maps import PathMap
 
 PLATFORMS = ("linux", "windows", "darwin")
+_PLATFORM_NAMES = {"linux": "Linux", "windows": "Windows", "darwin": "macOS"}
 IMAGE_EXTENSIONS = frozenset(
     ("jpg", "jpeg", "png", "exr", "tif", "tiff", "tga", "dpx", "cin", "bmp", "hdr", "psd", "gif")
 )
 THUMBNAIL_HEIGHT = 100  # pixels
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 _WINDOWS_SPECIAL = set(' \t"&|<>^()%!,;=')
 
 
@@ -119,6 +125,14 @@ def split_program(command: str) -> tuple[str, str]:
     if not parts:
         return "", ""
     return parts[0], line[len(parts[0]) :]
+
+
+def programs_named(
+    linux: str, windows: str | None = None, darwin: str | None = None
+) -> dict[str, str]:
+    """An application's programs on the three platforms: by default the Linux name, with
+    ``.exe`` on Windows."""
+    return {"linux": linux, "windows": windows or f"{linux}.exe", "darwin": darwin or linux}
 
 
 @dataclass(frozen=True)
@@ -232,6 +246,42 @@ class Service:
     def program(cls, platform: str) -> str:
         """The application's program name on platform."""
         return cls.programs.get(platform) or cls.programs.get("linux", "")
+
+    @classmethod
+    def int_option(
+        cls,
+        options: Mapping[str, str],
+        name: str,
+        default: int,
+        minimum: int = 1,
+        maximum: int | None = None,
+    ) -> int:
+        """An integer option within minimum and maximum, or default when it is not given;
+        ValueError naming the service and the option."""
+        text = options.get(name, "")
+        if text == "":
+            return default
+        try:
+            value = int(text)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"service {cls.name}: {name} must be an integer, not {text!r}"
+            ) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"at least {minimum}" if maximum is None else f"{minimum} to {maximum}"
+            raise ValueError(f"service {cls.name}: {name} must be {bounds}, not {value}")
+        return value
+
+    @classmethod
+    def flag_option(cls, options: Mapping[str, str], name: str) -> bool:
+        """A yes/no option (1/0, true/false, on/off too; not given: no); ValueError naming the
+        service and the option."""
+        text = str(options.get(name, "")).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"service {cls.name}: {name} must be yes or no, not {options[name]!r}")
 
     # -- render side ---------------------------------------------------------------------------
 
@@ -381,3 +431,40 @@ class Service:
         if high >= 0 and size > high:
             return f"is {size} bytes, above file_size_max {high}"
         return None
+
+
+class ApplicationService(Service):
+    """An application's service: batch_command checks what every application shares (options,
+    platform, scene, output), then quotes the program and arguments that batch_args writes."""
+
+    # What the scene is, for the error when it is missing ("the comp (.comp)"); empty: the
+    # service needs no scene.
+    scene_kind: ClassVar[str] = ""
+    # Why the service takes no output (e.g. the scene names its files); empty: it takes one.
+    output_refused: ClassVar[str] = ""
+    # The platforms the application runs on (a block for another is refused), and its name in
+    # that refusal.
+    runs_on: ClassVar[tuple[str, ...]] = PLATFORMS
+    application: ClassVar[str] = ""
+
+    @classmethod
+    def batch_command(
+        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
+    ) -> str:
+        cls.check_options(platform, options)
+        if platform not in cls.runs_on:
+            where = " and ".join(_PLATFORM_NAMES[name] for name in cls.runs_on)
+            raise ValueError(f"service {cls.name}: {cls.application} runs only on {where}")
+        if cls.scene_kind and not scene:
+            raise ValueError(f"service {cls.name}: {cls.scene_kind} is required")
+        if cls.output_refused and output:
+            raise ValueError(f"service {cls.name}: {cls.output_refused}")
+        return join(cls.batch_args(scene, output, platform, options), platform)
+
+    @classmethod
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
+        """The program and its arguments, unquoted (``@#@`` for the task's frames); ValueError
+        for what the service cannot render (a platform, an option's value)."""
+        raise NotImplementedError(f"service {cls.name} writes no batch command")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
+from app.services.base import ApplicationService, programs_named
 
 _HASHES_RE = re.compile(r"#+")
 _PRINTF_RE = re.compile(r"%0?\d*d")
@@ -23,15 +23,11 @@ _NAME_RE = re.compile(r"[\w.+-]+")  # codec and pixel format names
 _NAMED = (("codec", "-c:v", "libx264"), ("pix_fmt", "-pix_fmt", "yuv420p"))
 
 
-class FfmpegService(Service):
+class FfmpegService(ApplicationService):
     name = "ffmpeg"
     parser = "ffmpeg"
     description = "ffmpeg movie from an image sequence"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "ffmpeg",
-        "windows": "ffmpeg.exe",
-        "darwin": "ffmpeg",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("ffmpeg")
     options: ClassVar[Mapping[str, str]] = {
         "fps": "the frame rate, -framerate (default 24; 23.976 or 24000/1001 style too)",
         "codec": "the video codec, -c:v (default libx264)",
@@ -39,16 +35,12 @@ class FfmpegService(Service):
         "crf": "the constant rate factor, -crf N (default: the codec's)",
         "start_number": "the number of the first image (default @#@: the task's first frame)",
     }
+    scene_kind = "the input sequence (e.g. /out/f_####.png)"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError(
-                "service ffmpeg: the input sequence (e.g. /out/f_####.png) is required"
-            )
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         if not output:
             raise ValueError("service ffmpeg: the output movie is required")
         fps = options.get("fps") or "24"
@@ -70,7 +62,7 @@ class FfmpegService(Service):
                 raise ValueError(f"service ffmpeg: crf must be a number, not {crf!r}")
             args += ["-crf", crf]
         args.append(output)
-        return join(args, platform)
+        return args
 
 
 def sequence_pattern(path: str) -> str:

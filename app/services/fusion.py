@@ -11,38 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
+from app.services.base import ApplicationService, programs_named
 
 
-class FusionService(Service):
+class FusionService(ApplicationService):
     name = "fusion"
     parser = "fusion"
     description = "Blackmagic Fusion comp render (FusionRenderConsole)"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "FusionRenderConsole",
-        "windows": "FusionRenderConsole.exe",
-        "darwin": "FusionRenderConsole",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("FusionRenderConsole")
     options: ClassVar[Mapping[str, str]] = {
         "step": "the frame step, /step (the block's frames_inc; default 1)",
     }
+    scene_kind = "the comp (.comp)"
+    output_refused = "the comp's Saver nodes name the output: give none"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError("service fusion: the comp (.comp) is required")
-        if output:
-            raise ValueError("service fusion: the comp's Saver nodes name the output: give none")
-        text = options.get("step", "") or "1"
-        try:
-            step = int(text)
-        except (TypeError, ValueError):
-            raise ValueError(f"service fusion: step must be an integer, not {text!r}") from None
-        if step < 1:
-            raise ValueError(f"service fusion: step must be at least 1, not {step}")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
+        step = cls.int_option(options, "step", 1)
         args = [cls.program(platform), scene, "/render", "/start", "@#@", "/end", "@#@"]
         args += ["/step", str(step), "/verbose", "/quit"]
-        return join(args, platform)
+        return args

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from app.services.base import Service, join, quote
+from app.services.base import ApplicationService, programs_named, quote
 from app.services.renderers import frame_tokens
 
 SCRIPTS_TOKEN = "@CORRAL_SCRIPTS@"
@@ -32,44 +32,36 @@ FRAME_COUNT_TOKEN = "@CORRAL_FRAME_COUNT@"
 SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 # The token followed by a script name, as an unquoted argument.
 _SCRIPT_RE = re.compile(re.escape(SCRIPTS_TOKEN) + r"[/\\]([\w.-]+)")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
 
 
-class HbatchService(Service):
+class HbatchService(ApplicationService):
     """A Houdini ROP rendered by hython with Corral's wrapper script; the output, when given,
     replaces the ROP's output file (``$F4`` style frame variables are Houdini's)."""
 
     name = "hbatch"
     parser = "hbatch"
     description = "SideFX Houdini ROP render (hython with Corral's houdini_render.py)"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "hython",
-        "windows": "hython.exe",
-        "darwin": "hython",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("hython")
     options: ClassVar[Mapping[str, str]] = {
         "rop": "the ROP node to render, e.g. /out/mantra1 (required)",
         "step": "the frame step (the block's frames_inc; default 1)",
     }
+    scene_kind = "the hip file"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError(f"service {cls.name}: the hip file is required")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         rop = options.get("rop", "")
         if not rop:
             raise ValueError(f"service {cls.name}: the option rop is required (e.g. /out/mantra1)")
-        step = _integer(cls.name, options, "step", 1)
+        step = cls.int_option(options, "step", 1)
         args = [cls.program(platform), f"{SCRIPTS_TOKEN}/houdini_render.py"]
         args += ["--hip", scene, "--rop", rop, "--start", "@#@", "--end", "@#@"]
         args += ["--step", str(step)]
         if output:
             args += ["--output", output]
-        return join(args, platform)
+        return args
 
     def adjust_command(self, command: str) -> str:
         """``@CORRAL_SCRIPTS@/name`` becomes this render's path of Corral's script, quoted."""
@@ -100,17 +92,13 @@ class HbatchArnoldService(HbatchService):
     description = "SideFX Houdini Arnold (HtoA) ROP render (hython)"
 
 
-class KarmaService(Service):
+class KarmaService(ApplicationService):
     """USD rendered by husk with Karma; the output is husk's ``-o`` (``$F4`` is husk's frame)."""
 
     name = "karma"
     parser = "karma"
     description = "SideFX Karma USD render (husk)"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "husk",
-        "windows": "husk.exe",
-        "darwin": "husk",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("husk")
     options: ClassVar[Mapping[str, str]] = {
         "step": "the frame step, -i (the block's frames_inc; default 1)",
         "xpu": "yes: render with Karma XPU, BRAY_HdKarmaXPU (default no: Karma CPU)",
@@ -118,16 +106,14 @@ class KarmaService(Service):
         "settings": "the render settings prim, -s (e.g. /Render/rendersettings)",
         "verbosity": "husk's --verbose value (default a3: level 3 with Alfred-style progress)",
     }
+    scene_kind = "the USD file"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError("service karma: the USD file is required")
-        delegate = "BRAY_HdKarmaXPU" if _flag(cls.name, options, "xpu") else "BRAY_HdKarma"
-        step = _integer(cls.name, options, "step", 1)
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
+        delegate = "BRAY_HdKarmaXPU" if cls.flag_option(options, "xpu") else "BRAY_HdKarma"
+        step = cls.int_option(options, "step", 1)
         args = [cls.program(platform), "--verbose", options.get("verbosity") or "a3"]
         args += ["-R", delegate, "-f", "@#@", "-n", FRAME_COUNT_TOKEN, "-i", str(step)]
         for option, flag in (("camera", "-c"), ("settings", "-s")):
@@ -136,7 +122,7 @@ class KarmaService(Service):
         if output:
             args += ["-o", output]
         args.append(scene)
-        return join(args, platform)
+        return args
 
     def adjust_command(self, command: str) -> str:
         """``@CORRAL_FRAME_COUNT@`` becomes the task's frame count."""
@@ -145,60 +131,32 @@ class KarmaService(Service):
         return command.replace(FRAME_COUNT_TOKEN, str(count))
 
 
-class MantraService(Service):
+class MantraService(ApplicationService):
     """Mantra rendering IFD files, one frame per task; ``-V 2a`` prints Alfred-style progress."""
 
     name = "mantra"
     parser = "mantra"
     description = "SideFX Mantra IFD render, one frame per task"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "mantra",
-        "windows": "mantra.exe",
-        "darwin": "mantra",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("mantra")
     options: ClassVar[Mapping[str, str]] = {
         "threads": "the render threads, -j N (default: all cores)",
     }
+    scene_kind = "the IFD file (e.g. /ifd/shot.####.ifd)"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError("service mantra: the IFD file (e.g. /ifd/shot.####.ifd) is required")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         args = [cls.program(platform), "-V", "2a"]
         if options.get("threads"):
-            args += ["-j", str(_integer(cls.name, options, "threads", 0))]
+            args += ["-j", str(cls.int_option(options, "threads", 0))]
         args += ["-f", frame_tokens(scene)]
         if output:
             args.append(frame_tokens(output))
-        return join(args, platform)
+        return args
 
 
 def replace_scripts_token(command: str, platform: str) -> str:
     """A command with each ``@CORRAL_SCRIPTS@/<name>`` argument replaced by the path of that
     script of Corral's, quoted for platform."""
     return _SCRIPT_RE.sub(lambda match: quote(str(SCRIPTS_DIR / match.group(1)), platform), command)
-
-
-def _integer(service: str, options: Mapping[str, str], name: str, default: int) -> int:
-    text = options.get(name, "")
-    if text == "":
-        return default
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"service {service}: {name} must be an integer, not {text!r}") from None
-    if value < 1:
-        raise ValueError(f"service {service}: {name} must be at least 1, not {value}")
-    return value
-
-
-def _flag(service: str, options: Mapping[str, str], name: str) -> bool:
-    text = str(options.get(name, "")).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"service {service}: {name} must be yes or no, not {options[name]!r}")

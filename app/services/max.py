@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
+from app.services.base import ApplicationService
 
 
-class MaxService(Service):
+class MaxService(ApplicationService):
     name = "max"
     parser = "max"
     description = "Autodesk 3ds Max render (3dsmaxcmd), Windows only"
@@ -19,18 +19,16 @@ class MaxService(Service):
         "camera": "the camera to render, -camera:",
         "verbosity": "3dsmaxcmd's log verbosity, -v:0-5 (default: 3dsmaxcmd's)",
     }
+    scene_kind = "the scene (.max)"
+    runs_on = ("windows",)
+    application = "3ds Max"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if platform != "windows":
-            raise ValueError("service max: 3ds Max runs only on Windows")
-        if not scene:
-            raise ValueError("service max: the scene (.max) is required")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         args = [cls.program(platform), "-start:@#@", "-end:@#@"]
-        step = _integer(options, "step", 1)
+        step = cls.int_option(options, "step", 1)
         if step > 1:
             args.append(f"-nthFrame:{step}")
         if output:
@@ -38,20 +36,7 @@ class MaxService(Service):
         if options.get("camera"):
             args.append(f"-camera:{options['camera']}")
         if options.get("verbosity"):
-            verbosity = _integer(options, "verbosity", 0)
-            if verbosity > 5:
-                raise ValueError(f"service max: verbosity must be 0 to 5, not {verbosity}")
+            verbosity = cls.int_option(options, "verbosity", 0, minimum=0, maximum=5)
             args.append(f"-v:{verbosity}")
         args.append(scene)
-        return join(args, platform)
-
-
-def _integer(options: Mapping[str, str], name: str, low: int) -> int:
-    text = options.get(name, "") or str(low)
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"service max: {name} must be an integer, not {text!r}") from None
-    if value < low:
-        raise ValueError(f"service max: {name} must be at least {low}, not {value}")
-    return value
+        return args

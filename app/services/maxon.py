@@ -10,33 +10,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
+from app.services.base import ApplicationService, programs_named
 
 
-class Cinema4DService(Service):
+class Cinema4DService(ApplicationService):
     name = "c4d"
     parser = "c4d"
     description = "Maxon Cinema 4D render (Commandline -nogui -render)"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "Commandline",
-        "windows": "Commandline.exe",
-        "darwin": "Commandline",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("Commandline")
     options: ClassVar[Mapping[str, str]] = {
         "step": "the frame step, the third -frame value (the block's frames_inc; default 1)",
         "take": "the take to render, -take",
         "threads": "the render threads, -threads N (default: all cores)",
     }
+    scene_kind = "the scene (.c4d)"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError("service c4d: the scene (.c4d) is required")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         args = [cls.program(platform), "-nogui", "-render", scene, "-frame", "@#@", "@#@"]
-        step = _integer(options, "step")
+        step = cls.int_option(options, "step", 1)
         if step > 1:
             args.append(str(step))
         if output:
@@ -44,16 +38,5 @@ class Cinema4DService(Service):
         if options.get("take"):
             args += ["-take", options["take"]]
         if options.get("threads"):
-            args += ["-threads", str(_integer(options, "threads"))]
-        return join(args, platform)
-
-
-def _integer(options: Mapping[str, str], name: str) -> int:
-    text = options.get(name, "") or "1"
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"service c4d: {name} must be an integer, not {text!r}") from None
-    if value < 1:
-        raise ValueError(f"service c4d: {name} must be at least 1, not {value}")
-    return value
+            args += ["-threads", str(cls.int_option(options, "threads", 1))]
+        return args

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
+from app.services.base import ApplicationService, programs_named
 
 RENDERERS = ("file", "sw", "hw2", "arnold", "redshift", "vray", "renderman")
 
@@ -24,18 +24,14 @@ _COMMON_OPTIONS = {
 }
 
 
-class MayaService(Service):
+class MayaService(ApplicationService):
     """Maya's `Render` command; the renderer is the option ``renderer`` (default ``file``: the
     one saved in the scene). The output, when given, is the image directory (``-rd``)."""
 
     name = "maya"
     parser = "maya"
     description = "Autodesk Maya batch render (Render -r <renderer>)"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "Render",
-        "windows": "Render.exe",
-        "darwin": "Render",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("Render")
     options: ClassVar[Mapping[str, str]] = {
         "renderer": f"the renderer, one of {', '.join(RENDERERS)} (default file: the scene's)",
         **_COMMON_OPTIONS,
@@ -43,20 +39,19 @@ class MayaService(Service):
     # The renderer of the per-renderer services (None: the option renderer).
     renderer: ClassVar[str | None] = None
 
+    scene_kind = "the scene file"
+
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError(f"service {cls.name}: the scene file is required")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         renderer = cls.renderer or options.get("renderer") or "file"
         if renderer not in RENDERERS:
             raise ValueError(
                 f"service {cls.name}: renderer must be one of {', '.join(RENDERERS)}, "
                 f"not {renderer!r}"
             )
-        step = _positive_int(cls.name, options, "step", 1)
+        step = cls.int_option(options, "step", 1)
         args = [cls.program(platform), "-r", renderer, *cls.renderer_args(options)]
         args += ["-s", "@#@", "-e", "@#@", "-b", str(step)]
         for option, flag in (("layer", "-rl"), ("camera", "-cam"), ("project", "-proj")):
@@ -67,7 +62,7 @@ class MayaService(Service):
         if options.get("image"):
             args += ["-im", options["image"]]
         args.append(scene)
-        return join(args, platform)
+        return args
 
     @classmethod
     def renderer_args(cls, options: Mapping[str, str]) -> list[str]:
@@ -90,9 +85,7 @@ class MayaArnoldService(MayaService):
 
     @classmethod
     def renderer_args(cls, options: Mapping[str, str]) -> list[str]:
-        verbosity = _positive_int(cls.name, options, "verbosity", 2, low=0)
-        if verbosity > 3:
-            raise ValueError(f"service {cls.name}: verbosity must be 0 to 3, not {verbosity}")
+        verbosity = cls.int_option(options, "verbosity", 2, minimum=0, maximum=3)
         return ["-ai:lve", str(verbosity)]
 
 
@@ -118,18 +111,3 @@ class MayaPrmanService(MayaService):
     description = "Autodesk Maya batch render with RenderMan (Render -r renderman)"
     options: ClassVar[Mapping[str, str]] = dict(_COMMON_OPTIONS)
     renderer = "renderman"
-
-
-def _positive_int(service: str, options: Mapping[str, str], name: str, default: int,
-                  low: int = 1) -> int:  # fmt: skip
-    """An integer option (at least low), or its default when not given."""
-    text = options.get(name, "")
-    if text == "":
-        return default
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"service {service}: {name} must be an integer, not {text!r}") from None
-    if value < low:
-        raise ValueError(f"service {service}: {name} must be at least {low}, not {value}")
-    return value

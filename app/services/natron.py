@@ -10,29 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
+from app.services.base import ApplicationService, programs_named
 
 
-class NatronService(Service):
+class NatronService(ApplicationService):
     name = "natron"
     parser = "natron"
     description = "Natron project render (NatronRenderer)"
-    programs: ClassVar[Mapping[str, str]] = {
-        "linux": "NatronRenderer",
-        "windows": "NatronRenderer.exe",
-        "darwin": "NatronRenderer",
-    }
+    programs: ClassVar[Mapping[str, str]] = programs_named("NatronRenderer")
     options: ClassVar[Mapping[str, str]] = {
         "write": "the Write node(s) to render, a comma list, one -w each (required)",
     }
+    scene_kind = "the project (.ntp)"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if not scene:
-            raise ValueError("service natron: the project (.ntp) is required")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
         writes = [name.strip() for name in options.get("write", "").split(",") if name.strip()]
         if not writes:
             raise ValueError("service natron: the option write (the Write node) is required")
@@ -42,4 +36,4 @@ class NatronService(Service):
         for name in writes:
             args += ["-w", name, *([output] if output else []), "@#@-@#@"]
         args.append(scene)
-        return join(args, platform)
+        return args

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from app.services.base import Service, join
+from app.services.base import ApplicationService
 
 
-class XsiService(Service):
+class XsiService(ApplicationService):
     name = "xsi"
     parser = "xsi"
     description = "Autodesk Softimage batch render (xsibatch -render)"
@@ -19,29 +19,21 @@ class XsiService(Service):
         "step": "the frame step, the third -frames value (the block's frames_inc; default 1)",
         "pass": "the render pass to render, -pass (default: the current pass)",
     }
+    scene_kind = "the scene (.scn)"
+    runs_on = ("windows", "linux")
+    application = "Softimage"
 
     @classmethod
-    def batch_command(
-        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
-    ) -> str:
-        cls.check_options(platform, options)
-        if platform == "darwin":
-            raise ValueError(f"service {cls.name}: Softimage runs only on Windows and Linux")
-        if not scene:
-            raise ValueError(f"service {cls.name}: the scene (.scn) is required")
-        text = options.get("step", "") or "1"
-        try:
-            step = int(text)
-        except (TypeError, ValueError):
-            raise ValueError(f"service {cls.name}: step must be an integer, not {text!r}") from None
-        if step < 1:
-            raise ValueError(f"service {cls.name}: step must be at least 1, not {step}")
+    def batch_args(
+        cls, scene: str, output: str, platform: str, options: Mapping[str, str]
+    ) -> list[str]:
+        step = cls.int_option(options, "step", 1)
         args = [cls.program(platform), "-render", scene, "-frames", f"@#@,@#@,{step}"]
         if options.get("pass"):
             args += ["-pass", options["pass"]]
         if output:
             args += ["-output_dir", output]
-        return join(args, platform)
+        return args
 
 
 class XsiArnoldService(XsiService):

@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 
 from app.core.path_maps import PathMap
 from app.services import base
-from app.services.base import Service, TaskInfo, join, quote, split, split_program
+from app.services.base import (
+    ApplicationService,
+    Service,
+    TaskInfo,
+    join,
+    programs_named,
+    quote,
+    split,
+    split_program,
+)
 
 # -- quoting -------------------------------------------------------------------------------------
 
@@ -135,6 +144,90 @@ def test_from_assignment_rejects(fields, field):
 def test_from_assignment_rejects_a_non_object():
     with pytest.raises(ValueError, match="object"):
         TaskInfo.from_assignment(["command", "x"])  # type: ignore[arg-type]
+
+
+# -- the submit side -----------------------------------------------------------------------------
+
+
+class _Tool(ApplicationService):
+    """A made-up application for the base class's submit side."""
+
+    name = "tool"
+    programs = programs_named("tool")
+    options = {"step": "the step", "verbosity": "0-3", "quiet": "yes or no"}
+    scene_kind = "the scene (.tl)"
+    output_refused = "the scene names its images: give no output"
+    runs_on = ("windows", "darwin")
+    application = "Tool"
+
+    @classmethod
+    def batch_args(cls, scene, output, platform, options):
+        args = [cls.program(platform), "-s", "@#@", scene]
+        args += ["-j", str(cls.int_option(options, "step", 1))]
+        args += ["-v", str(cls.int_option(options, "verbosity", 2, minimum=0, maximum=3))]
+        return args + (["-q"] if cls.flag_option(options, "quiet") else [])
+
+
+def test_programs_named():
+    assert programs_named("kick") == {"linux": "kick", "windows": "kick.exe", "darwin": "kick"}
+    assert programs_named("nuke", "Nuke.exe") == {
+        "linux": "nuke",
+        "windows": "Nuke.exe",
+        "darwin": "nuke",
+    }
+    assert programs_named("a", "b.bat", "c")["darwin"] == "c"
+
+
+def test_application_service_template():
+    assert _Tool.batch_command("C:\\a b.tl", platform="windows") == (
+        'tool.exe -s @#@ "C:\\a b.tl" -j 1 -v 2'
+    )
+    assert _Tool.batch_command("/a.tl", "", "darwin", step="3", verbosity="0", quiet="yes") == (
+        "tool -s '@#@' /a.tl -j 3 -v 0 -q"
+    )
+    with pytest.raises(ValueError, match="unknown option 'x'"):
+        _Tool.batch_command("/a.tl", platform="darwin", x="1")
+    with pytest.raises(ValueError, match="service tool: Tool runs only on Windows and macOS"):
+        _Tool.batch_command("/a.tl", platform="linux")
+    with pytest.raises(ValueError, match=r"service tool: the scene \(\.tl\) is required"):
+        _Tool.batch_command("", platform="darwin")
+    with pytest.raises(ValueError, match="service tool: the scene names its images"):
+        _Tool.batch_command("/a.tl", "/o/f.exr", "darwin")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"step": "two"}, "service tool: step must be an integer, not 'two'"),
+        ({"step": "0"}, "service tool: step must be at least 1, not 0"),
+        ({"verbosity": "4"}, "service tool: verbosity must be 0 to 3, not 4"),
+        ({"verbosity": "-1"}, "service tool: verbosity must be 0 to 3, not -1"),
+        ({"quiet": "maybe"}, "service tool: quiet must be yes or no, not 'maybe'"),
+    ],
+)
+def test_option_helpers_name_the_service_and_option(options, message):
+    with pytest.raises(ValueError) as error:
+        _Tool.batch_command("/a.tl", platform="darwin", **options)
+    assert str(error.value) == message
+
+
+def test_option_helpers_accept_flag_words():
+    for word in ("1", "true", "YES", " on "):
+        assert _Tool.flag_option({"quiet": word}, "quiet") is True
+    for word in ("", "0", "false", "No", "off"):
+        assert _Tool.flag_option({"quiet": word}, "quiet") is False
+    assert _Tool.flag_option({}, "quiet") is False
+    assert _Tool.int_option({}, "step", 7) == 7
+
+
+def test_generic_service_writes_its_command_as_it_is():
+    assert Service.batch_command(command="render -s @#@ 'a b' > log") == (
+        "render -s @#@ 'a b' > log"
+    )
+    with pytest.raises(ValueError, match="command"):
+        Service.batch_command()
+    with pytest.raises(NotImplementedError):
+        ApplicationService.batch_args("", "", "linux", {})
 
 
 # -- the render side -----------------------------------------------------------------------------
