@@ -90,10 +90,10 @@ class BlenderService(Service):
                 raise ValueError(f"service blender: unknown format {fmt!r} (known: {known})")
             args += ["-F", fmt.upper()]
         if options.get("threads", "") != "":
-            args += ["-t", str(_integer("threads", options["threads"], 0))]
+            args += ["-t", str(cls.int_option(options, "threads", 0, minimum=0))]
         tail = ["-s", _FRAMES, "-e", _FRAMES]  # unquoted: the server fills the tokens
         if options.get("step", "") != "":
-            tail += ["-j", str(_integer("step", options["step"], 1))]
+            tail += ["-j", str(cls.int_option(options, "step", 1))]
         return f"{join(args, platform)} {' '.join(tail)} -a"
 
     # -- render side ---------------------------------------------------------------------------
@@ -177,13 +177,3 @@ def _words(command: str, platform: str) -> list[tuple[str, int, int]]:
             raise ValueError("no closing quotation")
         words.append(("".join(text), start, i))
     return words
-
-
-def _integer(option: str, value: str, low: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"service blender: {option} must be an integer, not {value!r}") from None
-    if number < low:
-        raise ValueError(f"service blender: {option} must be at least {low}, not {number}")
-    return number
