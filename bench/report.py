@@ -1,11 +1,20 @@
-"""Printing benchmark figures: median and spread over repeats."""
+"""Printing benchmark figures: median and spread over repeats; recording headline figures.
+
+Each benchmark prints its figures and, through record(), appends its headline figures as JSON
+lines to the file named by the environment variable CORRAL_BENCH_RESULTS (when it is set;
+bench/run_all.py sets it and turns the rows into one Markdown table).
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import platform
 import statistics
 
 import psutil
+
+RESULTS_ENV = "CORRAL_BENCH_RESULTS"
 
 
 def spread(values: list[float]) -> str:
@@ -14,7 +23,73 @@ def spread(values: list[float]) -> str:
             f"n={len(values)})")  # fmt: skip
 
 
+def rates(values: list[float]) -> str:
+    """Like spread, for large numbers: 'median (min..max, n=N)' as integers."""
+    return (f"{statistics.median(values):,.0f} ({min(values):,.0f}..{max(values):,.0f}, "
+            f"n={len(values)})")  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-th percentile (0 < q <= 100)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))]
+
+
 def machine() -> str:
     memory = psutil.virtual_memory().total / 2**30
     return (f"{platform.system()} {platform.machine()}, {psutil.cpu_count()} cores, "
             f"{memory:.0f} GiB, Python {platform.python_version()}")  # fmt: skip
+
+
+def record(
+    benchmark: str,
+    figure: str,
+    values: float | list[float],
+    unit: str,
+    target: str = "",
+    met: bool | None = None,
+) -> dict:
+    """One headline figure: its median over `values` (and their min and max), as a row of the
+    run_all table; appended to $CORRAL_BENCH_RESULTS when set. Returns the row."""
+    values = list(values) if isinstance(values, list | tuple) else [values]
+    row = {
+        "benchmark": benchmark,
+        "figure": figure,
+        "value": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+        "unit": unit,
+        "target": target,
+        "met": met,
+    }
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(row) + "\n")
+    return row
+
+
+def number(value: float) -> str:
+    """A figure for a table: thousands separators for large values, 3 significant digits else."""
+    if value is None:
+        return ""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as one Markdown table: median (min..max) per figure, target and verdict."""
+    lines = [
+        "| benchmark | figure | median (min..max) | unit | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        value = number(row["value"])
+        if row.get("n", 1) > 1 and row["min"] != row["max"]:
+            value += f" ({number(row['min'])}..{number(row['max'])})"
+        met = {True: "yes", False: "**no**", None: ""}[row.get("met")]
+        lines.append(f"| {row['benchmark']} | {row['figure']} | {value} | {row['unit']} | "
+                     f"{row.get('target', '')} | {met} |")  # fmt: skip
+    return "\n".join(lines)
