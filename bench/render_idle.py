@@ -19,7 +19,7 @@ import urllib.request
 import psutil
 
 from bench.local_farm import LocalFarm
-from bench.report import machine
+from bench.report import machine, record
 
 RSS_TARGET_MB = 60.0
 CPU_TARGET_PERCENT = 1.0
@@ -95,6 +95,12 @@ def main() -> None:
     cpu_ok = figures["cpu_percent"] < CPU_TARGET_PERCENT
     print(f"target RSS < {RSS_TARGET_MB:.0f} MB: {'met' if rss_ok else 'MISSED'}")
     print(f"target CPU < {CPU_TARGET_PERCENT:.0f} % of one core: {'met' if cpu_ok else 'MISSED'}")
+    bench = f"render_idle ({figures['heartbeat_period']:g} s heartbeat)"
+    record(bench, "render CPU", figures["cpu_percent"], "% of one core",
+           f"< {CPU_TARGET_PERCENT:.0f} %", cpu_ok)  # fmt: skip
+    record(bench, "render RSS, max", figures["rss_mb_max"], "MB", f"< {RSS_TARGET_MB:.0f} MB",
+           rss_ok)  # fmt: skip
+    record(bench, "render USS, max", figures["uss_mb_max"], "MB")
 
 
 if __name__ == "__main__":
