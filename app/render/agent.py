@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
 from app.render.resources import ResourceSampler
 from app.render.runner import TaskKey, TaskRunner, key_fields, task_key
+from app.render.task_dirs import TaskDirs
 from app.render.wake_on_lan import mac_addresses, run_sleep_command, send_magic_packets
 from app.services import load_services
 
@@ -62,6 +64,7 @@ class RenderAgent:
         self._refusing: set[TaskKey] = set()  # assigns to answer "stopped" shortly
         self._ws: aiohttp.ClientWebSocketResponse | None = None  # while registered
         self._sampler = ResourceSampler(config.tmp_dir, plugins_dir=config.plugins_dir)
+        self._task_dirs = TaskDirs(config.tmp_dir)
         if config.plugins_dir is not None:  # the studio's own parsers and services
             load_parsers(config.plugins_dir)
             load_services(config.plugins_dir)
@@ -93,6 +96,7 @@ class RenderAgent:
                     await asyncio.gather(serving, return_exceptions=True)
         finally:
             await self._stop_all()
+            self._task_dirs.close()
 
     async def _serve(self, session: aiohttp.ClientSession) -> None:
         """The connection loop, until the server orders an exit or the render idles too long."""
@@ -316,7 +320,7 @@ class RenderAgent:
             self._emit(_refusal(key, "render full"))
             return
         try:
-            runner = TaskRunner(task, self.config, self._emit)
+            runner = TaskRunner(task, self.config, self._emit, self._task_dirs)
         except ValueError as exc:
             self._emit(_refusal(key, f"failed to start: {exc}"))
             return
@@ -367,7 +371,24 @@ class RenderAgent:
 
 async def run_render(config: RenderConfig) -> None:
     """Run a render agent until cancelled (the caller handles signals)."""
+    _watch_children_with_pidfd()
     await RenderAgent(config).run()
+
+
+def _watch_children_with_pidfd() -> None:
+    """Python 3.11 waits for each task process in a thread of its own; Linux's pidfd lets the
+    event loop watch them instead (the default from Python 3.12)."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:  # an old kernel, or a sandbox that forbids it
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        watcher = asyncio.PidfdChildWatcher()
+        watcher.attach_loop(asyncio.get_running_loop())
+        asyncio.set_child_watcher(watcher)
 
 
 def _decode(data: str) -> Message | None:

@@ -6,8 +6,6 @@ import asyncio
 import codecs
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,7 +13,8 @@ from typing import Any
 
 from app.parsers import get_parser
 from app.render.config import RenderConfig
-from app.render.process import TaskProcess, kill_tree, spawn
+from app.render.process import TaskProcess, kill_tree, spawn, task_environment
+from app.render.task_dirs import TaskDirs
 from app.render.task_usage import TaskUsage
 from app.render.thumbnails import make_thumbnail
 from app.services import TaskInfo, get_service
@@ -88,8 +87,15 @@ class TaskRunner:
     The constructor raises ValueError when the task object is malformed.
     """
 
-    def __init__(self, task: Mapping[str, Any], config: RenderConfig, emit: Emit) -> None:
+    def __init__(
+        self,
+        task: Mapping[str, Any],
+        config: RenderConfig,
+        emit: Emit,
+        dirs: TaskDirs | None = None,
+    ) -> None:
         self.key = task_key(task)
+        self._dirs = dirs or TaskDirs(config.tmp_dir)  # where tasks without a directory run
         self._fields = key_fields(self.key)
         info = TaskInfo.from_assignment(task)
         self._service = get_service(info.service)(
@@ -144,27 +150,29 @@ class TaskRunner:
         time_start = time.time()
         tmp_dir = None
         verdict = Verdict()
+        service = self._service
         try:
-            service = self._service
             command, cwd = service.command(), service.working_directory()
             environment = service.environment()
-            verdict.skipped = await asyncio.to_thread(service.skip_reason)
-            if verdict.skipped:
-                self._report(time_start, verdict)
-                return
+            if service.task.skip_existing_files:  # file checks may wait on a network share
+                verdict.skipped = await asyncio.to_thread(service.skip_reason)
+        except Exception as exc:  # a service plugin's bug must not take the render down
+            verdict.error = f"service {service.name} failed: {type(exc).__name__}: {exc}"
+        if verdict.error or verdict.skipped:
+            self._report(time_start, verdict)
+            return
+        try:
             if cwd is None or not os.path.isdir(cwd):
-                cwd = tmp_dir = tempfile.mkdtemp(prefix="corral-task-", dir=self._config.tmp_dir)
+                cwd = tmp_dir = self._dirs.take()
             self._proc = await spawn(command, cwd, self._env(environment), self._on_output)
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the command or env
             verdict.error = f"failed to start: {exc}"
-        except Exception as exc:  # a service plugin's bug must not take the render down
-            verdict.error = f"service {service.name} failed: {type(exc).__name__}: {exc}"
         else:
             await self._supervise(self._proc)
             await self._judge(verdict, tmp_dir)
         finally:
             if tmp_dir is not None:
-                await asyncio.to_thread(shutil.rmtree, tmp_dir, ignore_errors=True)
+                await self._dirs.give_back(tmp_dir)
         self._report(time_start, verdict)
 
     async def _judge(self, verdict: Verdict, tmp_dir: str | None) -> None:
@@ -190,9 +198,9 @@ class TaskRunner:
             verdict.error = f"{'fatal error' if parser.fatal else 'error'} in output: {first_error}"
         elif parser.bad_result:
             verdict.error = "bad result: the output says the task's result is wrong"
-        else:
+        elif service.task.check_rendered_files:
             verdict.error = await asyncio.to_thread(service.rendered_files_error, parser.files)
-        if verdict.error is None:
+        if verdict.error is None and (parser.files or service.task.files):
             verdict.thumbnail = await make_thumbnail(
                 service, parser.files, tmp_dir or self._config.tmp_dir
             )
@@ -222,17 +230,19 @@ class TaskRunner:
             self._kill = asyncio.create_task(kill_tree(self._proc, self._config.stop_grace))
         return self._kill
 
-    def _env(self, environment: dict[str, str]) -> dict[str, str]:
-        env = {**os.environ, **environment}
+    def _env(self, environment: dict[str, str]) -> dict:
         job, block, task, run = self.key
-        env.update(
-            CORRAL_JOB_ID=str(job),
-            CORRAL_BLOCK=str(block),
-            CORRAL_TASK=str(task),
-            CORRAL_RUN=str(run),
+        extra = {
+            **environment,
+            "CORRAL_JOB_ID": str(job),
+            "CORRAL_BLOCK": str(block),
+            "CORRAL_TASK": str(task),
+            "CORRAL_RUN": str(run),
+        }
+        extra.update(
+            {name: str(value) for name, value in self._frames.items() if value is not None}
         )
-        env.update({name: str(value) for name, value in self._frames.items() if value is not None})
-        return env
+        return task_environment(extra)
 
     def _on_output(self, data: bytes) -> None:
         self._capture.add(data)

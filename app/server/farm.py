@@ -130,7 +130,7 @@ class Farm(FarmControls):
         user = self.users.get(name)
         if user is None:
             user = self.users[name] = User(name=name, time_register=self.clock())
-            self.journal.write(records.save_user(user))
+            self.journal.put(records.save_user(user))
         return user
 
     def job(self, job_id: int) -> Job:
@@ -157,7 +157,7 @@ class Farm(FarmControls):
             self._stop_running(job, states.RDY)
             del self.jobs[job.id]
             self.solver.remove(job)
-            self.journal.write(records.delete_job(job.id, self.outputs))
+            self.journal.put(records.delete_job(job.id, self.outputs))
             for other in self.dependencies.job_removed(job):
                 self._refresh(other)
             return
@@ -172,7 +172,7 @@ class Farm(FarmControls):
                 block.tasks.reset()
                 block.error_hosts.clear()
                 block.task_error_hosts.clear()
-                self.journal.write(records.reset_block_tasks(job.id, block.num))
+                self.journal.put(records.reset_block_tasks(job.id, block.num))
             job.time_started = job.time_done = 0.0
             for other in self.dependencies.job_added(job):
                 self._refresh(other)
@@ -182,7 +182,7 @@ class Farm(FarmControls):
                 self._save_tasks(job, block.num, moved)
             if job.time_done and not job.done:
                 job.time_done = 0.0
-        self.journal.write(records.update_job(job))
+        self.journal.put(records.update_job(job))
         self._refresh(job)
 
     def task_action(self, job_id: int, block_num: int, action: str, tasks: list[int] | None) -> int:
@@ -235,7 +235,7 @@ class Farm(FarmControls):
         done = job.done
         if done != bool(job.time_done):
             job.time_done = self.clock() if done else 0.0
-            self.journal.write(records.update_job(job))
+            self.journal.put(records.update_job(job))
             for other in self.dependencies.job_changed(job):
                 self._refresh(other)
         self._refresh(job)
@@ -286,7 +286,7 @@ class Farm(FarmControls):
         for key in list(render.runs):
             if key not in running and key not in finished:
                 self._lose_run(render, key)
-        self.journal.write(records.save_render(render))
+        self.journal.put(records.save_render(render))
         link.send(
             {
                 "type": "registered",
@@ -324,7 +324,7 @@ class Farm(FarmControls):
         self.pools = tree
         for render in self.renders.values():
             self._apply_pool(render)
-        self.journal.write(records.save_pools(tree))
+        self.journal.put(records.save_pools(tree))
         self._fill_all()
 
     def heard_from(self, render: Render) -> None:
@@ -342,7 +342,7 @@ class Farm(FarmControls):
         change = auto_nimby.check(render, self.pools.effective(render.pool), self.clock())
         if change is not None:
             render.nimby = change[0]
-            self.journal.write(records.save_render(render))
+            self.journal.put(records.save_render(render))
             log.info("render %s turned %s automatically: %s", render.name, *change)
         if render.free_slots > 0:
             self._fill(render)
@@ -354,7 +354,7 @@ class Farm(FarmControls):
         del self.links[render.id]
         render.online = False
         self.lost_since[render.id] = self.clock()
-        self.journal.write(records.save_render(render))
+        self.journal.put(records.save_render(render))
         log.info("render %s disconnected", render.name)
 
     def output(self, render: Render, key: RunKey, data: str) -> None:
@@ -539,9 +539,9 @@ class Farm(FarmControls):
         self.live.start(key)
         if not job.time_started:
             job.time_started = now
-            self.journal.write(records.update_job(job))
+            self.journal.put(records.update_job(job))
         self._save_tasks(job, block.num, [n])
-        self.journal.write(records.start_run(key, render.name, now))
+        self.journal.put(records.start_run(key, render.name, now))
         if block.spec.task_max_run_time > 0:
             heapq.heappush(self.deadlines, (now + block.spec.task_max_run_time, key))
         task = self._assignment(job, block, n, run, coefficient)
@@ -666,7 +666,7 @@ class Farm(FarmControls):
         elif state in states.READY and run >= starts:
             table.start(n, render.id, self.clock())
             table.starts[n] = run
-            self.journal.write(records.start_run(key, render.name, self.clock()))
+            self.journal.put(records.start_run(key, render.name, self.clock()))
         else:
             return False
         self._hold(render, key, block, block.spec.capacity)
@@ -687,7 +687,7 @@ class Farm(FarmControls):
         if table.state(n) in states.ACTIVE and table.detail(n)[0] == key[3]:
             table.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
-            self.journal.write(records.lose_run(key, self.clock()))
+            self.journal.put(records.lose_run(key, self.clock()))
             self._refresh(block.job)
             log.info("task %s lost with render %s: ready again", key, render.name)
 
@@ -737,7 +737,7 @@ class Farm(FarmControls):
 
     def _save_tasks(self, job: Job, block_num: int, numbers: list[int]) -> None:
         if numbers:
-            self.journal.write(records.save_tasks(job, block_num, numbers, self.render_names))
+            self.journal.put(records.save_tasks(job, block_num, numbers, self.render_names))
 
 
 def _run_error(report: dict, min_run_time: int) -> str | None:

@@ -43,7 +43,8 @@ class Journal:
         self._db = db
         self._loop = loop
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()  # lists of (operation, future)
+        self._turn: list[tuple[Operation, asyncio.Future | None]] = []
         self._thread = threading.Thread(target=self._run, name="corral-journal", daemon=True)
         self._thread.start()
         self.batches = 0
@@ -51,14 +52,28 @@ class Journal:
 
     def write(self, operation: Operation | list[Operation]) -> asyncio.Future:
         """Queue an operation (or several, in order); the future resolves after the batch
-        holding the last one commits."""
-        if isinstance(operation, list):
-            for first in operation[:-1]:
-                self._queue.put((first, None))
-            operation = operation[-1]
+        holding the last one commits (or fails with that operation's error)."""
         future = self._loop.create_future()
-        self._queue.put((operation, future))
+        self._add(operation, future)
         return future
+
+    def put(self, operation: Operation | list[Operation]) -> None:
+        """Queue an operation nobody waits for (a failure is logged)."""
+        self._add(operation, None)
+
+    def _add(self, operation: Operation | list[Operation], future: asyncio.Future | None) -> None:
+        """Collect the operations of one event-loop turn; they reach the writer thread together
+        (one hand-over per turn instead of one per operation)."""
+        if not self._turn:
+            self._loop.call_soon(self._hand_over)
+        if isinstance(operation, list):
+            self._turn.extend((first, None) for first in operation[:-1])
+            operation = operation[-1]
+        self._turn.append((operation, future))
+
+    def _hand_over(self) -> None:
+        turn, self._turn = self._turn, []
+        self._queue.put(turn)
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
@@ -66,6 +81,8 @@ class Journal:
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread."""
+        if self._turn:
+            self._hand_over()
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
 
@@ -75,7 +92,7 @@ class Journal:
                 item = self._queue.get()
                 if item is _STOP:
                     return
-                batch = [item]
+                batch = list(item)
                 stop = False
                 while len(batch) < self._max_batch:
                     try:
@@ -85,7 +102,7 @@ class Journal:
                     if item is _STOP:
                         stop = True
                         break
-                    batch.append(item)
+                    batch.extend(item)
                 self._commit(batch)
                 if stop:
                     return

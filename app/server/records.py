@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from app.core.jobs import Job
@@ -88,22 +89,53 @@ def _upsert_runs(rows: list[dict]) -> None:
 
 
 def _upsert(model, rows: list[dict], keys: list) -> None:
-    """Insert or update many rows in bulk statements; rows may name different columns."""
+    """Insert or update many rows; rows may name different columns. The statement text is
+    made once per table and column set (peewee's query builder costs more than the database
+    for these small rows) and run for all rows at once."""
+    db = model._meta.database
+    key_names = tuple(key.name for key in keys)
     by_columns: dict[tuple, list[dict]] = {}
     for row in rows:
         by_columns.setdefault(tuple(row), []).append(row)
-    for columns, group in by_columns.items():
-        fields = [getattr(model, name) for name in columns]
-        key_names = {key.name for key in keys}
-        update = [field for field in fields if field.name not in key_names]
-        size = max(1, 30000 // len(fields) // 2)
-        for start in range(0, len(group), size):
-            values = [tuple(row[name] for name in columns) for row in group[start : start + size]]
-            (
-                model.insert_many(values, fields=fields)
-                .on_conflict(conflict_target=keys, preserve=update)
-                .execute()
-            )
+    for given, group in by_columns.items():
+        # a new row takes the model's defaults for the columns not given (peewee's defaults
+        # live in Python, not in the schema); an existing row changes only the given ones
+        defaults = _defaults(model, given)
+        columns = given + tuple(defaults)
+        sql = _upsert_sql(model._meta.table_name, columns, given, key_names, db.param)
+        values = [tuple(row[name] for name in given) + tuple(defaults.values()) for row in group]
+        cursor = db.cursor()
+        if db.param == "?":  # SQLite: executemany runs in C
+            cursor.executemany(sql, values)
+        else:  # PostgreSQL: pages of statements per round trip
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor, sql, values, page_size=500)
+
+
+def _defaults(model, given: tuple[str, ...]) -> dict:
+    """The model's default values of the columns not given."""
+    return {
+        field.name: field.default
+        for field in model._meta.sorted_fields
+        if field.name not in given and field.default is not None and not callable(field.default)
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(
+    table: str,
+    columns: tuple[str, ...],
+    updated: tuple[str, ...],
+    keys: tuple[str, ...],
+    param: str,
+) -> str:
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join([param] * len(columns))
+    updates = ", ".join(f'"{name}" = EXCLUDED."{name}"' for name in updated if name not in keys)
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    conflict = ", ".join(f'"{key}"' for key in keys)
+    return f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT ({conflict}) {action}'
 
 
 def start_run(key: tuple[int, int, int, int], render: str, time_start: float) -> Rows:
