@@ -187,10 +187,13 @@ def progress(msg: dict) -> tuple[tuple[int, int, int, int], int, int | None]:
     return run_key(msg), _int(msg, "percent", 0, 100), _int(msg, "frame", 0, INT_LIMIT, True)
 
 
-def heartbeat(msg: dict) -> dict | None:
+def heartbeat(msg: dict, text_size: int | None = None) -> dict | None:
     """A heartbeat's resources (None when it has none): an object of at most MAX_RESOURCES bytes
     whose values are finite numbers, text, null or lists of text; "gpu" and "custom" may also be
-    objects of such values. The keys the scheduler compares must be numbers (or null)."""
+    objects of such values. The keys the scheduler compares must be numbers (or null).
+
+    text_size: the length of the message as received, which bounds the resources' size without
+    encoding them again (the costliest step at thousands of heartbeats a second)."""
     resources = msg.get("resources")
     if resources is None:
         return None
@@ -207,6 +210,8 @@ def heartbeat(msg: dict) -> dict | None:
     for key in RULE_RESOURCES:
         if resources.get(key) is not None and type(resources[key]) not in (int, float):
             raise ProtocolError(f"resources.{key}: expected a number")
+    if text_size is not None and text_size <= MAX_RESOURCES:
+        return resources
     size = len(json.dumps(resources, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_RESOURCES:
         raise ProtocolError(f"resources: {size} bytes, more than {MAX_RESOURCES}")

@@ -92,7 +92,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 elif kind == "started":
                     messages.run_key(message)  # checked; the farm dates runs from assignment
                 elif kind == "heartbeat":
-                    resources = messages.heartbeat(message)
+                    resources = messages.heartbeat(message, len(frame.data))
                     if resources is not None:
                         farm.heard_resources(render, resources)
                 else:
