@@ -47,7 +47,7 @@ class FarmControls:
         if block_num is None:
             job.priority = params.get("priority", job.priority)
             job.offline = params.get("offline", job.offline)
-        self.journal.put(records.update_job(job, spec=True))
+        self._save_job(job, spec=True)
         for other in self.dependencies.job_added(job):
             self._refresh(other)
         self._refresh(job)
@@ -92,7 +92,7 @@ class FarmControls:
         """After blocks or tasks were added: store the spec, re-derive waits, offer the work."""
         if job.time_done:
             job.time_done = 0.0
-        self.journal.put(records.update_job(job, spec=True))
+        self._save_job(job, spec=True)
         for other in self.dependencies.job_added(job):
             self._refresh(other)
         self._refresh(job)
@@ -111,11 +111,11 @@ class FarmControls:
             other = at - 1 if where == "up" else at + 1
             if 0 <= other < len(mine):
                 job.order, mine[other].order = mine[other].order, job.order
-                self.journal.put(records.update_job(mine[other]))
+                self._save_job(mine[other])
                 self.solver.refresh(mine[other])
         else:
             raise FarmError(f"unknown move {where!r}; use up, down, top or bottom")
-        self.journal.put(records.update_job(job))
+        self._save_job(job)
         self.solver.refresh(job)
 
     def edit_user(self, name: str, params: object) -> User:
@@ -123,7 +123,7 @@ class FarmControls:
         if user is None:
             raise FarmError(f"no user named {name!r}", 404)
         user.edit(params)
-        self.journal.put(records.save_user(user))
+        self._save_user(user)
         for job in self.jobs.values():
             if job.user is user:
                 self.solver.refresh(job)
@@ -167,12 +167,13 @@ class FarmControls:
             del self.renders[name], self.render_names[render.id]
             self.lost_since.pop(render.id, None)
             self.journal.put(records.delete_render(render.id))
+            self.events.render_changed(render.id)
             return
         else:
             raise FarmError(
                 f"unknown render action {action!r}; use one of {', '.join(RENDER_ACTIONS)}"
             )
-        self.journal.put(records.save_render(render))
+        self._save_render(render)
         self._fill(render)
 
     def edit_render(self, name: str, params: object) -> Render:
@@ -182,7 +183,7 @@ class FarmControls:
         for key, value in changes.items():
             setattr(render, key, value)
         self._apply_pool(render)
-        self.journal.put(records.save_render(render))
+        self._save_render(render)
         self._fill(render)
         return render
 

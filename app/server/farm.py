@@ -31,6 +31,7 @@ from app.server import records
 from app.server.config import ServerConfig
 from app.server.controls import FarmControls
 from app.server.errors import FarmError
+from app.server.events import EventHub
 from app.server.journal import Journal
 from app.server.outputs import LiveOutput, OutputStore
 from app.server.resource_history import ResourceHistory
@@ -96,6 +97,7 @@ class Farm(FarmControls):
         self.links: dict[int, RenderLink] = {}
         self.lost_since: dict[int, float] = {}
         self.live = LiveOutput()
+        self.events = EventHub(self)  # what monitors see change (GET /api/v1/events)
         self.next_job_id = 1
         self.next_render_id = 1
         self.hold_until = 0.0  # after a restart: start nothing new until renders are back
@@ -114,6 +116,7 @@ class Farm(FarmControls):
         self.next_job_id += 1
         await self.journal.write(records.insert_job(job))
         self.jobs[job.id] = job
+        self.events.job_changed(job.id)
         self.job_added(job)
         return job
 
@@ -130,7 +133,7 @@ class Farm(FarmControls):
         user = self.users.get(name)
         if user is None:
             user = self.users[name] = User(name=name, time_register=self.clock())
-            self.journal.put(records.save_user(user))
+            self._save_user(user)
         return user
 
     def job(self, job_id: int) -> Job:
@@ -158,6 +161,7 @@ class Farm(FarmControls):
             del self.jobs[job.id]
             self.solver.remove(job)
             self.journal.put(records.delete_job(job.id, self.outputs))
+            self.events.job_changed(job.id)  # pushed as deleted
             for other in self.dependencies.job_removed(job):
                 self._refresh(other)
             return
@@ -182,7 +186,7 @@ class Farm(FarmControls):
                 self._save_tasks(job, block.num, moved)
             if job.time_done and not job.done:
                 job.time_done = 0.0
-        self.journal.put(records.update_job(job))
+        self._save_job(job)
         self._refresh(job)
 
     def task_action(self, job_id: int, block_num: int, action: str, tasks: list[int] | None) -> int:
@@ -235,7 +239,7 @@ class Farm(FarmControls):
         done = job.done
         if done != bool(job.time_done):
             job.time_done = self.clock() if done else 0.0
-            self.journal.put(records.update_job(job))
+            self._save_job(job)
             for other in self.dependencies.job_changed(job):
                 self._refresh(other)
         self._refresh(job)
@@ -286,7 +290,7 @@ class Farm(FarmControls):
         for key in list(render.runs):
             if key not in running and key not in finished:
                 self._lose_run(render, key)
-        self.journal.put(records.save_render(render))
+        self._save_render(render)
         link.send(
             {
                 "type": "registered",
@@ -325,6 +329,7 @@ class Farm(FarmControls):
         for render in self.renders.values():
             self._apply_pool(render)
         self.journal.put(records.save_pools(tree))
+        self.events.pools_changed()
         self._fill_all()
 
     def heard_from(self, render: Render) -> None:
@@ -335,6 +340,7 @@ class Farm(FarmControls):
         """A heartbeat's resources (validated): the latest feeds the need_* rules, and the
         history keeps the last hour. A render with free slots may now meet a job's needs."""
         render.resources = resources
+        self.events.render_changed(render.id)
         history = self.resource_history.get(render)
         if history is None:
             history = self.resource_history[render] = ResourceHistory()
@@ -342,7 +348,7 @@ class Farm(FarmControls):
         change = auto_nimby.check(render, self.pools.effective(render.pool), self.clock())
         if change is not None:
             render.nimby = change[0]
-            self.journal.put(records.save_render(render))
+            self._save_render(render)
             log.info("render %s turned %s automatically: %s", render.name, *change)
         if render.free_slots > 0:
             self._fill(render)
@@ -354,12 +360,13 @@ class Farm(FarmControls):
         del self.links[render.id]
         render.online = False
         self.lost_since[render.id] = self.clock()
-        self.journal.put(records.save_render(render))
+        self._save_render(render)
         log.info("render %s disconnected", render.name)
 
     def output(self, render: Render, key: RunKey, data: str) -> None:
         if key in render.runs:
             self.live.append(key, data)
+            self.events.output(key, data)
 
     def progress(self, render: Render, key: RunKey, percent: int, frame: int | None) -> None:
         """A running task's parser reported progress (percent, frame offset in the task)."""
@@ -370,6 +377,8 @@ class Farm(FarmControls):
         old = block.progress.get(n, (0, None, self.clock()))
         changed = (percent, frame) != old[:2]
         block.progress[n] = (percent, frame, self.clock() if changed else old[2])
+        if changed:
+            self.events.tasks_changed(block.job.id, block.num, [n])
         if changed and frame != old[1]:
             for other, moved in self.dependencies.progress_changed(block, n):
                 self._save_tasks(other.job, other.num, moved)
@@ -539,7 +548,7 @@ class Farm(FarmControls):
         self.live.start(key)
         if not job.time_started:
             job.time_started = now
-            self.journal.put(records.update_job(job))
+            self._save_job(job)
         self._save_tasks(job, block.num, [n])
         self.journal.put(records.start_run(key, render.name, now))
         if block.spec.task_max_run_time > 0:
@@ -547,6 +556,7 @@ class Farm(FarmControls):
         task = self._assignment(job, block, n, run, coefficient)
         link.send({"type": "assign", "task": task})
         render.last_task_change = now
+        self.events.render_changed(render.id)
         self.solver.refresh(job)
 
     def _hold(self, render: Render, key: RunKey, block: Block, capacity: int) -> None:
@@ -578,6 +588,7 @@ class Farm(FarmControls):
         if block is not None and block.tasks.detail(key[2])[0] == key[3]:
             block.progress.pop(key[2], None)
         render.last_task_change = self.clock()
+        self.events.render_changed(render.id)
         return True
 
     def _assignment(self, job: Job, block: Block, n: int, run: int, coefficient: int) -> dict:
@@ -738,6 +749,19 @@ class Farm(FarmControls):
     def _save_tasks(self, job: Job, block_num: int, numbers: list[int]) -> None:
         if numbers:
             self.journal.put(records.save_tasks(job, block_num, numbers, self.render_names))
+            self.events.tasks_changed(job.id, block_num, numbers)
+
+    def _save_job(self, job: Job, spec: bool = False) -> None:
+        self.journal.put(records.update_job(job, spec=spec))
+        self.events.job_changed(job.id)
+
+    def _save_render(self, render: Render) -> None:
+        self.journal.put(records.save_render(render))
+        self.events.render_changed(render.id)
+
+    def _save_user(self, user: User) -> None:
+        self.journal.put(records.save_user(user))
+        self.events.user_changed(user.name)
 
 
 def _run_error(report: dict, min_run_time: int) -> str | None:

@@ -81,6 +81,12 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "version": app.__version__})
 
 
+@routes.get("/api/v1/events")
+async def events(request: web.Request) -> web.StreamResponse:
+    """Live changes for monitors (a WebSocket; docs/protocol.md)."""
+    return await _farm(request).events.serve(request)
+
+
 @routes.get("/api/v1/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(OPENAPI)
