@@ -1,0 +1,1 @@
+"""The monitor window and the tray icon (PyQt6 on the qasync loop)."""
