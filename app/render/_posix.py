@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,94 @@ if TYPE_CHECKING:
 
 SPAWN_OPTIONS: dict[str, Any] = {"start_new_session": True}  # setsid: pgid == sid == pid
 _POLL = 0.05  # seconds between checks while waiting for the grace time to end
+
+
+def can_start() -> bool:
+    """Whether `start` works here: Linux's pidfd (5.3+) lets the loop watch the process exit."""
+    if not hasattr(os, "pidfd_open"):
+        return False
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:  # an old kernel, or a sandbox that forbids it
+        return False
+    return True
+
+
+def start(proc: TaskProcess, command: str, cwd: str, env: dict) -> None:
+    """Start the shell command for proc with the output pipe and the exit watched by the event
+    loop directly: a third cheaper in CPU than asyncio's subprocess transport (0.5 ms a task),
+    which matters for short tasks. OSError/ValueError when it cannot start."""
+    read_end, write_end = os.pipe()
+    try:
+        popen = subprocess.Popen(
+            command, shell=True, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=write_end, stderr=write_end, **SPAWN_OPTIONS,
+        )  # fmt: skip
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    proc.connection_made(_PipeTransport(popen, read_end, proc))
+
+
+class _PipeTransport(asyncio.SubprocessTransport):
+    """The part of a subprocess transport TaskProcess uses: the pid, the exit status (from the
+    pidfd becoming readable), the output (read as it comes), kill and close."""
+
+    def __init__(self, popen: subprocess.Popen, read_end: int, proc: TaskProcess) -> None:
+        super().__init__()
+        self._loop = asyncio.get_running_loop()
+        self._popen = popen
+        self._proc = proc
+        self._pipe: int | None = read_end
+        self._pidfd: int | None = os.pidfd_open(popen.pid)
+        os.set_blocking(read_end, False)
+        self._loop.add_reader(read_end, self._read)
+        self._loop.add_reader(self._pidfd, self._reap)
+
+    def get_pid(self) -> int:
+        return self._popen.pid
+
+    def get_returncode(self) -> int | None:
+        return self._popen.returncode
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+    def close(self) -> None:
+        self._close_pipe()
+        if self._popen.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._popen.kill()
+            # the pidfd stays watched until the exit reaps the process
+
+    def _read(self) -> None:
+        try:
+            data = os.read(self._pipe, 65536)  # type: ignore[arg-type]
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if data:
+            self._proc.pipe_data_received(1, data)
+        else:
+            self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        if self._pipe is not None:
+            self._loop.remove_reader(self._pipe)
+            os.close(self._pipe)
+            self._pipe = None
+            self._proc.pipe_connection_lost(1, None)
+
+    def _reap(self) -> None:
+        if self._pidfd is not None:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+        self._popen.wait()  # the pidfd is readable: the process has exited, this returns now
+        self._proc.process_exited()
 
 
 def adopt(proc: TaskProcess) -> None:

@@ -10,7 +10,6 @@ import logging
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -371,24 +370,7 @@ class RenderAgent:
 
 async def run_render(config: RenderConfig) -> None:
     """Run a render agent until cancelled (the caller handles signals)."""
-    _watch_children_with_pidfd()
     await RenderAgent(config).run()
-
-
-def _watch_children_with_pidfd() -> None:
-    """Python 3.11 waits for each task process in a thread of its own; Linux's pidfd lets the
-    event loop watch them instead (the default from Python 3.12)."""
-    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
-        return
-    try:
-        os.close(os.pidfd_open(os.getpid()))
-    except OSError:  # an old kernel, or a sandbox that forbids it
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        watcher = asyncio.PidfdChildWatcher()
-        watcher.attach_loop(asyncio.get_running_loop())
-        asyncio.set_child_watcher(watcher)
 
 
 def _decode(data: str) -> Message | None:

@@ -120,20 +120,30 @@ async def spawn(
     Raises OSError when the process cannot be started (bad cwd, no shell, ...) and ValueError
     for a NUL byte in the command or the environment.
     """
-    loop = asyncio.get_running_loop()
     tag = uuid.uuid4().hex
-    _, proc = await loop.subprocess_shell(
-        lambda: TaskProcess(tag, on_output),
-        command,
-        cwd=cwd,
-        env={**env, TaskProcess.TAG_VARIABLE: tag},  # str or bytes keys: exec encodes both
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        **_platform.SPAWN_OPTIONS,
-    )
+    env = {**env, TaskProcess.TAG_VARIABLE: tag}  # str or bytes keys: exec encodes both
+    if _lean_start():
+        proc = TaskProcess(tag, on_output)
+        _platform.start(proc, command, cwd, env)
+    else:
+        _, proc = await asyncio.get_running_loop().subprocess_shell(
+            lambda: TaskProcess(tag, on_output),
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            **_platform.SPAWN_OPTIONS,
+        )
     _platform.adopt(proc)
     return proc
+
+
+@functools.cache
+def _lean_start() -> bool:
+    """Linux with pidfd: the platform's own starter; elsewhere asyncio's subprocess support."""
+    return sys.platform != "win32" and _platform.can_start()
 
 
 async def kill_tree(proc: TaskProcess, grace: float) -> None:
