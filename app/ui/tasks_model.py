@@ -1,0 +1,236 @@
+"""The tasks of one block as a table model that pages over REST, for blocks of any size.
+
+`rowCount` is the block's task count (the "total" of the first page), so the view's scroll bar
+covers every task at once while only the pages someone looks at are fetched. Row r is task r.
+`data()` of a row whose page is not loaded answers a placeholder and asks for the page; asks are
+gathered for SETTLE_MS and then only the pages still visible (`visible_rows`, set by the view)
+are fetched, so a fast scroll through a million tasks fetches the pages it stops on, not the
+ones it flew past. At most MAX_PAGES pages are kept (least recently shown ones go first), a page
+is never fetched twice at once, and `requests` counts the fetches made.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PyQt6.QtGui import QColor
+
+from app.ui.client import FarmClient
+
+PAGE = 200  # tasks per request
+MAX_PAGES = 50  # pages kept
+SETTLE_MS = 40  # wait this long after a page is asked for before fetching what is visible
+PLACEHOLDER = "…"
+
+COLUMNS = ("Task", "State", "Progress", "Frames", "Render", "Started", "Run time", "Starts",
+           "Errors")  # fmt: skip
+PROGRESS_COLUMN = COLUMNS.index("Progress")
+TASK_ROLE = Qt.ItemDataRole.UserRole  # the task summary (dict), None while its page loads
+PERCENT_ROLE = Qt.ItemDataRole.UserRole + 1  # 0..100 for the progress bar, None: no bar
+
+STATE_COLORS = {
+    "RUN": QColor("#2e7d32"),
+    "DON": QColor("#546e7a"),
+    "ERR": QColor("#c62828"),
+    "SKP": QColor("#8d6e63"),
+    "OFF": QColor("#9e9e9e"),
+    "SUS": QColor("#9e9e9e"),
+    "WDP": QColor("#6a1b9a"),
+    "WTM": QColor("#6a1b9a"),
+    "RER": QColor("#ef6c00"),
+}
+
+
+class TasksModel(QAbstractTableModel):
+    """Tasks of the block set with `set_block`; updated by the client's events for that block
+    (the view watches it)."""
+
+    def __init__(self, client: FarmClient, parent=None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.job: int | None = None
+        self.block: int | None = None
+        self.total = 0
+        self.requests = 0
+        self.visible_rows: Callable[[], tuple[int, int]] | None = None  # first, last shown
+        self._pages: OrderedDict[int, list[dict]] = OrderedDict()
+        self._loading: set[int] = set()
+        self._stale: set[int] = set()  # pages to fetch again when their request ends
+        self._wanted: set[int] = set()
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self._fetch_wanted)
+        client.tasks_changed.connect(self._changed)
+        client.tasks_reload.connect(self._reload)
+
+    def set_block(self, job: int, block: int) -> None:
+        """Show another block: forget every page and fetch the new block's first one."""
+        self.beginResetModel()
+        self.job, self.block, self.total = job, block, 0
+        self._pages.clear()
+        self._loading.clear()
+        self._stale.clear()
+        self._wanted.clear()
+        self.endResetModel()
+        self._fetch(0)
+
+    def task(self, row: int) -> dict | None:
+        """The summary of task `row` if its page is loaded."""
+        page = self._pages.get(row // PAGE)
+        return page[row % PAGE] if page is not None and row % PAGE < len(page) else None
+
+    # -- Qt model ----------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.total
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row, column = index.row(), index.column()
+        number = row // PAGE
+        page = self._pages.get(number)
+        if page is None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                self._want(number)
+                return PLACEHOLDER if column else str(row)
+            return None
+        self._pages.move_to_end(number)
+        task = page[row % PAGE]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _text(task, column)
+        if role == TASK_ROLE:
+            return task
+        if role == PERCENT_ROLE and column == PROGRESS_COLUMN:
+            return task["percent"] or 0
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            return STATE_COLORS.get(task["state"])
+        return None
+
+    # -- paging ------------------------------------------------------------------------------
+
+    def _want(self, number: int) -> None:
+        if number not in self._loading and number not in self._wanted:
+            self._wanted.add(number)
+            self._settle.start()
+
+    def _fetch_wanted(self) -> None:
+        wanted, self._wanted = self._wanted, set()
+        if self.visible_rows is not None:
+            first, last = self.visible_rows()
+            wanted &= set(range(first // PAGE, last // PAGE + 1))
+        for number in sorted(wanted):
+            self._fetch(number)
+
+    def _fetch(self, number: int) -> None:
+        if number in self._loading:
+            self._stale.add(number)
+            return
+        self._loading.add(number)
+        self.requests += 1
+        self.client.call(self._load(self.job, self.block, number))
+
+    async def _load(self, job: int, block: int, number: int) -> None:
+        try:
+            answer = await self.client.tasks(job, block, number * PAGE, PAGE)
+        finally:
+            if (job, block) == (self.job, self.block):
+                self._loading.discard(number)
+        if (job, block) != (self.job, self.block):
+            return
+        if answer["total"] != self.total:
+            self.beginResetModel()
+            self.total = answer["total"]
+            self._pages = OrderedDict(
+                (n, p) for n, p in self._pages.items() if n * PAGE < self.total
+            )
+            self._store(number, answer["tasks"])
+            self.endResetModel()
+        else:
+            self._store(number, answer["tasks"])
+            self._rows_changed(number * PAGE, number * PAGE + len(answer["tasks"]) - 1)
+        if number in self._stale:
+            self._stale.discard(number)
+            self._fetch(number)
+
+    def _store(self, number: int, tasks: list[dict]) -> None:
+        self._pages[number] = tasks
+        self._pages.move_to_end(number)
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _changed(self, job: int, block: int, tasks: list[dict]) -> None:
+        if (job, block) != (self.job, self.block):
+            return
+        touched: dict[int, list[int]] = {}
+        for task in tasks:
+            number, offset = divmod(task["num"], PAGE)
+            page = self._pages.get(number)
+            if page is not None and offset < len(page):
+                page[offset] = task
+                touched.setdefault(number, []).append(task["num"])
+        for rows in touched.values():
+            self._rows_changed(min(rows), max(rows))
+
+    def _reload(self, job: int, block: int) -> None:
+        if (job, block) == (self.job, self.block):
+            for number in list(self._pages) or [0]:
+                self._fetch(number)
+
+    def _rows_changed(self, first: int, last: int) -> None:
+        right = len(COLUMNS) - 1
+        self.dataChanged.emit(self.index(first, 0), self.index(last, right))
+
+
+def _text(task: dict, column: int) -> str:
+    if column == 0:
+        return task["name"] or str(task["num"])
+    if column == 1:
+        return task["state"]
+    if column == 2:
+        return "" if task["percent"] is None else f"{task['percent']}%"
+    if column == 3:
+        return _frames(task)
+    if column == 4:
+        return task["render"] or ""
+    if column == 5:
+        return _clock(task["time_start"])
+    if column == 6:
+        return _run_time(task)
+    return str(task["starts" if column == 7 else "errors"])
+
+
+def _frames(task: dict) -> str:
+    first, last = task["frame_start"], task["frame_end"]
+    frames = str(first) if first == last else f"{first}-{last}"
+    if task["frame"] is not None and first != last:
+        frames += f" (at {first + task['frame']})"
+    return frames
+
+
+def _clock(epoch: float | None) -> str:
+    if not epoch:
+        return ""
+    today = time.localtime().tm_yday == time.localtime(epoch).tm_yday
+    return time.strftime("%H:%M:%S" if today else "%d %b %H:%M", time.localtime(epoch))
+
+
+def _run_time(task: dict) -> str:
+    start = task["time_start"]
+    if not start:
+        return ""
+    end = task["time_done"] if task["state"] != "RUN" else None
+    seconds = int((end or time.time()) - start)
+    hours, rest = divmod(max(0, seconds), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
