@@ -1,0 +1,166 @@
+"""A render's resource graphs: its heartbeat history (`GET /renders/NAME/resources`) in pyqtgraph.
+
+The window fetches the whole history once, then every REFRESH_PERIOD seconds only the samples
+newer than the last one it has (`since=`). A plot appears when one of its series first has a
+number, so a host without GPU or custom meters shows neither. CPU is stacked: user, nice,
+system and iowait, each curve the sum of those below it, filled down to zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
+
+from app.ui.client import FarmClient
+
+REFRESH_PERIOD = 3.0
+MAX_SAMPLES = 4000  # more than the server's hour of history at one sample per second
+COLOURS = ("#4c9f5a", "#3a7dd8", "#d6453f", "#e6962a", "#8e5cc2", "#2aa7a7", "#999999")
+
+# plot key -> (title, series); custom meters add their own plots ("custom.<meter>").
+PLOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cpu": (
+        "CPU % (user, nice, system, iowait)",
+        ("cpu_user", "cpu_nice", "cpu_system", "cpu_iowait"),
+    ),  # fmt: skip
+    "load": ("Load average", ("cpu_loadavg1", "cpu_loadavg5", "cpu_loadavg15")),
+    "memory": ("Memory and swap used (MB)", ("mem_used_mb", "mem_cached_mb", "swap_used_mb")),
+    "disk": ("Disk free (GB)", ("hdd_free_gb",)),
+    "disk_io": ("Disk IO (KB/s)", ("hdd_rd_kbsec", "hdd_wr_kbsec")),
+    "network": ("Network (KB/s)", ("net_recv_kbsec", "net_send_kbsec")),
+    "gpu": ("GPU (% and °C)", ("gpu.util", "gpu.temp")),
+    "gpu_memory": ("GPU memory used (MB)", ("gpu.mem_used_mb",)),
+}
+STACKED = frozenset({"cpu"})
+
+
+def flatten(sample: dict) -> dict[str, float]:
+    """The sample's numbers by series name ("gpu.util", "custom.<meter>.value", ...)."""
+    flat: dict[str, float] = {}
+    for key, value in sample.items():
+        if isinstance(value, dict):
+            for sub, number in value.items():
+                if _is_number(number):
+                    flat[f"{key}.{sub}"] = float(number)
+        elif _is_number(value):
+            flat[key] = float(value)
+    if "mem_used_mb" not in flat and {"mem_total_mb", "mem_free_mb"} <= flat.keys():
+        flat["mem_used_mb"] = flat["mem_total_mb"] - flat["mem_free_mb"]
+    return flat
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class ResourceGraphs(QWidget):
+    """The graphs of one render, refreshed incrementally while the window exists."""
+
+    def __init__(self, client: FarmClient, render_name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.client = client
+        self.render_name = render_name
+        self.setWindowTitle(f"{render_name}: resources")
+        self.resize(900, 900)
+        self.times: list[float] = []
+        self.series: dict[str, list[float]] = {}  # name -> values, NaN where missing
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.layout_widget)
+        self._fetching = False
+        self._timer = QTimer(self, interval=round(REFRESH_PERIOD * 1000))
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.refresh()
+
+    @property
+    def since(self) -> float | None:
+        return self.times[-1] if self.times else None
+
+    def refresh(self) -> None:
+        if not self._fetching:
+            self._fetching = True
+            self.client.call(self._fetch(), self.add_samples)
+
+    async def _fetch(self) -> list[dict]:
+        try:
+            return await self.client.render_resources(self.render_name, self.since)
+        finally:
+            self._fetching = False
+
+    def add_samples(self, samples: list[dict]) -> None:
+        since = self.since
+        samples = [s for s in samples if since is None or s.get("time", 0) > since]
+        if not samples:
+            return
+        for sample in samples:
+            flat = flatten(sample)
+            count = len(self.times)
+            for name in flat.keys() - self.series.keys():
+                self.series[name] = [math.nan] * count
+            for name, values in self.series.items():
+                values.append(flat.get(name, math.nan))
+            self.times.append(float(sample["time"]))
+        if len(self.times) > MAX_SAMPLES:
+            del self.times[:-MAX_SAMPLES]
+            for values in self.series.values():
+                del values[:-MAX_SAMPLES]
+        self._draw()
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def _plot_specs(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        custom = {
+            name.removesuffix(".value"): (name[7:-6], (name,))
+            for name in sorted(self.series)
+            if name.startswith("custom.") and name.endswith(".value")
+        }
+        return {**PLOTS, **custom}
+
+    def _draw(self) -> None:
+        x = np.array(self.times)
+        for key, (title, names) in self._plot_specs().items():
+            present = [n for n in names if n in self.series and self._has_numbers(n)]
+            if not present:
+                continue
+            plot = self.plots.get(key) or self._add_plot(key, title)
+            values = [np.array(self.series.get(n, [])) for n in names if n in self.series]
+            if key in STACKED:
+                values = list(np.cumsum(np.nan_to_num(np.array(values)), axis=0))
+            for colour, name, y in zip(COLOURS, [n for n in names if n in self.series], values,
+                                       strict=False):  # fmt: skip
+                curve = self.curves.get(name) or self._add_curve(plot, name, colour, key)
+                curve.setData(x, y, connect="finite")
+
+    def _has_numbers(self, name: str) -> bool:
+        return any(not math.isnan(v) for v in self.series[name])
+
+    def _add_plot(self, key: str, title: str) -> pg.PlotItem:
+        plot = self.layout_widget.addPlot(row=len(self.plots), col=0, title=title,
+                                          axisItems={"bottom": pg.DateAxisItem()})  # fmt: skip
+        plot.addLegend(offset=(-5, 5))
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        if self.plots:
+            plot.setXLink(next(iter(self.plots.values())))
+        self.plots[key] = plot
+        return plot
+
+    def _add_curve(self, plot: pg.PlotItem, name: str, colour: str, key: str) -> pg.PlotDataItem:
+        label = name.removeprefix("cpu_").removeprefix("gpu.")
+        if key in STACKED:  # the higher sums first, so lower ones are drawn over them
+            fill = pg.mkColor(colour)
+            fill.setAlpha(160)
+            curve = plot.plot(name=label, pen=pg.mkPen(colour), fillLevel=0, brush=fill)
+            curve.setZValue(-len(self.curves))
+        else:
+            curve = plot.plot(name=label, pen=pg.mkPen(colour, width=1.5))
+        self.curves[name] = curve
+        return curve

@@ -1,0 +1,160 @@
+"""The renders table: one row per render, updated by id from the client's events.
+
+`update(summaries)` replaces the rows it names (one `dataChanged` per changed row, new rows
+appended in one insert), so a push of ten changed renders costs ten rows, whatever the farm's
+size. Bar columns (CPU, memory, swap, disk, network) answer `BarRole` with `(fraction, text)`,
+which `BarDelegate` paints; running tasks show their count and mean progress the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+BarRole = Qt.ItemDataRole.UserRole + 1
+NameRole = Qt.ItemDataRole.UserRole + 2
+
+COLUMNS = ("Name", "State", "Pool", "User", "Capacity", "Tasks", "CPU", "Memory", "Swap",
+           "Disk", "Network")  # fmt: skip
+BAR_COLUMNS = frozenset(range(COLUMNS.index("Tasks"), len(COLUMNS)))
+NET_FULL_KBSEC = 125_000.0  # a gigabit link: the network bar's full scale
+
+TaskKey = tuple[int, int, int]  # job, block, task
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _fraction(part: float, whole: float) -> float:
+    return max(0.0, min(1.0, part / whole)) if whole > 0 else 0.0
+
+
+def running_tasks(render: dict) -> list[TaskKey]:
+    return [(t["job"], t["block"], t["task"]) for t in render.get("tasks") or ()]
+
+
+class RendersModel(QAbstractTableModel):
+    """Render summaries (with "resources") by id, in arrival order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[dict] = []
+        self._row_of: dict[int, int] = {}  # render id -> row
+        self._progress: dict[TaskKey, float] = {}  # running task -> percent
+
+    # -- updates ---------------------------------------------------------------------------------
+
+    def update(self, renders: list[dict]) -> None:
+        """New or changed render summaries; a summary without "resources" keeps the last ones."""
+        added = []
+        last = self.columnCount() - 1
+        for render in renders:
+            row = self._row_of.get(render["id"])
+            if row is None:
+                added.append(render)
+                continue
+            if "resources" not in render:
+                render = {**render, "resources": self._rows[row].get("resources", {})}
+            self._rows[row] = render
+            self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+        if added:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+            for offset, render in enumerate(added):
+                self._row_of[render["id"]] = first + offset
+                self._rows.append(render)
+            self.endInsertRows()
+
+    def remove(self, ids: list[int]) -> None:
+        for row in sorted((self._row_of[i] for i in ids if i in self._row_of), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row]
+            self.endRemoveRows()
+        self._row_of = {render["id"]: row for row, render in enumerate(self._rows)}
+
+    def set_progress(self, progress: dict[TaskKey, float]) -> None:
+        """Percent done of running tasks (refreshes the Tasks column of their renders)."""
+        self._progress = progress
+        column = COLUMNS.index("Tasks")
+        for row, render in enumerate(self._rows):
+            if any(key in progress for key in running_tasks(render)):
+                index = self.index(row, column)
+                self.dataChanged.emit(index, index)
+
+    def render(self, row: int) -> dict:
+        return self._rows[row]
+
+    def running(self) -> list[TaskKey]:
+        return [key for render in self._rows for key in running_tasks(render)]
+
+    # -- Qt ------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        render = self._rows[index.row()]
+        column = index.column()
+        if role == NameRole:
+            return render["name"]
+        if role == BarRole and column in BAR_COLUMNS:
+            return self._bar(render, column)
+        if role == Qt.ItemDataRole.DisplayRole and column not in BAR_COLUMNS:
+            return self._text(render, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == COLUMNS.index("Tasks"):
+            return "\n".join(self._task_line(key) for key in running_tasks(render)) or None
+        return None
+
+    def _text(self, render: dict, column: int) -> str:
+        name = COLUMNS[column]
+        if name == "Name":
+            return render["name"]
+        if name == "State":
+            return render.get("state", "")
+        if name == "Pool":
+            return render.get("pool", "")
+        if name == "User":
+            return render.get("user_name") or ""
+        return f"{render.get('capacity_used', 0)}/{render.get('capacity', 0)}"
+
+    def _task_line(self, key: TaskKey) -> str:
+        percent = self._progress.get(key)
+        done = "" if percent is None else f" {percent:.0f}%"
+        return f"job {key[0]} block {key[1]} task {key[2]}{done}"
+
+    def _bar(self, render: dict, column: int) -> tuple[float, str]:
+        name = COLUMNS[column]
+        res = render.get("resources") or {}
+        if name == "Tasks":
+            keys = running_tasks(render)
+            percents = [self._progress.get(key, 0.0) for key in keys]
+            mean = sum(percents) / len(percents) if percents else 0.0
+            text = f"{len(keys)}/{render.get('max_tasks', 0)}"
+            return mean / 100, f"{text} {mean:.0f}%" if keys else text
+        if name == "CPU":
+            busy = 100 - _num(res.get("cpu_idle", 100))
+            return _fraction(busy, 100), f"{busy:.0f}% of {res.get('cpu_count') or '?'}"
+        if name == "Memory":
+            total = _num(res.get("mem_total_mb"))
+            used = _num(res.get("mem_used_mb")) or total - _num(res.get("mem_free_mb"))
+            return _fraction(used, total), f"{used / 1024:.1f}/{total / 1024:.1f} GB"
+        if name == "Swap":
+            total, used = _num(res.get("swap_total_mb")), _num(res.get("swap_used_mb"))
+            return _fraction(used, total), f"{used / 1024:.1f}/{total / 1024:.1f} GB"
+        if name == "Disk":
+            total, free = _num(res.get("hdd_total_gb")), _num(res.get("hdd_free_gb"))
+            return _fraction(total - free, total), f"{free:.0f} GB free"
+        rate = _num(res.get("net_recv_kbsec")) + _num(res.get("net_send_kbsec"))
+        return _fraction(rate, NET_FULL_KBSEC), f"{rate / 1024:.1f} MB/s"

@@ -1,0 +1,223 @@
+"""`corral tray`: the workstation's render client with a tray icon for its NIMBY controls.
+
+`TrayController` holds everything but the tray icon itself, so it runs (and is tested) where no
+system tray exists: it runs a `RenderAgent` on the qasync loop, follows its render's state
+through the client's `renders_changed` (free, busy, nimby, NIMBY, offline), draws the icon of
+that state and owns the menu: free / nimby / NIMBY, eject my tasks, open monitor, show current
+task output, start with the session (an XDG autostart entry) and quit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPixmap
+from PyQt6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+
+from app.render.agent import RenderAgent
+from app.render.config import RenderConfig
+from app.ui.client import FarmClient
+
+AUTOSTART_FILE = Path.home() / ".config" / "autostart" / "corral-tray.desktop"
+STATE_COLOURS = {"free": "#4c9f5a", "busy": "#3a7dd8", "nimby": "#e6c42a", "NIMBY": "#d6453f",
+                 "offline": "#8a8a8a"}  # fmt: skip
+NIMBY_CHOICES = (("Free", "free"), ("nimby: only my jobs", "nimby"), ("NIMBY: no jobs", "NIMBY"))
+
+
+def state_icon(state: str, size: int = 64) -> QIcon:
+    """A filled circle in the state's colour."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QColor(40, 40, 40))
+    painter.setBrush(QColor(STATE_COLOURS[state]))
+    painter.drawEllipse(4, 4, size - 8, size - 8)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def render_state(render: dict) -> str:
+    if not render.get("online"):
+        return "offline"
+    if render.get("nimby") in ("nimby", "NIMBY"):
+        return render["nimby"]
+    return "busy" if render.get("tasks") else "free"
+
+
+def autostart_entry(server_url: str) -> str:
+    command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
+    exec_line = shlex.join([*command, "--server", server_url, "tray"])
+    lines = ("[Desktop Entry]", "Type=Application", "Name=Corral tray",
+             "Comment=Corral render client", f"Exec={exec_line}",
+             "X-GNOME-Autostart-enabled=true")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+class TrayController(QObject):
+    """The tray's logic: the in-process render agent, its state, icon and menu."""
+
+    state_changed = pyqtSignal(str)
+    quit_requested = pyqtSignal()
+
+    def __init__(
+        self,
+        client: FarmClient,
+        config: RenderConfig,
+        user: str = "",
+        autostart_path: Path = AUTOSTART_FILE,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.config = config
+        self.user = user
+        self.autostart_path = autostart_path
+        self.state = "offline"
+        self.render: dict = {}
+        self.windows: list[QWidget] = []
+        self._agent: asyncio.Task | None = None
+        self.menu = QMenu()
+        self.menu.setTitle(f"Corral: {config.name}")
+        self.nimby_actions: dict[str, QAction] = {}
+        group = QActionGroup(self.menu)
+        for label, value in NIMBY_CHOICES:
+            action = self.menu.addAction(label, lambda v=value: self.set_nimby(v))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.nimby_actions[value] = action
+        self.menu.addSeparator()
+        self.menu.addAction("Eject my tasks", self.eject)
+        self.menu.addAction("Open monitor", self.open_monitor)
+        self.output_action = self.menu.addAction("Show current task output", self.show_output)
+        self.menu.addSeparator()
+        self.autostart_action = self.menu.addAction("Start with my session")
+        self.autostart_action.setCheckable(True)
+        self.autostart_action.setChecked(autostart_path.exists())
+        self.autostart_action.toggled.connect(self.set_autostart)
+        self.menu.addAction("Quit", self.quit_requested.emit)
+        self.icon = state_icon("offline")
+        client.renders_changed.connect(self._on_renders)
+        client.state_changed.connect(self._on_connection)
+        self._show_state()
+
+    # -- the render agent ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the render agent on the running loop."""
+        self._agent = asyncio.ensure_future(RenderAgent(self.config).run())
+
+    async def stop(self) -> None:
+        """Stop the agent (its tasks go back to the farm) and wait for it."""
+        if self._agent is not None:
+            self._agent.cancel()
+            await asyncio.gather(self._agent, return_exceptions=True)
+            self._agent = None
+        for window in self.windows:
+            window.close()
+
+    # -- menu actions --------------------------------------------------------------------------
+
+    def action(self, name: str) -> QAction:
+        """The menu action labelled name."""
+        return next(a for a in self.menu.actions() if a.text() == name)
+
+    def set_nimby(self, value: str) -> None:
+        self.client.call(self.client.renders_action(value, [self.config.name]))
+
+    def eject(self) -> None:
+        self.client.call(self.client.renders_action("eject", [self.config.name]))
+
+    def open_monitor(self) -> None:
+        from app.ui.main_window import MainWindow
+
+        self._open(MainWindow(self.client))
+
+    def show_output(self) -> None:
+        tasks = self.render.get("tasks") or []
+        if tasks:
+            from app.ui.output_window import OutputWindow
+
+            task = tasks[0]
+            self._open(OutputWindow(self.client, task["job"], task["block"], task["task"],
+                                    task["run"]))  # fmt: skip
+
+    def set_autostart(self, on: bool) -> None:
+        if on:
+            self.autostart_path.parent.mkdir(parents=True, exist_ok=True)
+            self.autostart_path.write_text(autostart_entry(self.config.server_url))
+        else:
+            self.autostart_path.unlink(missing_ok=True)
+
+    def _open(self, window: QWidget) -> None:
+        self.windows.append(window)
+        window.show()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _on_renders(self, renders: list[dict]) -> None:
+        for render in renders:
+            if render.get("name") == self.config.name:
+                first = not self.render
+                self.render = render
+                if first and self.user and render.get("user_name") != self.user:
+                    self.client.call(self.client.edit_render(self.config.name,
+                                                             {"user_name": self.user}))  # fmt: skip
+                self._show_state()
+
+    def _on_connection(self, connection: str) -> None:
+        if connection != "online":
+            self.render = {}
+        self._show_state()
+
+    def _show_state(self) -> None:
+        state = render_state(self.render) if self.render else "offline"
+        self.nimby_actions[self.render.get("nimby", "free")].setChecked(True)
+        self.output_action.setEnabled(bool(self.render.get("tasks")))
+        if state != self.state:
+            self.state = state
+            self.icon = state_icon(state)
+            self.state_changed.emit(state)
+
+
+async def _serve_tray(server_url: str, user: str, config: RenderConfig) -> int:
+    client = FarmClient(server_url, user)
+    await client.start()
+    controller = TrayController(client, config, user)
+    stop = asyncio.Event()
+    controller.quit_requested.connect(stop.set)
+    tray = None
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        tray = QSystemTrayIcon(controller.icon)
+        tray.setContextMenu(controller.menu)
+        tray.setToolTip(f"Corral render {config.name}: offline")
+
+        def show(state: str) -> None:
+            tray.setIcon(controller.icon)
+            tray.setToolTip(f"Corral render {config.name}: {state}")
+
+        controller.state_changed.connect(show)
+        tray.show()
+    else:  # no tray here (a bare X server, offscreen): the menu as a window
+        controller.menu.show()
+    controller.start()
+    await stop.wait()
+    if tray is not None:
+        tray.hide()
+    await controller.stop()
+    await client.close()
+    return 0
+
+
+def run_tray(server_url: str, user: str = "", render_args: dict | None = None) -> int:
+    """The tray until Quit: render_args are RenderConfig fields (name, max_tasks, ...)."""
+    import qasync
+
+    config = RenderConfig(server_url=server_url, **(render_args or {}))
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setQuitOnLastWindowClosed(False)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(_serve_tray(server_url, user, config))
