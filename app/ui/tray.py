@@ -116,7 +116,7 @@ class TrayController(QObject):
             self._agent.cancel()
             await asyncio.gather(self._agent, return_exceptions=True)
             self._agent = None
-        for window in self.windows:
+        for window in list(self.windows):
             window.close()
 
     # -- menu actions --------------------------------------------------------------------------
@@ -142,8 +142,7 @@ class TrayController(QObject):
             from app.ui.output_window import OutputWindow
 
             task = tasks[0]
-            self._open(OutputWindow(self.client, task["job"], task["block"], task["task"],
-                                    task["run"]))  # fmt: skip
+            self._open(OutputWindow(self.client, task["job"], task["block"], task["task"]))
 
     def set_autostart(self, on: bool) -> None:
         if on:
@@ -154,6 +153,7 @@ class TrayController(QObject):
 
     def _open(self, window: QWidget) -> None:
         self.windows.append(window)
+        window.destroyed.connect(lambda: self.windows.remove(window))
         window.show()
 
     # -- state ---------------------------------------------------------------------------------
