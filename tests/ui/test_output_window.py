@@ -1,0 +1,72 @@
+"""The task output window against a real server and render: live output of a running task
+streamed through the server, stored output of a finished run, parser highlights."""
+
+from PyQt6.QtGui import QColor
+
+from app.api import numeric_job
+from app.parsers.generic import GenericParser
+from app.ui.output_window import COLORS, OutputWindow, line_classifier
+from tests.ui.conftest import until
+
+COMMAND = (
+    "echo start; echo '[ PARSER WARNING ] slow disk'; "
+    "for i in 1 2 3 4 5 6 7 8; do echo line$i; sleep 0.25; done; "
+    "echo '[ PARSER ERROR ] no camera'; sleep 5"
+)
+
+
+def line_color(window: OutputWindow, text: str) -> QColor | None:
+    """The foreground color of the line holding `text`, None when it is not highlighted."""
+    block = window.text.document().find(text).block()
+    formats = block.layout().formats()
+    return formats[0].format.foreground().color() if formats else None
+
+
+def test_lines_are_classified_by_the_parser():
+    classify = line_classifier(GenericParser)
+    assert classify("[ PARSER ERROR ] no camera") == "error"
+    assert classify("[ PARSER FATAL ERROR ] gone") == "error"
+    assert classify("[ PARSER WARNING ] slow") == "warning"
+    assert classify("PROGRESS: 50%") is None
+
+
+async def test_streams_a_running_task_live_then_shows_its_stored_output(farm, client, qtbot):
+    no_retry = {"errors_retries": 0}  # the parser's error fails the run: keep one run
+    job_id = await client.submit(numeric_job("live", COMMAND, 1, 1, block_extra=no_retry))
+    client.watch_block(job_id, 0)
+    states = []
+    client.tasks_changed.connect(lambda job, block, tasks: states.extend(t["state"] for t in tasks))
+    farm.start_render("r1", 1)
+    await until(lambda: "RUN" in states)
+
+    window = OutputWindow(client, job_id, 0, 0)
+    qtbot.addWidget(window)
+    window.show()
+    await until(lambda: window.live == 1)
+    await until(lambda: "line2" in window.text.toPlainText())
+    assert "line8" not in window.text.toPlainText()  # it arrived while the task ran
+    await until(lambda: "no camera" in window.text.toPlainText())
+    assert line_color(window, "no camera") == COLORS["error"]
+    assert line_color(window, "slow disk") == COLORS["warning"]
+    assert line_color(window, "line2") is None
+    text = window.text.toPlainText()
+    assert text.index("start") < text.index("line1") < text.index("line8")
+
+    await until(lambda: (states or [None])[-1] == "ERR", 30)
+    stored = OutputWindow(client, job_id, 0, 0)
+    qtbot.addWidget(stored)
+    await until(lambda: "no camera" in stored.text.toPlainText())
+    assert "no camera" in stored.info.text()  # the run's error: the render stopped the task
+    assert stored.live is None and stored.runs_box.count() == 1
+    assert stored.text.toPlainText().startswith("start\n")
+    assert line_color(stored, "no camera") == COLORS["error"]
+    window.close()
+    assert (job_id, 0, 0, 1) not in client._watched_runs
+
+
+async def test_a_task_that_never_ran_says_so(client, qtbot):
+    job_id = await client.submit(numeric_job("idle", "true", 1, 3, paused=True))
+    window = OutputWindow(client, job_id, 0, 2)
+    qtbot.addWidget(window)
+    await until(lambda: window.info.text())
+    assert "not run" in window.info.text() and window.runs_box.count() == 0
