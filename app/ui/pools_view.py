@@ -1,0 +1,107 @@
+"""The pools tree: each pool's own settings (editable) beside the effective ones it inherits
+(the answer of GET /pools, app/server/routes.py pools_summary)."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.client import FarmClient, FarmError
+from app.ui.users_view import parse_setting, setting_text
+
+EFFECTIVE_NAMES = {"properties_host": "properties"}  # own key -> effective key, when they differ
+
+
+class PoolsView(QWidget):
+    def __init__(self, client: FarmClient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.summary: dict = {"pools": {}, "effective": {}}
+        self.path: str | None = None  # the pool shown in the settings table
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["Pool", "Renders"])
+        self.tree.currentItemChanged.connect(lambda item, _: item and self.show_pool(item.text(0)))
+        self.settings = QTableWidget(0, 3, self)
+        self.settings.setHorizontalHeaderLabels(["Setting", "Own", "Effective"])
+        self.settings.verticalHeader().hide()
+        self.settings.horizontalHeader().setStretchLastSection(True)
+        self.settings.itemChanged.connect(self._edited)
+        self.status = QLabel(self)
+        self.status.setStyleSheet("color: #c62828")
+        splitter = QSplitter(self)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.settings)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+        client.pools_changed.connect(self.reload)
+        self.reload()
+
+    def reload(self) -> None:
+        self.client.call(self.client.pools(), self._show)
+
+    def _show(self, summary: dict) -> None:
+        self.summary = summary
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        items: dict[str, QTreeWidgetItem] = {}
+        for path in sorted(summary["pools"], key=lambda p: p.count("/")):
+            renders = summary["effective"][path]["renders"]
+            parent = items.get(path[: path.rstrip("/").rfind("/") + 1])
+            item = QTreeWidgetItem([path, ", ".join(renders)])
+            if parent is None:
+                self.tree.addTopLevelItem(item)
+            else:
+                parent.addChild(item)
+            items[path] = item
+        self.tree.expandAll()
+        self.tree.blockSignals(False)
+        current = self.path if self.path in items else "/"
+        self.tree.setCurrentItem(items[current])
+        self.show_pool(current)
+
+    def show_pool(self, path: str) -> None:
+        self.path = path
+        own, effective = self.summary["pools"][path], self.summary["effective"][path]
+        self.settings.blockSignals(True)
+        self.settings.setRowCount(len(own))
+        for row, (key, value) in enumerate(own.items()):
+            inherited = effective.get(EFFECTIVE_NAMES.get(key, key))
+            cells = (key, setting_text(value), "" if inherited is None else setting_text(inherited))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column != 1:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.settings.setItem(row, column, item)
+        self.settings.blockSignals(False)
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        key = self.settings.item(item.row(), 0).text()
+        try:
+            value = parse_setting(self.summary["pools"][self.path][key], item.text())
+        except ValueError as error:
+            self._refused(f"{key}: {error}")
+            return
+        self.client.call(self._edit(self.path, {key: value}))
+
+    async def _edit(self, path: str, params: dict) -> None:
+        try:
+            summary = await self.client.edit_pool(path, params)
+        except FarmError as error:
+            self._refused(str(error))
+            return
+        self.status.clear()
+        self._show(summary)
+
+    def _refused(self, message: str) -> None:
+        self.status.setText(message)
+        self.show_pool(self.path)  # put the stored values back

@@ -1,0 +1,86 @@
+"""Users and their settings (app/core/users.py EDITABLE), edited in place: an edited cell is
+sent to the server, which validates it; a refused value is put back and the error shown."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.core.users import EDITABLE
+from app.ui.client import FarmClient, FarmError
+
+COLUMNS = ("name", *EDITABLE, "running_tasks", "running_capacity", "need")
+
+
+def setting_text(value: Any) -> str:
+    """A setting as a cell shows it: text as it is, anything else as JSON (true, 3, ["a"])."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_setting(old: Any, text: str) -> Any:
+    """The value typed in a cell, of the kind of the old value; ValueError if it is not one."""
+    if isinstance(old, str):
+        return text
+    value = json.loads(text)
+    if type(value) is not type(old) and not (type(old) is float and type(value) is int):
+        raise ValueError(f"expected a value like {setting_text(old)}")
+    return value
+
+
+class UsersView(QWidget):
+    def __init__(self, client: FarmClient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.users: dict[str, dict] = {}
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels([c.replace("_", " ") for c in COLUMNS])
+        self.table.verticalHeader().hide()
+        self.table.itemChanged.connect(self._edited)
+        self.status = QLabel(self)
+        self.status.setStyleSheet("color: #c62828")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        client.users_changed.connect(self._changed)
+        self.reload()
+
+    def reload(self) -> None:
+        self.client.call(self.client.users(), self._changed)
+
+    def _changed(self, users: list[dict]) -> None:
+        self.users.update((user["name"], user) for user in users)
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.users))
+        for row, user in enumerate(sorted(self.users.values(), key=lambda u: u["name"])):
+            for column, key in enumerate(COLUMNS):
+                item = QTableWidgetItem(setting_text(user[key]))
+                if key not in EDITABLE:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setData(Qt.ItemDataRole.UserRole, user["name"])
+                self.table.setItem(row, column, item)
+        self.table.blockSignals(False)
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        name, key = item.data(Qt.ItemDataRole.UserRole), COLUMNS[item.column()]
+        try:
+            value = parse_setting(self.users[name][key], item.text())
+        except ValueError as error:
+            self._refused(f"{key}: {error}")
+            return
+        self.client.call(self._edit(name, {key: value}))
+
+    async def _edit(self, name: str, params: dict) -> None:
+        try:
+            user = await self.client.edit_user(name, params)
+        except FarmError as error:
+            self._refused(str(error))
+            return
+        self.status.clear()
+        self._changed([user])
+
+    def _refused(self, message: str) -> None:
+        self.status.setText(message)
+        self._changed([])  # put the stored values back

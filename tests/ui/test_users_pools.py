@@ -1,0 +1,76 @@
+"""Users, pools and 'Why not running?' against a real server: edits reach the server, refused
+values are put back with the server's error, the explainer's reasons are listed."""
+
+from PyQt6.QtWidgets import QTableWidget
+
+from app.api import numeric_job
+from app.ui.pools_view import PoolsView
+from app.ui.users_view import COLUMNS, UsersView
+from app.ui.why_panel import WhyPanel
+from tests.ui.conftest import until
+
+
+def cell(table: QTableWidget, row: int, key: str, keys=COLUMNS):
+    return table.item(row, keys.index(key))
+
+
+def setting_row(view: PoolsView, key: str) -> int:
+    table = view.settings
+    return next(r for r in range(table.rowCount()) if table.item(r, 0).text() == key)
+
+
+async def test_user_settings_are_edited_in_place(client, qtbot):
+    await client.submit(numeric_job("a", "true", 1, 2, user_name="ann", paused=True))
+    view = UsersView(client)
+    qtbot.addWidget(view)
+    await until(lambda: view.table.rowCount() == 1)
+    assert cell(view.table, 0, "name").text() == "ann"
+
+    cell(view.table, 0, "priority").setText("150")
+    await until(lambda: view.users["ann"]["priority"] == 150)
+    assert (await client.users())[0]["priority"] == 150
+
+    cell(view.table, 0, "priority").setText("999")  # the server refuses it
+    await until(lambda: view.status.text())
+    assert "priority" in view.status.text()
+    assert cell(view.table, 0, "priority").text() == "150"
+
+    cell(view.table, 0, "paused").setText("yes")  # not a value of the setting's kind
+    assert "paused" in view.status.text() and cell(view.table, 0, "paused").text() == "false"
+    cell(view.table, 0, "paused").setText("true")
+    await until(lambda: (view.users["ann"]["paused"], view.status.text()) == (True, ""))
+
+
+async def test_pools_tree_shows_own_and_effective_settings_and_edits_them(client, qtbot):
+    view = PoolsView(client)
+    qtbot.addWidget(view)
+    await until(lambda: view.tree.topLevelItemCount() == 1)
+    await client.request("POST", "/pools", {"path": "/gpu/"})
+    await until(lambda: view.tree.topLevelItem(0).childCount() == 1)  # the pools event
+    view.tree.setCurrentItem(view.tree.topLevelItem(0).child(0))
+    assert view.path == "/gpu/"
+    row = setting_row(view, "capacity_host")
+    assert view.settings.item(row, 1).text() == "-1"  # inherits...
+    assert view.settings.item(row, 2).text() == "1100"  # ...the root's
+
+    view.settings.item(row, 1).setText("500")
+    await until(lambda: view.settings.item(setting_row(view, "capacity_host"), 2).text() == "500")
+    assert (await client.pools())["effective"]["/gpu/"]["capacity_host"] == 500
+
+    row = setting_row(view, "priority")
+    view.settings.item(row, 1).setText("400")
+    await until(lambda: view.status.text())
+    assert "priority" in view.status.text() and view.settings.item(row, 1).text() == "99"
+
+
+async def test_why_panel_lists_the_reason_per_render(farm, client, qtbot):
+    job_id = await client.submit(numeric_job("held", "true", 1, 2, paused=True))
+    panel = WhyPanel(client)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_job(job_id)
+    await until(lambda: "No render is online" in panel.summary.text())
+    farm.start_render("r1", 1)
+    await until(lambda: panel.table.rowCount() == 1, 30)  # the refresh timer
+    assert panel.table.item(0, 0).text() == "r1"
+    assert panel.table.item(0, 1).text() == "job is paused"
