@@ -447,6 +447,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tasks", type=_positive_int, metavar="N", help="tasks run at once")
     p.set_defaults(func=cmd_up, usage_parser=p)
 
+    # monitor, tray
+    p = verbs.add_parser(
+        "monitor",
+        help="open the monitor window",
+        description="Open the monitor window (needs PyQt6); the saved settings fill in the rest.",
+    )
+    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    p.add_argument("--user", metavar="NAME", help="user name")
+    p.set_defaults(func=cmd_monitor)
+    p = verbs.add_parser(
+        "tray",
+        help="run a render client with a tray icon (workstations)",
+        description="Run a render on this host with a tray icon for NIMBY and pause (needs PyQt6).",
+    )
+    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    p.add_argument("--user", metavar="NAME", help="user name (the render's owner)")
+    p.add_argument("--name", help="render name (default: the host name)")
+    p.add_argument("--max-tasks", type=_positive_int, metavar="N", help="tasks run at once")
+    p.add_argument("--capacity", type=_positive_int, metavar="C", help="capacity of this render")
+    p.add_argument("--paused", action="store_true", default=None, help="start paused")
+    p.set_defaults(func=cmd_tray)
+
     # submit
     p = verbs.add_parser(
         "submit",
@@ -1637,6 +1659,29 @@ def cmd_up(args: argparse.Namespace) -> int:
     server_config.data_dir.mkdir(parents=True, exist_ok=True)
     _setup_logging(args.log_level)
     return run_service(lambda: up.run_up(server_config, render_config), "farm")
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    try:
+        from app.ui.app import run_monitor
+    except ImportError as exc:
+        return _import_failed("monitor", exc)
+    server = getattr(args, "server", None) or os.environ.get("CORRAL_SERVER")
+    return run_monitor(server, args.user)
+
+
+def cmd_tray(args: argparse.Namespace) -> int:
+    try:
+        from app.ui.tray import run_tray
+    except ImportError as exc:
+        return _import_failed("tray", exc)
+    render_args = {
+        key: value
+        for key, value in (("name", args.name), ("max_tasks", args.max_tasks),
+                           ("capacity", args.capacity), ("paused", args.paused))
+        if value is not None
+    }  # fmt: skip
+    return run_tray(getattr(args, "server", None) or default_server(), args.user or "", render_args)
 
 
 # -- entry point -------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""Starting and ending a Qt mode (`corral monitor`, `corral tray`) on one qasync loop.
+
+`run_qt(main)` owns the QApplication and the loop (reference/stack.md §1): an
+`asyncio.Runner(loop_factory=QEventLoop)`, the last window closing does *not* quit Qt, and
+SIGINT/SIGTERM set the `stop` event that `main(stop)` awaits. `main` then cleans up (closes its
+client: websockets, background tasks, session) while the loop still runs, and returns the exit
+code. Any mode with windows can use it:
+
+    async def main(stop: asyncio.Event) -> int:
+        window = SomeWindow()
+        window.closed.connect(stop.set)
+        window.show()
+        await stop.wait()
+        ...clean up...
+        return 0
+
+    sys.exit(run_qt(main))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from PyQt6.QtWidgets import QApplication
+
+
+def run_qt(main: Callable[[asyncio.Event], Awaitable[int | None]]) -> int:
+    """Run main(stop) on a qasync loop in the QApplication; its result is the exit code."""
+    import qasync
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setQuitOnLastWindowClosed(False)  # quitting Qt first would stop the loop mid-cleanup
+
+    async def guarded() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
+                loop.add_signal_handler(sig, stop.set)
+        return await main(stop) or 0
+
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(guarded())
+
+
+def run_monitor(server_url: str | None = None, user: str | None = None) -> int:
+    """The monitor window until it is closed (or SIGINT/SIGTERM); the saved settings fill in
+    what is not given."""
+    from app.ui.client import FarmClient
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import TokenStore, load_settings
+
+    async def main(stop: asyncio.Event) -> int:
+        settings = load_settings()
+        settings.server = server_url or settings.server
+        settings.user = user if user is not None else settings.user
+        client = FarmClient(settings.server, settings.user, TokenStore().get(settings.server))
+        await client.start()
+        window = MainWindow(client, settings)
+        window.closed.connect(stop.set)
+        window.show()
+        try:
+            await stop.wait()
+        finally:
+            window.hide()
+            await client.close()
+        return 0
+
+    return run_qt(main)

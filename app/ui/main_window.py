@@ -1,0 +1,125 @@
+"""The monitor's main window: Jobs, Renders, Users and Pools tabs, connection state, menus.
+
+The Jobs tab is the jobs tree on top and, below it, the selected block's tasks beside the
+"why is this not running" panel of the selected job.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
+from PyQt6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QWidget
+
+from app.ui.client import FarmClient
+from app.ui.jobs_view import JobsView
+from app.ui.pools_view import PoolsView
+from app.ui.renders_view import RendersView
+from app.ui.settings import Settings, SettingsDialog
+from app.ui.submit_dialog import SubmitDialog
+from app.ui.tasks_view import TasksView
+from app.ui.users_view import UsersView
+from app.ui.why_panel import WhyPanel
+
+STATE_TEXT = {"online": "● online", "connecting": "○ connecting…", "offline": "✕ offline"}
+
+
+class MainWindow(QMainWindow):
+    """The monitor. `closed` fires when the window closes (the app then cleans up and ends)."""
+
+    closed = pyqtSignal()
+
+    def __init__(
+        self, client: FarmClient, settings: Settings | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.settings = settings or Settings(server=client.base_url, user=client.user)
+        self.setWindowTitle(f"Corral monitor — {client.base_url}")
+
+        self.jobs = JobsView(client)
+        self.jobs.model.set_resort_interval(self.settings.resort_ms)
+        self.tasks = TasksView(client)
+        self.why = WhyPanel(client)
+        self.jobs.block_selected.connect(self.tasks.show_block)
+        self.jobs.job_selected.connect(self.why.show_job)
+        below = QSplitter(Qt.Orientation.Horizontal)
+        below.addWidget(self.tasks)
+        below.addWidget(self.why)
+        below.setSizes([700, 300])
+        jobs_tab = QSplitter(Qt.Orientation.Vertical)
+        jobs_tab.addWidget(self.jobs)
+        jobs_tab.addWidget(below)
+        jobs_tab.setSizes([500, 300])
+
+        self.renders = RendersView(client)
+        self.users = UsersView(client)
+        self.pools = PoolsView(client)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(jobs_tab, "Jobs")
+        self.tabs.addTab(self.renders, "Renders")
+        self.tabs.addTab(self.users, "Users")
+        self.tabs.addTab(self.pools, "Pools")
+        self.setCentralWidget(self.tabs)
+
+        self.connection = QLabel()
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #d03030")
+        self.statusBar().addWidget(self.error, 1)
+        self.statusBar().addPermanentWidget(self.connection)
+        client.state_changed.connect(self._show_state)
+        client.failed.connect(self._show_error)
+        self._show_state(client.state)
+        self._menus()
+        self.resize(1400, 900)
+
+    def _menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self.submit_action = self._action(file, "&Submit…", self.open_submit, "Ctrl+N")
+        self._action(file, "Se&ttings…", self.open_settings, "Ctrl+,")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = self.menuBar().addMenu("&View")
+        self._action(view, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+
+    def _action(self, menu, text: str, slot, shortcut) -> QAction:
+        action = menu.addAction(text)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _show_state(self, state: str) -> None:
+        self.connection.setText(STATE_TEXT.get(state, state))
+        if state == "online":
+            self.error.clear()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setToolTip(text)
+
+    def refresh(self) -> None:
+        """Fetch every list again (events keep them live; this is for the doubtful)."""
+        self.jobs.model.reload()
+        self.users.reload()
+        self.pools.reload()
+        self.why.refresh()
+
+    def open_submit(self) -> SubmitDialog:
+        dialog = SubmitDialog(self.client, self.settings.user, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.submitted.connect(lambda job_id: self.statusBar().showMessage(
+            f"Job {job_id} submitted", 5000))  # fmt: skip
+        dialog.open()
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(
+            lambda: self.jobs.model.set_resort_interval(self.settings.resort_ms)
+        )
+        dialog.open()
+        return dialog
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        self.closed.emit()

@@ -1,0 +1,208 @@
+"""Submit a scene (or any command) without a DCC plugin, like Afanasy's afstarter.
+
+The form builds one numeric block: the service's `batch_command` from the scene, the output and
+the service's options, over a frame range. The preview lists the first tasks exactly as the server
+will name and run them (the job is parsed with the server's own `parse_job`), so a mistake shows
+before anything is sent. A refusal from the server shows in the dialog, which stays open.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.api import numeric_job
+from app.core.errors import SpecError
+from app.core.jobspec import parse_job
+from app.services import SERVICES, get_service
+from app.services.base import host_platform
+from app.ui.client import FarmClient, FarmError
+
+PREVIEW_TASKS = 50
+FRAME_LIMIT = 10_000_000
+
+
+def _spin(value: int, low: int, high: int) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    return spin
+
+
+class SubmitDialog(QDialog):
+    """Scene, service, frames, options; a preview of the tasks; Submit sends the job."""
+
+    submitted = pyqtSignal(int)  # the new job's id
+
+    def __init__(self, client: FarmClient, user: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Submit a job")
+        self.client = client
+        self.user = user
+        self.scene = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        scene_row = QHBoxLayout()
+        scene_row.addWidget(self.scene)
+        scene_row.addWidget(browse)
+        self.name = QLineEdit(placeholderText="the scene's file name")
+        self.service = QComboBox()
+        self.service.addItems(sorted(name for name, _cls, _where in SERVICES.items()))
+        self.service.setCurrentText("generic")
+        self.first = _spin(1, -FRAME_LIMIT, FRAME_LIMIT)
+        self.last = _spin(10, -FRAME_LIMIT, FRAME_LIMIT)
+        self.step = _spin(1, 1, FRAME_LIMIT)
+        self.per_task = _spin(1, 1, FRAME_LIMIT)
+        frames = QHBoxLayout()
+        for label, spin in (("first", self.first), ("last", self.last), ("step", self.step),
+                            ("per task", self.per_task)):  # fmt: skip
+            frames.addWidget(QLabel(label))
+            frames.addWidget(spin)
+        self.priority = _spin(99, 0, 250)
+        self.hosts_mask = QLineEdit(placeholderText="regular expression on render names")
+        self.depend_mask = QLineEdit(placeholderText="regular expression on job names")
+        self.output = QLineEdit()
+        self.paused = QCheckBox("start paused")
+
+        form = QFormLayout()
+        form.addRow("Scene", scene_row)
+        form.addRow("Name", self.name)
+        form.addRow("Service", self.service)
+        form.addRow("Frames", frames)
+        form.addRow("Priority", self.priority)
+        form.addRow("Hosts mask", self.hosts_mask)
+        form.addRow("Depend mask", self.depend_mask)
+        form.addRow("Output", self.output)
+        form.addRow("", self.paused)
+        self.options_box = QGroupBox("Service options")
+        self.options_form = QFormLayout(self.options_box)
+        self.options: dict[str, QLineEdit] = {}
+
+        self.preview = QTreeWidget()
+        self.preview.setHeaderLabels(["Task", "Command"])
+        self.preview.setRootIsDecorated(False)
+        self.preview.setColumnWidth(0, 140)
+        self.status = QLabel(wordWrap=True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.submit_button = self.buttons.addButton(
+            "Submit", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.options_box)
+        layout.addWidget(QLabel("Preview"))
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self.resize(720, 760)
+
+        for edit in (self.scene, self.name, self.hosts_mask, self.depend_mask, self.output):
+            edit.textChanged.connect(self.refresh_preview)
+        for spin in (self.first, self.last, self.step, self.per_task, self.priority):
+            spin.valueChanged.connect(self.refresh_preview)
+        self.paused.toggled.connect(self.refresh_preview)
+        self.service.currentTextChanged.connect(self._service_changed)
+        self._service_changed(self.service.currentText())
+
+    def _browse(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "Scene file", self.scene.text())
+        if path:
+            self.scene.setText(path)
+
+    def _service_changed(self, name: str) -> None:
+        while self.options_form.rowCount():
+            self.options_form.removeRow(0)
+        self.options = {}
+        for option, meaning in get_service(name).options.items():
+            edit = QLineEdit(toolTip=meaning, placeholderText=meaning)
+            edit.textChanged.connect(self.refresh_preview)
+            self.options_form.addRow(option, edit)
+            self.options[option] = edit
+        self.refresh_preview()
+
+    def job(self) -> dict:
+        """The job to send; ValueError (SpecError too) says what is wrong."""
+        service = get_service(self.service.currentText())
+        options = {key: edit.text() for key, edit in self.options.items() if edit.text()}
+        scene = self.scene.text().strip()
+        command = service.batch_command(scene, self.output.text().strip(), host_platform(),
+                                        **options)  # fmt: skip
+        extra = {
+            key: edit.text().strip()
+            for key, edit in (("hosts_mask", self.hosts_mask), ("depend_mask", self.depend_mask))
+            if edit.text().strip()
+        }
+        name = self.name.text().strip() or os.path.basename(scene) or service.name
+        job = numeric_job(
+            name, command, self.first.value(), self.last.value(), self.per_task.value(),
+            self.step.value(), service=service.name, user_name=self.user or None,
+            priority=self.priority.value(), paused=self.paused.isChecked(), **extra,
+        )  # fmt: skip
+        parse_job(job)
+        return job
+
+    def refresh_preview(self) -> None:
+        """Show the first tasks of the job as the form stands, or what is wrong with it."""
+        self.preview.clear()
+        try:
+            block = parse_job(self.job()).blocks[0]
+        except ValueError as error:
+            self._show_error(error)
+            return
+        count = block.tasks_num
+        items = [
+            QTreeWidgetItem([block.task_name(n), block.task_command(n)])
+            for n in range(min(count, PREVIEW_TASKS))
+        ]
+        self.preview.addTopLevelItems(items)
+        more = f" (the first {PREVIEW_TASKS} shown)" if count > PREVIEW_TASKS else ""
+        self.status.setStyleSheet("")
+        self.status.setText(f"{count} task(s){more}")
+        self.submit_button.setEnabled(True)
+
+    def _show_error(self, error: Exception | str) -> None:
+        if isinstance(error, SpecError):
+            error = f"{error.field}: {error.message}" if error.field else error.message
+        self.status.setStyleSheet("color: #d03030")
+        self.status.setText(str(error))
+        self.submit_button.setEnabled(False)
+
+    def submit(self) -> None:
+        try:
+            job = self.job()
+        except ValueError as error:
+            self._show_error(error)
+            return
+        self.submit_button.setEnabled(False)
+        self.client.call(self._send(job))
+
+    async def _send(self, job: dict) -> None:
+        try:
+            job_id = await self.client.submit(job)
+        except FarmError as error:
+            self._show_error(f"refused: {error}")
+            return
+        self.submitted.emit(job_id)
+        self.accept()
