@@ -99,3 +99,18 @@ async def test_switching_blocks_unwatches_the_previous_one(client, qtbot):
     view.show_block(second, 0)
     await until(lambda: view.model.rowCount() == 20)
     assert client._watched_blocks == {(second, 0)}
+
+
+async def test_a_reload_event_refetches_the_loaded_pages(client, qtbot):
+    job_id = await client.submit(numeric_job("many", "true", 1, 5000, paused=True))
+    view = TasksView(client)
+    qtbot.addWidget(view)
+    view.show()
+    view.show_block(job_id, 0)
+    model = view.model
+    await until(lambda: model.task(0))
+    await settle(model)
+    before = model.requests
+    await client.task_action(job_id, 0, "skip", None)  # 5000 changes: the server says reload
+    await until(lambda: model.task(0)["state"] == "SKP")
+    assert model.requests == before + len(model._pages)
