@@ -51,11 +51,6 @@ your session's autostart.
 LINES = "for i in $(seq 1 400); do echo frame @#@ line $i of 400; sleep 0.25; done"
 
 
-async def settle(seconds: float) -> None:
-    await asyncio.sleep(seconds)
-    QApplication.processEvents()
-
-
 async def wait_for(predicate, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -83,6 +78,7 @@ async def shoot(farm: LocalFarm) -> None:
     await client.start()
     config = RenderConfig(server_url=farm.url, name="workstation", max_tasks=1,
                           tmp_dir=farm.folder / "tray-tasks")  # fmt: skip
+    config.tmp_dir.mkdir(parents=True, exist_ok=True)
     tray = TrayController(client, config, autostart_path=farm.folder / "autostart.desktop")
     tray.start()
     try:
@@ -90,26 +86,26 @@ async def shoot(farm: LocalFarm) -> None:
         window.resize(1400, 820)
         window.show()
         await wait_for(lambda: farm.client.job(1)["tasks_running"] > 0)
-        await settle(5)
+        await asyncio.sleep(5)
         save(window, "monitor")
 
         running = next(t for t in farm.client.tasks(1, 0)["tasks"] if t["state"] == "RUN")
         output = OutputWindow(client, 1, 0, running["num"])
         output.show()
-        await settle(4)
+        await asyncio.sleep(4)
         save(output, "task_output")
         output.close()
 
         graphs = ResourceGraphs(client, "render-a")
         graphs.show()
         await wait_for(lambda: len(graphs.times) >= 20, 60)
-        await settle(1)
+        await asyncio.sleep(1)
         save(graphs, "render_graphs")
         graphs.close()
 
         await wait_for(lambda: tray.state != "offline")
         tray.menu.popup(window.geometry().center())
-        await settle(1)
+        await asyncio.sleep(1)
         save(tray.menu, "tray_menu")
         tray.menu.close()
         window.close()
