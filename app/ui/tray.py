@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPixmap
-from PyQt6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+from PyQt6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from app.render.agent import RenderAgent
 from app.render.config import RenderConfig
@@ -183,41 +183,39 @@ class TrayController(QObject):
             self.state_changed.emit(state)
 
 
-async def _serve_tray(server_url: str, user: str, config: RenderConfig) -> int:
-    client = FarmClient(server_url, user)
-    await client.start()
-    controller = TrayController(client, config, user)
-    stop = asyncio.Event()
-    controller.quit_requested.connect(stop.set)
-    tray = None
-    if QSystemTrayIcon.isSystemTrayAvailable():
-        tray = QSystemTrayIcon(controller.icon)
-        tray.setContextMenu(controller.menu)
-        tray.setToolTip(f"Corral render {config.name}: offline")
-
-        def show(state: str) -> None:
-            tray.setIcon(controller.icon)
-            tray.setToolTip(f"Corral render {config.name}: {state}")
-
-        controller.state_changed.connect(show)
-        tray.show()
-    else:  # no tray here (a bare X server, offscreen): the menu as a window
-        controller.menu.show()
-    controller.start()
-    await stop.wait()
-    if tray is not None:
-        tray.hide()
-    await controller.stop()
-    await client.close()
-    return 0
-
-
 def run_tray(server_url: str, user: str = "", render_args: dict | None = None) -> int:
-    """The tray until Quit: render_args are RenderConfig fields (name, max_tasks, ...)."""
-    import qasync
+    """The tray until Quit (or SIGINT/SIGTERM): render_args are RenderConfig fields."""
+    from app.ui.app import run_qt
 
     config = RenderConfig(server_url=server_url, **(render_args or {}))
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setQuitOnLastWindowClosed(False)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(_serve_tray(server_url, user, config))
+
+    async def main(stop: asyncio.Event) -> int:
+        client = FarmClient(server_url, user)
+        await client.start()
+        controller = TrayController(client, config, user)
+        controller.quit_requested.connect(stop.set)
+        tray = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            tray = QSystemTrayIcon(controller.icon)
+            tray.setContextMenu(controller.menu)
+            tray.setToolTip(f"Corral render {config.name}: offline")
+
+            def show(state: str) -> None:
+                tray.setIcon(controller.icon)
+                tray.setToolTip(f"Corral render {config.name}: {state}")
+
+            controller.state_changed.connect(show)
+            tray.show()
+        else:  # no tray here (a bare X server, offscreen): the menu as a window
+            controller.menu.show()
+        controller.start()
+        try:
+            await stop.wait()
+        finally:
+            if tray is not None:
+                tray.hide()
+            await controller.stop()
+            await client.close()
+        return 0
+
+    return run_qt(main)
