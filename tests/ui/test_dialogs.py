@@ -1,0 +1,124 @@
+"""Job edit, submit and settings dialogs against a real server."""
+
+import pytest
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QDialog
+
+from app.api import numeric_job
+from app.ui.job_dialog import JobDialog
+from app.ui.settings import Settings, SettingsDialog, TokenStore, load_settings
+from app.ui.submit_dialog import SubmitDialog
+from tests.ui.conftest import until
+
+
+@pytest.fixture(autouse=True)
+def keep_running(qapp):
+    """As in `corral monitor`: a dialog closing must not quit Qt (and stop the loop)."""
+    qapp.setQuitOnLastWindowClosed(False)
+
+
+async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(client, qtbot):
+    job_id = await client.submit(numeric_job("shot", "echo @#@", 1, 3, user_name="ann"))
+    dialog = JobDialog(client, await client.job(job_id))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.fields["priority"][0].text() == "99"
+    assert dialog.changes() == {}
+
+    dialog.set_field("priority", "999")
+    dialog.save()
+    await until(lambda: dialog.error.text())
+    assert "priority" in dialog.error.text() and dialog.isVisible()
+    assert (await client.job(job_id))["priority"] == 99
+
+    dialog.set_field("priority", "120")
+    dialog.set_field("annotation", "for review")
+    assert dialog.changes() == {"priority": 120, "annotation": "for review"}
+    dialog.save()
+    await until(lambda: dialog.result() == QDialog.DialogCode.Accepted)
+    job = await client.job(job_id)
+    assert job["priority"] == 120 and job["annotation"] == "for review"
+
+
+async def test_edit_dialog_for_a_block(client, qtbot):
+    job_id = await client.submit(numeric_job("shot", "echo @#@", 1, 3, user_name="ann"))
+    dialog = JobDialog(client, await client.job(job_id), block=0)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert "capacity" in dialog.fields and "priority" not in dialog.fields
+    dialog.set_field("capacity", "lots")
+    dialog.save()
+    await until(lambda: "capacity" in dialog.error.text())
+    dialog.set_field("capacity", "500")
+    dialog.save()
+    await until(lambda: dialog.result() == QDialog.DialogCode.Accepted)
+    assert (await client.job(job_id))["blocks"][0]["capacity"] == 500
+
+
+def preview(dialog: SubmitDialog) -> list[tuple[str, str]]:
+    items = [dialog.preview.topLevelItem(i) for i in range(dialog.preview.topLevelItemCount())]
+    return [(item.text(0), item.text(1)) for item in items]
+
+
+async def test_submit_dialog_previews_the_tasks_and_submits_the_job(client, qtbot):
+    dialog = SubmitDialog(client, "ann")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.submit_button.isEnabled()  # the generic service needs its command
+    assert "command" in dialog.status.text()
+
+    dialog.options["command"].setText("echo @#@ @#@")
+    dialog.last.setValue(10)
+    dialog.per_task.setValue(3)
+    dialog.name.setText("afstarter")
+    assert preview(dialog) == [
+        ("frame 1-3", "echo 1 3"), ("frame 4-6", "echo 4 6"), ("frame 7-9", "echo 7 9"),
+        ("frame 10", "echo 10 10"),
+    ]  # fmt: skip
+    assert dialog.status.text() == "4 task(s)"
+
+    dialog.depend_mask.setText("(")
+    assert "depend_mask" in dialog.status.text() and not dialog.submit_button.isEnabled()
+    dialog.depend_mask.setText("comp.*")
+    dialog.paused.setChecked(True)
+    submitted = []
+    dialog.submitted.connect(submitted.append)
+    dialog.submit()
+    await until(lambda: submitted)
+    job = await client.job(submitted[0])
+    assert (job["name"], job["user_name"], job["tasks_total"]) == ("afstarter", "ann", 4)
+    assert job["offline"] and dialog.result() == QDialog.DialogCode.Accepted
+
+
+async def test_submit_dialog_builds_an_application_command(client, qtbot):
+    dialog = SubmitDialog(client)
+    qtbot.addWidget(dialog)
+    dialog.service.setCurrentText("maya")
+    assert "renderer" in dialog.options
+    assert "scene" in dialog.status.text()  # maya needs a scene
+    dialog.scene.setText("/proj/shot.ma")
+    dialog.last.setValue(4)
+    dialog.per_task.setValue(2)
+    first_name, first_command = preview(dialog)[0]
+    assert first_name == "frame 1-2"
+    assert first_command.startswith("Render -r file -s '1' -e '2' ")
+    assert first_command.endswith("/proj/shot.ma")
+    assert dialog.job()["name"] == "shot.ma"
+
+
+def test_settings_dialog_saves_settings_and_the_token(qtbot, tmp_path):
+    store = QSettings(str(tmp_path / "monitor.ini"), QSettings.Format.IniFormat)
+    settings = load_settings(store)
+    dialog = SettingsDialog(settings, store=store)
+    qtbot.addWidget(dialog)
+    tokens = dialog.tokens
+    assert dialog.warning.isHidden() == tokens.secure
+    dialog.server.setText("http://farm:51000")
+    dialog.user.setText("ann")
+    dialog.token.setText("s3cret")
+    dialog.resort.setValue(1000)
+    dialog.accept()
+    assert load_settings(store) == Settings("http://farm:51000", "ann", 1000)
+    assert TokenStore(store).get("http://farm:51000") == "s3cret"
+    if not tokens.secure:
+        assert "s3cret" in (tmp_path / "monitor.ini").read_text()

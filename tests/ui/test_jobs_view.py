@@ -1,0 +1,160 @@
+"""The jobs tree against a real server: live progress, actions, filters, sorting, 5,000 jobs."""
+
+import random
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QInputDialog, QMessageBox, QTreeView
+
+from app.api import numeric_job
+from app.ui.client import FarmError
+from app.ui.jobs_model import DONE, NAME, PRIORITY, STATE, JobsFilter, JobsModel
+from app.ui.jobs_view import STATES, JobsView
+from app.ui.progress_delegate import PROGRESS_ROLE
+from tests.ui.conftest import until
+
+
+def make_view(client, qtbot) -> JobsView:
+    view = JobsView(client)
+    qtbot.addWidget(view)
+    view.show()
+    return view
+
+
+async def submit(client, view, name, user="ann", priority=99, frames=2) -> int:
+    job = numeric_job(name, "echo frame @#@", 1, frames, user_name=user, priority=priority)
+    job_id = await client.submit(job)
+    await until(lambda: view.model.row_of(job_id) is not None)
+    return job_id
+
+
+def column(view: JobsView, col: int) -> list:
+    return [view.proxy.index(row, col).data() for row in range(view.proxy.rowCount())]
+
+
+async def test_a_submitted_job_appears_and_runs_to_done(farm, client, qtbot):
+    view = make_view(client, qtbot)
+    job_id = await submit(client, view, "shot", frames=4)
+    farm.start_render("r1", 2)
+    await until(lambda: view.model.job(job_id)["state"] == "DON", 60)
+    index = view.proxy.mapFromSource(view.model.index(view.model.row_of(job_id), 0))
+    assert index.siblingAtColumn(STATE).data() == "DON"
+    assert index.siblingAtColumn(DONE).data() == "4/4"
+    assert index.siblingAtColumn(5).data(PROGRESS_ROLE) == (4, 4, 0, 0, 0)
+    block = view.proxy.index(0, NAME, index)
+    assert view.proxy.rowCount(index) == 1 and block.data() == "shot"
+    assert block.siblingAtColumn(DONE).data() == "4/4"
+
+
+async def test_actions_on_the_selection_change_the_server(client, qtbot, monkeypatch):
+    view = make_view(client, qtbot)
+    first = await submit(client, view, "a")
+    second = await submit(client, view, "b")
+    view.select_jobs([first, second])
+    assert view.selected_jobs() == [first, second]
+
+    view.act("pause")
+    await until(lambda: view.model.job(first)["offline"] and view.model.job(second)["offline"])
+    assert (await client.job(first))["offline"] and "OFF" in (await client.job(second))["state"]
+
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *args: (200, True))
+    view.set_priority()
+    await until(
+        lambda: view.model.job(first)["priority"] == view.model.job(second)["priority"] == 200
+    )
+    assert (await client.job(second))["priority"] == 200
+
+    view.select_jobs([second])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
+    view.delete()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    view.delete()
+    await until(lambda: view.model.row_of(second) is None)
+    assert view.model.row_of(first) is not None
+    try:
+        await client.job(second)
+    except FarmError as error:
+        assert error.status == 404
+    else:
+        raise AssertionError("the job is still on the server")
+
+
+async def test_refused_actions_show_through_failed(client, qtbot):
+    view = make_view(client, qtbot)
+    job_id = await submit(client, view, "a")
+    errors = []
+    client.failed.connect(errors.append)
+    view.select_jobs([job_id])
+    view.act("no-such-action")
+    await until(lambda: errors)
+
+
+async def test_filters_and_sorting(client, qtbot):
+    view = make_view(client, qtbot)
+    low = await submit(client, view, "shot_low", user="ann", priority=10)
+    high = await submit(client, view, "shot_high", user="bob", priority=200)
+    comp = await submit(client, view, "comp", user="ann", priority=50)
+
+    view.user_filter.setText("ann")
+    assert sorted(column(view, 0)) == [low, comp]
+    view.name_filter.setText("SHOT")
+    assert column(view, 0) == [low]
+    view.user_filter.clear()
+    view.name_filter.clear()
+    await client.jobs_action("pause", [comp])
+    view.state_filter.setCurrentIndex(STATES.index("OFF"))
+    await until(lambda: column(view, 0) == [comp])  # the state filter follows events
+    view.state_filter.setCurrentIndex(0)
+
+    view.tree.sortByColumn(PRIORITY, Qt.SortOrder.DescendingOrder)
+    assert column(view, 0) == [high, comp, low]
+    view.model.set_resort_interval(0)
+    await client.edit_job(low, {"priority": 250})
+    await until(lambda: column(view, 0) == [low, high, comp])
+    view.tree.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+    assert column(view, NAME) == ["comp", "shot_high", "shot_low"]
+
+
+def summary(job_id: int, done: int = 0, priority: int = 99) -> dict:
+    counters = {"tasks_total": 10, "tasks_done": done, "tasks_running": 1, "tasks_error": 0,
+                "tasks_skipped": 0}  # fmt: skip
+    block = {"num": 0, "name": "b", "service": "generic", "state": "RUN", **counters}
+    return {"id": job_id, "name": f"job{job_id}", "user_name": "ann", "priority": priority,
+            "state": "RUN", "offline": False, "time_created": 1e9, "blocks": [block],
+            **counters}  # fmt: skip
+
+
+def test_5000_jobs_of_events_update_rows_without_a_reset(qtbot):
+    model = JobsModel()  # without a client: fed by hand, with a real tree on it
+    proxy = JobsFilter(model)
+    tree = QTreeView()
+    tree.setUniformRowHeights(True)
+    tree.setModel(proxy)
+    qtbot.addWidget(tree)
+    tree.show()
+    model.set_jobs([])
+    signals = {"reset": 0, "changed": 0, "inserted": 0, "removed": 0}
+    model.modelReset.connect(lambda: signals.__setitem__("reset", signals["reset"] + 1))
+    model.dataChanged.connect(lambda *a: signals.__setitem__("changed", signals["changed"] + 1))
+    model.rowsInserted.connect(lambda *a: signals.__setitem__("inserted", signals["inserted"] + 1))
+    model.rowsRemoved.connect(lambda *a: signals.__setitem__("removed", signals["removed"] + 1))
+
+    rng = random.Random(3)
+    model.update_jobs([summary(i, priority=rng.randrange(251)) for i in range(1, 5001)])
+    assert model.rowCount() == proxy.rowCount() == 5000
+    assert signals == {"reset": 0, "changed": 0, "inserted": 1, "removed": 0}
+    model.set_resort_interval(0)
+    model.sort(PRIORITY, Qt.SortOrder.DescendingOrder)
+
+    for _ in range(20):
+        changed = rng.sample(range(1, 5001), 250)
+        model.update_jobs([summary(i, done=5, priority=rng.randrange(251)) for i in changed])
+    model.remove_jobs(rng.sample(range(1, 5001), 100) + [99999])
+    model.update_jobs([summary(i) for i in range(5001, 5011)])
+    qtbot.waitUntil(lambda: not model._resort.isActive())
+
+    assert model.rowCount() == proxy.rowCount() == 4910
+    assert signals["reset"] == 0 and signals["removed"] >= 1 and signals["changed"] > 20
+    ids = [model.job_at(row)["id"] for row in range(model.rowCount())]
+    assert all(model.row_of(job_id) == row for row, job_id in enumerate(ids))
+    priorities = [model.job_at(row)["priority"] for row in range(model.rowCount())]
+    assert priorities == sorted(priorities, reverse=True)

@@ -1,0 +1,69 @@
+"""The main window against a real server, and `run_monitor` from start to a clean quit."""
+
+import pytest
+from PyQt6.QtCore import QSettings, QTimer
+from PyQt6.QtWidgets import QApplication
+
+from app.api import numeric_job
+from app.ui.app import run_monitor
+from app.ui.jobs_model import NAME
+from app.ui.main_window import MainWindow
+from tests.ui.conftest import until
+
+
+@pytest.fixture(autouse=True)
+def keep_running(qapp):
+    """As in `corral monitor`: a dialog closing must not quit Qt (and stop the loop)."""
+    qapp.setQuitOnLastWindowClosed(False)
+
+
+async def test_tabs_status_selection_and_submit(client, qtbot):
+    window = MainWindow(client)
+    qtbot.addWidget(window)
+    window.show()
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs == ["Jobs", "Renders", "Users", "Pools"]
+    assert "online" in window.connection.text()
+    client.failed.emit("job 7: not found")
+    assert window.error.text() == "job 7: not found"
+
+    job_id = await client.submit(numeric_job("shot", "echo @#@", 1, 3, user_name="ann"))
+    jobs = window.jobs
+    await until(lambda: jobs.model.row_of(job_id) is not None)
+    jobs.select_jobs([job_id])
+    assert window.why.job == job_id
+    await until(lambda: f"Job {job_id}" in window.why.summary.text())
+    job_index = jobs.tree.currentIndex()
+    jobs.tree.expand(job_index)
+    jobs.tree.setCurrentIndex(jobs.proxy.index(0, NAME, job_index))
+    assert (window.tasks.model.job, window.tasks.model.block) == (job_id, 0)
+
+    dialog = window.open_submit()
+    dialog.options["command"].setText("echo @#@")
+    dialog.name.setText("from the menu")
+    dialog.submit()
+    await until(lambda: any(
+        jobs.model.job_at(row)["name"] == "from the menu" for row in range(jobs.model.rowCount())
+    ))  # fmt: skip
+    assert window.statusBar().currentMessage().endswith("submitted")
+
+    window.refresh()
+    await until(lambda: jobs.model.rowCount() == 2)
+
+
+def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp):
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    job_id = farm.client.submit(numeric_job("shot", "echo @#@", 1, 2, user_name="ann"))
+    seen = []
+
+    def close_when_shown() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.jobs.model.row_of(job_id) is not None:
+                seen.append(widget.client.user)
+                widget.close()
+                return
+        QTimer.singleShot(50, close_when_shown)
+
+    QTimer.singleShot(50, close_when_shown)
+    assert run_monitor(farm.url, "ann") == 0
+    assert seen == ["ann"]
