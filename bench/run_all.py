@@ -65,6 +65,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),  # fmt: skip
     "bench.store_commits": ([], ["--records", "300", "--sequential", "30", "--repeats", "1"]),
+    "bench.monitor_tasks": ([], ["--repeats", "1"]),
+    "bench.monitor_jobs": ([], ["--seconds", "3"]),
 }
 
 
