@@ -1,13 +1,16 @@
-"""The jobs tree: jobs with their blocks as children, kept live from the client's events.
+"""The jobs list: jobs, each with its blocks as rows under it when expanded, kept live by events.
 
 `JobsModel` loads `client.jobs()` once (again after a reconnect: events were missed), then
 applies `jobs_changed` / `jobs_deleted` by id: dataChanged for changed rows, inserted rows for new
 jobs, removed rows for deleted ones; never a reset per event.
 
-Sorting is the model's own: rows are kept in the sorted order with Python's sort on a
-precomputed key (5,000 jobs: a few ms). A QSortFilterProxyModel that sorts calls back into Python
-`data()` for every comparison (0.3-0.6 s for 5,000 rows, measured), so `JobsFilter` filters only and
-hands `sort()` to the model. Changes that may move rows re-sort once per batch, on a timer.
+It is a flat table (blocks are the rows after their job) that sorts and filters itself, shown in
+a QTableView. Measured at 5,000 jobs on 2 cores: a QTreeView lays out every row again on each
+insert, removal or re-sort (80-250 ms: Python `index`/`hasChildren` calls per row), and a
+QSortFilterProxyModel that sorts calls Python `data()` for every comparison (0.3-0.6 s) and adds
+a Python `filterAcceptsRow` per row to every layout change. Here a re-sort is Python's sort of
+the visible jobs plus one layoutChanged that QTableView handles lazily (about 20 ms), done at most
+once per interval while events arrive. A filter change is a reset (a person's action).
 """
 
 from __future__ import annotations
@@ -16,15 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PyQt6.QtCore import (
-    QAbstractItemModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-)
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer
 from PyQt6.QtGui import QColor
 
 from app.ui.client import FarmClient
@@ -37,8 +32,10 @@ COLUMNS = (
 ID, NAME, USER, STATE, PRIORITY, PROGRESS, RUNNING, DONE, ERRORS, CREATED, STARTED, NOTE = range(
     len(COLUMNS)
 )
+LAST_COLUMN = len(COLUMNS) - 1
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 2  # the job id of a job or block row
 BLOCK_ROLE = Qt.ItemDataRole.UserRole + 3  # the block number of a block row, None for a job
+JOB = -1  # the "block" of a job's own row
 
 
 def _progress(item: dict) -> float:
@@ -60,7 +57,6 @@ SORT_KEYS: dict[int, Callable[[dict], Any]] = {
     STARTED: lambda job: job.get("time_started") or 0,
     NOTE: lambda job: job.get("annotation") or "",
 }
-_ROOT = QModelIndex()
 ERROR_COLOUR = QColor(220, 60, 60)
 PAUSED_COLOUR = QColor(140, 140, 140)
 
@@ -80,23 +76,17 @@ def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-class _Entry:
-    """A job row. The same object for the job's life: its blocks' indexes point at it."""
-
-    __slots__ = ("job",)
-
-    def __init__(self, job: dict) -> None:
-        self.job = job
-
-
-class JobsModel(QAbstractItemModel):
-    """Jobs (top level) and their blocks (children), in the current sort order."""
+class JobsModel(QAbstractTableModel):
+    """The visible jobs in sort order, each followed by its blocks when expanded."""
 
     def __init__(self, client: FarmClient | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._entries: list[_Entry] = []
-        self._rows: dict[int, int] = {}  # job id -> row
-        self._sort_column = -1
+        self._jobs: dict[int, dict] = {}  # every job, shown or filtered out
+        self._rows: list[tuple[int, int]] = []  # (job id, block num or JOB) per visible row
+        self._row_of: dict[int, int] = {}  # visible job id -> its row
+        self.expanded: set[int] = set()
+        self.user = self.state = self.text = ""
+        self._sort_column = ID
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._resort = QTimer(self, singleShot=True, interval=250)
         self._resort.timeout.connect(self._apply_sort)
@@ -125,160 +115,187 @@ class JobsModel(QAbstractItemModel):
 
     def set_jobs(self, jobs: list[dict]) -> None:
         """Replace everything (a reset)."""
-        self.beginResetModel()
-        self._entries = [_Entry(job) for job in jobs]
-        if self._sort_column >= 0:
-            self._entries.sort(key=self._entry_key(), reverse=self._descending())
-        self._reindex(0)
-        self.endResetModel()
+        self._jobs = {job["id"]: job for job in jobs}
+        self.expanded &= self._jobs.keys()
+        self._rebuild()
 
     def update_jobs(self, jobs: list[dict]) -> None:
         """New or changed job summaries (an event)."""
         key = SORT_KEYS.get(self._sort_column)
-        changed: list[int] = []
-        new: dict[int, dict] = {}
+        changed: list[int] = []  # job ids
+        appear: dict[int, None] = {}
         moved = False
         for job in jobs:
-            row = self._rows.get(job["id"])
+            job_id = job["id"]
+            old = self._jobs.get(job_id)
+            self._jobs[job_id] = job
+            row = self._row_of.get(job_id)
             if row is None:
-                new[job["id"]] = job
-                continue
-            entry = self._entries[row]
-            moved = moved or (key is not None and key(entry.job) != key(job))
-            self._replace(row, entry, job)
-            changed.append(row)
-        last_column = len(COLUMNS) - 1
-        for first, last in _runs(sorted(changed)):
-            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
-        for row in changed:
-            count = len(self._entries[row].job["blocks"])
-            if count:
-                parent = self.index(row, 0)
-                self.dataChanged.emit(
-                    self.index(0, 0, parent), self.index(count - 1, last_column, parent)
-                )
-        if new:
-            first = len(self._entries)
-            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-            self._entries.extend(_Entry(job) for job in new.values())
+                if self._accepts(job):
+                    appear[job_id] = None
+            elif not self._accepts(job):
+                self._remove_rows(row, row + self._shown_blocks(old))
+            else:
+                moved = moved or (key is not None and key(old) != key(job))
+                self._blocks_changed(row, old, job)
+                changed.append(job_id)
+        rows = []
+        for job_id in changed:  # rows now: removals and blocks above may have moved them
+            row = self._row_of.get(job_id)
+            if row is not None:
+                rows.extend(range(row, row + 1 + self._shown_blocks(self._jobs[job_id])))
+        for first, last in _runs(sorted(rows)):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, LAST_COLUMN))
+        if appear:
+            first = len(self._rows)
+            added = self._layout(appear)
+            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+            self._rows.extend(added)
             self._reindex(first)
             self.endInsertRows()
-        if (moved or new) and self._sort_column >= 0 and not self._resort.isActive():
+        if (moved or appear) and not self._resort.isActive():
             self._resort.start()
 
     def remove_jobs(self, ids: list[int]) -> None:
         """Jobs deleted (an event)."""
-        rows = sorted({self._rows[i] for i in ids if i in self._rows})
-        for first, last in reversed(_runs(rows)):
-            self.beginRemoveRows(QModelIndex(), first, last)
-            for entry in self._entries[first : last + 1]:
-                del self._rows[entry.job["id"]]
-            del self._entries[first : last + 1]
-            self._reindex(first)
-            self.endRemoveRows()
+        spans = []
+        for job_id in ids:
+            job = self._jobs.pop(job_id, None)
+            row = self._row_of.get(job_id)
+            if row is not None:
+                spans.append((row, row + self._shown_blocks(job)))
+            self.expanded.discard(job_id)
+        for first, last in sorted(spans, reverse=True):
+            self._remove_rows(first, last)
 
-    def _replace(self, row: int, entry: _Entry, job: dict) -> None:
-        """Set a job's new summary; blocks appended (or gone) become inserted (removed) rows."""
-        before = len(entry.job["blocks"])
-        after = len(job["blocks"])
-        if after == before:
-            entry.job = job
+    def expand(self, job_id: int, on: bool = True) -> None:
+        """Show (hide) a job's blocks under it."""
+        row = self._row_of.get(job_id)
+        if row is None or (job_id in self.expanded) == on:
             return
-        parent = self.index(row, 0)
-        if after > before:
-            self.beginInsertRows(parent, before, after - 1)
-            entry.job = job
-            self.endInsertRows()
+        count = len(self._jobs[job_id]["blocks"])
+        if on:
+            self.expanded.add(job_id)
+            if count:
+                self.beginInsertRows(QModelIndex(), row + 1, row + count)
+                self._rows[row + 1 : row + 1] = [(job_id, num) for num in range(count)]
+                self._reindex(row + 1)
+                self.endInsertRows()
         else:
-            self.beginRemoveRows(parent, after, before - 1)
-            entry.job = job
-            self.endRemoveRows()
+            self._remove_rows(row + 1, row + count)
+            self.expanded.discard(job_id)
+        self.dataChanged.emit(self.index(row, ID), self.index(row, NAME))
+
+    def set_filter(self, user: str = "", state: str = "", text: str = "") -> None:
+        """Show the jobs of a user, in a state (a code like RUN, ERR, OFF), whose name holds a
+        text (any case); empty: no condition. A reset."""
+        self.user, self.state, self.text = user.strip(), state.strip(), text.strip().lower()
+        self._rebuild()
+
+    def _accepts(self, job: dict) -> bool:
+        return (
+            (not self.user or job["user_name"] == self.user)
+            and (not self.state or self.state in job["state"].split())
+            and (not self.text or self.text in job["name"].lower())
+        )
+
+    def _shown_blocks(self, job: dict | None) -> int:
+        return len(job["blocks"]) if job and job["id"] in self.expanded else 0
+
+    def _blocks_changed(self, row: int, old: dict, job: dict) -> None:
+        """An expanded job's appended (or gone) blocks become inserted (removed) rows."""
+        before, after = self._shown_blocks(old), self._shown_blocks(job)
+        if after > before:
+            self.beginInsertRows(QModelIndex(), row + 1 + before, row + after)
+            self._rows[row + 1 + before : row + 1 + before] = [
+                (job["id"], num) for num in range(before, after)
+            ]
+            self._reindex(row + 1 + before)
+            self.endInsertRows()
+        elif after < before:
+            self._remove_rows(row + 1 + after, row + before)
+
+    def _remove_rows(self, first: int, last: int) -> None:
+        if last < first:
+            return
+        self.beginRemoveRows(QModelIndex(), first, last)
+        for job_id, block in self._rows[first : last + 1]:
+            if block == JOB:
+                del self._row_of[job_id]
+        del self._rows[first : last + 1]
+        self._reindex(first)
+        self.endRemoveRows()
 
     def _reindex(self, start: int) -> None:
-        for row in range(start, len(self._entries)):
-            self._rows[self._entries[row].job["id"]] = row
+        rows, row_of = self._rows, self._row_of
+        for row in range(start, len(rows)):
+            job_id, block = rows[row]
+            if block == JOB:
+                row_of[job_id] = row
 
-    # -- sorting ---------------------------------------------------------------------------------
+    # -- order -----------------------------------------------------------------------------------
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._sort_column = column if column in SORT_KEYS else -1
+        self._sort_column = column if column in SORT_KEYS else ID
         self._sort_order = order
         self._apply_sort()
 
-    def _descending(self) -> bool:
-        return self._sort_order == Qt.SortOrder.DescendingOrder
+    def _sorted(self, ids: Iterable[int]) -> list[int]:
+        key, jobs = SORT_KEYS[self._sort_column], self._jobs
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        return sorted(ids, key=lambda job_id: (key(jobs[job_id]), job_id), reverse=descending)
 
-    def _entry_key(self) -> Callable[[_Entry], tuple]:
-        key = SORT_KEYS[self._sort_column]
-        return lambda entry: (key(entry.job), entry.job["id"])
+    def _layout(self, ids: Iterable[int]) -> list[tuple[int, int]]:
+        rows = []
+        for job_id in ids:
+            rows.append((job_id, JOB))
+            rows.extend((job_id, num) for num in range(self._shown_blocks(self._jobs[job_id])))
+        return rows
+
+    def _rebuild(self) -> None:
+        self.beginResetModel()
+        visible = (job_id for job_id, job in self._jobs.items() if self._accepts(job))
+        self._rows = self._layout(self._sorted(visible))
+        self._row_of = {}
+        self._reindex(0)
+        self.endResetModel()
 
     def _apply_sort(self) -> None:
-        if self._sort_column < 0:
+        ids = self._sorted(self._row_of)
+        if ids == [job_id for job_id, block in self._rows if block == JOB]:
             return
-        entry_key = self._entry_key()
-        order = sorted(
-            range(len(self._entries)),
-            key=lambda row: entry_key(self._entries[row]),
-            reverse=self._descending(),
-        )
-        if order == list(range(len(order))):
-            return
-        self.layoutAboutToBeChanged.emit([], QAbstractItemModel.LayoutChangeHint.VerticalSortHint)
-        new_row = {old: new for new, old in enumerate(order)}
-        self._entries = [self._entries[row] for row in order]
+        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        old_rows = self._rows
+        self._rows = self._layout(ids)
         self._reindex(0)
-        moved = [i for i in self.persistentIndexList() if i.internalPointer() is None]
+        new_row = {item: row for row, item in enumerate(self._rows)}
+        moved = self.persistentIndexList()
         self.changePersistentIndexList(
-            moved, [self.createIndex(new_row[i.row()], i.column()) for i in moved]
+            moved, [self.index(new_row[old_rows[i.row()]], i.column()) for i in moved]
         )
-        self.layoutChanged.emit([], QAbstractItemModel.LayoutChangeHint.VerticalSortHint)
+        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def job_at(self, row: int) -> dict:
-        return self._entries[row].job
-
     def job(self, job_id: int) -> dict | None:
-        row = self._rows.get(job_id)
-        return None if row is None else self._entries[row].job
+        return self._jobs.get(job_id)
 
     def row_of(self, job_id: int) -> int | None:
-        return self._rows.get(job_id)
+        """The row of a shown job."""
+        return self._row_of.get(job_id)
 
-    # -- QAbstractItemModel ----------------------------------------------------------------------
+    def item_at(self, row: int) -> tuple[int, int | None]:
+        """(job id, block number or None) of a row."""
+        job_id, block = self._rows[row]
+        return job_id, None if block == JOB else block
 
-    def index(self, row: int, column: int, parent: QModelIndex = _ROOT) -> QModelIndex:
-        if not parent.isValid():
-            if 0 <= row < len(self._entries) and 0 <= column < len(COLUMNS):
-                return self.createIndex(row, column)
-            return QModelIndex()
-        if parent.internalPointer() is not None:
-            return QModelIndex()
-        entry = self._entries[parent.row()]
-        if 0 <= row < len(entry.job["blocks"]) and 0 <= column < len(COLUMNS):
-            return self.createIndex(row, column, entry)
-        return QModelIndex()
+    # -- QAbstractTableModel ---------------------------------------------------------------------
 
-    def parent(self, index: QModelIndex) -> QModelIndex:  # type: ignore[override]
-        entry = index.internalPointer() if index.isValid() else None
-        if entry is None:
-            return QModelIndex()
-        return self.createIndex(self._rows[entry.job["id"]], 0)
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
 
-    def hasChildren(self, parent: QModelIndex = _ROOT) -> bool:
-        if not parent.isValid():
-            return bool(self._entries)
-        return parent.internalPointer() is None and bool(self._entries[parent.row()].job["blocks"])
-
-    def rowCount(self, parent: QModelIndex = _ROOT) -> int:
-        if not parent.isValid():
-            return len(self._entries)
-        if parent.internalPointer() is not None or parent.column() != 0:
-            return 0
-        return len(self._entries[parent.row()].job["blocks"])
-
-    def columnCount(self, parent: QModelIndex = _ROOT) -> int:
-        return len(COLUMNS)
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -286,12 +303,12 @@ class JobsModel(QAbstractItemModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        entry = index.internalPointer()
-        job = entry.job if entry is not None else self._entries[index.row()].job
-        item = job["blocks"][index.row()] if entry is not None else job
+        job_id, block = self._rows[index.row()]
+        job = self._jobs[job_id]
+        item = job if block == JOB else job["blocks"][block]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(item, column, entry is None)
+            return self._text(item, column, block == JOB)
         if role == PROGRESS_ROLE and column == PROGRESS:
             done, skipped = item.get("tasks_done", 0), item.get("tasks_skipped", 0)
             return (item.get("tasks_total", 0), done - skipped, item.get("tasks_running", 0),
@@ -302,17 +319,19 @@ class JobsModel(QAbstractItemModel):
                 return ERROR_COLOUR
             return PAUSED_COLOUR if "OFF" in codes else None
         if role == JOB_ID_ROLE:
-            return job["id"]
+            return job_id
         if role == BLOCK_ROLE:
-            return None if entry is None else item["num"]
+            return None if block == JOB else block
         return None
 
-    @staticmethod
-    def _text(item: dict, column: int, is_job: bool) -> Any:
+    def _text(self, item: dict, column: int, is_job: bool) -> Any:
         if column == ID:
-            return item["id"] if is_job else item["num"]
+            if not is_job:
+                return f"    {item['num']}"
+            arrow = ("▾ " if item["id"] in self.expanded else "▸ ") if item["blocks"] else "   "
+            return f"{arrow}{item['id']}"
         if column == NAME:
-            return item["name"]
+            return item["name"] if is_job else f"    {item['name']}"
         if column == STATE:
             return item["state"]
         if column == RUNNING:
@@ -334,34 +353,3 @@ class JobsModel(QAbstractItemModel):
         if column == NOTE:
             return item.get("annotation") or ""
         return ""
-
-
-class JobsFilter(QSortFilterProxyModel):
-    """Shows the jobs of a user, in a state (a code like RUN, ERR, OFF) and whose name holds a
-    text; all blocks of a shown job. Sorting is the source model's (see the module's doc)."""
-
-    def __init__(self, model: JobsModel, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._model = model
-        self.user = ""
-        self.state = ""
-        self.text = ""
-        self.setSourceModel(model)
-
-    def set_filter(self, user: str = "", state: str = "", text: str = "") -> None:
-        self.beginFilterChange()
-        self.user, self.state, self.text = user.strip(), state.strip(), text.strip().lower()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if parent.isValid() or not (self.user or self.state or self.text):
-            return True
-        job = self._model.job_at(row)
-        return (
-            (not self.user or job["user_name"] == self.user)
-            and (not self.state or self.state in job["state"].split())
-            and (not self.text or self.text in job["name"].lower())
-        )
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._model.sort(column, order)

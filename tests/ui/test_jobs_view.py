@@ -3,11 +3,11 @@
 import random
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QInputDialog, QMessageBox, QTreeView
+from PyQt6.QtWidgets import QInputDialog, QMessageBox, QTableView
 
 from app.api import numeric_job
 from app.ui.client import FarmError
-from app.ui.jobs_model import DONE, NAME, PRIORITY, STATE, JobsFilter, JobsModel
+from app.ui.jobs_model import DONE, ID, JOB_ID_ROLE, NAME, PRIORITY, STATE, JobsModel
 from app.ui.jobs_view import STATES, JobsView
 from app.ui.progress_delegate import PROGRESS_ROLE
 from tests.ui.conftest import until
@@ -27,8 +27,13 @@ async def submit(client, view, name, user="ann", priority=99, frames=2) -> int:
     return job_id
 
 
-def column(view: JobsView, col: int) -> list:
-    return [view.proxy.index(row, col).data() for row in range(view.proxy.rowCount())]
+def column(view: JobsView, col: int, role=Qt.ItemDataRole.DisplayRole) -> list:
+    model = view.model
+    return [model.index(row, col).data(role) for row in range(model.rowCount())]
+
+
+def ids(view: JobsView) -> list[int]:
+    return column(view, ID, JOB_ID_ROLE)
 
 
 async def test_a_submitted_job_appears_and_runs_to_done(farm, client, qtbot):
@@ -36,13 +41,19 @@ async def test_a_submitted_job_appears_and_runs_to_done(farm, client, qtbot):
     job_id = await submit(client, view, "shot", frames=4)
     farm.start_render("r1", 2)
     await until(lambda: view.model.job(job_id)["state"] == "DON", 60)
-    index = view.proxy.mapFromSource(view.model.index(view.model.row_of(job_id), 0))
+    row = view.model.row_of(job_id)
+    index = view.model.index(row, 0)
+    assert index.data().strip() == f"▸ {job_id}"
     assert index.siblingAtColumn(STATE).data() == "DON"
     assert index.siblingAtColumn(DONE).data() == "4/4"
     assert index.siblingAtColumn(5).data(PROGRESS_ROLE) == (4, 4, 0, 0, 0)
-    block = view.proxy.index(0, NAME, index)
-    assert view.proxy.rowCount(index) == 1 and block.data() == "shot"
-    assert block.siblingAtColumn(DONE).data() == "4/4"
+    assert view.model.rowCount() == 1
+    view.table.clicked.emit(index)  # the ID cell expands the job: its block shows under it
+    assert view.model.rowCount() == 2 and view.model.expanded == {job_id}
+    block = view.model.index(row + 1, NAME)
+    assert block.data().strip() == "shot" and block.siblingAtColumn(DONE).data() == "4/4"
+    view.table.clicked.emit(index)
+    assert view.model.rowCount() == 1
 
 
 async def test_actions_on_the_selection_change_the_server(client, qtbot, monkeypatch):
@@ -95,22 +106,22 @@ async def test_filters_and_sorting(client, qtbot):
     comp = await submit(client, view, "comp", user="ann", priority=50)
 
     view.user_filter.setText("ann")
-    assert sorted(column(view, 0)) == [low, comp]
+    assert sorted(ids(view)) == [low, comp]
     view.name_filter.setText("SHOT")
-    assert column(view, 0) == [low]
+    assert ids(view) == [low]
     view.user_filter.clear()
     view.name_filter.clear()
     await client.jobs_action("pause", [comp])
     view.state_filter.setCurrentIndex(STATES.index("OFF"))
-    await until(lambda: column(view, 0) == [comp])  # the state filter follows events
+    await until(lambda: ids(view) == [comp])  # the state filter follows events
     view.state_filter.setCurrentIndex(0)
 
-    view.tree.sortByColumn(PRIORITY, Qt.SortOrder.DescendingOrder)
-    assert column(view, 0) == [high, comp, low]
+    view.table.sortByColumn(PRIORITY, Qt.SortOrder.DescendingOrder)
+    assert ids(view) == [high, comp, low]
     view.model.set_resort_interval(0)
     await client.edit_job(low, {"priority": 250})
-    await until(lambda: column(view, 0) == [low, high, comp])
-    view.tree.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+    await until(lambda: ids(view) == [low, high, comp])
+    view.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
     assert column(view, NAME) == ["comp", "shot_high", "shot_low"]
 
 
@@ -124,13 +135,11 @@ def summary(job_id: int, done: int = 0, priority: int = 99) -> dict:
 
 
 def test_5000_jobs_of_events_update_rows_without_a_reset(qtbot):
-    model = JobsModel()  # without a client: fed by hand, with a real tree on it
-    proxy = JobsFilter(model)
-    tree = QTreeView()
-    tree.setUniformRowHeights(True)
-    tree.setModel(proxy)
-    qtbot.addWidget(tree)
-    tree.show()
+    model = JobsModel()  # without a client: fed by hand, with a real table on it
+    table = QTableView()
+    table.setModel(model)
+    qtbot.addWidget(table)
+    table.show()
     model.set_jobs([])
     signals = {"reset": 0, "changed": 0, "inserted": 0, "removed": 0}
     model.modelReset.connect(lambda: signals.__setitem__("reset", signals["reset"] + 1))
@@ -140,10 +149,11 @@ def test_5000_jobs_of_events_update_rows_without_a_reset(qtbot):
 
     rng = random.Random(3)
     model.update_jobs([summary(i, priority=rng.randrange(251)) for i in range(1, 5001)])
-    assert model.rowCount() == proxy.rowCount() == 5000
+    assert model.rowCount() == 5000
     assert signals == {"reset": 0, "changed": 0, "inserted": 1, "removed": 0}
     model.set_resort_interval(0)
     model.sort(PRIORITY, Qt.SortOrder.DescendingOrder)
+    model.expand(7)
 
     for _ in range(20):
         changed = rng.sample(range(1, 5001), 250)
@@ -152,9 +162,10 @@ def test_5000_jobs_of_events_update_rows_without_a_reset(qtbot):
     model.update_jobs([summary(i) for i in range(5001, 5011)])
     qtbot.waitUntil(lambda: not model._resort.isActive())
 
-    assert model.rowCount() == proxy.rowCount() == 4910
+    shown = [model.item_at(row) for row in range(model.rowCount())]
+    jobs = [job_id for job_id, block in shown if block is None]
+    assert len(jobs) == 4910 and len(shown) == 4910 + (model.row_of(7) is not None)
     assert signals["reset"] == 0 and signals["removed"] >= 1 and signals["changed"] > 20
-    ids = [model.job_at(row)["id"] for row in range(model.rowCount())]
-    assert all(model.row_of(job_id) == row for row, job_id in enumerate(ids))
-    priorities = [model.job_at(row)["priority"] for row in range(model.rowCount())]
+    assert all(shown[model.row_of(job_id)] == (job_id, None) for job_id in jobs)
+    priorities = [model.job(job_id)["priority"] for job_id in jobs]
     assert priorities == sorted(priorities, reverse=True)

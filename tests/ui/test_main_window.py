@@ -33,22 +33,24 @@ async def test_tabs_status_selection_and_submit(client, qtbot):
     jobs.select_jobs([job_id])
     assert window.why.job == job_id
     await until(lambda: f"Job {job_id}" in window.why.summary.text())
-    job_index = jobs.tree.currentIndex()
-    jobs.tree.expand(job_index)
-    jobs.tree.setCurrentIndex(jobs.proxy.index(0, NAME, job_index))
+    jobs.model.expand(job_id)
+    jobs.table.setCurrentIndex(jobs.model.index(jobs.model.row_of(job_id) + 1, NAME))
     assert (window.tasks.model.job, window.tasks.model.block) == (job_id, 0)
 
     dialog = window.open_submit()
     dialog.options["command"].setText("echo @#@")
     dialog.name.setText("from the menu")
     dialog.submit()
-    await until(lambda: any(
-        jobs.model.job_at(row)["name"] == "from the menu" for row in range(jobs.model.rowCount())
-    ))  # fmt: skip
+    await until(lambda: "from the menu" in {
+        jobs.model.job(jobs.model.item_at(row)[0])["name"] for row in range(jobs.model.rowCount())
+    })  # fmt: skip
     assert window.statusBar().currentMessage().endswith("submitted")
 
+    resets = []
+    jobs.model.modelReset.connect(lambda: resets.append(jobs.model.rowCount()))
     window.refresh()
-    await until(lambda: jobs.model.rowCount() == 2)
+    await until(lambda: resets)
+    assert resets == [3]  # both jobs again, the first still expanded
 
 
 def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp):
