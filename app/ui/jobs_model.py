@@ -9,8 +9,11 @@ a QTableView. Measured at 5,000 jobs on 2 cores: a QTreeView lays out every row 
 insert, removal or re-sort (80-250 ms: Python `index`/`hasChildren` calls per row), and a
 QSortFilterProxyModel that sorts calls Python `data()` for every comparison (0.3-0.6 s) and adds
 a Python `filterAcceptsRow` per row to every layout change. Here a re-sort is Python's sort of
-the visible jobs plus one layoutChanged that QTableView handles lazily (about 20 ms), done at most
-once per interval while events arrive. A filter change is a reset (a person's action).
+the visible jobs on keys kept per job, and the rows that changed places are rewritten in place
+(dataChanged): the view repaints only those on screen, where a layoutChanged repaints and lays
+out everything. Persistent indexes therefore stay on their rows through a re-sort; `reordering`
+and `reordered` let the view keep its selection by job. A re-sort is done at most once per
+interval while events arrive. A filter change is a reset (a person's action).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor
 
 from app.ui.client import FarmClient
@@ -65,7 +68,7 @@ def _time(value: float | None) -> str:
     return time.strftime("%m-%d %H:%M:%S", time.localtime(value)) if value else ""
 
 
-def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+def runs(rows: Iterable[int]) -> list[tuple[int, int]]:
     """Sorted row numbers as (first, last) runs of consecutive rows."""
     runs: list[tuple[int, int]] = []
     for row in rows:
@@ -79,9 +82,13 @@ def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
 class JobsModel(QAbstractTableModel):
     """The visible jobs in sort order, each followed by its blocks when expanded."""
 
+    reordering = pyqtSignal()  # rows are about to change places
+    reordered = pyqtSignal()
+
     def __init__(self, client: FarmClient | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._jobs: dict[int, dict] = {}  # every job, shown or filtered out
+        self._keys: dict[int, tuple] = {}  # job id -> its sort key
         self._rows: list[tuple[int, int]] = []  # (job id, block num or JOB) per visible row
         self._row_of: dict[int, int] = {}  # visible job id -> its row
         self.expanded: set[int] = set()
@@ -116,12 +123,12 @@ class JobsModel(QAbstractTableModel):
     def set_jobs(self, jobs: list[dict]) -> None:
         """Replace everything (a reset)."""
         self._jobs = {job["id"]: job for job in jobs}
+        self._keys = {job_id: self._key(job) for job_id, job in self._jobs.items()}
         self.expanded &= self._jobs.keys()
         self._rebuild()
 
     def update_jobs(self, jobs: list[dict]) -> None:
         """New or changed job summaries (an event)."""
-        key = SORT_KEYS.get(self._sort_column)
         changed: list[int] = []  # job ids
         appear: dict[int, None] = {}
         moved = False
@@ -129,6 +136,9 @@ class JobsModel(QAbstractTableModel):
             job_id = job["id"]
             old = self._jobs.get(job_id)
             self._jobs[job_id] = job
+            key = self._key(job)
+            moved = moved or key != self._keys.get(job_id)
+            self._keys[job_id] = key
             row = self._row_of.get(job_id)
             if row is None:
                 if self._accepts(job):
@@ -136,7 +146,6 @@ class JobsModel(QAbstractTableModel):
             elif not self._accepts(job):
                 self._remove_rows(row, row + self._shown_blocks(old))
             else:
-                moved = moved or (key is not None and key(old) != key(job))
                 self._blocks_changed(row, old, job)
                 changed.append(job_id)
         rows = []
@@ -144,7 +153,7 @@ class JobsModel(QAbstractTableModel):
             row = self._row_of.get(job_id)
             if row is not None:
                 rows.extend(range(row, row + 1 + self._shown_blocks(self._jobs[job_id])))
-        for first, last in _runs(sorted(rows)):
+        for first, last in runs(sorted(rows)):
             self.dataChanged.emit(self.index(first, 0), self.index(last, LAST_COLUMN))
         if appear:
             first = len(self._rows)
@@ -161,6 +170,7 @@ class JobsModel(QAbstractTableModel):
         spans = []
         for job_id in ids:
             job = self._jobs.pop(job_id, None)
+            self._keys.pop(job_id, None)
             row = self._row_of.get(job_id)
             if row is not None:
                 spans.append((row, row + self._shown_blocks(job)))
@@ -227,25 +237,27 @@ class JobsModel(QAbstractTableModel):
         self.endRemoveRows()
 
     def _reindex(self, start: int) -> None:
-        rows, row_of = self._rows, self._row_of
-        for row in range(start, len(rows)):
-            job_id, block = rows[row]
-            if block == JOB:
-                row_of[job_id] = row
+        rows = enumerate(self._rows[start:], start)
+        self._row_of.update({job_id: row for row, (job_id, block) in rows if block == JOB})
 
     # -- order -----------------------------------------------------------------------------------
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._sort_column = column if column in SORT_KEYS else ID
         self._sort_order = order
+        self._keys = {job_id: self._key(job) for job_id, job in self._jobs.items()}
         self._apply_sort()
 
+    def _key(self, job: dict) -> tuple:
+        return SORT_KEYS[self._sort_column](job), job["id"]
+
     def _sorted(self, ids: Iterable[int]) -> list[int]:
-        key, jobs = SORT_KEYS[self._sort_column], self._jobs
         descending = self._sort_order == Qt.SortOrder.DescendingOrder
-        return sorted(ids, key=lambda job_id: (key(jobs[job_id]), job_id), reverse=descending)
+        return sorted(ids, key=self._keys.__getitem__, reverse=descending)
 
     def _layout(self, ids: Iterable[int]) -> list[tuple[int, int]]:
+        if not self.expanded:
+            return [(job_id, JOB) for job_id in ids]
         rows = []
         for job_id in ids:
             rows.append((job_id, JOB))
@@ -264,16 +276,17 @@ class JobsModel(QAbstractTableModel):
         ids = self._sorted(self._row_of)
         if ids == [job_id for job_id, block in self._rows if block == JOB]:
             return
-        self.layoutAboutToBeChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
-        old_rows = self._rows
-        self._rows = self._layout(ids)
+        self.reordering.emit()
+        old, self._rows = self._rows, self._layout(ids)
         self._reindex(0)
-        new_row = {item: row for row, item in enumerate(self._rows)}
-        moved = self.persistentIndexList()
-        self.changePersistentIndexList(
-            moved, [self.index(new_row[old_rows[i.row()]], i.column()) for i in moved]
-        )
-        self.layoutChanged.emit([], QAbstractTableModel.LayoutChangeHint.VerticalSortHint)
+        moved = [
+            row
+            for row, (before, now) in enumerate(zip(old, self._rows, strict=True))
+            if before != now
+        ]
+        for first, last in runs(moved):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, LAST_COLUMN))
+        self.reordered.emit()
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -288,6 +301,13 @@ class JobsModel(QAbstractTableModel):
         """(job id, block number or None) of a row."""
         job_id, block = self._rows[row]
         return job_id, None if block == JOB else block
+
+    def row_of_item(self, job_id: int, block: int | None) -> int | None:
+        """The row of a shown job (block None) or of a shown block."""
+        row = self._row_of.get(job_id)
+        if row is None or block is None:
+            return row
+        return row + 1 + block if block < self._shown_blocks(self._jobs[job_id]) else None
 
     # -- QAbstractTableModel ---------------------------------------------------------------------
 

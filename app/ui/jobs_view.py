@@ -36,6 +36,7 @@ from app.ui.jobs_model import (
     NOTE,
     PROGRESS,
     JobsModel,
+    runs,
 )
 from app.ui.progress_delegate import ProgressDelegate
 
@@ -104,6 +105,10 @@ class JobsView(QWidget):
             lambda current, _previous: self._current_changed(current)
         )
         self.table.clicked.connect(self._clicked)
+        self._current: tuple[int, int | None] | None = None  # (job, block) last announced
+        self._kept: tuple[list, tuple | None, int] = ([], None, 0)
+        self.model.reordering.connect(self._keep_selection)
+        self.model.reordered.connect(self._restore_selection)
         self.table.doubleClicked.connect(lambda _index: self.edit())
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
@@ -165,11 +170,37 @@ class JobsView(QWidget):
     def _current_changed(self, current: QModelIndex) -> None:
         if not current.isValid():
             return
-        block = current.data(BLOCK_ROLE)
+        item = self.model.item_at(current.row())
+        if item == self._current:  # the same job or block on another row (a re-sort)
+            return
+        self._current = item
+        job_id, block = item
         if block is None:
-            self.job_selected.emit(current.data(JOB_ID_ROLE))
+            self.job_selected.emit(job_id)
         else:
-            self.block_selected.emit(current.data(JOB_ID_ROLE), block)
+            self.block_selected.emit(job_id, block)
+
+    def _keep_selection(self) -> None:
+        """Rows are about to change places: remember what is selected by job and block."""
+        model = self.table.selectionModel()
+        current = self.table.currentIndex()
+        self._kept = (
+            [self.model.item_at(index.row()) for index in model.selectedRows()],
+            self.model.item_at(current.row()) if current.isValid() else None,
+            max(current.column(), 0),
+        )
+
+    def _restore_selection(self) -> None:
+        items, current, column = self._kept
+        rows = sorted(row for item in items if (row := self.model.row_of_item(*item)) is not None)
+        selection = QItemSelection()
+        for first, last in runs(rows):
+            selection.select(self.model.index(first, 0), self.model.index(last, LAST_COLUMN))
+        model = self.table.selectionModel()
+        model.select(selection, model.SelectionFlag.ClearAndSelect)
+        row = None if current is None else self.model.row_of_item(*current)
+        if row is not None:
+            model.setCurrentIndex(self.model.index(row, column), model.SelectionFlag.NoUpdate)
 
     def _clicked(self, index: QModelIndex) -> None:
         job_id = index.data(JOB_ID_ROLE)

@@ -119,8 +119,11 @@ async def test_filters_and_sorting(client, qtbot):
     view.table.sortByColumn(PRIORITY, Qt.SortOrder.DescendingOrder)
     assert ids(view) == [high, comp, low]
     view.model.set_resort_interval(0)
+    view.select_jobs([comp])
     await client.edit_job(low, {"priority": 250})
     await until(lambda: ids(view) == [low, high, comp])
+    assert view.selected_jobs() == [comp]  # the selection follows its job through a re-sort
+    assert view.model.item_at(view.table.currentIndex().row()) == (comp, None)
     view.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
     assert column(view, NAME) == ["comp", "shot_high", "shot_low"]
 
