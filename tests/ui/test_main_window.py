@@ -69,3 +69,18 @@ def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp):
     QTimer.singleShot(50, close_when_shown)
     assert run_monitor(farm.url, "ann") == 0
     assert seen == ["ann"]
+
+
+def test_cli_verbs_reach_the_qt_modes(monkeypatch):
+    from app import cli
+    from app.ui import app, tray
+
+    calls = []
+    monkeypatch.setattr(app, "run_monitor", lambda *args: calls.append(("monitor", *args)) or 0)
+    monkeypatch.setattr(tray, "run_tray", lambda *args: calls.append(("tray", *args)) or 0)
+    assert cli.main(["monitor", "--server", "http://farm:51000", "--user", "ann"]) == 0
+    assert cli.main(["tray", "--server", "http://farm:51000", "--max-tasks", "2"]) == 0
+    assert calls == [
+        ("monitor", "http://farm:51000", "ann"),
+        ("tray", "http://farm:51000", "", {"max_tasks": 2}),
+    ]
