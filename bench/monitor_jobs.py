@@ -80,6 +80,7 @@ def make_view(client):
 
 
 async def run(jobs_count: int, rate: int, seconds: float) -> dict:
+    from app.ui.app import quiet_collector
     from app.ui.client import FarmClient
     from app.ui.jobs_model import PROGRESS
 
@@ -94,6 +95,7 @@ async def run(jobs_count: int, rate: int, seconds: float) -> dict:
     client.jobs_changed.emit(jobs)
     load = time.perf_counter() - started
     view.model.sort(PROGRESS)
+    collector = quiet_collector()  # the monitor's garbage collector policy (app/ui/app.py)
     await asyncio.sleep(1.0)  # the first paint and sort of the whole list are not the steady state
 
     gaps: list[float] = []
@@ -121,6 +123,7 @@ async def run(jobs_count: int, rate: int, seconds: float) -> dict:
         updates.append(time.perf_counter() - started)
         await asyncio.sleep(PUSH_PERIOD)
     timer.stop()
+    collector.stop()
     view.close()
     worst = (max(gaps[1:]) - PROBE_MS / 1000) * 1000
     return {"load_s": load, "updates_ms": [u * 1000 for u in updates], "worst_gap_ms": worst,

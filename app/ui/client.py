@@ -38,13 +38,13 @@ class FarmClient(QObject):
 
     state_changed = pyqtSignal(str)  # "connecting", "online", "offline"
     failed = pyqtSignal(str)  # a background call failed: the text to show
-    jobs_changed = pyqtSignal(list)  # job summaries (with blocks), new or changed
-    jobs_deleted = pyqtSignal(list)  # job ids
-    renders_changed = pyqtSignal(list)  # render summaries, with "resources" figures for bars
-    renders_deleted = pyqtSignal(list)  # render ids
-    users_changed = pyqtSignal(list)  # user summaries
+    jobs_changed = pyqtSignal(object)  # job summaries (with blocks), new or changed
+    jobs_deleted = pyqtSignal(object)  # job ids
+    renders_changed = pyqtSignal(object)  # render summaries, with "resources" figures for bars
+    renders_deleted = pyqtSignal(object)  # render ids
+    users_changed = pyqtSignal(object)  # user summaries
     pools_changed = pyqtSignal()  # refetch the pools tree
-    tasks_changed = pyqtSignal(int, int, list)  # job, block, task summaries of a watched block
+    tasks_changed = pyqtSignal(int, int, object)  # job, block, task summaries of a watched block
     tasks_reload = pyqtSignal(int, int)  # job, block: too much changed, refetch what is shown
     output_received = pyqtSignal(int, int, int, int, str)  # job, block, task, run, text
 

@@ -38,6 +38,10 @@ ID, NAME, USER, STATE, PRIORITY, PROGRESS, RUNNING, DONE, ERRORS, CREATED, START
 LAST_COLUMN = len(COLUMNS) - 1
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 2  # the job id of a job or block row
 BLOCK_ROLE = Qt.ItemDataRole.UserRole + 3  # the block number of a block row, None for a job
+_ROLES = frozenset(
+    (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, PROGRESS_ROLE, JOB_ID_ROLE,
+     BLOCK_ROLE)
+)  # fmt: skip
 JOB = -1  # the "block" of a job's own row
 
 
@@ -323,6 +327,8 @@ class JobsModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in _ROLES:  # a repaint asks for ~10 roles a cell; most have no answer here
+            return None
         job_id, block = self._rows[index.row()]
         job = self._jobs[job_id]
         item = job if block == JOB else job["blocks"][block]
