@@ -22,11 +22,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QModelIndex, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor
 
 from app.ui.client import FarmClient
 from app.ui.progress_delegate import PROGRESS_ROLE
+from app.ui.tables import ColumnsModel
 
 COLUMNS = (
     "ID", "Name", "User", "State", "Priority", "Progress", "Running", "Done/Total", "Errors",
@@ -83,8 +84,10 @@ def runs(rows: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-class JobsModel(QAbstractTableModel):
+class JobsModel(ColumnsModel):
     """The visible jobs in sort order, each followed by its blocks when expanded."""
+
+    columns = COLUMNS
 
     reordering = pyqtSignal()  # rows are about to change places
     reordered = pyqtSignal()
@@ -317,14 +320,6 @@ class JobsModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES:  # a repaint asks for ~10 roles a cell; most have no answer here

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PyQt6.QtCore import QModelIndex, Qt
+
+from app.ui.tables import ColumnsModel
 
 BarRole = Qt.ItemDataRole.UserRole + 1
 NameRole = Qt.ItemDataRole.UserRole + 2
@@ -35,8 +37,10 @@ def running_tasks(render: dict) -> list[TaskKey]:
     return [(t["job"], t["block"], t["task"]) for t in render.get("tasks") or ()]
 
 
-class RendersModel(QAbstractTableModel):
+class RendersModel(ColumnsModel):
     """Render summaries (with "resources") by id, in arrival order."""
+
+    columns = COLUMNS
 
     def __init__(self) -> None:
         super().__init__()
@@ -93,14 +97,6 @@ class RendersModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

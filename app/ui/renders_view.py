@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from PyQt6.QtCore import QModelIndex, QRect, Qt, QTimer
+from PyQt6.QtCore import QModelIndex, Qt, QTimer
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
 from app.ui.client import FarmClient
 from app.ui.graphs import ResourceGraphs
 from app.ui.renders_model import BAR_COLUMNS, BarRole, NameRole, RendersModel, TaskKey
+from app.ui.tables import paint_bar
 
 PROGRESS_PERIOD = 3.0
 MAX_PROGRESS = 64
@@ -52,14 +53,7 @@ class BarDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         fraction, text = bar
-        rect = option.rect.adjusted(2, 3, -2, -3)
-        painter.save()
-        painter.fillRect(rect, QColor(60, 60, 60, 40))
-        width = round(rect.width() * fraction)
-        painter.fillRect(QRect(rect.left(), rect.top(), width, rect.height()), bar_color(fraction))
-        painter.setPen(option.palette.text().color())
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
+        paint_bar(painter, option, fraction, text, bar_color(fraction))
 
 
 class RendersView(QWidget):

@@ -16,10 +16,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PyQt6.QtCore import QModelIndex, Qt, QTimer
 from PyQt6.QtGui import QColor
 
 from app.ui.client import FarmClient
+from app.ui.tables import ColumnsModel
 
 PAGE = 200  # tasks per request
 MAX_PAGES = 50  # pages kept
@@ -45,9 +46,11 @@ STATE_COLORS = {
 }
 
 
-class TasksModel(QAbstractTableModel):
+class TasksModel(ColumnsModel):
     """Tasks of the block set with `set_block`; updated by the client's events for that block
     (the view watches it)."""
+
+    columns = COLUMNS
 
     def __init__(self, client: FarmClient, parent=None) -> None:
         super().__init__(parent)
@@ -86,14 +89,6 @@ class TasksModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self.total
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row, column = index.row(), index.column()

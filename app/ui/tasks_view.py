@@ -3,7 +3,7 @@ and a task's output window on double-click."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QModelIndex, QPoint, QRect, Qt
+from PyQt6.QtCore import QModelIndex, QPoint, Qt
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
 
 from app.ui.client import FarmClient
 from app.ui.output_window import OutputWindow
+from app.ui.tables import paint_bar
 from app.ui.tasks_model import PERCENT_ROLE, PROGRESS_COLUMN, TasksModel
 
 ACTIONS = (("Skip", "skip"), ("Restart", "restart"), ("Try next", "try-next"))
@@ -32,15 +33,7 @@ class ProgressDelegate(QStyledItemDelegate):
         if percent is None:
             super().paint(painter, option, index)
             return
-        rect = option.rect.adjusted(2, 3, -2, -3)
-        painter.save()
-        painter.fillRect(rect, option.palette.base())
-        filled = QRect(rect.x(), rect.y(), rect.width() * min(100, percent) // 100, rect.height())
-        painter.fillRect(filled, BAR_COLOR)
-        painter.setPen(option.palette.text().color())
-        painter.drawRect(rect)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{percent}%")
-        painter.restore()
+        paint_bar(painter, option, percent / 100, f"{percent}%", BAR_COLOR)
 
 
 class TasksView(QWidget):
