@@ -201,6 +201,7 @@ class RenderAgent:
                 self._ws = None
                 for worker in workers:
                     worker.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)  # gone before we return
 
     def _register_message(self) -> Message:
         message: Message = {
