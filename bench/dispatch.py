@@ -35,20 +35,8 @@ import psutil
 
 from app.api import numeric_job
 from bench.local_farm import LocalFarm
-from bench.report import machine, record, spread
+from bench.report import machine, percentile, rates, record, spread
 from bench.simfarm import SimFarm
-
-
-def rates(values: list[float]) -> str:
-    """Like bench.report.spread, for large numbers: 'median (min..max, n=N)' as integers."""
-    return (f"{statistics.median(values):,.0f} ({min(values):,.0f}..{max(values):,.0f}, "
-            f"n={len(values)})")  # fmt: skip
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank q-th percentile (0 < q <= 100)."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))]
 
 
 class Server:
