@@ -73,6 +73,7 @@ ROUTES: list[tuple] = [
      "The output of one run (live while running), text/plain"),
     ("get", "/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail",
      "A JPEG of the run's last output image (image/jpeg), 404 when it has none"),
+    ("get", "/jobs/{job}/spec", "The job's full definition as now edited (every key, blocks)"),
     ("get", "/events", "Live changes for monitors: a WebSocket (see docs/protocol.md)"),
     ("get", "/users", "List users"),
     ("patch", "/users/{name}", "Change a user's settings; answers the user", "200", _SETTINGS),

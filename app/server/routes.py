@@ -15,7 +15,7 @@ from aiohttp import web
 import app
 from app.core.errors import SpecError
 from app.core.jobs import task_summary
-from app.core.jobspec import parse_job
+from app.core.jobspec import job_to_dict, parse_job
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
 from app.server.errors import FarmError
@@ -110,6 +110,12 @@ async def list_jobs(request: web.Request) -> web.Response:
 async def get_job(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(farm.job(_int_arg(request, "job")).summary(now=farm.clock()))
+
+
+@routes.get("/api/v1/jobs/{job}/spec")
+async def get_job_spec(request: web.Request) -> web.Response:
+    """The job as submitted and since edited: every key, blocks included (for edit forms)."""
+    return web.json_response(job_to_dict(_farm(request).job(_int_arg(request, "job")).spec))
 
 
 @routes.delete("/api/v1/jobs/{job}")

@@ -131,6 +131,10 @@ class FarmClient(QObject):
     async def job(self, job_id: int) -> dict:
         return await self.request("GET", f"/jobs/{job_id}")
 
+    async def job_spec(self, job_id: int) -> dict:
+        """The job's full definition (every editable key, blocks included)."""
+        return await self.request("GET", f"/jobs/{job_id}/spec")
+
     async def submit(self, job: dict) -> int:
         return (await self.request("POST", "/jobs", job))["id"]
 

@@ -263,6 +263,21 @@ class JobsView(QWidget):
         job = self.model.job(current.data(JOB_ID_ROLE)) if current.isValid() else None
         if job is None:
             return
-        dialog = JobDialog(self.client, job, current.data(BLOCK_ROLE), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        block = current.data(BLOCK_ROLE)
+
+        def open_dialog(spec: dict) -> None:
+            dialog = JobDialog(self.client, with_spec(job, spec), block, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+
+        self.client.call(self.client.job_spec(job["id"]), open_dialog)
+
+
+def with_spec(job: dict, spec: dict) -> dict:
+    """The job summary completed with the settings only its spec carries (the summary's own
+    values, such as a changed priority, win)."""
+    blocks = [
+        {**block_spec, **block}
+        for block_spec, block in zip(spec.get("blocks", []), job["blocks"], strict=False)
+    ]
+    return {**spec, **job, "blocks": blocks}

@@ -6,6 +6,7 @@ from PyQt6.QtWidgets import QDialog
 
 from app.api import numeric_job
 from app.ui.job_dialog import JobDialog
+from app.ui.jobs_view import with_spec
 from app.ui.settings import Settings, SettingsDialog, TokenStore, load_settings
 from app.ui.submit_dialog import SubmitDialog
 from tests.ui.conftest import until
@@ -53,6 +54,26 @@ async def test_edit_dialog_for_a_block(client, qtbot):
     dialog.save()
     await until(lambda: dialog.result() == QDialog.DialogCode.Accepted)
     assert (await client.job(job_id))["blocks"][0]["capacity"] == 500
+
+
+async def test_edit_dialog_shows_the_current_values_of_the_spec(client, qtbot):
+    job = numeric_job("shot", "echo @#@", 1, 3, user_name="ann", hosts_mask="farm.*",
+                      block_extra={"errors_retries": 2})  # fmt: skip
+    job_id = await client.submit(job)
+    await client.edit_job(job_id, {"task_max_run_time": 600}, block=0)
+    await client.edit_job(job_id, {"priority": 130})
+    spec = await client.job_spec(job_id)
+    assert spec["hosts_mask"] == "farm.*" and spec["blocks"][0]["task_max_run_time"] == 600
+    full = with_spec(await client.job(job_id), spec)
+    dialog = JobDialog(client, full)
+    qtbot.addWidget(dialog)
+    assert dialog.fields["hosts_mask"][0].text() == "farm.*"
+    assert dialog.fields["priority"][0].text() == "130"
+    assert dialog.changes() == {}
+    block = JobDialog(client, full, block=0)
+    qtbot.addWidget(block)
+    assert block.fields["errors_retries"][0].text() == "2"
+    assert block.fields["task_max_run_time"][0].text() == "600"
 
 
 def preview(dialog: SubmitDialog) -> list[tuple[str, str]]:
