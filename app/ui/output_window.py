@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import (
     QCloseEvent,
     QColor,
@@ -75,6 +75,9 @@ async def fetch_thumbnail(client: FarmClient, job: int, block: int, task: int, r
         return await answer.read()
 
 
+ENDED_CHECK_MS = 2000
+
+
 class OutputWindow(QWidget):
     """The output of task `task` of a block; the newest run is shown first."""
 
@@ -103,6 +106,8 @@ class OutputWindow(QWidget):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.thumbnail)
         client.output_received.connect(self._received)
+        self.ended = QTimer(self, interval=ENDED_CHECK_MS)  # while live: has the run ended?
+        self.ended.timeout.connect(lambda: client.call(self._check_ended()))
         client.call(self._load())
 
     async def _load(self) -> None:
@@ -132,6 +137,7 @@ class OutputWindow(QWidget):
         if run["state"] == "RUN":
             self.live = run["run"]  # the first message holds the output so far
             self.client.watch_output(self.job, self.block, self.task, self.live)
+            self.ended.start()
         else:
             output = self.client.task_output(self.job, self.block, self.task, run["run"])
             self.client.call(output, lambda text, n=index: self._stored(n, text))
@@ -160,7 +166,22 @@ class OutputWindow(QWidget):
             self.thumbnail.setPixmap(pixmap.scaledToWidth(THUMBNAIL_WIDTH))
             self.thumbnail.show()
 
+    async def _check_ended(self) -> None:
+        """The live run ended: its row shows how (state, exit code, error), and the streaming
+        stops; the text shown is its whole output already."""
+        live = self.live
+        details = await self.client.task(self.job, self.block, self.task)
+        ended = next((r for r in details["runs"] if r["run"] == live and r["state"] != "RUN"), None)
+        if ended is None or live != self.live:
+            return
+        index = next(i for i, r in enumerate(self.runs) if r["run"] == live)
+        self.runs[index] = ended
+        self._stop_live()
+        self.runs_box.setItemText(index, _run_label(ended))
+        self.info.setText(ended.get("error") or "")
+
     def _stop_live(self) -> None:
+        self.ended.stop()
         if self.live is not None:
             self.client.watch_output(self.job, self.block, self.task, self.live, on=False)
             self.live = None

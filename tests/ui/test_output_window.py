@@ -53,6 +53,9 @@ async def test_streams_a_running_task_live_then_shows_its_stored_output(farm, cl
     assert text.index("start") < text.index("line1") < text.index("line8")
 
     await until(lambda: (states or [None])[-1] == "ERR", 30)
+    await until(lambda: window.live is None)  # the open window saw the run end
+    assert "ERR" in window.runs_box.itemText(0) and "no camera" in window.info.text()
+    assert "line8" in window.text.toPlainText()
     stored = OutputWindow(client, job_id, 0, 0)
     qtbot.addWidget(stored)
     await until(lambda: "no camera" in stored.text.toPlainText())
