@@ -102,6 +102,7 @@ class Registry:
         self.base = base
         self._classes: dict[str, tuple[type, str]] = {}
         self._loaded = False
+        self._warned: set[str] = set()  # unknown names already logged
 
     def load(self, plugins_dir: str | Path | None = None) -> None:
         """(Re)load every source; plugins_dir adds the classes of its `*.py` files."""
@@ -124,6 +125,16 @@ class Registry:
             self.load()
         found = self._classes.get(name)
         return found[0] if found else None
+
+    def get_or(self, name: str, fallback: type) -> type:
+        """The class of a name, or fallback with a warning (once per unknown name)."""
+        found = self.get(name)
+        if found is None:
+            if name not in self._warned:
+                self._warned.add(name)
+                log.warning("unknown %s %r: using the generic %s", self.kind, name, self.kind)
+            return fallback
+        return found
 
     def items(self) -> list[tuple[str, type, str]]:
         """(name, class, source) sorted by name."""

@@ -16,17 +16,13 @@ same name as a built-in replaces it. `corral services` lists what is found and w
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from app.core.plugins import Registry
 from app.services.base import Service
 
-log = logging.getLogger(__name__)
-
 ENTRY_POINT_GROUP = "corral.services"
 SERVICES = Registry("service", "app.services", ENTRY_POINT_GROUP, Service)
-_warned: set[str] = set()
 
 
 def load_services(plugins_dir: str | Path | None = None) -> None:
@@ -37,10 +33,4 @@ def load_services(plugins_dir: str | Path | None = None) -> None:
 def get_service(name: str) -> type[Service]:
     """The service class of a name; an unknown name gives the generic service with a warning
     (once per name): the command runs as it was submitted."""
-    found = SERVICES.get(name or "generic")
-    if found is None:
-        if name not in _warned:
-            _warned.add(name)
-            log.warning("unknown service %r: using the generic service", name)
-        return Service
-    return found
+    return SERVICES.get_or(name or "generic", Service)
