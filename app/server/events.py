@@ -224,9 +224,9 @@ class EventHub:
             self._pools = False
         if self._renders and time.monotonic() >= self._render_due:
             self._render_due = time.monotonic() + RENDER_PERIOD
-            by_id = {render.id: render for render in farm.renders.values()}
-            renders = [render_event(by_id[i]) for i in self._renders if i in by_id]
-            gone = [i for i in self._renders if i not in by_id]
+            names = farm.render_names  # id -> name of every render the farm knows
+            renders = [render_event(farm.renders[names[i]]) for i in self._renders if i in names]
+            gone = [i for i in self._renders if i not in names]
             if renders:
                 messages.append({"type": "renders", "renders": renders})
             if gone:
