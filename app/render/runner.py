@@ -306,7 +306,7 @@ class TaskRunner:
         self._emit({"type": "progress", **self._fields, "percent": percent, "frame": parser.frame})
 
     def _report(self, time_start: float, verdict: Verdict) -> None:
-        self._flush(final=True)
+        """The result message (a run that started had its output flushed by _judge)."""
         returncode = self._proc.returncode if self._proc is not None else None
         killed_by = -returncode if returncode is not None and returncode < 0 else None
         time_done = self._time_done or time.time()
