@@ -7,6 +7,7 @@ results wait for their commit, because a render forgets a result once it is ackn
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import json
@@ -384,17 +385,18 @@ class Farm(FarmControls):
                 self._save_tasks(other.job, other.num, moved)
                 self._refresh(other.job)
 
-    async def result(self, render: Render, key: RunKey, report: dict) -> None:
-        """A finished run: count it once, commit it, then return (the caller acknowledges)."""
+    def result(self, render: Render, key: RunKey, report: dict) -> asyncio.Future | None:
+        """A finished run: count it once and queue its commit. The caller acknowledges the
+        result once the returned future is done (None: nothing to store, a resent copy)."""
         held = self._release(render, key)
         self.live.drop(key)
         block = self._block_of(key)
         if block is None:
-            return
+            return None
         table, n, run = block.tasks, key[2], key[3]
         current = table.state(n) in states.ACTIVE and table.detail(n)[0] == run
         if not held and not current:
-            return  # already counted: a resent copy
+            return None  # already counted: a resent copy
         error = _run_error(report, block.spec.task_min_run_time)
         if current and report["error"] == STOPPED:
             run_state = "STOPPED"  # interrupted on the render (it shut down): not a failure
@@ -431,7 +433,7 @@ class Farm(FarmControls):
             )
         )
         self._fill(render)
-        await written
+        return written
 
     def tick(self) -> None:
         """Once a second: zombie renders, and the end of the start-up hold."""

@@ -61,7 +61,6 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     link = WebSocketLink(ws)
     render = None
-    pending: set[asyncio.Task] = set()
     try:
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
@@ -81,10 +80,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                     continue
                 farm.heard_from(render)
                 if kind == "result":
-                    report = messages.result(message)
-                    task = asyncio.create_task(_result(farm, render, link, report))
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
+                    _result(farm, render, link, messages.result(message))
                 elif kind == "output":
                     farm.output(render, *messages.output(message))
                 elif kind == "progress":
@@ -107,11 +103,25 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
+def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
+    """Count the result; acknowledge it once committed (a callback: no task per result)."""
+    ack = {"type": "ack", "seq": report["seq"]}
     try:
-        await farm.result(render, report["key"], report)
+        written = farm.result(render, report["key"], report)
     except Exception:
-        log.exception("result %s of %s not stored; the render will resend it", report["key"],
+        log.exception("result %s of %s not counted; the render will resend it", report["key"],
                       render.name)  # fmt: skip
         return
-    link.send({"type": "ack", "seq": report["seq"]})
+    if written is None:
+        link.send(ack)
+        return
+
+    def committed(future: asyncio.Future) -> None:
+        error = "cancelled" if future.cancelled() else future.exception()
+        if error is not None:
+            log.error("result %s of %s not stored (%s); the render will resend it",
+                      report["key"], render.name, error)  # fmt: skip
+            return
+        link.send(ack)
+
+    written.add_done_callback(committed)

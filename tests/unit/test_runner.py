@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.path_maps import PathMap
+from app.render import runner as runner_module
 from app.render.config import RenderConfig
 from app.render.runner import OutputCapture, TaskRunner
 from tests.unit.test_process import live_with, new_marker
@@ -141,9 +142,17 @@ async def test_missing_working_directory_gives_a_removed_temp_dir(config, tmp_pa
 
 async def test_stdout_and_stderr_are_captured(config):
     messages, result = await run_task(make_task("echo out; echo err >&2"), config)
-    assert messages[0]["type"] == "started" and messages[0]["pid"] > 0
     assert result["output"] == "out\nerr\n"
     assert output_of(messages) == "out\nerr\n"
+
+
+async def test_started_is_sent_only_for_a_task_that_outlives_the_delay(config, monkeypatch):
+    monkeypatch.setattr(runner_module, "STARTED_AFTER", 0.2)
+    short, _ = await run_task(make_task("true"), config)
+    assert "started" not in [m["type"] for m in short]
+    long, _ = await run_task(make_task("sleep 0.5"), config)
+    started = [m for m in long if m["type"] == "started"]
+    assert len(started) == 1 and started[0]["pid"] > 0 and long[0] is started[0]
 
 
 async def test_output_is_sent_in_batches(config):
