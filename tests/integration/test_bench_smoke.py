@@ -21,6 +21,8 @@ CASES = {
     "bench.store_commits": (["--records", "50", "--sequential", "5", "--repeats", "1",
                              "--postgres", ""],
                             ["concurrent (50 results), commits/s:", "per-commit latency p50"]),
+    "bench.true_tasks": (["--tasks", "40", "--renders", "2", "--repeats", "1"],
+                         ["protocol floor, 2 renders, tasks/s:", "floor ratio (pool / floor):"]),
 }  # fmt: skip
 
 
