@@ -24,10 +24,12 @@ import aiohttp
 from aiohttp import web
 
 from bench.local_farm import free_port
+from bench.report import Leg, cpu_seconds
 
 
-async def _serve(tasks: int, renders: int) -> float:
-    """Run the floor farm; returns tasks per second from the first assign to the last result."""
+async def _serve(tasks: int, renders: int) -> Leg:
+    """Run the floor farm: tasks per second from the first assign to the last result, and the
+    CPU time per task of its server and its renders (with their tasks)."""
     loop = asyncio.get_running_loop()
     sockets: list[web.WebSocketResponse] = []
     all_in, done = asyncio.Event(), loop.create_future()
@@ -63,11 +65,15 @@ async def _serve(tasks: int, renders: int) -> float:
     processes = [subprocess.Popen(command) for _ in range(renders)]
     try:
         await asyncio.wait_for(all_in.wait(), 60)
+        server, render_pids = [os.getpid()], [process.pid for process in processes]
+        cpu = cpu_seconds(server), cpu_seconds(render_pids)
         start = time.perf_counter()
         for ws in sockets:
             await assign(ws)
         end = await asyncio.wait_for(done, 600)
-        return tasks / (end - start)
+        await asyncio.sleep(0.05)  # the last results' renders finish their bookkeeping
+        used = cpu_seconds(server) - cpu[0], cpu_seconds(render_pids) - cpu[1]
+        return Leg(tasks / (end - start), {"server": used[0] / tasks, "renders": used[1] / tasks})
     finally:
         for process in processes:
             process.terminate()
@@ -76,8 +82,8 @@ async def _serve(tasks: int, renders: int) -> float:
         await runner.cleanup()
 
 
-def floor_rate(tasks: int, renders: int) -> float:
-    """Tasks per second of the floor farm with `renders` render processes."""
+def floor_rate(tasks: int, renders: int) -> Leg:
+    """The floor farm's tasks per second and CPU per task with `renders` render processes."""
     return asyncio.run(_serve(tasks, renders))
 
 
@@ -112,9 +118,8 @@ def main() -> None:
     if args.render:
         asyncio.run(_render(args.render))
         return
-    print(
-        f"floor farm, {args.renders} renders: {floor_rate(args.tasks, args.renders):,.0f} tasks/s"
-    )
+    leg = floor_rate(args.tasks, args.renders)
+    print(f"floor farm, {args.renders} renders: {leg.rate:,.0f} tasks/s, {leg.cpu_text()}")
 
 
 if __name__ == "__main__":

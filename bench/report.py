@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import statistics
+from dataclasses import dataclass
 
 import psutil
 
@@ -33,6 +34,31 @@ def percentile(values: list[float], q: float) -> float:
     """The nearest-rank q-th percentile (0 < q <= 100)."""
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))]
+
+
+@dataclass
+class Leg:
+    """One measured way of running tasks: tasks per second and CPU seconds per task by part."""
+
+    rate: float
+    cpu: dict[str, float]  # part → CPU seconds per task
+
+    @property
+    def cpu_total(self) -> float:
+        return sum(self.cpu.values())
+
+    def cpu_text(self) -> str:
+        parts = ", ".join(f"{name} {seconds * 1000:.2f}" for name, seconds in self.cpu.items())
+        return f"CPU {self.cpu_total * 1000:.2f} ms a task ({parts})"
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes and the children they have waited for."""
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
 
 
 def machine() -> str:

@@ -11,6 +11,7 @@ Targets: >= 200 tasks/s (issue 2); pool / farm < 1.3 (issue 6).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import tempfile
 import time
@@ -20,10 +21,10 @@ from statistics import median
 from app.api import numeric_job
 from bench.local_farm import LocalFarm
 from bench.protocol_floor import floor_rate
-from bench.report import machine, record, spread
+from bench.report import Leg, cpu_seconds, machine, record, spread
 
 
-def farm_rate(tasks: int, renders: int) -> float:
+def farm_rate(tasks: int, renders: int) -> Leg:
     with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
         farm = LocalFarm(folder)
         farm.start_server()
@@ -32,21 +33,27 @@ def farm_rate(tasks: int, renders: int) -> float:
                 farm.start_render(f"bench{i}", 1)
             while len(farm.online_renders()) < renders:
                 time.sleep(0.05)
+            server, render_pids = [farm.server.pid], [r.pid for r in farm.renders.values()]
+            cpu = cpu_seconds(server), cpu_seconds(render_pids)
             start = time.perf_counter()
             job_id = farm.client.submit(numeric_job("true", "true", 1, tasks))
             while farm.client.job(job_id)["state"] != "DON":
                 time.sleep(0.02)
-            return tasks / (time.perf_counter() - start)
+            rate = tasks / (time.perf_counter() - start)
+            used = cpu_seconds(server) - cpu[0], cpu_seconds(render_pids) - cpu[1]
+            return Leg(rate, {"server": used[0] / tasks, "renders": used[1] / tasks})
         finally:
             farm.stop()
 
 
-def pool_rate(tasks: int, workers: int) -> float:
+def pool_rate(tasks: int, workers: int) -> Leg:
+    cpu = cpu_seconds([os.getpid()])
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda _: subprocess.run(["/bin/sh", "-c", "true"], check=True),
                       range(tasks)))  # fmt: skip
-    return tasks / (time.perf_counter() - start)
+    rate = tasks / (time.perf_counter() - start)
+    return Leg(rate, {"pool": (cpu_seconds([os.getpid()]) - cpu) / tasks})
 
 
 def main() -> None:
@@ -55,17 +62,18 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    farm: list[float] = []
-    floor: list[float] = []
-    pool: list[float] = []
+    legs: dict[str, list[Leg]] = {"farm": [], "floor": [], "pool": []}
     for _ in range(args.repeats):
-        farm.append(farm_rate(args.tasks, args.renders))
-        floor.append(floor_rate(args.tasks, args.renders))
-        pool.append(pool_rate(args.tasks, args.renders))
+        legs["farm"].append(farm_rate(args.tasks, args.renders))
+        legs["floor"].append(floor_rate(args.tasks, args.renders))
+        legs["pool"].append(pool_rate(args.tasks, args.renders))
+    farm, floor, pool = ([leg.rate for leg in legs[name]] for name in ("farm", "floor", "pool"))
     print(f"machine: {machine()}")
     print(f"farm, {args.renders} renders, tasks/s:   {spread(farm)}")
     print(f"protocol floor, {args.renders} renders, tasks/s: {spread(floor)}")
     print(f"local pool, {args.renders} workers, tasks/s: {spread(pool)}")
+    for name, runs in legs.items():
+        print(f"{name}: {median_leg(runs).cpu_text()}")
     ratio = median(pool) / median(farm)
     floor_ratio = median(pool) / median(floor)
     print(f"overhead ratio (pool / farm):   {ratio:.2f}")
@@ -77,6 +85,15 @@ def main() -> None:
     record(bench, "local process pool (baseline)", pool, "tasks/s")
     record(bench, "overhead ratio (pool / farm)", ratio, "x", "< 1.3 (issue 6)", ratio < 1.3)
     record(bench, "floor ratio (pool / protocol floor)", floor_ratio, "x")
+    for name, runs in legs.items():
+        for part in runs[0].cpu:
+            values = [leg.cpu[part] * 1000 for leg in runs]
+            record(bench, f"CPU per task: {name}, {part}", values, "ms")
+
+
+def median_leg(runs: list[Leg]) -> Leg:
+    """The run with the median rate."""
+    return sorted(runs, key=lambda leg: leg.rate)[len(runs) // 2]
 
 
 if __name__ == "__main__":
