@@ -99,10 +99,10 @@ class SimRender:
                 break
             message = json.loads(frame.data)
             kind = message.get("type")
+            for seq in message.get("acks", ()):
+                self._on_ack(seq)
             if kind == "assign":
                 await self._on_assign(message["task"])
-            elif kind == "ack":
-                self._on_ack(message["seq"])
             elif kind == "stop":
                 await self._on_stop(message)
             elif kind == "error":

@@ -297,11 +297,13 @@ class RenderAgent:
         if message is None:
             return
         kind = message.get("type")
-        handler = self._handlers.get(kind) if isinstance(kind, str) else None
-        if handler is None:
-            log.warning("ignored a server message of unknown type %r", kind)
-            return
         try:
+            if "acks" in message:  # any message may carry acknowledgements
+                self._forget_results(message["acks"])
+            handler = self._handlers.get(kind) if isinstance(kind, str) else None
+            if handler is None:
+                log.warning("ignored a server message of unknown type %r", kind)
+                return
             handler(message)
         except ValueError as exc:
             log.warning("ignored a malformed %s message from the server: %s", kind, exc)
@@ -340,10 +342,14 @@ class RenderAgent:
             runner.stop()
 
     def _on_ack(self, message: Message) -> None:
-        seq = message.get("seq")
-        if type(seq) is not int:
-            raise ValueError("seq must be an integer")
-        self._results.pop(seq, None)
+        """Nothing more: its `acks` were read by _dispatch."""
+
+    def _forget_results(self, acks: Any) -> None:
+        """The results with these seqs are committed on the server."""
+        if not isinstance(acks, list) or not all(type(seq) is int for seq in acks):
+            raise ValueError("acks must be a list of integers")
+        for seq in acks:
+            self._results.pop(seq, None)
 
     def _on_exit(self, message: Message) -> None:
         raise _ExitOrdered
