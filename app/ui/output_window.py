@@ -145,9 +145,13 @@ class OutputWindow(QWidget):
             image = fetch_thumbnail(self.client, self.job, self.block, self.task, run["run"])
             self.client.call(image, self._show_thumbnail)
 
-    def _stored(self, index: int, text: str) -> None:
+    def _stored(self, index: int, text: str, follow: bool = False) -> None:
+        """Show a run's stored output (follow: scrolled to its end)."""
         if index == self.runs_box.currentIndex():
             self.text.setPlainText(text)
+            if follow:
+                bar = self.text.verticalScrollBar()
+                bar.setValue(bar.maximum())
 
     def _received(self, job: int, block: int, task: int, run: int, text: str) -> None:
         if (job, block, task, run) != (self.job, self.block, self.task, self.live):
@@ -167,8 +171,9 @@ class OutputWindow(QWidget):
             self.thumbnail.show()
 
     async def _check_ended(self) -> None:
-        """The live run ended: its row shows how (state, exit code, error), and the streaming
-        stops; the text shown is its whole output already."""
+        """The live run ended: its row shows how (state, exit code, error), the streaming stops
+        and the stored output replaces the streamed text (its last chunk may still have been
+        on its way: the server pushes output every quarter of a second)."""
         live = self.live
         details = await self.client.task(self.job, self.block, self.task)
         ended = next((r for r in details["runs"] if r["run"] == live and r["state"] != "RUN"), None)
@@ -179,6 +184,10 @@ class OutputWindow(QWidget):
         self._stop_live()
         self.runs_box.setItemText(index, _run_label(ended))
         self.info.setText(ended.get("error") or "")
+        bar = self.text.verticalScrollBar()
+        follow = bar.value() == bar.maximum()
+        output = self.client.task_output(self.job, self.block, self.task, live)
+        self.client.call(output, lambda text, n=index: self._stored(n, text, follow))
 
     def _stop_live(self) -> None:
         self.ended.stop()

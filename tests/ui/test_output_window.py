@@ -73,3 +73,24 @@ async def test_a_task_that_never_ran_says_so(client, qtbot):
     qtbot.addWidget(window)
     await until(lambda: window.info.text())
     assert "not run" in window.info.text() and window.runs_box.count() == 0
+
+
+async def test_a_run_that_ends_shows_its_whole_stored_output(farm, client, qtbot):
+    """The last chunk of a run may still be on its way when the window sees the run end (the
+    server pushes output every 0.25 s): the stored output then replaces the streamed text."""
+    command = "echo first; sleep 1.5; echo last-line"
+    job_id = await client.submit(numeric_job("tail", command, 1, 1))
+    client.watch_block(job_id, 0)
+    states = []
+    client.tasks_changed.connect(lambda job, block, tasks: states.extend(t["state"] for t in tasks))
+    farm.start_render("r2", 1)
+    await until(lambda: "RUN" in states)
+    window = OutputWindow(client, job_id, 0, 0)
+    qtbot.addWidget(window)
+    window.show()
+    await until(lambda: "first" in window.text.toPlainText())
+    client.output_received.disconnect(window._received)  # the rest of the stream gets lost
+    await until(lambda: window.live is None, 30)
+    await until(lambda: "last-line" in window.text.toPlainText())
+    assert window.text.toPlainText() == "first\nlast-line\n"
+    client.output_received.connect(window._received)  # closeEvent disconnects it
