@@ -22,9 +22,10 @@ def free_port() -> int:
 class FarmProcess:
     """One `corral` subprocess, its output going to a log file."""
 
-    def __init__(self, args: list[str], log: Path) -> None:
+    def __init__(self, args: list[str], log: Path, code: Path | None = None) -> None:
         self.args = args
         self.log = log
+        self.code = code  # a checkout of Corral to run instead of this one
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> FarmProcess:
@@ -32,6 +33,7 @@ class FarmProcess:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "app", *self.args],
+                cwd=self.code,  # `-m app` imports the package of the working directory first
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -64,10 +66,12 @@ class FarmProcess:
 
 
 class LocalFarm:
-    """A server and its renders in one folder; stop() ends them all."""
+    """A server and its renders in one folder; stop() ends them all. `code`: a checkout of
+    Corral whose server and renders to run (bench/ab.py), by default this one."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, code: Path | None = None) -> None:
         self.folder = Path(folder)
+        self.code = code
         self.data = self.folder / "data"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -77,7 +81,7 @@ class LocalFarm:
 
     def start_server(self, *extra: str, timeout: float = 30) -> FarmProcess:
         args = ["server", "--port", str(self.port), "--data", str(self.data), *extra]
-        self.server = FarmProcess(args, self.folder / "server.log").start()
+        self.server = FarmProcess(args, self.folder / "server.log", self.code).start()
         deadline = time.monotonic() + timeout
         while not self._healthy():
             if not self.server.running():
@@ -92,7 +96,7 @@ class LocalFarm:
         args = ["render", "--server", self.url, "--name", name, *extra]
         if max_tasks is not None:
             args += ["--max-tasks", str(max_tasks)]
-        render = FarmProcess(args, self.folder / f"render-{name}.log").start()
+        render = FarmProcess(args, self.folder / f"render-{name}.log", self.code).start()
         self.renders[name] = render
         return render
 

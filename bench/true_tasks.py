@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from statistics import median
 
 from app.api import numeric_job
@@ -24,9 +25,11 @@ from bench.protocol_floor import floor_rate
 from bench.report import Leg, cpu_seconds, machine, record, spread
 
 
-def farm_rate(tasks: int, renders: int) -> Leg:
+def farm_rate(tasks: int, renders: int, code: Path | None = None) -> Leg:
+    """The farm's tasks per second and CPU per task (server, renders with their tasks); `code`:
+    another checkout of Corral to measure."""
     with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
-        farm = LocalFarm(folder)
+        farm = LocalFarm(folder, code)
         farm.start_server()
         try:
             for i in range(renders):

@@ -46,3 +46,14 @@ def test_report_table():
     row = record("b", "f", [1.0, 2.0, 3.0], "ms", "< 5 ms", True)
     assert row["value"] == 2.0
     assert "| b | f | 2 (1..3) | ms | < 5 ms | yes |" in markdown([row])
+
+
+def test_ab_compares_a_revision_with_the_working_tree():
+    args = ["HEAD", "--runs", "1", "--tasks", "20", "--renders", "1"]
+    done = subprocess.run([sys.executable, "-m", "bench.ab", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "HEAD: median" in done.stdout and "working tree: median" in done.stdout
+    worktrees = subprocess.run(["git", "-C", str(ROOT), "worktree", "list"],
+                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "corral-ab-" not in worktrees  # the temporary checkout is gone

@@ -1,0 +1,52 @@
+"""Compare the farm's per-task cost of another revision with this working tree, in alternating
+runs: on a machine whose speed wanders from minute to minute, the only fair comparison.
+
+Each run is bench/true_tasks.py's farm measurement (N `true` tasks on 4 local renders): first the
+revision (checked out in a temporary git worktree), then this tree, again and again.
+
+    python -m bench.ab f1ca94a --runs 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+from pathlib import Path
+from statistics import median
+
+from bench.true_tasks import farm_rate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("revision", help="a git revision to compare with the working tree")
+    parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--renders", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="corral-ab-") as folder:
+        other = Path(folder) / "checkout"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(other), args.revision],
+                       check=True, capture_output=True)  # fmt: skip
+        try:
+            sides = {args.revision: other, "working tree": None}
+            legs: dict[str, list] = {name: [] for name in sides}
+            for run in range(1, args.runs + 1):
+                for name, code in sides.items():
+                    leg = farm_rate(args.tasks, args.renders, code)
+                    legs[name].append(leg)
+                    print(f"run {run}, {name}: {leg.rate:,.0f} tasks/s, {leg.cpu_text()}")
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(other)], check=False)
+    for name, runs in legs.items():
+        rate = median(leg.rate for leg in runs)
+        cpu = median(leg.cpu_total for leg in runs) * 1000
+        print(f"{name}: median {rate:,.0f} tasks/s, {cpu:.2f} ms CPU a task ({len(runs)} runs)")
+
+
+if __name__ == "__main__":
+    main()
