@@ -15,6 +15,21 @@ COMMAND = (
 )
 
 
+async def window_on_running_task(farm, client, qtbot, job: dict, render: str):
+    """Submit the one-task job, start a render for it and open the output window of its task
+    once it runs; returns the job id, the task states seen so far (growing) and the window."""
+    job_id = await client.submit(job)
+    client.watch_block(job_id, 0)
+    states: list[str] = []
+    client.tasks_changed.connect(lambda job, block, tasks: states.extend(t["state"] for t in tasks))
+    farm.start_render(render, 1)
+    await until(lambda: "RUN" in states)
+    window = OutputWindow(client, job_id, 0, 0)
+    qtbot.addWidget(window)
+    window.show()
+    return job_id, states, window
+
+
 def line_color(window: OutputWindow, text: str) -> QColor | None:
     """The foreground color of the line holding `text`, None when it is not highlighted."""
     block = window.text.document().find(text).block()
@@ -32,16 +47,8 @@ def test_lines_are_classified_by_the_parser():
 
 async def test_streams_a_running_task_live_then_shows_its_stored_output(farm, client, qtbot):
     no_retry = {"errors_retries": 0}  # the parser's error fails the run: keep one run
-    job_id = await client.submit(numeric_job("live", COMMAND, 1, 1, block_extra=no_retry))
-    client.watch_block(job_id, 0)
-    states = []
-    client.tasks_changed.connect(lambda job, block, tasks: states.extend(t["state"] for t in tasks))
-    farm.start_render("r1", 1)
-    await until(lambda: "RUN" in states)
-
-    window = OutputWindow(client, job_id, 0, 0)
-    qtbot.addWidget(window)
-    window.show()
+    job = numeric_job("live", COMMAND, 1, 1, block_extra=no_retry)
+    job_id, states, window = await window_on_running_task(farm, client, qtbot, job, "r1")
     await until(lambda: window.live == 1)
     await until(lambda: "line2" in window.text.toPlainText())
     assert "line8" not in window.text.toPlainText()  # it arrived while the task ran
@@ -78,16 +85,8 @@ async def test_a_task_that_never_ran_says_so(client, qtbot):
 async def test_a_run_that_ends_shows_its_whole_stored_output(farm, client, qtbot):
     """The last chunk of a run may still be on its way when the window sees the run end (the
     server pushes output every 0.25 s): the stored output then replaces the streamed text."""
-    command = "echo first; sleep 1.5; echo last-line"
-    job_id = await client.submit(numeric_job("tail", command, 1, 1))
-    client.watch_block(job_id, 0)
-    states = []
-    client.tasks_changed.connect(lambda job, block, tasks: states.extend(t["state"] for t in tasks))
-    farm.start_render("r2", 1)
-    await until(lambda: "RUN" in states)
-    window = OutputWindow(client, job_id, 0, 0)
-    qtbot.addWidget(window)
-    window.show()
+    job = numeric_job("tail", "echo first; sleep 1.5; echo last-line", 1, 1)
+    _, _, window = await window_on_running_task(farm, client, qtbot, job, "r2")
     await until(lambda: "first" in window.text.toPlainText())
     client.output_received.disconnect(window._received)  # the rest of the stream gets lost
     await until(lambda: window.live is None, 30)
