@@ -297,13 +297,16 @@ class RenderAgent:
         if message is None:
             return
         kind = message.get("type")
-        try:
-            if "acks" in message:  # any message may carry acknowledgements
+        if "acks" in message:  # any message may carry acknowledgements
+            try:
                 self._forget_results(message["acks"])
-            handler = self._handlers.get(kind) if isinstance(kind, str) else None
-            if handler is None:
-                log.warning("ignored a server message of unknown type %r", kind)
-                return
+            except ValueError as exc:  # the message itself still counts
+                log.warning("ignored malformed acknowledgements from the server: %s", exc)
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            log.warning("ignored a server message of unknown type %r", kind)
+            return
+        try:
             handler(message)
         except ValueError as exc:
             log.warning("ignored a malformed %s message from the server: %s", kind, exc)
@@ -342,7 +345,9 @@ class RenderAgent:
             runner.stop()
 
     def _on_ack(self, message: Message) -> None:
-        """Nothing more: its `acks` were read by _dispatch."""
+        """Its `acks` were read by _dispatch; an older server acknowledges one `seq` per message."""
+        if "seq" in message:
+            self._forget_results([message["seq"]])
 
     def _forget_results(self, acks: Any) -> None:
         """The results with these seqs are committed on the server."""

@@ -217,6 +217,7 @@ class TaskRunner:
                 self._kill_tree()
             self._usage.start()
             await proc.wait()
+            started.cancel()  # not for a process that has exited: the clean-up may take a while
             self._usage.stop()
             self._time_done = time.time()
             if self._kill is None:  # exited on its own: let the last output arrive first, so
