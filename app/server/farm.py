@@ -91,6 +91,7 @@ class Farm(FarmControls):
         self.deadlines: list[tuple[float, RunKey]] = []  # task_max_run_time, soonest first
         self.wakeups: list[float] = []  # times when waiting work may start (time_wait, forgive)
         self.run_errors: dict[RunKey, str] = {}  # runs the server stopped as failures
+        self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         self.job_order = itertools.count(1)
         self.dependencies = Dependencies(self.jobs)
         self.renders: dict[str, Render] = {}
@@ -387,7 +388,8 @@ class Farm(FarmControls):
 
     def result(self, render: Render, key: RunKey, report: dict) -> asyncio.Future | None:
         """A finished run: count it once and queue its commit. The caller acknowledges the
-        result once the returned future is done (None: nothing to store, a resent copy)."""
+        result once the returned future is done (None: nothing to wait for). A copy resent while
+        the first is being committed waits for that commit."""
         held = self._release(render, key)
         self.live.drop(key)
         block = self._block_of(key)
@@ -396,7 +398,7 @@ class Farm(FarmControls):
         table, n, run = block.tasks, key[2], key[3]
         current = table.state(n) in states.ACTIVE and table.detail(n)[0] == run
         if not held and not current:
-            return None  # already counted: a resent copy
+            return self.committing.get(key)  # already counted: a resent copy
         error = _run_error(report, block.spec.task_min_run_time)
         if current and report["error"] == STOPPED:
             run_state = "STOPPED"  # interrupted on the render (it shut down): not a failure
@@ -432,6 +434,8 @@ class Farm(FarmControls):
                 key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
             )
         )
+        self.committing[key] = written
+        written.add_done_callback(lambda _: self.committing.pop(key, None))
         self._fill(render)
         return written
 

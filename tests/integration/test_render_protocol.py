@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+import weakref
 
 import aiohttp
 import pytest
@@ -21,7 +23,7 @@ def server(tmp_path):
 
 async def receive(ws, kind: str) -> dict:
     """The next message of one kind; others that arrive first wait in the socket's inbox."""
-    inbox = INBOXES.setdefault(id(ws), [])
+    inbox = INBOXES.setdefault(ws, [])
     for message in inbox:
         if message["type"] == kind:
             inbox.remove(message)
@@ -35,18 +37,19 @@ async def receive(ws, kind: str) -> dict:
 
 async def acked(ws, seq: int) -> None:
     """Wait until the server acknowledges result `seq` (on whatever message carries it)."""
-    while seq not in ACKED.setdefault(id(ws), set()):
-        INBOXES.setdefault(id(ws), []).append(await _next(ws))
+    while seq not in ACKED.setdefault(ws, set()):
+        INBOXES.setdefault(ws, []).append(await _next(ws))
 
 
-async def _next(ws) -> dict:
-    message = await ws.receive_json(timeout=10)
-    ACKED.setdefault(id(ws), set()).update(message.get("acks", ()))
+async def _next(ws, timeout: float = 10) -> dict:
+    message = await ws.receive_json(timeout=timeout)
+    ACKED.setdefault(ws, set()).update(message.get("acks", ()))
     return message
 
 
-INBOXES: dict[int, list[dict]] = {}
-ACKED: dict[int, set[int]] = {}
+# per socket: messages not asked for yet, and the seqs acknowledged so far
+INBOXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+ACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def result(task: dict, seq: int, **fields) -> dict:
@@ -88,6 +91,36 @@ async def test_results_are_acknowledged_and_counted_once(server):
 
         await ws.send_json(result({**again, "job": 999}, seq=4))  # a deleted job: just ack
         await acked(ws, 4)
+
+
+async def test_a_result_is_acknowledged_only_once_committed(server):
+    """While another connection holds the database's write lock no commit can happen: neither
+    the result nor a copy of it resent meanwhile may be acknowledged until it is released."""
+    job_id = server.client.submit(numeric_job("durable", "true", 1, 1, user_name="t"))
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
+    ):
+        await ws.send_json({"type": "register", "name": "hand", "max_tasks": 1, "capacity": 1000})
+        task = (await receive(ws, "assign"))["task"]
+        lock = sqlite3.connect(server.data / "corral.db", isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")  # the server waits up to its busy_timeout (5 s)
+        try:
+            await ws.send_json(result(task, seq=1))
+            await ws.send_json(result(task, seq=2))  # as after a reconnect
+            deadline = time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                try:
+                    INBOXES.setdefault(ws, []).append(await _next(ws, deadline - time.monotonic()))
+                except TimeoutError:
+                    break
+            assert not ACKED.get(ws), "acknowledged before the commit"
+        finally:
+            lock.rollback()
+            lock.close()
+        await acked(ws, 1)
+        await acked(ws, 2)
+    assert [r["state"] for r in server.client.task(job_id, 0, 0)["runs"]] == ["DON"]
 
 
 async def test_reconnecting_render_keeps_its_task(server):
