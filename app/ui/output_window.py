@@ -145,13 +145,19 @@ class OutputWindow(QWidget):
             image = fetch_thumbnail(self.client, self.job, self.block, self.task, run["run"])
             self.client.call(image, self._show_thumbnail)
 
-    def _stored(self, index: int, text: str, follow: bool = False) -> None:
-        """Show a run's stored output (follow: scrolled to its end)."""
+    def _stored(self, index: int, text: str) -> None:
         if index == self.runs_box.currentIndex():
             self.text.setPlainText(text)
-            if follow:
-                bar = self.text.verticalScrollBar()
-                bar.setValue(bar.maximum())
+
+    def _completed(self, index: int, text: str) -> None:
+        """The stored output of the run that was streamed here, if it adds to what is shown;
+        the view stays where it was (at the end when it followed the end)."""
+        if index != self.runs_box.currentIndex() or len(text) <= len(self.text.toPlainText()):
+            return
+        bar = self.text.verticalScrollBar()
+        position, follow = bar.value(), bar.value() == bar.maximum()
+        self.text.setPlainText(text)
+        bar.setValue(bar.maximum() if follow else position)
 
     def _received(self, job: int, block: int, task: int, run: int, text: str) -> None:
         if (job, block, task, run) != (self.job, self.block, self.task, self.live):
@@ -172,8 +178,9 @@ class OutputWindow(QWidget):
 
     async def _check_ended(self) -> None:
         """The live run ended: its row shows how (state, exit code, error), the streaming stops
-        and the stored output replaces the streamed text (its last chunk may still have been
-        on its way: the server pushes output every quarter of a second)."""
+        and the stored output replaces the streamed text when it holds more (the last chunk
+        may still have been on its way: the server pushes output every quarter of a second);
+        a lost run has none, a long one keeps only its head and tail."""
         live = self.live
         details = await self.client.task(self.job, self.block, self.task)
         ended = next((r for r in details["runs"] if r["run"] == live and r["state"] != "RUN"), None)
@@ -184,10 +191,8 @@ class OutputWindow(QWidget):
         self._stop_live()
         self.runs_box.setItemText(index, _run_label(ended))
         self.info.setText(ended.get("error") or "")
-        bar = self.text.verticalScrollBar()
-        follow = bar.value() == bar.maximum()
         output = self.client.task_output(self.job, self.block, self.task, live)
-        self.client.call(output, lambda text, n=index: self._stored(n, text, follow))
+        self.client.call(output, lambda text, n=index: self._completed(n, text))
 
     def _stop_live(self) -> None:
         self.ended.stop()

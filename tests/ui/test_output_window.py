@@ -93,3 +93,18 @@ async def test_a_run_that_ends_shows_its_whole_stored_output(farm, client, qtbot
     await until(lambda: "last-line" in window.text.toPlainText())
     assert window.text.toPlainText() == "first\nlast-line\n"
     client.output_received.connect(window._received)  # closeEvent disconnects it
+
+
+async def test_an_ended_run_keeps_the_streamed_text_when_the_stored_one_has_less(client, qtbot):
+    """A lost run stores no output, a long one only its head and tail: the streamed text stays."""
+    job_id = await client.submit(numeric_job("kept", "true", 1, 1, paused=True))
+    window = OutputWindow(client, job_id, 0, 0)
+    qtbot.addWidget(window)
+    await until(lambda: window.info.text())
+    window.runs_box.blockSignals(True)  # no fetch: as if run 1 had been streamed here
+    window.runs_box.addItem("run 1")
+    window.text.setPlainText("streamed line 1\nstreamed line 2\n")
+    window._completed(0, "")
+    assert window.text.toPlainText() == "streamed line 1\nstreamed line 2\n"
+    window._completed(0, "streamed line 1\nstreamed line 2\nlast\n")
+    assert window.text.toPlainText().endswith("last\n")
