@@ -1,8 +1,9 @@
 """Compare the farm's per-task cost of another revision with this working tree, in alternating
 runs: on a machine whose speed wanders from minute to minute, the only fair comparison.
 
-Each run is bench/true_tasks.py's farm measurement (N `true` tasks on 4 local renders): first the
-revision (checked out in a temporary git worktree), then this tree, again and again.
+Each run is bench/true_tasks.py's farm measurement (N `true` tasks on 4 local renders), of the
+revision (checked out in a temporary git worktree) and of this tree in turn, the order swapped
+every other run so that neither always goes first.
 
     python -m bench.ab f1ca94a --runs 6
 """
@@ -10,7 +11,9 @@ revision (checked out in a temporary git worktree), then this tree, again and ag
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from statistics import median
@@ -26,17 +29,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--renders", type=int, default=4)
+    parser.add_argument("--repo", type=Path, default=ROOT, help="where the revision is (this repo)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the worktree is removed all the same
+    git = ["git", "-C", str(args.repo)]
+    subprocess.run([*git, "worktree", "prune"], check=True)  # what a killed run left registered
     with tempfile.TemporaryDirectory(prefix="corral-ab-") as folder:
         other = Path(folder) / "checkout"
-        git = ["git", "-C", str(ROOT)]
         subprocess.run([*git, "worktree", "add", "--detach", str(other), args.revision],
                        check=True, capture_output=True)  # fmt: skip
         try:
-            sides = {args.revision: other, "working tree": None}
-            legs: dict[str, list] = {name: [] for name in sides}
+            sides = [(args.revision, other), ("working tree", None)]
+            legs: dict[str, list] = {name: [] for name, _ in sides}
             for run in range(1, args.runs + 1):
-                for name, code in sides.items():
+                for name, code in sides if run % 2 else sides[::-1]:
                     leg = farm_rate(args.tasks, args.renders, code)
                     legs[name].append(leg)
                     print(f"run {run}, {name}: {leg.rate:,.0f} tasks/s, {leg.cpu_text()}")

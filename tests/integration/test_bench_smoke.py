@@ -48,12 +48,17 @@ def test_report_table():
     assert "| b | f | 2 (1..3) | ms | < 5 ms | yes |" in markdown([row])
 
 
-def test_ab_compares_a_revision_with_the_working_tree():
-    args = ["HEAD", "--runs", "1", "--tasks", "20", "--renders", "1"]
+def test_ab_compares_a_revision_with_the_working_tree(tmp_path):
+    clone = tmp_path / "clone"  # its worktrees come and go in the clone, not in this repository
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    args = ["HEAD", "--repo", str(clone), "--runs", "2", "--tasks", "20", "--renders", "1"]
     done = subprocess.run([sys.executable, "-m", "bench.ab", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "HEAD: median" in done.stdout and "working tree: median" in done.stdout
-    worktrees = subprocess.run(["git", "-C", str(ROOT), "worktree", "list"],
+    order = [line.split(",")[1].split(":")[0].strip() for line in done.stdout.splitlines()
+             if line.startswith("run ")]  # fmt: skip
+    assert order == ["HEAD", "working tree", "working tree", "HEAD"]
+    worktrees = subprocess.run(["git", "-C", str(clone), "worktree", "list"],
                                capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "corral-ab-" not in worktrees  # the temporary checkout is gone
