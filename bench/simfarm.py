@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from app import __version__
+from app import RENDER_PROTOCOL, __version__
 
 WS_PATH = "/api/v1/render/ws"
 REGISTER_TIMEOUT = 60.0
@@ -78,8 +78,9 @@ class SimRender:
 
     def _register_message(self) -> dict:
         host = {"os": "linux 64", "cpu_count": 16, "mem_total_mb": 65536, "version": __version__}
-        return {"type": "register", "name": self.name, "max_tasks": self.farm.max_tasks,
-                "capacity": 1000, "host": host, "running": [], "finished": []}  # fmt: skip
+        return {"type": "register", "protocol": RENDER_PROTOCOL, "name": self.name,
+                "max_tasks": self.farm.max_tasks, "capacity": 1000, "host": host,
+                "running": [], "finished": []}  # fmt: skip
 
     async def _send(self, message: dict) -> None:
         await self.ws.send_str(json.dumps(message, separators=(",", ":")))

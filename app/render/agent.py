@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import psutil
 
-from app import __version__
+from app import RENDER_PROTOCOL, __version__
 from app.parsers import load_parsers
 from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
@@ -207,6 +207,7 @@ class RenderAgent:
     def _register_message(self) -> Message:
         message: Message = {
             "type": "register",
+            "protocol": RENDER_PROTOCOL,
             "name": self.config.name,
             "max_tasks": self.config.max_tasks,
             "capacity": self.config.capacity,

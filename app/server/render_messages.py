@@ -7,6 +7,8 @@ import binascii
 import json
 import math
 
+from app import RENDER_PROTOCOL, __version__
+
 MAX_NAME = 255
 MAX_OUTPUT = 16 * 1024 * 1024
 MAX_RUNS_LISTED = 10_000
@@ -75,6 +77,12 @@ def _run_list(msg: dict, key: str) -> list[dict]:
 
 
 def register(msg: dict) -> dict:
+    protocol = msg.get("protocol", 1)  # renders before version 2 sent none
+    if protocol != RENDER_PROTOCOL:
+        version = msg.get("host", {}).get("version") if isinstance(msg.get("host"), dict) else None
+        raise ProtocolError(f"render protocol {str(protocol)[:20]} (Corral {str(version)[:20]}), "
+                            f"server protocol {RENDER_PROTOCOL} (Corral {__version__}): "
+                            "run the same Corral version on renders and server")  # fmt: skip
     name = _text(msg, "name", MAX_NAME)
     if not name or not name.isprintable() or name != name.strip():
         raise ProtocolError("name: expected a printable name without surrounding spaces")

@@ -9,6 +9,8 @@ import urllib.request
 import aiohttp
 import pytest
 
+from tests.integration.conftest import hello
+
 GOOD_BLOCK = {"numeric": True, "frame_first": 1, "frame_last": 10, "command": "echo @#@"}
 
 
@@ -109,15 +111,12 @@ async def test_bad_render_messages_get_errors_and_server_survives(server):
         session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
     ):
         for bad in ["not json", "[1, 2]", json.dumps({"type": "heartbeat"}),
-                    json.dumps({"type": "register", "name": "", "max_tasks": 1,
-                                "capacity": 1000}),
-                    json.dumps({"type": "register", "name": "r", "max_tasks": "many",
-                                "capacity": 1000})]:  # fmt: skip
+                    json.dumps(hello("")),
+                    json.dumps(hello("r", max_tasks="many"))]:  # fmt: skip
             await ws.send_str(bad)
             answer = await ws.receive_json(timeout=10)
             assert answer["type"] == "error", bad
-        await ws.send_json({"type": "register", "name": "probe", "max_tasks": 1,
-                            "capacity": 1000})  # fmt: skip
+        await ws.send_json(hello("probe"))  # fmt: skip
         assert (await ws.receive_json(timeout=10))["type"] == "registered"
         await ws.send_json({"type": "result", "seq": 1, "job": "x"})
         assert (await ws.receive_json(timeout=10))["type"] == "error"

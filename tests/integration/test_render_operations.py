@@ -13,7 +13,7 @@ import pytest
 from app.api import numeric_job
 from app.cli import main
 from app.server import render_messages
-from tests.integration.conftest import wait_until
+from tests.integration.conftest import hello, wait_until
 
 
 def one_task_job(name: str, command: str) -> dict:
@@ -48,13 +48,20 @@ def test_render_started_NIMBY_takes_no_task_until_freed(farm, capsys):
 
 
 def test_register_start_state_is_validated():
-    hello = {"name": "r", "host": {}}
-    assert render_messages.register(hello)["state"] == {}
-    ok = render_messages.register({**hello, "state": {"nimby": "nimby", "paused": False}})
+    register = hello("r", host={})
+    assert render_messages.register(register)["state"] == {}
+    ok = render_messages.register({**register, "state": {"nimby": "nimby", "paused": False}})
     assert ok["state"] == {"nimby": "nimby", "paused": False}
     for bad in ({"nimby": "busy"}, {"paused": 1}, {"color": "red"}, ["NIMBY"]):
         with pytest.raises(render_messages.ProtocolError, match="state"):
-            render_messages.register({**hello, "state": bad})
+            render_messages.register({**register, "state": bad})
+
+
+def test_a_render_of_another_protocol_is_refused_with_both_versions():
+    old = {key: value for key, value in hello("old").items() if key != "protocol"}
+    for message in (old, {**old, "protocol": 3}, {**old, "protocol": "2"}):
+        with pytest.raises(render_messages.ProtocolError, match="run the same Corral version"):
+            render_messages.register({**message, "host": {"version": "0.0.9"}})
 
 
 def test_exit_no_task_ends_an_idle_render(farm, tmp_path):

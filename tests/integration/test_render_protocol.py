@@ -11,6 +11,7 @@ import pytest
 
 from app.api import numeric_job
 from bench.local_farm import LocalFarm
+from tests.integration.conftest import hello
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ async def test_results_are_acknowledged_and_counted_once(server):
         aiohttp.ClientSession() as session,
         session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
     ):
-        await ws.send_json({"type": "register", "name": "hand", "max_tasks": 1, "capacity": 1000})
+        await ws.send_json(hello("hand"))
         registered = await receive(ws, "registered")
         assert registered["stop"] == [] and registered["heartbeat_period"] > 0
         task = (await receive(ws, "assign"))["task"]
@@ -93,6 +94,18 @@ async def test_results_are_acknowledged_and_counted_once(server):
         await acked(ws, 4)
 
 
+async def test_a_render_speaking_an_older_protocol_is_told_why_it_is_refused(server):
+    old = {key: value for key, value in hello("old").items() if key != "protocol"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
+    ):
+        await ws.send_json(old)
+        error = await receive(ws, "error")
+        assert "render protocol 1" in error["error"] and "server protocol 2" in error["error"]
+    assert server.client.renders() == []
+
+
 async def test_a_result_is_acknowledged_only_once_committed(server):
     """While another connection holds the database's write lock no commit can happen: neither
     the result nor a copy of it resent meanwhile may be acknowledged until it is released."""
@@ -101,7 +114,7 @@ async def test_a_result_is_acknowledged_only_once_committed(server):
         aiohttp.ClientSession() as session,
         session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
     ):
-        await ws.send_json({"type": "register", "name": "hand", "max_tasks": 1, "capacity": 1000})
+        await ws.send_json(hello("hand"))
         task = (await receive(ws, "assign"))["task"]
         lock = sqlite3.connect(server.data / "corral.db", isolation_level=None)
         lock.execute("BEGIN EXCLUSIVE")  # the server waits up to its busy_timeout (5 s)
@@ -125,14 +138,14 @@ async def test_a_result_is_acknowledged_only_once_committed(server):
 
 async def test_reconnecting_render_keeps_its_task(server):
     job_id = server.client.submit(numeric_job("keep", "sleep 100", 1, 1, user_name="t"))
-    hello = {"type": "register", "name": "flaky", "max_tasks": 1, "capacity": 1000}
+    register = hello("flaky")
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(f"{server.url}/api/v1/render/ws") as ws:
-            await ws.send_json(hello)
+            await ws.send_json(register)
             task = (await receive(ws, "assign"))["task"]
         key = {k: task[k] for k in ("job", "block", "task", "run")}
         async with session.ws_connect(f"{server.url}/api/v1/render/ws") as ws:
-            await ws.send_json({**hello, "running": [key]})
+            await ws.send_json({**register, "running": [key]})
             assert (await receive(ws, "registered"))["stop"] == []
             await ws.send_json(result(task, seq=1))
             await acked(ws, 1)
@@ -153,12 +166,12 @@ async def test_depend_sub_task_starts_dependants_as_frames_pass(server):
         ],
     }  # fmt: skip
     job_id = server.client.submit(job)
-    hello = {"type": "register", "name": "pipe", "max_tasks": 5, "capacity": 100_000}
+    register = hello("pipe", max_tasks=5, capacity=100_000)
     async with (
         aiohttp.ClientSession() as session,
         session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
     ):
-        await ws.send_json(hello)
+        await ws.send_json(register)
         sim = (await receive(ws, "assign"))["task"]
         assert (sim["block"], sim["task"]) == (0, 0)
         assert server.client.job(job_id)["blocks"][1]["tasks_waiting_depends"] == 10
@@ -177,8 +190,7 @@ async def test_no_progress_for_too_long_is_an_error(server):
         aiohttp.ClientSession() as session,
         session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
     ):
-        await ws.send_json({"type": "register", "name": "quiet", "max_tasks": 1,
-                            "capacity": 1000})  # fmt: skip
+        await ws.send_json(hello("quiet"))  # fmt: skip
         task = (await receive(ws, "assign"))["task"]
         stop = await receive(ws, "stop")
         assert (stop["task"], stop["run"]) == (task["task"], task["run"])

@@ -9,7 +9,7 @@ import time
 
 import aiohttp
 
-from tests.integration.conftest import wait_until
+from tests.integration.conftest import hello, wait_until
 from tests.integration.test_render_protocol import receive
 
 
@@ -76,7 +76,7 @@ async def test_malformed_resources_get_an_error_and_change_nothing(farm):
         {"users": ["a", None]},
     ]
     async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:
-        await ws.send_json({"type": "register", "name": "hand", "max_tasks": 1, "capacity": 1000})
+        await ws.send_json(hello("hand"))
         await receive(ws, "registered")
         await ws.send_json({"type": "heartbeat", "resources": good})
         await ws.send_json({"type": "heartbeat"})  # no resources: keeps the last ones

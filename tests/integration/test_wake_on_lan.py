@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from app.render.wake_on_lan import magic_packet
-from tests.integration.conftest import wait_until
+from tests.integration.conftest import hello, wait_until
 
 MAC = "aa:bb:cc:dd:ee:0f"
 
@@ -30,8 +30,7 @@ async def test_offline_render_is_woken_by_another(farm):
         aiohttp.ClientSession() as session,
         session.ws_connect(f"{farm.url}/api/v1/render/ws") as ws,
     ):
-        await ws.send_json({"type": "register", "name": "sleeper", "max_tasks": 1,
-                            "capacity": 1000, "host": {"macs": [MAC]}})  # fmt: skip
+        await ws.send_json(hello("sleeper", host={"macs": [MAC]}))  # fmt: skip
         assert (await ws.receive_json(timeout=10))["type"] == "registered"
     wait_until(lambda: not farm.client.render("sleeper")["online"])
     farm.start_render("waker", 1, "--wol-target", target)
