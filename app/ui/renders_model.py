@@ -2,7 +2,7 @@
 
 `update(summaries)` replaces the rows it names (one `dataChanged` per changed row, new rows
 appended in one insert), so a push of ten changed renders costs ten rows, whatever the farm's
-size. Bar columns (CPU, memory, swap, disk, network) answer `BarRole` with `(fraction, text)`,
+size. Bar columns (CPU, memory, swap, disk, network) answer `BAR_ROLE` with `(fraction, text)`,
 which `BarDelegate` paints; running tasks show their count and mean progress the same way.
 """
 
@@ -12,9 +12,8 @@ from typing import Any
 
 from PyQt6.QtCore import QModelIndex, Qt
 
-from app.ui.tables import ColumnsModel
+from app.ui.tables import BAR_ROLE, ColumnsModel
 
-BarRole = Qt.ItemDataRole.UserRole + 1
 NameRole = Qt.ItemDataRole.UserRole + 2
 
 COLUMNS = ("Name", "State", "Pool", "User", "Capacity", "Tasks", "CPU", "Memory", "Swap",
@@ -105,7 +104,7 @@ class RendersModel(ColumnsModel):
         column = index.column()
         if role == NameRole:
             return render["name"]
-        if role == BarRole and column in BAR_COLUMNS:
+        if role == BAR_ROLE and column in BAR_COLUMNS:
             return self._bar(render, column)
         if role == Qt.ItemDataRole.DisplayRole and column not in BAR_COLUMNS:
             return self._text(render, column)

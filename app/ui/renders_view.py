@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 
-from PyQt6.QtCore import QModelIndex, Qt, QTimer
-from PyQt6.QtGui import QColor, QPainter
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QInputDialog,
     QMenu,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -25,8 +23,8 @@ from PyQt6.QtWidgets import (
 
 from app.ui.client import FarmClient
 from app.ui.graphs import ResourceGraphs
-from app.ui.renders_model import BAR_COLUMNS, BarRole, NameRole, RendersModel, TaskKey
-from app.ui.tables import paint_bar
+from app.ui.renders_model import BAR_COLUMNS, NameRole, RendersModel, TaskKey
+from app.ui.tables import BarDelegate
 
 PROGRESS_PERIOD = 3.0
 MAX_PROGRESS = 64
@@ -44,18 +42,6 @@ def bar_color(fraction: float) -> QColor:
     return QColor(76, 160, 90)
 
 
-class BarDelegate(QStyledItemDelegate):
-    """A filled bar and its text: two rectangles and one line of text per cell."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        bar = index.data(BarRole)
-        if bar is None:
-            super().paint(painter, option, index)
-            return
-        fraction, text = bar
-        paint_bar(painter, option, fraction, text, bar_color(fraction))
-
-
 class RendersView(QWidget):
     def __init__(self, client: FarmClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,7 +55,7 @@ class RendersView(QWidget):
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.doubleClicked.connect(lambda index: self.open_graphs(index.data(NameRole)))
         self.table.verticalHeader().hide()
-        self.delegate = BarDelegate(self.table)
+        self.delegate = BarDelegate(bar_color, self.table)
         for column in BAR_COLUMNS:
             self.table.setItemDelegateForColumn(column, self.delegate)
             self.table.setColumnWidth(column, 110)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QRect, Qt
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRect, Qt
 from PyQt6.QtGui import QColor, QPainter
-from PyQt6.QtWidgets import QStyleOptionViewItem
+from PyQt6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 
 class ColumnsModel(QAbstractTableModel):
@@ -21,6 +22,26 @@ class ColumnsModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section]
         return None
+
+
+BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # (fraction 0..1, text) of a cell drawn as a bar
+
+
+class BarDelegate(QStyledItemDelegate):
+    """Cells answering BAR_ROLE as a filled bar with its text; colour_of(fraction) picks the
+    fill. Other cells are drawn as usual."""
+
+    def __init__(self, colour_of: Callable[[float], QColor], parent: QObject | None = None):
+        super().__init__(parent)
+        self._colour_of = colour_of
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        bar = index.data(BAR_ROLE)
+        if bar is None:
+            super().paint(painter, option, index)
+            return
+        fraction, text = bar
+        paint_bar(painter, option, fraction, text, self._colour_of(fraction))
 
 
 def paint_bar(

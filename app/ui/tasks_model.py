@@ -20,7 +20,7 @@ from PyQt6.QtCore import QModelIndex, Qt, QTimer
 from PyQt6.QtGui import QColor
 
 from app.ui.client import FarmClient
-from app.ui.tables import ColumnsModel
+from app.ui.tables import BAR_ROLE, ColumnsModel
 
 PAGE = 200  # tasks per request
 MAX_PAGES = 50  # pages kept
@@ -31,7 +31,6 @@ COLUMNS = ("Task", "State", "Progress", "Frames", "Render", "Started", "Run time
            "Errors")  # fmt: skip
 PROGRESS_COLUMN = COLUMNS.index("Progress")
 TASK_ROLE = Qt.ItemDataRole.UserRole  # the task summary (dict), None while its page loads
-PERCENT_ROLE = Qt.ItemDataRole.UserRole + 1  # 0..100 for the progress bar, None: no bar
 
 STATE_COLORS = {
     "RUN": QColor("#2e7d32"),
@@ -105,8 +104,9 @@ class TasksModel(ColumnsModel):
             return _text(task, column)
         if role == TASK_ROLE:
             return task
-        if role == PERCENT_ROLE and column == PROGRESS_COLUMN:
-            return task["percent"] or 0
+        if role == BAR_ROLE and column == PROGRESS_COLUMN:
+            percent = task["percent"] or 0
+            return percent / 100, f"{percent}%"
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
             return STATE_COLORS.get(task["state"])
         return None

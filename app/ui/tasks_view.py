@@ -3,14 +3,12 @@ and a task's output window on double-click."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QModelIndex, QPoint, Qt
-from PyQt6.QtGui import QColor, QPainter
+from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QMenu,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -18,22 +16,11 @@ from PyQt6.QtWidgets import (
 
 from app.ui.client import FarmClient
 from app.ui.output_window import OutputWindow
-from app.ui.tables import paint_bar
-from app.ui.tasks_model import PERCENT_ROLE, PROGRESS_COLUMN, TasksModel
+from app.ui.tables import BarDelegate
+from app.ui.tasks_model import PROGRESS_COLUMN, TasksModel
 
 ACTIONS = (("Skip", "skip"), ("Restart", "restart"), ("Try next", "try-next"))
 BAR_COLOR = QColor("#43a047")
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """The progress column as a bar with its percentage over it."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        percent = index.data(PERCENT_ROLE)
-        if percent is None:
-            super().paint(painter, option, index)
-            return
-        paint_bar(painter, option, percent / 100, f"{percent}%", BAR_COLOR)
 
 
 class TasksView(QWidget):
@@ -46,7 +33,9 @@ class TasksView(QWidget):
         self.model.visible_rows = self._visible_rows
         self.table = QTableView(self)
         self.table.setModel(self.model)
-        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.setItemDelegateForColumn(
+            PROGRESS_COLUMN, BarDelegate(lambda _: BAR_COLOR, self.table)
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -6,8 +6,9 @@ from PyQt6.QtCore import Qt
 
 from app.api import numeric_job
 from app.ui.client import FarmClient
-from app.ui.renders_model import COLUMNS, BarRole
+from app.ui.renders_model import COLUMNS
 from app.ui.renders_view import RendersView
+from app.ui.tables import BAR_ROLE
 from tests.ui.conftest import until
 
 
@@ -27,14 +28,14 @@ async def test_renders_appear_with_bars_and_running_tasks(farm, client, qtbot):
     farm.start_render("r1", 2)
     farm.start_render("r2", 1)
     await until(lambda: _row(view, "r1") is not None and _row(view, "r2") is not None)
-    await until(lambda: (_cell(view, "r1", "CPU", BarRole) or (0, ""))[1].endswith(
+    await until(lambda: (_cell(view, "r1", "CPU", BAR_ROLE) or (0, ""))[1].endswith(
         tuple("0123456789")))  # fmt: skip
-    fraction, text = _cell(view, "r1", "Memory", BarRole)
+    fraction, text = _cell(view, "r1", "Memory", BAR_ROLE)
     assert 0 < fraction <= 1 and "GB" in text
     assert "ONL" in _cell(view, "r1", "State")
     job = numeric_job("busy", "sleep 30", 1, 3, user_name="ann", block_extra={"capacity": 100})
     await client.submit(job)
-    await until(lambda: _cell(view, "r1", "Tasks", BarRole)[1].startswith("2/2"), 30)
+    await until(lambda: _cell(view, "r1", "Tasks", BAR_ROLE)[1].startswith("2/2"), 30)
     assert "job 1" in _cell(view, "r1", "Tasks", Qt.ItemDataRole.ToolTipRole)
     view.grab()  # the delegate paints every bar
     rows = view.model.rowCount()

@@ -4,7 +4,8 @@ the server, live task changes reach the table."""
 import asyncio
 
 from app.api import numeric_job
-from app.ui.tasks_model import PAGE, PLACEHOLDER, TASK_ROLE
+from app.ui.tables import BAR_ROLE
+from app.ui.tasks_model import PAGE, PLACEHOLDER, PROGRESS_COLUMN, TASK_ROLE
 from app.ui.tasks_view import TasksView
 from tests.ui.conftest import until
 
@@ -35,6 +36,7 @@ async def test_a_million_tasks_open_and_scroll_to_the_end_fetching_only_visible_
     await settle(model)
     assert model.data(last) == "1000000"
     assert model.data(model.index(999_999, 1)) == "RDY"
+    assert model.data(model.index(999_999, PROGRESS_COLUMN), BAR_ROLE) == (0.0, "0%")
     assert model.data(last, TASK_ROLE)["num"] == 999_999
     assert model.requests < 10, model.requests
     assert len(model._pages) <= 3
