@@ -1,5 +1,20 @@
-"""Shared test set-up: Qt offscreen (before any Qt import)."""
+"""Shared test set-up: Qt offscreen (before any Qt import); a server of a test's own."""
 
 import os
+from collections.abc import Iterator
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture
+def own_server(tmp_path) -> Iterator:
+    """A server of this test's own (tests/integration/conftest.py Farm; renders are the test's
+    to add)."""
+    from tests.integration.conftest import Farm
+
+    farm = Farm(tmp_path)
+    farm.start_server()
+    yield farm
+    farm.stop()

@@ -1,27 +1,16 @@
-"""The simulated-render load generator speaks the render protocol to a real server."""
+"""The simulated-render load generator speaks the render protocol to a real own_server."""
 
 from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from app.api import numeric_job
-from bench.local_farm import LocalFarm
 from bench.simfarm import SimFarm
 
 
-@pytest.fixture
-def server(tmp_path):
-    farm = LocalFarm(tmp_path)
-    farm.start_server()
-    yield farm
-    farm.stop()
-
-
-async def test_sim_renders_run_a_job_to_done(server):
-    client = server.client
-    sim = SimFarm(server.url, 20, heartbeat_period=0.5, resources={"cpu_percent": 5.0})
+async def test_sim_renders_run_a_job_to_done(own_server):
+    client = own_server.client
+    sim = SimFarm(own_server.url, 20, heartbeat_period=0.5, resources={"cpu_percent": 5.0})
     await sim.start()
     try:
         renders = await asyncio.to_thread(client.renders)

@@ -12,8 +12,6 @@ import time
 
 import pytest
 
-from tests.integration.conftest import Farm
-
 
 def pytest_asyncio_loop_factories(config, item):
     import qasync
@@ -23,11 +21,8 @@ def pytest_asyncio_loop_factories(config, item):
 
 
 @pytest.fixture
-def farm(tmp_path):
-    farm = Farm(tmp_path)
-    farm.start_server()
-    yield farm
-    farm.stop()
+def farm(own_server):
+    return own_server
 
 
 @pytest.fixture

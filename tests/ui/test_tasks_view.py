@@ -10,6 +10,16 @@ from app.ui.tasks_view import TasksView
 from tests.ui.conftest import until
 
 
+def open_view(client, qtbot, job_id: int) -> TasksView:
+    """A shown tasks view of the job's block 0, 900 x 500."""
+    view = TasksView(client)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    view.show_block(job_id, 0)
+    return view
+
+
 async def settle(model, rounds: int = 5) -> None:
     """Let the view paint, the model's settle timer fire and its fetches end, a few times."""
     for _ in range(rounds):
@@ -21,11 +31,7 @@ async def test_a_million_tasks_open_and_scroll_to_the_end_fetching_only_visible_
     client, qtbot
 ):
     job_id = await client.submit(numeric_job("big", "true @#@", 1, 1_000_000, paused=True))
-    view = TasksView(client)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
-    view.show_block(job_id, 0)
+    view = open_view(client, qtbot, job_id)
     model = view.model
     await until(lambda: model.rowCount() == 1_000_000)
     await until(lambda: model.data(model.index(0, 3)) == "1")
@@ -44,11 +50,7 @@ async def test_a_million_tasks_open_and_scroll_to_the_end_fetching_only_visible_
 
 async def test_fast_scrolling_fetches_where_it_stops(client, qtbot):
     job_id = await client.submit(numeric_job("big", "true @#@", 1, 1_000_000, paused=True))
-    view = TasksView(client)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
-    view.show_block(job_id, 0)
+    view = open_view(client, qtbot, job_id)
     model = view.model
     await until(lambda: model.rowCount() == 1_000_000)
     bar = view.table.verticalScrollBar()
@@ -62,11 +64,7 @@ async def test_fast_scrolling_fetches_where_it_stops(client, qtbot):
 
 async def test_actions_on_selected_tasks_and_live_changes(client, qtbot):
     job_id = await client.submit(numeric_job("small", "true @#@", 1, 1000, paused=True))
-    view = TasksView(client)
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
-    view.show_block(job_id, 0)
+    view = open_view(client, qtbot, job_id)
     model = view.model
     errors = []
     client.failed.connect(errors.append)
