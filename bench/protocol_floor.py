@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from bench.local_farm import free_port
-from bench.report import Leg, cpu_seconds
+from bench.report import CpuMeter, Leg
 
 
 async def _serve(tasks: int, renders: int) -> Leg:
@@ -65,15 +65,13 @@ async def _serve(tasks: int, renders: int) -> Leg:
     processes = [subprocess.Popen(command) for _ in range(renders)]
     try:
         await asyncio.wait_for(all_in.wait(), 60)
-        server, render_pids = [os.getpid()], [process.pid for process in processes]
-        cpu = cpu_seconds(server), cpu_seconds(render_pids)
+        cpu = CpuMeter({"server": [os.getpid()], "renders": [p.pid for p in processes]})
         start = time.perf_counter()
         for ws in sockets:
             await assign(ws)
         end = await asyncio.wait_for(done, 600)
         await asyncio.sleep(0.05)  # the last results' renders finish their bookkeeping
-        used = cpu_seconds(server) - cpu[0], cpu_seconds(render_pids) - cpu[1]
-        return Leg(tasks / (end - start), {"server": used[0] / tasks, "renders": used[1] / tasks})
+        return Leg(tasks / (end - start), cpu.per_task(tasks))
     finally:
         for process in processes:
             process.terminate()

@@ -19,19 +19,11 @@ import urllib.request
 import psutil
 
 from bench.local_farm import LocalFarm
-from bench.report import machine, record
+from bench.report import cpu_seconds, machine, record
 
 RSS_TARGET_MB = 60.0
 CPU_TARGET_PERCENT = 1.0
 SETTLE = 3.0  # seconds after registration before measuring (imports, first heartbeat)
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return sum(
-        getattr(times, name, 0.0) or 0.0
-        for name in ("user", "system", "children_user", "children_system")
-    )
 
 
 def heartbeats_since(farm: LocalFarm, name: str, since: float) -> int:
@@ -51,7 +43,11 @@ def measure(seconds: float, heartbeat: float | None) -> dict:
             time.sleep(SETTLE)
             process = psutil.Process(render.pid)
             rss, uss = [], []
-            start_wall, start_cpu, start_epoch = time.monotonic(), cpu_seconds(process), time.time()
+            start_wall, start_cpu, start_epoch = (
+                time.monotonic(),
+                cpu_seconds([process.pid]),
+                time.time(),
+            )
             end = start_wall + seconds
             while (now := time.monotonic()) < end:
                 memory = process.memory_full_info()
@@ -59,7 +55,7 @@ def measure(seconds: float, heartbeat: float | None) -> dict:
                 uss.append(getattr(memory, "uss", memory.rss) / 2**20)
                 time.sleep(min(1.0, end - now))
             wall = time.monotonic() - start_wall
-            cpu = cpu_seconds(process) - start_cpu
+            cpu = cpu_seconds([process.pid]) - start_cpu
             beats = heartbeats_since(farm, "idle", start_epoch)
             period = farm.client.pools()["effective"]["/"]["heartbeat_period"]
         finally:

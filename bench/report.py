@@ -57,8 +57,22 @@ def cpu_seconds(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
         times = psutil.Process(pid).cpu_times()
-        total += times.user + times.system + times.children_user + times.children_system
+        parts = ("user", "system", "children_user", "children_system")
+        total += sum(getattr(times, name, 0.0) or 0.0 for name in parts)
     return total
+
+
+class CpuMeter:
+    """The CPU time of groups of processes (name → pids) from now on."""
+
+    def __init__(self, parts: dict[str, list[int]]) -> None:
+        self.parts = parts
+        self.start = {name: cpu_seconds(pids) for name, pids in parts.items()}
+
+    def per_task(self, tasks: int) -> dict[str, float]:
+        """Each group's CPU seconds since the start, per task."""
+        return {name: (cpu_seconds(pids) - self.start[name]) / tasks
+                for name, pids in self.parts.items()}  # fmt: skip
 
 
 def machine() -> str:

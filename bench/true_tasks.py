@@ -22,7 +22,7 @@ from statistics import median
 from app.api import numeric_job
 from bench.local_farm import LocalFarm
 from bench.protocol_floor import floor_rate
-from bench.report import Leg, cpu_seconds, machine, record, spread
+from bench.report import CpuMeter, Leg, machine, record, spread
 
 
 def farm_rate(tasks: int, renders: int, code: Path | None = None) -> Leg:
@@ -36,27 +36,26 @@ def farm_rate(tasks: int, renders: int, code: Path | None = None) -> Leg:
                 farm.start_render(f"bench{i}", 1)
             while len(farm.online_renders()) < renders:
                 time.sleep(0.05)
-            server, render_pids = [farm.server.pid], [r.pid for r in farm.renders.values()]
-            cpu = cpu_seconds(server), cpu_seconds(render_pids)
+            renders = [render.pid for render in farm.renders.values()]
+            cpu = CpuMeter({"server": [farm.server.pid], "renders": renders})
             job_id = farm.client.submit(numeric_job("true", "true", 1, tasks))
             while (job := farm.client.job(job_id))["state"] != "DON":
                 time.sleep(0.1)
             # the server's own times: from the first start to the last result, as for the floor
             rate = tasks / (job["time_done"] - job["time_started"])
-            used = cpu_seconds(server) - cpu[0], cpu_seconds(render_pids) - cpu[1]
-            return Leg(rate, {"server": used[0] / tasks, "renders": used[1] / tasks})
+            return Leg(rate, cpu.per_task(tasks))
         finally:
             farm.stop()
 
 
 def pool_rate(tasks: int, workers: int) -> Leg:
-    cpu = cpu_seconds([os.getpid()])
+    cpu = CpuMeter({"pool": [os.getpid()]})
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda _: subprocess.run(["/bin/sh", "-c", "true"], check=True),
                       range(tasks)))  # fmt: skip
     rate = tasks / (time.perf_counter() - start)
-    return Leg(rate, {"pool": (cpu_seconds([os.getpid()]) - cpu) / tasks})
+    return Leg(rate, cpu.per_task(tasks))
 
 
 def main() -> None:
