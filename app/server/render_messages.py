@@ -77,18 +77,18 @@ def _run_list(msg: dict, key: str) -> list[dict]:
 
 
 def register(msg: dict) -> dict:
+    host = msg.get("host", {})
+    if not isinstance(host, dict) or len(str(host)) > 10_000:
+        raise ProtocolError("host: expected a small object")
     protocol = msg.get("protocol", 1)  # renders before version 2 sent none
     if protocol != RENDER_PROTOCOL:
-        version = msg.get("host", {}).get("version") if isinstance(msg.get("host"), dict) else None
-        raise ProtocolError(f"render protocol {str(protocol)[:20]} (Corral {str(version)[:20]}), "
+        raise ProtocolError(f"render protocol {str(protocol)[:20]} "
+                            f"(Corral {str(host.get('version'))[:20]}), "
                             f"server protocol {RENDER_PROTOCOL} (Corral {__version__}): "
                             "run the same Corral version on renders and server")  # fmt: skip
     name = _text(msg, "name", MAX_NAME)
     if not name or not name.isprintable() or name != name.strip():
         raise ProtocolError("name: expected a printable name without surrounding spaces")
-    host = msg.get("host", {})
-    if not isinstance(host, dict) or len(str(host)) > 10_000:
-        raise ProtocolError("host: expected a small object")
     return {
         "name": name,
         "max_tasks": _int(msg, "max_tasks", 1, 1000, optional=True),  # None: the pool's
