@@ -24,19 +24,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-DEFAULT_SERVER = "http://127.0.0.1:51000"
-JOB_ACTIONS = (
-    "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
-)  # fmt: skip
-TASK_ACTIONS = (
-    "skip", "suspend", "continue", "done", "restart", "restart-running", "restart-errors",
-    "restart-done", "restart-skipped", "try-next",
-)  # fmt: skip
-RENDER_ACTIONS = (
-    "nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine", "exit", "delete",
-    "sleep", "wake",
-)  # fmt: skip
+from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 
+DEFAULT_SERVER = "http://127.0.0.1:51000"
 __all__ = [
     "DEFAULT_SERVER",
     "JOB_ACTIONS",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RunKey = tuple[int, int, int, int]  # job id, block number, task number, run number
+from app.protocol import NIMBY_STATES, RunKey
 
-NIMBY_STATES = ("free", "nimby", "NIMBY")  # nimby: only its owner's jobs; NIMBY: nothing
+__all__ = ["NIMBY_STATES", "Render", "RunKey"]
 
 
 @dataclass(eq=False)

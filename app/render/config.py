@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.core.path_maps import PathMap
+from app.protocol import NIMBY_STATES
 
-NIMBY_STATES = ("nimby", "NIMBY", "free")
 ON_EXIT = ("finish", "return", "kill")
 
 

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.render.config import NIMBY_STATES, ON_EXIT
+from app.protocol import NIMBY_STATES
+from app.render.config import ON_EXIT
 
 
 class SettingsError(ValueError):

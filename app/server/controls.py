@@ -14,9 +14,10 @@ from app.core.pick_order import PickOrder
 from app.core.renders import Render
 from app.core.solver import explain
 from app.core.users import User
+from app.protocol import RENDER_ACTIONS
 from app.server import records
 from app.server.errors import FarmError
-from app.server.render_settings import RENDER_ACTIONS, check_render_settings
+from app.server.render_settings import check_render_settings
 
 
 class FarmControls:

@@ -23,11 +23,12 @@ from app.core.errors import SpecError
 from app.core.jobs import Block, Job
 from app.core.jobspec import JobSpec
 from app.core.pools import PoolTree
-from app.core.renders import Render, RunKey
+from app.core.renders import Render
 from app.core.rules import FarmView, capacity_coefficient
 from app.core.solver import Solver
 from app.core.tickets import TicketLedger
 from app.core.users import User
+from app.protocol import JOB_ACTIONS, TASK_ACTIONS, RunKey, key_fields
 from app.server import records
 from app.server.config import ServerConfig
 from app.server.controls import FarmControls
@@ -39,12 +40,9 @@ from app.server.resource_history import ResourceHistory
 
 log = logging.getLogger("corral.farm")
 
-JOB_ACTIONS = (
-    "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
-)  # fmt: skip
-# task action -> (states it applies to, the new state); running tasks are stopped first
+# task action but try-next -> (states it applies to, the new state); running tasks are stopped first
 _UNFINISHED = states.READY | {states.RUN, states.WRC, states.ERR, states.WDP, states.SUS}
-TASK_ACTIONS = {
+TASK_CHANGES = {
     "skip": (_UNFINISHED, states.SKP),
     "suspend": (_UNFINISHED - {states.SUS}, states.SUS),
     "continue": (frozenset({states.SUS}), states.RDY),
@@ -192,15 +190,15 @@ class Farm(FarmControls):
         self._refresh(job)
 
     def task_action(self, job_id: int, block_num: int, action: str, tasks: list[int] | None) -> int:
-        """Apply a task operation (TASK_ACTIONS) to some tasks, or all when tasks is None."""
+        """Apply a task action (TASK_CHANGES, or try-next) to some tasks, or all (tasks None)."""
         block = self.block(job_id, block_num)
-        if action not in TASK_ACTIONS and action != "try-next":
-            names = ", ".join([*TASK_ACTIONS, "try-next"])
+        if action not in TASK_ACTIONS:
+            names = ", ".join(TASK_ACTIONS)
             raise FarmError(f"unknown task action {action!r}; use one of {names}")
         table = block.tasks
         if action == "try-next":
             return self._try_next(block, tasks)
-        applies, new = TASK_ACTIONS[action]
+        applies, new = TASK_CHANGES[action]
         if tasks is None:  # every task: found per state with C-speed scans
             tasks = sorted(n for state in applies for n in table.numbers_in(state))
         else:
@@ -300,7 +298,7 @@ class Farm(FarmControls):
                 "heartbeat_period": self._heartbeat_of(render),
                 "max_tasks": render.max_tasks,
                 "capacity": render.capacity,
-                "stop": [_key_dict(key) for key in stop],
+                "stop": [key_fields(key) for key in stop],
             }
         )
         self.expected_renders.discard(name)
@@ -713,7 +711,7 @@ class Farm(FarmControls):
         starts, _, render_id, _, _ = block.tasks.detail(n)
         link = self.links.get(render_id)
         if link is not None:
-            link.send({"type": "stop", **_key_dict((block.job.id, block.num, n, starts))})
+            link.send({"type": "stop", **key_fields((block.job.id, block.num, n, starts))})
 
     def _stop_running(self, job: Job, new_state: int) -> None:
         for block in job.blocks:
@@ -787,7 +785,3 @@ def _run_error(report: dict, min_run_time: int) -> str | None:
 
 def _run_key(item: dict) -> RunKey:
     return (item["job"], item["block"], item["task"], item["run"])
-
-
-def _key_dict(key: RunKey) -> dict:
-    return {"job": key[0], "block": key[1], "task": key[2], "run": key[3]}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import app
-from app.api import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
+from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 
 _INTEGER_PARAMS = {"job", "block", "task", "run"}
 _SETTINGS = {"type": "object", "description": "the settings to change; the others stay"}

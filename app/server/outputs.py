@@ -8,7 +8,7 @@ import shutil
 from collections import deque
 from pathlib import Path
 
-from app.core.renders import RunKey
+from app.protocol import RunKey
 
 LIVE_LIMIT = 1_000_000  # bytes of live output kept per running run
 

@@ -8,6 +8,7 @@ import json
 import math
 
 from app import RENDER_PROTOCOL, __version__
+from app.protocol import NIMBY_STATES
 
 MAX_NAME = 255
 MAX_OUTPUT = 16 * 1024 * 1024
@@ -106,9 +107,6 @@ def _flag(msg: dict, key: str) -> bool:
     if type(value) is not bool:
         raise ProtocolError(f"{key}: expected true or false")
     return value
-
-
-NIMBY_STATES = ("nimby", "NIMBY", "free")
 
 
 def _start_state(msg: dict) -> dict:

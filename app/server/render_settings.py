@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from app.core.errors import SpecError
 from app.core.pools import PoolTree
-from app.core.renders import NIMBY_STATES
+from app.protocol import NIMBY_STATES
 
 SETTINGS = ("user_name", "nimby", "paused", "priority", "pool", "services", "services_disabled",
             "capacity_host", "max_tasks_host")  # fmt: skip
-RENDER_ACTIONS = ("nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine",
-                  "exit", "delete", "sleep", "wake")  # fmt: skip
 
 
 def check_render_settings(params: object, pools: PoolTree) -> dict:

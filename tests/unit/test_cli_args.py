@@ -673,8 +673,9 @@ def test_http_error_from_html_page_is_readable(other_web_server):
 # -- app.api stays usable inside DCCs (Python 3.7+) ---------------------------------------------
 
 
-def test_api_syntax_is_python37():
-    source = (ROOT / "app" / "api.py").read_text()
+@pytest.mark.parametrize("module", ["api.py", "protocol.py"])
+def test_api_syntax_is_python37(module):
+    source = (ROOT / "app" / module).read_text()
     ast.parse(source, feature_version=(3, 7))
 
 
