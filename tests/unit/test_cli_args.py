@@ -21,21 +21,13 @@ from pathlib import Path
 import pytest
 
 from app import api
-from app.cli import (
-    UsageError,
-    build_command,
-    format_explain,
-    format_pool,
-    format_pools,
-    format_table,
-    main,
-    make_submit_job,
-    parse_args,
-    parse_frames,
-    parse_setting,
-    pool_key,
-    settings_dict,
-)
+from app.cli import main
+from app.cli.command import parse_args
+from app.cli.farm import format_pool, format_pools, pool_key
+from app.cli.jobs import format_explain
+from app.cli.output import format_table
+from app.cli.parsing import UsageError, parse_frames, parse_setting, settings_dict
+from app.cli.submit import build_command, make_submit_job
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,10 @@ import textwrap
 
 import pytest
 
-from app.cli import UsageError, main, make_submit_job, parse_args
+from app.cli import main
+from app.cli.command import parse_args
+from app.cli.parsing import UsageError
+from app.cli.submit import make_submit_job
 from app.parsers import PARSERS, get_parser, load_parsers
 from app.parsers.generic import GenericParser
 from app.services import SERVICES, get_service, load_services
@@ -190,7 +193,7 @@ def test_submit_scene_usage_errors(argv, message):
 
 
 def test_render_programs_flag_and_file(tmp_path):
-    from app.cli import render_settings
+    from app.cli.modes import render_settings
 
     args = parse_args(["render", "--program", "blender=/opt/b/blender", "--program", "nuke=N"])
     assert render_settings(args, {})["programs"] == {"blender": "/opt/b/blender", "nuke": "N"}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.cli import UsageError, build_parser, render_settings
+from app.cli.command import build_parser
+from app.cli.modes import render_settings
+from app.cli.parsing import UsageError
 from app.render import settings_file
 from app.render.settings_file import SettingsError, load, resolve
 
@@ -117,7 +119,7 @@ def test_log_file_writes_json_lines(tmp_path):
     import json
     import logging
 
-    from app.cli import add_json_log
+    from app.cli.modes import add_json_log
 
     path = tmp_path / "render.jsonl"
     handler = add_json_log(path)

@@ -1,0 +1,492 @@
+"""The long-running modes: ``corral server``, ``render``, ``up``, ``monitor`` and ``tray``.
+
+The server, the render, aiohttp and PyQt6 are imported inside the verbs, never here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from app.api import DEFAULT_SERVER, default_server
+from app.cli import parsing
+from app.cli.parsing import UsageError
+
+
+def add_verbs(verbs: Any) -> argparse.ArgumentParser:
+    """server, render, up, monitor, tray; returns the ``render`` parser (``render set`` goes
+    under it)."""
+    logging_opts = parsing.logging_options()
+    p = verbs.add_parser(
+        "server",
+        parents=[logging_opts],
+        help="run the farm server",
+        description="Run the farm server until SIGINT/SIGTERM.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
+    _add_port_and_data(p)
+    p.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the data dir)")
+    p.add_argument(
+        "--farm", metavar="FILE", help="JSON pools tree, reloaded whenever the file changes"
+    )
+    p.add_argument(
+        "--zombie-time",
+        type=parsing.seconds,
+        metavar="S",
+        help="a render silent this long is gone and its tasks return to ready",
+    )
+    p.add_argument(
+        "--heartbeat", type=parsing.seconds, metavar="S", help="seconds between render heartbeats"
+    )
+    p.add_argument(
+        "--reconnect-grace",
+        type=parsing.seconds,
+        metavar="S",
+        help="after a restart, wait this long for renders to re-register",
+    )
+    p.set_defaults(func=cmd_server, usage_parser=p)
+
+    render = verbs.add_parser(
+        "render",
+        parents=[logging_opts],
+        help="run a render client on this host (or 'render set': change a render's settings)",
+        usage="corral render [options]\n       corral render set NAME KEY=VALUE ...",
+        description="Connect to the server and run tasks until SIGINT/SIGTERM. "
+        "With 'set', change a render's settings instead (see 'corral render set --help').",
+    )
+    _add_render_options(render)
+    render.set_defaults(func=cmd_render, usage_parser=render)
+
+    p = verbs.add_parser(
+        "up",
+        parents=[logging_opts],
+        help="run a server and a local render: a farm on this machine",
+        description="Run a server on loopback and one render on this machine in one process.",
+    )
+    _add_port_and_data(p)
+    _add_max_tasks(p)
+    p.set_defaults(func=cmd_up, usage_parser=p)
+
+    p = verbs.add_parser(
+        "monitor",
+        help="open the monitor window",
+        description="Open the monitor window (needs PyQt6); the saved settings fill in the rest.",
+    )
+    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    p.add_argument("--user", metavar="NAME", help="user name")
+    p.set_defaults(func=cmd_monitor)
+    p = verbs.add_parser(
+        "tray",
+        help="run a render client with a tray icon (workstations)",
+        description="Run a render on this host with a tray icon for NIMBY and pause (needs PyQt6).",
+    )
+    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    p.add_argument("--user", metavar="NAME", help="user name (the render's owner)")
+    _add_name_and_capacity(p)
+    _add_paused(p)
+    p.set_defaults(func=cmd_tray)
+    return render
+
+
+def _add_port_and_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--port", type=parsing.port, default=51000, help="port to listen on (default: 51000)"
+    )
+    p.add_argument("--data", metavar="DIR", help="data directory (default: the user data dir)")
+
+
+def _add_max_tasks(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-tasks", type=parsing.positive_int, metavar="N", help="tasks run at once")
+
+
+def _add_name_and_capacity(p: argparse.ArgumentParser) -> None:
+    """--name, --max-tasks, --capacity: of a render (``render`` and ``tray``)."""
+    p.add_argument("--name", help="render name (default: the host name)")
+    _add_max_tasks(p)
+    p.add_argument(
+        "--capacity", type=parsing.positive_int, metavar="C", help="capacity of this render"
+    )
+
+
+def _add_paused(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--paused", action="store_true", default=None, help="start paused")
+
+
+def _add_render_options(p: argparse.ArgumentParser) -> None:
+    parsing.add_server(p)
+    _add_name_and_capacity(p)
+    p.add_argument(
+        "--heartbeat", type=parsing.seconds, metavar="S", help="seconds between heartbeats"
+    )
+    p.add_argument(
+        "--wol-target",
+        metavar="HOST:PORT",
+        help="where to send Wake-on-LAN packets for other renders (default 255.255.255.255:9)",
+    )
+    p.add_argument("--sleep-command", metavar="CMD", help="command that puts this host to sleep")
+    p.add_argument(
+        "--path-map",
+        metavar="MAP",
+        help="map the paths in tasks to this host's: 'SERVER=CLIENT;...' prefixes "
+        "(e.g. 'X:/proj=/mnt/proj;//srv/share=/net/share') or a JSON array of "
+        '{"server": ..., "client": ...}',
+    )
+    p.add_argument(
+        "--plugins",
+        metavar="DIR",
+        help="load custom resource meters, parsers and services from every *.py file in DIR",
+    )
+    p.add_argument(
+        "--program",
+        dest="programs",
+        type=parsing.program,
+        action="append",
+        metavar="NAME=COMMAND",
+        help="run COMMAND for the application program NAME (e.g. blender=/opt/blender/blender); "
+        "repeatable",
+    )
+    start = p.add_mutually_exclusive_group()
+    start.add_argument(
+        "--nimby",
+        dest="nimby",
+        action="store_const",
+        const="nimby",
+        help="start in nimby: only the render's user's jobs run here",
+    )
+    start.add_argument(
+        "--NIMBY",
+        dest="nimby",
+        action="store_const",
+        const="NIMBY",
+        help="start in NIMBY: no task starts here",
+    )
+    _add_paused(p)
+    p.add_argument(
+        "--exit-no-task",
+        type=parsing.seconds,
+        metavar="S",
+        help="exit (code 0) after S seconds without any task (cloud hosts)",
+    )
+    p.add_argument(
+        "--on-exit",
+        choices=["finish", "return", "kill"],
+        help="on SIGTERM/SIGINT: finish the running tasks (taking no new one), return them to "
+        "the server at once (default), or kill them without reporting",
+    )
+    p.add_argument(
+        "--log-file",
+        metavar="FILE",
+        help="also log to FILE as JSON lines (time, level, logger, message)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file (default: render.toml in the user config directory, if any); "
+        "flags beat $CORRAL_SERVER, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, $CORRAL_CAPACITY, "
+        "which beat the file",
+    )
+
+
+# -- running a service -------------------------------------------------------------------------
+
+
+def _setup_logging(level: str) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def add_json_log(path: Path) -> Any:
+    """Also log to path, one JSON object a line: time (epoch), level, logger, message (and
+    exception, when there is one). Returns the handler."""
+    import json
+    import logging
+
+    class JsonLines(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            line = {
+                "time": record.created,
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+            if record.exc_info:
+                line["exception"] = self.formatException(record.exc_info)
+            return json.dumps(line, ensure_ascii=False)
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonLines())
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def run_service(make_coro: Callable[[], Coroutine[Any, Any, Any]], what: str) -> int:
+    """Run a long-lived coroutine until it ends or SIGINT/SIGTERM cancels it.
+
+    The first signal cancels the coroutine, which cleans up (stops tasks, closes sockets) and
+    ends; a second signal while it is cleaning up exits at once. Returns the exit code.
+    """
+    import asyncio
+    import signal
+
+    async def runner() -> bool:
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(make_coro())
+        stopping = []
+
+        def on_signal(signame: str) -> None:
+            if stopping:
+                print(f"corral: {signame} again: exiting without cleanup", file=sys.stderr)
+                sys.stderr.flush()
+                os._exit(130)
+            stopping.append(signame)
+            print(f"corral: {signame}: stopping the {what}...", file=sys.stderr)
+            task.cancel()
+
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, on_signal, sig.name)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # Windows, or not the main thread: KeyboardInterrupt still works
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not (stopping and task.cancelled()):
+                raise
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+        return bool(stopping)
+
+    try:
+        stopped = asyncio.run(runner())
+    except KeyboardInterrupt:
+        stopped = True
+    except OSError as exc:  # typically: the port is in use
+        print(f"corral: the {what} failed: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        print(f"corral: the {what} failed: {exc}", file=sys.stderr)
+        return 1
+    if stopped:
+        print(f"corral: the {what} stopped", file=sys.stderr)
+    return 0
+
+
+def _import_failed(what: str, exc: ImportError) -> int:
+    print(f"corral: the {what} is not available: {exc}", file=sys.stderr)
+    return 1
+
+
+def _data_dir(value: str | None) -> Path:
+    if value:
+        return Path(value).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("corral"))
+
+
+# -- server ------------------------------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from app.server.config import ServerConfig
+
+    options = {
+        "data_dir": _data_dir(args.data),
+        "host": args.host,
+        "port": args.port,
+        "db_url": args.db,
+        "farm_file": args.farm,
+    }
+    for name, value in (
+        ("heartbeat_period", args.heartbeat),
+        ("zombie_time", args.zombie_time),
+        ("reconnect_grace", args.reconnect_grace),
+    ):
+        if value is not None:
+            options[name] = value
+    try:
+        config = ServerConfig(**options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        from app.server.main import serve
+    except ImportError as exc:
+        return _import_failed("server", exc)
+    if not is_loopback(config.host):
+        print(
+            f"corral: warning: listening on {config.host}: no authentication yet: "
+            "anyone who can reach this port controls the farm",
+            file=sys.stderr,
+        )
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    _setup_logging(args.log_level)
+    return run_service(lambda: serve(config), "server")
+
+
+# -- render ------------------------------------------------------------------------------------
+
+
+def make_render_config(
+    server_url: str,
+    name: str | None = None,
+    max_tasks: int | None = None,
+    capacity: int | None = None,
+    heartbeat: float | None = None,
+    wol_target: str | None = None,
+    sleep_command: str | None = None,
+    path_map: str | None = None,
+    plugins_dir: str | None = None,
+    **more: Any,
+) -> Any:
+    """The render's settings; `more` are further RenderConfig fields (None: the default)."""
+    from app.core.errors import SpecError
+    from app.core.path_maps import PathMap
+    from app.render.config import RenderConfig
+
+    options: dict[str, Any] = {"server_url": server_url, "name": name or socket.gethostname()}
+    if path_map is not None:
+        try:
+            options["path_map"] = PathMap.parse(path_map)
+        except SpecError as exc:
+            raise UsageError(f"argument --path-map: {exc}") from None
+    for key, value in (
+        ("max_tasks", max_tasks),
+        ("capacity", capacity),
+        ("heartbeat_period", heartbeat),
+        ("wol_target", wol_target),
+        ("sleep_command", sleep_command),
+        ("plugins_dir", plugins_dir),
+        *more.items(),
+    ):
+        if value is not None:
+            options[key] = value
+    try:
+        return RenderConfig(**options)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+_RENDER_FLAGS = (  # `corral render` options that a settings file may also give
+    "server", "name", "max_tasks", "capacity", "heartbeat", "wol_target", "sleep_command",
+    "path_map", "plugins", "programs", "nimby", "paused", "exit_no_task", "on_exit", "log_file",
+)  # fmt: skip
+
+
+def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, Any]:
+    """The render's settings: flags > environment > settings file > defaults (left out)."""
+    from app.render import settings_file
+
+    flags = {key: getattr(args, key, None) for key in _RENDER_FLAGS}
+    if flags["programs"] is not None:
+        flags["programs"] = dict(flags["programs"])
+    try:
+        return settings_file.resolve(flags, os.environ if environ is None else environ,
+                                     args.config)  # fmt: skip
+    except settings_file.SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    settings = render_settings(args)
+    server = settings.pop("server", None) or DEFAULT_SERVER
+    try:
+        config = make_render_config(
+            server,
+            settings.pop("name", None),
+            settings.pop("max_tasks", None),
+            settings.pop("capacity", None),
+            settings.pop("heartbeat", None),
+            settings.pop("wol_target", None),
+            settings.pop("sleep_command", None),
+            settings.pop("path_map", None),
+            settings.pop("plugins", None),
+            nimby=settings.pop("nimby", None),
+            paused=settings.pop("paused", None),
+            exit_no_task=settings.pop("exit_no_task", None),
+            on_exit=settings.pop("on_exit", None),
+            programs=settings.pop("programs", None),
+        )
+        from app.render.agent import run_render
+    except ImportError as exc:
+        return _import_failed("render", exc)
+    if config.plugins_dir is not None and not config.plugins_dir.is_dir():
+        raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
+    log_file = settings.pop("log_file", None)
+    _setup_logging(args.log_level)
+    if log_file is not None:
+        try:
+            add_json_log(Path(log_file).expanduser())
+        except OSError as exc:
+            raise UsageError(f"argument --log-file: {exc}") from None
+    return run_service(lambda: run_render(config), "render")
+
+
+# -- up, monitor, tray -------------------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    try:
+        from app.cli import up
+        from app.server.config import ServerConfig
+
+        server_config = ServerConfig(data_dir=_data_dir(args.data), port=args.port)
+        render_config = make_render_config(
+            f"http://127.0.0.1:{server_config.port}", max_tasks=args.max_tasks
+        )
+    except ImportError as exc:
+        return _import_failed("farm", exc)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    server_config.data_dir.mkdir(parents=True, exist_ok=True)
+    _setup_logging(args.log_level)
+    return run_service(lambda: up.run_up(server_config, render_config), "farm")
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    try:
+        from app.ui.app import run_monitor
+    except ImportError as exc:
+        return _import_failed("monitor", exc)
+    server = getattr(args, "server", None) or os.environ.get("CORRAL_SERVER")
+    return run_monitor(server, args.user)
+
+
+def cmd_tray(args: argparse.Namespace) -> int:
+    try:
+        from app.ui.tray import run_tray
+    except ImportError as exc:
+        return _import_failed("tray", exc)
+    render_args = {
+        key: value
+        for key, value in (("name", args.name), ("max_tasks", args.max_tasks),
+                           ("capacity", args.capacity), ("paused", args.paused))
+        if value is not None
+    }  # fmt: skip
+    return run_tray(getattr(args, "server", None) or default_server(), args.user or "", render_args)
