@@ -27,6 +27,15 @@ def edit(change: Callable[..., Any], *params: Any) -> Any:
         raise
 
 
+def report_refused(exc: CorralError) -> str:
+    """Print what the server said when it refused one of several items, and return it; the
+    verb goes on with the others. A server not reached ends the verb (raises exc again)."""
+    if exc.status is None:
+        raise exc
+    print_error(exc.detail())
+    return exc.detail()
+
+
 def act_on_selection(
     args: argparse.Namespace,
     items: Sequence[Any],
@@ -56,10 +65,7 @@ def act_on_selection(
         try:
             answer = act(item)
         except CorralError as exc:
-            if exc.status is None:
-                raise
-            print_error(exc.detail())
-            results.append({key: item, "ok": False, "error": exc.detail()})
+            results.append({key: item, "ok": False, "error": report_refused(exc)})
             failed = True
             continue
         result = {key: item}

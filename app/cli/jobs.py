@@ -8,13 +8,12 @@ from typing import Any
 
 from app.api import CorralError
 from app.cli import parsing
-from app.cli.actions import act_on_selection, client, edit
+from app.cli.actions import act_on_selection, client, edit, report_refused
 from app.cli.output import (
     format_duration,
     format_record,
     format_time,
     print_answer,
-    print_error,
     print_json,
     print_list,
     table,
@@ -153,9 +152,7 @@ def cmd_job_show(args: argparse.Namespace) -> int:
         try:
             jobs.append(jobs_client.job(job_id))
         except CorralError as exc:
-            if exc.status is None:
-                raise
-            print_error(exc.detail())
+            report_refused(exc)
             failed = True
     if args.json:
         if jobs:

@@ -9,13 +9,13 @@ import argparse
 import os
 import socket
 import sys
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from app.api import DEFAULT_SERVER, default_server
 from app.cli import parsing
 from app.cli.parsing import UsageError
+from app.cli.running import add_json_log, import_failed, run_service, setup_logging
 
 
 def add_verbs(verbs: Any) -> argparse.ArgumentParser:
@@ -192,106 +192,6 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-# -- running a service -------------------------------------------------------------------------
-
-
-def _setup_logging(level: str) -> None:
-    import logging
-
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
-def add_json_log(path: Path) -> Any:
-    """Also log to path, one JSON object a line: time (epoch), level, logger, message (and
-    exception, when there is one). Returns the handler."""
-    import json
-    import logging
-
-    class JsonLines(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            line = {
-                "time": record.created,
-                "level": record.levelname,
-                "logger": record.name,
-                "message": record.getMessage(),
-            }
-            if record.exc_info:
-                line["exception"] = self.formatException(record.exc_info)
-            return json.dumps(line, ensure_ascii=False)
-
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(JsonLines())
-    logging.getLogger().addHandler(handler)
-    return handler
-
-
-def run_service(make_coro: Callable[[], Coroutine[Any, Any, Any]], what: str) -> int:
-    """Run a long-lived coroutine until it ends or SIGINT/SIGTERM cancels it.
-
-    The first signal cancels the coroutine, which cleans up (stops tasks, closes sockets) and
-    ends; a second signal while it is cleaning up exits at once. Returns the exit code.
-    """
-    import asyncio
-    import signal
-
-    async def runner() -> bool:
-        loop = asyncio.get_running_loop()
-        task = asyncio.ensure_future(make_coro())
-        stopping = []
-
-        def on_signal(signame: str) -> None:
-            if stopping:
-                print(f"corral: {signame} again: exiting without cleanup", file=sys.stderr)
-                sys.stderr.flush()
-                os._exit(130)
-            stopping.append(signame)
-            print(f"corral: {signame}: stopping the {what}...", file=sys.stderr)
-            task.cancel()
-
-        installed = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, on_signal, sig.name)
-                installed.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # Windows, or not the main thread: KeyboardInterrupt still works
-        try:
-            await task
-        except asyncio.CancelledError:
-            if not (stopping and task.cancelled()):
-                raise
-        finally:
-            for sig in installed:
-                loop.remove_signal_handler(sig)
-        return bool(stopping)
-
-    try:
-        stopped = asyncio.run(runner())
-    except KeyboardInterrupt:
-        stopped = True
-    except OSError as exc:  # typically: the port is in use
-        print(f"corral: the {what} failed: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:
-        import traceback
-
-        traceback.print_exc()
-        print(f"corral: the {what} failed: {exc}", file=sys.stderr)
-        return 1
-    if stopped:
-        print(f"corral: the {what} stopped", file=sys.stderr)
-    return 0
-
-
-def _import_failed(what: str, exc: ImportError) -> int:
-    print(f"corral: the {what} is not available: {exc}", file=sys.stderr)
-    return 1
-
-
 def _data_dir(value: str | None) -> Path:
     if value:
         return Path(value).expanduser()
@@ -338,7 +238,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     try:
         from app.server.main import serve
     except ImportError as exc:
-        return _import_failed("server", exc)
+        return import_failed("server", exc)
     if not is_loopback(config.host):
         print(
             f"corral: warning: listening on {config.host}: no authentication yet: "
@@ -346,7 +246,7 @@ def cmd_server(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    _setup_logging(args.log_level)
+    setup_logging(args.log_level)
     return run_service(lambda: serve(config), "server")
 
 
@@ -435,11 +335,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         )
         from app.render.agent import run_render
     except ImportError as exc:
-        return _import_failed("render", exc)
+        return import_failed("render", exc)
     if config.plugins_dir is not None and not config.plugins_dir.is_dir():
         raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
     log_file = settings.pop("log_file", None)
-    _setup_logging(args.log_level)
+    setup_logging(args.log_level)
     if log_file is not None:
         try:
             add_json_log(Path(log_file).expanduser())
@@ -461,11 +361,11 @@ def cmd_up(args: argparse.Namespace) -> int:
             f"http://127.0.0.1:{server_config.port}", max_tasks=args.max_tasks
         )
     except ImportError as exc:
-        return _import_failed("farm", exc)
+        return import_failed("farm", exc)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     server_config.data_dir.mkdir(parents=True, exist_ok=True)
-    _setup_logging(args.log_level)
+    setup_logging(args.log_level)
     return run_service(lambda: up.run_up(server_config, render_config), "farm")
 
 
@@ -473,7 +373,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     try:
         from app.ui.app import run_monitor
     except ImportError as exc:
-        return _import_failed("monitor", exc)
+        return import_failed("monitor", exc)
     server = getattr(args, "server", None) or os.environ.get("CORRAL_SERVER")
     return run_monitor(server, args.user)
 
@@ -482,7 +382,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     try:
         from app.ui.tray import run_tray
     except ImportError as exc:
-        return _import_failed("tray", exc)
+        return import_failed("tray", exc)
     render_args = {
         key: value
         for key, value in (("name", args.name), ("max_tasks", args.max_tasks),

@@ -2,7 +2,8 @@
 
 The server starts first; the render starts once the server answers ``/api/v1/health``. On
 cancellation (Ctrl-C) the render stops first and kills its tasks, then the server stops; those
-tasks are ready again when the farm next starts.
+tasks are ready again when the farm next starts. This module loads the server and the render:
+only ``corral up`` imports it (app/cli/modes.py), when it runs.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import logging
 import sys
 from typing import Any, TextIO
 
+from app.api import DEFAULT_SERVER
 from app.render.agent import run_render
 from app.server.config import ServerConfig
 from app.server.main import serve
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PORT = 51000
 
 
 def local_url(config: ServerConfig) -> str:
@@ -53,9 +53,9 @@ async def wait_until_ready(url: str, server: asyncio.Task, timeout: float = 30.0
             await asyncio.wait({server}, timeout=0.1)
 
 
-def banner(url: str, render_name: str, port: int) -> str:
+def banner(url: str, render_name: str) -> str:
     lines = [f"Corral is up at {url} (server and render {render_name!r})."]
-    if port != DEFAULT_PORT:
+    if url != DEFAULT_SERVER:  # the commands' default server is another
         lines.append(f"  for the commands below:  export CORRAL_SERVER={url}")
     lines += [
         "  submit a job:  corral submit --frames 1-10 -- echo frame @#@",
@@ -90,7 +90,7 @@ async def run_up(
         await wait_until_ready(url, server, ready_timeout)
         render = asyncio.ensure_future(run_render(render_config))
         name = getattr(render_config, "name", "local")
-        print(banner(url, name, server_config.port), file=out, flush=True)
+        print(banner(url, name), file=out, flush=True)
         done, _ = await asyncio.wait({server, render}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             task.result()  # raises the error that ended it

@@ -25,7 +25,7 @@ from app.cli import main
 from app.cli.command import parse_args
 from app.cli.farm import format_pool, format_pools, pool_key
 from app.cli.jobs import format_explain
-from app.cli.output import format_table
+from app.cli.output import format_table, table
 from app.cli.parsing import UsageError, parse_frames, parse_setting, settings_dict
 from app.cli.submit import build_command, make_submit_job
 
@@ -533,7 +533,7 @@ def test_help_does_not_import_the_server():
     code = (
         "import sys, app.cli\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'peewee', 'PyQt6')"
-        " or m.startswith(('app.server.main', 'app.render.agent'))]\n"
+        " or m.startswith(('app.server', 'app.render', 'app.ui', 'app.cli.up'))]\n"
         "print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -562,6 +562,16 @@ def test_format_table():
 
 def test_format_table_empty():
     assert format_table(["A", "BB"], []) == "A  BB"
+
+
+def test_table_columns_by_key_or_getter():
+    items = [{"name": "r1", "tasks": 2, "max": 4}, {"name": "render02", "max": 1}]
+    columns = (("NAME", "name"), ("TASKS", lambda r: f"{r.get('tasks', 0)}/{r['max']}"))
+    assert table(items, columns).splitlines() == [
+        "NAME      TASKS",
+        "r1          2/4",
+        "render02    0/1",
+    ]
 
 
 # -- errors ------------------------------------------------------------------------------------

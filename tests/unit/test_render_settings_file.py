@@ -119,7 +119,7 @@ def test_log_file_writes_json_lines(tmp_path):
     import json
     import logging
 
-    from app.cli.modes import add_json_log
+    from app.cli.running import add_json_log
 
     path = tmp_path / "render.jsonl"
     handler = add_json_log(path)
