@@ -243,7 +243,8 @@ _POOL_COLUMNS = (
 def format_pools(answer: dict) -> str:
     """The pools table from the "effective" settings, parents before their children."""
     effective = answer.get("effective") or {}
-    pools = [{**pool, "path": path} for path, pool in sorted(effective.items())]  # subtrees
+    # sorted paths keep subtrees together
+    pools = [{**pool, "path": path} for path, pool in sorted(effective.items())]
     return table(pools, _POOL_COLUMNS)
 
 

@@ -165,12 +165,11 @@ def cmd_job_show(args: argparse.Namespace) -> int:
 def cmd_job_action(args: argparse.Namespace) -> int:
     jobs_client = client(args)
     action = args.action
-    if action == "delete":
-        act = jobs_client.delete_job
-    else:
 
-        def act(job_id: int) -> Any:
-            return jobs_client.job_action(job_id, action)
+    def act(job_id: int) -> Any:
+        if action == "delete":
+            return jobs_client.delete_job(job_id)
+        return jobs_client.job_action(job_id, action)
 
     def act_by_mask(mask: str) -> list:
         return jobs_client.jobs_action(action, mask=mask).get("jobs") or []
