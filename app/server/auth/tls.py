@@ -18,7 +18,6 @@ def server_context(cert_file: str | Path, key_file: str | Path) -> ssl.SSLContex
     """The server side: ``--tls-cert`` (the chain, PEM) and ``--tls-key`` (PEM)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    _check_files(cert_file, key_file)
     try:
         context.load_cert_chain(cert_file, key_file)
     except (ssl.SSLError, OSError) as exc:
@@ -31,17 +30,9 @@ def server_context(cert_file: str | Path, key_file: str | Path) -> ssl.SSLContex
 def client_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
     """A client side that verifies the server's certificate and name, against ``--ca-file``
     (a PEM bundle, e.g. a studio's own CA) or else the system's trusted authorities."""
-    if ca_file is not None:
-        _check_files(ca_file)
     try:
         context = ssl.create_default_context(cafile=ca_file)
     except (ssl.SSLError, OSError) as exc:
         raise TLSConfigError(f"cannot use CA file {ca_file}: {exc}") from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
-
-
-def _check_files(*paths: str | Path) -> None:
-    for path in paths:
-        if not Path(path).is_file():
-            raise TLSConfigError(f"{path} is not a file")
