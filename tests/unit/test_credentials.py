@@ -1,0 +1,184 @@
+"""Client credentials: --token, then $CORRAL_TOKEN, then the OS keyring; never plain files."""
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import keyring.backends.null
+import keyring.errors
+import pytest
+
+from app import credentials
+from app.credentials import KEYRING_SERVICE, TOKEN_ENV, CredentialsError, find_token, save_token
+
+ROOT = Path(__file__).resolve().parents[2]
+FARM = "http://farm:51000"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend that keeps passwords in a dict."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.passwords.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.passwords.pop((service, username), None)
+
+
+class LockedKeyring(MemoryKeyring):
+    """A backend whose store is locked, like a Secret Service the user did not unlock."""
+
+    def get_password(self, service, username):
+        raise keyring.errors.KeyringLocked("the collection is locked")
+
+    def set_password(self, service, username, password):
+        raise keyring.errors.KeyringLocked("the collection is locked")
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path, monkeypatch):
+    """No token in the environment, and a home of the test's own to see what gets written."""
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(home))
+    return home
+
+
+@pytest.fixture
+def use_backend():
+    previous = keyring.get_keyring()
+    yield keyring.set_keyring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory(use_backend) -> MemoryKeyring:
+    backend = MemoryKeyring()
+    use_backend(backend)
+    return backend
+
+
+def test_explicit_token_then_environment_then_keyring(memory, monkeypatch):
+    save_token(FARM, "crl_from_keyring")
+    assert memory.passwords == {(KEYRING_SERVICE, FARM): "crl_from_keyring"}
+    assert find_token(FARM) == "crl_from_keyring"
+    monkeypatch.setenv(TOKEN_ENV, " crl_from_env\n")
+    assert find_token(FARM) == "crl_from_env"
+    assert find_token(FARM, "crl_from_flag") == "crl_from_flag"
+    assert find_token(FARM, "  ") == "crl_from_env"  # a blank flag or variable does not count
+    monkeypatch.setenv(TOKEN_ENV, "")
+    assert find_token(FARM, None) == "crl_from_keyring"
+
+
+def test_keyring_tokens_are_per_server(memory):
+    save_token(FARM, "crl_farm")
+    save_token("http://other:51000", "crl_other")
+    assert find_token(FARM) == "crl_farm"
+    assert find_token("http://other:51000") == "crl_other"
+    assert find_token("http://third:51000") is None
+
+
+def test_without_keyring_backend_nothing_is_found_and_saving_fails_clearly(
+    use_backend, _private_home
+):
+    use_backend(keyring.backends.fail.Keyring())
+    assert find_token(FARM) is None
+    with pytest.raises(CredentialsError) as refused:
+        save_token(FARM, "crl_secret")
+    message = str(refused.value)
+    assert "no usable OS keyring" in message
+    assert "pip install keyring" in message and TOKEN_ENV in message and "--token" in message
+    assert "crl_secret" not in message
+    assert list(_private_home.rglob("*")) == []  # not written anywhere instead
+
+
+def test_a_backend_that_drops_tokens_is_reported_not_trusted(use_backend):
+    use_backend(keyring.backends.null.Keyring())
+    with pytest.raises(CredentialsError, match="did not keep the token"):
+        save_token(FARM, "crl_secret")
+
+
+def test_a_failing_backend_is_reported(use_backend):
+    use_backend(LockedKeyring())
+    with pytest.raises(CredentialsError, match="locked"):
+        find_token(FARM)
+    with pytest.raises(CredentialsError, match="locked"):
+        save_token(FARM, "crl_secret")
+    assert find_token(FARM, "crl_flag") == "crl_flag"  # the keyring is not asked then
+
+
+def test_without_the_keyring_package(monkeypatch, _private_home):
+    monkeypatch.setitem(sys.modules, "keyring", None)  # import keyring raises ImportError
+    assert find_token(FARM) is None
+    assert find_token(FARM, "crl_flag") == "crl_flag"
+    with pytest.raises(CredentialsError, match="keyring package is missing"):
+        save_token(FARM, "crl_secret")
+    assert list(_private_home.rglob("*")) == []
+
+
+def test_importing_needs_only_the_standard_library():
+    probe = "import sys, app.credentials; print('keyring' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert out.stdout.strip() == "False"
+    tree = ast.parse(Path(credentials.__file__).read_text())
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top_level.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            top_level.add(node.module.split(".")[0])
+    assert top_level <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_syntax_is_python37():
+    ast.parse(Path(credentials.__file__).read_text(), feature_version=(3, 7))
+
+
+def _python37() -> str | None:
+    """A Python 3.7 interpreter (as tests/unit/test_cli_args.py finds one), or None."""
+    for candidate in ("python3.7", str(Path.home() / ".pyenv/versions/3.7.16/bin/python3.7")):
+        found = shutil.which(candidate)
+        if found:
+            probe = subprocess.run([found, "--version"], capture_output=True, text=True)
+            if probe.returncode == 0 and probe.stdout.startswith("Python 3.7"):
+                return found
+    return None
+
+
+PYTHON37 = _python37()
+
+
+@pytest.mark.skipif(PYTHON37 is None, reason="no Python 3.7 interpreter here")
+def test_runs_on_python37_without_keyring(tmp_path):
+    code = (
+        "import sys; sys.path.insert(0, 'app'); import credentials\n"
+        "print(credentials.find_token('http://farm:51000'))\n"
+        "print(credentials.find_token('http://farm:51000', 'crl_flag'))\n"
+        "try:\n    credentials.save_token('http://farm:51000', 'crl_x')\n"
+        "except credentials.CredentialsError as e:\n    print(e)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = [PYTHON37, "-I", "-c", code]
+    out = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[:2] == ["None", "crl_flag"]
+    assert "keyring package is missing" in lines[2]
