@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.plugins import Registry
+from app.plugins import Registry
 from app.parsers.base import Parser
 from app.parsers.generic import GenericParser
 
