@@ -16,9 +16,14 @@ from app.core.path_maps import PathMap
 
 @pytest.mark.parametrize(
     "name, family",
-    [("linux", "linux"), ("windows", "windows"), ("macos", "macos"), ("darwin", "macos"),
-     ("macosx", "macos")],
-)  # fmt: skip
+    [
+        ("linux", "linux"),
+        ("windows", "windows"),
+        ("macos", "macos"),
+        ("darwin", "macos"),
+        ("macosx", "macos"),
+    ],
+)
 def test_every_accepted_spelling_names_its_family(name, family):
     assert os_family(name) == family
 
@@ -31,10 +36,19 @@ def test_other_names_are_refused_naming_the_field(name):
 
 @pytest.mark.parametrize(
     "system, family",
-    [("win32", "windows"), ("Windows", "windows"), ("CYGWIN_NT-10.0", "windows"),
-     ("MSYS_NT-10.0", "windows"), ("darwin", "macos"), ("Darwin", "macos"), ("linux", "linux"),
-     ("Linux", "linux"), ("freebsd14", "linux"), ("", "linux")],
-)  # fmt: skip
+    [
+        ("win32", "windows"),
+        ("Windows", "windows"),
+        ("CYGWIN_NT-10.0", "windows"),
+        ("MSYS_NT-10.0", "windows"),
+        ("darwin", "macos"),
+        ("Darwin", "macos"),
+        ("linux", "linux"),
+        ("Linux", "linux"),
+        ("freebsd14", "linux"),
+        ("", "linux"),
+    ],
+)
 def test_system_names_give_their_family(system, family):
     assert system_family(system) == family
 
