@@ -27,7 +27,8 @@ package                        may import (of ours)
 
 Qt (PyQt6, qasync, pyqtgraph) is imported by app.ui only, so server, render and the command
 line never load it. A module of a package missing from the table fails the test until the
-table places it.
+table places it. A known break waits in :data:`PENDING` with what removes it; an entry that is
+no longer needed fails the test too.
 """
 
 from __future__ import annotations
