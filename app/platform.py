@@ -1,7 +1,7 @@
 """The host this process runs on, in Corral's terms: its OS family, OS string and local time.
 
-Every host read lives here, so that core is given what it needs: the OS family names are
-app/core/os_family.py's (``linux``, ``windows``, ``macos``), the OS string a render reports (and
+Core never reads the host; its callers read it here and pass it in. The OS family names are
+app/core/os_family.py's (``linux``, ``windows``, ``macos``); the OS string a render reports (and
 a job's ``need_os`` is matched against) is app/core/masks.py's ``os_string``. Process-tree
 control and idle-time detection are the render's (app/render/_posix.py, _windows.py, idle.py);
 they ask :func:`host_os` which one applies.

@@ -20,11 +20,11 @@ chain (:class:`app.core.pools.PoolSettings`); a setting of -1 is off.
   neither makes the machine busy nor lets it count as idle for that threshold.
 - **Render hours** (pool key ``render_hours``, app/core/render_hours.py; "" = always), in the
   server's local time (the caller's ``local_time`` converts the clock to it) unless the text
-  names a zone: outside the hours a ``free`` render turns
-  ``NIMBY`` at once (running tasks finish) and the busy/idle rules wait; inside the hours a
-  render that this rule made ``NIMBY`` turns ``free`` again. A NIMBY set by a person or by the
-  busy rule is never freed by this rule (the render's :class:`AutoNimby` remembers why it set
-  NIMBY; the memory lasts while the server runs). Checked on each heartbeat.
+  names a zone: outside the hours a ``free`` render turns ``NIMBY`` at once (running tasks
+  finish) and the busy/idle rules wait; inside the hours a render that this rule made
+  ``NIMBY`` turns ``free`` again. A NIMBY set by a person or by the busy rule is never freed by
+  this rule (the render's :class:`AutoNimby` remembers why it set NIMBY; the memory lasts
+  while the server runs). Checked on each heartbeat.
 - A ``paused`` render is never changed; any other state change restarts the timers.
 
 Figures, from the heartbeat resources (app/render/resources.py): CPU busy % = 100 - cpu_idle -
@@ -255,7 +255,7 @@ class AutoNimby:
         return None
 
 
-def _host_local_time(now: float) -> datetime:
+def _host_local_time(now: float) -> datetime:  # transitional, as check()'s default
     return datetime.fromtimestamp(now).astimezone()
 
 
