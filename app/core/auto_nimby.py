@@ -19,11 +19,12 @@ chain (:class:`app.core.pools.PoolSettings`); a setting of -1 is off.
 - A figure the heartbeat lacks (None or missing, e.g. ``idle_seconds`` on a headless node)
   neither makes the machine busy nor lets it count as idle for that threshold.
 - **Render hours** (pool key ``render_hours``, app/core/render_hours.py; "" = always), in the
-  server's local time unless the text names a zone: outside the hours a ``free`` render turns
-  ``NIMBY`` at once (running tasks finish) and the busy/idle rules wait; inside the hours a
-  render that this rule made ``NIMBY`` turns ``free`` again. A NIMBY set by a person or by the
-  busy rule is never freed by this rule (the render's :class:`AutoNimby` remembers why it set
-  NIMBY; the memory lasts while the server runs). Checked on each heartbeat.
+  server's local time (the caller's ``local_time`` converts the clock to it) unless the text
+  names a zone: outside the hours a ``free`` render turns ``NIMBY`` at once (running tasks
+  finish) and the busy/idle rules wait; inside the hours a render that this rule made
+  ``NIMBY`` turns ``free`` again. A NIMBY set by a person or by the busy rule is never freed by
+  this rule (the render's :class:`AutoNimby` remembers why it set NIMBY; the memory lasts
+  while the server runs). Checked on each heartbeat.
 - A ``paused`` render is never changed; any other state change restarts the timers.
 
 Figures, from the heartbeat resources (app/render/resources.py): CPU busy % = 100 - cpu_idle -
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -48,6 +50,8 @@ OFF = -1
 NIMBY = "NIMBY"
 FREE = "free"
 PAUSED = "paused"  # render_state for a paused render
+
+LocalTime = Callable[[float], datetime]  # clock seconds -> aware datetime, server's local time
 
 
 class Settings(Protocol):  # the fields of PoolSettings used here
@@ -170,11 +174,6 @@ def render_hours(settings: Settings) -> Hours | None:
     return None if hours.always else hours
 
 
-def _when(now: float) -> datetime:
-    """The clock's seconds as an aware datetime in the server's local time zone."""
-    return datetime.fromtimestamp(now).astimezone()
-
-
 class AutoNimby:
     """One render's busy/idle timers. ``reason`` explains the last change; ``by_hours``:
     the render's NIMBY was set by the render hours rule (so that rule may lift it)."""
@@ -192,11 +191,13 @@ class AutoNimby:
         settings: Settings,
         render_state: str,
         has_tasks: bool,
+        local_time: LocalTime,
     ) -> str | None:
         """The render's new nimby state ("NIMBY" or "free"), or None to leave it.
 
         ``render_state`` is the render's nimby state ("free", "nimby", "NIMBY"), or "paused"
-        for a paused render (never changed)."""
+        for a paused render (never changed); ``local_time`` turns ``now`` into the server's
+        local time (asked only when render hours apply)."""
         if render_state == PAUSED:
             self.busy_since = self.idle_since = None
             return None
@@ -204,7 +205,7 @@ class AutoNimby:
             self.by_hours = False  # someone changed the state since
         hours = render_hours(settings)
         if hours is not None or self.by_hours:
-            when = _when(now)
+            when = local_time(now)
             if hours is not None and not hours.allows(when):
                 self.busy_since = self.idle_since = None
                 if render_state != FREE:
@@ -254,18 +255,28 @@ class AutoNimby:
         return None
 
 
+def _host_local_time(now: float) -> datetime:  # transitional, as check()'s default
+    return datetime.fromtimestamp(now).astimezone()
+
+
 _timers: weakref.WeakKeyDictionary[Any, AutoNimby] = weakref.WeakKeyDictionary()
 
 
-def check(render: Any, settings: Settings, now: float) -> tuple[str, str] | None:
+def check(
+    render: Any, settings: Settings, now: float, local_time: LocalTime | None = None
+) -> tuple[str, str] | None:
     """The farm's hook: ``(new nimby state, reason)`` for a render (``nimby``, ``paused``,
     ``runs``, ``resources`` attributes) after a heartbeat, or None. Its timers live as long as
-    the render object."""
+    the render object. ``local_time``: app.platform.local_time on the server."""
     auto = _timers.get(render)
     if auto is None:
         auto = _timers[render] = AutoNimby()
     state = PAUSED if render.paused else render.nimby
-    change = auto.update(now, render.resources or {}, settings, state, bool(render.runs))
+    if local_time is None:  # transitional: app/server/farm.py's heard_resources passes none yet
+        local_time = _host_local_time
+    change = auto.update(
+        now, render.resources or {}, settings, state, bool(render.runs), local_time
+    )
     if change is None:
         return None
     log.debug("render %s: %s (%s)", getattr(render, "name", "?"), change, auto.reason)

@@ -19,6 +19,7 @@ import re
 from functools import lru_cache
 
 from app.core.errors import SpecError
+from app.core.os_family import system_family
 
 MODES = ("find", "regex")
 
@@ -188,9 +189,10 @@ def os_string(system: str, machine: str, distro: str = "", version: str = "") ->
     machine is kept as its lower-case name.
     """
     name = system.strip().lower()
-    if name.startswith("win") or name.startswith("cygwin") or name.startswith("msys"):
+    family = system_family(name)
+    if family == "windows":
         tokens = ["windows"]
-    elif name == "darwin" or name.startswith("mac"):
+    elif family == "macos":
         tokens = ["unix", "macosx"]
     elif name:
         tokens = ["unix", name]

@@ -69,11 +69,10 @@ from typing import Any, Literal
 
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, type_name
+from app.core.os_family import OSFamily, os_family, system_family
 
-ClientOS = Literal["linux", "windows", "macos"]
 Direction = Literal["to_client", "to_server"]
 
-CLIENT_OSES = ("linux", "windows", "macos")
 DIRECTIONS = ("to_client", "to_server")
 ROOT_FIELD = "path_map"
 MAX_PREFIX_LEN = 4096
@@ -86,15 +85,6 @@ _PATH_START_AFTER = frozenset("'\"=;<>|")  # and whitespace; ':' is judged apart
 _ENDS_PATH = frozenset("'\";:<>|\n\r")  # and whitespace outside quotes
 _ENDS_QUOTED_PATH = frozenset(";:<>|\n\r")  # and the closing quote
 _TEXT_BOUNDARY = r"""\s'";:<>|"""
-
-
-def host_os() -> ClientOS:
-    """This host's OS in PathMap terms."""
-    if sys.platform.startswith(("win", "cygwin", "msys")):
-        return "windows"
-    if sys.platform == "darwin":
-        return "macos"
-    return "linux"
 
 
 @dataclass(frozen=True)
@@ -126,7 +116,7 @@ class _Prefix:
         return self.windows, self.text.casefold() if self.fold else self.text
 
 
-def _prefix(value: object, field: str, side_os: ClientOS | None) -> _Prefix:
+def _prefix(value: object, field: str, side_os: OSFamily | None) -> _Prefix:
     """A rule prefix, checked and normalised. side_os None: a server prefix of any form."""
     text = check_text(value, field, MAX_PREFIX_LEN).strip()
     if not text:
@@ -213,16 +203,14 @@ class _Direction:
 class PathMap:
     """Maps path prefixes between the server side (as jobs hold them) and a render.
 
-    ``rules`` are (server, client) prefix pairs; ``client_os`` is the render's OS. Invalid rules
+    ``rules`` are (server, client) prefix pairs; ``client_os`` is the render's OS family
+    (app/core/os_family.py; ``darwin`` and ``macosx`` are read as ``macos``). Invalid rules
     raise SpecError with the field path of the offending prefix (``path_map[1].client``).
     The module documentation states the matching rules.
     """
 
-    def __init__(self, rules: Sequence[tuple[str, str]], client_os: ClientOS) -> None:
-        if client_os not in CLIENT_OSES:
-            choices = ", ".join(CLIENT_OSES)
-            raise ValueError(f"client_os must be one of {choices}, not {client_os!r}")
-        self.client_os: ClientOS = client_os
+    def __init__(self, rules: Sequence[tuple[str, str]], client_os: str) -> None:
+        self.client_os: OSFamily = os_family(client_os, "client_os")
         pairs: list[tuple[_Prefix, _Prefix]] = []
         seen: dict[tuple[bool, str], int] = {}
         for n, rule in enumerate(rules):
@@ -230,7 +218,7 @@ class PathMap:
             if not isinstance(rule, tuple | list) or len(rule) != 2:
                 raise SpecError(field, "must be a (server, client) pair")
             server = _prefix(rule[0], f"{field}.server", None)
-            client = _prefix(rule[1], f"{field}.client", client_os)
+            client = _prefix(rule[1], f"{field}.client", self.client_os)
             if server.key() in seen:
                 raise SpecError(
                     f"{field}.server",
@@ -245,14 +233,14 @@ class PathMap:
         }
 
     @classmethod
-    def parse(cls, spec: str | list[Any], client_os: ClientOS | None = None) -> PathMap:
+    def parse(cls, spec: str | list[Any], client_os: str | None = None) -> PathMap:
         """A map from JSON (``[{"server": "X:/proj", "client": "/mnt/proj"}, ...]``, as a list or
         as text) or from the command-line form ``X:/proj=/mnt/proj;//srv/share=/net/share``.
 
-        client_os None: this host's OS. Raises SpecError with a field path.
+        ``client_os`` is the render's OS family. Raises SpecError with a field path.
         """
-        if client_os is None:
-            client_os = host_os()
+        if client_os is None:  # transitional: app/cli.py's make_render_config passes none yet
+            client_os = system_family(sys.platform)
         if isinstance(spec, str) and spec.lstrip().startswith("["):
             try:
                 spec = json.loads(spec)

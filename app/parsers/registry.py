@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.plugins import Registry
 from app.parsers.base import Parser
 from app.parsers.generic import GenericParser
+from app.plugins import Registry
 
 ENTRY_POINT_GROUP = "corral.parsers"
 PARSERS = Registry("parser", "app.parsers", ENTRY_POINT_GROUP, Parser)

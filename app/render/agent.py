@@ -8,7 +8,6 @@ import getpass
 import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ import psutil
 
 from app import RENDER_PROTOCOL, __version__
 from app.parsers import load_parsers
+from app.platform import host_os_string
 from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
 from app.render.resources import ResourceSampler
@@ -416,10 +416,8 @@ def _refusal(key: TaskKey, error: str) -> Message:
 
 
 def _host_info() -> dict[str, Any]:
-    system = {"win32": "windows", "darwin": "macosx"}.get(sys.platform, sys.platform)
-    bits = "64" if sys.maxsize > 2**32 else "32"
     return {
-        "os": f"{'windows' if system == 'windows' else 'unix'} {system} {bits}",
+        "os": host_os_string(),
         "user": getpass.getuser(),
         "macs": mac_addresses(),
         "cpu_count": os.cpu_count() or 1,

@@ -34,7 +34,8 @@ import os
 import re
 import shutil
 import subprocess
-import sys
+
+from app.platform import host_os
 
 log = logging.getLogger("corral.render.idle")
 
@@ -71,9 +72,10 @@ def _idle_seconds() -> float | None:
     path = os.environ.get(ENV_FILE)
     if path:
         return read_idle_file(path)
-    if sys.platform == "win32":
+    family = host_os()
+    if family == "windows":
         return _windows_idle()
-    if sys.platform == "darwin":
+    if family == "macos":
         return parse_ioreg(_run("ioreg", IOREG_ARGS))
     if os.environ.get("DISPLAY"):
         seconds = _xss_idle()

@@ -15,11 +15,13 @@ import contextlib
 import functools
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Mapping
 
-if sys.platform == "win32":
+from app.platform import host_os
+
+_WINDOWS = host_os() == "windows"
+if _WINDOWS:
     from app.render import _windows as _platform
 else:
     from app.render import _posix as _platform
@@ -98,16 +100,16 @@ class TaskProcess(asyncio.SubprocessProtocol):
 def _render_environment() -> dict:
     """The render's own environment, read once (decoding and re-encoding every variable for
     every task costs about 0.2 ms): bytes on POSIX, which is what exec takes."""
-    return dict(os.environb) if os.name == "posix" else dict(os.environ)
+    return dict(os.environ) if _WINDOWS else dict(os.environb)
 
 
 def task_environment(extra: Mapping[str, str]) -> dict:
     """The render's environment with extra variables over it (the task's own, CORRAL_*)."""
     env = dict(_render_environment())
-    if os.name == "posix":
-        env.update((os.fsencode(name), os.fsencode(value)) for name, value in extra.items())
-    else:
+    if _WINDOWS:
         env.update(extra)
+    else:
+        env.update((os.fsencode(name), os.fsencode(value)) for name, value in extra.items())
     return env
 
 
@@ -143,7 +145,7 @@ async def spawn(
 @functools.cache
 def _lean_start() -> bool:
     """Linux with pidfd: the platform's own starter; elsewhere asyncio's subprocess support."""
-    return sys.platform != "win32" and _platform.can_start()
+    return not _WINDOWS and _platform.can_start()
 
 
 async def kill_tree(proc: TaskProcess, grace: float) -> None:

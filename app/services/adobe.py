@@ -17,7 +17,7 @@ class AfterEffectsService(ApplicationService):
     name = "afterfx"
     parser = "afterfx"
     description = "Adobe After Effects render of a composition (aerender)"
-    programs: ClassVar[Mapping[str, str]] = {"windows": "aerender.exe", "darwin": "aerender"}
+    programs: ClassVar[Mapping[str, str]] = {"windows": "aerender.exe", "macos": "aerender"}
     options: ClassVar[Mapping[str, str]] = {
         "comp": "the composition to render, -comp (required unless rqindex is given)",
         "rqindex": "the render queue item to render instead of a composition, -rqindex N",
@@ -27,7 +27,7 @@ class AfterEffectsService(ApplicationService):
         "multiprocessing": "yes: render several frames at once, -mp (default no)",
     }
     scene_kind = "the project (.aep)"
-    runs_on = ("windows", "darwin")
+    runs_on = ("windows", "macos")
     application = "After Effects"
 
     @classmethod

@@ -24,15 +24,14 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from app.core.os_family import OS_FAMILIES, OS_LABELS, OSFamily, os_family
 from app.core.path_maps import PathMap
+from app.platform import host_os
 
-PLATFORMS = ("linux", "windows", "darwin")
-_PLATFORM_NAMES = {"linux": "Linux", "windows": "Windows", "darwin": "macOS"}
 IMAGE_EXTENSIONS = frozenset(
     ("jpg", "jpeg", "png", "exr", "tif", "tiff", "tga", "dpx", "cin", "bmp", "hdr", "psd", "gif")
 )
@@ -42,11 +41,7 @@ _FALSE = ("", "0", "false", "no", "off")
 _WINDOWS_SPECIAL = set(' \t"&|<>^()%!,;=')
 
 
-def host_platform() -> str:
-    """This host's platform name: "linux", "windows" or "darwin"."""
-    if sys.platform == "win32":
-        return "windows"
-    return "darwin" if sys.platform == "darwin" else "linux"
+host_platform = host_os  # transitional: app/cli.py's `submit --scene` imports it from here
 
 
 def quote(arg: str, platform: str) -> str:
@@ -128,11 +123,11 @@ def split_program(command: str) -> tuple[str, str]:
 
 
 def programs_named(
-    linux: str, windows: str | None = None, darwin: str | None = None
+    linux: str, windows: str | None = None, macos: str | None = None
 ) -> dict[str, str]:
-    """An application's programs on the three platforms: by default the Linux name, with
+    """An application's programs on the three OS families: by default the Linux name, with
     ``.exe`` on Windows."""
-    return {"linux": linux, "windows": windows or f"{linux}.exe", "darwin": darwin or linux}
+    return {"linux": linux, "windows": windows or f"{linux}.exe", "macos": macos or linux}
 
 
 @dataclass(frozen=True)
@@ -212,7 +207,7 @@ class Service:
     name: ClassVar[str] = "generic"
     parser: ClassVar[str] = "generic"  # the default parser of the service's blocks
     description: ClassVar[str] = "any command line; PROGRESS: NN% and FRAME: N lines"
-    # The application's program per platform, as batch_command writes it (a render may map it
+    # The application's program per OS family, as batch_command writes it (a render may map it
     # to its own install: `corral render --program blender=/opt/blender/blender`).
     programs: ClassVar[Mapping[str, str]] = {}
     # The options batch_command takes besides scene and output, with what they mean.
@@ -233,19 +228,24 @@ class Service:
         return command
 
     @classmethod
-    def check_options(cls, platform: str, options: Mapping[str, str]) -> None:
-        """ValueError for an unknown platform or option."""
-        if platform not in PLATFORMS:
-            raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+    def check_options(cls, platform: str, options: Mapping[str, str]) -> OSFamily:
+        """The OS family platform names (app/core/os_family.py: ``darwin`` is ``macos``);
+        ValueError for an unknown platform or option."""
+        family = os_family(platform, "platform")
         unknown = sorted(set(options) - set(cls.options))
         if unknown:
             known = ", ".join(sorted(cls.options)) or "none"
             raise ValueError(f"service {cls.name}: unknown option {unknown[0]!r} (known: {known})")
+        return family
 
     @classmethod
-    def program(cls, platform: str) -> str:
-        """The application's program name on platform."""
-        return cls.programs.get(platform) or cls.programs.get("linux", "")
+    def program(cls, platform: OSFamily) -> str:
+        """The application's program name on an OS family (`programs` may spell it ``darwin``),
+        else its Linux name."""
+        for name, program in cls.programs.items():
+            if os_family(name, "programs") == platform and program:
+                return program
+        return cls.programs.get("linux", "")
 
     @classmethod
     def int_option(
@@ -296,7 +296,7 @@ class Service:
         self.task = task
         self.path_map = path_map
         self.render_programs = dict(programs or {})
-        self.platform = platform or host_platform()
+        self.platform: OSFamily = os_family(platform, "platform") if platform else host_os()
 
     def to_client(self, path: str) -> str:
         """A path of the job as this render mounts it."""
@@ -442,18 +442,19 @@ class ApplicationService(Service):
     scene_kind: ClassVar[str] = ""
     # Why the service takes no output (e.g. the scene names its files); empty: it takes one.
     output_refused: ClassVar[str] = ""
-    # The platforms the application runs on (a block for another is refused), and its name in
-    # that refusal.
-    runs_on: ClassVar[tuple[str, ...]] = PLATFORMS
+    # The OS families the application runs on (a block for another is refused), and its name
+    # in that refusal.
+    runs_on: ClassVar[tuple[OSFamily, ...]] = OS_FAMILIES
     application: ClassVar[str] = ""
 
     @classmethod
     def batch_command(
         cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
     ) -> str:
-        cls.check_options(platform, options)
-        if platform not in cls.runs_on:
-            where = " and ".join(_PLATFORM_NAMES[name] for name in cls.runs_on)
+        platform = cls.check_options(platform, options)
+        runs_on = [os_family(name, "runs_on") for name in cls.runs_on]  # darwin is macos too
+        if platform not in runs_on:
+            where = " and ".join(OS_LABELS[family] for family in runs_on)
             raise ValueError(f"service {cls.name}: {cls.application} runs only on {where}")
         if cls.scene_kind and not scene:
             raise ValueError(f"service {cls.name}: {cls.scene_kind} is required")

@@ -48,7 +48,7 @@ class BlenderService(Service):
     programs: ClassVar[Mapping[str, str]] = {
         "linux": "blender",
         "windows": "blender.exe",
-        "darwin": "/Applications/Blender.app/Contents/MacOS/Blender",
+        "macos": "/Applications/Blender.app/Contents/MacOS/Blender",
     }
     options: ClassVar[Mapping[str, str]] = {
         "engine": "render engine (-E), e.g. CYCLES, BLENDER_EEVEE, BLENDER_WORKBENCH",
@@ -68,7 +68,7 @@ class BlenderService(Service):
         """``blender -b SCENE [-P python] [-S name] [-E engine] [-o OUTPUT] [-F format]
         [-t threads] -s @#@ -e @#@ [-j step] -a``: Blender processes its arguments in order,
         so every setting comes before -a."""
-        cls.check_options(platform, options)
+        platform = cls.check_options(platform, options)
         if not scene:
             raise ValueError("service blender needs a scene (the .blend file)")
         args = [cls.program(platform), "-b", scene]

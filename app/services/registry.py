@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.plugins import Registry
+from app.plugins import Registry
 from app.services.base import Service
 
 ENTRY_POINT_GROUP = "corral.services"

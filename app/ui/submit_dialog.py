@@ -33,8 +33,8 @@ from PyQt6.QtWidgets import (
 from app.api import numeric_job
 from app.core.errors import SpecError
 from app.core.jobspec import parse_job
+from app.platform import host_os
 from app.services import SERVICES, get_service
-from app.services.base import host_platform
 from app.ui.client import FarmClient, FarmError
 
 PREVIEW_TASKS = 50
@@ -147,7 +147,7 @@ class SubmitDialog(QDialog):
         service = get_service(self.service.currentText())
         options = {key: edit.text() for key, edit in self.options.items() if edit.text()}
         scene = self.scene.text().strip()
-        command = service.batch_command(scene, self.output.text().strip(), host_platform(),
+        command = service.batch_command(scene, self.output.text().strip(), host_os(),
                                         **options)  # fmt: skip
         extra = {
             key: edit.text().strip()

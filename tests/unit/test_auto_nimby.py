@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
 from app.core.auto_nimby import AutoNimby, busy_reasons, check, figures, not_idle_reasons
 from app.core.pools import PoolTree
+from app.platform import local_time
 
 QUIET = {
     "cpu_idle": 97.0,
@@ -35,7 +37,7 @@ USER = settings(idle_user_time=60, busy_nimby_time=10, idle_free_time=20)
 
 def run(auto, times, resources, cfg, state="free", has_tasks=False):
     """update() at each time; the list of answers."""
-    return [auto.update(t, resources, cfg, state, has_tasks) for t in times]
+    return [auto.update(t, resources, cfg, state, has_tasks, local_time) for t in times]
 
 
 def test_user_active_for_less_than_busy_nimby_time_changes_nothing():
@@ -55,9 +57,9 @@ def test_interruption_resets_the_busy_timer():
     auto = AutoNimby()
     active = {**QUIET, "idle_seconds": 5.0}
     assert run(auto, [0, 8], active, USER) == [None, None]
-    assert auto.update(9, QUIET, USER, "free", False) is None  # idle a moment
+    assert auto.update(9, QUIET, USER, "free", False, local_time) is None  # idle a moment
     assert run(auto, [10, 19], active, USER) == [None, None]
-    assert auto.update(20, active, USER, "free", False) == "NIMBY"
+    assert auto.update(20, active, USER, "free", False, local_time) == "NIMBY"
 
 
 def test_a_render_with_tasks_or_not_free_is_not_made_nimby():
@@ -78,9 +80,9 @@ def test_interruption_resets_the_idle_timer():
     auto = AutoNimby()
     active = {**QUIET, "idle_seconds": 5.0}
     assert run(auto, [0, 15], QUIET, USER, state="NIMBY") == [None, None]
-    assert auto.update(16, active, USER, "NIMBY", False) is None
+    assert auto.update(16, active, USER, "NIMBY", False, local_time) is None
     assert run(auto, [17, 36], QUIET, USER, state="NIMBY") == [None, None]
-    assert auto.update(37, QUIET, USER, "NIMBY", False) == "free"
+    assert auto.update(37, QUIET, USER, "NIMBY", False, local_time) == "free"
 
 
 def test_free_render_is_not_freed_and_idle_machine_is_not_made_nimby():
@@ -157,15 +159,15 @@ class FakeRender:
 
 def test_check_keeps_timers_per_render():
     one, two = FakeRender(), FakeRender()
-    assert check(one, USER, 0) is None
-    assert check(two, USER, 9) is None
-    state, reason = check(one, USER, 10)
+    assert check(one, USER, 0, local_time) is None
+    assert check(two, USER, 9, local_time) is None
+    state, reason = check(one, USER, 10, local_time)
     assert state == "NIMBY" and "user active" in reason
-    assert check(two, USER, 10) is None
+    assert check(two, USER, 10, local_time) is None
     one.paused = True
     one.nimby = "NIMBY"
     one.resources = dict(QUIET)
-    assert check(one, USER, 100) is None and check(one, USER, 1000) is None
+    assert check(one, USER, 100, local_time) is None and check(one, USER, 1000, local_time) is None
 
 
 # ---------------------------------------------------------------- render hours
@@ -173,8 +175,6 @@ def test_check_keeps_timers_per_render():
 
 def local(day, hour, minute=0):
     """Clock seconds for a server-local wall time (2024-01-01 is a Monday)."""
-    from datetime import datetime
-
     return datetime(2024, 1, day, hour, minute).timestamp()
 
 
@@ -183,32 +183,32 @@ NIGHTS = settings(render_hours="20:00-08:00")
 
 def test_outside_render_hours_turns_nimby_and_inside_frees_it():
     auto = AutoNimby()
-    assert auto.update(local(1, 21), QUIET, NIGHTS, "free", False) is None
-    assert auto.update(local(2, 7, 59), QUIET, NIGHTS, "free", False) is None
-    assert auto.update(local(2, 8), QUIET, NIGHTS, "free", False) == "NIMBY"
+    assert auto.update(local(1, 21), QUIET, NIGHTS, "free", False, local_time) is None
+    assert auto.update(local(2, 7, 59), QUIET, NIGHTS, "free", False, local_time) is None
+    assert auto.update(local(2, 8), QUIET, NIGHTS, "free", False, local_time) == "NIMBY"
     assert auto.reason.startswith("outside render_hours '20:00-08:00'")
     assert "until Tue 20:00" in auto.reason
-    assert auto.update(local(2, 19, 59), QUIET, NIGHTS, "NIMBY", False) is None
-    assert auto.update(local(2, 20), QUIET, NIGHTS, "NIMBY", False) == "free"
+    assert auto.update(local(2, 19, 59), QUIET, NIGHTS, "NIMBY", False, local_time) is None
+    assert auto.update(local(2, 20), QUIET, NIGHTS, "NIMBY", False, local_time) == "free"
     assert "inside render_hours" in auto.reason
 
 
 def test_outside_render_hours_even_with_tasks_and_busy_user():
     active = {**QUIET, "idle_seconds": 1.0}
     cfg = replace(USER, render_hours="20:00-08:00")
-    assert AutoNimby().update(local(1, 12), active, cfg, "free", True) == "NIMBY"
+    assert AutoNimby().update(local(1, 12), active, cfg, "free", True, local_time) == "NIMBY"
 
 
 def test_render_hours_leave_a_persons_nimby_alone():
     auto = AutoNimby()
     for state in ("NIMBY", "nimby"):
-        assert auto.update(local(1, 12), QUIET, NIGHTS, state, False) is None
-        assert auto.update(local(1, 21), QUIET, NIGHTS, state, False) is None
+        assert auto.update(local(1, 12), QUIET, NIGHTS, state, False, local_time) is None
+        assert auto.update(local(1, 21), QUIET, NIGHTS, state, False, local_time) is None
     # made NIMBY by the hours, then a person sets nimby and NIMBY again: theirs now
-    assert auto.update(local(2, 12), QUIET, NIGHTS, "free", False) == "NIMBY"
-    assert auto.update(local(2, 13), QUIET, NIGHTS, "nimby", False) is None
-    assert auto.update(local(2, 14), QUIET, NIGHTS, "NIMBY", False) is None
-    assert auto.update(local(2, 21), QUIET, NIGHTS, "NIMBY", False) is None
+    assert auto.update(local(2, 12), QUIET, NIGHTS, "free", False, local_time) == "NIMBY"
+    assert auto.update(local(2, 13), QUIET, NIGHTS, "nimby", False, local_time) is None
+    assert auto.update(local(2, 14), QUIET, NIGHTS, "NIMBY", False, local_time) is None
+    assert auto.update(local(2, 21), QUIET, NIGHTS, "NIMBY", False, local_time) is None
 
 
 def test_render_hours_leave_a_busy_rule_nimby_alone():
@@ -219,7 +219,7 @@ def test_render_hours_leave_a_busy_rule_nimby_alone():
     assert run(auto, [t0, t0 + 10], active, cfg) == [None, "NIMBY"]
     assert "user active" in auto.reason
     # still busy at the next evening: the hours rule does not free it
-    assert auto.update(local(2, 21), active, cfg, "NIMBY", False) is None
+    assert auto.update(local(2, 21), active, cfg, "NIMBY", False, local_time) is None
 
 
 def test_outside_hours_the_idle_rule_waits():
@@ -235,16 +235,29 @@ def test_outside_hours_the_idle_rule_waits():
 
 def test_removing_render_hours_frees_what_they_made_nimby():
     auto = AutoNimby()
-    assert auto.update(local(1, 12), QUIET, NIGHTS, "free", False) == "NIMBY"
-    assert auto.update(local(1, 13), QUIET, settings(), "NIMBY", False) == "free"
+    assert auto.update(local(1, 12), QUIET, NIGHTS, "free", False, local_time) == "NIMBY"
+    assert auto.update(local(1, 13), QUIET, settings(), "NIMBY", False, local_time) == "free"
     assert auto.reason == "render_hours removed"
 
 
 def test_check_applies_render_hours_with_the_clock():
     render = FakeRender()
     render.resources = dict(QUIET)
-    state, reason = check(render, NIGHTS, local(3, 9))
+    state, reason = check(render, NIGHTS, local(3, 9), local_time)
     assert state == "NIMBY" and reason.startswith("outside render_hours")
     render.nimby = "NIMBY"
-    assert check(render, NIGHTS, local(3, 10)) is None
-    assert check(render, NIGHTS, local(3, 22))[0] == "free"
+    assert check(render, NIGHTS, local(3, 10), local_time) is None
+    assert check(render, NIGHTS, local(3, 22), local_time)[0] == "free"
+
+
+def test_render_hours_read_the_callers_local_time_only_when_set():
+    def at(hour):
+        return lambda now: datetime(2024, 1, 1, hour)  # a Monday, whatever the clock says
+
+    assert AutoNimby().update(0, QUIET, NIGHTS, "free", False, at(21)) is None
+    assert AutoNimby().update(0, QUIET, NIGHTS, "free", False, at(12)) == "NIMBY"
+
+    def unused(now):
+        raise AssertionError("no render hours: local time is not needed")
+
+    assert AutoNimby().update(0, QUIET, USER, "free", False, unused) is None

@@ -276,15 +276,15 @@ def test_programs_per_platform():
     assert get_service("maya").programs == {
         "linux": "Render",
         "windows": "Render.exe",
-        "darwin": "Render",
+        "macos": "Render",
     }
     assert get_service("max").programs == {"windows": "3dsmaxcmd.exe"}
-    assert set(get_service("afterfx").programs) == {"windows", "darwin"}
+    assert set(get_service("afterfx").programs) == {"windows", "macos"}
     assert set(get_service("xsi").programs) == {"linux", "windows"}
     for name in set(APP_SERVICES) - {"generic", "max", "afterfx", "xsi", "xsi_arnold",
                                       "xsi_redshift"}:  # fmt: skip
         programs = get_service(name).programs
-        assert set(programs) == {"linux", "windows", "darwin"}, name
+        assert set(programs) == {"linux", "windows", "macos"}, name
         assert programs["windows"].endswith(".exe"), name
 
 

@@ -169,13 +169,13 @@ class _Tool(ApplicationService):
 
 
 def test_programs_named():
-    assert programs_named("kick") == {"linux": "kick", "windows": "kick.exe", "darwin": "kick"}
+    assert programs_named("kick") == {"linux": "kick", "windows": "kick.exe", "macos": "kick"}
     assert programs_named("nuke", "Nuke.exe") == {
         "linux": "nuke",
         "windows": "Nuke.exe",
-        "darwin": "nuke",
+        "macos": "nuke",
     }
-    assert programs_named("a", "b.bat", "c")["darwin"] == "c"
+    assert programs_named("a", "b.bat", "c")["macos"] == "c"
 
 
 def test_application_service_template():
@@ -193,6 +193,25 @@ def test_application_service_template():
         _Tool.batch_command("", platform="darwin")
     with pytest.raises(ValueError, match="service tool: the scene names its images"):
         _Tool.batch_command("/a.tl", "/o/f.exr", "darwin")
+
+
+class _OldSpelling(_Tool):
+    """A studio service written when the macOS family was spelled darwin."""
+
+    name = "old_tool"
+    programs = {"windows": "old.exe", "darwin": "/Apps/Old"}
+    runs_on = ("windows", "darwin")
+
+
+def test_platform_spellings_name_one_os_family():
+    for platform in ("macos", "darwin", "macosx"):
+        assert _OldSpelling.batch_command("/a.tl", platform=platform).startswith("/Apps/Old ")
+        assert _Tool.batch_command("/a.tl", platform=platform).startswith("tool ")
+    with pytest.raises(ValueError, match="runs only on Windows and macOS"):
+        _OldSpelling.batch_command("/a.tl", platform="linux")
+    with pytest.raises(ValueError, match="platform must be one of linux, windows, macos"):
+        _Tool.batch_command("/a.tl", platform="beos")
+    assert Service(TaskInfo(command="x"), platform="darwin").platform == "macos"
 
 
 @pytest.mark.parametrize(

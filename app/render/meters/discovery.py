@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from app.core.plugins import directory_classes, entry_point_objects
+from app.plugins import directory_classes, entry_point_objects
 from app.render.meters.base import NAME_PATTERN, is_meter, is_meter_class
 
 log = logging.getLogger("corral.render.meters")
