@@ -268,12 +268,13 @@ def make_render_config(
     """The render's settings; `more` are further RenderConfig fields (None: the default)."""
     from app.core.errors import SpecError
     from app.core.path_maps import PathMap
+    from app.platform import host_os
     from app.render.config import RenderConfig
 
     options: dict[str, Any] = {"server_url": server_url, "name": name or socket.gethostname()}
     if path_map is not None:
         try:
-            options["path_map"] = PathMap.parse(path_map)
+            options["path_map"] = PathMap.parse(path_map, host_os())
         except SpecError as exc:
             raise UsageError(f"argument --path-map: {exc}") from None
     for key, value in (

@@ -63,7 +63,7 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--platform",
-        choices=("linux", "windows", "darwin"),
+        choices=("linux", "windows", "macos", "darwin"),
         help="the renders' platform for --scene's command line (default: this host's)",
     )
     p.add_argument("--priority", type=int, help="job priority, 0-250 (default: 99)")
@@ -115,8 +115,8 @@ def _read_job_file(name: str) -> dict:
 
 def _scene_job(args: argparse.Namespace) -> dict:
     """A numeric job whose command the service writes for a scene file."""
+    from app.platform import host_os
     from app.services import get_service
-    from app.services.base import host_platform
 
     if args.file is not None or args.command is not None:
         raise UsageError("--scene replaces the job FILE and the command after --")
@@ -129,7 +129,7 @@ def _scene_job(args: argparse.Namespace) -> dict:
         raise UsageError(f"unknown service {args.service!r} (see `corral services`)")
     try:
         command = service.batch_command(
-            args.scene, args.output or "", args.platform or host_platform(),
+            args.scene, args.output or "", args.platform or host_os(),
             **dict(args.options or []),
         )  # fmt: skip
     except ValueError as exc:

@@ -62,14 +62,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, type_name
-from app.core.os_family import OSFamily, os_family, system_family
+from app.core.os_family import OSFamily, os_family
 
 Direction = Literal["to_client", "to_server"]
 
@@ -233,14 +232,12 @@ class PathMap:
         }
 
     @classmethod
-    def parse(cls, spec: str | list[Any], client_os: str | None = None) -> PathMap:
+    def parse(cls, spec: str | list[Any], client_os: str) -> PathMap:
         """A map from JSON (``[{"server": "X:/proj", "client": "/mnt/proj"}, ...]``, as a list or
         as text) or from the command-line form ``X:/proj=/mnt/proj;//srv/share=/net/share``.
 
         ``client_os`` is the render's OS family. Raises SpecError with a field path.
         """
-        if client_os is None:  # transitional: app/cli.py's make_render_config passes none yet
-            client_os = system_family(sys.platform)
         if isinstance(spec, str) and spec.lstrip().startswith("["):
             try:
                 spec = json.loads(spec)

@@ -41,9 +41,6 @@ _FALSE = ("", "0", "false", "no", "off")
 _WINDOWS_SPECIAL = set(' \t"&|<>^()%!,;=')
 
 
-host_platform = host_os  # transitional: app/cli.py's `submit --scene` imports it from here
-
-
 def quote(arg: str, platform: str) -> str:
     """One argument quoted for the shell that runs tasks on platform (sh, or cmd.exe)."""
     if platform != "windows":

@@ -9,8 +9,10 @@ package                        may import (of ours)
 =============================  ===============================================================
 ``app`` (``__init__``)         nothing: the version and the render protocol number
 ``app.protocol``               nothing: the wire vocabulary; standard library only, Python 3.7
-``app.api``                    app.protocol; standard library only, Python 3.7 (it runs
-                               inside Maya, Nuke, Houdini and Blender)
+``app.credentials``            nothing: a client's token (--token, CORRAL_TOKEN, the OS
+                               keyring, imported only when used); Python 3.7
+``app.api``                    app.protocol, app.credentials; standard library only, Python
+                               3.7 (it runs inside Maya, Nuke, Houdini and Blender)
 ``app.core``                   app.protocol. Pure: no I/O, no event loop, no host reads
                                (:data:`CORE_MUST_NOT_IMPORT`); what it needs of the host
                                (OS family, local time) is given as arguments
@@ -21,14 +23,12 @@ package                        may import (of ours)
 ``app.render``                 the above, app, app.services, app.parsers; never app.server
 ``app.server``                 the above, app, app.services, app.parsers; never app.render
 ``app.ui``                     the above, app.api, app.render (the tray runs a render)
-``app.cli``, ``app.up``,       anything; only they import app.ui
-``app.__main__``
+``app.cli``, ``app.__main__``  anything; only they import app.ui
 =============================  ===============================================================
 
 Qt (PyQt6, qasync, pyqtgraph) is imported by app.ui only, so server, render and the command
 line never load it. A module of a package missing from the table fails the test until the
-table places it. A known break waits in :data:`PENDING` with what removes it; an entry that is
-no longer needed fails the test too.
+table places it.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ _UI = (*_BELOW_CLIENTS, "app.api", "app.render")
 LAYERS: dict[str, tuple[str, ...]] = {
     "app": (),
     "app.protocol": (),
-    "app.api": ("app.protocol",),
+    "app.credentials": (),
+    "app.api": ("app.protocol", "app.credentials"),
     "app.core": ("app.protocol",),
     "app.platform": _BOTTOM,
     "app.plugins": _BOTTOM,
@@ -61,9 +62,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "app.server": _BELOW_CLIENTS,
     "app.ui": _UI,
 }
-LAYERS.update(dict.fromkeys(("app.cli", "app.up", "app.__main__"), (*LAYERS, "app.cli", "app.up")))
+LAYERS.update(dict.fromkeys(("app.cli", "app.__main__"), (*LAYERS, "app.cli")))
 STDLIB_ONLY = ("app.protocol", "app.api")
-PY37_SYNTAX = ("app.protocol", "app.api")
+PY37_SYNTAX = ("app.protocol", "app.credentials", "app.api")
 QT = frozenset(("PyQt6", "qasync", "pyqtgraph"))
 QT_ALLOWED = ("app.ui",)
 _LOOPS_AND_IO = ("asyncio", "aiohttp", "socket", "ssl", "select", "selectors", "http", "urllib")
@@ -74,13 +75,6 @@ _FILES_AND_CODE = ("tempfile", "ctypes", "importlib", "pkgutil")
 CORE_MUST_NOT_IMPORT = QT.union(
     _LOOPS_AND_IO, _PROCESSES, _STORES_AND_MEASURES, _HOST_READS, _FILES_AND_CODE
 )
-# (module, import) pairs that break a rule for now, each with what removes it
-PENDING: dict[tuple[str, str], str] = {
-    ("app.core.path_maps", "sys"): (
-        "PathMap.parse's transitional host default: app/cli.py's make_render_config should call "
-        "PathMap.parse(path_map, host_os()) (from app.platform import host_os); then drop it"
-    ),
-}
 
 
 def layer_of(name: str) -> str | None:
@@ -127,8 +121,6 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
     for name, line in imports(module, source, is_package):
         top = name.split(".")[0]
         where = f"{module} imports {name} (line {line})"
-        if (module, top) in PENDING:
-            continue
         if top == "app":
             layer = layer_of(name)
             if layer not in allowed:
@@ -162,13 +154,6 @@ def test_every_module_keeps_to_its_layer():
         for problem in violations(module, path.read_text("utf-8"), path.name == "__init__.py")
     ]
     assert not found, "layer rules broken:\n" + "\n".join(found)
-
-
-def test_pending_exceptions_are_still_needed():
-    sources = {module: path.read_text("utf-8") for module, path in _modules()}
-    for (module, name), fix in PENDING.items():
-        used = {imported.split(".")[0] for imported, _ in imports(module, sources[module])}
-        assert name in used, f"{module} no longer imports {name}: remove it from PENDING ({fix})"
 
 
 # -- the checker catches what it should ----------------------------------------------------------
