@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import app
 from app.server.route_table import Query, Route
 
-_INTEGER_PARAMS = {"job", "block", "task", "run"}
+INTEGER_PARAMETERS = {"job", "block", "task", "run"}  # path parameters that are ids or numbers
 
 SETTINGS = {"type": "object", "description": "the settings to change; the others stay"}
 POOL_PATH = Query("path", "pool path, e.g. /gpu/", "string", required=True)
@@ -70,7 +70,7 @@ def _operation(route: Route) -> dict:
         },
     }
     parameters = [
-        _parameter(name, "path", "integer" if name in _INTEGER_PARAMS else "string", True)
+        _parameter(name, "path", "integer" if name in INTEGER_PARAMETERS else "string", True)
         for name in re.findall(r"{(\w+)}", route.path)
     ]
     for parameter in parameters:
