@@ -1,6 +1,7 @@
-"""app/api.py requests only routes of the server's route table, and has a method for each route a
-script may want. app/api.py runs inside DCCs and cannot import the table, so each public method
-is called against tests/route_recorder.py (the table's routes, recording) instead."""
+"""app/api.py requests only routes of the server's route table, has a method for each route a
+script may want, and sends the bodies the routes read. app/api.py runs inside DCCs and cannot
+import the table, so each public method is called against tests/route_recorder.py (the table's
+routes, recording) instead."""
 
 from __future__ import annotations
 
@@ -86,3 +87,46 @@ def test_a_request_outside_the_table_fails(method, path, status):
     with RouteRecorder() as server, pytest.raises(api.CorralError) as caught:
         api.Client(server.url, timeout=10).request(method, path)
     assert caught.value.status == status
+
+
+def test_client_pool_and_bulk_requests():
+    with RouteRecorder() as server:
+        client = api.Client(server.url, timeout=10)
+        client.pools()
+        client.add_pool("/gpu/", {"pattern": "gpu.*"})
+        client.add_pool("/cpu/")
+        client.edit_pool("/gpu/", {"capacity_host": 2000})
+        client.delete_pool("/gpu/")
+        client.jobs_action("pause", mask="shot_.*")
+        client.jobs_action("delete", ids=["3", 4])
+        client.renders_action("NIMBY", names=["r1"])
+        client.renders_action("free", mask="r.*")
+    assert [(r.method, r.path, r.body, r.query) for r in server.requests] == [
+        ("GET", "/api/v1/pools", None, {}),
+        ("POST", "/api/v1/pools", {"pattern": "gpu.*", "path": "/gpu/"}, {}),
+        ("POST", "/api/v1/pools", {"path": "/cpu/"}, {}),
+        ("PATCH", "/api/v1/pools", {"capacity_host": 2000}, {"path": "/gpu/"}),
+        ("DELETE", "/api/v1/pools", None, {"path": "/gpu/"}),
+        ("POST", "/api/v1/jobs/actions", {"action": "pause", "mask": "shot_.*"}, {}),
+        ("POST", "/api/v1/jobs/actions", {"action": "delete", "ids": [3, 4]}, {}),
+        ("POST", "/api/v1/renders/actions", {"action": "NIMBY", "names": ["r1"]}, {}),
+        ("POST", "/api/v1/renders/actions", {"action": "free", "mask": "r.*"}, {}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.jobs_action("pause"),
+        lambda c: c.jobs_action("pause", ids=[1], mask="a"),
+        lambda c: c.jobs_action("explode", ids=[1]),
+        lambda c: c.renders_action("free"),
+        lambda c: c.renders_action("dance", names=["r1"]),
+        lambda c: c.add_pool("/gpu/", {"path": "/cpu/"}),
+    ],
+)
+def test_client_refuses_bad_calls_before_sending(call):
+    with RouteRecorder() as server:
+        with pytest.raises(ValueError):
+            call(api.Client(server.url, timeout=10))
+    assert server.requests == []
