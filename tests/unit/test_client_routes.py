@@ -126,7 +126,6 @@ def test_client_pool_and_bulk_requests():
     ],
 )
 def test_client_refuses_bad_calls_before_sending(call):
-    with RouteRecorder() as server:
-        with pytest.raises(ValueError):
-            call(api.Client(server.url, timeout=10))
+    with RouteRecorder() as server, pytest.raises(ValueError):
+        call(api.Client(server.url, timeout=10))
     assert server.requests == []
