@@ -248,21 +248,21 @@ class Client:
         return self.request("PATCH", f"/users/{urllib.parse.quote(name, safe='')}", body=params)
 
     def render(self, name: str) -> dict:
-        return self.request("GET", f"/renders/{urllib.parse.quote(name, safe='')}")
+        return self.request("GET", _render_path(name))
 
     def edit_render(self, name: str, params: dict) -> dict:
-        return self.request("PATCH", f"/renders/{urllib.parse.quote(name, safe='')}", body=params)
+        return self.request("PATCH", _render_path(name), body=params)
 
     def render_action(self, name: str, action: str) -> dict:
         """Apply a render action (RENDER_ACTIONS): nimby, NIMBY, free, pause, eject, exit..."""
         if action not in RENDER_ACTIONS:
             raise ValueError(f"unknown render action {action!r}, expected one of {RENDER_ACTIONS}")
-        return self.request("POST", f"/renders/{urllib.parse.quote(name, safe='')}/{action}")
+        return self.request("POST", _render_path(name) + "/" + action)
 
     def render_resources(self, name: str, since: float | None = None) -> list:
         """The render's heartbeat resources of the last hour, oldest first, each with its
         ``time``; with ``since`` (seconds since the epoch) only those newer than that."""
-        path = f"/renders/{urllib.parse.quote(name, safe='')}/resources"
+        path = _render_path(name) + "/resources"
         query = None if since is None else {"since": since}
         return self.request("GET", path, query=query)["samples"]
 
@@ -324,6 +324,10 @@ class Client:
         """Remove a pool that has no child pools; its renders move to the pool that now
         matches them. Answers the whole tree."""
         return self.request("DELETE", "/pools", query={"path": path})
+
+
+def _render_path(name: str) -> str:
+    return "/renders/" + urllib.parse.quote(name, safe="")
 
 
 def _run_path(job: int, block: int, task: int, run: int) -> str:
