@@ -102,7 +102,7 @@ class Client:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _request(
+    def _send(
         self, method: str, path: str, body: object = None, query: dict | None = None
     ) -> bytes:
         """Send one request; return the body of a successful answer."""
@@ -112,7 +112,7 @@ class Client:
         data = None
         headers = {"Accept": "application/json", "User-Agent": "corral-api"}
         if body is not None:
-            data = json.dumps(body).encode("utf-8")
+            data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
@@ -148,8 +148,14 @@ class Client:
             )
         return CorralError(message, status=exc.code, field=field)
 
-    def _json(self, method: str, path: str, body: object = None, query: dict | None = None):
-        raw = self._request(method, path, body=body, query=query)
+    def request(self, method: str, path: str, body: object = None, query: dict | None = None):
+        """Send one request to ``/api/v1`` + ``path`` and return its decoded JSON answer.
+
+        For what the methods below do not cover: ``body`` is any JSON value, or bytes sent as
+        they are (to test how the server takes a malformed body); ``query`` is a dict of query
+        parameters. ``client.request("GET", "/openapi.json")`` reads the API's description.
+        """
+        raw = self._send(method, path, body=body, query=query)
         try:
             return json.loads(raw.decode("utf-8"))
         except ValueError:
@@ -161,11 +167,11 @@ class Client:
 
     def health(self) -> dict:
         """``{"ok": true, "version": ...}`` when the server is up."""
-        return self._json("GET", "/health")
+        return self.request("GET", "/health")
 
     def submit(self, job: dict) -> int:
         """Submit a job (a dict, see :func:`numeric_job`); return its id."""
-        answer = self._json("POST", "/jobs", body=job)
+        answer = self.request("POST", "/jobs", body=job)
         try:
             return int(answer["id"])
         except (KeyError, TypeError, ValueError):
@@ -173,31 +179,46 @@ class Client:
 
     def jobs(self) -> list:
         """Summaries of all jobs."""
-        return self._json("GET", "/jobs")
+        return self.request("GET", "/jobs")
 
     def job(self, job_id: int) -> dict:
         """One job's summary with its ``blocks``."""
-        return self._json("GET", f"/jobs/{int(job_id)}")
+        return self.request("GET", f"/jobs/{int(job_id)}")
+
+    def job_spec(self, job_id: int) -> dict:
+        """The job's full definition as now edited: every key, its blocks included."""
+        return self.request("GET", f"/jobs/{int(job_id)}/spec")
+
+    def append_blocks(self, job_id: int, blocks: list) -> list:
+        """Append blocks (dicts, as in a job's ``blocks``) to a job; return their numbers."""
+        answer = self.request("POST", f"/jobs/{int(job_id)}/blocks", body={"blocks": blocks})
+        return answer["block_ids"]
+
+    def append_tasks(self, job_id: int, block: int, tasks: list) -> list:
+        """Append tasks (``{"name", "command"...}``) to a block that is not numeric; return
+        their numbers."""
+        path = f"/jobs/{int(job_id)}/blocks/{int(block)}/tasks"
+        return self.request("POST", path, body={"tasks": tasks})["task_ids"]
 
     def job_action(self, job_id: int, action: str) -> dict:
         """Apply ``pause``, ``start``, ``stop``, ``restart``, ``restart-errors`` or ``delete``."""
         if action not in JOB_ACTIONS:
             raise ValueError(f"unknown job action {action!r}, expected one of {JOB_ACTIONS}")
-        return self._json("POST", f"/jobs/{int(job_id)}/{action}")
+        return self.request("POST", f"/jobs/{int(job_id)}/{action}")
 
     def delete_job(self, job_id: int) -> dict:
         """Delete a job (its running tasks are stopped)."""
-        return self._json("DELETE", f"/jobs/{int(job_id)}")
+        return self.request("DELETE", f"/jobs/{int(job_id)}")
 
     def tasks(self, job: int, block: int, offset: int = 0, limit: int = 100) -> dict:
         """One page of a block's tasks: ``{"total": N, "offset": O, "tasks": [...]}``."""
         path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks"
-        return self._json("GET", path, query={"offset": int(offset), "limit": int(limit)})
+        return self.request("GET", path, query={"offset": int(offset), "limit": int(limit)})
 
     def task(self, job: int, block: int, task: int) -> dict:
         """One task with its ``command``, ``working_directory``, ``environment`` and ``runs``."""
         path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{int(task)}"
-        return self._json("GET", path)
+        return self.request("GET", path)
 
     def task_actions(self, job: int, block: int, action: str, tasks=None) -> dict:
         """Apply a task operation (TASK_ACTIONS) to some task numbers, or all (tasks=None)."""
@@ -205,48 +226,59 @@ class Client:
             raise ValueError(f"unknown task action {action!r}, expected one of {TASK_ACTIONS}")
         path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{action}"
         body = {} if tasks is None else {"tasks": [int(t) for t in tasks]}
-        return self._json("POST", path, body=body)
+        return self.request("POST", path, body=body)
 
     def edit_job(self, job_id: int, params: dict, block=None) -> dict:
         """Change editable keys of a job, or of one of its blocks; returns the job."""
         path = f"/jobs/{int(job_id)}" + ("" if block is None else f"/blocks/{int(block)}")
-        return self._json("PATCH", path, body=params)
+        return self.request("PATCH", path, body=params)
 
     def move_job(self, job_id: int, to: str) -> dict:
         """Move a job ``up``, ``down``, to the ``top`` or ``bottom`` of its user's queue."""
-        return self._json("POST", f"/jobs/{int(job_id)}/move", body={"to": to})
+        return self.request("POST", f"/jobs/{int(job_id)}/move", body={"to": to})
 
     def explain(self, job_id: int) -> dict:
         """Why the job runs or not: per online render, the first rule that stops it."""
-        return self._json("GET", f"/jobs/{int(job_id)}/explain")
+        return self.request("GET", f"/jobs/{int(job_id)}/explain")
 
     def users(self) -> list:
-        return self._json("GET", "/users")
+        return self.request("GET", "/users")
 
     def edit_user(self, name: str, params: dict) -> dict:
-        return self._json("PATCH", f"/users/{urllib.parse.quote(name, safe='')}", body=params)
+        return self.request("PATCH", f"/users/{urllib.parse.quote(name, safe='')}", body=params)
 
     def render(self, name: str) -> dict:
-        return self._json("GET", f"/renders/{urllib.parse.quote(name, safe='')}")
+        return self.request("GET", _render_path(name))
 
     def edit_render(self, name: str, params: dict) -> dict:
-        return self._json("PATCH", f"/renders/{urllib.parse.quote(name, safe='')}", body=params)
+        return self.request("PATCH", _render_path(name), body=params)
 
     def render_action(self, name: str, action: str) -> dict:
         """Apply a render action (RENDER_ACTIONS): nimby, NIMBY, free, pause, eject, exit..."""
         if action not in RENDER_ACTIONS:
             raise ValueError(f"unknown render action {action!r}, expected one of {RENDER_ACTIONS}")
-        return self._json("POST", f"/renders/{urllib.parse.quote(name, safe='')}/{action}")
+        return self.request("POST", _render_path(name) + "/" + action)
+
+    def render_resources(self, name: str, since: float | None = None) -> list:
+        """The render's heartbeat resources of the last hour, oldest first, each with its
+        ``time``; with ``since`` (seconds since the epoch) only those newer than that."""
+        path = _render_path(name) + "/resources"
+        query = None if since is None else {"since": since}
+        return self.request("GET", path, query=query)["samples"]
 
     def task_output(self, job: int, block: int, task: int, run: int) -> str:
         """The output text of one run of a task (live while it runs)."""
-        path = f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{int(task)}/runs/{int(run)}/output"
-        raw = self._request("GET", path)
+        raw = self._send("GET", _run_path(job, block, task, run) + "/output")
         return raw.decode("utf-8", "replace")
+
+    def thumbnail(self, job: int, block: int, task: int, run: int) -> bytes:
+        """The JPEG of a run's last output image (a CorralError of status 404 when it has
+        none: the task reported no image)."""
+        return self._send("GET", _run_path(job, block, task, run) + "/thumbnail")
 
     def renders(self) -> list:
         """All renders known to the server."""
-        return self._json("GET", "/renders")
+        return self.request("GET", "/renders")
 
     # -- many jobs or renders at once --------------------------------------------------------
 
@@ -257,7 +289,7 @@ class Client:
         if action not in JOB_ACTIONS:
             raise ValueError(f"unknown job action {action!r}, expected one of {JOB_ACTIONS}")
         body = _selection(action, "ids", ids, mask, int)
-        return self._json("POST", "/jobs/actions", body=body)
+        return self.request("POST", "/jobs/actions", body=body)
 
     def renders_action(self, action: str, names=None, mask: str | None = None) -> dict:
         """Apply one render action (RENDER_ACTIONS) to many renders, chosen by ``names`` or by
@@ -266,14 +298,14 @@ class Client:
         if action not in RENDER_ACTIONS:
             raise ValueError(f"unknown render action {action!r}, expected one of {RENDER_ACTIONS}")
         body = _selection(action, "names", names, mask, str)
-        return self._json("POST", "/renders/actions", body=body)
+        return self.request("POST", "/renders/actions", body=body)
 
     # -- pools -------------------------------------------------------------------------------
 
     def pools(self) -> dict:
         """The pools tree: ``{"pools": {path: own settings}, "effective": {path: settings with
         inheritance resolved, plus "renders"}, "tickets": usage}``."""
-        return self._json("GET", "/pools")
+        return self.request("GET", "/pools")
 
     def add_pool(self, path: str, settings: dict | None = None) -> dict:
         """Add a pool (``/gpu/``; its parent must exist) with some settings (``pattern``,
@@ -282,16 +314,24 @@ class Client:
         if "path" in settings:
             raise ValueError("the pool's path is the path argument, not a setting")
         settings["path"] = path
-        return self._json("POST", "/pools", body=settings)
+        return self.request("POST", "/pools", body=settings)
 
     def edit_pool(self, path: str, settings: dict) -> dict:
         """Change some settings of a pool (-1 or empty: inherit). Answers the whole tree."""
-        return self._json("PATCH", "/pools", body=settings, query={"path": path})
+        return self.request("PATCH", "/pools", body=settings, query={"path": path})
 
     def delete_pool(self, path: str) -> dict:
         """Remove a pool that has no child pools; its renders move to the pool that now
         matches them. Answers the whole tree."""
-        return self._json("DELETE", "/pools", query={"path": path})
+        return self.request("DELETE", "/pools", query={"path": path})
+
+
+def _render_path(name: str) -> str:
+    return "/renders/" + urllib.parse.quote(name, safe="")
+
+
+def _run_path(job: int, block: int, task: int, run: int) -> str:
+    return f"/jobs/{int(job)}/blocks/{int(block)}/tasks/{int(task)}/runs/{int(run)}"
 
 
 def _selection(action: str, key: str, items, mask, kind) -> dict:

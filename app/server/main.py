@@ -8,7 +8,6 @@ import logging
 
 from aiohttp import web
 
-from app.server import render_ws
 from app.server.config import ServerConfig
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
@@ -27,8 +26,7 @@ def build_app(farm: Farm, db) -> web.Application:
     application = web.Application(client_max_size=MAX_REQUEST, middlewares=[errors_middleware])
     application["farm"] = farm
     application["db"] = db
-    application.router.add_get("/api/v1/render/ws", render_ws.handle)
-    application.add_routes(routes)
+    routes.register(application)
     return application
 
 

@@ -1,4 +1,7 @@
-"""REST routes under /api/v1 (docs/protocol.md): jobs, tasks, outputs, renders.
+"""The server's routes under /api/v1 (docs/protocol.md): jobs, tasks, outputs, renders, users,
+pools, the events and render sockets. Each handler is declared in the route table `routes`
+(app/server/route_table.py) with its summary, schema pieces and access rule; `OPENAPI` is the
+document built from it.
 
 Every change answers only after the journal has committed it.
 """
@@ -18,12 +21,15 @@ from app.core.jobs import task_summary
 from app.core.jobspec import job_to_dict, parse_job
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
+from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
+from app.server import render_ws
 from app.server.errors import FarmError
 from app.server.farm import Farm
-from app.server.openapi import OPENAPI
+from app.server.openapi import POOL_PATH, SETTINGS, array, document, selection
+from app.server.route_table import Query, RouteTable
 from app.server.store import RunRow
 
-routes = web.RouteTableDef()
+routes = RouteTable("/api/v1")
 MAX_PAGE = 1000
 
 
@@ -76,49 +82,63 @@ async def _json_body(request: web.Request) -> object:
         raise SpecError("", f"the body is not valid JSON: {error.msg} at {error.pos}") from error
 
 
-@routes.get("/api/v1/health")
+@routes.get("/health", "Server liveness and version", access="public")
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "version": app.__version__})
 
 
-@routes.get("/api/v1/events")
+@routes.get(
+    "/events", "Live changes for monitors: a WebSocket (see docs/protocol.md)", access="user"
+)
 async def events(request: web.Request) -> web.StreamResponse:
-    """Live changes for monitors (a WebSocket; docs/protocol.md)."""
     return await _farm(request).events.serve(request)
 
 
-@routes.get("/api/v1/openapi.json")
+routes.add("GET", "/render/ws", render_ws.handle, "The render protocol", access="render")
+
+
+@routes.get("/openapi.json", "This document", access="user")
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(OPENAPI)
 
 
-@routes.post("/api/v1/jobs")
+@routes.post(
+    "/jobs",
+    "Submit a job (Afanasy keys); answers its id",
+    access="user",
+    status="201",
+    body={"type": "object", "required": ["name", "blocks"]},
+)
 async def submit_job(request: web.Request) -> web.Response:
     spec = parse_job(await _json_body(request))
     job = await _farm(request).submit(spec)
     return web.json_response({"id": job.id}, status=201)
 
 
-@routes.get("/api/v1/jobs")
+@routes.get("/jobs", "List job summaries", access="user")
 async def list_jobs(request: web.Request) -> web.Response:
     farm = _farm(request)
     now = farm.clock()
     return web.json_response([job.summary(now=now) for job in farm.jobs.values()])
 
 
-@routes.get("/api/v1/jobs/{job}")
+@routes.get("/jobs/{job}", "A job with per-block progress", access="user")
 async def get_job(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(farm.job(_int_arg(request, "job")).summary(now=farm.clock()))
 
 
-@routes.get("/api/v1/jobs/{job}/spec")
+@routes.get(
+    "/jobs/{job}/spec",
+    "The job's full definition as now edited (every key, blocks)",
+    access="user",
+)
 async def get_job_spec(request: web.Request) -> web.Response:
     """The job as submitted and since edited: every key, blocks included (for edit forms)."""
     return web.json_response(job_to_dict(_farm(request).job(_int_arg(request, "job")).spec))
 
 
-@routes.delete("/api/v1/jobs/{job}")
+@routes.delete("/jobs/{job}", "Delete a job, stopping its running tasks", access="owner")
 async def delete_job(request: web.Request) -> web.Response:
     farm = _farm(request)
     farm.job_action(_int_arg(request, "job"), "delete")
@@ -126,7 +146,12 @@ async def delete_job(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@routes.post("/api/v1/jobs/actions")
+@routes.post(
+    "/jobs/actions",
+    "One action on many jobs, by ids or a name mask",
+    access="owner",
+    body=selection("ids", "integer", JOB_ACTIONS),
+)
 async def jobs_action(request: web.Request) -> web.Response:
     """One action on many jobs: {"action": A, "ids": [...]} or {"mask": "regex on names"}."""
     farm = _farm(request)
@@ -144,7 +169,12 @@ async def jobs_action(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "jobs": ids})
 
 
-@routes.post("/api/v1/renders/actions")
+@routes.post(
+    "/renders/actions",
+    "One action on many renders, by names or a name mask",
+    access="owner",
+    body=selection("names", "string", RENDER_ACTIONS),
+)
 async def renders_action(request: web.Request) -> web.Response:
     """One action on many renders: {"action": A, "names": [...]} or {"mask": "regex"}."""
     farm = _farm(request)
@@ -183,7 +213,13 @@ def _name_pattern(mask: str) -> re.Pattern:
         raise SpecError("mask", f"not a valid regular expression: {error}") from None
 
 
-@routes.post("/api/v1/jobs/{job}/blocks")
+@routes.post(
+    "/jobs/{job}/blocks",
+    'Append blocks: {"blocks": [...]}; answers their numbers',
+    access="owner",
+    status="201",
+    body={"type": "object", "properties": {"blocks": array("object")}},
+)
 async def append_blocks(request: web.Request) -> web.Response:
     farm = _farm(request)
     body = await _json_body(request)
@@ -193,7 +229,13 @@ async def append_blocks(request: web.Request) -> web.Response:
     return web.json_response({"block_ids": numbers}, status=201)
 
 
-@routes.post("/api/v1/jobs/{job}/blocks/{block}/tasks")
+@routes.post(
+    "/jobs/{job}/blocks/{block}/tasks",
+    'Append tasks: {"tasks": [...]}',
+    access="owner",
+    status="201",
+    body={"type": "object", "properties": {"tasks": array("object")}},
+)
 async def append_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
     body = await _json_body(request)
@@ -203,7 +245,14 @@ async def append_tasks(request: web.Request) -> web.Response:
     return web.json_response({"task_ids": numbers}, status=201)
 
 
-@routes.post("/api/v1/jobs/{job}/{action}")
+@routes.post(
+    "/jobs/{job}/{action}",
+    'Act on a job; "move" takes {"to": up|down|top|bottom}',
+    access="owner",
+    body={"type": "object", "properties": {"to": {"enum": ["up", "down", "top", "bottom"]}}},
+    body_required=False,  # only "move" reads it
+    enums={"action": [*JOB_ACTIONS, "move"]},
+)
 async def job_action(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id, action = _int_arg(request, "job"), request.match_info["action"]
@@ -216,7 +265,9 @@ async def job_action(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@routes.patch("/api/v1/jobs/{job}")
+@routes.patch(
+    "/jobs/{job}", "Change a job's settings; answers the job", access="owner", body=SETTINGS
+)
 async def edit_job(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id = _int_arg(request, "job")
@@ -225,7 +276,12 @@ async def edit_job(request: web.Request) -> web.Response:
     return web.json_response(farm.job(job_id).summary(now=farm.clock()))
 
 
-@routes.patch("/api/v1/jobs/{job}/blocks/{block}")
+@routes.patch(
+    "/jobs/{job}/blocks/{block}",
+    "Change a block's settings; answers the job",
+    access="owner",
+    body=SETTINGS,
+)
 async def edit_block(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id = _int_arg(request, "job")
@@ -234,17 +290,19 @@ async def edit_block(request: web.Request) -> web.Response:
     return web.json_response(farm.job(job_id).summary(now=farm.clock()))
 
 
-@routes.get("/api/v1/jobs/{job}/explain")
+@routes.get("/jobs/{job}/explain", "Why the job runs or not, per online render", access="user")
 async def explain_job(request: web.Request) -> web.Response:
     return web.json_response(_farm(request).explain(_int_arg(request, "job")))
 
 
-@routes.get("/api/v1/users")
+@routes.get("/users", "List users", access="user")
 async def list_users(request: web.Request) -> web.Response:
     return web.json_response([user.summary() for user in _farm(request).users.values()])
 
 
-@routes.patch("/api/v1/users/{name}")
+@routes.patch(
+    "/users/{name}", "Change a user's settings; answers the user", access="admin", body=SETTINGS
+)
 async def edit_user(request: web.Request) -> web.Response:
     farm = _farm(request)
     user = farm.edit_user(request.match_info["name"], await _json_body(request))
@@ -252,7 +310,7 @@ async def edit_user(request: web.Request) -> web.Response:
     return web.json_response(user.summary())
 
 
-@routes.get("/api/v1/renders/{name}")
+@routes.get("/renders/{name}", "One render, with its latest heartbeat resources", access="user")
 async def get_render(request: web.Request) -> web.Response:
     return web.json_response(_render_page(_farm(request).render(request.match_info["name"])))
 
@@ -263,7 +321,12 @@ def _render_page(render: Render) -> dict:
     return {**render.summary(), "resources": render.resources}
 
 
-@routes.get("/api/v1/renders/{name}/resources")
+@routes.get(
+    "/renders/{name}/resources",
+    "The render's resource samples of the last hour, oldest first, each with its time",
+    access="user",
+    query=(Query("since", "epoch seconds: only samples newer than this", "number"),),
+)
 async def render_resources(request: web.Request) -> web.Response:
     """The render's recent heartbeat resources, oldest first; ?since=EPOCH: only newer ones."""
     farm = _farm(request)
@@ -287,7 +350,12 @@ def _query_epoch(request: web.Request, name: str) -> float | None:
     return value
 
 
-@routes.patch("/api/v1/renders/{name}")
+@routes.patch(
+    "/renders/{name}",
+    "Change a render's settings; answers the render",
+    access="admin",
+    body=SETTINGS,
+)
 async def edit_render(request: web.Request) -> web.Response:
     farm = _farm(request)
     render = farm.edit_render(request.match_info["name"], await _json_body(request))
@@ -295,7 +363,12 @@ async def edit_render(request: web.Request) -> web.Response:
     return web.json_response(_render_page(render))
 
 
-@routes.post("/api/v1/renders/{name}/{action}")
+@routes.post(
+    "/renders/{name}/{action}",
+    "Act on a render",
+    access="owner",
+    enums={"action": list(RENDER_ACTIONS)},
+)
 async def render_action(request: web.Request) -> web.Response:
     farm = _farm(request)
     farm.render_action(request.match_info["name"], request.match_info["action"])
@@ -303,7 +376,12 @@ async def render_action(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks")
+@routes.get(
+    "/jobs/{job}/blocks/{block}/tasks",
+    "A page of a block's tasks",
+    access="user",
+    query=(Query("offset", "first task", "integer"), Query("limit", "at most 1000", "integer")),
+)
 async def list_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
     block = farm.block(_int_arg(request, "job"), _int_arg(request, "block"))
@@ -318,7 +396,13 @@ async def list_tasks(request: web.Request) -> web.Response:
     return web.json_response({"total": size, "offset": offset, "tasks": tasks})
 
 
-@routes.post("/api/v1/jobs/{job}/blocks/{block}/tasks/{action}")
+@routes.post(
+    "/jobs/{job}/blocks/{block}/tasks/{action}",
+    'Act on tasks {"tasks": [n, ...]}, or on every task without "tasks"',
+    access="owner",
+    body={"type": "object", "properties": {"tasks": array("integer")}},
+    enums={"action": list(TASK_ACTIONS)},
+)
 async def task_action(request: web.Request) -> web.Response:
     body = await _json_body(request)
     if not isinstance(body, dict):
@@ -336,7 +420,9 @@ async def task_action(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "count": count})
 
 
-@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks/{task}")
+@routes.get(
+    "/jobs/{job}/blocks/{block}/tasks/{task}", "A task with its command and runs", access="user"
+)
 async def get_task(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id, block_num = _int_arg(request, "job"), _int_arg(request, "block")
@@ -354,7 +440,12 @@ async def get_task(request: web.Request) -> web.Response:
     return web.json_response(data)
 
 
-@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail")
+@routes.get(
+    "/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail",
+    "A JPEG of the run's last output image (image/jpeg), 404 when it has none",
+    access="user",
+    answer="image/jpeg",
+)
 async def task_thumbnail(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id, block_num = _int_arg(request, "job"), _int_arg(request, "block")
@@ -366,7 +457,12 @@ async def task_thumbnail(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type="image/jpeg")
 
 
-@routes.get("/api/v1/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output")
+@routes.get(
+    "/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output",
+    "The output of one run (live while running), text/plain",
+    access="user",
+    answer="text/plain",
+)
 async def task_output(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id, block_num = _int_arg(request, "job"), _int_arg(request, "block")
@@ -383,18 +479,24 @@ async def task_output(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
-@routes.get("/api/v1/renders")
+@routes.get("/renders", "List renders", access="user")
 async def list_renders(request: web.Request) -> web.Response:
     return web.json_response([render.summary() for render in _farm(request).renders.values()])
 
 
-@routes.get("/api/v1/pools")
+@routes.get("/pools", "The pools tree, effective settings with renders, ticket use", access="user")
 async def list_pools(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(pools_summary(farm))
 
 
-@routes.post("/api/v1/pools")
+@routes.post(
+    "/pools",
+    'Add a pool: {"path": "/gpu/", ...settings}; answers the tree',
+    access="admin",
+    status="201",
+    body={"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}},
+)
 async def add_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
     body = await _json_body(request)
@@ -408,7 +510,13 @@ async def add_pool(request: web.Request) -> web.Response:
     return web.json_response(pools_summary(farm), status=201)
 
 
-@routes.patch("/api/v1/pools")
+@routes.patch(
+    "/pools",
+    "Change a pool's settings; answers the tree",
+    access="admin",
+    body=SETTINGS,
+    query=(POOL_PATH,),
+)
 async def edit_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
     tree = PoolTree.from_dict(farm.pools.to_dict())
@@ -418,7 +526,12 @@ async def edit_pool(request: web.Request) -> web.Response:
     return web.json_response(pools_summary(farm))
 
 
-@routes.delete("/api/v1/pools")
+@routes.delete(
+    "/pools",
+    "Remove a pool without child pools; answers the tree",
+    access="admin",
+    query=(POOL_PATH,),
+)
 async def delete_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
     tree = PoolTree.from_dict(farm.pools.to_dict())
@@ -512,3 +625,6 @@ async def _in_thread(request: web.Request, function, *args):
             return function(*args)
 
     return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+OPENAPI = document(routes)  # served by `openapi` above

@@ -108,7 +108,8 @@ class FarmClient(QObject):
     async def request(
         self, method: str, path: str, body: Any = None, query: dict | None = None
     ) -> Any:
-        """One REST call under /api/v1: the decoded JSON answer (text for text/plain)."""
+        """One REST call under /api/v1: the decoded JSON answer (text for text, bytes for
+        images)."""
         if self._session is None:
             raise FarmError("not connected")
         url = f"{self.base_url}/api/v1{path}"
@@ -118,8 +119,10 @@ class FarmClient(QObject):
         ) as answer:
             if answer.content_type == "application/json":
                 data = await answer.json()
-            else:
+            elif answer.content_type.startswith("text/"):
                 data = await answer.text()
+            else:
+                data = await answer.read()
             if answer.status >= 400:
                 message = data.get("error") if isinstance(data, dict) else str(data)
                 raise FarmError(message or f"HTTP {answer.status}", answer.status)
@@ -163,6 +166,12 @@ class FarmClient(QObject):
     async def task_output(self, job: int, block: int, task: int, run: int) -> str:
         path = f"/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output"
         return await self.request("GET", path)
+
+    async def thumbnail(self, job: int, block: int, task: int, run: int) -> bytes:
+        """The JPEG of a run's last output image."""
+        return await self.request(
+            "GET", f"/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail"
+        )
 
     async def renders(self) -> list[dict]:
         return await self.request("GET", "/renders")

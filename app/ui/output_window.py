@@ -65,16 +65,6 @@ class ParserHighlighter(QSyntaxHighlighter):
             self.setFormat(0, len(text), self.formats[kind])
 
 
-async def fetch_thumbnail(client: FarmClient, job: int, block: int, task: int, run: int) -> bytes:
-    """The JPEG thumbnail of a run (FarmClient.request decodes text, so read the bytes here)."""
-    if client._session is None:
-        return b""
-    path = f"/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail"
-    async with client._session.get(f"{client.base_url}/api/v1{path}") as answer:
-        answer.raise_for_status()
-        return await answer.read()
-
-
 ENDED_CHECK_MS = 2000
 
 
@@ -142,7 +132,7 @@ class OutputWindow(QWidget):
             output = self.client.task_output(self.job, self.block, self.task, run["run"])
             self.client.call(output, lambda text, n=index: self._stored(n, text))
         if run.get("thumbnail"):
-            image = fetch_thumbnail(self.client, self.job, self.block, self.task, run["run"])
+            image = self.client.thumbnail(self.job, self.block, self.task, run["run"])
             self.client.call(image, self._show_thumbnail)
 
     def _stored(self, index: int, text: str) -> None:

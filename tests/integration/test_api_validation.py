@@ -9,19 +9,18 @@ import urllib.request
 import aiohttp
 import pytest
 
+from app.api import CorralError
 from tests.integration.conftest import hello
 
 GOOD_BLOCK = {"numeric": True, "frame_first": 1, "frame_last": 10, "command": "echo @#@"}
 
 
-def post(url: str, body: bytes) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+def refusal(server, path: str, body: bytes) -> CorralError:
+    """The server's refusal of a POST of these bytes (they are sent as they are)."""
+    with pytest.raises(CorralError) as caught:
+        server.client.request("POST", path, body=body)
+    assert "not a Corral answer" not in caught.value.message  # a JSON error
+    return caught.value
 
 
 BAD_JOBS = [
@@ -43,10 +42,10 @@ BAD_JOBS = [
 
 @pytest.mark.parametrize(("job", "field"), BAD_JOBS, ids=[f for _, f in BAD_JOBS])
 def test_bad_job_is_refused_with_its_field(server, job, field):
-    status, answer = post(f"{server.url}/api/v1/jobs", json.dumps(job).encode())
-    assert status == 400
-    assert answer["field"] == field
-    assert answer["error"].startswith(field)
+    error = refusal(server, "/jobs", json.dumps(job).encode())
+    assert error.status == 400
+    assert error.field == field
+    assert error.message.startswith(field)
     assert server.client.jobs() == []
 
 
@@ -55,15 +54,14 @@ def test_bad_job_is_refused_with_its_field(server, job, field):
     [b"\xff\xfe{}", b"{not json", b"null", b"[]", b'"job"', b'{"blocks": [{"name": "\\ud800"}]}'],
 )
 def test_unreadable_body_is_refused(server, body):
-    status, answer = post(f"{server.url}/api/v1/jobs", body)
-    assert status == 400
-    assert answer["error"]
+    error = refusal(server, "/jobs", body)
+    assert error.status == 400
+    assert error.message
     assert server.client.jobs() == []
 
 
 def test_oversized_body_is_refused(server):
-    status, _ = post(f"{server.url}/api/v1/jobs", b"{" + b" " * (65 * 2**20) + b"}")
-    assert status == 413
+    assert refusal(server, "/jobs", b"{" + b" " * (65 * 2**20) + b"}").status == 413
     assert server.client.health()["ok"]
 
 
@@ -95,13 +93,13 @@ def test_bad_actions_change_nothing(server):
     job_id = server.client.submit({"blocks": [GOOD_BLOCK], "offline": True})
     before = server.client.job(job_id)
     for path, body in [
-        (f"/api/v1/jobs/{job_id}/explode", b""),
-        (f"/api/v1/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": [1, 99]}'),
-        (f"/api/v1/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": "all"}'),
-        (f"/api/v1/jobs/{job_id}/blocks/0/tasks/melt", b'{"tasks": [1]}'),
+        (f"/jobs/{job_id}/explode", b""),
+        (f"/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": [1, 99]}'),
+        (f"/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": "all"}'),
+        (f"/jobs/{job_id}/blocks/0/tasks/melt", b'{"tasks": [1]}'),
     ]:
-        status, answer = post(server.url + path, body)
-        assert 400 <= status < 500, answer
+        error = refusal(server, path, body)
+        assert 400 <= error.status < 500, error
     assert server.client.job(job_id) == before
 
 

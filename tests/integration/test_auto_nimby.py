@@ -11,11 +11,8 @@ def test_user_activity_turns_the_render_nimby_and_idleness_frees_it(farm, tmp_pa
     idle_file.write_text("600")  # idle at first: the render stays free
     monkeypatch.setenv("CORRAL_IDLE_SECONDS_FILE", str(idle_file))
     farm.start_server("--heartbeat", "0.3")
-    pools = farm.client._json(
-        "PATCH",
-        "/pools",
-        body={"idle_user_time": 60, "busy_nimby_time": 1, "idle_free_time": 1},
-        query={"path": "/"},
+    pools = farm.client.edit_pool(
+        "/", {"idle_user_time": 60, "busy_nimby_time": 1, "idle_free_time": 1}
     )
     root = pools["pools"]["/"]
     assert (root["idle_user_time"], root["busy_nimby_time"], root["idle_free_time"]) == (60, 1, 1)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import urllib.error
-
 import pytest
 
-from app.api import numeric_job, tasks_job
+from app.api import CorralError, numeric_job, tasks_job
 
 
 def test_append_blocks_and_tasks_to_a_running_job(farm, tmp_path):
@@ -15,15 +13,12 @@ def test_append_blocks_and_tasks_to_a_running_job(farm, tmp_path):
     farm.wait_renders(1)
     job_id = farm.client.submit(tasks_job("grow", [("a", "echo a")], user_name="t"))
     farm.wait_job_done(job_id)
-    added = farm.client._json("POST", f"/jobs/{job_id}/blocks/0/tasks",
-                              body={"tasks": [{"name": "b", "command": "echo b"},
-                                              {"name": "c", "command": "echo c"}]})  # fmt: skip
-    assert added == {"task_ids": [1, 2]}
+    added = farm.client.append_tasks(job_id, 0, [{"name": "b", "command": "echo b"},
+                                                  {"name": "c", "command": "echo c"}])  # fmt: skip
+    assert added == [1, 2]
     block = {"name": "more", "numeric": True, "frame_first": 1, "frame_last": 3,
              "command": "echo frame @#@", "depend_mask": "grow"}  # fmt: skip
-    assert farm.client._json("POST", f"/jobs/{job_id}/blocks", body={"blocks": [block]}) == {
-        "block_ids": [1]
-    }
+    assert farm.client.append_blocks(job_id, [block]) == [1]
     job = farm.wait_job_done(job_id)
     assert [b["tasks_total"] for b in job["blocks"]] == [3, 3]
     assert farm.client.task_output(job_id, 0, 2, 1).strip() == "c"
@@ -36,16 +31,15 @@ def test_append_blocks_and_tasks_to_a_running_job(farm, tmp_path):
 def test_append_refuses_bad_input_and_numeric_blocks(farm):
     farm.start_server()
     job_id = farm.client.submit(numeric_job("n", "true", 1, 2, user_name="t", paused=True))
-    for path, body, status in [
-        (f"/jobs/{job_id}/blocks/0/tasks", {"tasks": [{"command": "x"}]}, 409),
-        (f"/jobs/{job_id}/blocks", {"blocks": [{"name": "x"}]}, 400),
-        (f"/jobs/{job_id}/blocks", {"blocks": []}, 400),
+    for append, status in [
+        (lambda: farm.client.append_tasks(job_id, 0, [{"command": "x"}]), 409),
+        (lambda: farm.client.append_blocks(job_id, [{"name": "x"}]), 400),
+        (lambda: farm.client.append_blocks(job_id, []), 400),
     ]:
-        with pytest.raises(Exception) as caught:
-            farm.client._json("POST", path, body=body)
-        assert getattr(caught.value, "status", None) == status, caught.value
+        with pytest.raises(CorralError) as caught:
+            append()
+        assert caught.value.status == status, caught.value
     assert len(farm.client.job(job_id)["blocks"]) == 1
-    assert not isinstance(caught.value, urllib.error.URLError)
 
 
 def test_maintenance_job_runs_one_task_on_each_named_render(farm):

@@ -4,7 +4,6 @@ nothing."""
 
 from __future__ import annotations
 
-import aiohttp
 import psutil
 
 from tests.integration.conftest import wait_until
@@ -34,7 +33,7 @@ class Broken(Meter):
 """
 
 
-async def test_a_plugin_meter_reaches_the_render_and_its_history(farm, tmp_path):
+def test_a_plugin_meter_reaches_the_render_and_its_history(farm, tmp_path):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "answer.py").write_text(PLUGIN)
@@ -58,10 +57,7 @@ async def test_a_plugin_meter_reaches_the_render_and_its_history(farm, tmp_path)
     if psutil.disk_io_counters() is not None:  # the built-ins too (disk_io from the 2nd beat)
         assert "disk_io.value" in later
 
-    url = f"{farm.url}/api/v1/renders/metered/resources"
-    async with aiohttp.ClientSession() as session, session.get(url) as answer:
-        assert answer.status == 200
-        samples = (await answer.json())["samples"]
+    samples = farm.client.render_resources("metered")
     with_meter = [s for s in samples if "answer.value" in (s.get("custom") or {})]
     assert with_meter and all(s["custom"]["answer.value"] == 42 for s in with_meter)
     log = farm.logs()

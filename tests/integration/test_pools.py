@@ -48,11 +48,11 @@ def test_farm_file_pools_tickets_and_reload(farm, tmp_path):
 
     FARM["pools"]["/"]["tickets_pool"]["NUKE"]["count"] = 2
     farm_file.write_text(json.dumps(FARM))
-    wait_until(lambda: farm.client._json("GET", "/pools")["pools"]["/"]["tickets_pool"]
-               ["NUKE"]["count"] == 2, timeout=10)  # fmt: skip
+    wait_until(lambda: farm.client.pools()["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2,
+               timeout=10)  # fmt: skip
     farm_file.write_text("{broken")
     time.sleep(1.5)  # a bad file is refused; the pools stay as they were
-    assert farm.client._json("GET", "/pools")["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2
+    assert farm.client.pools()["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2
     assert farm.client.health()["ok"]
 
 
@@ -60,31 +60,28 @@ def test_pools_over_the_api_disable_a_service(farm):
     farm.start_server()
     farm.start_render("r1")
     farm.wait_renders(1)
-    pools = farm.client._json("POST", "/pools", body={"path": "/comp/", "pattern": "r.*"})
+    pools = farm.client.add_pool("/comp/", {"pattern": "r.*"})
     assert "/comp/" in pools["pools"]
     farm.client.edit_render("r1", {"pool": "/comp/"})
-    farm.client._json("PATCH", "/pools", body={"services_disabled": ["nuke"]},
-                      query={"path": "/comp/"})  # fmt: skip
+    farm.client.edit_pool("/comp/", {"services_disabled": ["nuke"]})
     job = numeric_job("comp", "true", 1, 2, service="nuke", user_name="t")
     job_id = farm.client.submit(job)
     time.sleep(0.5)
     assert farm.client.job(job_id)["tasks_done"] == 0
     reasons = [r["reason"] for r in farm.client.explain(job_id)["renders"]]
     assert reasons == ["block 0: service nuke is not enabled on this render"]
-    farm.client._json("PATCH", "/pools", body={"services_disabled": [], "services": ["ffmpeg"]},
-                      query={"path": "/comp/"})  # fmt: skip
+    farm.client.edit_pool("/comp/", {"services_disabled": [], "services": ["ffmpeg"]})
     time.sleep(0.5)  # the pool now lists only ffmpeg: nuke still does not run on r1
     assert farm.client.job(job_id)["tasks_done"] == 0
     farm.client.edit_render("r1", {"services": ["nuke"]})  # the render enables it for itself
     farm.wait_job_done(job_id)
-    answer = farm.client._json("GET", "/pools")
+    answer = farm.client.pools()
     assert answer["effective"]["/comp/"]["renders"] == ["r1"]
 
 
 def test_new_work_goes_to_the_readiest_render_first(farm):
     farm.start_server()
-    farm.client._json("POST", "/pools", body={"path": "/fast/", "pattern": "fast.*",
-                                              "priority": 250})  # fmt: skip
+    farm.client.add_pool("/fast/", {"pattern": "fast.*", "priority": 250})
     farm.start_render("slow01", 1)
     farm.start_render("fast01", 1)
     farm.wait_renders(2)

@@ -3,22 +3,17 @@ history; a render that sends bad resources is told so and the server carries on.
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 
 import aiohttp
+import pytest
 
+from app.api import CorralError
 from tests.integration.conftest import hello, wait_until
 from tests.integration.test_render_protocol import receive
 
 
-async def get(session: aiohttp.ClientSession, url: str, **query) -> tuple[int, dict]:
-    async with session.get(url, params=query) as answer:
-        return answer.status, await answer.json()
-
-
-async def test_heartbeat_resources_reach_the_render_and_its_history(farm):
+def test_heartbeat_resources_reach_the_render_and_its_history(farm):
     farm.start_server("--heartbeat", "0.5")
     farm.start_render("meter", None, "--heartbeat", "0.5")
     farm.wait_renders(1)
@@ -31,39 +26,34 @@ async def test_heartbeat_resources_reach_the_render_and_its_history(farm):
     assert 0 < latest["mem_free_mb"] <= latest["mem_total_mb"]
     assert latest["hdd_free_gb"] is not None  # need_hdd has something to compare
 
-    url = f"{farm.url}/api/v1/renders/meter/resources"
-    async with aiohttp.ClientSession() as session:
+    def history(at_least: int) -> list[dict]:
+        samples = farm.client.render_resources("meter")
+        return samples if len(samples) >= at_least else []
 
-        async def samples(**query) -> list[dict]:
-            status, body = await get(session, url, **query)
-            assert status == 200 and body["render"] == "meter", body
-            return body["samples"]
+    samples = wait_until(lambda: history(4), timeout=20)  # the render beats every 0.5 s
+    times = [sample["time"] for sample in samples]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert all("cpu_idle" in sample and "mem_free_mb" in sample for sample in samples)
 
-        deadline = time.monotonic() + 20
-        while len(history := await samples()) < 4:  # the render beats every 0.5 s
-            assert time.monotonic() < deadline, history
-            await asyncio.sleep(0.2)
-        times = [sample["time"] for sample in history]
-        assert times == sorted(times) and len(set(times)) == len(times)
-        assert all("cpu_idle" in sample and "mem_free_mb" in sample for sample in history)
+    middle = times[len(times) // 2]
+    newer = farm.client.render_resources("meter", since=middle)
+    assert newer and all(sample["time"] > middle for sample in newer)
+    assert [s["time"] for s in newer] == [t for t in times if t > middle][: len(newer)]
+    assert farm.client.render_resources("meter", since=times[-1] + 3600) == []
+    assert farm.client.request("GET", "/renders/meter/resources")["render"] == "meter"
 
-        middle = times[len(times) // 2]
-        newer = await samples(since=str(middle))
-        assert newer and all(sample["time"] > middle for sample in newer)
-        assert [s["time"] for s in newer] == [t for t in times if t > middle][: len(newer)]
-        assert await samples(since=str(times[-1] + 3600)) == []
-
-        for bad in ("yesterday", "nan", "inf", "-5", ""):
-            status, body = await get(session, url, since=bad)
-            assert status == 400 and "since" in body["error"], (bad, body)
-        status, body = await get(session, f"{farm.url}/api/v1/renders/nobody/resources")
-        assert status == 404 and "nobody" in body["error"]
+    for bad in ("yesterday", "nan", "inf", "-5", ""):
+        with pytest.raises(CorralError) as caught:
+            farm.client.request("GET", "/renders/meter/resources", query={"since": bad})
+        assert caught.value.status == 400 and "since" in caught.value.message, bad
+    with pytest.raises(CorralError) as caught:
+        farm.client.render_resources("nobody")
+    assert caught.value.status == 404 and "nobody" in caught.value.message
 
 
 async def test_malformed_resources_get_an_error_and_change_nothing(farm):
     farm.start_server()
     ws_url = f"{farm.url}/api/v1/render/ws"
-    history_url = f"{farm.url}/api/v1/renders/hand/resources"
     good = {"cpu_idle": 97.5, "mem_free_mb": 1000, "gpu": {"name": "x", "util": 3}}
     bad_ones = [
         {"cpu_idle": math.nan},  # json.dumps writes NaN, which the server's parser reads
@@ -85,9 +75,9 @@ async def test_malformed_resources_get_an_error_and_change_nothing(farm):
             error = await receive(ws, "error")
             assert error["error"].startswith("resources"), error
 
-        status, body = await get(session, history_url)
-        assert status == 200 and len(body["samples"]) == 1, body
-        assert {k: v for k, v in body["samples"][0].items() if k != "time"} == good
+        samples = farm.client.render_resources("hand")
+        assert len(samples) == 1, samples
+        assert {k: v for k, v in samples[0].items() if k != "time"} == good
         assert farm.client.render("hand")["resources"] == good
 
         await ws.send_json({"type": "heartbeat", "resources": {**good, "cpu_idle": 50}})

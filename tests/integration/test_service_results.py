@@ -136,9 +136,7 @@ def test_output_verdicts(studio_farm, tmp_path):
 
 
 def _output(farm, job_id: int, block: int, task: int = 0, run: int = 1) -> str:
-    url = f"{farm.url}/api/v1/jobs/{job_id}/blocks/{block}/tasks/{task}/runs/{run}/output"
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        return answer.read().decode()
+    return farm.client.task_output(job_id, block, task, run)
 
 
 @pytest.mark.skipif(not (shutil.which("convert") or shutil.which("ffmpeg")),

@@ -40,7 +40,7 @@ async def test_renders_appear_with_bars_and_running_tasks(farm, client, qtbot):
     view.grab()  # the delegate paints every bar
     rows = view.model.rowCount()
     await client.renders_action("exit", ["r2"])
-    await client.request("POST", "/renders/actions", {"action": "delete", "names": ["r2"]})
+    await client.renders_action("delete", ["r2"])
     await until(lambda: view.model.rowCount() == rows - 1, 30)
     assert _row(view, "r1") is not None
 

@@ -1,4 +1,5 @@
-"""The OpenAPI document documents every REST route, and is well formed."""
+"""The route table: the server serves exactly what the OpenAPI document describes, and every
+route declares who may call it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,25 @@ import re
 import pytest
 from aiohttp import web
 
-from app.server.openapi import OPENAPI
-from app.server.routes import routes
+from app.server.route_table import ACCESS, RouteTable
+from app.server.routes import OPENAPI, health, routes
 
 UNDOCUMENTED = {"/api/v1/render/ws"}  # the render WebSocket (docs/protocol.md), not REST
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
+def served() -> list[tuple[str, str]]:
+    """(method, path template) of every route the application answers, HEAD aside."""
+    application = web.Application()
+    routes.register(application)
+    pairs = [
+        (route.method.lower(), route.resource.canonical) for route in application.router.routes()
+    ]
+    return [(method, path) for method, path in pairs if method != "head"]
+
+
 def registered() -> list[tuple[str, str]]:
-    pairs = [(route.method.lower(), route.path) for route in routes]
-    return [(method, path) for method, path in pairs if path not in UNDOCUMENTED]
+    return [(method, path) for method, path in served() if path not in UNDOCUMENTED]
 
 
 def test_the_routes_are_found():
@@ -29,7 +39,7 @@ def test_the_routes_are_found():
 
 @pytest.mark.parametrize("method, path", registered())
 def test_every_route_is_documented(method, path):
-    assert path in OPENAPI["paths"], f"{method.upper()} {path} is not in app/server/openapi.py"
+    assert path in OPENAPI["paths"], f"{method.upper()} {path} is not documented"
     assert method in OPENAPI["paths"][path], f"{method.upper()} {path} is not documented"
 
 
@@ -67,10 +77,43 @@ def test_references_resolve():
             node = node[key]
 
 
-async def test_the_server_serves_it(aiohttp_client):
-    application = web.Application()
-    application.add_routes(routes)  # the openapi route needs no farm
+def test_the_table_is_what_the_server_serves():
+    assert served() == [(route.method.lower(), route.path) for route in routes]
+
+
+def test_every_route_declares_its_access():
+    assert all(route.access in ACCESS for route in routes)
+    assert [r.path for r in routes if r.access == "public"] == ["/api/v1/health"]
+    assert [r.path for r in routes if r.access == "render"] == ["/api/v1/render/ws"]
+    assert {r.access for r in routes if r.path.startswith("/api/v1/pools")} == {"admin", "user"}
+    for route in routes:
+        if route.access != "render":
+            operation = OPENAPI["paths"][route.path][route.method.lower()]
+            assert operation["x-corral-access"] == route.access
+
+
+def test_an_unknown_access_or_a_second_declaration_is_refused():
+    table = RouteTable("/api/v1")
+    with pytest.raises(ValueError, match="access"):
+        table.add("GET", "/x", health, "x", access="everyone")
+    table.add("GET", "/x", health, "x", access="user")
+    with pytest.raises(ValueError, match="twice"):
+        table.add("GET", "/x", health, "x", access="user")
+
+
+async def test_the_server_serves_it_and_knows_each_request_s_route(aiohttp_client):
+    seen = []
+
+    @web.middleware
+    async def record(request, handler):
+        seen.append((request.method, routes.route_of(request).access))
+        return await handler(request)
+
+    application = web.Application(middlewares=[record])
+    routes.register(application)  # the openapi and health routes need no farm
     client = await aiohttp_client(application)
     answer = await client.get("/api/v1/openapi.json")
     assert answer.status == 200
     assert await answer.json() == OPENAPI
+    assert (await client.head("/api/v1/health")).status == 200
+    assert seen == [("GET", "user"), ("HEAD", "public")]
