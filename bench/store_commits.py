@@ -1,11 +1,12 @@
 """Durable result commits per second, on SQLite and PostgreSQL.
 
-In this process: the store opened with app.server.store.open_database (SQLite in a temporary
-folder; PostgreSQL in a temporary database created on --postgres and dropped afterwards,
-skipped with a message when the server does not answer) and the farm's journal
-(app.server.journal.Journal: one writer thread, group commit). Each result is written as the
-farm writes it (app/server/records.py `finish_run`: a gzip output file in an OutputStore, then
-the run's row upsert), and counts once its future resolves (its batch committed). Two modes:
+In this process: the store opened with app.server.persistence.open_database (SQLite in a
+temporary folder; PostgreSQL in a temporary database created on --postgres and dropped
+afterwards, skipped with a message when the server does not answer) and the farm's journal
+(app.server.persistence.Journal: one writer thread, group commit). Each result is written as the
+farm writes it (app/server/persistence/records.py `finish_run`: a gzip output file in an
+OutputStore, then the run's row upsert), and counts once its future resolves (its batch
+committed). Two modes:
 
 - concurrent: --records results queued from as many coroutines at once, each awaiting its own
   future (as the farm's `result` handlers do): commits per second through group commit;
@@ -26,10 +27,8 @@ import time
 import uuid
 from pathlib import Path
 
-from app.server import records
-from app.server.journal import Journal
-from app.server.outputs import OutputStore
-from app.server.store import RunRow, open_database
+from app.server.persistence import Journal, OutputStore, open_database, records
+from app.server.persistence.schema import RunRow
 from bench.report import machine, percentile, rates, record, spread
 
 POSTGRES = "postgresql://root@127.0.0.1:5432/postgres"

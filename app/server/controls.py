@@ -15,8 +15,8 @@ from app.core.renders import Render
 from app.core.solver import explain
 from app.core.users import User
 from app.protocol import RENDER_ACTIONS
-from app.server import records
 from app.server.errors import FarmError
+from app.server.persistence import records
 from app.server.render_settings import check_render_settings
 
 

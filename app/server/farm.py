@@ -29,13 +29,12 @@ from app.core.solver import Solver
 from app.core.tickets import TicketLedger
 from app.core.users import User
 from app.protocol import JOB_ACTIONS, TASK_ACTIONS, RunKey, key_fields
-from app.server import records
 from app.server.config import ServerConfig
 from app.server.controls import FarmControls
 from app.server.errors import FarmError
 from app.server.events import EventHub
-from app.server.journal import Journal
-from app.server.outputs import LiveOutput, OutputStore
+from app.server.live_output import LiveOutput
+from app.server.persistence import Journal, OutputStore, records
 from app.server.resource_history import ResourceHistory
 
 log = logging.getLogger("corral.farm")

@@ -11,11 +11,8 @@ from aiohttp import web
 from app.server.config import ServerConfig
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
-from app.server.journal import Journal
-from app.server.outputs import OutputStore
-from app.server.restore import restore
+from app.server.persistence import Journal, OutputStore, open_database, restore
 from app.server.routes import errors_middleware, routes
-from app.server.store import open_database
 
 log = logging.getLogger("corral.server")
 

@@ -22,12 +22,11 @@ from app.core.jobspec import job_to_dict, parse_job
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
-from app.server import render_ws
+from app.server import persistence, render_ws
 from app.server.errors import FarmError
 from app.server.farm import Farm
 from app.server.openapi import POOL_PATH, SETTINGS, array, document, selection
 from app.server.route_table import Query, RouteTable
-from app.server.store import RunRow
 
 routes = RouteTable("/api/v1")
 MAX_PAGE = 1000
@@ -435,7 +434,7 @@ async def get_task(request: web.Request) -> web.Response:
         working_directory=spec.working_directory,
         environment=spec.task_environment(n),
         files=spec.task_files(n),
-        runs=await _in_thread(request, _runs, job_id, block_num, n),
+        runs=await _in_thread(request, persistence.runs.task_runs, job_id, block_num, n),
     )
     return web.json_response(data)
 
@@ -578,42 +577,6 @@ def _task_number(request: web.Request, block) -> int:
     if n >= block.tasks.size:
         raise FarmError(f"block {block.num} has no task {n} (it has {block.tasks.size})", 404)
     return n
-
-
-def _runs(job_id: int, block_num: int, task: int) -> list[dict]:
-    query = (
-        RunRow.select()
-        .where((RunRow.job_id == job_id) & (RunRow.block == block_num) & (RunRow.task == task))
-        .order_by(RunRow.run)
-    )
-    return [
-        {
-            "run": row.run,
-            "render": row.render,
-            "state": row.state,
-            "exit_code": row.exit_code,
-            "signal": row.signal,
-            "error": row.error,
-            "time_start": row.time_start,
-            "time_done": row.time_done or None,
-            "output_size": row.output_size,
-            "peak_rss_mb": row.peak_rss_mb,
-            "cpu_seconds": row.cpu_seconds,
-            "cpu_avg_percent": _cpu_percent(row),
-            "warnings": row.warnings,
-            "files": json.loads(row.files or "[]"),
-            "thumbnail": row.thumbnail,
-        }
-        for row in query
-    ]
-
-
-def _cpu_percent(row: RunRow) -> float | None:
-    """A finished run's CPU time over its wall time, % of one CPU."""
-    wall = (row.time_done or 0) - row.time_start
-    if row.cpu_seconds is None or wall <= 0:
-        return None
-    return round(row.cpu_seconds / wall * 100, 1)
 
 
 async def _in_thread(request: web.Request, function, *args):

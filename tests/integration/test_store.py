@@ -9,8 +9,16 @@ import psycopg2
 import pytest
 
 from app.api import numeric_job
-from app.server.journal import Journal
-from app.server.store import JobRow, RunRow, TaskRow, migrate, open_database, schema_version
+from app.server.persistence import (
+    Journal,
+    OutputStore,
+    migrate,
+    open_database,
+    records,
+    runs,
+    schema_version,
+)
+from app.server.persistence.schema import JobRow, RunRow, TaskRow
 from tests.integration.conftest import Farm
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "root", "dbname": "postgres"}
@@ -58,6 +66,53 @@ async def test_migrations_and_group_commit(store_url):
         assert TaskRow.select().count() == 500
         assert RunRow.select().count() == 1
         assert journal.batches < 500  # writes were grouped
+    finally:
+        journal.close()
+        db.close()
+
+
+async def test_runs_read_back_as_the_api_shows_them(store_url, tmp_path):
+    """What records write for a task's runs (finished, lost, running), task_runs reads back."""
+    db = open_database(store_url)
+    journal = Journal(db, asyncio.get_running_loop())
+    outputs = OutputStore(tmp_path / "outputs")
+    done = dict(
+        state="DON",
+        exit_code=0,
+        signal=None,
+        error=None,
+        time_start=100.0,
+        time_done=110.0,
+        peak_rss_mb=512.0,
+        cpu_seconds=15.0,
+        warnings=2,
+        files='["/out/a.0001.exr"]',
+    )
+    try:
+        journal.put(records.start_run((1, 0, 3, 1), "r1", 100.0))
+        journal.put(records.finish_run((1, 0, 3, 1), "r1", done, outputs, "frame 1\n", b"JPEG"))
+        journal.put(records.start_run((1, 0, 3, 2), "r2", 120.0))
+        journal.put(records.lose_run((1, 0, 3, 2), 130.0))
+        journal.put(records.start_run((1, 0, 3, 3), "r1", 140.0))
+        journal.put(records.start_run((1, 0, 4, 1), "r1", 140.0))  # another task
+        await journal.flush()
+        first, lost, running = runs.task_runs(1, 0, 3)
+        assert first == {
+            **done,
+            "run": 1,
+            "render": "r1",
+            "output_size": 8,
+            "cpu_avg_percent": 150.0,  # 15 s of CPU in 10 s
+            "files": ["/out/a.0001.exr"],
+            "thumbnail": True,
+        }
+        assert (lost["run"], lost["state"], lost["time_done"]) == (2, "LOST", 130.0)
+        assert running["state"] == "RUN" and running["time_done"] is None
+        assert running["cpu_avg_percent"] is None
+        assert outputs.read((1, 0, 3, 1)) == "frame 1\n"
+        assert outputs.read_thumbnail((1, 0, 3, 1)) == b"JPEG"
+        assert outputs.read((1, 0, 3, 3)) is None
+        assert runs.task_runs(1, 0, 5) == []
     finally:
         journal.close()
         db.close()

@@ -32,7 +32,7 @@ def test_the_runs_of_a_task_show_its_memory_and_cpu(farm):
 
 
 def test_migration_4_adds_the_columns(tmp_path):
-    from app.server.store import migrate, open_database, schema_version
+    from app.server.persistence import migrate, open_database, schema_version
 
     db = open_database(f"sqlite:///{tmp_path / 'corral.db'}")
     try:

@@ -1,16 +1,13 @@
-"""Task output files: one gzip file per run under the data dir, and live tails of running runs."""
+"""Stored task output: one gzip file per finished run and its JPEG thumbnail, under the data dir."""
 
 from __future__ import annotations
 
 import gzip
 import os
 import shutil
-from collections import deque
 from pathlib import Path
 
 from app.protocol import RunKey
-
-LIVE_LIMIT = 1_000_000  # bytes of live output kept per running run
 
 
 class OutputStore:
@@ -71,31 +68,3 @@ class OutputStore:
 
     def delete_job(self, job: int) -> None:
         shutil.rmtree(self.root / str(job), ignore_errors=True)
-
-
-class LiveOutput:
-    """The recent output of running runs, as the render streams it."""
-
-    def __init__(self, limit: int = LIVE_LIMIT) -> None:
-        self._limit = limit
-        self._chunks: dict[RunKey, deque[str]] = {}
-        self._sizes: dict[RunKey, int] = {}
-
-    def append(self, key: RunKey, text: str) -> None:
-        chunks = self._chunks.setdefault(key, deque())
-        chunks.append(text)
-        size = self._sizes.get(key, 0) + len(text)
-        while size > self._limit and len(chunks) > 1:
-            size -= len(chunks.popleft())
-        self._sizes[key] = size
-
-    def get(self, key: RunKey) -> str | None:
-        chunks = self._chunks.get(key)
-        return None if chunks is None else "".join(chunks)
-
-    def start(self, key: RunKey) -> None:
-        self._chunks.setdefault(key, deque())
-
-    def drop(self, key: RunKey) -> None:
-        self._chunks.pop(key, None)
-        self._sizes.pop(key, None)

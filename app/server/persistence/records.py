@@ -10,9 +10,9 @@ from app.core.jobspec import job_to_dict
 from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
-from app.server.journal import Rows
+from app.server.persistence.journal import Rows
+from app.server.persistence.schema import JobRow, RenderRow, RunRow, SettingRow, TaskRow, UserRow
 from app.server.render_settings import SETTINGS
-from app.server.store import JobRow, RenderRow, RunRow, SettingRow, TaskRow, UserRow
 
 
 def insert_job(job: Job):

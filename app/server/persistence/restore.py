@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from app.core import states
 from app.core.jobs import Job
@@ -12,8 +13,10 @@ from app.core.jobspec import parse_job
 from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
-from app.server.farm import Farm
-from app.server.store import JobRow, RenderRow, SettingRow, TaskRow, UserRow
+from app.server.persistence.schema import JobRow, RenderRow, SettingRow, TaskRow, UserRow
+
+if TYPE_CHECKING:
+    from app.server.farm import Farm
 
 log = logging.getLogger("corral.restore")
 

@@ -1,0 +1,48 @@
+"""Reading runs back: each run of a task as the REST API shows it.
+
+Runs are the statistics' raw material (finished runs per render, user, service...): queries
+over them belong here, next to the table they read (schema.RunRow).
+"""
+
+from __future__ import annotations
+
+import json
+
+from app.server.persistence.schema import RunRow
+
+
+def task_runs(job_id: int, block_num: int, task: int) -> list[dict]:
+    """The runs of one task, oldest first (a blocking read: call it off the event loop)."""
+    query = (
+        RunRow.select()
+        .where((RunRow.job_id == job_id) & (RunRow.block == block_num) & (RunRow.task == task))
+        .order_by(RunRow.run)
+    )
+    return [
+        {
+            "run": row.run,
+            "render": row.render,
+            "state": row.state,
+            "exit_code": row.exit_code,
+            "signal": row.signal,
+            "error": row.error,
+            "time_start": row.time_start,
+            "time_done": row.time_done or None,
+            "output_size": row.output_size,
+            "peak_rss_mb": row.peak_rss_mb,
+            "cpu_seconds": row.cpu_seconds,
+            "cpu_avg_percent": _cpu_percent(row),
+            "warnings": row.warnings,
+            "files": json.loads(row.files or "[]"),
+            "thumbnail": row.thumbnail,
+        }
+        for row in query
+    ]
+
+
+def _cpu_percent(row: RunRow) -> float | None:
+    """A finished run's CPU time over its wall time, % of one CPU."""
+    wall = (row.time_done or 0) - row.time_start
+    if row.cpu_seconds is None or wall <= 0:
+        return None
+    return round(row.cpu_seconds / wall * 100, 1)

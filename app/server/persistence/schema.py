@@ -1,0 +1,116 @@
+"""The store's tables: peewee models for SQLite (default) or PostgreSQL.
+
+Only the journal's writer thread writes; start-up reads everything back. Untouched tasks of a
+numeric block have no rows. A change to a table is also a migration (migrations.py).
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CompositeKey,
+    DatabaseProxy,
+    FloatField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()  # bound to the real database by open_database (database.py)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    applied = FloatField()
+
+
+class JobRow(BaseModel):
+    """A job as submitted (spec JSON) plus what changes later."""
+
+    id = IntegerField(primary_key=True)
+    name = TextField()
+    user_name = TextField(index=True)
+    priority = IntegerField()
+    offline = BooleanField(default=False)
+    spec = TextField()
+    time_created = FloatField()
+    time_started = FloatField(default=0)
+    time_done = FloatField(default=0)
+    sort_order = IntegerField(default=0)  # place in its user's queue
+
+
+class UserRow(BaseModel):
+    """A user and their editable settings (JSON)."""
+
+    name = TextField(primary_key=True)
+    settings = TextField(default="{}")
+    time_register = FloatField(default=0)
+
+
+class TaskRow(BaseModel):
+    """A task that has been touched (started, skipped, restarted...)."""
+
+    job_id = IntegerField()
+    block = IntegerField()
+    task = IntegerField()
+    state = IntegerField()
+    starts = IntegerField(default=0)
+    errors = IntegerField(default=0)
+    render = TextField(default="")
+    time_start = FloatField(default=0)
+    time_done = FloatField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("job_id", "block", "task")
+
+
+class RunRow(BaseModel):
+    """One run of a task on a render (the statistics come from here)."""
+
+    job_id = IntegerField()
+    block = IntegerField()
+    task = IntegerField()
+    run = IntegerField()
+    render = TextField()
+    state = TextField()  # RUN, DON, ERR, STOPPED (on order), LOST (with its render)
+    exit_code = IntegerField(null=True)
+    signal = IntegerField(null=True)
+    error = TextField(null=True)
+    time_start = FloatField()
+    time_done = FloatField(default=0)
+    output_size = IntegerField(default=0)
+    peak_rss_mb = FloatField(null=True)  # the task's process tree, as the render sampled it
+    cpu_seconds = FloatField(null=True)  # user + system
+    warnings = IntegerField(default=0)  # warnings the task's parser found in its output
+    files = TextField(default="[]")  # JSON list: the output files the task reported
+    thumbnail = BooleanField(default=False)  # a JPEG of its output is in the output store
+
+    class Meta:
+        primary_key = CompositeKey("job_id", "block", "task", "run")
+
+
+class RenderRow(BaseModel):
+    """A render that has registered once; ids stay stable across restarts."""
+
+    id = IntegerField(primary_key=True)
+    name = TextField(unique=True)
+    capacity = IntegerField()
+    max_tasks = IntegerField()
+    online = BooleanField(default=False)
+    host = TextField(default="{}")
+    time_registered = FloatField(default=0)
+    last_seen = FloatField(default=0)
+    settings = TextField(default="{}")  # nimby, paused, priority, pool, services...
+
+
+class SettingRow(BaseModel):
+    """Farm-wide settings as JSON documents by name (the pools tree)."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
