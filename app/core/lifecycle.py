@@ -226,7 +226,7 @@ class TaskLifecycle(TaskActions, Timeouts):
             self.tickets.release(held[0], render.name, held[1])
         block = self.block_of(key)
         if block is not None and self._is_current(block, key):
-            block.progress.pop(key[2], None)
+            block.progress.pop(_task_number(key), None)
         render.last_task_change = self.clock()
         self.changes.render_changed(render)
         return True
@@ -243,7 +243,7 @@ class TaskLifecycle(TaskActions, Timeouts):
         block = self.block_of(key)
         if block is None or key not in render.runs:
             return
-        n, now = key[2], self.clock()
+        n, now = _task_number(key), self.clock()
         old = block.progress.get(n, (0, None, now))
         changed = (percent, frame) != old[:2]
         block.progress[n] = (percent, frame, now if changed else old[2])
@@ -264,7 +264,7 @@ class TaskLifecycle(TaskActions, Timeouts):
         block = self.block_of(key)
         if block is None:
             return None
-        table, n = block.tasks, key[2]
+        table, n = block.tasks, _task_number(key)
         current = table.state(n) in states.ACTIVE and self._is_current(block, key)
         if not held and not current:
             return None  # already counted: a resent copy
@@ -354,7 +354,7 @@ class TaskLifecycle(TaskActions, Timeouts):
             block = self.block_of(key)
             if block is None:
                 continue
-            n = key[2]
+            n = _task_number(key)
             if block.tasks.state(n) in states.ACTIVE and self._is_current(block, key):
                 self.stop_task(block, n)
                 block.tasks.set(n, states.RDY)
@@ -436,7 +436,7 @@ class TaskLifecycle(TaskActions, Timeouts):
         block = self.block_of(key)
         if block is None:
             return
-        n = key[2]
+        n = _task_number(key)
         if block.tasks.state(n) in states.ACTIVE and self._is_current(block, key):
             block.tasks.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
@@ -454,6 +454,11 @@ class TaskLifecycle(TaskActions, Timeouts):
                 self._save_tasks(job, block.num, moved)
             self.solver.refresh(job)
         self.fill_all()
+
+
+def _task_number(key: RunKey) -> int:
+    _, _, n, _ = key
+    return n
 
 
 def _too_short(report: dict, min_run_time: int) -> str | None:
