@@ -53,7 +53,7 @@ class Changes(Protocol):
         """A render's runs (or its health) changed."""
 
     def render_silent(self, render: Render) -> None:
-        """A render sent nothing for its zombie_time: close its connection."""
+        """A render sent nothing for its zombie_time and is offline now: close its connection."""
 
     def run_started(self, key: RunKey, render: Render, now: float) -> None:
         """A new run on a render (assigned, or reported by a render after a restart)."""
@@ -381,7 +381,8 @@ class TaskLifecycle(TaskActions, Timeouts):
         return stop
 
     def ready(self, render: Render) -> None:
-        """A render that connected is told so: start its work (or end the start-up hold)."""
+        """A connected render has been answered: start its work, or end the start-up hold once
+        every render expected back is."""
         self.expected_renders.discard(render.name)
         if self.hold_until and not self.expected_renders:
             self.release_hold()

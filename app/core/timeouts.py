@@ -39,8 +39,9 @@ class Timeouts:
             zombie = self.pools.effective(render.pool).zombie_time
             if now - render.last_seen > zombie:
                 log.warning("render %s silent for %.0f s: dropping it", render.name, zombie)
-                self.changes.render_silent(render)
+                self.disconnect(render)
                 self.lost_since[render.id] = render.last_seen
+                self.changes.render_silent(render)
 
     def _lose_zombie_runs(self, now: float) -> None:
         """The runs of a render disconnected for its zombie_time are lost."""

@@ -164,7 +164,7 @@ class FarmControls:
             raise FarmError(
                 f"unknown render action {action!r}; use one of {', '.join(RENDER_ACTIONS)}"
             )
-        self._save_render(render)
+        self.changes.render_saved(render)
         self.fill(render)
 
     def edit_render(self, name: str, params: object) -> Render:
@@ -174,7 +174,7 @@ class FarmControls:
         for key, value in changes.items():
             setattr(render, key, value)
         self._apply_pool(render)
-        self._save_render(render)
+        self.changes.render_saved(render)
         self.fill(render)
         return render
 

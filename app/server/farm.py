@@ -155,7 +155,7 @@ class Farm(FarmControls, TaskLifecycle):
         render.host = hello.get("host", {})
         render.time_registered = render.last_seen = self.clock()
         stop = self.connect(render, hello["running"], hello["finished"])
-        self._save_render(render)
+        self.changes.render_saved(render)
         link.send(
             {
                 "type": "registered",
@@ -209,7 +209,7 @@ class Farm(FarmControls, TaskLifecycle):
         change = auto_nimby.check(render, self.pools.effective(render.pool), self.clock())
         if change is not None:
             render.nimby = change[0]
-            self._save_render(render)
+            self.changes.render_saved(render)
             log.info("render %s turned %s automatically: %s", render.name, *change)
         if render.free_slots > 0:
             self.fill(render)
@@ -220,7 +220,7 @@ class Farm(FarmControls, TaskLifecycle):
             return
         del self.links[render.id]
         self.disconnect(render)
-        self._save_render(render)
+        self.changes.render_saved(render)
         log.info("render %s disconnected", render.name)
 
     def output(self, render: Render, key: RunKey, data: str) -> None:
@@ -258,10 +258,6 @@ class Farm(FarmControls, TaskLifecycle):
         written.add_done_callback(lambda _: self.committing.pop(key, None))
         self.fill(render)
         return written
-
-    def _save_render(self, render: Render) -> None:
-        self.journal.put(records.save_render(render))
-        self.events.render_changed(render.id)
 
 
 class FarmChanges:
@@ -302,9 +298,13 @@ class FarmChanges:
         self.events.render_changed(render.id)
 
     def render_silent(self, render: Render) -> None:
-        link = self.links[render.id]
-        self.farm.disconnected(render, link)
-        link.close()
+        self.links.pop(render.id).close()
+        self.render_saved(render)
+
+    def render_saved(self, render: Render) -> None:
+        """The shell's own: a render's settings or connection changed."""
+        self.journal.put(records.save_render(render))
+        self.events.render_changed(render.id)
 
     def run_started(self, key: RunKey, render: Render, now: float) -> None:
         self.live.start(key)

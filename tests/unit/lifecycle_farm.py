@@ -31,7 +31,6 @@ class Recorder:
         self.log: list[tuple] = []
         self.assigned: list[tuple[str, dict]] = []  # (render name, assign.task)
         self.stopped: list[tuple[int, RunKey]] = []  # (render id, run)
-        self.lifecycle: TaskLifecycle | None = None
 
     def names(self) -> list[str]:
         return [entry[0] for entry in self.log]
@@ -60,7 +59,6 @@ class Recorder:
 
     def render_silent(self, render):
         self.log.append(("render_silent", render.name))
-        self.lifecycle.disconnect(render)  # what the server does: its socket is closed
 
     def run_started(self, key, render, now):
         self.log.append(("run_started", key, render.name, now))
@@ -90,7 +88,6 @@ class Farm:
         self.clock = Clock()
         self.changes = Recorder()
         self.lc = TaskLifecycle(self.changes, self.clock)
-        self.changes.lifecycle = self.lc
         self._next_job = 1
         self._next_render = 1
 
