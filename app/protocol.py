@@ -1,4 +1,4 @@
-"""The wire vocabulary, defined once: run keys and action names.
+"""The wire vocabulary, defined once: run keys, results and their verdict, action names.
 
 Server, render, CLI, monitor and the client API (app/api.py, which also runs inside Maya, Nuke,
 Houdini and Blender) all take these names from here. Like app/api.py this module uses the
@@ -7,10 +7,19 @@ standard library only and stays compatible with Python 3.7.
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 RunKey = Tuple[int, int, int, int]  # job id, block number, task number, run number
 KEY_FIELDS = ("job", "block", "task", "run")  # a run key's fields in every message
+
+# a `result` message's fields besides its run key and `seq` (docs/protocol.md)
+RESULT_FIELDS = (
+    "exit_code", "signal", "error", "time_start", "time_done", "output", "peak_rss_mb",
+    "cpu_seconds", "cpu_avg_percent", "fatal", "success", "skipped", "warnings", "files",
+    "thumbnail",
+)  # fmt: skip
+STOPPED = "stopped"  # a result's error when its run was stopped by an order or a shutdown
+ACKS = "acks"  # on any server message: the seqs of the results now committed
 
 JOB_ACTIONS = (
     "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
@@ -29,3 +38,33 @@ NIMBY_STATES = ("free", "nimby", "NIMBY")  # nimby: only its owner's jobs; NIMBY
 def key_fields(key: RunKey) -> Dict[str, int]:
     """A run key as message fields."""
     return dict(zip(KEY_FIELDS, key))
+
+
+def run_key(message: Any) -> RunKey:
+    """The run key of a message; ValueError names the first field missing or not an integer."""
+    if not isinstance(message, Mapping):
+        raise ValueError("run key: expected an object")
+    job, block, task, run = (message.get(name) for name in KEY_FIELDS)
+    for name, value in zip(KEY_FIELDS, (job, block, task, run)):
+        if type(value) is not int:
+            raise ValueError(f"{name}: expected an integer")
+    return job, block, task, run
+
+
+def exit_text(exit_code: int | None, signal: int | None) -> str:
+    """How a failed exit status reads in a run's error."""
+    if signal is not None:
+        return f"killed by signal {signal}"
+    return f"exit code {exit_code}"
+
+
+def run_error(result: Mapping[str, Any]) -> str | None:
+    """Why a finished run failed, or None: the render's error; else, unless the render judged
+    the run a success (its service's exit codes, its output), a kill or a non-zero exit."""
+    if result["error"]:
+        return result["error"]
+    if result.get("success"):
+        return None
+    if result["signal"] is not None or result["exit_code"] != 0:
+        return exit_text(result["exit_code"], result["signal"])
+    return None

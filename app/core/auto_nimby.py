@@ -255,15 +255,11 @@ class AutoNimby:
         return None
 
 
-def _host_local_time(now: float) -> datetime:  # transitional, as check()'s default
-    return datetime.fromtimestamp(now).astimezone()
-
-
 _timers: weakref.WeakKeyDictionary[Any, AutoNimby] = weakref.WeakKeyDictionary()
 
 
 def check(
-    render: Any, settings: Settings, now: float, local_time: LocalTime | None = None
+    render: Any, settings: Settings, now: float, local_time: LocalTime
 ) -> tuple[str, str] | None:
     """The farm's hook: ``(new nimby state, reason)`` for a render (``nimby``, ``paused``,
     ``runs``, ``resources`` attributes) after a heartbeat, or None. Its timers live as long as
@@ -272,8 +268,6 @@ def check(
     if auto is None:
         auto = _timers[render] = AutoNimby()
     state = PAUSED if render.paused else render.nimby
-    if local_time is None:  # transitional: app/server/farm.py's heard_resources passes none yet
-        local_time = _host_local_time
     change = auto.update(
         now, render.resources or {}, settings, state, bool(render.runs), local_time
     )

@@ -19,10 +19,11 @@ import psutil
 from app import RENDER_PROTOCOL, __version__
 from app.parsers import load_parsers
 from app.platform import host_os_string
+from app.protocol import ACKS, STOPPED, RunKey, key_fields, run_key
 from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
 from app.render.resources import ResourceSampler
-from app.render.runner import TaskKey, TaskRunner, key_fields, task_key
+from app.render.runner import TaskRunner
 from app.render.task_dirs import TaskDirs
 from app.render.wake_on_lan import mac_addresses, run_sleep_command, send_magic_packets
 from app.services import load_services
@@ -50,7 +51,7 @@ class RenderAgent:
 
     def __init__(self, config: RenderConfig) -> None:
         self.config = config
-        self._runners: dict[TaskKey, TaskRunner] = {}  # running tasks, until their result
+        self._runners: dict[RunKey, TaskRunner] = {}  # running tasks, until their result
         self._results: dict[int, Message] = {}  # seq → result not yet acknowledged, in seq order
         self._seq = 0
         self._outbox: asyncio.Queue[Message] | None = None  # None while not registered
@@ -60,7 +61,7 @@ class RenderAgent:
         self._registered_once = False  # the start flags (config.start_state) go in the first only
         self._idle_since = time.monotonic()  # exit_no_task counts from here
         self._draining = False  # shutting down: new assigns are answered "stopped"
-        self._refusing: set[TaskKey] = set()  # assigns to answer "stopped" shortly
+        self._refusing: set[RunKey] = set()  # assigns to answer "stopped" shortly
         self._ws: aiohttp.ClientWebSocketResponse | None = None  # while registered
         self._sampler = ResourceSampler(config.tmp_dir, plugins_dir=config.plugins_dir)
         self._task_dirs = TaskDirs(config.tmp_dir)
@@ -213,7 +214,7 @@ class RenderAgent:
             "capacity": self.config.capacity,
             "host": _host_info(),
             "running": [key_fields(key) for key in self._runners],
-            "finished": [key_fields(task_key(result)) for result in self._results.values()],
+            "finished": [key_fields(run_key(result)) for result in self._results.values()],
         }
         if self._draining:
             message["draining"] = True  # the server assigns no new task
@@ -231,7 +232,7 @@ class RenderAgent:
         stop = message.get("stop")
         for item in stop if isinstance(stop, list) else []:
             try:
-                runner = self._runners.get(task_key(item))
+                runner = self._runners.get(run_key(item))
             except ValueError as exc:
                 log.warning("ignored a bad entry in registered.stop: %s", exc)
                 continue
@@ -278,7 +279,7 @@ class RenderAgent:
         """Runners' outgoing messages: results are kept until acknowledged, the rest is sent only
         while connected."""
         if message["type"] == "result":
-            key = task_key(message)
+            key = run_key(message)
             self._runners.pop(key, None)
             self._seq += 1
             message["seq"] = self._seq
@@ -298,9 +299,9 @@ class RenderAgent:
         if message is None:
             return
         kind = message.get("type")
-        if "acks" in message:  # any message may carry acknowledgements
+        if ACKS in message:  # any message may carry acknowledgements
             try:
-                self._forget_results(message["acks"])
+                self._forget_results(message[ACKS])
             except ValueError as exc:  # the message itself still counts
                 log.warning("ignored malformed acknowledgements from the server: %s", exc)
         handler = self._handlers.get(kind) if isinstance(kind, str) else None
@@ -314,7 +315,7 @@ class RenderAgent:
 
     def _on_assign(self, message: Message) -> None:
         task = message.get("task")
-        key = task_key(task)
+        key = run_key(task)
         if key in self._runners:
             log.warning("ignored a second assign of running task %s", key)
             return
@@ -334,14 +335,14 @@ class RenderAgent:
         self._runners[key] = runner
         runner.start()
 
-    def _refuse_stopped(self, key: TaskKey) -> None:
+    def _refuse_stopped(self, key: RunKey) -> None:
         if key not in self._refusing:
             return  # already answered
         self._refusing.discard(key)
-        self._emit(_refusal(key, "stopped"))
+        self._emit(_refusal(key, STOPPED))
 
     def _on_stop(self, message: Message) -> None:
-        runner = self._runners.get(task_key(message))
+        runner = self._runners.get(run_key(message))
         if runner is not None:
             runner.stop()
 
@@ -400,7 +401,7 @@ def _decode(data: str) -> Message | None:
     return message
 
 
-def _refusal(key: TaskKey, error: str) -> Message:
+def _refusal(key: RunKey, error: str) -> Message:
     """The result of a task that was never started."""
     now = time.time()
     return {

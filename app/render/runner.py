@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.parsers import get_parser
+from app.protocol import STOPPED, exit_text, key_fields, run_key
 from app.render.config import RenderConfig
 from app.render.process import TaskProcess, kill_tree, spawn, task_environment
 from app.render.task_dirs import TaskDirs
@@ -21,10 +22,8 @@ from app.services import TaskInfo, get_service
 
 log = logging.getLogger(__name__)
 
-TaskKey = tuple[int, int, int, int]  # job, block, task, run
 Emit = Callable[[dict[str, Any]], None]
 
-_KEY_FIELDS = ("job", "block", "task", "run")
 _BATCH_DELAY = 0.2  # seconds an output chunk may wait to be sent with the next ones
 _BATCH_BYTES = 64 * 1024  # ... unless this much is waiting
 _EOF_WAIT = 0.1  # after a normal exit, how long the end of output may lag behind
@@ -32,21 +31,6 @@ _DRAIN_TIMEOUT = 2.0  # after the tree is dead, how long an unseen process may h
 _PROGRESS_EVERY = 0.5  # seconds between two `progress` messages of a task
 STARTED_AFTER = 1.0  # seconds a process runs before `started` is sent (short tasks skip it)
 MAX_RESULT_FILES = 1000  # output files named in a result
-
-
-def task_key(message: Any) -> TaskKey:
-    """The (job, block, task, run) of a message; ValueError when one is missing or not an int."""
-    if not isinstance(message, Mapping):
-        raise ValueError("a task key must be an object")
-    job, block, task, run = (message.get(name) for name in _KEY_FIELDS)
-    if not all(type(value) is int for value in (job, block, task, run)):
-        raise ValueError("job, block, task and run must be integers")
-    return job, block, task, run
-
-
-def key_fields(key: TaskKey) -> dict[str, int]:
-    """The task key as message fields."""
-    return dict(zip(_KEY_FIELDS, key, strict=True))
 
 
 class OutputCapture:
@@ -95,7 +79,7 @@ class TaskRunner:
         emit: Emit,
         dirs: TaskDirs | None = None,
     ) -> None:
-        self.key = task_key(task)
+        self.key = run_key(task)
         self._dirs = dirs or TaskDirs(config.tmp_dir)  # where tasks without a directory run
         self._fields = key_fields(self.key)
         info = TaskInfo.from_assignment(task)
@@ -182,7 +166,7 @@ class TaskRunner:
         self._flush(final=True)
         parser, service = self._parser, self._service
         if self._stopped and self._parser_stop is None:
-            verdict.error = "stopped"
+            verdict.error = STOPPED
             return
         verdict.fatal = parser.fatal
         first_error = parser.errors[0] if parser.errors else ""
@@ -192,8 +176,8 @@ class TaskRunner:
         code = self._proc.returncode if self._proc is not None else None
         if self._parser_stop is None and (code is None or not service.check_exit_status(code)):
             if first_error:
-                verdict.error = f"{_exit_text(code)}: {first_error}"
-            return  # the server words a bare exit code or signal itself
+                verdict.error = f"{exit_text(*_exit_status(code))}: {first_error}"
+            return  # a bare exit code or signal is worded by app.protocol.run_error
         verdict.success = code != 0  # the service counts this exit status as a success
         if parser.fatal or parser.errors:
             verdict.error = f"{'fatal error' if parser.fatal else 'error'} in output: {first_error}"
@@ -317,7 +301,7 @@ class TaskRunner:
     def _report(self, time_start: float, verdict: Verdict) -> None:
         """The result message (a run that started had its output flushed by _judge)."""
         returncode = self._proc.returncode if self._proc is not None else None
-        killed_by = -returncode if returncode is not None and returncode < 0 else None
+        exit_code, killed_by = _exit_status(returncode)
         time_done = self._time_done or time.time()
         usage = self._usage or TaskUsage(0)  # never started: nothing used
         parser = self._parser
@@ -328,7 +312,7 @@ class TaskRunner:
             {
                 "type": "result",
                 **self._fields,
-                "exit_code": returncode if killed_by is None else None,
+                "exit_code": exit_code,
                 "signal": killed_by,
                 "error": verdict.error,
                 "fatal": verdict.fatal,
@@ -356,7 +340,8 @@ class Verdict:
     thumbnail: str | None = None  # base64 JPEG of an output image
 
 
-def _exit_text(code: int | None) -> str:
-    if code is not None and code < 0:
-        return f"killed by signal {-code}"
-    return f"exit code {code}"
+def _exit_status(returncode: int | None) -> tuple[int | None, int | None]:
+    """A process's return code as a result's exit_code and signal (negative: killed)."""
+    if returncode is not None and returncode < 0:
+        return None, -returncode
+    return returncode, None

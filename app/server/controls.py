@@ -1,12 +1,12 @@
 """What people change on a running farm: edits of jobs, blocks, users and renders, moves,
 appended work, render actions (nimby, eject, exit, wake...) and the explainer.
 
-These are methods of the Farm (mixed in), kept apart from the task life cycle in farm.py.
+These are methods of the Farm (mixed in); what they change in the task life cycle (ejected
+runs, a deleted render's lost runs) is decided in app/core/lifecycle.py.
 """
 
 from __future__ import annotations
 
-from app.core import states
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
 from app.core.jobspec import BLOCK_EDITABLE, JOB_EDITABLE, job_to_dict, parse_job
@@ -48,11 +48,11 @@ class FarmControls:
         if block_num is None:
             job.priority = params.get("priority", job.priority)
             job.offline = params.get("offline", job.offline)
-        self._save_job(job, spec=True)
+        self.changes.job_changed(job, spec=True)
         for other in self.dependencies.job_added(job):
-            self._refresh(other)
-        self._refresh(job)
-        self._fill_all()
+            self.refresh(other)
+        self.refresh(job)
+        self.fill_all()
 
     def append_blocks(self, job_id: int, blocks: object) -> list[int]:
         """Add blocks to a job (validated like a submit); returns their numbers."""
@@ -93,10 +93,10 @@ class FarmControls:
         """After blocks or tasks were added: store the spec, re-derive waits, offer the work."""
         if job.time_done:
             job.time_done = 0.0
-        self._save_job(job, spec=True)
+        self.changes.job_changed(job, spec=True)
         for other in self.dependencies.job_added(job):
-            self._refresh(other)
-        self._refresh(job)
+            self.refresh(other)
+        self.refresh(job)
 
     def move_job(self, job_id: int, where: str) -> None:
         """Move a job up, down, to the top or the bottom of its user's queue."""
@@ -112,11 +112,11 @@ class FarmControls:
             other = at - 1 if where == "up" else at + 1
             if 0 <= other < len(mine):
                 job.order, mine[other].order = mine[other].order, job.order
-                self._save_job(mine[other])
+                self.changes.job_changed(mine[other])
                 self.solver.refresh(mine[other])
         else:
             raise FarmError(f"unknown move {where!r}; use up, down, top or bottom")
-        self._save_job(job)
+        self.changes.job_changed(job)
         self.solver.refresh(job)
 
     def edit_user(self, name: str, params: object) -> User:
@@ -124,22 +124,15 @@ class FarmControls:
         if user is None:
             raise FarmError(f"no user named {name!r}", 404)
         user.edit(params)
-        self._save_user(user)
+        self.changes.user_changed(user)
         for job in self.jobs.values():
             if job.user is user:
                 self.solver.refresh(job)
-        self._fill_all()
+        self.fill_all()
         return user
 
-    def reset_error_hosts(self, job_id: int) -> None:
-        for block in self.job(job_id).blocks:
-            block.error_hosts.clear()
-            block.task_error_hosts.clear()
-        self._fill_all()
-
     def explain(self, job_id: int) -> dict:
-        renders = [self.renders[self.render_names[rid]] for rid in self.links]
-        return explain(self.job(job_id), renders, self.view())
+        return explain(self.job(job_id), list(self.online.values()), self.view())
 
     def render_action(self, name: str, action: str) -> None:
         """A RENDER_ACTIONS action; eject-not-mine keeps the tasks of the render's own user."""
@@ -150,7 +143,7 @@ class FarmControls:
             render.paused = action == "pause"
         elif action in ("eject", "eject-not-mine"):
             keep = render.user_name if action == "eject-not-mine" else None
-            self._eject(render, keep)
+            self.eject(render, keep)
         elif action in ("exit", "sleep"):
             link = self.links.get(render.id)
             if link is None:
@@ -163,10 +156,7 @@ class FarmControls:
                 raise FarmError(
                     f"render {name} is online: only offline renders can be deleted", 409
                 )
-            for key in list(render.runs):
-                self._lose_run(render, key)
-            del self.renders[name], self.render_names[render.id]
-            self.lost_since.pop(render.id, None)
+            self.forget_render(render)
             self.journal.put(records.delete_render(render.id))
             self.events.render_changed(render.id)
             return
@@ -174,8 +164,8 @@ class FarmControls:
             raise FarmError(
                 f"unknown render action {action!r}; use one of {', '.join(RENDER_ACTIONS)}"
             )
-        self._save_render(render)
-        self._fill(render)
+        self.changes.render_saved(render)
+        self.fill(render)
 
     def edit_render(self, name: str, params: object) -> Render:
         """Change a render's settings: user_name, nimby, paused, priority, pool, services."""
@@ -184,8 +174,8 @@ class FarmControls:
         for key, value in changes.items():
             setattr(render, key, value)
         self._apply_pool(render)
-        self._save_render(render)
-        self._fill(render)
+        self.changes.render_saved(render)
+        self.fill(render)
         return render
 
     def _wake(self, render: Render) -> None:
@@ -198,18 +188,3 @@ class FarmControls:
         if not self.links:
             raise FarmError("no online render can send the wake-up packet", 409)
         self.links[next(iter(self.links))].send({"type": "wake", "macs": list(macs)})
-
-    def _eject(self, render: Render, keep_user: str | None) -> None:
-        """Stop a render's tasks (those of keep_user stay); they are ready again, no error."""
-        for key in list(render.runs):
-            if keep_user is not None and render.run_users.get(key) == keep_user:
-                continue
-            block = self._block_of(key)
-            if block is None:
-                continue
-            n = key[2]
-            if block.tasks.state(n) in states.ACTIVE and block.tasks.detail(n)[0] == key[3]:
-                self._stop_task(block, n)
-                block.tasks.set(n, states.RDY)
-                self._save_tasks(block.job, block.num, [n])
-                self._refresh(block.job)

@@ -7,8 +7,8 @@ import binascii
 import json
 import math
 
-from app import RENDER_PROTOCOL, __version__
-from app.protocol import NIMBY_STATES
+from app import RENDER_PROTOCOL, __version__, protocol
+from app.protocol import KEY_FIELDS, NIMBY_STATES, RunKey
 
 MAX_NAME = 255
 MAX_OUTPUT = 16 * 1024 * 1024
@@ -22,6 +22,7 @@ MAX_FILES = 1000  # output files named in a result
 MAX_PATH = 4096
 MAX_THUMBNAIL_B64 = 90_000  # a 64 KB JPEG in base64
 NESTED_RESOURCES = ("gpu", "custom")  # keys whose value may be an object of plain values
+_KEY_LOWEST = (1, 0, 0, 1)  # a run key's lowest job, block, task and run numbers
 RULE_RESOURCES = ("mem_free_mb", "hdd_free_gb", "gpu_mem_free_mb")  # compared by need_* rules
 
 
@@ -64,17 +65,23 @@ def _text(msg: dict, key: str, limit: int, optional: bool = False) -> str | None
     return value
 
 
-def run_key(msg: dict) -> tuple[int, int, int, int]:
-    if not isinstance(msg, dict):
-        raise ProtocolError("task key: expected an object")
-    return (_int(msg, "job", 1), _int(msg, "block"), _int(msg, "task"), _int(msg, "run", 1))
+def run_key(msg: dict) -> RunKey:
+    """The message's run key (app/protocol.py), each number within its range."""
+    try:
+        key = protocol.run_key(msg)
+    except ValueError as error:
+        raise ProtocolError(str(error)) from None
+    for name, value, lowest in zip(KEY_FIELDS, key, _KEY_LOWEST, strict=True):
+        if not lowest <= value <= INT_LIMIT:
+            raise ProtocolError(f"{name}: expected an integer {lowest}..{INT_LIMIT}")
+    return key
 
 
-def _run_list(msg: dict, key: str) -> list[dict]:
+def _run_list(msg: dict, key: str) -> list[RunKey]:
     items = msg.get(key, [])
     if not isinstance(items, list) or len(items) > MAX_RUNS_LISTED:
-        raise ProtocolError(f"{key}: expected a list of at most {MAX_RUNS_LISTED} task keys")
-    return [dict(zip(("job", "block", "task", "run"), run_key(i), strict=True)) for i in items]
+        raise ProtocolError(f"{key}: expected a list of at most {MAX_RUNS_LISTED} run keys")
+    return [run_key(item) for item in items]
 
 
 def register(msg: dict) -> dict:
@@ -184,11 +191,11 @@ def _thumbnail(msg: dict) -> bytes | None:
     return data
 
 
-def output(msg: dict) -> tuple[tuple[int, int, int, int], str]:
+def output(msg: dict) -> tuple[RunKey, str]:
     return run_key(msg), _text(msg, "data", MAX_OUTPUT)
 
 
-def progress(msg: dict) -> tuple[tuple[int, int, int, int], int, int | None]:
+def progress(msg: dict) -> tuple[RunKey, int, int | None]:
     """A running task's progress: percent 0..100 and the frame offset within the task."""
     return run_key(msg), _int(msg, "percent", 0, 100), _int(msg, "frame", 0, INT_LIMIT, True)
 

@@ -9,6 +9,7 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from app.protocol import ACKS
 from app.server import render_messages as messages
 from app.server.farm import Farm
 
@@ -57,7 +58,7 @@ class WebSocketLink:
         if self._ack_timer is not None:
             self._ack_timer.cancel()
             self._ack_timer = None
-        message, self._acks = {**message, "acks": self._acks}, []
+        message, self._acks = {**message, ACKS: self._acks}, []
         return message
 
     async def _send_all(self) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.path_maps import PathMap
+from app.protocol import KEY_FIELDS, RESULT_FIELDS
 from app.render import runner as runner_module
 from app.render.config import RenderConfig
 from app.render.runner import OutputCapture, TaskRunner
@@ -16,28 +17,7 @@ from tests.unit.test_process import live_with, new_marker
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
 
-RESULT_FIELDS = {
-    "type",
-    "job",
-    "block",
-    "task",
-    "run",
-    "exit_code",
-    "signal",
-    "error",
-    "time_start",
-    "time_done",
-    "output",
-    "peak_rss_mb",
-    "cpu_seconds",
-    "cpu_avg_percent",
-    "fatal",
-    "success",
-    "skipped",
-    "warnings",
-    "files",
-    "thumbnail",
-}
+RESULT_MESSAGE = {"type", *KEY_FIELDS, *RESULT_FIELDS}  # what a runner emits as its result
 
 
 def make_task(command: str, **fields) -> dict:
@@ -80,7 +60,7 @@ async def run_task(task: dict, config: RenderConfig) -> tuple[list[dict], dict]:
     assert [m["type"] for m in messages].count("result") == 1
     result = messages[-1]
     assert result["type"] == "result"
-    assert set(result) == RESULT_FIELDS
+    assert set(result) == RESULT_MESSAGE
     assert (result["job"], result["block"], result["task"], result["run"]) == (7, 1, 3, 2)
     assert result["time_start"] <= result["time_done"]
     return messages, result

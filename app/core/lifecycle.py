@@ -1,0 +1,502 @@
+"""The task life cycle: what starts, ends, retries, is adopted or lost, and what that changes.
+
+TaskLifecycle holds the farm's state (jobs, renders, users, pools, tickets, the solver and the
+dependencies) and makes every decision that moves a task. It does no I/O: each effect (a store
+write, an event for monitors, a message to a render) goes through `Changes`, which the server
+implements. The clock is injected, so a test drives it with a fake one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from app.core import states
+from app.core.dependencies import Dependencies
+from app.core.jobs import Block, Job
+from app.core.pools import PoolTree
+from app.core.renders import Render
+from app.core.rules import FarmView, capacity_coefficient
+from app.core.solver import Solver
+from app.core.task_actions import TaskActions
+from app.core.tickets import TicketLedger
+from app.core.timeouts import Timeouts
+from app.core.users import User
+from app.protocol import STOPPED, RunKey, run_error
+
+log = logging.getLogger("corral.lifecycle")
+
+
+class Changes(Protocol):
+    """The effects of the life cycle's decisions; the server stores and sends them."""
+
+    def tasks_changed(self, job: Job, block_num: int, numbers: list[int]) -> None:
+        """Some tasks of a block changed state (numbers is never empty)."""
+
+    def task_progressed(self, job: Job, block_num: int, n: int) -> None:
+        """A running task's progress (percent or frame) changed."""
+
+    def job_changed(self, job: Job) -> None:
+        """A job's times, offline flag or order changed."""
+
+    def job_deleted(self, job: Job) -> None: ...
+
+    def block_reset(self, job: Job, block_num: int) -> None:
+        """Every task of a block is ready again, without errors."""
+
+    def user_changed(self, user: User) -> None: ...
+
+    def render_changed(self, render: Render) -> None:
+        """A render's runs (or its health) changed."""
+
+    def render_silent(self, render: Render) -> None:
+        """A render sent nothing for its zombie_time and is offline now: close its connection."""
+
+    def run_started(self, key: RunKey, render: Render, now: float) -> None:
+        """A new run on a render (assigned, or reported by a render after a restart)."""
+
+    def run_adopted(self, key: RunKey) -> None:
+        """A render that reconnected still runs a run the farm knows."""
+
+    def run_lost(self, key: RunKey, now: float) -> None:
+        """A current run vanished with its render: no result will come."""
+
+    def run_forgotten(self, key: RunKey) -> None:
+        """A run left its render without a result (lost, or its render deleted)."""
+
+    def assign(self, render: Render, task: dict) -> None:
+        """Send a render a task to start (the `assign.task` object)."""
+
+    def stop(self, render_id: int, key: RunKey) -> None:
+        """Order a render (if connected) to stop a run."""
+
+
+class TaskLifecycle(TaskActions, Timeouts):
+    """Jobs, renders, the solving queue, and the rules that move tasks between them."""
+
+    def __init__(self, changes: Changes, clock: Callable[[], float]) -> None:
+        self.changes = changes
+        self.clock = clock
+        self.jobs: dict[int, Job] = {}
+        self.users: dict[str, User] = {}
+        self.solver = Solver()
+        self.pools = PoolTree()
+        self.tickets = TicketLedger()
+        self.run_tickets: dict[RunKey, tuple[dict[str, int], str]] = {}  # held licences
+        self.deadlines: list[tuple[float, RunKey]] = []  # task_max_run_time, soonest first
+        self.wakeups: list[float] = []  # times when waiting work may start (time_wait, forgive)
+        self.run_errors: dict[RunKey, str] = {}  # runs stopped as failures, until their result
+        self.job_order = itertools.count(1)
+        self.dependencies = Dependencies(self.jobs)
+        self.renders: dict[str, Render] = {}
+        self.render_names: dict[int, str] = {}
+        self.online: dict[int, Render] = {}  # connected renders by id
+        self.lost_since: dict[int, float] = {}  # disconnected renders whose runs may come back
+        self.hold_until = 0.0  # after a restart: start nothing new until renders are back
+        self.expected_renders: set[str] = set()
+
+    # -- jobs and users ------------------------------------------------------------------------
+
+    def user(self, name: str) -> User:
+        """The user of that name, created on first use."""
+        user = self.users.get(name)
+        if user is None:
+            user = self.users[name] = User(name=name, time_register=self.clock())
+            self.changes.user_changed(user)
+        return user
+
+    def job_added(self, job: Job) -> None:
+        """A job enters the farm (submitted, restored or edited): its waits, its queue place."""
+        if job.spec.time_wait > self.clock():
+            heapq.heappush(self.wakeups, job.spec.time_wait)
+        for other in self.dependencies.job_added(job):
+            self.refresh(other)
+        self.refresh(job)
+
+    def job_progress(self, job: Job) -> None:
+        """After tasks changed: the job's done time, its dependants, its place in the queue."""
+        done = job.done
+        if done != bool(job.time_done):
+            job.time_done = self.clock() if done else 0.0
+            self.changes.job_changed(job)
+            for other in self.dependencies.job_changed(job):
+                self.refresh(other)
+        self.refresh(job)
+
+    def refresh(self, job: Job) -> None:
+        """Re-queue a job after a change; when it gains work, offer it to every free render."""
+        if self.solver.refresh(job):
+            self.fill_all()
+
+    def block_of(self, key: RunKey) -> Block | None:
+        """The block of a run's task, or None when the job, block or task is gone."""
+        job_id, block_num, n, _ = key
+        job = self.jobs.get(job_id)
+        if job is None or not 0 <= block_num < len(job.blocks):
+            return None
+        block = job.blocks[block_num]
+        return block if 0 <= n < block.tasks.size else None
+
+    def tasks_changed(self, block: Block, numbers: list[int]) -> None:
+        """Report changed tasks, and push the change to the tasks and blocks that depend on them."""
+        self._save_tasks(block.job, block.num, numbers)
+        for other, moved in self.dependencies.tasks_changed(block, numbers):
+            self._save_tasks(other.job, other.num, moved)
+
+    def _save_tasks(self, job: Job, block_num: int, numbers: list[int]) -> None:
+        if numbers:
+            self.changes.tasks_changed(job, block_num, numbers)
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def view(self) -> FarmView:
+        return FarmView(pools=self.pools, tickets=self.tickets, now=self.clock())
+
+    def fill(self, render: Render) -> None:
+        """Start tasks on a render until it is full or nothing fits."""
+        if self.hold_until or not render.online:
+            return
+        view = self.view()
+        while True:
+            picked = self.solver.pick(render, view)
+            if picked is None:
+                return
+            job, block, n = picked
+            self._start(render, job, block, n)
+
+    def fill_all(self) -> None:
+        """Offer work to every render with a free slot, most ready first (Afanasy's order:
+        higher pool and render priority, fewer running tasks, more free capacity)."""
+        free = [render for render in self.online.values() if render.free_slots > 0]
+        free.sort(key=self._readiness)
+        for render in free:
+            self.fill(render)
+
+    def _readiness(self, render: Render) -> tuple:
+        pool_priority = self.pools.effective(render.pool).priority
+        spare = render.capacity - render.capacity_used
+        return (-pool_priority, -render.priority, len(render.runs), -spare, render.name)
+
+    def _start(self, render: Render, job: Job, block: Block, n: int) -> None:
+        now = self.clock()
+        run = block.tasks.start(n, render.id, now)
+        key = (job.id, block.num, n, run)
+        coefficient = capacity_coefficient(block, render)
+        self._hold(render, key, block, block.spec.capacity * coefficient)
+        block.progress[n] = (0, None, now)
+        if not job.time_started:
+            job.time_started = now
+            self.changes.job_changed(job)
+        self.changes.tasks_changed(job, block.num, [n])
+        self.changes.run_started(key, render, now)
+        if block.spec.task_max_run_time > 0:
+            heapq.heappush(self.deadlines, (now + block.spec.task_max_run_time, key))
+        self.changes.assign(render, assignment(job, block, n, run, coefficient))
+        render.last_task_change = now
+        self.changes.render_changed(render)
+        self.solver.refresh(job)
+
+    def _hold(self, render: Render, key: RunKey, block: Block, capacity: int) -> None:
+        """A render takes a run: its capacity, its user's share, its licences."""
+        if key in render.runs:
+            return
+        render.hold(key, capacity, block.job.user_name)
+        user = block.job.user
+        user.running_tasks += 1
+        user.running_capacity += capacity
+        if block.spec.tickets:
+            self.tickets.acquire(block.spec.tickets, render.name, render.pool)
+            self.run_tickets[key] = (block.spec.tickets, render.pool)
+
+    def _release(self, render: Render, key: RunKey) -> bool:
+        """The inverse of _hold; False if the render did not hold the run."""
+        capacity = render.runs.get(key)
+        if capacity is None:
+            return False
+        user = self.users.get(render.run_users.get(key, ""))
+        render.release(key)
+        if user is not None:
+            user.running_tasks -= 1
+            user.running_capacity -= capacity
+        held = self.run_tickets.pop(key, None)
+        if held is not None:
+            self.tickets.release(held[0], render.name, held[1])
+        block = self.block_of(key)
+        if block is not None and self._is_current(block, key):
+            block.progress.pop(_task_number(key), None)
+        render.last_task_change = self.clock()
+        self.changes.render_changed(render)
+        return True
+
+    @staticmethod
+    def _is_current(block: Block, key: RunKey) -> bool:
+        """Whether the run is its task's latest start (its state aside)."""
+        _, _, n, run = key
+        return block.tasks.detail(n)[0] == run
+
+    def progress(self, render: Render, key: RunKey, percent: int, frame: int | None) -> None:
+        """A running task's parser reported progress (percent, frame offset in the task): it
+        dates task_progress_change_timeout, and a new frame may free depend_sub_task tasks."""
+        block = self.block_of(key)
+        if block is None or key not in render.runs:
+            return
+        n, now = _task_number(key), self.clock()
+        old = block.progress.get(n, (0, None, now))
+        changed = (percent, frame) != old[:2]
+        block.progress[n] = (percent, frame, now if changed else old[2])
+        if changed:
+            self.changes.task_progressed(block.job, block.num, n)
+        if changed and frame != old[1]:
+            for other, moved in self.dependencies.progress_changed(block, n):
+                self._save_tasks(other.job, other.num, moved)
+                self.refresh(other.job)
+
+    # -- a run ends ----------------------------------------------------------------------------
+
+    def end_run(self, render: Render, key: RunKey, report: dict) -> tuple[str, str | None] | None:
+        """A render reports a finished run: move its task, and return the run's recorded state
+        (DON, ERR, SKP or STOPPED) and error; None for a copy already counted (or a run of a
+        deleted job)."""
+        held = self._release(render, key)
+        block = self.block_of(key)
+        if block is None:
+            return None
+        table, n = block.tasks, _task_number(key)
+        current = table.state(n) in states.ACTIVE and self._is_current(block, key)
+        if not held and not current:
+            return None  # already counted: a resent copy
+        if current and report["error"] == STOPPED:
+            table.set(n, states.RDY)  # interrupted on the render (it shut down): not a failure
+            self._save_tasks(block.job, block.num, [n])
+            self.refresh(block.job)
+            return "STOPPED", report["error"]
+        if current and report.get("skipped"):
+            self._finish_task(block, n, render, None, skipped=True)  # its files were there
+            return "SKP", report["skipped"]
+        if current:
+            error = run_error(report)
+            if error is None and not report.get("success"):
+                error = _too_short(report, block.spec.task_min_run_time)
+            self._finish_task(block, n, render, error, fatal=report.get("fatal", False))
+            return ("ERR", error) if error else ("DON", report["error"])
+        if key in self.run_errors:
+            return "ERR", self.run_errors.pop(key)  # stopped by a timeout, counted then
+        return "STOPPED", report["error"]
+
+    def _finish_task(
+        self,
+        block: Block,
+        n: int,
+        render: Render,
+        error: str | None,
+        fatal: bool = False,
+        skipped: bool = False,
+    ) -> None:
+        """A current run ended: done (or skipped), or an error counted against the task and the
+        host; a fatal error (e.g. no licence) is not retried."""
+        table, job, now = block.tasks, block.job, self.clock()
+        if error is None:
+            table.finish(n, states.SKP if skipped else states.DON, now)
+            render.recent_errors.clear()
+            render.sick = False
+        else:
+            errors = table.add_error(n)
+            retry = errors <= block.error_setting("errors_retries") and not fatal
+            table.finish(n, states.RER if retry else states.ERR, now)
+            block.error_hosts.add(render.name, now)
+            block.task_errors(n).add(render.name, now)
+            forgive = block.error_setting("errors_forgive_time")
+            if forgive > 0:
+                heapq.heappush(self.wakeups, now + forgive)
+            self._render_error(render, job, block)
+            log.info("task %s/%s/%s failed on %s: %s", job.id, block.num, n, render.name, error)
+        self.tasks_changed(block, [n])
+        self.job_progress(job)
+
+    def _render_error(self, render: Render, job: Job, block: Block) -> None:
+        """Count an error on a render; too many from different users make it sick."""
+        limit = self.pools.effective(render.pool).sick_errors_count
+        render.recent_errors = [e for e in render.recent_errors if e[0] != job.user_name]
+        render.recent_errors.append((job.user_name, block.spec.service, self.clock()))
+        if limit > 0 and len(render.recent_errors) >= limit and not render.sick:
+            render.sick = True
+            log.warning("render %s is sick: errors from %d users", render.name, limit)
+
+    def fail_run(self, block: Block, n: int, render: Render, error: str) -> None:
+        """Stop a running task as a failure; its run is recorded with this error."""
+        key = (block.job.id, block.num, n, block.tasks.detail(n)[0])
+        self.run_errors[key] = error
+        self.stop_task(block, n)
+        self._finish_task(block, n, render, error)
+
+    def stop_task(self, block: Block, n: int) -> None:
+        """Order the render of a running task to stop it (its slot frees when it reports)."""
+        run, _, render_id, _, _ = block.tasks.detail(n)
+        self.changes.stop(render_id, (block.job.id, block.num, n, run))
+
+    def stop_running(self, job: Job) -> None:
+        """Stop every running task of a job; they are ready again."""
+        for block in job.blocks:
+            active = block.tasks.numbers_in(states.RUN) + block.tasks.numbers_in(states.WRC)
+            for n in active:
+                self.stop_task(block, n)
+                block.tasks.set(n, states.RDY)
+            self._save_tasks(job, block.num, active)
+
+    def eject(self, render: Render, keep_user: str | None) -> None:
+        """Stop a render's tasks (those of keep_user stay); they are ready again, no error."""
+        for key in list(render.runs):
+            if keep_user is not None and render.run_users.get(key) == keep_user:
+                continue
+            block = self.block_of(key)
+            if block is None:
+                continue
+            n = _task_number(key)
+            if block.tasks.state(n) in states.ACTIVE and self._is_current(block, key):
+                self.stop_task(block, n)
+                block.tasks.set(n, states.RDY)
+                self._save_tasks(block.job, block.num, [n])
+                self.refresh(block.job)
+
+    # -- renders come and go -------------------------------------------------------------------
+
+    def connect(
+        self, render: Render, running: list[RunKey], finished: list[RunKey]
+    ) -> list[RunKey]:
+        """A render (re)connects reporting the runs it still runs and those whose results it
+        will resend: adopt them, lose the runs it no longer has; returns the runs to stop."""
+        self.online[render.id] = render
+        self.lost_since.pop(render.id, None)
+        render.online = True
+        running, finished = set(running), set(finished)
+        stop = [key for key in running if not self._adopt(render, key)]
+        for key in finished:
+            self._adopt(render, key)
+        for key in list(render.runs):
+            if key not in running and key not in finished:
+                self.lose_run(render, key)
+        return stop
+
+    def ready(self, render: Render) -> None:
+        """A connected render has been answered: start its work, or end the start-up hold once
+        every render expected back is."""
+        self.expected_renders.discard(render.name)
+        if self.hold_until and not self.expected_renders:
+            self.release_hold()
+        else:
+            self.fill(render)
+
+    def disconnect(self, render: Render) -> None:
+        """A render's connection closed; its runs stay its own until it is a zombie."""
+        del self.online[render.id]
+        render.online = False
+        self.lost_since[render.id] = self.clock()
+
+    def forget_render(self, render: Render) -> None:
+        """An offline render is deleted: its runs are lost."""
+        for key in list(render.runs):
+            self.lose_run(render, key)
+        del self.renders[render.name], self.render_names[render.id]
+        self.lost_since.pop(render.id, None)
+
+    def _adopt(self, render: Render, key: RunKey) -> bool:
+        """Take a run a render reports as its own; False if the farm no longer wants it."""
+        block = self.block_of(key)
+        if block is None:
+            return False
+        _, _, n, run = key
+        table = block.tasks
+        state = table.state(n)
+        starts, _, holder, _, _ = table.detail(n)
+        if state in states.ACTIVE and starts == run:
+            if state == states.RUN and holder != render.id and holder in self.online:
+                return False
+            table.set(n, states.RUN)
+            table.render[n] = render.id
+            self.changes.run_adopted(key)
+        elif state in states.READY and run >= starts:
+            now = self.clock()
+            table.start(n, render.id, now)
+            table.starts[n] = run
+            self.changes.run_started(key, render, now)
+        else:
+            return False
+        self._hold(render, key, block, block.spec.capacity)
+        self._save_tasks(block.job, block.num, [n])
+        self.solver.refresh(block.job)
+        return True
+
+    def lose_run(self, render: Render, key: RunKey) -> None:
+        """A run vanished with its render: the task is ready again, with no error counted."""
+        self._release(render, key)
+        self.run_errors.pop(key, None)
+        self.changes.run_forgotten(key)
+        block = self.block_of(key)
+        if block is None:
+            return
+        n = _task_number(key)
+        if block.tasks.state(n) in states.ACTIVE and self._is_current(block, key):
+            block.tasks.set(n, states.RDY)
+            self._save_tasks(block.job, block.num, [n])
+            self.changes.run_lost(key, self.clock())
+            self.refresh(block.job)
+            log.info("task %s lost with render %s: ready again", key, render.name)
+
+    def release_hold(self) -> None:
+        """Start-up hold over: runs nobody reclaimed are ready again; start work."""
+        self.hold_until = 0.0
+        self.expected_renders.clear()
+        for job in self.jobs.values():
+            for block in job.blocks:
+                moved = block.tasks.move(states.WRC, states.RDY, clear_errors=False)
+                self._save_tasks(job, block.num, moved)
+            self.solver.refresh(job)
+        self.fill_all()
+
+
+def _task_number(key: RunKey) -> int:
+    _, _, n, _ = key
+    return n
+
+
+def _too_short(report: dict, min_run_time: int) -> str | None:
+    """A server-side rule: a run faster than the block's task_min_run_time failed."""
+    if min_run_time > 0 and report["time_done"] - report["time_start"] < min_run_time:
+        return f"finished faster than task_min_run_time {min_run_time} s"
+    return None
+
+
+def assignment(job: Job, block: Block, n: int, run: int, coefficient: int) -> dict:
+    """The `assign.task` object of a run (docs/protocol.md); the render's service fills
+    @AF_CAPACITY@ from capacity_coeff."""
+    spec = block.spec
+    start, end = spec.task_frames(n)
+    return {
+        "job": job.id,
+        "block": block.num,
+        "task": n,
+        "run": run,
+        "job_name": job.name,
+        "block_name": spec.name,
+        "task_name": spec.task_name(n),
+        "user_name": job.user_name,
+        "command": spec.task_command(n),
+        "working_directory": spec.working_directory,
+        "environment": spec.task_environment(n),
+        "frame_start": start,
+        "frame_end": end,
+        "frames_inc": spec.frames_inc,
+        "capacity": spec.capacity * coefficient,
+        "capacity_coeff": coefficient,
+        "service": spec.service,
+        "parser": spec.parser,
+        "files": spec.task_files(n),
+        "skip_existing_files": spec.skip_existing_files,
+        "check_rendered_files": spec.check_rendered_files,
+        "skip_thumbnails": spec.skip_thumbnails,
+        "file_size_min": spec.file_size_min,
+        "file_size_max": spec.file_size_max,
+    }

@@ -1,0 +1,226 @@
+"""The task life cycle: starting runs and how they end (done, errors, retries, skips, stops)."""
+
+from app.core.lifecycle import assignment
+from app.protocol import STOPPED
+from tests.unit.lifecycle_farm import Farm
+
+
+def test_a_free_render_starts_a_ready_task():
+    farm = Farm()
+    job = farm.submit(tasks=2)
+    r1 = farm.online("r1")
+    key = (job.id, 0, 0, 1)
+    assert farm.keys_on(r1) == [key]
+    assert [farm.state(job, n) for n in (0, 1)] == ["RUN", "RDY"]
+    assert ("run_started", key, "r1", farm.clock.now) in farm.changes.log
+    assert farm.changes.assigned == [("r1", assignment(job, job.blocks[0], 0, 1, 1))]
+    assert job.time_started == farm.clock.now
+    assert (job.user.running_tasks, r1.capacity_used) == (1, 1000)
+
+
+def test_the_assignment_leaves_af_capacity_to_the_render():
+    farm = Farm()
+    job = farm.submit(command="render -threads @AF_CAPACITY@", capacity=100,
+                      capacity_coeff_min=1, capacity_coeff_max=4)  # fmt: skip
+    farm.online("r1")
+    task = farm.changes.assigned[0][1]
+    assert task["command"] == "render -threads @AF_CAPACITY@"
+    assert (task["capacity_coeff"], task["capacity"]) == (4, 400)
+    assert job.user.running_capacity == 400
+
+
+def test_a_finished_run_is_done_and_frees_the_slot():
+    farm = Farm()
+    job = farm.submit(tasks=2)
+    r1 = farm.online("r1")
+    assert farm.result(r1, (job.id, 0, 0, 1)) == ("DON", None)
+    assert farm.state(job) == "DON" and not r1.runs and job.user.running_tasks == 0
+    assert not job.time_done  # one task left
+    farm.lc.fill(r1)
+    assert farm.keys_on(r1) == [(job.id, 0, 1, 1)]
+
+
+def test_the_last_task_done_dates_the_job():
+    farm = Farm()
+    job = farm.submit()
+    r1 = farm.online()
+    farm.clock.advance(5)
+    farm.result(r1, (job.id, 0, 0, 1))
+    assert job.time_done == farm.clock.now
+    assert ("job_changed", job.id) in farm.changes.log
+
+
+def test_an_error_with_retries_left_is_ready_again():
+    farm = Farm()
+    job = farm.submit(errors_retries=1, errors_avoid_host=-1)
+    r1 = farm.online()
+    assert farm.result(r1, (job.id, 0, 0, 1), exit_code=3) == ("ERR", "exit code 3")
+    assert farm.errors(job) == 1
+    assert farm.keys_on(r1) == [(job.id, 0, 0, 2)]  # the retry starts at once
+    assert farm.result(r1, (job.id, 0, 0, 2), signal=9, exit_code=None) == (
+        "ERR",
+        "killed by signal 9",
+    )
+    assert (farm.state(job), farm.errors(job)) == ("ERR", 2)
+    assert not job.time_done
+
+
+def test_an_error_without_retries_is_final():
+    farm = Farm()
+    job = farm.submit(errors_retries=0)
+    r1 = farm.online()
+    assert farm.result(r1, (job.id, 0, 0, 1), error="crashed") == ("ERR", "crashed")
+    assert farm.state(job) == "ERR"
+
+
+def test_a_fatal_error_is_not_retried():
+    farm = Farm()
+    job = farm.submit(errors_retries=5)
+    r1 = farm.online()
+    farm.result(r1, (job.id, 0, 0, 1), error="no licence", fatal=True)
+    assert farm.state(job) == "ERR"
+
+
+def test_a_run_the_render_judged_a_success_is_done_whatever_its_exit_code():
+    farm = Farm()
+    job = farm.submit()
+    r1 = farm.online()
+    assert farm.result(r1, (job.id, 0, 0, 1), exit_code=1, success=True) == ("DON", None)
+    assert farm.state(job) == "DON"
+
+
+def test_an_old_style_result_without_a_success_flag_is_judged_by_its_exit_code():
+    farm = Farm()
+    job = farm.submit(tasks=2, errors_retries=0)
+    r1 = farm.online()
+    report = {"error": None, "exit_code": 2, "signal": None, "time_start": 0.0, "time_done": 9.0}
+    assert farm.lc.end_run(r1, (job.id, 0, 0, 1), report) == ("ERR", "exit code 2")
+    farm.lc.fill(r1)
+    report["exit_code"] = 0
+    assert farm.lc.end_run(r1, (job.id, 0, 1, 1), report) == ("DON", None)
+
+
+def test_a_skipped_run_is_skp():
+    farm = Farm()
+    job = farm.submit()
+    r1 = farm.online()
+    assert farm.result(r1, (job.id, 0, 0, 1), skipped="files exist") == ("SKP", "files exist")
+    assert farm.state(job) == "SKP" and job.time_done
+
+
+def test_a_run_stopped_by_its_render_is_ready_again_without_an_error():
+    farm = Farm()
+    job = farm.submit()
+    r1 = farm.online()
+    r1.paused = True  # keeps the task ready, to be seen
+    assert farm.result(r1, (job.id, 0, 0, 1), error=STOPPED) == ("STOPPED", STOPPED)
+    assert (farm.state(job), farm.errors(job)) == ("RDY", 0)
+    assert not r1.sick and not job.blocks[0].error_hosts
+
+
+def test_a_run_faster_than_task_min_run_time_failed():
+    farm = Farm()
+    job = farm.submit(task_min_run_time=30, errors_retries=0)
+    r1 = farm.online()
+    now = farm.clock.now
+    ended = farm.result(r1, (job.id, 0, 0, 1), time_start=now - 10, time_done=now)
+    assert ended == ("ERR", "finished faster than task_min_run_time 30 s")
+    assert farm.state(job) == "ERR"
+
+
+def test_task_min_run_time_passes_a_long_enough_run():
+    farm = Farm()
+    job = farm.submit(task_min_run_time=30)
+    r1 = farm.online()
+    now = farm.clock.now
+    assert farm.result(r1, (job.id, 0, 0, 1), time_start=now - 31, time_done=now)[0] == "DON"
+
+
+def test_a_resent_result_is_not_counted_twice():
+    farm = Farm()
+    job = farm.submit(errors_retries=3)
+    r1 = farm.online()
+    r1.paused = True
+    key = (job.id, 0, 0, 1)
+    assert farm.result(r1, key, exit_code=1) is not None
+    before = list(farm.changes.log)
+    assert farm.result(r1, key, exit_code=1) is None
+    assert (farm.state(job), farm.errors(job)) == ("RER", 1)
+    assert farm.changes.log == before
+
+
+def test_a_result_of_a_deleted_job_changes_nothing():
+    farm = Farm()
+    job = farm.submit()
+    r1 = farm.online()
+    farm.lc.act_on_job(job, "delete")
+    assert farm.result(r1, (job.id, 0, 0, 1)) is None
+    assert not r1.runs
+
+
+def test_an_error_avoids_the_host_after_errors_avoid_host():
+    farm = Farm()
+    job = farm.submit(errors_retries=5, errors_avoid_host=1, errors_forgive_time=0)
+    r1 = farm.online("r1")
+    farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
+    farm.lc.fill(r1)
+    assert not r1.runs  # r1 failed the job once: it is avoided
+    r2 = farm.online("r2")
+    assert farm.keys_on(r2) == [(job.id, 0, 0, 2)]
+    assert [host["host"] for host in job.blocks[0].error_hosts.summary()] == ["r1"]
+
+
+def test_errors_forgive_time_lets_the_avoided_host_back():
+    farm = Farm()
+    job = farm.submit(errors_retries=5, errors_avoid_host=1, errors_forgive_time=60)
+    r1 = farm.online("r1")
+    farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
+    farm.lc.fill(r1)
+    assert not r1.runs
+    farm.wait(30)
+    assert not r1.runs
+    farm.wait(31)  # the forgive time's wakeup offers the task again
+    assert farm.keys_on(r1) == [(job.id, 0, 0, 2)]
+
+
+def _fail(farm, render, user):
+    job = farm.submit(user=user, errors_retries=0, capacity=100)
+    farm.lc.fill(render)
+    farm.result(render, (job.id, 0, 0, 1), exit_code=1)
+    return job
+
+
+def test_errors_from_sick_errors_count_users_make_a_render_sick():
+    farm = Farm()
+    farm.lc.pools.edit("/", {"sick_errors_count": 2})
+    r1 = farm.online()
+    _fail(farm, r1, "ann")
+    _fail(farm, r1, "ann")
+    assert not r1.sick  # one user's errors may be that user's fault
+    _fail(farm, r1, "bob")
+    assert r1.sick
+
+
+def test_a_success_makes_a_sick_render_healthy_again():
+    farm = Farm()
+    farm.lc.pools.edit("/", {"sick_errors_count": 2})
+    long = farm.submit(user="cat", capacity=10)
+    r1 = farm.online(max_tasks=3)
+    _fail(farm, r1, "ann")
+    _fail(farm, r1, "bob")
+    assert r1.sick
+    farm.result(r1, (long.id, 0, 0, 1))  # a run started before it fell sick ends well
+    assert not r1.sick and not r1.recent_errors
+
+
+def test_a_finished_job_frees_its_dependants():
+    farm = Farm()
+    first = farm.submit()
+    second = farm.submit(job_keys={"depend_mask": "job1"})
+    assert second.waiting
+    r1 = farm.online(max_tasks=2)
+    assert farm.keys_on(r1) == [(first.id, 0, 0, 1)]
+    farm.result(r1, (first.id, 0, 0, 1))
+    assert not second.waiting
+    farm.lc.fill(r1)
+    assert farm.keys_on(r1) == [(second.id, 0, 0, 1)]
