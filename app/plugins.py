@@ -36,8 +36,13 @@ def entry_point_objects(group: str) -> Iterator[tuple[Any, str]]:
         try:
             obj = point.load()
         except Exception as error:
-            log.warning("%s plugin %s does not load: %s: %s; skipped",
-                        group, where, type(error).__name__, error)  # fmt: skip
+            log.warning(
+                "%s plugin %s does not load: %s: %s; skipped",
+                group,
+                where,
+                type(error).__name__,
+                error,
+            )
             continue
         yield obj, where
 
@@ -83,8 +88,7 @@ def import_file(path: Path, prefix: str) -> ModuleType | None:
         spec.loader.exec_module(module)
     except (Exception, SystemExit) as error:
         sys.modules.pop(name, None)
-        log.warning("plugin %s does not import: %s: %s; skipped", path,
-                    type(error).__name__, error)  # fmt: skip
+        log.warning("plugin %s does not import: %s: %s; skipped", path, type(error).__name__, error)
         return None
     return module
 
@@ -152,14 +156,23 @@ class Registry:
     def _add(self, obj: object, where: str, explicit: bool = False) -> None:
         if not self._wanted(obj):
             if explicit:
-                log.warning("%s plugin %s is not a %s subclass with its own name; skipped",
-                            self.kind, where, self.base.__name__)  # fmt: skip
+                log.warning(
+                    "%s plugin %s is not a %s subclass with its own name; skipped",
+                    self.kind,
+                    where,
+                    self.base.__name__,
+                )
             return
         assert isinstance(obj, type)
         name = obj.__dict__["name"]
         if name in self._classes and self._classes[name][0] is not obj:
-            log.info("%s %r from %s replaces the one from %s",
-                     self.kind, name, where, self._classes[name][1])  # fmt: skip
+            log.info(
+                "%s %r from %s replaces the one from %s",
+                self.kind,
+                name,
+                where,
+                self._classes[name][1],
+            )
         self._classes[name] = (obj, where)
 
 

@@ -14,24 +14,59 @@ KEY_FIELDS = ("job", "block", "task", "run")  # a run key's fields in every mess
 
 # a `result` message's fields besides its run key and `seq` (docs/protocol.md)
 RESULT_FIELDS = (
-    "exit_code", "signal", "error", "time_start", "time_done", "output", "peak_rss_mb",
-    "cpu_seconds", "cpu_avg_percent", "fatal", "success", "skipped", "warnings", "files",
+    "exit_code",
+    "signal",
+    "error",
+    "time_start",
+    "time_done",
+    "output",
+    "peak_rss_mb",
+    "cpu_seconds",
+    "cpu_avg_percent",
+    "fatal",
+    "success",
+    "skipped",
+    "warnings",
+    "files",
     "thumbnail",
-)  # fmt: skip
+)
 STOPPED = "stopped"  # a result's error when its run was stopped by an order or a shutdown
 ACKS = "acks"  # on any server message: the seqs of the results now committed
 
 JOB_ACTIONS = (
-    "pause", "start", "stop", "restart", "restart-errors", "reset-error-hosts", "delete",
-)  # fmt: skip
+    "pause",
+    "start",
+    "stop",
+    "restart",
+    "restart-errors",
+    "reset-error-hosts",
+    "delete",
+)
 TASK_ACTIONS = (
-    "skip", "suspend", "continue", "done", "restart", "restart-running", "restart-errors",
-    "restart-done", "restart-skipped", "try-next",
-)  # fmt: skip
+    "skip",
+    "suspend",
+    "continue",
+    "done",
+    "restart",
+    "restart-running",
+    "restart-errors",
+    "restart-done",
+    "restart-skipped",
+    "try-next",
+)
 RENDER_ACTIONS = (
-    "nimby", "NIMBY", "free", "pause", "unpause", "eject", "eject-not-mine", "exit", "delete",
-    "sleep", "wake",
-)  # fmt: skip
+    "nimby",
+    "NIMBY",
+    "free",
+    "pause",
+    "unpause",
+    "eject",
+    "eject-not-mine",
+    "exit",
+    "delete",
+    "sleep",
+    "wake",
+)
 NIMBY_STATES = ("free", "nimby", "NIMBY")  # nimby: only its owner's jobs; NIMBY: nothing
 
 

@@ -36,8 +36,11 @@ def main() -> None:
     subprocess.run([*git, "worktree", "prune"], check=True)  # what a killed run left registered
     with tempfile.TemporaryDirectory(prefix="corral-ab-") as folder:
         other = Path(folder) / "checkout"
-        subprocess.run([*git, "worktree", "add", "--detach", str(other), args.revision],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*git, "worktree", "add", "--detach", str(other), args.revision],
+            check=True,
+            capture_output=True,
+        )
         try:
             sides = [(args.revision, other), ("working tree", None)]
             legs: dict[str, list] = {name: [] for name, _ in sides}

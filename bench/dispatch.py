@@ -116,8 +116,15 @@ async def realistic(server: Server, sim: SimFarm, tasks: int, seconds: tuple, pi
     }
 
 
-async def measure(url: str, server_pid: int, renders: int, tasks: int, probes: int,
-                  real_tasks: int, seconds: tuple | None) -> dict:  # fmt: skip
+async def measure(
+    url: str,
+    server_pid: int,
+    renders: int,
+    tasks: int,
+    probes: int,
+    real_tasks: int,
+    seconds: tuple | None,
+) -> dict:
     sim = SimFarm(url, renders)
     try:
         await sim.start()
@@ -133,15 +140,17 @@ async def measure(url: str, server_pid: int, renders: int, tasks: int, probes: i
     return {**latency, **rate, **real}
 
 
-def run(renders: int, tasks: int, probes: int, real_tasks: int = 0,
-        seconds: tuple | None = None) -> dict:  # fmt: skip
+def run(
+    renders: int, tasks: int, probes: int, real_tasks: int = 0, seconds: tuple | None = None
+) -> dict:
     """One repeat on a fresh server: the figures of one farm size."""
     with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
         farm = LocalFarm(folder)
         farm.start_server()
         try:
-            return asyncio.run(measure(farm.url, farm.server.pid, renders, tasks, probes,
-                                       real_tasks, seconds))  # fmt: skip
+            return asyncio.run(
+                measure(farm.url, farm.server.pid, renders, tasks, probes, real_tasks, seconds)
+            )
         finally:
             farm.stop()
 
@@ -174,23 +183,55 @@ def report(renders: int, runs: list[dict]) -> list[str]:
     met = statistics.median(starts) >= 1000 if renders >= 1000 else None
     if met is not None:
         verdicts.append(f"{renders} renders: >= 1,000 starts/s {'met' if met else 'MISSED'}")
-    record(bench, f"task starts/s, {renders:,} renders", starts, "starts/s",
-           ">= 1,000 with 1,000 renders" if met is not None else "", met)  # fmt: skip
-    record(bench, f"tasks/s submit→DONE, {renders:,} renders",
-           [r["done_per_s"] for r in runs], "tasks/s")  # fmt: skip
+    record(
+        bench,
+        f"task starts/s, {renders:,} renders",
+        starts,
+        "starts/s",
+        ">= 1,000 with 1,000 renders" if met is not None else "",
+        met,
+    )
+    record(
+        bench,
+        f"tasks/s submit→DONE, {renders:,} renders",
+        [r["done_per_s"] for r in runs],
+        "tasks/s",
+    )
     met = statistics.median(p50) < 20 and statistics.median(p99) < 100
-    verdicts.append(f"{renders} renders: submit→start p50 < 20 ms, p99 < 100 ms "
-                    f"{'met' if met else 'MISSED'}")  # fmt: skip
-    record(bench, f"submit→first-start p50, {renders:,} renders", p50, "ms", "< 20 ms",
-           statistics.median(p50) < 20)  # fmt: skip
-    record(bench, f"submit→first-start p99, {renders:,} renders", p99, "ms", "< 100 ms",
-           statistics.median(p99) < 100)  # fmt: skip
-    record(bench, f"finish→next-start p50, instant tasks (queueing), {renders:,} renders",
-           ms(gap, 50), "ms")  # fmt: skip
-    record(bench, f"result→ack p50, {renders:,} renders",
-           [percentile(v, 50) * 1000 for v in ack], "ms")  # fmt: skip
-    record(bench, f"server CPU during dispatch, {renders:,} renders",
-           [r["server_cpu"] for r in runs], "cores")  # fmt: skip
+    verdicts.append(
+        f"{renders} renders: submit→start p50 < 20 ms, p99 < 100 ms {'met' if met else 'MISSED'}"
+    )
+    record(
+        bench,
+        f"submit→first-start p50, {renders:,} renders",
+        p50,
+        "ms",
+        "< 20 ms",
+        statistics.median(p50) < 20,
+    )
+    record(
+        bench,
+        f"submit→first-start p99, {renders:,} renders",
+        p99,
+        "ms",
+        "< 100 ms",
+        statistics.median(p99) < 100,
+    )
+    record(
+        bench,
+        f"finish→next-start p50, instant tasks (queueing), {renders:,} renders",
+        ms(gap, 50),
+        "ms",
+    )
+    record(
+        bench, f"result→ack p50, {renders:,} renders", [percentile(v, 50) * 1000 for v in ack], "ms"
+    )
+    record(
+        bench,
+        f"server CPU during dispatch, {renders:,} renders",
+        [r["server_cpu"] for r in runs],
+        "cores",
+    )
     real = [r["real_finish_to_next"] for r in runs if r.get("real_finish_to_next")]
     if real:
         r50, r99 = ms(real, 50), ms(real, 99)
@@ -202,13 +243,19 @@ def report(renders: int, runs: list[dict]) -> list[str]:
         cpu = [r["real_server_cpu"] for r in runs if "real_server_cpu" in r]
         print(f"server CPU, cores:                  {spread(cpu)}")
         met = statistics.median(r50) < 5
-        verdicts.append(f"{renders} renders, realistic load: finish→next-start p50 < 5 ms "
-                        f"{'met' if met else 'MISSED'}")  # fmt: skip
+        verdicts.append(
+            f"{renders} renders, realistic load: finish→next-start p50 < 5 ms "
+            f"{'met' if met else 'MISSED'}"
+        )
         label = f"finish→next-start p50, tasks of {seconds_text(runs)}, {renders:,} renders"
         record(bench, label, r50, "ms", "< 5 ms", met)
         record(bench, label.replace("p50", "p99"), r99, "ms")
-        record(bench, f"tasks/s, tasks of {seconds_text(runs)}, {renders:,} renders", offered,
-               "tasks/s")  # fmt: skip
+        record(
+            bench,
+            f"tasks/s, tasks of {seconds_text(runs)}, {renders:,} renders",
+            offered,
+            "tasks/s",
+        )
     return verdicts
 
 
@@ -227,8 +274,9 @@ def main() -> None:
     parser.add_argument(
         "--task-seconds", default="0.5-1.5", help="realistic load: task s, LOW-HIGH ('' skips)"
     )
-    parser.add_argument("--tasks-per-render", type=int, default=5,
-                        help="realistic load: the job's tasks per render")  # fmt: skip
+    parser.add_argument(
+        "--tasks-per-render", type=int, default=5, help="realistic load: the job's tasks per render"
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.renders.split(",")]
     seconds = None
@@ -239,8 +287,10 @@ def main() -> None:
     print(f"{args.tasks} instant tasks, {args.probes} latency probes, {args.repeats} repeats")
     verdicts = []
     for renders in sizes:
-        runs = [run(renders, args.tasks, args.probes, args.tasks_per_render, seconds)
-                for _ in range(args.repeats)]  # fmt: skip
+        runs = [
+            run(renders, args.tasks, args.probes, args.tasks_per_render, seconds)
+            for _ in range(args.repeats)
+        ]
         for r in runs:
             r["seconds_text"] = f"{args.task_seconds} s"
         verdicts += report(renders, runs)

@@ -139,8 +139,9 @@ def generator(url: str, first: int, count: int, period: float, conn) -> None:
             await sim.start()
             conn.send(("registered", count))
             while await loop.run_in_executor(None, conn.recv) is not None:
-                conn.send((sent[0], time.process_time(), time.perf_counter(), lag[0],
-                           sim.disconnects))  # fmt: skip
+                conn.send(
+                    (sent[0], time.process_time(), time.perf_counter(), lag[0], sim.disconnects)
+                )
                 lag[0] = 0.0
         finally:
             watcher.cancel()
@@ -173,8 +174,15 @@ def ask(pipes: list) -> list[tuple]:
     return answers
 
 
-def measure(renders: int, period: float, generators: int, settle: float, window: float,
-            repeats: int, check: int) -> list[dict]:  # fmt: skip
+def measure(
+    renders: int,
+    period: float,
+    generators: int,
+    settle: float,
+    window: float,
+    repeats: int,
+    check: int,
+) -> list[dict]:
     """One farm size on a fresh server: `repeats` windows of `window` seconds."""
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
@@ -187,8 +195,9 @@ def measure(renders: int, period: float, generators: int, settle: float, window:
             for g in range(generators):
                 first, count = g * share, min(share, renders - g * share)
                 ours, theirs = context.Pipe()
-                proc = context.Process(target=generator, args=(farm.url, first, count, period,
-                                                               theirs), daemon=True)  # fmt: skip
+                proc = context.Process(
+                    target=generator, args=(farm.url, first, count, period, theirs), daemon=True
+                )
                 proc.start()
                 procs.append(proc)
                 pipes.append(ours)
@@ -200,8 +209,9 @@ def measure(renders: int, period: float, generators: int, settle: float, window:
             print(f"   {renders} renders registered in {time.perf_counter() - t0:.1f} s")
             time.sleep(settle)
             server = psutil.Process(farm.server.pid)
-            names = [f"hb{n:05d}" for n in random.Random(1).sample(range(renders),
-                                                                  min(check, renders))]  # fmt: skip
+            names = [
+                f"hb{n:05d}" for n in random.Random(1).sample(range(renders), min(check, renders))
+            ]
             windows = []
             before = ask(pipes)
             cpu0, wall0, epoch0 = sum(server.cpu_times()[:2]), time.perf_counter(), time.time()
@@ -212,15 +222,17 @@ def measure(renders: int, period: float, generators: int, settle: float, window:
                 wall = wall1 - wall0
                 got = received(farm, names, epoch0, epoch1)
                 pairs = list(zip(after, before, strict=True))
-                windows.append({
-                    "server_cpu_percent": 100 * (cpu1 - cpu0) / wall,
-                    "sent_per_s": sum(a[0] - b[0] for a, b in pairs) / wall,
-                    "received_per_s": got / len(names) * renders / (epoch1 - epoch0),
-                    "generator_cpu": [(a[1] - b[1]) / (a[2] - b[2]) for a, b in pairs],
-                    "generator_lag_s": max(a[3] for a in after),
-                    "disconnects": sum(a[4] for a in after),
-                    "server_rss_mb": server.memory_info().rss / 2**20,
-                })  # fmt: skip
+                windows.append(
+                    {
+                        "server_cpu_percent": 100 * (cpu1 - cpu0) / wall,
+                        "sent_per_s": sum(a[0] - b[0] for a, b in pairs) / wall,
+                        "received_per_s": got / len(names) * renders / (epoch1 - epoch0),
+                        "generator_cpu": [(a[1] - b[1]) / (a[2] - b[2]) for a, b in pairs],
+                        "generator_lag_s": max(a[3] for a in after),
+                        "disconnects": sum(a[4] for a in after),
+                        "server_rss_mb": server.memory_info().rss / 2**20,
+                    }
+                )
                 before = ask(pipes)  # the history queries are not part of the next window
                 cpu0, wall0, epoch0 = sum(server.cpu_times()[:2]), time.perf_counter(), time.time()
         finally:
@@ -257,21 +269,26 @@ def main() -> None:
     settle = 2 * args.period if args.settle is None else args.settle
     size = len(json.dumps(resources(), separators=(",", ":")))
     print(f"machine: {machine()}")
-    print(f"heartbeat every {args.period:g} s with {size} bytes of resources; {args.repeats} "
-          f"windows of {args.window:g} s after {settle:g} s settling")  # fmt: skip
+    print(
+        f"heartbeat every {args.period:g} s with {size} bytes of resources; {args.repeats} "
+        f"windows of {args.window:g} s after {settle:g} s settling"
+    )
     for renders in [int(n) for n in args.renders.split(",")]:
         generators = args.generators or math.ceil(renders / PER_GENERATOR)
         print(f"-- {renders} renders, {generators} load generator(s)")
-        windows = measure(renders, args.period, generators, settle, args.window, args.repeats,
-                          args.check)  # fmt: skip
+        windows = measure(
+            renders, args.period, generators, settle, args.window, args.repeats, args.check
+        )
         cpu = [w["server_cpu_percent"] for w in windows]
         sent = [w["sent_per_s"] for w in windows]
         got = [w["received_per_s"] for w in windows]
         own = [max(w["generator_cpu"]) for w in windows]
         lag = max(w["generator_lag_s"] for w in windows)
         print(f"server CPU, % of one core:         {spread(cpu)}")
-        print(f"server CPU per 1,000 beats/s, %:   "
-              f"{spread([c / s * 1000 for c, s in zip(cpu, sent, strict=True)])}")  # fmt: skip
+        print(
+            f"server CPU per 1,000 beats/s, %:   "
+            f"{spread([c / s * 1000 for c, s in zip(cpu, sent, strict=True)])}"
+        )
         print(f"heartbeats/s sent (offered {renders / args.period:,.0f}): {spread(sent)}")
         print(f"heartbeats/s received (from {args.check} histories): {spread(got)}")
         print(f"server RSS, MB:                    {spread([w['server_rss_mb'] for w in windows])}")
@@ -281,19 +298,27 @@ def main() -> None:
         saturated = statistics.median(own) > SATURATED_CPU or lag > args.period / 2
         saturated |= statistics.median(sent) < 0.9 * renders / args.period
         if saturated:
-            print("WARNING: a load generator is saturated (CPU, lateness or beats short "
-                  "of the offered load): the server figures are a lower bound")  # fmt: skip
+            print(
+                "WARNING: a load generator is saturated (CPU, lateness or beats short "
+                "of the offered load): the server figures are a lower bound"
+            )
         bench = f"heartbeat_load ({args.period:g} s period)"
         target, met = "", None
         if renders == TARGET_RENDERS and args.period == TARGET_PERIOD:
             target = f"< {TARGET_PERCENT:.0f} % of one core"
             met = statistics.median(cpu) < TARGET_PERCENT
-            print(f"target: {renders} renders at a {args.period:g} s heartbeat {target}: "
-                  f"{'met' if met else 'MISSED'}")  # fmt: skip
+            print(
+                f"target: {renders} renders at a {args.period:g} s heartbeat {target}: "
+                f"{'met' if met else 'MISSED'}"
+            )
         record(bench, f"server CPU, {renders:,} renders", cpu, "% of one core", target, met)
         record(bench, f"heartbeats/s received, {renders:,} renders", got, "beats/s")
-        record(bench, f"busiest generator CPU, {renders:,} renders"
-               + (" (SATURATED)" if saturated else ""), own, "cores")  # fmt: skip
+        record(
+            bench,
+            f"busiest generator CPU, {renders:,} renders" + (" (SATURATED)" if saturated else ""),
+            own,
+            "cores",
+        )
 
 
 if __name__ == "__main__":

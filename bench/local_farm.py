@@ -104,8 +104,10 @@ class LocalFarm:
         return [render for render in self.client.renders() if render["online"]]
 
     def logs(self, tail: int = 3000) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}"
-                         for p in sorted(self.folder.glob("*.log")))  # fmt: skip
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-tail:]}"
+            for p in sorted(self.folder.glob("*.log"))
+        )
 
     def stop(self) -> None:
         for render in self.renders.values():

@@ -36,16 +36,31 @@ USERS = ("ann", "bob", "cho", "dev", "eve", "fay")
 
 
 def block_summary(num: int, total: int, done: int, running: int) -> dict:
-    return {"num": num, "name": f"block{num}", "service": "generic", "numeric": True,
-            "capacity": 1000, "state": "RUN" if running else "RDY", "waiting": "",
-            "error_hosts": [], **counters(total, done, running)}  # fmt: skip
+    return {
+        "num": num,
+        "name": f"block{num}",
+        "service": "generic",
+        "numeric": True,
+        "capacity": 1000,
+        "state": "RUN" if running else "RDY",
+        "waiting": "",
+        "error_hosts": [],
+        **counters(total, done, running),
+    }
 
 
 def counters(total: int, done: int, running: int, errors: int = 0) -> dict:
-    return {"tasks_total": total, "tasks_ready": total - done - running - errors,
-            "tasks_running": running, "tasks_done": done, "tasks_error": errors,
-            "tasks_skipped": 0, "tasks_waiting_reconnect": 0, "tasks_waiting_depends": 0,
-            "tasks_suspended": 0}  # fmt: skip
+    return {
+        "tasks_total": total,
+        "tasks_ready": total - done - running - errors,
+        "tasks_running": running,
+        "tasks_done": done,
+        "tasks_error": errors,
+        "tasks_skipped": 0,
+        "tasks_waiting_reconnect": 0,
+        "tasks_waiting_depends": 0,
+        "tasks_suspended": 0,
+    }
 
 
 def job_summary(job_id: int, rng: random.Random, now: float) -> dict:
@@ -53,14 +68,23 @@ def job_summary(job_id: int, rng: random.Random, now: float) -> dict:
     done = rng.randrange(total)
     running = min(total - done, rng.randrange(8))
     return {
-        "id": job_id, "name": f"shot{job_id:05d}_render", "user_name": rng.choice(USERS),
-        "host_name": "ws01", "priority": rng.randrange(50, 150),
+        "id": job_id,
+        "name": f"shot{job_id:05d}_render",
+        "user_name": rng.choice(USERS),
+        "host_name": "ws01",
+        "priority": rng.randrange(50, 150),
         "state": "RUN" if running else "RDY",
-        "offline": False, "max_running_tasks": -1, "annotation": "", "waiting": "",
-        "order": job_id, "time_created": now - 3600 + job_id * 0.5, "time_started": now - 60,
-        "time_done": None, **counters(total, done, running),
+        "offline": False,
+        "max_running_tasks": -1,
+        "annotation": "",
+        "waiting": "",
+        "order": job_id,
+        "time_created": now - 3600 + job_id * 0.5,
+        "time_started": now - 60,
+        "time_done": None,
+        **counters(total, done, running),
         "blocks": [block_summary(0, total, done, running), block_summary(1, 10, 0, 0)],
-    }  # fmt: skip
+    }
 
 
 def advance(job: dict, rng: random.Random) -> dict:
@@ -69,8 +93,12 @@ def advance(job: dict, rng: random.Random) -> dict:
     running = min(total - done, rng.randrange(8))
     state = "DON" if done == total else "RUN"
     block = {**job["blocks"][0], **counters(total, done, running), "state": state}
-    return {**job, **counters(total, done, running), "state": state,
-            "blocks": [block, job["blocks"][1]]}  # fmt: skip
+    return {
+        **job,
+        **counters(total, done, running),
+        "state": state,
+        "blocks": [block, job["blocks"][1]],
+    }
 
 
 def make_view(client):
@@ -126,8 +154,13 @@ async def run(jobs_count: int, rate: int, seconds: float) -> dict:
     collector.stop()
     view.close()
     worst = (max(gaps[1:]) - PROBE_MS / 1000) * 1000
-    return {"load_s": load, "updates_ms": [u * 1000 for u in updates], "worst_gap_ms": worst,
-            "gaps": len(gaps), "per_batch": per_batch}  # fmt: skip
+    return {
+        "load_s": load,
+        "updates_ms": [u * 1000 for u in updates],
+        "worst_gap_ms": worst,
+        "gaps": len(gaps),
+        "per_batch": per_batch,
+    }
 
 
 def main() -> None:
@@ -140,18 +173,29 @@ def main() -> None:
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         result = runner.run(run(args.jobs, args.rate, args.seconds))
     updates = result["updates_ms"]
-    print(f"monitor_jobs: {args.jobs} jobs, {args.rate} updates/s ({result['per_batch']} jobs "
-          f"every {PUSH_PERIOD} s) for {args.seconds:.0f} s; {machine()}")  # fmt: skip
+    print(
+        f"monitor_jobs: {args.jobs} jobs, {args.rate} updates/s ({result['per_batch']} jobs "
+        f"every {PUSH_PERIOD} s) for {args.seconds:.0f} s; {machine()}"
+    )
     print(f"  first load of {args.jobs} jobs: {result['load_s'] * 1000:.0f} ms")
     print(f"  model update (ms): {spread(updates)}, p99 {percentile(updates, 99):.3g}")
     worst = result["worst_gap_ms"]
-    print(f"  event loop latency, worst ({result['gaps']} probes of {PROBE_MS} ms): "
-          f"{worst:.1f} ms (target < {TARGET_MS:.0f} ms)")  # fmt: skip
-    record("monitor_jobs", f"model update median, {args.jobs} jobs", statistics.median(updates),
-           "ms")  # fmt: skip
+    print(
+        f"  event loop latency, worst ({result['gaps']} probes of {PROBE_MS} ms): "
+        f"{worst:.1f} ms (target < {TARGET_MS:.0f} ms)"
+    )
+    record(
+        "monitor_jobs", f"model update median, {args.jobs} jobs", statistics.median(updates), "ms"
+    )
     record("monitor_jobs", "model update p99", percentile(updates, 99), "ms")
-    record("monitor_jobs", f"event loop worst latency at {args.rate} updates/s", worst, "ms",
-           f"< {TARGET_MS:.0f} ms", worst < TARGET_MS)  # fmt: skip
+    record(
+        "monitor_jobs",
+        f"event loop worst latency at {args.rate} updates/s",
+        worst,
+        "ms",
+        f"< {TARGET_MS:.0f} ms",
+        worst < TARGET_MS,
+    )
 
 
 if __name__ == "__main__":

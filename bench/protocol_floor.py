@@ -93,9 +93,13 @@ async def _render(url: str) -> None:
             task = json.loads(message.data)
             read_end, write_end = os.pipe()
             process = subprocess.Popen(
-                task["command"], shell=True, stdin=subprocess.DEVNULL, stdout=write_end,
-                stderr=write_end, start_new_session=True,
-            )  # fmt: skip
+                task["command"],
+                shell=True,
+                stdin=subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=write_end,
+                start_new_session=True,
+            )
             os.close(write_end)
             pidfd, exited = os.pidfd_open(process.pid), loop.create_future()
             loop.add_reader(pidfd, exited.set_result, None)

@@ -81,21 +81,33 @@ def main() -> None:
     args = parser.parse_args()
     figures = measure(args.seconds, args.heartbeat)
     print(f"machine: {machine()}")
-    print(f"window: {figures['seconds']:.1f} s, {figures['heartbeats']} heartbeats with "
-          f"resources (period {figures['heartbeat_period']} s)")  # fmt: skip
-    print(f"render CPU: {figures['cpu_percent']:.3f} % of one core "
-          f"({figures['cpu_seconds']:.3f} s)")  # fmt: skip
-    print(f"render RSS: {figures['rss_mb_max']:.1f} MB max, {figures['rss_mb_last']:.1f} MB at "
-          f"the end; USS {figures['uss_mb_max']:.1f} MB max")  # fmt: skip
+    print(
+        f"window: {figures['seconds']:.1f} s, {figures['heartbeats']} heartbeats with "
+        f"resources (period {figures['heartbeat_period']} s)"
+    )
+    print(
+        f"render CPU: {figures['cpu_percent']:.3f} % of one core ({figures['cpu_seconds']:.3f} s)"
+    )
+    print(
+        f"render RSS: {figures['rss_mb_max']:.1f} MB max, {figures['rss_mb_last']:.1f} MB at "
+        f"the end; USS {figures['uss_mb_max']:.1f} MB max"
+    )
     rss_ok = figures["rss_mb_max"] < RSS_TARGET_MB
     cpu_ok = figures["cpu_percent"] < CPU_TARGET_PERCENT
     print(f"target RSS < {RSS_TARGET_MB:.0f} MB: {'met' if rss_ok else 'MISSED'}")
     print(f"target CPU < {CPU_TARGET_PERCENT:.0f} % of one core: {'met' if cpu_ok else 'MISSED'}")
     bench = f"render_idle ({figures['heartbeat_period']:g} s heartbeat)"
-    record(bench, "render CPU", figures["cpu_percent"], "% of one core",
-           f"< {CPU_TARGET_PERCENT:.0f} %", cpu_ok)  # fmt: skip
-    record(bench, "render RSS, max", figures["rss_mb_max"], "MB", f"< {RSS_TARGET_MB:.0f} MB",
-           rss_ok)  # fmt: skip
+    record(
+        bench,
+        "render CPU",
+        figures["cpu_percent"],
+        "% of one core",
+        f"< {CPU_TARGET_PERCENT:.0f} %",
+        cpu_ok,
+    )
+    record(
+        bench, "render RSS, max", figures["rss_mb_max"], "MB", f"< {RSS_TARGET_MB:.0f} MB", rss_ok
+    )
     record(bench, "render USS, max", figures["uss_mb_max"], "MB")
 
 

@@ -20,14 +20,17 @@ RESULTS_ENV = "CORRAL_BENCH_RESULTS"
 
 def spread(values: list[float]) -> str:
     """'median (min..max, n=N)' with three significant digits."""
-    return (f"{statistics.median(values):.3g} ({min(values):.3g}..{max(values):.3g}, "
-            f"n={len(values)})")  # fmt: skip
+    return (
+        f"{statistics.median(values):.3g} ({min(values):.3g}..{max(values):.3g}, n={len(values)})"
+    )
 
 
 def rates(values: list[float]) -> str:
     """Like spread, for large numbers: 'median (min..max, n=N)' as integers."""
-    return (f"{statistics.median(values):,.0f} ({min(values):,.0f}..{max(values):,.0f}, "
-            f"n={len(values)})")  # fmt: skip
+    return (
+        f"{statistics.median(values):,.0f} ({min(values):,.0f}..{max(values):,.0f}, "
+        f"n={len(values)})"
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -71,14 +74,18 @@ class CpuMeter:
 
     def per_task(self, tasks: int) -> dict[str, float]:
         """Each group's CPU seconds since the start, per task."""
-        return {name: (cpu_seconds(pids) - self.start[name]) / tasks
-                for name, pids in self.parts.items()}  # fmt: skip
+        return {
+            name: (cpu_seconds(pids) - self.start[name]) / tasks
+            for name, pids in self.parts.items()
+        }
 
 
 def machine() -> str:
     memory = psutil.virtual_memory().total / 2**30
-    return (f"{platform.system()} {platform.machine()}, {psutil.cpu_count()} cores, "
-            f"{memory:.0f} GiB, Python {platform.python_version()}")  # fmt: skip
+    return (
+        f"{platform.system()} {platform.machine()}, {psutil.cpu_count()} cores, "
+        f"{memory:.0f} GiB, Python {platform.python_version()}"
+    )
 
 
 def record(
@@ -130,6 +137,8 @@ def markdown(rows: list[dict]) -> str:
         if row.get("n", 1) > 1 and row["min"] != row["max"]:
             value += f" ({number(row['min'])}..{number(row['max'])})"
         met = {True: "yes", False: "**no**", None: ""}[row.get("met")]
-        lines.append(f"| {row['benchmark']} | {row['figure']} | {value} | {row['unit']} | "
-                     f"{row.get('target', '')} | {met} |")  # fmt: skip
+        lines.append(
+            f"| {row['benchmark']} | {row['figure']} | {value} | {row['unit']} | "
+            f"{row.get('target', '')} | {met} |"
+        )
     return "\n".join(lines)

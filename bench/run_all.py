@@ -43,7 +43,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
             "--tasks-per-render",
             "2",
         ],
-    ),  # fmt: skip
+    ),
     "bench.dependencies": ([], ["--blocks", "5", "--tasks", "100", "--repeats", "1"]),
     "bench.render_idle": ([], ["--seconds", "3"]),
     "bench.ws_echo": ([], ["--connections", "20", "--seconds", "1", "--repeats", "1"]),
@@ -63,7 +63,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
             "--check",
             "5",
         ],
-    ),  # fmt: skip
+    ),
     "bench.store_commits": ([], ["--records", "300", "--sequential", "30", "--repeats", "1"]),
     "bench.monitor_tasks": ([], ["--repeats", "1"]),
     "bench.monitor_jobs": ([], ["--seconds", "3"]),
@@ -72,8 +72,13 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
 
 def commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=Path(__file__).parent, check=True)  # fmt: skip
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=True,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -103,10 +108,15 @@ def main() -> int:
             print(f"== {module} {' '.join(extra)}", flush=True)
             if subprocess.call([sys.executable, "-m", module, *extra], env=env) != 0:
                 failed.append(module)
-        rows = [json.loads(line) for line in results.read_text().splitlines()] if (
-            results.exists()) else []  # fmt: skip
-    header = (f"Machine: {machine()}. Commit {commit()}, started {started}"
-              f"{' (--quick: tiny sizes, not measurements)' if args.quick else ''}.")  # fmt: skip
+        rows = (
+            [json.loads(line) for line in results.read_text().splitlines()]
+            if (results.exists())
+            else []
+        )
+    header = (
+        f"Machine: {machine()}. Commit {commit()}, started {started}"
+        f"{' (--quick: tiny sizes, not measurements)' if args.quick else ''}."
+    )
     table = markdown(rows)
     print(f"\n{header}\n\n{table}")
     if failed:

@@ -76,8 +76,9 @@ async def shoot(farm: LocalFarm) -> None:
 
     client = FarmClient(farm.url)
     await client.start()
-    config = RenderConfig(server_url=farm.url, name="workstation", max_tasks=1,
-                          tmp_dir=farm.folder / "tray-tasks")  # fmt: skip
+    config = RenderConfig(
+        server_url=farm.url, name="workstation", max_tasks=1, tmp_dir=farm.folder / "tray-tasks"
+    )
     config.tmp_dir.mkdir(parents=True, exist_ok=True)
     tray = TrayController(client, config, autostart_path=farm.folder / "autostart.desktop")
     tray.start()
@@ -134,10 +135,22 @@ def main() -> None:
             farm.start_server("--heartbeat", "0.5")
             farm.start_render("render-a", 2, "--heartbeat", "0.5")
             farm.start_render("render-b", 2, "--heartbeat", "0.5")
-            for name, user in (("shot010_comp", "ann"), ("shot020_light", "bob"),
-                               ("shot030_fx", "ann")):  # fmt: skip
-                farm.client.submit(numeric_job(name, LINES, 1, 40, per_task=2, user_name=user,
-                                               block_extra={"capacity": 500}))  # fmt: skip
+            for name, user in (
+                ("shot010_comp", "ann"),
+                ("shot020_light", "bob"),
+                ("shot030_fx", "ann"),
+            ):
+                farm.client.submit(
+                    numeric_job(
+                        name,
+                        LINES,
+                        1,
+                        40,
+                        per_task=2,
+                        user_name=user,
+                        block_extra={"capacity": 500},
+                    )
+                )
             app = QApplication.instance() or QApplication([])
             app.setQuitOnLastWindowClosed(False)
             with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:

@@ -78,9 +78,16 @@ class SimRender:
 
     def _register_message(self) -> dict:
         host = {"os": "linux 64", "cpu_count": 16, "mem_total_mb": 65536, "version": __version__}
-        return {"type": "register", "protocol": RENDER_PROTOCOL, "name": self.name,
-                "max_tasks": self.farm.max_tasks, "capacity": 1000, "host": host,
-                "running": [], "finished": []}  # fmt: skip
+        return {
+            "type": "register",
+            "protocol": RENDER_PROTOCOL,
+            "name": self.name,
+            "max_tasks": self.farm.max_tasks,
+            "capacity": 1000,
+            "host": host,
+            "running": [],
+            "finished": [],
+        }
 
     async def _send(self, message: dict) -> None:
         await self.ws.send_str(json.dumps(message, separators=(",", ":")))
@@ -138,13 +145,29 @@ class SimRender:
         self.farm.stops += 1
         await self._result(message, time.time(), exit_code=None, signal=15, error="stopped")
 
-    async def _result(self, task: dict, started: float, exit_code: int | None = 0,
-                      signal: int | None = None, error: str | None = None) -> None:  # fmt: skip
+    async def _result(
+        self,
+        task: dict,
+        started: float,
+        exit_code: int | None = 0,
+        signal: int | None = None,
+        error: str | None = None,
+    ) -> None:
         self.seq += 1
-        message = {"type": "result", "seq": self.seq, "job": task["job"], "block": task["block"],
-                   "task": task["task"], "run": task["run"], "exit_code": exit_code,
-                   "signal": signal, "error": error, "time_start": started,
-                   "time_done": time.time(), "output": ""}  # fmt: skip
+        message = {
+            "type": "result",
+            "seq": self.seq,
+            "job": task["job"],
+            "block": task["block"],
+            "task": task["task"],
+            "run": task["run"],
+            "exit_code": exit_code,
+            "signal": signal,
+            "error": error,
+            "time_start": started,
+            "time_done": time.time(),
+            "output": "",
+        }
         now = time.perf_counter()
         self.unacked[self.seq] = now
         self.finished_at.append(now)

@@ -36,9 +36,18 @@ POSTGRES = "postgresql://root@127.0.0.1:5432/postgres"
 
 def outcome(n: int) -> dict:
     now = time.time()
-    return {"state": "DON", "exit_code": 0, "signal": None, "error": None,
-            "time_start": now - 1.0, "time_done": now, "peak_rss_mb": 812.5,
-            "cpu_seconds": 14.2, "warnings": 0, "files": f'["/out/shot.{n:04d}.exr"]'}  # fmt: skip
+    return {
+        "state": "DON",
+        "exit_code": 0,
+        "signal": None,
+        "error": None,
+        "time_start": now - 1.0,
+        "time_done": now,
+        "peak_rss_mb": 812.5,
+        "cpu_seconds": 14.2,
+        "warnings": 0,
+        "files": f'["/out/shot.{n:04d}.exr"]',
+    }
 
 
 def result(job: int, n: int, outputs: OutputStore) -> list:
@@ -57,8 +66,11 @@ async def concurrent(journal: Journal, outputs: OutputStore, job: int, count: in
     t0 = time.perf_counter()
     latencies = await asyncio.gather(*(one(n) for n in range(count)))
     wall = time.perf_counter() - t0
-    return {"rate": count / wall, "p50_ms": percentile(latencies, 50) * 1000,
-            "batch": count / max(1, journal.batches - batches)}  # fmt: skip
+    return {
+        "rate": count / wall,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "batch": count / max(1, journal.batches - batches),
+    }
 
 
 async def one_at_a_time(journal: Journal, outputs: OutputStore, job: int, count: int) -> dict:
@@ -69,8 +81,11 @@ async def one_at_a_time(journal: Journal, outputs: OutputStore, job: int, count:
         await journal.write(result(job, n, outputs))
         latencies.append(time.perf_counter() - t1)
     wall = time.perf_counter() - t0
-    return {"rate": count / wall, "p50_ms": percentile(latencies, 50) * 1000,
-            "p99_ms": percentile(latencies, 99) * 1000}  # fmt: skip
+    return {
+        "rate": count / wall,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+    }
 
 
 async def measure(url: str, folder: Path, records_: int, sequential: int, repeats: int) -> dict:
@@ -134,15 +149,19 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="results, concurrent mode")
     parser.add_argument("--sequential", type=int, default=1000, help="results, one at a time")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--postgres", default=POSTGRES, help="an existing database's URL, on "
-                        "the server to benchmark; '' skips PostgreSQL")  # fmt: skip
+    parser.add_argument(
+        "--postgres",
+        default=POSTGRES,
+        help="an existing database's URL, on the server to benchmark; '' skips PostgreSQL",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"{args.repeats} repeats; each result: a gzip output file, then its run row")
     with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
         url = f"sqlite:///{Path(folder) / 'corral.db'}"
-        figures = asyncio.run(measure(url, Path(folder), args.records, args.sequential,
-                                      args.repeats))  # fmt: skip
+        figures = asyncio.run(
+            measure(url, Path(folder), args.records, args.sequential, args.repeats)
+        )
         report("SQLite, WAL", figures, args.records, args.sequential)
     if not args.postgres:
         return
@@ -153,8 +172,9 @@ def main() -> None:
         return
     try:
         with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
-            figures = asyncio.run(measure(pg.url, Path(folder), args.records, args.sequential,
-                                          args.repeats))  # fmt: skip
+            figures = asyncio.run(
+                measure(pg.url, Path(folder), args.records, args.sequential, args.repeats)
+            )
             report("PostgreSQL", figures, args.records, args.sequential)
     finally:
         pg.drop()

@@ -40,8 +40,9 @@ def run(repeats: int) -> dict:
                 growth.append((server.memory_info().rss - before) / 2**20)
             job_id = client.jobs()[-1]["id"]
             job_list = [timed(client.jobs) * 1000 for _ in range(20)]
-            last_page = [timed(lambda: client.tasks(job_id, 0, 999_900, 100)) * 1000
-                         for _ in range(20)]  # fmt: skip
+            last_page = [
+                timed(lambda: client.tasks(job_id, 0, 999_900, 100)) * 1000 for _ in range(20)
+            ]
         finally:
             farm.stop()
     return {"accept_s": accept, "rss_mb": growth, "jobs_ms": job_list, "page_ms": last_page}
@@ -63,8 +64,14 @@ def main() -> None:
     accept = figures["accept_s"]
     record(bench, "1M-task job accepted", accept, "s", "< 2 s", statistics.median(accept) < 2)
     growth = figures["rss_mb"]
-    record(bench, "server RSS growth per job", growth, "MB", "< 100 MB",
-           statistics.median(growth) < 100)  # fmt: skip
+    record(
+        bench,
+        "server RSS growth per job",
+        growth,
+        "MB",
+        "< 100 MB",
+        statistics.median(growth) < 100,
+    )
     record(bench, "job list latency", figures["jobs_ms"], "ms")
     record(bench, "last task page (100) latency", figures["page_ms"], "ms")
 

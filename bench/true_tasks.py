@@ -52,8 +52,9 @@ def pool_rate(tasks: int, workers: int) -> Leg:
     cpu = CpuMeter({"pool": [os.getpid()]})
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda _: subprocess.run(["/bin/sh", "-c", "true"], check=True),
-                      range(tasks)))  # fmt: skip
+        list(
+            pool.map(lambda _: subprocess.run(["/bin/sh", "-c", "true"], check=True), range(tasks))
+        )
     rate = tasks / (time.perf_counter() - start)
     return Leg(rate, cpu.per_task(tasks))
 

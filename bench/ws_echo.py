@@ -156,8 +156,10 @@ def main() -> None:
     parser.add_argument("--modes", default=",".join(MODES), help="echo,json (default: both)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    print(f"{args.connections} connections, strict ping-pong of a {len(assign_message())}-byte "
-          f"JSON text frame, {args.seconds:g} s x {args.repeats} repeats")  # fmt: skip
+    print(
+        f"{args.connections} connections, strict ping-pong of a {len(assign_message())}-byte "
+        f"JSON text frame, {args.seconds:g} s x {args.repeats} repeats"
+    )
     for mode in args.modes.split(","):
         runs = [run(mode, args.connections, args.seconds) for _ in range(args.repeats)]
         rate = [r["rate"] for r in runs]

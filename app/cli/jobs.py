@@ -108,13 +108,20 @@ _PROGRESS_COLUMNS = (  # of a job or a block
     ("ERR", lambda item: item.get("tasks_error", 0)),
 )
 _JOB_COLUMNS = (
-    ("ID", "id"), ("NAME", "name"), ("USER", "user_name"), ("STATE", "state"),
-    ("PRI", "priority"), *_PROGRESS_COLUMNS,
-)  # fmt: skip
-_BLOCK_COLUMNS = (
-    ("BLOCK", "num"), ("NAME", "name"), ("SERVICE", "service"), ("STATE", "state"),
+    ("ID", "id"),
+    ("NAME", "name"),
+    ("USER", "user_name"),
+    ("STATE", "state"),
+    ("PRI", "priority"),
     *_PROGRESS_COLUMNS,
-)  # fmt: skip
+)
+_BLOCK_COLUMNS = (
+    ("BLOCK", "num"),
+    ("NAME", "name"),
+    ("SERVICE", "service"),
+    ("STATE", "state"),
+    *_PROGRESS_COLUMNS,
+)
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:

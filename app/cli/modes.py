@@ -295,9 +295,22 @@ def make_render_config(
 
 
 _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
-    "server", "name", "max_tasks", "capacity", "heartbeat", "wol_target", "sleep_command",
-    "path_map", "plugins", "programs", "nimby", "paused", "exit_no_task", "on_exit", "log_file",
-)  # fmt: skip
+    "server",
+    "name",
+    "max_tasks",
+    "capacity",
+    "heartbeat",
+    "wol_target",
+    "sleep_command",
+    "path_map",
+    "plugins",
+    "programs",
+    "nimby",
+    "paused",
+    "exit_no_task",
+    "on_exit",
+    "log_file",
+)
 
 
 def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, Any]:
@@ -308,8 +321,7 @@ def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, 
     if flags["programs"] is not None:
         flags["programs"] = dict(flags["programs"])
     try:
-        return settings_file.resolve(flags, os.environ if environ is None else environ,
-                                     args.config)  # fmt: skip
+        return settings_file.resolve(flags, os.environ if environ is None else environ, args.config)
     except settings_file.SettingsError as exc:
         raise UsageError(str(exc)) from None
 
@@ -386,8 +398,12 @@ def cmd_tray(args: argparse.Namespace) -> int:
         return import_failed("tray", exc)
     render_args = {
         key: value
-        for key, value in (("name", args.name), ("max_tasks", args.max_tasks),
-                           ("capacity", args.capacity), ("paused", args.paused))
+        for key, value in (
+            ("name", args.name),
+            ("max_tasks", args.max_tasks),
+            ("capacity", args.capacity),
+            ("paused", args.paused),
+        )
         if value is not None
-    }  # fmt: skip
+    }
     return run_tray(getattr(args, "server", None) or default_server(), args.user or "", render_args)

@@ -11,8 +11,11 @@ from app.cli.output import print_answer, table
 from app.cli.parsing import UsageError
 
 _SERVICE_COLUMNS = (
-    ("SERVICE", "name"), ("PARSER", "parser"), ("SOURCE", "source"), ("DESCRIPTION", "description"),
-)  # fmt: skip
+    ("SERVICE", "name"),
+    ("PARSER", "parser"),
+    ("SOURCE", "source"),
+    ("DESCRIPTION", "description"),
+)
 _PARSER_COLUMNS = (("PARSER", "name"), ("SOURCE", "source"))
 
 
@@ -33,10 +36,15 @@ def cmd_services(args: argparse.Namespace) -> int:
     load_services(args.plugins)
     load_parsers(args.plugins)
     services = [
-        {"name": name, "parser": cls.parser, "description": cls.description,
-         "options": dict(cls.options), "source": source}
+        {
+            "name": name,
+            "parser": cls.parser,
+            "description": cls.description,
+            "options": dict(cls.options),
+            "source": source,
+        }
         for name, cls, source in SERVICES.items()
-    ]  # fmt: skip
+    ]
     parsers = [{"name": name, "source": source} for name, _, source in PARSERS.items()]
     return print_answer(
         args,

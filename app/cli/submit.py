@@ -129,18 +129,28 @@ def _scene_job(args: argparse.Namespace) -> dict:
         raise UsageError(f"unknown service {args.service!r} (see `corral services`)")
     try:
         command = service.batch_command(
-            args.scene, args.output or "", args.platform or host_os(),
+            args.scene,
+            args.output or "",
+            args.platform or host_os(),
             **dict(args.options or []),
-        )  # fmt: skip
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     first, last, step = args.frames
     name = args.name or os.path.basename(args.scene) or args.service
     return numeric_job(
-        name, command, first, last, per_task=args.fpt or 1, inc=step, service=service.name,
-        user_name=args.user, priority=args.priority, working_directory=args.cwd,
+        name,
+        command,
+        first,
+        last,
+        per_task=args.fpt or 1,
+        inc=step,
+        service=service.name,
+        user_name=args.user,
+        priority=args.priority,
+        working_directory=args.cwd,
         paused=args.paused,
-    )  # fmt: skip
+    )
 
 
 def _file_job(args: argparse.Namespace) -> dict:

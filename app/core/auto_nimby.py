@@ -107,8 +107,14 @@ def figures(resources: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
-_UNITS = {"cpu": "% CPU", "mem": "% mem", "swp": "% swap", "hddgb": " GB free",
-          "hddio": "% disk I/O", "netmbs": " MB/s net"}  # fmt: skip
+_UNITS = {
+    "cpu": "% CPU",
+    "mem": "% mem",
+    "swp": "% swap",
+    "hddgb": " GB free",
+    "hddio": "% disk I/O",
+    "netmbs": " MB/s net",
+}
 
 
 def busy_reasons(resources: dict[str, Any], settings: Settings) -> list[str]:

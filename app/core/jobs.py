@@ -22,8 +22,18 @@ USER_ERROR_DEFAULTS = {
 class Block:
     """One block of a job: its spec and the state of its tasks."""
 
-    __slots__ = ("job", "num", "spec", "tasks", "error_hosts", "task_error_hosts", "waiting",
-                 "progress", "try_next", "_names")  # fmt: skip
+    __slots__ = (
+        "job",
+        "num",
+        "spec",
+        "tasks",
+        "error_hosts",
+        "task_error_hosts",
+        "waiting",
+        "progress",
+        "try_next",
+        "_names",
+    )
 
     def __init__(self, job: Job, num: int, spec: BlockSpec) -> None:
         self.job = job

@@ -54,8 +54,21 @@ class PickOrder:
     count in task space. ``PickOrder.for_block(spec)`` builds the order of a block spec.
     """
 
-    __slots__ = ("tasks_num", "sequential", "tail_start", "tail_dir", "_mode", "_first",
-                 "_width", "_step", "_m0", "_hits", "_dense", "_klo", "_levels")  # fmt: skip
+    __slots__ = (
+        "tasks_num",
+        "sequential",
+        "tail_start",
+        "tail_dir",
+        "_mode",
+        "_first",
+        "_width",
+        "_step",
+        "_m0",
+        "_hits",
+        "_dense",
+        "_klo",
+        "_levels",
+    )
 
     def __init__(
         self,
@@ -76,8 +89,9 @@ class PickOrder:
             first, last, inc = frames
             count = frame_math.numeric_task_count(first, last, frames_per_task, inc)
             if count != total:
-                raise ValueError(f"frames {frames} per task {frames_per_task} make {count} tasks, "
-                                 f"not {total}")  # fmt: skip
+                raise ValueError(
+                    f"frames {frames} per task {frames_per_task} make {count} tasks, not {total}"
+                )
             width = frames_per_task * inc
         self._first = first
         self._width = width
@@ -122,9 +136,12 @@ class PickOrder:
     @classmethod
     def for_block(cls, spec: BlockSpec) -> PickOrder:
         if spec.numeric:
-            return cls(spec.tasks_num, spec.sequential,
-                       frames=(spec.frame_first, spec.frame_last, spec.frames_inc),
-                       frames_per_task=spec.frames_per_task)  # fmt: skip
+            return cls(
+                spec.tasks_num,
+                spec.sequential,
+                frames=(spec.frame_first, spec.frame_last, spec.frames_inc),
+                frames_per_task=spec.frames_per_task,
+            )
         return cls(spec.tasks_num, spec.sequential)
 
     def __len__(self) -> int:

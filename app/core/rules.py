@@ -47,8 +47,9 @@ def user_reason(user: User, render: Render) -> str | None:
     per_host = user.max_running_tasks_per_host
     if per_host >= 0 and render.user_tasks.get(user.name, 0) >= per_host:
         return f"user {user.name} runs {per_host} tasks on this render (max per host)"
-    return _mask_reason("user", user.hosts_mask, user.hosts_mask_exclude,
-                        user.hosts_mask_type, render.name)  # fmt: skip
+    return _mask_reason(
+        "user", user.hosts_mask, user.hosts_mask_exclude, user.hosts_mask_type, render.name
+    )
 
 
 def job_reason(job: Job, render: Render, view: FarmView) -> str | None:
@@ -74,8 +75,9 @@ def job_reason(job: Job, render: Render, view: FarmView) -> str | None:
         return f"render is nimby: only {render.user_name or 'its owner'}'s jobs run there"
     if render.paused and not spec.ignorepaused:
         return "render is paused"
-    reason = _mask_reason("job", spec.hosts_mask, spec.hosts_mask_exclude, _mask_type(job),
-                          render.name)  # fmt: skip
+    reason = _mask_reason(
+        "job", spec.hosts_mask, spec.hosts_mask_exclude, _mask_type(job), render.name
+    )
     if reason:
         return reason
     if spec.need_os and not needs_met(spec.need_os, render.os):
@@ -128,11 +130,13 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
     if reason:
         return reason
     forgive = block.error_setting("errors_forgive_time")
-    if block.error_hosts.avoids(render.name, block.error_setting("errors_avoid_host"),
-                                view.now, forgive):  # fmt: skip
+    if block.error_hosts.avoids(
+        render.name, block.error_setting("errors_avoid_host"), view.now, forgive
+    ):
         return f"block avoids {render.name} after errors there (errors_avoid_host)"
-    reason = _mask_reason("block", spec.hosts_mask, spec.hosts_mask_exclude,
-                          _mask_type(block.job), render.name)  # fmt: skip
+    reason = _mask_reason(
+        "block", spec.hosts_mask, spec.hosts_mask_exclude, _mask_type(block.job), render.name
+    )
     if reason:
         return reason
     return _needs_reason(block, render, settings.properties)

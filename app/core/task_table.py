@@ -21,8 +21,19 @@ _RDY = bytes([states.RDY])
 class TaskTable:
     """States and run details of the tasks of one block."""
 
-    __slots__ = ("size", "order", "states", "counts", "starts", "errors", "render",
-                 "time_start", "time_done", "_cursor", "_requeued")  # fmt: skip
+    __slots__ = (
+        "size",
+        "order",
+        "states",
+        "counts",
+        "starts",
+        "errors",
+        "render",
+        "time_start",
+        "time_done",
+        "_cursor",
+        "_requeued",
+    )
 
     def __init__(self, size: int, order: PickOrder | None = None) -> None:
         self.size = size
@@ -55,8 +66,13 @@ class TaskTable:
         """(starts, errors, render id, time_start, time_done) of task n; zeros when untouched."""
         if self.starts is None:
             return 0, 0, 0, 0.0, 0.0
-        return (self.starts[n], self.errors[n], self.render[n], self.time_start[n],
-                self.time_done[n])  # fmt: skip
+        return (
+            self.starts[n],
+            self.errors[n],
+            self.render[n],
+            self.time_start[n],
+            self.time_done[n],
+        )
 
     def find(self, state: int, start: int = 0) -> int:
         """The first task at or after start in this state, or -1 (a C-speed scan)."""
@@ -129,8 +145,16 @@ class TaskTable:
         self.time_done[n] = 0.0
         return self.starts[n]
 
-    def restore(self, n: int, state: int, starts: int, errors: int, render_id: int,
-                time_start: float, time_done: float) -> None:  # fmt: skip
+    def restore(
+        self,
+        n: int,
+        state: int,
+        starts: int,
+        errors: int,
+        render_id: int,
+        time_start: float,
+        time_done: float,
+    ) -> None:
         """Put back a task's stored details (server start-up)."""
         self._allocate()
         self.set(n, state)
@@ -171,8 +195,13 @@ class TaskTable:
         self.counts[states.RDY] += count
         self.size += count
         if self.starts is not None:
-            for array_, width in ((self.starts, 4), (self.errors, 2), (self.render, 4),
-                                  (self.time_start, 8), (self.time_done, 8)):  # fmt: skip
+            for array_, width in (
+                (self.starts, 4),
+                (self.errors, 2),
+                (self.render, 4),
+                (self.time_start, 8),
+                (self.time_done, 8),
+            ):
                 array_.frombytes(bytes(width * count))
         self.reorder(order)
 

@@ -20,8 +20,13 @@ _PEAK = re.compile(r"peak CPU memory used\s+(\d[\d,]*(?:\.\d+)?)\s*([KMGT]i?B)",
 _WRITING = re.compile(r"writing file\s+[`'\"]([^`'\"]+)[`'\"]")
 _ERROR = re.compile(r"\bERROR\s*\|")
 _SIGNAL = re.compile(r"\bSIG(?:SEGV|ABRT|BUS|ILL|FPE)\b")
-_LICENCE = ("could not find license", "no license available", "license error",
-            "failed to checkout license", "rlm_init")  # fmt: skip
+_LICENCE = (
+    "could not find license",
+    "no license available",
+    "license error",
+    "failed to checkout license",
+    "rlm_init",
+)
 _SCENE = ("[ass] can't open", "[ass] can't read", "[ass] cannot open")
 _ERRORS = ("[mtoa] Failed batch render", "Error reading pixel data", "can't create file")
 

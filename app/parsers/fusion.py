@@ -8,8 +8,13 @@ from app.parsers.generic import GenericParser
 
 _RENDERED = re.compile(r"Rendered frame\s+(-?\d+)(?:\s+\((\d+)\s+of\s+(\d+)\))?")
 _TRIGGERS = ("rror", "RROR", "ailed", "icen", "fault", "emory")
-_ERRORS = ("render failed", "failed at time", "failed to load", "segmentation fault",
-           "out of memory")  # fmt: skip
+_ERRORS = (
+    "render failed",
+    "failed at time",
+    "failed to load",
+    "segmentation fault",
+    "out of memory",
+)
 
 
 class FusionParser(GenericParser):

@@ -14,8 +14,13 @@ from app.parsers.prman import PrmanParser
 from app.parsers.redshift import RedshiftParser
 from app.parsers.vray import VrayParser
 
-_ERRORS = ("Frame aborted", "Frame rendering aborted", "Fatal Error", "failed to render",
-           "(kFailure)")  # fmt: skip
+_ERRORS = (
+    "Frame aborted",
+    "Frame rendering aborted",
+    "Fatal Error",
+    "failed to render",
+    "(kFailure)",
+)
 _FATAL = ("Maya exited with status 210",)
 
 

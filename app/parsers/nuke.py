@@ -22,8 +22,19 @@ _LICENCE = re.compile(
     re.IGNORECASE,
 )
 # Cheap checks first: a line with none of these words holds no error.
-_TRIGGERS = ("rror", "RROR", "icen", "fault", "emory", "bad_alloc", "No such file", "failed",
-             "FLEXlm", "RLM", "open")  # fmt: skip
+_TRIGGERS = (
+    "rror",
+    "RROR",
+    "icen",
+    "fault",
+    "emory",
+    "bad_alloc",
+    "No such file",
+    "failed",
+    "FLEXlm",
+    "RLM",
+    "open",
+)
 _ERRORS = (
     "Segmentation fault",
     "Worker process failed",

@@ -18,11 +18,22 @@ _BLOCK = re.compile(r"Block\s*(\d+)\s*/\s*(\d+)\b.*rendered by")
 _SKIP = re.compile(r"Skipping frame\s+(-?\d+)")
 _SAVED = re.compile(r"Saved (?:file|image)\s+['\"]([^'\"]+)['\"]")
 _TRIANGLES = re.compile(r"Total triangles:\s*(\d[\d,]*)")
-_FATAL = ("License error", "Unable to acquire license", "Unable to acquire a license",
-          "license not found")  # fmt: skip
-_ERRORS = ("No devices available", "Frame rendering aborted", "internally aborted",
-           "CUDA error", "illegal memory access", "Out of GPU memory", "out of VRAM",
-           "Unknown node type")  # fmt: skip
+_FATAL = (
+    "License error",
+    "Unable to acquire license",
+    "Unable to acquire a license",
+    "license not found",
+)
+_ERRORS = (
+    "No devices available",
+    "Frame rendering aborted",
+    "internally aborted",
+    "CUDA error",
+    "illegal memory access",
+    "Out of GPU memory",
+    "out of VRAM",
+    "Unknown node type",
+)
 
 
 class RedshiftParser(GenericParser):

@@ -18,8 +18,15 @@ _FRAME = re.compile(r"for frame\s+(-?\d+)")
 _WRITTEN = re.compile(r"Successfully written image file\s+\"([^\"]+)\"")
 _ERROR = re.compile(r"(?:^|[\]\s])error:\s*(.*)$", re.IGNORECASE)
 _WARNING = re.compile(r"(?:^|[\]\s])warning:\s*(.*)$", re.IGNORECASE)
-_MISSING = ("cannot find", "could not find", "cannot load", "could not load", "cannot open",
-            "could not open", "not found")  # fmt: skip
+_MISSING = (
+    "cannot find",
+    "could not find",
+    "cannot load",
+    "could not load",
+    "cannot open",
+    "could not open",
+    "not found",
+)
 
 
 class VrayParser(GenericParser):

@@ -37,9 +37,15 @@ def start(proc: TaskProcess, command: str, cwd: str, env: dict) -> None:
     read_end, write_end = os.pipe()
     try:
         popen = subprocess.Popen(
-            command, shell=True, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=write_end, stderr=write_end, **SPAWN_OPTIONS,
-        )  # fmt: skip
+            command,
+            shell=True,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=write_end,
+            **SPAWN_OPTIONS,
+        )
     except BaseException:
         os.close(read_end)
         raise

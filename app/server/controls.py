@@ -101,8 +101,10 @@ class FarmControls:
     def move_job(self, job_id: int, where: str) -> None:
         """Move a job up, down, to the top or the bottom of its user's queue."""
         job = self.job(job_id)
-        mine = sorted((j for j in self.jobs.values() if j.user_name == job.user_name),
-                      key=lambda j: (-j.priority, j.order))  # fmt: skip
+        mine = sorted(
+            (j for j in self.jobs.values() if j.user_name == job.user_name),
+            key=lambda j: (-j.priority, j.order),
+        )
         at = mine.index(job)
         if where == "top":
             job.order = min(j.order for j in mine) - 1

@@ -33,10 +33,23 @@ MAX_WATCHED = 16  # blocks and runs one monitor may watch
 MAX_TASKS_PUSHED = 2000  # changed tasks of a block in one push; more: "reload"
 MAX_QUEUED = 256  # messages waiting for a slow monitor before it is dropped
 RESOURCE_KEYS = (
-    "cpu_user", "cpu_nice", "cpu_system", "cpu_iowait", "cpu_idle", "cpu_count", "mem_total_mb",
-    "mem_used_mb", "mem_free_mb", "swap_total_mb", "swap_used_mb", "hdd_total_gb",
-    "hdd_free_gb", "hdd_busy", "net_recv_kbsec", "net_send_kbsec",
-)  # fmt: skip
+    "cpu_user",
+    "cpu_nice",
+    "cpu_system",
+    "cpu_iowait",
+    "cpu_idle",
+    "cpu_count",
+    "mem_total_mb",
+    "mem_used_mb",
+    "mem_free_mb",
+    "swap_total_mb",
+    "swap_used_mb",
+    "hdd_total_gb",
+    "hdd_free_gb",
+    "hdd_busy",
+    "net_recv_kbsec",
+    "net_send_kbsec",
+)
 
 
 class Monitor:
@@ -138,8 +151,11 @@ class EventHub:
         if not isinstance(message, dict):
             return "expected a JSON object"
         kind = message.get("type")
-        names = ("job", "block") if kind in ("watch_block", "unwatch_block") else (
-            "job", "block", "task", "run")  # fmt: skip
+        names = (
+            ("job", "block")
+            if kind in ("watch_block", "unwatch_block")
+            else ("job", "block", "task", "run")
+        )
         if kind not in ("watch_block", "unwatch_block", "watch_output", "unwatch_output"):
             return f"unknown message type {kind!r}"
         values = tuple(message.get(name) for name in names)

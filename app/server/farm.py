@@ -64,8 +64,9 @@ class Farm(FarmControls, TaskLifecycle):
         self.events = EventHub(self)  # what monitors see change (GET /api/v1/events)
         self.changes: FarmChanges
         super().__init__(changes=FarmChanges(self), clock=clock)
-        self.pools.edit("/", {"zombie_time": config.zombie_time,
-                              "heartbeat_period": config.heartbeat_period})  # fmt: skip
+        self.pools.edit(
+            "/", {"zombie_time": config.zombie_time, "heartbeat_period": config.heartbeat_period}
+        )
         self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         self.next_job_id = 1
         self.next_render_id = 1
@@ -78,8 +79,14 @@ class Farm(FarmControls, TaskLifecycle):
 
     async def submit(self, spec: JobSpec) -> Job:
         """Store a new job, then let renders start its tasks."""
-        job = Job(id=self.next_job_id, spec=spec, time_created=self.clock(), offline=spec.offline,
-                  user=self.user(spec.user_name), order=next(self.job_order))  # fmt: skip
+        job = Job(
+            id=self.next_job_id,
+            spec=spec,
+            time_created=self.clock(),
+            offline=spec.offline,
+            user=self.user(spec.user_name),
+            order=next(self.job_order),
+        )
         self.next_job_id += 1
         await self.journal.write(records.insert_job(job))
         self.jobs[job.id] = job
@@ -184,8 +191,13 @@ class Farm(FarmControls, TaskLifecycle):
 
     def set_pools(self, tree: PoolTree) -> None:
         """A new pools tree (edited, or reloaded from the farm file): renders follow it."""
-        tree.edit("/", {"zombie_time": self.config.zombie_time,
-                        "heartbeat_period": self.config.heartbeat_period})  # fmt: skip
+        tree.edit(
+            "/",
+            {
+                "zombie_time": self.config.zombie_time,
+                "heartbeat_period": self.config.heartbeat_period,
+            },
+        )
         self.pools = tree
         for render in self.renders.values():
             self._apply_pool(render)

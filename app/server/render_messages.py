@@ -90,10 +90,12 @@ def register(msg: dict) -> dict:
         raise ProtocolError("host: expected a small object")
     protocol = msg.get("protocol", 1)  # renders before version 2 sent none
     if protocol != RENDER_PROTOCOL:
-        raise ProtocolError(f"render protocol {str(protocol)[:20]} "
-                            f"(Corral {str(host.get('version'))[:20]}), "
-                            f"server protocol {RENDER_PROTOCOL} (Corral {__version__}): "
-                            "run the same Corral version on renders and server")  # fmt: skip
+        raise ProtocolError(
+            f"render protocol {str(protocol)[:20]} "
+            f"(Corral {str(host.get('version'))[:20]}), "
+            f"server protocol {RENDER_PROTOCOL} (Corral {__version__}): "
+            "run the same Corral version on renders and server"
+        )
     name = _text(msg, "name", MAX_NAME)
     if not name or not name.isprintable() or name != name.strip():
         raise ProtocolError("name: expected a printable name without surrounding spaces")

@@ -6,8 +6,17 @@ from app.core.errors import SpecError
 from app.core.pools import PoolTree
 from app.protocol import NIMBY_STATES
 
-SETTINGS = ("user_name", "nimby", "paused", "priority", "pool", "services", "services_disabled",
-            "capacity_host", "max_tasks_host")  # fmt: skip
+SETTINGS = (
+    "user_name",
+    "nimby",
+    "paused",
+    "priority",
+    "pool",
+    "services",
+    "services_disabled",
+    "capacity_host",
+    "max_tasks_host",
+)
 
 
 def check_render_settings(params: object, pools: PoolTree) -> dict:

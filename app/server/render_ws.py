@@ -137,8 +137,9 @@ def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
     try:
         written = farm.result(render, report["key"], report)
     except Exception:
-        log.exception("result %s of %s not counted; the render will resend it", report["key"],
-                      render.name)  # fmt: skip
+        log.exception(
+            "result %s of %s not counted; the render will resend it", report["key"], render.name
+        )
         return
     if written is None:
         link.acknowledge(seq)
@@ -147,8 +148,12 @@ def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
     def committed(future: asyncio.Future) -> None:
         error = "cancelled" if future.cancelled() else future.exception()
         if error is not None:
-            log.error("result %s of %s not stored (%s); the render will resend it",
-                      report["key"], render.name, error)  # fmt: skip
+            log.error(
+                "result %s of %s not stored (%s); the render will resend it",
+                report["key"],
+                render.name,
+                error,
+            )
             return
         link.acknowledge(seq)
 

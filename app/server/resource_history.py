@@ -52,8 +52,10 @@ class ResourceHistory:
         """The samples newer than time (all without it), oldest first, each with its "time"
         (the server's clock when the sample arrived; it wins over a "time" the render sent)."""
         return [
-            {"time": when, **{k: v for k, v in zip(keys, marshal.loads(data), strict=True)
-                              if k != "time"}}
+            {
+                "time": when,
+                **{k: v for k, v in zip(keys, marshal.loads(data), strict=True) if k != "time"},
+            }
             for when, keys, data in self._samples
             if time is None or when > time
-        ]  # fmt: skip
+        ]

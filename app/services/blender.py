@@ -29,11 +29,30 @@ BPY_RUNNER = os.path.join(SCRIPTS, "blender_bpy_runner.py")
 # What Blender's -F takes (BKE_imtype_from_arg; some are build options).
 FORMATS = frozenset(
     (
-        "TGA", "RAWTGA", "JPEG", "IRIS", "IRIZ", "AVIRAW", "AVIJPEG", "PNG", "BMP", "HDR",
-        "TIFF", "EXR", "MULTILAYER", "OPEN_EXR", "OPEN_EXR_MULTILAYER", "FFMPEG", "MPEG",
-        "CINEON", "DPX", "DDS", "JP2", "WEBP",
+        "TGA",
+        "RAWTGA",
+        "JPEG",
+        "IRIS",
+        "IRIZ",
+        "AVIRAW",
+        "AVIJPEG",
+        "PNG",
+        "BMP",
+        "HDR",
+        "TIFF",
+        "EXR",
+        "MULTILAYER",
+        "OPEN_EXR",
+        "OPEN_EXR_MULTILAYER",
+        "FFMPEG",
+        "MPEG",
+        "CINEON",
+        "DPX",
+        "DDS",
+        "JP2",
+        "WEBP",
     )
-)  # fmt: skip
+)
 _ENGINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BACKGROUND = ("-b", "--background")
 _FRAMES = "@#@"

@@ -235,12 +235,21 @@ class FarmClient(QObject):
                     self._set_state("online")
                     backoff = BACKOFF_MIN
                     for job, block in self._watched_blocks:
-                        await ws.send_str(json.dumps({"type": "watch_block", "job": job,
-                                                      "block": block}))  # fmt: skip
+                        await ws.send_str(
+                            json.dumps({"type": "watch_block", "job": job, "block": block})
+                        )
                     for job, block, task, run in self._watched_runs:
-                        await ws.send_str(json.dumps({"type": "watch_output", "job": job,
-                                                      "block": block, "task": task,
-                                                      "run": run}))  # fmt: skip
+                        await ws.send_str(
+                            json.dumps(
+                                {
+                                    "type": "watch_output",
+                                    "job": job,
+                                    "block": block,
+                                    "task": task,
+                                    "run": run,
+                                }
+                            )
+                        )
                     async for frame in ws:
                         if frame.type == aiohttp.WSMsgType.TEXT:
                             self._dispatch(frame.data)
@@ -275,8 +284,13 @@ class FarmClient(QObject):
             elif kind == "tasks":
                 self.tasks_changed.emit(message["job"], message["block"], message["tasks"])
             elif kind == "output":
-                self.output_received.emit(message["job"], message["block"], message["task"],
-                                          message["run"], message["data"])  # fmt: skip
+                self.output_received.emit(
+                    message["job"],
+                    message["block"],
+                    message["task"],
+                    message["run"],
+                    message["data"],
+                )
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

@@ -27,7 +27,7 @@ PLOTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cpu": (
         "CPU % (user, nice, system, iowait)",
         ("cpu_user", "cpu_nice", "cpu_system", "cpu_iowait"),
-    ),  # fmt: skip
+    ),
     "load": ("Load average", ("cpu_loadavg1", "cpu_loadavg5", "cpu_loadavg15")),
     "memory": ("Memory and swap used (MB)", ("mem_used_mb", "mem_cached_mb", "swap_used_mb")),
     "disk": ("Disk free (GB)", ("hdd_free_gb",)),
@@ -135,8 +135,9 @@ class ResourceGraphs(QWidget):
             values = [np.array(self.series.get(n, [])) for n in names if n in self.series]
             if key in STACKED:
                 values = list(np.cumsum(np.nan_to_num(np.array(values)), axis=0))
-            for colour, name, y in zip(COLOURS, [n for n in names if n in self.series], values,
-                                       strict=False):  # fmt: skip
+            for colour, name, y in zip(
+                COLOURS, [n for n in names if n in self.series], values, strict=False
+            ):
                 curve = self.curves.get(name) or self._add_curve(plot, name, colour, key)
                 curve.setData(x, y, connect="finite")
 
@@ -144,8 +145,9 @@ class ResourceGraphs(QWidget):
         return any(not math.isnan(v) for v in self.series[name])
 
     def _add_plot(self, key: str, title: str) -> pg.PlotItem:
-        plot = self.layout_widget.addPlot(row=len(self.plots), col=0, title=title,
-                                          axisItems={"bottom": pg.DateAxisItem()})  # fmt: skip
+        plot = self.layout_widget.addPlot(
+            row=len(self.plots), col=0, title=title, axisItems={"bottom": pg.DateAxisItem()}
+        )
         plot.addLegend(offset=(-5, 5))
         plot.showGrid(x=True, y=True, alpha=0.2)
         if self.plots:

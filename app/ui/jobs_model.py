@@ -30,9 +30,19 @@ from app.ui.progress_delegate import PROGRESS_ROLE
 from app.ui.tables import ColumnsModel
 
 COLUMNS = (
-    "ID", "Name", "User", "State", "Priority", "Progress", "Running", "Done/Total", "Errors",
-    "Created", "Started", "Annotation",
-)  # fmt: skip
+    "ID",
+    "Name",
+    "User",
+    "State",
+    "Priority",
+    "Progress",
+    "Running",
+    "Done/Total",
+    "Errors",
+    "Created",
+    "Started",
+    "Annotation",
+)
 ID, NAME, USER, STATE, PRIORITY, PROGRESS, RUNNING, DONE, ERRORS, CREATED, STARTED, NOTE = range(
     len(COLUMNS)
 )
@@ -40,9 +50,14 @@ LAST_COLUMN = len(COLUMNS) - 1
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 2  # the job id of a job or block row
 BLOCK_ROLE = Qt.ItemDataRole.UserRole + 3  # the block number of a block row, None for a job
 _ROLES = frozenset(
-    (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, PROGRESS_ROLE, JOB_ID_ROLE,
-     BLOCK_ROLE)
-)  # fmt: skip
+    (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ForegroundRole,
+        PROGRESS_ROLE,
+        JOB_ID_ROLE,
+        BLOCK_ROLE,
+    )
+)
 JOB = -1  # the "block" of a job's own row
 
 
@@ -332,8 +347,13 @@ class JobsModel(ColumnsModel):
             return self._text(item, column, block == JOB)
         if role == PROGRESS_ROLE and column == PROGRESS:
             done, skipped = item.get("tasks_done", 0), item.get("tasks_skipped", 0)
-            return (item.get("tasks_total", 0), done - skipped, item.get("tasks_running", 0),
-                    item.get("tasks_error", 0), skipped)  # fmt: skip
+            return (
+                item.get("tasks_total", 0),
+                done - skipped,
+                item.get("tasks_running", 0),
+                item.get("tasks_error", 0),
+                skipped,
+            )
         if role == Qt.ItemDataRole.ForegroundRole and column == STATE:
             codes = item["state"].split()
             if "ERR" in codes:

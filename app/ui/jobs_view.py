@@ -216,9 +216,10 @@ class JobsView(QWidget):
 
     def _filter(self) -> None:
         self.model.set_filter(
-            self.user_filter.text(), STATES[self.state_filter.currentIndex()],
+            self.user_filter.text(),
+            STATES[self.state_filter.currentIndex()],
             self.name_filter.text(),
-        )  # fmt: skip
+        )
 
     def _context_menu(self, point: QPoint) -> None:
         if self.selected_jobs():
@@ -250,9 +251,13 @@ class JobsView(QWidget):
             return
         current = self.model.job(ids[0])
         value, ok = QInputDialog.getInt(
-            self, "Priority", f"Priority of {len(ids)} job(s):",
-            current["priority"] if current else 99, 0, 250,
-        )  # fmt: skip
+            self,
+            "Priority",
+            f"Priority of {len(ids)} job(s):",
+            current["priority"] if current else 99,
+            0,
+            250,
+        )
         if ok:
             for job_id in ids:
                 self.client.call(self.client.edit_job(job_id, {"priority": value}))

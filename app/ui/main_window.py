@@ -106,8 +106,9 @@ class MainWindow(QMainWindow):
     def open_submit(self) -> SubmitDialog:
         dialog = SubmitDialog(self.client, self.settings.user, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.submitted.connect(lambda job_id: self.statusBar().showMessage(
-            f"Job {job_id} submitted", 5000))  # fmt: skip
+        dialog.submitted.connect(
+            lambda job_id: self.statusBar().showMessage(f"Job {job_id} submitted", 5000)
+        )
         dialog.open()
         return dialog
 

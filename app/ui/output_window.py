@@ -104,12 +104,19 @@ class OutputWindow(QWidget):
         details = await self.client.task(self.job, self.block, self.task)
         job = await self.client.job(self.job)
         service = job["blocks"][self.block]["service"]
-        self.highlighter = ParserHighlighter(self.text.document(),
-                                             get_parser(get_service(service).parser))  # fmt: skip
+        self.highlighter = ParserHighlighter(
+            self.text.document(), get_parser(get_service(service).parser)
+        )
         self.runs = details["runs"]
         if details["state"] == "RUN" and all(r["run"] != details["starts"] for r in self.runs):
-            self.runs.append({"run": details["starts"], "state": "RUN",
-                              "render": details["render"], "thumbnail": False})  # fmt: skip
+            self.runs.append(
+                {
+                    "run": details["starts"],
+                    "state": "RUN",
+                    "render": details["render"],
+                    "thumbnail": False,
+                }
+            )
         if not self.runs:
             self.info.setText("This task has not run yet.")
         for run in self.runs:

@@ -16,8 +16,19 @@ from app.ui.tables import BAR_ROLE, ColumnsModel
 
 NameRole = Qt.ItemDataRole.UserRole + 2
 
-COLUMNS = ("Name", "State", "Pool", "User", "Capacity", "Tasks", "CPU", "Memory", "Swap",
-           "Disk", "Network")  # fmt: skip
+COLUMNS = (
+    "Name",
+    "State",
+    "Pool",
+    "User",
+    "Capacity",
+    "Tasks",
+    "CPU",
+    "Memory",
+    "Swap",
+    "Disk",
+    "Network",
+)
 BAR_COLUMNS = frozenset(range(COLUMNS.index("Tasks"), len(COLUMNS)))
 NET_FULL_KBSEC = 125_000.0  # a gigabit link: the network bar's full scale
 

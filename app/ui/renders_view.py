@@ -28,9 +28,15 @@ from app.ui.tables import BarDelegate
 
 PROGRESS_PERIOD = 3.0
 MAX_PROGRESS = 64
-ACTIONS = (("Free", "free"), ("nimby (only my jobs)", "nimby"), ("NIMBY (no jobs)", "NIMBY"),
-           ("Pause", "pause"), ("Unpause", "unpause"), ("Eject tasks", "eject"),
-           ("Exit render", "exit"))  # fmt: skip
+ACTIONS = (
+    ("Free", "free"),
+    ("nimby (only my jobs)", "nimby"),
+    ("NIMBY (no jobs)", "NIMBY"),
+    ("Pause", "pause"),
+    ("Unpause", "unpause"),
+    ("Eject tasks", "eject"),
+    ("Exit render", "exit"),
+)
 
 
 def bar_color(fraction: float) -> QColor:
@@ -126,8 +132,9 @@ class RendersView(QWidget):
 
     async def _progress(self, keys: list[TaskKey]) -> dict[TaskKey, float]:
         try:
-            tasks = await asyncio.gather(*(self.client.task(*key) for key in keys),
-                                         return_exceptions=True)  # fmt: skip
+            tasks = await asyncio.gather(
+                *(self.client.task(*key) for key in keys), return_exceptions=True
+            )
         finally:
             self._fetching = False
         return {

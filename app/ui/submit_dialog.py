@@ -73,8 +73,12 @@ class SubmitDialog(QDialog):
         self.step = _spin(1, 1, FRAME_LIMIT)
         self.per_task = _spin(1, 1, FRAME_LIMIT)
         frames = QHBoxLayout()
-        for label, spin in (("first", self.first), ("last", self.last), ("step", self.step),
-                            ("per task", self.per_task)):  # fmt: skip
+        for label, spin in (
+            ("first", self.first),
+            ("last", self.last),
+            ("step", self.step),
+            ("per task", self.per_task),
+        ):
             frames.addWidget(QLabel(label))
             frames.addWidget(spin)
         self.priority = _spin(99, 0, 250)
@@ -147,8 +151,7 @@ class SubmitDialog(QDialog):
         service = get_service(self.service.currentText())
         options = {key: edit.text() for key, edit in self.options.items() if edit.text()}
         scene = self.scene.text().strip()
-        command = service.batch_command(scene, self.output.text().strip(), host_os(),
-                                        **options)  # fmt: skip
+        command = service.batch_command(scene, self.output.text().strip(), host_os(), **options)
         extra = {
             key: edit.text().strip()
             for key, edit in (("hosts_mask", self.hosts_mask), ("depend_mask", self.depend_mask))
@@ -156,10 +159,18 @@ class SubmitDialog(QDialog):
         }
         name = self.name.text().strip() or os.path.basename(scene) or service.name
         job = numeric_job(
-            name, command, self.first.value(), self.last.value(), self.per_task.value(),
-            self.step.value(), service=service.name, user_name=self.user or None,
-            priority=self.priority.value(), paused=self.paused.isChecked(), **extra,
-        )  # fmt: skip
+            name,
+            command,
+            self.first.value(),
+            self.last.value(),
+            self.per_task.value(),
+            self.step.value(),
+            service=service.name,
+            user_name=self.user or None,
+            priority=self.priority.value(),
+            paused=self.paused.isChecked(),
+            **extra,
+        )
         parse_job(job)
         return job
 

@@ -27,8 +27,17 @@ MAX_PAGES = 50  # pages kept
 SETTLE_MS = 40  # wait this long after a page is asked for before fetching what is visible
 PLACEHOLDER = "…"
 
-COLUMNS = ("Task", "State", "Progress", "Frames", "Render", "Started", "Run time", "Starts",
-           "Errors")  # fmt: skip
+COLUMNS = (
+    "Task",
+    "State",
+    "Progress",
+    "Frames",
+    "Render",
+    "Started",
+    "Run time",
+    "Starts",
+    "Errors",
+)
 PROGRESS_COLUMN = COLUMNS.index("Progress")
 TASK_ROLE = Qt.ItemDataRole.UserRole  # the task summary (dict), None while its page loads
 

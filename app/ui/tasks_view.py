@@ -69,8 +69,9 @@ class TasksView(QWidget):
     def act(self, action: str, tasks: list[int]) -> None:
         """A task action (app/api.py TASK_ACTIONS) on these tasks; the events show the result."""
         if tasks and self.model.job is not None:
-            self.client.call(self.client.task_action(self.model.job, self.model.block, action,
-                                                     tasks))  # fmt: skip
+            self.client.call(
+                self.client.task_action(self.model.job, self.model.block, action, tasks)
+            )
 
     def open_output(self, task: int) -> OutputWindow:
         window = OutputWindow(self.client, self.model.job, self.model.block, task)

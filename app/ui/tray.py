@@ -23,8 +23,13 @@ from app.render.config import RenderConfig
 from app.ui.client import FarmClient
 
 AUTOSTART_FILE = Path.home() / ".config" / "autostart" / "corral-tray.desktop"
-STATE_COLOURS = {"free": "#4c9f5a", "busy": "#3a7dd8", "nimby": "#e6c42a", "NIMBY": "#d6453f",
-                 "offline": "#8a8a8a"}  # fmt: skip
+STATE_COLOURS = {
+    "free": "#4c9f5a",
+    "busy": "#3a7dd8",
+    "nimby": "#e6c42a",
+    "NIMBY": "#d6453f",
+    "offline": "#8a8a8a",
+}
 NIMBY_CHOICES = (("Free", "free"), ("nimby: only my jobs", "nimby"), ("NIMBY: no jobs", "NIMBY"))
 
 
@@ -52,9 +57,14 @@ def render_state(render: dict) -> str:
 def autostart_entry(server_url: str) -> str:
     command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
     exec_line = shlex.join([*command, "--server", server_url, "tray"])
-    lines = ("[Desktop Entry]", "Type=Application", "Name=Corral tray",
-             "Comment=Corral render client", f"Exec={exec_line}",
-             "X-GNOME-Autostart-enabled=true")  # fmt: skip
+    lines = (
+        "[Desktop Entry]",
+        "Type=Application",
+        "Name=Corral tray",
+        "Comment=Corral render client",
+        f"Exec={exec_line}",
+        "X-GNOME-Autostart-enabled=true",
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -164,8 +174,9 @@ class TrayController(QObject):
                 first = not self.render
                 self.render = render
                 if first and self.user and render.get("user_name") != self.user:
-                    self.client.call(self.client.edit_render(self.config.name,
-                                                             {"user_name": self.user}))  # fmt: skip
+                    self.client.call(
+                        self.client.edit_render(self.config.name, {"user_name": self.user})
+                    )
                 self._show_state()
 
     def _on_connection(self, connection: str) -> None:

@@ -16,8 +16,15 @@ import psutil
 from app.render.meters.base import Meter
 
 # Sensor chips that measure the CPU, best first; "acpitz" (the ACPI thermal zone) is a fallback.
-CPU_CHIPS = ("coretemp", "k10temp", "zenpower", "cpu_thermal", "cpu-thermal", "soc_thermal",
-             "acpitz")  # fmt: skip
+CPU_CHIPS = (
+    "coretemp",
+    "k10temp",
+    "zenpower",
+    "cpu_thermal",
+    "cpu-thermal",
+    "soc_thermal",
+    "acpitz",
+)
 PACKAGE_LABELS = ("package id 0", "tctl", "tdie")  # the whole CPU's sensor, where there is one
 
 

@@ -72,8 +72,11 @@ def _instance(obj: object, where: str):
         log.warning("meter %s has no `name` text and `update()` method; skipped", where)
         return None
     if not NAME_PATTERN.fullmatch(meter.name):
-        log.warning("meter %s: bad name %r (letters, digits, _ and -, at most 32); skipped",
-                    where, meter.name)  # fmt: skip
+        log.warning(
+            "meter %s: bad name %r (letters, digits, _ and -, at most 32); skipped",
+            where,
+            meter.name,
+        )
         return None
     return meter
 

@@ -90,8 +90,11 @@ class MeterReadings:
             flat = {f"{meter.name}.{key}": reading[key] for key in FIELDS}
             grows = len(json.dumps(flat, separators=(",", ":"), ensure_ascii=False).encode())
             if size + grows > MAX_CUSTOM_BYTES:
-                self._log_once(meter.name, "budget", f"left out: custom resources would be "
-                               f"larger than {MAX_CUSTOM_BYTES} bytes")  # fmt: skip
+                self._log_once(
+                    meter.name,
+                    "budget",
+                    f"left out: custom resources would be larger than {MAX_CUSTOM_BYTES} bytes",
+                )
                 continue
             size += grows
             out.update(flat)

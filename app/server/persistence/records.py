@@ -64,9 +64,17 @@ def save_tasks(job: Job, block_num: int, numbers: list[int], render_names: dict[
     rows = []
     for n in numbers:
         starts, errors, render_id, time_start, time_done = table.detail(n)
-        values = dict(job_id=job.id, block=block_num, task=n, state=table.state(n),
-                      starts=starts, errors=errors, render=render_names.get(render_id, ""),
-                      time_start=time_start, time_done=time_done)  # fmt: skip
+        values = dict(
+            job_id=job.id,
+            block=block_num,
+            task=n,
+            state=table.state(n),
+            starts=starts,
+            errors=errors,
+            render=render_names.get(render_id, ""),
+            time_start=time_start,
+            time_done=time_done,
+        )
         rows.append(((job.id, block_num, n), values))
     return Rows(_upsert_tasks, tuple(rows))
 
@@ -140,8 +148,15 @@ def _upsert_sql(
 
 def start_run(key: tuple[int, int, int, int], render: str, time_start: float) -> Rows:
     job, block, task, run = key
-    values = dict(job_id=job, block=block, task=task, run=run, render=render, state="RUN",
-                  time_start=time_start)  # fmt: skip
+    values = dict(
+        job_id=job,
+        block=block,
+        task=task,
+        run=run,
+        render=render,
+        state="RUN",
+        time_start=time_start,
+    )
     return Rows(_upsert_runs, ((key, values),))
 
 
@@ -156,9 +171,16 @@ def finish_run(
     """A run's output file and thumbnail, then its row (inserted if its start was never
     committed)."""
     job, block, task, run = key
-    values = dict(job_id=job, block=block, task=task, run=run, render=render,
-                  output_size=len(output.encode("utf-8", "replace")),
-                  thumbnail=thumbnail is not None, **outcome)  # fmt: skip
+    values = dict(
+        job_id=job,
+        block=block,
+        task=task,
+        run=run,
+        render=render,
+        output_size=len(output.encode("utf-8", "replace")),
+        thumbnail=thumbnail is not None,
+        **outcome,
+    )
     writes = []
     if output:
         writes.append(Rows(outputs.write_many, ((key, {"key": key, "text": output}),)))
@@ -176,8 +198,9 @@ def lose_run(key: tuple[int, int, int, int], now: float):
 
 
 def save_user(user: User):
-    row = dict(name=user.name, settings=json.dumps(user.settings()),
-               time_register=user.time_register)  # fmt: skip
+    row = dict(
+        name=user.name, settings=json.dumps(user.settings()), time_register=user.time_register
+    )
     return lambda: (
         UserRow.insert(**row)
         .on_conflict(conflict_target=[UserRow.name], preserve=[UserRow.settings])

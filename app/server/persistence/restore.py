@@ -31,8 +31,13 @@ def restore(farm: Farm) -> None:
         user.edit(json.loads(row.settings))
         farm.users[row.name] = user
     for row in RenderRow.select().order_by(RenderRow.id):
-        render = Render(id=row.id, name=row.name, capacity=row.capacity, max_tasks=row.max_tasks,
-                        host=json.loads(row.host or "{}"))  # fmt: skip
+        render = Render(
+            id=row.id,
+            name=row.name,
+            capacity=row.capacity,
+            max_tasks=row.max_tasks,
+            host=json.loads(row.host or "{}"),
+        )
         settings = json.loads(row.settings or "{}")
         for key in ("services", "services_disabled"):
             settings[key] = set(settings.get(key, ()))
@@ -47,9 +52,17 @@ def restore(farm: Farm) -> None:
 
     for row in JobRow.select().order_by(JobRow.id):
         spec = parse_job(json.loads(row.spec))
-        job = Job(id=row.id, spec=spec, time_created=row.time_created, priority=row.priority,
-                  offline=row.offline, time_started=row.time_started, time_done=row.time_done,
-                  user=farm.user(spec.user_name), order=row.sort_order or row.id)  # fmt: skip
+        job = Job(
+            id=row.id,
+            spec=spec,
+            time_created=row.time_created,
+            priority=row.priority,
+            offline=row.offline,
+            time_started=row.time_started,
+            time_done=row.time_done,
+            user=farm.user(spec.user_name),
+            order=row.sort_order or row.id,
+        )
         farm.jobs[job.id] = job
         farm.next_job_id = max(farm.next_job_id, job.id + 1)
         farm.job_order = itertools.count(max(next(farm.job_order), job.order + 1))
@@ -63,12 +76,17 @@ def restore(farm: Farm) -> None:
         if state in states.ACTIVE:
             state = states.WRC
             waiting += 1
-        job.blocks[block].tasks.restore(task, state, starts, errors, render_ids.get(render, 0),
-                                        time_start, time_done)  # fmt: skip
+        job.blocks[block].tasks.restore(
+            task, state, starts, errors, render_ids.get(render, 0), time_start, time_done
+        )
 
     for job in farm.jobs.values():
         farm.job_added(job)
     if waiting or farm.expected_renders:
         farm.hold_until = farm.clock() + farm.config.reconnect_grace
-    log.info("restored %d jobs, %d renders, %d running tasks waiting for their renders",
-             len(farm.jobs), len(farm.renders), waiting)  # fmt: skip
+    log.info(
+        "restored %d jobs, %d renders, %d running tasks waiting for their renders",
+        len(farm.jobs),
+        len(farm.renders),
+        waiting,
+    )

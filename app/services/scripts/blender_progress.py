@@ -37,8 +37,10 @@ def _corral_render_stats(stats, *_args):
 
 def register():
     """Add the handlers once (running the script twice does not double the lines)."""
-    for name, handler in (("render_pre", _corral_render_pre),
-                          ("render_stats", _corral_render_stats)):  # fmt: skip
+    for name, handler in (
+        ("render_pre", _corral_render_pre),
+        ("render_stats", _corral_render_stats),
+    ):
         handlers = getattr(bpy.app.handlers, name)
         for old in list(handlers):
             if getattr(old, _MARK, False):
