@@ -17,7 +17,7 @@ render protocol, tasks that finish at once) in this process. Per repeat, on a fr
    same render is then the server's own reaction time → p50, p99.
 
 Targets (this benchmark's brief): >= 1,000 task starts/s with 1,000 renders; submit→first-start
-p50 < 20 ms and p99 < 100 ms; issue 6: finish→next-start p50 < 5 ms under a realistic load.
+p50 < 20 ms and p99 < 100 ms; finish→next-start p50 < 5 ms under a realistic load.
 """
 
 from __future__ import annotations

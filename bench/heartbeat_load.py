@@ -16,7 +16,7 @@ Per farm size in --renders, on a fresh server: connect and register every render
   near a full core, or late by a good part of the period, cannot keep the offered load and
   says so (the figures of that size are then a lower bound).
 
-Target (issue 6): 5,000 renders at a 5 s heartbeat under 30 % of one core.
+Target: 5,000 renders at a 5 s heartbeat under 30 % of one core.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ registered and settled, the render process is watched for --seconds (default 60)
 (user + system, its children's included: nvidia-smi where there is one) over the wall time, and
 its RSS and USS sampled every second. The heartbeats it sent in that window, each with its
 resources, are counted from the server's history.
-Targets (issue 4): < 60 MB RSS, < 1 % of one core.
+Targets: < 60 MB RSS, < 1 % of one core.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Submit a paused 1,000,000-task numeric job: accept time, server RSS growth, query latency.
 
-Target (issue 2): accepted in < 2 s with < 100 MB RSS growth on a 2-core machine.
+Target: accepted in < 2 s with < 100 MB RSS growth on a 2-core machine.
 """
 
 from __future__ import annotations

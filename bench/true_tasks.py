@@ -5,7 +5,7 @@ shell by a plain pool of 4 local workers. Between the two, the protocol floor
 (bench/protocol_floor.py): a bare WebSocket farm with one message each way per task and nothing
 else, the least any farm written like Corral can do. The three take turns in each repeat, so
 that the machine's ups and downs touch them alike.
-Targets: >= 200 tasks/s (issue 2); pool / farm < 1.3 (issue 6).
+Targets: >= 200 tasks/s; pool / farm < 1.3.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main() -> None:
     record(bench, "farm throughput", farm, "tasks/s", ">= 200 tasks/s", median(farm) >= 200)
     record(bench, "protocol floor (bare WebSocket farm)", floor, "tasks/s")
     record(bench, "local process pool (baseline)", pool, "tasks/s")
-    record(bench, "overhead ratio (pool / farm)", ratio, "x", "< 1.3 (issue 6)", ratio < 1.3)
+    record(bench, "overhead ratio (pool / farm)", ratio, "x", "< 1.3", ratio < 1.3)
     record(bench, "floor ratio (pool / protocol floor)", floor_ratio, "x")
     for name, runs in legs.items():
         for part in runs[0].cpu:

@@ -1,5 +1,5 @@
 """Render states automation: workstations turn NIMBY while in use and free when idle
-(Afanasy's busy_nimby_time / idle_free_time, reference/afanasy.md §6.7).
+(Afanasy's busy_nimby_time / idle_free_time).
 
 Pure: :class:`AutoNimby` keeps one render's timers and answers, for each heartbeat's resources,
 whether the render's nimby state should change. The settings come from the render's pool

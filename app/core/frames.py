@@ -1,4 +1,4 @@
-"""Frame math and number patterns (Afanasy semantics, reference/afanasy.md §2.5).
+"""Frame math and number patterns (Afanasy semantics).
 
 A numeric block covers the frames ``first, first+inc, ... <= last``; consecutive groups of
 ``per_task`` frames form one task. Commands, task names and file names carry ``@#@`` style

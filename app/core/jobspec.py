@@ -2,7 +2,7 @@
 
 The document is what ``json.loads`` produced, so any JSON value may arrive. Every problem
 raises :class:`SpecError` naming the offending field (``blocks[0].frames_per_task``); no other
-exception escapes :func:`parse_job`. Keys follow Afanasy (reference/afanasy.md §2.2-2.5);
+exception escapes :func:`parse_job`. Keys follow Afanasy;
 unknown keys are kept verbatim in ``extra`` for later features.
 
 Numeric blocks hold no per-task objects: task ranges, names, commands and files are computed

@@ -1,6 +1,6 @@
 """Host masks, depend-mask regexes, need_os / need_properties matching and the render OS string.
 
-Afanasy semantics (reference/afanasy.md §2.1):
+Afanasy semantics:
 
 - Hosts masks come in two modes. ``"find"`` (the default): the pattern is split on any of
   ``| ; , :`` and whitespace, and a host name matches when it *starts with* any token.

@@ -2,7 +2,7 @@ r"""Path maps: the same storage seen under different prefixes on the server side
 
 A job carries paths as its submitter wrote them (the "server side": what the job, and so the
 server, holds). A render whose host mounts the storage elsewhere maps them to its own prefixes (the
-"client side") before it runs a task, as Afanasy's ``pathsmap`` does (reference/afanasy.md §8.3);
+"client side") before it runs a task, as Afanasy's ``pathsmap`` does;
 the server knows nothing about maps. ``to_server`` maps back, for what a render reports.
 
 Prefixes

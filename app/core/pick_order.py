@@ -1,4 +1,4 @@
-"""The order in which the tasks of a block are picked (``sequential``, reference/afanasy.md §2.5).
+"""The order in which the tasks of a block are picked (``sequential``).
 
 ``PickOrder`` is a permutation of the tasks of a block, computed by arithmetic: ``rank(n)`` (the
 position of task n in the order) and ``task_at(r)`` (the task at position r) cost O(1) or

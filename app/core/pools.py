@@ -1,4 +1,4 @@
-"""The pools tree (Afanasy v3 pools, reference/afanasy.md §2.9, §6.3-6.5).
+"""The pools tree (Afanasy v3 pools).
 
 Pools form a tree of paths: the root ``/`` always exists, children look like ``/gpu/`` and
 ``/gpu/big/``. A render belongs to one pool. Farm settings (capacity, task slots, services,

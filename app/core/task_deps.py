@@ -1,4 +1,4 @@
-"""Task-to-task dependencies by frame range (``tasks_depend_mask``, reference/afanasy.md §2.3).
+"""Task-to-task dependencies by frame range (``tasks_depend_mask``).
 
 A task of a dependent block B waits until the tasks of a depended-on block A that cover B-task's
 frames are finished. Everything here is arithmetic on the block specs: no per-task objects, no

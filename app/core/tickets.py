@@ -1,4 +1,4 @@
-"""Tickets: software-licence and other counted limits (reference/afanasy.md §6.3, §6.5).
+"""Tickets: software-licence and other counted limits.
 
 A block needs ``tickets`` ``{name: count}`` for every task it runs. The farm limits them in
 the pools tree:

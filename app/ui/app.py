@@ -1,6 +1,6 @@
 """Starting and ending a Qt mode (`corral monitor`, `corral tray`) on one qasync loop.
 
-`run_qt(main)` owns the QApplication and the loop (reference/stack.md §1): an
+`run_qt(main)` owns the QApplication and the loop: an
 `asyncio.Runner(loop_factory=QEventLoop)`, the last window closing does *not* quit Qt, and
 SIGINT/SIGTERM set the `stop` event that `main(stop)` awaits. `main` then cleans up (closes its
 client: websockets, background tasks, session) while the loop still runs, and returns the exit

@@ -1,4 +1,4 @@
-"""Render operations (issue 4, item 8): start flags, exit_no_task, and what a render does with
+"""Render operations: start flags, exit_no_task, and what a render does with
 its running tasks when it is told to stop (--on-exit)."""
 
 from __future__ import annotations

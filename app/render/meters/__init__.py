@@ -1,6 +1,6 @@
 """Custom resource meters: small plugins whose figures ride along in every render heartbeat.
 
-Afanasy calls them custom resources (reference/afanasy.md §5.5). A meter is a class with a short
+Afanasy calls them custom resources. A meter is a class with a short
 `name` (letters, digits, `_` and `-`, at most 32 characters) and an `update()` method that
 answers a dict (an empty dict or None: nothing to report this time, e.g. no sensor):
 
