@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,20 +9,10 @@ import pytest
 from app import RENDER_PROTOCOL
 from app.cli import main
 from bench.local_farm import LocalFarm
+from tests.integration.scenarios import Gates
+from tests.polling import wait_until
 
 CliRun = Callable[..., tuple[int, str, str]]
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.05):
-    """Poll until predicate() is truthy; returns its value or fails the test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout} s: {predicate}")
-        time.sleep(every)
 
 
 class Farm(LocalFarm):
@@ -32,6 +21,14 @@ class Farm(LocalFarm):
     def wait_renders(self, count: int, timeout: float = 30) -> list[dict]:
         return wait_until(lambda: len(self.online_renders()) >= count and self.online_renders(),
                           timeout)  # fmt: skip
+
+    def start_renders(self, renders: dict[str, int | None], *args: str) -> list[dict]:
+        """Renders {name: max_tasks (None: as their pool says)}, each started with args; returns
+        the online renders once these are among them."""
+        online = len(self.online_renders())
+        for name, max_tasks in renders.items():
+            self.start_render(name, max_tasks, *args)
+        return self.wait_renders(online + len(renders))
 
     def wait_job_done(self, job_id: int, timeout: float = 120) -> dict:
         def done():
@@ -50,6 +47,12 @@ def farm(tmp_path):
     farm = Farm(tmp_path)
     yield farm
     farm.stop()
+
+
+@pytest.fixture
+def gates(tmp_path) -> Gates:
+    """Gate files in this test's folder: gated tasks run until their gate is opened."""
+    return Gates(tmp_path / "gates")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,8 @@ import pytest
 
 from app import api
 from bench.local_farm import FarmProcess, free_port
-from tests.integration.conftest import in_process, wait_until
+from tests.integration.conftest import in_process
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 UNKNOWN = 987654  # a job id no test creates

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from app import api
-from tests.integration.conftest import CliRun, in_process, wait_until
+from tests.integration.conftest import CliRun, in_process
+from tests.polling import wait_until
 
 RENDER = "ctl-render"
 

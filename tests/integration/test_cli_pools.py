@@ -11,8 +11,9 @@ import json
 import pytest
 
 from app import api
-from tests.integration.conftest import CliRun, in_process, wait_until
+from tests.integration.conftest import CliRun, in_process
 from tests.integration.test_cli_controls import row_of, table_rows
+from tests.polling import wait_until
 
 POOLS_HEADER = ["PATH", "CAPACITY", "MAX_TASKS", "PRIORITY", "PAUSED", "SERVICES", "DISABLED",
                 "RENDERS"]  # fmt: skip

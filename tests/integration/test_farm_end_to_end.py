@@ -11,7 +11,7 @@ import uuid
 import psutil
 
 from app.api import numeric_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 
 def frame_writer_job(out_dir, name, frames, per_task=1, seconds=0.0):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import aiohttp
 import psutil
 
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 PLUGIN = """
 from app.render.meters import Meter

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from app.api import numeric_job
-from tests.integration.conftest import wait_until
 from tests.integration.test_scheduling_common import Gates, runs, start_farm
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
 

@@ -13,7 +13,8 @@ import pytest
 from app.api import numeric_job
 from app.cli import main
 from app.server import render_messages
-from tests.integration.conftest import hello, wait_until
+from tests.integration.conftest import hello
+from tests.polling import wait_until
 
 
 def one_task_job(name: str, command: str) -> dict:

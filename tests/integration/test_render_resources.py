@@ -9,8 +9,9 @@ import time
 
 import aiohttp
 
-from tests.integration.conftest import hello, wait_until
+from tests.integration.conftest import hello
 from tests.integration.test_render_protocol import receive
+from tests.polling import wait_until
 
 
 async def get(session: aiohttp.ClientSession, url: str, **query) -> tuple[int, dict]:

@@ -8,49 +8,50 @@ from __future__ import annotations
 
 import time
 
-from tests.integration.conftest import wait_until
-from tests.integration.test_scheduling_common import (
+from tests.integration.scenarios import (
     SMALL,
-    Gates,
     job,
     reason,
     start_farm,
-    tasks,
-    wait_running,
+    states,
+    submit_running,
+    two_blocks,
     wait_runs,
 )
-from tests.integration.test_scheduling_depends import _two_blocks
+from tests.polling import wait_until
 
 
-def test_clearing_job_depend_mask_lifts_the_wait_at_once(farm, tmp_path):
+def _comp_waiting_for_plate(farm, gates) -> int:
+    """A gated job 'plate' and a job 'comp' whose depend_mask waits for it; returns comp's id."""
+    farm.client.submit(job("plate", gates.command(), 1, block=SMALL))
+    return farm.client.submit(job("comp", "true", 1, block=SMALL, depend_mask="plate"))
+
+
+def test_clearing_job_depend_mask_lifts_the_wait_at_once(farm, gates):
     """The edit that clears depend_mask lets the job run while 'plate' still runs."""
     start_farm(farm, {"r1": 4})
-    gates = Gates(tmp_path / "gates")
-    farm.client.submit(job("plate", gates.command(), 1, block=SMALL))
-    second = farm.client.submit(job("comp", "true", 1, block=SMALL, depend_mask="plate"))
+    second = _comp_waiting_for_plate(farm, gates)
     assert "WDP" in farm.client.job(second)["state"].split()
     farm.client.edit_job(second, {"depend_mask": ""})
     assert farm.client.job(second)["waiting"] == ""
     farm.wait_job_done(second, timeout=10)
 
 
-def test_clearing_tasks_depend_mask_frees_waiting_tasks(farm, tmp_path):
+def test_clearing_tasks_depend_mask_frees_waiting_tasks(farm, gates):
     """Tasks of a block whose tasks_depend_mask is cleared leave WDP and run."""
     start_farm(farm, {"r1": 6})
-    gates = Gates(tmp_path / "gates")
-    spec = _two_blocks(
+    spec = two_blocks(
         "frames",
         {"name": "sim", "command": gates.command(), "frame_last": 2},
         {"name": "render", "command": "true", "frame_last": 2, "tasks_depend_mask": "sim"},
     )
-    job_id = farm.client.submit(spec)
-    wait_running(farm.client, job_id, 2)
+    job_id = submit_running(farm.client, spec, 2)
     farm.client.edit_job(job_id, {"tasks_depend_mask": ""}, block=1)
     gates.open_all()
     try:
         farm.wait_job_done(job_id, timeout=10)
     finally:
-        print("render block tasks:", [t["state"] for t in tasks(farm.client, job_id, 1)])
+        print("render block tasks:", states(farm.client, job_id, 1))
 
 
 def test_errors_forgive_time_lets_the_avoided_render_retry(farm):
@@ -74,7 +75,7 @@ def test_task_max_run_time_run_is_recorded_as_an_error(farm):
     block = {"task_max_run_time": 1, "errors_retries": 0}
     job_id = farm.client.submit(job("max-run", "sleep 30", 1, block=block))
     run = wait_runs(farm.client, job_id, 0, 0, 1)[0]
-    assert tasks(farm.client, job_id)[0]["state"] == "ERR"
+    assert states(farm.client, job_id) == ["ERR"]
     assert (run["state"], run["error"]) == ("ERR", "ran longer than task_max_run_time 1 s")
 
 
@@ -86,10 +87,8 @@ def test_time_wait_job_state_is_WTM(farm):
     assert farm.client.job(job_id)["state"].split() == ["WTM"]
 
 
-def test_job_waiting_for_a_depend_mask_is_WDP_not_RDY(farm, tmp_path):
+def test_job_waiting_for_a_depend_mask_is_WDP_not_RDY(farm, gates):
     """Afanasy §2.6: WDP clears RDY, so the state is 'WDP'."""
     start_farm(farm, {"r1": 2})
-    gates = Gates(tmp_path / "gates")
-    farm.client.submit(job("plate", gates.command(), 1, block=SMALL))
-    second = farm.client.submit(job("comp", "true", 1, block=SMALL, depend_mask="plate"))
+    second = _comp_waiting_for_plate(farm, gates)
     assert farm.client.job(second)["state"].split() == ["WDP"]

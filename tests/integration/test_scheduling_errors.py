@@ -6,7 +6,6 @@ run number), so a task fails a known number of times, then succeeds.
 
 from __future__ import annotations
 
-from tests.integration.conftest import wait_until
 from tests.integration.test_scheduling_common import (
     job,
     reason,
@@ -16,6 +15,7 @@ from tests.integration.test_scheduling_common import (
     wait_output,
     wait_runs,
 )
+from tests.polling import wait_until
 
 
 def _fails_until(run: int) -> str:

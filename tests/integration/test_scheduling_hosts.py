@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 
-from tests.integration.conftest import wait_until
 from tests.integration.test_scheduling_common import (
     SMALL,
     USER,
@@ -19,6 +18,7 @@ from tests.integration.test_scheduling_common import (
     wait_runs,
     wait_state,
 )
+from tests.polling import wait_until
 
 
 def _blocked(client, job_id: int, render: str) -> str:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app.api import tasks_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
 

@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 
-from tests.integration.conftest import wait_until
 from tests.integration.test_scheduling_common import runs
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from app.api import numeric_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 
 def start_order(client, job_id, tasks):

@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 
 from app.render.wake_on_lan import magic_packet
-from tests.integration.conftest import hello, wait_until
+from tests.integration.conftest import hello
+from tests.polling import wait_until
 
 MAC = "aa:bb:cc:dd:ee:0f"
 

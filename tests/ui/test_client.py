@@ -5,7 +5,7 @@ import asyncio
 import qasync
 
 from app.api import numeric_job
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 async def test_runs_on_the_qasync_loop(client):

@@ -9,7 +9,7 @@ from app.ui.job_dialog import JobDialog
 from app.ui.jobs_view import with_spec
 from app.ui.settings import Settings, SettingsDialog, TokenStore, load_settings
 from app.ui.submit_dialog import SubmitDialog
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 @pytest.fixture(autouse=True)

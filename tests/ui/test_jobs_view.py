@@ -10,7 +10,7 @@ from app.ui.client import FarmError
 from app.ui.jobs_model import DONE, ID, JOB_ID_ROLE, NAME, PRIORITY, STATE, JobsModel
 from app.ui.jobs_view import STATES, JobsView
 from app.ui.progress_delegate import PROGRESS_ROLE
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 def make_view(client, qtbot) -> JobsView:

@@ -8,7 +8,7 @@ from app.api import numeric_job
 from app.ui.app import run_monitor
 from app.ui.jobs_model import NAME
 from app.ui.main_window import MainWindow
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 @pytest.fixture(autouse=True)

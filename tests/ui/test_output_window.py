@@ -6,7 +6,7 @@ from PyQt6.QtGui import QColor
 from app.api import numeric_job
 from app.parsers.generic import GenericParser
 from app.ui.output_window import COLORS, OutputWindow, line_classifier
-from tests.ui.conftest import until
+from tests.polling import until
 
 COMMAND = (
     "echo start; echo '[ PARSER WARNING ] slow disk'; "

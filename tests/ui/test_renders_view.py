@@ -9,7 +9,7 @@ from app.ui.client import FarmClient
 from app.ui.renders_model import COLUMNS
 from app.ui.renders_view import RendersView
 from app.ui.tables import BAR_ROLE
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 def _row(view: RendersView, name: str) -> int | None:

@@ -7,7 +7,7 @@ from app.api import numeric_job
 from app.ui.tables import BAR_ROLE
 from app.ui.tasks_model import PAGE, PLACEHOLDER, PROGRESS_COLUMN, TASK_ROLE
 from app.ui.tasks_view import TasksView
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 def open_view(client, qtbot, job_id: int) -> TasksView:

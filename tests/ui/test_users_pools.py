@@ -7,7 +7,7 @@ from app.api import numeric_job
 from app.ui.pools_view import PoolsView
 from app.ui.users_view import COLUMNS, UsersView
 from app.ui.why_panel import WhyPanel
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 def cell(table: QTableWidget, row: int, key: str, keys=COLUMNS):

@@ -1,9 +1,10 @@
-"""Helpers shared by the scheduling scenario tests (test_scheduling_*.py); no tests here.
+"""Builders and waits shared by the scenario tests; no tests here.
 
 The scenarios run a real server and real render processes. Tasks that must stay running while
-a rule is checked wait on a gate file (see Gates), so nothing depends on sleeping for a while.
-The server decides synchronously: when a REST call that may start work returns, every task it
-could start is already RUN, so "nothing started" can be asserted right after the call.
+a rule is checked wait on a gate file (see Gates, and the `gates` fixture), so nothing depends
+on sleeping for a while. The server decides synchronously: when a REST call that may start work
+returns, every task it could start is already RUN, so "nothing started" can be asserted right
+after the call.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.api import CorralError, numeric_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 USER = "tester"
 SMALL = {"capacity": 100}  # ten of these fit on a 1000-capacity render
@@ -43,6 +44,15 @@ def job(name: str, command: str, count: int = 1, user: str = USER, block: dict |
     return numeric_job(name, command, 1, count, user_name=user, block_extra=block, **extra)
 
 
+def two_blocks(name: str, first: dict, second: dict) -> dict:
+    """A job of two numeric blocks from frame 1, one frame a task, each task of capacity 100;
+    `first` and `second` add each block's own keys (name, command, frame_last...)."""
+    spec = job(name, "true")
+    numeric = {"numeric": True, "frame_first": 1, "frames_per_task": 1, "capacity": 100}
+    spec["blocks"] = [{**numeric, **first}, {**numeric, **second}]
+    return spec
+
+
 def start_farm(farm, renders: dict[str, int], capacity: int = 1000) -> None:
     """A server and renders {name: max_tasks}, each of the given capacity, all online."""
     farm.start_server()
@@ -50,10 +60,22 @@ def start_farm(farm, renders: dict[str, int], capacity: int = 1000) -> None:
 
 
 def start_renders(farm, renders: dict[str, int], capacity: int = 1000) -> None:
-    online = len(farm.online_renders())
-    for name, slots in renders.items():
-        farm.start_render(name, slots, "--capacity", str(capacity))
-    farm.wait_renders(online + len(renders))
+    """More renders {name: max_tasks} of the given capacity, waited for until online."""
+    farm.start_renders(renders, "--capacity", str(capacity))
+
+
+def submit_running(client, spec: dict, count: int) -> int:
+    """Submit the job and wait until it runs at least count tasks; returns its id."""
+    job_id = client.submit(spec)
+    wait_running(client, job_id, count)
+    return job_id
+
+
+def finish(farm, gates: Gates, *job_ids: int) -> None:
+    """Open every gate and wait until each of the jobs is done."""
+    gates.open_all()
+    for job_id in job_ids:
+        farm.wait_job_done(job_id)
 
 
 def reason(client, job_id: int, render: str) -> str:
@@ -66,6 +88,11 @@ def reason(client, job_id: int, render: str) -> str:
 
 def tasks(client, job_id: int, block: int = 0) -> list[dict]:
     return client.tasks(job_id, block, 0, 1000)["tasks"]
+
+
+def states(client, job_id: int, block: int = 0) -> list[str]:
+    """The states of a block's tasks, in task order."""
+    return [task["state"] for task in tasks(client, job_id, block)]
 
 
 def runs(client, job_id: int, block: int, task: int) -> list[dict]:
