@@ -53,6 +53,12 @@ def two_blocks(name: str, first: dict, second: dict) -> dict:
     return spec
 
 
+def fails_until(run: int) -> str:
+    """A command that prints its run number and fails on the runs before `run` (the render sets
+    CORRAL_RUN), so a task fails a known number of times, then succeeds."""
+    return f'echo run $CORRAL_RUN; test "$CORRAL_RUN" -ge {run}'
+
+
 def start_farm(farm, renders: dict[str, int], capacity: int = 1000) -> None:
     """A server and renders {name: max_tasks}, each of the given capacity, all online."""
     farm.start_server()
@@ -76,6 +82,22 @@ def finish(farm, gates: Gates, *job_ids: int) -> None:
     gates.open_all()
     for job_id in job_ids:
         farm.wait_job_done(job_id)
+
+
+def done_while_held(farm, job_id: int, held: int) -> None:
+    """Wait until the job is done; the held job meanwhile has nothing done."""
+    farm.wait_job_done(job_id)
+    assert farm.client.job(held)["tasks_done"] == 0
+
+
+def avoided_after_an_error(farm, name: str, **block: object) -> int:
+    """A one-task job whose first run fails on r1, its block then avoiding r1 (errors_retries
+    3, errors_avoid_host 1, and the block keys given); returns its id once r1 is avoided."""
+    block = {"errors_retries": 3, "errors_avoid_host": 1, **block}
+    job_id = farm.client.submit(job(name, fails_until(2), 1, block=block))
+    wait_until(lambda: farm.client.job(job_id)["blocks"][0]["error_hosts"])
+    assert "errors_avoid_host" in reason(farm.client, job_id, "r1")
+    return job_id
 
 
 def reason(client, job_id: int, render: str) -> str:

@@ -10,6 +10,7 @@ import time
 
 from tests.integration.scenarios import (
     SMALL,
+    avoided_after_an_error,
     job,
     reason,
     start_farm,
@@ -18,7 +19,6 @@ from tests.integration.scenarios import (
     two_blocks,
     wait_runs,
 )
-from tests.polling import wait_until
 
 
 def _comp_waiting_for_plate(farm, gates) -> int:
@@ -58,10 +58,7 @@ def test_errors_forgive_time_lets_the_avoided_render_retry(farm):
     """With errors_forgive_time 1 s, r1 is forgiven after the error and the ready task
     runs there again (a timed wake-up starts it; nothing else happens on the farm)."""
     start_farm(farm, {"r1": 1})
-    block = {"errors_retries": 3, "errors_avoid_host": 1, "errors_forgive_time": 1}
-    job_id = farm.client.submit(job("forgive", 'test "$CORRAL_RUN" -ge 2', 1, block=block))
-    wait_until(lambda: farm.client.job(job_id)["blocks"][0]["error_hosts"])
-    assert "errors_avoid_host" in reason(farm.client, job_id, "r1")
+    job_id = avoided_after_an_error(farm, "forgive", errors_forgive_time=1)
     try:
         farm.wait_job_done(job_id, timeout=8)
     finally:

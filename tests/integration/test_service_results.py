@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.integration.test_scheduling_common import runs
+from tests.integration.scenarios import runs
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
