@@ -183,8 +183,7 @@ def test_users_table_and_user_set(cli, server):
 @pytest.fixture
 def farm_cli(farm, capsys) -> CliRun:
     farm.start_server()
-    farm.start_render(RENDER, 2)
-    farm.wait_renders(1)
+    farm.start_renders({RENDER: 2})
     return in_process(farm.url, capsys)
 
 

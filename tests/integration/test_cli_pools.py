@@ -49,9 +49,7 @@ def test_pool_add_set_render_joins_then_delete(farm, capsys):
     assert row_of(pools_table(cli), "/gpu/")["CAPACITY"] == "2000"
     assert row_of(pools_table(cli), "/")["CAPACITY"] == "1100"
 
-    farm.start_render("gpu01")
-    farm.start_render("cpu01")
-    farm.wait_renders(2)
+    farm.start_renders({"gpu01": None, "cpu01": None})
     code, out, err = cli("renders")
     assert (code, err) == (0, "")
     assert row_of(out, "gpu01")["POOL"] == "/gpu/"

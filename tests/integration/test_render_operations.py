@@ -34,8 +34,7 @@ def wait_exit(process, timeout: float) -> int:
 
 def test_render_started_NIMBY_takes_no_task_until_freed(farm, capsys):
     farm.start_server()
-    farm.start_render("shy", 1, "--NIMBY", "--paused")
-    farm.wait_renders(1)
+    farm.start_renders({"shy": 1}, "--NIMBY", "--paused")
     render = farm.client.render("shy")
     assert (render["nimby"], render["paused"]) == ("NIMBY", True)
     farm.client.render_action("shy", "unpause")

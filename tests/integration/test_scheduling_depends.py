@@ -7,6 +7,7 @@ import time
 
 from tests.integration.scenarios import (
     SMALL,
+    finish,
     job,
     reason,
     start_farm,
@@ -37,6 +38,11 @@ def _waits_for_depends(client, job_id: int) -> dict:
     return summary
 
 
+def _alices_running_job(farm, gates, name: str) -> int:
+    """alice's gated job of one SMALL task; returns its id once the task runs."""
+    return submit_running(farm.client, job(name, gates.command(), 1, user="alice", block=SMALL), 1)
+
+
 def _sim_and_render(farm, gates, name: str, sim_frames: int, render: dict) -> int:
     """A job of a gated 'sim' block of sim_frames and a 'render' block of `true` with the keys
     given; returns its id once every sim task runs."""
@@ -56,16 +62,14 @@ def test_job_depend_mask_waits_for_the_job(farm, gates):
     assert _waits_for_depends(farm.client, second)["tasks_done"] == 0
     assert reason(farm.client, second, "r1") == f"waits for job {first} 'comp-a' (depend mask)"
 
-    gates.open_all()
-    farm.wait_job_done(second)
+    finish(farm, gates, second)
     assert _started_after(farm.client, (second, 0), (first, 0))
     assert "WDP" not in farm.client.job(second)["state"]
 
 
 def test_job_depend_mask_is_full_match_and_per_user(farm, gates):
     start_farm(farm, {"r1": 4})
-    first = submit_running(farm.client, job("render-x", gates.command(), 1, user="alice",
-                                            block=SMALL), 1)  # fmt: skip
+    first = _alices_running_job(farm, gates, "render-x")
     partial = farm.client.submit(job("p", "true", 1, user="alice", block=SMALL,
                                      depend_mask="render"))  # fmt: skip
     other_user = farm.client.submit(job("o", "true", 1, user="bob", block=SMALL,
@@ -73,21 +77,18 @@ def test_job_depend_mask_is_full_match_and_per_user(farm, gates):
     farm.wait_job_done(partial)  # "render" does not match the whole name "render-x"
     farm.wait_job_done(other_user)  # depend_mask sees only the same user's jobs
     assert farm.client.job(first)["tasks_running"] == 1
-    gates.open_all()
-    farm.wait_job_done(first)
+    finish(farm, gates, first)
 
 
 def test_depend_mask_global_waits_across_users(farm, gates):
     start_farm(farm, {"r1": 4})
-    first = submit_running(farm.client, job("sim", gates.command(), 1, user="alice",
-                                            block=SMALL), 1)  # fmt: skip
+    first = _alices_running_job(farm, gates, "sim")
     second = farm.client.submit(job("light", "true", 1, user="bob", block=SMALL,
                                     depend_mask_global="s.m"))  # fmt: skip
     _waits_for_depends(farm.client, second)
     assert reason(farm.client, second, "r1") == f"waits for job {first} 'sim' (depend mask)"
 
-    gates.open_all()
-    farm.wait_job_done(second)
+    finish(farm, gates, second)
     assert _started_after(farm.client, (second, 0), (first, 0))
 
 
@@ -97,8 +98,7 @@ def test_job_depend_mask_set_by_edit(farm, gates):
     second = farm.client.submit(job("comp", "true", 1, block=SMALL, offline=True))
     farm.client.edit_job(second, {"depend_mask": "plate", "offline": False})
     _waits_for_depends(farm.client, second)
-    gates.open_all()
-    farm.wait_job_done(second)
+    finish(farm, gates, second)
     assert _started_after(farm.client, (second, 0), (first, 0))
 
 
@@ -113,8 +113,7 @@ def test_block_depend_mask(farm, gates):
     gates.open(1)  # one of two sim tasks done: the block still waits
     wait_until(lambda: states(farm.client, job_id, 0)[0] == "DON")
     assert farm.client.job(job_id)["blocks"][1]["tasks_done"] == 0
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
     assert _started_after(farm.client, (job_id, 1), (job_id, 0))
 
 
@@ -125,8 +124,7 @@ def test_block_depend_mask_cleared_by_edit(farm, gates):
     farm.client.edit_job(job_id, {"depend_mask": ""}, block=1)
     wait_until(lambda: farm.client.job(job_id)["blocks"][1]["tasks_done"] == 2)
     assert states(farm.client, job_id, 0)[0] == "RUN"
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
 
 
 def test_tasks_depend_mask_by_frame_range(farm, gates):
@@ -141,8 +139,7 @@ def test_tasks_depend_mask_by_frame_range(farm, gates):
     assert states(farm.client, job_id, 1) == ["WDP", "WDP", "DON", "WDP"]
     assert states(farm.client, job_id, 0) == ["RUN", "RUN", "DON", "RUN"]
 
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
     sim, render = tasks(farm.client, job_id, 0), tasks(farm.client, job_id, 1)
     for n in range(4):
         assert render[n]["time_start"] >= sim[n]["time_done"]
@@ -159,8 +156,7 @@ def test_tasks_depend_mask_many_to_one(farm, gates):
     gates.open(2)
     wait_until(lambda: states(farm.client, job_id, 1)[0] == "DON")
     assert states(farm.client, job_id, 1)[1] == "WDP"
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
     sim, render = tasks(farm.client, job_id, 0), tasks(farm.client, job_id, 1)
     assert render[0]["time_start"] >= max(sim[0]["time_done"], sim[1]["time_done"])
     assert render[1]["time_start"] >= max(sim[2]["time_done"], sim[3]["time_done"])

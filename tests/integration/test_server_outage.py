@@ -21,8 +21,7 @@ def test_running_tasks_survive_a_server_outage(farm, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     farm.start_server()
-    farm.start_render("steady", TASKS)
-    farm.wait_renders(1)
+    farm.start_renders({"steady": TASKS})
     commands = [(f"t{n}", f"sleep 3; echo done >> {out}/{n}.txt") for n in range(TASKS)]
     job_id = farm.client.submit(
         tasks_job("outage", commands, user_name="tester", block_extra={"capacity": 100})
