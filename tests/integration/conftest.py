@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from app import RENDER_PROTOCOL
 from app.cli import main
 from bench.local_farm import LocalFarm
 from tests.integration.scenarios import Gates
@@ -80,9 +79,3 @@ def in_process(url: str, capsys) -> CliRun:
 def cli(server, capsys) -> CliRun:
     """The `corral` command run in this process against the module's server."""
     return in_process(server.url, capsys)
-
-
-def hello(name: str, max_tasks=1, capacity=1000, **fields) -> dict:
-    """A `register` message as a render of this version sends it (hand-made protocol tests)."""
-    return {"type": "register", "protocol": RENDER_PROTOCOL, "name": name,
-            "max_tasks": max_tasks, "capacity": capacity, **fields}  # fmt: skip

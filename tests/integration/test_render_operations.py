@@ -13,7 +13,7 @@ import pytest
 from app.api import numeric_job
 from app.cli import main
 from app.server import render_messages
-from tests.integration.conftest import hello
+from tests.integration.render_by_hand import hello
 from tests.polling import wait_until
 
 

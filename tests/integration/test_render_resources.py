@@ -9,8 +9,7 @@ import time
 
 import aiohttp
 
-from tests.integration.conftest import hello
-from tests.integration.test_render_protocol import receive
+from tests.integration.render_by_hand import hello, receive, render_socket
 from tests.polling import wait_until
 
 
@@ -63,7 +62,6 @@ async def test_heartbeat_resources_reach_the_render_and_its_history(farm):
 
 async def test_malformed_resources_get_an_error_and_change_nothing(farm):
     farm.start_server()
-    ws_url = f"{farm.url}/api/v1/render/ws"
     history_url = f"{farm.url}/api/v1/renders/hand/resources"
     good = {"cpu_idle": 97.5, "mem_free_mb": 1000, "gpu": {"name": "x", "util": 3}}
     bad_ones = [
@@ -76,7 +74,7 @@ async def test_malformed_resources_get_an_error_and_change_nothing(farm):
         {"blob": "x" * 20_000},
         {"users": ["a", None]},
     ]
-    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:
+    async with aiohttp.ClientSession() as session, render_socket(farm.url) as ws:
         await ws.send_json(hello("hand"))
         await receive(ws, "registered")
         await ws.send_json({"type": "heartbeat", "resources": good})
