@@ -33,3 +33,16 @@ async def client(farm, qapp):
     await until(lambda: client.state == "online")
     yield client
     await client.close()
+
+
+@pytest.fixture
+def keep_running(qapp):
+    """As in `corral monitor`: a dialog closing must not quit Qt (and stop the loop)."""
+    qapp.setQuitOnLastWindowClosed(False)
+
+
+def shown(qtbot, widget):
+    """The widget, shown; qtbot closes it after the test."""
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
