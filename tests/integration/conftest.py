@@ -79,3 +79,15 @@ def in_process(url: str, capsys) -> CliRun:
 def cli(server, capsys) -> CliRun:
     """The `corral` command run in this process against the module's server."""
     return in_process(server.url, capsys)
+
+
+RENDER = "cli-render"  # the render of farm_cli
+
+
+@pytest.fixture
+def farm_cli(farm, capsys) -> CliRun:
+    """The `corral` command run in this process against a farm of this test's own with one
+    render, RENDER, of two slots."""
+    farm.start_server()
+    farm.start_renders({RENDER: 2})
+    return in_process(farm.url, capsys)

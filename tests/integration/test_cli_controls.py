@@ -15,10 +15,8 @@ import time
 import pytest
 
 from app import api
-from tests.integration.conftest import CliRun, in_process
+from tests.integration.conftest import RENDER, CliRun
 from tests.polling import wait_until
-
-RENDER = "ctl-render"
 
 
 def submit(client: api.Client, user: str, name: str = "ctl", frames: int = 4, **extra) -> int:
@@ -178,13 +176,6 @@ def test_users_table_and_user_set(cli, server):
 
 
 # -- with a render -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def farm_cli(farm, capsys) -> CliRun:
-    farm.start_server()
-    farm.start_renders({RENDER: 2})
-    return in_process(farm.url, capsys)
 
 
 def why_reason(cli: CliRun, job_id: int) -> str:
