@@ -1,4 +1,10 @@
-"""Real farm processes on loopback: the server and render clients as subprocesses."""
+"""Real farm processes on loopback: the server and render clients as subprocesses.
+
+Fixtures for a farm of the test's own (`farm`), one server for a module's tests (`server`),
+gate files (`gates`) and the `corral` command run in this process (`cli`, `farm_cli`). The
+scenarios' job builders and waits are in scenarios.py; the render protocol spoken by hand is in
+render_by_hand.py.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from tests.integration.scenarios import Gates
 from tests.polling import wait_until
 
 CliRun = Callable[..., tuple[int, str, str]]
+RENDER = "cli-render"  # the render of farm_cli
 
 
 class Farm(LocalFarm):
@@ -79,9 +86,6 @@ def in_process(url: str, capsys) -> CliRun:
 def cli(server, capsys) -> CliRun:
     """The `corral` command run in this process against the module's server."""
     return in_process(server.url, capsys)
-
-
-RENDER = "cli-render"  # the render of farm_cli
 
 
 @pytest.fixture

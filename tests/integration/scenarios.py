@@ -15,7 +15,8 @@ from app.api import CorralError, numeric_job
 from tests.polling import wait_until
 
 USER = "tester"
-SMALL = {"capacity": 100}  # ten of these fit on a 1000-capacity render
+CAPACITY = 1000  # a scenario render's capacity, unless the test gives another
+SMALL = {"capacity": 100}  # ten of these fit on a render of CAPACITY
 
 
 class Gates:
@@ -59,13 +60,13 @@ def fails_until(run: int) -> str:
     return f'echo run $CORRAL_RUN; test "$CORRAL_RUN" -ge {run}'
 
 
-def start_farm(farm, renders: dict[str, int], capacity: int = 1000) -> None:
+def start_farm(farm, renders: dict[str, int], capacity: int = CAPACITY) -> None:
     """A server and renders {name: max_tasks}, each of the given capacity, all online."""
     farm.start_server()
-    start_renders(farm, renders, capacity)
+    add_renders(farm, renders, capacity)
 
 
-def start_renders(farm, renders: dict[str, int], capacity: int = 1000) -> None:
+def add_renders(farm, renders: dict[str, int], capacity: int = CAPACITY) -> None:
     """More renders {name: max_tasks} of the given capacity, waited for until online."""
     farm.start_renders(renders, "--capacity", str(capacity))
 

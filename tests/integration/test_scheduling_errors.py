@@ -7,12 +7,12 @@ then succeeds.
 from __future__ import annotations
 
 from tests.integration.scenarios import (
+    add_renders,
     avoided_after_an_error,
     fails_until,
     job,
     reason,
     start_farm,
-    start_renders,
     tasks,
     wait_output,
     wait_runs,
@@ -59,7 +59,7 @@ def test_errors_avoid_host_moves_the_task_to_another_render(farm):
         "block 0: block avoids r1 after errors there (errors_avoid_host)"
     )
 
-    start_renders(farm, {"r2": 1})
+    add_renders(farm, {"r2": 1})
     farm.wait_job_done(job_id)
     assert [(r["render"], r["state"]) for r in wait_runs(farm.client, job_id, 0, 0, 3)] == [
         ("r1", "ERR"),
@@ -77,7 +77,7 @@ def test_errors_task_same_host_avoids_only_for_that_task(farm):
     first = tasks(farm.client, job_id)[0]
     assert (first["state"], first["render"], first["starts"]) == ("RER", "r1", 1)
 
-    start_renders(farm, {"r2": 1})
+    add_renders(farm, {"r2": 1})
     farm.wait_job_done(job_id)
     assert [r["render"] for r in wait_runs(farm.client, job_id, 0, 0, 2)] == ["r1", "r2"]
 

@@ -11,12 +11,12 @@ import pytest
 from tests.integration.scenarios import (
     SMALL,
     USER,
+    add_renders,
     finish,
     job,
     reason,
     running_on,
     start_farm,
-    start_renders,
     states,
     submit_running,
     tasks,
@@ -74,7 +74,7 @@ def test_block_max_running_tasks_per_host(farm, gates):
     )
     assert farm.client.job(job_id)["tasks_running"] == 2
 
-    start_renders(farm, {"r2": 4})  # the limit is per host: another render takes two more
+    add_renders(farm, {"r2": 4})  # the limit is per host: another render takes two more
     wait_running(farm.client, job_id, 4)
     assert len(running_on(farm.client, "r2")) == 2
     finish(farm, gates, job_id)
@@ -109,7 +109,7 @@ def test_render_max_tasks(farm, gates):
     assert reason(farm.client, job_id, "r1") == "render runs its maximum of 2 tasks"
     assert farm.client.job(job_id)["tasks_running"] == 2
 
-    start_renders(farm, {"r2": 2})  # a render with free slots takes the waiting task
+    add_renders(farm, {"r2": 2})  # a render with free slots takes the waiting task
     wait_running(farm.client, job_id, 3)
     assert len(running_on(farm.client, "r2")) == 1
     finish(farm, gates, job_id)

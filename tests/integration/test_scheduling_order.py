@@ -11,12 +11,12 @@ import pytest
 from tests.integration.scenarios import (
     SMALL,
     USER,
+    add_renders,
     done_while_held,
     finish,
     job,
     reason,
     start_farm,
-    start_renders,
     tasks,
     wait_running,
 )
@@ -43,7 +43,7 @@ def test_higher_priority_job_runs_all_its_tasks_first(farm):
     farm.start_server()
     low = farm.client.submit(job("low", "true", 3, priority=10))
     high = farm.client.submit(job("high", "true", 3, priority=200))
-    start_renders(farm, {"r1": 1})
+    add_renders(farm, {"r1": 1})
     farm.wait_job_done(low)
     farm.wait_job_done(high)
     assert _ran_first(farm.client, high, low)
@@ -55,7 +55,7 @@ def test_job_priority_edit_reorders_waiting_jobs(farm):
     first = farm.client.submit(job("first", "true", 2))
     second = farm.client.submit(job("second", "true", 2))
     farm.client.edit_job(second, {"priority": 150})
-    start_renders(farm, {"r1": 1})
+    add_renders(farm, {"r1": 1})
     farm.wait_job_done(first)
     farm.wait_job_done(second)
     assert _ran_first(farm.client, second, first)
@@ -65,7 +65,7 @@ def test_fair_share_between_two_users(farm, gates):
     """Equal priorities: need = 1.1^priority / (running capacity + 1) alternates the users."""
     farm.start_server()
     alice, bob = _alice_and_bob(farm.client, gates)
-    start_renders(farm, {"r1": 4})
+    add_renders(farm, {"r1": 4})
     wait_running(farm.client, alice, 1)
     assert _running(farm.client, alice, bob) == {alice: 2, bob: 2}  # not all four to alice
     users = {u["name"]: u for u in farm.client.users()}
@@ -78,7 +78,7 @@ def test_fair_share_weighs_user_priority(farm, gates):
     farm.start_server()
     alice, bob = _alice_and_bob(farm.client, gates)
     farm.client.edit_user("bob", {"priority": 111})
-    start_renders(farm, {"r1": 4})
+    add_renders(farm, {"r1": 4})
     wait_running(farm.client, bob, 1)
     assert _running(farm.client, alice, bob) == {alice: 1, bob: 3}
     finish(farm, gates, alice, bob)
@@ -100,7 +100,7 @@ def test_move_job(farm, moves, queue):
         farm.client.move_job(ids[name], to)
     orders = [farm.client.job(ids[name])["order"] for name in queue]
     assert orders == sorted(orders)
-    start_renders(farm, {"r1": 1})
+    add_renders(farm, {"r1": 1})
     for job_id in ids.values():
         farm.wait_job_done(job_id)
     for earlier, later in zip(queue, queue[1:], strict=False):
