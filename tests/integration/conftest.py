@@ -1,29 +1,24 @@
-"""Real farm processes on loopback: the server and render clients as subprocesses."""
+"""Real farm processes on loopback: the server and render clients as subprocesses.
+
+Fixtures for a farm of the test's own (`farm`), one server for a module's tests (`server`),
+gate files (`gates`) and the `corral` command run in this process (`cli`, `farm_cli`). The
+scenarios' job builders and waits are in scenarios.py; the render protocol spoken by hand is in
+render_by_hand.py.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from app import RENDER_PROTOCOL
 from app.cli import main
 from bench.local_farm import LocalFarm
+from tests.integration.scenarios import Gates
+from tests.polling import wait_until
 
 CliRun = Callable[..., tuple[int, str, str]]
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.05):
-    """Poll until predicate() is truthy; returns its value or fails the test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout} s: {predicate}")
-        time.sleep(every)
+RENDER = "cli-render"  # the render of farm_cli
 
 
 class Farm(LocalFarm):
@@ -32,6 +27,14 @@ class Farm(LocalFarm):
     def wait_renders(self, count: int, timeout: float = 30) -> list[dict]:
         return wait_until(lambda: len(self.online_renders()) >= count and self.online_renders(),
                           timeout)  # fmt: skip
+
+    def start_renders(self, renders: dict[str, int | None], *args: str) -> list[dict]:
+        """Renders {name: max_tasks (None: as their pool says)}, each started with args; returns
+        the online renders once these are among them."""
+        online = len(self.online_renders())
+        for name, max_tasks in renders.items():
+            self.start_render(name, max_tasks, *args)
+        return self.wait_renders(online + len(renders))
 
     def wait_job_done(self, job_id: int, timeout: float = 120) -> dict:
         def done():
@@ -50,6 +53,12 @@ def farm(tmp_path):
     farm = Farm(tmp_path)
     yield farm
     farm.stop()
+
+
+@pytest.fixture
+def gates(tmp_path) -> Gates:
+    """Gate files in this test's folder: gated tasks run until their gate is opened."""
+    return Gates(tmp_path / "gates")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +88,10 @@ def cli(server, capsys) -> CliRun:
     return in_process(server.url, capsys)
 
 
-def hello(name: str, max_tasks=1, capacity=1000, **fields) -> dict:
-    """A `register` message as a render of this version sends it (hand-made protocol tests)."""
-    return {"type": "register", "protocol": RENDER_PROTOCOL, "name": name,
-            "max_tasks": max_tasks, "capacity": capacity, **fields}  # fmt: skip
+@pytest.fixture
+def farm_cli(farm, capsys) -> CliRun:
+    """The `corral` command run in this process against a farm of this test's own with one
+    render, RENDER, of two slots."""
+    farm.start_server()
+    farm.start_renders({RENDER: 2})
+    return in_process(farm.url, capsys)

@@ -6,11 +6,10 @@ import json
 import urllib.error
 import urllib.request
 
-import aiohttp
 import pytest
 
 from app.api import CorralError
-from tests.integration.conftest import hello
+from tests.integration.render_by_hand import hello, render_socket
 
 GOOD_BLOCK = {"numeric": True, "frame_first": 1, "frame_last": 10, "command": "echo @#@"}
 
@@ -104,10 +103,7 @@ def test_bad_actions_change_nothing(server):
 
 
 async def test_bad_render_messages_get_errors_and_server_survives(server):
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{server.url}/api/v1/render/ws") as ws,
-    ):
+    async with render_socket(server.url) as ws:
         for bad in ["not json", "[1, 2]", json.dumps({"type": "heartbeat"}),
                     json.dumps(hello("")),
                     json.dumps(hello("r", max_tasks="many"))]:  # fmt: skip

@@ -3,7 +3,7 @@ CORRAL_IDLE_SECONDS_FILE) and the server turns it NIMBY while the user works, fr
 
 from __future__ import annotations
 
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 
 def test_user_activity_turns_the_render_nimby_and_idleness_frees_it(farm, tmp_path, monkeypatch):

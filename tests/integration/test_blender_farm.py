@@ -21,8 +21,8 @@ from app.parsers.registry import get_parser
 from app.services.base import Service, TaskInfo
 from app.services.blender import BPY_RUNNER, BlenderService
 from app.services.registry import get_service
-from tests.integration.conftest import wait_until
-from tests.integration.test_scheduling_common import start_farm
+from tests.integration.scenarios import start_farm
+from tests.polling import wait_until
 
 pytestmark = [
     pytest.mark.blender,

@@ -21,7 +21,8 @@ import pytest
 
 from app import api
 from bench.local_farm import FarmProcess, free_port
-from tests.integration.conftest import in_process, wait_until
+from tests.integration.conftest import RENDER, in_process
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 UNKNOWN = 987654  # a job id no test creates
@@ -226,34 +227,26 @@ def test_tables_on_an_empty_farm(farm, capsys):
     assert json.loads(out) == farm.client.job(job_id)
 
 
-def test_renders_table(farm, capsys):
-    farm.start_server()
-    farm.start_render("cli-render", 2)
-    farm.wait_renders(1)
-    cli = in_process(farm.url, capsys)
-    render = farm.client.render("cli-render")  # capacity from its pool, user from its host
+def test_renders_table(farm_cli, farm):
+    render = farm.client.render(RENDER)  # capacity from its pool, user from its host
     capacity, user = f"0/{render['capacity']}", render["user_name"] or "-"
     width = max(len("CAPACITY"), len(capacity))
-    assert cli("renders") == (
+    assert farm_cli("renders") == (
         0,
         f"NAME        STATE  TASKS  {'CAPACITY':>{width}}  NIMBY  PAUSED  POOL  USER\n"
         f"cli-render  ONL      0/2  {capacity:>{width}}  free   no      /     {user}\n",
         "",
     )
-    code, out, _ = cli("renders", "--json")
-    assert [r["name"] for r in json.loads(out)] == ["cli-render"]
+    code, out, _ = farm_cli("renders", "--json")
+    assert [r["name"] for r in json.loads(out)] == [RENDER]
 
 
-def test_task_log_and_show_after_a_retry(farm, capsys, tmp_path):
+def test_task_log_and_show_after_a_retry(farm_cli, farm, tmp_path):
     """Each task fails once (printing 'oops' with no newline), then the server retries it."""
-    farm.start_server()
-    farm.start_render("cli-render", 2)
-    farm.wait_renders(1)
-    cli = in_process(farm.url, capsys)
     work = tmp_path / "work"
     work.mkdir()
     script = "if [ -e done.@#@ ]; then echo frame @#@; else touch done.@#@; printf oops; exit 1; fi"
-    code, out, err = cli(
+    code, out, err = farm_cli(
         "submit", "--name", "flaky", "--frames", "1-2", "--cwd", str(work), "--", "sh", "-c", script
     )  # fmt: skip
     assert (code, err) == (0, "")
@@ -261,27 +254,27 @@ def test_task_log_and_show_after_a_retry(farm, capsys, tmp_path):
     farm.wait_job_done(job_id)
     key = (str(job_id), "0", "1")
 
-    assert cli("task", "log", *key) == (0, "frame 2\n", "")  # the latest run
-    assert cli("task", "log", *key, "--run", "1") == (0, "oops\n", "")
-    code, out, _ = cli("task", "log", *key, "--run", "2", "--json")
+    assert farm_cli("task", "log", *key) == (0, "frame 2\n", "")  # the latest run
+    assert farm_cli("task", "log", *key, "--run", "1") == (0, "oops\n", "")
+    code, out, _ = farm_cli("task", "log", *key, "--run", "2", "--json")
     assert json.loads(out) == {
         "job": job_id, "block": 0, "task": 1, "run": 2, "output": "frame 2\n",
     }  # fmt: skip
 
-    code, out, err = cli("task", "show", *key)
+    code, out, err = farm_cli("task", "show", *key)
     assert (code, err) == (0, "")
     assert out.startswith(f"Task {job_id}/0/1: frame 2\n")
     assert "sh -c 'if [ -e done.'2' ]; then echo frame '2';" in out
     assert f"directory  {work}\n" in out
     header, run1, run2 = out.split("\n\n")[-1].splitlines()
     assert header == "RUN  RENDER      STATE  EXIT  SIGNAL  STARTED              TIME  ERROR"
-    assert run1.split()[:5] == ["1", "cli-render", "ERR", "1", "-"]
-    assert run2.split()[:5] == ["2", "cli-render", "DON", "0", "-"]
-    code, out, _ = cli("task", "show", *key, "--json")
+    assert run1.split()[:5] == ["1", RENDER, "ERR", "1", "-"]
+    assert run2.split()[:5] == ["2", RENDER, "DON", "0", "-"]
+    code, out, _ = farm_cli("task", "show", *key, "--json")
     assert json.loads(out) == farm.client.task(job_id, 0, 1)
 
     farm.stop()
-    codes = [farm.server.proc.returncode, farm.renders["cli-render"].proc.returncode]
+    codes = [farm.server.proc.returncode, farm.renders[RENDER].proc.returncode]
     assert codes == [0, 0], farm.logs()
 
 

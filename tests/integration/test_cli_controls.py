@@ -15,9 +15,8 @@ import time
 import pytest
 
 from app import api
-from tests.integration.conftest import CliRun, in_process, wait_until
-
-RENDER = "ctl-render"
+from tests.integration.conftest import RENDER, CliRun
+from tests.polling import wait_until
 
 
 def submit(client: api.Client, user: str, name: str = "ctl", frames: int = 4, **extra) -> int:
@@ -177,14 +176,6 @@ def test_users_table_and_user_set(cli, server):
 
 
 # -- with a render -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def farm_cli(farm, capsys) -> CliRun:
-    farm.start_server()
-    farm.start_render(RENDER, 2)
-    farm.wait_renders(1)
-    return in_process(farm.url, capsys)
 
 
 def why_reason(cli: CliRun, job_id: int) -> str:

@@ -11,8 +11,9 @@ import json
 import pytest
 
 from app import api
-from tests.integration.conftest import CliRun, in_process, wait_until
+from tests.integration.conftest import CliRun, in_process
 from tests.integration.test_cli_controls import row_of, table_rows
+from tests.polling import wait_until
 
 POOLS_HEADER = ["PATH", "CAPACITY", "MAX_TASKS", "PRIORITY", "PAUSED", "SERVICES", "DISABLED",
                 "RENDERS"]  # fmt: skip
@@ -48,9 +49,7 @@ def test_pool_add_set_render_joins_then_delete(farm, capsys):
     assert row_of(pools_table(cli), "/gpu/")["CAPACITY"] == "2000"
     assert row_of(pools_table(cli), "/")["CAPACITY"] == "1100"
 
-    farm.start_render("gpu01")
-    farm.start_render("cpu01")
-    farm.wait_renders(2)
+    farm.start_renders({"gpu01": None, "cpu01": None})
     code, out, err = cli("renders")
     assert (code, err) == (0, "")
     assert row_of(out, "gpu01")["POOL"] == "/gpu/"

@@ -7,11 +7,21 @@ import os
 import signal
 import time
 import uuid
+from pathlib import Path
 
 import psutil
+import pytest
 
 from app.api import numeric_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
+
+
+@pytest.fixture
+def out(tmp_path) -> Path:
+    """The folder the frame writers write to."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
 
 
 def frame_writer_job(out_dir, name, frames, per_task=1, seconds=0.0):
@@ -32,13 +42,9 @@ def assert_each_file_once(out_dir, frames, per_task=1):
     assert written_twice == []
 
 
-def test_three_renders_run_a_300_task_job(farm, tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
+def test_three_renders_run_a_300_task_job(farm, out):
     farm.start_server()
-    for name in ("r1", "r2", "r3"):
-        farm.start_render(name, 2)
-    farm.wait_renders(3)
+    farm.start_renders({"r1": 2, "r2": 2, "r3": 2})
     job_id = farm.client.submit(frame_writer_job(out, "three", 300))
     job = farm.wait_job_done(job_id)
     assert job["tasks_done"] == 300 and job["tasks_error"] == 0
@@ -50,13 +56,9 @@ def test_three_renders_run_a_300_task_job(farm, tmp_path):
     assert "f_0008-0008.txt" in task["command"]
 
 
-def test_server_killed_mid_job_loses_nothing(farm, tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
+def test_server_killed_mid_job_loses_nothing(farm, out):
     farm.start_server("--reconnect-grace", "10")
-    for name in ("a", "b"):
-        farm.start_render(name, 3)
-    farm.wait_renders(2)
+    farm.start_renders({"a": 3, "b": 3})
     job_id = farm.client.submit(frame_writer_job(out, "crash", 200, seconds=0.05))
     wait_until(lambda: farm.client.job(job_id)["tasks_done"] >= 60, timeout=60)
     farm.server.kill()
@@ -94,11 +96,10 @@ def test_render_killed_mid_task_task_runs_elsewhere(farm, tmp_path):
             os.killpg(int(first.read_text()), signal.SIGKILL)
 
 
-def test_stopped_task_leaves_no_process(farm, tmp_path):
+def test_stopped_task_leaves_no_process(farm):
     marker = f"corral-test-{uuid.uuid4().hex}"
     farm.start_server()
-    farm.start_render("r1", 1)
-    farm.wait_renders(1)
+    farm.start_renders({"r1": 1})
     command = (
         f"sh -c 'sleep 300 # {marker}' & "
         f"(sh -c 'sleep 301 # {marker}' &) ; "
@@ -125,13 +126,10 @@ def test_stopped_task_leaves_no_process(farm, tmp_path):
     assert "OFF" in job["state"] and job["tasks_running"] == 0
 
 
-def test_pause_restart_and_task_actions(farm, tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
+def test_pause_restart_and_task_actions(farm, out):
     farm.start_server()
     job_id = farm.client.submit({**frame_writer_job(out, "actions", 20), "offline": True})
-    farm.start_render("r1", 4)
-    farm.wait_renders(1)
+    farm.start_renders({"r1": 4})
     time.sleep(0.5)
     assert farm.client.job(job_id)["tasks_done"] == 0  # paused: nothing starts
     farm.client.task_actions(job_id, 0, "skip", [0, 1, 2])
@@ -150,10 +148,9 @@ def test_pause_restart_and_task_actions(farm, tmp_path):
     assert not os.path.exists(farm.data / "outputs" / str(job_id))
 
 
-def test_failing_task_is_retried_then_errors(farm, tmp_path):
+def test_failing_task_is_retried_then_errors(farm):
     farm.start_server()
-    farm.start_render("r1", 1)
-    farm.wait_renders(1)
+    farm.start_renders({"r1": 1})
     job = numeric_job("fails", "echo failing; exit 3", 1, 1, user_name="tester")
     job["blocks"][0]["errors_retries"] = 2
     job_id = farm.client.submit(job)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import psutil
 
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 PLUGIN = """
 from app.render.meters import Meter
@@ -40,8 +40,7 @@ def test_a_plugin_meter_reaches_the_render_and_its_history(farm, tmp_path):
     (plugins / "broken.py").write_text(BROKEN)
     (plugins / "bad_import.py").write_text("import no_such_module_for_corral\n")
     farm.start_server("--heartbeat", "0.5")
-    farm.start_render("metered", None, "--heartbeat", "0.5", "--plugins", str(plugins))
-    farm.wait_renders(1)
+    farm.start_renders({"metered": None}, "--heartbeat", "0.5", "--plugins", str(plugins))
 
     def custom():
         return (farm.client.render("metered").get("resources") or {}).get("custom")

@@ -17,8 +17,7 @@ def test_render_maps_a_windows_job_to_its_own_paths(farm, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     farm.start_server()
-    farm.start_render("mapped", 1, "--path-map", f"W:/work={work}")
-    farm.wait_renders(1)
+    farm.start_renders({"mapped": 1}, "--path-map", f"W:/work={work}")
     job = tasks_job(
         "windows-job",
         [("write", r'echo "$(pwd -P) $SCENE" > W:\work\out.txt')],

@@ -6,7 +6,7 @@ import json
 import time
 
 from app.api import numeric_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 FARM = {
     "pools": {

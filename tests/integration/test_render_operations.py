@@ -13,7 +13,8 @@ import pytest
 from app.api import numeric_job
 from app.cli import main
 from app.server import render_messages
-from tests.integration.conftest import hello, wait_until
+from tests.integration.render_by_hand import hello
+from tests.polling import wait_until
 
 
 def one_task_job(name: str, command: str) -> dict:
@@ -31,10 +32,21 @@ def wait_exit(process, timeout: float) -> int:
         pytest.fail(f"the render did not exit within {timeout} s")
 
 
+def terminated_while_running(farm, name: str, command: str, *render_args: str):
+    """A render (started with render_args) sent SIGTERM while it runs a one-task job of the
+    command; returns the render's process and the job's id."""
+    farm.start_server()
+    render = farm.start_render(name, 1, *render_args)
+    farm.wait_renders(1)
+    job_id = farm.client.submit(one_task_job(name, command))
+    wait_until(lambda: task_state(farm, job_id)["state"] == "RUN", timeout=20)
+    render.proc.send_signal(signal.SIGTERM)
+    return render, job_id
+
+
 def test_render_started_NIMBY_takes_no_task_until_freed(farm, capsys):
     farm.start_server()
-    farm.start_render("shy", 1, "--NIMBY", "--paused")
-    farm.wait_renders(1)
+    farm.start_renders({"shy": 1}, "--NIMBY", "--paused")
     render = farm.client.render("shy")
     assert (render["nimby"], render["paused"]) == ("NIMBY", True)
     farm.client.render_action("shy", "unpause")
@@ -76,12 +88,8 @@ def test_exit_no_task_ends_an_idle_render(farm, tmp_path):
 
 
 def test_on_exit_return_gives_the_task_back_at_once(farm):
-    farm.start_server()
-    render = farm.start_render("giver", 1)  # on_exit "return" is the default
-    farm.wait_renders(1)
-    job_id = farm.client.submit(one_task_job("long", "sleep 60"))
-    wait_until(lambda: task_state(farm, job_id)["state"] == "RUN", timeout=20)
-    render.proc.send_signal(signal.SIGTERM)
+    # on_exit "return" is the default
+    render, job_id = terminated_while_running(farm, "giver", "sleep 60")
     wait_until(lambda: task_state(farm, job_id)["state"] == "RDY", timeout=5)
     task = farm.client.task(job_id, 0, 0)
     assert task["errors"] == 0
@@ -90,12 +98,8 @@ def test_on_exit_return_gives_the_task_back_at_once(farm):
 
 
 def test_on_exit_finish_lets_the_task_end(farm):
-    farm.start_server()
-    render = farm.start_render("finisher", 1, "--on-exit", "finish")
-    farm.wait_renders(1)
-    job_id = farm.client.submit(one_task_job("short", "sleep 2; echo done"))
-    wait_until(lambda: task_state(farm, job_id)["state"] == "RUN", timeout=20)
-    render.proc.send_signal(signal.SIGTERM)
+    render, job_id = terminated_while_running(farm, "finisher", "sleep 2; echo done",
+                                              "--on-exit", "finish")  # fmt: skip
     assert wait_exit(render, 15) == 0
     task = farm.client.task(job_id, 0, 0)
     assert task["state"] == "DON" and [run["state"] for run in task["runs"]] == ["DON"]

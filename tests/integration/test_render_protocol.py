@@ -3,60 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
-import time
-import weakref
-
-import aiohttp
 
 from app.api import numeric_job
-from tests.integration.conftest import hello
-
-
-async def receive(ws, kind: str) -> dict:
-    """The next message of one kind; others that arrive first wait in the socket's inbox."""
-    inbox = INBOXES.setdefault(ws, [])
-    for message in inbox:
-        if message["type"] == kind:
-            inbox.remove(message)
-            return message
-    while True:
-        message = await _next(ws)
-        if message["type"] == kind:
-            return message
-        inbox.append(message)
-
-
-async def acked(ws, seq: int) -> None:
-    """Wait until the server acknowledges result `seq` (on whatever message carries it)."""
-    while seq not in ACKED.setdefault(ws, set()):
-        INBOXES.setdefault(ws, []).append(await _next(ws))
-
-
-async def _next(ws, timeout: float = 10) -> dict:
-    message = await ws.receive_json(timeout=timeout)
-    ACKED.setdefault(ws, set()).update(message.get("acks", ()))
-    return message
-
-
-# per socket: messages not asked for yet, and the seqs acknowledged so far
-INBOXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-ACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def result(task: dict, seq: int, **fields) -> dict:
-    now = time.time()
-    return {"type": "result", "seq": seq, "job": task["job"], "block": task["block"],
-            "task": task["task"], "run": task["run"], "exit_code": 0, "signal": None,
-            "error": None, "time_start": now, "time_done": now, "output": "out",
-            **fields}  # fmt: skip
+from tests.integration.render_by_hand import (
+    acked,
+    acknowledged,
+    hello,
+    listen,
+    receive,
+    render_socket,
+    result,
+    run_key,
+)
+from tests.integration.scenarios import two_blocks
 
 
 async def test_results_are_acknowledged_and_counted_once(own_server):
     job_id = own_server.client.submit(numeric_job("proto", "true", 1, 2, user_name="t"))
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{own_server.url}/api/v1/render/ws") as ws,
-    ):
+    async with render_socket(own_server.url) as ws:
         await ws.send_json(hello("hand"))
         registered = await receive(ws, "registered")
         assert registered["stop"] == [] and registered["heartbeat_period"] > 0
@@ -86,10 +50,7 @@ async def test_results_are_acknowledged_and_counted_once(own_server):
 
 async def test_a_render_speaking_an_older_protocol_is_told_why_it_is_refused(own_server):
     old = {key: value for key, value in hello("old").items() if key != "protocol"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{own_server.url}/api/v1/render/ws") as ws,
-    ):
+    async with render_socket(own_server.url) as ws:
         await ws.send_json(old)
         error = await receive(ws, "error")
         assert "render protocol 1" in error["error"] and "server protocol 2" in error["error"]
@@ -100,10 +61,7 @@ async def test_a_result_is_acknowledged_only_once_committed(own_server):
     """While another connection holds the database's write lock no commit can happen: neither
     the result nor a copy of it resent meanwhile may be acknowledged until it is released."""
     job_id = own_server.client.submit(numeric_job("durable", "true", 1, 1, user_name="t"))
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{own_server.url}/api/v1/render/ws") as ws,
-    ):
+    async with render_socket(own_server.url) as ws:
         await ws.send_json(hello("hand"))
         task = (await receive(ws, "assign"))["task"]
         lock = sqlite3.connect(own_server.data / "corral.db", isolation_level=None)
@@ -111,13 +69,8 @@ async def test_a_result_is_acknowledged_only_once_committed(own_server):
         try:
             await ws.send_json(result(task, seq=1))
             await ws.send_json(result(task, seq=2))  # as after a reconnect
-            deadline = time.monotonic() + 1.5
-            while time.monotonic() < deadline:
-                try:
-                    INBOXES.setdefault(ws, []).append(await _next(ws, deadline - time.monotonic()))
-                except TimeoutError:
-                    break
-            assert not ACKED.get(ws), "acknowledged before the commit"
+            await listen(ws, 1.5)
+            assert not acknowledged(ws), "acknowledged before the commit"
         finally:
             lock.rollback()
             lock.close()
@@ -129,44 +82,34 @@ async def test_a_result_is_acknowledged_only_once_committed(own_server):
 async def test_reconnecting_render_keeps_its_task(own_server):
     job_id = own_server.client.submit(numeric_job("keep", "sleep 100", 1, 1, user_name="t"))
     register = hello("flaky")
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(f"{own_server.url}/api/v1/render/ws") as ws:
-            await ws.send_json(register)
-            task = (await receive(ws, "assign"))["task"]
-        key = {k: task[k] for k in ("job", "block", "task", "run")}
-        async with session.ws_connect(f"{own_server.url}/api/v1/render/ws") as ws:
-            await ws.send_json({**register, "running": [key]})
-            assert (await receive(ws, "registered"))["stop"] == []
-            await ws.send_json(result(task, seq=1))
-            await acked(ws, 1)
+    async with render_socket(own_server.url) as ws:
+        await ws.send_json(register)
+        task = (await receive(ws, "assign"))["task"]
+    async with render_socket(own_server.url) as ws:
+        await ws.send_json({**register, "running": [run_key(task)]})
+        assert (await receive(ws, "registered"))["stop"] == []
+        await ws.send_json(result(task, seq=1))
+        await acked(ws, 1)
     job = own_server.client.job(job_id)
     assert job["state"] == "DON"
     assert [r["run"] for r in own_server.client.task(job_id, 0, 0)["runs"]] == [1]
 
 
 async def test_depend_sub_task_starts_dependants_as_frames_pass(own_server):
-    job = {
-        "name": "sim",
-        "user_name": "t",
-        "blocks": [
-            {"name": "sim", "numeric": True, "frame_first": 1, "frame_last": 10,
-             "frames_per_task": 10, "command": "sim", "depend_sub_task": True},
-            {"name": "render", "numeric": True, "frame_first": 1, "frame_last": 10,
-             "command": "render @#@", "tasks_depend_mask": "sim"},
-        ],
-    }  # fmt: skip
+    job = two_blocks(
+        "sim",
+        {"name": "sim", "frame_last": 10, "frames_per_task": 10, "command": "sim",
+         "depend_sub_task": True},
+        {"name": "render", "frame_last": 10, "command": "render @#@", "tasks_depend_mask": "sim"},
+    )  # fmt: skip
     job_id = own_server.client.submit(job)
     register = hello("pipe", max_tasks=5, capacity=100_000)
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{own_server.url}/api/v1/render/ws") as ws,
-    ):
+    async with render_socket(own_server.url) as ws:
         await ws.send_json(register)
         sim = (await receive(ws, "assign"))["task"]
         assert (sim["block"], sim["task"]) == (0, 0)
         assert own_server.client.job(job_id)["blocks"][1]["tasks_waiting_depends"] == 10
-        key = {k: sim[k] for k in ("job", "block", "task", "run")}
-        await ws.send_json({"type": "progress", **key, "percent": 30, "frame": 3})
+        await ws.send_json({"type": "progress", **run_key(sim), "percent": 30, "frame": 3})
         started = sorted([(await receive(ws, "assign"))["task"]["task"] for _ in range(3)])
         assert started == [0, 1, 2]  # frames 1-3 are behind the simulation's frame 4
         assert own_server.client.job(job_id)["blocks"][1]["tasks_waiting_depends"] == 7
@@ -176,10 +119,7 @@ async def test_no_progress_for_too_long_is_an_error(own_server):
     job = numeric_job("stuck", "render", 1, 1, user_name="t")
     job["blocks"][0]["task_progress_change_timeout"] = 1
     job_id = own_server.client.submit(job)
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{own_server.url}/api/v1/render/ws") as ws,
-    ):
+    async with render_socket(own_server.url) as ws:
         await ws.send_json(hello("quiet"))  # fmt: skip
         task = (await receive(ws, "assign"))["task"]
         stop = await receive(ws, "stop")

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 
-import aiohttp
 import pytest
 
 from app.api import CorralError
-from tests.integration.conftest import hello, wait_until
-from tests.integration.test_render_protocol import receive
+from tests.integration.render_by_hand import hello, receive, render_socket
+from tests.polling import wait_until
 
 
 def test_heartbeat_resources_reach_the_render_and_its_history(farm):
@@ -53,7 +52,6 @@ def test_heartbeat_resources_reach_the_render_and_its_history(farm):
 
 async def test_malformed_resources_get_an_error_and_change_nothing(farm):
     farm.start_server()
-    ws_url = f"{farm.url}/api/v1/render/ws"
     good = {"cpu_idle": 97.5, "mem_free_mb": 1000, "gpu": {"name": "x", "util": 3}}
     bad_ones = [
         {"cpu_idle": math.nan},  # json.dumps writes NaN, which the server's parser reads
@@ -65,7 +63,7 @@ async def test_malformed_resources_get_an_error_and_change_nothing(farm):
         {"blob": "x" * 20_000},
         {"users": ["a", None]},
     ]
-    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:
+    async with render_socket(farm.url) as ws:
         await ws.send_json(hello("hand"))
         await receive(ws, "registered")
         await ws.send_json({"type": "heartbeat", "resources": good})

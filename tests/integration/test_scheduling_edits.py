@@ -8,59 +8,57 @@ from __future__ import annotations
 
 import time
 
-from tests.integration.conftest import wait_until
-from tests.integration.test_scheduling_common import (
+from tests.integration.scenarios import (
     SMALL,
-    Gates,
+    avoided_after_an_error,
     job,
     reason,
     start_farm,
-    tasks,
-    wait_running,
+    states,
+    submit_running,
+    two_blocks,
     wait_runs,
 )
-from tests.integration.test_scheduling_depends import _two_blocks
 
 
-def test_clearing_job_depend_mask_lifts_the_wait_at_once(farm, tmp_path):
+def _comp_waiting_for_plate(farm, gates) -> int:
+    """A gated job 'plate' and a job 'comp' whose depend_mask waits for it; returns comp's id."""
+    farm.client.submit(job("plate", gates.command(), 1, block=SMALL))
+    return farm.client.submit(job("comp", "true", 1, block=SMALL, depend_mask="plate"))
+
+
+def test_clearing_job_depend_mask_lifts_the_wait_at_once(farm, gates):
     """The edit that clears depend_mask lets the job run while 'plate' still runs."""
     start_farm(farm, {"r1": 4})
-    gates = Gates(tmp_path / "gates")
-    farm.client.submit(job("plate", gates.command(), 1, block=SMALL))
-    second = farm.client.submit(job("comp", "true", 1, block=SMALL, depend_mask="plate"))
+    second = _comp_waiting_for_plate(farm, gates)
     assert "WDP" in farm.client.job(second)["state"].split()
     farm.client.edit_job(second, {"depend_mask": ""})
     assert farm.client.job(second)["waiting"] == ""
     farm.wait_job_done(second, timeout=10)
 
 
-def test_clearing_tasks_depend_mask_frees_waiting_tasks(farm, tmp_path):
+def test_clearing_tasks_depend_mask_frees_waiting_tasks(farm, gates):
     """Tasks of a block whose tasks_depend_mask is cleared leave WDP and run."""
     start_farm(farm, {"r1": 6})
-    gates = Gates(tmp_path / "gates")
-    spec = _two_blocks(
+    spec = two_blocks(
         "frames",
         {"name": "sim", "command": gates.command(), "frame_last": 2},
         {"name": "render", "command": "true", "frame_last": 2, "tasks_depend_mask": "sim"},
     )
-    job_id = farm.client.submit(spec)
-    wait_running(farm.client, job_id, 2)
+    job_id = submit_running(farm.client, spec, 2)
     farm.client.edit_job(job_id, {"tasks_depend_mask": ""}, block=1)
     gates.open_all()
     try:
         farm.wait_job_done(job_id, timeout=10)
     finally:
-        print("render block tasks:", [t["state"] for t in tasks(farm.client, job_id, 1)])
+        print("render block tasks:", states(farm.client, job_id, 1))
 
 
 def test_errors_forgive_time_lets_the_avoided_render_retry(farm):
     """With errors_forgive_time 1 s, r1 is forgiven after the error and the ready task
     runs there again (a timed wake-up starts it; nothing else happens on the farm)."""
     start_farm(farm, {"r1": 1})
-    block = {"errors_retries": 3, "errors_avoid_host": 1, "errors_forgive_time": 1}
-    job_id = farm.client.submit(job("forgive", 'test "$CORRAL_RUN" -ge 2', 1, block=block))
-    wait_until(lambda: farm.client.job(job_id)["blocks"][0]["error_hosts"])
-    assert "errors_avoid_host" in reason(farm.client, job_id, "r1")
+    job_id = avoided_after_an_error(farm, "forgive", errors_forgive_time=1)
     try:
         farm.wait_job_done(job_id, timeout=8)
     finally:
@@ -74,7 +72,7 @@ def test_task_max_run_time_run_is_recorded_as_an_error(farm):
     block = {"task_max_run_time": 1, "errors_retries": 0}
     job_id = farm.client.submit(job("max-run", "sleep 30", 1, block=block))
     run = wait_runs(farm.client, job_id, 0, 0, 1)[0]
-    assert tasks(farm.client, job_id)[0]["state"] == "ERR"
+    assert states(farm.client, job_id) == ["ERR"]
     assert (run["state"], run["error"]) == ("ERR", "ran longer than task_max_run_time 1 s")
 
 
@@ -86,10 +84,8 @@ def test_time_wait_job_state_is_WTM(farm):
     assert farm.client.job(job_id)["state"].split() == ["WTM"]
 
 
-def test_job_waiting_for_a_depend_mask_is_WDP_not_RDY(farm, tmp_path):
+def test_job_waiting_for_a_depend_mask_is_WDP_not_RDY(farm, gates):
     """Afanasy §2.6: WDP clears RDY, so the state is 'WDP'."""
     start_farm(farm, {"r1": 2})
-    gates = Gates(tmp_path / "gates")
-    farm.client.submit(job("plate", gates.command(), 1, block=SMALL))
-    second = farm.client.submit(job("comp", "true", 1, block=SMALL, depend_mask="plate"))
+    second = _comp_waiting_for_plate(farm, gates)
     assert farm.client.job(second)["state"].split() == ["WDP"]

@@ -1,25 +1,23 @@
 """Errors: retries, hosts a block or a task avoids after errors there, run time limits.
 
-Commands fail on chosen runs with `test "$CORRAL_RUN" -ge N` (the render sets CORRAL_RUN to the
-run number), so a task fails a known number of times, then succeeds.
+Commands fail on chosen runs (scenarios.fails_until), so a task fails a known number of times,
+then succeeds.
 """
 
 from __future__ import annotations
 
-from tests.integration.conftest import wait_until
-from tests.integration.test_scheduling_common import (
+from tests.integration.scenarios import (
+    add_renders,
+    avoided_after_an_error,
+    fails_until,
     job,
     reason,
     start_farm,
-    start_renders,
     tasks,
     wait_output,
     wait_runs,
 )
-
-
-def _fails_until(run: int) -> str:
-    return f'echo run $CORRAL_RUN; test "$CORRAL_RUN" -ge {run}'
+from tests.polling import wait_until
 
 
 def _wait_errors(client, job_id: int, count: int = 1) -> dict:
@@ -29,7 +27,7 @@ def _wait_errors(client, job_id: int, count: int = 1) -> dict:
 def test_errors_retries_then_error_then_restart_errors(farm):
     start_farm(farm, {"r1": 1})
     block = {"errors_retries": 1, "errors_avoid_host": 0}
-    job_id = farm.client.submit(job("retries", _fails_until(3), 1, block=block))
+    job_id = farm.client.submit(job("retries", fails_until(3), 1, block=block))
     summary = _wait_errors(farm.client, job_id)
     assert "ERR" in summary["state"].split()
     task = tasks(farm.client, job_id)[0]
@@ -47,7 +45,7 @@ def test_errors_retries_then_error_then_restart_errors(farm):
 def test_errors_avoid_host_moves_the_task_to_another_render(farm):
     start_farm(farm, {"r1": 1})
     block = {"errors_retries": 5, "errors_avoid_host": 2, "errors_task_same_host": 0}
-    job_id = farm.client.submit(job("avoid", _fails_until(3), 1, block=block))
+    job_id = farm.client.submit(job("avoid", fails_until(3), 1, block=block))
 
     def avoided():
         hosts = farm.client.job(job_id)["blocks"][0]["error_hosts"]
@@ -61,7 +59,7 @@ def test_errors_avoid_host_moves_the_task_to_another_render(farm):
         "block 0: block avoids r1 after errors there (errors_avoid_host)"
     )
 
-    start_renders(farm, {"r2": 1})
+    add_renders(farm, {"r2": 1})
     farm.wait_job_done(job_id)
     assert [(r["render"], r["state"]) for r in wait_runs(farm.client, job_id, 0, 0, 3)] == [
         ("r1", "ERR"),
@@ -73,23 +71,20 @@ def test_errors_avoid_host_moves_the_task_to_another_render(farm):
 def test_errors_task_same_host_avoids_only_for_that_task(farm):
     start_farm(farm, {"r1": 1})
     block = {"errors_retries": 5, "errors_avoid_host": 0, "errors_task_same_host": 1}
-    command = f"[ @#@ != 1 ] || {{ {_fails_until(2)}; }}"  # the task of frame 1 fails once
+    command = f"[ @#@ != 1 ] || {{ {fails_until(2)}; }}"  # the task of frame 1 fails once
     job_id = farm.client.submit(job("same-host", command, 2, block=block))
     wait_until(lambda: tasks(farm.client, job_id)[1]["state"] == "DON")
     first = tasks(farm.client, job_id)[0]
     assert (first["state"], first["render"], first["starts"]) == ("RER", "r1", 1)
 
-    start_renders(farm, {"r2": 1})
+    add_renders(farm, {"r2": 1})
     farm.wait_job_done(job_id)
     assert [r["render"] for r in wait_runs(farm.client, job_id, 0, 0, 2)] == ["r1", "r2"]
 
 
 def test_reset_error_hosts_lets_an_avoided_render_retry(farm):
     start_farm(farm, {"r1": 1})
-    block = {"errors_retries": 3, "errors_avoid_host": 1}
-    job_id = farm.client.submit(job("reset", _fails_until(2), 1, block=block))
-    wait_until(lambda: farm.client.job(job_id)["blocks"][0]["error_hosts"])
-    assert "errors_avoid_host" in reason(farm.client, job_id, "r1")
+    job_id = avoided_after_an_error(farm, "reset")
     assert tasks(farm.client, job_id)[0]["state"] == "RER"
 
     farm.client.job_action(job_id, "reset-error-hosts")

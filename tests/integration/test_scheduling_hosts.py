@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import getpass
 
-from tests.integration.conftest import wait_until
-from tests.integration.test_scheduling_common import (
+import pytest
+
+from tests.integration.scenarios import (
     SMALL,
     USER,
-    Gates,
+    done_while_held,
+    finish,
     job,
     reason,
     running_on,
     start_farm,
+    submit_running,
     tasks,
-    wait_running,
     wait_runs,
     wait_state,
 )
+from tests.polling import wait_until
 
 
 def _blocked(client, job_id: int, render: str) -> str:
@@ -28,23 +31,53 @@ def _blocked(client, job_id: int, render: str) -> str:
     return reason(client, job_id, render)
 
 
-def test_hosts_mask_find_mode(farm):
-    start_farm(farm, {"alpha1": 1})
-    job_id = farm.client.submit(job("find", "true", 2, hosts_mask="beta"))
-    assert _blocked(farm.client, job_id, "alpha1") == "job hosts_mask 'beta' does not match alpha1"
+def _renders_used(client, job_id: int) -> set[str]:
+    return {task["render"] for task in tasks(client, job_id)}
 
-    farm.client.edit_job(job_id, {"hosts_mask": "beta|ALP"})  # any token, name prefix, any case
+
+@pytest.mark.parametrize(
+    ("count", "keys", "block", "why", "lift", "lift_block"),
+    [
+        pytest.param(2, {"hosts_mask": "beta"}, None,
+                     "job hosts_mask 'beta' does not match alpha1",
+                     {"hosts_mask": "beta|ALP"}, None,  # any token, name prefix, any case
+                     id="hosts_mask_find_mode"),
+        pytest.param(2, {"hosts_mask": "alpha", "hosts_mask_type": "regex"}, None,
+                     "job hosts_mask 'alpha' does not match alpha1",  # regex: the whole name
+                     {"hosts_mask": "alpha[0-9]+"}, None, id="hosts_mask_regex_mode"),
+        pytest.param(1, {}, {"hosts_mask": "beta"},
+                     "block 0: block hosts_mask 'beta' does not match alpha1",
+                     {"hosts_mask": ""}, 0, id="block_hosts_mask"),
+        pytest.param(1, {"need_properties": "quantum"}, None,
+                     "render lacks need_properties 'quantum'",
+                     {"need_properties": ""}, None, id="need_properties"),
+    ],
+)  # fmt: skip
+def test_job_rule_holds_until_edited(farm, count, keys, block, why, lift, lift_block):
+    start_farm(farm, {"alpha1": 1})
+    job_id = farm.client.submit(job("ruled", "true", count, block=block, **keys))
+    assert _blocked(farm.client, job_id, "alpha1") == why
+
+    farm.client.edit_job(job_id, lift, block=lift_block)
     farm.wait_job_done(job_id)
-    assert {t["render"] for t in tasks(farm.client, job_id)} == {"alpha1"}
+    assert _renders_used(farm.client, job_id) == {"alpha1"}
 
 
-def test_hosts_mask_regex_mode_matches_whole_name(farm):
-    start_farm(farm, {"alpha1": 1})
-    job_id = farm.client.submit(job("regex", "true", 2, hosts_mask="alpha",
-                                    hosts_mask_type="regex"))  # fmt: skip
-    assert _blocked(farm.client, job_id, "alpha1") == "job hosts_mask 'alpha' does not match alpha1"
-
-    farm.client.edit_job(job_id, {"hosts_mask": "alpha[0-9]+"})
+@pytest.mark.parametrize(
+    ("setting", "why", "lift"),
+    [
+        ({"priority": 0}, "render priority is 0", {"priority": 50}),
+        ({"services_disabled": ["generic"]},
+         "block 0: service generic is not enabled on this render", {"services_disabled": []}),
+    ],
+    ids=["render_priority_zero_takes_nothing", "render_services_disabled"],
+)  # fmt: skip
+def test_render_setting_holds_until_edited(farm, setting, why, lift):
+    start_farm(farm, {"r1": 1})
+    farm.client.edit_render("r1", setting)
+    job_id = farm.client.submit(job("ruled", "true", 1))
+    assert _blocked(farm.client, job_id, "r1") == why
+    farm.client.edit_render("r1", lift)
     farm.wait_job_done(job_id)
 
 
@@ -52,7 +85,7 @@ def test_hosts_mask_exclude(farm):
     start_farm(farm, {"alpha1": 2, "beta1": 2})
     routed = farm.client.submit(job("routed", "true", 4, block=SMALL, hosts_mask_exclude="alpha"))
     farm.wait_job_done(routed)
-    assert {t["render"] for t in tasks(farm.client, routed)} == {"beta1"}
+    assert _renders_used(farm.client, routed) == {"beta1"}
     assert reason(farm.client, routed, "alpha1") == (
         "job hosts_mask_exclude 'alpha' matches alpha1"
     )
@@ -62,17 +95,7 @@ def test_hosts_mask_exclude(farm):
     assert "hosts_mask_exclude" in _blocked(farm.client, job_id, "alpha1")
     farm.client.edit_job(job_id, {"hosts_mask_exclude": ""})
     farm.wait_job_done(job_id)
-    assert {t["render"] for t in tasks(farm.client, job_id)} == {"alpha1"}
-
-
-def test_block_hosts_mask(farm):
-    start_farm(farm, {"alpha1": 1})
-    job_id = farm.client.submit(job("block-mask", "true", 1, block={"hosts_mask": "beta"}))
-    assert _blocked(farm.client, job_id, "alpha1") == (
-        "block 0: block hosts_mask 'beta' does not match alpha1"
-    )
-    farm.client.edit_job(job_id, {"hosts_mask": ""}, block=0)
-    farm.wait_job_done(job_id)
+    assert _renders_used(farm.client, job_id) == {"alpha1"}
 
 
 def test_user_hosts_mask(farm):
@@ -91,14 +114,6 @@ def test_job_pools_forbid_a_pool(farm):
     job_id = farm.client.submit(job("no-pool", "true", 1, pools={pool: -100}))
     assert _blocked(farm.client, job_id, "r1") == f"job pools forbid pool {pool}"
     farm.client.edit_job(job_id, {"pools": {}})
-    farm.wait_job_done(job_id)
-
-
-def test_need_properties(farm):
-    start_farm(farm, {"r1": 1})
-    job_id = farm.client.submit(job("props", "true", 1, need_properties="quantum"))
-    assert _blocked(farm.client, job_id, "r1") == "render lacks need_properties 'quantum'"
-    farm.client.edit_job(job_id, {"need_properties": ""})
     farm.wait_job_done(job_id)
 
 
@@ -135,8 +150,7 @@ def test_render_nimby_runs_only_its_owners_jobs(farm):
         f"render is nimby: only {owner}'s jobs run there"
     )
     own = farm.client.submit(job("own", "true", 2, user=owner))
-    farm.wait_job_done(own)
-    assert farm.client.job(stranger)["tasks_done"] == 0
+    done_while_held(farm, own, held=stranger)
 
     farm.client.render_action("r1", "free")
     farm.wait_job_done(stranger)
@@ -178,38 +192,15 @@ def test_paused_render_and_ignorepaused(farm):
     job_id = farm.client.submit(job("wait-pause", "true", 1))
     assert _blocked(farm.client, job_id, "r1") == "render is paused"
     bold = farm.client.submit(job("bold", "true", 1, ignorepaused=True))
-    farm.wait_job_done(bold)
-    assert farm.client.job(job_id)["tasks_done"] == 0
+    done_while_held(farm, bold, held=job_id)
 
     farm.client.render_action("r1", "unpause")
     farm.wait_job_done(job_id)
 
 
-def test_render_priority_zero_takes_nothing(farm):
-    start_farm(farm, {"r1": 1})
-    farm.client.edit_render("r1", {"priority": 0})
-    job_id = farm.client.submit(job("prio0", "true", 1))
-    assert _blocked(farm.client, job_id, "r1") == "render priority is 0"
-    farm.client.edit_render("r1", {"priority": 50})
-    farm.wait_job_done(job_id)
-
-
-def test_render_services_disabled(farm):
-    start_farm(farm, {"r1": 1})
-    farm.client.edit_render("r1", {"services_disabled": ["generic"]})
-    job_id = farm.client.submit(job("svc", "true", 1))
-    assert _blocked(farm.client, job_id, "r1") == (
-        "block 0: service generic is not enabled on this render"
-    )
-    farm.client.edit_render("r1", {"services_disabled": []})
-    farm.wait_job_done(job_id)
-
-
-def test_eject_returns_running_tasks_to_ready(farm, tmp_path):
+def test_eject_returns_running_tasks_to_ready(farm, gates):
     start_farm(farm, {"r1": 2})
-    gates = Gates(tmp_path / "gates")
-    job_id = farm.client.submit(job("ejected", gates.command(), 2, block=SMALL))
-    wait_running(farm.client, job_id, 2)
+    job_id = submit_running(farm.client, job("ejected", gates.command(), 2, block=SMALL), 2)
     farm.client.render_action("r1", "pause")  # keep the ejected tasks from coming straight back
     farm.client.render_action("r1", "eject")
     for n in (0, 1):
@@ -226,25 +217,21 @@ def test_eject_returns_running_tasks_to_ready(farm, tmp_path):
     wait_until(stopped)
     wait_until(lambda: running_on(farm.client, "r1") == [])
     farm.client.render_action("r1", "unpause")
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
     assert [r["state"] for r in wait_runs(farm.client, job_id, 0, 0, 2)] == ["STOPPED", "DON"]
 
 
-def test_eject_not_mine_keeps_the_owners_tasks(farm, tmp_path):
+def test_eject_not_mine_keeps_the_owners_tasks(farm, gates):
     start_farm(farm, {"r1": 2})
-    gates = Gates(tmp_path / "gates")
     owner = getpass.getuser()
-    mine = farm.client.submit(job("mine", gates.command(), 1, user=owner, block=SMALL))
-    theirs = farm.client.submit(job("theirs", gates.command(), 1, user=USER, block=SMALL))
-    wait_running(farm.client, mine, 1)
-    wait_running(farm.client, theirs, 1)
+    mine = submit_running(farm.client, job("mine", gates.command(), 1, user=owner,
+                                           block=SMALL), 1)  # fmt: skip
+    theirs = submit_running(farm.client, job("theirs", gates.command(), 1, user=USER,
+                                             block=SMALL), 1)  # fmt: skip
     farm.client.render_action("r1", "pause")
     farm.client.render_action("r1", "eject-not-mine")
     wait_state(farm.client, theirs, 0, 0, "RDY")
     assert farm.client.job(mine)["tasks_running"] == 1
     farm.client.render_action("r1", "unpause")
-    gates.open_all()
-    farm.wait_job_done(mine)
-    farm.wait_job_done(theirs)
+    finish(farm, gates, mine, theirs)
     assert [r["state"] for r in wait_runs(farm.client, mine, 0, 0, 1)] == ["DON"]

@@ -6,15 +6,19 @@ waiting work start.
 
 from __future__ import annotations
 
-from tests.integration.test_scheduling_common import (
+import pytest
+
+from tests.integration.scenarios import (
     SMALL,
     USER,
-    Gates,
+    add_renders,
+    finish,
     job,
     reason,
     running_on,
     start_farm,
-    start_renders,
+    states,
+    submit_running,
     tasks,
     wait_output,
     wait_running,
@@ -22,27 +26,33 @@ from tests.integration.test_scheduling_common import (
 )
 
 
-def test_job_max_running_tasks(farm, tmp_path):
+@pytest.mark.parametrize(
+    ("level", "count", "limit", "lifted", "why"),
+    [
+        ("job", 4, 2, -1, "job runs 2 of max_running_tasks 2"),
+        ("block", 3, 1, 3, "block 0: block runs 1 of max_running_tasks 1"),
+    ],
+)
+def test_max_running_tasks(farm, gates, level, count, limit, lifted, why):
+    """A job's or a block's limit holds while its tasks run; the edit lifting it starts the rest."""
     start_farm(farm, {"r1": 4})
-    gates = Gates(tmp_path / "gates")
-    job_id = farm.client.submit(job("limited", gates.command(), 4, block=SMALL,
-                                    max_running_tasks=2))  # fmt: skip
-    assert wait_running(farm.client, job_id, 2)["tasks_running"] == 2
-    assert "max_running_tasks 2" in reason(farm.client, job_id, "r1")
-    assert farm.client.job(job_id)["tasks_running"] == 2
+    spec = job(f"{level}-limit", gates.command(), count, block=SMALL)
+    block = 0 if level == "block" else None
+    (spec if block is None else spec["blocks"][block])["max_running_tasks"] = limit
+    job_id = submit_running(farm.client, spec, limit)
+    assert reason(farm.client, job_id, "r1") == why
+    assert farm.client.job(job_id)["tasks_running"] == limit
 
-    farm.client.edit_job(job_id, {"max_running_tasks": -1})
-    assert farm.client.job(job_id)["tasks_running"] == 4
-    gates.open_all()
-    assert farm.wait_job_done(job_id)["tasks_done"] == 4
+    farm.client.edit_job(job_id, {"max_running_tasks": lifted}, block=block)
+    assert farm.client.job(job_id)["tasks_running"] == count
+    finish(farm, gates, job_id)
+    assert farm.client.job(job_id)["tasks_done"] == count
 
 
-def test_job_max_running_tasks_per_host(farm, tmp_path):
+def test_job_max_running_tasks_per_host(farm, gates):
     start_farm(farm, {"r1": 3, "r2": 3})
-    gates = Gates(tmp_path / "gates")
-    job_id = farm.client.submit(job("per-host", gates.command(), 4, block=SMALL,
-                                    max_running_tasks_per_host=1))  # fmt: skip
-    wait_running(farm.client, job_id, 2)
+    job_id = submit_running(farm.client, job("per-host", gates.command(), 4, block=SMALL,
+                                             max_running_tasks_per_host=1), 2)  # fmt: skip
     assert len(running_on(farm.client, "r1")) == 1
     assert len(running_on(farm.client, "r2")) == 1
     for render in ("r1", "r2"):
@@ -52,121 +62,85 @@ def test_job_max_running_tasks_per_host(farm, tmp_path):
     farm.client.edit_job(job_id, {"max_running_tasks_per_host": 2})
     assert farm.client.job(job_id)["tasks_running"] == 4
     assert len(running_on(farm.client, "r1")) == 2
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
 
 
-def test_block_max_running_tasks(farm, tmp_path):
+def test_block_max_running_tasks_per_host(farm, gates):
     start_farm(farm, {"r1": 4})
-    gates = Gates(tmp_path / "gates")
-    block = {**SMALL, "max_running_tasks": 1}
-    job_id = farm.client.submit(job("block-limit", gates.command(), 3, block=block))
-    wait_running(farm.client, job_id, 1)
-    assert reason(farm.client, job_id, "r1") == "block 0: block runs 1 of max_running_tasks 1"
-    assert farm.client.job(job_id)["tasks_running"] == 1
-
-    farm.client.edit_job(job_id, {"max_running_tasks": 3}, block=0)
-    assert farm.client.job(job_id)["tasks_running"] == 3
-    gates.open_all()
-    farm.wait_job_done(job_id)
-
-
-def test_block_max_running_tasks_per_host(farm, tmp_path):
-    start_farm(farm, {"r1": 4})
-    gates = Gates(tmp_path / "gates")
     block = {**SMALL, "max_running_tasks_per_host": 2}
-    job_id = farm.client.submit(job("block-per-host", gates.command(), 4, block=block))
-    wait_running(farm.client, job_id, 2)
+    job_id = submit_running(farm.client, job("block-per-host", gates.command(), 4, block=block), 2)
     assert reason(farm.client, job_id, "r1") == (
         "block 0: block runs 2 tasks on this render (max_running_tasks_per_host)"
     )
     assert farm.client.job(job_id)["tasks_running"] == 2
 
-    start_renders(farm, {"r2": 4})  # the limit is per host: another render takes two more
+    add_renders(farm, {"r2": 4})  # the limit is per host: another render takes two more
     wait_running(farm.client, job_id, 4)
     assert len(running_on(farm.client, "r2")) == 2
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
 
 
-def test_user_max_running_tasks(farm, tmp_path):
-    start_farm(farm, {"r1": 4})
-    gates = Gates(tmp_path / "gates")
+@pytest.mark.parametrize(
+    ("slots", "limit", "lifted", "why"),
+    [
+        (4, "max_running_tasks", 5, f"user {USER} runs 1 tasks (max_running_tasks)"),
+        (3, "max_running_tasks_per_host", -1,
+         f"user {USER} runs 1 tasks on this render (max per host)"),
+    ],
+)  # fmt: skip
+def test_user_limit(farm, gates, slots, limit, lifted, why):
+    """A user's limit of 1 holds the user's job to one task; raising it starts the rest."""
+    start_farm(farm, {"r1": slots})
     job_id = farm.client.submit(job("user-limit", gates.command(), 3, block=SMALL, offline=True))
-    farm.client.edit_user(USER, {"max_running_tasks": 1})
+    farm.client.edit_user(USER, {limit: 1})
     farm.client.job_action(job_id, "start")
     assert farm.client.job(job_id)["tasks_running"] == 1
-    assert reason(farm.client, job_id, "r1") == f"user {USER} runs 1 tasks (max_running_tasks)"
+    assert reason(farm.client, job_id, "r1") == why
 
-    farm.client.edit_user(USER, {"max_running_tasks": 5})
+    farm.client.edit_user(USER, {limit: lifted})
     assert farm.client.job(job_id)["tasks_running"] == 3
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
 
 
-def test_user_max_running_tasks_per_host(farm, tmp_path):
-    start_farm(farm, {"r1": 3})
-    gates = Gates(tmp_path / "gates")
-    job_id = farm.client.submit(job("user-host", gates.command(), 3, block=SMALL, offline=True))
-    farm.client.edit_user(USER, {"max_running_tasks_per_host": 1})
-    farm.client.job_action(job_id, "start")
-    assert farm.client.job(job_id)["tasks_running"] == 1
-    assert reason(farm.client, job_id, "r1") == (
-        f"user {USER} runs 1 tasks on this render (max per host)"
-    )
-
-    farm.client.edit_user(USER, {"max_running_tasks_per_host": -1})
-    assert farm.client.job(job_id)["tasks_running"] == 3
-    gates.open_all()
-    farm.wait_job_done(job_id)
-
-
-def test_render_max_tasks(farm, tmp_path):
+def test_render_max_tasks(farm, gates):
     start_farm(farm, {"r1": 2})
-    gates = Gates(tmp_path / "gates")
-    job_id = farm.client.submit(job("slots", gates.command(), 3, block=SMALL))
-    wait_running(farm.client, job_id, 2)
+    job_id = submit_running(farm.client, job("slots", gates.command(), 3, block=SMALL), 2)
     assert farm.client.render("r1")["max_tasks"] == 2
     assert reason(farm.client, job_id, "r1") == "render runs its maximum of 2 tasks"
     assert farm.client.job(job_id)["tasks_running"] == 2
 
-    start_renders(farm, {"r2": 2})  # a render with free slots takes the waiting task
+    add_renders(farm, {"r2": 2})  # a render with free slots takes the waiting task
     wait_running(farm.client, job_id, 3)
     assert len(running_on(farm.client, "r2")) == 1
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
     assert sorted(t["render"] for t in tasks(farm.client, job_id)) == ["r1", "r1", "r2"]
 
 
-def test_render_capacity_two_halves_run_a_third_waits(farm, tmp_path):
+def test_render_capacity_two_halves_run_a_third_waits(farm, gates):
     start_farm(farm, {"r1": 3}, capacity=1000)
-    gates = Gates(tmp_path / "gates")
-    job_id = farm.client.submit(job("halves", gates.command(), 3, block={"capacity": 500}))
-    wait_running(farm.client, job_id, 2)
+    job_id = submit_running(farm.client, job("halves", gates.command(), 3,
+                                             block={"capacity": 500}), 2)  # fmt: skip
     render = farm.client.render("r1")
     assert (render["capacity"], render["capacity_used"], len(render["tasks"])) == (1000, 1000, 2)
     assert reason(farm.client, job_id, "r1") == "block 0: render has 0 capacity free, needs 500"
-    assert [t["state"] for t in tasks(farm.client, job_id)] == ["RUN", "RUN", "RDY"]
+    assert states(farm.client, job_id) == ["RUN", "RUN", "RDY"]
 
     gates.open(1)  # the first task ends: its capacity goes to the third
     third = wait_state(farm.client, job_id, 0, 2, "RUN")
     first = tasks(farm.client, job_id)[0]
     assert first["state"] == "DON"
     assert third["time_start"] >= first["time_done"]
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
     done = tasks(farm.client, job_id)
     assert done[1]["time_start"] < done[0]["time_done"]  # the two halves ran together
 
 
-def test_variable_capacity_coefficients(farm, tmp_path):
+def test_variable_capacity_coefficients(farm, gates):
     """capacity_coeff_min/max bound the coefficient; the command gets it in @AF_CAPACITY@."""
     start_farm(farm, {"r1": 3}, capacity=1000)
-    gates = Gates(tmp_path / "gates")
     block = {"capacity": 250, "capacity_coeff_min": 2, "capacity_coeff_max": 3}
     command = gates.command(before="echo coeff=@AF_CAPACITY@; ")
-    job_id = farm.client.submit(job("varcap", command, 2, block=block))
-    wait_running(farm.client, job_id, 1)
+    job_id = submit_running(farm.client, job("varcap", command, 2, block=block), 1)
     # the first task takes min(1000 // 250, coeff_max 3) = 3: 750; the second needs 250 * 2
     assert farm.client.render("r1")["capacity_used"] == 750
     assert reason(farm.client, job_id, "r1") == "block 0: render has 250 capacity free, needs 500"
@@ -175,7 +149,6 @@ def test_variable_capacity_coefficients(farm, tmp_path):
     farm.client.edit_job(job_id, {"capacity_coeff_min": 1}, block=0)
     assert farm.client.job(job_id)["tasks_running"] == 2
     assert farm.client.render("r1")["capacity_used"] == 1000
-    gates.open_all()
-    farm.wait_job_done(job_id)
+    finish(farm, gates, job_id)
     outputs = [wait_output(farm.client, job_id, 0, n, 1) for n in (0, 1)]
     assert outputs == ["coeff=3", "coeff=1"]

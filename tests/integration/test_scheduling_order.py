@@ -6,31 +6,47 @@ them; the order is read back from task start times and task states, never from s
 
 from __future__ import annotations
 
-from tests.integration.test_scheduling_common import (
+import pytest
+
+from tests.integration.scenarios import (
     SMALL,
     USER,
-    Gates,
+    add_renders,
+    done_while_held,
+    finish,
     job,
     reason,
     start_farm,
-    start_renders,
     tasks,
     wait_running,
 )
 
 
-def _starts(client, job_id: int) -> list[float]:
-    return [task["time_start"] for task in tasks(client, job_id)]
+def _ran_first(client, first: int, then: int) -> bool:
+    """Whether every task of job `first` started before (or with) any task of job `then`."""
+    starts = {job_id: [task["time_start"] for task in tasks(client, job_id)]
+              for job_id in (first, then)}  # fmt: skip
+    return max(starts[first]) <= min(starts[then])
+
+
+def _alice_and_bob(client, gates) -> tuple[int, int]:
+    """Gated jobs of four SMALL tasks each, alice's submitted first, then bob's."""
+    return tuple(client.submit(job(f"{user}-job", gates.command(), 4, user=user, block=SMALL))
+                 for user in ("alice", "bob"))  # fmt: skip
+
+
+def _running(client, *job_ids: int) -> dict[int, int]:
+    return {job_id: client.job(job_id)["tasks_running"] for job_id in job_ids}
 
 
 def test_higher_priority_job_runs_all_its_tasks_first(farm):
     farm.start_server()
     low = farm.client.submit(job("low", "true", 3, priority=10))
     high = farm.client.submit(job("high", "true", 3, priority=200))
-    start_renders(farm, {"r1": 1})
+    add_renders(farm, {"r1": 1})
     farm.wait_job_done(low)
     farm.wait_job_done(high)
-    assert max(_starts(farm.client, high)) <= min(_starts(farm.client, low))
+    assert _ran_first(farm.client, high, low)
     assert farm.client.job(high)["priority"] == 200
 
 
@@ -39,73 +55,56 @@ def test_job_priority_edit_reorders_waiting_jobs(farm):
     first = farm.client.submit(job("first", "true", 2))
     second = farm.client.submit(job("second", "true", 2))
     farm.client.edit_job(second, {"priority": 150})
-    start_renders(farm, {"r1": 1})
+    add_renders(farm, {"r1": 1})
     farm.wait_job_done(first)
     farm.wait_job_done(second)
-    assert max(_starts(farm.client, second)) <= min(_starts(farm.client, first))
+    assert _ran_first(farm.client, second, first)
 
 
-def test_fair_share_between_two_users(farm, tmp_path):
+def test_fair_share_between_two_users(farm, gates):
     """Equal priorities: need = 1.1^priority / (running capacity + 1) alternates the users."""
     farm.start_server()
-    gates = Gates(tmp_path / "gates")
-    alice = farm.client.submit(job("alice-job", gates.command(), 4, user="alice", block=SMALL))
-    bob = farm.client.submit(job("bob-job", gates.command(), 4, user="bob", block=SMALL))
-    start_renders(farm, {"r1": 4})
+    alice, bob = _alice_and_bob(farm.client, gates)
+    add_renders(farm, {"r1": 4})
     wait_running(farm.client, alice, 1)
-    running = {j: farm.client.job(j)["tasks_running"] for j in (alice, bob)}
-    assert running == {alice: 2, bob: 2}  # submission order alone would give alice all four
+    assert _running(farm.client, alice, bob) == {alice: 2, bob: 2}  # not all four to alice
     users = {u["name"]: u for u in farm.client.users()}
     assert users["alice"]["running_capacity"] == users["bob"]["running_capacity"] == 200
-    gates.open_all()
-    farm.wait_job_done(alice)
-    farm.wait_job_done(bob)
+    finish(farm, gates, alice, bob)
 
 
-def test_fair_share_weighs_user_priority(farm, tmp_path):
+def test_fair_share_weighs_user_priority(farm, gates):
     """12 priority points more is 1.1^12 = 3.1 times the need: 3 of 4 slots for bob."""
     farm.start_server()
-    gates = Gates(tmp_path / "gates")
-    alice = farm.client.submit(job("alice-job", gates.command(), 4, user="alice", block=SMALL))
-    bob = farm.client.submit(job("bob-job", gates.command(), 4, user="bob", block=SMALL))
+    alice, bob = _alice_and_bob(farm.client, gates)
     farm.client.edit_user("bob", {"priority": 111})
-    start_renders(farm, {"r1": 4})
+    add_renders(farm, {"r1": 4})
     wait_running(farm.client, bob, 1)
-    running = {j: farm.client.job(j)["tasks_running"] for j in (alice, bob)}
-    assert running == {alice: 1, bob: 3}
-    gates.open_all()
-    farm.wait_job_done(alice)
-    farm.wait_job_done(bob)
+    assert _running(farm.client, alice, bob) == {alice: 1, bob: 3}
+    finish(farm, gates, alice, bob)
 
 
-def test_move_job_top_and_bottom(farm):
+@pytest.mark.parametrize(
+    ("moves", "queue"),
+    [
+        ([("c", "top"), ("a", "bottom")], "cba"),
+        ([("c", "up"), ("a", "down")], "cab"),  # a c b, then c a b
+    ],
+    ids=["top_and_bottom", "up_and_down"],
+)
+def test_move_job(farm, moves, queue):
+    """Moves reorder the user's queue; one render then runs the jobs in that order."""
     farm.start_server()
-    a = farm.client.submit(job("a", "true", 2))
-    b = farm.client.submit(job("b", "true", 2))
-    c = farm.client.submit(job("c", "true", 2))
-    farm.client.move_job(c, "top")
-    farm.client.move_job(a, "bottom")
-    orders = [farm.client.job(j)["order"] for j in (c, b, a)]
+    ids = {name: farm.client.submit(job(name, "true", 2)) for name in "abc"}
+    for name, to in moves:
+        farm.client.move_job(ids[name], to)
+    orders = [farm.client.job(ids[name])["order"] for name in queue]
     assert orders == sorted(orders)
-    start_renders(farm, {"r1": 1})
-    for job_id in (a, b, c):
+    add_renders(farm, {"r1": 1})
+    for job_id in ids.values():
         farm.wait_job_done(job_id)
-    assert max(_starts(farm.client, c)) <= min(_starts(farm.client, b))
-    assert max(_starts(farm.client, b)) <= min(_starts(farm.client, a))
-
-
-def test_move_job_up_and_down(farm):
-    farm.start_server()
-    a = farm.client.submit(job("a", "true", 2))
-    b = farm.client.submit(job("b", "true", 2))
-    c = farm.client.submit(job("c", "true", 2))
-    farm.client.move_job(c, "up")  # a c b
-    farm.client.move_job(a, "down")  # c a b
-    start_renders(farm, {"r1": 1})
-    for job_id in (a, b, c):
-        farm.wait_job_done(job_id)
-    assert max(_starts(farm.client, c)) <= min(_starts(farm.client, a))
-    assert max(_starts(farm.client, a)) <= min(_starts(farm.client, b))
+    for earlier, later in zip(queue, queue[1:], strict=False):
+        assert _ran_first(farm.client, ids[earlier], ids[later])
 
 
 def test_paused_user_runs_nothing_until_unpaused(farm):
@@ -116,8 +115,7 @@ def test_paused_user_runs_nothing_until_unpaused(farm):
     assert farm.client.job(job_id)["tasks_running"] == 0
     assert reason(farm.client, job_id, "r1") == f"user {USER} is paused"
     other = farm.client.submit(job("other-user", "true", 1, user="someone"))
-    farm.wait_job_done(other)  # only that user is paused, not the farm
-    assert farm.client.job(job_id)["tasks_done"] == 0
+    done_while_held(farm, other, held=job_id)  # only that user is paused, not the farm
 
     farm.client.edit_user(USER, {"paused": False})
     farm.wait_job_done(job_id)

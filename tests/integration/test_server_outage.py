@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app.api import tasks_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
 
@@ -21,8 +21,7 @@ def test_running_tasks_survive_a_server_outage(farm, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     farm.start_server()
-    farm.start_render("steady", TASKS)
-    farm.wait_renders(1)
+    farm.start_renders({"steady": TASKS})
     commands = [(f"t{n}", f"sleep 3; echo done >> {out}/{n}.txt") for n in range(TASKS)]
     job_id = farm.client.submit(
         tasks_job("outage", commands, user_name="tester", block_extra={"capacity": 100})

@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 
-from tests.integration.conftest import wait_until
-from tests.integration.test_scheduling_common import runs
+from tests.integration.scenarios import runs
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
 
@@ -65,9 +65,7 @@ def studio_farm(farm, tmp_path):
     plugins.mkdir()
     (plugins / "studio.py").write_text(textwrap.dedent(STUDIO_PLUGIN))
     farm.start_server()
-    for name in ("r1", "r2"):
-        farm.start_render(name, 4, "--plugins", str(plugins), "--program", "fake_app=echo")
-    farm.wait_renders(2)
+    farm.start_renders({"r1": 4, "r2": 4}, "--plugins", str(plugins), "--program", "fake_app=echo")
     return farm
 
 
@@ -143,8 +141,7 @@ def _output(farm, job_id: int, block: int, task: int = 0, run: int = 1) -> str:
                     reason="needs ImageMagick or ffmpeg")  # fmt: skip
 def test_thumbnail_of_the_rendered_image(farm, tmp_path):
     farm.start_server()
-    farm.start_render("r1", 1)
-    farm.wait_renders(1)
+    farm.start_renders({"r1": 1})
     image = tmp_path / "frame_0001.png"
     if shutil.which("ffmpeg"):
         make = f"ffmpeg -v error -y -f lavfi -i color=c=red:s=320x200 -frames:v 1 {image}"

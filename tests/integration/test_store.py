@@ -122,9 +122,7 @@ def test_farm_on_postgres_survives_a_restart(tmp_path, postgres_url):
     farm = Farm(tmp_path)
     try:
         farm.start_server("--db", postgres_url)
-        farm.start_render("pg1", 2)
-        farm.start_render("pg2", 2)
-        farm.wait_renders(2)
+        farm.start_renders({"pg1": 2, "pg2": 2})
         job_id = farm.client.submit(numeric_job("pg", "echo frame @#@", 1, 40, user_name="t"))
         farm.wait_job_done(job_id)
         farm.server.stop()

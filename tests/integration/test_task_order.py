@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from app.api import numeric_job
-from tests.integration.conftest import wait_until
+from tests.polling import wait_until
 
 
 def start_order(client, job_id, tasks):
@@ -15,8 +15,7 @@ def start_order(client, job_id, tasks):
 
 def test_sequential_descending(farm):
     farm.start_server()
-    farm.start_render("r1", 1)
-    farm.wait_renders(1)
+    farm.start_renders({"r1": 1})
     job = numeric_job("down", "true", 1, 5, user_name="t", block_extra={"sequential": -1})
     job_id = farm.client.submit(job)
     farm.wait_job_done(job_id)
@@ -35,8 +34,7 @@ def test_try_next_runs_marked_tasks_first(farm):
 
 def test_preview_pending_approval(farm):
     farm.start_server()
-    farm.start_render("r1", 1)
-    farm.wait_renders(1)
+    farm.start_renders({"r1": 1})
     job = numeric_job("preview", "true", 1, 10, user_name="t", ppa=True,
                       block_extra={"sequential": 3})  # fmt: skip
     job_id = farm.client.submit(job)

@@ -15,8 +15,7 @@ ALLOCATE = 'python3 -c "import time; b = bytearray(100 * 2**20); time.sleep(2.5)
 
 def test_the_runs_of_a_task_show_its_memory_and_cpu(farm):
     farm.start_server()
-    farm.start_render("usage", 1)
-    farm.wait_renders(1)
+    farm.start_renders({"usage": 1})
     job_id = farm.client.submit(
         tasks_job("usage", [("allocate", ALLOCATE), ("instant", "true")], user_name="tester")
     )

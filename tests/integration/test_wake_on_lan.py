@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import socket
 
-import aiohttp
 import pytest
 
 from app.render.wake_on_lan import magic_packet
-from tests.integration.conftest import hello, wait_until
+from tests.integration.render_by_hand import hello, render_socket
+from tests.polling import wait_until
 
 MAC = "aa:bb:cc:dd:ee:0f"
 
@@ -26,10 +26,7 @@ async def test_offline_render_is_woken_by_another(farm):
     listener.settimeout(20)
     target = f"127.0.0.1:{listener.getsockname()[1]}"
     farm.start_server()
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{farm.url}/api/v1/render/ws") as ws,
-    ):
+    async with render_socket(farm.url) as ws:
         await ws.send_json(hello("sleeper", host={"macs": [MAC]}))  # fmt: skip
         assert (await ws.receive_json(timeout=10))["type"] == "registered"
     wait_until(lambda: not farm.client.render("sleeper")["online"])

@@ -7,10 +7,9 @@ FarmClient connected to it (REST and events) and closed after the test.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
+
+from tests.polling import until
 
 
 def pytest_asyncio_loop_factories(config, item):
@@ -36,13 +35,14 @@ async def client(farm, qapp):
     await client.close()
 
 
-async def until(predicate, timeout: float = 20.0, every: float = 0.02):
-    """Wait on the running (qasync) loop until predicate() is truthy; return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s")
-        await asyncio.sleep(every)
+@pytest.fixture
+def keep_running(qapp):
+    """As in `corral monitor`: a dialog closing must not quit Qt (and stop the loop)."""
+    qapp.setQuitOnLastWindowClosed(False)
+
+
+def shown(qtbot, widget):
+    """The widget, shown; qtbot closes it after the test."""
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget

@@ -10,8 +10,8 @@ import qasync
 from app.api import numeric_job
 from app.protocol import RENDER_ACTIONS, TASK_ACTIONS
 from app.ui.client import FarmClient, FarmError
+from tests.polling import until
 from tests.route_recorder import RouteRecorder
-from tests.ui.conftest import until
 
 
 async def test_runs_on_the_qasync_loop(client):

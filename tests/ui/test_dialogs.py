@@ -9,20 +9,15 @@ from app.ui.job_dialog import JobDialog
 from app.ui.jobs_view import with_spec
 from app.ui.settings import Settings, SettingsDialog, TokenStore, load_settings
 from app.ui.submit_dialog import SubmitDialog
-from tests.ui.conftest import until
+from tests.polling import until
+from tests.ui.conftest import shown
 
-
-@pytest.fixture(autouse=True)
-def keep_running(qapp):
-    """As in `corral monitor`: a dialog closing must not quit Qt (and stop the loop)."""
-    qapp.setQuitOnLastWindowClosed(False)
+pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(client, qtbot):
     job_id = await client.submit(numeric_job("shot", "echo @#@", 1, 3, user_name="ann"))
-    dialog = JobDialog(client, await client.job(job_id))
-    qtbot.addWidget(dialog)
-    dialog.show()
+    dialog = shown(qtbot, JobDialog(client, await client.job(job_id)))
     assert dialog.fields["priority"][0].text() == "99"
     assert dialog.changes() == {}
 
@@ -43,9 +38,7 @@ async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(clien
 
 async def test_edit_dialog_for_a_block(client, qtbot):
     job_id = await client.submit(numeric_job("shot", "echo @#@", 1, 3, user_name="ann"))
-    dialog = JobDialog(client, await client.job(job_id), block=0)
-    qtbot.addWidget(dialog)
-    dialog.show()
+    dialog = shown(qtbot, JobDialog(client, await client.job(job_id), block=0))
     assert "capacity" in dialog.fields and "priority" not in dialog.fields
     dialog.set_field("capacity", "lots")
     dialog.save()
@@ -82,9 +75,7 @@ def preview(dialog: SubmitDialog) -> list[tuple[str, str]]:
 
 
 async def test_submit_dialog_previews_the_tasks_and_submits_the_job(client, qtbot):
-    dialog = SubmitDialog(client, "ann")
-    qtbot.addWidget(dialog)
-    dialog.show()
+    dialog = shown(qtbot, SubmitDialog(client, "ann"))
     assert not dialog.submit_button.isEnabled()  # the generic service needs its command
     assert "command" in dialog.status.text()
 

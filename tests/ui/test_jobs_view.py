@@ -10,14 +10,12 @@ from app.ui.client import FarmError
 from app.ui.jobs_model import DONE, ID, JOB_ID_ROLE, NAME, PRIORITY, STATE, JobsModel
 from app.ui.jobs_view import STATES, JobsView
 from app.ui.progress_delegate import PROGRESS_ROLE
-from tests.ui.conftest import until
+from tests.polling import until
+from tests.ui.conftest import shown
 
 
 def make_view(client, qtbot) -> JobsView:
-    view = JobsView(client)
-    qtbot.addWidget(view)
-    view.show()
-    return view
+    return shown(qtbot, JobsView(client))
 
 
 async def submit(client, view, name, user="ann", priority=99, frames=2) -> int:

@@ -8,19 +8,14 @@ from app.api import numeric_job
 from app.ui.app import run_monitor
 from app.ui.jobs_model import NAME
 from app.ui.main_window import MainWindow
-from tests.ui.conftest import until
+from tests.polling import until
+from tests.ui.conftest import shown
 
-
-@pytest.fixture(autouse=True)
-def keep_running(qapp):
-    """As in `corral monitor`: a dialog closing must not quit Qt (and stop the loop)."""
-    qapp.setQuitOnLastWindowClosed(False)
+pytestmark = pytest.mark.usefixtures("keep_running")
 
 
 async def test_tabs_status_selection_and_submit(client, qtbot):
-    window = MainWindow(client)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown(qtbot, MainWindow(client))
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert tabs == ["Jobs", "Renders", "Users", "Pools"]
     assert "online" in window.connection.text()

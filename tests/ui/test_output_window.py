@@ -6,7 +6,8 @@ from PyQt6.QtGui import QColor
 from app.api import numeric_job
 from app.parsers.generic import GenericParser
 from app.ui.output_window import COLORS, OutputWindow, line_classifier
-from tests.ui.conftest import until
+from tests.polling import until
+from tests.ui.conftest import shown
 
 COMMAND = (
     "echo start; echo '[ PARSER WARNING ] slow disk'; "
@@ -24,9 +25,7 @@ async def window_on_running_task(farm, client, qtbot, job: dict, render: str):
     client.tasks_changed.connect(lambda job, block, tasks: states.extend(t["state"] for t in tasks))
     farm.start_render(render, 1)
     await until(lambda: "RUN" in states)
-    window = OutputWindow(client, job_id, 0, 0)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown(qtbot, OutputWindow(client, job_id, 0, 0))
     return job_id, states, window
 
 
@@ -74,11 +73,18 @@ async def test_streams_a_running_task_live_then_shows_its_stored_output(farm, cl
     assert (job_id, 0, 0, 1) not in client._watched_runs
 
 
-async def test_a_task_that_never_ran_says_so(client, qtbot):
-    job_id = await client.submit(numeric_job("idle", "true", 1, 3, paused=True))
-    window = OutputWindow(client, job_id, 0, 2)
+async def window_before_any_run(client, qtbot, tasks: int, task: int) -> OutputWindow:
+    """The output window of a task of a new paused job of `tasks` tasks, once it has said
+    what it knows (its info line)."""
+    job_id = await client.submit(numeric_job("idle", "true", 1, tasks, paused=True))
+    window = OutputWindow(client, job_id, 0, task)
     qtbot.addWidget(window)
     await until(lambda: window.info.text())
+    return window
+
+
+async def test_a_task_that_never_ran_says_so(client, qtbot):
+    window = await window_before_any_run(client, qtbot, 3, 2)
     assert "not run" in window.info.text() and window.runs_box.count() == 0
 
 
@@ -97,10 +103,7 @@ async def test_a_run_that_ends_shows_its_whole_stored_output(farm, client, qtbot
 
 async def test_an_ended_run_keeps_the_streamed_text_when_the_stored_one_has_less(client, qtbot):
     """A lost run stores no output, a long one only its head and tail: the streamed text stays."""
-    job_id = await client.submit(numeric_job("kept", "true", 1, 1, paused=True))
-    window = OutputWindow(client, job_id, 0, 0)
-    qtbot.addWidget(window)
-    await until(lambda: window.info.text())
+    window = await window_before_any_run(client, qtbot, 1, 0)
     window.runs_box.blockSignals(True)  # no fetch: as if run 1 had been streamed here
     window.runs_box.addItem("run 1")
     window.text.setPlainText("streamed line 1\nstreamed line 2\n")

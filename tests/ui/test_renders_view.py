@@ -9,7 +9,8 @@ from app.ui.client import FarmClient
 from app.ui.renders_model import COLUMNS
 from app.ui.renders_view import RendersView
 from app.ui.tables import BAR_ROLE
-from tests.ui.conftest import until
+from tests.polling import until
+from tests.ui.conftest import shown
 
 
 def _row(view: RendersView, name: str) -> int | None:
@@ -22,9 +23,7 @@ def _cell(view: RendersView, name: str, column: str, role=Qt.ItemDataRole.Displa
 
 
 async def test_renders_appear_with_bars_and_running_tasks(farm, client, qtbot):
-    view = RendersView(client)
-    qtbot.addWidget(view)
-    view.show()
+    view = shown(qtbot, RendersView(client))
     farm.start_render("r1", 2)
     farm.start_render("r2", 1)
     await until(lambda: _row(view, "r1") is not None and _row(view, "r2") is not None)

@@ -7,7 +7,7 @@ from app.api import numeric_job
 from app.ui.tables import BAR_ROLE
 from app.ui.tasks_model import PAGE, PLACEHOLDER, PROGRESS_COLUMN, TASK_ROLE
 from app.ui.tasks_view import TasksView
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 def open_view(client, qtbot, job_id: int) -> TasksView:
@@ -91,10 +91,7 @@ async def test_actions_on_selected_tasks_and_live_changes(client, qtbot):
 async def test_switching_blocks_unwatches_the_previous_one(client, qtbot):
     first = await client.submit(numeric_job("a", "true", 1, 10, paused=True))
     second = await client.submit(numeric_job("b", "true", 1, 20, paused=True))
-    view = TasksView(client)
-    qtbot.addWidget(view)
-    view.show()
-    view.show_block(first, 0)
+    view = open_view(client, qtbot, first)
     await until(lambda: view.model.rowCount() == 10)
     view.show_block(second, 0)
     await until(lambda: view.model.rowCount() == 20)
@@ -103,10 +100,7 @@ async def test_switching_blocks_unwatches_the_previous_one(client, qtbot):
 
 async def test_a_reload_event_refetches_the_loaded_pages(client, qtbot):
     job_id = await client.submit(numeric_job("many", "true", 1, 5000, paused=True))
-    view = TasksView(client)
-    qtbot.addWidget(view)
-    view.show()
-    view.show_block(job_id, 0)
+    view = open_view(client, qtbot, job_id)
     model = view.model
     await until(lambda: model.task(0))
     await settle(model)

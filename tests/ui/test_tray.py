@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.render.config import RenderConfig
 from app.ui.tray import TrayController, autostart_entry
-from tests.ui.conftest import until
+from tests.polling import until
 
 
 def _controller(farm, client, tmp_path, name: str = "desk") -> TrayController:

@@ -7,7 +7,8 @@ from app.api import numeric_job
 from app.ui.pools_view import PoolsView
 from app.ui.users_view import COLUMNS, UsersView
 from app.ui.why_panel import WhyPanel
-from tests.ui.conftest import until
+from tests.polling import until
+from tests.ui.conftest import shown
 
 
 def cell(table: QTableWidget, row: int, key: str, keys=COLUMNS):
@@ -65,9 +66,7 @@ async def test_pools_tree_shows_own_and_effective_settings_and_edits_them(client
 
 async def test_why_panel_lists_the_reason_per_render(farm, client, qtbot):
     job_id = await client.submit(numeric_job("held", "true", 1, 2, paused=True))
-    panel = WhyPanel(client)
-    qtbot.addWidget(panel)
-    panel.show()
+    panel = shown(qtbot, WhyPanel(client))
     panel.show_job(job_id)
     await until(lambda: "No render is online" in panel.summary.text())
     farm.start_render("r1", 1)
