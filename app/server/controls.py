@@ -16,7 +16,6 @@ from app.core.solver import explain
 from app.core.users import User
 from app.protocol import RENDER_ACTIONS
 from app.server.errors import FarmError
-from app.server.persistence import records
 from app.server.render_settings import check_render_settings
 
 
@@ -48,10 +47,8 @@ class FarmControls:
         if block_num is None:
             job.priority = params.get("priority", job.priority)
             job.offline = params.get("offline", job.offline)
-        self.changes.job_changed(job, spec=True)
-        for other in self.dependencies.job_added(job):
-            self.refresh(other)
-        self.refresh(job)
+        self._save_job_spec(job)
+        self.job_added(job)
         self.fill_all()
 
     def append_blocks(self, job_id: int, blocks: object) -> list[int]:
@@ -93,10 +90,8 @@ class FarmControls:
         """After blocks or tasks were added: store the spec, re-derive waits, offer the work."""
         if job.time_done:
             job.time_done = 0.0
-        self.changes.job_changed(job, spec=True)
-        for other in self.dependencies.job_added(job):
-            self.refresh(other)
-        self.refresh(job)
+        self._save_job_spec(job)
+        self.job_added(job)
 
     def move_job(self, job_id: int, where: str) -> None:
         """Move a job up, down, to the top or the bottom of its user's queue."""
@@ -159,14 +154,12 @@ class FarmControls:
                     f"render {name} is online: only offline renders can be deleted", 409
                 )
             self.forget_render(render)
-            self.journal.put(records.delete_render(render.id))
-            self.events.render_changed(render.id)
             return
         else:
             raise FarmError(
                 f"unknown render action {action!r}; use one of {', '.join(RENDER_ACTIONS)}"
             )
-        self.changes.render_saved(render)
+        self._save_render(render)
         self.fill(render)
 
     def edit_render(self, name: str, params: object) -> Render:
@@ -176,7 +169,7 @@ class FarmControls:
         for key, value in changes.items():
             setattr(render, key, value)
         self._apply_pool(render)
-        self.changes.render_saved(render)
+        self._save_render(render)
         self.fill(render)
         return render
 
