@@ -62,8 +62,8 @@ class Changes(Protocol):
     def user_changed(self, user: User) -> None: ...
 
     def show_render(self, render: Render) -> None:
-        """A render's runs (and so its capacity in use) changed. Its other fields, its health
-        (`sick`) included, are stored with its next save, as the runs are with their tasks."""
+        """A render's runs (and so its capacity in use) or its health (`sick`) changed. Runs are
+        stored with their tasks; health is not stored (it starts over with the server)."""
 
     def render_silent(self, render: Render) -> None:
         """A render sent nothing for its zombie_time and is offline now: close its connection."""
@@ -324,7 +324,9 @@ class TaskLifecycle(TaskActions, Timeouts):
         if error is None:
             table.finish(n, states.SKP if skipped else states.DON, now)
             render.recent_errors.clear()
-            render.sick = False
+            if render.sick:
+                render.sick = False
+                self.changes.show_render(render)
         else:
             errors = table.add_error(n)
             retry = errors <= block.error_setting("errors_retries") and not fatal
@@ -346,6 +348,7 @@ class TaskLifecycle(TaskActions, Timeouts):
         render.recent_errors.append((job.user_name, block.spec.service, self.clock()))
         if limit > 0 and len(render.recent_errors) >= limit and not render.sick:
             render.sick = True
+            self.changes.show_render(render)
             log.warning("render %s is sick: errors from %d users", render.name, limit)
 
     def fail_run(self, block: Block, n: int, render: Render, error: str) -> None:

@@ -200,15 +200,24 @@ def _fail(farm, render, user):
     return job
 
 
+def _shown(farm, since):
+    """How many times monitors were shown the render r1 since a point of the log."""
+    return farm.changes.log[since:].count(("show_render", "r1"))
+
+
 def test_errors_from_sick_errors_count_users_make_a_render_sick():
     farm = Farm()
     farm.lc.pools.edit("/", {"sick_errors_count": 2})
     r1 = farm.online()
     _fail(farm, r1, "ann")
+    before = len(farm.changes.log)
     _fail(farm, r1, "ann")
     assert not r1.sick  # one user's errors may be that user's fault
+    shown = _shown(farm, before)  # the run started, then left
+    before = len(farm.changes.log)
     _fail(farm, r1, "bob")
     assert r1.sick
+    assert _shown(farm, before) == shown + 1  # monitors see it fall sick
 
 
 def test_a_success_makes_a_sick_render_healthy_again():
@@ -219,8 +228,10 @@ def test_a_success_makes_a_sick_render_healthy_again():
     _fail(farm, r1, "ann")
     _fail(farm, r1, "bob")
     assert r1.sick
+    before = len(farm.changes.log)
     farm.result(r1, (long.id, 0, 0, 1))  # a run started before it fell sick ends well
     assert not r1.sick and not r1.recent_errors
+    assert _shown(farm, before) == 2  # the run left, and the render is healthy
 
 
 def test_a_finished_job_frees_its_dependants():

@@ -46,6 +46,10 @@ def test_the_server_checks_run_key_ranges():
         render_messages.run_key({"job": 1, "block": 0, "task": 0, "run": 0})
     with pytest.raises(ProtocolError, match="^task: expected an integer"):
         render_messages.run_key({"job": 1, "block": 0, "task": 2.0, "run": 1})
+    for name, value in (("job", 0), ("block", -1), ("task", 2**53 + 1)):
+        message = {"job": 1, "block": 0, "task": 0, "run": 1, name: value}
+        with pytest.raises(ProtocolError, match=f"^{name}: expected an integer"):
+            render_messages.run_key(message)
 
 
 def test_a_validated_result_has_every_result_field():
