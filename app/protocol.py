@@ -11,6 +11,7 @@ from typing import Any, Dict, Mapping, Tuple
 
 RunKey = Tuple[int, int, int, int]  # job id, block number, task number, run number
 KEY_FIELDS = ("job", "block", "task", "run")  # a run key's fields in every message
+_JOB, _BLOCK, _TASK, _RUN = KEY_FIELDS
 
 # a `result` message's fields besides its run key and `seq` (docs/protocol.md)
 RESULT_FIELDS = (
@@ -31,6 +32,17 @@ RESULT_FIELDS = (
     "thumbnail",
 )
 STOPPED = "stopped"  # a result's error when its run was stopped by an order or a shutdown
+
+# a run's `state` (the runs table; a task's `runs` in the REST API): running, done, failed,
+# skipped (its files existed), stopped (by an order or a shutdown: not a failure), lost (with
+# its render)
+RUN_RUNNING = "RUN"
+RUN_DONE = "DON"
+RUN_ERROR = "ERR"
+RUN_SKIPPED = "SKP"
+RUN_STOPPED = "STOPPED"
+RUN_LOST = "LOST"
+RUN_STATES = (RUN_RUNNING, RUN_DONE, RUN_ERROR, RUN_SKIPPED, RUN_STOPPED, RUN_LOST)
 ACKS = "acks"  # on any server message: the seqs of the results now committed
 
 JOB_ACTIONS = (
@@ -77,13 +89,13 @@ def key_fields(key: RunKey) -> Dict[str, int]:
 
 def run_key(message: Any) -> RunKey:
     """The run key of a message; ValueError names the first field missing or not an integer."""
-    if not isinstance(message, Mapping):
+    if type(message) is not dict and not isinstance(message, Mapping):
         raise ValueError("run key: expected an object")
-    job, block, task, run = (message.get(name) for name in KEY_FIELDS)
-    for name, value in zip(KEY_FIELDS, (job, block, task, run)):
+    key = (message.get(_JOB), message.get(_BLOCK), message.get(_TASK), message.get(_RUN))
+    for at, value in enumerate(key):
         if type(value) is not int:
-            raise ValueError(f"{name}: expected an integer")
-    return job, block, task, run
+            raise ValueError(f"{KEY_FIELDS[at]}: expected an integer")
+    return key
 
 
 def exit_text(exit_code: int | None, signal: int | None) -> str:

@@ -25,18 +25,30 @@ from app.core.task_actions import TaskActions
 from app.core.tickets import TicketLedger
 from app.core.timeouts import Timeouts
 from app.core.users import User
-from app.protocol import STOPPED, RunKey, run_error
+from app.protocol import (
+    RUN_DONE,
+    RUN_ERROR,
+    RUN_SKIPPED,
+    RUN_STOPPED,
+    STOPPED,
+    RunKey,
+    run_error,
+)
 
 log = logging.getLogger("corral.lifecycle")
 
 
 class Changes(Protocol):
-    """The effects of the life cycle's decisions; the server stores and sends them."""
+    """The effects of the life cycle's decisions; the server stores and sends them.
+
+    Every method but the `show_` ones stores its change (and tells monitors); `show_` ones only
+    tell monitors.
+    """
 
     def tasks_changed(self, job: Job, block_num: int, numbers: list[int]) -> None:
         """Some tasks of a block changed state (numbers is never empty)."""
 
-    def task_progressed(self, job: Job, block_num: int, n: int) -> None:
+    def show_progress(self, job: Job, block_num: int, n: int) -> None:
         """A running task's progress (percent or frame) changed."""
 
     def job_changed(self, job: Job) -> None:
@@ -49,11 +61,15 @@ class Changes(Protocol):
 
     def user_changed(self, user: User) -> None: ...
 
-    def render_changed(self, render: Render) -> None:
-        """A render's runs (or its health) changed."""
+    def show_render(self, render: Render) -> None:
+        """A render's runs (and so its capacity in use) or its health (`sick`) changed. Runs are
+        stored with their tasks; health is not stored (it starts over with the server)."""
 
     def render_silent(self, render: Render) -> None:
         """A render sent nothing for its zombie_time and is offline now: close its connection."""
+
+    def render_deleted(self, render: Render) -> None:
+        """An offline render left the farm (its runs were lost first)."""
 
     def run_started(self, key: RunKey, render: Render, now: float) -> None:
         """A new run on a render (assigned, or reported by a render after a restart)."""
@@ -61,11 +77,15 @@ class Changes(Protocol):
     def run_adopted(self, key: RunKey) -> None:
         """A render that reconnected still runs a run the farm knows."""
 
-    def run_lost(self, key: RunKey, now: float) -> None:
-        """A current run vanished with its render: no result will come."""
+    def run_lost(self, key: RunKey, now: float, current: bool) -> None:
+        """A run left its render without a result (lost with it, or its render deleted); when
+        it was its task's current run, its record ends as lost at now."""
 
-    def run_forgotten(self, key: RunKey) -> None:
-        """A run left its render without a result (lost, or its render deleted)."""
+    def run_ended(
+        self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
+    ) -> None:
+        """A render's result was counted: record the run's state (a RUN_STATES name of
+        app/protocol.py), its error and the report's figures."""
 
     def assign(self, render: Render, task: dict) -> None:
         """Send a render a task to start (the `assign.task` object)."""
@@ -93,7 +113,9 @@ class TaskLifecycle(TaskActions, Timeouts):
         self.dependencies = Dependencies(self.jobs)
         self.renders: dict[str, Render] = {}
         self.render_names: dict[int, str] = {}
-        self.online: dict[int, Render] = {}  # connected renders by id
+        # connected renders by id; render_connected and render_disconnected alone change it,
+        # together with Render.online (the server keeps one link per render in it)
+        self.online: dict[int, Render] = {}
         self.lost_since: dict[int, float] = {}  # disconnected renders whose runs may come back
         self.hold_until = 0.0  # after a restart: start nothing new until renders are back
         self.expected_renders: set[str] = set()
@@ -140,7 +162,7 @@ class TaskLifecycle(TaskActions, Timeouts):
         block = job.blocks[block_num]
         return block if 0 <= n < block.tasks.size else None
 
-    def tasks_changed(self, block: Block, numbers: list[int]) -> None:
+    def _propagate_tasks(self, block: Block, numbers: list[int]) -> None:
         """Report changed tasks, and push the change to the tasks and blocks that depend on them."""
         self._save_tasks(block.job, block.num, numbers)
         for other, moved in self.dependencies.tasks_changed(block, numbers):
@@ -196,7 +218,7 @@ class TaskLifecycle(TaskActions, Timeouts):
             heapq.heappush(self.deadlines, (now + block.spec.task_max_run_time, key))
         self.changes.assign(render, assignment(job, block, n, run, coefficient))
         render.last_task_change = now
-        self.changes.render_changed(render)
+        self.changes.show_render(render)
         self.solver.refresh(job)
 
     def _hold(self, render: Render, key: RunKey, block: Block, capacity: int) -> None:
@@ -225,17 +247,12 @@ class TaskLifecycle(TaskActions, Timeouts):
         if held is not None:
             self.tickets.release(held[0], render.name, held[1])
         block = self.block_of(key)
-        if block is not None and self._is_current(block, key):
-            block.progress.pop(_task_number(key), None)
-        render.last_task_change = self.clock()
-        self.changes.render_changed(render)
-        return True
-
-    @staticmethod
-    def _is_current(block: Block, key: RunKey) -> bool:
-        """Whether the run is its task's latest start (its state aside)."""
         _, _, n, run = key
-        return block.tasks.detail(n)[0] == run
+        if block is not None and block.tasks.detail(n)[0] == run:  # its task's latest start
+            block.progress.pop(n, None)
+        render.last_task_change = self.clock()
+        self.changes.show_render(render)
+        return True
 
     def progress(self, render: Render, key: RunKey, percent: int, frame: int | None) -> None:
         """A running task's parser reported progress (percent, frame offset in the task): it
@@ -243,12 +260,13 @@ class TaskLifecycle(TaskActions, Timeouts):
         block = self.block_of(key)
         if block is None or key not in render.runs:
             return
-        n, now = _task_number(key), self.clock()
+        _, _, n, _ = key
+        now = self.clock()
         old = block.progress.get(n, (0, None, now))
         changed = (percent, frame) != old[:2]
         block.progress[n] = (percent, frame, now if changed else old[2])
         if changed:
-            self.changes.task_progressed(block.job, block.num, n)
+            self.changes.show_progress(block.job, block.num, n)
         if changed and frame != old[1]:
             for other, moved in self.dependencies.progress_changed(block, n):
                 self._save_tasks(other.job, other.num, moved)
@@ -256,35 +274,40 @@ class TaskLifecycle(TaskActions, Timeouts):
 
     # -- a run ends ----------------------------------------------------------------------------
 
-    def end_run(self, render: Render, key: RunKey, report: dict) -> tuple[str, str | None] | None:
-        """A render reports a finished run: move its task, and return the run's recorded state
-        (DON, ERR, SKP or STOPPED) and error; None for a copy already counted (or a run of a
-        deleted job)."""
+    def end_run(self, render: Render, key: RunKey, report: dict) -> None:
+        """A render reports a finished run: move its task, record the run (run_ended), and
+        offer the freed slot. A copy already counted, or a run of a deleted job, changes
+        nothing."""
         held = self._release(render, key)
         block = self.block_of(key)
         if block is None:
-            return None
-        table, n = block.tasks, _task_number(key)
-        current = table.state(n) in states.ACTIVE and self._is_current(block, key)
+            return
+        _, _, n, run = key
+        table = block.tasks
+        current = table.state(n) in states.ACTIVE and table.detail(n)[0] == run
         if not held and not current:
-            return None  # already counted: a resent copy
-        if current and report["error"] == STOPPED:
-            table.set(n, states.RDY)  # interrupted on the render (it shut down): not a failure
+            return  # already counted: a resent copy
+        error = report["error"]
+        if not current:  # stopped by an order; a timeout counted its error then
+            failure = self.run_errors.pop(key, None)
+            run_state, error = (RUN_ERROR, failure) if failure else (RUN_STOPPED, error)
+        elif error == STOPPED:  # interrupted on the render (it shut down): not a failure
+            table.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
             self.refresh(block.job)
-            return "STOPPED", report["error"]
-        if current and report.get("skipped"):
-            self._finish_task(block, n, render, None, skipped=True)  # its files were there
-            return "SKP", report["skipped"]
-        if current:
-            error = run_error(report)
-            if error is None and not report.get("success"):
-                error = _too_short(report, block.spec.task_min_run_time)
-            self._finish_task(block, n, render, error, fatal=report.get("fatal", False))
-            return ("ERR", error) if error else ("DON", report["error"])
-        if key in self.run_errors:
-            return "ERR", self.run_errors.pop(key)  # stopped by a timeout, counted then
-        return "STOPPED", report["error"]
+            run_state = RUN_STOPPED
+        elif report.get("skipped"):  # its files were there
+            self._finish_task(block, n, render, None, skipped=True)
+            run_state, error = RUN_SKIPPED, report["skipped"]
+        else:
+            min_run_time = block.spec.task_min_run_time
+            failure = run_error(report) or (
+                None if report.get("success") else _too_short(report, min_run_time)
+            )
+            self._finish_task(block, n, render, failure, fatal=report.get("fatal", False))
+            run_state, error = (RUN_ERROR, failure) if failure else (RUN_DONE, error)
+        self.changes.run_ended(key, render, run_state, error, report)
+        self.fill(render)
 
     def _finish_task(
         self,
@@ -301,7 +324,9 @@ class TaskLifecycle(TaskActions, Timeouts):
         if error is None:
             table.finish(n, states.SKP if skipped else states.DON, now)
             render.recent_errors.clear()
-            render.sick = False
+            if render.sick:
+                render.sick = False
+                self.changes.show_render(render)
         else:
             errors = table.add_error(n)
             retry = errors <= block.error_setting("errors_retries") and not fatal
@@ -313,7 +338,7 @@ class TaskLifecycle(TaskActions, Timeouts):
                 heapq.heappush(self.wakeups, now + forgive)
             self._render_error(render, job, block)
             log.info("task %s/%s/%s failed on %s: %s", job.id, block.num, n, render.name, error)
-        self.tasks_changed(block, [n])
+        self._propagate_tasks(block, [n])
         self.job_progress(job)
 
     def _render_error(self, render: Render, job: Job, block: Block) -> None:
@@ -323,6 +348,7 @@ class TaskLifecycle(TaskActions, Timeouts):
         render.recent_errors.append((job.user_name, block.spec.service, self.clock()))
         if limit > 0 and len(render.recent_errors) >= limit and not render.sick:
             render.sick = True
+            self.changes.show_render(render)
             log.warning("render %s is sick: errors from %d users", render.name, limit)
 
     def fail_run(self, block: Block, n: int, render: Render, error: str) -> None:
@@ -354,8 +380,8 @@ class TaskLifecycle(TaskActions, Timeouts):
             block = self.block_of(key)
             if block is None:
                 continue
-            n = _task_number(key)
-            if block.tasks.state(n) in states.ACTIVE and self._is_current(block, key):
+            _, _, n, run = key
+            if block.tasks.state(n) in states.ACTIVE and block.tasks.detail(n)[0] == run:
                 self.stop_task(block, n)
                 block.tasks.set(n, states.RDY)
                 self._save_tasks(block.job, block.num, [n])
@@ -363,7 +389,7 @@ class TaskLifecycle(TaskActions, Timeouts):
 
     # -- renders come and go -------------------------------------------------------------------
 
-    def connect(
+    def render_connected(
         self, render: Render, running: list[RunKey], finished: list[RunKey]
     ) -> list[RunKey]:
         """A render (re)connects reporting the runs it still runs and those whose results it
@@ -389,11 +415,13 @@ class TaskLifecycle(TaskActions, Timeouts):
         else:
             self.fill(render)
 
-    def disconnect(self, render: Render) -> None:
-        """A render's connection closed; its runs stay its own until it is a zombie."""
+    def render_disconnected(self, render: Render, since: float | None = None) -> None:
+        """A render is offline (since a time, else now); its runs stay its own until it has
+        been for its zombie_time."""
         del self.online[render.id]
         render.online = False
-        self.lost_since[render.id] = self.clock()
+        self.lost_since[render.id] = self.clock() if since is None else since
+        log.info("render %s disconnected", render.name)
 
     def forget_render(self, render: Render) -> None:
         """An offline render is deleted: its runs are lost."""
@@ -401,6 +429,7 @@ class TaskLifecycle(TaskActions, Timeouts):
             self.lose_run(render, key)
         del self.renders[render.name], self.render_names[render.id]
         self.lost_since.pop(render.id, None)
+        self.changes.render_deleted(render)
 
     def _adopt(self, render: Render, key: RunKey) -> bool:
         """Take a run a render reports as its own; False if the farm no longer wants it."""
@@ -433,15 +462,18 @@ class TaskLifecycle(TaskActions, Timeouts):
         """A run vanished with its render: the task is ready again, with no error counted."""
         self._release(render, key)
         self.run_errors.pop(key, None)
-        self.changes.run_forgotten(key)
         block = self.block_of(key)
-        if block is None:
-            return
-        n = _task_number(key)
-        if block.tasks.state(n) in states.ACTIVE and self._is_current(block, key):
+        _, _, n, run = key
+        current = (
+            block is not None
+            and block.tasks.state(n) in states.ACTIVE
+            and block.tasks.detail(n)[0] == run
+        )
+        if current:
             block.tasks.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
-            self.changes.run_lost(key, self.clock())
+        self.changes.run_lost(key, self.clock(), current)
+        if current:
             self.refresh(block.job)
             log.info("task %s lost with render %s: ready again", key, render.name)
 
@@ -455,11 +487,6 @@ class TaskLifecycle(TaskActions, Timeouts):
                 self._save_tasks(job, block.num, moved)
             self.solver.refresh(job)
         self.fill_all()
-
-
-def _task_number(key: RunKey) -> int:
-    _, _, n, _ = key
-    return n
 
 
 def _too_short(report: dict, min_run_time: int) -> str | None:

@@ -6,9 +6,14 @@ that the job, block, tasks and action exist.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.core import states
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
+
+if TYPE_CHECKING:
+    from app.core.lifecycle import TaskLifecycle
 
 # task action but try-next -> (states it applies to, the new state); running tasks are stopped first
 _UNFINISHED = states.READY | {states.RUN, states.WRC, states.ERR, states.WDP, states.SUS}
@@ -28,8 +33,9 @@ TASK_CHANGES = {
 class TaskActions:
     """What job and task actions change."""
 
-    def act_on_job(self, job: Job, action: str) -> None:
-        """Apply pause, start, stop, restart, restart-errors, reset-error-hosts or delete."""
+    def act_on_job(self: TaskLifecycle, job: Job, action: str) -> None:
+        """Apply pause, start, stop, restart, restart-errors, reset-error-hosts or delete;
+        ValueError for any other action."""
         if action == "delete":
             self.delete_job(job)
             return
@@ -40,6 +46,8 @@ class TaskActions:
             job.offline = True
         elif action == "start":
             job.offline = False
+        elif action not in ("restart", "restart-errors"):
+            raise ValueError(f"unknown job action {action!r}")
         if action in ("stop", "restart"):
             self.stop_running(job)
         if action == "restart":
@@ -60,7 +68,7 @@ class TaskActions:
         self.changes.job_changed(job)
         self.refresh(job)
 
-    def delete_job(self, job: Job) -> None:
+    def delete_job(self: TaskLifecycle, job: Job) -> None:
         """A job leaves the farm; its running tasks are stopped."""
         self.stop_running(job)
         del self.jobs[job.id]
@@ -69,14 +77,16 @@ class TaskActions:
         for other in self.dependencies.job_removed(job):
             self.refresh(other)
 
-    def reset_error_hosts(self, job: Job) -> None:
+    def reset_error_hosts(self: TaskLifecycle, job: Job) -> None:
         """Forget the hosts a job's blocks and tasks avoid for their errors."""
         for block in job.blocks:
             block.error_hosts.clear()
             block.task_error_hosts.clear()
         self.fill_all()
 
-    def act_on_tasks(self, block: Block, action: str, tasks: list[int] | None) -> int:
+    def act_on_tasks(
+        self: TaskLifecycle, block: Block, action: str, tasks: list[int] | None
+    ) -> int:
         """Apply a task action to some tasks (numbers within the block), or all (tasks None);
         returns how many changed."""
         if action == "try-next":
@@ -98,11 +108,11 @@ class TaskActions:
             table.reset_errors(n)
             changed.append(n)
         self.dependencies.regate(block, changed)
-        self.tasks_changed(block, changed)
+        self._propagate_tasks(block, changed)
         self.job_progress(block.job)
         return len(changed)
 
-    def _try_next(self, block: Block, tasks: list[int] | None) -> int:
+    def _try_next(self: TaskLifecycle, block: Block, tasks: list[int] | None) -> int:
         """Mark ready tasks to be started before the others of their block."""
         if tasks is None:
             raise SpecError("tasks", "try-next needs the task numbers")

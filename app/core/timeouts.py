@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import heapq
 import logging
+from typing import TYPE_CHECKING
 
 from app.core import states
+
+if TYPE_CHECKING:
+    from app.core.lifecycle import TaskLifecycle
 
 log = logging.getLogger("corral.timeouts")
 
@@ -17,7 +21,7 @@ log = logging.getLogger("corral.timeouts")
 class Timeouts:
     """The life cycle's clock-driven decisions."""
 
-    def tick(self) -> None:
+    def tick(self: TaskLifecycle) -> None:
         """Apply every timeout that has passed by now."""
         now = self.clock()
         self._drop_silent_renders(now)
@@ -32,18 +36,17 @@ class Timeouts:
                 heapq.heappop(self.wakeups)
             self.fill_all()  # a time_wait or an errors_forgive_time has passed
 
-    def _drop_silent_renders(self, now: float) -> None:
+    def _drop_silent_renders(self: TaskLifecycle, now: float) -> None:
         """A connected render silent for its pool's zombie_time is dropped; its runs count as
         lost from the last time it was heard."""
         for render in list(self.online.values()):
             zombie = self.pools.effective(render.pool).zombie_time
             if now - render.last_seen > zombie:
                 log.warning("render %s silent for %.0f s: dropping it", render.name, zombie)
-                self.disconnect(render)
-                self.lost_since[render.id] = render.last_seen
+                self.render_disconnected(render, since=render.last_seen)
                 self.changes.render_silent(render)
 
-    def _lose_zombie_runs(self, now: float) -> None:
+    def _lose_zombie_runs(self: TaskLifecycle, now: float) -> None:
         """The runs of a render disconnected for its zombie_time are lost."""
         for render_id, since in list(self.lost_since.items()):
             render = self.renders[self.render_names[render_id]]
@@ -52,7 +55,7 @@ class Timeouts:
                 for key in list(render.runs):
                     self.lose_run(render, key)
 
-    def _expire_runs(self, now: float) -> None:
+    def _expire_runs(self: TaskLifecycle, now: float) -> None:
         """Runs over their block's task_max_run_time are stopped and count as errors."""
         while self.deadlines and self.deadlines[0][0] <= now:
             _, key = heapq.heappop(self.deadlines)
@@ -67,7 +70,7 @@ class Timeouts:
             limit = block.spec.task_max_run_time
             self.fail_run(block, n, render, f"ran longer than task_max_run_time {limit} s")
 
-    def _expire_silent_runs(self, now: float) -> None:
+    def _expire_silent_runs(self: TaskLifecycle, now: float) -> None:
         """Runs whose progress has not changed for task_progress_change_timeout are errors."""
         for render in list(self.online.values()):
             for key in list(render.runs):
@@ -81,7 +84,7 @@ class Timeouts:
                 if current and now - since > limit:
                     self.fail_run(block, n, render, f"no progress for {limit} s")
 
-    def _expire_jobs(self, now: float) -> None:
+    def _expire_jobs(self: TaskLifecycle, now: float) -> None:
         """Jobs past their time_life (or their user's jobs_life_time) are deleted."""
         for job in list(self.jobs.values()):
             life = job.spec.time_life

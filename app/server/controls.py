@@ -7,6 +7,8 @@ runs, a deleted render's lost runs) is decided in app/core/lifecycle.py.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
 from app.core.jobspec import BLOCK_EDITABLE, JOB_EDITABLE, job_to_dict, parse_job
@@ -16,14 +18,16 @@ from app.core.solver import explain
 from app.core.users import User
 from app.protocol import RENDER_ACTIONS
 from app.server.errors import FarmError
-from app.server.persistence import records
 from app.server.render_settings import check_render_settings
+
+if TYPE_CHECKING:
+    from app.server.farm import Farm
 
 
 class FarmControls:
     """Edits and actions; `self` is the Farm."""
 
-    def edit_job(self, job_id: int, params: object, block_num: int | None = None) -> None:
+    def edit_job(self: Farm, job_id: int, params: object, block_num: int | None = None) -> None:
         """Change editable keys of a job (or of one of its blocks), validated like a submit."""
         job = self.job(job_id)
         editable = JOB_EDITABLE if block_num is None else BLOCK_EDITABLE
@@ -48,13 +52,11 @@ class FarmControls:
         if block_num is None:
             job.priority = params.get("priority", job.priority)
             job.offline = params.get("offline", job.offline)
-        self.changes.job_changed(job, spec=True)
-        for other in self.dependencies.job_added(job):
-            self.refresh(other)
-        self.refresh(job)
+        self._save_job_spec(job)
+        self.job_added(job)
         self.fill_all()
 
-    def append_blocks(self, job_id: int, blocks: object) -> list[int]:
+    def append_blocks(self: Farm, job_id: int, blocks: object) -> list[int]:
         """Add blocks to a job (validated like a submit); returns their numbers."""
         job = self.job(job_id)
         if not isinstance(blocks, list) or not blocks:
@@ -70,7 +72,7 @@ class FarmControls:
         self._job_reshaped(job)
         return list(range(first, len(job.blocks)))
 
-    def append_tasks(self, job_id: int, block_num: int, tasks: object) -> list[int]:
+    def append_tasks(self: Farm, job_id: int, block_num: int, tasks: object) -> list[int]:
         """Add tasks to a non-numeric block of a job; returns their numbers."""
         block = self.block(job_id, block_num)
         if block.spec.numeric:
@@ -89,16 +91,14 @@ class FarmControls:
         self._job_reshaped(job)
         return list(range(first, block.tasks.size))
 
-    def _job_reshaped(self, job: Job) -> None:
+    def _job_reshaped(self: Farm, job: Job) -> None:
         """After blocks or tasks were added: store the spec, re-derive waits, offer the work."""
         if job.time_done:
             job.time_done = 0.0
-        self.changes.job_changed(job, spec=True)
-        for other in self.dependencies.job_added(job):
-            self.refresh(other)
-        self.refresh(job)
+        self._save_job_spec(job)
+        self.job_added(job)
 
-    def move_job(self, job_id: int, where: str) -> None:
+    def move_job(self: Farm, job_id: int, where: str) -> None:
         """Move a job up, down, to the top or the bottom of its user's queue."""
         job = self.job(job_id)
         mine = sorted(
@@ -121,7 +121,7 @@ class FarmControls:
         self.changes.job_changed(job)
         self.solver.refresh(job)
 
-    def edit_user(self, name: str, params: object) -> User:
+    def edit_user(self: Farm, name: str, params: object) -> User:
         user = self.users.get(name)
         if user is None:
             raise FarmError(f"no user named {name!r}", 404)
@@ -133,10 +133,10 @@ class FarmControls:
         self.fill_all()
         return user
 
-    def explain(self, job_id: int) -> dict:
+    def explain(self: Farm, job_id: int) -> dict:
         return explain(self.job(job_id), list(self.online.values()), self.view())
 
-    def render_action(self, name: str, action: str) -> None:
+    def render_action(self: Farm, name: str, action: str) -> None:
         """A RENDER_ACTIONS action; eject-not-mine keeps the tasks of the render's own user."""
         render = self.render(name)
         if action in ("nimby", "NIMBY", "free"):
@@ -159,28 +159,26 @@ class FarmControls:
                     f"render {name} is online: only offline renders can be deleted", 409
                 )
             self.forget_render(render)
-            self.journal.put(records.delete_render(render.id))
-            self.events.render_changed(render.id)
             return
         else:
             raise FarmError(
                 f"unknown render action {action!r}; use one of {', '.join(RENDER_ACTIONS)}"
             )
-        self.changes.render_saved(render)
+        self._save_render(render)
         self.fill(render)
 
-    def edit_render(self, name: str, params: object) -> Render:
+    def edit_render(self: Farm, name: str, params: object) -> Render:
         """Change a render's settings: user_name, nimby, paused, priority, pool, services."""
         render = self.render(name)
         changes = check_render_settings(params, self.pools)
         for key, value in changes.items():
             setattr(render, key, value)
         self._apply_pool(render)
-        self.changes.render_saved(render)
+        self._save_render(render)
         self.fill(render)
         return render
 
-    def _wake(self, render: Render) -> None:
+    def _wake(self: Farm, render: Render) -> None:
         """Ask another online render to send Wake-on-LAN packets to this offline one."""
         macs = render.host.get("macs") or []
         if render.online:

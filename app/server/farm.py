@@ -59,15 +59,19 @@ class Farm(FarmControls, TaskLifecycle):
         self.config = config
         self.journal = journal
         self.outputs = outputs
+        # the connected renders' links, by id: the same renders as the life cycle's `online`
+        # (register adds a link just before render_connected; disconnected and
+        # FarmChanges.render_silent remove it as the render goes offline)
         self.links: dict[int, RenderLink] = {}
         self.live = LiveOutput()
         self.events = EventHub(self)  # what monitors see change (GET /api/v1/events)
-        self.changes: FarmChanges
-        super().__init__(changes=FarmChanges(self), clock=clock)
+        self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
+        changes = FarmChanges(self)
+        super().__init__(changes=changes, clock=clock)
+        changes.render_names = self.render_names  # the life cycle's, made just now
         self.pools.edit(
             "/", {"zombie_time": config.zombie_time, "heartbeat_period": config.heartbeat_period}
         )
-        self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         self.next_job_id = 1
         self.next_render_id = 1
         # recent heartbeat resources per render; an entry goes with its render when deleted
@@ -161,8 +165,8 @@ class Farm(FarmControls, TaskLifecycle):
             render.max_tasks = 0
         render.host = hello.get("host", {})
         render.time_registered = render.last_seen = self.clock()
-        stop = self.connect(render, hello["running"], hello["finished"])
-        self.changes.render_saved(render)
+        stop = self.render_connected(render, hello["running"], hello["finished"])
+        self._save_render(render)
         link.send(
             {
                 "type": "registered",
@@ -223,7 +227,7 @@ class Farm(FarmControls, TaskLifecycle):
         )
         if change is not None:
             render.nimby = change[0]
-            self.changes.render_saved(render)
+            self._save_render(render)
             log.info("render %s turned %s automatically: %s", render.name, *change)
         if render.free_slots > 0:
             self.fill(render)
@@ -233,9 +237,18 @@ class Farm(FarmControls, TaskLifecycle):
         if self.links.get(render.id) is not link:
             return
         del self.links[render.id]
-        self.disconnect(render)
-        self.changes.render_saved(render)
-        log.info("render %s disconnected", render.name)
+        self.render_disconnected(render)
+        self._save_render(render)
+
+    def _save_render(self, render: Render) -> None:
+        """Store a render whose settings or connection changed, and tell monitors."""
+        self.journal.put(records.save_render(render))
+        self.events.render_changed(render.id)
+
+    def _save_job_spec(self, job: Job) -> None:
+        """Store an edited or extended job with its spec, and tell monitors."""
+        self.journal.put(records.update_job(job, spec=True))
+        self.events.job_changed(job.id)
 
     def output(self, render: Render, key: RunKey, data: str) -> None:
         if key in render.runs:
@@ -243,14 +256,79 @@ class Farm(FarmControls, TaskLifecycle):
             self.events.output(key, data)
 
     def result(self, render: Render, key: RunKey, report: dict) -> asyncio.Future | None:
-        """A finished run: count it once and queue its commit. The caller acknowledges the
-        result once the returned future is done (None: nothing to wait for). A copy resent while
-        the first is being committed waits for that commit."""
+        """A finished run: the life cycle counts it once and FarmChanges.run_ended queues its
+        commit. The caller acknowledges the result once the returned future is done (None:
+        nothing to wait for). A copy resent while the first is being committed waits for that
+        commit; so may a result for a deleted job whose key has a commit in flight."""
         self.live.drop(key)
-        ended = self.end_run(render, key, report)
-        if ended is None:
-            return self.committing.get(key)
-        run_state, error = ended
+        self.end_run(render, key, report)
+        return self.committing.get(key)
+
+
+class FarmChanges:
+    """The life cycle's `Changes` (app/core/lifecycle.py) on a server: store writes through the
+    journal, events for monitors, orders to renders over their links."""
+
+    def __init__(self, farm: Farm) -> None:
+        self.farm = farm
+        self.journal = farm.journal
+        self.events = farm.events
+        self.live = farm.live
+        self.links = farm.links
+        self.outputs = farm.outputs
+        self.committing = farm.committing
+        self.render_names: dict[int, str] = {}
+
+    def tasks_changed(self, job: Job, block_num: int, numbers: list[int]) -> None:
+        self.journal.put(records.save_tasks(job, block_num, numbers, self.render_names))
+        self.events.tasks_changed(job.id, block_num, numbers)
+
+    def show_progress(self, job: Job, block_num: int, n: int) -> None:
+        self.events.tasks_changed(job.id, block_num, [n])
+
+    def job_changed(self, job: Job) -> None:
+        self.journal.put(records.update_job(job))
+        self.events.job_changed(job.id)
+
+    def job_deleted(self, job: Job) -> None:
+        self.journal.put(records.delete_job(job.id, self.outputs))
+        self.events.job_changed(job.id)  # pushed as deleted
+
+    def block_reset(self, job: Job, block_num: int) -> None:
+        self.journal.put(records.reset_block_tasks(job.id, block_num))
+
+    def user_changed(self, user: User) -> None:
+        self.journal.put(records.save_user(user))
+        self.events.user_changed(user.name)
+
+    def show_render(self, render: Render) -> None:
+        self.events.render_changed(render.id)
+
+    def render_silent(self, render: Render) -> None:
+        self.links.pop(render.id).close()
+        self.farm._save_render(render)
+
+    def render_deleted(self, render: Render) -> None:
+        self.journal.put(records.delete_render(render.id))
+        self.events.render_changed(render.id)  # pushed as deleted
+
+    def run_started(self, key: RunKey, render: Render, now: float) -> None:
+        self.live.start(key)
+        self.journal.put(records.start_run(key, render.name, now))
+
+    def run_adopted(self, key: RunKey) -> None:
+        self.live.start(key)
+
+    def run_lost(self, key: RunKey, now: float, current: bool) -> None:
+        self.live.drop(key)
+        if current:
+            self.journal.put(records.lose_run(key, now))
+
+    def run_ended(
+        self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
+    ) -> None:
+        """Queue the run's record (and output) for commit; Farm.result hands the commit to the
+        caller, which acknowledges the result when it is done."""
         outcome = {
             "state": run_state,
             "exit_code": report["exit_code"],
@@ -270,73 +348,11 @@ class Farm(FarmControls, TaskLifecycle):
         )
         self.committing[key] = written
         written.add_done_callback(lambda _: self.committing.pop(key, None))
-        self.fill(render)
-        return written
-
-
-class FarmChanges:
-    """The life cycle's `Changes` (app/core/lifecycle.py) on a server: store writes through the
-    journal, events for monitors, orders to renders over their links."""
-
-    def __init__(self, farm: Farm) -> None:
-        self.farm = farm
-        self.journal = farm.journal
-        self.events = farm.events
-        self.live = farm.live
-        self.links = farm.links
-
-    def tasks_changed(self, job: Job, block_num: int, numbers: list[int]) -> None:
-        self.journal.put(records.save_tasks(job, block_num, numbers, self.farm.render_names))
-        self.events.tasks_changed(job.id, block_num, numbers)
-
-    def task_progressed(self, job: Job, block_num: int, n: int) -> None:
-        self.events.tasks_changed(job.id, block_num, [n])
-
-    def job_changed(self, job: Job, spec: bool = False) -> None:
-        """Also for the shell's edits: with spec, the (edited) spec is stored too."""
-        self.journal.put(records.update_job(job, spec=spec))
-        self.events.job_changed(job.id)
-
-    def job_deleted(self, job: Job) -> None:
-        self.journal.put(records.delete_job(job.id, self.farm.outputs))
-        self.events.job_changed(job.id)  # pushed as deleted
-
-    def block_reset(self, job: Job, block_num: int) -> None:
-        self.journal.put(records.reset_block_tasks(job.id, block_num))
-
-    def user_changed(self, user: User) -> None:
-        self.journal.put(records.save_user(user))
-        self.events.user_changed(user.name)
-
-    def render_changed(self, render: Render) -> None:
-        self.events.render_changed(render.id)
-
-    def render_silent(self, render: Render) -> None:
-        self.links.pop(render.id).close()
-        self.render_saved(render)
-
-    def render_saved(self, render: Render) -> None:
-        """The shell's own: a render's settings or connection changed."""
-        self.journal.put(records.save_render(render))
-        self.events.render_changed(render.id)
-
-    def run_started(self, key: RunKey, render: Render, now: float) -> None:
-        self.live.start(key)
-        self.journal.put(records.start_run(key, render.name, now))
-
-    def run_adopted(self, key: RunKey) -> None:
-        self.live.start(key)
-
-    def run_lost(self, key: RunKey, now: float) -> None:
-        self.journal.put(records.lose_run(key, now))
-
-    def run_forgotten(self, key: RunKey) -> None:
-        self.live.drop(key)
 
     def assign(self, render: Render, task: dict) -> None:
-        self.links[render.id].send({"type": "assign", "task": task})
+        self.links[render.id].send({"type": "assign", "task": task})  # online: it has a link
 
     def stop(self, render_id: int, key: RunKey) -> None:
         link = self.links.get(render_id)
-        if link is not None:
+        if link is not None:  # offline: it stops the run when it registers again
             link.send({"type": "stop", **key_fields(key)})

@@ -71,9 +71,17 @@ def run_key(msg: dict) -> RunKey:
         key = protocol.run_key(msg)
     except ValueError as error:
         raise ProtocolError(str(error)) from None
-    for name, value, lowest in zip(KEY_FIELDS, key, _KEY_LOWEST, strict=True):
-        if not lowest <= value <= INT_LIMIT:
-            raise ProtocolError(f"{name}: expected an integer {lowest}..{INT_LIMIT}")
+    job, block, task, run = key
+    job_low, block_low, task_low, run_low = _KEY_LOWEST
+    if not (
+        job_low <= job <= INT_LIMIT
+        and block_low <= block <= INT_LIMIT
+        and task_low <= task <= INT_LIMIT
+        and run_low <= run <= INT_LIMIT
+    ):
+        fields = zip(KEY_FIELDS, key, _KEY_LOWEST, strict=True)
+        name, lowest = next((f, low) for f, value, low in fields if not low <= value <= INT_LIMIT)
+        raise ProtocolError(f"{name}: expected an integer {lowest}..{INT_LIMIT}")
     return key
 
 

@@ -39,8 +39,8 @@ class Recorder:
         assert numbers, "reported an empty change"
         self.log.append(("tasks_changed", job.id, block_num, list(numbers)))
 
-    def task_progressed(self, job, block_num, n):
-        self.log.append(("task_progressed", job.id, block_num, n))
+    def show_progress(self, job, block_num, n):
+        self.log.append(("show_progress", job.id, block_num, n))
 
     def job_changed(self, job):
         self.log.append(("job_changed", job.id))
@@ -54,11 +54,14 @@ class Recorder:
     def user_changed(self, user):
         self.log.append(("user_changed", user.name))
 
-    def render_changed(self, render):
-        self.log.append(("render_changed", render.name))
+    def show_render(self, render):
+        self.log.append(("show_render", render.name))
 
     def render_silent(self, render):
         self.log.append(("render_silent", render.name))
+
+    def render_deleted(self, render):
+        self.log.append(("render_deleted", render.name))
 
     def run_started(self, key, render, now):
         self.log.append(("run_started", key, render.name, now))
@@ -66,11 +69,11 @@ class Recorder:
     def run_adopted(self, key):
         self.log.append(("run_adopted", key))
 
-    def run_lost(self, key, now):
-        self.log.append(("run_lost", key, now))
+    def run_lost(self, key, now, current):
+        self.log.append(("run_lost", key, now, current))
 
-    def run_forgotten(self, key):
-        self.log.append(("run_forgotten", key))
+    def run_ended(self, key, render, run_state, error, report):
+        self.log.append(("run_ended", key, render.name, run_state, error))
 
     def assign(self, render, task):
         self.log.append(("assign", render.name, task["task"]))
@@ -111,7 +114,7 @@ class Farm:
             self.lc.renders[name] = render
             self.lc.render_names[render.id] = name
         render.last_seen = self.clock()
-        stop = self.lc.connect(render, list(running), list(finished))
+        stop = self.lc.render_connected(render, list(running), list(finished))
         self.lc.ready(render)
         return render, stop
 
@@ -119,11 +122,20 @@ class Farm:
         return self.render(name, max_tasks, **keys)[0]
 
     def result(self, render: Render, key: RunKey, **fields):
-        """The render reports a finished run (a success unless fields say otherwise)."""
+        """The render reports a finished run (a success unless fields say otherwise); returns
+        the run's recorded (state, error), None when it was not counted."""
         report = {"error": None, "exit_code": 0, "signal": None, "fatal": False,
                   "success": False, "skipped": None, "time_start": self.clock() - 60,
                   "time_done": self.clock(), **fields}  # fmt: skip
-        return self.lc.end_run(render, key, report)
+        return self.end(render, key, report)
+
+    def end(self, render: Render, key: RunKey, report: dict):
+        """end_run with a report as given; the run_ended (state, error) it reported, or None."""
+        before = len(self.changes.log)
+        self.lc.end_run(render, key, report)
+        ended = [entry for entry in self.changes.log[before:] if entry[0] == "run_ended"]
+        assert [entry[1] for entry in ended] in ([], [key]), ended
+        return ended[0][3:] if ended else None
 
     def wait(self, seconds: float, heard: bool = True) -> None:
         """Time passes (the online renders heard from at its end, unless not heard); then the

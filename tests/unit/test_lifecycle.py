@@ -33,11 +33,24 @@ def test_a_finished_run_is_done_and_frees_the_slot():
     farm = Farm()
     job = farm.submit(tasks=2)
     r1 = farm.online("r1")
+    r1.paused = True  # keeps the freed slot empty, to be seen
     assert farm.result(r1, (job.id, 0, 0, 1)) == ("DON", None)
     assert farm.state(job) == "DON" and not r1.runs and job.user.running_tasks == 0
     assert not job.time_done  # one task left
-    farm.lc.fill(r1)
-    assert farm.keys_on(r1) == [(job.id, 0, 1, 1)]
+
+
+def test_the_next_task_is_assigned_right_after_a_result_is_recorded():
+    farm = Farm()
+    job = farm.submit(tasks=2)
+    r1 = farm.online("r1")
+    first, second = (job.id, 0, 0, 1), (job.id, 0, 1, 1)
+    before = len(farm.changes.log)
+    farm.result(r1, first)
+    names = farm.changes.names()[before:]
+    assert names.index("tasks_changed") < names.index("run_ended") < names.index("assign")
+    ended = farm.changes.log[before + names.index("run_ended")]
+    assert ended == ("run_ended", first, "r1", "DON", None)
+    assert farm.keys_on(r1) == [second] and farm.changes.assigned[-1][1]["task"] == 1
 
 
 def test_the_last_task_done_dates_the_job():
@@ -94,10 +107,9 @@ def test_an_old_style_result_without_a_success_flag_is_judged_by_its_exit_code()
     job = farm.submit(tasks=2, errors_retries=0)
     r1 = farm.online()
     report = {"error": None, "exit_code": 2, "signal": None, "time_start": 0.0, "time_done": 9.0}
-    assert farm.lc.end_run(r1, (job.id, 0, 0, 1), report) == ("ERR", "exit code 2")
-    farm.lc.fill(r1)
+    assert farm.end(r1, (job.id, 0, 0, 1), report) == ("ERR", "exit code 2")
     report["exit_code"] = 0
-    assert farm.lc.end_run(r1, (job.id, 0, 1, 1), report) == ("DON", None)
+    assert farm.end(r1, (job.id, 0, 1, 1), report) == ("DON", None)
 
 
 def test_a_skipped_run_is_skp():
@@ -163,7 +175,6 @@ def test_an_error_avoids_the_host_after_errors_avoid_host():
     job = farm.submit(errors_retries=5, errors_avoid_host=1, errors_forgive_time=0)
     r1 = farm.online("r1")
     farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
-    farm.lc.fill(r1)
     assert not r1.runs  # r1 failed the job once: it is avoided
     r2 = farm.online("r2")
     assert farm.keys_on(r2) == [(job.id, 0, 0, 2)]
@@ -175,7 +186,6 @@ def test_errors_forgive_time_lets_the_avoided_host_back():
     job = farm.submit(errors_retries=5, errors_avoid_host=1, errors_forgive_time=60)
     r1 = farm.online("r1")
     farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
-    farm.lc.fill(r1)
     assert not r1.runs
     farm.wait(30)
     assert not r1.runs
@@ -190,15 +200,24 @@ def _fail(farm, render, user):
     return job
 
 
+def _shown(farm, since):
+    """How many times monitors were shown the render r1 since a point of the log."""
+    return farm.changes.log[since:].count(("show_render", "r1"))
+
+
 def test_errors_from_sick_errors_count_users_make_a_render_sick():
     farm = Farm()
     farm.lc.pools.edit("/", {"sick_errors_count": 2})
     r1 = farm.online()
     _fail(farm, r1, "ann")
+    before = len(farm.changes.log)
     _fail(farm, r1, "ann")
     assert not r1.sick  # one user's errors may be that user's fault
+    shown = _shown(farm, before)  # the run started, then left
+    before = len(farm.changes.log)
     _fail(farm, r1, "bob")
     assert r1.sick
+    assert _shown(farm, before) == shown + 1  # monitors see it fall sick
 
 
 def test_a_success_makes_a_sick_render_healthy_again():
@@ -209,8 +228,10 @@ def test_a_success_makes_a_sick_render_healthy_again():
     _fail(farm, r1, "ann")
     _fail(farm, r1, "bob")
     assert r1.sick
+    before = len(farm.changes.log)
     farm.result(r1, (long.id, 0, 0, 1))  # a run started before it fell sick ends well
     assert not r1.sick and not r1.recent_errors
+    assert _shown(farm, before) == 2  # the run left, and the render is healthy
 
 
 def test_a_finished_job_frees_its_dependants():

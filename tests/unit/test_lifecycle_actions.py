@@ -140,3 +140,12 @@ def test_delete_a_job_stops_its_runs_and_frees_its_dependants():
     assert farm.changes.stopped == [(r1.id, (first.id, 0, 0, 1))]
     assert not second.waiting
     assert (second.id, 0, 0, 1) in r1.runs
+
+
+def test_an_unknown_job_action_is_refused_and_changes_nothing():
+    farm = Farm()
+    job = farm.submit()
+    before = list(farm.changes.log)
+    with pytest.raises(ValueError, match="unknown job action 'sleep'"):
+        farm.lc.act_on_job(job, "sleep")
+    assert farm.changes.log == before

@@ -71,11 +71,10 @@ def test_a_run_a_reconnecting_render_no_longer_has_is_lost():
     r1 = farm.online("r1")
     r1.paused = True
     key = (job.id, 0, 0, 1)
-    farm.lc.disconnect(r1)
+    farm.lc.render_disconnected(r1)
     farm.render("r1", running=[])
     assert (farm.state(job), farm.errors(job)) == ("RDY", 0)
-    assert ("run_lost", key, farm.clock.now) in farm.changes.log
-    assert ("run_forgotten", key) in farm.changes.log
+    assert ("run_lost", key, farm.clock.now, True) in farm.changes.log
 
 
 def test_the_start_up_hold_starts_nothing_until_every_render_is_back():
@@ -105,7 +104,7 @@ def test_runs_of_a_disconnected_render_are_lost_after_zombie_time():
     farm = Farm()
     job = farm.submit(tasks=1)
     r1 = farm.online("r1")
-    farm.lc.disconnect(r1)
+    farm.lc.render_disconnected(r1)
     farm.wait(59)
     assert farm.state(job) == "RUN"
     farm.wait(2)
@@ -152,7 +151,19 @@ def test_deleting_a_render_loses_its_runs():
     farm = Farm()
     job = farm.submit(tasks=1)
     r1 = farm.online("r1")
-    farm.lc.disconnect(r1)
+    farm.lc.render_disconnected(r1)
     farm.lc.forget_render(r1)
     assert "r1" not in farm.lc.renders and r1.id not in farm.lc.render_names
     assert farm.state(job) == "RDY" and not farm.lc.lost_since
+    lost = farm.changes.names().index("run_lost")
+    assert farm.changes.names()[-1] == "render_deleted" and lost < len(farm.changes.log) - 1
+
+
+def test_a_run_of_a_deleted_job_is_forgotten_without_a_lost_record():
+    farm = Farm()
+    job = farm.submit(tasks=1)
+    r1 = farm.online("r1")
+    farm.lc.delete_job(job)
+    farm.lc.render_disconnected(r1)
+    farm.lc.forget_render(r1)
+    assert ("run_lost", (job.id, 0, 0, 1), farm.clock.now, False) in farm.changes.log

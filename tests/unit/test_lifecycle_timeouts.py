@@ -37,7 +37,7 @@ def test_a_run_without_progress_for_task_progress_change_timeout_is_an_error():
     key = (job.id, 0, 0, 1)
     farm.wait(20)
     farm.lc.progress(r1, key, 10, None)
-    assert ("task_progressed", job.id, 0, 0) in farm.changes.log
+    assert ("show_progress", job.id, 0, 0) in farm.changes.log
     farm.wait(20)
     farm.lc.progress(r1, key, 10, None)  # the same figure: no progress
     assert farm.state(job) == "RUN"

@@ -1,8 +1,12 @@
 """The wire vocabulary: run keys, the result's fields and its verdict."""
 
+import re
+from pathlib import Path
+from types import MappingProxyType
+
 import pytest
 
-from app.protocol import KEY_FIELDS, RESULT_FIELDS, key_fields, run_error, run_key
+from app.protocol import KEY_FIELDS, RESULT_FIELDS, RUN_STATES, key_fields, run_error, run_key
 from app.server import render_messages
 from app.server.render_messages import ProtocolError
 
@@ -27,6 +31,13 @@ def test_a_run_key_names_its_first_bad_field(message, field):
 def test_a_run_key_must_be_an_object():
     with pytest.raises(ValueError, match="expected an object"):
         run_key([1, 0, 0, 1])
+    assert run_key(MappingProxyType(key_fields((3, 0, 7, 2)))) == (3, 0, 7, 2)
+
+
+def test_the_protocol_doc_names_every_run_state():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+    sentence = re.search(r"A run's `state` is ([^.]*)\.", text.replace("\n", " "))
+    assert re.findall(r"`([A-Z]+)`", sentence[1]) == list(RUN_STATES)
 
 
 def test_the_server_checks_run_key_ranges():
@@ -35,6 +46,10 @@ def test_the_server_checks_run_key_ranges():
         render_messages.run_key({"job": 1, "block": 0, "task": 0, "run": 0})
     with pytest.raises(ProtocolError, match="^task: expected an integer"):
         render_messages.run_key({"job": 1, "block": 0, "task": 2.0, "run": 1})
+    for name, value in (("job", 0), ("block", -1), ("task", 2**53 + 1)):
+        message = {"job": 1, "block": 0, "task": 0, "run": 1, name: value}
+        with pytest.raises(ProtocolError, match=f"^{name}: expected an integer"):
+            render_messages.run_key(message)
 
 
 def test_a_validated_result_has_every_result_field():

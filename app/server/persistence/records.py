@@ -10,6 +10,7 @@ from app.core.jobspec import job_to_dict
 from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
+from app.protocol import RUN_LOST, RUN_RUNNING
 from app.server.persistence.journal import Rows
 from app.server.persistence.schema import JobRow, RenderRow, RunRow, SettingRow, TaskRow, UserRow
 from app.server.render_settings import SETTINGS
@@ -154,7 +155,7 @@ def start_run(key: tuple[int, int, int, int], render: str, time_start: float) ->
         task=task,
         run=run,
         render=render,
-        state="RUN",
+        state=RUN_RUNNING,
         time_start=time_start,
     )
     return Rows(_upsert_runs, ((key, values),))
@@ -194,7 +195,7 @@ def lose_run(key: tuple[int, int, int, int], now: float):
     job, block, task, run = key
     where = (RunRow.job_id == job) & (RunRow.block == block)
     where &= (RunRow.task == task) & (RunRow.run == run)
-    return lambda: RunRow.update(state="LOST", time_done=now).where(where).execute()
+    return lambda: RunRow.update(state=RUN_LOST, time_done=now).where(where).execute()
 
 
 def save_user(user: User):

@@ -78,7 +78,7 @@ class RunRow(BaseModel):
     task = IntegerField()
     run = IntegerField()
     render = TextField()
-    state = TextField()  # RUN, DON, ERR, STOPPED (on order), LOST (with its render)
+    state = TextField()  # app/protocol.py RUN_STATES
     exit_code = IntegerField(null=True)
     signal = IntegerField(null=True)
     error = TextField(null=True)

@@ -1,0 +1,108 @@
+"""The life cycle inside the server's Farm (app/server/farm.py, controls.py): its Changes, edits
+and results, on a real SQLite store and a fake clock; a render is a link that keeps what it is
+sent."""
+
+import asyncio
+
+import pytest
+
+from app.core.jobspec import parse_job
+from app.core.lifecycle import Changes
+from app.protocol import RUN_DONE
+from app.server.config import ServerConfig
+from app.server.farm import Farm, FarmChanges
+from app.server.persistence import Journal, OutputStore, open_database, runs
+from tests.unit.lifecycle_farm import Clock, Recorder
+
+
+class Link:
+    """A render's end of its connection: what the farm sent it."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def send(self, message: dict) -> None:
+        self.sent.append(message)
+
+    def close(self) -> None:
+        pass
+
+    def assigned(self) -> list[int]:
+        return [message["task"]["task"] for message in self.sent if message["type"] == "assign"]
+
+
+@pytest.fixture
+async def farm(tmp_path):
+    config = ServerConfig(tmp_path)
+    db = open_database(config.database_url)
+    journal = Journal(db, asyncio.get_running_loop())
+    farm = Farm(config, journal, OutputStore(tmp_path / "outputs"), clock=Clock())
+    yield farm
+    await journal.flush()
+    journal.close()
+    db.close()
+
+
+def connect(farm: Farm, name: str = "r1") -> Link:
+    link = Link()
+    hello = {"name": name, "capacity": None, "max_tasks": 1, "host": {}}
+    farm.register(link, {**hello, "running": [], "finished": []})
+    return link
+
+
+async def submit(farm: Farm, tasks: int = 1):
+    block = {"numeric": True, "frame_first": 1, "frame_last": tasks, "command": "echo @#@"}
+    spec = parse_job({"name": "j", "user_name": "ann", "blocks": [block]})
+    return await farm.submit(spec)
+
+
+def wait(farm: Farm, seconds: float) -> None:
+    """Time passes, the renders heartbeat, then the once-a-second tick."""
+    farm.clock.advance(seconds)
+    for render in farm.renders.values():
+        farm.heard_from(render)
+    farm.tick()
+
+
+def public(cls) -> set[str]:
+    return {name for name in vars(cls) if not name.startswith("_")}
+
+
+def test_farm_changes_implements_exactly_changes():
+    assert public(FarmChanges) == public(Changes)
+    assert public(Recorder) - {"names"} == public(Changes)
+
+
+async def test_a_job_edited_to_wait_starts_when_its_time_wait_passes(farm):
+    job = await submit(farm)
+    farm.edit_job(job.id, {"time_wait": int(farm.clock()) + 50})
+    link = connect(farm)
+    assert link.assigned() == []
+    wait(farm, 49)
+    assert link.assigned() == []
+    wait(farm, 2)  # the edit's wait ends: the job starts at once, not at the next unrelated fill
+    assert link.assigned() == [0]
+
+
+async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
+    job = await submit(farm, tasks=2)
+    link = connect(farm)
+    now = farm.clock()
+    report = {"exit_code": 0, "signal": None, "error": None, "time_start": now - 5,
+              "time_done": now, "output": "frame 1\n", "success": False}  # fmt: skip
+    written = farm.result(farm.render("r1"), (job.id, 0, 0, 1), report)
+    assert link.assigned() == [0, 1]
+    assert farm.result(farm.render("r1"), (job.id, 0, 0, 1), report) is written  # a resent copy
+    await written
+    first, *_ = runs.task_runs(job.id, 0, 0)
+    assert (first["state"], first["error"], first["output_size"]) == (RUN_DONE, None, 8)
+
+
+async def test_deleting_an_offline_render_removes_it(farm):
+    link = connect(farm)
+    render = farm.render("r1")
+    farm.disconnected(render, link)
+    farm.render_action("r1", "delete")
+    assert "r1" not in farm.renders
+    with pytest.raises(ValueError, match="unknown job action"):
+        farm.act_on_job(await submit(farm), "sleep")
