@@ -119,13 +119,6 @@ def register(msg: dict) -> dict:
     }
 
 
-def _flag(msg: dict, key: str) -> bool:
-    value = msg.get(key, False)
-    if type(value) is not bool:
-        raise ProtocolError(f"{key}: expected true or false")
-    return value
-
-
 def _start_state(msg: dict) -> dict:
     """A render's start flags (`corral render --nimby|--NIMBY|--paused`): nimby and/or paused,
     each optional; {} when the render sent none."""

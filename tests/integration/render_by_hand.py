@@ -16,8 +16,14 @@ from app.protocol import KEY_FIELDS
 
 def hello(name: str, max_tasks=1, capacity=1000, **fields) -> dict:
     """A `register` message as a render of this version sends it."""
-    return {"type": "register", "protocol": RENDER_PROTOCOL, "name": name,
-            "max_tasks": max_tasks, "capacity": capacity, **fields}  # fmt: skip
+    return {
+        "type": "register",
+        "protocol": RENDER_PROTOCOL,
+        "name": name,
+        "max_tasks": max_tasks,
+        "capacity": capacity,
+        **fields,
+    }
 
 
 @contextlib.asynccontextmanager
@@ -38,9 +44,18 @@ def run_key(task: dict) -> dict:
 def result(task: dict, seq: int, **fields) -> dict:
     """A successful `result` of an assigned task, fields overriding."""
     now = time.time()
-    return {"type": "result", "seq": seq, **run_key(task), "exit_code": 0, "signal": None,
-            "error": None, "time_start": now, "time_done": now, "output": "out",
-            **fields}  # fmt: skip
+    return {
+        "type": "result",
+        "seq": seq,
+        **run_key(task),
+        "exit_code": 0,
+        "signal": None,
+        "error": None,
+        "time_start": now,
+        "time_done": now,
+        "output": "out",
+        **fields,
+    }
 
 
 async def receive(ws, kind: str) -> dict:

@@ -39,8 +39,14 @@ class Gates:
         (self.folder / "all").touch()
 
 
-def job(name: str, command: str, count: int = 1, user: str = USER, block: dict | None = None,
-        **extra: object) -> dict:  # fmt: skip
+def job(
+    name: str,
+    command: str,
+    count: int = 1,
+    user: str = USER,
+    block: dict | None = None,
+    **extra: object,
+) -> dict:
     """A one-block numeric job: frames 1..count, one frame a task (task n is frame n + 1)."""
     return numeric_job(name, command, 1, count, user_name=user, block_extra=block, **extra)
 

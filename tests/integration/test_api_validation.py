@@ -104,13 +104,17 @@ def test_bad_actions_change_nothing(server):
 
 async def test_bad_render_messages_get_errors_and_server_survives(server):
     async with render_socket(server.url) as ws:
-        for bad in ["not json", "[1, 2]", json.dumps({"type": "heartbeat"}),
-                    json.dumps(hello("")),
-                    json.dumps(hello("r", max_tasks="many"))]:  # fmt: skip
+        for bad in [
+            "not json",
+            "[1, 2]",
+            json.dumps({"type": "heartbeat"}),
+            json.dumps(hello("")),
+            json.dumps(hello("r", max_tasks="many")),
+        ]:
             await ws.send_str(bad)
             answer = await ws.receive_json(timeout=10)
             assert answer["type"] == "error", bad
-        await ws.send_json(hello("probe"))  # fmt: skip
+        await ws.send_json(hello("probe"))
         assert (await ws.receive_json(timeout=10))["type"] == "registered"
         await ws.send_json({"type": "result", "seq": 1, "job": "x"})
         assert (await ws.receive_json(timeout=10))["type"] == "error"

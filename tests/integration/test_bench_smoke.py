@@ -13,17 +13,36 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 CASES = {
-    "bench.ws_echo": (["--connections", "5", "--seconds", "0.5", "--repeats", "1"],
-                      ["round trips/s:", "round trip p99, ms:"]),
-    "bench.heartbeat_load": (["--renders", "20", "--period", "1", "--window", "1.5",
-                              "--repeats", "1", "--settle", "1", "--check", "3"],
-                             ["server CPU, % of one core:", "heartbeats/s received"]),
-    "bench.store_commits": (["--records", "50", "--sequential", "5", "--repeats", "1",
-                             "--postgres", ""],
-                            ["concurrent (50 results), commits/s:", "per-commit latency p50"]),
-    "bench.true_tasks": (["--tasks", "40", "--renders", "2", "--repeats", "1"],
-                         ["protocol floor, 2 renders, tasks/s:", "floor ratio (pool / floor):"]),
-}  # fmt: skip
+    "bench.ws_echo": (
+        ["--connections", "5", "--seconds", "0.5", "--repeats", "1"],
+        ["round trips/s:", "round trip p99, ms:"],
+    ),
+    "bench.heartbeat_load": (
+        [
+            "--renders",
+            "20",
+            "--period",
+            "1",
+            "--window",
+            "1.5",
+            "--repeats",
+            "1",
+            "--settle",
+            "1",
+            "--check",
+            "3",
+        ],
+        ["server CPU, % of one core:", "heartbeats/s received"],
+    ),
+    "bench.store_commits": (
+        ["--records", "50", "--sequential", "5", "--repeats", "1", "--postgres", ""],
+        ["concurrent (50 results), commits/s:", "per-commit latency p50"],
+    ),
+    "bench.true_tasks": (
+        ["--tasks", "40", "--renders", "2", "--repeats", "1"],
+        ["protocol floor, 2 renders, tasks/s:", "floor ratio (pool / floor):"],
+    ),
+}
 
 
 @pytest.mark.parametrize("module", sorted(CASES))
@@ -31,8 +50,14 @@ def test_benchmark_runs_at_tiny_scale(module, tmp_path):
     args, expected = CASES[module]
     rows = tmp_path / "rows.jsonl"
     env = {**os.environ, "CORRAL_BENCH_RESULTS": str(rows)}
-    done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     for text in expected:
         assert text in done.stdout, done.stdout
@@ -52,13 +77,22 @@ def test_ab_compares_a_revision_with_the_working_tree(tmp_path):
     clone = tmp_path / "clone"  # its worktrees come and go in the clone, not in this repository
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     args = ["HEAD", "--repo", str(clone), "--runs", "2", "--tasks", "20", "--renders", "1"]
-    done = subprocess.run([sys.executable, "-m", "bench.ab", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ab", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "HEAD: median" in done.stdout and "working tree: median" in done.stdout
-    order = [line.split(",")[1].split(":")[0].strip() for line in done.stdout.splitlines()
-             if line.startswith("run ")]  # fmt: skip
+    order = [
+        line.split(",")[1].split(":")[0].strip()
+        for line in done.stdout.splitlines()
+        if line.startswith("run ")
+    ]
     assert order == ["HEAD", "working tree", "working tree", "HEAD"]
-    worktrees = subprocess.run(["git", "-C", str(clone), "worktree", "list"],
-                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+    worktrees = subprocess.run(
+        ["git", "-C", str(clone), "worktree", "list"], capture_output=True, text=True, check=True
+    ).stdout
     assert "corral-ab-" not in worktrees  # the temporary checkout is gone

@@ -62,8 +62,9 @@ def make_scene(folder: Path) -> Path:
     PNG, frames 1-6; made by bpy in a subprocess."""
     script, scene = folder / "make_scene.py", folder / "scene.blend"
     script.write_text(SCENE_SCRIPT)
-    done = subprocess.run([sys.executable, str(script), str(scene)], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(script), str(scene)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and scene.is_file(), done.stdout + done.stderr
     return scene
 
@@ -85,8 +86,9 @@ def scene(tmp_path_factory) -> Path:
 def test_the_adjusted_command_renders_with_progress_lines(scene, tmp_path):
     if shutil.which("blender"):
         pytest.skip("a real Blender is installed: the bpy runner would not be chosen")
-    pattern = BlenderService.batch_command(str(scene), output=str(tmp_path / "out/f_####"),
-                                           engine="CYCLES", format="PNG")  # fmt: skip
+    pattern = BlenderService.batch_command(
+        str(scene), output=str(tmp_path / "out/f_####"), engine="CYCLES", format="PNG"
+    )
     command = blender_service(pattern.replace("@#@", "1", 1).replace("@#@", "2", 1)).command()
     assert BPY_RUNNER in command
     done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
@@ -114,12 +116,21 @@ def test_blender_job_on_a_farm(farm, scene, tmp_path):
     movie = out / "movie.mp4"
     ffmpeg = shutil.which("ffmpeg")
     start_farm(farm, {"r1": 1, "r2": 1})
-    command = BlenderService.batch_command(str(scene), output=str(out / "f_####"),
-                                           engine="CYCLES", format="PNG")  # fmt: skip
+    command = BlenderService.batch_command(
+        str(scene), output=str(out / "f_####"), engine="CYCLES", format="PNG"
+    )
     blocks = [
-        {"name": "render", "service": "blender", "command": command, "numeric": True,
-         "frame_first": 1, "frame_last": 6, "frames_per_task": 2, "frames_inc": 1},
-    ]  # fmt: skip
+        {
+            "name": "render",
+            "service": "blender",
+            "command": command,
+            "numeric": True,
+            "frame_first": 1,
+            "frame_last": 6,
+            "frames_per_task": 2,
+            "frames_inc": 1,
+        },
+    ]
     if ffmpeg:
         ffmpeg_service = get_service("ffmpeg")
         if ffmpeg_service is not Service:  # the ffmpeg service of app/services/ffmpeg.py
@@ -129,10 +140,18 @@ def test_blender_job_on_a_farm(farm, scene, tmp_path):
             )
         else:
             service = "generic"
-            movie_command = (f"ffmpeg -y -framerate 6 -start_number 1 -i {out}/f_%04d.png "
-                             f"-pix_fmt yuv420p {movie}")  # fmt: skip
-        blocks.append({"name": "movie", "service": service, "depend_mask": "render",
-                       "tasks": [{"name": "movie", "command": movie_command}]})  # fmt: skip
+            movie_command = (
+                f"ffmpeg -y -framerate 6 -start_number 1 -i {out}/f_%04d.png "
+                f"-pix_fmt yuv420p {movie}"
+            )
+        blocks.append(
+            {
+                "name": "movie",
+                "service": service,
+                "depend_mask": "render",
+                "tasks": [{"name": "movie", "command": movie_command}],
+            }
+        )
     job_id = farm.client.submit({"name": "blender farm", "user_name": "t", "blocks": blocks})
 
     seen: dict[int, int] = {}  # task -> the highest percent seen while the job ran
@@ -175,8 +194,21 @@ def test_blender_job_on_a_farm(farm, scene, tmp_path):
     if ffmpeg:
         assert movie.is_file() and movie.stat().st_size > 0
         probe = subprocess.run(
-            ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-             "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(movie)],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-count_frames",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=nb_read_frames",
+                "-of",
+                "csv=p=0",
+                str(movie),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert probe.stdout.strip() == "6", probe.stdout + probe.stderr

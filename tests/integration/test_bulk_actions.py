@@ -9,8 +9,10 @@ from app.api import CorralError, numeric_job
 
 def test_jobs_and_renders_by_mask_and_ids(farm):
     farm.start_server()
-    ids = [farm.client.submit(numeric_job(name, "true", 1, 2, user_name="t", paused=True))
-           for name in ("shot_010", "shot_020", "asset_chair")]  # fmt: skip
+    ids = [
+        farm.client.submit(numeric_job(name, "true", 1, 2, user_name="t", paused=True))
+        for name in ("shot_010", "shot_020", "asset_chair")
+    ]
     answer = farm.client.jobs_action("start", mask="shot_.*")
     assert answer["jobs"] == ids[:2]
     assert ["OFF" in farm.client.job(i)["state"] for i in ids] == [False, False, True]

@@ -97,9 +97,22 @@ def test_submit_from_stdin(server):
 
 def test_submit_command(cli, server):
     code, out, err = cli(
-        "submit", "--json", "--name", "cli-cmd", "--frames", "1-10", "--fpt", "2", "--paused",
-        "--priority", "50", "--", "echo", "frame", "@#@",
-    )  # fmt: skip
+        "submit",
+        "--json",
+        "--name",
+        "cli-cmd",
+        "--frames",
+        "1-10",
+        "--fpt",
+        "2",
+        "--paused",
+        "--priority",
+        "50",
+        "--",
+        "echo",
+        "frame",
+        "@#@",
+    )
     assert (code, err) == (0, "")
     job_id = json.loads(out)["id"]
     job = server.client.job(job_id)
@@ -200,9 +213,20 @@ def test_tables_on_an_empty_farm(farm, capsys):
     assert cli("renders") == (0, "No renders.\n", "")
 
     code, out, _ = cli(
-        "submit", "--name", "shot010", "--user", "ann", "--priority", "99", "--frames", "1-10",
-        "--paused", "--", "echo", "@#@",
-    )  # fmt: skip
+        "submit",
+        "--name",
+        "shot010",
+        "--user",
+        "ann",
+        "--priority",
+        "99",
+        "--frames",
+        "1-10",
+        "--paused",
+        "--",
+        "echo",
+        "@#@",
+    )
     job_id = submitted_id(out)
 
     code, out, err = cli("jobs")
@@ -248,7 +272,7 @@ def test_task_log_and_show_after_a_retry(farm_cli, farm, tmp_path):
     script = "if [ -e done.@#@ ]; then echo frame @#@; else touch done.@#@; printf oops; exit 1; fi"
     code, out, err = farm_cli(
         "submit", "--name", "flaky", "--frames", "1-2", "--cwd", str(work), "--", "sh", "-c", script
-    )  # fmt: skip
+    )
     assert (code, err) == (0, "")
     job_id = submitted_id(out)
     farm.wait_job_done(job_id)
@@ -258,8 +282,12 @@ def test_task_log_and_show_after_a_retry(farm_cli, farm, tmp_path):
     assert farm_cli("task", "log", *key, "--run", "1") == (0, "oops\n", "")
     code, out, _ = farm_cli("task", "log", *key, "--run", "2", "--json")
     assert json.loads(out) == {
-        "job": job_id, "block": 0, "task": 1, "run": 2, "output": "frame 2\n",
-    }  # fmt: skip
+        "job": job_id,
+        "block": 0,
+        "task": 1,
+        "run": 2,
+        "output": "frame 2\n",
+    }
 
     code, out, err = farm_cli("task", "show", *key)
     assert (code, err) == (0, "")

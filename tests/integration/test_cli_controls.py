@@ -206,17 +206,21 @@ def test_job_why_names_the_hosts_mask(farm_cli, farm):
 
 def test_reset_error_hosts(farm_cli, farm):
     job = api.tasks_job(
-        "fails", [("fail", "exit 1")], user_name="erring",
+        "fails",
+        [("fail", "exit 1")],
+        user_name="erring",
         block_extra={"errors_avoid_host": 1, "errors_retries": 5},
-    )  # fmt: skip
+    )
     job_id = farm.client.submit(job)
     wait_until(lambda: farm.client.job(job_id)["blocks"][0]["error_hosts"])
     assert "avoids" in why_reason(farm_cli, job_id)
 
     assert farm_cli("job", "pause", str(job_id))[0] == 0
     assert farm_cli("job", "reset-error-hosts", str(job_id)) == (
-        0, f"Job {job_id} error hosts reset\n", "",
-    )  # fmt: skip
+        0,
+        f"Job {job_id} error hosts reset\n",
+        "",
+    )
     assert farm.client.job(job_id)["blocks"][0]["error_hosts"] == []
     assert why_reason(farm_cli, job_id) == "job is paused"
 

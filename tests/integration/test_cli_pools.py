@@ -15,8 +15,16 @@ from tests.integration.conftest import CliRun, in_process
 from tests.integration.test_cli_controls import row_of, table_rows
 from tests.polling import wait_until
 
-POOLS_HEADER = ["PATH", "CAPACITY", "MAX_TASKS", "PRIORITY", "PAUSED", "SERVICES", "DISABLED",
-                "RENDERS"]  # fmt: skip
+POOLS_HEADER = [
+    "PATH",
+    "CAPACITY",
+    "MAX_TASKS",
+    "PRIORITY",
+    "PAUSED",
+    "SERVICES",
+    "DISABLED",
+    "RENDERS",
+]
 
 
 def pools_table(cli: CliRun) -> str:
@@ -40,8 +48,11 @@ def test_pool_add_set_render_joins_then_delete(farm, capsys):
     assert "  capacity     1100 (inherited)\n" in out
     row = row_of(pools_table(cli), "/gpu/")  # the root's farm defaults, inherited
     assert (row["CAPACITY"], row["MAX_TASKS"], row["PAUSED"], row["RENDERS"]) == (
-        "1100", "4", "no", "-",
-    )  # fmt: skip
+        "1100",
+        "4",
+        "no",
+        "-",
+    )
 
     code, out, err = cli("pool", "set", "/gpu/", "capacity_host=2000")
     assert (code, err) == (0, ""), err
@@ -68,8 +79,9 @@ def test_pool_add_set_render_joins_then_delete(farm, capsys):
     # renders by mask: only gpu01 matches the whole of "gpu.*"
     assert cli("render-ctl", "pause", "--mask", "gpu.*") == (0, "Render gpu01 paused\n", "")
     assert {r["name"]: r["paused"] for r in farm.client.renders()} == {
-        "gpu01": True, "cpu01": False,
-    }  # fmt: skip
+        "gpu01": True,
+        "cpu01": False,
+    }
     code, out, err = cli("render-ctl", "unpause", "--mask", "(gpu|cpu)01", "--json")
     assert (code, err) == (0, "")
     assert sorted(json.loads(out), key=str) == sorted(
@@ -87,18 +99,22 @@ def test_pool_add_set_render_joins_then_delete(farm, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["pool", "set", "/", "capacity_host=lots"],
-         "corral: invalid: capacity_host: must be an integer, not a string\n"),
+        (
+            ["pool", "set", "/", "capacity_host=lots"],
+            "corral: invalid: capacity_host: must be an integer, not a string\n",
+        ),
         (["pool", "set", "/", "max_tasks_host=-5"], "corral: invalid: max_tasks_host: must be "),
         (["pool", "set", "/", "colour=red"], "corral: invalid: colour: is not a pool setting"),
-        (["pool", "add", "/bad/", "pattern=(["],
-         "corral: invalid: pattern: not a valid regular expression"),
+        (
+            ["pool", "add", "/bad/", "pattern=(["],
+            "corral: invalid: pattern: not a valid regular expression",
+        ),
         (["pool", "add", "/a b/"], "corral: invalid: path: bad pool path"),
         (["pool", "add", "/no/parent/"], "corral: invalid: path: parent pool /no/ does not exist"),
         (["pool", "set", "/nope/", "paused=true"], "corral: no pool '/nope/'"),
         (["pool", "delete", "/nope/"], "corral: no pool '/nope/'"),
     ],
-)  # fmt: skip
+)
 def test_pool_refused_exits_1_with_the_field(cli, server, argv, message):
     before = server.client.pools()
     code, out, err = cli(*argv)
@@ -140,8 +156,11 @@ def test_job_pause_by_mask(cli, server):
     assert (code, err) == (0, "")
     assert out == f"Job {jobs['shot_010']} paused\nJob {jobs['shot_020']} paused\n"
     assert paused() == {
-        "shot_010": True, "shot_020": True, "asset_chair": False, "myshot_030": False,
-    }  # fmt: skip
+        "shot_010": True,
+        "shot_020": True,
+        "asset_chair": False,
+        "myshot_030": False,
+    }
 
     code, out, err = cli("job", "start", "--mask", "shot_0[1]0", "--json")
     assert (code, err) == (0, "")
@@ -149,14 +168,18 @@ def test_job_pause_by_mask(cli, server):
     assert paused()["shot_010"] is False
 
     assert cli("job", "pause", "--mask", "nothing_.*") == (
-        0, "No job name matches 'nothing_.*'\n", "",
-    )  # fmt: skip
+        0,
+        "No job name matches 'nothing_.*'\n",
+        "",
+    )
     assert cli("job", "pause", "--mask", "nothing_.*", "--json") == (0, "[]\n", "")
 
     # IDs still work, one by one
     assert cli("job", "pause", str(jobs["asset_chair"])) == (
-        0, f"Job {jobs['asset_chair']} paused\n", "",
-    )  # fmt: skip
+        0,
+        f"Job {jobs['asset_chair']} paused\n",
+        "",
+    )
     assert paused()["asset_chair"] is True
 
     code, out, err = cli("job", "delete", "--mask", "shot_.*|asset_chair|myshot_030")

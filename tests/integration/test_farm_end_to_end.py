@@ -109,8 +109,11 @@ def test_stopped_task_leaves_no_process(farm):
     job_id = farm.client.submit(numeric_job("tree", command, 1, 1, user_name="tester"))
 
     def marked():
-        return [p for p in psutil.process_iter(["cmdline"])
-                if marker in " ".join(p.info["cmdline"] or [])]  # fmt: skip
+        return [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if marker in " ".join(p.info["cmdline"] or [])
+        ]
 
     wait_until(lambda: len(marked()) >= 3, timeout=30)
     farm.client.job_action(job_id, "stop")

@@ -13,11 +13,18 @@ def test_append_blocks_and_tasks_to_a_running_job(farm, tmp_path):
     farm.wait_renders(1)
     job_id = farm.client.submit(tasks_job("grow", [("a", "echo a")], user_name="t"))
     farm.wait_job_done(job_id)
-    added = farm.client.append_tasks(job_id, 0, [{"name": "b", "command": "echo b"},
-                                                  {"name": "c", "command": "echo c"}])  # fmt: skip
+    added = farm.client.append_tasks(
+        job_id, 0, [{"name": "b", "command": "echo b"}, {"name": "c", "command": "echo c"}]
+    )
     assert added == [1, 2]
-    block = {"name": "more", "numeric": True, "frame_first": 1, "frame_last": 3,
-             "command": "echo frame @#@", "depend_mask": "grow"}  # fmt: skip
+    block = {
+        "name": "more",
+        "numeric": True,
+        "frame_first": 1,
+        "frame_last": 3,
+        "command": "echo frame @#@",
+        "depend_mask": "grow",
+    }
     assert farm.client.append_blocks(job_id, [block]) == [1]
     job = farm.wait_job_done(job_id)
     assert [b["tasks_total"] for b in job["blocks"]] == [3, 3]
@@ -47,8 +54,9 @@ def test_maintenance_job_runs_one_task_on_each_named_render(farm):
     for name in ("m1", "m2"):
         farm.start_render(name, 2)
     farm.wait_renders(2)
-    job = tasks_job("install", [("m1", "echo on m1"), ("m2", "echo on m2")], user_name="t",
-                    maintenance=True)  # fmt: skip
+    job = tasks_job(
+        "install", [("m1", "echo on m1"), ("m2", "echo on m2")], user_name="t", maintenance=True
+    )
     job_id = farm.client.submit(job)
     farm.wait_job_done(job_id)
     for n, name in enumerate(("m1", "m2")):

@@ -50,8 +50,9 @@ def test_a_plugin_meter_reaches_the_render_and_its_history(farm, tmp_path):
     assert latest["answer.label"].startswith("answer ")
     assert not any(key.startswith("broken.") for key in latest)
     # Meters are read once per heartbeat: the label's count grows with the beats.
-    later = wait_until(lambda: (c := custom()) and c["answer.label"] != latest["answer.label"]
-                       and c, timeout=10)  # fmt: skip
+    later = wait_until(
+        lambda: (c := custom()) and c["answer.label"] != latest["answer.label"] and c, timeout=10
+    )
     assert int(later["answer.label"].split()[1]) > int(latest["answer.label"].split()[1])
     if psutil.disk_io_counters() is not None:  # the built-ins too (disk_io from the 2nd beat)
         assert "disk_io.value" in later

@@ -29,10 +29,15 @@ def test_depend_sub_task_follows_the_reported_frames(farm):
     frames = "for f in $(seq 1 10); do echo FRAME: $f; sleep 0.3; done"
     spec = two_blocks(
         "pipeline",
-        {"name": "A", "frame_last": 10, "frames_per_task": 10, "command": frames,
-         "depend_sub_task": True},
+        {
+            "name": "A",
+            "frame_last": 10,
+            "frames_per_task": 10,
+            "command": frames,
+            "depend_sub_task": True,
+        },
         {"name": "B", "frame_last": 10, "command": "echo @#@", "tasks_depend_mask": "A"},
-    )  # fmt: skip
+    )
     job_id = farm.client.submit(spec)
     farm.wait_job_done(job_id)
     a_done = runs(farm.client, job_id, 0, 0)[-1]["time_done"]

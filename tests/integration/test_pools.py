@@ -38,8 +38,9 @@ def test_farm_file_pools_tickets_and_reload(farm, tmp_path):
     farm.wait_job_done(job_id)
     assert {run["render"] for run in runs_of(farm.client, job_id, 6)} == {"gpu01"}
 
-    licensed = numeric_job("nuke", "sleep 0.3", 1, 4, user_name="t",
-                           block_extra={"tickets": {"NUKE": 1}})  # fmt: skip
+    licensed = numeric_job(
+        "nuke", "sleep 0.3", 1, 4, user_name="t", block_extra={"tickets": {"NUKE": 1}}
+    )
     job_id = farm.client.submit(licensed)
     farm.wait_job_done(job_id)
     runs = sorted(runs_of(farm.client, job_id, 4), key=lambda r: r["time_start"])
@@ -48,8 +49,9 @@ def test_farm_file_pools_tickets_and_reload(farm, tmp_path):
 
     FARM["pools"]["/"]["tickets_pool"]["NUKE"]["count"] = 2
     farm_file.write_text(json.dumps(FARM))
-    wait_until(lambda: farm.client.pools()["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2,
-               timeout=10)  # fmt: skip
+    wait_until(
+        lambda: farm.client.pools()["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2, timeout=10
+    )
     farm_file.write_text("{broken")
     time.sleep(1.5)  # a bad file is refused; the pools stay as they were
     assert farm.client.pools()["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2

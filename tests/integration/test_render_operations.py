@@ -98,8 +98,9 @@ def test_on_exit_return_gives_the_task_back_at_once(farm):
 
 
 def test_on_exit_finish_lets_the_task_end(farm):
-    render, job_id = terminated_while_running(farm, "finisher", "sleep 2; echo done",
-                                              "--on-exit", "finish")  # fmt: skip
+    render, job_id = terminated_while_running(
+        farm, "finisher", "sleep 2; echo done", "--on-exit", "finish"
+    )
     assert wait_exit(render, 15) == 0
     task = farm.client.task(job_id, 0, 0)
     assert task["state"] == "DON" and [run["state"] for run in task["runs"]] == ["DON"]

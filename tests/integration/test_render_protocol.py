@@ -98,10 +98,15 @@ async def test_reconnecting_render_keeps_its_task(own_server):
 async def test_depend_sub_task_starts_dependants_as_frames_pass(own_server):
     job = two_blocks(
         "sim",
-        {"name": "sim", "frame_last": 10, "frames_per_task": 10, "command": "sim",
-         "depend_sub_task": True},
+        {
+            "name": "sim",
+            "frame_last": 10,
+            "frames_per_task": 10,
+            "command": "sim",
+            "depend_sub_task": True,
+        },
         {"name": "render", "frame_last": 10, "command": "render @#@", "tasks_depend_mask": "sim"},
-    )  # fmt: skip
+    )
     job_id = own_server.client.submit(job)
     register = hello("pipe", max_tasks=5, capacity=100_000)
     async with render_socket(own_server.url) as ws:
@@ -120,7 +125,7 @@ async def test_no_progress_for_too_long_is_an_error(own_server):
     job["blocks"][0]["task_progress_change_timeout"] = 1
     job_id = own_server.client.submit(job)
     async with render_socket(own_server.url) as ws:
-        await ws.send_json(hello("quiet"))  # fmt: skip
+        await ws.send_json(hello("quiet"))
         task = (await receive(ws, "assign"))["task"]
         stop = await receive(ws, "stop")
         assert (stop["task"], stop["run"]) == (task["task"], task["run"])

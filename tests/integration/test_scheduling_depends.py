@@ -70,10 +70,12 @@ def test_job_depend_mask_waits_for_the_job(farm, gates):
 def test_job_depend_mask_is_full_match_and_per_user(farm, gates):
     start_farm(farm, {"r1": 4})
     first = _alices_running_job(farm, gates, "render-x")
-    partial = farm.client.submit(job("p", "true", 1, user="alice", block=SMALL,
-                                     depend_mask="render"))  # fmt: skip
-    other_user = farm.client.submit(job("o", "true", 1, user="bob", block=SMALL,
-                                        depend_mask="render-x"))  # fmt: skip
+    partial = farm.client.submit(
+        job("p", "true", 1, user="alice", block=SMALL, depend_mask="render")
+    )
+    other_user = farm.client.submit(
+        job("o", "true", 1, user="bob", block=SMALL, depend_mask="render-x")
+    )
     farm.wait_job_done(partial)  # "render" does not match the whole name "render-x"
     farm.wait_job_done(other_user)  # depend_mask sees only the same user's jobs
     assert farm.client.job(first)["tasks_running"] == 1
@@ -83,8 +85,9 @@ def test_job_depend_mask_is_full_match_and_per_user(farm, gates):
 def test_depend_mask_global_waits_across_users(farm, gates):
     start_farm(farm, {"r1": 4})
     first = _alices_running_job(farm, gates, "sim")
-    second = farm.client.submit(job("light", "true", 1, user="bob", block=SMALL,
-                                    depend_mask_global="s.m"))  # fmt: skip
+    second = farm.client.submit(
+        job("light", "true", 1, user="bob", block=SMALL, depend_mask_global="s.m")
+    )
     _waits_for_depends(farm.client, second)
     assert reason(farm.client, second, "r1") == f"waits for job {first} 'sim' (depend mask)"
 

@@ -38,21 +38,44 @@ def _renders_used(client, job_id: int) -> set[str]:
 @pytest.mark.parametrize(
     ("count", "keys", "block", "why", "lift", "lift_block"),
     [
-        pytest.param(2, {"hosts_mask": "beta"}, None,
-                     "job hosts_mask 'beta' does not match alpha1",
-                     {"hosts_mask": "beta|ALP"}, None,  # any token, name prefix, any case
-                     id="hosts_mask_find_mode"),
-        pytest.param(2, {"hosts_mask": "alpha", "hosts_mask_type": "regex"}, None,
-                     "job hosts_mask 'alpha' does not match alpha1",  # regex: the whole name
-                     {"hosts_mask": "alpha[0-9]+"}, None, id="hosts_mask_regex_mode"),
-        pytest.param(1, {}, {"hosts_mask": "beta"},
-                     "block 0: block hosts_mask 'beta' does not match alpha1",
-                     {"hosts_mask": ""}, 0, id="block_hosts_mask"),
-        pytest.param(1, {"need_properties": "quantum"}, None,
-                     "render lacks need_properties 'quantum'",
-                     {"need_properties": ""}, None, id="need_properties"),
+        pytest.param(
+            2,
+            {"hosts_mask": "beta"},
+            None,
+            "job hosts_mask 'beta' does not match alpha1",
+            {"hosts_mask": "beta|ALP"},
+            None,  # any token, name prefix, any case
+            id="hosts_mask_find_mode",
+        ),
+        pytest.param(
+            2,
+            {"hosts_mask": "alpha", "hosts_mask_type": "regex"},
+            None,
+            "job hosts_mask 'alpha' does not match alpha1",  # regex: the whole name
+            {"hosts_mask": "alpha[0-9]+"},
+            None,
+            id="hosts_mask_regex_mode",
+        ),
+        pytest.param(
+            1,
+            {},
+            {"hosts_mask": "beta"},
+            "block 0: block hosts_mask 'beta' does not match alpha1",
+            {"hosts_mask": ""},
+            0,
+            id="block_hosts_mask",
+        ),
+        pytest.param(
+            1,
+            {"need_properties": "quantum"},
+            None,
+            "render lacks need_properties 'quantum'",
+            {"need_properties": ""},
+            None,
+            id="need_properties",
+        ),
     ],
-)  # fmt: skip
+)
 def test_job_rule_holds_until_edited(farm, count, keys, block, why, lift, lift_block):
     start_farm(farm, {"alpha1": 1})
     job_id = farm.client.submit(job("ruled", "true", count, block=block, **keys))
@@ -67,11 +90,14 @@ def test_job_rule_holds_until_edited(farm, count, keys, block, why, lift, lift_b
     ("setting", "why", "lift"),
     [
         ({"priority": 0}, "render priority is 0", {"priority": 50}),
-        ({"services_disabled": ["generic"]},
-         "block 0: service generic is not enabled on this render", {"services_disabled": []}),
+        (
+            {"services_disabled": ["generic"]},
+            "block 0: service generic is not enabled on this render",
+            {"services_disabled": []},
+        ),
     ],
     ids=["render_priority_zero_takes_nothing", "render_services_disabled"],
-)  # fmt: skip
+)
 def test_render_setting_holds_until_edited(farm, setting, why, lift):
     start_farm(farm, {"r1": 1})
     farm.client.edit_render("r1", setting)
@@ -224,10 +250,10 @@ def test_eject_returns_running_tasks_to_ready(farm, gates):
 def test_eject_not_mine_keeps_the_owners_tasks(farm, gates):
     start_farm(farm, {"r1": 2})
     owner = getpass.getuser()
-    mine = submit_running(farm.client, job("mine", gates.command(), 1, user=owner,
-                                           block=SMALL), 1)  # fmt: skip
-    theirs = submit_running(farm.client, job("theirs", gates.command(), 1, user=USER,
-                                             block=SMALL), 1)  # fmt: skip
+    mine = submit_running(farm.client, job("mine", gates.command(), 1, user=owner, block=SMALL), 1)
+    theirs = submit_running(
+        farm.client, job("theirs", gates.command(), 1, user=USER, block=SMALL), 1
+    )
     farm.client.render_action("r1", "pause")
     farm.client.render_action("r1", "eject-not-mine")
     wait_state(farm.client, theirs, 0, 0, "RDY")

@@ -51,8 +51,11 @@ def test_max_running_tasks(farm, gates, level, count, limit, lifted, why):
 
 def test_job_max_running_tasks_per_host(farm, gates):
     start_farm(farm, {"r1": 3, "r2": 3})
-    job_id = submit_running(farm.client, job("per-host", gates.command(), 4, block=SMALL,
-                                             max_running_tasks_per_host=1), 2)  # fmt: skip
+    job_id = submit_running(
+        farm.client,
+        job("per-host", gates.command(), 4, block=SMALL, max_running_tasks_per_host=1),
+        2,
+    )
     assert len(running_on(farm.client, "r1")) == 1
     assert len(running_on(farm.client, "r2")) == 1
     for render in ("r1", "r2"):
@@ -84,10 +87,14 @@ def test_block_max_running_tasks_per_host(farm, gates):
     ("slots", "limit", "lifted", "why"),
     [
         (4, "max_running_tasks", 5, f"user {USER} runs 1 tasks (max_running_tasks)"),
-        (3, "max_running_tasks_per_host", -1,
-         f"user {USER} runs 1 tasks on this render (max per host)"),
+        (
+            3,
+            "max_running_tasks_per_host",
+            -1,
+            f"user {USER} runs 1 tasks on this render (max per host)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_user_limit(farm, gates, slots, limit, lifted, why):
     """A user's limit of 1 holds the user's job to one task; raising it starts the rest."""
     start_farm(farm, {"r1": slots})
@@ -118,8 +125,9 @@ def test_render_max_tasks(farm, gates):
 
 def test_render_capacity_two_halves_run_a_third_waits(farm, gates):
     start_farm(farm, {"r1": 3}, capacity=1000)
-    job_id = submit_running(farm.client, job("halves", gates.command(), 3,
-                                             block={"capacity": 500}), 2)  # fmt: skip
+    job_id = submit_running(
+        farm.client, job("halves", gates.command(), 3, block={"capacity": 500}), 2
+    )
     render = farm.client.render("r1")
     assert (render["capacity"], render["capacity_used"], len(render["tasks"])) == (1000, 1000, 2)
     assert reason(farm.client, job_id, "r1") == "block 0: render has 0 capacity free, needs 500"

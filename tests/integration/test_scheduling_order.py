@@ -24,15 +24,18 @@ from tests.integration.scenarios import (
 
 def _ran_first(client, first: int, then: int) -> bool:
     """Whether every task of job `first` started before (or with) any task of job `then`."""
-    starts = {job_id: [task["time_start"] for task in tasks(client, job_id)]
-              for job_id in (first, then)}  # fmt: skip
+    starts = {
+        job_id: [task["time_start"] for task in tasks(client, job_id)] for job_id in (first, then)
+    }
     return max(starts[first]) <= min(starts[then])
 
 
 def _alice_and_bob(client, gates) -> tuple[int, int]:
     """Gated jobs of four SMALL tasks each, alice's submitted first, then bob's."""
-    return tuple(client.submit(job(f"{user}-job", gates.command(), 4, user=user, block=SMALL))
-                 for user in ("alice", "bob"))  # fmt: skip
+    return tuple(
+        client.submit(job(f"{user}-job", gates.command(), 4, user=user, block=SMALL))
+        for user in ("alice", "bob")
+    )
 
 
 def _running(client, *job_ids: int) -> dict[int, int]:

@@ -43,8 +43,13 @@ class StudioEcho(Service):
 
 
 def _block(name: str, command: str, **keys) -> dict:
-    return {"name": name, "tasks": [{"name": name, "command": command}],
-            "service": "generic", "errors_retries": 0, **keys}  # fmt: skip
+    return {
+        "name": name,
+        "tasks": [{"name": name, "command": command}],
+        "service": "generic",
+        "errors_retries": 0,
+        **keys,
+    }
 
 
 def _final_task(farm, job_id: int, block: int, task: int = 0) -> dict:
@@ -81,16 +86,25 @@ def test_output_verdicts(studio_farm, tmp_path):
             _block("error", "echo 'PROGRESS: 10%'; echo '[ PARSER ERROR ] disk full'; sleep 30"),
             _block("success", "echo '[ PARSER FINISHED SUCCESS ]'; sleep 30"),
             _block("bad", "echo '[ PARSER BAD RESULT ] black frame'"),
-            _block("skip", "exit 3", files=[str(tmp_path / "have_0001.txt")],
-                   skip_existing_files=True),
-            {"name": "check", "numeric": True, "frame_first": 1, "frame_last": 2,
-             "command": f"if [ @#@ = 1 ]; then echo data > {tmp_path}/made_@#@.txt; fi",
-             "files": [str(made)], "check_rendered_files": True, "file_size_min": 2,
-             "service": "generic", "errors_retries": 0},
+            _block(
+                "skip", "exit 3", files=[str(tmp_path / "have_0001.txt")], skip_existing_files=True
+            ),
+            {
+                "name": "check",
+                "numeric": True,
+                "frame_first": 1,
+                "frame_last": 2,
+                "command": f"if [ @#@ = 1 ]; then echo data > {tmp_path}/made_@#@.txt; fi",
+                "files": [str(made)],
+                "check_rendered_files": True,
+                "file_size_min": 2,
+                "service": "generic",
+                "errors_retries": 0,
+            },
             _block("program", "fake_app hello from the programs map"),
             _block("studio", "echo studio", service="studio_echo"),
         ],
-    }  # fmt: skip
+    }
     job_id = farm.client.submit(job)
 
     fatal = _final_task(farm, job_id, 0)
@@ -137,8 +151,9 @@ def _output(farm, job_id: int, block: int, task: int = 0, run: int = 1) -> str:
     return farm.client.task_output(job_id, block, task, run)
 
 
-@pytest.mark.skipif(not (shutil.which("convert") or shutil.which("ffmpeg")),
-                    reason="needs ImageMagick or ffmpeg")  # fmt: skip
+@pytest.mark.skipif(
+    not (shutil.which("convert") or shutil.which("ffmpeg")), reason="needs ImageMagick or ffmpeg"
+)
 def test_thumbnail_of_the_rendered_image(farm, tmp_path):
     farm.start_server()
     farm.start_renders({"r1": 1})
@@ -147,8 +162,11 @@ def test_thumbnail_of_the_rendered_image(farm, tmp_path):
         make = f"ffmpeg -v error -y -f lavfi -i color=c=red:s=320x200 -frames:v 1 {image}"
     else:
         make = f"convert -size 320x200 xc:red {image}"
-    job = {"name": "thumb", "user_name": "t",
-           "blocks": [_block("render", f"{make} && echo @IMAGE@{image}")]}  # fmt: skip
+    job = {
+        "name": "thumb",
+        "user_name": "t",
+        "blocks": [_block("render", f"{make} && echo @IMAGE@{image}")],
+    }
     job_id = farm.client.submit(job)
     farm.wait_job_done(job_id)
     run = runs(farm.client, job_id, 0, 0)[-1]

@@ -35,8 +35,9 @@ def test_try_next_runs_marked_tasks_first(farm):
 def test_preview_pending_approval(farm):
     farm.start_server()
     farm.start_renders({"r1": 1})
-    job = numeric_job("preview", "true", 1, 10, user_name="t", ppa=True,
-                      block_extra={"sequential": 3})  # fmt: skip
+    job = numeric_job(
+        "preview", "true", 1, 10, user_name="t", ppa=True, block_extra={"sequential": 3}
+    )
     job_id = farm.client.submit(job)
     preview = {0, 9, 2, 5, 8}  # first, last, and the tasks of frames 3, 6 and 9
     wait_until(lambda: farm.client.job(job_id)["tasks_done"] == len(preview))

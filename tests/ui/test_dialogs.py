@@ -50,8 +50,15 @@ async def test_edit_dialog_for_a_block(client, qtbot):
 
 
 async def test_edit_dialog_shows_the_current_values_of_the_spec(client, qtbot):
-    job = numeric_job("shot", "echo @#@", 1, 3, user_name="ann", hosts_mask="farm.*",
-                      block_extra={"errors_retries": 2})  # fmt: skip
+    job = numeric_job(
+        "shot",
+        "echo @#@",
+        1,
+        3,
+        user_name="ann",
+        hosts_mask="farm.*",
+        block_extra={"errors_retries": 2},
+    )
     job_id = await client.submit(job)
     await client.edit_job(job_id, {"task_max_run_time": 600}, block=0)
     await client.edit_job(job_id, {"priority": 130})
@@ -84,9 +91,11 @@ async def test_submit_dialog_previews_the_tasks_and_submits_the_job(client, qtbo
     dialog.per_task.setValue(3)
     dialog.name.setText("afstarter")
     assert preview(dialog) == [
-        ("frame 1-3", "echo 1 3"), ("frame 4-6", "echo 4 6"), ("frame 7-9", "echo 7 9"),
+        ("frame 1-3", "echo 1 3"),
+        ("frame 4-6", "echo 4 6"),
+        ("frame 7-9", "echo 7 9"),
         ("frame 10", "echo 10 10"),
-    ]  # fmt: skip
+    ]
     assert dialog.status.text() == "4 task(s)"
 
     dialog.depend_mask.setText("(")

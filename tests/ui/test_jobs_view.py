@@ -127,12 +127,25 @@ async def test_filters_and_sorting(client, qtbot):
 
 
 def summary(job_id: int, done: int = 0, priority: int = 99) -> dict:
-    counters = {"tasks_total": 10, "tasks_done": done, "tasks_running": 1, "tasks_error": 0,
-                "tasks_skipped": 0}  # fmt: skip
+    counters = {
+        "tasks_total": 10,
+        "tasks_done": done,
+        "tasks_running": 1,
+        "tasks_error": 0,
+        "tasks_skipped": 0,
+    }
     block = {"num": 0, "name": "b", "service": "generic", "state": "RUN", **counters}
-    return {"id": job_id, "name": f"job{job_id}", "user_name": "ann", "priority": priority,
-            "state": "RUN", "offline": False, "time_created": 1e9, "blocks": [block],
-            **counters}  # fmt: skip
+    return {
+        "id": job_id,
+        "name": f"job{job_id}",
+        "user_name": "ann",
+        "priority": priority,
+        "state": "RUN",
+        "offline": False,
+        "time_created": 1e9,
+        "blocks": [block],
+        **counters,
+    }
 
 
 def test_5000_jobs_of_events_update_rows_without_a_reset(qtbot):

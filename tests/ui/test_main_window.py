@@ -36,9 +36,15 @@ async def test_tabs_status_selection_and_submit(client, qtbot):
     dialog.options["command"].setText("echo @#@")
     dialog.name.setText("from the menu")
     dialog.submit()
-    await until(lambda: "from the menu" in {
-        jobs.model.job(jobs.model.item_at(row)[0])["name"] for row in range(jobs.model.rowCount())
-    })  # fmt: skip
+    await until(
+        lambda: (
+            "from the menu"
+            in {
+                jobs.model.job(jobs.model.item_at(row)[0])["name"]
+                for row in range(jobs.model.rowCount())
+            }
+        )
+    )
     assert window.statusBar().currentMessage().endswith("submitted")
 
     resets = []

@@ -27,8 +27,9 @@ async def test_renders_appear_with_bars_and_running_tasks(farm, client, qtbot):
     farm.start_render("r1", 2)
     farm.start_render("r2", 1)
     await until(lambda: _row(view, "r1") is not None and _row(view, "r2") is not None)
-    await until(lambda: (_cell(view, "r1", "CPU", BAR_ROLE) or (0, ""))[1].endswith(
-        tuple("0123456789")))  # fmt: skip
+    await until(
+        lambda: (_cell(view, "r1", "CPU", BAR_ROLE) or (0, ""))[1].endswith(tuple("0123456789"))
+    )
     fraction, text = _cell(view, "r1", "Memory", BAR_ROLE)
     assert 0 < fraction <= 1 and "GB" in text
     assert "ONL" in _cell(view, "r1", "State")

@@ -95,11 +95,29 @@ class Farm:
         self._next_render = 1
 
     def submit(self, tasks: int = 1, user: str = "ann", job_keys=None, **block) -> Job:
-        spec = parse_job({"name": f"job{self._next_job}", "user_name": user, **(job_keys or {}),
-                          "blocks": [{"numeric": True, "frame_first": 1, "frame_last": tasks,
-                                      "command": "render @#@", **block}]})  # fmt: skip
-        job = Job(id=self._next_job, spec=spec, time_created=self.clock(),
-                  user=self.lc.user(user), order=self._next_job)  # fmt: skip
+        spec = parse_job(
+            {
+                "name": f"job{self._next_job}",
+                "user_name": user,
+                **(job_keys or {}),
+                "blocks": [
+                    {
+                        "numeric": True,
+                        "frame_first": 1,
+                        "frame_last": tasks,
+                        "command": "render @#@",
+                        **block,
+                    }
+                ],
+            }
+        )
+        job = Job(
+            id=self._next_job,
+            spec=spec,
+            time_created=self.clock(),
+            user=self.lc.user(user),
+            order=self._next_job,
+        )
         self._next_job += 1
         self.lc.jobs[job.id] = job
         self.lc.job_added(job)
@@ -124,9 +142,17 @@ class Farm:
     def result(self, render: Render, key: RunKey, **fields):
         """The render reports a finished run (a success unless fields say otherwise); returns
         the run's recorded (state, error), None when it was not counted."""
-        report = {"error": None, "exit_code": 0, "signal": None, "fatal": False,
-                  "success": False, "skipped": None, "time_start": self.clock() - 60,
-                  "time_done": self.clock(), **fields}  # fmt: skip
+        report = {
+            "error": None,
+            "exit_code": 0,
+            "signal": None,
+            "fatal": False,
+            "success": False,
+            "skipped": None,
+            "time_start": self.clock() - 60,
+            "time_done": self.clock(),
+            **fields,
+        }
         return self.end(render, key, report)
 
     def end(self, render: Render, key: RunKey, report: dict):

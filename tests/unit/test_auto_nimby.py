@@ -122,8 +122,9 @@ def test_off_by_default_and_minus_one_thresholds_ignored():
     ],
 )
 def test_each_threshold(key, busy, idle, change):
-    cfg = settings(busy_nimby_time=5, idle_free_time=5, **{f"busy_{key}": busy,
-                                                            f"idle_{key}": idle})  # fmt: skip
+    cfg = settings(
+        busy_nimby_time=5, idle_free_time=5, **{f"busy_{key}": busy, f"idle_{key}": idle}
+    )
     loaded = {**QUIET, **change}
     assert busy_reasons(QUIET, cfg) == []
     assert busy_reasons(loaded, cfg) and f"busy_{key}" in busy_reasons(loaded, cfg)[0]

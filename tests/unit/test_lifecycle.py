@@ -20,8 +20,12 @@ def test_a_free_render_starts_a_ready_task():
 
 def test_the_assignment_leaves_af_capacity_to_the_render():
     farm = Farm()
-    job = farm.submit(command="render -threads @AF_CAPACITY@", capacity=100,
-                      capacity_coeff_min=1, capacity_coeff_max=4)  # fmt: skip
+    job = farm.submit(
+        command="render -threads @AF_CAPACITY@",
+        capacity=100,
+        capacity_coeff_min=1,
+        capacity_coeff_max=4,
+    )
     farm.online("r1")
     task = farm.changes.assigned[0][1]
     assert task["command"] == "render -threads @AF_CAPACITY@"

@@ -88,8 +88,15 @@ async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
     job = await submit(farm, tasks=2)
     link = connect(farm)
     now = farm.clock()
-    report = {"exit_code": 0, "signal": None, "error": None, "time_start": now - 5,
-              "time_done": now, "output": "frame 1\n", "success": False}  # fmt: skip
+    report = {
+        "exit_code": 0,
+        "signal": None,
+        "error": None,
+        "time_start": now - 5,
+        "time_done": now,
+        "output": "frame 1\n",
+        "success": False,
+    }
     written = farm.result(farm.render("r1"), (job.id, 0, 0, 1), report)
     assert link.assigned() == [0, 1]
     assert farm.result(farm.render("r1"), (job.id, 0, 0, 1), report) is written  # a resent copy

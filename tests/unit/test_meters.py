@@ -92,9 +92,15 @@ NOTHING = "x = 1  # a file without meters\n"
 
 @pytest.fixture
 def plugins(tmp_path: Path) -> Path:
-    for name, text in (("good", GOOD), ("duck", DUCK), ("broken_import", BROKEN_IMPORT),
-                       ("syntax_error", SYNTAX_ERROR), ("raises", RAISES),
-                       ("garbage", GARBAGE), ("nothing", NOTHING)):  # fmt: skip
+    for name, text in (
+        ("good", GOOD),
+        ("duck", DUCK),
+        ("broken_import", BROKEN_IMPORT),
+        ("syntax_error", SYNTAX_ERROR),
+        ("raises", RAISES),
+        ("garbage", GARBAGE),
+        ("nothing", NOTHING),
+    ):
         (tmp_path / f"{name}.py").write_text(text)
     (tmp_path / "notes.txt").write_text("not a plugin")
     return tmp_path
@@ -111,20 +117,34 @@ def test_plugins_directory_good_and_broken(plugins, caplog):
     names = sorted(meter.name for meter in found)
     assert names == ["answer", "bad_colour", "duck", "nan", "not_a_dict", "raises", "text_value"]
     logged = "\n".join(warnings(caplog))
-    expected = ("broken_import.py does not import", "syntax_error.py does not import",
-                "bad name 'has.dot'", "cannot be made")  # fmt: skip
+    expected = (
+        "broken_import.py does not import",
+        "syntax_error.py does not import",
+        "bad name 'has.dot'",
+        "cannot be made",
+    )
     for what in expected:
         assert what in logged, logged
 
     caplog.clear()
     readings = MeterReadings(found)
     first, second = readings.read(), readings.read()
-    assert first == second == {
-        "answer.value": 42, "answer.max": 100, "answer.label": "answer",
-        "answer.colour": "#00ff00", "answer.tooltip": "the answer",
-        "duck.value": 1.5, "duck.max": 100, "duck.label": "duck", "duck.colour": "#3080c0",
-        "duck.tooltip": "",
-    }  # fmt: skip
+    assert (
+        first
+        == second
+        == {
+            "answer.value": 42,
+            "answer.max": 100,
+            "answer.label": "answer",
+            "answer.colour": "#00ff00",
+            "answer.tooltip": "the answer",
+            "duck.value": 1.5,
+            "duck.max": 100,
+            "duck.label": "duck",
+            "duck.colour": "#3080c0",
+            "duck.tooltip": "",
+        }
+    )
     logged = warnings(caplog)
     assert len(logged) == 5, logged  # raises, not_a_dict, text_value, bad_colour, nan: once each
     assert any("sensor on fire" in line for line in logged)
@@ -182,10 +202,19 @@ def test_meters_cannot_push_the_heartbeat_over_its_limit():
 
 @pytest.mark.parametrize(
     "answer",
-    [[], "7", {"max": 3}, {"value": True}, {"value": 2**60}, {"value": float("inf")},
-     {"value": 1, "max": "10"}, {"value": 1, "label": 5}, {"value": 1, "colour": "#12345"},
-     {"value": 1, "tooltip": None}],
-)  # fmt: skip
+    [
+        [],
+        "7",
+        {"max": 3},
+        {"value": True},
+        {"value": 2**60},
+        {"value": float("inf")},
+        {"value": 1, "max": "10"},
+        {"value": 1, "label": 5},
+        {"value": 1, "colour": "#12345"},
+        {"value": 1, "tooltip": None},
+    ],
+)
 def test_bad_readings(answer):
     with pytest.raises(BadReading):
         check_reading("m", answer)
@@ -255,8 +284,9 @@ def test_cpu_temperature_without_sensors(monkeypatch):
 
 def test_cpu_temperature_reads_the_package_sensor_now_and_then(monkeypatch):
     calls = []
-    chips = {"coretemp": [Temp("Core 0", 70.0, 80.0, 100.0), Temp("Package id 0", 55.0, 80.0,
-                                                                     100.0)]}  # fmt: skip
+    chips = {
+        "coretemp": [Temp("Core 0", 70.0, 80.0, 100.0), Temp("Package id 0", 55.0, 80.0, 100.0)]
+    }
 
     def sensors():
         calls.append(1)

@@ -21,8 +21,17 @@ from app.parsers import PARSERS, get_parser
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 CASES = sorted(LOGS.glob("*/*.json"))
-_EXACT = ("percent", "frame", "frame_percent", "activity", "files", "fatal", "bad_result",
-          "success", "resources")  # fmt: skip
+_EXACT = (
+    "percent",
+    "frame",
+    "frame_percent",
+    "activity",
+    "files",
+    "fatal",
+    "bad_result",
+    "success",
+    "resources",
+)
 
 
 def _chunks(text: str, how: str) -> list[str]:

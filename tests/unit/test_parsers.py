@@ -161,8 +161,15 @@ async def _progress(command: str, config, **fields) -> list[dict]:  # noqa: F811
 @posix
 async def test_runner_sends_progress_with_the_task_key(config):  # noqa: F811
     sent = await _progress("echo 'PROGRESS: 30%'; echo FRAME: 11", config)
-    assert sent[-1] == {"type": "progress", "job": 7, "block": 1, "task": 3, "run": 2,
-                        "percent": 30, "frame": 1}  # fmt: skip
+    assert sent[-1] == {
+        "type": "progress",
+        "job": 7,
+        "block": 1,
+        "task": 3,
+        "run": 2,
+        "percent": 30,
+        "frame": 1,
+    }
     assert len(sent) == 1  # both lines in one batch
 
 
@@ -174,8 +181,9 @@ async def test_runner_without_progress_sends_none(config):  # noqa: F811
 @posix
 async def test_runner_frames_only_give_a_percent(config):  # noqa: F811
     sent = await _progress("printf 'FRAME: 1'", config, frame_start=0, frame_end=3)
-    assert sent == [{"type": "progress", "job": 7, "block": 1, "task": 3, "run": 2,
-                     "percent": 25, "frame": 1}]  # fmt: skip
+    assert sent == [
+        {"type": "progress", "job": 7, "block": 1, "task": 3, "run": 2, "percent": 25, "frame": 1}
+    ]
 
 
 @posix

@@ -76,8 +76,18 @@ def test_ffmpeg_streams_of_the_output_are_not_inputs():
 
 
 def test_application_parsers_are_registered_and_read_generic_markers():
-    names = ("nuke", "natron", "afterfx", "c4d", "max", "fusion", "xsi", "xsi_arnold",
-             "xsi_redshift", "ffmpeg")  # fmt: skip
+    names = (
+        "nuke",
+        "natron",
+        "afterfx",
+        "c4d",
+        "max",
+        "fusion",
+        "xsi",
+        "xsi_arnold",
+        "xsi_redshift",
+        "ffmpeg",
+    )
     for name in names:
         parser = _parser(name, 1, 4)
         parser.feed("PROGRESS: 40%\nFRAME: 3\n[ PARSER WARNING ] checked\n[ PARSER ERROR ] bad\n")

@@ -5,9 +5,25 @@ import pytest
 from app.parsers import get_parser
 from app.parsers.generic import GenericParser
 
-RENDERERS = ["blender", "arnold", "vray", "redshift", "prman", "mantra", "karma", "hbatch",
-             "hbatch_mantra", "hbatch_karma", "hbatch_redshift", "hbatch_arnold", "maya",
-             "maya_arnold", "maya_redshift", "maya_vray", "maya_prman"]  # fmt: skip
+RENDERERS = [
+    "blender",
+    "arnold",
+    "vray",
+    "redshift",
+    "prman",
+    "mantra",
+    "karma",
+    "hbatch",
+    "hbatch_mantra",
+    "hbatch_karma",
+    "hbatch_redshift",
+    "hbatch_arnold",
+    "maya",
+    "maya_arnold",
+    "maya_redshift",
+    "maya_vray",
+    "maya_prman",
+]
 
 
 def _parse(name: str, text: str, start: int = 0, end: int = 0, inc: int = 1):
@@ -47,8 +63,14 @@ def test_blender_not_freed_memory_is_a_warning():
 
 
 def test_progress_without_frame_names_advances_after_a_full_frame():
-    lines = ["  0% done", " 50% done", "100% done", "render done in 0:01.000", "  0% done",
-             " 40% done"]  # fmt: skip
+    lines = [
+        "  0% done",
+        " 50% done",
+        "100% done",
+        "render done in 0:01.000",
+        "  0% done",
+        " 40% done",
+    ]
     parser = _parse("arnold", "\n".join(f"00:00:01  100MB  | {line}" for line in lines), 1, 3)
     assert (parser.frame, parser.frame_percent, parser.percent) == (1, 40, 46)
 

@@ -159,9 +159,21 @@ def submit(*argv: str) -> dict:
 
 def test_submit_a_scene_through_its_service():
     job = submit(
-        "--service", "blender", "--scene", "/proj/shot 10.blend", "--output", "/out/f_####",
-        "--option", "engine=CYCLES", "--frames", "1-6", "--fpt", "2", "--platform", "linux",
-    )  # fmt: skip
+        "--service",
+        "blender",
+        "--scene",
+        "/proj/shot 10.blend",
+        "--output",
+        "/out/f_####",
+        "--option",
+        "engine=CYCLES",
+        "--frames",
+        "1-6",
+        "--fpt",
+        "2",
+        "--platform",
+        "linux",
+    )
     (block,) = job["blocks"]
     assert job["name"] == "shot 10.blend"
     assert block["service"] == "blender"
@@ -170,8 +182,18 @@ def test_submit_a_scene_through_its_service():
     )
     assert "'/proj/shot 10.blend'" in block["command"] and "-a" in block["command"]
     assert (block["frame_first"], block["frame_last"], block["frames_per_task"]) == (1, 6, 2)
-    windows = submit("--service", "nuke", "--scene", r"C:\shots\a b.nk", "--frames", "1-2",
-                     "--option", "write=Write1", "--platform", "windows")  # fmt: skip
+    windows = submit(
+        "--service",
+        "nuke",
+        "--scene",
+        r"C:\shots\a b.nk",
+        "--frames",
+        "1-2",
+        "--option",
+        "write=Write1",
+        "--platform",
+        "windows",
+    )
     assert '"C:\\shots\\a b.nk"' in windows["blocks"][0]["command"]
 
 
@@ -181,12 +203,14 @@ def test_submit_a_scene_through_its_service():
         (["--scene", "a.blend", "--frames", "1-2"], "needs --service"),
         (["--service", "blender", "--scene", "a.blend"], "needs --frames"),
         (["--service", "nosuch", "--scene", "a", "--frames", "1"], "unknown service 'nosuch'"),
-        (["--service", "blender", "--scene", "a", "--frames", "1", "--option", "x=1"],
-         "unknown option 'x'"),
+        (
+            ["--service", "blender", "--scene", "a", "--frames", "1", "--option", "x=1"],
+            "unknown option 'x'",
+        ),
         (["--service", "blender", "--scene", "a", "--frames", "1", "--", "echo"], "replaces"),
         (["--option", "a=b", "--", "echo"], "apply to --scene"),
     ],
-)  # fmt: skip
+)
 def test_submit_scene_usage_errors(argv, message):
     with pytest.raises(UsageError, match=message):
         submit(*argv)

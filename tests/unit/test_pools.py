@@ -514,10 +514,22 @@ def test_update_keywords():
 # ---------------------------------------------------------------- render states automation keys
 
 AUTO_KEYS = (
-    "busy_nimby_time", "idle_free_time", "idle_user_time", "busy_cpu", "idle_cpu", "busy_mem",
-    "idle_mem", "busy_swp", "idle_swp", "busy_hddgb", "idle_hddgb", "busy_hddio", "idle_hddio",
-    "busy_netmbs", "idle_netmbs",
-)  # fmt: skip
+    "busy_nimby_time",
+    "idle_free_time",
+    "idle_user_time",
+    "busy_cpu",
+    "idle_cpu",
+    "busy_mem",
+    "idle_mem",
+    "busy_swp",
+    "idle_swp",
+    "busy_hddgb",
+    "idle_hddgb",
+    "busy_hddio",
+    "idle_hddio",
+    "busy_netmbs",
+    "idle_netmbs",
+)
 
 
 def test_auto_nimby_keys_are_off_by_default():
@@ -529,11 +541,18 @@ def test_auto_nimby_keys_are_off_by_default():
 
 
 def test_auto_nimby_keys_inherit_nearest_value():
-    tree = tree_of({
-        "/": {"busy_nimby_time": 30, "idle_free_time": 120, "idle_user_time": 300, "busy_cpu": 60},
-        "/ws/": {"pattern": "ws.*", "busy_cpu": 40, "idle_cpu": 5.5, "idle_user_time": -1},
-        "/ws/anim/": {"busy_nimby_time": 0, "busy_hddgb": 10},
-    })  # fmt: skip
+    tree = tree_of(
+        {
+            "/": {
+                "busy_nimby_time": 30,
+                "idle_free_time": 120,
+                "idle_user_time": 300,
+                "busy_cpu": 60,
+            },
+            "/ws/": {"pattern": "ws.*", "busy_cpu": 40, "idle_cpu": 5.5, "idle_user_time": -1},
+            "/ws/anim/": {"busy_nimby_time": 0, "busy_hddgb": 10},
+        }
+    )
     anim = tree.effective("/ws/anim/")
     assert anim.busy_nimby_time == 0  # 0 is a value, not inherit
     assert anim.idle_free_time == 120
@@ -580,12 +599,14 @@ def test_auto_nimby_keys_validate(key, value, message):
 
 
 def test_render_hours_default_always_and_inherit():
-    tree = tree_of({
-        "/": {"render_hours": "20:00-08:00"},
-        "/ws/": {"pattern": "ws.*"},
-        "/ws/anim/": {"render_hours": "mon-fri 19:00-07:00, sat-sun 00:00-24:00"},
-        "/srv/": {"render_hours": "always"},
-    })  # fmt: skip
+    tree = tree_of(
+        {
+            "/": {"render_hours": "20:00-08:00"},
+            "/ws/": {"pattern": "ws.*"},
+            "/ws/anim/": {"render_hours": "mon-fri 19:00-07:00, sat-sun 00:00-24:00"},
+            "/srv/": {"render_hours": "always"},
+        }
+    )
     assert PoolTree().effective("/").render_hours == ""
     assert tree.effective("/ws/").render_hours == "20:00-08:00"
     assert tree.effective("/ws/anim/").render_hours.startswith("mon-fri")
@@ -598,9 +619,13 @@ def test_render_hours_default_always_and_inherit():
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("25:00-08:00", "bad start time"), ("weekends", "HH:MM-HH:MM"), (8, "must be a string"),
-     ("20:00-08:00 Nowhere/Town", "unknown time zone")],
-)  # fmt: skip
+    [
+        ("25:00-08:00", "bad start time"),
+        ("weekends", "HH:MM-HH:MM"),
+        (8, "must be a string"),
+        ("20:00-08:00 Nowhere/Town", "unknown time zone"),
+    ],
+)
 def test_render_hours_validate(value, message):
     tree = PoolTree()
     tree.add(Pool("/a/"))

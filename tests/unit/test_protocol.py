@@ -53,8 +53,15 @@ def test_the_server_checks_run_key_ranges():
 
 
 def test_a_validated_result_has_every_result_field():
-    message = {"seq": 4, **key_fields((1, 0, 0, 1)), "exit_code": 0, "signal": None,
-               "error": None, "time_start": 1.0, "time_done": 2.0}  # fmt: skip
+    message = {
+        "seq": 4,
+        **key_fields((1, 0, 0, 1)),
+        "exit_code": 0,
+        "signal": None,
+        "error": None,
+        "time_start": 1.0,
+        "time_done": 2.0,
+    }
     report = render_messages.result(message)
     assert set(report) == {"seq", "key", *RESULT_FIELDS}
     assert not set(KEY_FIELDS) & set(RESULT_FIELDS)

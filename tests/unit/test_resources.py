@@ -14,13 +14,40 @@ from app.render.resources import ResourceSampler, gpu_resources, parse_nvidia_sm
 from app.server import render_messages as messages
 from app.server.resource_history import ResourceHistory
 
-CPU_KEYS = ("cpu_user", "cpu_nice", "cpu_system", "cpu_idle", "cpu_iowait", "cpu_irq",
-            "cpu_softirq")  # fmt: skip
-KEYS = (*CPU_KEYS, "cpu_count", "cpu_mhz", "cpu_loadavg1", "cpu_loadavg5", "cpu_loadavg15",
-        "mem_total_mb", "mem_free_mb", "mem_available_mb", "mem_unused_mb", "mem_cached_mb",
-        "mem_buffers_mb", "swap_total_mb", "swap_used_mb", "hdd_path", "hdd_total_gb",
-        "hdd_free_gb", "hdd_rd_kbsec", "hdd_wr_kbsec", "hdd_busy", "net_recv_kbsec",
-        "net_send_kbsec", "logged_in_users")  # fmt: skip
+CPU_KEYS = (
+    "cpu_user",
+    "cpu_nice",
+    "cpu_system",
+    "cpu_idle",
+    "cpu_iowait",
+    "cpu_irq",
+    "cpu_softirq",
+)
+KEYS = (
+    *CPU_KEYS,
+    "cpu_count",
+    "cpu_mhz",
+    "cpu_loadavg1",
+    "cpu_loadavg5",
+    "cpu_loadavg15",
+    "mem_total_mb",
+    "mem_free_mb",
+    "mem_available_mb",
+    "mem_unused_mb",
+    "mem_cached_mb",
+    "mem_buffers_mb",
+    "swap_total_mb",
+    "swap_used_mb",
+    "hdd_path",
+    "hdd_total_gb",
+    "hdd_free_gb",
+    "hdd_rd_kbsec",
+    "hdd_wr_kbsec",
+    "hdd_busy",
+    "net_recv_kbsec",
+    "net_send_kbsec",
+    "logged_in_users",
+)
 
 # What `nvidia-smi --query-gpu=index,utilization.gpu,memory.total,memory.used,memory.free,
 # temperature.gpu,name --format=csv,noheader,nounits` prints: one line per GPU, the queried
@@ -87,11 +114,25 @@ def test_a_missing_disk_path_is_unknown_not_an_error(tmp_path):
 def test_nvidia_smi_lines_are_parsed():
     gpus = parse_nvidia_smi(NVIDIA_SMI)
     assert gpus == [
-        {"index": 0, "name": "NVIDIA GeForce RTX 3090", "util": 37, "mem_total_mb": 24576,
-         "mem_used_mb": 1210, "mem_free_mb": 23366, "temp": 51},
-        {"index": 1, "name": "Quadro RTX 5000, rev. B", "util": None, "mem_total_mb": 16384,
-         "mem_used_mb": 16000, "mem_free_mb": 384, "temp": None},
-    ]  # fmt: skip
+        {
+            "index": 0,
+            "name": "NVIDIA GeForce RTX 3090",
+            "util": 37,
+            "mem_total_mb": 24576,
+            "mem_used_mb": 1210,
+            "mem_free_mb": 23366,
+            "temp": 51,
+        },
+        {
+            "index": 1,
+            "name": "Quadro RTX 5000, rev. B",
+            "util": None,
+            "mem_total_mb": 16384,
+            "mem_used_mb": 16000,
+            "mem_free_mb": 384,
+            "temp": None,
+        },
+    ]
     keys = gpu_resources(gpus)
     assert keys["gpu"] == {
         "name": "NVIDIA GeForce RTX 3090",
@@ -182,9 +223,17 @@ def test_bad_resources_are_refused(resources, where):
 def test_good_resources_pass():
     assert messages.heartbeat({"type": "heartbeat"}) is None
     assert messages.heartbeat({"type": "heartbeat", "resources": None}) is None
-    resources = {"cpu_user": 1.5, "n": -3, "unknown_key": "text", "users": ["a", "b"],
-                 "hdd_busy": None, "gpu": {"name": "x", "util": 3, "tags": ["a"]},
-                 "custom": {"fans": 3}, "mem_free_mb": 100, "hdd_free_gb": 1.5}  # fmt: skip
+    resources = {
+        "cpu_user": 1.5,
+        "n": -3,
+        "unknown_key": "text",
+        "users": ["a", "b"],
+        "hdd_busy": None,
+        "gpu": {"name": "x", "util": 3, "tags": ["a"]},
+        "custom": {"fans": 3},
+        "mem_free_mb": 100,
+        "hdd_free_gb": 1.5,
+    }
     assert messages.heartbeat({"resources": resources}) == resources
 
 

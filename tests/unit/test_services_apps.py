@@ -56,179 +56,376 @@ APP_SERVICES = {
 # (service, scene file name, output per platform or None, options, linux line, windows line);
 # a line None: the service does not run on that platform (ValueError).
 CASES = [
-    ("maya", "scene.mb", None, {},
-     f"Render -r file -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
-     f'Render.exe -r file -s @#@ -e @#@ -b 1 {WQ}scene.mb"'),
-    ("maya", "scene.mb", ("/renders/shot", "R:\\renders\\shot"),
-     {"renderer": "arnold", "step": "2", "layer": "beauty", "camera": "shotCam",
-      "image": "<RenderLayer>/f"},
-     "Render -r arnold -s '@#@' -e '@#@' -b 2 -rl beauty -cam shotCam -rd /renders/shot "
-     f"-im '<RenderLayer>/f' {LQ}scene.mb'",
-     "Render.exe -r arnold -s @#@ -e @#@ -b 2 -rl beauty -cam shotCam -rd R:\\renders\\shot "
-     f'-im "<RenderLayer>/f" {WQ}scene.mb"'),
-    ("maya", "scene.mb", None, {"project": "/projects/shot 010"},
-     f"Render -r file -s '@#@' -e '@#@' -b 1 -proj '/projects/shot 010' {LQ}scene.mb'",
-     f"Render.exe -r file -s @#@ -e @#@ -b 1 -proj \"/projects/shot 010\" {WQ}scene.mb\""),
-    ("maya_arnold", "scene.mb", None, {},
-     f"Render -r arnold -ai:lve 2 -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
-     f'Render.exe -r arnold -ai:lve 2 -s @#@ -e @#@ -b 1 {WQ}scene.mb"'),
-    ("maya_arnold", "scene.mb", None, {"verbosity": "0", "step": "5"},
-     f"Render -r arnold -ai:lve 0 -s '@#@' -e '@#@' -b 5 {LQ}scene.mb'",
-     f'Render.exe -r arnold -ai:lve 0 -s @#@ -e @#@ -b 5 {WQ}scene.mb"'),
-    ("maya_redshift", "scene.ma", None, {"layer": "fg"},
-     f"Render -r redshift -s '@#@' -e '@#@' -b 1 -rl fg {LQ}scene.ma'",
-     f'Render.exe -r redshift -s @#@ -e @#@ -b 1 -rl fg {WQ}scene.ma"'),
-    ("maya_vray", "scene.mb", None, {},
-     f"Render -r vray -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
-     f'Render.exe -r vray -s @#@ -e @#@ -b 1 {WQ}scene.mb"'),
-    ("maya_prman", "scene.mb", None, {},
-     f"Render -r renderman -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
-     f'Render.exe -r renderman -s @#@ -e @#@ -b 1 {WQ}scene.mb"'),
-    ("nuke", "comp.nk", None, {"write": "Write1, Write2", "threads": "8"},
-     f"nuke -m 8 -F '@#@-@#@' -X Write1 -X Write2 -x {LQ}comp.nk'",
-     f'Nuke.exe -m 8 -F @#@-@#@ -X Write1 -X Write2 -x {WQ}comp.nk"'),
-    ("nuke", "comp.nk", None, {"interactive_licence": "yes", "gpu": "true", "step": "2"},
-     f"nuke -i --gpu -F '@#@-@#@x2' -x {LQ}comp.nk'",
-     f'Nuke.exe -i --gpu -F @#@-@#@x2 -x {WQ}comp.nk"'),
-    ("nuke", "comp.nk", None, {"gpu": "no", "interactive_licence": ""},
-     f"nuke -F '@#@-@#@' -x {LQ}comp.nk'",
-     f'Nuke.exe -F @#@-@#@ -x {WQ}comp.nk"'),
-    ("hbatch", "scene.hip", None, {"rop": "/out/mantra1"},
-     f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' --rop /out/mantra1 "
-     "--start '@#@' --end '@#@' --step 1",
-     f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" --rop /out/mantra1 '
-     "--start @#@ --end @#@ --step 1"),
-    ("hbatch_mantra", "scene.hip", ("/renders/f.$F4.exr", "R:\\renders\\f.$F4.exr"),
-     {"rop": "/out/mantra1", "step": "3"},
-     f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' --rop /out/mantra1 "
-     "--start '@#@' --end '@#@' --step 3 --output '/renders/f.$F4.exr'",
-     f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" --rop /out/mantra1 '
-     "--start @#@ --end @#@ --step 3 --output R:\\renders\\f.$F4.exr"),
-    ("hbatch_karma", "scene.hip", None, {"rop": "/stage/usdrender_rop1"},
-     f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' "
-     "--rop /stage/usdrender_rop1 --start '@#@' --end '@#@' --step 1",
-     f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" '
-     "--rop /stage/usdrender_rop1 --start @#@ --end @#@ --step 1"),
-    ("hbatch_redshift", "scene.hip", None, {"rop": "/out/Redshift_ROP1"},
-     f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' "
-     "--rop /out/Redshift_ROP1 --start '@#@' --end '@#@' --step 1",
-     f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" '
-     "--rop /out/Redshift_ROP1 --start @#@ --end @#@ --step 1"),
-    ("hbatch_arnold", "scene.hip", None, {"rop": "/out/arnold1"},
-     f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' "
-     "--rop /out/arnold1 --start '@#@' --end '@#@' --step 1",
-     f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" '
-     "--rop /out/arnold1 --start @#@ --end @#@ --step 1"),
-    ("karma", "scene.usd", None, {},
-     "husk --verbose a3 -R BRAY_HdKarma -f '@#@' -n @CORRAL_FRAME_COUNT@ -i 1 "
-     f"{LQ}scene.usd'",
-     "husk.exe --verbose a3 -R BRAY_HdKarma -f @#@ -n @CORRAL_FRAME_COUNT@ -i 1 "
-     f'{WQ}scene.usd"'),
-    ("karma", "scene.usda", ("/renders/f.$F4.exr", "R:\\renders\\f.$F4.exr"),
-     {"xpu": "yes", "step": "2", "camera": "/cams/main", "settings": "/Render/rs",
-      "verbosity": "a9"},
-     "husk --verbose a9 -R BRAY_HdKarmaXPU -f '@#@' -n @CORRAL_FRAME_COUNT@ -i 2 "
-     f"-c /cams/main -s /Render/rs -o '/renders/f.$F4.exr' {LQ}scene.usda'",
-     "husk.exe --verbose a9 -R BRAY_HdKarmaXPU -f @#@ -n @CORRAL_FRAME_COUNT@ -i 2 "
-     f'-c /cams/main -s /Render/rs -o R:\\renders\\f.$F4.exr {WQ}scene.usda"'),
-    ("mantra", "ifd/shot.####.ifd", None, {},
-     f"mantra -V 2a -f {LQ}ifd/shot.@####@.ifd'",
-     f'mantra.exe -V 2a -f {WQ}ifd\\shot.@####@.ifd"'),
-    ("mantra", "ifd/shot.@##@.ifd", ("/renders/f.####.exr", "R:\\renders\\f.####.exr"),
-     {"threads": "4"},
-     f"mantra -V 2a -j 4 -f {LQ}ifd/shot.@##@.ifd' '/renders/f.@####@.exr'",
-     f'mantra.exe -V 2a -j 4 -f {WQ}ifd\\shot.@##@.ifd" R:\\renders\\f.@####@.exr'),
-    ("arnold", "ass/shot.####.ass", None, {},
-     f"kick -i {LQ}ass/shot.@####@.ass' -dw -dp -nstdin -v 2",
-     f'kick.exe -i {WQ}ass\\shot.@####@.ass" -dw -dp -nstdin -v 2'),
-    ("arnold", "shot.ass", ("/renders/f.exr", "R:\\renders\\f.exr"),
-     {"verbosity": "4", "threads": "16"},
-     f"kick -i {LQ}shot.ass' -dw -dp -nstdin -v 4 -t 16 -o /renders/f.exr",
-     f'kick.exe -i {WQ}shot.ass" -dw -dp -nstdin -v 4 -t 16 -o R:\\renders\\f.exr'),
-    ("vray", "scene.vrscene", None, {},
-     f"vray '-sceneFile={LIN}scene.vrscene' '-frames=@#@-@#@' -display=0 -autoClose=1 "
-     "-progressUseColor=0 -progressUseCR=0",
-     f'vray.exe "-sceneFile={WIN}scene.vrscene" "-frames=@#@-@#@" "-display=0" '
-     '"-autoClose=1" "-progressUseColor=0" "-progressUseCR=0"'),
-    ("vray", "scene.vrscene", ("/renders/f.exr", "R:\\renders\\f.exr"), {"threads": "12"},
-     f"vray '-sceneFile={LIN}scene.vrscene' '-frames=@#@-@#@' -display=0 -autoClose=1 "
-     "-progressUseColor=0 -progressUseCR=0 -imgFile=/renders/f.exr -numThreads=12",
-     f'vray.exe "-sceneFile={WIN}scene.vrscene" "-frames=@#@-@#@" "-display=0" '
-     '"-autoClose=1" "-progressUseColor=0" "-progressUseCR=0" "-imgFile=R:\\renders\\f.exr" '
-     '"-numThreads=12"'),
-    ("redshift", "rs/shot.####.rs", ("/renders", "R:\\renders"), {"gpus": "0, 1"},
-     f"redshiftCmdLine {LQ}rs/shot.@####@.rs' -oip /renders -gpu 0 -gpu 1",
-     f'redshiftCmdLine.exe {WQ}rs\\shot.@####@.rs" -oip R:\\renders -gpu 0 -gpu 1'),
-    ("prman", "rib/shot.####.rib", None, {"threads": "8"},
-     f"prman -Progress -t:8 {LQ}rib/shot.@####@.rib'",
-     f'prman.exe -Progress -t:8 {WQ}rib\\shot.@####@.rib"'),
-    ("afterfx", "proj.aep", None, {"comp": "Comp 1"},
-     None,
-     f'aerender.exe -project {WQ}proj.aep" -comp "Comp 1" -s @#@ -e @#@ '
-     "-v ERRORS_AND_PROGRESS"),
-    ("afterfx", "proj.aep", (None, "R:\\renders\\[compName]_[#####].exr"),
-     {"rqindex": "2", "step": "2", "render_settings": "Best Settings",
-      "output_module": "Lossless", "multiprocessing": "yes"},
-     None,
-     f'aerender.exe -project {WQ}proj.aep" -rqindex 2 -s @#@ -e @#@ -i 2 '
-     "-output R:\\renders\\[compName]_[#####].exr -RStemplate \"Best Settings\" "
-     "-OMtemplate Lossless -mp -v ERRORS_AND_PROGRESS"),
-    ("c4d", "scene.c4d", None, {},
-     f"Commandline -nogui -render {LQ}scene.c4d' -frame '@#@' '@#@'",
-     f'Commandline.exe -nogui -render {WQ}scene.c4d" -frame @#@ @#@'),
-    ("c4d", "scene.c4d", ("/renders/f_$frame", "R:\\renders\\f_$frame"),
-     {"step": "2", "take": "Main Take", "threads": "8"},
-     f"Commandline -nogui -render {LQ}scene.c4d' -frame '@#@' '@#@' 2 "
-     "-oimage '/renders/f_$frame' -take 'Main Take' -threads 8",
-     f'Commandline.exe -nogui -render {WQ}scene.c4d" -frame @#@ @#@ 2 '
-     '-oimage R:\\renders\\f_$frame -take "Main Take" -threads 8'),
-    ("max", "scene.max", None, {},
-     None,
-     f'3dsmaxcmd.exe -start:@#@ -end:@#@ {WQ}scene.max"'),
-    ("max", "scene.max", (None, "R:\\renders\\shot 1\\f.exr"),
-     {"step": "2", "camera": "Camera001", "verbosity": "5"},
-     None,
-     '3dsmaxcmd.exe -start:@#@ -end:@#@ -nthFrame:2 "-outputName:R:\\renders\\shot 1\\f.exr" '
-     f'-camera:Camera001 -v:5 {WQ}scene.max"'),
-    ("natron", "project.ntp", None, {"write": "Write1,Write2"},
-     f"NatronRenderer -w Write1 '@#@-@#@' -w Write2 '@#@-@#@' {LQ}project.ntp'",
-     f'NatronRenderer.exe -w Write1 @#@-@#@ -w Write2 @#@-@#@ {WQ}project.ntp"'),
-    ("natron", "project.ntp", ("/renders/f###.exr", "R:\\renders\\f###.exr"),
-     {"write": "Write1"},
-     f"NatronRenderer -w Write1 '/renders/f###.exr' '@#@-@#@' {LQ}project.ntp'",
-     f'NatronRenderer.exe -w Write1 R:\\renders\\f###.exr @#@-@#@ {WQ}project.ntp"'),
-    ("fusion", "shot.comp", None, {},
-     f"FusionRenderConsole {LQ}shot.comp' /render /start '@#@' /end '@#@' /step 1 "
-     "/verbose /quit",
-     f'FusionRenderConsole.exe {WQ}shot.comp" /render /start @#@ /end @#@ /step 1 '
-     "/verbose /quit"),
-    ("xsi", "scene.scn", None, {},
-     f"xsibatch -render {LQ}scene.scn' -frames '@#@,@#@,1'",
-     f'xsibatch.bat -render {WQ}scene.scn" -frames "@#@,@#@,1"'),
-    ("xsi_arnold", "scene.scn", ("/renders", "R:\\renders"), {"step": "2", "pass": "beauty"},
-     f"xsibatch -render {LQ}scene.scn' -frames '@#@,@#@,2' -pass beauty -output_dir /renders",
-     f'xsibatch.bat -render {WQ}scene.scn" -frames "@#@,@#@,2" -pass beauty '
-     "-output_dir R:\\renders"),
-    ("xsi_redshift", "scene.scn", None, {},
-     f"xsibatch -render {LQ}scene.scn' -frames '@#@,@#@,1'",
-     f'xsibatch.bat -render {WQ}scene.scn" -frames "@#@,@#@,1"'),
-    ("ffmpeg", "f_####.png", ("/projects/shot 010/movie.mp4", "C:\\Projects\\Shot 010\\m.mp4"),
-     {},
-     "ffmpeg -y -hide_banner -stats -framerate 24 -start_number '@#@' "
-     f"-i {LQ}f_%04d.png' -c:v libx264 -pix_fmt yuv420p {LQ}movie.mp4'",
-     "ffmpeg.exe -y -hide_banner -stats -framerate 24 -start_number @#@ "
-     f'-i {WQ}f_%04d.png" -c:v libx264 -pix_fmt yuv420p {WQ}m.mp4"'),
-    ("ffmpeg", "100%_f.######.exr", ("/renders/m.mov", "R:\\renders\\m.mov"),
-     {"fps": "23.976", "codec": "prores_ks", "pix_fmt": "yuv444p10le", "crf": "18",
-      "start_number": "1001"},
-     "ffmpeg -y -hide_banner -stats -framerate 23.976 -start_number 1001 "
-     f"-i {LQ}100%%_f.%06d.exr' -c:v prores_ks -pix_fmt yuv444p10le -crf 18 /renders/m.mov",
-     "ffmpeg.exe -y -hide_banner -stats -framerate 23.976 -start_number 1001 "
-     f'-i {WQ}100%%_f.%06d.exr" -c:v prores_ks -pix_fmt yuv444p10le -crf 18 R:\\renders\\m.mov'),
-    ("generic", "", None, {"command": "echo @#@ @#@"},
-     "echo @#@ @#@",
-     "echo @#@ @#@"),
-]  # fmt: skip
+    (
+        "maya",
+        "scene.mb",
+        None,
+        {},
+        f"Render -r file -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
+        f'Render.exe -r file -s @#@ -e @#@ -b 1 {WQ}scene.mb"',
+    ),
+    (
+        "maya",
+        "scene.mb",
+        ("/renders/shot", "R:\\renders\\shot"),
+        {
+            "renderer": "arnold",
+            "step": "2",
+            "layer": "beauty",
+            "camera": "shotCam",
+            "image": "<RenderLayer>/f",
+        },
+        "Render -r arnold -s '@#@' -e '@#@' -b 2 -rl beauty -cam shotCam -rd /renders/shot "
+        f"-im '<RenderLayer>/f' {LQ}scene.mb'",
+        "Render.exe -r arnold -s @#@ -e @#@ -b 2 -rl beauty -cam shotCam -rd R:\\renders\\shot "
+        f'-im "<RenderLayer>/f" {WQ}scene.mb"',
+    ),
+    (
+        "maya",
+        "scene.mb",
+        None,
+        {"project": "/projects/shot 010"},
+        f"Render -r file -s '@#@' -e '@#@' -b 1 -proj '/projects/shot 010' {LQ}scene.mb'",
+        f'Render.exe -r file -s @#@ -e @#@ -b 1 -proj "/projects/shot 010" {WQ}scene.mb"',
+    ),
+    (
+        "maya_arnold",
+        "scene.mb",
+        None,
+        {},
+        f"Render -r arnold -ai:lve 2 -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
+        f'Render.exe -r arnold -ai:lve 2 -s @#@ -e @#@ -b 1 {WQ}scene.mb"',
+    ),
+    (
+        "maya_arnold",
+        "scene.mb",
+        None,
+        {"verbosity": "0", "step": "5"},
+        f"Render -r arnold -ai:lve 0 -s '@#@' -e '@#@' -b 5 {LQ}scene.mb'",
+        f'Render.exe -r arnold -ai:lve 0 -s @#@ -e @#@ -b 5 {WQ}scene.mb"',
+    ),
+    (
+        "maya_redshift",
+        "scene.ma",
+        None,
+        {"layer": "fg"},
+        f"Render -r redshift -s '@#@' -e '@#@' -b 1 -rl fg {LQ}scene.ma'",
+        f'Render.exe -r redshift -s @#@ -e @#@ -b 1 -rl fg {WQ}scene.ma"',
+    ),
+    (
+        "maya_vray",
+        "scene.mb",
+        None,
+        {},
+        f"Render -r vray -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
+        f'Render.exe -r vray -s @#@ -e @#@ -b 1 {WQ}scene.mb"',
+    ),
+    (
+        "maya_prman",
+        "scene.mb",
+        None,
+        {},
+        f"Render -r renderman -s '@#@' -e '@#@' -b 1 {LQ}scene.mb'",
+        f'Render.exe -r renderman -s @#@ -e @#@ -b 1 {WQ}scene.mb"',
+    ),
+    (
+        "nuke",
+        "comp.nk",
+        None,
+        {"write": "Write1, Write2", "threads": "8"},
+        f"nuke -m 8 -F '@#@-@#@' -X Write1 -X Write2 -x {LQ}comp.nk'",
+        f'Nuke.exe -m 8 -F @#@-@#@ -X Write1 -X Write2 -x {WQ}comp.nk"',
+    ),
+    (
+        "nuke",
+        "comp.nk",
+        None,
+        {"interactive_licence": "yes", "gpu": "true", "step": "2"},
+        f"nuke -i --gpu -F '@#@-@#@x2' -x {LQ}comp.nk'",
+        f'Nuke.exe -i --gpu -F @#@-@#@x2 -x {WQ}comp.nk"',
+    ),
+    (
+        "nuke",
+        "comp.nk",
+        None,
+        {"gpu": "no", "interactive_licence": ""},
+        f"nuke -F '@#@-@#@' -x {LQ}comp.nk'",
+        f'Nuke.exe -F @#@-@#@ -x {WQ}comp.nk"',
+    ),
+    (
+        "hbatch",
+        "scene.hip",
+        None,
+        {"rop": "/out/mantra1"},
+        f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' --rop /out/mantra1 "
+        "--start '@#@' --end '@#@' --step 1",
+        f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" --rop /out/mantra1 '
+        "--start @#@ --end @#@ --step 1",
+    ),
+    (
+        "hbatch_mantra",
+        "scene.hip",
+        ("/renders/f.$F4.exr", "R:\\renders\\f.$F4.exr"),
+        {"rop": "/out/mantra1", "step": "3"},
+        f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' --rop /out/mantra1 "
+        "--start '@#@' --end '@#@' --step 3 --output '/renders/f.$F4.exr'",
+        f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" --rop /out/mantra1 '
+        "--start @#@ --end @#@ --step 3 --output R:\\renders\\f.$F4.exr",
+    ),
+    (
+        "hbatch_karma",
+        "scene.hip",
+        None,
+        {"rop": "/stage/usdrender_rop1"},
+        f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' "
+        "--rop /stage/usdrender_rop1 --start '@#@' --end '@#@' --step 1",
+        f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" '
+        "--rop /stage/usdrender_rop1 --start @#@ --end @#@ --step 1",
+    ),
+    (
+        "hbatch_redshift",
+        "scene.hip",
+        None,
+        {"rop": "/out/Redshift_ROP1"},
+        f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' "
+        "--rop /out/Redshift_ROP1 --start '@#@' --end '@#@' --step 1",
+        f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" '
+        "--rop /out/Redshift_ROP1 --start @#@ --end @#@ --step 1",
+    ),
+    (
+        "hbatch_arnold",
+        "scene.hip",
+        None,
+        {"rop": "/out/arnold1"},
+        f"hython @CORRAL_SCRIPTS@/houdini_render.py --hip {LQ}scene.hip' "
+        "--rop /out/arnold1 --start '@#@' --end '@#@' --step 1",
+        f'hython.exe @CORRAL_SCRIPTS@/houdini_render.py --hip {WQ}scene.hip" '
+        "--rop /out/arnold1 --start @#@ --end @#@ --step 1",
+    ),
+    (
+        "karma",
+        "scene.usd",
+        None,
+        {},
+        f"husk --verbose a3 -R BRAY_HdKarma -f '@#@' -n @CORRAL_FRAME_COUNT@ -i 1 {LQ}scene.usd'",
+        f'husk.exe --verbose a3 -R BRAY_HdKarma -f @#@ -n @CORRAL_FRAME_COUNT@ -i 1 {WQ}scene.usd"',
+    ),
+    (
+        "karma",
+        "scene.usda",
+        ("/renders/f.$F4.exr", "R:\\renders\\f.$F4.exr"),
+        {
+            "xpu": "yes",
+            "step": "2",
+            "camera": "/cams/main",
+            "settings": "/Render/rs",
+            "verbosity": "a9",
+        },
+        "husk --verbose a9 -R BRAY_HdKarmaXPU -f '@#@' -n @CORRAL_FRAME_COUNT@ -i 2 "
+        f"-c /cams/main -s /Render/rs -o '/renders/f.$F4.exr' {LQ}scene.usda'",
+        "husk.exe --verbose a9 -R BRAY_HdKarmaXPU -f @#@ -n @CORRAL_FRAME_COUNT@ -i 2 "
+        f'-c /cams/main -s /Render/rs -o R:\\renders\\f.$F4.exr {WQ}scene.usda"',
+    ),
+    (
+        "mantra",
+        "ifd/shot.####.ifd",
+        None,
+        {},
+        f"mantra -V 2a -f {LQ}ifd/shot.@####@.ifd'",
+        f'mantra.exe -V 2a -f {WQ}ifd\\shot.@####@.ifd"',
+    ),
+    (
+        "mantra",
+        "ifd/shot.@##@.ifd",
+        ("/renders/f.####.exr", "R:\\renders\\f.####.exr"),
+        {"threads": "4"},
+        f"mantra -V 2a -j 4 -f {LQ}ifd/shot.@##@.ifd' '/renders/f.@####@.exr'",
+        f'mantra.exe -V 2a -j 4 -f {WQ}ifd\\shot.@##@.ifd" R:\\renders\\f.@####@.exr',
+    ),
+    (
+        "arnold",
+        "ass/shot.####.ass",
+        None,
+        {},
+        f"kick -i {LQ}ass/shot.@####@.ass' -dw -dp -nstdin -v 2",
+        f'kick.exe -i {WQ}ass\\shot.@####@.ass" -dw -dp -nstdin -v 2',
+    ),
+    (
+        "arnold",
+        "shot.ass",
+        ("/renders/f.exr", "R:\\renders\\f.exr"),
+        {"verbosity": "4", "threads": "16"},
+        f"kick -i {LQ}shot.ass' -dw -dp -nstdin -v 4 -t 16 -o /renders/f.exr",
+        f'kick.exe -i {WQ}shot.ass" -dw -dp -nstdin -v 4 -t 16 -o R:\\renders\\f.exr',
+    ),
+    (
+        "vray",
+        "scene.vrscene",
+        None,
+        {},
+        f"vray '-sceneFile={LIN}scene.vrscene' '-frames=@#@-@#@' -display=0 -autoClose=1 "
+        "-progressUseColor=0 -progressUseCR=0",
+        f'vray.exe "-sceneFile={WIN}scene.vrscene" "-frames=@#@-@#@" "-display=0" '
+        '"-autoClose=1" "-progressUseColor=0" "-progressUseCR=0"',
+    ),
+    (
+        "vray",
+        "scene.vrscene",
+        ("/renders/f.exr", "R:\\renders\\f.exr"),
+        {"threads": "12"},
+        f"vray '-sceneFile={LIN}scene.vrscene' '-frames=@#@-@#@' -display=0 -autoClose=1 "
+        "-progressUseColor=0 -progressUseCR=0 -imgFile=/renders/f.exr -numThreads=12",
+        f'vray.exe "-sceneFile={WIN}scene.vrscene" "-frames=@#@-@#@" "-display=0" '
+        '"-autoClose=1" "-progressUseColor=0" "-progressUseCR=0" "-imgFile=R:\\renders\\f.exr" '
+        '"-numThreads=12"',
+    ),
+    (
+        "redshift",
+        "rs/shot.####.rs",
+        ("/renders", "R:\\renders"),
+        {"gpus": "0, 1"},
+        f"redshiftCmdLine {LQ}rs/shot.@####@.rs' -oip /renders -gpu 0 -gpu 1",
+        f'redshiftCmdLine.exe {WQ}rs\\shot.@####@.rs" -oip R:\\renders -gpu 0 -gpu 1',
+    ),
+    (
+        "prman",
+        "rib/shot.####.rib",
+        None,
+        {"threads": "8"},
+        f"prman -Progress -t:8 {LQ}rib/shot.@####@.rib'",
+        f'prman.exe -Progress -t:8 {WQ}rib\\shot.@####@.rib"',
+    ),
+    (
+        "afterfx",
+        "proj.aep",
+        None,
+        {"comp": "Comp 1"},
+        None,
+        f'aerender.exe -project {WQ}proj.aep" -comp "Comp 1" -s @#@ -e @#@ -v ERRORS_AND_PROGRESS',
+    ),
+    (
+        "afterfx",
+        "proj.aep",
+        (None, "R:\\renders\\[compName]_[#####].exr"),
+        {
+            "rqindex": "2",
+            "step": "2",
+            "render_settings": "Best Settings",
+            "output_module": "Lossless",
+            "multiprocessing": "yes",
+        },
+        None,
+        f'aerender.exe -project {WQ}proj.aep" -rqindex 2 -s @#@ -e @#@ -i 2 '
+        '-output R:\\renders\\[compName]_[#####].exr -RStemplate "Best Settings" '
+        "-OMtemplate Lossless -mp -v ERRORS_AND_PROGRESS",
+    ),
+    (
+        "c4d",
+        "scene.c4d",
+        None,
+        {},
+        f"Commandline -nogui -render {LQ}scene.c4d' -frame '@#@' '@#@'",
+        f'Commandline.exe -nogui -render {WQ}scene.c4d" -frame @#@ @#@',
+    ),
+    (
+        "c4d",
+        "scene.c4d",
+        ("/renders/f_$frame", "R:\\renders\\f_$frame"),
+        {"step": "2", "take": "Main Take", "threads": "8"},
+        f"Commandline -nogui -render {LQ}scene.c4d' -frame '@#@' '@#@' 2 "
+        "-oimage '/renders/f_$frame' -take 'Main Take' -threads 8",
+        f'Commandline.exe -nogui -render {WQ}scene.c4d" -frame @#@ @#@ 2 '
+        '-oimage R:\\renders\\f_$frame -take "Main Take" -threads 8',
+    ),
+    ("max", "scene.max", None, {}, None, f'3dsmaxcmd.exe -start:@#@ -end:@#@ {WQ}scene.max"'),
+    (
+        "max",
+        "scene.max",
+        (None, "R:\\renders\\shot 1\\f.exr"),
+        {"step": "2", "camera": "Camera001", "verbosity": "5"},
+        None,
+        '3dsmaxcmd.exe -start:@#@ -end:@#@ -nthFrame:2 "-outputName:R:\\renders\\shot 1\\f.exr" '
+        f'-camera:Camera001 -v:5 {WQ}scene.max"',
+    ),
+    (
+        "natron",
+        "project.ntp",
+        None,
+        {"write": "Write1,Write2"},
+        f"NatronRenderer -w Write1 '@#@-@#@' -w Write2 '@#@-@#@' {LQ}project.ntp'",
+        f'NatronRenderer.exe -w Write1 @#@-@#@ -w Write2 @#@-@#@ {WQ}project.ntp"',
+    ),
+    (
+        "natron",
+        "project.ntp",
+        ("/renders/f###.exr", "R:\\renders\\f###.exr"),
+        {"write": "Write1"},
+        f"NatronRenderer -w Write1 '/renders/f###.exr' '@#@-@#@' {LQ}project.ntp'",
+        f'NatronRenderer.exe -w Write1 R:\\renders\\f###.exr @#@-@#@ {WQ}project.ntp"',
+    ),
+    (
+        "fusion",
+        "shot.comp",
+        None,
+        {},
+        f"FusionRenderConsole {LQ}shot.comp' /render /start '@#@' /end '@#@' /step 1 "
+        "/verbose /quit",
+        f'FusionRenderConsole.exe {WQ}shot.comp" /render /start @#@ /end @#@ /step 1 '
+        "/verbose /quit",
+    ),
+    (
+        "xsi",
+        "scene.scn",
+        None,
+        {},
+        f"xsibatch -render {LQ}scene.scn' -frames '@#@,@#@,1'",
+        f'xsibatch.bat -render {WQ}scene.scn" -frames "@#@,@#@,1"',
+    ),
+    (
+        "xsi_arnold",
+        "scene.scn",
+        ("/renders", "R:\\renders"),
+        {"step": "2", "pass": "beauty"},
+        f"xsibatch -render {LQ}scene.scn' -frames '@#@,@#@,2' -pass beauty -output_dir /renders",
+        f'xsibatch.bat -render {WQ}scene.scn" -frames "@#@,@#@,2" -pass beauty '
+        "-output_dir R:\\renders",
+    ),
+    (
+        "xsi_redshift",
+        "scene.scn",
+        None,
+        {},
+        f"xsibatch -render {LQ}scene.scn' -frames '@#@,@#@,1'",
+        f'xsibatch.bat -render {WQ}scene.scn" -frames "@#@,@#@,1"',
+    ),
+    (
+        "ffmpeg",
+        "f_####.png",
+        ("/projects/shot 010/movie.mp4", "C:\\Projects\\Shot 010\\m.mp4"),
+        {},
+        "ffmpeg -y -hide_banner -stats -framerate 24 -start_number '@#@' "
+        f"-i {LQ}f_%04d.png' -c:v libx264 -pix_fmt yuv420p {LQ}movie.mp4'",
+        "ffmpeg.exe -y -hide_banner -stats -framerate 24 -start_number @#@ "
+        f'-i {WQ}f_%04d.png" -c:v libx264 -pix_fmt yuv420p {WQ}m.mp4"',
+    ),
+    (
+        "ffmpeg",
+        "100%_f.######.exr",
+        ("/renders/m.mov", "R:\\renders\\m.mov"),
+        {
+            "fps": "23.976",
+            "codec": "prores_ks",
+            "pix_fmt": "yuv444p10le",
+            "crf": "18",
+            "start_number": "1001",
+        },
+        "ffmpeg -y -hide_banner -stats -framerate 23.976 -start_number 1001 "
+        f"-i {LQ}100%%_f.%06d.exr' -c:v prores_ks -pix_fmt yuv444p10le -crf 18 /renders/m.mov",
+        "ffmpeg.exe -y -hide_banner -stats -framerate 23.976 -start_number 1001 "
+        f'-i {WQ}100%%_f.%06d.exr" -c:v prores_ks -pix_fmt yuv444p10le -crf 18 R:\\renders\\m.mov',
+    ),
+    ("generic", "", None, {"command": "echo @#@ @#@"}, "echo @#@ @#@", "echo @#@ @#@"),
+]
 
 
 def _scene(name: str, platform: str) -> str:
@@ -281,18 +478,25 @@ def test_programs_per_platform():
     assert get_service("max").programs == {"windows": "3dsmaxcmd.exe"}
     assert set(get_service("afterfx").programs) == {"windows", "macos"}
     assert set(get_service("xsi").programs) == {"linux", "windows"}
-    for name in set(APP_SERVICES) - {"generic", "max", "afterfx", "xsi", "xsi_arnold",
-                                      "xsi_redshift"}:  # fmt: skip
+    for name in set(APP_SERVICES) - {
+        "generic",
+        "max",
+        "afterfx",
+        "xsi",
+        "xsi_arnold",
+        "xsi_redshift",
+    }:
         programs = get_service(name).programs
         assert set(programs) == {"linux", "windows", "macos"}, name
         assert programs["windows"].endswith(".exe"), name
 
 
 def test_darwin_commands():
-    assert get_service("afterfx").batch_command(
-        "/Users/me/proj.aep", "", "darwin", comp="Comp 1"
-    ) == "aerender -project /Users/me/proj.aep -comp 'Comp 1' -s '@#@' -e '@#@' " \
-        "-v ERRORS_AND_PROGRESS"  # fmt: skip
+    assert (
+        get_service("afterfx").batch_command("/Users/me/proj.aep", "", "darwin", comp="Comp 1")
+        == "aerender -project /Users/me/proj.aep -comp 'Comp 1' -s '@#@' -e '@#@' "
+        "-v ERRORS_AND_PROGRESS"
+    )
     assert get_service("nuke").batch_command("/Users/me/a.nk", platform="darwin") == (
         "nuke -F '@#@-@#@' -x /Users/me/a.nk"
     )
@@ -434,8 +638,18 @@ def test_houdini_script_token_becomes_the_script_path(name, platform):
     assert SCRIPTS_TOKEN not in command
     args = split(command, platform)
     assert args[1] == str(SCRIPT)
-    assert args[2:] == ["--hip", _scene("scene.hip", platform), "--rop", "/out/r1",
-                        "--start", "5", "--end", "8", "--step", "1"]  # fmt: skip
+    assert args[2:] == [
+        "--hip",
+        _scene("scene.hip", platform),
+        "--rop",
+        "/out/r1",
+        "--start",
+        "5",
+        "--end",
+        "8",
+        "--step",
+        "1",
+    ]
     assert SCRIPT.is_file()
 
 
@@ -449,9 +663,19 @@ def test_houdini_script_path_with_a_program_map_and_a_path_map():
         platform="linux",
     )
     assert split(service.command(), "linux") == [
-        "/opt/hfs20.5/bin/hython", str(SCRIPT), "--hip", "/mnt/projects/shot/a.hip",
-        "--rop", "/out/r1", "--start", "1", "--end", "2", "--step", "1",
-    ]  # fmt: skip
+        "/opt/hfs20.5/bin/hython",
+        str(SCRIPT),
+        "--hip",
+        "/mnt/projects/shot/a.hip",
+        "--rop",
+        "/out/r1",
+        "--start",
+        "1",
+        "--end",
+        "2",
+        "--step",
+        "1",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -461,8 +685,9 @@ def test_houdini_script_path_with_a_program_map_and_a_path_map():
 def test_karma_frame_count(start, end, inc, count):
     pattern = get_service("karma").batch_command("/p/s.usd", step=str(inc))
     assert FRAME_COUNT_TOKEN in pattern
-    task = _task(fill_numbers(pattern, [start, end]),
-                 frame_start=start, frame_end=end, frames_inc=inc)  # fmt: skip
+    task = _task(
+        fill_numbers(pattern, [start, end]), frame_start=start, frame_end=end, frames_inc=inc
+    )
     args = split(get_service("karma")(task, platform="linux").command(), "linux")
     assert args[args.index("-f") + 1] == str(start)
     assert args[args.index("-n") + 1] == str(count)
@@ -503,9 +728,20 @@ def test_windows_program_map_and_path_map():
     command = service.command()
     assert split(command, "windows") == [
         "C:\\Program Files\\Autodesk\\Maya2025\\bin\\Render.exe",
-        "-r", "arnold", "-ai:lve", "2", "-s", "3", "-e", "4", "-b", "1",
-        "-rd", "\\\\nas\\shows\\out", "\\\\nas\\shows\\Shot 010\\a.mb",
-    ]  # fmt: skip
+        "-r",
+        "arnold",
+        "-ai:lve",
+        "2",
+        "-s",
+        "3",
+        "-e",
+        "4",
+        "-b",
+        "1",
+        "-rd",
+        "\\\\nas\\shows\\out",
+        "\\\\nas\\shows\\Shot 010\\a.mb",
+    ]
 
 
 def test_nuke_versioned_install():
@@ -552,8 +788,9 @@ def test_script_help_and_argument_errors_without_houdini():
     assert done.returncode == 2 and "--end" in done.stderr
     done = _run_script("--hip", "a.hip", "--rop", "/out/r", "--start", "5", "--end", "1")
     assert done.returncode == 2 and "below --start" in done.stderr
-    done = _run_script("--hip", "a.hip", "--rop", "/out/r", "--start", "1", "--end", "2",
-                       "--step", "0")  # fmt: skip
+    done = _run_script(
+        "--hip", "a.hip", "--rop", "/out/r", "--start", "1", "--end", "2", "--step", "0"
+    )
     assert done.returncode == 2 and "--step" in done.stderr
 
 

@@ -273,12 +273,15 @@ def test_command_capacity_path_map_and_program():
         ("Render.exe -s 1", {"Render": "D:\\Maya\\Render.exe"}, "D:\\Maya\\Render.exe -s 1"),
         ("Render.exe -s 1", {"Render.exe": "R.exe"}, "R.exe -s 1"),
         ('"C:\\Program Files\\Maya\\bin\\Render.exe"  -x  "a b"', {"Render": "R"}, 'R  -x  "a b"'),
-        ("/usr/bin/nuke -x a.nk", {"nuke": "/opt/Nuke15.1/Nuke15.1"},
-         "/opt/Nuke15.1/Nuke15.1 -x a.nk"),
+        (
+            "/usr/bin/nuke -x a.nk",
+            {"nuke": "/opt/Nuke15.1/Nuke15.1"},
+            "/opt/Nuke15.1/Nuke15.1 -x a.nk",
+        ),
         ("nuke -x a.nk", {"maya": "x"}, "nuke -x a.nk"),
         ("nuke -x a.nk", {}, "nuke -x a.nk"),
     ],
-)  # fmt: skip
+)
 def test_map_program_keeps_the_rest_of_the_line(command, programs, expected):
     assert Service(TaskInfo(command=command), programs=programs).map_program(command) == expected
 
@@ -372,22 +375,61 @@ def _which(available: set[str]):
 @pytest.mark.parametrize(
     "available, image, expected",
     [
-        ({"magick", "convert", "ffmpeg"}, "/r/f.png",
-         ["/usr/bin/magick", "/r/f.png[0]", "-thumbnail", "x100", "/t/th.jpg"]),
-        ({"convert", "ffmpeg"}, "/r/f.0001.exr",
-         ["/usr/bin/convert", "/r/f.0001.exr[0]", "-set", "colorspace", "RGB",
-          "-thumbnail", "x100", "/t/th.jpg"]),
-        ({"convert"}, "/r/f.0001.DPX",
-         ["/usr/bin/convert", "/r/f.0001.DPX[0]", "-set", "colorspace", "Log",
-          "-thumbnail", "x100", "/t/th.jpg"]),
-        ({"ffmpeg"}, "/r/f.tif",
-         ["/usr/bin/ffmpeg", "-v", "error", "-y", "-i", "/r/f.tif", "-vf", "scale=-2:100",
-          "-frames:v", "1", "/t/th.jpg"]),
+        (
+            {"magick", "convert", "ffmpeg"},
+            "/r/f.png",
+            ["/usr/bin/magick", "/r/f.png[0]", "-thumbnail", "x100", "/t/th.jpg"],
+        ),
+        (
+            {"convert", "ffmpeg"},
+            "/r/f.0001.exr",
+            [
+                "/usr/bin/convert",
+                "/r/f.0001.exr[0]",
+                "-set",
+                "colorspace",
+                "RGB",
+                "-thumbnail",
+                "x100",
+                "/t/th.jpg",
+            ],
+        ),
+        (
+            {"convert"},
+            "/r/f.0001.DPX",
+            [
+                "/usr/bin/convert",
+                "/r/f.0001.DPX[0]",
+                "-set",
+                "colorspace",
+                "Log",
+                "-thumbnail",
+                "x100",
+                "/t/th.jpg",
+            ],
+        ),
+        (
+            {"ffmpeg"},
+            "/r/f.tif",
+            [
+                "/usr/bin/ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                "/r/f.tif",
+                "-vf",
+                "scale=-2:100",
+                "-frames:v",
+                "1",
+                "/t/th.jpg",
+            ],
+        ),
         (set(), "/r/f.png", None),
         ({"convert"}, "/r/f.mov", None),  # not an image
         ({"convert"}, "/r/noext", None),
     ],
-)  # fmt: skip
+)
 def test_thumbnail_command_choice(monkeypatch, available, image, expected):
     monkeypatch.setattr(base.shutil, "which", _which(available))
     assert Service(TaskInfo(command="x")).thumbnail_command(image, "/t/th.jpg") == expected

@@ -48,9 +48,15 @@ def test_batch_command_linux_with_spaces():
 
 def test_batch_command_all_options_in_blender_order():
     command = BlenderService.batch_command(
-        "/s.blend", output="/o/f_####", engine="BLENDER_EEVEE", format="OPEN_EXR", step="2",
-        threads="4", scene_name="Shot A", python="/tools/pre.py",
-    )  # fmt: skip
+        "/s.blend",
+        output="/o/f_####",
+        engine="BLENDER_EEVEE",
+        format="OPEN_EXR",
+        step="2",
+        threads="4",
+        scene_name="Shot A",
+        python="/tools/pre.py",
+    )
     assert command == (
         "blender -b /s.blend -P /tools/pre.py -S 'Shot A' -E BLENDER_EEVEE -o '/o/f_####' "
         "-F OPEN_EXR -t 4 -s @#@ -e @#@ -j 2 -a"
@@ -61,9 +67,12 @@ def test_batch_command_all_options_in_blender_order():
 
 def test_batch_command_windows_and_darwin():
     command = BlenderService.batch_command(
-        r"C:\my scenes\shot.blend", output=r"D:\out dir\f_####", platform="windows",
-        format="PNG", scene_name="Scene",
-    )  # fmt: skip
+        r"C:\my scenes\shot.blend",
+        output=r"D:\out dir\f_####",
+        platform="windows",
+        format="PNG",
+        scene_name="Scene",
+    )
     assert command == (
         r'blender.exe -b "C:\my scenes\shot.blend" -S Scene -o "D:\out dir\f_####" -F PNG '
         "-s @#@ -e @#@ -a"
@@ -104,9 +113,21 @@ def test_progress_script_goes_right_after_the_blend_file(installed):
     command = "blender -b '/my scenes/s.blend' -E CYCLES -o /o/f_#### -s 1 -e 2 -a"
     args = split(service(command).command(), "linux")
     assert args == [
-        "blender", "-b", "/my scenes/s.blend", "-P", PROGRESS_SCRIPT,
-        "-E", "CYCLES", "-o", "/o/f_####", "-s", "1", "-e", "2", "-a",
-    ]  # fmt: skip
+        "blender",
+        "-b",
+        "/my scenes/s.blend",
+        "-P",
+        PROGRESS_SCRIPT,
+        "-E",
+        "CYCLES",
+        "-o",
+        "/o/f_####",
+        "-s",
+        "1",
+        "-e",
+        "2",
+        "-a",
+    ]
 
 
 def test_progress_script_with_a_user_script_and_no_file(installed):
@@ -134,8 +155,14 @@ def test_mapped_program_gets_the_progress_script(monkeypatch):
     monkeypatch.setattr(blender_module.shutil, "which", lambda program: None)
     monkeypatch.setattr(blender_module.importlib.util, "find_spec", lambda name: object())
     result = service("blender -b /s.blend -a", programs={"blender": "/opt/b5/blender"}).command()
-    assert split(result, "linux") == ["/opt/b5/blender", "-b", "/s.blend", "-P", PROGRESS_SCRIPT,
-                                      "-a"]  # fmt: skip
+    assert split(result, "linux") == [
+        "/opt/b5/blender",
+        "-b",
+        "/s.blend",
+        "-P",
+        PROGRESS_SCRIPT,
+        "-a",
+    ]
 
 
 def test_bpy_runner_when_blender_is_missing_and_bpy_is_there(monkeypatch):
@@ -143,9 +170,18 @@ def test_bpy_runner_when_blender_is_missing_and_bpy_is_there(monkeypatch):
     monkeypatch.setattr(blender_module.importlib.util, "find_spec", lambda name: object())
     result = service("blender -b '/a b/s.blend' -o /o/f_#### -s 3 -e 4 -a").command()
     assert split(result, "linux") == [
-        sys.executable, BPY_RUNNER, "-b", "/a b/s.blend", "-o", "/o/f_####",
-        "-s", "3", "-e", "4", "-a",
-    ]  # fmt: skip
+        sys.executable,
+        BPY_RUNNER,
+        "-b",
+        "/a b/s.blend",
+        "-o",
+        "/o/f_####",
+        "-s",
+        "3",
+        "-e",
+        "4",
+        "-a",
+    ]
 
 
 def test_no_bpy_runner_without_bpy(monkeypatch):
@@ -175,16 +211,49 @@ def test_runner_parses_blender_arguments_in_order(tmp_path):
     script = tmp_path / "pre.py"
     script.write_text("")
     actions = runner.parse_args(
-        ["-b", str(scene), "-P", str(script), "-S", "Shot", "-E", "CYCLES", "-o", "/o/f_####",
-         "-F", "EXR", "-t", "2", "-s", "1", "-e", "6", "-j", "2", "-a", "-f", "1,3..4,+1,-2",
-         "--", "-x"]
-    )  # fmt: skip
+        [
+            "-b",
+            str(scene),
+            "-P",
+            str(script),
+            "-S",
+            "Shot",
+            "-E",
+            "CYCLES",
+            "-o",
+            "/o/f_####",
+            "-F",
+            "EXR",
+            "-t",
+            "2",
+            "-s",
+            "1",
+            "-e",
+            "6",
+            "-j",
+            "2",
+            "-a",
+            "-f",
+            "1,3..4,+1,-2",
+            "--",
+            "-x",
+        ]
+    )
     assert actions == [
-        ("background", None), ("file", str(scene)), ("python", str(script)), ("scene", "Shot"),
-        ("engine", "CYCLES"), ("output", "/o/f_####"), ("format", "OPEN_EXR"), ("threads", 2),
-        ("start", 1), ("end", 6), ("step", 2), ("animation", None),
+        ("background", None),
+        ("file", str(scene)),
+        ("python", str(script)),
+        ("scene", "Shot"),
+        ("engine", "CYCLES"),
+        ("output", "/o/f_####"),
+        ("format", "OPEN_EXR"),
+        ("threads", 2),
+        ("start", 1),
+        ("end", 6),
+        ("step", 2),
+        ("animation", None),
         ("frames", [("abs", 1, 1), ("abs", 3, 4), ("start", 1, 1), ("end", 2, 2)]),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize(

@@ -36,8 +36,14 @@ def make_job(job_id, priority=99, frames=10, capacity=1000, user="ann", job_keys
 
 
 def render(max_tasks=1, capacity=1000, render_id=1, **keys):
-    return Render(id=render_id, name=keys.pop("name", f"r{render_id}"), max_tasks=max_tasks,
-                  capacity=capacity, online=True, **keys)  # fmt: skip
+    return Render(
+        id=render_id,
+        name=keys.pop("name", f"r{render_id}"),
+        max_tasks=max_tasks,
+        capacity=capacity,
+        online=True,
+        **keys,
+    )
 
 
 def view():
@@ -80,8 +86,7 @@ def test_fair_share_between_users():
     users = [start(solver, host)[0] for _ in range(6)]
     assert users.count(1) == 3 and users.count(2) == 3  # equal priority: alternate
     solver.users["bob"].priority = 120  # 1.1^21 ~ 7.4 times the share
-    more = [start(solver, render(max_tasks=40, capacity=10**6, render_id=2))[0]
-            for _ in range(40)]  # fmt: skip
+    more = [start(solver, render(max_tasks=40, capacity=10**6, render_id=2))[0] for _ in range(40)]
     assert more.count(2) > 3 * more.count(1)
 
 

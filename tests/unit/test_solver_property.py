@@ -396,8 +396,14 @@ def make_job(job_id: int, d: dict, users: dict[str, User]) -> Job:
             "blocks": blocks,
         }
     )
-    return Job(id=job_id, spec=spec, time_created=0.0, offline=d["offline"],
-               user=users[d["user_name"]], order=job_id)  # fmt: skip
+    return Job(
+        id=job_id,
+        spec=spec,
+        time_created=0.0,
+        offline=d["offline"],
+        user=users[d["user_name"]],
+        order=job_id,
+    )
 
 
 # -- the slow reference -------------------------------------------------------------------------

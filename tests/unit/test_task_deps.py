@@ -20,8 +20,14 @@ DONE = bytes(sorted(states.FINISHED))
 
 
 def numeric(first, last, fpt=1, inc=1):
-    return BlockSpec(numeric=True, command="r @#@", frame_first=first, frame_last=last,
-                     frames_per_task=fpt, frames_inc=inc)  # fmt: skip
+    return BlockSpec(
+        numeric=True,
+        command="r @#@",
+        frame_first=first,
+        frame_last=last,
+        frames_per_task=fpt,
+        frames_inc=inc,
+    )
 
 
 def listed(count, fpt=1, first=0):
@@ -163,8 +169,9 @@ def test_dependents_of_is_the_inverse_of_covering_tasks():
     rng = random.Random(7)
     for _ in range(300):
         a, b = random_block(rng), random_block(rng)
-        waits = {(n, t) for n in range(b.tasks_num)
-                 for t in covering_tasks(a, *task_frame_span(b, n))}  # fmt: skip
+        waits = {
+            (n, t) for n in range(b.tasks_num) for t in covering_tasks(a, *task_frame_span(b, n))
+        }
         released = {(n, t) for t in range(a.tasks_num) for n in dependents_of(b, a, t)}
         assert waits == released, (a, b)
 

@@ -88,8 +88,18 @@ async def test_a_task_that_fails_to_start_reports_zero(config, tmp_path):
 
 
 def result_message(**fields) -> dict:
-    message = {"seq": 1, "job": 1, "block": 0, "task": 0, "run": 1, "exit_code": 0,
-               "signal": None, "error": None, "time_start": 1.0, "time_done": 2.0}  # fmt: skip
+    message = {
+        "seq": 1,
+        "job": 1,
+        "block": 0,
+        "task": 0,
+        "run": 1,
+        "exit_code": 0,
+        "signal": None,
+        "error": None,
+        "time_start": 1.0,
+        "time_done": 2.0,
+    }
     return {**message, **fields}
 
 
