@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from app.api import Client, CorralError
+from app.server.auth import ADMIN_TOKEN_FILE, FARM_SECRET_FILE, read_secret
 
 
 def free_port() -> int:
@@ -67,7 +68,10 @@ class FarmProcess:
 
 class LocalFarm:
     """A server and its renders in one folder; stop() ends them all. `code`: a checkout of
-    Corral whose server and renders to run (bench/ab.py), by default this one."""
+    Corral whose server and renders to run (bench/ab.py), by default this one.
+
+    Once the server has started, `client` holds the admin token of its data folder, and renders
+    join with its farm secret (each keeping its render token in the folder)."""
 
     def __init__(self, folder: Path, code: Path | None = None) -> None:
         self.folder = Path(folder)
@@ -75,6 +79,7 @@ class LocalFarm:
         self.data = self.folder / "data"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_token: str | None = None  # read from the data folder once the server started
         self.client = Client(self.url, timeout=30)
         self.server: FarmProcess | None = None
         self.renders: dict[str, FarmProcess] = {}
@@ -89,11 +94,24 @@ class LocalFarm:
             if time.monotonic() > deadline:
                 raise TimeoutError("server did not answer in time")
             time.sleep(0.05)
+        self.admin_token = read_secret(self.data / ADMIN_TOKEN_FILE)
+        self.client = Client(self.url, timeout=30, token=self.admin_token)
         return self.server
+
+    @property
+    def farm_secret_file(self) -> Path:
+        return self.data / FARM_SECRET_FILE
+
+    @property
+    def auth_header(self) -> dict[str, str]:
+        """The admin's Authorization header, for requests made without `client`."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def start_render(self, name: str, max_tasks: int | None = None, *extra: str) -> FarmProcess:
         """A render; without max_tasks its pool decides how many tasks it runs at once."""
-        args = ["render", "--server", self.url, "--name", name, *extra]
+        args = ["render", "--server", self.url, "--name", name]
+        args += ["--farm-secret-file", str(self.farm_secret_file)]
+        args += ["--token-file", str(self.folder / f"render-{name}.token"), *extra]
         if max_tasks is not None:
             args += ["--max-tasks", str(max_tasks)]
         render = FarmProcess(args, self.folder / f"render-{name}.log", self.code).start()

@@ -265,7 +265,11 @@ class TaskLifecycle(TaskActions, Timeouts):
         if block is None:
             return None
         table, n = block.tasks, _task_number(key)
-        current = table.state(n) in states.ACTIVE and self._is_current(block, key)
+        current = (
+            table.state(n) in states.ACTIVE
+            and self._is_current(block, key)
+            and table.render[n] == render.id  # the run is this render's, not another's
+        )
         if not held and not current:
             return None  # already counted: a resent copy
         if current and report["error"] == STOPPED:
