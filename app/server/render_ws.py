@@ -150,8 +150,8 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 link.send({"type": "error", "error": str(error)})
             except Refused as refusal:
                 log.warning("refused a render from %s: %s", request.remote, refusal)
-                link.send({"type": "error", "error": str(refusal)})
-                link.close()
+                await ws.send_json({"type": "error", "error": str(refusal)})  # before closing
+                await ws.close()
                 break
     finally:
         if render is not None:

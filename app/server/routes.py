@@ -168,7 +168,7 @@ async def get_job_spec(request: web.Request) -> web.Response:
     if not may(request, job.user_name):
         for block in data["blocks"]:
             block["environment"] = None
-            for task in block["tasks"]:
+            for task in block.get("tasks") or ():
                 task["environment"] = None
     return web.json_response(data)
 
