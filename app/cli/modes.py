@@ -248,19 +248,20 @@ def cmd_server(args: argparse.Namespace) -> int:
         config = ServerConfig(**options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if config.tls_cert is not None:
-        from app.server.auth import TLSConfigError, server_context
-
-        try:
-            server_context(config.tls_cert, config.tls_key)
-        except TLSConfigError as exc:
-            raise UsageError(str(exc)) from None
     try:
         from app.server.main import serve
     except ImportError as exc:
         return import_failed("server", exc)
+    from app.server.auth import SecretFileError, TLSConfigError, load_or_create, server_context
+
     config.data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(args.log_level)
+    try:  # refused secret or TLS files: said before serving, without a traceback
+        load_or_create(config.data_dir)
+        if config.tls_cert is not None:
+            server_context(config.tls_cert, config.tls_key)
+    except (SecretFileError, TLSConfigError) as exc:
+        raise UsageError(str(exc)) from None
     return run_service(lambda: serve(config), "server")
 
 
@@ -383,6 +384,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         return import_failed("render", exc)
     if config.plugins_dir is not None and not config.plugins_dir.is_dir():
         raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
+    from app.render.join_secrets import FARM_SECRET_ENV, read_token
+
+    if config.farm_secret is None and read_token(config.token_file) is None:
+        raise UsageError(
+            f"this render has no token yet ({config.token_file}): give it the farm secret with"
+            f" --farm-secret-file PATH (a copy of the server's data folder's farm-secret) or"
+            f" ${FARM_SECRET_ENV}"
+        )
     log_file = settings.pop("log_file", None)
     setup_logging(args.log_level)
     if log_file is not None:

@@ -140,3 +140,16 @@ def test_a_render_keeps_its_token_and_joins_with_it(farm):
         wait_until(lambda: "keeper has its own token" in farm.logs(), timeout=30)
     finally:
         keeper.stop()
+
+
+def test_a_render_whose_token_ended_joins_again_with_the_farm_secret(farm):
+    farm.start_server()
+    farm.start_renders({"moved": 1})
+    token_file = farm.folder / "render-moved.token"
+    old = token_file.read_text()
+    farm.renders["moved"].stop()
+    wait_until(lambda: not farm.online_renders())
+    farm.client.render_action("moved", "delete")  # its token ends with it
+    farm.start_renders({"moved": 1})  # refused with the old token, then joins with the secret
+    assert token_file.read_text() != old
+    assert "refused this render's token" in farm.logs()
