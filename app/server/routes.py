@@ -24,7 +24,7 @@ from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 from app.server import persistence, render_ws
-from app.server.auth import OWNER, PERSON_ROLES, USER, person, render_action_rule
+from app.server.auth import OWNER, PERSON_ROLES, USER, Identity, person, render_action_rule
 from app.server.auth.book import ADMIN_NAME, IssuedTokens
 from app.server.auth.guard import IDENTITY, may
 from app.server.auth.identity import RENDER_PREFIX
@@ -383,11 +383,12 @@ async def add_user(request: web.Request) -> web.Response:
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise SpecError("name", 'expected {"name": NAME, "role": "user" or "admin"}')
     role = body.get("role", USER)
+    if role not in PERSON_ROLES:
+        raise SpecError("role", f"expected one of {', '.join(PERSON_ROLES)}")
     try:
-        identity = person(body["name"], role if isinstance(role, str) else "")
+        identity = person(body["name"], role)
     except ValueError as error:
-        field = "role" if str(error).startswith("role") else "name"
-        raise SpecError(field, str(error)) from None
+        raise SpecError("name", str(error)) from None
     tokens = _tokens(request)
     if tokens.identity(identity.name) is not None:
         raise FarmError(f"{identity.name} already has a token: issue a new one instead", 409)
@@ -412,7 +413,7 @@ async def revoke_token(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def _person_with_token(request: web.Request):
+def _person_with_token(request: web.Request) -> Identity:
     """The person of the path, who must hold a token other than the data folder's."""
     name = request.match_info["name"]
     if name == ADMIN_NAME:
@@ -423,7 +424,7 @@ def _person_with_token(request: web.Request):
     return identity
 
 
-def _token_answer(identity, token: str) -> dict:
+def _token_answer(identity: Identity, token: str) -> dict:
     return {"name": identity.name, "role": identity.role, "token": token}
 
 
