@@ -218,3 +218,26 @@ def test_task_output_is_its_owner_s(server, people):
     with pytest.raises(api.CorralError) as missing:
         ann.task_output(ann_job, 0, 0, 1)
     assert missing.value.status == 404  # allowed: the task has not run yet
+
+
+async def test_a_monitor_watches_only_its_own_jobs_output(server, people):
+    ann, bob, ann_job, bob_job = people
+    run = {"job": ann_job, "block": 0, "task": 0, "run": 1}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(
+            server.url + "/api/v1/events",
+            headers={"Authorization": f"Bearer {token_of(bob)}"},
+        ) as ws,
+    ):
+        assert (await ws.receive_json(timeout=10))["type"] == "hello"
+        await ws.send_json({"type": "watch_output", **run})
+        error = await ws.receive_json(timeout=10)
+        assert error == {
+            "type": "error",
+            "error": f"watch_output: the output of job {ann_job} is its owner's",
+        }
+        await ws.send_json({"type": "watch_output", **run, "job": bob_job})  # its own: no error
+        await ws.send_json({"type": "watch_block", "job": ann_job, "block": 0})  # tasks: open
+        await ws.send_json({"type": "bogus"})
+        assert "unknown message type" in (await ws.receive_json(timeout=10))["error"]
