@@ -7,7 +7,8 @@ than 3.7 (``shlex.join``, ``str.removeprefix``...). tests/unit/test_cli_args.py 
 
     from app.api import Client, numeric_job
 
-    client = Client()                       # $CORRAL_SERVER or http://127.0.0.1:51000
+    client = Client()                       # $CORRAL_SERVER or http://127.0.0.1:51000,
+                                            # the token from $CORRAL_TOKEN or the keyring
     job = numeric_job("shot010", "blender -b scene.blend -f @#@", 1, 100, per_task=5)
     job_id = client.submit(job)
     print(client.job(job_id)["state"])
@@ -20,10 +21,12 @@ import http.client
 import json
 import os
 import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 
+from app.credentials import TOKEN_ENV, CredentialsError, find_token
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 
 DEFAULT_SERVER = "http://127.0.0.1:51000"
@@ -89,13 +92,29 @@ class Client:
     """A connection to one Corral server over its REST API (``/api/v1``).
 
     Every method raises :class:`CorralError` on failure. System proxy settings are ignored:
-    the farm server is on the local network.
+    the farm server is on the local network. The token is ``token``, else ``$CORRAL_TOKEN``,
+    else the one the OS keyring keeps for this server (app/credentials.py); an ``https`` server's
+    certificate is verified, against ``ca_file`` (PEM) when given.
     """
 
-    def __init__(self, server: str | None = None, timeout: float = 30):
+    def __init__(
+        self,
+        server: str | None = None,
+        timeout: float = 30,
+        token: str | None = None,
+        ca_file: str | None = None,
+    ):
         self.server = _normalize_server(server or default_server())
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            self._token = find_token(self.server, token)
+        except CredentialsError as exc:
+            raise CorralError(str(exc)) from None
+        handlers = [urllib.request.ProxyHandler({})]  # type: list
+        if self.server.startswith("https://"):
+            context = ssl.create_default_context(cafile=ca_file)
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self._opener = urllib.request.build_opener(*handlers)
 
     def __repr__(self) -> str:
         return f"Client({self.server!r})"
@@ -111,6 +130,8 @@ class Client:
             url += "?" + urllib.parse.urlencode(query)
         data = None
         headers = {"Accept": "application/json", "User-Agent": "corral-api"}
+        if self._token:
+            headers["Authorization"] = "Bearer " + self._token
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
@@ -119,14 +140,14 @@ class Client:
             with self._opener.open(request, timeout=self.timeout) as answer:
                 return answer.read()
         except urllib.error.HTTPError as exc:
-            raise self._http_error(exc) from None
+            raise self._http_error(exc, self.server) from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             raise CorralError(
                 f"cannot reach the Corral server at {self.server}: {_reason(exc)}"
             ) from None
 
     @staticmethod
-    def _http_error(exc: urllib.error.HTTPError) -> CorralError:
+    def _http_error(exc: urllib.error.HTTPError, server: str) -> CorralError:
         try:
             raw = exc.read()
         except (OSError, http.client.HTTPException):
@@ -145,6 +166,11 @@ class Client:
             message = (
                 f"HTTP {exc.code} {exc.reason} from {exc.geturl()}"
                 " (not a Corral answer: is the server URL right?)"
+            )
+        if exc.code == 401:
+            message += (
+                f" (give the token for {server} with --token, or set {TOKEN_ENV};"
+                " an admin makes one with `corral users add NAME`)"
             )
         return CorralError(message, status=exc.code, field=field)
 
@@ -244,8 +270,25 @@ class Client:
     def users(self) -> list:
         return self.request("GET", "/users")
 
+    def whoami(self) -> dict:
+        """Whom the token belongs to: ``{"name", "role"}``."""
+        return self.request("GET", "/whoami")
+
+    def add_user(self, name: str, role: str = "user") -> dict:
+        """Give a person (role ``user`` or ``admin``) a token: ``{"name", "role", "token"}``,
+        the token shown this once (admins only)."""
+        return self.request("POST", "/users", body={"name": name, "role": role})
+
+    def issue_token(self, name: str) -> dict:
+        """A new token for a person, as :meth:`add_user` answers; the old one stops working."""
+        return self.request("POST", _user_path(name) + "/token")
+
+    def revoke_token(self, name: str) -> None:
+        """End a person's token."""
+        self.request("DELETE", _user_path(name) + "/token")
+
     def edit_user(self, name: str, params: dict) -> dict:
-        return self.request("PATCH", f"/users/{urllib.parse.quote(name, safe='')}", body=params)
+        return self.request("PATCH", _user_path(name), body=params)
 
     def render(self, name: str) -> dict:
         return self.request("GET", _render_path(name))
@@ -324,6 +367,10 @@ class Client:
         """Remove a pool that has no child pools; its renders move to the pool that now
         matches them. Answers the whole tree."""
         return self.request("DELETE", "/pools", query={"path": path})
+
+
+def _user_path(name: str) -> str:
+    return "/users/" + urllib.parse.quote(name, safe="")
 
 
 def _render_path(name: str) -> str:

@@ -117,19 +117,19 @@ async def realistic(server: Server, sim: SimFarm, tasks: int, seconds: tuple, pi
 
 
 async def measure(
-    url: str,
-    server_pid: int,
+    farm: LocalFarm,
     renders: int,
     tasks: int,
     probes: int,
     real_tasks: int,
     seconds: tuple | None,
 ) -> dict:
-    sim = SimFarm(url, renders)
+    sim = SimFarm(farm.url, renders, farm_secret=farm.farm_secret)
+    server_pid = farm.server.pid
     try:
         await sim.start()
-        async with aiohttp.ClientSession() as http:
-            server = Server(http, url)
+        async with aiohttp.ClientSession(headers=farm.auth_header) as http:
+            server = Server(http, farm.url)
             latency = await submit_latency(server, sim, probes)
             rate = await dispatch_rate(server, sim, tasks, server_pid)
             real = {}
@@ -148,9 +148,7 @@ def run(
         farm = LocalFarm(folder)
         farm.start_server()
         try:
-            return asyncio.run(
-                measure(farm.url, farm.server.pid, renders, tasks, probes, real_tasks, seconds)
-            )
+            return asyncio.run(measure(farm, renders, tasks, probes, real_tasks, seconds))
         finally:
             farm.stop()
 

@@ -105,7 +105,7 @@ def resources(seed: int = 0) -> dict:
     }
 
 
-def generator(url: str, first: int, count: int, period: float, conn) -> None:
+def generator(url: str, secret: str, first: int, count: int, period: float, conn) -> None:
     """A load-generator process: `count` simulated renders, named hb<first>.. onwards.
 
     Answers every message from the parent with (heartbeats sent, own CPU seconds, perf_counter,
@@ -113,7 +113,9 @@ def generator(url: str, first: int, count: int, period: float, conn) -> None:
     from bench.simfarm import SimFarm
 
     async def main() -> None:
-        sim = SimFarm(url, count, heartbeat_period=period, resources=resources(first))
+        sim = SimFarm(
+            url, count, heartbeat_period=period, resources=resources(first), farm_secret=secret
+        )
         sent = [0]
         for i, render in enumerate(sim.renders):
             render.name = f"hb{first + i:05d}"
@@ -159,7 +161,8 @@ def received(farm: LocalFarm, names: list[str], since: float, until: float) -> i
     total = 0
     for name in names:
         url = f"{farm.url}/api/v1/renders/{name}/resources?since={since}"
-        with urllib.request.urlopen(url, timeout=60) as answer:
+        request = urllib.request.Request(url, headers=farm.auth_header)
+        with urllib.request.urlopen(request, timeout=60) as answer:
             total += sum(1 for s in json.load(answer)["samples"] if s["time"] <= until)
     return total
 
@@ -196,7 +199,9 @@ def measure(
                 first, count = g * share, min(share, renders - g * share)
                 ours, theirs = context.Pipe()
                 proc = context.Process(
-                    target=generator, args=(farm.url, first, count, period, theirs), daemon=True
+                    target=generator,
+                    args=(farm.url, farm.farm_secret, first, count, period, theirs),
+                    daemon=True,
                 )
                 proc.start()
                 procs.append(proc)

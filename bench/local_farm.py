@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
-from app.api import Client, CorralError
+from app.api import Client
+from app.server.auth import ADMIN_TOKEN_FILE, FARM_SECRET_FILE, read_secret
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no system proxy
 
 
 def free_port() -> int:
@@ -67,7 +72,10 @@ class FarmProcess:
 
 class LocalFarm:
     """A server and its renders in one folder; stop() ends them all. `code`: a checkout of
-    Corral whose server and renders to run (bench/ab.py), by default this one."""
+    Corral whose server and renders to run (bench/ab.py), by default this one.
+
+    Once the server has started, `client` holds the admin token of its data folder, and renders
+    join with its farm secret (each keeping its render token in this folder)."""
 
     def __init__(self, folder: Path, code: Path | None = None) -> None:
         self.folder = Path(folder)
@@ -75,7 +83,8 @@ class LocalFarm:
         self.data = self.folder / "data"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.client = Client(self.url, timeout=30)
+        self.admin_token: str | None = None  # read from the data folder once the server started
+        self.client: Client | None = None  # with the admin token, once the server started
         self.server: FarmProcess | None = None
         self.renders: dict[str, FarmProcess] = {}
 
@@ -89,11 +98,34 @@ class LocalFarm:
             if time.monotonic() > deadline:
                 raise TimeoutError("server did not answer in time")
             time.sleep(0.05)
+        if (self.data / ADMIN_TOKEN_FILE).exists():  # a revision without tokens has none (ab)
+            self.admin_token = read_secret(self.data / ADMIN_TOKEN_FILE)
+        self.client = Client(self.url, timeout=30, token=self.admin_token)
         return self.server
+
+    @property
+    def farm_secret_file(self) -> Path:
+        return self.data / FARM_SECRET_FILE
+
+    @property
+    def farm_secret(self) -> str | None:
+        """The farm secret renders join with (None: a revision without one, see bench/ab.py)."""
+        path = self.farm_secret_file
+        return read_secret(path) if path.exists() else None
+
+    @property
+    def auth_header(self) -> dict[str, str]:
+        """The admin's Authorization header, for requests made without `client` (none from a
+        revision without tokens)."""
+        return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
 
     def start_render(self, name: str, max_tasks: int | None = None, *extra: str) -> FarmProcess:
         """A render; without max_tasks its pool decides how many tasks it runs at once."""
-        args = ["render", "--server", self.url, "--name", name, *extra]
+        args = ["render", "--server", self.url, "--name", name]
+        if self.farm_secret_file.exists():
+            args += ["--farm-secret-file", str(self.farm_secret_file)]
+            args += ["--token-file", str(self.folder / f"render-{name}.token")]
+        args += extra
         if max_tasks is not None:
             args += ["--max-tasks", str(max_tasks)]
         render = FarmProcess(args, self.folder / f"render-{name}.log", self.code).start()
@@ -116,7 +148,9 @@ class LocalFarm:
             self.server.stop()
 
     def _healthy(self) -> bool:
+        """Whether the server answers /api/v1/health (public: no token needed)."""
         try:
-            return bool(self.client.health()["ok"])
-        except CorralError:
+            with _DIRECT.open(self.url + "/api/v1/health", timeout=5) as answer:
+                return bool(json.load(answer)["ok"])
+        except (OSError, ValueError, KeyError):
             return False

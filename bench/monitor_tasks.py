@@ -88,10 +88,10 @@ async def one_pass(client, job_id: int, seed: int) -> dict:
     return figures
 
 
-async def measure(url: str, repeats: int) -> list[dict]:
+async def measure(farm: LocalFarm, repeats: int) -> list[dict]:
     from app.ui.client import FarmClient
 
-    client = FarmClient(url)
+    client = FarmClient(farm.url, token=farm.admin_token or "")
     await client.start()
     try:
         job = numeric_job("million", "render -f @####@", 1, TASKS, paused=True)
@@ -113,7 +113,7 @@ def run(repeats: int) -> list[dict]:
         farm.start_server()
         try:
             with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-                return runner.run(measure(farm.url, repeats))
+                return runner.run(measure(farm, repeats))
         finally:
             farm.stop()
 

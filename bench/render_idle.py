@@ -28,7 +28,8 @@ SETTLE = 3.0  # seconds after registration before measuring (imports, first hear
 
 def heartbeats_since(farm: LocalFarm, name: str, since: float) -> int:
     url = f"{farm.url}/api/v1/renders/{name}/resources?since={since}"
-    with urllib.request.urlopen(url, timeout=30) as answer:
+    request = urllib.request.Request(url, headers=farm.auth_header)
+    with urllib.request.urlopen(request, timeout=30) as answer:
         return len(json.load(answer)["samples"])
 
 

@@ -74,10 +74,14 @@ async def shoot(farm: LocalFarm) -> None:
     from app.ui.output_window import OutputWindow
     from app.ui.tray import TrayController
 
-    client = FarmClient(farm.url)
+    client = FarmClient(farm.url, token=farm.admin_token or "")
     await client.start()
     config = RenderConfig(
-        server_url=farm.url, name="workstation", max_tasks=1, tmp_dir=farm.folder / "tray-tasks"
+        server_url=farm.url,
+        name="workstation",
+        max_tasks=1,
+        tmp_dir=farm.folder / "tray-tasks",
+        farm_secret=farm.farm_secret,
     )
     config.tmp_dir.mkdir(parents=True, exist_ok=True)
     tray = TrayController(client, config, autostart_path=farm.folder / "autostart.desktop")

@@ -7,12 +7,14 @@ arrive and results are acknowledged (time.perf_counter(), comparable with the ca
 so a benchmark can compute task starts per second, submit→first-start latency and
 finish→next-start latency on one render.
 
-    sim = SimFarm("http://127.0.0.1:51000", 1000)
+    sim = SimFarm("http://127.0.0.1:51000", 1000, farm_secret=secret)
     await sim.start()            # all 1,000 registered
     ...
     await sim.stop()
 
-A simulated render does not reconnect: a dropped socket is counted in `disconnects`.
+Renders join with the farm secret and keep the render token the server gives each, so a
+SimFarm started again on the same server joins with those. A simulated render does not
+reconnect: a dropped socket is counted in `disconnects`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class SimRender:
         self.name = f"sim{index:05d}"
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.render_id: int | None = None
+        self.token: str | None = None  # its own, once the server gave it one
         self.seq = 0
         self.unacked: dict[int, float] = {}  # seq → perf_counter when the result was sent
         self.finished_at: deque[float] = deque()  # results sent, waiting for the next assign
@@ -59,13 +62,17 @@ class SimRender:
 
     async def connect(self, session: aiohttp.ClientSession) -> None:
         """Open the socket, register, then serve it in the background."""
-        self.ws = await session.ws_connect(self.farm.server_url + WS_PATH, max_msg_size=0)
+        credential = self.token or self.farm.farm_secret
+        headers = {"Authorization": f"Bearer {credential}"} if credential else None
+        url = self.farm.server_url + WS_PATH
+        self.ws = await session.ws_connect(url, max_msg_size=0, headers=headers)
         await self.ws.send_str(json.dumps(self._register_message()))
         answer = await self.ws.receive(timeout=REGISTER_TIMEOUT)
         message = json.loads(answer.data) if answer.type == aiohttp.WSMsgType.TEXT else {}
         if message.get("type") != "registered":
             raise ConnectionError(f"{self.name}: registration refused: {answer.data!r}")
         self.render_id = message["render_id"]
+        self.token = message.get("render_token") or self.token
         period = min(self.farm.heartbeat_period, message.get("heartbeat_period") or 1e9)
         self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._beat(period))]
 
@@ -194,8 +201,10 @@ class SimFarm:
         resources: dict | None = None,
         connections_per_session: int = 1000,
         connect_batch: int = 100,
+        farm_secret: str | None = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
+        self.farm_secret = farm_secret
         self.max_tasks = max_tasks
         self.task_seconds = task_seconds
         self.heartbeat_period = heartbeat_period  # the server's period wins when shorter

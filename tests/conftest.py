@@ -1,4 +1,6 @@
-"""Shared test set-up: Qt offscreen (before any Qt import); a server of a test's own."""
+"""Shared test set-up: Qt offscreen (before any Qt import), no OS keyring (tokens come from the
+servers' data folders: the keyring backends tests/unit/test_credentials.py defines would
+otherwise be chosen as the default); a server of a test's own."""
 
 import os
 from collections.abc import Iterator
@@ -6,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # subprocesses too
 
 
 @pytest.fixture

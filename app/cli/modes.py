@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,15 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         type=parsing.seconds,
         metavar="S",
         help="after a restart, wait this long for renders to re-register",
+    )
+    p.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve https with this certificate chain (PEM); needs --tls-key",
+    )
+    p.add_argument(
+        "--tls-key", type=Path, metavar="FILE", help="the certificate's private key (PEM)"
     )
     p.set_defaults(func=cmd_server, usage_parser=p)
 
@@ -184,6 +192,20 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
         help="also log to FILE as JSON lines (time, level, logger, message)",
     )
     p.add_argument(
+        "--farm-secret-file",
+        type=Path,
+        metavar="FILE",
+        help="join with the farm secret in FILE (a copy of the server's DATA/farm-secret, mode "
+        "0600; default: $CORRAL_FARM_SECRET)",
+    )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="where this render keeps the token the server gives it at its first join "
+        "(default: render-NAME.token in the user data dir)",
+    )
+    p.add_argument(
         "--config",
         metavar="FILE",
         help="TOML settings file (default: render.toml in the user config directory, if any); "
@@ -203,17 +225,6 @@ def _data_dir(value: str | None) -> Path:
 # -- server ------------------------------------------------------------------------------------
 
 
-def is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def cmd_server(args: argparse.Namespace) -> int:
     from app.server.config import ServerConfig
 
@@ -223,6 +234,8 @@ def cmd_server(args: argparse.Namespace) -> int:
         "port": args.port,
         "db_url": args.db,
         "farm_file": args.farm,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),
@@ -239,14 +252,16 @@ def cmd_server(args: argparse.Namespace) -> int:
         from app.server.main import serve
     except ImportError as exc:
         return import_failed("server", exc)
-    if not is_loopback(config.host):
-        print(
-            f"corral: warning: listening on {config.host}: no authentication yet: "
-            "anyone who can reach this port controls the farm",
-            file=sys.stderr,
-        )
+    from app.server.auth import SecretFileError, TLSConfigError, load_or_create, server_context
+
     config.data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(args.log_level)
+    try:  # refused secret or TLS files: said before serving, without a traceback
+        load_or_create(config.data_dir)
+        if config.tls_cert is not None:
+            server_context(config.tls_cert, config.tls_key)
+    except (SecretFileError, TLSConfigError) as exc:
+        raise UsageError(str(exc)) from None
     return run_service(lambda: serve(config), "server")
 
 
@@ -277,6 +292,10 @@ def make_render_config(
             options["path_map"] = PathMap.parse(path_map, host_os())
         except SpecError as exc:
             raise UsageError(f"argument --path-map: {exc}") from None
+    more.setdefault("token_file", None)
+    if more["token_file"] is None:
+        file_name = "".join("_" if c in "/\\" else c for c in options["name"])
+        more["token_file"] = _data_dir(None) / f"render-{file_name}.token"
     for key, value in (
         ("max_tasks", max_tasks),
         ("capacity", capacity),
@@ -326,6 +345,18 @@ def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, 
         raise UsageError(str(exc)) from None
 
 
+def _farm_secret(path: Path | None) -> str | None:
+    """The farm secret: the first line of --farm-secret-file, else $CORRAL_FARM_SECRET."""
+    from app.render.join_secrets import FARM_SECRET_ENV, first_line
+
+    if path is None:
+        return os.environ.get(FARM_SECRET_ENV, "").strip() or None
+    try:
+        return first_line(path.expanduser())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"argument --farm-secret-file: {exc}") from None
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     settings = render_settings(args)
     server = settings.pop("server", None) or DEFAULT_SERVER
@@ -345,12 +376,22 @@ def cmd_render(args: argparse.Namespace) -> int:
             exit_no_task=settings.pop("exit_no_task", None),
             on_exit=settings.pop("on_exit", None),
             programs=settings.pop("programs", None),
+            farm_secret=_farm_secret(args.farm_secret_file),
+            token_file=args.token_file,
         )
         from app.render.agent import run_render
     except ImportError as exc:
         return import_failed("render", exc)
     if config.plugins_dir is not None and not config.plugins_dir.is_dir():
         raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
+    from app.render.join_secrets import FARM_SECRET_ENV, read_token
+
+    if config.farm_secret is None and read_token(config.token_file) is None:
+        raise UsageError(
+            f"this render has no token yet ({config.token_file}): give it the farm secret with"
+            f" --farm-secret-file PATH (a copy of the server's data folder's farm-secret) or"
+            f" ${FARM_SECRET_ENV}"
+        )
     log_file = settings.pop("log_file", None)
     setup_logging(args.log_level)
     if log_file is not None:
@@ -367,11 +408,15 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     try:
         from app.cli import up
+        from app.server.auth import load_or_create
         from app.server.config import ServerConfig
 
         server_config = ServerConfig(data_dir=_data_dir(args.data), port=args.port)
+        server_config.data_dir.mkdir(parents=True, exist_ok=True)
         render_config = make_render_config(
-            f"http://127.0.0.1:{server_config.port}", max_tasks=args.max_tasks
+            f"http://127.0.0.1:{server_config.port}",
+            max_tasks=args.max_tasks,
+            farm_secret=load_or_create(server_config.data_dir).farm_secret,
         )
     except ImportError as exc:
         return import_failed("farm", exc)

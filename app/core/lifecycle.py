@@ -284,7 +284,11 @@ class TaskLifecycle(TaskActions, Timeouts):
             return
         _, _, n, run = key
         table = block.tasks
-        current = table.state(n) in states.ACTIVE and table.detail(n)[0] == run
+        current = (
+            table.state(n) in states.ACTIVE
+            and table.detail(n)[0] == run
+            and table.render[n] == render.id  # the run is this render's, not another's
+        )
         if not held and not current:
             return  # already counted: a resent copy
         error = report["error"]

@@ -22,6 +22,7 @@ from app.platform import host_os_string
 from app.protocol import ACKS, STOPPED, RunKey, key_fields, run_key
 from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
+from app.render.join_secrets import read_token, save_token
 from app.render.resources import ResourceSampler
 from app.render.runner import TaskRunner
 from app.render.task_dirs import TaskDirs
@@ -63,6 +64,7 @@ class RenderAgent:
         self._draining = False  # shutting down: new assigns are answered "stopped"
         self._refusing: set[RunKey] = set()  # assigns to answer "stopped" shortly
         self._ws: aiohttp.ClientWebSocketResponse | None = None  # while registered
+        self._token = read_token(config.token_file)  # its own token once the server gave one
         self._sampler = ResourceSampler(config.tmp_dir, plugins_dir=config.plugins_dir)
         self._task_dirs = TaskDirs(config.tmp_dir)
         # Corral's parsers and services, and the studio's own: found now rather than when the
@@ -171,9 +173,18 @@ class RenderAgent:
         """One connection: register, then exchange messages until the socket closes."""
         timeout = aiohttp.ClientWSTimeout(ws_close=_CLOSE_TIMEOUT)
         url = self.config.ws_url
-        async with session.ws_connect(
-            url, heartbeat=self.config.heartbeat_period, timeout=timeout
-        ) as ws:
+        credential = self._token or self.config.farm_secret
+        headers = {"Authorization": f"Bearer {credential}"} if credential else None
+        try:
+            ws = await session.ws_connect(
+                url, heartbeat=self.config.heartbeat_period, timeout=timeout, headers=headers
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status == 401 and self._token is not None and self.config.farm_secret:
+                log.warning("the server refused this render's token: joining with the farm secret")
+                self._token = None
+            raise
+        async with ws:
             await ws.send_json(self._register_message())
             answer = await ws.receive(timeout=_REGISTER_TIMEOUT)
             registered = _decode(answer.data) if answer.type == aiohttp.WSMsgType.TEXT else None
@@ -239,6 +250,9 @@ class RenderAgent:
             if runner is not None:
                 log.info("stopping task %s: the server no longer wants it", runner.key)
                 runner.stop()
+        token = message.get("render_token")
+        if isinstance(token, str) and token:
+            self._keep_token(token)
         self._backoff = self.config.backoff_min
         self._registered_once = True
         log.info(
@@ -248,6 +262,19 @@ class RenderAgent:
             len(self._runners),
             len(self._results),
         )
+
+    def _keep_token(self, token: str) -> None:
+        """The render token the server issued at this render's first join: join with it now."""
+        self._token = token
+        path = self.config.token_file
+        if path is None:
+            return
+        try:
+            save_token(path, token)
+        except OSError as exc:
+            log.error("cannot keep the render token in %s (%s): kept in memory only", path, exc)
+            return
+        log.info("the server gave this render its own token: kept in %s", path)
 
     async def _send(
         self, ws: aiohttp.ClientWebSocketResponse, outbox: asyncio.Queue[Message]

@@ -36,6 +36,8 @@ class RenderConfig:
     paused: bool | None = None  # start flag: paused; None: as the server has it
     exit_no_task: float | None = None  # exit by itself after this long without a task
     on_exit: str = "return"  # on SIGTERM/SIGINT: "finish", "return" or "kill" the running tasks
+    farm_secret: str | None = field(default=None, repr=False)  # to join before it has a token
+    token_file: Path | None = None  # where it keeps its render token; None: in memory only
 
     def __post_init__(self) -> None:
         if urlsplit(self.server_url).scheme not in ("http", "https"):
@@ -64,6 +66,8 @@ class RenderConfig:
             self.tmp_dir = Path(self.tmp_dir)
         if self.plugins_dir is not None:
             self.plugins_dir = Path(self.plugins_dir)
+        if self.token_file is not None:
+            self.token_file = Path(self.token_file)
         for name, command in self.programs.items():
             if not name or not command.strip() or any(c in name for c in "/\\ "):
                 raise ValueError(f"programs: {name!r}={command!r} needs NAME=COMMAND")

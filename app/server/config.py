@@ -18,14 +18,23 @@ class ServerConfig:
     heartbeat_period: float = 5.0  # the root pool's: seconds between render heartbeats
     zombie_time: float = 30.0  # the root pool's: a render silent this long is gone
     reconnect_grace: float = 10.0  # after a restart, wait this long for renders to re-register
+    tls_cert: Path | None = None  # serve https with this certificate chain (PEM) ...
+    tls_key: Path | None = None  # ... and its private key (PEM)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0..65535, not {self.port}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
         for name in ("heartbeat_period", "zombie_time", "reconnect_grace"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+
+    @property
+    def scheme(self) -> str:
+        """How clients address the server: https with a certificate, else http."""
+        return "https" if self.tls_cert is not None else "http"
 
     @property
     def database_url(self) -> str:

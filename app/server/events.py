@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 
 from app.core.jobs import task_summary
+from app.server.auth import OWNER, Identity, Verdict, decide
+from app.server.auth.guard import IDENTITY
 from app.server.errors import FarmError
 
 if TYPE_CHECKING:
@@ -53,10 +55,11 @@ RESOURCE_KEYS = (
 
 
 class Monitor:
-    """One connected monitor: what it watches and its outgoing queue."""
+    """One connected monitor: whose it is, what it watches and its outgoing queue."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, identity: Identity) -> None:
         self.ws = ws
+        self.identity = identity
         self.blocks: set[tuple[int, int]] = set()
         self.runs: set[tuple[int, int, int, int]] = set()
         self.queue: asyncio.Queue[str] = asyncio.Queue(MAX_QUEUED)
@@ -123,7 +126,7 @@ class EventHub:
         """The /api/v1/events WebSocket of one monitor."""
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
         await ws.prepare(request)
-        monitor = Monitor(ws)
+        monitor = Monitor(ws, request[IDENTITY])
         self.monitors.add(monitor)
         self._ensure_pusher()
         writer = asyncio.ensure_future(self._write(monitor))
@@ -161,6 +164,8 @@ class EventHub:
         values = tuple(message.get(name) for name in names)
         if not all(type(v) is int and 0 <= v < 2**31 for v in values):
             return f"{kind}: {', '.join(names)} must be integers"
+        if kind == "watch_output" and not self._may_read_output(monitor, values[0]):
+            return f"watch_output: the output of job {values[0]} is its owner's"
         mine = monitor.blocks if len(values) == 2 else monitor.runs
         counts = self._watched_blocks if len(values) == 2 else self._watched_runs
         if kind.startswith("watch"):
@@ -178,6 +183,12 @@ class EventHub:
             mine.discard(values)  # type: ignore[arg-type]
             _release(counts, values)
         return None
+
+    def _may_read_output(self, monitor: Monitor, job_id: int) -> bool:
+        """Task output is for the job's owner and admins (as its REST route)."""
+        job = self.farm.jobs.get(job_id)
+        owner = job.user_name if job is not None else None
+        return decide(OWNER, monitor.identity, owner) is Verdict.ALLOW
 
     def _forget(self, monitor: Monitor) -> None:
         self.monitors.discard(monitor)

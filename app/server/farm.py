@@ -139,8 +139,9 @@ class Farm(FarmControls, TaskLifecycle):
             raise FarmError(f"no render named {name!r}", 404)
         return render
 
-    def register(self, link: RenderLink, hello: dict) -> Render:
-        """A render connects (or reconnects): adopt what it runs, tell it what to stop."""
+    def register(self, link: RenderLink, hello: dict, render_token: str | None = None) -> Render:
+        """A render connects (or reconnects): adopt what it runs, tell it what to stop; a render
+        joining with the farm secret is given its new token."""
         name = hello["name"]
         render = self.renders.get(name)
         if render is None:
@@ -167,16 +168,17 @@ class Farm(FarmControls, TaskLifecycle):
         render.time_registered = render.last_seen = self.clock()
         stop = self.render_connected(render, hello["running"], hello["finished"])
         self._save_render(render)
-        link.send(
-            {
-                "type": "registered",
-                "render_id": render.id,
-                "heartbeat_period": self._heartbeat_of(render),
-                "max_tasks": render.max_tasks,
-                "capacity": render.capacity,
-                "stop": [key_fields(key) for key in stop],
-            }
-        )
+        registered = {
+            "type": "registered",
+            "render_id": render.id,
+            "heartbeat_period": self._heartbeat_of(render),
+            "max_tasks": render.max_tasks,
+            "capacity": render.capacity,
+            "stop": [key_fields(key) for key in stop],
+        }
+        if render_token is not None:
+            registered["render_token"] = render_token
+        link.send(registered)
         self.ready(render)
         log.info("render %s registered (%d running)", name, len(render.runs))
         return render

@@ -1,4 +1,5 @@
-"""Running the server: open the store, restore the farm, serve HTTP until cancelled."""
+"""Running the server: open the store, restore the farm and its tokens, serve HTTP(S) until
+cancelled."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import logging
 
 from aiohttp import web
 
+from app.server.auth import load_or_create, server_context
+from app.server.auth.book import IssuedTokens
+from app.server.auth.guard import Guard
 from app.server.config import ServerConfig
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
@@ -19,10 +23,13 @@ log = logging.getLogger("corral.server")
 MAX_REQUEST = 64 * 1024 * 1024
 
 
-def build_app(farm: Farm, db) -> web.Application:
-    application = web.Application(client_max_size=MAX_REQUEST, middlewares=[errors_middleware])
+def build_app(farm: Farm, db, guard: Guard) -> web.Application:
+    application = web.Application(
+        client_max_size=MAX_REQUEST, middlewares=[errors_middleware, guard.middleware]
+    )
     application["farm"] = farm
     application["db"] = db
+    application["guard"] = guard
     routes.register(application)
     return application
 
@@ -39,22 +46,53 @@ async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:
             log.exception("farm tick failed")
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def serve(config: ServerConfig, on_ready=None) -> None:
     """Serve until cancelled. on_ready(url) is called once the port is open."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    secrets = load_or_create(config.data_dir)
+    log.info("admin token and farm secret: in %s", config.data_dir)
+    ssl_context = None
+    if config.tls_cert is not None:
+        ssl_context = server_context(config.tls_cert, config.tls_key)
+    elif not _is_loopback(config.host):
+        log.warning(
+            "listening on %s without TLS: tokens, the farm secret and job contents cross the"
+            " network in clear (give --tls-cert and --tls-key)",
+            config.host,
+        )
     loop = asyncio.get_running_loop()
     db = await loop.run_in_executor(None, open_database, config.database_url)
     journal = Journal(db, loop)
     farm = Farm(config, journal, OutputStore(config.data_dir / "outputs"))
-    await loop.run_in_executor(None, restore, farm)
+    tokens = IssuedTokens(journal, secrets.admin_token)
+
+    def load() -> None:
+        restore(farm)
+        tokens.restore()
+
+    await loop.run_in_executor(None, load)
     farm_file = FarmFile(config.farm_file) if config.farm_file else None
     farm.set_pools(farm_file.load() if farm_file else farm.pools)
-    runner = web.AppRunner(build_app(farm, db), handle_signals=False, access_log=None)
+    guard = Guard(routes, tokens, secrets.farm_secret)
+    runner = web.AppRunner(build_app(farm, db, guard), handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+    site = web.TCPSite(
+        runner, config.host, config.port, reuse_address=True, ssl_context=ssl_context
+    )
     await site.start()
     port = runner.addresses[0][1] if runner.addresses else config.port
-    url = f"http://{config.host}:{port}"
+    url = f"{config.scheme}://{config.host}:{port}"
     log.info("serving on %s (data in %s)", url, config.data_dir)
     if on_ready is not None:
         on_ready(url)

@@ -1,7 +1,7 @@
 """The OpenAPI description of the REST API, built from the route table (app/server/routes.py).
 
-Each operation carries its route's access rule as ``x-corral-access`` (app/server/route_table.py
-ACCESS). Path parameters come from the path itself: job, block, task and run are integers, the
+Each operation carries its route's access rule as ``x-corral-access`` (app/server/auth/access.py
+RULES). Path parameters come from the path itself: job, block, task and run are integers, the
 others strings. The render WebSocket (access "render") is the render protocol, described in
 docs/protocol.md, not here.
 

@@ -1,4 +1,10 @@
-"""The render WebSocket: one connection per render, messages in, assignments out."""
+"""The render WebSocket: one connection per render, messages in, assignments out.
+
+The guard (app/server/auth/guard.py) let the connection in with a render token or the farm
+secret; here, once per connection, `register` is held to it: a render token registers only its
+own render's name; the farm secret registers a name no render holds a token for, and the render
+is given its token in `registered`. Afterwards a render reports only on the runs it holds.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,13 @@ import logging
 
 from aiohttp import WSMsgType, web
 
-from app.protocol import ACKS
+from app.core import states
+from app.core.renders import Render
+from app.protocol import ACKS, RunKey
 from app.server import render_messages as messages
+from app.server.auth import Identity, render
+from app.server.auth.book import IssuedTokens
+from app.server.auth.guard import FARM_SECRET_HOLDER, IDENTITY
 from app.server.farm import Farm
 
 log = logging.getLogger("corral.render_ws")
@@ -83,8 +94,14 @@ class WebSocketLink:
                 return
 
 
+class Refused(Exception):
+    """The render may not register under the name it gave; the connection closes."""
+
+
 async def handle(request: web.Request) -> web.WebSocketResponse:
     farm: Farm = request.app["farm"]
+    identity: Identity = request[IDENTITY]
+    tokens: IssuedTokens = request.app["guard"].tokens
     ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=30)
     await ws.prepare(request)
     link = WebSocketLink(ws)
@@ -104,17 +121,24 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 if render is None:
                     if kind != "register":
                         raise messages.ProtocolError("register first")
-                    render = farm.register(link, messages.register(message))
+                    hello = messages.register(message)
+                    token = await _admit(tokens, identity, hello["name"])
+                    render = farm.register(link, hello, render_token=token)
                     continue
                 farm.heard_from(render)
                 if kind == "result":
-                    _result(farm, render, link, messages.result(message))
+                    report = messages.result(message)
+                    if report["key"] not in render.runs:
+                        _not_elsewhere(farm, render, report["key"])
+                    _result(farm, render, link, report)
                 elif kind == "output":
-                    farm.output(render, *messages.output(message))
+                    key, data = messages.output(message)
+                    farm.output(render, _held(render, key), data)
                 elif kind == "progress":
-                    farm.progress(render, *messages.progress(message))
+                    key, percent, frame = messages.progress(message)
+                    farm.progress(render, _held(render, key), percent, frame)
                 elif kind == "started":
-                    messages.run_key(message)  # checked; the farm dates runs from assignment
+                    _held(render, messages.run_key(message))  # the farm dates runs from assignment
                 elif kind == "heartbeat":
                     resources = messages.heartbeat(message, len(frame.data))
                     if resources is not None:
@@ -124,11 +148,54 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
             except (ValueError, messages.ProtocolError) as error:
                 log.warning("bad message from %s: %s", render.name if render else "?", error)
                 link.send({"type": "error", "error": str(error)})
+            except Refused as refusal:
+                log.warning("refused a render from %s: %s", request.remote, refusal)
+                await ws.send_json({"type": "error", "error": str(refusal)})  # before closing
+                await ws.close()
+                break
     finally:
         if render is not None:
             farm.disconnected(render, link)
         await link.stop()
     return ws
+
+
+async def _admit(tokens: IssuedTokens, identity: Identity, name: str) -> str | None:
+    """May this connection register as render ``name``? With the farm secret, the render's new
+    token (stored before it is given); with the render's own token, None."""
+    if identity is not FARM_SECRET_HOLDER:
+        if identity.render_name != name:
+            raise Refused(f"this token belongs to render {identity.render_name}, not {name}")
+        return None
+    try:
+        own = render(name)
+    except ValueError as error:
+        raise messages.ProtocolError(str(error)) from None
+    if tokens.identity(own.name) is not None:
+        raise Refused(
+            f"render {name} has its own token: delete the offline render to give the name to"
+            " another host"
+        )
+    return await tokens.issue(own)
+
+
+def _held(render: Render, key: RunKey) -> RunKey:
+    """The key of a run the render holds; ProtocolError for any other."""
+    if key not in render.runs:
+        raise messages.ProtocolError(f"run {key} is not assigned to render {render.name}")
+    return key
+
+
+def _not_elsewhere(farm: Farm, render: Render, key: RunKey) -> None:
+    """A result for a run this render no longer holds is a resent copy, unless the run is
+    another render's current one: then it is refused, and nothing is counted or acknowledged."""
+    block = farm.block_of(key)
+    if block is None:
+        return
+    n, run = key[2], key[3]
+    starts, _, holder, _, _ = block.tasks.detail(n)
+    if block.tasks.state(n) in states.ACTIVE and starts == run and holder != render.id:
+        raise messages.ProtocolError(f"run {key} is not assigned to render {render.name}")
 
 
 def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:

@@ -1,9 +1,10 @@
 """The route table: every route of the server declared once, with who may call it.
 
 Each route carries its method, path, handler, the summary and schema pieces of its OpenAPI
-description (app/server/openapi.py renders them) and its access rule, one of ACCESS. The
-aiohttp application gets its routes from the table (`RouteTable.register`), and the OpenAPI
-document is built from the same table, so the two cannot disagree.
+description (app/server/openapi.py renders them) and its access rule, one of
+app.server.auth.access.RULES, which the guard (app/server/auth/guard.py) enforces on every
+request. The aiohttp application gets its routes from the table (`RouteTable.register`), and the
+OpenAPI document is built from the same table, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,16 +15,10 @@ from typing import NamedTuple
 
 from aiohttp import web
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from app.server.auth.access import RULES
 
-ACCESS = {
-    "public": "anyone, without a token",
-    "user": "any user or admin token",
-    "owner": "the owner of the job or render acted on, or an admin (on a render, its owner may "
-    "only set it nimby, NIMBY or free)",
-    "admin": "an admin token",
-    "render": "a render client holding the farm secret",
-}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Owner = Callable[[web.Request], str | None]
 
 
 class Query(NamedTuple):
@@ -43,13 +38,16 @@ class Route:
     path: str  # the full path template, /api/v1/...
     handler: Handler
     summary: str
-    access: str  # a key of ACCESS
+    access: str  # one of app.server.auth.access.RULES
     status: str = "200"  # the success status
     answer: str = "application/json"  # the media type of a successful answer
     body: dict | None = None  # the request body's JSON schema; None: the route reads no body
     body_required: bool = True
     query: Sequence[Query] = ()
     enums: Mapping[str, Sequence[str]] = field(default_factory=dict)  # path parameter values
+    # for access "owner": the person the object acted on belongs to; None: the handler checks
+    # each object it acts on (the bulk actions)
+    owner: Owner | None = None
 
 
 class RouteTable:
@@ -70,7 +68,7 @@ class RouteTable:
     def add(self, method: str, path: str, handler: Handler, summary: str, **details) -> Route:
         """Declare one route; `details` are the other fields of `Route` (access is required)."""
         route = Route(method.upper(), self.prefix + path, handler, summary, **details)
-        if route.access not in ACCESS:
+        if route.access not in RULES:
             raise ValueError(f"{route.method} {route.path}: unknown access {route.access!r}")
         key = (route.method, route.path)
         if key in self._by_template:
@@ -106,8 +104,11 @@ class RouteTable:
             else:
                 application.router.add_route(route.method, route.path, route.handler)
 
-    def route_of(self, request: web.Request) -> Route:
-        """The declared route that matched this request (HEAD: its GET), e.g. for its access."""
+    def route_of(self, request: web.Request) -> Route | None:
+        """The declared route that matched this request (HEAD: its GET), e.g. for its access;
+        None when the request matched none (aiohttp answers 404 or 405)."""
+        if request.match_info.http_exception is not None:
+            return None
         matched = request.match_info.route
         method = "GET" if matched.method == "HEAD" else matched.method
         return self._by_template[(method, matched.resource.canonical)]

@@ -1,7 +1,8 @@
-"""The server's routes under /api/v1 (docs/protocol.md): jobs, tasks, outputs, renders, users,
-pools, the events and render sockets. Each handler is declared in the route table `routes`
-(app/server/route_table.py) with its summary, schema pieces and access rule; `OPENAPI` is the
-document built from it.
+"""The server's routes under /api/v1 (docs/protocol.md): jobs, tasks, outputs, renders, users
+and their tokens, pools, the events and render sockets. Each handler is declared in the route
+table `routes` (app/server/route_table.py) with its summary, schema pieces, access rule and, for
+the owner rule, the owner of what it acts on; the guard (app/server/auth/guard.py) enforces them
+before the handler runs. `OPENAPI` is the document built from the table.
 
 Every change answers only after the journal has committed it.
 """
@@ -23,6 +24,10 @@ from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 from app.server import persistence, render_ws
+from app.server.auth import OWNER, PERSON_ROLES, USER, Identity, person, render_action_rule
+from app.server.auth.book import ADMIN_NAME, IssuedTokens
+from app.server.auth.guard import IDENTITY, may
+from app.server.auth.identity import RENDER_PREFIX
 from app.server.errors import FarmError
 from app.server.farm import Farm
 from app.server.openapi import POOL_PATH, SETTINGS, array, document, selection
@@ -53,6 +58,24 @@ async def errors_middleware(request: web.Request, handler):
 
 def _farm(request: web.Request) -> Farm:
     return request.app["farm"]
+
+
+def _tokens(request: web.Request) -> IssuedTokens:
+    return request.app["guard"].tokens
+
+
+def _job_owner(request: web.Request) -> str:
+    """The owner rule's owner of a job route: the job's user."""
+    return _farm(request).job(_int_arg(request, "job")).user_name
+
+
+def _render_owner(request: web.Request) -> str | None:
+    """The owner rule's owner of a render action: the render's user, for the actions its owner
+    may take (render_action_rule); None (admins only) for the others."""
+    if render_action_rule(request.match_info["action"]) != OWNER:
+        return None
+    render = _farm(request).renders.get(request.match_info["name"])
+    return render.user_name if render is not None else None
 
 
 def _int_arg(request: web.Request, name: str) -> int:
@@ -109,7 +132,12 @@ async def openapi(request: web.Request) -> web.Response:
     body={"type": "object", "required": ["name", "blocks"]},
 )
 async def submit_job(request: web.Request) -> web.Response:
-    spec = parse_job(await _json_body(request))
+    """A user's job is theirs whatever its user_name says; an admin may submit for anyone."""
+    body = await _json_body(request)
+    identity = request[IDENTITY]
+    if identity.role == USER and isinstance(body, dict):
+        body["user_name"] = identity.name
+    spec = parse_job(body)
     job = await _farm(request).submit(spec)
     return web.json_response({"id": job.id}, status=201)
 
@@ -133,11 +161,21 @@ async def get_job(request: web.Request) -> web.Response:
     access="user",
 )
 async def get_job_spec(request: web.Request) -> web.Response:
-    """The job as submitted and since edited: every key, blocks included (for edit forms)."""
-    return web.json_response(job_to_dict(_farm(request).job(_int_arg(request, "job")).spec))
+    """The job as submitted and since edited: every key, blocks included (for edit forms); the
+    environments (null) only for the job's owner and admins."""
+    job = _farm(request).job(_int_arg(request, "job"))
+    data = job_to_dict(job.spec)
+    if not may(request, job.user_name):
+        for block in data["blocks"]:
+            block["environment"] = None
+            for task in block.get("tasks") or ():
+                task["environment"] = None
+    return web.json_response(data)
 
 
-@routes.delete("/jobs/{job}", "Delete a job, stopping its running tasks", access="owner")
+@routes.delete(
+    "/jobs/{job}", "Delete a job, stopping its running tasks", access="owner", owner=_job_owner
+)
 async def delete_job(request: web.Request) -> web.Response:
     farm = _farm(request)
     farm.job_action(_int_arg(request, "job"), "delete")
@@ -157,11 +195,15 @@ async def jobs_action(request: web.Request) -> web.Response:
     action, selected = _selection(await _json_body(request))
     if isinstance(selected, str):
         pattern = _name_pattern(selected)
-        ids = [job.id for job in farm.jobs.values() if pattern.fullmatch(job.name)]
+        ids = [
+            job.id
+            for job in farm.jobs.values()
+            if pattern.fullmatch(job.name) and may(request, job.user_name)
+        ]
     else:
         ids = selected
-        for job_id in ids:
-            farm.job(job_id)  # every id must exist before anything changes
+        for job_id in ids:  # every id must exist and be the caller's before anything changes
+            _check_owner(request, farm.job(job_id).user_name, f"job {job_id}")
     for job_id in ids:
         farm.job_action(job_id, action)
     await farm.journal.flush()
@@ -178,17 +220,29 @@ async def renders_action(request: web.Request) -> web.Response:
     """One action on many renders: {"action": A, "names": [...]} or {"mask": "regex"}."""
     farm = _farm(request)
     action, selected = _selection(await _json_body(request), "names")
+    rule = render_action_rule(action)
     if isinstance(selected, str):
         pattern = _name_pattern(selected)
-        names = [name for name in farm.renders if pattern.fullmatch(name)]
+        names = [
+            name
+            for name, render in farm.renders.items()
+            if pattern.fullmatch(name) and may(request, render.user_name, rule)
+        ]
     else:
         names = selected
         for name in names:
-            farm.render(name)
+            _check_owner(request, farm.render(name).user_name, f"render {name}", rule)
     for name in names:
         farm.render_action(name, action)
+        if action == "delete":
+            await _tokens(request).revoke(RENDER_PREFIX + name)
     await farm.journal.flush()
     return web.json_response({"ok": True, "renders": names})
+
+
+def _check_owner(request: web.Request, owner: str, what: str, rule: str = OWNER) -> None:
+    if not may(request, owner, rule):
+        raise FarmError(f"{request[IDENTITY].name} may not act on {what}", 403)
 
 
 def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
@@ -216,6 +270,7 @@ def _name_pattern(mask: str) -> re.Pattern:
     "/jobs/{job}/blocks",
     'Append blocks: {"blocks": [...]}; answers their numbers',
     access="owner",
+    owner=_job_owner,
     status="201",
     body={"type": "object", "properties": {"blocks": array("object")}},
 )
@@ -232,6 +287,7 @@ async def append_blocks(request: web.Request) -> web.Response:
     "/jobs/{job}/blocks/{block}/tasks",
     'Append tasks: {"tasks": [...]}',
     access="owner",
+    owner=_job_owner,
     status="201",
     body={"type": "object", "properties": {"tasks": array("object")}},
 )
@@ -248,6 +304,7 @@ async def append_tasks(request: web.Request) -> web.Response:
     "/jobs/{job}/{action}",
     'Act on a job; "move" takes {"to": up|down|top|bottom}',
     access="owner",
+    owner=_job_owner,
     body={"type": "object", "properties": {"to": {"enum": ["up", "down", "top", "bottom"]}}},
     body_required=False,  # only "move" reads it
     enums={"action": [*JOB_ACTIONS, "move"]},
@@ -265,7 +322,11 @@ async def job_action(request: web.Request) -> web.Response:
 
 
 @routes.patch(
-    "/jobs/{job}", "Change a job's settings; answers the job", access="owner", body=SETTINGS
+    "/jobs/{job}",
+    "Change a job's settings; answers the job",
+    access="owner",
+    owner=_job_owner,
+    body=SETTINGS,
 )
 async def edit_job(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -279,6 +340,7 @@ async def edit_job(request: web.Request) -> web.Response:
     "/jobs/{job}/blocks/{block}",
     "Change a block's settings; answers the job",
     access="owner",
+    owner=_job_owner,
     body=SETTINGS,
 )
 async def edit_block(request: web.Request) -> web.Response:
@@ -297,6 +359,73 @@ async def explain_job(request: web.Request) -> web.Response:
 @routes.get("/users", "List users", access="user")
 async def list_users(request: web.Request) -> web.Response:
     return web.json_response([user.summary() for user in _farm(request).users.values()])
+
+
+@routes.get("/whoami", "Whom the request's token belongs to: name and role", access="user")
+async def whoami(request: web.Request) -> web.Response:
+    identity = request[IDENTITY]
+    return web.json_response({"name": identity.name, "role": identity.role})
+
+
+@routes.post(
+    "/users",
+    "Give a person a token, shown this once: name, role, token",
+    access="admin",
+    status="201",
+    body={
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "role": {"enum": list(PERSON_ROLES)}},
+    },
+)
+async def add_user(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise SpecError("name", 'expected {"name": NAME, "role": "user" or "admin"}')
+    role = body.get("role", USER)
+    if role not in PERSON_ROLES:
+        raise SpecError("role", f"expected one of {', '.join(PERSON_ROLES)}")
+    try:
+        identity = person(body["name"], role)
+    except ValueError as error:
+        raise SpecError("name", str(error)) from None
+    tokens = _tokens(request)
+    if tokens.identity(identity.name) is not None:
+        raise FarmError(f"{identity.name} already has a token: issue a new one instead", 409)
+    token = await tokens.issue(identity)
+    return web.json_response(_token_answer(identity, token), status=201)
+
+
+@routes.post(
+    "/users/{name}/token",
+    "A new token for a person (the old one stops working): name, role, token",
+    access="admin",
+)
+async def issue_token(request: web.Request) -> web.Response:
+    identity = _person_with_token(request)
+    return web.json_response(_token_answer(identity, await _tokens(request).issue(identity)))
+
+
+@routes.delete("/users/{name}/token", "End a person's token", access="admin")
+async def revoke_token(request: web.Request) -> web.Response:
+    identity = _person_with_token(request)
+    await _tokens(request).revoke(identity.name)
+    return web.json_response({"ok": True})
+
+
+def _person_with_token(request: web.Request) -> Identity:
+    """The person of the path, who must hold a token other than the data folder's."""
+    name = request.match_info["name"]
+    if name == ADMIN_NAME:
+        raise FarmError(f"{ADMIN_NAME}'s token is the server's admin-token file", 409)
+    identity = _tokens(request).identity(name)
+    if identity is None or identity.role not in PERSON_ROLES:
+        raise FarmError(f"no user {name!r} with a token", 404)
+    return identity
+
+
+def _token_answer(identity: Identity, token: str) -> dict:
+    return {"name": identity.name, "role": identity.role, "token": token}
 
 
 @routes.patch(
@@ -364,13 +493,17 @@ async def edit_render(request: web.Request) -> web.Response:
 
 @routes.post(
     "/renders/{name}/{action}",
-    "Act on a render",
+    "Act on a render (its owner: nimby, NIMBY or free; admins: any)",
     access="owner",
+    owner=_render_owner,
     enums={"action": list(RENDER_ACTIONS)},
 )
 async def render_action(request: web.Request) -> web.Response:
     farm = _farm(request)
-    farm.render_action(request.match_info["name"], request.match_info["action"])
+    name, action = request.match_info["name"], request.match_info["action"]
+    farm.render_action(name, action)
+    if action == "delete":  # the name is free for another host to join with the farm secret
+        await _tokens(request).revoke(RENDER_PREFIX + name)
     await farm.journal.flush()
     return web.json_response({"ok": True})
 
@@ -399,6 +532,7 @@ async def list_tasks(request: web.Request) -> web.Response:
     "/jobs/{job}/blocks/{block}/tasks/{action}",
     'Act on tasks {"tasks": [n, ...]}, or on every task without "tasks"',
     access="owner",
+    owner=_job_owner,
     body={"type": "object", "properties": {"tasks": array("integer")}},
     enums={"action": list(TASK_ACTIONS)},
 )
@@ -420,7 +554,9 @@ async def task_action(request: web.Request) -> web.Response:
 
 
 @routes.get(
-    "/jobs/{job}/blocks/{block}/tasks/{task}", "A task with its command and runs", access="user"
+    "/jobs/{job}/blocks/{block}/tasks/{task}",
+    "A task with its command and runs (its environment null but for its owner and admins)",
+    access="user",
 )
 async def get_task(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -432,7 +568,7 @@ async def get_task(request: web.Request) -> web.Response:
     data.update(
         command=spec.task_command(n),
         working_directory=spec.working_directory,
-        environment=spec.task_environment(n),
+        environment=spec.task_environment(n) if may(request, block.job.user_name) else None,
         files=spec.task_files(n),
         runs=await _in_thread(request, persistence.runs.task_runs, job_id, block_num, n),
     )
@@ -442,7 +578,8 @@ async def get_task(request: web.Request) -> web.Response:
 @routes.get(
     "/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/thumbnail",
     "A JPEG of the run's last output image (image/jpeg), 404 when it has none",
-    access="user",
+    access="owner",
+    owner=_job_owner,
     answer="image/jpeg",
 )
 async def task_thumbnail(request: web.Request) -> web.Response:
@@ -459,7 +596,8 @@ async def task_thumbnail(request: web.Request) -> web.Response:
 @routes.get(
     "/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output",
     "The output of one run (live while running), text/plain",
-    access="user",
+    access="owner",
+    owner=_job_owner,
     answer="text/plain",
 )
 async def task_output(request: web.Request) -> web.Response:

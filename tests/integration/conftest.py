@@ -8,11 +8,13 @@ render_by_hand.py.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from app.cli import main
+from app.credentials import TOKEN_ENV
 from bench.local_farm import LocalFarm
 from tests.integration.scenarios import Gates
 from tests.polling import wait_until
@@ -71,11 +73,20 @@ def server(tmp_path_factory, request) -> Iterator[LocalFarm]:
     assert farm.server.proc.returncode == 0, f"the server did not stop cleanly:\n{farm.logs()}"
 
 
-def in_process(url: str, capsys) -> CliRun:
-    """main() in this process against url: run(*args) -> (exit code, stdout, stderr)."""
+def in_process(url: str, capsys, token: str | None) -> CliRun:
+    """main() in this process against url with token (as $CORRAL_TOKEN): run(*args) ->
+    (exit code, stdout, stderr)."""
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--server", url, *args])
+        before = os.environ.pop(TOKEN_ENV, None)
+        if token is not None:
+            os.environ[TOKEN_ENV] = token
+        try:
+            code = main(["--server", url, *args])
+        finally:
+            os.environ.pop(TOKEN_ENV, None)
+            if before is not None:
+                os.environ[TOKEN_ENV] = before
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -85,7 +96,7 @@ def in_process(url: str, capsys) -> CliRun:
 @pytest.fixture
 def cli(server, capsys) -> CliRun:
     """The `corral` command run in this process against the module's server."""
-    return in_process(server.url, capsys)
+    return in_process(server.url, capsys, server.admin_token)
 
 
 @pytest.fixture
@@ -94,4 +105,4 @@ def farm_cli(farm, capsys) -> CliRun:
     render, RENDER, of two slots."""
     farm.start_server()
     farm.start_renders({RENDER: 2})
-    return in_process(farm.url, capsys)
+    return in_process(farm.url, capsys, farm.admin_token)

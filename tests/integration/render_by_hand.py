@@ -12,6 +12,8 @@ import aiohttp
 
 from app import RENDER_PROTOCOL
 from app.protocol import KEY_FIELDS
+from app.server.auth import read_secret
+from bench.local_farm import LocalFarm
 
 
 def hello(name: str, max_tasks=1, capacity=1000, **fields) -> dict:
@@ -27,11 +29,16 @@ def hello(name: str, max_tasks=1, capacity=1000, **fields) -> dict:
 
 
 @contextlib.asynccontextmanager
-async def render_socket(url: str) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
-    """A WebSocket to the render endpoint of the server at url."""
+async def render_socket(
+    farm: LocalFarm, credential: str | None = None, **options
+) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """A WebSocket to the render endpoint of the farm's server, joining with credential (a
+    render token; by default the farm secret); options go to ws_connect."""
+    secret = credential or read_secret(farm.farm_secret_file)
+    headers = {"Authorization": f"Bearer {secret}", **options.pop("headers", {})}
     async with (
         aiohttp.ClientSession() as session,
-        session.ws_connect(f"{url}/api/v1/render/ws") as ws,
+        session.ws_connect(f"{farm.url}/api/v1/render/ws", headers=headers, **options) as ws,
     ):
         yield ws
 

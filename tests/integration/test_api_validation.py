@@ -81,7 +81,8 @@ def test_bad_paths_answer_json_errors(server, path, status):
     if not server.client.jobs():
         server.client.submit({"blocks": [GOOD_BLOCK], "offline": True})
     try:
-        urllib.request.urlopen(server.url + path, timeout=10)
+        request = urllib.request.Request(server.url + path, headers=server.auth_header)
+        urllib.request.urlopen(request, timeout=10)
         pytest.fail("expected an error status")
     except urllib.error.HTTPError as error:
         assert error.code == status
@@ -103,7 +104,7 @@ def test_bad_actions_change_nothing(server):
 
 
 async def test_bad_render_messages_get_errors_and_server_survives(server):
-    async with render_socket(server.url) as ws:
+    async with render_socket(server) as ws:
         for bad in [
             "not json",
             "[1, 2]",

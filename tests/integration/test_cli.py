@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from app import api
+from app.credentials import TOKEN_ENV
+from app.server.auth import ADMIN_TOKEN_FILE, read_secret
 from bench.local_farm import FarmProcess, free_port
 from tests.integration.conftest import RENDER, in_process
 from tests.polling import wait_until
@@ -28,8 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 UNKNOWN = 987654  # a job id no test creates
 
 
-def corral(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run the `corral` command in a subprocess against the server at url."""
+def corral(
+    url: str, token: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run the `corral` command in a subprocess against the server at url, with token."""
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         input=stdin,
@@ -37,7 +41,7 @@ def corral(url: str, *args: str, stdin: str | None = None) -> subprocess.Complet
         text=True,
         timeout=60,
         cwd=ROOT,
-        env={**os.environ, "CORRAL_SERVER": url},
+        env={**os.environ, "CORRAL_SERVER": url, TOKEN_ENV: token},
     )
 
 
@@ -69,11 +73,11 @@ def test_submit_prints_the_id(cli, server):
 def test_submit_from_file(server, tmp_path):
     path = tmp_path / "job.json"
     path.write_text(json.dumps(api.numeric_job("cli-file", "echo frame @#@", 1, 6, per_task=2)))
-    done = corral(server.url, "submit", str(path))
+    done = corral(server.url, server.admin_token, "submit", str(path))
     assert done.returncode == 0, done.stderr
     job_id = submitted_id(done.stdout)
 
-    table = corral(server.url, "jobs")
+    table = corral(server.url, server.admin_token, "jobs")
     assert table.returncode == 0, table.stderr
     header, *rows = table.stdout.splitlines()
     assert header.split() == ["ID", "NAME", "USER", "STATE", "PRI", "DONE/TOTAL", "RUN", "ERR"]
@@ -81,7 +85,7 @@ def test_submit_from_file(server, tmp_path):
     assert row[1] == "cli-file"
     assert row[-3:] == ["0/3", "0", "0"]
 
-    raw = corral(server.url, "--json", "job", "show", str(job_id))
+    raw = corral(server.url, server.admin_token, "--json", "job", "show", str(job_id))
     job = json.loads(raw.stdout)
     assert (job["id"], job["name"], job["tasks_total"]) == (job_id, "cli-file", 3)
     assert len(job["blocks"]) == 1
@@ -89,7 +93,7 @@ def test_submit_from_file(server, tmp_path):
 
 def test_submit_from_stdin(server):
     job = api.tasks_job("cli-stdin", [("one", "echo one"), ("two", "echo two")])
-    done = corral(server.url, "submit", "-", "--json", stdin=json.dumps(job))
+    done = corral(server.url, server.admin_token, "submit", "-", "--json", stdin=json.dumps(job))
     assert done.returncode == 0, done.stderr
     job_id = json.loads(done.stdout)["id"]
     assert server.client.job(job_id)["tasks_total"] == 2
@@ -140,11 +144,11 @@ def test_invalid_job_file(server, tmp_path):
     count = len(server.client.jobs())
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(api.numeric_job("cli-bad", "echo @#@", 1, 10, per_task=0)))
-    done = corral(server.url, "submit", str(path))
+    done = corral(server.url, server.admin_token, "submit", str(path))
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == "corral: invalid job: blocks[0].frames_per_task: must be >= 1\n"
 
-    done = corral(server.url, "submit", "-", stdin='{"name": "no blocks"}')
+    done = corral(server.url, server.admin_token, "submit", "-", stdin='{"name": "no blocks"}')
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr.startswith("corral: invalid job: ")
     assert len(done.stderr.splitlines()) == 1
@@ -187,7 +191,7 @@ def test_unknown_id(cli, server):
         ["task", "log", str(UNKNOWN), "0", "0"],
         ["task", "show", str(UNKNOWN), "0", "0"],
     ):
-        done = corral(server.url, *args)
+        done = corral(server.url, server.admin_token, *args)
         assert (done.returncode, done.stdout) == (1, ""), args
         assert done.stderr.startswith("corral: ")
         assert len(done.stderr.splitlines()) == 1, done.stderr  # one line, no traceback
@@ -200,7 +204,7 @@ def test_wrong_url_answers_without_json(server, capsys):
     with pytest.raises(api.CorralError) as caught:
         api.Client(wrong).task(1, 2, 3)
     assert (caught.value.status, str(caught.value)) == (404, "Not Found")
-    assert in_process(wrong, capsys)("jobs") == (1, "", "corral: Not Found\n")
+    assert in_process(wrong, capsys, server.admin_token)("jobs") == (1, "", "corral: Not Found\n")
 
 
 # -- a farm of its own: exact tables, renders --------------------------------------------------
@@ -208,7 +212,7 @@ def test_wrong_url_answers_without_json(server, capsys):
 
 def test_tables_on_an_empty_farm(farm, capsys):
     farm.start_server()
-    cli = in_process(farm.url, capsys)
+    cli = in_process(farm.url, capsys, farm.admin_token)
     assert cli("jobs") == (0, "No jobs.\n", "")
     assert cli("renders") == (0, "No renders.\n", "")
 
@@ -320,9 +324,10 @@ def test_up_runs_a_farm_and_stops_on_ctrl_c(tmp_path):
         wait_until(lambda: "Corral is up" in log.read_text() or not up.running())
         assert up.running(), log.read_text()
         assert url in log.read_text()
-        done = corral(url, "submit", "--frames", "1-3", "--", "echo", "frame", "@#@")
+        token = read_secret(tmp_path / "data" / ADMIN_TOKEN_FILE)
+        done = corral(url, token, "submit", "--frames", "1-3", "--", "echo", "frame", "@#@")
         job_id = submitted_id(done.stdout)
-        client = api.Client(url, timeout=10)
+        client = api.Client(url, timeout=10, token=token)
         wait_until(lambda: client.job(job_id)["state"] == "DON", 60)
         up.proc.send_signal(signal.SIGINT)  # Ctrl-C
         try:

@@ -39,7 +39,7 @@ def pools_table(cli: CliRun) -> str:
 
 def test_pool_add_set_render_joins_then_delete(farm, capsys):
     farm.start_server()
-    cli = in_process(farm.url, capsys)
+    cli = in_process(farm.url, capsys, farm.admin_token)
     assert [row["PATH"] for row in table_rows(pools_table(cli))] == ["/"]
 
     code, out, err = cli("pool", "add", "/gpu/", "pattern=gpu.*")

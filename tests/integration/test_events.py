@@ -26,7 +26,7 @@ async def events(farm):
     farm.start_server()
     async with (
         aiohttp.ClientSession() as session,
-        session.ws_connect(farm.url + "/api/v1/events") as ws,
+        session.ws_connect(farm.url + "/api/v1/events", headers=farm.auth_header) as ws,
     ):
         assert (await _next(ws, "hello"))["time"] > 0
         yield ws

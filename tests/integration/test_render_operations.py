@@ -11,8 +11,8 @@ import time
 import pytest
 
 from app.api import numeric_job
-from app.cli import main
 from app.server import render_messages
+from tests.integration.conftest import in_process
 from tests.integration.render_by_hand import hello
 from tests.polling import wait_until
 
@@ -53,7 +53,7 @@ def test_render_started_NIMBY_takes_no_task_until_freed(farm, capsys):
     job_id = farm.client.submit(one_task_job("held", "echo hi"))
     time.sleep(1.5)
     assert task_state(farm, job_id)["state"] == "RDY"
-    assert main(["--server", farm.url, "render-ctl", "free", "shy"]) == 0
+    assert in_process(farm.url, capsys, farm.admin_token)("render-ctl", "free", "shy")[0] == 0
     capsys.readouterr()
     farm.wait_job_done(job_id, timeout=30)
     assert farm.client.render("shy")["nimby"] == "free"

@@ -20,7 +20,7 @@ from tests.integration.scenarios import two_blocks
 
 async def test_results_are_acknowledged_and_counted_once(own_server):
     job_id = own_server.client.submit(numeric_job("proto", "true", 1, 2, user_name="t"))
-    async with render_socket(own_server.url) as ws:
+    async with render_socket(own_server) as ws:
         await ws.send_json(hello("hand"))
         registered = await receive(ws, "registered")
         assert registered["stop"] == [] and registered["heartbeat_period"] > 0
@@ -50,7 +50,7 @@ async def test_results_are_acknowledged_and_counted_once(own_server):
 
 async def test_a_render_speaking_an_older_protocol_is_told_why_it_is_refused(own_server):
     old = {key: value for key, value in hello("old").items() if key != "protocol"}
-    async with render_socket(own_server.url) as ws:
+    async with render_socket(own_server) as ws:
         await ws.send_json(old)
         error = await receive(ws, "error")
         assert "render protocol 1" in error["error"] and "server protocol 2" in error["error"]
@@ -61,7 +61,7 @@ async def test_a_result_is_acknowledged_only_once_committed(own_server):
     """While another connection holds the database's write lock no commit can happen: neither
     the result nor a copy of it resent meanwhile may be acknowledged until it is released."""
     job_id = own_server.client.submit(numeric_job("durable", "true", 1, 1, user_name="t"))
-    async with render_socket(own_server.url) as ws:
+    async with render_socket(own_server) as ws:
         await ws.send_json(hello("hand"))
         task = (await receive(ws, "assign"))["task"]
         lock = sqlite3.connect(own_server.data / "corral.db", isolation_level=None)
@@ -82,10 +82,11 @@ async def test_a_result_is_acknowledged_only_once_committed(own_server):
 async def test_reconnecting_render_keeps_its_task(own_server):
     job_id = own_server.client.submit(numeric_job("keep", "sleep 100", 1, 1, user_name="t"))
     register = hello("flaky")
-    async with render_socket(own_server.url) as ws:
+    async with render_socket(own_server) as ws:
         await ws.send_json(register)
+        token = (await receive(ws, "registered"))["render_token"]  # the farm secret's answer
         task = (await receive(ws, "assign"))["task"]
-    async with render_socket(own_server.url) as ws:
+    async with render_socket(own_server, token) as ws:  # back with its own token
         await ws.send_json({**register, "running": [run_key(task)]})
         assert (await receive(ws, "registered"))["stop"] == []
         await ws.send_json(result(task, seq=1))
@@ -109,7 +110,7 @@ async def test_depend_sub_task_starts_dependants_as_frames_pass(own_server):
     )
     job_id = own_server.client.submit(job)
     register = hello("pipe", max_tasks=5, capacity=100_000)
-    async with render_socket(own_server.url) as ws:
+    async with render_socket(own_server) as ws:
         await ws.send_json(register)
         sim = (await receive(ws, "assign"))["task"]
         assert (sim["block"], sim["task"]) == (0, 0)
@@ -124,7 +125,7 @@ async def test_no_progress_for_too_long_is_an_error(own_server):
     job = numeric_job("stuck", "render", 1, 1, user_name="t")
     job["blocks"][0]["task_progress_change_timeout"] = 1
     job_id = own_server.client.submit(job)
-    async with render_socket(own_server.url) as ws:
+    async with render_socket(own_server) as ws:
         await ws.send_json(hello("quiet"))
         task = (await receive(ws, "assign"))["task"]
         stop = await receive(ws, "stop")

@@ -63,7 +63,7 @@ async def test_malformed_resources_get_an_error_and_change_nothing(farm):
         {"blob": "x" * 20_000},
         {"users": ["a", None]},
     ]
-    async with render_socket(farm.url) as ws:
+    async with render_socket(farm) as ws:
         await ws.send_json(hello("hand"))
         await receive(ws, "registered")
         await ws.send_json({"type": "heartbeat", "resources": good})

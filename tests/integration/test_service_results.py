@@ -173,11 +173,11 @@ def test_thumbnail_of_the_rendered_image(farm, tmp_path):
     assert run["files"] == [str(image)]
     assert run["thumbnail"] is True
     url = f"{farm.url}/api/v1/jobs/{job_id}/blocks/0/tasks/0/runs/1/thumbnail"
-    with urllib.request.urlopen(url, timeout=10) as answer:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=farm.auth_header)) as answer:
         assert answer.headers["Content-Type"] == "image/jpeg"
         data = answer.read()
     assert data.startswith(b"\xff\xd8") and 100 < len(data) < 64 * 1024
     missing = f"{farm.url}/api/v1/jobs/{job_id}/blocks/0/tasks/0/runs/2/thumbnail"
     with pytest.raises(urllib.error.HTTPError) as error:
-        urllib.request.urlopen(missing, timeout=10)
+        urllib.request.urlopen(urllib.request.Request(missing, headers=farm.auth_header))
     assert error.value.code == 404

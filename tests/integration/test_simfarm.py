@@ -10,7 +10,13 @@ from bench.simfarm import SimFarm
 
 async def test_sim_renders_run_a_job_to_done(own_server):
     client = own_server.client
-    sim = SimFarm(own_server.url, 20, heartbeat_period=0.5, resources={"cpu_percent": 5.0})
+    sim = SimFarm(
+        own_server.url,
+        20,
+        heartbeat_period=0.5,
+        resources={"cpu_percent": 5.0},
+        farm_secret=own_server.farm_secret,
+    )
     await sim.start()
     try:
         renders = await asyncio.to_thread(client.renders)

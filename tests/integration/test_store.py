@@ -9,6 +9,8 @@ import psycopg2
 import pytest
 
 from app.api import numeric_job
+from app.server.auth import person, render
+from app.server.auth.book import IssuedTokens
 from app.server.persistence import (
     Journal,
     OutputStore,
@@ -18,7 +20,7 @@ from app.server.persistence import (
     runs,
     schema_version,
 )
-from app.server.persistence.schema import JobRow, RunRow, TaskRow
+from app.server.persistence.schema import JobRow, RunRow, TaskRow, TokenRow
 from tests.integration.conftest import Farm
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "root", "dbname": "postgres"}
@@ -45,8 +47,8 @@ def store_url(request, tmp_path):
 
 async def test_migrations_and_group_commit(store_url):
     db = open_database(store_url)
-    assert schema_version() == 5  # version 1's tables, then each migration
-    assert migrate(db) == 5  # applying again changes nothing
+    assert schema_version() == 6  # version 1's tables, then each migration
+    assert migrate(db) == 6  # applying again changes nothing
     journal = Journal(db, asyncio.get_running_loop())
     try:
         futures = [
@@ -66,6 +68,30 @@ async def test_migrations_and_group_commit(store_url):
         assert TaskRow.select().count() == 500
         assert RunRow.select().count() == 1
         assert journal.batches < 500  # writes were grouped
+    finally:
+        journal.close()
+        db.close()
+
+
+async def test_issued_tokens_are_stored_as_hashes_and_restored(store_url):
+    db = open_database(store_url)
+    journal = Journal(db, asyncio.get_running_loop())
+    try:
+        tokens = IssuedTokens(journal, "crl_the-admin-token")
+        first = await tokens.issue(person("ann"))
+        ann = await tokens.issue(person("ann"))  # the first one ends
+        await tokens.issue(render("host1"))
+        assert await tokens.revoke("render:host1")
+        rows = list(TokenRow.select().tuples())
+        assert [(name, role) for _, name, role in rows] == [("ann", "user")]
+        assert ann not in rows[0][0] and len(rows[0][0]) == 64  # its SHA-256 only
+
+        restarted = IssuedTokens(journal, "crl_the-admin-token")
+        restarted.restore()
+        assert restarted.lookup(ann) == person("ann")
+        assert restarted.lookup(first) is None
+        assert restarted.lookup("crl_the-admin-token") == person("admin", "admin")
+        assert restarted.identity("render:host1") is None
     finally:
         journal.close()
         db.close()

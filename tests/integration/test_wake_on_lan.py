@@ -26,7 +26,7 @@ async def test_offline_render_is_woken_by_another(farm):
     listener.settimeout(20)
     target = f"127.0.0.1:{listener.getsockname()[1]}"
     farm.start_server()
-    async with render_socket(farm.url) as ws:
+    async with render_socket(farm) as ws:
         await ws.send_json(hello("sleeper", host={"macs": [MAC]}))
         assert (await ws.receive_json(timeout=10))["type"] == "registered"
     wait_until(lambda: not farm.client.render("sleeper")["online"])

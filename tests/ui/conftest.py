@@ -28,7 +28,7 @@ def farm(own_server):
 async def client(farm, qapp):
     from app.ui.client import FarmClient
 
-    client = FarmClient(farm.url)
+    client = FarmClient(farm.url, token=farm.admin_token)
     await client.start()
     await until(lambda: client.state == "online")
     yield client

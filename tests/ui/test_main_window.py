@@ -5,9 +5,11 @@ from PyQt6.QtCore import QSettings, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from app.api import numeric_job
+from app.credentials import TOKEN_ENV
 from app.ui.app import run_monitor
 from app.ui.jobs_model import NAME
 from app.ui.main_window import MainWindow
+from app.ui.settings import TokenStore
 from tests.polling import until
 from tests.ui.conftest import shown
 
@@ -54,8 +56,10 @@ async def test_tabs_status_selection_and_submit(client, qtbot):
     assert resets == [3]  # both jobs again, the first still expanded
 
 
-def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp):
+def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    monkeypatch.setenv(TOKEN_ENV, farm.admin_token)  # where clients look first
+    TokenStore().set(farm.url, farm.admin_token)  # the monitor's saved token (no keyring here)
     job_id = farm.client.submit(numeric_job("shot", "echo @#@", 1, 2, user_name="ann"))
     seen = []
 

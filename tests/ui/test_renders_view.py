@@ -62,7 +62,7 @@ async def test_an_action_from_the_view_changes_the_render_on_the_server(farm, cl
 async def test_graphs_window_plots_the_history_incrementally(farm, qtbot):
     farm.server.stop()
     farm.start_server("--heartbeat", "0.5")
-    client = FarmClient(farm.url)
+    client = FarmClient(farm.url, token=farm.admin_token)
     await client.start()
     try:
         farm.start_render("meter", 1, "--heartbeat", "0.5")

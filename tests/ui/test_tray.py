@@ -9,7 +9,13 @@ from tests.polling import until
 
 
 def _controller(farm, client, tmp_path, name: str = "desk") -> TrayController:
-    config = RenderConfig(server_url=farm.url, name=name, max_tasks=1, tmp_dir=tmp_path / "tasks")
+    config = RenderConfig(
+        server_url=farm.url,
+        name=name,
+        max_tasks=1,
+        tmp_dir=tmp_path / "tasks",
+        farm_secret=farm.farm_secret,
+    )
     return TrayController(client, config, user="ann", autostart_path=tmp_path / "auto.desktop")
 
 

@@ -9,7 +9,8 @@ import re
 import pytest
 from aiohttp import web
 
-from app.server.route_table import ACCESS, RouteTable
+from app.server.auth import RULES
+from app.server.route_table import RouteTable
 from app.server.routes import OPENAPI, health, routes
 
 UNDOCUMENTED = {"/api/v1/render/ws"}  # the render WebSocket (docs/protocol.md), not REST
@@ -82,7 +83,7 @@ def test_the_table_is_what_the_server_serves():
 
 
 def test_every_route_declares_its_access():
-    assert all(route.access in ACCESS for route in routes)
+    assert all(route.access in RULES for route in routes)
     assert [r.path for r in routes if r.access == "public"] == ["/api/v1/health"]
     assert [r.path for r in routes if r.access == "render"] == ["/api/v1/render/ws"]
     assert {r.access for r in routes if r.path.startswith("/api/v1/pools")} == {"admin", "user"}

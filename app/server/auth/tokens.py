@@ -75,6 +75,11 @@ class TokenBook:
         del self._by_hash[digest]
         return True
 
+    def identity(self, name: str) -> Identity | None:
+        """The identity called ``name``, if it has a token."""
+        digest = self._hash_of.get(name)
+        return None if digest is None else self._by_hash[digest]
+
     def lookup(self, token: str) -> Identity | None:
         """Whose token this is, or None."""
         return self._by_hash.get(token_hash(token))

@@ -3,7 +3,8 @@
 - schema: the tables (peewee models); migrations: each schema version, applied at start-up;
   database: opening the store by URL (SQLite in WAL mode, or PostgreSQL).
 - journal: the one writer thread, group commit; records: what each farm change writes.
-- restore: the farm rebuilt in memory from the store after a restart.
+- restore: the farm (and the issued tokens' hashes) rebuilt in memory from the store after a
+  restart.
 - outputs: finished runs' output and thumbnails, on disk beside the database.
 - runs: runs read back for the REST API (and the statistics over them).
 """
@@ -13,7 +14,7 @@ from app.server.persistence.database import open_database
 from app.server.persistence.journal import Journal
 from app.server.persistence.migrations import migrate, schema_version
 from app.server.persistence.outputs import OutputStore
-from app.server.persistence.restore import restore
+from app.server.persistence.restore import restore, restore_tokens
 
 __all__ = [
     "Journal",
@@ -22,6 +23,7 @@ __all__ = [
     "open_database",
     "records",
     "restore",
+    "restore_tokens",
     "runs",
     "schema_version",
 ]

@@ -18,6 +18,7 @@ from app.server.persistence.schema import (
     SchemaVersion,
     SettingRow,
     TaskRow,
+    TokenRow,
     UserRow,
 )
 
@@ -70,6 +71,7 @@ MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (3, lambda db, migrator: db.create_tables([SettingRow])),
     (4, _run_usage),
     (5, _run_results),
+    (6, lambda db, migrator: db.create_tables([TokenRow])),
 ]
 
 

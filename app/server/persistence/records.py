@@ -11,8 +11,17 @@ from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
 from app.protocol import RUN_LOST, RUN_RUNNING
+from app.server.auth.identity import Identity
 from app.server.persistence.journal import Rows
-from app.server.persistence.schema import JobRow, RenderRow, RunRow, SettingRow, TaskRow, UserRow
+from app.server.persistence.schema import (
+    JobRow,
+    RenderRow,
+    RunRow,
+    SettingRow,
+    TaskRow,
+    TokenRow,
+    UserRow,
+)
 from app.server.render_settings import SETTINGS
 
 
@@ -246,3 +255,18 @@ def save_render(render: Render):
         .on_conflict(conflict_target=[RenderRow.id], preserve=list(RenderRow._meta.fields.values()))
         .execute()
     )
+
+
+def save_token(digest: str, identity: Identity):
+    """The identity's token hash, replacing its previous one."""
+    name, role = identity.name, identity.role
+
+    def operation() -> None:
+        TokenRow.delete().where(TokenRow.name == name).execute()
+        TokenRow.insert(hash=digest, name=name, role=role).execute()
+
+    return operation
+
+
+def delete_token(name: str):
+    return lambda: TokenRow.delete().where(TokenRow.name == name).execute()

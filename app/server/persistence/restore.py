@@ -13,7 +13,16 @@ from app.core.jobspec import parse_job
 from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
-from app.server.persistence.schema import JobRow, RenderRow, SettingRow, TaskRow, UserRow
+from app.server.auth.identity import Identity
+from app.server.auth.tokens import TokenBook
+from app.server.persistence.schema import (
+    JobRow,
+    RenderRow,
+    SettingRow,
+    TaskRow,
+    TokenRow,
+    UserRow,
+)
 
 if TYPE_CHECKING:
     from app.server.farm import Farm
@@ -90,3 +99,9 @@ def restore(farm: Farm) -> None:
         len(farm.renders),
         waiting,
     )
+
+
+def restore_tokens(book: TokenBook) -> None:
+    """Put the stored token hashes back into the book."""
+    for row in TokenRow.select():
+        book.add(row.hash, Identity(row.name, row.role))

@@ -53,6 +53,14 @@ class UserRow(BaseModel):
     time_register = FloatField(default=0)
 
 
+class TokenRow(BaseModel):
+    """A person's or a render's token, by its SHA-256 only (app/server/auth/tokens.py)."""
+
+    hash = TextField(primary_key=True)
+    name = TextField(unique=True)  # a user name, or render:HOST
+    role = TextField()  # user, admin or render
+
+
 class TaskRow(BaseModel):
     """A task that has been touched (started, skipped, restarted...)."""
 
