@@ -78,7 +78,8 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         help="open the monitor window",
         description="Open the monitor window (needs PyQt6); the saved settings fill in the rest.",
     )
-    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    parsing.add_server(p)
+    parsing.add_credentials(p)
     p.add_argument("--user", metavar="NAME", help="user name")
     p.set_defaults(func=cmd_monitor)
     p = verbs.add_parser(
@@ -86,7 +87,8 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         help="run a render client with a tray icon (workstations)",
         description="Run a render on this host with a tray icon for NIMBY and pause (needs PyQt6).",
     )
-    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    parsing.add_server(p)
+    parsing.add_credentials(p)
     p.add_argument("--user", metavar="NAME", help="user name (the render's owner)")
     _add_name_and_capacity(p)
     _add_paused(p)
@@ -374,7 +376,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     except ImportError as exc:
         return import_failed("monitor", exc)
     server = getattr(args, "server", None) or os.environ.get("CORRAL_SERVER")
-    return run_monitor(server, args.user)
+    return run_monitor(server, args.user, args.token, args.ca_file)
 
 
 def cmd_tray(args: argparse.Namespace) -> int:
@@ -392,4 +394,5 @@ def cmd_tray(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
-    return run_tray(getattr(args, "server", None) or default_server(), args.user or "", render_args)
+    server = getattr(args, "server", None) or default_server()
+    return run_tray(server, args.user or "", render_args, args.token, args.ca_file)

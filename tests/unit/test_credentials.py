@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import keyring
-import keyring.backend
 import keyring.backends.fail
 import keyring.backends.null
 import keyring.errors
@@ -26,38 +25,10 @@ from app.credentials import (
     save_token,
 )
 from app.server.auth import ADMIN_TOKEN_FILE
+from tests.keyrings import LockedKeyring, MemoryKeyring
 
 ROOT = Path(__file__).resolve().parents[2]
 FARM = "http://farm:51000"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring backend that keeps passwords in a dict."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.passwords.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.passwords.pop((service, username), None)
-
-
-class LockedKeyring(MemoryKeyring):
-    """A backend whose store is locked, like a Secret Service the user did not unlock."""
-
-    def get_password(self, service, username):
-        raise keyring.errors.KeyringLocked("the collection is locked")
-
-    def set_password(self, service, username, password):
-        raise keyring.errors.KeyringLocked("the collection is locked")
 
 
 @pytest.fixture(autouse=True)

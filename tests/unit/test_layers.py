@@ -22,7 +22,8 @@ package                        may import (of ours)
 ``app.parsers``
 ``app.render``                 the above, app, app.services, app.parsers; never app.server
 ``app.server``                 the above, app, app.services, app.parsers; never app.render
-``app.ui``                     the above, app.api, app.render (the tray runs a render)
+``app.ui``                     the above, app.api, app.credentials, app.render (the tray runs
+                               a render)
 ``app.cli``, ``app.__main__``  anything; only they import app.ui
 =============================  ===============================================================
 
@@ -45,7 +46,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 _BOTTOM = ("app.protocol", "app.core")
 _BESIDE_SERVICES = (*_BOTTOM, "app.platform", "app.plugins")
 _BELOW_CLIENTS = ("app", *_BESIDE_SERVICES, "app.services", "app.parsers")
-_UI = (*_BELOW_CLIENTS, "app.api", "app.render")
+_UI = (*_BELOW_CLIENTS, "app.api", "app.credentials", "app.render")
 
 # package -> the packages of ours it may import (besides its own)
 LAYERS: dict[str, tuple[str, ...]] = {
