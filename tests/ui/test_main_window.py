@@ -71,11 +71,14 @@ def test_cli_verbs_reach_the_qt_modes(monkeypatch):
     from app.ui import app, tray
 
     calls = []
+    monkeypatch.delenv("CORRAL_SERVER", raising=False)
     monkeypatch.setattr(app, "run_monitor", lambda *args: calls.append(("monitor", *args)) or 0)
     monkeypatch.setattr(tray, "run_tray", lambda *args: calls.append(("tray", *args)) or 0)
     assert cli.main(["monitor", "--server", "http://farm:51000", "--user", "ann"]) == 0
     assert cli.main(["tray", "--server", "http://farm:51000", "--max-tasks", "2"]) == 0
+    assert cli.main(["--token", "crl_t", "monitor", "--ca-file", "/ca.pem"]) == 0
     assert calls == [
-        ("monitor", "http://farm:51000", "ann"),
-        ("tray", "http://farm:51000", "", {"max_tasks": 2}),
+        ("monitor", "http://farm:51000", "ann", None, None),
+        ("tray", "http://farm:51000", "", {"max_tasks": 2}, None, None),
+        ("monitor", None, None, "crl_t", "/ca.pem"),
     ]
