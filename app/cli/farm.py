@@ -172,7 +172,7 @@ def cmd_user_set(args: argparse.Namespace) -> int:
 
 
 def format_new_token(answer: dict, done: str) -> str:
-    """A new token with whose it is: the token alone on the last line."""
+    """Whose new token it is, then the token alone on the last line."""
     return (
         f"User {answer.get('name')} (role {answer.get('role')}) {done}.\n"
         f"Token, shown only this once:\n{answer.get('token')}"

@@ -34,7 +34,6 @@ from app.cli.submit import build_command, make_submit_job
 from app.credentials import ADMIN_TOKEN_FILE, TOKEN_ENV, default_data_dir
 from app.server.auth import server_context
 from tests.auth_stub import ADMIN_TOKEN, AuthStub
-from tests.unit.test_tls import _self_signed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -723,6 +722,8 @@ def test_on_this_machine_the_local_servers_admin_token_serves(capsys, auth_stub)
 
 @needs_auth_api
 def test_ca_file_verifies_an_https_server(capsys, tmp_path, auth_stub):
+    from tests.unit.test_tls import _self_signed  # skips when no tool makes certificates
+
     cert, key = _self_signed(tmp_path, "farm")
     with AuthStub(server_context(cert, key)) as https:
         argv = ("--server", https.url, "--token", ADMIN_TOKEN, "jobs")
