@@ -16,7 +16,7 @@ from app.api import DEFAULT_SERVER, default_server
 from app.cli import parsing
 from app.cli.parsing import UsageError
 from app.cli.running import add_json_log, import_failed, run_service, setup_logging
-from app.credentials import default_data_dir, is_loopback
+from app.credentials import default_data_dir
 
 
 def add_verbs(verbs: Any) -> argparse.ArgumentParser:
@@ -200,6 +200,17 @@ def _data_dir(value: str | None) -> Path:
 
 
 # -- server ------------------------------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_server(args: argparse.Namespace) -> int:

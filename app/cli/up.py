@@ -1,8 +1,7 @@
 """``corral up``: a whole farm on this machine, a server and one render in one event loop.
 
-The server starts first and writes its secrets in its data folder; the render starts once the
-server answers ``/api/v1/health`` and joins with the farm secret, keeping its render token in the
-same folder. The same user's commands find the admin token there by themselves when the folder
+The server starts first; the render starts once the server answers ``/api/v1/health``. The same
+user's commands find the admin token in the server's data folder by themselves when that folder
 is the default one (app/credentials.py); the banner says how otherwise. On cancellation (Ctrl-C)
 the render stops first and kills its tasks, then the server stops; those tasks are ready again
 when the farm next starts. This module loads the server and the render: only ``corral up``
@@ -12,7 +11,6 @@ imports it (app/cli/modes.py), when it runs.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import shlex
 import sys
@@ -22,7 +20,6 @@ from typing import Any, TextIO
 from app.api import DEFAULT_SERVER
 from app.credentials import ADMIN_TOKEN_FILE, TOKEN_ENV, default_data_dir
 from app.render.agent import run_render
-from app.server.auth import FARM_SECRET_FILE, read_secret
 from app.server.config import ServerConfig
 from app.server.main import serve
 
@@ -59,16 +56,6 @@ async def wait_until_ready(url: str, server: asyncio.Task, timeout: float = 30.0
             if loop.time() > deadline:
                 raise RuntimeError(f"the server did not answer at {url} within {timeout:g} s")
             await asyncio.wait({server}, timeout=0.1)
-
-
-def local_render(server_config: ServerConfig, render_config: Any) -> Any:
-    """The render config joining this farm: with the farm secret its server wrote, and its render
-    token kept in the same data folder (a new folder is a new farm: both are made again)."""
-    return dataclasses.replace(
-        render_config,
-        farm_secret=read_secret(server_config.data_dir / FARM_SECRET_FILE),
-        token_file=server_config.data_dir / f"render-{render_config.name}.token",
-    )
 
 
 def banner(url: str, render_name: str, data_dir: Path) -> str:
@@ -109,7 +96,7 @@ async def run_up(
     render = None
     try:
         await wait_until_ready(url, server, ready_timeout)
-        render = asyncio.ensure_future(run_render(local_render(server_config, render_config)))
+        render = asyncio.ensure_future(run_render(render_config))
         print(banner(url, render_config.name, server_config.data_dir), file=out, flush=True)
         done, _ = await asyncio.wait({server, render}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
