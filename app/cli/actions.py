@@ -12,8 +12,9 @@ from app.cli.parsing import UsageError
 
 
 def client(args: argparse.Namespace) -> Client:
-    """The client for ``--server``, else ``$CORRAL_SERVER``, else the default server."""
-    return Client(args.server or default_server())
+    """The client for ``--server``, else ``$CORRAL_SERVER``, else the default server; with the
+    token of ``--token`` (else app/credentials.py finds one) and ``--ca-file``."""
+    return Client(args.server or default_server(), token=args.token, ca_file=args.ca_file)
 
 
 def edit(change: Callable[..., Any], *params: Any) -> Any:

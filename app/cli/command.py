@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", default=False, help="print raw JSON (for scripts)"
     )
-    parser.add_argument("--server", metavar="URL", default=None, help=parsing.SERVER_HELP)
+    parsing.add_server(parser, default=None)
+    parsing.add_credentials(parser, default=None)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     render = modes.add_verbs(verbs)
     submit.add_verbs(verbs, common)

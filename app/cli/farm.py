@@ -1,4 +1,5 @@
-"""The farm verbs: users, renders and pools: list them, change their settings, act on renders."""
+"""The farm verbs: users, renders and pools: list them, change their settings, act on renders;
+give users their tokens."""
 
 from __future__ import annotations
 
@@ -29,8 +30,33 @@ _RENDER_ACTIONS_DONE = {
 def add_verbs(verbs: Any, common: argparse.ArgumentParser, render: argparse.ArgumentParser) -> None:
     """The farm verbs; ``render set`` goes under ``render``, which runs a render client when no
     sub-verb is given."""
-    p = verbs.add_parser("users", parents=[common], help="list users")
+    p = verbs.add_parser(
+        "users",
+        parents=[common],
+        help="list users (or 'users add|token|revoke': their tokens)",
+        description="List users. With add, token or revoke, manage their API tokens (admin).",
+    )
     p.set_defaults(func=cmd_users)
+    token_verbs = p.add_subparsers(dest="users_verb", metavar="ACTION", required=False)
+    q = token_verbs.add_parser(
+        "add",
+        parents=[common],
+        help="add a user with a token (printed once)",
+        description="Add a user and print their new API token: it is shown only this once.",
+    )
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--role", choices=("user", "admin"), default="user", help="default: user")
+    q.set_defaults(func=cmd_users_add)
+    q = token_verbs.add_parser(
+        "token",
+        parents=[common],
+        help="give a user a new token (printed once; the old one stops working)",
+    )
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(func=cmd_users_token)
+    q = token_verbs.add_parser("revoke", parents=[common], help="end a user's token")
+    q.add_argument("name", metavar="NAME")
+    q.set_defaults(func=cmd_users_revoke)
     p = verbs.add_parser("user", parents=[common], help="change a user's settings")
     user_verbs = p.add_subparsers(dest="user_verb", metavar="ACTION", required=True)
     q = user_verbs.add_parser(
@@ -143,6 +169,29 @@ def format_user(user: dict) -> str:
 def cmd_user_set(args: argparse.Namespace) -> int:
     user = edit(client(args).edit_user, args.name, settings_dict(args.settings))
     return print_answer(args, user, format_user)
+
+
+def format_new_token(answer: dict, done: str) -> str:
+    """Whose new token it is, then the token alone on the last line."""
+    return (
+        f"User {answer.get('name')} (role {answer.get('role')}) {done}.\n"
+        f"Token, shown only this once:\n{answer.get('token')}"
+    )
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    answer = client(args).add_user(args.name, role=args.role)
+    return print_answer(args, answer, lambda a: format_new_token(a, "added"))
+
+
+def cmd_users_token(args: argparse.Namespace) -> int:
+    answer = client(args).issue_token(args.name)
+    return print_answer(args, answer, lambda a: format_new_token(a, "has a new token"))
+
+
+def cmd_users_revoke(args: argparse.Namespace) -> int:
+    client(args).revoke_token(args.name)
+    return print_answer(args, {"ok": True}, lambda _: f"Token of {args.name} revoked")
 
 
 # -- renders -----------------------------------------------------------------------------------

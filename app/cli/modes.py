@@ -15,6 +15,7 @@ from app.api import DEFAULT_SERVER, default_server
 from app.cli import parsing
 from app.cli.parsing import UsageError
 from app.cli.running import add_json_log, import_failed, run_service, setup_logging
+from app.credentials import default_data_dir
 
 
 def add_verbs(verbs: Any) -> argparse.ArgumentParser:
@@ -85,7 +86,8 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         help="open the monitor window",
         description="Open the monitor window (needs PyQt6); the saved settings fill in the rest.",
     )
-    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    parsing.add_server(p)
+    parsing.add_credentials(p)
     p.add_argument("--user", metavar="NAME", help="user name")
     p.set_defaults(func=cmd_monitor)
     p = verbs.add_parser(
@@ -93,10 +95,12 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         help="run a render client with a tray icon (workstations)",
         description="Run a render on this host with a tray icon for NIMBY and pause (needs PyQt6).",
     )
-    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help="server URL")
+    parsing.add_server(p)
+    parsing.add_credentials(p)
     p.add_argument("--user", metavar="NAME", help="user name (the render's owner)")
     _add_name_and_capacity(p)
     _add_paused(p)
+    _add_join_options(p)
     p.set_defaults(func=cmd_tray)
     return render
 
@@ -123,6 +127,24 @@ def _add_name_and_capacity(p: argparse.ArgumentParser) -> None:
 
 def _add_paused(p: argparse.ArgumentParser) -> None:
     p.add_argument("--paused", action="store_true", default=None, help="start paused")
+
+
+def _add_join_options(p: argparse.ArgumentParser) -> None:
+    """--farm-secret-file, --token-file: how a render joins (``render`` and ``tray``)."""
+    p.add_argument(
+        "--farm-secret-file",
+        type=Path,
+        metavar="FILE",
+        help="join with the farm secret in FILE (a copy of the server's DATA/farm-secret, mode "
+        "0600; default: $CORRAL_FARM_SECRET)",
+    )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="where this render keeps the token the server gives it at its first join "
+        "(default: render-NAME.token in the user data dir)",
+    )
 
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
@@ -191,20 +213,7 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also log to FILE as JSON lines (time, level, logger, message)",
     )
-    p.add_argument(
-        "--farm-secret-file",
-        type=Path,
-        metavar="FILE",
-        help="join with the farm secret in FILE (a copy of the server's DATA/farm-secret, mode "
-        "0600; default: $CORRAL_FARM_SECRET)",
-    )
-    p.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="FILE",
-        help="where this render keeps the token the server gives it at its first join "
-        "(default: render-NAME.token in the user data dir)",
-    )
+    _add_join_options(p)
     p.add_argument(
         "--config",
         metavar="FILE",
@@ -215,11 +224,7 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
 
 
 def _data_dir(value: str | None) -> Path:
-    if value:
-        return Path(value).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("corral"))
+    return Path(value).expanduser() if value else default_data_dir()
 
 
 # -- server ------------------------------------------------------------------------------------
@@ -433,7 +438,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     except ImportError as exc:
         return import_failed("monitor", exc)
     server = getattr(args, "server", None) or os.environ.get("CORRAL_SERVER")
-    return run_monitor(server, args.user)
+    return run_monitor(server, args.user, args.token, args.ca_file)
 
 
 def cmd_tray(args: argparse.Namespace) -> int:
@@ -441,14 +446,14 @@ def cmd_tray(args: argparse.Namespace) -> int:
         from app.ui.tray import run_tray
     except ImportError as exc:
         return import_failed("tray", exc)
-    render_args = {
-        key: value
-        for key, value in (
-            ("name", args.name),
-            ("max_tasks", args.max_tasks),
-            ("capacity", args.capacity),
-            ("paused", args.paused),
-        )
-        if value is not None
-    }
-    return run_tray(getattr(args, "server", None) or default_server(), args.user or "", render_args)
+    server = getattr(args, "server", None) or default_server()
+    config = make_render_config(
+        server,
+        args.name,
+        args.max_tasks,
+        args.capacity,
+        paused=args.paused,
+        farm_secret=_farm_secret(args.farm_secret_file),
+        token_file=args.token_file,
+    )
+    return run_tray(config, args.user or "", args.token, args.ca_file)

@@ -10,6 +10,11 @@ from typing import Any
 
 PROG = "corral"
 SERVER_HELP = "server URL (default: $CORRAL_SERVER, else http://127.0.0.1:51000)"
+TOKEN_HELP = (
+    "API token (default: $CORRAL_TOKEN, else the OS keyring's, else for a server on this machine "
+    "its default data folder's admin-token)"
+)
+CA_FILE_HELP = "verify an https server with this CA certificate file (default: the system's)"
 SETTINGS_HELP = 'values are JSON when they parse (120, true, {"/gpu/": 10}), else text'
 
 
@@ -127,7 +132,8 @@ seconds = _number(float, "number of seconds", 0)
 
 
 def client_options() -> argparse.ArgumentParser:
-    """The parent parser of the client verbs: ``--json`` and ``--server`` after the verb too."""
+    """The parent parser of the client verbs: ``--json``, ``--server``, ``--token`` and
+    ``--ca-file`` after the verb too."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--json",
@@ -136,12 +142,19 @@ def client_options() -> argparse.ArgumentParser:
         help="print the raw JSON answer (for scripts)",
     )
     add_server(common)
+    add_credentials(common)
     return common
 
 
-def add_server(p: argparse.ArgumentParser) -> None:
+def add_server(p: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
     """``--server URL`` after the verb; when absent, the one before the verb (or none) holds."""
-    p.add_argument("--server", metavar="URL", default=argparse.SUPPRESS, help=SERVER_HELP)
+    p.add_argument("--server", metavar="URL", default=default, help=SERVER_HELP)
+
+
+def add_credentials(p: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
+    """``--token`` and ``--ca-file``: as ``--server``, after the verb or before it."""
+    p.add_argument("--token", metavar="TOKEN", default=default, help=TOKEN_HELP)
+    p.add_argument("--ca-file", metavar="FILE", default=default, help=CA_FILE_HELP)
 
 
 def logging_options() -> argparse.ArgumentParser:

@@ -1,19 +1,24 @@
 """``corral up``: a whole farm on this machine, a server and one render in one event loop.
 
-The server starts first; the render starts once the server answers ``/api/v1/health``. On
-cancellation (Ctrl-C) the render stops first and kills its tasks, then the server stops; those
-tasks are ready again when the farm next starts. This module loads the server and the render:
-only ``corral up`` imports it (app/cli/modes.py), when it runs.
+The server starts first; the render starts once the server answers ``/api/v1/health``. The same
+user's commands find the admin token in the server's data folder by themselves when that folder
+is the default one (app/credentials.py); the banner says how otherwise. On cancellation (Ctrl-C)
+the render stops first and kills its tasks, then the server stops; those tasks are ready again
+when the farm next starts. This module loads the server and the render: only ``corral up``
+imports it (app/cli/modes.py), when it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from app.api import DEFAULT_SERVER
+from app.credentials import ADMIN_TOKEN_FILE, TOKEN_ENV, default_data_dir
 from app.render.agent import run_render
 from app.server.config import ServerConfig
 from app.server.main import serve
@@ -53,10 +58,13 @@ async def wait_until_ready(url: str, server: asyncio.Task, timeout: float = 30.0
             await asyncio.wait({server}, timeout=0.1)
 
 
-def banner(url: str, render_name: str) -> str:
+def banner(url: str, render_name: str, data_dir: Path) -> str:
     lines = [f"Corral is up at {url} (server and render {render_name!r})."]
     if url != DEFAULT_SERVER:  # the commands' default server is another
         lines.append(f"  for the commands below:  export CORRAL_SERVER={url}")
+    if data_dir != default_data_dir():  # where the commands find the admin token by themselves
+        token_file = shlex.quote(str(data_dir / ADMIN_TOKEN_FILE))
+        lines.append(f'  for the commands below:  export {TOKEN_ENV}="$(cat {token_file})"')
     lines += [
         "  submit a job:  corral submit --frames 1-10 -- echo frame @#@",
         "  watch it:      corral jobs",
@@ -89,8 +97,7 @@ async def run_up(
     try:
         await wait_until_ready(url, server, ready_timeout)
         render = asyncio.ensure_future(run_render(render_config))
-        name = getattr(render_config, "name", "local")
-        print(banner(url, name), file=out, flush=True)
+        print(banner(url, render_config.name, server_config.data_dir), file=out, flush=True)
         done, _ = await asyncio.wait({server, render}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             task.result()  # raises the error that ended it

@@ -9,6 +9,7 @@ import logging
 
 from aiohttp import web
 
+from app.credentials import is_loopback
 from app.server.auth import load_or_create, server_context
 from app.server.auth.book import IssuedTokens
 from app.server.auth.guard import Guard
@@ -46,17 +47,6 @@ async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:
             log.exception("farm tick failed")
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def serve(config: ServerConfig, on_ready=None) -> None:
     """Serve until cancelled. on_ready(url) is called once the port is open."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,7 +55,7 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     ssl_context = None
     if config.tls_cert is not None:
         ssl_context = server_context(config.tls_cert, config.tls_key)
-    elif not _is_loopback(config.host):
+    elif not is_loopback(config.host):
         log.warning(
             "listening on %s without TLS: tokens, the farm secret and job contents cross the"
             " network in clear (give --tls-cert and --tls-key)",

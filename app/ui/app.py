@@ -25,9 +25,13 @@ import gc
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from app.ui.client import FarmClient
 
 FREEZE_EVERY_MS = 5000
 
@@ -69,22 +73,28 @@ def quiet_collector(every_ms: int = FREEZE_EVERY_MS) -> QTimer:
     return timer
 
 
-def run_monitor(server_url: str | None = None, user: str | None = None) -> int:
+def run_monitor(
+    server_url: str | None = None,
+    user: str | None = None,
+    token: str | None = None,
+    ca_file: str | None = None,
+) -> int:
     """The monitor window until it is closed (or SIGINT/SIGTERM); the saved settings fill in
-    what is not given."""
-    from app.ui.client import FarmClient
+    what is not given, app/credentials.py finds the token when ``token`` is None."""
     from app.ui.main_window import MainWindow
-    from app.ui.settings import TokenStore, load_settings
+    from app.ui.settings import load_settings
 
     async def main(stop: asyncio.Event) -> int:
         settings = load_settings()
         settings.server = server_url or settings.server
         settings.user = user if user is not None else settings.user
-        client = FarmClient(settings.server, settings.user, TokenStore().get(settings.server))
+        client, problem = farm_client(settings.server, settings.user, token, ca_file)
         await client.start()
         window = MainWindow(client, settings)
         window.closed.connect(stop.set)
         window.show()
+        if problem:
+            window.statusBar().showMessage(problem)
         try:
             await stop.wait()
         finally:
@@ -93,3 +103,19 @@ def run_monitor(server_url: str | None = None, user: str | None = None) -> int:
         return 0
 
     return run_qt(main)
+
+
+def farm_client(
+    server: str, user: str = "", token: str | None = None, ca_file: str | None = None
+) -> tuple[FarmClient, str]:
+    """The FarmClient of the monitor or tray with the token app/credentials.py finds for the
+    server (``token`` first), and what went wrong looking for it ("" when nothing did)."""
+    from app.credentials import CredentialsError, find_token
+    from app.ui.client import FarmClient
+
+    client = FarmClient(server, user, ca_file=ca_file)
+    try:
+        client.set_token(find_token(client.base_url, token) or "")
+    except CredentialsError as exc:
+        return client, str(exc)
+    return client, ""

@@ -5,6 +5,10 @@ of `/api/v1/events` (docs/protocol.md) arrive as Qt signals, so views connect to
 widget signal. The event socket reconnects by itself (backoff 0.5 s doubling to 10 s); `state`
 tells views whether they are looking at live data. `call()` runs a coroutine in the background
 and reports its failure through `failed`, for buttons and menus that fire and forget.
+
+Every request and the event socket carry ``Authorization: Bearer TOKEN``; an https server is
+verified against ``ca_file`` (else the system's authorities). A refused token (401) is reported
+with how to give one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +28,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_MIN = 0.5
 BACKOFF_MAX = 10.0
+TOKEN_HINT = "set your token in Settings, or start with --token or CORRAL_TOKEN"
 
 
 class FarmError(Exception):
@@ -48,11 +54,14 @@ class FarmClient(QObject):
     tasks_reload = pyqtSignal(int, int)  # job, block: too much changed, refetch what is shown
     output_received = pyqtSignal(int, int, int, int, str)  # job, block, task, run, text
 
-    def __init__(self, base_url: str, user: str = "", token: str = "") -> None:
+    def __init__(
+        self, base_url: str, user: str = "", token: str = "", ca_file: str | None = None
+    ) -> None:
         super().__init__()
         self.base_url = base_url.rstrip("/")
         self.user = user
-        self.token = token
+        self.ca_file = ca_file
+        self.set_token(token)
         self.state = "offline"
         self._session: aiohttp.ClientSession | None = None
         self._events: asyncio.Task | None = None
@@ -66,8 +75,8 @@ class FarmClient(QObject):
     async def start(self) -> None:
         """Open the HTTP session and the event socket (reconnecting in the background)."""
         if self._session is None:
-            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-            self._session = aiohttp.ClientSession(headers=headers)
+            verify = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=verify))
         if self._events is None:
             self._events = asyncio.ensure_future(self._event_loop())
 
@@ -84,6 +93,11 @@ class FarmClient(QObject):
             await self._session.close()
             self._session = None
         self._set_state("offline")
+
+    def set_token(self, token: str) -> None:
+        """Use ``token`` from the next request (and the next event socket) on."""
+        self.token = token
+        self._auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def call(self, coroutine: Awaitable[Any], done: Callable[[Any], None] | None = None) -> None:
         """Run a call in the background; `done(result)` on success, `failed` on an error."""
@@ -115,7 +129,7 @@ class FarmClient(QObject):
         url = f"{self.base_url}/api/v1{path}"
         timeout = aiohttp.ClientTimeout(total=30)
         async with self._session.request(
-            method, url, json=body, params=query, timeout=timeout
+            method, url, json=body, params=query, headers=self._auth, timeout=timeout
         ) as answer:
             if answer.content_type == "application/json":
                 data = await answer.json()
@@ -125,7 +139,10 @@ class FarmClient(QObject):
                 data = await answer.read()
             if answer.status >= 400:
                 message = data.get("error") if isinstance(data, dict) else str(data)
-                raise FarmError(message or f"HTTP {answer.status}", answer.status)
+                message = message or f"HTTP {answer.status}"
+                if answer.status == 401:
+                    message = f"{message}: {TOKEN_HINT}"
+                raise FarmError(message, answer.status)
             return data
 
     async def jobs(self) -> list[dict]:
@@ -224,16 +241,20 @@ class FarmClient(QObject):
 
     async def _event_loop(self) -> None:
         backoff = BACKOFF_MIN
+        refused = False  # the last attempt was refused: reported once, not at every retry
         while True:
             self._set_state("connecting")
             try:
                 assert self._session is not None
                 async with self._session.ws_connect(
-                    f"{self.base_url}/api/v1/events", heartbeat=20, max_msg_size=0
+                    f"{self.base_url}/api/v1/events",
+                    headers=self._auth,
+                    heartbeat=20,
+                    max_msg_size=0,
                 ) as ws:
                     self._ws = ws
                     self._set_state("online")
-                    backoff = BACKOFF_MIN
+                    backoff, refused = BACKOFF_MIN, False
                     for job, block in self._watched_blocks:
                         await ws.send_str(
                             json.dumps({"type": "watch_block", "job": job, "block": block})
@@ -255,6 +276,11 @@ class FarmClient(QObject):
                             self._dispatch(frame.data)
                         elif frame.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
                             break
+            except aiohttp.WSServerHandshakeError as error:
+                log.info("events: %s", error)
+                if error.status in (401, 403) and not refused:
+                    self.failed.emit(f"live updates refused (HTTP {error.status}): {TOKEN_HINT}")
+                refused = error.status in (401, 403)
             except (aiohttp.ClientError, OSError, TimeoutError) as error:
                 log.info("events: %s", error)
             finally:

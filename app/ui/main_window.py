@@ -113,13 +113,19 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, parent=self)
+        dialog = SettingsDialog(self.settings, self.client.token, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.token_changed.connect(self._use_token)
         dialog.accepted.connect(
             lambda: self.jobs.model.set_resort_interval(self.settings.resort_ms)
         )
         dialog.open()
         return dialog
+
+    def _use_token(self, token: str) -> None:
+        """A token from the settings dialog, for this server: used from now on."""
+        if self.settings.server == self.client.base_url:
+            self.client.set_token(token)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         super().closeEvent(event)

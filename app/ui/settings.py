@@ -1,16 +1,15 @@
-"""The monitor's settings: server, user, token and refresh options, kept with QSettings.
+"""The monitor's settings: server, user and refresh options, kept with QSettings; and the token.
 
-The token never goes into the settings file when a keyring is there: `TokenStore` is the one
-place that reads and writes it. It uses `keyring` when the package imports and has a working
-backend, and falls back to QSettings (plain text, shown as a warning in the dialog) otherwise.
-The security issue replaces only TokenStore.
+The token is never written to the settings file: the dialog saves it in the OS keyring through
+app/credentials.py (where the monitor finds it at start), and the running monitor uses it at once.
+With no usable keyring the dialog says why and the token serves this session only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PyQt6.QtCore import QSettings
+from PyQt6.QtCore import QSettings, pyqtSignal
 from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -23,8 +22,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.api import DEFAULT_SERVER
-
-KEYRING_SERVICE = "corral"
+from app.credentials import CredentialsError, save_token
 
 
 def qsettings() -> QSettings:
@@ -57,62 +55,28 @@ def save_settings(settings: Settings, store: QSettings | None = None) -> None:
     store.sync()
 
 
-class TokenStore:
-    """A person's API token per server: in the OS keyring, else (with `secure` False) in the
-    settings file."""
-
-    def __init__(self, store: QSettings | None = None) -> None:
-        self._store = store or qsettings()
-        try:
-            import keyring
-            import keyring.errors
-        except ImportError:
-            self._keyring = None
-        else:
-            self._keyring = keyring
-            self._keyring_error = keyring.errors.KeyringError
-
-    @property
-    def secure(self) -> bool:
-        return self._keyring is not None
-
-    def get(self, server: str) -> str:
-        if self._keyring is not None:
-            try:
-                return self._keyring.get_password(KEYRING_SERVICE, server) or ""
-            except self._keyring_error:
-                self._keyring = None
-        return str(self._store.value(f"tokens/{server}", ""))
-
-    def set(self, server: str, token: str) -> None:
-        if self._keyring is not None:
-            try:
-                self._keyring.set_password(KEYRING_SERVICE, server, token)
-                return
-            except self._keyring_error:
-                self._keyring = None
-        self._store.setValue(f"tokens/{server}", token)
-        self._store.sync()
-
-
 class SettingsDialog(QDialog):
-    """Edit the settings; OK saves them (the server and user apply at the next start)."""
+    """Edit the settings; OK saves them (the server and user apply at the next start). A changed
+    token goes to the OS keyring for the server, and `token_changed` hands it to the running
+    monitor; when the keyring refuses it, the dialog stays open showing why (OK again closes)."""
+
+    token_changed = pyqtSignal(str)
 
     def __init__(
         self,
         settings: Settings,
-        tokens: TokenStore | None = None,
+        token: str = "",
         store: QSettings | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
-        self.tokens = tokens or TokenStore(store)
         self._store = store
+        self._token = token  # the token in use; a different one is saved and handed on
         self.server = QLineEdit(settings.server)
         self.user = QLineEdit(settings.user)
-        self.token = QLineEdit(self.tokens.get(settings.server))
+        self.token = QLineEdit(token)
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.resort = QSpinBox(suffix=" ms")
         self.resort.setRange(0, 60_000)
@@ -123,12 +87,9 @@ class SettingsDialog(QDialog):
         form.addRow("User", self.user)
         form.addRow("Token", self.token)
         form.addRow("Re-sort jobs at most every", self.resort)
-        self.warning = QLabel(
-            "No keyring available: the token is stored in plain text in the settings file.",
-            wordWrap=True,
-        )
+        self.warning = QLabel(wordWrap=True)
         self.warning.setStyleSheet("color: #c08000")
-        self.warning.setVisible(not self.tokens.secure)
+        self.warning.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -137,13 +98,24 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.warning)
-        layout.addWidget(QLabel("The server, user and token apply at the next start."))
+        layout.addWidget(
+            QLabel("The server and user apply at the next start; the token applies now.")
+        )
         layout.addWidget(buttons)
 
     def accept(self) -> None:
-        self.settings.server = self.server.text().strip() or DEFAULT_SERVER
+        self.settings.server = (self.server.text().strip() or DEFAULT_SERVER).rstrip("/")
         self.settings.user = self.user.text().strip()
         self.settings.resort_ms = self.resort.value()
         save_settings(self.settings, self._store)
-        self.tokens.set(self.settings.server, self.token.text())
+        token = self.token.text().strip()
+        if token != self._token:
+            self._token = token
+            self.token_changed.emit(token)
+            try:
+                save_token(self.settings.server, token)
+            except CredentialsError as exc:
+                self.warning.setText(f"{exc}. The token serves this session only.")
+                self.warning.show()
+                return
         super().accept()

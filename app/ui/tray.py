@@ -10,6 +10,7 @@ task output, start with the session (an XDG autostart entry) and quit.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shlex
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from app.render.agent import RenderAgent
 from app.render.config import RenderConfig
 from app.ui.client import FarmClient
 
+log = logging.getLogger(__name__)
 AUTOSTART_FILE = Path.home() / ".config" / "autostart" / "corral-tray.desktop"
 STATE_COLOURS = {
     "free": "#4c9f5a",
@@ -194,14 +196,19 @@ class TrayController(QObject):
             self.state_changed.emit(state)
 
 
-def run_tray(server_url: str, user: str = "", render_args: dict | None = None) -> int:
-    """The tray until Quit (or SIGINT/SIGTERM): render_args are RenderConfig fields."""
-    from app.ui.app import run_qt
+def run_tray(
+    config: RenderConfig, user: str = "", token: str | None = None, ca_file: str | None = None
+) -> int:
+    """The tray and its render (``config``) until Quit (or SIGINT/SIGTERM); the menu's requests
+    carry ``token`` (else the one app/credentials.py finds)."""
+    from app.ui.app import farm_client, run_qt
 
-    config = RenderConfig(server_url=server_url, **(render_args or {}))
+    server_url = config.server_url
 
     async def main(stop: asyncio.Event) -> int:
-        client = FarmClient(server_url, user)
+        client, problem = farm_client(server_url, user, token, ca_file)
+        if problem:
+            log.warning("%s", problem)
         await client.start()
         controller = TrayController(client, config, user)
         controller.quit_requested.connect(stop.set)

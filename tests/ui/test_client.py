@@ -55,7 +55,7 @@ async def test_reconnects_after_the_server_restarts(farm, client):
     assert "offline" in states and states[-1] == "online"
 
 
-NOT_REST = {"start", "close", "call", "watch_block", "watch_output"}  # start: the events socket
+NOT_REST = {"start", "close", "call", "set_token", "watch_block", "watch_output"}  # start: events
 # every public REST method of FarmClient, each way it builds a different request
 CALLS = [
     ("request", ("GET", "/health")),

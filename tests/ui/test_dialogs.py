@@ -1,14 +1,19 @@
 """Job edit, submit and settings dialogs against a real server."""
 
+import keyring
+import keyring.backends.fail
 import pytest
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QDialog
 
 from app.api import numeric_job
+from app.credentials import KEYRING_SERVICE, find_token
 from app.ui.job_dialog import JobDialog
 from app.ui.jobs_view import with_spec
-from app.ui.settings import Settings, SettingsDialog, TokenStore, load_settings
+from app.ui.main_window import MainWindow
+from app.ui.settings import Settings, SettingsDialog, load_settings
 from app.ui.submit_dialog import SubmitDialog
+from tests.keyrings import MemoryKeyring
 from tests.polling import until
 from tests.ui.conftest import shown
 
@@ -127,19 +132,76 @@ async def test_submit_dialog_builds_an_application_command(client, qtbot):
     assert dialog.job()["name"] == "shot.ma"
 
 
-def test_settings_dialog_saves_settings_and_the_token(qtbot, tmp_path):
+@pytest.fixture
+def keyring_backend():
+    """Set a keyring backend for the test (keyring.set_keyring); the previous one comes back."""
+    previous = keyring.get_keyring()
+    yield keyring.set_keyring
+    keyring.set_keyring(previous)
+
+
+def settings_dialog(qtbot, tmp_path, token: str = "") -> tuple[SettingsDialog, list, QSettings]:
+    """The dialog on a settings file of the test's own; the tokens it hands on."""
     store = QSettings(str(tmp_path / "monitor.ini"), QSettings.Format.IniFormat)
-    settings = load_settings(store)
-    dialog = SettingsDialog(settings, store=store)
+    dialog = SettingsDialog(load_settings(store), token, store=store)
     qtbot.addWidget(dialog)
-    tokens = dialog.tokens
-    assert dialog.warning.isHidden() == tokens.secure
-    dialog.server.setText("http://farm:51000")
+    handed = []
+    dialog.token_changed.connect(handed.append)
+    return dialog, handed, store
+
+
+def test_settings_dialog_saves_settings_and_the_token_in_the_keyring(
+    qtbot, tmp_path, keyring_backend
+):
+    backend = MemoryKeyring()
+    keyring_backend(backend)
+    dialog, handed, store = settings_dialog(qtbot, tmp_path)
+    dialog.server.setText("http://farm:51000/")
     dialog.user.setText("ann")
-    dialog.token.setText("s3cret")
+    dialog.token.setText("crl_s3cret")
     dialog.resort.setValue(1000)
     dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.warning.isHidden()
     assert load_settings(store) == Settings("http://farm:51000", "ann", 1000)
-    assert TokenStore(store).get("http://farm:51000") == "s3cret"
-    if not tokens.secure:
-        assert "s3cret" in (tmp_path / "monitor.ini").read_text()
+    assert backend.passwords == {(KEYRING_SERVICE, "http://farm:51000"): "crl_s3cret"}
+    assert find_token("http://farm:51000") == "crl_s3cret"  # where the monitor looks at start
+    assert handed == ["crl_s3cret"]
+    assert "crl_s3cret" not in (tmp_path / "monitor.ini").read_text()
+
+
+def test_an_unchanged_token_is_not_saved_again(qtbot, tmp_path, keyring_backend):
+    backend = MemoryKeyring()
+    keyring_backend(backend)
+    dialog, handed, _ = settings_dialog(qtbot, tmp_path, token="crl_from_env")
+    assert dialog.token.text() == "crl_from_env"
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert backend.passwords == {} and handed == []
+
+
+def test_without_a_keyring_the_token_serves_this_session_only(qtbot, tmp_path, keyring_backend):
+    keyring_backend(keyring.backends.fail.Keyring())
+    dialog, handed, _ = settings_dialog(qtbot, tmp_path)
+    dialog.show()
+    dialog.token.setText("crl_s3cret")
+    dialog.accept()
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+    assert "no usable OS keyring" in dialog.warning.text()
+    assert "this session only" in dialog.warning.text() and not dialog.warning.isHidden()
+    assert handed == ["crl_s3cret"]  # the running monitor uses it
+    dialog.accept()  # the message was read: OK again closes
+    assert dialog.result() == QDialog.DialogCode.Accepted and handed == ["crl_s3cret"]
+    assert "crl_s3cret" not in (tmp_path / "monitor.ini").read_text()
+
+
+def test_the_monitor_uses_the_token_of_its_settings_at_once(
+    client, qtbot, tmp_path, keyring_backend
+):
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    keyring_backend(MemoryKeyring())
+    window = shown(qtbot, MainWindow(client, Settings(server=client.base_url)))
+    dialog = window.open_settings()
+    dialog.token.setText("crl_new")
+    dialog.accept()
+    assert client.token == "crl_new"
+    assert find_token(client.base_url) == "crl_new"

@@ -9,7 +9,6 @@ from app.credentials import TOKEN_ENV
 from app.ui.app import run_monitor
 from app.ui.jobs_model import NAME
 from app.ui.main_window import MainWindow
-from app.ui.settings import TokenStore
 from tests.polling import until
 from tests.ui.conftest import shown
 
@@ -59,7 +58,6 @@ async def test_tabs_status_selection_and_submit(client, qtbot):
 def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
     monkeypatch.setenv(TOKEN_ENV, farm.admin_token)  # where clients look first
-    TokenStore().set(farm.url, farm.admin_token)  # the monitor's saved token (no keyring here)
     job_id = farm.client.submit(numeric_job("shot", "echo @#@", 1, 2, user_name="ann"))
     seen = []
 
@@ -81,11 +79,19 @@ def test_cli_verbs_reach_the_qt_modes(monkeypatch):
     from app.ui import app, tray
 
     calls = []
+    monkeypatch.delenv("CORRAL_SERVER", raising=False)
     monkeypatch.setattr(app, "run_monitor", lambda *args: calls.append(("monitor", *args)) or 0)
     monkeypatch.setattr(tray, "run_tray", lambda *args: calls.append(("tray", *args)) or 0)
     assert cli.main(["monitor", "--server", "http://farm:51000", "--user", "ann"]) == 0
     assert cli.main(["tray", "--server", "http://farm:51000", "--max-tasks", "2"]) == 0
+    assert cli.main(["--token", "crl_t", "monitor", "--ca-file", "/ca.pem"]) == 0
+    (_, config, *tray_args) = calls.pop(1)
+    assert (config.server_url, config.max_tasks, tray_args) == (
+        "http://farm:51000",
+        2,
+        ["", None, None],
+    )
     assert calls == [
-        ("monitor", "http://farm:51000", "ann"),
-        ("tray", "http://farm:51000", "", {"max_tasks": 2}),
+        ("monitor", "http://farm:51000", "ann", None, None),
+        ("monitor", None, None, "crl_t", "/ca.pem"),
     ]

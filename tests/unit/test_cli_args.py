@@ -18,6 +18,8 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import keyring
+import keyring.backends.fail
 import pytest
 
 from app import api
@@ -28,6 +30,9 @@ from app.cli.jobs import format_explain
 from app.cli.output import format_table, table
 from app.cli.parsing import UsageError, parse_frames, parse_setting, settings_dict
 from app.cli.submit import build_command, make_submit_job
+from app.credentials import ADMIN_TOKEN_FILE, TOKEN_ENV, default_data_dir
+from app.server.auth import server_context
+from tests.auth_stub import ADMIN_TOKEN, AuthStub
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -191,6 +196,30 @@ def test_json_flag_before_or_after_the_verb():
     assert parse_args(["task", "log", "1", "2", "3", "--json", "--run", "2"]).json is True
 
 
+def test_token_and_ca_file_before_or_after_the_verb():
+    args = parse_args(["--token", "crl_a", "--ca-file", "/ca.pem", "jobs"])
+    assert (args.token, args.ca_file) == ("crl_a", "/ca.pem")
+    args = parse_args(["job", "show", "3", "--token", "crl_b", "--ca-file", "/b.pem"])
+    assert (args.token, args.ca_file) == ("crl_b", "/b.pem")
+    assert parse_args(["--token", "crl_a", "jobs", "--token", "crl_c"]).token == "crl_c"
+    args = parse_args(["jobs"])
+    assert (args.token, args.ca_file) == (None, None)  # app/credentials.py finds one
+    for verb in (["monitor"], ["tray"], ["users", "add", "ann"]):
+        assert parse_args([*verb, "--token", "crl_d", "--ca-file", "/d"]).token == "crl_d"
+
+
+def test_users_verbs_parse():
+    assert parse_args(["users"]).func.__name__ == "cmd_users"  # alone, it lists them
+    args = parse_args(["users", "add", "ann"])
+    assert (args.func.__name__, args.name, args.role) == ("cmd_users_add", "ann", "user")
+    args = parse_args(["users", "add", "bob", "--role", "admin", "--json"])
+    assert (args.name, args.role, args.json) == ("bob", "admin", True)
+    args = parse_args(["users", "token", "ann", "--json"])
+    assert (args.func.__name__, args.name, args.json) == ("cmd_users_token", "ann", True)
+    args = parse_args(["users", "revoke", "ann"])
+    assert (args.func.__name__, args.name) == ("cmd_users_revoke", "ann")
+
+
 def test_server_option_before_or_after_the_verb():
     assert parse_args(["--server", "http://a:1", "jobs"]).server == "http://a:1"
     assert parse_args(["jobs", "--server", "http://b:2"]).server == "http://b:2"
@@ -312,6 +341,11 @@ def test_render_actions_parse(action):
         (["render-ctl", "free"], "required: NAME (or --mask REGEX)"),
         (["render", "set", "r1", "nimby"], "expected KEY=VALUE"),
         (["render", "set", "r1", "paused=true", "paused=false"], "paused is given twice"),
+        (["users", "add"], "required: NAME"),
+        (["users", "add", "ann", "--role", "boss"], "invalid choice"),
+        (["users", "token"], "required: NAME"),
+        (["users", "revoke"], "required: NAME"),
+        (["users", "forget", "ann"], "invalid choice"),
     ],
 )
 def test_control_usage_errors_exit_2(argv, message, capsys):
@@ -616,6 +650,89 @@ def test_http_error_from_html_page_is_readable(other_web_server):
         api.Client(other_web_server, timeout=10).task(1, 2, 3)
     assert "<" not in str(caught.value)
     assert "404" in str(caught.value) or "not found" in str(caught.value).lower()
+
+
+# -- credentials, against an authenticating stand-in server (tests/auth_stub.py) -----------------
+
+# api.Client(token=, ca_file=) and its user methods come with the server side of authentication
+
+
+@pytest.fixture
+def auth_stub(tmp_path, monkeypatch):
+    """The stand-in server; no token in the environment, the keyring or the data folder."""
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    with AuthStub() as server:
+        yield server
+    keyring.set_keyring(previous)
+
+
+def test_users_add_token_and_revoke(capsys, auth_stub):
+    admin = ("--server", auth_stub.url, "--token", ADMIN_TOKEN)
+    code, out, err = run(capsys, *admin, "users", "add", "ann", "--json")
+    assert code == 0, err
+    added = json.loads(out)
+    assert added == {"name": "ann", "role": "user", "token": added["token"]}
+    assert run(capsys, "users", "--server", auth_stub.url, "--token", added["token"])[0] == 0
+
+    code, out, _ = run(capsys, "users", "add", "bob", "--role", "admin", *admin)
+    assert code == 0
+    assert out.splitlines()[0] == "User bob (role admin) added."
+    assert out.splitlines()[-1].startswith("crl_")  # the token alone on the last line
+    code, _, err = run(capsys, *admin, "users", "add", "bob")
+    assert code == 1 and "bob" in err  # 409: bob has a token
+
+    code, out, _ = run(capsys, *admin, "users", "token", "ann", "--json")
+    issued = json.loads(out)
+    assert code == 0 and issued["name"] == "ann" and issued["token"] != added["token"]
+    assert run(capsys, "users", "--server", auth_stub.url, "--token", added["token"])[0] == 1
+    assert run(capsys, "users", "--server", auth_stub.url, "--token", issued["token"])[0] == 0
+
+    code, out, _ = run(capsys, *admin, "users", "revoke", "ann")
+    assert (code, out) == (0, "Token of ann revoked\n")
+    assert run(capsys, "users", "--server", auth_stub.url, "--token", issued["token"])[0] == 1
+    code, _, err = run(capsys, *admin, "users", "revoke", "ann", "--json")
+    assert code == 1 and "no token" in err  # 404
+
+
+def test_a_refused_request_says_how_to_give_a_token(capsys, auth_stub, monkeypatch):
+    code, _, err = run(capsys, "--server", auth_stub.url, "jobs")
+    assert code == 1 and "--token" in err and TOKEN_ENV in err
+    monkeypatch.setenv(TOKEN_ENV, ADMIN_TOKEN)
+    assert run(capsys, "--server", auth_stub.url, "jobs") == (0, "No jobs.\n", "")
+    assert auth_stub.authorizations("/api/v1/jobs") == [None, f"Bearer {ADMIN_TOKEN}"]
+
+
+def test_on_this_machine_the_local_servers_admin_token_serves(capsys, auth_stub):
+    """The README tour: `corral up` wrote its admin-token in the default data folder; the
+    same user's commands to a loopback server find it with no question."""
+    folder = default_data_dir()
+    folder.mkdir(parents=True)
+    (folder / ADMIN_TOKEN_FILE).write_text(ADMIN_TOKEN + "\n")
+    assert run(capsys, "--server", auth_stub.url, "users", "--json") == (0, "[]\n", "")
+
+
+def test_ca_file_verifies_an_https_server(capsys, tmp_path, auth_stub):
+    from tests.unit.test_tls import _self_signed  # skips when no tool makes certificates
+
+    cert, key = _self_signed(tmp_path, "farm")
+    with AuthStub(server_context(cert, key)) as https:
+        argv = ("--server", https.url, "--token", ADMIN_TOKEN, "jobs")
+        assert run(capsys, *argv, "--ca-file", str(cert))[0] == 0
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and "certificate" in err.lower()
+
+
+def test_up_banner_says_how_to_reach_a_farm_other_than_the_default(tmp_path):
+    from app.cli.up import banner
+
+    assert "export" not in banner(api.DEFAULT_SERVER, "r1", default_data_dir())
+    lines = banner("http://127.0.0.1:5200", "r1", tmp_path / "my farm").splitlines()
+    assert "  for the commands below:  export CORRAL_SERVER=http://127.0.0.1:5200" in lines
+    token_file = tmp_path / "my farm" / ADMIN_TOKEN_FILE
+    assert f"""  for the commands below:  export CORRAL_TOKEN="$(cat '{token_file}')\"""" in lines
 
 
 # -- app.api stays usable inside DCCs (Python 3.7+) ---------------------------------------------

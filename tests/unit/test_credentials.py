@@ -1,4 +1,5 @@
-"""Client credentials: --token, then $CORRAL_TOKEN, then the OS keyring; never plain files."""
+"""Client credentials: --token, then $CORRAL_TOKEN, then the OS keyring, then for a loopback
+server the default data folder's admin-token; never written to plain files."""
 
 import ast
 import shutil
@@ -7,46 +8,27 @@ import sys
 from pathlib import Path
 
 import keyring
-import keyring.backend
 import keyring.backends.fail
 import keyring.backends.null
 import keyring.errors
+import platformdirs
 import pytest
 
 from app import credentials
-from app.credentials import KEYRING_SERVICE, TOKEN_ENV, CredentialsError, find_token, save_token
+from app.credentials import (
+    KEYRING_SERVICE,
+    TOKEN_ENV,
+    CredentialsError,
+    default_data_dir,
+    find_token,
+    is_loopback,
+    save_token,
+)
+from app.server.auth import ADMIN_TOKEN_FILE
+from tests.keyrings import LockedKeyring, MemoryKeyring
 
 ROOT = Path(__file__).resolve().parents[2]
 FARM = "http://farm:51000"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring backend that keeps passwords in a dict."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.passwords.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.passwords.pop((service, username), None)
-
-
-class LockedKeyring(MemoryKeyring):
-    """A backend whose store is locked, like a Secret Service the user did not unlock."""
-
-    def get_password(self, service, username):
-        raise keyring.errors.KeyringLocked("the collection is locked")
-
-    def set_password(self, service, username, password):
-        raise keyring.errors.KeyringLocked("the collection is locked")
 
 
 @pytest.fixture(autouse=True)
@@ -132,6 +114,64 @@ def test_without_the_keyring_package(monkeypatch, _private_home):
     assert list(_private_home.rglob("*")) == []
 
 
+@pytest.fixture
+def admin_token_file(_private_home, use_backend):
+    """The default data folder's admin-token, as `corral up` writes it (in the test's home),
+    and no keyring (a test may set one after this)."""
+    use_backend(keyring.backends.fail.Keyring())
+    path = default_data_dir() / ADMIN_TOKEN_FILE
+    assert _private_home in path.parents
+    path.parent.mkdir(parents=True)
+    path.write_text("crl_local_admin\n")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(
+    "server",
+    ["http://127.0.0.1:51000", "https://127.0.0.2:5", "http://localhost:51000", "http://[::1]:8"],
+)
+def test_a_loopback_server_falls_back_to_the_local_admin_token(admin_token_file, server):
+    assert find_token(server) == "crl_local_admin"
+
+
+@pytest.mark.parametrize("server", [FARM, "http://10.0.0.1:51000", "http://127.0.0.1.farm:1"])
+def test_other_servers_never_get_the_local_admin_token(admin_token_file, server):
+    assert find_token(server) is None
+
+
+def test_the_local_admin_token_is_the_last_resort(admin_token_file, memory, monkeypatch):
+    local = "http://127.0.0.1:51000"
+    save_token(local, "crl_from_keyring")
+    assert find_token(local) == "crl_from_keyring"
+    monkeypatch.setenv(TOKEN_ENV, "crl_from_env")
+    assert find_token(local) == "crl_from_env"
+    assert find_token(local, "crl_from_flag") == "crl_from_flag"
+
+
+def test_no_local_admin_token_without_a_readable_file(admin_token_file):
+    admin_token_file.unlink()
+    assert find_token("http://127.0.0.1:51000") is None
+    admin_token_file.mkdir()  # not a file
+    assert find_token("http://127.0.0.1:51000") is None
+
+
+def test_is_loopback():
+    assert all(map(is_loopback, ["localhost", "127.0.0.1", "127.8.9.10", "::1", "a.localhost"]))
+    assert not any(map(is_loopback, ["farm", "10.0.0.1", "0.0.0.0", "::", "localhost.farm"]))
+
+
+@pytest.mark.parametrize("xdg_data_home", [None, "/srv/xdg", "relative/xdg"])
+def test_default_data_dir_is_the_platformdirs_user_data_dir(monkeypatch, xdg_data_home):
+    """The one definition of the folder, in the standard library, names platformdirs' folder
+    (where `corral server` kept its data before)."""
+    if xdg_data_home is None:
+        monkeypatch.delenv("XDG_DATA_HOME")
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", xdg_data_home)
+    assert default_data_dir() == Path(platformdirs.user_data_dir("corral"))
+
+
 def test_importing_needs_only_the_standard_library():
     probe = "import sys, app.credentials; print('keyring' in sys.modules)"
     out = subprocess.run(
@@ -172,13 +212,17 @@ def test_runs_on_python37_without_keyring(tmp_path):
         "import sys; sys.path.insert(0, 'app'); import credentials\n"
         "print(credentials.find_token('http://farm:51000'))\n"
         "print(credentials.find_token('http://farm:51000', 'crl_flag'))\n"
+        "print(credentials.find_token('http://127.0.0.1:51000'))\n"
         "try:\n    credentials.save_token('http://farm:51000', 'crl_x')\n"
         "except credentials.CredentialsError as e:\n    print(e)\n"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    data = tmp_path / ".local" / "share" / "corral"
+    data.mkdir(parents=True)
+    (data / ADMIN_TOKEN_FILE).write_text("crl_local_admin\n")
     run = [PYTHON37, "-I", "-c", code]
     out = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, env=env)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[:2] == ["None", "crl_flag"]
-    assert "keyring package is missing" in lines[2]
+    assert lines[:3] == ["None", "crl_flag", "crl_local_admin"]
+    assert "keyring package is missing" in lines[3]

@@ -20,8 +20,10 @@ package                        may import (of ours)
 ``app.plugins``                app.protocol, app.core: plugin discovery (entry points, files)
 ``app.services``,              app.protocol, app.core, app.platform, app.plugins
 ``app.parsers``
-``app.render``                 the above, app, app.services, app.parsers; never app.server
-``app.server``                 the above, app, app.services, app.parsers; never app.render
+``app.render``                 the above, app, app.credentials, app.services, app.parsers;
+                               never app.server
+``app.server``                 the above, app, app.credentials, app.services, app.parsers;
+                               never app.render
 ``app.ui``                     the above, app.api, app.render (the tray runs a render)
 ``app.cli``, ``app.__main__``  anything; only they import app.ui
 =============================  ===============================================================
@@ -44,7 +46,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 _BOTTOM = ("app.protocol", "app.core")
 _BESIDE_SERVICES = (*_BOTTOM, "app.platform", "app.plugins")
-_BELOW_CLIENTS = ("app", *_BESIDE_SERVICES, "app.services", "app.parsers")
+_BELOW_CLIENTS = ("app", "app.credentials", *_BESIDE_SERVICES, "app.services", "app.parsers")
 _UI = (*_BELOW_CLIENTS, "app.api", "app.render")
 
 # package -> the packages of ours it may import (besides its own)

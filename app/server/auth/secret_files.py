@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.credentials import ADMIN_TOKEN_FILE
 from app.server.auth.tokens import new_farm_secret, new_token
 
-ADMIN_TOKEN_FILE = "admin-token"
 FARM_SECRET_FILE = "farm-secret"
 MAX_SECRET_LEN = 1024
 
