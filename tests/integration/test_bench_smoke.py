@@ -76,7 +76,10 @@ def test_report_table():
 def test_ab_compares_a_revision_with_the_working_tree(tmp_path):
     clone = tmp_path / "clone"  # its worktrees come and go in the clone, not in this repository
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    args = ["HEAD", "--repo", str(clone), "--runs", "2", "--tasks", "20", "--renders", "1"]
+    args = [
+        *("HEAD", "--repo", str(clone), "--runs", "2", "--tasks", "20", "--renders", "1"),
+        *("--rest", "5"),
+    ]
     done = subprocess.run(
         [sys.executable, "-m", "bench.ab", *args],
         cwd=ROOT,
@@ -86,10 +89,11 @@ def test_ab_compares_a_revision_with_the_working_tree(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "HEAD: median" in done.stdout and "working tree: median" in done.stdout
+    assert "working tree: REST p50 median" in done.stdout
     order = [
         line.split(",")[1].split(":")[0].strip()
         for line in done.stdout.splitlines()
-        if line.startswith("run ")
+        if line.startswith("run ") and "tasks/s" in line
     ]
     assert order == ["HEAD", "working tree", "working tree", "HEAD"]
     worktrees = subprocess.run(
