@@ -123,7 +123,8 @@ def guard_tasks(variable: str, prefix: str) -> None:
     however the render ends, SIGKILL included, on Linux and macOS alike. Linux's
     PR_SET_PDEATHSIG would need a hook in every task start and reaches only the task's shell,
     not its children; macOS has none. The guard is forked, not executed, so that it needs no
-    Python interpreter beside a one-file binary; it only reads the pipe until the end.
+    Python interpreter beside a one-file binary (so `ps` shows it with the render's command
+    line); it only reads the pipe until the end.
     """
     read_end, write_end = os.pipe()  # not inheritable: no task holds the write end
     if os.fork():
@@ -148,13 +149,12 @@ def guard_tasks(variable: str, prefix: str) -> None:
 def _kill_tagged(variable: str, prefix: str) -> None:
     """SIGKILL each process tagged with prefix and its process group, scanning again until none
     is left (a process may fork while the scan runs)."""
-    me = os.getpid()
     for _ in range(10):
         found = False
         for process in psutil.process_iter():
             try:
-                if process.pid == me or not process.environ().get(variable, "").startswith(prefix):
-                    continue
+                if not process.environ().get(variable, "").startswith(prefix):
+                    continue  # the guard's own environment is the render's: no task tag
                 found = True
                 _signal_group(os.getpgid(process.pid), signal.SIGKILL)
                 process.kill()
