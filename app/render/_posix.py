@@ -1,4 +1,5 @@
-"""POSIX process-tree control: a new session per task, killpg, and a hunt for escaped processes."""
+"""POSIX process-tree control: a new session per task, killpg, a hunt for escaped processes, and
+a guard that kills the tasks of a render that died without doing it (SIGKILL, a crash)."""
 
 from __future__ import annotations
 
@@ -111,6 +112,56 @@ class _PipeTransport(asyncio.SubprocessTransport):
             self._pidfd = None
         self._popen.wait()  # the pidfd is readable: the process has exited, this returns now
         self._proc.process_exited()
+
+
+def guard_tasks(variable: str, prefix: str) -> None:
+    """Fork the guard: a process that waits for this render's end, then SIGKILLs every process
+    whose environment `variable` starts with `prefix` (the tags of this render's tasks), with
+    its process group.
+
+    It learns of the end from a pipe that only the render holds open: the kernel closes it
+    however the render ends, SIGKILL included, on Linux and macOS alike. Linux's
+    PR_SET_PDEATHSIG would need a hook in every task start and reaches only the task's shell,
+    not its children; macOS has none. The guard is forked, not executed, so that it needs no
+    Python interpreter beside a one-file binary (so `ps` shows it with the render's command
+    line); it only reads the pipe until the end.
+    """
+    read_end, write_end = os.pipe()  # not inheritable: no task holds the write end
+    if os.fork():
+        os.close(read_end)
+        return  # the write end stays open as long as the render lives
+    try:
+        os.setsid()  # signals for the render's terminal or process group are not the guard's
+        for sig in (signal.SIGINT, signal.SIGTERM):  # the render's own handlers, if any
+            signal.signal(sig, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, read_end)  # the render's sockets and pipes are not the guard's to hold
+        os.closerange(read_end + 1, os.sysconf("SC_OPEN_MAX"))
+        while os.read(read_end, 1):
+            pass
+        _kill_tagged(variable, prefix)
+    finally:
+        os._exit(0)
+
+
+def _kill_tagged(variable: str, prefix: str) -> None:
+    """SIGKILL each process tagged with prefix and its process group, scanning again until none
+    is left (a process may fork while the scan runs)."""
+    for _ in range(10):
+        found = False
+        for process in psutil.process_iter():
+            try:
+                if not process.environ().get(variable, "").startswith(prefix):
+                    continue  # the guard's own environment is the render's: no task tag
+                found = True
+                _signal_group(os.getpgid(process.pid), signal.SIGKILL)
+                process.kill()
+            except (psutil.Error, OSError):  # gone (zombies too), or another user's process
+                pass
+        if not found:
+            return
 
 
 def adopt(proc: TaskProcess) -> None:

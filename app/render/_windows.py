@@ -99,6 +99,11 @@ _OpenProcess = _function(
 _CloseHandle = _function("CloseHandle", wintypes.BOOL, wintypes.HANDLE)
 
 
+def guard_tasks(variable: str, prefix: str) -> None:
+    """Nothing to start: Windows closes the handles of a render that dies, however it dies, and
+    closing a task's job kills the processes in it (KILL_ON_JOB_CLOSE)."""
+
+
 def adopt(proc: TaskProcess) -> None:
     """Put the new process in its own kill-on-close job; on failure log and keep proc.job None."""
     job = _CreateJobObjectW(None, None)

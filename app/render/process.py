@@ -6,6 +6,12 @@ process, not the end of its output.
 
 Every task gets a unique TaskProcess.TAG_VARIABLE in its environment; its descendants inherit it,
 so they can be found after they left the process group and lost their parent.
+
+No task outlives its render. The tags of a render's tasks share a prefix; on POSIX the first task
+starts a guard process that, when the render ends however it ends (SIGKILL included), kills every
+process carrying that prefix with its process group (_posix.guard_tasks: Linux and macOS alike).
+On Windows each task's job object is closed with the render's handles when it dies, which kills
+the processes in it (KILL_ON_JOB_CLOSE).
 """
 
 from __future__ import annotations
@@ -122,7 +128,7 @@ async def spawn(
     Raises OSError when the process cannot be started (bad cwd, no shell, ...) and ValueError
     for a NUL byte in the command or the environment.
     """
-    tag = uuid.uuid4().hex
+    tag = _tag_prefix() + uuid.uuid4().hex
     env = {**env, TaskProcess.TAG_VARIABLE: tag}  # str or bytes keys: exec encodes both
     if _lean_start():
         proc = TaskProcess(tag, on_output)
@@ -140,6 +146,15 @@ async def spawn(
         )
     _platform.adopt(proc)
     return proc
+
+
+@functools.cache
+def _tag_prefix() -> str:
+    """The start of the tags of this render's tasks; the guard that kills them if the render
+    dies starts with the first task."""
+    prefix = uuid.uuid4().hex[:12] + "-"
+    _platform.guard_tasks(TaskProcess.TAG_VARIABLE, prefix)
+    return prefix
 
 
 @functools.cache

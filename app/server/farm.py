@@ -45,6 +45,16 @@ class RenderLink(Protocol):
     def close(self) -> None: ...
 
 
+class _HeldOrders(list):
+    """The link of a render while it registers: keeps the orders given to it meanwhile."""
+
+    def send(self, message: dict) -> None:
+        self.append(message)
+
+    def close(self) -> None:
+        """Nothing to close: Farm.register replaces this with the render's own link."""
+
+
 class Farm(FarmControls, TaskLifecycle):
     """The life cycle with its effects applied (FarmChanges), the render links, and the entry
     points of the routes and sockets."""
@@ -60,7 +70,7 @@ class Farm(FarmControls, TaskLifecycle):
         self.journal = journal
         self.outputs = outputs
         # the connected renders' links, by id: the same renders as the life cycle's `online`
-        # (register adds a link just before render_connected; disconnected and
+        # (register adds a link once the render is answered; disconnected and
         # FarmChanges.render_silent remove it as the render goes offline)
         self.links: dict[int, RenderLink] = {}
         self.live = LiveOutput()
@@ -154,7 +164,9 @@ class Farm(FarmControls, TaskLifecycle):
         old_link = self.links.get(render.id)
         if old_link is not None and old_link is not link:
             old_link.close()
-        self.links[render.id] = link
+        # Orders given while adopting (a lost run ready again is assigned at once) wait until
+        # `registered` is sent: a render takes no order before that answer.
+        held = self.links[render.id] = _HeldOrders()
         if hello["capacity"] is not None:  # the render's own flags; else as set on the server
             render.capacity_host = hello["capacity"]
         if hello["max_tasks"] is not None:
@@ -178,7 +190,10 @@ class Farm(FarmControls, TaskLifecycle):
         }
         if render_token is not None:
             registered["render_token"] = render_token
+        self.links[render.id] = link
         link.send(registered)
+        for message in held:
+            link.send(message)
         self.ready(render)
         log.info("render %s registered (%d running)", name, len(render.runs))
         return render

@@ -91,7 +91,7 @@ def test_render_killed_mid_task_task_runs_elsewhere(farm, tmp_path):
         assert task["render"] == "survivor"
         assert [run["state"] for run in task["runs"]] == ["LOST", "DON"]
         assert farm.client.task_output(job_id, 0, 0, 2).strip() == "second"
-    finally:  # the killed render could not stop its task: end that process group here
+    finally:  # its guard ends the killed render's task; should it not, end it here
         with contextlib.suppress(ProcessLookupError):
             os.killpg(int(first.read_text()), signal.SIGKILL)
 
