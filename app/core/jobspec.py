@@ -19,6 +19,7 @@ from typing import Any
 from app.core import frames
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.patterns import compile_pattern
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
 MAX_NAME_LEN = 512
@@ -271,11 +272,7 @@ def _mask(obj: dict, key: str, path: str) -> str:
     """A regular expression (Afanasy depend masks are full-match regexes); "" = none."""
     mask = _str(obj, key, path)
     if mask:
-        try:
-            re.compile(mask)
-        except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            message = f"not a valid regular expression: {exc}"
-            raise SpecError(join_path(path, key), message) from None
+        compile_pattern(mask, join_path(path, key))
     return mask
 
 
