@@ -1,6 +1,5 @@
 """Hosts masks, depend-mask regexes, needs and the render OS string (app.core.masks)."""
 
-
 import pytest
 
 from app.core.errors import SpecError
