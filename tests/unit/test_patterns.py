@@ -8,10 +8,15 @@ import multiprocessing
 import pytest
 
 from app.core.errors import SpecError
+from app.core.jobs import Job
 from app.core.jobspec import parse_job
 from app.core.masks import HostMask, name_regex
 from app.core.patterns import compile_pattern
 from app.core.pools import PoolTree
+from app.core.renders import Render
+from app.core.rules import FarmView
+from app.core.solver import Solver, explain
+from app.core.tickets import TicketLedger
 from app.core.users import User
 
 BOMB = "(a+)+$"  # a backtracking engine takes 2^n steps to refuse n a's and a "!"
@@ -107,3 +112,30 @@ def test_user_hosts_mask_refuses_backreferences():
     with pytest.raises(SpecError) as err:
         User("u").edit({"hosts_mask_type": "regex", "hosts_mask_exclude": r"(r)\1"})
     assert err.value.field == "hosts_mask_exclude"
+
+
+def test_regex_mode_job_hosts_masks_are_compiled_at_submit():
+    block = {"tasks": [{"command": "x"}], "hosts_mask_exclude": "(?=r)r1"}
+    job = {"name": "j", "hosts_mask_type": "regex", "blocks": [block]}
+    with pytest.raises(SpecError) as err:
+        parse_job(job)
+    assert err.value.field == "blocks[0].hosts_mask_exclude"
+    with pytest.raises(SpecError) as err:
+        parse_job({**job, "hosts_mask": BOMB + ")", "blocks": [{"tasks": [{"command": "x"}]}]})
+    assert err.value.field == "hosts_mask"
+    assert parse_job({**job, "hosts_mask_type": "find"}).blocks[0].hosts_mask_exclude
+
+
+def test_a_mask_refused_in_its_users_regex_mode_keeps_the_job_off_renders():
+    block = {"tasks": [{"command": "x"}]}
+    spec = parse_job({"name": "j", "user_name": "u", "hosts_mask": "(?=r)r1", "blocks": [block]})
+    user = User("u", hosts_mask_type="regex")  # the job takes its user's mode
+    job = Job(id=1, spec=spec, time_created=0.0, user=user, order=1)
+    render = Render(id=1, name="r1", max_tasks=1, capacity=1000, online=True)
+    solver = Solver()
+    solver.refresh(job)
+    view = FarmView(pools=PoolTree(), tickets=TicketLedger(), now=0.0)
+    assert solver.pick(render, view) is None
+    assert explain(job, [render], view)["renders"][0]["reason"].startswith(
+        "job hosts_mask: not a valid regular expression"
+    )
