@@ -8,6 +8,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from app.core.errors import SpecError
+from app.core.patterns import compile_pattern
+
 PROG = "corral"
 SERVER_HELP = "server URL (default: $CORRAL_SERVER, else http://127.0.0.1:51000)"
 TOKEN_HELP = (
@@ -101,9 +104,10 @@ def _regex(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("invalid regular expression: it is empty")
     try:
-        re.compile(text)
-    except (re.error, RecursionError, OverflowError) as exc:
-        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
+        compile_pattern(text, "mask")
+    except SpecError as exc:
+        message = f"invalid regular expression {text!r}: {exc.message}"
+        raise argparse.ArgumentTypeError(message) from None
     return text
 
 

@@ -10,10 +10,9 @@ finished block only the blocks of its job, a finished job only the jobs that wai
 
 from __future__ import annotations
 
-import re
-
 from app.core import states
 from app.core.jobs import Block, Job
+from app.core.masks import name_regex
 from app.core.task_deps import (
     covering_tasks,
     dependents_of,
@@ -28,7 +27,7 @@ _WAITABLE = frozenset({states.RDY, states.WDP})  # states a dependency may switc
 
 
 def _full_match(mask: str, name: str) -> bool:
-    return bool(mask) and re.fullmatch(mask, name) is not None
+    return bool(mask) and name_regex(mask, "depend_mask").fullmatch(name) is not None
 
 
 class Dependencies:

@@ -19,6 +19,8 @@ from typing import Any
 from app.core import frames
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.masks import HostMask
+from app.core.patterns import compile_pattern
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
 MAX_NAME_LEN = 512
@@ -271,11 +273,7 @@ def _mask(obj: dict, key: str, path: str) -> str:
     """A regular expression (Afanasy depend masks are full-match regexes); "" = none."""
     mask = _str(obj, key, path)
     if mask:
-        try:
-            re.compile(mask)
-        except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            message = f"not a valid regular expression: {exc}"
-            raise SpecError(join_path(path, key), message) from None
+        compile_pattern(mask, join_path(path, key))
     return mask
 
 
@@ -609,7 +607,7 @@ def parse_job(data: object) -> JobSpec:
     """Validate a decoded job document and return its JobSpec; raises SpecError."""
     obj = _unwrap(data)
     user = _name(obj, "user_name", "", DEFAULT_USER, allow_empty=True).strip().lower()
-    return JobSpec(
+    spec = JobSpec(
         name=_name(obj, "name", "", "job"),
         user_name=user or DEFAULT_USER,
         host_name=_name(obj, "host_name", "", "", allow_empty=True),
@@ -640,6 +638,18 @@ def parse_job(data: object) -> JobSpec:
         blocks=_parse_blocks(obj),
         extra=_extra(obj, _JOB_KEYS, ""),
     )
+    if spec.hosts_mask_type == "regex":
+        _compile_regex_hosts_masks(spec)
+    return spec
+
+
+def _compile_regex_hosts_masks(spec: JobSpec) -> None:
+    """A regex-mode job's hosts masks, compiled (and cached for the scheduler) at submit, so a
+    bad one is refused with its field."""
+    owners = [("", spec), *((f"blocks[{n}]", block) for n, block in enumerate(spec.blocks))]
+    for path, owner in owners:
+        for key in ("hosts_mask", "hosts_mask_exclude"):
+            HostMask.compile(getattr(owner, key), "regex", join_path(path, key))
 
 
 # --------------------------------------------------------------------------------------------

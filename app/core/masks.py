@@ -10,7 +10,9 @@ Afanasy semantics:
 - Depend masks are full-match regular expressions on job or block names (case-sensitive).
 - ``need_os`` and ``need_properties`` use "contain" semantics: see :func:`needs_met`.
 
-Masks are checked in the scheduler's hot path, so compiled masks are cached by pattern.
+Regular expressions are RE2's (:mod:`app.core.patterns`): matching is linear in the name.
+Masks are checked in the scheduler's hot path, so compiled masks are cached by pattern and a
+regex mask remembers its verdict per host name.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from functools import lru_cache
 
 from app.core.errors import SpecError
 from app.core.os_family import system_family
+from app.core.patterns import Pattern, compile_pattern
 
 MODES = ("find", "regex")
 
 _SEPARATORS = re.compile(r"[|;,:\s]+")
-_REGEX_ERRORS = (re.error, RecursionError, OverflowError, ValueError)
+_VERDICTS_MAX = 4096  # host names whose verdict a regex mask remembers
 
 
 class _BadPattern(Exception):
@@ -49,15 +52,14 @@ class HostMask:
     as "every host" and an empty exclude mask as "no host" (:func:`hosts_allowed` does both).
     """
 
-    __slots__ = ("pattern", "mode", "_prefixes", "_regex")
+    __slots__ = ("pattern", "mode", "_prefixes", "_regex", "_verdicts")
 
-    def __init__(
-        self, pattern: str, mode: str, prefixes: tuple[str, ...], regex: re.Pattern | None
-    ):
+    def __init__(self, pattern: str, mode: str, prefixes: tuple[str, ...], regex: Pattern | None):
         self.pattern = pattern
         self.mode = mode
         self._prefixes = prefixes  # find mode, lower-cased
         self._regex = regex  # regex mode
+        self._verdicts: dict[str, bool] = {}  # regex mode: host name -> matches
 
     @staticmethod
     def compile(pattern: str, mode: str = "find", field: str = "hosts_mask") -> HostMask:
@@ -79,7 +81,12 @@ class HostMask:
         """Find: the name starts with a token. Regex: the regex matches the whole name.
         Both ignore case; an empty mask matches nothing."""
         if self._regex is not None:
-            return self._regex.fullmatch(name) is not None
+            verdict = self._verdicts.get(name)
+            if verdict is None:
+                if len(self._verdicts) >= _VERDICTS_MAX:
+                    self._verdicts.clear()
+                verdict = self._verdicts[name] = self._regex.fullmatch(name) is not None
+            return verdict
         return bool(self._prefixes) and name.lower().startswith(self._prefixes)
 
     def __repr__(self) -> str:
@@ -94,15 +101,12 @@ def _compile_host_mask(pattern: str, mode: str) -> HostMask:
     if mode == "regex":
         if not pattern:
             return HostMask(pattern, mode, (), None)
-        return HostMask(pattern, mode, (), _regex(pattern, re.IGNORECASE))
+        try:
+            regex = compile_pattern(pattern, "", ignore_case=True)
+        except SpecError as exc:
+            raise _BadPattern(exc.message) from None
+        return HostMask(pattern, mode, (), regex)
     raise _BadPattern(f"unknown mask type {mode!r}: must be one of {', '.join(map(repr, MODES))}")
-
-
-def _regex(pattern: str, flags: int = 0) -> re.Pattern:
-    try:
-        return re.compile(pattern, flags)
-    except _REGEX_ERRORS as exc:
-        raise _BadPattern(f"not a valid regular expression: {exc}") from None
 
 
 def hosts_allowed(name: str, include: HostMask, exclude: HostMask) -> bool:
@@ -113,24 +117,14 @@ def hosts_allowed(name: str, include: HostMask, exclude: HostMask) -> bool:
     return exclude.empty or not exclude.matches(name)
 
 
-def name_regex(pattern: str, field: str) -> re.Pattern | None:
+def name_regex(pattern: str, field: str) -> Pattern | None:
     """A depend mask compiled for full matching (use ``.fullmatch``); None for ``""``.
 
     SpecError(field, ...) when the pattern is not a valid regular expression.
     """
-    if not isinstance(pattern, str):
-        raise SpecError(field, f"must be a string, not {type(pattern).__name__}")
-    if not pattern:
+    if isinstance(pattern, str) and not pattern:
         return None
-    try:
-        return _name_regex(pattern)
-    except _BadPattern as exc:
-        raise SpecError(field, str(exc)) from None
-
-
-@lru_cache(maxsize=4096)
-def _name_regex(pattern: str) -> re.Pattern:
-    return _regex(pattern)
+    return compile_pattern(pattern, field)
 
 
 def needs_met(need: str, have: str) -> bool:

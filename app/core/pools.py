@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.patterns import Pattern, compile_pattern
 from app.core.render_hours import MAX_LEN as MAX_HOURS_LEN
 from app.core.render_hours import parse_hours
 
@@ -295,7 +296,7 @@ class PoolTree:
     def __init__(self) -> None:
         self._pools: dict[str, Pool] = {ROOT: Pool.root()}
         self._children: dict[str, list[str]] = {ROOT: []}
-        self._patterns: dict[str, re.Pattern] = {}
+        self._patterns: dict[str, Pattern] = {}
         self._effective: dict[str, PoolSettings] = {}
 
     # ---------------------------------------------------------------- reading
@@ -459,7 +460,7 @@ class PoolTree:
     def _changed(self) -> None:
         self._effective.clear()
         self._patterns = {
-            path: re.compile(pool.pattern, re.IGNORECASE)
+            path: compile_pattern(pool.pattern, path, ignore_case=True)
             for path, pool in self._pools.items()
             if pool.pattern
         }
@@ -559,10 +560,7 @@ def _pattern(value: object, path: str, root: bool) -> str:
     if text and root:
         raise SpecError(path, "the root pool has no pattern (every render belongs to it)")
     if text:
-        try:
-            re.compile(text, re.IGNORECASE)
-        except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            raise SpecError(path, f"not a valid regular expression: {exc}") from None
+        compile_pattern(text, path, ignore_case=True)
     return text
 
 

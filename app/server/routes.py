@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 
 from aiohttp import web
 
@@ -20,6 +19,7 @@ import app
 from app.core.errors import SpecError
 from app.core.jobs import task_summary
 from app.core.jobspec import job_to_dict, parse_job
+from app.core.patterns import compile_pattern
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
@@ -194,7 +194,7 @@ async def jobs_action(request: web.Request) -> web.Response:
     farm = _farm(request)
     action, selected = _selection(await _json_body(request))
     if isinstance(selected, str):
-        pattern = _name_pattern(selected)
+        pattern = compile_pattern(selected, "mask")
         ids = [
             job.id
             for job in farm.jobs.values()
@@ -222,7 +222,7 @@ async def renders_action(request: web.Request) -> web.Response:
     action, selected = _selection(await _json_body(request), "names")
     rule = render_action_rule(action)
     if isinstance(selected, str):
-        pattern = _name_pattern(selected)
+        pattern = compile_pattern(selected, "mask")
         names = [
             name
             for name, render in farm.renders.items()
@@ -257,13 +257,6 @@ def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
     if not isinstance(selected, list) or not all(type(item) is kind for item in selected):
         raise SpecError(ids_key, f"expected a list of {kind.__name__}s (or a mask)")
     return body["action"], selected
-
-
-def _name_pattern(mask: str) -> re.Pattern:
-    try:
-        return re.compile(mask)
-    except (re.error, RecursionError, OverflowError) as error:
-        raise SpecError("mask", f"not a valid regular expression: {error}") from None
 
 
 @routes.post(
