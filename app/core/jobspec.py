@@ -19,6 +19,7 @@ from typing import Any
 from app.core import frames
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.masks import HostMask, name_regex
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
 MAX_NAME_LEN = 512
@@ -270,13 +271,20 @@ def _plugin(obj: dict, key: str, path: str, default: str, *, allow_empty: bool) 
 def _mask(obj: dict, key: str, path: str) -> str:
     """A regular expression (Afanasy depend masks are full-match regexes); "" = none."""
     mask = _str(obj, key, path)
-    if mask:
-        try:
-            re.compile(mask)
-        except (re.error, RecursionError, OverflowError, ValueError) as exc:
-            message = f"not a valid regular expression: {exc}"
-            raise SpecError(join_path(path, key), message) from None
+    name_regex(mask, join_path(path, key))
     return mask
+
+
+def _check_hosts_masks(spec: JobSpec) -> None:
+    """Compile the job's and its blocks' hosts masks in the job's hosts_mask_type, so a mask
+    the scheduler could not use is refused with the job (a "" type is the user's, checked
+    when the scheduler meets it)."""
+    mode = spec.hosts_mask_type
+    if not mode:
+        return
+    for path, owner in (("", spec), *((f"blocks[{i}]", b) for i, b in enumerate(spec.blocks))):
+        for key in ("hosts_mask", "hosts_mask_exclude"):
+            HostMask.compile(getattr(owner, key), mode, join_path(path, key))
 
 
 def _int(obj: dict, key: str, path: str, default: int, lo: int, hi: int) -> int:
@@ -609,7 +617,7 @@ def parse_job(data: object) -> JobSpec:
     """Validate a decoded job document and return its JobSpec; raises SpecError."""
     obj = _unwrap(data)
     user = _name(obj, "user_name", "", DEFAULT_USER, allow_empty=True).strip().lower()
-    return JobSpec(
+    spec = JobSpec(
         name=_name(obj, "name", "", "job"),
         user_name=user or DEFAULT_USER,
         host_name=_name(obj, "host_name", "", "", allow_empty=True),
@@ -640,6 +648,8 @@ def parse_job(data: object) -> JobSpec:
         blocks=_parse_blocks(obj),
         extra=_extra(obj, _JOB_KEYS, ""),
     )
+    _check_hosts_masks(spec)
+    return spec
 
 
 # --------------------------------------------------------------------------------------------

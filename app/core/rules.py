@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core import states
+from app.core.errors import SpecError
 from app.core.jobs import Block, Job
 from app.core.masks import HostMask, needs_met
 from app.core.pools import PoolTree
@@ -200,10 +201,15 @@ def _mask_type(job: Job) -> str:
 
 
 def _mask_reason(who: str, include: str, exclude: str, mode: str, name: str) -> str | None:
-    if include and not HostMask.compile(include, mode, "hosts_mask").matches(name):
-        return f"{who} hosts_mask '{include}' does not match {name}"
-    if exclude and HostMask.compile(exclude, mode, "hosts_mask_exclude").matches(name):
-        return f"{who} hosts_mask_exclude '{exclude}' matches {name}"
+    """Why the hosts masks keep this render out, or None. A mask that does not compile in this
+    mode (a job without hosts_mask_type takes its user's, which may change) runs nothing."""
+    try:
+        if include and not HostMask.compile(include, mode, "hosts_mask").matches(name):
+            return f"{who} hosts_mask '{include}' does not match {name}"
+        if exclude and HostMask.compile(exclude, mode, "hosts_mask_exclude").matches(name):
+            return f"{who} hosts_mask_exclude '{exclude}' matches {name}"
+    except SpecError as error:
+        return f"{who} {error}"
     return None
 
 
