@@ -19,8 +19,7 @@ from typing import Any
 from app.core import frames
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
-from app.core.masks import HostMask
-from app.core.patterns import compile_pattern
+from app.core.masks import HostMask, name_regex
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
 MAX_NAME_LEN = 512
@@ -272,9 +271,20 @@ def _plugin(obj: dict, key: str, path: str, default: str, *, allow_empty: bool) 
 def _mask(obj: dict, key: str, path: str) -> str:
     """A regular expression (Afanasy depend masks are full-match regexes); "" = none."""
     mask = _str(obj, key, path)
-    if mask:
-        compile_pattern(mask, join_path(path, key))
+    name_regex(mask, join_path(path, key))
     return mask
+
+
+def _check_hosts_masks(spec: JobSpec) -> None:
+    """Compile the job's and its blocks' hosts masks in the job's hosts_mask_type, so a mask
+    the scheduler could not use is refused with the job (a "" type is the user's, checked
+    when the scheduler meets it)."""
+    mode = spec.hosts_mask_type
+    if not mode:
+        return
+    for path, owner in (("", spec), *((f"blocks[{i}]", b) for i, b in enumerate(spec.blocks))):
+        for key in ("hosts_mask", "hosts_mask_exclude"):
+            HostMask.compile(getattr(owner, key), mode, join_path(path, key))
 
 
 def _int(obj: dict, key: str, path: str, default: int, lo: int, hi: int) -> int:
@@ -638,18 +648,8 @@ def parse_job(data: object) -> JobSpec:
         blocks=_parse_blocks(obj),
         extra=_extra(obj, _JOB_KEYS, ""),
     )
-    if spec.hosts_mask_type == "regex":
-        _compile_regex_hosts_masks(spec)
+    _check_hosts_masks(spec)
     return spec
-
-
-def _compile_regex_hosts_masks(spec: JobSpec) -> None:
-    """A regex-mode job's hosts masks, compiled (and cached for the scheduler) at submit, so a
-    bad one is refused with its field."""
-    owners = [("", spec), *((f"blocks[{n}]", block) for n, block in enumerate(spec.blocks))]
-    for path, owner in owners:
-        for key in ("hosts_mask", "hosts_mask_exclude"):
-            HostMask.compile(getattr(owner, key), "regex", join_path(path, key))
 
 
 # --------------------------------------------------------------------------------------------

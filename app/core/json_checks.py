@@ -1,13 +1,46 @@
-"""Checks shared by the readers of JSON documents (jobs, pools): field paths, type names."""
+"""Checks shared by the readers of JSON documents (jobs, pools): the bounded decoder, field
+paths, type names."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from app.core.errors import SpecError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except tab
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+MAX_DEPTH = 100  # levels of nesting in a document from the network
+
+
+def decode(text: str) -> object:
+    """``json.loads`` of a document from the network, nested at most MAX_DEPTH levels deep;
+    ValueError (a json.JSONDecodeError for bad syntax) when it is not such a document."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = None  # deeper than the interpreter's limit, so deeper than MAX_DEPTH
+    else:
+        # nesting needs one bracket per level: a document with few (every render message)
+        # costs two counts, and only a bigger one is walked
+        if text.count("[") + text.count("{") <= MAX_DEPTH or _within_depth(value):
+            return value
+    raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+
+
+def _within_depth(value: object) -> bool:
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth > MAX_DEPTH:
+            return False
+        pending.extend((child, depth + 1) for child in item)
+    return True
 
 
 def join_path(path: str, key: str) -> str:

@@ -201,8 +201,8 @@ def _mask_type(job: Job) -> str:
 
 
 def _mask_reason(who: str, include: str, exclude: str, mode: str, name: str) -> str | None:
-    """A job's masks in its user's regex mode are compiled here first: one that does not compile
-    keeps the job off every render, saying why."""
+    """Why the hosts masks keep this render out, or None. A mask that does not compile in this
+    mode (a job without hosts_mask_type takes its user's, which may change) runs nothing."""
     try:
         if include and not HostMask.compile(include, mode, "hosts_mask").matches(name):
             return f"{who} hosts_mask '{include}' does not match {name}"

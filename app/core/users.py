@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from app.core.errors import SpecError
+from app.core.masks import HostMask
 
 SOLVE_METHODS = ("order", "priority")
 SOLVE_NEEDS = ("capacity", "tasks")
@@ -57,6 +58,9 @@ class User:
     def edit(self, params: object) -> dict:
         """Validate and apply an edit; returns the changed keys. Nothing changes on error."""
         changes = check_settings(params)
+        mode = changes.get("hosts_mask_type", self.hosts_mask_type)
+        for key in ("hosts_mask", "hosts_mask_exclude"):  # both, as the scheduler will see them
+            HostMask.compile(changes.get(key, getattr(self, key)), mode, key)
         for key, value in changes.items():
             setattr(self, key, value)
         return changes
@@ -103,11 +107,4 @@ def check_settings(params: object) -> dict:
         else:
             raise SpecError(key, f"is not an editable user setting ({', '.join(EDITABLE)})")
         changes[key] = value
-    if "hosts_mask" in changes or "hosts_mask_exclude" in changes:
-        from app.core.masks import HostMask
-
-        mode = changes.get("hosts_mask_type", "find")
-        for key in ("hosts_mask", "hosts_mask_exclude"):
-            if key in changes:
-                HostMask.compile(changes[key], mode, key)
     return changes

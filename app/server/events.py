@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 
 from app.core.jobs import task_summary
+from app.core.json_checks import decode
 from app.server.auth import OWNER, Identity, Verdict, decide
 from app.server.auth.guard import IDENTITY
 from app.server.errors import FarmError
@@ -148,9 +149,9 @@ class EventHub:
     def _request(self, monitor: Monitor, text: str) -> str | None:
         """A monitor's watch/unwatch message; the error text when it is malformed."""
         try:
-            message = json.loads(text)
-        except ValueError:
-            return "expected JSON"
+            message = decode(text)
+        except ValueError as error:
+            return f"expected JSON: {error}"
         if not isinstance(message, dict):
             return "expected a JSON object"
         kind = message.get("type")

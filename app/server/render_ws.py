@@ -16,6 +16,7 @@ import logging
 from aiohttp import WSMsgType, web
 
 from app.core import states
+from app.core.json_checks import decode
 from app.core.renders import Render
 from app.protocol import ACKS, RunKey
 from app.server import render_messages as messages
@@ -114,7 +115,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 link.send({"type": "error", "error": "expected JSON text messages"})
                 continue
             try:
-                message = json.loads(frame.data)
+                message = decode(frame.data)
                 if not isinstance(message, dict):
                     raise messages.ProtocolError("expected a JSON object")
                 kind = message.get("type")

@@ -19,6 +19,7 @@ import app
 from app.core.errors import SpecError
 from app.core.jobs import task_summary
 from app.core.jobspec import job_to_dict, parse_job
+from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
@@ -52,7 +53,10 @@ async def errors_middleware(request: web.Request, handler):
         return _error(error.status, str(error))
     except web.HTTPException as error:
         if error.status >= 400 and error.content_type != "application/json":
-            return _error(error.status, error.reason)
+            answer = _error(error.status, error.reason)
+            if "Allow" in error.headers:  # a 405 names the methods the path answers
+                answer.headers["Allow"] = error.headers["Allow"]
+            return answer
         raise
 
 
@@ -80,7 +84,7 @@ def _render_owner(request: web.Request) -> str | None:
 
 def _int_arg(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not text.isdigit() or len(text) > 15:
+    if not _is_number(text) or len(text) > 15:
         raise FarmError(f"{name}: expected a non-negative integer, not {text[:32]!r}", 400)
     return int(text)
 
@@ -89,19 +93,26 @@ def _query_int(request: web.Request, name: str, default: int, lo: int, hi: int) 
     text = request.query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or not lo <= int(text) <= hi:
+    if not _is_number(text) or len(text) > 15 or not lo <= int(text) <= hi:
         raise FarmError(f"{name}: expected an integer {lo}..{hi}", 400)
     return int(text)
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only (str.isdigit also accepts '²' and other digits int() refuses)."""
+    return text.isascii() and text.isdigit()
 
 
 async def _json_body(request: web.Request) -> object:
     raw = await request.read()
     try:
-        return json.loads(raw.decode("utf-8"))
+        return decode(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise SpecError("", "the body is not valid UTF-8") from error
     except json.JSONDecodeError as error:
         raise SpecError("", f"the body is not valid JSON: {error.msg} at {error.pos}") from error
+    except ValueError as error:
+        raise SpecError("", f"the body is not valid JSON: {error}") from error
 
 
 @routes.get("/health", "Server liveness and version", access="public")
@@ -533,10 +544,8 @@ async def task_action(request: web.Request) -> web.Response:
     body = await _json_body(request)
     if not isinstance(body, dict):
         raise SpecError("", 'expected {"tasks": [n, ...]} (without "tasks": every task)')
-    tasks = body.get("tasks")
-    if tasks is not None and (
-        not isinstance(tasks, list) or not all(type(n) is int for n in tasks)
-    ):
+    tasks = body.get("tasks")  # absent (None): every task
+    if "tasks" in body and (not isinstance(tasks, list) or not all(type(n) is int for n in tasks)):
         raise SpecError("tasks", "expected a list of task numbers")
     farm = _farm(request)
     count = farm.task_action(

@@ -176,9 +176,10 @@ class FarmClient(QObject):
     async def task(self, job: int, block: int, task: int) -> dict:
         return await self.request("GET", f"/jobs/{job}/blocks/{block}/tasks/{task}")
 
-    async def task_action(self, job: int, block: int, action: str, tasks: list[int]) -> dict:
+    async def task_action(self, job: int, block: int, action: str, tasks: list[int] | None) -> dict:
+        """A task action on these task numbers, or on every task (None: no "tasks" key)."""
         path = f"/jobs/{job}/blocks/{block}/tasks/{action}"
-        return await self.request("POST", path, {"tasks": tasks})
+        return await self.request("POST", path, {} if tasks is None else {"tasks": tasks})
 
     async def task_output(self, job: int, block: int, task: int, run: int) -> str:
         path = f"/jobs/{job}/blocks/{block}/tasks/{task}/runs/{run}/output"

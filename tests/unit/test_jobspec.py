@@ -483,6 +483,18 @@ BAD_INPUTS = [
     ("empty service", block_with(service=""), "blocks[0].service", "letters, digits"),
     ("bad depend_mask", block_with(depend_mask="(a"), "blocks[0].depend_mask", "regular exp"),
     ("bad global mask", job_with(depend_mask_global="[z-a]"), "depend_mask_global", "regular"),
+    (
+        "bad regex hosts_mask",
+        job_with(hosts_mask_type="regex", hosts_mask="("),
+        "hosts_mask",
+        "regular expression",
+    ),
+    (
+        "bad regex block hosts_mask_exclude",
+        {**block_with(hosts_mask_exclude="["), "hosts_mask_type": "regex"},
+        "blocks[0].hosts_mask_exclude",
+        "regular expression",
+    ),
     ("folders value", job_with(folders={"out": 1}), 'folders["out"]', "must be a string"),
     ("extra NaN", job_with(custom=float("nan")), "custom", "finite"),
     ("flags not int", block_with(flags="1"), "blocks[0].flags", "must be an integer"),
@@ -553,3 +565,11 @@ def test_job_task_total_is_bounded():
         parse_job({"blocks": [block, block, block]})
     assert caught.value.field == "blocks[2]"
     assert parse_job({"blocks": [block, block]}).blocks[1].tasks_num == 10_000_000
+
+
+def test_hosts_masks_are_checked_in_the_jobs_mode_only():
+    """Any text is a find mask; a job without hosts_mask_type takes its user's mode, which the
+    scheduler checks when it meets the job."""
+    for mode in ("find", ""):
+        assert parse_job(job_with(hosts_mask="(", hosts_mask_type=mode)).hosts_mask == "("
+    assert parse_job(job_with(hosts_mask="farm0[1-3]", hosts_mask_type="regex")).hosts_mask_type

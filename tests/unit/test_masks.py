@@ -4,6 +4,7 @@ import pytest
 
 from app.core.errors import SpecError
 from app.core.masks import HostMask, hosts_allowed, name_regex, needs_met, os_string, split_tokens
+from app.core.users import User
 
 # ------------------------------------------------------------------------------ find mode
 
@@ -224,3 +225,18 @@ def test_os_string_meets_need_os():
     assert needs_met("unix", have)
     assert not needs_met("windows", have)
     assert needs_met("windows", os_string("Windows", "AMD64"))
+
+
+def test_user_masks_are_checked_in_the_mode_they_will_be_used_in():
+    user = User(name="ann")
+    with pytest.raises(SpecError) as caught:
+        user.edit({"hosts_mask": "(", "hosts_mask_type": "regex"})
+    assert caught.value.field == "hosts_mask"
+    user.edit({"hosts_mask_exclude": "farm["})  # a valid find mask
+    with pytest.raises(SpecError) as caught:
+        user.edit({"hosts_mask_type": "regex"})  # would make the stored mask invalid
+    assert caught.value.field == "hosts_mask_exclude"
+    user.edit({"hosts_mask_type": "regex", "hosts_mask_exclude": "farm\\["})
+    with pytest.raises(SpecError):
+        user.edit({"hosts_mask": "["})  # the user's mode is regex now
+    assert (user.hosts_mask, user.hosts_mask_exclude) == ("", "farm\\[")

@@ -165,3 +165,16 @@ def test_decision_cost_does_not_depend_on_task_count():
     for expected in range(100):
         assert start(solver, host) == (1, expected)
     assert job.blocks[0].tasks.counts[0] == 1_000_000 - 100
+
+
+def test_a_mask_invalid_in_the_users_mode_keeps_only_its_job_off():
+    """A job without hosts_mask_type takes its user's mode, which may change after the job was
+    accepted: the scheduler gives a reason for that job and picks the others."""
+    stuck = make_job(1, user="ann", job_keys={"hosts_mask": "farm["})
+    other = make_job(2, user="bob")
+    solver = solver_of(stuck, other)
+    stuck.user.hosts_mask_type = "regex"
+    host = render(name="farm01")
+    assert solver.pick(host, view())[0] is other
+    reason = explain(stuck, [host], view())["renders"][0]["reason"]
+    assert "hosts_mask" in reason and "not a valid regular expression" in reason
