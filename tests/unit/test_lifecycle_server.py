@@ -3,6 +3,7 @@ and results, on a real SQLite store and a fake clock; a render is a link that ke
 sent."""
 
 import asyncio
+import json
 
 import pytest
 
@@ -11,7 +12,8 @@ from app.core.lifecycle import Changes
 from app.protocol import RUN_DONE
 from app.server.config import ServerConfig
 from app.server.farm import Farm, FarmChanges
-from app.server.persistence import Journal, OutputStore, open_database, runs
+from app.server.persistence import Journal, OutputStore, open_database, restore, runs
+from app.server.persistence.schema import JobRow, UserRow
 from tests.unit.lifecycle_farm import Clock, Recorder
 
 
@@ -113,3 +115,22 @@ async def test_deleting_an_offline_render_removes_it(farm):
     assert "r1" not in farm.renders
     with pytest.raises(ValueError, match="unknown job action"):
         farm.act_on_job(await submit(farm), "sleep")
+
+
+async def test_restore_leaves_out_what_an_older_version_stored_unchecked(farm, caplog):
+    """A job or user setting stored before its check existed (a regex mask that does not
+    compile) must not stop the server from starting: the rest comes back, the id stays taken."""
+    good = await submit(farm)
+    await farm.journal.flush()
+    spec = json.loads(JobRow.get_by_id(good.id).spec)
+    spec.update(hosts_mask_type="regex", hosts_mask="(")
+    JobRow.create(
+        id=7, name="old", user_name="ann", priority=99, spec=json.dumps(spec), time_created=1.0
+    )
+    UserRow.create(name="bob", settings=json.dumps({"hosts_mask_type": "regex", "hosts_mask": "("}))
+    again = Farm(farm.config, farm.journal, farm.outputs, clock=Clock())
+    restore(again)
+    assert set(again.jobs) == {good.id}
+    assert again.next_job_id == 8
+    assert again.users["bob"].hosts_mask == ""
+    assert "job 7 'old' left out" in caplog.text and "user bob" in caplog.text

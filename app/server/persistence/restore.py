@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from app.core import states
+from app.core.errors import SpecError
 from app.core.jobs import Job
 from app.core.jobspec import parse_job
 from app.core.pools import PoolTree
@@ -37,7 +38,12 @@ def restore(farm: Farm) -> None:
         farm.pools = PoolTree.from_dict(json.loads(stored.value))
     for row in UserRow.select():
         user = User(name=row.name, time_register=row.time_register)
-        user.edit(json.loads(row.settings))
+        try:
+            user.edit(json.loads(row.settings))
+        except SpecError as error:  # stored by an older version that checked less
+            log.error(
+                "user %s: stored settings refused (%s): restored with defaults", row.name, error
+            )
         farm.users[row.name] = user
     for row in RenderRow.select().order_by(RenderRow.id):
         render = Render(
@@ -60,7 +66,13 @@ def restore(farm: Farm) -> None:
     render_ids = {name: render.id for name, render in farm.renders.items()}
 
     for row in JobRow.select().order_by(JobRow.id):
-        spec = parse_job(json.loads(row.spec))
+        farm.next_job_id = max(farm.next_job_id, row.id + 1)  # never reused, even if left out
+        try:
+            spec = parse_job(json.loads(row.spec))
+        except SpecError as error:  # stored by an older version that checked less
+            message = "job %s '%s' left out: its stored definition is refused (%s)"
+            log.error(message, row.id, row.name, error)
+            continue
         job = Job(
             id=row.id,
             spec=spec,
@@ -73,7 +85,6 @@ def restore(farm: Farm) -> None:
             order=row.sort_order or row.id,
         )
         farm.jobs[job.id] = job
-        farm.next_job_id = max(farm.next_job_id, job.id + 1)
         farm.job_order = itertools.count(max(next(farm.job_order), job.order + 1))
 
     waiting = 0
