@@ -10,13 +10,13 @@ header. With ``ssl_context`` it serves https.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import ssl
-import threading
 from typing import NamedTuple
 
 from aiohttp import WSMsgType, web
+
+from tests.loopback_app import LoopbackApp
 
 ADMIN_TOKEN = "crl_stub_admin"
 IDENTITY = web.RequestKey("identity", tuple)  # (name, role) of the request's token
@@ -28,34 +28,19 @@ class Seen(NamedTuple):
     authorization: str | None
 
 
-class AuthStub:
+class AuthStub(LoopbackApp):
     """``with AuthStub() as server:`` point a client at ``server.url``; read ``seen``."""
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        super().__init__(ssl_context)
         self.tokens: dict[str, tuple[str, str]] = {ADMIN_TOKEN: ("admin", "admin")}
         self.seen: list[Seen] = []
-        self.url = ""
-        self._ssl = ssl_context
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-
-    def __enter__(self) -> AuthStub:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
 
     def authorizations(self, path: str) -> list[str | None]:
         """The Authorization headers of the requests for ``path`` so far."""
         return [seen.authorization for seen in self.seen if seen.path == path]
 
-    async def _start(self) -> None:
+    def application(self) -> web.Application:
         application = web.Application(middlewares=[self._authenticate])
         application.router.add_get("/api/v1/health", _answer({"ok": True}))
         application.router.add_get("/api/v1/whoami", self._whoami)
@@ -65,12 +50,7 @@ class AuthStub:
         application.router.add_post("/api/v1/users/{name}/token", self._issue)
         application.router.add_delete("/api/v1/users/{name}/token", self._revoke)
         application.router.add_get("/api/v1/events", _hold_socket)
-        self._runner = web.AppRunner(application, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._ssl)
-        await site.start()
-        scheme = "https" if self._ssl else "http"
-        self.url = f"{scheme}://127.0.0.1:{self._runner.addresses[0][1]}"
+        return application
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler) -> web.StreamResponse:

@@ -10,10 +10,8 @@ path parameter the route does not accept (a job id that is not a number, an unkn
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
 from typing import NamedTuple
 
 from aiohttp import WSMsgType, web
@@ -21,6 +19,7 @@ from aiohttp import WSMsgType, web
 from app.server.openapi import INTEGER_PARAMETERS
 from app.server.route_table import Route
 from app.server.routes import routes
+from tests.loopback_app import LoopbackApp
 
 # enough of every answer for the clients to read what they read: ids, numbers, samples
 CANNED_JSON = {"ok": True, "id": 1, "block_ids": [1], "task_ids": [1], "samples": []}
@@ -35,40 +34,22 @@ class Request(NamedTuple):
     body: object  # the decoded JSON body, or None without one
 
 
-class RouteRecorder:
+class RouteRecorder(LoopbackApp):
     """``with RouteRecorder() as server:`` point a client at ``server.url``; read ``requests``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[Request] = []
-        self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-
-    def __enter__(self) -> RouteRecorder:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
 
     def templates(self) -> set[tuple[str, str]]:
         """The (method, path template) pairs requested so far."""
         return {(request.method, request.template) for request in self.requests}
 
-    async def _start(self) -> None:
+    def application(self) -> web.Application:
         application = web.Application()
         for route in routes:
             application.router.add_route(route.method, route.path, self._handler(route))
-        self._runner = web.AppRunner(application, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return application
 
     def _handler(self, route: Route):
         async def record(request: web.Request) -> web.StreamResponse:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import functools
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from app.cli.submit import build_command, make_submit_job
 from app.credentials import ADMIN_TOKEN_FILE, TOKEN_ENV, default_data_dir
 from app.server.auth import server_context
 from tests.auth_stub import ADMIN_TOKEN, AuthStub
+from tests.python37 import PYTHON37, needs_python37
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -744,17 +744,7 @@ def test_api_syntax_is_python37(module):
     ast.parse(source, feature_version=(3, 7))
 
 
-def _python37() -> str | None:
-    for candidate in ("python3.7", str(Path.home() / ".pyenv/versions/3.7.16/bin/python3.7")):
-        found = shutil.which(candidate)
-        if found:
-            probe = subprocess.run([found, "--version"], capture_output=True, text=True)
-            if probe.returncode == 0 and probe.stdout.startswith("Python 3.7"):
-                return found
-    return None
-
-
-@pytest.mark.skipif(_python37() is None, reason="no Python 3.7 interpreter here")
+@needs_python37
 def test_api_runs_on_python37():
     code = (
         "import sys; sys.path.insert(0, 'app'); import api\n"
@@ -763,6 +753,6 @@ def test_api_runs_on_python37():
         f"c = api.Client('http://127.0.0.1:{closed_port()}', timeout=5)\n"
         "try:\n    c.jobs()\nexcept api.CorralError as e:\n    print(e.status, e)\n"
     )
-    out = subprocess.run([_python37(), "-c", code], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run([PYTHON37, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("None cannot reach the Corral server at")

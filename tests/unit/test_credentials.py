@@ -2,7 +2,6 @@
 server the default data folder's admin-token; never written to plain files."""
 
 import ast
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from app.credentials import (
 )
 from app.server.auth import ADMIN_TOKEN_FILE
 from tests.keyrings import LockedKeyring, MemoryKeyring
+from tests.python37 import PYTHON37, needs_python37
 
 ROOT = Path(__file__).resolve().parents[2]
 FARM = "http://farm:51000"
@@ -192,21 +192,7 @@ def test_syntax_is_python37():
     ast.parse(Path(credentials.__file__).read_text(), feature_version=(3, 7))
 
 
-def _python37() -> str | None:
-    """A Python 3.7 interpreter (as tests/unit/test_cli_args.py finds one), or None."""
-    for candidate in ("python3.7", str(Path.home() / ".pyenv/versions/3.7.16/bin/python3.7")):
-        found = shutil.which(candidate)
-        if found:
-            probe = subprocess.run([found, "--version"], capture_output=True, text=True)
-            if probe.returncode == 0 and probe.stdout.startswith("Python 3.7"):
-                return found
-    return None
-
-
-PYTHON37 = _python37()
-
-
-@pytest.mark.skipif(PYTHON37 is None, reason="no Python 3.7 interpreter here")
+@needs_python37
 def test_runs_on_python37_without_keyring(tmp_path):
     code = (
         "import sys; sys.path.insert(0, 'app'); import credentials\n"
