@@ -14,9 +14,9 @@ import secrets
 import ssl
 from typing import NamedTuple
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from tests.loopback_app import LoopbackApp
+from tests.loopback_app import LoopbackApp, hold_socket
 
 ADMIN_TOKEN = "crl_stub_admin"
 IDENTITY = web.RequestKey("identity", tuple)  # (name, role) of the request's token
@@ -49,7 +49,7 @@ class AuthStub(LoopbackApp):
         application.router.add_post("/api/v1/users", self._add_user)
         application.router.add_post("/api/v1/users/{name}/token", self._issue)
         application.router.add_delete("/api/v1/users/{name}/token", self._revoke)
-        application.router.add_get("/api/v1/events", _hold_socket)
+        application.router.add_get("/api/v1/events", hold_socket)
         return application
 
     @web.middleware
@@ -104,12 +104,3 @@ def _answer(value: object):
         return web.json_response(value)
 
     return handler
-
-
-async def _hold_socket(request: web.Request) -> web.WebSocketResponse:
-    socket = web.WebSocketResponse()
-    await socket.prepare(request)
-    async for message in socket:
-        if message.type == WSMsgType.ERROR:
-            break
-    return socket

@@ -11,7 +11,7 @@ import asyncio
 import ssl
 import threading
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 
 class LoopbackApp:
@@ -45,3 +45,13 @@ class LoopbackApp:
         await site.start()
         scheme = "https" if self._ssl else "http"
         self.url = f"{scheme}://127.0.0.1:{self._runner.addresses[0][1]}"
+
+
+async def hold_socket(request: web.Request) -> web.WebSocketResponse:
+    """A WebSocket route that accepts and keeps the connection until the client closes it."""
+    socket = web.WebSocketResponse()
+    await socket.prepare(request)
+    async for message in socket:
+        if message.type == WSMsgType.ERROR:
+            break
+    return socket

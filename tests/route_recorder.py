@@ -14,12 +14,12 @@ import json
 import re
 from typing import NamedTuple
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from app.server.openapi import INTEGER_PARAMETERS
 from app.server.route_table import Route
 from app.server.routes import routes
-from tests.loopback_app import LoopbackApp
+from tests.loopback_app import LoopbackApp, hold_socket
 
 # enough of every answer for the clients to read what they read: ids, numbers, samples
 CANNED_JSON = {"ok": True, "id": 1, "block_ids": [1], "task_ids": [1], "samples": []}
@@ -61,7 +61,7 @@ class RouteRecorder(LoopbackApp):
             if refused:
                 return web.json_response({"error": refused}, status=400)
             if request.headers.get("Upgrade", "").lower() == "websocket":
-                return await _hold_socket(request)
+                return await hold_socket(request)
             if route.answer == "application/json":
                 return web.json_response(CANNED_JSON, status=int(route.status))
             return web.Response(body=CANNED[route.answer], content_type=route.answer)
@@ -77,12 +77,3 @@ def _refused_parameter(route: Route, values: dict) -> str:
         if name in INTEGER_PARAMETERS and not re.fullmatch(r"\d+", value):
             return f"{name}: {value!r} is not a number"
     return ""
-
-
-async def _hold_socket(request: web.Request) -> web.WebSocketResponse:
-    socket = web.WebSocketResponse()
-    await socket.prepare(request)
-    async for message in socket:
-        if message.type == WSMsgType.ERROR:
-            break
-    return socket
