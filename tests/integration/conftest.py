@@ -27,8 +27,9 @@ class Farm(LocalFarm):
     """A LocalFarm with test-friendly waits that fail the test with the farm's logs."""
 
     def wait_renders(self, count: int, timeout: float = 30) -> list[dict]:
-        return wait_until(lambda: len(self.online_renders()) >= count and self.online_renders(),
-                          timeout)  # fmt: skip
+        return wait_until(
+            lambda: len(self.online_renders()) >= count and self.online_renders(), timeout
+        )
 
     def start_renders(self, renders: dict[str, int | None], *args: str) -> list[dict]:
         """Renders {name: max_tasks (None: as their pool says)}, each started with args; returns

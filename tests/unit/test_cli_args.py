@@ -74,7 +74,7 @@ def test_parse_frames_rejects(text):
         (
             ["render", "-o", "out.@####@.exr", "-s", "@#@", "-e", "@#@"],
             "render -o out.@####@.exr -s @#@ -e @#@",
-        ),  # fmt: skip
+        ),
         (["sh", "-c", "echo $HOME; ls"], "sh -c 'echo $HOME; ls'"),
         (["printf", ""], "printf ''"),
         (["echo", "it's"], "echo 'it'\"'\"'s'"),
@@ -94,10 +94,28 @@ def submit_job(*argv: str) -> dict:
 
 def test_submit_numeric_job():
     job = submit_job(
-        "--name", "shot", "--frames", "1-100x2", "--fpt", "10", "--service", "blender",
-        "--priority", "120", "--user", "ann", "--cwd", "/proj", "--paused",
-        "--", "blender", "-b", "a b.blend", "-f", "@#@",
-    )  # fmt: skip
+        "--name",
+        "shot",
+        "--frames",
+        "1-100x2",
+        "--fpt",
+        "10",
+        "--service",
+        "blender",
+        "--priority",
+        "120",
+        "--user",
+        "ann",
+        "--cwd",
+        "/proj",
+        "--paused",
+        "--",
+        "blender",
+        "-b",
+        "a b.blend",
+        "-f",
+        "@#@",
+    )
     assert job["name"] == "shot"
     assert job["user_name"] == "ann"
     assert job["priority"] == 120
@@ -229,9 +247,24 @@ def test_server_option_before_or_after_the_verb():
 
 def test_long_running_verbs_parse():
     args = parse_args(
-        ["server", "--host", "0.0.0.0", "--port", "5100", "--data", "/d", "--db", "sqlite:///x",
-         "--zombie-time", "60", "--heartbeat", "2.5", "--reconnect-grace", "0"]
-    )  # fmt: skip
+        [
+            "server",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "5100",
+            "--data",
+            "/d",
+            "--db",
+            "sqlite:///x",
+            "--zombie-time",
+            "60",
+            "--heartbeat",
+            "2.5",
+            "--reconnect-grace",
+            "0",
+        ]
+    )
     assert (args.host, args.port, args.data, args.db) == ("0.0.0.0", 5100, "/d", "sqlite:///x")
     assert (args.zombie_time, args.heartbeat, args.reconnect_grace) == (60, 2.5, 0)
     args = parse_args(["render", "--name", "r1", "--max-tasks", "4", "--capacity", "500"])
@@ -443,26 +476,59 @@ def test_pool_and_mask_usage_errors_exit_2(argv, message, capsys):
 POOLS_ANSWER = {
     "pools": {
         "/": {"pattern": "", "capacity_host": 1100, "max_tasks_host": 4, "annotation": ""},
-        "/gpu/": {"pattern": "gpu.*", "capacity_host": 2000, "max_tasks_host": -1,
-                  "heartbeat_period": -1, "zombie_time": -1, "annotation": "GPUs"},
+        "/gpu/": {
+            "pattern": "gpu.*",
+            "capacity_host": 2000,
+            "max_tasks_host": -1,
+            "heartbeat_period": -1,
+            "zombie_time": -1,
+            "annotation": "GPUs",
+        },
         "/gpu/big/": {"pattern": "", "capacity_host": -1, "max_tasks_host": -1},
         "/cpu/": {"pattern": "cpu.*", "capacity_host": -1, "max_tasks_host": -1},
     },
     "effective": {
-        "/": {"capacity_host": 1100, "max_tasks_host": 4, "priority": 99, "paused": False,
-              "services": [], "services_disabled": [], "renders": []},
-        "/gpu/": {"capacity_host": 2000, "max_tasks_host": 4, "priority": 99, "paused": False,
-                  "services": ["blender", "nuke"], "services_disabled": [],
-                  "heartbeat_period": 5.0, "zombie_time": 60.0,
-                  "renders": ["gpu01", "gpu02", "gpu03", "gpu04", "gpu05", "gpu06"]},
-        "/gpu/big/": {"capacity_host": 2000, "max_tasks_host": 4, "priority": 99,
-                      "paused": True, "services": [], "services_disabled": ["nuke"],
-                      "renders": ["gpu99"]},
-        "/cpu/": {"capacity_host": 1100, "max_tasks_host": 4, "priority": 50, "paused": False,
-                  "services": [], "services_disabled": [], "renders": ["cpu01"]},
+        "/": {
+            "capacity_host": 1100,
+            "max_tasks_host": 4,
+            "priority": 99,
+            "paused": False,
+            "services": [],
+            "services_disabled": [],
+            "renders": [],
+        },
+        "/gpu/": {
+            "capacity_host": 2000,
+            "max_tasks_host": 4,
+            "priority": 99,
+            "paused": False,
+            "services": ["blender", "nuke"],
+            "services_disabled": [],
+            "heartbeat_period": 5.0,
+            "zombie_time": 60.0,
+            "renders": ["gpu01", "gpu02", "gpu03", "gpu04", "gpu05", "gpu06"],
+        },
+        "/gpu/big/": {
+            "capacity_host": 2000,
+            "max_tasks_host": 4,
+            "priority": 99,
+            "paused": True,
+            "services": [],
+            "services_disabled": ["nuke"],
+            "renders": ["gpu99"],
+        },
+        "/cpu/": {
+            "capacity_host": 1100,
+            "max_tasks_host": 4,
+            "priority": 50,
+            "paused": False,
+            "services": [],
+            "services_disabled": [],
+            "renders": ["cpu01"],
+        },
     },
     "tickets": {},
-}  # fmt: skip
+}
 
 
 def test_format_pools():
@@ -588,17 +654,25 @@ def test_client_default_server(monkeypatch):
 
 def test_job_builders():
     job = api.tasks_job(
-        "maint", [("a", "echo a"), ("b", "echo b")], user_name="u", priority=10,
-        block_extra={"capacity": 10}, max_running_tasks=1,
-    )  # fmt: skip
+        "maint",
+        [("a", "echo a"), ("b", "echo b")],
+        user_name="u",
+        priority=10,
+        block_extra={"capacity": 10},
+        max_running_tasks=1,
+    )
     assert job["user_name"] == "u"
     assert job["priority"] == 10
     assert job["max_running_tasks"] == 1
     assert job["host_name"]
     assert job["blocks"] == [
-        {"name": "maint", "service": "generic", "capacity": 10,
-         "tasks": [{"name": "a", "command": "echo a"}, {"name": "b", "command": "echo b"}]},
-    ]  # fmt: skip
+        {
+            "name": "maint",
+            "service": "generic",
+            "capacity": 10,
+            "tasks": [{"name": "a", "command": "echo a"}, {"name": "b", "command": "echo b"}],
+        },
+    ]
 
 
 # -- client verbs without a server -------------------------------------------------------------
