@@ -60,7 +60,12 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser, render: argparse.Argu
     p = verbs.add_parser("user", parents=[common], help="change a user's settings")
     user_verbs = p.add_subparsers(dest="user_verb", metavar="ACTION", required=True)
     q = user_verbs.add_parser(
-        "set", parents=[common], help="change settings: priority, max_running_tasks, ..."
+        "set",
+        parents=[common],
+        help="change settings: priority, max_running_tasks, ...",
+        description="Change a user's settings (admin): priority, max_running_tasks, "
+        "max_queued_tasks and max_jobs_per_minute (quotas: -1 the server's default, 0 no "
+        "limit), hosts_mask, errors_retries, ...",
     )
     q.add_argument("name", metavar="NAME")
     parsing.add_settings(q)
@@ -141,11 +146,21 @@ def _need(value: Any) -> Any:
     return f"{value:.1f}" if isinstance(value, (int, float)) else value
 
 
+def _quota(used: Any, limit: Any) -> Any:
+    """A quota's use and limit, as ``USED/LIMIT``; its use alone without a limit (0)."""
+    return f"{used}/{limit}" if limit else used
+
+
 _USER_COLUMNS = (
     ("NAME", "name"),
     ("PRI", "priority"),
     ("RUN", lambda user: user.get("running_tasks", 0)),
     ("MAX_RUN", lambda user: _limit(user.get("max_running_tasks"))),
+    ("QUEUED", lambda user: _quota(user.get("queued_tasks"), user.get("queued_tasks_limit"))),
+    (
+        "JOBS/MIN",
+        lambda user: _quota(user.get("jobs_last_minute"), user.get("jobs_per_minute_limit")),
+    ),
     ("SOLVE", "solve_method"),
     ("NEED", lambda user: _need(user.get("need"))),
 )

@@ -15,6 +15,7 @@ from app.api import DEFAULT_SERVER, default_server
 from app.cli import parsing
 from app.cli.parsing import UsageError
 from app.cli.running import add_json_log, import_failed, run_service, setup_logging
+from app.core.quotas import DEFAULT_MAX_JOBS_PER_MINUTE, DEFAULT_MAX_QUEUED_TASKS, QuotaDefaults
 from app.credentials import default_data_dir
 
 
@@ -58,6 +59,7 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--tls-key", type=Path, metavar="FILE", help="the certificate's private key (PEM)"
     )
+    _add_quotas(p)
     p.set_defaults(func=cmd_server, usage_parser=p)
 
     render = verbs.add_parser(
@@ -79,6 +81,7 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
     )
     _add_port_and_data(p)
     _add_max_tasks(p)
+    _add_quotas(p)
     p.set_defaults(func=cmd_up, usage_parser=p)
 
     p = verbs.add_parser(
@@ -110,6 +113,30 @@ def _add_port_and_data(p: argparse.ArgumentParser) -> None:
         "--port", type=parsing.port, default=51000, help="port to listen on (default: 51000)"
     )
     p.add_argument("--data", metavar="DIR", help="data directory (default: the user data dir)")
+
+
+def _add_quotas(p: argparse.ArgumentParser) -> None:
+    """The server's quotas per user (a user's own, `corral user set`, replaces them)."""
+    p.add_argument(
+        "--max-queued-tasks-per-user",
+        type=parsing.limit,
+        default=DEFAULT_MAX_QUEUED_TASKS,
+        metavar="N",
+        help="tasks of a user's jobs not yet done; a submit beyond is refused "
+        f"(0: no limit; default: {DEFAULT_MAX_QUEUED_TASKS:,})",
+    )
+    p.add_argument(
+        "--max-jobs-per-minute-per-user",
+        type=parsing.limit,
+        default=DEFAULT_MAX_JOBS_PER_MINUTE,
+        metavar="N",
+        help=f"jobs a user submits in any minute (0: no limit; default: "
+        f"{DEFAULT_MAX_JOBS_PER_MINUTE})",
+    )
+
+
+def _quotas(args: argparse.Namespace) -> QuotaDefaults:
+    return QuotaDefaults(args.max_queued_tasks_per_user, args.max_jobs_per_minute_per_user)
 
 
 def _add_max_tasks(p: argparse.ArgumentParser) -> None:
@@ -241,6 +268,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         "farm_file": args.farm,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
+        "quotas": _quotas(args),
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),
@@ -416,7 +444,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         from app.server.auth import load_or_create
         from app.server.config import ServerConfig
 
-        server_config = ServerConfig(data_dir=_data_dir(args.data), port=args.port)
+        server_config = ServerConfig(
+            data_dir=_data_dir(args.data), port=args.port, quotas=_quotas(args)
+        )
         server_config.data_dir.mkdir(parents=True, exist_ok=True)
         render_config = make_render_config(
             f"http://127.0.0.1:{server_config.port}",

@@ -141,6 +141,12 @@ class Job:
     def done(self) -> bool:
         return all(b.tasks.finished == b.tasks.size for b in self.blocks)
 
+    def count_tasks(self, user: User | None) -> None:
+        """Count the job's unfinished tasks in user's queue (None: in nobody's), every block's
+        from now on (app/core/quotas.py)."""
+        for block in self.blocks:
+            block.tasks.count_for(user)
+
     def order_key(self) -> tuple[int, int]:
         """Solving order: higher priority first, then earlier submission."""
         return (-self.priority, self.id)

@@ -131,7 +131,9 @@ class TaskLifecycle(TaskActions, Timeouts):
         return user
 
     def job_added(self, job: Job) -> None:
-        """A job enters the farm (submitted, restored or edited): its waits, its queue place."""
+        """A job enters the farm (submitted, restored or edited): its tasks in its user's queue
+        (blocks appended since included), its waits, its queue place."""
+        job.count_tasks(job.user)
         if job.spec.time_wait > self.clock():
             heapq.heappush(self.wakeups, job.spec.time_wait)
         for other in self.dependencies.job_added(job):

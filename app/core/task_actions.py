@@ -71,6 +71,7 @@ class TaskActions:
     def delete_job(self: TaskLifecycle, job: Job) -> None:
         """A job leaves the farm; its running tasks are stopped."""
         self.stop_running(job)
+        job.count_tasks(None)
         del self.jobs[job.id]
         self.solver.remove(job)
         self.changes.job_deleted(job)

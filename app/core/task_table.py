@@ -1,21 +1,28 @@
 """Compact per-task state of one block: a byte per task, counters, a ready cursor.
 
-Untouched tasks cost one byte. Start counts, errors, render ids and times live in parallel arrays
-allocated when the first task of the block starts. Counters per state are kept on every
-transition, so summaries never scan. Finding the next ready task is amortized O(1): a cursor
-moves forward through the block's pick order (ascending, or the `sequential` order), and tasks
-that become ready again behind it (retries, restarts) wait in a small heap.
+Untouched tasks cost one byte. Start counts, errors, render ids and times live in parallel
+arrays allocated when the first task of the block starts. Counters per state are kept on every
+transition, so summaries never scan; the table's owner (a User) counts its tasks not yet
+finished in `queued_tasks` as they change, for the queue quota (app/core/quotas.py). Finding the
+next ready task is amortized O(1): a cursor moves forward through the block's pick order
+(ascending, or the `sequential` order), and tasks that become ready again behind it (retries,
+restarts) wait in a small heap.
 """
 
 from __future__ import annotations
 
 import heapq
 from array import array
+from typing import TYPE_CHECKING
 
 from app.core import states
 from app.core.pick_order import PickOrder, next_ready
 
+if TYPE_CHECKING:
+    from app.core.users import User
+
 _RDY = bytes([states.RDY])
+_FINISHED = bytes(state in states.FINISHED for state in range(states.COUNT))  # 1: finished
 
 
 class TaskTable:
@@ -33,6 +40,7 @@ class TaskTable:
         "time_done",
         "_cursor",
         "_requeued",
+        "owner",
     )
 
     def __init__(self, size: int, order: PickOrder | None = None) -> None:
@@ -48,6 +56,7 @@ class TaskTable:
         self.time_done: array | None = None
         self._cursor = 0  # a rank in pick order
         self._requeued: list[tuple[int, int]] = []  # (rank, task) ready again behind the cursor
+        self.owner: User | None = None  # whose queued_tasks counts this table's unfinished tasks
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -58,6 +67,10 @@ class TaskTable:
     @property
     def finished(self) -> int:
         return self.counts[states.DON] + self.counts[states.SKP]
+
+    @property
+    def unfinished(self) -> int:
+        return self.size - self.finished
 
     def state(self, n: int) -> int:
         return self.states[n]
@@ -123,6 +136,17 @@ class TaskTable:
 
     # -- changing ------------------------------------------------------------------------------
 
+    def count_for(self, owner: User | None) -> None:
+        """Count this table's unfinished tasks in owner's queued_tasks from now on (None: in
+        nobody's), moving them from the previous owner's."""
+        if owner is self.owner:
+            return
+        if self.owner is not None:
+            self.owner.queued_tasks -= self.unfinished
+        if owner is not None:
+            owner.queued_tasks += self.unfinished
+        self.owner = owner
+
     def set(self, n: int, state: int) -> int:
         """Move task n to state; returns the old state."""
         old = self.states[n]
@@ -131,6 +155,8 @@ class TaskTable:
         self.states[n] = state
         self.counts[old] -= 1
         self.counts[state] += 1
+        if self.owner is not None:
+            self.owner.queued_tasks += _FINISHED[old] - _FINISHED[state]
         if state == states.RER or (state == states.RDY and self._rank(n) < self._cursor):
             heapq.heappush(self._requeued, (self._rank(n), n))
         return old
@@ -181,6 +207,8 @@ class TaskTable:
 
     def reset(self) -> None:
         """Every task back to ready with no errors (start counts stay: run numbers only grow)."""
+        if self.owner is not None:
+            self.owner.queued_tasks += self.finished
         self.states[:] = bytes(self.size)
         self.counts = [0] * states.COUNT
         self.counts[states.RDY] = self.size
@@ -193,6 +221,8 @@ class TaskTable:
         """Append count ready tasks (tasks appended to a running job's block)."""
         self.states.extend(bytes(count))
         self.counts[states.RDY] += count
+        if self.owner is not None:
+            self.owner.queued_tasks += count
         self.size += count
         if self.starts is not None:
             for array_, width in (

@@ -27,6 +27,9 @@ class User:
     errors_task_same_host: int = 3
     errors_forgive_time: int = 18000
     jobs_life_time: int = 0  # seconds; 0 = jobs live until deleted
+    # quotas (app/core/quotas.py): -1 = the server's default, 0 = no limit
+    max_queued_tasks: int = -1  # tasks of the user's jobs not yet done
+    max_jobs_per_minute: int = -1
     solve_method: str = "order"  # order: priority then submission (and manual moves)
     solve_need: str = "capacity"  # fair share counts running capacity, or running tasks
     paused: bool = False
@@ -36,6 +39,7 @@ class User:
     running_tasks: int = field(default=0, compare=False)
     running_capacity: int = field(default=0, compare=False)
     last_solved: int = field(default=0, compare=False)
+    queued_tasks: int = field(default=0, compare=False)  # kept by the jobs' task tables
 
     def need(self) -> float:
         """Afanasy's fair share: each priority point is worth about 10% more of the farm."""
@@ -75,6 +79,8 @@ _LIMITS = {
     "errors_task_same_host": (0, 127),
     "errors_forgive_time": (0, 10 * 365 * 86400),
     "jobs_life_time": (0, 100 * 365 * 86400),
+    "max_queued_tasks": (-1, 10**12),
+    "max_jobs_per_minute": (-1, 1_000_000),
 }
 _CHOICES = {
     "hosts_mask_type": ("find", "regex"),

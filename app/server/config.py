@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from app.core.quotas import QuotaDefaults
 
 
 @dataclass
@@ -20,6 +22,7 @@ class ServerConfig:
     reconnect_grace: float = 10.0  # after a restart, wait this long for renders to re-register
     tls_cert: Path | None = None  # serve https with this certificate chain (PEM) ...
     tls_key: Path | None = None  # ... and its private key (PEM)
+    quotas: QuotaDefaults = field(default_factory=QuotaDefaults)  # per user, unless set on one
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -65,6 +65,8 @@ class FarmControls:
         data["blocks"].extend(blocks)
         spec = parse_job(data)
         first = len(job.blocks)
+        added = sum(block.tasks_num for block in spec.blocks[first:])
+        self.quotas.check_tasks(job.user_name, job.user, added)
         job.spec = spec
         job.blocks.extend(
             Block(job, num, spec.blocks[num]) for num in range(first, len(spec.blocks))
@@ -84,6 +86,7 @@ class FarmControls:
         data["blocks"][block_num]["tasks"].extend(tasks)
         spec = parse_job(data)
         first = block.tasks.size
+        self.quotas.check_tasks(job.user_name, job.user, spec.blocks[block_num].tasks_num - first)
         job.spec = spec
         block.spec = spec.blocks[block_num]
         order = None if block.spec.sequential == 1 else PickOrder.for_block(block.spec)

@@ -244,7 +244,7 @@ class EventHub:
                 messages.append({"type": "jobs_deleted", "ids": gone})
             self._jobs.clear()
         if self._users:
-            users = [farm.users[n].summary() for n in self._users if n in farm.users]
+            users = [farm.user_summary(farm.users[n]) for n in self._users if n in farm.users]
             messages.append({"type": "users", "users": users})
             self._users.clear()
         if self._pools:

@@ -22,6 +22,7 @@ from app.core.jobs import Block, Job
 from app.core.jobspec import JobSpec
 from app.core.lifecycle import TaskLifecycle
 from app.core.pools import PoolTree
+from app.core.quotas import Quotas
 from app.core.renders import Render
 from app.core.users import User
 from app.platform import local_time
@@ -84,6 +85,7 @@ class Farm(FarmControls, TaskLifecycle):
         )
         self.next_job_id = 1
         self.next_render_id = 1
+        self.quotas = Quotas(config.quotas)
         # recent heartbeat resources per render; an entry goes with its render when deleted
         self.resource_history: weakref.WeakKeyDictionary[Render, ResourceHistory] = (
             weakref.WeakKeyDictionary()
@@ -92,21 +94,36 @@ class Farm(FarmControls, TaskLifecycle):
     # -- jobs ----------------------------------------------------------------------------------
 
     async def submit(self, spec: JobSpec) -> Job:
-        """Store a new job, then let renders start its tasks."""
+        """Store a new job within its user's quotas (QuotaExceeded: nothing changes), then let
+        renders start its tasks."""
+        name, now = spec.user_name, self.clock()
+        tasks = sum(block.tasks_num for block in spec.blocks)
+        self.quotas.check_job(name, self.users.get(name), tasks, now)
         job = Job(
             id=self.next_job_id,
             spec=spec,
-            time_created=self.clock(),
+            time_created=now,
             offline=spec.offline,
-            user=self.user(spec.user_name),
+            user=self.user(name),
             order=next(self.job_order),
         )
         self.next_job_id += 1
-        await self.journal.write(records.insert_job(job))
+        # counted before the commit, so that a submit arriving meanwhile sees them
+        job.count_tasks(job.user)
+        self.quotas.job_submitted(name, now)
+        try:
+            await self.journal.write(records.insert_job(job))
+        except BaseException:
+            job.count_tasks(None)
+            raise
         self.jobs[job.id] = job
         self.events.job_changed(job.id)
         self.job_added(job)
         return job
+
+    def user_summary(self, user: User) -> dict:
+        """A user as the API shows them: settings, running work, quota use and limits."""
+        return {**user.summary(), **self.quotas.usage(user, self.clock())}
 
     def job(self, job_id: int) -> Job:
         job = self.jobs.get(job_id)

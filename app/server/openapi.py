@@ -42,6 +42,9 @@ def selection(key: str, kind: str, actions: Iterable[str]) -> dict:
     }
 
 
+QUEUE_QUOTA = {"409": "QueueQuota"}  # routes that add tasks: over the user's queue quota
+SUBMIT_QUOTAS = {**QUEUE_QUOTA, "429": "RateQuota"}  # and over their jobs per minute
+
 _ERROR = {
     "description": "refused; nothing changed",
     "content": {
@@ -52,6 +55,36 @@ _ERROR = {
             }
         }
     },
+}
+
+
+_QUOTA_FIELDS = {
+    "error": {"type": "string", "description": "what is over, and how to raise the limit"},
+    "quota": {"type": "string", "description": "the user setting that sets the limit"},
+    "user": {"type": "string"},
+    "limit": {"type": "integer"},
+    "used": {"type": "integer", "description": "the user's use now"},
+    "requested": {"type": "integer", "description": "what the request adds"},
+}
+
+
+def _quota(description: str, **extra) -> dict:
+    fields = {**_QUOTA_FIELDS, **extra.pop("fields", {})}
+    schema = {"type": "object", "properties": fields}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+        **extra,
+    }
+
+
+_QUOTAS = {
+    "QueueQuota": _quota("over the user's tasks in the queue (max_queued_tasks); nothing changed"),
+    "RateQuota": _quota(
+        "over the user's jobs per minute (max_jobs_per_minute); nothing changed",
+        fields={"retry_after": {"type": "integer"}},
+        headers={"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    ),
 }
 
 
@@ -67,6 +100,10 @@ def _operation(route: Route) -> dict:
             route.status: {"description": "success", "content": {route.answer: {}}},
             "400": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
+            **{
+                status: {"$ref": f"#/components/responses/{name}"}
+                for status, name in route.refusals.items()
+            },
         },
     }
     parameters = [
@@ -98,5 +135,5 @@ def document(routes: Iterable[Route]) -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Corral render farm API", "version": app.__version__},
         "paths": paths,
-        "components": {"responses": {"Error": _ERROR}},
+        "components": {"responses": {"Error": _ERROR, **_QUOTAS}},
     }

@@ -45,6 +45,8 @@ class Route:
     body_required: bool = True
     query: Sequence[Query] = ()
     enums: Mapping[str, Sequence[str]] = field(default_factory=dict)  # path parameter values
+    # refusals besides 400 and 404: status -> the OpenAPI document's response for it
+    refusals: Mapping[str, str] = field(default_factory=dict)
     # for access "owner": the person the object acted on belongs to; None: the handler checks
     # each object it acts on (the bulk actions)
     owner: Owner | None = None

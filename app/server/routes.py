@@ -22,6 +22,7 @@ from app.core.jobspec import job_to_dict, parse_job
 from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
 from app.core.pools import Pool, PoolTree, normalize_path
+from app.core.quotas import QuotaExceeded
 from app.core.renders import Render
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 from app.server import persistence, render_ws
@@ -31,7 +32,15 @@ from app.server.auth.guard import IDENTITY, may
 from app.server.auth.identity import RENDER_PREFIX
 from app.server.errors import FarmError
 from app.server.farm import Farm
-from app.server.openapi import POOL_PATH, SETTINGS, array, document, selection
+from app.server.openapi import (
+    POOL_PATH,
+    QUEUE_QUOTA,
+    SETTINGS,
+    SUBMIT_QUOTAS,
+    array,
+    document,
+    selection,
+)
 from app.server.route_table import Query, RouteTable
 
 routes = RouteTable("/api/v1")
@@ -51,6 +60,8 @@ async def errors_middleware(request: web.Request, handler):
         return _error(400, str(error), field=error.field)
     except FarmError as error:
         return _error(error.status, str(error))
+    except QuotaExceeded as error:
+        return _quota_refusal(error)
     except web.HTTPException as error:
         if error.status >= 400 and error.content_type != "application/json":
             answer = _error(error.status, error.reason)
@@ -58,6 +69,16 @@ async def errors_middleware(request: web.Request, handler):
                 answer.headers["Allow"] = error.headers["Allow"]
             return answer
         raise
+
+
+def _quota_refusal(error: QuotaExceeded) -> web.Response:
+    """Over a user's quota: 429 with Retry-After for jobs per minute; 409 for the queue (the
+    same request succeeds once enough tasks are done, jobs deleted, or the limit raised)."""
+    if error.retry_after is None:
+        return _error(409, str(error), **error.details())
+    answer = _error(429, str(error), **error.details(), retry_after=error.retry_after)
+    answer.headers["Retry-After"] = str(error.retry_after)
+    return answer
 
 
 def _farm(request: web.Request) -> Farm:
@@ -141,6 +162,7 @@ async def openapi(request: web.Request) -> web.Response:
     access="user",
     status="201",
     body={"type": "object", "required": ["name", "blocks"]},
+    refusals=SUBMIT_QUOTAS,
 )
 async def submit_job(request: web.Request) -> web.Response:
     """A user's job is theirs whatever its user_name says; an admin may submit for anyone."""
@@ -277,6 +299,7 @@ def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
     owner=_job_owner,
     status="201",
     body={"type": "object", "properties": {"blocks": array("object")}},
+    refusals=QUEUE_QUOTA,
 )
 async def append_blocks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -294,6 +317,7 @@ async def append_blocks(request: web.Request) -> web.Response:
     owner=_job_owner,
     status="201",
     body={"type": "object", "properties": {"tasks": array("object")}},
+    refusals=QUEUE_QUOTA,
 )
 async def append_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -362,7 +386,8 @@ async def explain_job(request: web.Request) -> web.Response:
 
 @routes.get("/users", "List users", access="user")
 async def list_users(request: web.Request) -> web.Response:
-    return web.json_response([user.summary() for user in _farm(request).users.values()])
+    farm = _farm(request)
+    return web.json_response([farm.user_summary(user) for user in farm.users.values()])
 
 
 @routes.get("/whoami", "Whom the request's token belongs to: name and role", access="user")
@@ -439,7 +464,7 @@ async def edit_user(request: web.Request) -> web.Response:
     farm = _farm(request)
     user = farm.edit_user(request.match_info["name"], await _json_body(request))
     await farm.journal.flush()
-    return web.json_response(user.summary())
+    return web.json_response(farm.user_summary(user))
 
 
 @routes.get("/renders/{name}", "One render, with its latest heartbeat resources", access="user")
