@@ -124,10 +124,15 @@ class FarmControls:
         self.changes.job_changed(job)
         self.solver.refresh(job)
 
-    def edit_user(self: Farm, name: str, params: object) -> User:
+    def edit_user(self: Farm, name: str, params: object, create: bool = False) -> User:
+        """Change a user's settings; with create, a user not yet known (before their first
+        job: an admin setting their quotas) is made, once the settings are found valid."""
         user = self.users.get(name)
-        if user is None:
+        if user is None and not create:
             raise FarmError(f"no user named {name!r}", 404)
+        if user is None:
+            User(name).edit(params)  # a refused edit makes no user
+            user = self.user(name)
         user.edit(params)
         self.changes.user_changed(user)
         for job in self.jobs.values():

@@ -22,6 +22,19 @@ def call(
 ) -> tuple[int, object]:
     """(status, JSON answer or None) of one request to url + path (a full /api/v1/... path);
     a body that is not bytes is sent as JSON."""
+    status, _, answer = exchange(url, method, path, token, body, headers)
+    return status, answer
+
+
+def exchange(
+    url: str,
+    method: str,
+    path: str,
+    token: str | None = None,
+    body: object = None,
+    headers: dict | None = None,
+) -> tuple[int, dict, object]:
+    """As `call`, with the answer's headers: (status, headers, JSON answer or None)."""
     sent = dict(headers or {})
     if token is not None:
         sent["Authorization"] = f"Bearer {token}"
@@ -32,13 +45,13 @@ def call(
     request = urllib.request.Request(url + path, data=data, headers=sent, method=method)
     try:
         with _DIRECT.open(request, timeout=10) as answer:
-            status, raw = answer.status, answer.read()
+            status, received, raw = answer.status, dict(answer.headers), answer.read()
     except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
+        status, received, raw = error.code, dict(error.headers), error.read()
     try:
-        return status, json.loads(raw)
+        return status, received, json.loads(raw)
     except ValueError:
-        return status, None
+        return status, received, None
 
 
 def concrete(route: Route, job: int = 1, name: str = "nobody") -> str:
