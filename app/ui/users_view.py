@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
 from app.core.users import EDITABLE
 from app.ui.client import FarmClient, FarmError
 
-COLUMNS = ("name", *EDITABLE, "running_tasks", "running_capacity", "need")
+COLUMNS = ("name", *EDITABLE, "running_tasks", "running_capacity", "need", "queued_tasks")
 
 
 def setting_text(value: Any) -> str:

@@ -41,6 +41,10 @@ async def test_user_settings_are_edited_in_place(client, qtbot):
     cell(view.table, 0, "paused").setText("true")
     await until(lambda: (view.users["ann"]["paused"], view.status.text()) == (True, ""))
 
+    assert cell(view.table, 0, "queued_tasks").text() == "2"
+    cell(view.table, 0, "max_queued_tasks").setText("10")  # her quota, from the server's (-1)
+    await until(lambda: view.users["ann"]["queued_tasks_limit"] == 10)
+
 
 async def test_pools_tree_shows_own_and_effective_settings_and_edits_them(client, qtbot):
     view = PoolsView(client)

@@ -118,3 +118,12 @@ async def test_the_server_serves_it_and_knows_each_request_s_route(aiohttp_clien
     assert await answer.json() == OPENAPI
     assert (await client.head("/api/v1/health")).status == 200
     assert seen == [("GET", "user"), ("HEAD", "public")]
+
+
+def test_the_routes_that_add_tasks_declare_the_quota_refusals():
+    paths = OPENAPI["paths"]
+    submit = paths["/api/v1/jobs"]["post"]["responses"]
+    assert {"409", "429"} <= set(submit)
+    for path in ("/api/v1/jobs/{job}/blocks", "/api/v1/jobs/{job}/blocks/{block}/tasks"):
+        assert "409" in paths[path]["post"]["responses"], path
+    assert "Retry-After" in OPENAPI["components"]["responses"]["RateQuota"]["headers"]
