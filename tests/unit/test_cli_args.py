@@ -29,6 +29,7 @@ from app.cli.jobs import format_explain
 from app.cli.output import format_table, table
 from app.cli.parsing import UsageError, parse_frames, parse_setting, settings_dict
 from app.cli.submit import build_command, make_submit_job
+from app.core.quotas import DEFAULT_MAX_JOBS_PER_MINUTE, DEFAULT_MAX_QUEUED_TASKS
 from app.credentials import ADMIN_TOKEN_FILE, TOKEN_ENV, default_data_dir
 from app.server.auth import server_context
 from tests.auth_stub import ADMIN_TOKEN, AuthStub
@@ -194,6 +195,8 @@ def test_submit_usage_errors(argv, message):
         ["task", "log", "1", "0"],
         ["server", "--port", "70000"],
         ["render", "--max-tasks", "0"],
+        ["server", "--max-queued-tasks-per-user", "-1"],
+        ["up", "--max-jobs-per-minute-per-user", "many"],
         ["nosuchverb"],
         [],
     ],
@@ -271,6 +274,12 @@ def test_long_running_verbs_parse():
     assert (args.name, args.max_tasks, args.capacity, args.heartbeat) == ("r1", 4, 500, None)
     args = parse_args(["up", "--port", "5200", "--max-tasks", "2"])
     assert (args.port, args.max_tasks, args.data) == (5200, 2, None)
+    assert (args.max_queued_tasks_per_user, args.max_jobs_per_minute_per_user) == (
+        DEFAULT_MAX_QUEUED_TASKS,
+        DEFAULT_MAX_JOBS_PER_MINUTE,
+    )
+    args = parse_args(["server", "--max-queued-tasks-per-user", "0"])
+    assert args.max_queued_tasks_per_user == 0  # no limit
 
 
 def test_job_actions_parse():
