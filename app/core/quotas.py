@@ -31,7 +31,14 @@ class QuotaExceeded(Exception):
     """
 
     def __init__(
-        self, user: str, quota: str, limit: int, used: int, requested: int, message: str
+        self,
+        user: str,
+        quota: str,
+        limit: int,
+        used: int,
+        requested: int,
+        message: str,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.user = user
@@ -39,7 +46,7 @@ class QuotaExceeded(Exception):
         self.limit = limit
         self.used = used
         self.requested = requested
-        self.retry_after: int | None = None
+        self.retry_after = retry_after
 
     def details(self) -> dict:
         """The JSON fields an answer carries besides the message."""
@@ -94,7 +101,7 @@ class Quotas:
         limit = self.limit(user, "max_jobs_per_minute")
         used = self.recent_jobs(name, now)
         if limit and used >= limit:
-            refusal = QuotaExceeded(
+            raise QuotaExceeded(
                 name,
                 "max_jobs_per_minute",
                 limit,
@@ -103,9 +110,8 @@ class Quotas:
                 f"user {name} submitted {used} jobs in the last minute: at their limit, "
                 f"max_jobs_per_minute {limit}. {_RAISE.format(name, 'max_jobs_per_minute')} "
                 "(server default: --max-jobs-per-minute-per-user)",
+                retry_after=max(1, math.ceil(self._submits[name][0] + WINDOW - now)),
             )
-            refusal.retry_after = max(1, math.ceil(self._submits[name][0] + WINDOW - now))
-            raise refusal
         self.check_tasks(name, user, tasks)
 
     def check_tasks(self, name: str, user: User | None, tasks: int) -> None:

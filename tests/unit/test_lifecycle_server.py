@@ -9,6 +9,7 @@ import pytest
 
 from app.core.jobspec import parse_job
 from app.core.lifecycle import Changes
+from app.core.quotas import QuotaExceeded
 from app.protocol import RUN_DONE
 from app.server.config import ServerConfig
 from app.server.farm import Farm, FarmChanges
@@ -105,6 +106,17 @@ async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
     await written
     first, *_ = runs.task_runs(job.id, 0, 0)
     assert (first["state"], first["error"], first["output_size"]) == (RUN_DONE, None, 8)
+
+
+async def test_submits_committing_together_share_the_queue_quota(farm):
+    farm.edit_user("ann", {"max_queued_tasks": 10}, create=True)
+    answers = await asyncio.gather(submit(farm, 6), submit(farm, 6), return_exceptions=True)
+    assert sorted(type(answer).__name__ for answer in answers) == ["Job", "QuotaExceeded"]
+    assert farm.users["ann"].queued_tasks == 6
+    assert len(farm.jobs) == 1
+    with pytest.raises(QuotaExceeded):
+        await submit(farm, 5)
+    assert farm.users["ann"].queued_tasks == 6
 
 
 async def test_deleting_an_offline_render_removes_it(farm):
