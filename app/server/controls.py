@@ -125,8 +125,8 @@ class FarmControls:
         self.solver.refresh(job)
 
     def edit_user(self: Farm, name: str, params: object, create: bool = False) -> User:
-        """Change a user's settings; with create, a user not yet known (before their first
-        job: an admin setting their quotas) is made, once the settings are found valid."""
+        """Change a user's settings; with create, a user not yet known (a person with a token
+        but no job yet, whose quotas an admin sets) is made once the settings are found valid."""
         user = self.users.get(name)
         if user is None and not create:
             raise FarmError(f"no user named {name!r}", 404)

@@ -453,29 +453,23 @@ def _person_with_token(request: web.Request) -> Identity:
     return identity
 
 
-def _is_person_name(name: str) -> bool:
-    try:
-        person(name)
-    except ValueError:
-        return False
-    return True
-
-
 def _token_answer(identity: Identity, token: str) -> dict:
     return {"name": identity.name, "role": identity.role, "token": token}
 
 
 @routes.patch(
     "/users/{name}",
-    "Change a user's settings (a person not yet known is added); answers the user",
+    "Change a user's settings (a person with a token, before their first job, too)",
     access="admin",
     body=SETTINGS,
 )
 async def edit_user(request: web.Request) -> web.Response:
-    """A person's name not yet known is a user made now (their quotas set before their first
-    job); any other unknown name is 404."""
+    """A person with a token but no job yet is made a user now (their quotas set before their
+    first job); any other unknown name is 404."""
     farm, name = _farm(request), request.match_info["name"]
-    user = farm.edit_user(name, await _json_body(request), create=_is_person_name(name))
+    identity = _tokens(request).identity(name)
+    holds_token = identity is not None and identity.role in PERSON_ROLES
+    user = farm.edit_user(name, await _json_body(request), create=holds_token)
     await farm.journal.flush()
     return web.json_response(farm.user_summary(user))
 

@@ -154,7 +154,8 @@ def test_users_table_and_user_set(cli, server):
     submit(server.client, "ulla", paused=True)
     code, out, err = cli("users")
     assert (code, err) == (0, "")
-    assert out.splitlines()[0].split() == ["NAME", "PRI", "RUN", "MAX_RUN", "SOLVE", "NEED"]
+    header = ["NAME", "PRI", "RUN", "MAX_RUN", "QUEUED", "JOBS/MIN", "SOLVE", "NEED"]
+    assert out.splitlines()[0].split() == header
     row = row_of(out, "ulla")
     assert (row["PRI"], row["RUN"], row["MAX_RUN"], row["SOLVE"]) == ("99", "0", "-", "order")
 

@@ -90,12 +90,14 @@ def test_a_users_own_limits_replace_the_servers_and_survive_a_restart(farm):
     job = numeric_job("big", "true", 1, 20, user_name="ann", paused=True)
     with pytest.raises(CorralError):
         farm.client.submit(job)
+    with pytest.raises(CorralError) as unknown:  # neither a user nor a token holder
+        farm.client.edit_user("ann", {"max_queued_tasks": 20})
+    assert unknown.value.status == 404
+    farm.client.add_user("ann")
     edited = farm.client.edit_user("ann", {"max_queued_tasks": 20})  # before her first job
     assert (edited["max_queued_tasks"], edited["queued_tasks_limit"]) == (20, 20)
     farm.client.submit(job)
-    with pytest.raises(CorralError) as unknown:
-        farm.client.edit_user("Not A Person", {"max_queued_tasks": 20})
-    assert unknown.value.status == 404
+    farm.client.add_user("zed")
     with pytest.raises(CorralError) as refused:
         farm.client.edit_user("zed", {"max_queued_tasks": -5})
     assert refused.value.status == 400
@@ -133,6 +135,7 @@ def test_jobs_per_minute_are_refused_with_retry_after(farm):
 
 
 def test_the_command_line_shows_and_sets_quotas(farm_cli):
+    assert farm_cli("users", "add", "ann")[0] == 0
     code, out, _ = farm_cli("user", "set", "ann", "max_queued_tasks=50", "max_jobs_per_minute=7")
     assert code == 0, out
     submit = ("submit", "--name", "q", "--user", "ann", "--frames", "1-5", "--paused")
