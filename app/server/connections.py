@@ -1,13 +1,17 @@
 """The server's connections: at most ``cap`` open at once, and a deadline for each one's first
-request headers, so that slow or idle clients (slowloris) cannot use up the descriptors.
+request, so that slow or idle clients (slowloris) cannot use up the descriptors.
 
 `ConnectionGate` is the protocol factory of the listening socket. It wraps each connection's
-HTTP protocol and counts the connection from ``connection_made`` to ``connection_lost``. A
-connection that has not sent its first request's complete headers within ``header_timeout``
-seconds is closed; after them it is left alone (a websocket heartbeats, a keep-alive connection
-has aiohttp's idle timeout). When ``cap`` connections are open, a new one takes the place of the
-oldest still waiting for its headers; if every open connection has sent them, the new one is
-answered 503 and closed. A TLS handshake is bounded by the listener's handshake timeout.
+HTTP protocol and counts the connection from ``connection_made`` to ``connection_lost``; the
+middleware `in_request` tells it when a request reaches the application and when its answer
+is written (the end of aiohttp's task for the request). A connection whose first request has
+not reached the application within ``header_timeout`` seconds (its headers are incomplete) is
+closed. A connection with no request in progress is idle; a websocket is in its request for as
+long as it lives. When ``cap`` connections are open, a new one takes the place of the longest
+idle one (a slow client still sending its first headers, or a keep-alive connection between
+requests); if none is idle, the new one is answered 503 and closed. Keep-alive connections are
+closed after aiohttp's idle timeout; a TLS handshake is bounded by the listener's handshake
+timeout.
 
 The cap stays below the open-file limit, which `raise_open_files_limit` raises to the hard
 limit at start: the rest is left for the store, the logs, task outputs and the accept burst
@@ -21,6 +25,8 @@ import json
 import logging
 from collections.abc import Callable
 
+from aiohttp import web
+
 from app.server.log_throttle import LogThrottle
 
 log = logging.getLogger("corral.server.connections")
@@ -30,7 +36,6 @@ logging.getLogger("asyncio").addFilter(_THROTTLE)
 
 BACKLOG = 64  # the listen queue, and how many connections one accept burst may open
 NO_LIMIT_CAP = 4096  # the cap where the open-file limit is not known (Windows) or infinite
-_HEADERS_ENDS = (b"\n\r\n", b"\n\n")  # the empty line after the headers (CRLF or bare LF)
 _BODY = json.dumps({"error": "too many connections: try again later"}).encode()
 REFUSAL = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
@@ -76,7 +81,7 @@ class ConnectionGate:
         self.header_timeout = header_timeout
         self._make_protocol = make_protocol
         self._open: set[_Connection] = set()
-        self._waiting: dict[_Connection, None] = {}  # open, headers not complete; oldest first
+        self._idle: dict[_Connection, None] = {}  # open, no request in progress; longest first
 
     @property
     def open(self) -> int:
@@ -85,58 +90,48 @@ class ConnectionGate:
 
     def __call__(self) -> asyncio.Protocol:
         if len(self._open) >= self.cap:
-            if not self._waiting:
+            if not self._idle:
                 log.warning("refused a connection: %d open, the most this server takes", self.cap)
                 return _Refused()
-            oldest = next(iter(self._waiting))
             log.warning(
-                "closed the oldest connection still sending its request headers to make room:"
-                " %d open, the most this server takes",
+                "closed the longest idle connection to make room: %d open, the most this server"
+                " takes",
                 self.cap,
             )
-            oldest.close()
+            next(iter(self._idle)).close()
         return _Connection(self, self._make_protocol())
 
-    def opened(self, connection: _Connection) -> None:
-        """A connection is made: counted, and waiting for its headers."""
-        self._open.add(connection)
-        self._waiting[connection] = None
 
-    def sent_headers(self, connection: _Connection) -> None:
-        """A connection has sent its first request's headers (or is closing)."""
-        self._waiting.pop(connection, None)
-
-    def closed(self, connection: _Connection) -> None:
-        """A connection is lost: no longer counted."""
-        self._open.discard(connection)
-        self._waiting.pop(connection, None)
+@web.middleware
+async def in_request(request: web.Request, handler):
+    """Tell the request's connection that it is in a request until the answer is written."""
+    transport = request.transport
+    connection = transport.get_protocol() if transport is not None else None
+    if isinstance(connection, _Connection):
+        connection.busy()
+        asyncio.current_task().add_done_callback(connection.idle)
+    return await handler(request)
 
 
 class _Connection(asyncio.Protocol):
     """One counted connection: passes everything to its HTTP protocol, and closes the
-    connection if the first request's headers are not complete in time."""
+    connection if its first request does not come in time."""
 
     def __init__(self, gate: ConnectionGate, protocol: asyncio.Protocol) -> None:
         self._gate = gate
         self._protocol = protocol
-        self._transport: asyncio.BaseTransport | None = None
-        self._deadline: asyncio.TimerHandle | None = None  # until the headers are complete
-        self._tail = b""  # the last bytes received while waiting for the headers' end
+        self._transport: asyncio.BaseTransport | None = None  # from made to lost
+        self._deadline: asyncio.TimerHandle | None = None  # until the first request
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
-        self._gate.opened(self)
+        self._gate._open.add(self)
+        self._gate._idle[self] = None
         loop = asyncio.get_running_loop()
         self._deadline = loop.call_later(self._gate.header_timeout, self._too_slow)
         self._protocol.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._deadline is not None:
-            seen = self._tail + data
-            if any(end in seen for end in _HEADERS_ENDS):
-                self._stop_waiting()
-            else:
-                self._tail = seen[-2:]
         self._protocol.data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -149,20 +144,27 @@ class _Connection(asyncio.Protocol):
         self._protocol.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_waiting()
-        self._gate.closed(self)
+        self.busy()
+        self._transport = None
+        self._gate._open.discard(self)
         self._protocol.connection_lost(exc)
 
-    def close(self) -> None:
-        """Close the connection; its protocol hears of it through connection_lost."""
-        self._stop_waiting()
-        self._transport.close()
-
-    def _stop_waiting(self) -> None:
+    def busy(self) -> None:
+        """A request is in progress (or the connection is closing): not idle."""
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
-        self._gate.sent_headers(self)
+        self._gate._idle.pop(self, None)
+
+    def idle(self, _request_task: object = None) -> None:
+        """The request's answer is written: idle until the next one."""
+        if self._transport is not None:
+            self._gate._idle[self] = None
+
+    def close(self) -> None:
+        """Close the connection; its protocol hears of it through connection_lost."""
+        self.busy()
+        self._transport.close()
 
     def _too_slow(self) -> None:
         peer = self._transport.get_extra_info("peername")

@@ -18,6 +18,7 @@ from app.server.connections import (
     BACKLOG,
     ConnectionGate,
     connection_cap,
+    in_request,
     raise_open_files_limit,
 )
 from app.server.farm import Farm
@@ -32,7 +33,7 @@ MAX_REQUEST = 64 * 1024 * 1024
 
 def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application = web.Application(
-        client_max_size=MAX_REQUEST, middlewares=[errors_middleware, guard.middleware]
+        client_max_size=MAX_REQUEST, middlewares=[in_request, errors_middleware, guard.middleware]
     )
     application["farm"] = farm
     application["db"] = db

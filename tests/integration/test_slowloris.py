@@ -4,6 +4,8 @@ the attack finishes its tasks."""
 
 from __future__ import annotations
 
+import socket
+
 from app.api import Client
 from bench.slowloris import Slowloris
 from tests.integration.scenarios import job, submit_running
@@ -36,3 +38,14 @@ def test_slow_connections_neither_starve_the_server_nor_flood_its_log(farm, gate
     assert "Traceback" not in "\n".join(written)
     assert len(written) < 20, "\n".join(written)
     assert any("no complete request headers within 2 s" in line for line in written)
+
+
+def test_a_keep_alive_connection_slow_with_its_next_request_is_closed_when_idle_too_long(farm):
+    farm.start_server("--idle-timeout", "1")
+    with socket.create_connection(("127.0.0.1", farm.port), timeout=30) as sock:
+        request = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        sock.sendall(request + b"\r\n" + request)  # the second one never ends
+        answer = b""
+        while chunk := sock.recv(4096):  # until the server closes the connection
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 OK") and answer.count(b"HTTP/1.1") == 1

@@ -1,6 +1,6 @@
 """The connection gate on a real loopback socket in front of a real aiohttp application: the
-header deadline (slowloris), the cap with its eviction of the slowest, the 503 beyond it, and
-the open-file limit it is derived from."""
+first request's deadline (slowloris), the cap with its eviction of the longest idle, the 503
+beyond it, and the open-file limit it is derived from."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from app.server.connections import REFUSAL, ConnectionGate, connection_cap
+from app.server.connections import REFUSAL, ConnectionGate, connection_cap, in_request
 from tests.polling import until
 
 PARTIAL = b"GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # the headers' end never comes
@@ -36,7 +36,7 @@ async def echo(request: web.Request) -> web.WebSocketResponse:
 @contextlib.asynccontextmanager
 async def serving(cap: int, header_timeout: float):
     """An application (/ok, the /ws echo) behind a ConnectionGate; yields (gate, port)."""
-    application = web.Application()
+    application = web.Application(middlewares=[in_request])
     application.router.add_get("/ok", ok)
     application.router.add_get("/ws", echo)
     runner = web.AppRunner(application, access_log=None)
@@ -97,7 +97,7 @@ async def test_requests_and_websockets_outlive_the_header_timeout():
         writer.close()
 
 
-async def test_at_the_cap_a_new_connection_takes_the_place_of_the_oldest_still_waiting():
+async def test_at_the_cap_a_new_connection_takes_the_place_of_the_longest_idle():
     async with serving(cap=3, header_timeout=60) as (gate, port):
         oldest = await slow(port)
         await until(lambda: gate.open == 1)
@@ -112,7 +112,21 @@ async def test_at_the_cap_a_new_connection_takes_the_place_of_the_oldest_still_w
             writer.close()
 
 
-async def test_beyond_the_cap_of_connections_that_sent_their_headers_a_new_one_gets_503():
+async def test_at_the_cap_an_idle_keep_alive_connection_gives_way():
+    async with (
+        serving(cap=2, header_timeout=60) as (gate, port),
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"http://127.0.0.1:{port}/ws") as ws,
+    ):
+        keep_alive = await session.get(f"http://127.0.0.1:{port}/ok")
+        assert await keep_alive.text() == "ok"
+        await until(lambda: gate.open == 2)
+        assert (await get_ok(port)).endswith(b"ok")  # in place of the idle keep-alive one
+        await ws.send_str("still here")  # in its request all along: not idle
+        assert await ws.receive_str(timeout=10) == "still here"
+
+
+async def test_beyond_the_cap_of_connections_in_requests_a_new_one_gets_503():
     async with serving(cap=2, header_timeout=60) as (gate, port):
         async with aiohttp.ClientSession() as session:
             first = await session.ws_connect(f"http://127.0.0.1:{port}/ws")
