@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 
-from app.api import Client
+from app.api import Client, CorralError
 from bench.local_farm import LocalFarm
 from bench.report import machine, percentile, record
 
@@ -104,15 +104,19 @@ class Slowloris:
         self.closed += 1
 
 
-def health_latencies(client: Client, seconds: float) -> list[float]:
-    """Milliseconds of GET /health, one after another for `seconds`."""
-    latencies = []
+def health_latencies(client: Client, seconds: float) -> tuple[list[float], int]:
+    """Milliseconds of GET /health, one after another for `seconds`, and how many failed."""
+    latencies, failed = [], 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         start = time.perf_counter()
-        client.health()
+        try:
+            client.health()
+        except CorralError:
+            failed += 1
+            continue
         latencies.append((time.perf_counter() - start) * 1000)
-    return latencies
+    return latencies, failed
 
 
 def measure(connections: int, open_files: int, seconds: float, header_timeout: float) -> dict:
@@ -123,12 +127,12 @@ def measure(connections: int, open_files: int, seconds: float, header_timeout: f
         )
         client = Client(farm.url, timeout=30)
         try:
-            quiet = health_latencies(client, 1.0)
+            quiet, _ = health_latencies(client, 1.0)
             before = farm.server.log.stat().st_size
             with Slowloris(farm.port, connections) as attack:
                 while attack.opened < connections and not attack.failed:
                     time.sleep(0.05)
-                loaded = health_latencies(client, seconds)
+                loaded, failures = health_latencies(client, seconds)
                 opened, closed, failed = attack.opened, attack.closed, attack.failed
             log = farm.server.log.read_bytes()[before:]
         finally:
@@ -136,12 +140,14 @@ def measure(connections: int, open_files: int, seconds: float, header_timeout: f
     return {
         "quiet": quiet,
         "loaded": loaded,
+        "failures": failures,
         "opened": opened,
         "closed": closed,
         "failed": failed,
         "log_lines": log.count(b"\n"),
         "log_bytes": len(log),
         "tracebacks": log.count(b"Traceback"),
+        "log": log.decode(errors="replace"),
     }
 
 
@@ -162,6 +168,7 @@ def main() -> None:
             f"health, {name}: p50 {percentile(values, 50):.2f} ms, p99 "
             f"{percentile(values, 99):.2f} ms, max {max(values):.2f} ms ({len(values)} requests)"
         )
+    print(f"health requests failed under load: {result['failures']}")
     print(
         f"slow connections: {result['opened']} opened, {result['closed']} closed by the server,"
         f" {result['failed']} not accepted"
@@ -170,6 +177,8 @@ def main() -> None:
         f"server log: {result['log_lines']} lines, {result['log_bytes']} bytes,"
         f" {result['tracebacks']} tracebacks in {args.seconds:g} s"
     )
+    if result["log_lines"] <= 20:
+        print(result["log"], end="")
     under = f"{args.connections} slow connections, {args.open_files} open files"
     record("slowloris", f"health p99 under {under}", percentile(result["loaded"], 99), "ms")
     record("slowloris", f"server log lines under {under}", result["log_lines"], "lines")

@@ -35,6 +35,10 @@ log.addFilter(_THROTTLE)
 logging.getLogger("asyncio").addFilter(_THROTTLE)
 
 BACKLOG = 64  # the listen queue, and how many connections one accept burst may open
+# Descriptors left beside the cap: two accept bursts (one accepted, the one it evicts not yet
+# closed) and 64 for the store, the logs and the outputs being written
+RESERVE = 2 * BACKLOG + 64
+MIN_CAP = 16
 NO_LIMIT_CAP = 4096  # the cap where the open-file limit is not known (Windows) or infinite
 _BODY = json.dumps({"error": "too many connections: try again later"}).encode()
 REFUSAL = (
@@ -64,11 +68,11 @@ def raise_open_files_limit() -> int | None:
 
 
 def connection_cap(open_files: int | None) -> int:
-    """How many connections to keep open with this open-file limit: an eighth of it (at least
-    128) is left for everything else, and at least half goes to connections."""
+    """How many connections to keep open with this open-file limit: an eighth of it, at least
+    `RESERVE`, is left for everything else."""
     if open_files is None:
         return NO_LIMIT_CAP
-    return max(open_files - max(128, open_files // 8), open_files // 2)
+    return max(open_files - max(RESERVE, open_files // 8), MIN_CAP)
 
 
 class ConnectionGate:

@@ -140,7 +140,7 @@ async def test_beyond_the_cap_of_connections_in_requests_a_new_one_gets_503():
 
 @pytest.mark.parametrize(
     ("open_files", "cap"),
-    [(100, 50), (256, 128), (1024, 896), (20000, 17500), (None, 4096)],
+    [(100, 16), (256, 64), (1024, 832), (20000, 17500), (None, 4096)],
 )
 def test_the_cap_leaves_room_below_the_open_file_limit(open_files, cap):
     assert connection_cap(open_files) == cap
