@@ -52,7 +52,7 @@ def raise_open_files_limit() -> int | None:
     in force (None where it is unknown or infinite). Logged once."""
     try:
         import resource
-    except ImportError:  # Windows: sockets are not bounded by a descriptor table
+    except ImportError:  # Windows: no such limit on sockets
         return None
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != soft:
@@ -160,7 +160,7 @@ class _Connection(asyncio.Protocol):
             self._deadline = None
         self._gate._idle.pop(self, None)
 
-    def idle(self, _request_task: object = None) -> None:
+    def idle(self, _request_task: object) -> None:
         """The request's answer is written: idle until the next one."""
         if self._transport is not None:
             self._gate._idle[self] = None
