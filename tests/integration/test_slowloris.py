@@ -1,6 +1,6 @@
 """Slow clients (slowloris) against a real server under a low open-file limit: health keeps
 answering, the slow connections are closed, the log stays short, and a render connected before
-the attack finishes its tasks."""
+the attack finishes its tasks. And the idle timeout of a keep-alive connection."""
 
 from __future__ import annotations
 
