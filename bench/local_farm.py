@@ -27,10 +27,17 @@ def free_port() -> int:
 class FarmProcess:
     """One `corral` subprocess, its output going to a log file."""
 
-    def __init__(self, args: list[str], log: Path, code: Path | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        log: Path,
+        code: Path | None = None,
+        open_files: tuple[int, int] | None = None,
+    ) -> None:
         self.args = args
         self.log = log
         self.code = code  # a checkout of Corral to run instead of this one
+        self.open_files = open_files  # its (soft, hard) open-file limits; None: this process's
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> FarmProcess:
@@ -42,8 +49,14 @@ class FarmProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
+                preexec_fn=self._limit if self.open_files else None,
             )
         return self
+
+    def _limit(self) -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.open_files)
 
     @property
     def pid(self) -> int:
@@ -88,9 +101,13 @@ class LocalFarm:
         self.server: FarmProcess | None = None
         self.renders: dict[str, FarmProcess] = {}
 
-    def start_server(self, *extra: str, timeout: float = 30) -> FarmProcess:
+    def start_server(
+        self, *extra: str, timeout: float = 30, open_files: tuple[int, int] | None = None
+    ) -> FarmProcess:
+        """The server, with extra arguments; open_files: its (soft, hard) open-file limits."""
         args = ["server", "--port", str(self.port), "--data", str(self.data), *extra]
-        self.server = FarmProcess(args, self.folder / "server.log", self.code).start()
+        log = self.folder / "server.log"
+        self.server = FarmProcess(args, log, self.code, open_files).start()
         deadline = time.monotonic() + timeout
         while not self._healthy():
             if not self.server.running():

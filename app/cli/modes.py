@@ -51,6 +51,19 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         help="after a restart, wait this long for renders to re-register",
     )
     p.add_argument(
+        "--header-timeout",
+        type=parsing.seconds,
+        metavar="S",
+        help="close a connection that has not sent its request headers within S seconds "
+        "(default 15)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=parsing.seconds,
+        metavar="S",
+        help="close a keep-alive connection idle for S seconds (default 75)",
+    )
+    p.add_argument(
         "--tls-cert",
         type=Path,
         metavar="FILE",
@@ -274,6 +287,8 @@ def cmd_server(args: argparse.Namespace) -> int:
         ("heartbeat_period", args.heartbeat),
         ("zombie_time", args.zombie_time),
         ("reconnect_grace", args.reconnect_grace),
+        ("header_timeout", args.header_timeout),
+        ("idle_timeout", args.idle_timeout),
     ):
         if value is not None:
             options[name] = value

@@ -23,6 +23,8 @@ class ServerConfig:
     tls_cert: Path | None = None  # serve https with this certificate chain (PEM) ...
     tls_key: Path | None = None  # ... and its private key (PEM)
     quotas: QuotaDefaults = field(default_factory=QuotaDefaults)  # per user, unless set on one
+    header_timeout: float = 15.0  # a connection's first request headers (and TLS handshake)
+    idle_timeout: float = 75.0  # a keep-alive connection between requests
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -33,6 +35,9 @@ class ServerConfig:
         for name in ("heartbeat_period", "zombie_time", "reconnect_grace"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        for name in ("header_timeout", "idle_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0")
 
     @property
     def scheme(self) -> str:

@@ -14,6 +14,13 @@ from app.server.auth import load_or_create, server_context
 from app.server.auth.book import IssuedTokens
 from app.server.auth.guard import Guard
 from app.server.config import ServerConfig
+from app.server.connections import (
+    BACKLOG,
+    ConnectionGate,
+    connection_cap,
+    in_request,
+    raise_open_files_limit,
+)
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
 from app.server.persistence import Journal, OutputStore, open_database, restore
@@ -26,7 +33,7 @@ MAX_REQUEST = 64 * 1024 * 1024
 
 def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application = web.Application(
-        client_max_size=MAX_REQUEST, middlewares=[errors_middleware, guard.middleware]
+        client_max_size=MAX_REQUEST, middlewares=[in_request, errors_middleware, guard.middleware]
     )
     application["farm"] = farm
     application["db"] = db
@@ -49,6 +56,7 @@ async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:
 
 async def serve(config: ServerConfig, on_ready=None) -> None:
     """Serve until cancelled. on_ready(url) is called once the port is open."""
+    open_files = raise_open_files_limit()
     config.data_dir.mkdir(parents=True, exist_ok=True)
     secrets = load_or_create(config.data_dir)
     log.info("admin token and farm secret: in %s", config.data_dir)
@@ -75,13 +83,24 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     farm_file = FarmFile(config.farm_file) if config.farm_file else None
     farm.set_pools(farm_file.load() if farm_file else farm.pools)
     guard = Guard(routes, tokens, secrets.farm_secret)
-    runner = web.AppRunner(build_app(farm, db, guard), handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(
-        runner, config.host, config.port, reuse_address=True, ssl_context=ssl_context
+    runner = web.AppRunner(
+        build_app(farm, db, guard),
+        handle_signals=False,
+        access_log=None,
+        keepalive_timeout=config.idle_timeout,
     )
-    await site.start()
-    port = runner.addresses[0][1] if runner.addresses else config.port
+    await runner.setup()
+    gate = ConnectionGate(runner.server, connection_cap(open_files), config.header_timeout)
+    listener = await loop.create_server(
+        gate,
+        config.host,
+        config.port,
+        reuse_address=True,
+        ssl=ssl_context,
+        backlog=BACKLOG,
+        ssl_handshake_timeout=config.header_timeout if ssl_context else None,
+    )
+    port = listener.sockets[0].getsockname()[1]
     url = f"{config.scheme}://{config.host}:{port}"
     log.info("serving on %s (data in %s)", url, config.data_dir)
     if on_ready is not None:
@@ -93,6 +112,7 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
+        listener.close()
         await runner.cleanup()
         await loop.run_in_executor(None, journal.close)
         db.close()

@@ -38,6 +38,10 @@ CASES = {
         ["--records", "50", "--sequential", "5", "--repeats", "1", "--postgres", ""],
         ["concurrent (50 results), commits/s:", "per-commit latency p50"],
     ),
+    "bench.slowloris": (
+        ["--connections", "50", "--open-files", "256", "--seconds", "1"],
+        ["health, loaded: p50", "slow connections: ", "server log: "],
+    ),
     "bench.true_tasks": (
         ["--tasks", "40", "--renders", "2", "--repeats", "1"],
         ["protocol floor, 2 renders, tasks/s:", "floor ratio (pool / floor):"],
