@@ -113,6 +113,19 @@ def _read_job_file(name: str) -> dict:
     return job
 
 
+def _absolute(path: str) -> str:
+    """A relative path made absolute from where `corral submit` runs (renders run tasks in a
+    folder of their own); a path absolute on any OS (POSIX, a drive letter, UNC) as given."""
+    if not path or path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:[\\/]", path):
+        return path
+    return os.path.abspath(path)
+
+
+def _working_directory(args: argparse.Namespace) -> str:
+    """The tasks' working directory: --cwd, else where `corral submit` runs."""
+    return _absolute(args.cwd) if args.cwd is not None else os.getcwd()
+
+
 def _scene_job(args: argparse.Namespace) -> dict:
     """A numeric job whose command the service writes for a scene file."""
     from app.platform import host_os
@@ -127,28 +140,30 @@ def _scene_job(args: argparse.Namespace) -> dict:
     service = get_service(args.service)
     if service.name != args.service:
         raise UsageError(f"unknown service {args.service!r} (see `corral services`)")
+    first, last, step = args.frames
+    output = _absolute(args.output or "")
     try:
         command = service.batch_command(
-            args.scene,
-            args.output or "",
+            _absolute(args.scene),
+            output,
             args.platform or host_os(),
             **dict(args.options or []),
         )
+        per_task = service.frames_per_task(first, last, step, args.fpt, output)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    first, last, step = args.frames
     name = args.name or os.path.basename(args.scene) or args.service
     return numeric_job(
         name,
         command,
         first,
         last,
-        per_task=args.fpt or 1,
+        per_task=per_task,
         inc=step,
         service=service.name,
         user_name=args.user,
         priority=args.priority,
-        working_directory=args.cwd,
+        working_directory=_working_directory(args),
         paused=args.paused,
     )
 
@@ -190,7 +205,7 @@ def _command_job(args: argparse.Namespace) -> dict:
         "service": args.service or "generic",
         "user_name": args.user,
         "priority": args.priority,
-        "working_directory": args.cwd,
+        "working_directory": _working_directory(args),
         "paused": args.paused,
     }
     if args.frames is None:

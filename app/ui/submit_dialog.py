@@ -151,7 +151,10 @@ class SubmitDialog(QDialog):
         service = get_service(self.service.currentText())
         options = {key: edit.text() for key, edit in self.options.items() if edit.text()}
         scene = self.scene.text().strip()
-        command = service.batch_command(scene, self.output.text().strip(), host_os(), **options)
+        output = self.output.text().strip()
+        command = service.batch_command(scene, output, host_os(), **options)
+        first, last, step = self.first.value(), self.last.value(), self.step.value()
+        per_task = service.frames_per_task(first, last, step, self.per_task.value(), output)
         extra = {
             key: edit.text().strip()
             for key, edit in (("hosts_mask", self.hosts_mask), ("depend_mask", self.depend_mask))
@@ -161,10 +164,10 @@ class SubmitDialog(QDialog):
         job = numeric_job(
             name,
             command,
-            self.first.value(),
-            self.last.value(),
-            self.per_task.value(),
-            self.step.value(),
+            first,
+            last,
+            per_task,
+            step,
             service=service.name,
             user_name=self.user or None,
             priority=self.priority.value(),
