@@ -58,6 +58,13 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--tls-key", type=Path, metavar="FILE", help="the certificate's private key (PEM)"
     )
+    p.add_argument(
+        "--plugins",
+        type=Path,
+        metavar="DIR",
+        help="the services of every *.py file in DIR (as the renders' --plugins) may be named by "
+        "jobs; a job naming a service the server does not know is refused",
+    )
     p.set_defaults(func=cmd_server, usage_parser=p)
 
     render = verbs.add_parser(
@@ -241,6 +248,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         "farm_file": args.farm,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
+        "plugins_dir": args.plugins,
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),

@@ -39,7 +39,8 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
         usage=_USAGE,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Submit a job. Prints 'Job N submitted' ({\"id\": N} with --json).",
+        description="Submit a job. Prints 'Job N submitted' and a warning for each key the "
+        'server does not know ({"id": N, "warnings": [...]} with --json).',
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="job JSON file, '-' for stdin")
     p.add_argument("--name", help="job name (default: the command's program name)")
@@ -70,6 +71,11 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--user", help="user name (default: your login)")
     p.add_argument("--cwd", metavar="DIR", help="working directory of the tasks")
     p.add_argument("--paused", action="store_true", help="submit the job paused (offline)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the job if it has keys the server does not know (default: warn)",
+    )
     p.set_defaults(func=cmd_submit, command=None, usage_parser=p)
 
 
@@ -235,7 +241,7 @@ def make_submit_job(args: argparse.Namespace) -> dict:
 def cmd_submit(args: argparse.Namespace) -> int:
     job = make_submit_job(args)
     try:
-        job_id = client(args).submit(job)
+        answer = client(args).submit_job(job, strict=args.strict)
     except CorralError as exc:
         if exc.status in (400, 422) and not exc.message.lower().startswith("invalid job"):
             raise CorralError(
@@ -243,7 +249,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
             ) from None
         raise
     if args.json:
-        print_json({"id": job_id})
-    else:
-        print(f"Job {job_id} submitted")
+        print_json(answer)
+        return 0
+    for warning in answer["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Job {answer['id']} submitted")
     return 0

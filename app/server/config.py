@@ -20,11 +20,14 @@ class ServerConfig:
     reconnect_grace: float = 10.0  # after a restart, wait this long for renders to re-register
     tls_cert: Path | None = None  # serve https with this certificate chain (PEM) ...
     tls_key: Path | None = None  # ... and its private key (PEM)
+    plugins_dir: Path | None = None  # services of *.py files here may be named by jobs
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0..65535, not {self.port}")
+        if self.plugins_dir is not None and not Path(self.plugins_dir).is_dir():
+            raise ValueError(f"--plugins: {self.plugins_dir} is not a directory")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
         for name in ("heartbeat_period", "zombie_time", "reconnect_grace"):

@@ -18,6 +18,7 @@ from app.server.farm import Farm
 from app.server.farm_file import FarmFile
 from app.server.persistence import Journal, OutputStore, open_database, restore
 from app.server.routes import errors_middleware, routes
+from app.services.registry import load_services
 
 log = logging.getLogger("corral.server")
 
@@ -50,6 +51,7 @@ async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:
 async def serve(config: ServerConfig, on_ready=None) -> None:
     """Serve until cancelled. on_ready(url) is called once the port is open."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    load_services(config.plugins_dir)
     secrets = load_or_create(config.data_dir)
     log.info("admin token and farm secret: in %s", config.data_dir)
     ssl_context = None
