@@ -49,7 +49,7 @@ def test_bad_job_is_refused_with_its_field(server, job, field):
     assert server.client.jobs() == []
 
 
-def test_unknown_keys_are_answered_with_warnings_or_refused_when_strict(farm):
+def test_unknown_keys_are_answered_with_warnings_or_refused_when_strict(farm, caplog):
     farm.start_server()
     server = farm
     job = {"name": "typo", "prioirty": 5, "branch": "/prj/", "blocks": [GOOD_BLOCK]}
@@ -59,6 +59,11 @@ def test_unknown_keys_are_answered_with_warnings_or_refused_when_strict(farm):
     answer = server.client.request("POST", "/jobs", body=job)
     assert answer["warnings"] == ["prioirty: unknown key, ignored (did you mean 'priority'?)"]
     assert server.client.job_spec(answer["id"])["prioirty"] == 5  # kept, as Afanasy's keys
+    job_id = server.client.submit(job)  # a script's submit logs the warnings
+    expected = f"job {job_id}: prioirty: unknown key, ignored (did you mean 'priority'?)"
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("corral.api", "WARNING", expected)
+    ]
 
 
 def test_appended_and_edited_blocks_need_a_known_service(farm):

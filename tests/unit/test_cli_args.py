@@ -194,6 +194,7 @@ def test_submit_usage_errors(argv, message):
         ["job", "explode", "1"],
         ["task", "log", "1", "0"],
         ["server", "--port", "70000"],
+        ["server", "--plugins", "/no/such/dir"],
         ["render", "--max-tasks", "0"],
         ["nosuchverb"],
         [],
