@@ -71,7 +71,8 @@ class SubmitDialog(QDialog):
         self.first = _spin(1, -FRAME_LIMIT, FRAME_LIMIT)
         self.last = _spin(10, -FRAME_LIMIT, FRAME_LIMIT)
         self.step = _spin(1, 1, FRAME_LIMIT)
-        self.per_task = _spin(1, 1, FRAME_LIMIT)
+        self.per_task = _spin(0, 0, FRAME_LIMIT)  # 0: as the service says (a movie: all)
+        self.per_task.setSpecialValueText("default")
         frames = QHBoxLayout()
         for label, spin in (
             ("first", self.first),
@@ -154,7 +155,7 @@ class SubmitDialog(QDialog):
         output = self.output.text().strip()
         command = service.batch_command(scene, output, host_os(), **options)
         first, last, step = self.first.value(), self.last.value(), self.step.value()
-        per_task = service.frames_per_task(first, last, step, self.per_task.value(), output)
+        per_task = service.frames_per_task(first, last, step, self.per_task.value() or None, output)
         extra = {
             key: edit.text().strip()
             for key, edit in (("hosts_mask", self.hosts_mask), ("depend_mask", self.depend_mask))

@@ -139,10 +139,10 @@ async def test_submit_dialog_refuses_a_movie_in_pieces(client, qtbot):
     dialog.scene.setText("/out/f_####.png")
     dialog.output.setText("/out/m.mp4")
     dialog.last.setValue(6)
+    assert [name for name, _command in preview(dialog)] == ["frame 1-6"]  # one task by default
+    dialog.per_task.setValue(1)
     assert "6 tasks would each write /out/m.mp4" in dialog.status.text()
     assert not dialog.submit_button.isEnabled()
-    dialog.per_task.setValue(6)
-    assert preview(dialog) == [("frame 1-6", preview(dialog)[0][1])]
 
 
 @pytest.fixture
