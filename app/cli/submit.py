@@ -50,7 +50,12 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
         metavar="RANGE",
         help="frames FIRST-LAST or FIRST-LASTxSTEP (e.g. 1-100x2)",
     )
-    p.add_argument("--fpt", type=int, metavar="N", help="frames per task (default: 1)")
+    p.add_argument(
+        "--fpt",
+        type=int,
+        metavar="N",
+        help="frames per task (default: 1; ffmpeg: the whole range, one movie)",
+    )
     p.add_argument("--service", help="service (default: generic); see `corral services`")
     p.add_argument("--scene", metavar="FILE", help="scene file: the service writes the command")
     p.add_argument("--output", metavar="PATH", help="output path for --scene (e.g. /out/f_####)")
@@ -69,7 +74,9 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--priority", type=int, help="job priority, 0-250 (default: 99)")
     p.add_argument("--user", help="user name (default: your login)")
-    p.add_argument("--cwd", metavar="DIR", help="working directory of the tasks")
+    p.add_argument(
+        "--cwd", metavar="DIR", help="working directory of the tasks (default: this folder)"
+    )
     p.add_argument("--paused", action="store_true", help="submit the job paused (offline)")
     p.add_argument(
         "--strict",
