@@ -1,8 +1,8 @@
 # Two commands matter: `make run` (a farm on this machine) and `make test`.
+# Both share .venv; each extra set has its own stamp, so either may come first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format bench clean media-tools
 
@@ -10,9 +10,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,blender]'
-	touch $(STAMP)
+# What a farm needs: server, render, command line, monitor and tray.
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[ui]'
+	touch $@
+
+# The farm's packages, PostgreSQL, bpy and the test tools.
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
 
 # ffmpeg and ImageMagick: movie blocks and thumbnails in the tests (Debian/Ubuntu, as root).
 media-tools:
@@ -22,19 +28,19 @@ media-tools:
 			apt-get install -y -qq --no-install-recommends ffmpeg imagemagick >/dev/null; \
 	else echo "note: without ffmpeg and ImageMagick the media tests are skipped"; fi
 
-run: $(STAMP)
+run: $(VENV)/.installed-run
 	$(BIN)/corral up
 
-test: $(STAMP) media-tools
+test: $(VENV)/.installed-test media-tools
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix app tests bench
 	$(BIN)/ruff format app tests bench
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run_all
 
 clean:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import getpass
 import http.client
 import json
+import logging
 import os
 import socket
 import ssl
@@ -30,6 +31,7 @@ from app.credentials import TOKEN_ENV, CredentialsError, find_token
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 
 DEFAULT_SERVER = "http://127.0.0.1:51000"
+log = logging.getLogger("corral.api")
 __all__ = [
     "DEFAULT_SERVER",
     "JOB_ACTIONS",
@@ -195,12 +197,22 @@ class Client:
         """``{"ok": true, "version": ...}`` when the server is up."""
         return self.request("GET", "/health")
 
-    def submit(self, job: dict) -> int:
-        """Submit a job (a dict, see :func:`numeric_job`); return its id."""
-        answer = self.request("POST", "/jobs", body=job)
+    def submit(self, job: dict, strict: bool = False) -> int:
+        """Submit a job (a dict, see :func:`numeric_job`); return its id. The server's warnings
+        (keys it does not know, probably misspelt) are logged; ``strict`` refuses the job for
+        them instead."""
+        answer = self.submit_job(job, strict)
+        for warning in answer["warnings"]:
+            log.warning("job %s: %s", answer["id"], warning)
+        return answer["id"]
+
+    def submit_job(self, job: dict, strict: bool = False) -> dict:
+        """Submit a job; return the server's answer ``{"id": N, "warnings": [text, ...]}``."""
+        query = {"strict": "true"} if strict else None
+        answer = self.request("POST", "/jobs", body=job, query=query)
         try:
-            return int(answer["id"])
-        except (KeyError, TypeError, ValueError):
+            return {"id": int(answer["id"]), "warnings": list(answer.get("warnings") or [])}
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise CorralError(f"the server did not return a job id: {answer!r}") from None
 
     def jobs(self) -> list:

@@ -73,6 +73,13 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         "--tls-key", type=Path, metavar="FILE", help="the certificate's private key (PEM)"
     )
     _add_quotas(p)
+    p.add_argument(
+        "--plugins",
+        type=Path,
+        metavar="DIR",
+        help="the services of every *.py file in DIR (as the renders' --plugins) may be named by "
+        "jobs; a job naming a service the server does not know is refused",
+    )
     p.set_defaults(func=cmd_server, usage_parser=p)
 
     render = verbs.add_parser(
@@ -282,6 +289,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
         "quotas": _quotas(args),
+        "plugins_dir": args.plugins,
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),

@@ -39,7 +39,8 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
         usage=_USAGE,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Submit a job. Prints 'Job N submitted' ({\"id\": N} with --json).",
+        description="Submit a job. Prints 'Job N submitted' and a warning for each key the "
+        'server does not know ({"id": N, "warnings": [...]} with --json).',
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="job JSON file, '-' for stdin")
     p.add_argument("--name", help="job name (default: the command's program name)")
@@ -49,7 +50,12 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
         metavar="RANGE",
         help="frames FIRST-LAST or FIRST-LASTxSTEP (e.g. 1-100x2)",
     )
-    p.add_argument("--fpt", type=int, metavar="N", help="frames per task (default: 1)")
+    p.add_argument(
+        "--fpt",
+        type=int,
+        metavar="N",
+        help="frames per task (default: 1; ffmpeg: the whole range, one movie)",
+    )
     p.add_argument("--service", help="service (default: generic); see `corral services`")
     p.add_argument("--scene", metavar="FILE", help="scene file: the service writes the command")
     p.add_argument("--output", metavar="PATH", help="output path for --scene (e.g. /out/f_####)")
@@ -68,8 +74,15 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--priority", type=int, help="job priority, 0-250 (default: 99)")
     p.add_argument("--user", help="user name (default: your login)")
-    p.add_argument("--cwd", metavar="DIR", help="working directory of the tasks")
+    p.add_argument(
+        "--cwd", metavar="DIR", help="working directory of the tasks (default: this folder)"
+    )
     p.add_argument("--paused", action="store_true", help="submit the job paused (offline)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the job if it has keys the server does not know (default: warn)",
+    )
     p.set_defaults(func=cmd_submit, command=None, usage_parser=p)
 
 
@@ -113,6 +126,19 @@ def _read_job_file(name: str) -> dict:
     return job
 
 
+def _absolute(path: str) -> str:
+    """A relative path made absolute from where `corral submit` runs (renders run tasks in a
+    folder of their own); a path absolute on any OS (POSIX, a drive letter, UNC) as given."""
+    if not path or path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:[\\/]", path):
+        return path
+    return os.path.abspath(path)
+
+
+def _working_directory(args: argparse.Namespace) -> str:
+    """The tasks' working directory: --cwd, else where `corral submit` runs."""
+    return _absolute(args.cwd) if args.cwd is not None else os.getcwd()
+
+
 def _scene_job(args: argparse.Namespace) -> dict:
     """A numeric job whose command the service writes for a scene file."""
     from app.platform import host_os
@@ -127,28 +153,30 @@ def _scene_job(args: argparse.Namespace) -> dict:
     service = get_service(args.service)
     if service.name != args.service:
         raise UsageError(f"unknown service {args.service!r} (see `corral services`)")
+    first, last, step = args.frames
+    output = _absolute(args.output or "")
     try:
         command = service.batch_command(
-            args.scene,
-            args.output or "",
+            _absolute(args.scene),
+            output,
             args.platform or host_os(),
             **dict(args.options or []),
         )
+        per_task = service.frames_per_task(first, last, step, args.fpt, output)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    first, last, step = args.frames
     name = args.name or os.path.basename(args.scene) or args.service
     return numeric_job(
         name,
         command,
         first,
         last,
-        per_task=args.fpt or 1,
+        per_task=per_task,
         inc=step,
         service=service.name,
         user_name=args.user,
         priority=args.priority,
-        working_directory=args.cwd,
+        working_directory=_working_directory(args),
         paused=args.paused,
     )
 
@@ -190,7 +218,7 @@ def _command_job(args: argparse.Namespace) -> dict:
         "service": args.service or "generic",
         "user_name": args.user,
         "priority": args.priority,
-        "working_directory": args.cwd,
+        "working_directory": _working_directory(args),
         "paused": args.paused,
     }
     if args.frames is None:
@@ -220,7 +248,7 @@ def make_submit_job(args: argparse.Namespace) -> dict:
 def cmd_submit(args: argparse.Namespace) -> int:
     job = make_submit_job(args)
     try:
-        job_id = client(args).submit(job)
+        answer = client(args).submit_job(job, strict=args.strict)
     except CorralError as exc:
         if exc.status in (400, 422) and not exc.message.lower().startswith("invalid job"):
             raise CorralError(
@@ -228,7 +256,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
             ) from None
         raise
     if args.json:
-        print_json({"id": job_id})
-    else:
-        print(f"Job {job_id} submitted")
+        print_json(answer)
+        return 0
+    for warning in answer["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Job {answer['id']} submitted")
     return 0

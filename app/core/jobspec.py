@@ -3,7 +3,9 @@
 The document is what ``json.loads`` produced, so any JSON value may arrive. Every problem
 raises :class:`SpecError` naming the offending field (``blocks[0].frames_per_task``); no other
 exception escapes :func:`parse_job`. Keys follow Afanasy;
-unknown keys are kept verbatim in ``extra`` for later features.
+unknown keys are kept verbatim in ``extra``, and :func:`unknown_keys` names those that are not
+Afanasy's own either (likely misspellings). :func:`check_services` refuses a service the server
+does not know.
 
 Numeric blocks hold no per-task objects: task ranges, names, commands and files are computed
 on demand from the block, so parsing a block of a million tasks costs nothing per task.
@@ -11,12 +13,14 @@ on demand from the block, so parsing a block of a million tasks costs nothing pe
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from app.core import frames
+from app.core import afanasy_keys, frames
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
 from app.core.masks import HostMask, name_regex
@@ -650,6 +654,43 @@ def parse_job(data: object) -> JobSpec:
     )
     _check_hosts_masks(spec)
     return spec
+
+
+def _unknown(extra: dict, known: frozenset[str], afanasy: frozenset[str], path: str) -> list:
+    out = []
+    for key in extra:
+        if key in afanasy:
+            continue
+        message = "unknown key, ignored"
+        meant = difflib.get_close_matches(key, known, n=1)
+        if meant:
+            message += f" (did you mean {meant[0]!r}?)"
+        out.append((join_path(path, key[:60]), message))
+    return out
+
+
+def unknown_keys(spec: JobSpec) -> list[tuple[str, str]]:
+    """(field path, message) for every key of the job Corral does not read and Afanasy does not
+    have either, with the key probably meant; Afanasy's own extra keys pass silently."""
+    out = _unknown(spec.extra, _JOB_KEYS, afanasy_keys.JOB_KEYS, "")
+    for i, block in enumerate(spec.blocks):
+        path = f"blocks[{i}]"
+        out += _unknown(block.extra, _BLOCK_KEYS, afanasy_keys.BLOCK_KEYS, path)
+        for t, task in enumerate(block.tasks):
+            tpath = f"{path}.tasks[{t}]"
+            out += _unknown(task.extra, _TASK_KEYS, afanasy_keys.TASK_KEYS, tpath)
+    return out
+
+
+def check_services(blocks: Sequence[BlockSpec], known: Collection[str], first: int = 0) -> None:
+    """SpecError, naming the known services, for a block whose service is not one of known;
+    ``first`` is the number of blocks[0] in its job (for the error's path)."""
+    for i, block in enumerate(blocks, first):
+        if block.service not in known:
+            names = ", ".join(sorted(known))
+            raise SpecError(
+                f"blocks[{i}].service", f"unknown service {block.service!r} (known: {names})"
+            )
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,11 +25,14 @@ class ServerConfig:
     quotas: QuotaDefaults = field(default_factory=QuotaDefaults)  # per user, unless set on one
     header_timeout: float = 15.0  # a connection's first request headers (and TLS handshake)
     idle_timeout: float = 75.0  # a keep-alive connection between requests
+    plugins_dir: Path | None = None  # services of *.py files here may be named by jobs
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0..65535, not {self.port}")
+        if self.plugins_dir is not None and not Path(self.plugins_dir).is_dir():
+            raise ValueError(f"--plugins: {self.plugins_dir} is not a directory")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
         for name in ("heartbeat_period", "zombie_time", "reconnect_grace"):

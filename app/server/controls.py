@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
-from app.core.jobspec import BLOCK_EDITABLE, JOB_EDITABLE, job_to_dict, parse_job
+from app.core.jobspec import (
+    BLOCK_EDITABLE,
+    JOB_EDITABLE,
+    check_services,
+    job_to_dict,
+    parse_job,
+)
 from app.core.pick_order import PickOrder
 from app.core.renders import Render
 from app.core.solver import explain
@@ -19,6 +25,7 @@ from app.core.users import User
 from app.protocol import RENDER_ACTIONS
 from app.server.errors import FarmError
 from app.server.render_settings import check_render_settings
+from app.services.registry import service_names
 
 if TYPE_CHECKING:
     from app.server.farm import Farm
@@ -43,6 +50,8 @@ class FarmControls:
             self.block(job_id, block_num)
             data["blocks"][block_num].update(params)
         spec = parse_job(data)
+        if block_num is not None and "service" in params:
+            check_services(spec.blocks[block_num : block_num + 1], service_names(), block_num)
         job.spec = spec
         for block, block_spec in zip(job.blocks, spec.blocks, strict=True):
             if block_spec.sequential != block.spec.sequential:
@@ -65,6 +74,7 @@ class FarmControls:
         data["blocks"].extend(blocks)
         spec = parse_job(data)
         first = len(job.blocks)
+        check_services(spec.blocks[first:], service_names(), first)
         added = sum(block.tasks_num for block in spec.blocks[first:])
         self.quotas.check_tasks(job.user_name, job.user, added)
         job.spec = spec

@@ -25,6 +25,7 @@ from app.server.farm import Farm
 from app.server.farm_file import FarmFile
 from app.server.persistence import Journal, OutputStore, open_database, restore
 from app.server.routes import errors_middleware, routes
+from app.services.registry import load_services
 
 log = logging.getLogger("corral.server")
 
@@ -58,6 +59,7 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     """Serve until cancelled. on_ready(url) is called once the port is open."""
     open_files = raise_open_files_limit()
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    load_services(config.plugins_dir)
     secrets = load_or_create(config.data_dir)
     log.info("admin token and farm secret: in %s", config.data_dir)
     ssl_context = None

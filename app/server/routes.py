@@ -18,7 +18,7 @@ from aiohttp import web
 import app
 from app.core.errors import SpecError
 from app.core.jobs import task_summary
-from app.core.jobspec import job_to_dict, parse_job
+from app.core.jobspec import check_services, job_to_dict, parse_job, unknown_keys
 from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
 from app.core.pools import Pool, PoolTree, normalize_path
@@ -42,6 +42,7 @@ from app.server.openapi import (
     selection,
 )
 from app.server.route_table import Query, RouteTable
+from app.services.registry import service_names
 
 routes = RouteTable("/api/v1")
 MAX_PAGE = 1000
@@ -110,6 +111,13 @@ def _int_arg(request: web.Request, name: str) -> int:
     return int(text)
 
 
+def _query_bool(request: web.Request, name: str) -> bool:
+    text = request.query.get(name, "false")
+    if text not in ("true", "false"):
+        raise FarmError(f"{name}: expected true or false, not {text[:32]!r}", 400)
+    return text == "true"
+
+
 def _query_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
     text = request.query.get(name)
     if text is None:
@@ -163,16 +171,24 @@ async def openapi(request: web.Request) -> web.Response:
     status="201",
     body={"type": "object", "required": ["name", "blocks"]},
     refusals=SUBMIT_QUOTAS,
+    query=(Query("strict", "true: refuse a key Corral does not know (400)", "boolean"),),
 )
 async def submit_job(request: web.Request) -> web.Response:
-    """A user's job is theirs whatever its user_name says; an admin may submit for anyone."""
+    """A user's job is theirs whatever its user_name says; an admin may submit for anyone.
+    Keys neither Corral nor Afanasy know are named in ``warnings``, or refused with ?strict."""
+    strict = _query_bool(request, "strict")
     body = await _json_body(request)
     identity = request[IDENTITY]
     if identity.role == USER and isinstance(body, dict):
         body["user_name"] = identity.name
     spec = parse_job(body)
+    check_services(spec.blocks, service_names())
+    unknown = unknown_keys(spec)
+    if strict and unknown:
+        raise SpecError(*unknown[0])
     job = await _farm(request).submit(spec)
-    return web.json_response({"id": job.id}, status=201)
+    warnings = [f"{path}: {message}" for path, message in unknown]
+    return web.json_response({"id": job.id, "warnings": warnings}, status=201)
 
 
 @routes.get("/jobs", "List job summaries", access="user")

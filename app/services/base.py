@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from app.core.frames import has_number_pattern
 from app.core.os_family import OS_FAMILIES, OS_LABELS, OSFamily, os_family
 from app.core.path_maps import PathMap
 from app.platform import host_os
@@ -209,8 +210,28 @@ class Service:
     programs: ClassVar[Mapping[str, str]] = {}
     # The options batch_command takes besides scene and output, with what they mean.
     options: ClassVar[Mapping[str, str]] = {"command": "the command line (required)"}
+    # The whole block makes one output file (a movie): by default one task for the whole range.
+    single_output: ClassVar[bool] = False
 
     # -- submit side ---------------------------------------------------------------------------
+
+    @classmethod
+    def frames_per_task(
+        cls, first: int, last: int, step: int, per_task: int | None, output: str
+    ) -> int:
+        """The frames per task of a block over first-last (every step-th frame): per_task when
+        given, else 1, or the whole range for a single-output service. ValueError when a split
+        would make several tasks write the one output file (no ``@#@`` in its name)."""
+        frames = (last - first) // step + 1
+        if per_task is None:
+            return frames if cls.single_output else 1
+        tasks = -(-frames // per_task)
+        if cls.single_output and tasks > 1 and not has_number_pattern(output):
+            raise ValueError(
+                f"service {cls.name}: {tasks} tasks would each write {output}; give one task "
+                f"the whole range ({frames} frames per task) or put @#@ in the output name"
+            )
+        return per_task
 
     @classmethod
     def batch_command(

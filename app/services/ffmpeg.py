@@ -4,8 +4,9 @@
 libx264 -pix_fmt yuv420p [-crf N] out.mp4``. The scene is the input sequence written with ``#``
 padding (``/out/f_####.png``), which becomes ffmpeg's ``%04d`` (a literal ``%`` becomes
 ``%%``); a name already holding a ``%d`` pattern is kept. The first image number is the option
-``start_number``, by default the task's first frame (``@#@``): a one-task block over the
-sequence's range. ``%`` is written once on Windows too: cmd /c does not double it (only .bat
+``start_number``, by default the task's first frame (``@#@``): the block is one task over the
+sequence's range (``single_output``), and a split that would write the one movie from several
+tasks is refused. ``%`` is written once on Windows too: cmd /c does not double it (only .bat
 files do).
 """
 
@@ -36,6 +37,7 @@ class FfmpegService(ApplicationService):
         "start_number": "the number of the first image (default @#@: the task's first frame)",
     }
     scene_kind = "the input sequence (e.g. /out/f_####.png)"
+    single_output = True
 
     @classmethod
     def batch_args(

@@ -30,6 +30,11 @@ def load_services(plugins_dir: str | Path | None = None) -> None:
     SERVICES.load(plugins_dir)
 
 
+def service_names() -> list[str]:
+    """The names of the services found, sorted: what a block's ``service`` may be."""
+    return [name for name, _, _ in SERVICES.items()]
+
+
 def get_service(name: str) -> type[Service]:
     """The service class of a name; an unknown name gives the generic service with a warning
     (once per name): the command runs as it was submitted."""

@@ -71,7 +71,8 @@ class SubmitDialog(QDialog):
         self.first = _spin(1, -FRAME_LIMIT, FRAME_LIMIT)
         self.last = _spin(10, -FRAME_LIMIT, FRAME_LIMIT)
         self.step = _spin(1, 1, FRAME_LIMIT)
-        self.per_task = _spin(1, 1, FRAME_LIMIT)
+        self.per_task = _spin(0, 0, FRAME_LIMIT)  # 0: as the service says (a movie: all)
+        self.per_task.setSpecialValueText("default")
         frames = QHBoxLayout()
         for label, spin in (
             ("first", self.first),
@@ -151,7 +152,10 @@ class SubmitDialog(QDialog):
         service = get_service(self.service.currentText())
         options = {key: edit.text() for key, edit in self.options.items() if edit.text()}
         scene = self.scene.text().strip()
-        command = service.batch_command(scene, self.output.text().strip(), host_os(), **options)
+        output = self.output.text().strip()
+        command = service.batch_command(scene, output, host_os(), **options)
+        first, last, step = self.first.value(), self.last.value(), self.step.value()
+        per_task = service.frames_per_task(first, last, step, self.per_task.value() or None, output)
         extra = {
             key: edit.text().strip()
             for key, edit in (("hosts_mask", self.hosts_mask), ("depend_mask", self.depend_mask))
@@ -161,10 +165,10 @@ class SubmitDialog(QDialog):
         job = numeric_job(
             name,
             command,
-            self.first.value(),
-            self.last.value(),
-            self.per_task.value(),
-            self.step.value(),
+            first,
+            last,
+            per_task,
+            step,
             service=service.name,
             user_name=self.user or None,
             priority=self.priority.value(),

@@ -36,6 +36,7 @@ BAD_JOBS = [
     ({"name": "x" * 10_000_000, "blocks": [GOOD_BLOCK]}, "name"),
     ({"blocks": [{**GOOD_BLOCK, "environment": {"A": 1}}]}, 'blocks[0].environment["A"]'),
     ({"blocks": [{"tasks": [{"name": "a"}]}]}, "blocks[0].tasks[0].command"),
+    ({"blocks": [GOOD_BLOCK, {**GOOD_BLOCK, "service": "nosuch"}]}, "blocks[1].service"),
 ]
 
 
@@ -46,6 +47,38 @@ def test_bad_job_is_refused_with_its_field(server, job, field):
     assert error.field == field
     assert error.message.startswith(field)
     assert server.client.jobs() == []
+
+
+def test_unknown_keys_are_answered_with_warnings_or_refused_when_strict(farm, caplog):
+    farm.start_server()
+    server = farm
+    job = {"name": "typo", "prioirty": 5, "branch": "/prj/", "blocks": [GOOD_BLOCK]}
+    error = refusal(server, "/jobs?strict=true", json.dumps(job).encode())
+    assert (error.status, error.field) == (400, "prioirty")
+    assert server.client.jobs() == []
+    answer = server.client.request("POST", "/jobs", body=job)
+    assert answer["warnings"] == ["prioirty: unknown key, ignored (did you mean 'priority'?)"]
+    assert server.client.job_spec(answer["id"])["prioirty"] == 5  # kept, as Afanasy's keys
+    job_id = server.client.submit(job)  # a script's submit logs the warnings
+    expected = f"job {job_id}: prioirty: unknown key, ignored (did you mean 'priority'?)"
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("corral.api", "WARNING", expected)
+    ]
+
+
+def test_appended_and_edited_blocks_need_a_known_service(farm):
+    farm.start_server()
+    server = farm
+    job_id = server.client.submit({"name": "svc", "blocks": [GOOD_BLOCK]})
+    for call, field in (
+        (lambda: server.client.append_blocks(job_id, [{**GOOD_BLOCK, "service": "x"}]), 1),
+        (lambda: server.client.edit_job(job_id, {"service": "x"}, block=0), 0),
+    ):
+        with pytest.raises(CorralError) as caught:
+            call()
+        assert (caught.value.status, caught.value.field) == (400, f"blocks[{field}].service")
+    spec = server.client.job_spec(job_id)
+    assert [block["service"] for block in spec["blocks"]] == ["generic"]
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def test_submit_prints_the_id(cli, server):
     code, out, err = cli("submit", "--json", "--frames", "1-10", "--", "echo", "@#@")
     assert (code, err) == (0, "")
     answer = json.loads(out)
-    assert list(answer) == ["id"]
+    assert answer["warnings"] == []
     assert server.client.job(answer["id"])["tasks_total"] == 10
 
 
@@ -152,6 +152,32 @@ def test_invalid_job_file(server, tmp_path):
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr.startswith("corral: invalid job: ")
     assert len(done.stderr.splitlines()) == 1
+    assert len(server.client.jobs()) == count
+
+
+def test_submit_names_misspelt_keys_and_refuses_them_when_strict(cli, server, tmp_path):
+    path = tmp_path / "typo.json"
+    job = api.numeric_job("cli-typo", "echo @#@", 1, 2, prioirty=120, custom_data="kept")
+    path.write_text(json.dumps(job))
+    code, out, err = cli("submit", str(path))
+    assert code == 0
+    submitted_id(out)
+    assert err == "warning: prioirty: unknown key, ignored (did you mean 'priority'?)\n"
+    count = len(server.client.jobs())
+    code, out, err = cli("submit", "--strict", str(path))
+    assert (code, out) == (1, "")
+    assert err == "corral: invalid job: prioirty: unknown key, ignored (did you mean 'priority'?)\n"
+    assert len(server.client.jobs()) == count
+
+
+def test_submit_refuses_an_unknown_service(cli, server):
+    count = len(server.client.jobs())
+    code, out, err = cli("submit", "--service", "blendr", "--", "echo", "hi")
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "corral: invalid job: blocks[0].service: unknown service 'blendr' (known: "
+    )
+    assert "blender" in err and "ffmpeg" in err and "generic" in err
     assert len(server.client.jobs()) == count
 
 

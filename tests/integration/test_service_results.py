@@ -69,7 +69,7 @@ def studio_farm(farm, tmp_path):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "studio.py").write_text(textwrap.dedent(STUDIO_PLUGIN))
-    farm.start_server()
+    farm.start_server("--plugins", str(plugins))
     farm.start_renders({"r1": 4, "r2": 4}, "--plugins", str(plugins), "--program", "fake_app=echo")
     return farm
 

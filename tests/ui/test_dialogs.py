@@ -132,6 +132,19 @@ async def test_submit_dialog_builds_an_application_command(client, qtbot):
     assert dialog.job()["name"] == "shot.ma"
 
 
+async def test_submit_dialog_refuses_a_movie_in_pieces(client, qtbot):
+    dialog = SubmitDialog(client)
+    qtbot.addWidget(dialog)
+    dialog.service.setCurrentText("ffmpeg")
+    dialog.scene.setText("/out/f_####.png")
+    dialog.output.setText("/out/m.mp4")
+    dialog.last.setValue(6)
+    assert [name for name, _command in preview(dialog)] == ["frame 1-6"]  # one task by default
+    dialog.per_task.setValue(1)
+    assert "6 tasks would each write /out/m.mp4" in dialog.status.text()
+    assert not dialog.submit_button.isEnabled()
+
+
 @pytest.fixture
 def keyring_backend():
     """Set a keyring backend for the test (keyring.set_keyring); the previous one comes back."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -143,7 +144,7 @@ def test_submit_defaults():
     block = job["blocks"][0]
     assert block["service"] == "generic"
     assert (block["frames_per_task"], block["frames_inc"]) == (1, 1)
-    assert "working_directory" not in block
+    assert block["working_directory"] == os.getcwd()
 
 
 def test_submit_without_frames_is_one_task():
@@ -194,6 +195,7 @@ def test_submit_usage_errors(argv, message):
         ["job", "explode", "1"],
         ["task", "log", "1", "0"],
         ["server", "--port", "70000"],
+        ["server", "--plugins", "/no/such/dir"],
         ["render", "--max-tasks", "0"],
         ["server", "--max-queued-tasks-per-user", "-1"],
         ["up", "--max-jobs-per-minute-per-user", "many"],
@@ -839,3 +841,35 @@ def test_api_runs_on_python37():
     out = subprocess.run([PYTHON37, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("None cannot reach the Corral server at")
+
+
+def test_submit_makes_paths_absolute_and_runs_where_it_was_submitted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    command = submit_job("--frames", "1-2", "--", "echo", "@#@")
+    assert command["blocks"][0]["working_directory"] == str(tmp_path)
+    scene = submit_job(
+        "--service", "blender", "--scene", "cube.blend", "--output", "out/f_####", "--frames", "1"
+    )
+    (block,) = scene["blocks"]
+    assert block["working_directory"] == str(tmp_path)
+    assert f"{tmp_path}/cube.blend" in block["command"]
+    assert f"{tmp_path}/out/f_####" in block["command"]
+    assert scene["name"] == "cube.blend"
+    given = submit_job("--cwd", "/proj", "--frames", "1", "--", "echo", "@#@")
+    assert given["blocks"][0]["working_directory"] == "/proj"
+
+
+def test_submit_keeps_a_windows_scene_path_for_windows_renders():
+    job = submit_job(
+        "--service",
+        "nuke",
+        "--scene",
+        r"C:\shots\a.nk",
+        "--frames",
+        "1",
+        "--platform",
+        "windows",
+        "--option",
+        "write=Write1",
+    )
+    assert r"C:\shots\a.nk" in job["blocks"][0]["command"]

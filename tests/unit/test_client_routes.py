@@ -25,6 +25,7 @@ CALLS = [
     ("request", ("GET", "/openapi.json"), {}),
     ("health", (), {}),
     ("submit", (JOB,), {}),
+    ("submit_job", (JOB,), {"strict": True}),
     ("jobs", (), {}),
     ("job", (1,), {}),
     ("job_spec", (1,), {}),

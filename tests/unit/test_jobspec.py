@@ -7,7 +7,15 @@ import pickle
 import pytest
 
 from app.core.errors import SpecError
-from app.core.jobspec import BlockSpec, JobSpec, TaskSpec, job_to_dict, parse_job
+from app.core.jobspec import (
+    BlockSpec,
+    JobSpec,
+    TaskSpec,
+    check_services,
+    job_to_dict,
+    parse_job,
+    unknown_keys,
+)
 
 
 def numeric_block(**keys):
@@ -284,6 +292,36 @@ def test_unknown_keys_kept_in_extra():
     assert job.extra == {"custom_data": "x", "branch": "/prj/"}
     assert job.blocks[0].extra == {"flags": 1, "multihost_min": 2}
     assert job.blocks[1].tasks[0].extra == {"custom_data": "{}"}
+    assert unknown_keys(job) == []  # Afanasy's own keys, kept without a word
+
+
+def test_misspelt_keys_are_named_with_what_was_meant():
+    job = parse_job(
+        job_with(
+            prioirty=120,
+            blocks=[
+                numeric_block(frames_per_tsk=5),
+                {"tasks": [{"command": "x", "enviroment": {}}, {"command": "y", "zzz": 1}]},
+            ],
+        )
+    )
+    assert unknown_keys(job) == [
+        ("prioirty", "unknown key, ignored (did you mean 'priority'?)"),
+        ("blocks[0].frames_per_tsk", "unknown key, ignored (did you mean 'frames_per_task'?)"),
+        ("blocks[1].tasks[0].enviroment", "unknown key, ignored (did you mean 'environment'?)"),
+        ("blocks[1].tasks[1].zzz", "unknown key, ignored"),
+    ]
+
+
+def test_services_must_be_known():
+    job = parse_job(job_with(blocks=[numeric_block(service="blender"), numeric_block()]))
+    check_services(job.blocks, ("blender", "generic"))
+    with pytest.raises(SpecError) as error:
+        check_services(job.blocks, ("generic", "nuke"))
+    assert error.value.field == "blocks[0].service"
+    assert error.value.message == "unknown service 'blender' (known: generic, nuke)"
+    with pytest.raises(SpecError, match=r"^blocks\[3\]\.service"):
+        check_services(job.blocks[:1], ("nuke",), first=3)
 
 
 def test_scheduling_keys():

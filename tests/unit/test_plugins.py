@@ -226,3 +226,51 @@ def test_render_programs_flag_and_file(tmp_path):
     args = parse_args(["render", "--config", str(config)])
     assert render_settings(args, {})["programs"] == {"Render": "/usr/autodesk/maya/bin/Render"}
     assert main(["render", "--program", "blender"]) == 2
+
+
+def test_a_movie_is_one_task_for_the_whole_range():
+    job = submit(
+        "--service", "ffmpeg", "--scene", "/o/f_####.png", "--output", "/o/m.mp4", "--frames", "1-6"
+    )
+    (block,) = job["blocks"]
+    assert (block["frame_first"], block["frame_last"], block["frames_per_task"]) == (1, 6, 6)
+    stepped = submit(
+        "--service",
+        "ffmpeg",
+        "--scene",
+        "/o/f_####.png",
+        "--output",
+        "/o/m.mp4",
+        "--frames",
+        "1-9x2",
+    )
+    assert stepped["blocks"][0]["frames_per_task"] == 5
+    told = submit(
+        "--service",
+        "ffmpeg",
+        "--scene",
+        "/o/f_####.png",
+        "--output",
+        "/o/m_@#@.mp4",
+        "--frames",
+        "1-6",
+        "--fpt",
+        "3",
+    )
+    assert told["blocks"][0]["frames_per_task"] == 3
+
+
+def test_a_movie_split_that_would_overwrite_its_file_is_refused():
+    with pytest.raises(UsageError, match=r"2 tasks would each write /o/m\.mp4"):
+        submit(
+            "--service",
+            "ffmpeg",
+            "--scene",
+            "/o/f_####.png",
+            "--output",
+            "/o/m.mp4",
+            "--frames",
+            "1-6",
+            "--fpt",
+            "3",
+        )
