@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.jobspec import DEFAULT_CAPACITY
 from app.protocol import NIMBY_STATES, RunKey
 
 __all__ = ["NIMBY_STATES", "Render", "RunKey"]
@@ -51,6 +52,15 @@ class Render:
     @property
     def free_slots(self) -> int:
         return self.max_tasks - len(self.runs) if self.online else 0
+
+    def apply_pool(self, capacity_host: int, max_tasks_host: int) -> None:
+        """Its capacity and task slots: its own where it set them, else its pool's. A render
+        that set its task slots but not its capacity has room for that many ordinary tasks (of
+        a block's default capacity): `--max-tasks 4` runs four at once."""
+        self.max_tasks = self.max_tasks_host or max_tasks_host
+        self.capacity = self.capacity_host or capacity_host
+        if self.capacity_host is None and self.max_tasks_host:
+            self.capacity = max(self.capacity, self.max_tasks_host * DEFAULT_CAPACITY)
 
     def fits(self, capacity: int) -> bool:
         return self.free_slots > 0 and self.capacity_used + capacity <= self.capacity
