@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from app import api
+from app.cli import main
 from app.credentials import TOKEN_ENV
 from app.server.auth import ADMIN_TOKEN_FILE, read_secret
 from bench.local_farm import FarmProcess, free_port
@@ -337,3 +338,27 @@ def test_up_runs_a_farm_and_stops_on_ctrl_c(tmp_path):
         assert code == 0, log.read_text()[-3000:]
     finally:
         up.kill()
+
+
+@pytest.mark.parametrize("same_folder", [True, False])
+def test_a_second_up_on_a_busy_port_names_the_farm_there_and_starts_nothing(
+    farm, tmp_path, capsys, same_folder
+):
+    """`corral up` where a farm already serves: it says which farm runs there before it
+    creates or restores anything, and never claims to be up."""
+    farm.start_server()
+    data = farm.data if same_folder else tmp_path / "other-data"
+    before = sorted(p.name for p in farm.data.iterdir())
+
+    code = main(["up", "--port", str(farm.port), "--data", str(data)])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "Corral is up" not in out + err
+    whose = f"this data folder's, {data}" if same_folder else "another data folder's"
+    assert f"another Corral farm ({whose}; Corral " in err
+    assert (
+        f"is already running at {farm.url}: stop it first, or start this one with --port N" in err
+    )
+    assert sorted(p.name for p in farm.data.iterdir()) == before
+    assert same_folder or not data.exists()
