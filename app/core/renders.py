@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from app.core.jobspec import DEFAULT_CAPACITY
 from app.protocol import NIMBY_STATES, RunKey
 
-__all__ = ["NIMBY_STATES", "Render", "RunKey"]
+__all__ = ["NIMBY_STATES", "OnlineNames", "Render", "RunKey"]
 
 
 @dataclass(eq=False)
@@ -133,3 +134,24 @@ def _decrement(counts: dict, key) -> None:
         counts[key] = left
     else:
         del counts[key]
+
+
+class OnlineNames:
+    """The names of the online renders, read live from the farm's tables (no copy): what job
+    summaries ask (`name in online`, `len(online)`) costs O(1)."""
+
+    __slots__ = ("_by_name", "_online")
+
+    def __init__(self, by_name: Mapping[str, Render], online: Mapping[int, Render]) -> None:
+        self._by_name = by_name
+        self._online = online
+
+    def __contains__(self, name: object) -> bool:
+        render = self._by_name.get(name) if isinstance(name, str) else None
+        return render is not None and render.online
+
+    def __len__(self) -> int:
+        return len(self._online)
+
+    def __iter__(self) -> Iterator[str]:
+        return (render.name for render in self._online.values())

@@ -247,7 +247,7 @@ def test_tables_on_an_empty_farm(farm, capsys):
     assert (code, err) == (0, "")
     assert out.startswith(f"Job {job_id}: shot010\n")
     assert f"ann@{socket.gethostname()}" in out
-    assert "0/10 done, 0 running, 0 error, 0 skipped, 10 ready" in out
+    assert "0/10 done, 0 running, 0 error, 0 skipped, 10 ready (0 to retry)" in out
     assert out.endswith(
         "\n\nBLOCK  NAME     SERVICE  STATE  DONE/TOTAL  RUN  ERR\n"
         "    0  shot010  generic  RDY          0/10    0    0\n"
@@ -268,6 +268,38 @@ def test_renders_table(farm_cli, farm):
     )
     code, out, _ = farm_cli("renders", "--json")
     assert [r["name"] for r in json.loads(out)] == [RENDER]
+
+
+def test_a_job_failing_on_the_only_render_shows_avd_its_errors_and_a_hint(farm_cli, farm):
+    """`sh -c 'exit 1'` on a one-render farm: once the block avoids the render, `corral jobs`
+    says AVD with the failed tasks counted and why it is stuck; `job show` names the host."""
+    code, out, _ = farm_cli(
+        "submit", "--name", "fails", "--frames", "1-2", "--", "sh", "-c", "exit 1"
+    )
+    job_id = submitted_id(out)
+    wait_until(lambda: farm.client.job(job_id)["state"] == "AVD")
+
+    code, out, err = farm_cli("jobs")
+    assert (code, err) == (0, "")
+    row, hint = out.splitlines()[1:]
+    assert row.split()[3:] == ["AVD", "99", "0/2", "0", "2"]
+    assert hint == (
+        f"job {job_id} is stuck ({RENDER}: block 0: block avoids {RENDER} after errors there"
+        f" (errors_avoid_host)): see 'corral job why {job_id}'; 'corral job reset-error-hosts"
+        f" {job_id}' tries those renders again"
+    )
+    code, out, _ = farm_cli("job", "show", str(job_id))
+    assert re.search(rf"error hosts +{RENDER} \(\d errors, avoided\)\n", out), out
+    assert "0/2 done, 0 running, 0 error, 0 skipped, 2 ready (2 to retry)" in out
+
+
+def test_a_program_not_found_fails_its_task_at_once(farm_cli, farm):
+    code, out, _ = farm_cli("submit", "--name", "typo", "--", "no-such-program-corral")
+    job_id = submitted_id(out)
+    wait_until(lambda: farm.client.job(job_id)["state"] == "ERR")
+    task = farm.client.task(job_id, 0, 0)
+    assert (task["starts"], task["errors"]) == (1, 1)
+    assert task["runs"][0]["error"] == "exit code 127: command not found"
 
 
 def test_task_log_and_show_after_a_retry(farm_cli, farm, tmp_path):
