@@ -44,6 +44,9 @@ RUN_STOPPED = "STOPPED"
 RUN_LOST = "LOST"
 RUN_STATES = (RUN_RUNNING, RUN_DONE, RUN_ERROR, RUN_SKIPPED, RUN_STOPPED, RUN_LOST)
 ACKS = "acks"  # on any server message: the seqs of the results now committed
+# an `error` message's `code` when a render's name is held by another connected render (another
+# host, or another render process on the same host): the render stops instead of retrying
+NAME_TAKEN = "name_taken"
 
 JOB_ACTIONS = (
     "pause",

@@ -154,11 +154,13 @@ def format_job(job: dict) -> str:
     user = job.get("user_name") or "-"
     if job.get("host_name"):
         user = f"{user}@{job['host_name']}"
+    retry = job.get("tasks_error_ready", 0)
     tasks = (
         f"{_counts(job)} done, {job.get('tasks_running', 0)} running, "
         f"{job.get('tasks_error', 0)} error, {job.get('tasks_skipped', 0)} skipped, "
-        f"{job.get('tasks_ready', 0)} ready ({job.get('tasks_error_ready', 0)} to retry)"
+        f"{job.get('tasks_ready', 0)} ready" + (f" ({retry} to retry)" if retry else "")
     )
+    error_hosts = _error_hosts(job.get("blocks") or [])
     record = format_record(
         f"Job {job.get('id')}: {job.get('name')}",
         [
@@ -166,7 +168,7 @@ def format_job(job: dict) -> str:
             ("user", user),
             ("priority", job.get("priority")),
             ("tasks", tasks),
-            ("error hosts", _error_hosts(job.get("blocks") or [])),
+            *([("error hosts", error_hosts)] if error_hosts else []),
             ("created", format_time(job.get("time_created"))),
             ("started", format_time(job.get("time_started"))),
             ("done", format_time(job.get("time_done"))),
@@ -175,7 +177,7 @@ def format_job(job: dict) -> str:
     return f"{record}\n\n{table(job.get('blocks') or [], _BLOCK_COLUMNS)}"
 
 
-def _error_hosts(blocks: list[dict]) -> str | None:
+def _error_hosts(blocks: list[dict]) -> str:
     """Where tasks failed, per host: its errors, and whether the block avoids it now."""
     hosts = []
     for block in blocks:
@@ -183,7 +185,7 @@ def _error_hosts(blocks: list[dict]) -> str | None:
         for host in block.get("error_hosts") or []:
             avoided = ", avoided" if host.get("avoided") else ""
             hosts.append(f"{where}{host.get('host')} ({host.get('errors')} errors{avoided})")
-    return ", ".join(hosts) or None
+    return ", ".join(hosts)
 
 
 def cmd_job_show(args: argparse.Namespace) -> int:

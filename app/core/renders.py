@@ -41,6 +41,7 @@ class Render:
     recent_errors: list[tuple[str, str, float]] = field(default_factory=list)  # user, service
     resources: dict = field(default_factory=dict)  # the latest heartbeat's
     last_task_change: float = 0.0
+    identity: str = ""  # the connected render process's (see app/server/render_ws.py)
 
     @property
     def os(self) -> str:

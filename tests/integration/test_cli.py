@@ -247,7 +247,7 @@ def test_tables_on_an_empty_farm(farm, capsys):
     assert (code, err) == (0, "")
     assert out.startswith(f"Job {job_id}: shot010\n")
     assert f"ann@{socket.gethostname()}" in out
-    assert "0/10 done, 0 running, 0 error, 0 skipped, 10 ready (0 to retry)" in out
+    assert "0/10 done, 0 running, 0 error, 0 skipped, 10 ready" in out
     assert out.endswith(
         "\n\nBLOCK  NAME     SERVICE  STATE  DONE/TOTAL  RUN  ERR\n"
         "    0  shot010  generic  RDY          0/10    0    0\n"
