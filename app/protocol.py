@@ -44,6 +44,9 @@ RUN_STOPPED = "STOPPED"
 RUN_LOST = "LOST"
 RUN_STATES = (RUN_RUNNING, RUN_DONE, RUN_ERROR, RUN_SKIPPED, RUN_STOPPED, RUN_LOST)
 ACKS = "acks"  # on any server message: the seqs of the results now committed
+# an `error` message's `code` when a render's name is held by another connected render (another
+# host, or another render process on the same host): the render stops instead of retrying
+NAME_TAKEN = "name_taken"
 
 JOB_ACTIONS = (
     "pause",
@@ -98,11 +101,24 @@ def run_key(message: Any) -> RunKey:
     return key
 
 
+EXIT_NOT_FOUND = 127  # a shell's "command not found": a retry cannot fix it
+
+
 def exit_text(exit_code: int | None, signal: int | None) -> str:
     """How a failed exit status reads in a run's error."""
     if signal is not None:
         return f"killed by signal {signal}"
+    if exit_code == EXIT_NOT_FOUND:
+        return f"exit code {exit_code}: command not found"
     return f"exit code {exit_code}"
+
+
+def is_fatal(result: Mapping[str, Any]) -> bool:
+    """Whether a failed run's task goes to ERR without retries: the render judged the error
+    fatal (e.g. no licence, a program it cannot start), or the shell found no such command."""
+    if result.get("fatal"):
+        return True
+    return result["signal"] is None and result["exit_code"] == EXIT_NOT_FOUND
 
 
 def run_error(result: Mapping[str, Any]) -> str | None:
@@ -115,3 +131,9 @@ def run_error(result: Mapping[str, Any]) -> str | None:
     if result["signal"] is not None or result["exit_code"] != 0:
         return exit_text(result["exit_code"], result["signal"])
     return None
+
+
+def failed_tasks(summary: Mapping[str, Any]) -> int:
+    """The tasks of a job or block summary whose last run failed: out of retries
+    (`tasks_error`) or waiting for one (`tasks_error_ready`)."""
+    return summary.get("tasks_error", 0) + summary.get("tasks_error_ready", 0)

@@ -19,7 +19,7 @@ from app.cli.output import (
     table,
 )
 from app.cli.parsing import settings_dict
-from app.protocol import JOB_ACTIONS, TASK_ACTIONS
+from app.protocol import JOB_ACTIONS, TASK_ACTIONS, failed_tasks
 
 _JOB_ACTIONS_TEXT = {  # action: (what the jobs are after it, help)
     "pause": ("paused", "pause jobs: no new tasks start, running ones finish"),
@@ -105,7 +105,7 @@ def _counts(item: dict) -> str:
 _PROGRESS_COLUMNS = (  # of a job or a block
     ("DONE/TOTAL", _counts),
     ("RUN", lambda item: item.get("tasks_running", 0)),
-    ("ERR", lambda item: item.get("tasks_error", 0)),
+    ("ERR", failed_tasks),
 )
 _JOB_COLUMNS = (
     ("ID", "id"),
@@ -125,18 +125,42 @@ _BLOCK_COLUMNS = (
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    return print_list(args, client(args).jobs(), _JOB_COLUMNS, "No jobs.")
+    jobs_client = client(args)
+    jobs = jobs_client.jobs()
+    code = print_list(args, jobs, _JOB_COLUMNS, "No jobs.")
+    if not args.json:
+        for job in jobs:
+            if "AVD" in str(job.get("state", "")).split():
+                print(_stuck_hint(jobs_client, job["id"]))
+    return code
+
+
+def _stuck_hint(jobs_client: Any, job_id: int) -> str:
+    """One line on a job stuck on avoided renders: the explainer's first reason."""
+    hint = f"job {job_id} is stuck"
+    try:
+        first = (jobs_client.explain(job_id).get("renders") or [{}])[0]
+    except CorralError:
+        first = {}
+    if first.get("reason"):
+        hint += f" ({first.get('render')}: {first['reason']})"
+    return (
+        f"{hint}: see 'corral job why {job_id}'; 'corral job reset-error-hosts {job_id}'"
+        " tries those renders again"
+    )
 
 
 def format_job(job: dict) -> str:
     user = job.get("user_name") or "-"
     if job.get("host_name"):
         user = f"{user}@{job['host_name']}"
+    retry = job.get("tasks_error_ready", 0)
     tasks = (
         f"{_counts(job)} done, {job.get('tasks_running', 0)} running, "
         f"{job.get('tasks_error', 0)} error, {job.get('tasks_skipped', 0)} skipped, "
-        f"{job.get('tasks_ready', 0)} ready"
+        f"{job.get('tasks_ready', 0)} ready" + (f" ({retry} to retry)" if retry else "")
     )
+    error_hosts = _error_hosts(job.get("blocks") or [])
     record = format_record(
         f"Job {job.get('id')}: {job.get('name')}",
         [
@@ -144,12 +168,24 @@ def format_job(job: dict) -> str:
             ("user", user),
             ("priority", job.get("priority")),
             ("tasks", tasks),
+            *([("error hosts", error_hosts)] if error_hosts else []),
             ("created", format_time(job.get("time_created"))),
             ("started", format_time(job.get("time_started"))),
             ("done", format_time(job.get("time_done"))),
         ],
     )
     return f"{record}\n\n{table(job.get('blocks') or [], _BLOCK_COLUMNS)}"
+
+
+def _error_hosts(blocks: list[dict]) -> str:
+    """Where tasks failed, per host: its errors, and whether the block avoids it now."""
+    hosts = []
+    for block in blocks:
+        where = f"block {block.get('num')} " if len(blocks) > 1 else ""
+        for host in block.get("error_hosts") or []:
+            avoided = ", avoided" if host.get("avoided") else ""
+            hosts.append(f"{where}{host.get('host')} ({host.get('errors')} errors{avoided})")
+    return ", ".join(hosts)
 
 
 def cmd_job_show(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -470,6 +471,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         server_config = ServerConfig(
             data_dir=_data_dir(args.data), port=args.port, quotas=_quotas(args)
         )
+        taken = up.port_taken(server_config)  # before anything is created or restored
+        if taken is not None:
+            print(f"corral: {taken}", file=sys.stderr)
+            return 1
         server_config.data_dir.mkdir(parents=True, exist_ok=True)
         render_config = make_render_config(
             f"http://127.0.0.1:{server_config.port}",

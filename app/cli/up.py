@@ -11,29 +11,65 @@ imports it (app/cli/modes.py), when it runs.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shlex
+import socket
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any, TextIO
 
 from app.api import DEFAULT_SERVER
 from app.credentials import ADMIN_TOKEN_FILE, TOKEN_ENV, default_data_dir
 from app.render.agent import run_render
+from app.server.auth import SecretFileError, read_secret
 from app.server.config import ServerConfig
 from app.server.main import serve
 
 log = logging.getLogger(__name__)
 
 
+def local_host(config: ServerConfig) -> str:
+    """The address a client on this machine reaches the server at."""
+    return "127.0.0.1" if config.host in ("", "0.0.0.0", "::") else config.host
+
+
 def local_url(config: ServerConfig) -> str:
     """The URL a client on this machine uses to reach the server."""
-    host = config.host
-    if host in ("", "0.0.0.0", "::"):
-        host = "127.0.0.1"
+    host = local_host(config)
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{config.port}"
+
+
+def port_taken(config: ServerConfig) -> str | None:
+    """Why this farm cannot start on its port, or None when nothing listens there: another
+    Corral farm (this data folder's or another's, and its version) or another program."""
+    url = local_url(config)
+    try:
+        socket.create_connection((local_host(config), config.port), timeout=2).close()
+    except OSError:
+        return None
+    fix = f"stop it first, or start this one with --port N (not {config.port})"
+    try:
+        version = _get(url, "/api/v1/health")["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"port {config.port} is taken by another program: {fix}"
+    try:
+        _get(url, "/api/v1/whoami", read_secret(config.data_dir / ADMIN_TOKEN_FILE))
+        whose = f"this data folder's, {config.data_dir}"
+    except (OSError, ValueError, SecretFileError):
+        whose = "another data folder's"
+    return f"another Corral farm ({whose}; Corral {version}) is already running at {url}: {fix}"
+
+
+def _get(url: str, path: str, token: str | None = None) -> dict:
+    """A loopback GET's JSON answer (OSError, ValueError on failure)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(urllib.request.Request(url + path, headers=headers), timeout=5) as answer:
+        return json.load(answer)
 
 
 async def wait_until_ready(url: str, server: asyncio.Task, timeout: float = 30.0) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 
 class ErrorHosts:
     """Error count and last error time per host name, for a block or a task."""
@@ -33,11 +35,15 @@ class ErrorHosts:
     def avoids(self, host: str, limit: int, now: float, forgive: float) -> bool:
         return limit > 0 and self.count(host, now, forgive) >= limit
 
+    def avoided(self, limit: int, now: float, forgive: float) -> list[str]:
+        """The hosts avoided now: limit errors or more, not yet forgiven."""
+        return [host for host in list(self._hosts) if self.avoids(host, limit, now, forgive)]
+
     def clear(self) -> None:
         self._hosts.clear()
 
-    def summary(self) -> list[dict]:
+    def summary(self, avoided: Collection[str] = ()) -> list[dict]:
         return [
-            {"host": host, "errors": count, "time_last": last}
+            {"host": host, "errors": count, "time_last": last, "avoided": host in avoided}
             for host, (count, last) in sorted(self._hosts.items())
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from app.core import states
@@ -88,17 +89,41 @@ class Block:
     def state_codes(self) -> list[str]:
         return _state_codes(self.tasks.counts, self.tasks.size)
 
-    def summary(self) -> dict:
+    def avoided(self, now: float | None, online: Collection[str] | None) -> tuple[list[str], bool]:
+        """The hosts the block avoids after errors there (errors_avoid_host, until forgiven),
+        and whether it is stuck on them: it has ready tasks and avoids every online render."""
+        if now is None or not self.error_hosts:
+            return [], False
+        hosts = self.error_hosts.avoided(
+            self.error_setting("errors_avoid_host"),
+            now,
+            self.error_setting("errors_forgive_time"),
+        )
+        stuck = (
+            online is not None
+            and self.tasks.ready > 0
+            and not self.waiting
+            and 0 < len(online) <= sum(host in online for host in hosts)
+        )
+        return hosts, stuck
+
+    def summary(self, now: float | None = None, online: Collection[str] | None = None) -> dict:
+        """The block's JSON; with now and the online render names, AVD replaces RDY when the
+        block avoids every online render after errors there."""
         spec = self.spec
+        hosts, stuck = self.avoided(now, online)
+        codes = self.state_codes()
+        if stuck:
+            codes = _avoiding(codes)
         return {
             "num": self.num,
             "name": spec.name,
             "service": spec.service,
             "numeric": spec.numeric,
             "capacity": spec.capacity,
-            "state": " ".join(self.state_codes() + (["WDP"] if self.waiting else [])),
+            "state": " ".join(codes + (["WDP"] if self.waiting else [])),
             "waiting": self.waiting,
-            "error_hosts": self.error_hosts.summary(),
+            "error_hosts": self.error_hosts.summary(hosts),
             **_counters(self.tasks.counts, self.tasks.size),
         }
 
@@ -163,8 +188,15 @@ class Job:
     def has_ready(self) -> bool:
         return not self.offline and any(block.tasks.ready for block in self.blocks)
 
-    def summary(self, with_blocks: bool = True, now: float | None = None) -> dict:
-        """The job's JSON; with now, a job whose time_wait is still ahead shows WTM."""
+    def summary(
+        self,
+        with_blocks: bool = True,
+        now: float | None = None,
+        online: Collection[str] | None = None,
+    ) -> dict:
+        """The job's JSON; with now, a job whose time_wait is still ahead shows WTM, and with
+        the online render names too, AVD replaces RDY when every block with ready tasks avoids
+        every online render after errors there (see Block.avoided)."""
         counts = [0] * states.COUNT
         total = 0
         for block in self.blocks:
@@ -179,6 +211,8 @@ class Job:
             codes.append("WDP")
         if waits_time and "DON" not in codes:
             codes.append("WTM")
+        if "RDY" in codes and self._stuck_on_errors(now, online):
+            codes = _avoiding(codes)
         if self.spec.ppa:
             codes.append("PPA")
         if self.offline:
@@ -202,8 +236,13 @@ class Job:
             **_counters(counts, total),
         }
         if with_blocks:
-            data["blocks"] = [block.summary() for block in self.blocks]
+            data["blocks"] = [block.summary(now, online) for block in self.blocks]
         return data
+
+    def _stuck_on_errors(self, now: float | None, online: Collection[str] | None) -> bool:
+        """Every block with ready tasks avoids every online render (Block.avoided)."""
+        ready = [block for block in self.blocks if block.tasks.ready and not block.waiting]
+        return bool(ready) and all(block.avoided(now, online)[1] for block in ready)
 
 
 def _counters(counts: list[int], total: int) -> dict[str, int]:
@@ -213,11 +252,17 @@ def _counters(counts: list[int], total: int) -> dict[str, int]:
         "tasks_running": counts[states.RUN],
         "tasks_done": counts[states.DON] + counts[states.SKP],
         "tasks_error": counts[states.ERR],
+        "tasks_error_ready": counts[states.RER],
         "tasks_skipped": counts[states.SKP],
         "tasks_waiting_reconnect": counts[states.WRC],
         "tasks_waiting_depends": counts[states.WDP],
         "tasks_suspended": counts[states.SUS],
     }
+
+
+def _avoiding(codes: list[str]) -> list[str]:
+    """AVD in place of RDY: the ready tasks wait on renders no longer avoided (or a reset)."""
+    return ["AVD" if code == "RDY" else code for code in codes]
 
 
 def _state_codes(counts: list[int], total: int) -> list[str]:

@@ -29,6 +29,7 @@ from app.core.masks import HostMask, name_regex
 MAX_NAME_LEN = 512
 MAX_TEXT_LEN = 65536
 MAX_BLOCKS = 1000
+DEFAULT_CAPACITY = 1000  # a block's tasks' capacity unless it says (Afanasy's)
 MAX_LISTED_TASKS = 100_000  # tasks of one non-numeric block
 MAX_JOB_LISTED_TASKS = 1_000_000  # tasks of all non-numeric blocks of one job
 MAX_NUMERIC_TASKS = 10_000_000  # tasks of one numeric block
@@ -87,7 +88,7 @@ class BlockSpec:
     frames_inc: int = 1
     tasks: tuple[TaskSpec, ...] = ()  # non-numeric only
     tasks_name: str = ""
-    capacity: int = 1000
+    capacity: int = DEFAULT_CAPACITY
     max_running_tasks: int = -1  # -1 unlimited, 0 = the block does not run
     max_running_tasks_per_host: int = -1
     errors_retries: int = -1  # -1 = farm default
@@ -538,7 +539,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         **_parse_frames(obj, path, numeric),
         tasks=tasks,
         tasks_name=_str(obj, "tasks_name", path, max_len=MAX_NAME_LEN),
-        capacity=_int(obj, "capacity", path, 1000, 1, 1_000_000),
+        capacity=_int(obj, "capacity", path, DEFAULT_CAPACITY, 1, 1_000_000),
         max_running_tasks=_int(obj, "max_running_tasks", path, -1, -1, 1_000_000),
         max_running_tasks_per_host=_int(obj, "max_running_tasks_per_host", path, -1, -1, 10_000),
         errors_retries=_int(obj, "errors_retries", path, -1, -1, 1000),

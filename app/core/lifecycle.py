@@ -18,7 +18,7 @@ from app.core import states
 from app.core.dependencies import Dependencies
 from app.core.jobs import Block, Job
 from app.core.pools import PoolTree
-from app.core.renders import Render
+from app.core.renders import OnlineNames, Render
 from app.core.rules import FarmView, capacity_coefficient
 from app.core.solver import Solver
 from app.core.task_actions import TaskActions
@@ -32,6 +32,7 @@ from app.protocol import (
     RUN_STOPPED,
     STOPPED,
     RunKey,
+    is_fatal,
     run_error,
 )
 
@@ -176,6 +177,11 @@ class TaskLifecycle(TaskActions, Timeouts):
 
     # -- dispatch ------------------------------------------------------------------------------
 
+    def job_summary(self, job: Job, with_blocks: bool = True) -> dict:
+        """A job's JSON as of now: WTM while its time_wait is ahead, AVD while it avoids every
+        online render after errors there."""
+        return job.summary(with_blocks, self.clock(), OnlineNames(self.renders, self.online))
+
     def view(self) -> FarmView:
         return FarmView(pools=self.pools, tickets=self.tickets, now=self.clock())
 
@@ -310,7 +316,7 @@ class TaskLifecycle(TaskActions, Timeouts):
             failure = run_error(report) or (
                 None if report.get("success") else _too_short(report, min_run_time)
             )
-            self._finish_task(block, n, render, failure, fatal=report.get("fatal", False))
+            self._finish_task(block, n, render, failure, fatal=is_fatal(report))
             run_state, error = (RUN_ERROR, failure) if failure else (RUN_DONE, error)
         self.changes.run_ended(key, render, run_state, error, report)
         self.fill(render)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from app.core.jobspec import DEFAULT_CAPACITY
 from app.protocol import NIMBY_STATES, RunKey
 
-__all__ = ["NIMBY_STATES", "Render", "RunKey"]
+__all__ = ["NIMBY_STATES", "OnlineNames", "Render", "RunKey"]
 
 
 @dataclass(eq=False)
@@ -39,6 +41,7 @@ class Render:
     recent_errors: list[tuple[str, str, float]] = field(default_factory=list)  # user, service
     resources: dict = field(default_factory=dict)  # the latest heartbeat's
     last_task_change: float = 0.0
+    identity: str = ""  # the connected render process's (see app/server/render_ws.py)
 
     @property
     def os(self) -> str:
@@ -51,6 +54,15 @@ class Render:
     @property
     def free_slots(self) -> int:
         return self.max_tasks - len(self.runs) if self.online else 0
+
+    def apply_pool(self, capacity_host: int, max_tasks_host: int) -> None:
+        """Its capacity and task slots: its own where it set them, else its pool's. A render
+        that set its task slots but not its capacity has room for that many ordinary tasks (of
+        a block's default capacity): `--max-tasks 4` runs four at once."""
+        self.max_tasks = self.max_tasks_host or max_tasks_host
+        self.capacity = self.capacity_host or capacity_host
+        if self.capacity_host is None and self.max_tasks_host:
+            self.capacity = max(self.capacity, self.max_tasks_host * DEFAULT_CAPACITY)
 
     def fits(self, capacity: int) -> bool:
         return self.free_slots > 0 and self.capacity_used + capacity <= self.capacity
@@ -123,3 +135,24 @@ def _decrement(counts: dict, key) -> None:
         counts[key] = left
     else:
         del counts[key]
+
+
+class OnlineNames:
+    """The names of the online renders, read live from the farm's tables (no copy): what job
+    summaries ask (`name in online`, `len(online)`) costs O(1)."""
+
+    __slots__ = ("_by_name", "_online")
+
+    def __init__(self, by_name: Mapping[str, Render], online: Mapping[int, Render]) -> None:
+        self._by_name = by_name
+        self._online = online
+
+    def __contains__(self, name: object) -> bool:
+        render = self._by_name.get(name) if isinstance(name, str) else None
+        return render is not None and render.online
+
+    def __len__(self) -> int:
+        return len(self._online)
+
+    def __iter__(self) -> Iterator[str]:
+        return (render.name for render in self._online.values())

@@ -145,7 +145,7 @@ def explain(job: Job, renders: list[Render], view: FarmView) -> dict:
     return {
         "job": job.id,
         "running": job.running,
-        "state": job.summary(with_blocks=False)["state"],
+        "state": job.summary(False, view.now, {render.name for render in renders})["state"],
         "renders": per_render,
     }
 

@@ -19,10 +19,10 @@ import psutil
 from app import RENDER_PROTOCOL, __version__
 from app.parsers import load_parsers
 from app.platform import host_os_string
-from app.protocol import ACKS, STOPPED, RunKey, key_fields, run_key
+from app.protocol import ACKS, NAME_TAKEN, STOPPED, RunKey, key_fields, run_key
 from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
-from app.render.join_secrets import read_token, save_token
+from app.render.join_secrets import claim_identity, read_token, save_token
 from app.render.resources import ResourceSampler
 from app.render.runner import TaskRunner
 from app.render.task_dirs import TaskDirs
@@ -41,6 +41,11 @@ Message = dict[str, Any]
 
 class _Refused(Exception):
     """The server did not accept the registration."""
+
+
+class NameTaken(ConnectionRefusedError):
+    """The server refused this render's name: another connected render holds it. Retrying
+    cannot help; the render stops (`corral render` exits with the server's explanation)."""
 
 
 class _ExitOrdered(Exception):
@@ -65,6 +70,7 @@ class RenderAgent:
         self._refusing: set[RunKey] = set()  # assigns to answer "stopped" shortly
         self._ws: aiohttp.ClientWebSocketResponse | None = None  # while registered
         self._token = read_token(config.token_file)  # its own token once the server gave one
+        self._identity = claim_identity(config.token_file)  # this render, not another of its name
         self._sampler = ResourceSampler(config.tmp_dir, plugins_dir=config.plugins_dir)
         self._task_dirs = TaskDirs(config.tmp_dir)
         # Corral's parsers and services, and the studio's own: found now rather than when the
@@ -121,6 +127,8 @@ class RenderAgent:
             try:
                 await self._connection(session)
                 reason = "the server closed the connection"
+            except NameTaken:
+                raise
             except (aiohttp.ClientError, OSError, _Refused) as exc:
                 reason = str(exc) or type(exc).__name__
             except _ExitOrdered:
@@ -190,6 +198,8 @@ class RenderAgent:
             registered = _decode(answer.data) if answer.type == aiohttp.WSMsgType.TEXT else None
             if registered is None or registered.get("type") != "registered":
                 detail = registered.get("error") if registered is not None else None
+                if registered is not None and registered.get("code") == NAME_TAKEN:
+                    raise NameTaken(detail)
                 raise _Refused(f"registration refused: {detail or answer.type.name}")
             self._on_registered(registered)
             self._ws = ws
@@ -221,6 +231,7 @@ class RenderAgent:
             "type": "register",
             "protocol": RENDER_PROTOCOL,
             "name": self.config.name,
+            "identity": self._identity,
             "max_tasks": self.config.max_tasks,
             "capacity": self.config.capacity,
             "host": _host_info(),

@@ -232,11 +232,11 @@ class EventHub:
                 asyncio.ensure_future(monitor.ws.close())
 
     def _messages(self) -> list[dict]:
-        farm, now = self.farm, self.farm.clock()
+        farm = self.farm
         messages: list[dict] = []
         if self._jobs:
             jobs = [farm.jobs.get(job_id) for job_id in self._jobs]
-            present = [job.summary(now=now) for job in jobs if job is not None]
+            present = [farm.job_summary(job) for job in jobs if job is not None]
             gone = [job_id for job_id in self._jobs if job_id not in farm.jobs]
             if present:
                 messages.append({"type": "jobs", "jobs": present})

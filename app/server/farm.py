@@ -220,8 +220,7 @@ class Farm(FarmControls, TaskLifecycle):
         if render.pool not in self.pools:
             render.pool = self.pools.pool_for_render(render.name)
         settings = self.pools.effective(render.pool)
-        render.capacity = render.capacity_host or settings.capacity_host
-        render.max_tasks = render.max_tasks_host or settings.max_tasks_host
+        render.apply_pool(settings.capacity_host, settings.max_tasks_host)
 
     def _heartbeat_of(self, render: Render) -> float:
         settings = self.pools.effective(render.pool)

@@ -107,8 +107,12 @@ def register(msg: dict) -> dict:
     name = _text(msg, "name", MAX_NAME)
     if not name or not name.isprintable() or name != name.strip():
         raise ProtocolError("name: expected a printable name without surrounding spaces")
+    identity = msg.get("identity", "")  # renders before it sent none
+    if not isinstance(identity, str) or len(identity) > 64 or not identity.isprintable():
+        raise ProtocolError("identity: expected a short printable text")
     return {
         "name": name,
+        "identity": identity,
         "max_tasks": _int(msg, "max_tasks", 1, 1000, optional=True),  # None: the pool's
         "capacity": _int(msg, "capacity", 1, 10**9, optional=True),
         "host": host,

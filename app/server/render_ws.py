@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 
 from aiohttp import WSMsgType, web
 
 from app.core import states
 from app.core.json_checks import decode
 from app.core.renders import Render
-from app.protocol import ACKS, RunKey
+from app.protocol import ACKS, NAME_TAKEN, RunKey
 from app.server import render_messages as messages
 from app.server.auth import Identity, render
 from app.server.auth.book import IssuedTokens
@@ -96,7 +97,12 @@ class WebSocketLink:
 
 
 class Refused(Exception):
-    """The render may not register under the name it gave; the connection closes."""
+    """The render may not register under the name it gave; the connection closes. A code
+    (app/protocol.py) tells the render what to do about it."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 async def handle(request: web.Request) -> web.WebSocketResponse:
@@ -124,7 +130,9 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                         raise messages.ProtocolError("register first")
                     hello = messages.register(message)
                     token = await _admit(tokens, identity, hello["name"])
+                    _refuse_a_second_render(farm, hello)
                     render = farm.register(link, hello, render_token=token)
+                    render.identity = hello["identity"]
                     continue
                 farm.heard_from(render)
                 if kind == "result":
@@ -151,7 +159,10 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 link.send({"type": "error", "error": str(error)})
             except Refused as refusal:
                 log.warning("refused a render from %s: %s", request.remote, refusal)
-                await ws.send_json({"type": "error", "error": str(refusal)})  # before closing
+                answer = {"type": "error", "error": str(refusal)}
+                if refusal.code:
+                    answer["code"] = refusal.code
+                await ws.send_json(answer)  # before closing
                 await ws.close()
                 break
     finally:
@@ -178,6 +189,24 @@ async def _admit(tokens: IssuedTokens, identity: Identity, name: str) -> str | N
             " another host"
         )
     return await tokens.issue(own)
+
+
+def _refuse_a_second_render(farm: Farm, hello: dict) -> None:
+    """Two render processes under one name (on two hosts, or `corral tray` beside `corral up`)
+    would take the name from each other at every reconnection: while one is connected, another
+    identity is refused. The same render restarted (same identity) takes its place back, and so
+    does any render when the holder is offline or sent no identity (older versions)."""
+    render = farm.renders.get(hello["name"])
+    if render is None or not render.online or not render.identity or not hello["identity"]:
+        return
+    if render.identity != hello["identity"]:
+        raise Refused(
+            f"render name {render.name} is taken: another render process is connected under it"
+            f" (user {render.host.get('user') or '?'}, since"
+            f" {time.strftime('%H:%M:%S', time.localtime(render.time_registered))}); start this"
+            " one with another name (--name NAME), or stop the other one first",
+            NAME_TAKEN,
+        )
 
 
 def _held(render: Render, key: RunKey) -> RunKey:

@@ -194,14 +194,13 @@ async def submit_job(request: web.Request) -> web.Response:
 @routes.get("/jobs", "List job summaries", access="user")
 async def list_jobs(request: web.Request) -> web.Response:
     farm = _farm(request)
-    now = farm.clock()
-    return web.json_response([job.summary(now=now) for job in farm.jobs.values()])
+    return web.json_response([farm.job_summary(job) for job in farm.jobs.values()])
 
 
 @routes.get("/jobs/{job}", "A job with per-block progress", access="user")
 async def get_job(request: web.Request) -> web.Response:
     farm = _farm(request)
-    return web.json_response(farm.job(_int_arg(request, "job")).summary(now=farm.clock()))
+    return web.json_response(farm.job_summary(farm.job(_int_arg(request, "job"))))
 
 
 @routes.get(
@@ -377,7 +376,7 @@ async def edit_job(request: web.Request) -> web.Response:
     job_id = _int_arg(request, "job")
     farm.edit_job(job_id, await _json_body(request))
     await farm.journal.flush()
-    return web.json_response(farm.job(job_id).summary(now=farm.clock()))
+    return web.json_response(farm.job_summary(farm.job(job_id)))
 
 
 @routes.patch(
@@ -392,7 +391,7 @@ async def edit_block(request: web.Request) -> web.Response:
     job_id = _int_arg(request, "job")
     farm.edit_job(job_id, await _json_body(request), _int_arg(request, "block"))
     await farm.journal.flush()
-    return web.json_response(farm.job(job_id).summary(now=farm.clock()))
+    return web.json_response(farm.job_summary(farm.job(job_id)))
 
 
 @routes.get("/jobs/{job}/explain", "Why the job runs or not, per online render", access="user")

@@ -25,6 +25,7 @@ from typing import Any
 from PyQt6.QtCore import QModelIndex, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor
 
+from app.protocol import failed_tasks
 from app.ui.client import FarmClient
 from app.ui.progress_delegate import PROGRESS_ROLE
 from app.ui.tables import ColumnsModel
@@ -75,7 +76,7 @@ SORT_KEYS: dict[int, Callable[[dict], Any]] = {
     PROGRESS: _progress,
     RUNNING: lambda job: job.get("tasks_running", 0),
     DONE: lambda job: job.get("tasks_done", 0),
-    ERRORS: lambda job: job.get("tasks_error", 0),
+    ERRORS: failed_tasks,
     CREATED: lambda job: job.get("time_created") or 0,
     STARTED: lambda job: job.get("time_started") or 0,
     NOTE: lambda job: job.get("annotation") or "",
@@ -356,7 +357,7 @@ class JobsModel(ColumnsModel):
             )
         if role == Qt.ItemDataRole.ForegroundRole and column == STATE:
             codes = item["state"].split()
-            if "ERR" in codes:
+            if "ERR" in codes or "AVD" in codes:
                 return ERROR_COLOUR
             return PAUSED_COLOUR if "OFF" in codes else None
         if role == JOB_ID_ROLE:
@@ -380,7 +381,7 @@ class JobsModel(ColumnsModel):
         if column == DONE:
             return f"{item.get('tasks_done', 0)}/{item.get('tasks_total', 0)}"
         if column == ERRORS:
-            return item.get("tasks_error", 0) or ""
+            return failed_tasks(item) or ""
         if not is_job:
             return item["service"] if column == USER else ""
         if column == USER:

@@ -40,7 +40,7 @@ from app.ui.jobs_model import (
 )
 from app.ui.progress_delegate import ProgressDelegate
 
-STATES = ("", "RUN", "RDY", "ERR", "DON", "OFF", "WDP", "WTM")
+STATES = ("", "RUN", "RDY", "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
 # (label, server action) of the plain actions, in toolbar order
 ACTIONS = (
     ("Pause", "pause"),

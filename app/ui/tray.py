@@ -92,6 +92,7 @@ class TrayController(QObject):
         self.render: dict = {}
         self.windows: list[QWidget] = []
         self._agent: asyncio.Task | None = None
+        self.failure = ""  # why the render stopped by itself (e.g. its name is taken)
         self.menu = QMenu()
         self.menu.setTitle(f"Corral: {config.name}")
         self.nimby_actions: dict[str, QAction] = {}
@@ -121,6 +122,17 @@ class TrayController(QObject):
     def start(self) -> None:
         """Run the render agent on the running loop."""
         self._agent = asyncio.ensure_future(RenderAgent(self.config).run())
+        self._agent.add_done_callback(self._agent_ended)
+
+    def _agent_ended(self, agent: asyncio.Task) -> None:
+        """The render stopped by itself (refused for good, or told to exit): the tray quits."""
+        if agent.cancelled():
+            return
+        error = agent.exception()
+        if error is not None:
+            self.failure = str(error)
+            log.error("the render stopped: %s", error)
+        self.quit_requested.emit()
 
     async def stop(self) -> None:
         """Stop the agent (its tasks go back to the farm) and wait for it."""
@@ -234,6 +246,9 @@ def run_tray(
                 tray.hide()
             await controller.stop()
             await client.close()
+        if controller.failure:
+            print(f"corral: the render stopped: {controller.failure}", file=sys.stderr)
+            return 1
         return 0
 
     return run_qt(main)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from app import api
+from app.cli import main
 from app.credentials import TOKEN_ENV
 from app.server.auth import ADMIN_TOKEN_FILE, read_secret
 from bench.local_farm import FarmProcess, free_port
@@ -295,6 +296,38 @@ def test_renders_table(farm_cli, farm):
     assert [r["name"] for r in json.loads(out)] == [RENDER]
 
 
+def test_a_job_failing_on_the_only_render_shows_avd_its_errors_and_a_hint(farm_cli, farm):
+    """`sh -c 'exit 1'` on a one-render farm: once the block avoids the render, `corral jobs`
+    says AVD with the failed tasks counted and why it is stuck; `job show` names the host."""
+    code, out, _ = farm_cli(
+        "submit", "--name", "fails", "--frames", "1-2", "--", "sh", "-c", "exit 1"
+    )
+    job_id = submitted_id(out)
+    wait_until(lambda: farm.client.job(job_id)["state"] == "AVD")
+
+    code, out, err = farm_cli("jobs")
+    assert (code, err) == (0, "")
+    row, hint = out.splitlines()[1:]
+    assert row.split()[3:] == ["AVD", "99", "0/2", "0", "2"]
+    assert hint == (
+        f"job {job_id} is stuck ({RENDER}: block 0: block avoids {RENDER} after errors there"
+        f" (errors_avoid_host)): see 'corral job why {job_id}'; 'corral job reset-error-hosts"
+        f" {job_id}' tries those renders again"
+    )
+    code, out, _ = farm_cli("job", "show", str(job_id))
+    assert re.search(rf"error hosts +{RENDER} \(\d errors, avoided\)\n", out), out
+    assert "0/2 done, 0 running, 0 error, 0 skipped, 2 ready (2 to retry)" in out
+
+
+def test_a_program_not_found_fails_its_task_at_once(farm_cli, farm):
+    code, out, _ = farm_cli("submit", "--name", "typo", "--", "no-such-program-corral")
+    job_id = submitted_id(out)
+    wait_until(lambda: farm.client.job(job_id)["state"] == "ERR")
+    task = farm.client.task(job_id, 0, 0)
+    assert (task["starts"], task["errors"]) == (1, 1)
+    assert task["runs"][0]["error"] == "exit code 127: command not found"
+
+
 def test_task_log_and_show_after_a_retry(farm_cli, farm, tmp_path):
     """Each task fails once (printing 'oops' with no newline), then the server retries it."""
     work = tmp_path / "work"
@@ -363,3 +396,27 @@ def test_up_runs_a_farm_and_stops_on_ctrl_c(tmp_path):
         assert code == 0, log.read_text()[-3000:]
     finally:
         up.kill()
+
+
+@pytest.mark.parametrize("same_folder", [True, False])
+def test_a_second_up_on_a_busy_port_names_the_farm_there_and_starts_nothing(
+    farm, tmp_path, capsys, same_folder
+):
+    """`corral up` where a farm already serves: it says which farm runs there before it
+    creates or restores anything, and never claims to be up."""
+    farm.start_server()
+    data = farm.data if same_folder else tmp_path / "other-data"
+    before = sorted(p.name for p in farm.data.iterdir())
+
+    code = main(["up", "--port", str(farm.port), "--data", str(data)])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "Corral is up" not in out + err
+    whose = f"this data folder's, {data}" if same_folder else "another data folder's"
+    assert f"another Corral farm ({whose}; Corral " in err
+    assert (
+        f"is already running at {farm.url}: stop it first, or start this one with --port N" in err
+    )
+    assert sorted(p.name for p in farm.data.iterdir()) == before
+    assert same_folder or not data.exists()

@@ -160,3 +160,13 @@ def test_variable_capacity_coefficients(farm, gates):
     finish(farm, gates, job_id)
     outputs = [wait_output(farm.client, job_id, 0, n, 1) for n in (0, 1)]
     assert outputs == ["coeff=3", "coeff=1"]
+
+
+def test_a_render_given_only_its_task_slots_runs_that_many_ordinary_tasks(farm, gates):
+    """`corral render --max-tasks 4` without --capacity: four tasks of the default capacity run
+    at once, not one (the root pool's 1,100 capacity would fit only one)."""
+    farm.start_server()
+    farm.start_renders({"r1": 4})
+    job_id = submit_running(farm.client, job("four", gates.command(), 4), 4)
+    assert len(running_on(farm.client, "r1")) == 4
+    finish(farm, gates, job_id)

@@ -7,7 +7,17 @@ from PyQt6.QtWidgets import QInputDialog, QMessageBox, QTableView
 
 from app.api import numeric_job
 from app.ui.client import FarmError
-from app.ui.jobs_model import DONE, ID, JOB_ID_ROLE, NAME, PRIORITY, STATE, JobsModel
+from app.ui.jobs_model import (
+    DONE,
+    ERROR_COLOUR,
+    ERRORS,
+    ID,
+    JOB_ID_ROLE,
+    NAME,
+    PRIORITY,
+    STATE,
+    JobsModel,
+)
 from app.ui.jobs_view import STATES, JobsView
 from app.ui.progress_delegate import PROGRESS_ROLE
 from tests.polling import until
@@ -183,3 +193,20 @@ def test_5000_jobs_of_events_update_rows_without_a_reset(qtbot):
     assert all(shown[model.row_of(job_id)] == (job_id, None) for job_id in jobs)
     priorities = [model.job(job_id)["priority"] for job_id in jobs]
     assert priorities == sorted(priorities, reverse=True)
+
+
+async def test_a_job_stuck_on_its_only_render_shows_avd_in_red_with_its_failed_tasks(
+    farm, client, qtbot
+):
+    """`exit 1` on a one-render farm: as soon as the block avoids the render, the job's row says
+    AVD (in the error colour) and counts its failed tasks; the AVD filter finds it."""
+    view = make_view(client, qtbot)
+    job_id = await client.submit(numeric_job("fails", "exit 1", 1, 2, user_name="ann"))
+    farm.start_render("r1", 2)
+    await until(lambda: (view.model.job(job_id) or {}).get("state") == "AVD", 60)
+    index = view.model.index(view.model.row_of(job_id), STATE)
+    assert index.data() == "AVD"
+    assert index.data(Qt.ItemDataRole.ForegroundRole) == ERROR_COLOUR
+    assert index.siblingAtColumn(ERRORS).data() == 2
+    view.state_filter.setCurrentIndex(STATES.index("AVD"))
+    assert ids(view) == [job_id]

@@ -98,6 +98,18 @@ def test_a_fatal_error_is_not_retried():
     assert farm.state(job) == "ERR"
 
 
+def test_a_command_not_found_is_fatal_and_worded_so():
+    farm = Farm()
+    job = farm.submit(tasks=2, errors_retries=5)
+    r1 = farm.online()
+    assert farm.result(r1, (job.id, 0, 0, 1), exit_code=127) == (
+        "ERR",
+        "exit code 127: command not found",
+    )
+    assert (farm.state(job), farm.errors(job)) == ("ERR", 1)
+    assert farm.keys_on(r1) == [(job.id, 0, 1, 1)]  # the next task, not a retry
+
+
 def test_a_run_the_render_judged_a_success_is_done_whatever_its_exit_code():
     farm = Farm()
     job = farm.submit()
@@ -183,6 +195,49 @@ def test_an_error_avoids_the_host_after_errors_avoid_host():
     r2 = farm.online("r2")
     assert farm.keys_on(r2) == [(job.id, 0, 0, 2)]
     assert [host["host"] for host in job.blocks[0].error_hosts.summary()] == ["r1"]
+
+
+def _summary(farm, job) -> dict:
+    return farm.lc.job_summary(job)
+
+
+def test_a_job_shows_its_failures_at_once_and_avd_when_every_online_render_is_avoided():
+    """`sh -c 'exit 1'` on a one-render farm: each failure counts on its host at once, and once
+    the block avoids the only render the job and its block say AVD, not RDY, with the task
+    waiting for a retry counted (tasks_error_ready)."""
+    farm = Farm()
+    job = farm.submit(tasks=2)  # the user's defaults: 3 retries, avoid a host after 3 errors
+    r1 = farm.online("r1")
+    farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
+    first = _summary(farm, job)  # the retry runs at once
+    assert (first["state"], first["tasks_error_ready"], first["tasks_error"]) == ("RUN RDY", 0, 0)
+    assert [(h["host"], h["errors"], h["avoided"]) for h in first["blocks"][0]["error_hosts"]] == [
+        ("r1", 1, False)
+    ]
+    farm.result(r1, (job.id, 0, 0, 2), exit_code=1)
+    farm.result(r1, (job.id, 0, 0, 3), exit_code=1)
+    assert not r1.runs  # the third error: the block avoids r1, the only render
+
+    stuck = _summary(farm, job)
+    assert (stuck["state"], stuck["tasks_error_ready"]) == ("AVD", 1)
+    block = stuck["blocks"][0]
+    assert block["state"] == "AVD"
+    assert [(h["host"], h["errors"], h["avoided"]) for h in block["error_hosts"]] == [
+        ("r1", 3, True)
+    ]
+
+    farm.online("r2")  # a render the block does not avoid: ready again, and it runs there
+    assert _summary(farm, job)["state"] == "RUN RDY"
+
+
+def test_a_block_avoiding_an_offline_render_only_is_not_stuck():
+    farm = Farm()
+    job = farm.submit(errors_avoid_host=1, errors_retries=3)
+    r1 = farm.online("r1")
+    farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
+    assert _summary(farm, job)["state"] == "AVD"
+    farm.lc.render_disconnected(r1)
+    assert _summary(farm, job)["state"] == "RDY"  # no online render: nothing to avoid
 
 
 def test_errors_forgive_time_lets_the_avoided_host_back():

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from app.core.errors import SpecError
+from app.core.jobspec import DEFAULT_CAPACITY
 from app.core.pools import (
     ROOT_CAPACITY_HOST,
     ROOT_HEARTBEAT_PERIOD,
@@ -17,6 +18,7 @@ from app.core.pools import (
     normalize_path,
     parent_path,
 )
+from app.core.renders import Render
 
 
 def tree_of(pools: dict) -> PoolTree:
@@ -635,3 +637,21 @@ def test_render_hours_validate(value, message):
     assert tree.get("/a/").render_hours == ""
     err = spec_error(PoolTree.from_dict, {"pools": {"/b/": {"render_hours": "x"}}})
     assert err.field.endswith("render_hours") and "/b/" in err.field
+
+
+@pytest.mark.parametrize(
+    ("capacity_host", "max_tasks_host", "expected"),
+    [
+        (None, None, (ROOT_CAPACITY_HOST, ROOT_MAX_TASKS_HOST)),  # the pool's
+        (None, 4, (4 * DEFAULT_CAPACITY, 4)),  # room for four ordinary tasks
+        (None, 1, (ROOT_CAPACITY_HOST, 1)),  # the pool's capacity already fits one
+        (500, 4, (500, 4)),  # a capacity it set stays the finer tool
+        (3000, None, (3000, ROOT_MAX_TASKS_HOST)),
+    ],
+)
+def test_a_render_set_to_n_task_slots_has_room_for_n_ordinary_tasks(
+    capacity_host, max_tasks_host, expected
+):
+    render = Render(id=1, name="r1", capacity_host=capacity_host, max_tasks_host=max_tasks_host)
+    render.apply_pool(ROOT_CAPACITY_HOST, ROOT_MAX_TASKS_HOST)
+    assert (render.capacity, render.max_tasks) == expected
