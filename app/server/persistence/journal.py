@@ -7,6 +7,13 @@ future resolves; nothing on the event loop waits for disk otherwise.
 Row writes (Rows) of one batch are merged per table and key, last values winning, and written
 with one bulk statement per table; other operations run in order, after the rows queued before
 them.
+
+When the store cannot commit (a full or failing disk, a lock held too long, a lost database
+server: `cannot_commit`), the writer keeps the batch and tries it again, with backoff, until it
+commits: nothing is dropped and nothing queued after it overtakes it. Meanwhile `trouble` says
+why (the server is degraded: write requests are refused, results stay unacknowledged), logged
+once when it starts and once when it ends. An operation that fails for any other reason fails
+alone: its batch is committed one operation at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +32,33 @@ from peewee import Database
 log = logging.getLogger("corral.journal")
 
 _STOP = object()
+
+# SQLite's primary result codes that say the store cannot commit now, not that a statement is wrong
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL,
+}
+
+
+def cannot_commit(error: BaseException) -> bool:
+    """Whether an error means the store cannot commit now (so the operation is tried again)
+    rather than that the operation is wrong: an OSError (output files), or a database driver's
+    OperationalError (the DB-API's class for errors outside the program, in every driver and in
+    peewee's wrapping of them), except SQLite's that name a wrong statement."""
+    if isinstance(error, OSError):
+        return True
+    cause: BaseException | None = error
+    while cause is not None:  # peewee raises its own error while handling the driver's
+        code = getattr(cause, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_UNAVAILABLE
+        cause = cause.__context__
+    return any(kind.__name__ == "OperationalError" for kind in type(error).__mro__)
 
 
 @dataclass(frozen=True)
@@ -39,10 +75,22 @@ Operation = Callable[[], object] | Rows
 class Journal:
     """The single writer of the store."""
 
-    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop, max_batch: int = 2000):
+    def __init__(
+        self,
+        db: Database,
+        loop: asyncio.AbstractEventLoop,
+        max_batch: int = 2000,
+        retry: tuple[float, float] = (0.05, 2.0),
+    ):
         self._db = db
         self._loop = loop
         self._max_batch = max_batch
+        self._retry = retry  # seconds before the first try again, and at most between tries
+        self._closing = threading.Event()
+        self._watchers: list[Callable[[str | None], object]] = []
+        self._trouble_since = 0.0
+        # while the store cannot commit: why (the last error); None while it commits
+        self.trouble: str | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()  # lists of (operation, future)
         self._turn: list[tuple[Operation, asyncio.Future | None]] = []
         self._thread = threading.Thread(target=self._run, name="corral-journal", daemon=True)
@@ -75,14 +123,21 @@ class Journal:
         turn, self._turn = self._turn, []
         self._queue.put(turn)
 
+    def watch(self, callback: Callable[[str | None], object]) -> None:
+        """Call callback(trouble), on the event loop, whenever the store stops committing (the
+        error) or commits again (None)."""
+        self._watchers.append(callback)
+
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
         await self.write(lambda: None)
 
     def close(self) -> None:
-        """Commit what is queued, then stop the writer thread."""
+        """Commit what is queued, then stop the writer thread; while the store cannot commit,
+        stop at once (what is not stored is logged)."""
         if self._turn:
             self._hand_over()
+        self._closing.set()
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
 
@@ -103,33 +158,81 @@ class Journal:
                         stop = True
                         break
                     batch.extend(item)
-                self._commit(batch)
-                if stop:
+                if not self._commit(batch) or stop:
                     return
 
-    def _commit(self, batch: list) -> None:
+    def _commit(self, batch: list) -> bool:
+        """Commit a batch and resolve its futures; False: given up, the journal closing."""
+        operations = [operation for operation, _ in batch]
         try:
-            with self._db.atomic():
-                _apply([operation for operation, _ in batch])
-            outcomes = [None] * len(batch)
+            if not self._transaction(operations):
+                return False
+            outcomes: list[BaseException | None] = [None] * len(batch)
         except Exception:
             log.exception("batch of %d failed; committing one by one", len(batch))
-            outcomes = [self._commit_one(operation) for operation, _ in batch]
+            outcomes = []
+            for operation in operations:
+                try:
+                    if not self._transaction([operation]):
+                        return False
+                    outcomes.append(None)
+                except Exception as error:
+                    log.exception("journal operation failed")
+                    outcomes.append(error)
         self.batches += 1
         self.operations += len(batch)
-        try:
-            self._loop.call_soon_threadsafe(_resolve, [f for _, f in batch], outcomes)
-        except RuntimeError:
-            log.debug("event loop closed before batch %d resolved", self.batches)
+        self._call_soon(_resolve, [f for _, f in batch], outcomes)
+        return True
 
-    def _commit_one(self, operation: Operation) -> BaseException | None:
+    def _transaction(self, operations: list[Operation]) -> bool:
+        """Apply operations in one transaction, tried again with backoff while the store
+        cannot commit; False: given up, the journal closing. Other errors are raised."""
+        delay = self._retry[0]
+        while True:
+            try:
+                with self._db.atomic():
+                    _apply(operations)
+            except Exception as error:
+                if not cannot_commit(error):
+                    raise
+                self._troubled(error)
+                if self._closing.wait(delay):
+                    log.error(
+                        "stopping with changes not stored (the store cannot commit: %s)",
+                        self.trouble,
+                    )
+                    return False
+                delay = min(delay * 2, self._retry[1])
+                continue
+            if self.trouble is not None:
+                self._troubled(None)
+            return True
+
+    def _troubled(self, error: Exception | None) -> None:
+        """Note whether the store commits; log and tell the watchers when that changes."""
+        was = self.trouble
+        self.trouble = None if error is None else (str(error) or type(error).__name__)
+        if (was is None) == (error is None):
+            return
+        if error is not None:
+            self._trouble_since = time.monotonic()
+            log.error(
+                "the store cannot commit (%s): trying again until it can; changes are refused"
+                " and results not acknowledged meanwhile",
+                self.trouble,
+            )
+        else:
+            log.warning(
+                "the store commits again, after %.1f s", time.monotonic() - self._trouble_since
+            )
+        for watcher in self._watchers:
+            self._call_soon(watcher, self.trouble)
+
+    def _call_soon(self, callback: Callable, *args) -> None:
         try:
-            with self._db.atomic():
-                _apply([operation])
-        except Exception as error:
-            log.exception("journal operation failed")
-            return error
-        return None
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            log.debug("event loop closed before %s ran", callback)
 
 
 def _apply(operations: list[Operation]) -> None:
