@@ -166,3 +166,12 @@ def test_farm_on_postgres_survives_a_restart(tmp_path, postgres_url):
         assert RunRow.select().where(RunRow.state == "DON").count() == 40
     finally:
         db.close()
+
+
+def test_an_output_file_that_cannot_be_written_leaves_no_partial_file(tmp_path):
+    outputs = OutputStore(tmp_path / "outputs")
+    key = (1, 0, 0, 1)
+    outputs.thumbnail_path(key).mkdir(parents=True)  # in the way, as a full disk would be
+    with pytest.raises(OSError):
+        outputs.write_thumbnails([{"key": key, "data": b"JPEG"}])
+    assert sorted(p.name for p in (tmp_path / "outputs" / "1").iterdir()) == ["0-0-1.jpg"]

@@ -100,7 +100,7 @@ class Journal:
 
     def write(self, operation: Operation | list[Operation]) -> asyncio.Future:
         """Queue an operation (or several, in order); the future resolves after the batch
-        holding the last one commits (or fails with that operation's error)."""
+        holding them commits (or fails with the error of the first that failed)."""
         future = self._loop.create_future()
         self._add(operation, future)
         return future
@@ -115,7 +115,7 @@ class Journal:
         if not self._turn:
             self._loop.call_soon(self._hand_over)
         if isinstance(operation, list):
-            self._turn.extend((first, None) for first in operation[:-1])
+            self._turn.extend((first, future) for first in operation[:-1])
             operation = operation[-1]
         self._turn.append((operation, future))
 
@@ -255,11 +255,16 @@ def _flush(pending: dict[Callable, dict[tuple, dict]]) -> None:
     pending.clear()
 
 
-def _resolve(futures: list[asyncio.Future], outcomes: list) -> None:
+def _resolve(futures: list[asyncio.Future | None], outcomes: list) -> None:
+    """Each future (one per write, shared by its operations) gets its first error, or None."""
+    first_error: dict[asyncio.Future, BaseException | None] = {}
     for future, outcome in zip(futures, outcomes, strict=True):
-        if future is None or future.done():
+        if future is not None and first_error.get(future) is None:
+            first_error[future] = outcome
+    for future, error in first_error.items():
+        if future.done():
             continue
-        if outcome is None:
+        if error is None:
             future.set_result(None)
         else:
-            future.set_exception(outcome)
+            future.set_exception(error)
