@@ -17,7 +17,7 @@ from app.server.config import ServerConfig
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
 from app.server.persistence import Journal, OutputStore, open_database, restore
-from app.server.routes import errors_middleware, routes
+from app.server.routes import errors_middleware, routes, store_middleware
 
 log = logging.getLogger("corral.server")
 
@@ -26,7 +26,8 @@ MAX_REQUEST = 64 * 1024 * 1024
 
 def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application = web.Application(
-        client_max_size=MAX_REQUEST, middlewares=[errors_middleware, guard.middleware]
+        client_max_size=MAX_REQUEST,
+        middlewares=[errors_middleware, guard.middleware, store_middleware],
     )
     application["farm"] = farm
     application["db"] = db

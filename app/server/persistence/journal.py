@@ -9,7 +9,7 @@ with one bulk statement per table; other operations run in order, after the rows
 them.
 
 When the store cannot commit (a full or failing disk, a lock held too long, a lost database
-server: `cannot_commit`), the writer keeps the batch and tries it again, with backoff, until it
+server: `unavailable`), the writer keeps the batch and tries it again, with backoff, until it
 commits: nothing is dropped and nothing queued after it overtakes it. Meanwhile `trouble` says
 why (the server is degraded: write requests are refused, results stay unacknowledged), logged
 once when it starts and once when it ends. An operation that fails for any other reason fails
@@ -45,20 +45,28 @@ _SQLITE_UNAVAILABLE = {
 }
 
 
-def cannot_commit(error: BaseException) -> bool:
-    """Whether an error means the store cannot commit now (so the operation is tried again)
-    rather than that the operation is wrong: an OSError (output files), or a database driver's
-    OperationalError (the DB-API's class for errors outside the program, in every driver and in
-    peewee's wrapping of them), except SQLite's that name a wrong statement."""
-    if isinstance(error, OSError):
-        return True
+def unavailable(error: BaseException) -> BaseException | None:
+    """The error that says the store cannot commit now, so the operation is tried again: an
+    OSError (output files), an SQLite error of a code that says so, or another driver's
+    OperationalError (the DB-API's class for errors outside the program); it may be one the
+    given error was raised while handling (peewee wraps the driver's errors, and SQLite's
+    rollback after a full disk fails too). None: the operation itself is wrong."""
     cause: BaseException | None = error
-    while cause is not None:  # peewee raises its own error while handling the driver's
+    seen: set[int] = set()
+    sqlite = False
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError):
+            return cause
         code = getattr(cause, "sqlite_errorcode", None)
         if code is not None:
-            return code & 0xFF in _SQLITE_UNAVAILABLE
+            if code & 0xFF in _SQLITE_UNAVAILABLE:
+                return cause
+            sqlite = True
         cause = cause.__context__
-    return any(kind.__name__ == "OperationalError" for kind in type(error).__mro__)
+    if not sqlite and any(kind.__name__ == "OperationalError" for kind in type(error).__mro__):
+        return error
+    return None
 
 
 @dataclass(frozen=True)
@@ -193,9 +201,10 @@ class Journal:
                 with self._db.atomic():
                     _apply(operations)
             except Exception as error:
-                if not cannot_commit(error):
+                cause = unavailable(error)
+                if cause is None:
                     raise
-                self._troubled(error)
+                self._troubled(cause)
                 if self._closing.wait(delay):
                     log.error(
                         "stopping with changes not stored (the store cannot commit: %s)",
@@ -208,7 +217,7 @@ class Journal:
                 self._troubled(None)
             return True
 
-    def _troubled(self, error: Exception | None) -> None:
+    def _troubled(self, error: BaseException | None) -> None:
         """Note whether the store commits; log and tell the watchers when that changes."""
         was = self.trouble
         self.trouble = None if error is None else (str(error) or type(error).__name__)
