@@ -205,6 +205,7 @@ class Journal:
                 if cause is None:
                     raise
                 self._troubled(cause)
+                self._disconnect()
                 if self._closing.wait(delay):
                     log.error(
                         "stopping with changes not stored (the store cannot commit: %s)",
@@ -216,6 +217,14 @@ class Journal:
             if self.trouble is not None:
                 self._troubled(None)
             return True
+
+    def _disconnect(self) -> None:
+        """Close the connection: the next try opens a fresh one (the last may be dead, with a
+        database server restarted)."""
+        try:
+            self._db.close()
+        except Exception:
+            log.debug("closing the store's connection failed", exc_info=True)
 
     def _troubled(self, error: BaseException | None) -> None:
         """Note whether the store commits; log and tell the watchers when that changes."""
