@@ -150,7 +150,9 @@ class Journal:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        with self._db.connection_context():
+        """The writer thread, with a connection of its own (opened again by peewee on the next
+        statement after `_disconnect`)."""
+        try:
             while True:
                 item = self._queue.get()
                 if item is _STOP:
@@ -168,6 +170,8 @@ class Journal:
                     batch.extend(item)
                 if not self._commit(batch) or stop:
                     return
+        finally:
+            self._disconnect()
 
     def _commit(self, batch: list) -> bool:
         """Commit a batch and resolve its futures; False: given up, the journal closing."""
