@@ -121,7 +121,11 @@ def test_a_full_disk_degrades_the_server_until_space_is_back(
         farm.client.submit(numeric_job("later", "true", 1, 1, user_name="tester"))
     assert refused.value.status == 503 and "cannot store changes" in str(refused.value)
     assert why in str(refused.value)
-    assert farm.client.job(job_id)["state"] != "DON"  # reads go on
+    with pytest.raises(CorralError) as refused:
+        farm.client.edit_job(job_id, {"priority": 10})
+    assert refused.value.status == 503
+    job = farm.client.job(job_id)  # reads go on
+    assert job["state"] != "DON" and job["priority"] != 10  # no new task ran, nothing changed
     assert farm.client.jobs()[0]["id"] == job_id  # the refused job is nowhere
 
     filler.unlink()
