@@ -194,7 +194,8 @@ class Client:
     # -- the API -----------------------------------------------------------------------------
 
     def health(self) -> dict:
-        """``{"ok": true, "version": ...}`` when the server is up."""
+        """``{"ok": true, "version": ..., "degraded": null}`` when the server is up; ``degraded``
+        says why it cannot store changes now, while it cannot (it refuses them with 503)."""
         return self.request("GET", "/health")
 
     def submit(self, job: dict, strict: bool = False) -> int:

@@ -77,6 +77,8 @@ class Farm(FarmControls, TaskLifecycle):
         self.live = LiveOutput()
         self.events = EventHub(self)  # what monitors see change (GET /api/v1/events)
         self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
+        # counted results whose commit failed: their writes, made again when the render resends
+        self.unstored: dict[RunKey, list] = {}
         changes = FarmChanges(self)
         super().__init__(changes=changes, clock=clock)
         changes.render_names = self.render_names  # the life cycle's, made just now
@@ -90,6 +92,7 @@ class Farm(FarmControls, TaskLifecycle):
         self.resource_history: weakref.WeakKeyDictionary[Render, ResourceHistory] = (
             weakref.WeakKeyDictionary()
         )
+        journal.watch(self._store_changed)
 
     # -- jobs ----------------------------------------------------------------------------------
 
@@ -292,10 +295,38 @@ class Farm(FarmControls, TaskLifecycle):
         """A finished run: the life cycle counts it once and FarmChanges.run_ended queues its
         commit. The caller acknowledges the result once the returned future is done (None:
         nothing to wait for). A copy resent while the first is being committed waits for that
-        commit; so may a result for a deleted job whose key has a commit in flight."""
+        commit (so may a result for a deleted job whose key has a commit in flight); a copy of
+        one whose commit failed writes it again."""
         self.live.drop(key)
         self.end_run(render, key, report)
+        unstored = self.unstored.pop(key, None)
+        if unstored is not None:
+            self.commit_result(key, unstored)
         return self.committing.get(key)
+
+    def commit_result(self, key: RunKey, writes: list) -> None:
+        """Hand a counted result's writes to the journal; until they are committed `result`
+        answers with their future, and if they fail they wait in `unstored` for a resent copy."""
+        written = self.journal.write(writes)
+        self.committing[key] = written
+
+        def done(future: asyncio.Future) -> None:
+            if self.committing.get(key) is future:
+                del self.committing[key]
+            if future.cancelled() or future.exception() is not None:
+                self.unstored[key] = writes
+
+        written.add_done_callback(done)
+
+    def fill(self, render: Render) -> None:
+        """No task starts while the store cannot commit (its start could not be stored, nor its
+        result acknowledged): renders are offered work again once it can."""
+        if self.journal.trouble is None:
+            super().fill(render)
+
+    def _store_changed(self, trouble: str | None) -> None:
+        if trouble is None:
+            self.fill_all()
 
 
 class FarmChanges:
@@ -309,7 +340,6 @@ class FarmChanges:
         self.live = farm.live
         self.links = farm.links
         self.outputs = farm.outputs
-        self.committing = farm.committing
         self.render_names: dict[int, str] = {}
 
     def tasks_changed(self, job: Job, block_num: int, numbers: list[int]) -> None:
@@ -374,13 +404,12 @@ class FarmChanges:
             "warnings": report.get("warnings", 0),
             "files": json.dumps(report.get("files", [])),
         }
-        written = self.journal.write(
+        self.farm.commit_result(
+            key,
             records.finish_run(
                 key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
-            )
+            ),
         )
-        self.committing[key] = written
-        written.add_done_callback(lambda _: self.committing.pop(key, None))
 
     def assign(self, render: Render, task: dict) -> None:
         self.links[render.id].send({"type": "assign", "task": task})  # online: it has a link

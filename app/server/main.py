@@ -24,7 +24,7 @@ from app.server.connections import (
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
 from app.server.persistence import Journal, OutputStore, open_database, restore
-from app.server.routes import errors_middleware, routes
+from app.server.routes import errors_middleware, routes, store_middleware
 from app.services.registry import load_services
 
 log = logging.getLogger("corral.server")
@@ -34,7 +34,8 @@ MAX_REQUEST = 64 * 1024 * 1024
 
 def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application = web.Application(
-        client_max_size=MAX_REQUEST, middlewares=[in_request, errors_middleware, guard.middleware]
+        client_max_size=MAX_REQUEST,
+        middlewares=[in_request, errors_middleware, guard.middleware, store_middleware],
     )
     application["farm"] = farm
     application["db"] = db

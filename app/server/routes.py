@@ -46,6 +46,7 @@ from app.services.registry import service_names
 
 routes = RouteTable("/api/v1")
 MAX_PAGE = 1000
+RETRY_AFTER = 5  # seconds a client refused while the store cannot commit is told to wait
 
 
 def _error(status: int, message: str, **extra) -> web.Response:
@@ -79,6 +80,19 @@ def _quota_refusal(error: QuotaExceeded) -> web.Response:
         return _error(409, str(error), **error.details())
     answer = _error(429, str(error), **error.details(), retry_after=error.retry_after)
     answer.headers["Retry-After"] = str(error.retry_after)
+    return answer
+
+
+@web.middleware
+async def store_middleware(request: web.Request, handler):
+    """While the store cannot commit, changes are refused (503, nothing changes) and reads go
+    on: the farm never shows a change it could not store."""
+    trouble = _farm(request).journal.trouble
+    if trouble is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return await handler(request)
+    message = f"the server cannot store changes now ({trouble}); it keeps trying: try again later"
+    answer = _error(503, message, degraded=trouble)
+    answer.headers["Retry-After"] = str(RETRY_AFTER)
     return answer
 
 
@@ -144,9 +158,11 @@ async def _json_body(request: web.Request) -> object:
         raise SpecError("", f"the body is not valid JSON: {error}") from error
 
 
-@routes.get("/health", "Server liveness and version", access="public")
+@routes.get("/health", "Server liveness and version; why it is degraded, if it is", access="public")
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True, "version": app.__version__})
+    """`degraded`: None, or why the store cannot commit now (changes are refused meanwhile)."""
+    trouble = _farm(request).journal.trouble
+    return web.json_response({"ok": True, "version": app.__version__, "degraded": trouble})
 
 
 @routes.get(

@@ -144,6 +144,33 @@ async def test_runs_read_back_as_the_api_shows_them(store_url, tmp_path):
         db.close()
 
 
+async def test_the_journal_connects_again_when_its_connection_is_lost(postgres_url):
+    """A connection the database server ended (a restart, an administrator) is opened again
+    and the write it failed is committed, not dropped."""
+    db = open_database(postgres_url)
+    journal = Journal(db, asyncio.get_running_loop())
+
+    def task(n: int):
+        return lambda: TaskRow.insert(job_id=1, block=0, task=n, state=2).execute()
+
+    try:
+        await journal.write(task(0))
+        admin = psycopg2.connect(**{**PG, "dbname": postgres_url.rpartition("/")[2]})
+        admin.autocommit = True
+        ended = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        admin.cursor().execute(
+            f"{ended} WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        admin.close()
+        await journal.write(task(1))
+        assert journal.trouble is None
+        db.close()  # this thread's connection was ended too
+        assert sorted(row.task for row in TaskRow.select()) == [0, 1]
+    finally:
+        journal.close()
+        db.close()
+
+
 def test_farm_on_postgres_survives_a_restart(tmp_path, postgres_url):
     farm = Farm(tmp_path)
     try:
@@ -166,3 +193,12 @@ def test_farm_on_postgres_survives_a_restart(tmp_path, postgres_url):
         assert RunRow.select().where(RunRow.state == "DON").count() == 40
     finally:
         db.close()
+
+
+def test_an_output_file_that_cannot_be_written_leaves_no_partial_file(tmp_path):
+    outputs = OutputStore(tmp_path / "outputs")
+    key = (1, 0, 0, 1)
+    outputs.thumbnail_path(key).mkdir(parents=True)  # in the way, as a full disk would be
+    with pytest.raises(OSError):
+        outputs.write_thumbnails([{"key": key, "data": b"JPEG"}])
+    assert sorted(p.name for p in (tmp_path / "outputs" / "1").iterdir()) == ["0-0-1.jpg"]

@@ -3,6 +3,7 @@ and results, on a real SQLite store and a fake clock; a render is a link that ke
 sent."""
 
 import asyncio
+import errno
 import json
 
 import pytest
@@ -15,7 +16,19 @@ from app.server.config import ServerConfig
 from app.server.farm import Farm, FarmChanges
 from app.server.persistence import Journal, OutputStore, open_database, restore, runs
 from app.server.persistence.schema import JobRow, UserRow
+from tests.polling import until
 from tests.unit.lifecycle_farm import Clock, Recorder
+
+
+class FailingOutputs(OutputStore):
+    """Output files that fail to be written while `failure` is set (the exception raised)."""
+
+    failure: Exception | None = None
+
+    def write_many(self, rows: list[dict]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        super().write_many(rows)
 
 
 class Link:
@@ -39,7 +52,7 @@ async def farm(tmp_path):
     config = ServerConfig(tmp_path)
     db = open_database(config.database_url)
     journal = Journal(db, asyncio.get_running_loop())
-    farm = Farm(config, journal, OutputStore(tmp_path / "outputs"), clock=Clock())
+    farm = Farm(config, journal, FailingOutputs(tmp_path / "outputs"), clock=Clock())
     yield farm
     await journal.flush()
     journal.close()
@@ -87,11 +100,10 @@ async def test_a_job_edited_to_wait_starts_when_its_time_wait_passes(farm):
     assert link.assigned() == [0]
 
 
-async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
-    job = await submit(farm, tasks=2)
-    link = connect(farm)
+def done_report(farm: Farm) -> dict:
+    """A successful result's report, as render_messages.result makes it."""
     now = farm.clock()
-    report = {
+    return {
         "exit_code": 0,
         "signal": None,
         "error": None,
@@ -100,6 +112,12 @@ async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
         "output": "frame 1\n",
         "success": False,
     }
+
+
+async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
+    job = await submit(farm, tasks=2)
+    link = connect(farm)
+    report = done_report(farm)
     written = farm.result(farm.render("r1"), (job.id, 0, 0, 1), report)
     assert link.assigned() == [0, 1]
     assert farm.result(farm.render("r1"), (job.id, 0, 0, 1), report) is written  # a resent copy
@@ -117,6 +135,37 @@ async def test_submits_committing_together_share_the_queue_quota(farm):
     with pytest.raises(QuotaExceeded):
         await submit(farm, 5)
     assert farm.users["ann"].queued_tasks == 6
+
+
+async def test_a_result_whose_commit_failed_is_written_again_when_resent(farm):
+    """Not acknowledged without being stored: the resent copy brings a commit of its own."""
+    job = await submit(farm)
+    connect(farm)
+    key, report = (job.id, 0, 0, 1), done_report(farm)
+    farm.outputs.failure = RuntimeError("a bug in writing outputs")
+    with pytest.raises(RuntimeError):
+        await farm.result(farm.render("r1"), key, report)
+    farm.outputs.failure = None
+    resent = farm.result(farm.render("r1"), key, report)
+    assert resent is not None, "a resent copy of an unstored result would be acknowledged"
+    await resent
+    assert [run["state"] for run in runs.task_runs(job.id, 0, 0)] == [RUN_DONE]
+
+
+async def test_no_task_starts_while_the_store_cannot_commit(farm):
+    job = await submit(farm, tasks=3)
+    link = connect(farm)
+    farm.outputs.failure = OSError(errno.ENOSPC, "No space left on device")
+    first = farm.result(farm.render("r1"), (job.id, 0, 0, 1), done_report(farm))
+    assert link.assigned() == [0, 1]  # decided before the journal tried the commit
+    await until(lambda: farm.journal.trouble is not None)
+    second = farm.result(farm.render("r1"), (job.id, 0, 1, 1), done_report(farm))
+    assert link.assigned() == [0, 1] and not first.done()
+
+    farm.outputs.failure = None  # space again: both commit, in order, and work goes on
+    await asyncio.gather(first, second)
+    await until(lambda: link.assigned() == [0, 1, 2])
+    assert [run["state"] for run in runs.task_runs(job.id, 0, 1)] == [RUN_DONE]
 
 
 async def test_deleting_an_offline_render_removes_it(farm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 from aiohttp import web
@@ -111,7 +112,8 @@ async def test_the_server_serves_it_and_knows_each_request_s_route(aiohttp_clien
         return await handler(request)
 
     application = web.Application(middlewares=[record])
-    routes.register(application)  # the openapi and health routes need no farm
+    routes.register(application)  # the openapi route needs no farm; health, whether it commits
+    application["farm"] = SimpleNamespace(journal=SimpleNamespace(trouble=None))
     client = await aiohttp_client(application)
     answer = await client.get("/api/v1/openapi.json")
     assert answer.status == 200

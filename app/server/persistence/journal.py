@@ -7,6 +7,13 @@ future resolves; nothing on the event loop waits for disk otherwise.
 Row writes (Rows) of one batch are merged per table and key, last values winning, and written
 with one bulk statement per table; other operations run in order, after the rows queued before
 them.
+
+When the store cannot commit (a full or failing disk, a lock held too long, a lost database
+server: `unavailable`), the writer keeps the batch and tries it again, with backoff, until it
+commits: nothing is dropped and nothing queued after it overtakes it. Meanwhile `trouble` says
+why (the server is degraded: write requests are refused, results stay unacknowledged), logged
+once when it starts and once when it ends. An operation that fails for any other reason fails
+alone: its batch is committed one operation at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +32,41 @@ from peewee import Database
 log = logging.getLogger("corral.journal")
 
 _STOP = object()
+
+# SQLite's primary result codes that say the store cannot commit now, not that a statement is wrong
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL,
+}
+
+
+def unavailable(error: BaseException) -> BaseException | None:
+    """The error that says the store cannot commit now, so the operation is tried again: an
+    OSError (output files), an SQLite error of a code that says so, or another driver's
+    OperationalError (the DB-API's class for errors outside the program); it may be one the
+    given error was raised while handling (peewee wraps the driver's errors, and SQLite's
+    rollback after a full disk fails too). None: the operation itself is wrong."""
+    cause: BaseException | None = error
+    seen: set[int] = set()
+    sqlite = False
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError):
+            return cause
+        code = getattr(cause, "sqlite_errorcode", None)
+        if code is not None:
+            if code & 0xFF in _SQLITE_UNAVAILABLE:
+                return cause
+            sqlite = True
+        cause = cause.__context__
+    if not sqlite and any(kind.__name__ == "OperationalError" for kind in type(error).__mro__):
+        return error
+    return None
 
 
 @dataclass(frozen=True)
@@ -39,10 +83,22 @@ Operation = Callable[[], object] | Rows
 class Journal:
     """The single writer of the store."""
 
-    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop, max_batch: int = 2000):
+    def __init__(
+        self,
+        db: Database,
+        loop: asyncio.AbstractEventLoop,
+        max_batch: int = 2000,
+        retry: tuple[float, float] = (0.05, 2.0),
+    ):
         self._db = db
         self._loop = loop
         self._max_batch = max_batch
+        self._retry = retry  # seconds before the first try again, and at most between tries
+        self._closing = threading.Event()
+        self._watchers: list[Callable[[str | None], object]] = []
+        self._trouble_since = 0.0
+        # while the store cannot commit: why (the last error); None while it commits
+        self.trouble: str | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()  # lists of (operation, future)
         self._turn: list[tuple[Operation, asyncio.Future | None]] = []
         self._thread = threading.Thread(target=self._run, name="corral-journal", daemon=True)
@@ -52,7 +108,7 @@ class Journal:
 
     def write(self, operation: Operation | list[Operation]) -> asyncio.Future:
         """Queue an operation (or several, in order); the future resolves after the batch
-        holding the last one commits (or fails with that operation's error)."""
+        holding them commits (or fails with the error of the first that failed)."""
         future = self._loop.create_future()
         self._add(operation, future)
         return future
@@ -67,7 +123,7 @@ class Journal:
         if not self._turn:
             self._loop.call_soon(self._hand_over)
         if isinstance(operation, list):
-            self._turn.extend((first, None) for first in operation[:-1])
+            self._turn.extend((first, future) for first in operation[:-1])
             operation = operation[-1]
         self._turn.append((operation, future))
 
@@ -75,19 +131,28 @@ class Journal:
         turn, self._turn = self._turn, []
         self._queue.put(turn)
 
+    def watch(self, callback: Callable[[str | None], object]) -> None:
+        """Call callback(trouble), on the event loop, whenever the store stops committing (the
+        error) or commits again (None)."""
+        self._watchers.append(callback)
+
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
         await self.write(lambda: None)
 
     def close(self) -> None:
-        """Commit what is queued, then stop the writer thread."""
+        """Commit what is queued, then stop the writer thread; while the store cannot commit,
+        stop at once (what is not stored is logged)."""
         if self._turn:
             self._hand_over()
+        self._closing.set()
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        with self._db.connection_context():
+        """The writer thread, with a connection of its own (opened again by peewee on the next
+        statement after `_disconnect`)."""
+        try:
             while True:
                 item = self._queue.get()
                 if item is _STOP:
@@ -103,33 +168,93 @@ class Journal:
                         stop = True
                         break
                     batch.extend(item)
-                self._commit(batch)
-                if stop:
+                if not self._commit(batch) or stop:
                     return
+        finally:
+            self._disconnect()
 
-    def _commit(self, batch: list) -> None:
+    def _commit(self, batch: list) -> bool:
+        """Commit a batch and resolve its futures; False: given up, the journal closing."""
+        operations = [operation for operation, _ in batch]
         try:
-            with self._db.atomic():
-                _apply([operation for operation, _ in batch])
-            outcomes = [None] * len(batch)
+            if not self._transaction(operations):
+                return False
+            outcomes: list[BaseException | None] = [None] * len(batch)
         except Exception:
             log.exception("batch of %d failed; committing one by one", len(batch))
-            outcomes = [self._commit_one(operation) for operation, _ in batch]
+            outcomes = []
+            for operation in operations:
+                try:
+                    if not self._transaction([operation]):
+                        return False
+                    outcomes.append(None)
+                except Exception as error:
+                    log.exception("journal operation failed")
+                    outcomes.append(error)
         self.batches += 1
         self.operations += len(batch)
-        try:
-            self._loop.call_soon_threadsafe(_resolve, [f for _, f in batch], outcomes)
-        except RuntimeError:
-            log.debug("event loop closed before batch %d resolved", self.batches)
+        self._call_soon(_resolve, [f for _, f in batch], outcomes)
+        return True
 
-    def _commit_one(self, operation: Operation) -> BaseException | None:
+    def _transaction(self, operations: list[Operation]) -> bool:
+        """Apply operations in one transaction, tried again with backoff while the store
+        cannot commit; False: given up, the journal closing. Other errors are raised."""
+        delay = self._retry[0]
+        while True:
+            try:
+                with self._db.atomic():
+                    _apply(operations)
+            except Exception as error:
+                cause = unavailable(error)
+                if cause is None:
+                    raise
+                self._troubled(cause)
+                self._disconnect()
+                if self._closing.wait(delay):
+                    log.error(
+                        "stopping with changes not stored (the store cannot commit: %s)",
+                        self.trouble,
+                    )
+                    return False
+                delay = min(delay * 2, self._retry[1])
+                continue
+            if self.trouble is not None:
+                self._troubled(None)
+            return True
+
+    def _disconnect(self) -> None:
+        """Close the connection: the next try opens a fresh one (the last may be dead, with a
+        database server restarted)."""
         try:
-            with self._db.atomic():
-                _apply([operation])
-        except Exception as error:
-            log.exception("journal operation failed")
-            return error
-        return None
+            self._db.close()
+        except Exception:
+            log.debug("closing the store's connection failed", exc_info=True)
+
+    def _troubled(self, error: BaseException | None) -> None:
+        """Note whether the store commits; log and tell the watchers when that changes."""
+        was = self.trouble
+        self.trouble = None if error is None else (str(error) or type(error).__name__)
+        if (was is None) == (error is None):
+            return
+        if error is not None:
+            self._trouble_since = time.monotonic()
+            log.error(
+                "the store cannot commit (%s): trying again until it can; changes are refused"
+                " and results not acknowledged meanwhile",
+                self.trouble,
+            )
+        else:
+            log.warning(
+                "the store commits again, after %.1f s", time.monotonic() - self._trouble_since
+            )
+        for watcher in self._watchers:
+            self._call_soon(watcher, self.trouble)
+
+    def _call_soon(self, callback: Callable, *args) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            log.debug("event loop closed before %s ran", callback)
 
 
 def _apply(operations: list[Operation]) -> None:
@@ -152,11 +277,16 @@ def _flush(pending: dict[Callable, dict[tuple, dict]]) -> None:
     pending.clear()
 
 
-def _resolve(futures: list[asyncio.Future], outcomes: list) -> None:
+def _resolve(futures: list[asyncio.Future | None], outcomes: list) -> None:
+    """Each future (one per write, shared by its operations) gets its first error, or None."""
+    first_error: dict[asyncio.Future, BaseException | None] = {}
     for future, outcome in zip(futures, outcomes, strict=True):
-        if future is None or future.done():
+        if future is not None and first_error.get(future) is None:
+            first_error[future] = outcome
+    for future, error in first_error.items():
+        if future.done():
             continue
-        if outcome is None:
+        if error is None:
             future.set_result(None)
         else:
-            future.set_exception(outcome)
+            future.set_exception(error)

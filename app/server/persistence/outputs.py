@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from app.protocol import RunKey
 
@@ -26,12 +28,12 @@ class OutputStore:
     def write(self, key: RunKey, text: str) -> int:
         """Store a run's output atomically; returns its size in bytes (uncompressed)."""
         data = text.encode("utf-8", "replace")
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-            gz.write(data)
-        os.replace(partial, path)
+
+        def compress(raw: BinaryIO) -> None:
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                gz.write(data)
+
+        _write_whole(self.path(key), compress)
         return len(data)
 
     def write_many(self, rows: list[dict]) -> None:
@@ -46,11 +48,9 @@ class OutputStore:
     def write_thumbnails(self, rows: list[dict]) -> None:
         """Store runs' JPEG thumbnails (the journal's bulk writer for them)."""
         for row in rows:
-            path = self.thumbnail_path(row["key"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(row["data"])
-            os.replace(partial, path)
+            _write_whole(
+                self.thumbnail_path(row["key"]), lambda raw, data=row["data"]: raw.write(data)
+            )
 
     def read_thumbnail(self, key: RunKey) -> bytes | None:
         try:
@@ -68,3 +68,17 @@ class OutputStore:
 
     def delete_job(self, job: int) -> None:
         shutil.rmtree(self.root / str(job), ignore_errors=True)
+
+
+def _write_whole(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file whole or not at all: into a partial file renamed over path, the partial
+    file removed if writing fails (a full disk keeps no half files)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    try:
+        with open(partial, "wb") as raw:
+            write(raw)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
