@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import resource
 import signal
 import subprocess
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +112,21 @@ class _PipeTransport(asyncio.SubprocessTransport):
             self._loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
             self._pidfd = None
-        self._popen.wait()  # the pidfd is readable: the process has exited, this returns now
+        try:  # the pidfd is readable: the process has exited, this returns now
+            _, status, usage = os.wait4(self._popen.pid, 0)
+        except ChildProcessError:  # a kill's poll reaped it already: no rusage left
+            self._popen.wait()
+        else:
+            self._popen.returncode = os.waitstatus_to_exitcode(status)
+            self._proc.exit_usage = exit_usage(usage)
         self._proc.process_exited()
+
+
+def exit_usage(usage: resource.struct_rusage) -> tuple[int, float]:
+    """(peak resident bytes, CPU seconds) of a reaped process, with the descendants it reaped
+    itself (the kernel adds those to its rusage): what a task used, however short it was."""
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
+    return usage.ru_maxrss * scale, usage.ru_utime + usage.ru_stime
 
 
 def guard_tasks(variable: str, prefix: str) -> None:

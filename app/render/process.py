@@ -46,6 +46,9 @@ class TaskProcess(asyncio.SubprocessProtocol):
         self._exited: asyncio.Future[None] = loop.create_future()
         self._eof: asyncio.Future[None] = loop.create_future()
         self.job: int | None = None  # Windows: the job object that holds the process tree
+        # (peak resident bytes, CPU seconds) of the main process and the descendants it reaped,
+        # from its rusage when reaped; None where the exit gives none (see _posix.exit_usage)
+        self.exit_usage: tuple[int, float] | None = None
 
     @property
     def pid(self) -> int:

@@ -26,6 +26,12 @@ BOUNDED_LOOP = (
 )
 
 
+def _posix_exit_usage() -> bool:
+    from app.render import process
+
+    return process._lean_start()
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> RenderConfig:
     return RenderConfig(server_url="http://127.0.0.1:1", stop_grace=2.0, tmp_dir=tmp_path)
@@ -81,8 +87,18 @@ async def test_an_instant_task_costs_no_sample(config, monkeypatch):
     monkeypatch.setattr(TaskUsage, "sample", lambda self, scan_tags=False: calls.append(1))
     result = await run("true", config)
     assert result["exit_code"] == 0
-    assert (result["peak_rss_mb"], result["cpu_seconds"], result["cpu_avg_percent"]) == (0, 0, 0)
     assert calls == []
+
+
+@pytest.mark.skipif(not _posix_exit_usage(), reason="the reaped child's rusage: Linux (pidfd)")
+async def test_a_short_task_reports_its_memory_and_cpu_from_its_exit(config, monkeypatch):
+    monkeypatch.setattr(TaskUsage, "sample", lambda self, scan_tags=False: None)  # none counts
+    # the shell's child (two commands), which the shell reaps: its figures count too
+    result = await run('python3 -c "b = bytearray(100 * 2**20)"; true', config)
+    assert result["exit_code"] == 0
+    assert 90 <= result["peak_rss_mb"] < 400
+    assert result["cpu_seconds"] > 0
+    assert result["cpu_avg_percent"] > 0
 
 
 async def test_a_task_that_fails_to_start_reports_zero(config, tmp_path):
