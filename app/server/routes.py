@@ -62,6 +62,8 @@ async def errors_middleware(request: web.Request, handler):
         return _error(error.status, str(error))
     except QuotaExceeded as error:
         return _quota_refusal(error)
+    except web.HTTPNotFound:  # only the router raises it: the handlers raise FarmError
+        return _no_route(request)
     except web.HTTPException as error:
         if error.status >= 400 and error.content_type != "application/json":
             answer = _error(error.status, error.reason)
@@ -69,6 +71,17 @@ async def errors_middleware(request: web.Request, handler):
                 answer.headers["Allow"] = error.headers["Allow"]
             return answer
         raise
+
+
+def _no_route(request: web.Request) -> web.Response:
+    """404 for a path no route matches: it names the path and where the API is."""
+    path = request.path[:200]
+    message = (
+        f"no route {request.method} {path}: the Corral API is under {routes.prefix} "
+        f"(GET {routes.prefix}/health answers without a token; {routes.prefix}/openapi.json "
+        "lists every route)"
+    )
+    return _error(404, message, path=path)
 
 
 def _quota_refusal(error: QuotaExceeded) -> web.Response:
