@@ -19,6 +19,7 @@ from app.cli.output import (
     table,
 )
 from app.cli.parsing import settings_dict
+from app.core.jobs import JOB_STATES
 from app.protocol import JOB_ACTIONS, TASK_ACTIONS
 
 _JOB_ACTIONS_TEXT = {  # action: (what the jobs are after it, help)
@@ -34,7 +35,21 @@ _MOVES = ("up", "down", "top", "bottom")
 
 
 def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
-    p = verbs.add_parser("jobs", parents=[common], help="list jobs")
+    p = verbs.add_parser("jobs", parents=[common], help="list jobs (all, or those chosen)")
+    p.add_argument("--user", metavar="NAME", help="only NAME's jobs")
+    p.add_argument(
+        "--state",
+        type=str.upper,
+        choices=JOB_STATES,
+        metavar="CODE",
+        help="only jobs whose state has CODE: " + ", ".join(JOB_STATES),
+    )
+    p.add_argument(
+        "--name",
+        type=parsing.regex,
+        metavar="REGEX",
+        help="only jobs whose name contains a match of REGEX",
+    )
     p.set_defaults(func=cmd_jobs)
 
     p = verbs.add_parser("job", parents=[common], help="show, change or act on jobs")
@@ -125,7 +140,8 @@ _BLOCK_COLUMNS = (
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    return print_list(args, client(args).jobs(), _JOB_COLUMNS, "No jobs.")
+    jobs = client(args).jobs(user=args.user, state=args.state, name=args.name)
+    return print_list(args, jobs, _JOB_COLUMNS, "No jobs.")
 
 
 def format_job(job: dict) -> str:

@@ -220,6 +220,10 @@ def _counters(counts: list[int], total: int) -> dict[str, int]:
     }
 
 
+# the codes of a job's `state`: its tasks' (_state_codes), then the job's own (Job.summary)
+JOB_STATES = ("RDY", "RUN", "DON", "ERR", "WRC", "WDP", "SUS", "WTM", "PPA", "OFF")
+
+
 def _state_codes(counts: list[int], total: int) -> list[str]:
     """Afanasy-style state of a set of tasks: DON when all finished, else what is present."""
     if counts[states.DON] + counts[states.SKP] == total:

@@ -17,7 +17,7 @@ from aiohttp import web
 
 import app
 from app.core.errors import SpecError
-from app.core.jobs import task_summary
+from app.core.jobs import JOB_STATES, task_summary
 from app.core.jobspec import job_to_dict, parse_job
 from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
@@ -188,11 +188,33 @@ async def submit_job(request: web.Request) -> web.Response:
     return web.json_response({"id": job.id}, status=201)
 
 
-@routes.get("/jobs", "List job summaries", access="user")
+@routes.get(
+    "/jobs",
+    "List job summaries, all or those the filters choose",
+    access="user",
+    query=(
+        Query("user", "only this user's jobs", "string"),
+        Query("state", f"only jobs whose state has this code: {', '.join(JOB_STATES)}", "string"),
+        Query("name", "only jobs whose name contains a match of this regular expression", "string"),
+    ),
+)
 async def list_jobs(request: web.Request) -> web.Response:
     farm = _farm(request)
     now = farm.clock()
-    return web.json_response([job.summary(now=now) for job in farm.jobs.values()])
+    user, state, name = (request.query.get(key) for key in ("user", "state", "name"))
+    if state is not None and state not in JOB_STATES:
+        raise SpecError("state", f"expected one of {', '.join(JOB_STATES)}")
+    pattern = compile_pattern(name, "name") if name is not None else None
+    answer = []
+    for job in farm.jobs.values():
+        if user is not None and job.user_name != user:
+            continue
+        if pattern is not None and not pattern.search(job.name):
+            continue
+        summary = job.summary(now=now)
+        if state is None or state in summary["state"].split():
+            answer.append(summary)
+    return web.json_response(answer)
 
 
 @routes.get("/jobs/{job}", "A job with per-block progress", access="user")
