@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from app.core import states
 from app.core.error_hosts import ErrorHosts
-from app.core.jobspec import BlockSpec, JobSpec
+from app.core.jobspec import BlockSpec, JobSpec, edited_settings
 from app.core.pick_order import PickOrder
 from app.core.task_table import TaskTable
 from app.core.users import User
@@ -194,6 +194,7 @@ class Job:
             "offline": self.offline,
             "max_running_tasks": spec.max_running_tasks,
             "annotation": spec.annotation,
+            "settings": edited_settings(spec),
             "waiting": self.waiting,
             "order": self.order,
             "time_created": self.time_created,

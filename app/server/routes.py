@@ -24,7 +24,7 @@ from app.core.patterns import compile_pattern
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.quotas import QuotaExceeded
 from app.core.renders import Render
-from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
+from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS, TASKS_PAGE_MAX
 from app.server import persistence, render_ws
 from app.server.auth import OWNER, PERSON_ROLES, USER, Identity, person, render_action_rule
 from app.server.auth.book import ADMIN_NAME, IssuedTokens
@@ -44,7 +44,6 @@ from app.server.openapi import (
 from app.server.route_table import Query, RouteTable
 
 routes = RouteTable("/api/v1")
-MAX_PAGE = 1000
 
 
 def _error(status: int, message: str, **extra) -> web.Response:
@@ -590,13 +589,23 @@ async def list_tasks(request: web.Request) -> web.Response:
     block = farm.block(_int_arg(request, "job"), _int_arg(request, "block"))
     size = block.tasks.size
     offset = _query_int(request, "offset", 0, 0, max(size, 0))
-    limit = _query_int(request, "limit", 100, 1, MAX_PAGE)
+    limit = _query_int(request, "limit", 100, 1, TASKS_PAGE_MAX)
+    end = min(offset + limit, size)
+    usage = await _in_thread(
+        request, persistence.runs.latest_usage, block.job.id, block.num, offset, end
+    )
     names = farm.render_names
     tasks = [
-        task_summary(block, n, names.get(block.tasks.detail(n)[2], ""))
-        for n in range(offset, min(offset + limit, size))
+        {
+            **task_summary(block, n, names.get(block.tasks.detail(n)[2], "")),
+            **usage.get(n, _NO_USAGE),
+        }
+        for n in range(offset, end)
     ]
     return web.json_response({"total": size, "offset": offset, "tasks": tasks})
+
+
+_NO_USAGE = {"peak_rss_mb": None, "cpu_seconds": None}  # a task that has not run
 
 
 @routes.post(
