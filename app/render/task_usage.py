@@ -2,12 +2,11 @@
 
 A TaskUsage samples the tree every PERIOD seconds, in a worker thread so that the event loop
 never waits on /proc. The first sample comes after PERIOD, so a task that ends sooner costs one
-timer and no sample. Its figures come from its exit instead: where the render reaps the main
-process itself (Linux, app/render/_posix.py) the reaped child's rusage gives its peak memory and
-CPU time, its reaped descendants included (`at_exit`); the larger of those and the samples' is
-reported. Elsewhere (macOS and older Linux, where asyncio reaps with waitpid(), and Windows) a
-task shorter than PERIOD reports 0: getrusage(RUSAGE_CHILDREN) would mix the tasks running at
-once.
+timer and no sample. Its figures come from its exit instead: on POSIX the render reaps the
+main process itself (app/render/_posix.py) and its rusage gives its peak memory and CPU time,
+its reaped descendants included (`at_exit`); the larger of those and the samples' is reported.
+On Windows a task shorter than PERIOD reports 0 (its job object's accounting could give the CPU
+time); getrusage(RUSAGE_CHILDREN) would mix the tasks running at once.
 
 The tree is the main process and its descendants; every TAG_SCAN_EVERY samples also the
 processes carrying the task's tag (those that left the tree), a scan of the whole process table.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.render import _posix
 from app.render.config import RenderConfig
 from app.render.runner import TaskRunner
 from app.render.task_usage import PERIOD, TaskUsage
@@ -24,12 +25,6 @@ BOUNDED_LOOP = (
     'python3 -c "import time\nend = time.process_time() + 2.5\n'
     'while time.process_time() < end: pass"'
 )
-
-
-def _posix_exit_usage() -> bool:
-    from app.render import process
-
-    return process._lean_start()
 
 
 @pytest.fixture
@@ -90,8 +85,11 @@ async def test_an_instant_task_costs_no_sample(config, monkeypatch):
     assert calls == []
 
 
-@pytest.mark.skipif(not _posix_exit_usage(), reason="the reaped child's rusage: Linux (pidfd)")
-async def test_a_short_task_reports_its_memory_and_cpu_from_its_exit(config, monkeypatch):
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "waiting thread"])
+async def test_a_short_task_reports_its_memory_and_cpu_from_its_exit(config, monkeypatch, pidfd):
+    if pidfd and not _posix.has_pidfd():
+        pytest.skip("no pidfd here")
+    monkeypatch.setattr(_posix, "has_pidfd", lambda: pidfd)  # how the exit is watched
     monkeypatch.setattr(TaskUsage, "sample", lambda self, scan_tags=False: None)  # none counts
     # the shell's child (two commands), which the shell reaps: its figures count too
     result = await run('python3 -c "b = bytearray(100 * 2**20)"; true', config)
