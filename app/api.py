@@ -216,9 +216,15 @@ class Client:
         except (KeyError, TypeError, ValueError, AttributeError):
             raise CorralError(f"the server did not return a job id: {answer!r}") from None
 
-    def jobs(self) -> list:
-        """Summaries of all jobs."""
-        return self.request("GET", "/jobs")
+    def jobs(
+        self, user: str | None = None, state: str | None = None, name: str | None = None
+    ) -> list:
+        """Summaries of all jobs, or of those of ``user``, whose state has the code ``state``
+        (``RUN``, ``ERR``, ``OFF``...) and whose name contains a match of the regular
+        expression ``name``."""
+        filters = {"user": user, "state": state, "name": name}
+        query = {key: value for key, value in filters.items() if value is not None}
+        return self.request("GET", "/jobs", query=query or None)
 
     def job(self, job_id: int) -> dict:
         """One job's summary with its ``blocks``."""

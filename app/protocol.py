@@ -31,6 +31,7 @@ RESULT_FIELDS = (
     "files",
     "thumbnail",
 )
+TASKS_PAGE_MAX = 1000  # the most tasks one GET .../blocks/{b}/tasks answers (its limit)
 STOPPED = "stopped"  # a result's error when its run was stopped by an order or a shutdown
 
 # a run's `state` (the runs table; a task's `runs` in the REST API): running, done, failed,

@@ -304,11 +304,18 @@ _POOL_COLUMNS = (
 )
 
 
-def format_pools(answer: dict) -> str:
-    """The pools table from the "effective" settings, parents before their children."""
-    effective = answer.get("effective") or {}
-    # sorted paths keep subtrees together
-    pools = [{**pool, "path": path} for path, pool in sorted(effective.items())]
+def pool_list(answer: dict) -> list[dict]:
+    """The pools of a pools-tree answer (Client.pools) as a list, parents before their children
+    (sorted paths keep subtrees together): each pool's effective settings with its ``path``, its
+    own ``settings`` (-1: inherited) and its ``tickets_used``."""
+    own, tickets = answer.get("pools") or {}, answer.get("tickets") or {}
+    return [
+        {**pool, "path": path, "settings": own.get(path, {}), "tickets_used": tickets.get(path, {})}
+        for path, pool in sorted((answer.get("effective") or {}).items())
+    ]
+
+
+def format_pools(pools: list[dict]) -> str:
     return table(pools, _POOL_COLUMNS)
 
 
@@ -318,12 +325,11 @@ def pool_key(path: str) -> str:
     return f"/{inner}/" if inner else "/"
 
 
-def format_pool(path: str, answer: dict) -> str:
-    """One pool: its pattern and effective settings, ``(inherited)`` where its own is -1."""
-    key = pool_key(path)
-    own = (answer.get("pools") or {}).get(key)
-    pool = (answer.get("effective") or {}).get(key)
-    if not isinstance(own, dict) or not isinstance(pool, dict):
+def format_pool(pool: dict) -> str:
+    """One pool of pool_list: its pattern and effective settings, ``(inherited)`` where its own
+    is -1."""
+    key, own = pool.get("path"), pool.get("settings")
+    if not isinstance(own, dict):
         return f"Pool {key}"
 
     def value(name: str) -> Any:
@@ -351,11 +357,14 @@ def format_pool(path: str, answer: dict) -> str:
 
 
 def cmd_pools(args: argparse.Namespace) -> int:
-    return print_answer(args, client(args).pools(), format_pools)
+    return print_answer(args, pool_list(client(args).pools()), format_pools)
 
 
 def _print_pool(args: argparse.Namespace, answer: dict) -> int:
-    return print_answer(args, answer, lambda a: format_pool(args.path, a))
+    """The pool of args.path in the tree the server answered, as pool_list shows each pool."""
+    key = pool_key(args.path)
+    pool = next((p for p in pool_list(answer) if p["path"] == key), {"path": key})
+    return print_answer(args, pool, format_pool)
 
 
 def cmd_pool_add(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -19,7 +20,8 @@ from app.cli.output import (
     table,
 )
 from app.cli.parsing import settings_dict
-from app.protocol import JOB_ACTIONS, TASK_ACTIONS, failed_tasks
+from app.core.jobs import JOB_STATES
+from app.protocol import JOB_ACTIONS, TASK_ACTIONS, TASKS_PAGE_MAX, failed_tasks
 
 _JOB_ACTIONS_TEXT = {  # action: (what the jobs are after it, help)
     "pause": ("paused", "pause jobs: no new tasks start, running ones finish"),
@@ -34,7 +36,21 @@ _MOVES = ("up", "down", "top", "bottom")
 
 
 def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
-    p = verbs.add_parser("jobs", parents=[common], help="list jobs")
+    p = verbs.add_parser("jobs", parents=[common], help="list jobs (all, or those chosen)")
+    p.add_argument("--user", metavar="NAME", help="only NAME's jobs")
+    p.add_argument(
+        "--state",
+        type=str.upper,
+        choices=JOB_STATES,
+        metavar="CODE",
+        help="only jobs whose state has CODE: " + ", ".join(JOB_STATES),
+    )
+    p.add_argument(
+        "--name",
+        type=parsing.regex,
+        metavar="REGEX",
+        help="only jobs whose name contains a match of REGEX",
+    )
     p.set_defaults(func=cmd_jobs)
 
     p = verbs.add_parser("job", parents=[common], help="show, change or act on jobs")
@@ -69,6 +85,19 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     q = task_verbs.add_parser("show", parents=[common], help="show a task and its runs")
     _add_task_key(q)
     q.set_defaults(func=cmd_task_show)
+    q = task_verbs.add_parser(
+        "list",
+        parents=[common],
+        help="list the tasks of a block: state, progress, render, memory, CPU",
+        description="List the tasks of a block (all of them, or --limit from --offset), each "
+        "with its state, progress, render, starts, errors, and the peak memory (MB), CPU time "
+        "(s) and duration of its latest run.",
+    )
+    q.add_argument("job", type=int, metavar="JOB")
+    q.add_argument("block", type=parsing.block_number, metavar="BLOCK")
+    q.add_argument("--offset", type=parsing.task_number, default=0, metavar="N", help="from task N")
+    q.add_argument("--limit", type=parsing.positive_int, metavar="N", help="at most N tasks")
+    q.set_defaults(func=cmd_task_list)
     q = task_verbs.add_parser("log", parents=[common], help="print the output of a task run")
     _add_task_key(q)
     q.add_argument(
@@ -126,7 +155,7 @@ _BLOCK_COLUMNS = (
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     jobs_client = client(args)
-    jobs = jobs_client.jobs()
+    jobs = jobs_client.jobs(user=args.user, state=args.state, name=args.name)
     code = print_list(args, jobs, _JOB_COLUMNS, "No jobs.")
     if not args.json:
         for job in jobs:
@@ -150,6 +179,11 @@ def _stuck_hint(jobs_client: Any, job_id: int) -> str:
     )
 
 
+def _setting(value: Any) -> Any:
+    """A job setting's value: dicts and lists as JSON (``{"/gpu/": 10}``)."""
+    return json.dumps(value) if isinstance(value, (dict, list)) else value
+
+
 def format_job(job: dict) -> str:
     user = job.get("user_name") or "-"
     if job.get("host_name"):
@@ -167,6 +201,7 @@ def format_job(job: dict) -> str:
             ("state", job.get("state")),
             ("user", user),
             ("priority", job.get("priority")),
+            *((key, _setting(value)) for key, value in (job.get("settings") or {}).items()),
             ("tasks", tasks),
             *([("error hosts", error_hosts)] if error_hosts else []),
             ("created", format_time(job.get("time_created"))),
@@ -263,6 +298,33 @@ _RUN_COLUMNS = (
     ("TIME", lambda run: format_duration(run.get("time_start"), run.get("time_done"))),
     ("ERROR", "error"),
 )
+
+
+_TASK_COLUMNS = (
+    ("TASK", "num"),
+    ("NAME", "name"),
+    ("STATE", "state"),
+    ("%", "percent"),
+    ("RENDER", "render"),
+    ("STARTS", "starts"),
+    ("ERR", "errors"),
+    ("MEM_MB", "peak_rss_mb"),
+    ("CPU_S", "cpu_seconds"),
+    ("TIME", lambda task: format_duration(task.get("time_start"), task.get("time_done"))),
+)
+
+
+def cmd_task_list(args: argparse.Namespace) -> int:
+    tasks_client, tasks = client(args), []
+    while args.limit is None or len(tasks) < args.limit:
+        want = (
+            TASKS_PAGE_MAX if args.limit is None else min(TASKS_PAGE_MAX, args.limit - len(tasks))
+        )
+        page = tasks_client.tasks(args.job, args.block, args.offset + len(tasks), want)
+        tasks.extend(page["tasks"])
+        if not page["tasks"] or args.offset + len(tasks) >= page["total"]:
+            break
+    return print_list(args, tasks, _TASK_COLUMNS, "No tasks.")
 
 
 def format_task(job_id: int, block: int, task: dict) -> str:

@@ -99,7 +99,7 @@ def _number(convert: Callable[[str], float], what: str, lo: float, hi: float | N
     return parse
 
 
-def _regex(text: str) -> str:
+def regex(text: str) -> str:
     """An argparse type: a regular expression (checked here, matched by the server)."""
     if not text:
         raise argparse.ArgumentTypeError("invalid regular expression: it is empty")
@@ -177,7 +177,7 @@ def logging_options() -> argparse.ArgumentParser:
 def add_mask(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument(
         "--mask",
-        type=_regex,
+        type=regex,
         metavar="REGEX",
         help=f"act on every {what} whose whole name matches REGEX (instead of naming them)",
     )

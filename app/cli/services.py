@@ -1,5 +1,6 @@
 """``corral services``: the service and parser classes this host loads, and where each comes
-from (built in, an entry point, a --plugins file)."""
+from (built in, an entry point, a --plugins file); with --json one list, each item's ``kind``
+``service`` or ``parser``."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def cmd_services(args: argparse.Namespace) -> int:
     load_parsers(args.plugins)
     services = [
         {
+            "kind": "service",
             "name": name,
             "parser": cls.parser,
             "description": cls.description,
@@ -45,9 +47,11 @@ def cmd_services(args: argparse.Namespace) -> int:
         }
         for name, cls, source in SERVICES.items()
     ]
-    parsers = [{"name": name, "source": source} for name, _, source in PARSERS.items()]
+    parsers = [
+        {"kind": "parser", "name": name, "source": source} for name, _, source in PARSERS.items()
+    ]
     return print_answer(
         args,
-        {"services": services, "parsers": parsers},
+        services + parsers,
         lambda _: f"{table(services, _SERVICE_COLUMNS)}\n\n{table(parsers, _PARSER_COLUMNS)}",
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from app.core import states
 from app.core.error_hosts import ErrorHosts
-from app.core.jobspec import BlockSpec, JobSpec
+from app.core.jobspec import BlockSpec, JobSpec, edited_settings
 from app.core.pick_order import PickOrder
 from app.core.task_table import TaskTable
 from app.core.users import User
@@ -228,6 +228,7 @@ class Job:
             "offline": self.offline,
             "max_running_tasks": spec.max_running_tasks,
             "annotation": spec.annotation,
+            "settings": edited_settings(spec),
             "waiting": self.waiting,
             "order": self.order,
             "time_created": self.time_created,
@@ -263,6 +264,10 @@ def _counters(counts: list[int], total: int) -> dict[str, int]:
 def _avoiding(codes: list[str]) -> list[str]:
     """AVD in place of RDY: the ready tasks wait on renders no longer avoided (or a reset)."""
     return ["AVD" if code == "RDY" else code for code in codes]
+
+
+# the codes of a job's `state`: its tasks' (_state_codes), then the job's own (Job.summary)
+JOB_STATES = ("RDY", "AVD", "RUN", "DON", "ERR", "WRC", "WDP", "SUS", "WTM", "PPA", "OFF")
 
 
 def _state_codes(counts: list[int], total: int) -> list[str]:

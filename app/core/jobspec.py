@@ -713,6 +713,22 @@ def _to_dict(spec: TaskSpec | BlockSpec | JobSpec) -> dict[str, Any]:
     return out
 
 
+_NEW_JOB = JobSpec()
+# the job's runtime values of these are in its summary (a pause or an edit changes them)
+_RUNTIME_KEYS = frozenset({"priority", "offline"})
+
+
+def edited_settings(job: JobSpec) -> dict[str, Any]:
+    """The editable job keys whose values differ from a new job's, set at submit or since, as
+    JSON values (but priority and offline)."""
+    out = {}
+    for key in JOB_EDITABLE:
+        value = getattr(job, key)
+        if key not in _RUNTIME_KEYS and value != getattr(_NEW_JOB, key):
+            out[key] = dict(value) if isinstance(value, dict) else value
+    return out
+
+
 def job_to_dict(job: JobSpec) -> dict[str, Any]:
     """Canonical JSON-able form of a job; ``parse_job(job_to_dict(job)) == job``."""
     return _to_dict(job)

@@ -46,6 +46,9 @@ class TaskProcess(asyncio.SubprocessProtocol):
         self._exited: asyncio.Future[None] = loop.create_future()
         self._eof: asyncio.Future[None] = loop.create_future()
         self.job: int | None = None  # Windows: the job object that holds the process tree
+        # (peak resident bytes, CPU seconds) of the main process and the descendants it reaped,
+        # from its rusage when reaped (POSIX, app/render/_posix.py); None on Windows
+        self.exit_usage: tuple[int, float] | None = None
 
     @property
     def pid(self) -> int:
@@ -130,10 +133,7 @@ async def spawn(
     """
     tag = _tag_prefix() + uuid.uuid4().hex
     env = {**env, TaskProcess.TAG_VARIABLE: tag}  # str or bytes keys: exec encodes both
-    if _lean_start():
-        proc = TaskProcess(tag, on_output)
-        _platform.start(proc, command, cwd, env)
-    else:
+    if _WINDOWS:
         _, proc = await asyncio.get_running_loop().subprocess_shell(
             lambda: TaskProcess(tag, on_output),
             command,
@@ -144,6 +144,9 @@ async def spawn(
             stderr=subprocess.STDOUT,
             **_platform.SPAWN_OPTIONS,
         )
+    else:
+        proc = TaskProcess(tag, on_output)
+        _platform.start(proc, command, cwd, env)
     _platform.adopt(proc)
     return proc
 
@@ -155,12 +158,6 @@ def _tag_prefix() -> str:
     prefix = uuid.uuid4().hex[:12] + "-"
     _platform.guard_tasks(TaskProcess.TAG_VARIABLE, prefix)
     return prefix
-
-
-@functools.cache
-def _lean_start() -> bool:
-    """Linux with pidfd: the platform's own starter; elsewhere asyncio's subprocess support."""
-    return not _WINDOWS and _platform.can_start()
 
 
 async def kill_tree(proc: TaskProcess, grace: float) -> None:

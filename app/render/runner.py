@@ -203,6 +203,8 @@ class TaskRunner:
             await proc.wait()
             started.cancel()  # not for a process that has exited: the clean-up may take a while
             self._usage.stop()
+            if proc.exit_usage is not None:
+                self._usage.at_exit(*proc.exit_usage)
             self._time_done = time.time()
             if self._kill is None:  # exited on its own: let the last output arrive first, so
                 await proc.drain(_EOF_WAIT)  # that kill_tree sees an empty tree without a scan

@@ -2,8 +2,11 @@
 
 A TaskUsage samples the tree every PERIOD seconds, in a worker thread so that the event loop
 never waits on /proc. The first sample comes after PERIOD, so a task that ends sooner costs one
-timer and reports no memory and no CPU time: asyncio reaps the main process with waitpid(),
-which gives no rusage, and getrusage(RUSAGE_CHILDREN) mixes the tasks that run at once.
+timer and no sample. Its figures come from its exit instead: on POSIX the render reaps the
+main process itself (app/render/_posix.py) and its rusage gives its peak memory and CPU time,
+its reaped descendants included (`at_exit`); the larger of those and the samples' is reported.
+On Windows a task shorter than PERIOD reports 0 (its job object's accounting could give the CPU
+time); getrusage(RUSAGE_CHILDREN) would mix the tasks running at once.
 
 The tree is the main process and its descendants; every TAG_SCAN_EVERY samples also the
 processes carrying the task's tag (those that left the tree), a scan of the whole process table.
@@ -33,6 +36,7 @@ class TaskUsage:
         self.period = period
         self.peak_rss = 0  # bytes: the largest sum of the tree's resident memory in one sample
         self.samples = 0
+        self._exit_cpu = 0.0  # seconds: the reaped main process's, its reaped descendants' too
         self._cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> last cpu seconds
         self._known: dict[tuple[int, float], psutil.Process] = {}
         self._main: psutil.Process | None = None
@@ -124,10 +128,16 @@ class TaskUsage:
                     pass
         return found
 
+    def at_exit(self, peak_rss: int, cpu_seconds: float) -> None:
+        """Count the figures of the reaped main process (TaskProcess.exit_usage)."""
+        with self._lock:
+            self.peak_rss = max(self.peak_rss, peak_rss)
+            self._exit_cpu = max(self._exit_cpu, cpu_seconds)
+
     def report(self, wall_seconds: float) -> dict[str, float]:
         """The `result` fields: peak_rss_mb, cpu_seconds, cpu_avg_percent (of one CPU)."""
         with self._lock:
-            cpu = float(sum(self._cpu.values()))
+            cpu = max(float(sum(self._cpu.values())), self._exit_cpu)
             peak = self.peak_rss
         return {
             "peak_rss_mb": round(peak / _MB, 1),

@@ -17,14 +17,14 @@ from aiohttp import web
 
 import app
 from app.core.errors import SpecError
-from app.core.jobs import task_summary
+from app.core.jobs import JOB_STATES, task_summary
 from app.core.jobspec import check_services, job_to_dict, parse_job, unknown_keys
 from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.quotas import QuotaExceeded
 from app.core.renders import Render
-from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
+from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS, TASKS_PAGE_MAX
 from app.server import persistence, render_ws
 from app.server.auth import OWNER, PERSON_ROLES, USER, Identity, person, render_action_rule
 from app.server.auth.book import ADMIN_NAME, IssuedTokens
@@ -45,7 +45,6 @@ from app.server.route_table import Query, RouteTable
 from app.services.registry import service_names
 
 routes = RouteTable("/api/v1")
-MAX_PAGE = 1000
 RETRY_AFTER = 5  # seconds a client refused while the store cannot commit is told to wait
 
 
@@ -64,6 +63,8 @@ async def errors_middleware(request: web.Request, handler):
         return _error(error.status, str(error))
     except QuotaExceeded as error:
         return _quota_refusal(error)
+    except web.HTTPNotFound:  # only the router raises it: the handlers raise FarmError
+        return _no_route(request)
     except web.HTTPException as error:
         if error.status >= 400 and error.content_type != "application/json":
             answer = _error(error.status, error.reason)
@@ -71,6 +72,17 @@ async def errors_middleware(request: web.Request, handler):
                 answer.headers["Allow"] = error.headers["Allow"]
             return answer
         raise
+
+
+def _no_route(request: web.Request) -> web.Response:
+    """404 for a path no route matches: it names the path and where the API is."""
+    path = request.path[:200]
+    message = (
+        f"no route {request.method} {path}: the Corral API is under {routes.prefix} "
+        f"(GET {routes.prefix}/health answers without a token; {routes.prefix}/openapi.json "
+        "lists every route)"
+    )
+    return _error(404, message, path=path)
 
 
 def _quota_refusal(error: QuotaExceeded) -> web.Response:
@@ -207,10 +219,32 @@ async def submit_job(request: web.Request) -> web.Response:
     return web.json_response({"id": job.id, "warnings": warnings}, status=201)
 
 
-@routes.get("/jobs", "List job summaries", access="user")
+@routes.get(
+    "/jobs",
+    "List job summaries, all or those the filters choose",
+    access="user",
+    query=(
+        Query("user", "only this user's jobs", "string"),
+        Query("state", f"only jobs whose state has this code: {', '.join(JOB_STATES)}", "string"),
+        Query("name", "only jobs whose name contains a match of this regular expression", "string"),
+    ),
+)
 async def list_jobs(request: web.Request) -> web.Response:
     farm = _farm(request)
-    return web.json_response([farm.job_summary(job) for job in farm.jobs.values()])
+    user, state, name = (request.query.get(key) for key in ("user", "state", "name"))
+    if state is not None and state not in JOB_STATES:
+        raise SpecError("state", f"expected one of {', '.join(JOB_STATES)}")
+    pattern = compile_pattern(name, "name") if name is not None else None
+    answer = []
+    for job in farm.jobs.values():
+        if user is not None and job.user_name != user:
+            continue
+        if pattern is not None and not pattern.search(job.name):
+            continue
+        summary = farm.job_summary(job)
+        if state is None or state in summary["state"].split():
+            answer.append(summary)
+    return web.json_response(answer)
 
 
 @routes.get("/jobs/{job}", "A job with per-block progress", access="user")
@@ -586,13 +620,23 @@ async def list_tasks(request: web.Request) -> web.Response:
     block = farm.block(_int_arg(request, "job"), _int_arg(request, "block"))
     size = block.tasks.size
     offset = _query_int(request, "offset", 0, 0, max(size, 0))
-    limit = _query_int(request, "limit", 100, 1, MAX_PAGE)
+    limit = _query_int(request, "limit", 100, 1, TASKS_PAGE_MAX)
+    end = min(offset + limit, size)
+    usage = await _in_thread(
+        request, persistence.runs.latest_usage, block.job.id, block.num, offset, end
+    )
     names = farm.render_names
     tasks = [
-        task_summary(block, n, names.get(block.tasks.detail(n)[2], ""))
-        for n in range(offset, min(offset + limit, size))
+        {
+            **task_summary(block, n, names.get(block.tasks.detail(n)[2], "")),
+            **usage.get(n, _NO_USAGE),
+        }
+        for n in range(offset, end)
     ]
     return web.json_response({"total": size, "offset": offset, "tasks": tasks})
+
+
+_NO_USAGE = {"peak_rss_mb": None, "cpu_seconds": None}  # a task that has not run
 
 
 @routes.post(

@@ -24,6 +24,7 @@ from app.cli import main
 from app.credentials import TOKEN_ENV
 from app.server.auth import ADMIN_TOKEN_FILE, read_secret
 from bench.local_farm import FarmProcess, free_port
+from tests.integration.auth_calls import call
 from tests.integration.conftest import RENDER, in_process
 from tests.polling import wait_until
 
@@ -224,14 +225,28 @@ def test_unknown_id(cli, server):
         assert len(done.stderr.splitlines()) == 1, done.stderr  # one line, no traceback
 
 
-def test_wrong_url_answers_without_json(server, capsys):
-    """A URL with a path in front of /api/v1 reaches the real server, which answers 404 in
-    plain text: the error carries that text and the status."""
+def wrong_path(path: str) -> str:
+    return (
+        f"no route GET {path}: the Corral API is under /api/v1 (GET /api/v1/health answers "
+        "without a token; /api/v1/openapi.json lists every route)"
+    )
+
+
+def test_a_wrong_path_answers_a_json_404_naming_it(server, capsys):
+    """A URL with a path in front of /api/v1 reaches the real server, whose 404 names the path
+    and where the API is; the CLI prints it."""
     wrong = f"{server.url}/not-corral"
     with pytest.raises(api.CorralError) as caught:
         api.Client(wrong).task(1, 2, 3)
-    assert (caught.value.status, str(caught.value)) == (404, "Not Found")
-    assert in_process(wrong, capsys, server.admin_token)("jobs") == (1, "", "corral: Not Found\n")
+    path = "/not-corral/api/v1/jobs/1/blocks/2/tasks/3"
+    assert (caught.value.status, str(caught.value)) == (404, wrong_path(path))
+    printed = in_process(wrong, capsys, server.admin_token)("jobs")
+    assert printed == (1, "", f"corral: {wrong_path('/not-corral/api/v1/jobs')}\n")
+
+
+def test_a_wrong_path_without_a_token_is_404_json(server):
+    for path in ("/", "/api/v2/jobs", "/api/v1/jobz"):
+        assert call(server.url, "GET", path) == (404, {"error": wrong_path(path), "path": path})
 
 
 # -- a farm of its own: exact tables, renders --------------------------------------------------

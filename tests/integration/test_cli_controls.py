@@ -56,11 +56,11 @@ def test_job_set_priority_then_show(cli, server):
     code, out, err = cli("job", "set", str(job_id), "priority=120", "hosts_mask=gpu")
     assert (code, err) == (0, "")
     assert out.startswith(f"Job {job_id}: ctl\n")
-    assert "  priority  120\n" in out
+    assert "  priority    120\n  hosts_mask  gpu\n" in out
 
     code, out, err = cli("job", "show", str(job_id))
     assert (code, err) == (0, "")
-    assert "  priority  120\n" in out
+    assert "  priority    120\n  hosts_mask  gpu\n" in out
     assert server.client.job(job_id)["priority"] == 120
 
     code, out, err = cli("job", "set", str(job_id), "--json", 'pools={"/":10}', "offline=false")

@@ -72,9 +72,9 @@ def test_pool_add_set_render_joins_then_delete(farm, capsys):
 
     code, out, err = cli("pools", "--json")
     assert (code, err) == (0, "")
-    answer = json.loads(out)
-    assert answer["pools"]["/gpu/"]["pattern"] == "gpu.*"
-    assert answer["effective"]["/gpu/"]["renders"] == ["gpu01"]
+    [gpu] = [pool for pool in json.loads(out) if pool["path"] == "/gpu/"]
+    assert gpu["settings"]["pattern"] == "gpu.*"
+    assert gpu["renders"] == ["gpu01"]
 
     # renders by mask: only gpu01 matches the whole of "gpu.*"
     assert cli("render-ctl", "pause", "--mask", "gpu.*") == (0, "Render gpu01 paused\n", "")

@@ -27,7 +27,7 @@ def test_the_runs_of_a_task_show_its_memory_and_cpu(farm):
     assert 0 <= run["cpu_seconds"] < 2
     assert 0 <= run["cpu_avg_percent"] < 50
     [instant] = farm.client.task(job_id, 0, 1)["runs"]
-    assert (instant["peak_rss_mb"], instant["cpu_seconds"]) == (0, 0)
+    assert instant["peak_rss_mb"] > 0  # from its exit (Linux), though no sample saw it
 
 
 def test_migration_4_adds_the_columns(tmp_path):

@@ -25,7 +25,7 @@ import pytest
 from app import api
 from app.cli import main
 from app.cli.command import parse_args
-from app.cli.farm import format_pool, format_pools, pool_key
+from app.cli.farm import format_pool, format_pools, pool_key, pool_list
 from app.cli.jobs import format_explain
 from app.cli.output import format_table, table
 from app.cli.parsing import UsageError, parse_frames, parse_setting, settings_dict
@@ -544,7 +544,7 @@ POOLS_ANSWER = {
 
 def test_format_pools():
     """Subtrees stay together; a pool with many renders shows a few and how many more."""
-    lines = format_pools(POOLS_ANSWER).splitlines()
+    lines = format_pools(pool_list(POOLS_ANSWER)).splitlines()
     assert lines == [
         "PATH       CAPACITY  MAX_TASKS  PRIORITY  PAUSED  SERVICES      DISABLED  RENDERS",
         "/              1100          4        99  no      -             -         -",
@@ -557,8 +557,12 @@ def test_format_pools():
 GPU_RENDERS = "gpu01 gpu02 gpu03 gpu04 +2"
 
 
+def pool_of(path: str) -> dict:
+    return next(pool for pool in pool_list(POOLS_ANSWER) if pool["path"] == path)
+
+
 def test_format_pool():
-    lines = format_pool("gpu", POOLS_ANSWER).splitlines()
+    lines = format_pool(pool_of("/gpu/")).splitlines()
     assert lines[0] == "Pool /gpu/"
     fields = {line[2:15].strip(): line[15:] for line in lines[1:]}
     assert fields["pattern"] == "gpu.*"
@@ -568,8 +572,8 @@ def test_format_pool():
     assert fields["services"] == "blender nuke"
     assert fields["renders"] == "gpu01 gpu02 gpu03 gpu04 gpu05 gpu06"
     assert fields["annotation"] == "GPUs"
-    assert "(inherited)" not in format_pool("/", POOLS_ANSWER)  # the root inherits nothing
-    assert format_pool("/none/", POOLS_ANSWER) == "Pool /none/"
+    assert "(inherited)" not in format_pool(pool_of("/"))  # the root inherits nothing
+    assert format_pool({"path": "/none/"}) == "Pool /none/"
 
 
 @pytest.mark.parametrize(

@@ -138,12 +138,12 @@ def test_unknown_names_fall_back_to_generic(caplog):
 def test_corral_services_lists_sources(plugins, installed_package, capsys):
     assert main(["services", "--json", "--plugins", str(plugins)]) == 0
     listed = json.loads(capsys.readouterr().out)
-    services = {item["name"]: item for item in listed["services"]}
+    services = {item["name"]: item for item in listed if item["kind"] == "service"}
     assert services["shot_tool"]["source"].endswith("studio.py")
     assert services["shot_tool"]["options"] == {"shot": "shot name"}
     assert "studio-pipeline" in services["pipeline_publish"]["source"]
     assert services["nuke"]["parser"] == "nuke"
-    parsers = {item["name"]: item["source"] for item in listed["parsers"]}
+    parsers = {item["name"]: item["source"] for item in listed if item["kind"] == "parser"}
     assert parsers["blender"] == "built-in"
     assert parsers["generic"].endswith("studio.py")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.render import _posix
 from app.render.config import RenderConfig
 from app.render.runner import TaskRunner
 from app.render.task_usage import PERIOD, TaskUsage
@@ -81,8 +82,21 @@ async def test_an_instant_task_costs_no_sample(config, monkeypatch):
     monkeypatch.setattr(TaskUsage, "sample", lambda self, scan_tags=False: calls.append(1))
     result = await run("true", config)
     assert result["exit_code"] == 0
-    assert (result["peak_rss_mb"], result["cpu_seconds"], result["cpu_avg_percent"]) == (0, 0, 0)
     assert calls == []
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "waiting thread"])
+async def test_a_short_task_reports_its_memory_and_cpu_from_its_exit(config, monkeypatch, pidfd):
+    if pidfd and not _posix.has_pidfd():
+        pytest.skip("no pidfd here")
+    monkeypatch.setattr(_posix, "has_pidfd", lambda: pidfd)  # how the exit is watched
+    monkeypatch.setattr(TaskUsage, "sample", lambda self, scan_tags=False: None)  # none counts
+    # the shell's child (two commands), which the shell reaps: its figures count too
+    result = await run('python3 -c "b = bytearray(100 * 2**20)"; true', config)
+    assert result["exit_code"] == 0
+    assert 90 <= result["peak_rss_mb"] < 400
+    assert result["cpu_seconds"] > 0
+    assert result["cpu_avg_percent"] > 0
 
 
 async def test_a_task_that_fails_to_start_reports_zero(config, tmp_path):

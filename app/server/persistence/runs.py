@@ -40,6 +40,25 @@ def task_runs(job_id: int, block_num: int, task: int) -> list[dict]:
     ]
 
 
+def latest_usage(job_id: int, block_num: int, first: int, end: int) -> dict[int, dict]:
+    """The peak memory and CPU time of the latest run of each task first..end-1 that has run:
+    {task: {"peak_rss_mb", "cpu_seconds"}} (a blocking read: call it off the event loop)."""
+    query = (
+        RunRow.select(RunRow.task, RunRow.peak_rss_mb, RunRow.cpu_seconds)
+        .where(
+            (RunRow.job_id == job_id)
+            & (RunRow.block == block_num)
+            & (RunRow.task >= first)
+            & (RunRow.task < end)
+        )
+        .order_by(RunRow.task, RunRow.run)
+    )
+    # a later run of a task replaces the earlier one
+    return {
+        row.task: {"peak_rss_mb": row.peak_rss_mb, "cpu_seconds": row.cpu_seconds} for row in query
+    }
+
+
 def _cpu_percent(row: RunRow) -> float | None:
     """A finished run's CPU time over its wall time, % of one CPU."""
     wall = (row.time_done or 0) - row.time_start

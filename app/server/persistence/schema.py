@@ -93,7 +93,7 @@ class RunRow(BaseModel):
     time_start = FloatField()
     time_done = FloatField(default=0)
     output_size = IntegerField(default=0)
-    peak_rss_mb = FloatField(null=True)  # the task's process tree, as the render sampled it
+    peak_rss_mb = FloatField(null=True)  # the task's process tree, as the render measured it
     cpu_seconds = FloatField(null=True)  # user + system
     warnings = IntegerField(default=0)  # warnings the task's parser found in its output
     files = TextField(default="[]")  # JSON list: the output files the task reported
