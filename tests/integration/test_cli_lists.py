@@ -59,7 +59,7 @@ def test_jobs_bad_filters_are_usage_errors(cli, argv, message):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"state": "DONE"}, "state: expected one of RDY, RUN, DON, ERR"),
+        ({"state": "DONE"}, "state: expected one of RDY, AVD, RUN, DON, ERR"),
         ({"name": "(unclosed"}, "name: not a valid regular expression"),
     ],
 )
