@@ -90,9 +90,7 @@ def render_block(settings, scene, layer):
     renderer = RENDERERS.get(scene.renderer)
     if renderer is None:
         known = ", ".join(sorted(RENDERERS))
-        raise ValueError(
-            f"the farm cannot render with {scene.renderer!r} (it knows {known})"
-        )
+        raise ValueError(f"the farm cannot render with {scene.renderer!r} (it knows {known})")
     words = ["Render", "-r", renderer.flag] + list(renderer.extra)
     words += ["-s", "@#@", "-e", "@#@", "-b", str(scene.step), "-rl", layer]
     if settings.camera:
