@@ -102,7 +102,8 @@ class ui:  # noqa: N801
     @staticmethod
     def readMultiInput(message, input_labels, buttons=("OK",), initial_contents=(), **_):  # noqa: N802
         texts = [
-            HIP.answers.get(label, text) for label, text in zip(input_labels, initial_contents)
+            HIP.answers.get(label, text)
+            for label, text in zip(input_labels, initial_contents, strict=True)
         ]
         return HIP.button, tuple(texts)
 

@@ -124,7 +124,7 @@ def submit(settings):
 def _settings(values):
     server, job_name, per_task, priority, paused = (value.strip() for value in values)
     numbers = []
-    for label, text in zip(_FIELDS[2:4], (per_task, priority)):
+    for label, text in ((_FIELDS[2], per_task), (_FIELDS[3], priority)):
         try:
             numbers.append(int(text))
         except ValueError:
