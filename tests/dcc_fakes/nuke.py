@@ -1,7 +1,8 @@
 """A small ``nuke`` over an in-memory script (:data:`SCRIPT`).
 
-Nodes: ``name()``, ``Class()``, knobs by name (``node["file"].value()``), ``dependencies()``
-(the nodes it reads from: its inputs and, for an expression, its source); ``allNodes(filter)``
+Nodes: ``name()``, ``Class()``, knobs by name (``node["file"].value()``; ``knob(name)`` is
+None when the node has no such knob), ``dependencies()`` (the nodes it reads from: its inputs
+and, for an expression, its source); ``allNodes(filter)``
 and ``selectedNodes(filter)`` by class; ``root()`` (knobs ``first_frame``, ``last_frame``);
 ``scriptName()`` (RuntimeError while untitled), ``scriptSave()``. UI: ``Panel`` (fields by
 label, ``show()`` answers the number of the button pressed: the test's choice), ``message``,
@@ -11,7 +12,7 @@ label, ``show()`` answers the number of the button pressed: the test's choice), 
 INPUTS = 1
 HIDDEN_INPUTS = 2
 EXPRESSIONS = 4
-_WRITE_DEFAULTS = {"disable": False, "use_limit": False, "first": 1, "last": 1, "views": "main"}
+_WRITE_DEFAULTS = {"disable": False, "use_limit": False, "first": 1, "last": 1}
 
 
 class Knob:
@@ -42,6 +43,9 @@ class Node:
 
     def __getitem__(self, knob):
         return self._knobs[knob]
+
+    def knob(self, name):
+        return self._knobs.get(name)
 
     def isSelected(self):  # noqa: N802
         return self._selected

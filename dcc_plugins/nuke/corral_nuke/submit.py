@@ -50,6 +50,12 @@ def _frame_range(node):
     return int(root["first_frame"].value()), int(root["last_frame"].value())
 
 
+def _views(node):
+    """The views the Write node writes (none to name in a script without views)."""
+    knob = node.knob("views")
+    return knob.value().split() if knob is not None else []
+
+
 def _sources(node, writes):
     """The names of the Write nodes among writes that node's image comes from: upstream in the
     graph, or written to a file one of its upstream Read nodes reads."""
@@ -80,7 +86,7 @@ def read_writes(selected_only):
         Write(
             node.name(),
             *_frame_range(node),
-            views=node["views"].value().split(),
+            views=_views(node),
             sources=_sources(node, writes),
         )
         for node in writes
