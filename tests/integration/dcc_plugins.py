@@ -31,13 +31,17 @@ def load_plugin(monkeypatch: pytest.MonkeyPatch, folder: Path, token: str | None
 
 
 def blocks(client: Client, job_id: int) -> list[dict]:
-    """The job's blocks as the server holds them, each with the frame spans of its tasks."""
+    """The job's blocks as the server holds them, each with the frame spans and states of its
+    tasks and why it waits for other blocks (``waiting``, "" when it does not)."""
     spec = client.job_spec(job_id)
+    summaries = client.job(job_id)["blocks"]
     found = []
     for number, block in enumerate(spec["blocks"]):
         tasks = client.tasks(job_id, number)["tasks"]
         spans = [(task["frame_start"], task["frame_end"]) for task in tasks]
-        found.append(dict(block, spans=spans, states=[task["state"] for task in tasks]))
+        states = [task["state"] for task in tasks]
+        waiting = summaries[number]["waiting"]
+        found.append(dict(block, spans=spans, states=states, waiting=waiting))
     return found
 
 

@@ -64,7 +64,7 @@ def test_the_selected_rops_with_the_sim_cache_feeding_the_render_frame_by_frame(
     assert beauty["spans"] == [(1, 19), (21, 39), (41, 47)]
     assert beauty["states"] == ["WDP"] * 3
     # a render after a render waits for the whole block; the current frame only
-    assert (still["depend_mask"], still["spans"]) == ("beauty", [(12, 12)])
+    assert (still["depend_mask"], still["spans"]) == ("beauty", [(12, 12)]) and still["waiting"]
     for block, rop, step in ((sim, "/out/sim_cache", "1"), (beauty, "/out/beauty", "2")):
         assert block["command"] == service_command(block["service"], hip.path, rop=rop, step=step)
 

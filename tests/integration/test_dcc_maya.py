@@ -166,3 +166,11 @@ def test_the_window_tells_the_servers_refusal_and_stays_open(server, scene):
     assert cmds.UI.dialogs[-1].startswith("Not submitted: ")
     assert "priority" in cmds.UI.dialogs[-1]
     assert cmds.window("corralSubmitWindow", exists=True)
+
+
+def test_the_module_file_points_maya_at_the_scripts_folder():
+    module = ROOT / "dcc_plugins" / "maya" / "corral.mod"
+    plus, name, version, folder = module.read_text().split()
+    assert (plus, name) == ("+", "Corral")
+    assert (module.parent / folder / "scripts") == SCRIPTS
+    assert (SCRIPTS / "userSetup.py").is_file()

@@ -74,6 +74,7 @@ def test_a_block_per_write_node_with_its_range_views_and_upstream_writes(server,
     # the comp reads the precomp's files; the slap comp is downstream of the comp
     assert (precomp.get("depend_mask", ""), comp["depend_mask"]) == ("", "Precomp")
     assert slap["depend_mask"] == "Comp"
+    assert comp["waiting"] and slap["waiting"] and not precomp["waiting"]
     assert comp["command"] == service_command("nuke", script.path, write="Comp", views="left,right")
     assert slap["command"] == service_command("nuke", script.path, write="Slap")
     for block in (precomp, comp, slap):
