@@ -1,21 +1,43 @@
-"""The Corral client API: submit jobs and query the farm from any Python.
+"""The Corral client API: build jobs, submit them and query the farm from any Python.
 
-Standard library only, and compatible with Python 3.7+: this module is copied into (or imported
-from) Maya, Nuke, Houdini and Blender, whose Python may be old and has no third-party packages.
-Keep it that way: no ``match``, no ``X | Y`` outside annotations, no walrus, no stdlib newer
-than 3.7 (``shlex.join``, ``str.removeprefix``...). tests/unit/test_cli_args.py checks this.
+Standard library only, and compatible with Python 3.7+: this module runs inside Maya, Nuke,
+Houdini and Blender, whose Python may be old and has no third-party packages. Keep it that way:
+no ``match``, no ``X | Y`` outside annotations, no walrus, no stdlib newer than 3.7
+(``shlex.join``, ``str.removeprefix``...). tests/unit/test_cli_args.py checks this. It imports
+its two siblings relatively (``.protocol``, ``.credentials``), so the three modules work as the
+package ``app`` here and as the package ``corral_api`` that ``corral plugins install`` puts
+beside each DCC plugin module that imports it (``from corral_api import api``, or from a
+package's own ``corral_api``: ``from .corral_api import api``).
 
-    from app.api import Client, numeric_job
+Building a job: :class:`Job`, :class:`Block` and :class:`Task` hold only the keys of the job
+model (``JOB_KEYS``, ``BLOCK_KEYS``, ``TASK_KEYS`` of app/protocol.py, the tables the server
+reads too), as keywords or with ``set(key, value)``; a key of the wrong kind or one the model
+does not have raises :class:`CorralError` at once::
 
-    client = Client()                       # $CORRAL_SERVER or http://127.0.0.1:51000,
-                                            # the token from $CORRAL_TOKEN or the keyring
-    job = numeric_job("shot010", "blender -b scene.blend -f @#@", 1, 100, per_task=5)
-    job_id = client.submit(job)
+    from app.api import Block, Client, Job
+
+    job = Job("shot010", priority=80, depend_mask="shot009", offline=False)
+    render = job.add_block(Block("beauty", "blender", command="blender -b s.blend -f @#@"))
+    render.frames(1, 100, per_task=5).set("capacity", 500)
+    movie = job.add_block(Block("movie", "ffmpeg", tasks_depend_mask="beauty"))
+    movie.add_task("mp4", "ffmpeg -i f.%04d.png out.mp4")
+
+    client = Client()           # $CORRAL_SERVER or http://127.0.0.1:51000; the token passed
+                                # in, else $CORRAL_TOKEN, else the keyring (app/credentials.py)
+    job_id = client.submit(job) # or a dict; CorralError with the server's own message
     print(client.job(job_id)["state"])
+
+:func:`check_job` checks a job (builder or dict) before sending: kinds and required keys, with
+the error the server would give (status 400, ``field`` its path); :meth:`Client.submit` calls
+it. :func:`numeric_job` and :func:`tasks_job` make one-block job dicts in one call. The other
+methods of :class:`Client` query (jobs, tasks, output, renders, users, pools) and act (job,
+task and render actions, edits); each raises :class:`CorralError` with the server's message.
 """
 
 from __future__ import annotations
 
+import copy
+import difflib
 import getpass
 import http.client
 import json
@@ -27,8 +49,25 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from app.credentials import TOKEN_ENV, CredentialsError, find_token
-from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
+from .credentials import TOKEN_ENV, CredentialsError, find_token
+from .protocol import (
+    BLOCK_KEYS,
+    BLOCKS,
+    BOOLEAN,
+    INTEGER,
+    INTEGER_MAP,
+    JOB_ACTIONS,
+    JOB_KEYS,
+    RENDER_ACTIONS,
+    TASK_ACTIONS,
+    TASK_KEYS,
+    TASKS,
+    TEXT,
+    TEXT_LIST,
+    TEXT_MAP,
+    TEXT_OR_NULL,
+    type_name,
+)
 
 DEFAULT_SERVER = "http://127.0.0.1:51000"
 log = logging.getLogger("corral.api")
@@ -37,8 +76,12 @@ __all__ = [
     "JOB_ACTIONS",
     "TASK_ACTIONS",
     "RENDER_ACTIONS",
+    "Block",
     "Client",
     "CorralError",
+    "Job",
+    "Task",
+    "check_job",
     "default_server",
     "numeric_job",
     "tasks_job",
@@ -198,19 +241,20 @@ class Client:
         says why it cannot store changes now, while it cannot (it refuses them with 503)."""
         return self.request("GET", "/health")
 
-    def submit(self, job: dict, strict: bool = False) -> int:
-        """Submit a job (a dict, see :func:`numeric_job`); return its id. The server's warnings
-        (keys it does not know, probably misspelt) are logged; ``strict`` refuses the job for
-        them instead."""
+    def submit(self, job: Job | dict, strict: bool = False) -> int:
+        """Submit a job (a :class:`Job`, or a dict as :func:`numeric_job` makes); return its id.
+        The job is checked first (:func:`check_job`); the server's warnings (keys it does not
+        know, probably misspelt) are logged; ``strict`` refuses the job for them instead."""
         answer = self.submit_job(job, strict)
         for warning in answer["warnings"]:
             log.warning("job %s: %s", answer["id"], warning)
         return answer["id"]
 
-    def submit_job(self, job: dict, strict: bool = False) -> dict:
-        """Submit a job; return the server's answer ``{"id": N, "warnings": [text, ...]}``."""
+    def submit_job(self, job: Job | dict, strict: bool = False) -> dict:
+        """Submit a job, checked first; return the server's answer
+        ``{"id": N, "warnings": [text, ...]}``."""
         query = {"strict": "true"} if strict else None
-        answer = self.request("POST", "/jobs", body=job, query=query)
+        answer = self.request("POST", "/jobs", body=check_job(job), query=query)
         try:
             return {"id": int(answer["id"]), "warnings": list(answer.get("warnings") or [])}
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -409,7 +453,7 @@ def _selection(action: str, key: str, items, mask, kind) -> dict:
     return {"action": action, key: [kind(item) for item in items]}
 
 
-# -- job builders ----------------------------------------------------------------------------
+# -- jobs ----------------------------------------------------------------------------------
 
 
 def _user() -> str:
@@ -419,32 +463,228 @@ def _user() -> str:
         return "unknown"
 
 
-def _job(
+_ITEM_KIND = {TEXT_LIST: TEXT, TEXT_MAP: TEXT, INTEGER_MAP: INTEGER}
+
+
+def _is_kind(value: object, kind: str) -> bool:
+    """Whether a value is of a kind of app/protocol.py (containers: only the container)."""
+    if kind == TEXT_OR_NULL:
+        return value is None or isinstance(value, str)
+    if kind == INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind in (TEXT_MAP, INTEGER_MAP):
+        return isinstance(value, dict)
+    if kind in (TEXT_LIST, TASKS, BLOCKS):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, {TEXT: str, BOOLEAN: bool}[kind])
+
+
+def _check_value(value: object, kind: str, path: str) -> None:
+    """CorralError (status 400, as the server answers) when a value is not of its kind."""
+    if not _is_kind(value, kind):
+        raise _refused(path, f"must be {kind}, not {type_name(value)}")
+    item_kind = _ITEM_KIND.get(kind)
+    if item_kind is None:
+        return
+    if isinstance(value, dict):
+        items = [(f'{path}["{k}"]', v) for k, v in value.items()]
+    else:
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    for item_path, item in items:
+        if not _is_kind(item, item_kind):
+            raise _refused(item_path, f"must be {item_kind}, not {type_name(item)}")
+
+
+def _refused(path: str, message: str) -> CorralError:
+    return CorralError(f"{path}: {message}" if path else message, status=400, field=path)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _check_keys(doc: object, table: dict, path: str, required: tuple) -> dict:
+    """A document's known keys checked for their kinds, and its required keys present."""
+    if not isinstance(doc, dict):
+        raise _refused(path, f"must be an object, not {type_name(doc)}")
+    for key in required:
+        if key not in doc:
+            raise _refused(_join(path, key), "is required")
+    for key, value in doc.items():
+        if key in table:
+            _check_value(value, table[key], _join(path, key))
+    return doc
+
+
+def _is_numeric(block: dict) -> bool:
+    flags = block.get("flags", 0)  # Afanasy's form: bit 1 is numeric
+    return block.get("numeric") is True or (isinstance(flags, int) and bool(flags & 1))
+
+
+def check_job(job: Job | dict) -> dict:
+    """The document of a job (a :class:`Job` or a dict), checked as far as the client can:
+    every known key's kind, the required keys (``blocks``; a numeric block's ``command``, another
+    block's ``tasks``; each task's ``command``). Raises the :class:`CorralError` the server would
+    (status 400, ``field`` the path); ranges, masks and services are the server's to check, and
+    keys the model does not have pass (the server names them in its warnings)."""
+    doc = job.to_dict() if isinstance(job, Job) else job
+    if isinstance(doc, dict) and "job" in doc and "blocks" not in doc:  # Afanasy's wrapping
+        return dict(doc, job=check_job(doc["job"]))
+    _check_keys(doc, JOB_KEYS, "", ("blocks",))
+    if not doc["blocks"]:
+        raise _refused("blocks", "must not be empty")
+    for b, block in enumerate(doc["blocks"]):
+        path = f"blocks[{b}]"
+        numeric = isinstance(block, dict) and _is_numeric(block)
+        _check_keys(block, BLOCK_KEYS, path, ("command",) if numeric else ())
+        if not numeric and not block.get("tasks"):
+            raise _refused(path, "needs numeric frames (Block.frames) or tasks (add_task)")
+        for t, task in enumerate(block.get("tasks", ())):
+            _check_keys(task, TASK_KEYS, f"{path}.tasks[{t}]", ("command",))
+    return doc
+
+
+class _Document:
+    """A job, block or task being built: only the keys of its table in app/protocol.py, each
+    checked for its kind when set."""
+
+    _table = {}  # type: dict
+    _lists = ()  # type: tuple  # keys built with add_*(), not set()
+
+    def __init__(self, **keys: object):
+        self._doc = {}  # type: dict
+        for key, value in keys.items():
+            self.set(key, value)
+
+    def set(self, key: str, value: object):
+        """Set one key; returns the builder, so calls chain. A key of another document, or
+        a value of the wrong kind, raises CorralError."""
+        kind = self._table.get(key)
+        if kind is None or key in self._lists:
+            raise CorralError(self._unknown(key), status=400, field=key)
+        _check_value(value, kind, key)
+        self._doc[key] = copy.deepcopy(value)
+        return self
+
+    def _unknown(self, key: str) -> str:
+        kind = type(self).__name__.lower()
+        if key in self._lists:
+            return f"{kind} {key!r}: add them with add_{key[:-1]}()"
+        message = f"{kind} has no key {key!r}"
+        meant = difflib.get_close_matches(key, list(self._table), n=1)
+        return message + (f" (did you mean {meant[0]!r}?)" if meant else "")
+
+    def get(self, key: str, default: object = None) -> object:
+        return self._doc.get(key, default)
+
+    def to_dict(self) -> dict:
+        """The document, as JSON values."""
+        return copy.deepcopy(self._doc)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._doc!r})"
+
+
+class Task(_Document):
+    """A task of a block that lists its tasks: ``Task("left eye", "render -eye L")``."""
+
+    _table = TASK_KEYS
+
+    def __init__(self, name: str, command: str, **keys: object):
+        super().__init__(name=name, command=command, **keys)
+
+
+class Block(_Document):
+    """A block: numeric (:meth:`frames`) or of listed tasks (:meth:`add_task`), run by a
+    service (``blender``, ``maya``, ``nuke``, ``houdini``, ``ffmpeg``... or ``generic``)."""
+
+    _table = BLOCK_KEYS
+    _lists = ("tasks",)
+
+    def __init__(self, name: str = "block", service: str = "generic", **keys: object):
+        self._tasks = []  # type: list
+        super().__init__(name=name, service=service, **keys)
+
+    def frames(self, first: int, last: int, per_task: int = 1, inc: int = 1) -> Block:
+        """Make the block numeric: frames ``first..last`` step ``inc``, ``per_task`` a task;
+        its ``command`` takes each task's first and last frame for ``@#@`` (``@####@``
+        padded)."""
+        return (
+            self.set("numeric", True)
+            .set("frame_first", first)
+            .set("frame_last", last)
+            .set("frames_per_task", per_task)
+            .set("frames_inc", inc)
+        )
+
+    def add_task(self, name: str, command: str, **keys: object) -> Task:
+        """Append a task (keys: ``files``, ``environment``); returns it."""
+        task = Task(name, command, **keys)
+        self._tasks.append(task)
+        return task
+
+    def to_dict(self) -> dict:
+        doc = super().to_dict()
+        if self._tasks:
+            doc["tasks"] = [task.to_dict() for task in self._tasks]
+        return doc
+
+
+class Job(_Document):
+    """A job: its keys and its blocks. ``user_name`` defaults to the login name, ``host_name``
+    to this machine's; ``offline=True`` submits it paused."""
+
+    _table = JOB_KEYS
+    _lists = ("blocks",)
+
+    def __init__(self, name: str, **keys: object):
+        self._blocks = []  # type: list
+        defaults = {"user_name": _user(), "host_name": socket.gethostname()}
+        defaults.update(keys)
+        super().__init__(name=name, **defaults)
+
+    def add_block(self, block: Block) -> Block:
+        """Append a block; returns it."""
+        if not isinstance(block, Block):
+            raise TypeError(f"add_block takes a Block, not {type(block).__name__}")
+        self._blocks.append(block)
+        return block
+
+    @property
+    def blocks(self) -> list:
+        return list(self._blocks)
+
+    def to_dict(self) -> dict:
+        doc = super().to_dict()
+        doc["blocks"] = [block.to_dict() for block in self._blocks]
+        return doc
+
+
+def _one_block_job(
     name: str,
-    block: dict,
+    block: Block,
     user_name: str | None,
     priority: int | None,
     paused: bool,
+    block_extra: dict | None,
     extra: dict,
 ) -> dict:
-    job = {
-        "name": name,
-        "user_name": user_name or _user(),
-        "host_name": socket.gethostname(),
-        "blocks": [block],
-    }
+    job = Job(name, **({"user_name": user_name} if user_name else {}))
     if priority is not None:
-        job["priority"] = int(priority)
+        job.set("priority", int(priority))
     if paused:
-        job["offline"] = True
-    job.update(extra)
-    return job
+        job.set("offline", True)
+    job.add_block(block)
+    doc = job.to_dict()
+    doc["blocks"][0].update(block_extra or {})
+    doc.update(extra)
+    return doc
 
 
-def _block(name: str, service: str, working_directory: str | None) -> dict:
-    block = {"name": name, "service": service}
+def _plain_block(name: str, service: str, working_directory: str | None, **keys) -> Block:
+    block = Block(name, service, **keys)
     if working_directory is not None:
-        block["working_directory"] = str(working_directory)
+        block.set("working_directory", str(working_directory))
     return block
 
 
@@ -463,26 +703,17 @@ def numeric_job(
     block_extra: dict | None = None,
     **extra: object,
 ) -> dict:
-    """A job with one numeric block: frames ``first..last`` step ``inc``, ``per_task`` a task.
+    """A job document with one numeric block: frames ``first..last`` step ``inc``,
+    ``per_task`` a task.
 
     ``command`` uses ``@#@`` (or ``@####@`` for padding) for the task's start and end frames.
     Keyword arguments in ``extra`` become job keys (``depend_mask``, ``max_running_tasks``...);
     ``block_extra`` is a dict of block keys (``parser``, ``capacity``, ``environment``...).
+    Neither is checked here: :meth:`Client.submit` checks the document.
     """
-    block = _block(name, service, working_directory)
-    block.update(
-        {
-            "command": command,
-            "numeric": True,
-            "frame_first": int(first),
-            "frame_last": int(last),
-            "frames_per_task": int(per_task),
-            "frames_inc": int(inc),
-        }
-    )
-    if block_extra:
-        block.update(block_extra)
-    return _job(name, block, user_name, priority, paused, extra)
+    block = _plain_block(name, service, working_directory, command=command)
+    block.frames(int(first), int(last), int(per_task), int(inc))
+    return _one_block_job(name, block, user_name, priority, paused, block_extra, extra)
 
 
 def tasks_job(
@@ -496,12 +727,10 @@ def tasks_job(
     block_extra: dict | None = None,
     **extra: object,
 ) -> dict:
-    """A job with one block of explicit tasks; ``commands`` is a list of (name, command).
-
-    ``extra`` and ``block_extra`` work as in :func:`numeric_job`.
+    """A job document with one block of listed tasks; ``commands`` is a list of (name,
+    command). ``extra`` and ``block_extra`` work as in :func:`numeric_job`.
     """
-    block = _block(name, service, working_directory)
-    block["tasks"] = [{"name": str(n), "command": c} for n, c in commands]
-    if block_extra:
-        block.update(block_extra)
-    return _job(name, block, user_name, priority, paused, extra)
+    block = _plain_block(name, service, working_directory)
+    for task_name, command in commands:
+        block.add_task(str(task_name), command)
+    return _one_block_job(name, block, user_name, priority, paused, block_extra, extra)

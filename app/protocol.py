@@ -138,3 +138,115 @@ def failed_tasks(summary: Mapping[str, Any]) -> int:
     """The tasks of a job or block summary whose last run failed: out of retries
     (`tasks_error`) or waiting for one (`tasks_error_ready`)."""
     return summary.get("tasks_error", 0) + summary.get("tasks_error_ready", 0)
+
+
+# -- the job model ---------------------------------------------------------------------------
+# Every key a job, block and task document may have, with the kind of JSON value it takes.
+# app/core/jobspec.py reads exactly these keys (it checks its specs against them at import) and
+# app/api.py checks a job's kinds and required keys before sending it; the server alone checks
+# ranges and masks.
+TEXT = "a string"
+TEXT_OR_NULL = "a string or null"
+INTEGER = "an integer"
+BOOLEAN = "true or false"
+TEXT_MAP = "an object of strings"
+INTEGER_MAP = "an object of integers"
+TEXT_LIST = "an array of strings"
+TASKS = "an array of task objects"
+BLOCKS = "an array of block objects"
+
+TASK_KEYS = {"name": TEXT, "command": TEXT, "files": TEXT_LIST, "environment": TEXT_MAP}
+BLOCK_KEYS = {
+    "name": TEXT,
+    "service": TEXT,
+    "parser": TEXT,
+    "command": TEXT,
+    "working_directory": TEXT_OR_NULL,
+    "environment": TEXT_MAP,
+    "files": TEXT_LIST,
+    "numeric": BOOLEAN,
+    "frame_first": INTEGER,
+    "frame_last": INTEGER,
+    "frames_per_task": INTEGER,
+    "frames_inc": INTEGER,
+    "tasks": TASKS,
+    "tasks_name": TEXT,
+    "capacity": INTEGER,
+    "max_running_tasks": INTEGER,
+    "max_running_tasks_per_host": INTEGER,
+    "errors_retries": INTEGER,
+    "task_max_run_time": INTEGER,
+    "sequential": INTEGER,
+    "depend_mask": TEXT,
+    "tasks_depend_mask": TEXT,
+    "depend_sub_task": BOOLEAN,
+    "hosts_mask": TEXT,
+    "hosts_mask_exclude": TEXT,
+    "need_properties": TEXT,
+    "need_memory": INTEGER,
+    "need_hdd": INTEGER,
+    "need_cpu_cores": INTEGER,
+    "need_gpu_mem_mb": INTEGER,
+    "capacity_coeff_min": INTEGER,
+    "capacity_coeff_max": INTEGER,
+    "tickets": INTEGER_MAP,
+    "errors_avoid_host": INTEGER,
+    "errors_task_same_host": INTEGER,
+    "errors_forgive_time": INTEGER,
+    "task_min_run_time": INTEGER,
+    "task_progress_change_timeout": INTEGER,
+    "skip_existing_files": BOOLEAN,
+    "check_rendered_files": BOOLEAN,
+    "skip_thumbnails": BOOLEAN,
+    "file_size_min": INTEGER,
+    "file_size_max": INTEGER,
+}
+JOB_KEYS = {
+    "name": TEXT,
+    "user_name": TEXT,
+    "host_name": TEXT,
+    "priority": INTEGER,
+    "offline": BOOLEAN,
+    "max_running_tasks": INTEGER,
+    "max_running_tasks_per_host": INTEGER,
+    "time_wait": INTEGER,
+    "time_life": INTEGER,
+    "depend_mask": TEXT,
+    "depend_mask_global": TEXT,
+    "hosts_mask": TEXT,
+    "hosts_mask_exclude": TEXT,
+    "hosts_mask_type": TEXT,
+    "need_os": TEXT,
+    "need_properties": TEXT,
+    "pools": INTEGER_MAP,
+    "ignorenimby": BOOLEAN,
+    "ignorepaused": BOOLEAN,
+    "ppa": BOOLEAN,
+    "maintenance": BOOLEAN,
+    "annotation": TEXT,
+    "description": TEXT,
+    "project": TEXT,
+    "department": TEXT,
+    "folders": TEXT_MAP,
+    "command_post": TEXT,
+    "blocks": BLOCKS,
+}
+
+
+def type_name(value: object) -> str:
+    """How an error message names the JSON type of a value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

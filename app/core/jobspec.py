@@ -16,10 +16,11 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from app import protocol
 from app.core import afanasy_keys, frames
 from app.core.errors import SpecError
 from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
@@ -421,14 +422,18 @@ def _extra(obj: dict, known: frozenset[str], path: str) -> dict[str, Any]:
 # Tasks, blocks, job
 
 
-def _keys(spec: type) -> frozenset[str]:
-    """The JSON keys a spec reads itself; everything else goes to its extra."""
-    return frozenset(f.name for f in fields(spec)) - {"extra"}
+def _keys(spec: type, table: Mapping[str, str]) -> frozenset[str]:
+    """The JSON keys a spec reads itself (everything else goes to its extra): those of its
+    table in app/protocol.py, which the client API checks jobs against."""
+    keys = frozenset(f.name for f in fields(spec)) - {"extra"}
+    if keys != set(table):
+        raise RuntimeError(f"{spec.__name__} and app/protocol.py differ: {keys ^ set(table)}")
+    return keys
 
 
-_TASK_KEYS = _keys(TaskSpec)
-_BLOCK_KEYS = _keys(BlockSpec)
-_JOB_KEYS = _keys(JobSpec)
+_TASK_KEYS = _keys(TaskSpec, protocol.TASK_KEYS)
+_BLOCK_KEYS = _keys(BlockSpec, protocol.BLOCK_KEYS)
+_JOB_KEYS = _keys(JobSpec, protocol.JOB_KEYS)
 
 # Keys that may change after submission (the rest shape the task tables or identify the job).
 JOB_EDITABLE = tuple(sorted(_JOB_KEYS - {"name", "user_name", "host_name", "blocks"}))

@@ -7,6 +7,7 @@ import json
 import re
 
 from app.core.errors import SpecError
+from app.protocol import type_name
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except tab
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -51,25 +52,6 @@ def key_path(path: str, key: str) -> str:
     """Path of a free-form mapping key, e.g. environment["PATH"]; long keys are shortened."""
     shown = key if len(key) <= 60 else key[:57] + "..."
     return f'{path}["{shown}"]'
-
-
-def type_name(value: object) -> str:
-    """How an error message names the JSON type of a value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def check_object(value: object, path: str) -> dict:

@@ -1,5 +1,5 @@
-"""Nuke: ``nuke [-i] [--gpu] [-m threads] -F first-last[xstep] -X Write1 [-X Write2] -x
-script.nk``.
+"""Nuke: ``nuke [-i] [--gpu] [-m threads] [--view left,right] -F first-last[xstep] -X Write1
+[-X Write2] -x script.nk``.
 
 Real installs name the program by version (``Nuke15.1``, ``Nuke15.1.exe``): the block says
 ``nuke``/``Nuke.exe`` and each render maps it to its install (``--program nuke=...``). Nuke takes
@@ -25,6 +25,7 @@ class NukeService(ApplicationService):
         "threads": "the render threads, -m N (default: Nuke's, all cores)",
         "interactive_licence": "yes: use an interactive (nuke_i) licence, -i (default no)",
         "gpu": "yes: let nodes use the GPU, --gpu (default no)",
+        "views": "the views to render, a comma list, --view (default: the Write nodes' own)",
     }
     scene_kind = "the script (.nk)"
     output_refused = "the output is the Write nodes' file: give no output"
@@ -40,6 +41,11 @@ class NukeService(ApplicationService):
             args.append("--gpu")
         if options.get("threads"):
             args += ["-m", str(cls.int_option(options, "threads", 1))]
+        views = ",".join(
+            view.strip() for view in options.get("views", "").split(",") if view.strip()
+        )
+        if views:
+            args += ["--view", views]
         step = cls.int_option(options, "step", 1)
         args += ["-F", "@#@-@#@" + (f"x{step}" if step > 1 else "")]
         writes = [name.strip() for name in options.get("write", "").split(",")]

@@ -836,9 +836,12 @@ def test_api_syntax_is_python37(module):
 @needs_python37
 def test_api_runs_on_python37():
     code = (
-        "import sys; sys.path.insert(0, 'app'); import api\n"
+        "from app import api\n"
         "job = api.numeric_job('a', 'echo @#@', 1, 10, per_task=2, paused=True)\n"
         "assert job['blocks'][0]['frames_per_task'] == 2 and job['offline']\n"
+        "built = api.Job('b', priority=5)\n"
+        "built.add_block(api.Block('r', command='x @#@')).frames(1, 4)\n"
+        "assert api.check_job(built)['blocks'][0]['frame_last'] == 4\n"
         f"c = api.Client('http://127.0.0.1:{closed_port()}', timeout=5)\n"
         "try:\n    c.jobs()\nexcept api.CorralError as e:\n    print(e.status, e)\n"
     )

@@ -1,0 +1,1 @@
++ Corral 1.0 ./corral

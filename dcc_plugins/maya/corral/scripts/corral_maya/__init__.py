@@ -1,0 +1,13 @@
+"""Corral's submitter for Maya: the scene read with ``maya.cmds`` (submit.py), the menu, shelf
+button and submit window (ui.py). Python 3.7 syntax, like the client API.
+
+The API is the package ``corral_api`` that ``corral plugins install`` puts beside this module;
+run from Corral's repository, it is ``app.api``.
+"""
+
+try:
+    from .corral_api import api
+except ImportError:  # not installed: running from Corral's repository
+    from app import api
+
+__all__ = ["api"]

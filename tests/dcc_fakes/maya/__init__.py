@@ -1,0 +1,1 @@
+"""The fake ``maya`` package: ``maya.cmds`` and ``maya.utils``."""
