@@ -163,7 +163,7 @@ class Pool:
 
     def _settings(self) -> dict[str, Any]:
         """The settings as given (not validated), pool tickets as JSON objects."""
-        out = {key: getattr(self, key) for key in _POOL_KEYS}
+        out = {key: getattr(self, key) for key in POOL_KEYS}
         out["tickets_pool"] = {
             name: {"count": t.count, "max_hosts": t.max_hosts} if isinstance(t, PoolTicket) else t
             for name, t in self.tickets_pool.items()
@@ -171,7 +171,7 @@ class Pool:
         return out
 
 
-_POOL_KEYS = tuple(f.name for f in fields(Pool) if f.name != "path")
+POOL_KEYS = tuple(f.name for f in fields(Pool) if f.name != "path")
 
 
 @dataclass(frozen=True)
@@ -547,9 +547,9 @@ def _read_pool(obj: dict, prefix: str, base: Pool) -> Pool:
         fpath = join_path(prefix, key) if isinstance(key, str) else prefix
         if key == "path":
             raise SpecError(fpath, "a pool's path cannot be changed (it is the pool's key)")
-        if key not in _POOL_KEYS:
+        if key not in POOL_KEYS:
             raise SpecError(
-                fpath, f"is not a pool setting (settings: {', '.join(sorted(_POOL_KEYS))})"
+                fpath, f"is not a pool setting (settings: {', '.join(sorted(POOL_KEYS))})"
             )
         changes[key] = _READERS[key](value, fpath, root)
     return replace(base, **changes) if changes else base
@@ -724,7 +724,7 @@ _READERS = {
     **{f"{side}_netmbs": _auto_nimby(MAX_NET_MBS) for side in ("busy", "idle")},
     "render_hours": _render_hours,
 }
-assert set(_READERS) == set(_POOL_KEYS)
+assert set(_READERS) == set(POOL_KEYS)
 
 
 def _int(value: object, path: str, lo: int, hi: int) -> int:

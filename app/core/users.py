@@ -82,7 +82,20 @@ _CHOICES = {
     "solve_need": SOLVE_NEEDS,
 }
 _TEXT = ("hosts_mask", "hosts_mask_exclude", "annotation")
+_MAX_TEXT = 65536
 EDITABLE = tuple(f.name for f in fields(User) if f.name in {*_LIMITS, *_CHOICES, *_TEXT, "paused"})
+
+
+def settings_schema() -> dict:
+    """The JSON schema of a user settings edit, from the tables `check_settings` reads."""
+    properties: dict[str, dict] = {"paused": {"type": "boolean"}}
+    for key, (lo, hi) in _LIMITS.items():
+        properties[key] = {"type": "integer", "minimum": lo, "maximum": hi}
+    for key, choices in _CHOICES.items():
+        properties[key] = {"enum": list(choices)}
+    for key in _TEXT:
+        properties[key] = {"type": "string", "maxLength": _MAX_TEXT, "pattern": "^[^\\x00]*$"}
+    return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
 def check_settings(params: object) -> dict:
@@ -99,7 +112,7 @@ def check_settings(params: object) -> dict:
             if value not in _CHOICES[key]:
                 raise SpecError(key, f"must be one of {', '.join(_CHOICES[key])}")
         elif key in _TEXT:
-            if not isinstance(value, str) or len(value) > 65536 or "\0" in value:
+            if not isinstance(value, str) or len(value) > _MAX_TEXT or "\0" in value:
                 raise SpecError(key, "must be text")
         elif key == "paused":
             if not isinstance(value, bool):

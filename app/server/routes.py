@@ -18,11 +18,20 @@ from aiohttp import web
 import app
 from app.core.errors import SpecError
 from app.core.jobs import task_summary
-from app.core.jobspec import job_to_dict, parse_job
+from app.core.jobspec import (
+    BLOCK_EDITABLE,
+    JOB_EDITABLE,
+    block_schema,
+    job_schema,
+    job_to_dict,
+    parse_job,
+    task_schema,
+)
 from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
 from app.core.pools import Pool, PoolTree, normalize_path
 from app.core.renders import Render
+from app.core.users import settings_schema
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 from app.server import persistence, render_ws
 from app.server.auth import OWNER, PERSON_ROLES, USER, Identity, person, render_action_rule
@@ -31,11 +40,49 @@ from app.server.auth.guard import IDENTITY, may
 from app.server.auth.identity import RENDER_PREFIX
 from app.server.errors import FarmError
 from app.server.farm import Farm
-from app.server.openapi import POOL_PATH, SETTINGS, array, document, selection
+from app.server.openapi import (
+    MAX_ID_DIGITS,
+    POOL_PATH,
+    POOL_SETTINGS,
+    array,
+    document,
+    selection,
+    settings,
+)
+from app.server.render_settings import SETTINGS_SCHEMA
 from app.server.route_table import Query, RouteTable
 
 routes = RouteTable("/api/v1")
 MAX_PAGE = 1000
+JOB = job_schema()
+BLOCK = block_schema()
+MOVES = ("up", "down", "top", "bottom")
+
+# links from an answer to the operations that take what it names
+_NEW_JOB = {"job": "$response.body#/id"}
+_FIRST_BLOCK = {**_NEW_JOB, "block": 0}
+_JOB_LINKS = {
+    "get_job": _NEW_JOB,
+    "get_job_spec": _NEW_JOB,
+    "edit_job": _NEW_JOB,
+    "explain_job": _NEW_JOB,
+    "job_action": _NEW_JOB,
+    "append_blocks": _NEW_JOB,
+    "delete_job": _NEW_JOB,
+    "list_tasks": _FIRST_BLOCK,
+    "edit_block": _FIRST_BLOCK,
+    "append_tasks": _FIRST_BLOCK,
+    "task_action": _FIRST_BLOCK,
+    "get_task": {**_FIRST_BLOCK, "task": 0},
+    "task_output": {**_FIRST_BLOCK, "task": 0, "run": 1},
+    "task_thumbnail": {**_FIRST_BLOCK, "task": 0, "run": 1},
+}
+_NEW_BLOCK = {"job": "$request.path.job", "block": "$response.body#/block_ids/0"}
+_BLOCK_LINKS = {name: _NEW_BLOCK for name in ("list_tasks", "edit_block", "append_tasks")}
+_NEW_USER = {"name": "$response.body#/name"}
+_USER_LINKS = {name: _NEW_USER for name in ("issue_token", "revoke_token", "edit_user")}
+_NEW_POOL = {"path": "$request.body#/path"}
+_POOL_LINKS = {"edit_pool": _NEW_POOL, "delete_pool": _NEW_POOL}
 
 
 def _error(status: int, message: str, **extra) -> web.Response:
@@ -84,7 +131,7 @@ def _render_owner(request: web.Request) -> str | None:
 
 def _int_arg(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not _is_number(text) or len(text) > 15:
+    if not _is_number(text) or len(text) > MAX_ID_DIGITS:
         raise FarmError(f"{name}: expected a non-negative integer, not {text[:32]!r}", 400)
     return int(text)
 
@@ -115,13 +162,18 @@ async def _json_body(request: web.Request) -> object:
         raise SpecError("", f"the body is not valid JSON: {error}") from error
 
 
-@routes.get("/health", "Server liveness and version", access="public")
+@routes.get("/health", "Server liveness and version", access="public", reply="Health")
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "version": app.__version__})
 
 
 @routes.get(
-    "/events", "Live changes for monitors: a WebSocket (see docs/protocol.md)", access="user"
+    "/events",
+    "Live changes for monitors: a WebSocket (see docs/protocol.md); 400 without the handshake",
+    access="user",
+    status="101",
+    answer="",
+    refusals=("400",),
 )
 async def events(request: web.Request) -> web.StreamResponse:
     return await _farm(request).events.serve(request)
@@ -130,7 +182,7 @@ async def events(request: web.Request) -> web.StreamResponse:
 routes.add("GET", "/render/ws", render_ws.handle, "The render protocol", access="render")
 
 
-@routes.get("/openapi.json", "This document", access="user")
+@routes.get("/openapi.json", "This document", access="user", reply="OpenAPI")
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(OPENAPI)
 
@@ -140,7 +192,9 @@ async def openapi(request: web.Request) -> web.Response:
     "Submit a job (Afanasy keys); answers its id",
     access="user",
     status="201",
-    body={"type": "object", "required": ["name", "blocks"]},
+    body=JOB,
+    reply="Created",
+    links=_JOB_LINKS,
 )
 async def submit_job(request: web.Request) -> web.Response:
     """A user's job is theirs whatever its user_name says; an admin may submit for anyone."""
@@ -153,14 +207,14 @@ async def submit_job(request: web.Request) -> web.Response:
     return web.json_response({"id": job.id}, status=201)
 
 
-@routes.get("/jobs", "List job summaries", access="user")
+@routes.get("/jobs", "List job summaries", access="user", reply="Jobs")
 async def list_jobs(request: web.Request) -> web.Response:
     farm = _farm(request)
     now = farm.clock()
     return web.json_response([job.summary(now=now) for job in farm.jobs.values()])
 
 
-@routes.get("/jobs/{job}", "A job with per-block progress", access="user")
+@routes.get("/jobs/{job}", "A job with per-block progress", access="user", reply="Job")
 async def get_job(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(farm.job(_int_arg(request, "job")).summary(now=farm.clock()))
@@ -170,6 +224,7 @@ async def get_job(request: web.Request) -> web.Response:
     "/jobs/{job}/spec",
     "The job's full definition as now edited (every key, blocks)",
     access="user",
+    reply="JobSpec",
 )
 async def get_job_spec(request: web.Request) -> web.Response:
     """The job as submitted and since edited: every key, blocks included (for edit forms); the
@@ -185,7 +240,11 @@ async def get_job_spec(request: web.Request) -> web.Response:
 
 
 @routes.delete(
-    "/jobs/{job}", "Delete a job, stopping its running tasks", access="owner", owner=_job_owner
+    "/jobs/{job}",
+    "Delete a job, stopping its running tasks",
+    access="owner",
+    owner=_job_owner,
+    reply="Ok",
 )
 async def delete_job(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -199,11 +258,12 @@ async def delete_job(request: web.Request) -> web.Response:
     "One action on many jobs, by ids or a name mask",
     access="owner",
     body=selection("ids", "integer", JOB_ACTIONS),
+    reply="JobsDone",
 )
 async def jobs_action(request: web.Request) -> web.Response:
     """One action on many jobs: {"action": A, "ids": [...]} or {"mask": "regex on names"}."""
     farm = _farm(request)
-    action, selected = _selection(await _json_body(request))
+    action, selected = _selection(await _json_body(request), JOB_ACTIONS, "ids")
     if isinstance(selected, str):
         pattern = compile_pattern(selected, "mask")
         ids = [
@@ -226,11 +286,13 @@ async def jobs_action(request: web.Request) -> web.Response:
     "One action on many renders, by names or a name mask",
     access="owner",
     body=selection("names", "string", RENDER_ACTIONS),
+    reply="RendersDone",
+    refusals=("409",),
 )
 async def renders_action(request: web.Request) -> web.Response:
     """One action on many renders: {"action": A, "names": [...]} or {"mask": "regex"}."""
     farm = _farm(request)
-    action, selected = _selection(await _json_body(request), "names")
+    action, selected = _selection(await _json_body(request), RENDER_ACTIONS, "names")
     rule = render_action_rule(action)
     if isinstance(selected, str):
         pattern = compile_pattern(selected, "mask")
@@ -256,9 +318,10 @@ def _check_owner(request: web.Request, owner: str, what: str, rule: str = OWNER)
         raise FarmError(f"{request[IDENTITY].name} may not act on {what}", 403)
 
 
-def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        raise SpecError("action", "expected an action name")
+def _selection(body: object, actions: tuple[str, ...], ids_key: str) -> tuple[str, list | str]:
+    """The action (one of `actions`) and its items: a list by `ids_key`, or a mask."""
+    if not isinstance(body, dict) or body.get("action") not in actions:
+        raise SpecError("action", f"expected one of {', '.join(actions)}")
     if "mask" in body:
         if not isinstance(body["mask"], str) or not body["mask"]:
             raise SpecError("mask", "expected a regular expression")
@@ -276,7 +339,13 @@ def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
     access="owner",
     owner=_job_owner,
     status="201",
-    body={"type": "object", "properties": {"blocks": array("object")}},
+    body={
+        "type": "object",
+        "required": ["blocks"],
+        "properties": {"blocks": {"type": "array", "items": BLOCK, "minItems": 1}},
+    },
+    reply="BlocksAdded",
+    links=_BLOCK_LINKS,
 )
 async def append_blocks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -293,7 +362,13 @@ async def append_blocks(request: web.Request) -> web.Response:
     access="owner",
     owner=_job_owner,
     status="201",
-    body={"type": "object", "properties": {"tasks": array("object")}},
+    body={
+        "type": "object",
+        "required": ["tasks"],
+        "properties": {"tasks": {"type": "array", "items": task_schema(), "minItems": 1}},
+    },
+    reply="TasksAdded",
+    refusals=("409",),
 )
 async def append_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -309,9 +384,10 @@ async def append_tasks(request: web.Request) -> web.Response:
     'Act on a job; "move" takes {"to": up|down|top|bottom}',
     access="owner",
     owner=_job_owner,
-    body={"type": "object", "properties": {"to": {"enum": ["up", "down", "top", "bottom"]}}},
+    body={"type": "object", "properties": {"to": {"enum": list(MOVES)}}},
     body_required=False,  # only "move" reads it
     enums={"action": [*JOB_ACTIONS, "move"]},
+    reply="Ok",
 )
 async def job_action(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -330,7 +406,8 @@ async def job_action(request: web.Request) -> web.Response:
     "Change a job's settings; answers the job",
     access="owner",
     owner=_job_owner,
-    body=SETTINGS,
+    body=settings(JOB, JOB_EDITABLE),
+    reply="Job",
 )
 async def edit_job(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -345,7 +422,8 @@ async def edit_job(request: web.Request) -> web.Response:
     "Change a block's settings; answers the job",
     access="owner",
     owner=_job_owner,
-    body=SETTINGS,
+    body=settings(BLOCK, BLOCK_EDITABLE),
+    reply="Job",
 )
 async def edit_block(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -355,17 +433,24 @@ async def edit_block(request: web.Request) -> web.Response:
     return web.json_response(farm.job(job_id).summary(now=farm.clock()))
 
 
-@routes.get("/jobs/{job}/explain", "Why the job runs or not, per online render", access="user")
+@routes.get(
+    "/jobs/{job}/explain",
+    "Why the job runs or not, per online render",
+    access="user",
+    reply="Explain",
+)
 async def explain_job(request: web.Request) -> web.Response:
     return web.json_response(_farm(request).explain(_int_arg(request, "job")))
 
 
-@routes.get("/users", "List users", access="user")
+@routes.get("/users", "List users", access="user", reply="Users")
 async def list_users(request: web.Request) -> web.Response:
     return web.json_response([user.summary() for user in _farm(request).users.values()])
 
 
-@routes.get("/whoami", "Whom the request's token belongs to: name and role", access="user")
+@routes.get(
+    "/whoami", "Whom the request's token belongs to: name and role", access="user", reply="Whoami"
+)
 async def whoami(request: web.Request) -> web.Response:
     identity = request[IDENTITY]
     return web.json_response({"name": identity.name, "role": identity.role})
@@ -381,6 +466,9 @@ async def whoami(request: web.Request) -> web.Response:
         "required": ["name"],
         "properties": {"name": {"type": "string"}, "role": {"enum": list(PERSON_ROLES)}},
     },
+    reply="Token",
+    refusals=("409",),
+    links=_USER_LINKS,
 )
 async def add_user(request: web.Request) -> web.Response:
     body = await _json_body(request)
@@ -404,13 +492,17 @@ async def add_user(request: web.Request) -> web.Response:
     "/users/{name}/token",
     "A new token for a person (the old one stops working): name, role, token",
     access="admin",
+    reply="Token",
+    refusals=("409",),
 )
 async def issue_token(request: web.Request) -> web.Response:
     identity = _person_with_token(request)
     return web.json_response(_token_answer(identity, await _tokens(request).issue(identity)))
 
 
-@routes.delete("/users/{name}/token", "End a person's token", access="admin")
+@routes.delete(
+    "/users/{name}/token", "End a person's token", access="admin", reply="Ok", refusals=("409",)
+)
 async def revoke_token(request: web.Request) -> web.Response:
     identity = _person_with_token(request)
     await _tokens(request).revoke(identity.name)
@@ -433,7 +525,11 @@ def _token_answer(identity: Identity, token: str) -> dict:
 
 
 @routes.patch(
-    "/users/{name}", "Change a user's settings; answers the user", access="admin", body=SETTINGS
+    "/users/{name}",
+    "Change a user's settings; answers the user",
+    access="admin",
+    body=settings_schema(),
+    reply="User",
 )
 async def edit_user(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -442,7 +538,12 @@ async def edit_user(request: web.Request) -> web.Response:
     return web.json_response(user.summary())
 
 
-@routes.get("/renders/{name}", "One render, with its latest heartbeat resources", access="user")
+@routes.get(
+    "/renders/{name}",
+    "One render, with its latest heartbeat resources",
+    access="user",
+    reply="Render",
+)
 async def get_render(request: web.Request) -> web.Response:
     return web.json_response(_render_page(_farm(request).render(request.match_info["name"])))
 
@@ -457,7 +558,8 @@ def _render_page(render: Render) -> dict:
     "/renders/{name}/resources",
     "The render's resource samples of the last hour, oldest first, each with its time",
     access="user",
-    query=(Query("since", "epoch seconds: only samples newer than this", "number"),),
+    query=(Query("since", "epoch seconds: only samples newer than this", {"minimum": 0}),),
+    reply="Resources",
 )
 async def render_resources(request: web.Request) -> web.Response:
     """The render's recent heartbeat resources, oldest first; ?since=EPOCH: only newer ones."""
@@ -486,7 +588,8 @@ def _query_epoch(request: web.Request, name: str) -> float | None:
     "/renders/{name}",
     "Change a render's settings; answers the render",
     access="admin",
-    body=SETTINGS,
+    body=SETTINGS_SCHEMA,
+    reply="Render",
 )
 async def edit_render(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -501,6 +604,8 @@ async def edit_render(request: web.Request) -> web.Response:
     access="owner",
     owner=_render_owner,
     enums={"action": list(RENDER_ACTIONS)},
+    reply="Ok",
+    refusals=("409",),
 )
 async def render_action(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -516,7 +621,13 @@ async def render_action(request: web.Request) -> web.Response:
     "/jobs/{job}/blocks/{block}/tasks",
     "A page of a block's tasks",
     access="user",
-    query=(Query("offset", "first task", "integer"), Query("limit", "at most 1000", "integer")),
+    query=(
+        Query("offset", "first task (at most the block's task count)", {"type": "integer"}),
+        Query(
+            "limit", f"at most {MAX_PAGE}", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
+        ),
+    ),
+    reply="TaskPage",
 )
 async def list_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -539,6 +650,7 @@ async def list_tasks(request: web.Request) -> web.Response:
     owner=_job_owner,
     body={"type": "object", "properties": {"tasks": array("integer")}},
     enums={"action": list(TASK_ACTIONS)},
+    reply="TasksDone",
 )
 async def task_action(request: web.Request) -> web.Response:
     body = await _json_body(request)
@@ -559,6 +671,7 @@ async def task_action(request: web.Request) -> web.Response:
     "/jobs/{job}/blocks/{block}/tasks/{task}",
     "A task with its command and runs (its environment null but for its owner and admins)",
     access="user",
+    reply="Task",
 )
 async def get_task(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -618,12 +731,17 @@ async def task_output(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
-@routes.get("/renders", "List renders", access="user")
+@routes.get("/renders", "List renders", access="user", reply="Renders")
 async def list_renders(request: web.Request) -> web.Response:
     return web.json_response([render.summary() for render in _farm(request).renders.values()])
 
 
-@routes.get("/pools", "The pools tree, effective settings with renders, ticket use", access="user")
+@routes.get(
+    "/pools",
+    "The pools tree, effective settings with renders, ticket use",
+    access="user",
+    reply="Pools",
+)
 async def list_pools(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(pools_summary(farm))
@@ -634,7 +752,14 @@ async def list_pools(request: web.Request) -> web.Response:
     'Add a pool: {"path": "/gpu/", ...settings}; answers the tree',
     access="admin",
     status="201",
-    body={"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}},
+    body={
+        "type": "object",
+        "required": ["path"],
+        "properties": {"path": {"type": "string"}},
+        "propertyNames": {"enum": ["path", *POOL_SETTINGS["propertyNames"]["enum"]]},
+    },
+    reply="Pools",
+    links=_POOL_LINKS,
 )
 async def add_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -653,8 +778,10 @@ async def add_pool(request: web.Request) -> web.Response:
     "/pools",
     "Change a pool's settings; answers the tree",
     access="admin",
-    body=SETTINGS,
+    body=POOL_SETTINGS,
     query=(POOL_PATH,),
+    reply="Pools",
+    refusals=("404",),
 )
 async def edit_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -670,6 +797,8 @@ async def edit_pool(request: web.Request) -> web.Response:
     "Remove a pool without child pools; answers the tree",
     access="admin",
     query=(POOL_PATH,),
+    reply="Pools",
+    refusals=("404",),
 )
 async def delete_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
