@@ -731,7 +731,7 @@ def _spec_schema(spec: type, ints: dict[str, tuple[int, int, int]], **special: d
         elif item.name in ints:
             schema = _integer(*ints[item.name][1:])
         elif item.name in _NAME_KEYS:
-            schema = _text(MAX_NAME_LEN)
+            schema = {**_text(MAX_NAME_LEN), "minLength": int(item.name == "name")}
         else:
             schema = _SCHEMA_OF_TYPE[item.type]
         properties[item.name] = schema

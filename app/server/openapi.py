@@ -57,8 +57,7 @@ def array(kind: str) -> dict:
 
 
 def selection(key: str, kind: str, actions: Iterable[str]) -> dict:
-    """The schema of a bulk action's body: the action and the items by `key`, or a mask (which
-    wins when both are given)."""
+    """The schema of a bulk action's body: the action and the items by `key`, or a mask."""
     return {
         "type": "object",
         "required": ["action"],
@@ -71,7 +70,7 @@ def selection(key: str, kind: str, actions: Iterable[str]) -> dict:
                 "description": "regular expression on whole names",
             },
         },
-        "anyOf": [{"required": [key]}, {"required": ["mask"]}],
+        "oneOf": [{"required": [key]}, {"required": ["mask"]}],
     }
 
 

@@ -34,7 +34,15 @@ from app.core.renders import Render
 from app.core.users import settings_schema
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 from app.server import persistence, render_ws
-from app.server.auth import OWNER, PERSON_ROLES, USER, Identity, person, render_action_rule
+from app.server.auth import (
+    OWNER,
+    PERSON_NAME,
+    PERSON_ROLES,
+    USER,
+    Identity,
+    person,
+    render_action_rule,
+)
 from app.server.auth.book import ADMIN_NAME, IssuedTokens
 from app.server.auth.guard import IDENTITY, may
 from app.server.auth.identity import RENDER_PREFIX
@@ -259,6 +267,7 @@ async def delete_job(request: web.Request) -> web.Response:
     access="owner",
     body=selection("ids", "integer", JOB_ACTIONS),
     reply="JobsDone",
+    refusals=("404",),
 )
 async def jobs_action(request: web.Request) -> web.Response:
     """One action on many jobs: {"action": A, "ids": [...]} or {"mask": "regex on names"}."""
@@ -287,7 +296,7 @@ async def jobs_action(request: web.Request) -> web.Response:
     access="owner",
     body=selection("names", "string", RENDER_ACTIONS),
     reply="RendersDone",
-    refusals=("409",),
+    refusals=("404", "409"),
 )
 async def renders_action(request: web.Request) -> web.Response:
     """One action on many renders: {"action": A, "names": [...]} or {"mask": "regex"}."""
@@ -323,6 +332,8 @@ def _selection(body: object, actions: tuple[str, ...], ids_key: str) -> tuple[st
     if not isinstance(body, dict) or body.get("action") not in actions:
         raise SpecError("action", f"expected one of {', '.join(actions)}")
     if "mask" in body:
+        if ids_key in body:
+            raise SpecError(ids_key, "give the items or a mask, not both")
         if not isinstance(body["mask"], str) or not body["mask"]:
             raise SpecError("mask", "expected a regular expression")
         return body["action"], body["mask"]
@@ -464,7 +475,10 @@ async def whoami(request: web.Request) -> web.Response:
     body={
         "type": "object",
         "required": ["name"],
-        "properties": {"name": {"type": "string"}, "role": {"enum": list(PERSON_ROLES)}},
+        "properties": {
+            "name": {"type": "string", "pattern": f"^{PERSON_NAME.pattern}$"},
+            "role": {"enum": list(PERSON_ROLES)},
+        },
     },
     reply="Token",
     refusals=("409",),
