@@ -18,7 +18,15 @@ from typing import Any
 
 from app.core import frames
 from app.core.errors import SpecError
-from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.json_checks import (
+    NAME_PATTERN,
+    check_object,
+    check_text,
+    join_path,
+    json_integer,
+    key_path,
+    type_name,
+)
 from app.core.masks import HostMask, name_regex
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
@@ -329,13 +337,14 @@ def _int(obj: dict, key: str, path: str, default: int, lo: int, hi: int) -> int:
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return default
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = json_integer(value)
+    if number is None:
         raise SpecError(join_path(path, key), f"must be an integer, not {type_name(value)}")
-    if value < lo:
+    if number < lo:
         raise SpecError(join_path(path, key), f"must be >= {lo}")
-    if value > hi:
+    if number > hi:
         raise SpecError(join_path(path, key), f"must be <= {hi}")
-    return int(value)
+    return number
 
 
 def _ints(obj: dict, path: str, table: dict[str, tuple[int, int, int]]) -> dict[str, int]:
@@ -370,9 +379,10 @@ def _counts(obj: dict, key: str, path: str, lo: int, hi: int) -> dict[str, int]:
         kpath = key_path(mpath, str(name))
         if not check_text(name, kpath, MAX_NAME_LEN, name=True):
             raise SpecError(kpath, "name must not be empty")
-        if isinstance(count, bool) or not isinstance(count, int) or not lo <= count <= hi:
+        number = json_integer(count)
+        if number is None or not lo <= number <= hi:
             raise SpecError(kpath, f"must be an integer {lo}..{hi}")
-        out[name] = count
+        out[name] = number
     return out
 
 
@@ -702,17 +712,27 @@ def _integer(lo: int, hi: int) -> dict:
 
 
 def _text(max_len: int = MAX_TEXT_LEN) -> dict:
+    """Text (without NUL characters, which a schema pattern would say at a high cost to
+    generators)."""
     return {"type": "string", "maxLength": max_len}
 
 
-_NAME_KEYS = {"name", "user_name", "host_name", "tasks_name", "project", "department"}
+_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_NAME_LEN,
+    "pattern": NAME_PATTERN,
+}  # a map's key
+_NAME_KEYS = {"name", "user_name", "host_name"}  # names (_name)
+_SHORT_KEYS = {"tasks_name", "project", "department"}  # text of at most MAX_NAME_LEN
 _SCHEMA_OF_TYPE = {
     "str": _text(),
     "bool": {"type": "boolean"},
-    "str | None": {"type": ["string", "null"], "maxLength": MAX_TEXT_LEN},
+    "str | None": {**_text(), "type": ["string", "null"]},
     "tuple[str, ...]": {"type": "array", "items": _text(), "maxItems": MAX_FILES},
     "dict[str, str]": {
         "type": "object",
+        "propertyNames": _NAME,
         "additionalProperties": _text(),
         "maxProperties": MAX_ENV_ENTRIES,
     },
@@ -731,16 +751,20 @@ def _spec_schema(spec: type, ints: dict[str, tuple[int, int, int]], **special: d
         elif item.name in ints:
             schema = _integer(*ints[item.name][1:])
         elif item.name in _NAME_KEYS:
-            schema = {**_text(MAX_NAME_LEN), "minLength": int(item.name == "name")}
+            schema = {**_NAME, "minLength": int(item.name == "name")}
+        elif item.name in _SHORT_KEYS:
+            schema = _text(MAX_NAME_LEN)
         else:
             schema = _SCHEMA_OF_TYPE[item.type]
         properties[item.name] = schema
-    return {"type": "object", "properties": properties}
+    extra = {"maxLength": MAX_NAME_LEN, "pattern": NAME_PATTERN}  # the names of extra keys
+    return {"type": "object", "properties": properties, "propertyNames": extra}
 
 
 def _counts_schema(lo: int, hi: int) -> dict:
     return {
         "type": "object",
+        "propertyNames": _NAME,
         "additionalProperties": _integer(lo, hi),
         "maxProperties": MAX_ENV_ENTRIES,
     }
@@ -753,7 +777,7 @@ def task_schema() -> dict:
 
 def block_schema() -> dict:
     """The JSON schema of a block (what `_parse_block` reads; masks must also compile, and a
-    block needs a command and a frame range, or a tasks list)."""
+    numeric block's frame range hold at most MAX_NUMERIC_TASKS tasks)."""
     tasks = {"type": "array", "items": task_schema(), "maxItems": MAX_LISTED_TASKS}
     schema = _spec_schema(
         BlockSpec,
@@ -765,7 +789,25 @@ def block_schema() -> dict:
         tickets=_counts_schema(0, 1_000_000),
     )
     schema["properties"]["flags"] = _integer(0, _INT64_MAX)
+    # not numeric with a list of tasks, or numeric (by the key or Afanasy's flag) with a command
+    # and no tasks
+    command = {"command": {"minLength": 1}, "tasks": {"maxItems": 0}}
+    schema["anyOf"] = [
+        {
+            "required": ["tasks"],
+            "properties": {
+                "tasks": {"minItems": 1},
+                "numeric": {"const": False},
+                "flags": {"multipleOf": 2},
+            },
+        },
+        {"required": ["numeric", "command"], "properties": {"numeric": {"const": True}, **command}},
+        {"required": ["flags", "command"], "properties": {"flags": _ODD, **command}},
+    ]
     return schema
+
+
+_ODD = {"not": {"multipleOf": 2}}  # FLAG_NUMERIC set
 
 
 def job_schema() -> dict:

@@ -8,7 +8,9 @@ import re
 
 from app.core.errors import SpecError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except tab
+_CONTROL_CLASS = r"\x00-\x08\x0a-\x1f\x7f"  # control characters except tab
+_CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
+NAME_PATTERN = f"^[^{_CONTROL_CLASS}]*$"  # check_text's rule for a name, as a JSON schema pattern
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 MAX_DEPTH = 100  # levels of nesting in a document from the network
@@ -70,6 +72,16 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def json_integer(value: object) -> int | None:
+    """The value as an int when JSON Schema calls it an integer (3, or 3.0), else None (booleans,
+    fractions, other types)."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return None
 
 
 def check_object(value: object, path: str) -> dict:

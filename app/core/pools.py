@@ -27,7 +27,14 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from app.core.errors import SpecError
-from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.json_checks import (
+    check_object,
+    check_text,
+    join_path,
+    json_integer,
+    key_path,
+    type_name,
+)
 from app.core.patterns import Pattern, compile_pattern
 from app.core.render_hours import MAX_LEN as MAX_HOURS_LEN
 from app.core.render_hours import parse_hours
@@ -728,8 +735,9 @@ assert set(_READERS) == set(POOL_KEYS)
 
 
 def _int(value: object, path: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = json_integer(value)
+    if number is None:
         raise SpecError(path, f"must be an integer, not {type_name(value)}")
-    if not lo <= value <= hi:
+    if not lo <= number <= hi:
         raise SpecError(path, f"must be {lo}..{hi}")
-    return int(value)
+    return number

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from app.core.errors import SpecError
+from app.core.json_checks import json_integer
 from app.core.masks import HostMask
 
 SOLVE_METHODS = ("order", "priority")
@@ -94,7 +95,7 @@ def settings_schema() -> dict:
     for key, choices in _CHOICES.items():
         properties[key] = {"enum": list(choices)}
     for key in _TEXT:
-        properties[key] = {"type": "string", "maxLength": _MAX_TEXT, "pattern": "^[^\\x00]*$"}
+        properties[key] = {"type": "string", "maxLength": _MAX_TEXT}  # no NUL characters
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
@@ -106,7 +107,8 @@ def check_settings(params: object) -> dict:
     for key, value in params.items():
         if key in _LIMITS:
             lo, hi = _LIMITS[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            value = json_integer(value)
+            if value is None or not lo <= value <= hi:
                 raise SpecError(key, f"must be an integer {lo}..{hi}")
         elif key in _CHOICES:
             if value not in _CHOICES[key]:

@@ -74,7 +74,7 @@ _BLOCK = {
     "capacity": _INT,
     "state": _TEXT,
     "waiting": _TEXT,
-    "error_hosts": _OBJECT,
+    "error_hosts": _list(_obj({"host": _TEXT, "errors": _INT, "time_last": _NUMBER})),
     **_COUNTERS,
 }
 _TASK = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.core.errors import SpecError
+from app.core.json_checks import json_integer
 from app.core.pools import PoolTree
 from app.protocol import NIMBY_STATES
 
@@ -47,12 +48,13 @@ def check_render_settings(params: object, pools: PoolTree) -> dict:
             if not isinstance(value, bool):
                 raise SpecError(key, "must be true or false")
         elif key in ("capacity_host", "max_tasks_host"):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SLOTS
-            ):
-                raise SpecError(key, "must be a positive integer, or null for the pool's")
+            if value is not None:
+                value = json_integer(value)
+                if value is None or not 1 <= value <= MAX_SLOTS:
+                    raise SpecError(key, "must be a positive integer, or null for the pool's")
         elif key == "priority":
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 250:
+            value = json_integer(value)
+            if value is None or not 0 <= value <= 250:
                 raise SpecError(key, "must be an integer 0..250")
         elif key == "pool":
             if not isinstance(value, str) or value not in pools:
