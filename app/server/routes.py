@@ -89,6 +89,11 @@ _NEW_BLOCK = {"job": "$request.path.job", "block": "$response.body#/block_ids/0"
 _BLOCK_LINKS = {name: _NEW_BLOCK for name in ("list_tasks", "edit_block", "append_tasks")}
 _NEW_USER = {"name": "$response.body#/name"}
 _USER_LINKS = {name: _NEW_USER for name in ("issue_token", "revoke_token", "edit_user")}
+_FIRST_RENDER = {"name": "$response.body#/0/name"}
+_RENDER_LINKS = {
+    name: _FIRST_RENDER
+    for name in ("get_render", "render_resources", "edit_render", "render_action")
+}
 _NEW_POOL = {"path": "$request.body#/path"}
 _POOL_LINKS = {"edit_pool": _NEW_POOL, "delete_pool": _NEW_POOL}
 
@@ -395,17 +400,23 @@ async def append_tasks(request: web.Request) -> web.Response:
     'Act on a job; "move" takes {"to": up|down|top|bottom}',
     access="owner",
     owner=_job_owner,
-    body={"type": "object", "properties": {"to": {"enum": list(MOVES)}}},
-    body_required=False,  # only "move" reads it
+    body={
+        "type": "object",
+        "properties": {"to": {"enum": list(MOVES)}},
+        "additionalProperties": False,
+    },
+    body_required=False,  # only "move" needs it
     enums={"action": [*JOB_ACTIONS, "move"]},
     reply="Ok",
 )
 async def job_action(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id, action = _int_arg(request, "job"), request.match_info["action"]
+    body = await _json_body(request) if request.body_exists else {}
+    if not isinstance(body, dict) or set(body) - {"to"} or body.get("to", MOVES[0]) not in MOVES:
+        raise SpecError("", f'expected no body, or {{"to": {"|".join(MOVES)}}} to move')
     if action == "move":
-        body = await _json_body(request)
-        farm.move_job(job_id, body.get("to") if isinstance(body, dict) else None)
+        farm.move_job(job_id, body.get("to"))
     else:
         farm.job_action(job_id, action)
     await farm.journal.flush()
@@ -745,7 +756,7 @@ async def task_output(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
-@routes.get("/renders", "List renders", access="user", reply="Renders")
+@routes.get("/renders", "List renders", access="user", reply="Renders", links=_RENDER_LINKS)
 async def list_renders(request: web.Request) -> web.Response:
     return web.json_response([render.summary() for render in _farm(request).renders.values()])
 
