@@ -7,14 +7,16 @@ reads back, and a restart restores the same farm."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
 from app.api import numeric_job
+from tests.integration.render_by_hand import hello, receive, render_socket
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-EXAMPLES = 10  # per operation and phase: the run takes about 40 s on a quiet machine
+EXAMPLES = 8  # per operation and phase: the run takes about 40 s on a quiet machine
 SEED = 1  # the same requests every run
 
 
@@ -29,10 +31,18 @@ def farm_state(client) -> dict:
     }
 
 
+async def register_render(farm, name: str) -> None:
+    """A render that registers and leaves: offline, it runs nothing the fuzzing submits."""
+    async with render_socket(farm) as ws:
+        await ws.send_json(hello(name))
+        await receive(ws, "registered")
+
+
 def test_the_server_answers_as_its_openapi_document_says(farm, tmp_path):
     farm.start_server()
     for n in range(2):  # jobs for the operations on existing ones (ids 1 and 2)
         farm.client.submit(numeric_job(f"seed{n}", "echo @#@", 1, 10, per_task=2))
+    asyncio.run(register_render(farm, "fuzzed"))  # for the render operations (linked from the list)
     command = [
         *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run"),
         f"{farm.url}/api/v1/openapi.json",
