@@ -68,7 +68,7 @@ MOVES = ("up", "down", "top", "bottom")
 
 # links from an answer to the operations that take what it names
 _NEW_JOB = {"job": "$response.body#/id"}
-_FIRST_BLOCK = {**_NEW_JOB, "block": 0}
+_FIRST_BLOCK = {**_NEW_JOB, "block": "0"}  # constants are strings in OpenAPI 3.1 links
 _JOB_LINKS = {
     "get_job": _NEW_JOB,
     "get_job_spec": _NEW_JOB,
@@ -81,9 +81,9 @@ _JOB_LINKS = {
     "edit_block": _FIRST_BLOCK,
     "append_tasks": _FIRST_BLOCK,
     "task_action": _FIRST_BLOCK,
-    "get_task": {**_FIRST_BLOCK, "task": 0},
-    "task_output": {**_FIRST_BLOCK, "task": 0, "run": 1},
-    "task_thumbnail": {**_FIRST_BLOCK, "task": 0, "run": 1},
+    "get_task": {**_FIRST_BLOCK, "task": "0"},
+    "task_output": {**_FIRST_BLOCK, "task": "0", "run": "1"},
+    "task_thumbnail": {**_FIRST_BLOCK, "task": "0", "run": "1"},
 }
 _NEW_BLOCK = {"job": "$request.path.job", "block": "$response.body#/block_ids/0"}
 _BLOCK_LINKS = {name: _NEW_BLOCK for name in ("list_tasks", "edit_block", "append_tasks")}
