@@ -18,7 +18,7 @@ from app.api import numeric_job
 from app.protocol import KEY_FIELDS, RESULT_FIELDS
 from tests.integration.render_by_hand import hello, render_socket
 
-EXAMPLES = 40  # per socket
+EXAMPLES = 100  # per socket
 STEADY = "steady"  # the well-behaved render
 SENTINEL = "[]"  # after the generated frames: its error answer ends the exchange
 SENTINEL_ERROR = "expected a JSON object"
