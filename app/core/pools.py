@@ -84,6 +84,8 @@ MAX_HDD_GB = 1_000_000.0
 MAX_NET_MBS = 1_000_000.0
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
+# normalize_path's rule as a JSON schema pattern (with maxLength MAX_NAME_LEN)
+PATH_PATTERN = f"^(/|/?{_SEGMENT.pattern}(/{_SEGMENT.pattern}){{0,{MAX_DEPTH - 1}}}/?)$"
 _SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")  # as block services (jobspec)
 
 

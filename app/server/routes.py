@@ -29,7 +29,7 @@ from app.core.jobspec import (
 )
 from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
-from app.core.pools import Pool, PoolTree, normalize_path
+from app.core.pools import MAX_NAME_LEN, PATH_PATTERN, Pool, PoolTree, normalize_path
 from app.core.renders import Render
 from app.core.users import settings_schema
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
@@ -780,7 +780,9 @@ async def list_pools(request: web.Request) -> web.Response:
     body={
         "type": "object",
         "required": ["path"],
-        "properties": {"path": {"type": "string"}},
+        "properties": {
+            "path": {"type": "string", "maxLength": MAX_NAME_LEN, "pattern": PATH_PATTERN}
+        },
         "propertyNames": {"enum": ["path", *POOL_SETTINGS["propertyNames"]["enum"]]},
     },
     reply="Pools",

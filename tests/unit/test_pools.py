@@ -1,11 +1,13 @@
 """The pools tree: paths, render assignment, inheritance, services, validation (app.core.pools)."""
 
 import json
+import re
 
 import pytest
 
 from app.core.errors import SpecError
 from app.core.pools import (
+    PATH_PATTERN,
     ROOT_CAPACITY_HOST,
     ROOT_HEARTBEAT_PERIOD,
     ROOT_MAX_TASKS_HOST,
@@ -635,3 +637,18 @@ def test_render_hours_validate(value, message):
     assert tree.get("/a/").render_hours == ""
     err = spec_error(PoolTree.from_dict, {"pools": {"/b/": {"render_hours": "x"}}})
     assert err.field.endswith("render_hours") and "/b/" in err.field
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/gpu/", "gpu", "gpu/big/", "/a_b.c-d/", "//", "gpu//", "/.x/", "/-a/", "/a b/", ""]
+    + ["/" + "a/" * 32, "/" + "a/" * 33, "/" + "x" * 65 + "/"],
+)
+def test_the_path_pattern_of_the_openapi_document_is_normalize_path_s_rule(path):
+    try:
+        normalize_path(path)
+    except SpecError:
+        accepted = False
+    else:
+        accepted = True
+    assert bool(re.fullmatch(PATH_PATTERN, path)) == accepted
