@@ -23,7 +23,15 @@ from typing import Any
 from app import protocol
 from app.core import afanasy_keys, frames
 from app.core.errors import SpecError
-from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.json_checks import (
+    NAME_PATTERN,
+    check_object,
+    check_text,
+    join_path,
+    json_integer,
+    key_path,
+    type_name,
+)
 from app.core.masks import HostMask, name_regex
 
 # Limits. Names are short identifiers shown in lists; other text may be long (commands).
@@ -49,6 +57,44 @@ FLAG_NUMERIC = 1 << 0  # Afanasy block flags
 FLAG_SKIP_THUMBNAILS = 1 << 5
 FLAG_SKIP_EXISTING_FILES = 1 << 6
 FLAG_CHECK_RENDERED_FILES = 1 << 7
+
+# The plain integer keys of a job and of a block: (default, lowest, highest). The parser and the
+# JSON schema (job_schema) both read them.
+JOB_INTS = {
+    "priority": (99, 0, 250),
+    "max_running_tasks": (-1, -1, 1_000_000),
+    "max_running_tasks_per_host": (-1, -1, 10_000),
+    "time_wait": (0, 0, _MAX_EPOCH),
+    "time_life": (0, -1, 100 * _YEAR),
+}
+BLOCK_INTS = {
+    "capacity": (DEFAULT_CAPACITY, 1, 1_000_000),
+    "max_running_tasks": (-1, -1, 1_000_000),
+    "max_running_tasks_per_host": (-1, -1, 10_000),
+    "errors_retries": (-1, -1, 1000),
+    "task_max_run_time": (0, 0, 10 * _YEAR),
+    "sequential": (1, -MAX_FRAME, MAX_FRAME),
+    "need_memory": (-1, -1, 2**40),
+    "need_hdd": (-1, -1, 2**40),
+    "need_cpu_cores": (-1, -1, 1_000_000),
+    "need_gpu_mem_mb": (-1, -1, 2**40),
+    "capacity_coeff_min": (0, 0, 1_000_000),
+    "capacity_coeff_max": (0, 0, 1_000_000),
+    "errors_avoid_host": (-1, -1, 127),
+    "errors_task_same_host": (-1, -1, 127),
+    "errors_forgive_time": (-1, -1, 10 * _YEAR),
+    "task_min_run_time": (0, 0, 10 * _YEAR),
+    "task_progress_change_timeout": (-1, -1, 10 * _YEAR),
+    "file_size_min": (-1, -1, _INT64_MAX),
+    "file_size_max": (-1, -1, _INT64_MAX),
+}
+# A block's frame range; frames_per_task is checked against the range (_parse_frames).
+FRAME_INTS = {
+    "frame_first": (0, -MAX_FRAME, MAX_FRAME),
+    "frame_last": (0, -MAX_FRAME, MAX_FRAME),
+    "frames_inc": (1, 1, MAX_FRAME),
+}
+MAX_FRAMES_PER_TASK = 2 * MAX_FRAME + 1
 
 # Services and parsers name Python modules: no path separators or dots.
 _PLUGIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")
@@ -297,13 +343,19 @@ def _int(obj: dict, key: str, path: str, default: int, lo: int, hi: int) -> int:
     value = obj.get(key, _MISSING)
     if value is _MISSING:
         return default
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = json_integer(value)
+    if number is None:
         raise SpecError(join_path(path, key), f"must be an integer, not {type_name(value)}")
-    if value < lo:
+    if number < lo:
         raise SpecError(join_path(path, key), f"must be >= {lo}")
-    if value > hi:
+    if number > hi:
         raise SpecError(join_path(path, key), f"must be <= {hi}")
-    return int(value)
+    return number
+
+
+def _ints(obj: dict, path: str, table: dict[str, tuple[int, int, int]]) -> dict[str, int]:
+    """The integer keys of a table {key: (default, lowest, highest)}."""
+    return {key: _int(obj, key, path, *limits) for key, limits in table.items()}
 
 
 def _bool(obj: dict, key: str, path: str, default: bool) -> bool:
@@ -333,9 +385,10 @@ def _counts(obj: dict, key: str, path: str, lo: int, hi: int) -> dict[str, int]:
         kpath = key_path(mpath, str(name))
         if not check_text(name, kpath, MAX_NAME_LEN, name=True):
             raise SpecError(kpath, "name must not be empty")
-        if isinstance(count, bool) or not isinstance(count, int) or not lo <= count <= hi:
+        number = json_integer(count)
+        if number is None or not lo <= number <= hi:
             raise SpecError(kpath, f"must be an integer {lo}..{hi}")
-        out[name] = count
+        out[name] = number
     return out
 
 
@@ -476,9 +529,7 @@ def _flag(obj: dict, key: str, path: str, bit: int) -> bool:
 
 
 def _parse_frames(obj: dict, path: str, numeric: bool) -> dict[str, int]:
-    first = _int(obj, "frame_first", path, 0, -MAX_FRAME, MAX_FRAME)
-    last = _int(obj, "frame_last", path, 0, -MAX_FRAME, MAX_FRAME)
-    inc = _int(obj, "frames_inc", path, 1, 1, MAX_FRAME)
+    first, last, inc = _ints(obj, path, FRAME_INTS).values()
     if not numeric:
         # Only used to map task dependencies; Afanasy allows a negative value here
         # (-4 = four tasks per frame, e.g. tiles).
@@ -486,7 +537,7 @@ def _parse_frames(obj: dict, path: str, numeric: bool) -> dict[str, int]:
         if per_task == 0:
             raise SpecError(join_path(path, "frames_per_task"), "must not be 0")
         return dict(frame_first=first, frame_last=last, frames_per_task=per_task, frames_inc=inc)
-    per_task = _int(obj, "frames_per_task", path, 1, 1, 2 * MAX_FRAME + 1)
+    per_task = _int(obj, "frames_per_task", path, 1, 1, MAX_FRAMES_PER_TASK)
     if last < first:
         message = f"must be >= frame_first ({first}), got {last}"
         raise SpecError(join_path(path, "frame_last"), message)
@@ -544,37 +595,17 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         **_parse_frames(obj, path, numeric),
         tasks=tasks,
         tasks_name=_str(obj, "tasks_name", path, max_len=MAX_NAME_LEN),
-        capacity=_int(obj, "capacity", path, DEFAULT_CAPACITY, 1, 1_000_000),
-        max_running_tasks=_int(obj, "max_running_tasks", path, -1, -1, 1_000_000),
-        max_running_tasks_per_host=_int(obj, "max_running_tasks_per_host", path, -1, -1, 10_000),
-        errors_retries=_int(obj, "errors_retries", path, -1, -1, 1000),
-        task_max_run_time=_int(obj, "task_max_run_time", path, 0, 0, 10 * _YEAR),
-        sequential=_int(obj, "sequential", path, 1, -MAX_FRAME, MAX_FRAME),
         depend_mask=_mask(obj, "depend_mask", path),
         tasks_depend_mask=_mask(obj, "tasks_depend_mask", path),
         depend_sub_task=_bool(obj, "depend_sub_task", path, False),
         hosts_mask=_str(obj, "hosts_mask", path),
         hosts_mask_exclude=_str(obj, "hosts_mask_exclude", path),
         need_properties=_str(obj, "need_properties", path),
-        need_memory=_int(obj, "need_memory", path, -1, -1, 2**40),
-        need_hdd=_int(obj, "need_hdd", path, -1, -1, 2**40),
-        need_cpu_cores=_int(obj, "need_cpu_cores", path, -1, -1, 1_000_000),
-        need_gpu_mem_mb=_int(obj, "need_gpu_mem_mb", path, -1, -1, 2**40),
-        capacity_coeff_min=_int(obj, "capacity_coeff_min", path, 0, 0, 1_000_000),
-        capacity_coeff_max=_int(obj, "capacity_coeff_max", path, 0, 0, 1_000_000),
         tickets=_counts(obj, "tickets", path, 0, 1_000_000),
-        errors_avoid_host=_int(obj, "errors_avoid_host", path, -1, -1, 127),
-        errors_task_same_host=_int(obj, "errors_task_same_host", path, -1, -1, 127),
-        errors_forgive_time=_int(obj, "errors_forgive_time", path, -1, -1, 10 * _YEAR),
-        task_min_run_time=_int(obj, "task_min_run_time", path, 0, 0, 10 * _YEAR),
-        task_progress_change_timeout=_int(
-            obj, "task_progress_change_timeout", path, -1, -1, 10 * _YEAR
-        ),
         skip_existing_files=_flag(obj, "skip_existing_files", path, FLAG_SKIP_EXISTING_FILES),
         check_rendered_files=_flag(obj, "check_rendered_files", path, FLAG_CHECK_RENDERED_FILES),
         skip_thumbnails=_flag(obj, "skip_thumbnails", path, FLAG_SKIP_THUMBNAILS),
-        file_size_min=_int(obj, "file_size_min", path, -1, -1, _INT64_MAX),
-        file_size_max=_int(obj, "file_size_max", path, -1, -1, _INT64_MAX),
+        **_ints(obj, path, BLOCK_INTS),
         extra=_extra(obj, _BLOCK_KEYS, path),
     )
 
@@ -631,12 +662,7 @@ def parse_job(data: object) -> JobSpec:
         name=_name(obj, "name", "", "job"),
         user_name=user or DEFAULT_USER,
         host_name=_name(obj, "host_name", "", "", allow_empty=True),
-        priority=_int(obj, "priority", "", 99, 0, 250),
         offline=_bool(obj, "offline", "", False),
-        max_running_tasks=_int(obj, "max_running_tasks", "", -1, -1, 1_000_000),
-        max_running_tasks_per_host=_int(obj, "max_running_tasks_per_host", "", -1, -1, 10_000),
-        time_wait=_int(obj, "time_wait", "", 0, 0, _MAX_EPOCH),
-        time_life=_int(obj, "time_life", "", 0, -1, 100 * _YEAR),
         depend_mask=_mask(obj, "depend_mask", ""),
         depend_mask_global=_mask(obj, "depend_mask_global", ""),
         hosts_mask=_str(obj, "hosts_mask", ""),
@@ -656,6 +682,7 @@ def parse_job(data: object) -> JobSpec:
         folders=_str_map(obj, "folders", "", env=False),
         command_post=_str(obj, "command_post", ""),
         blocks=_parse_blocks(obj),
+        **_ints(obj, "", JOB_INTS),
         extra=_extra(obj, _JOB_KEYS, ""),
     )
     _check_hosts_masks(spec)
@@ -737,3 +764,123 @@ def edited_settings(job: JobSpec) -> dict[str, Any]:
 def job_to_dict(job: JobSpec) -> dict[str, Any]:
     """Canonical JSON-able form of a job; ``parse_job(job_to_dict(job)) == job``."""
     return _to_dict(job)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON schema
+
+
+def _integer(lo: int, hi: int) -> dict:
+    return {"type": "integer", "minimum": lo, "maximum": hi}
+
+
+def _text(max_len: int = MAX_TEXT_LEN) -> dict:
+    """Text (without NUL characters, which a schema pattern would say at a high cost to
+    generators)."""
+    return {"type": "string", "maxLength": max_len}
+
+
+_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_NAME_LEN,
+    "pattern": NAME_PATTERN,
+}  # a map's key
+_NAME_KEYS = {"name", "user_name", "host_name"}  # names (_name)
+_SHORT_KEYS = {"tasks_name", "project", "department"}  # text of at most MAX_NAME_LEN
+_SCHEMA_OF_TYPE = {
+    "str": _text(),
+    "bool": {"type": "boolean"},
+    "str | None": {**_text(), "type": ["string", "null"]},
+    "tuple[str, ...]": {"type": "array", "items": _text(), "maxItems": MAX_FILES},
+    "dict[str, str]": {
+        "type": "object",
+        "propertyNames": _NAME,
+        "additionalProperties": _text(),
+        "maxProperties": MAX_ENV_ENTRIES,
+    },
+}
+_PLUGIN_SCHEMA = {"type": "string", "pattern": f"^{_PLUGIN_NAME.pattern}$"}
+
+
+def _spec_schema(spec: type, ints: dict[str, tuple[int, int, int]], **special: dict) -> dict:
+    """The JSON schema of a spec's object: its keys' types and limits; other keys are kept."""
+    properties = {}
+    for item in fields(spec):
+        if item.name == "extra":
+            continue
+        if item.name in special:
+            schema = special[item.name]
+        elif item.name in ints:
+            schema = _integer(*ints[item.name][1:])
+        elif item.name in _NAME_KEYS:
+            schema = {**_NAME, "minLength": int(item.name == "name")}
+        elif item.name in _SHORT_KEYS:
+            schema = _text(MAX_NAME_LEN)
+        else:
+            schema = _SCHEMA_OF_TYPE[item.type]
+        properties[item.name] = schema
+    extra = {"maxLength": MAX_NAME_LEN, "pattern": NAME_PATTERN}  # the names of extra keys
+    return {"type": "object", "properties": properties, "propertyNames": extra}
+
+
+def _counts_schema(lo: int, hi: int) -> dict:
+    return {
+        "type": "object",
+        "propertyNames": _NAME,
+        "additionalProperties": _integer(lo, hi),
+        "maxProperties": MAX_ENV_ENTRIES,
+    }
+
+
+def task_schema() -> dict:
+    """The JSON schema of a task of a block's tasks list."""
+    return {**_spec_schema(TaskSpec, {}), "required": ["command"]}
+
+
+def block_schema() -> dict:
+    """The JSON schema of a block (what `_parse_block` reads; masks must also compile, and a
+    numeric block's frame range hold at most MAX_NUMERIC_TASKS tasks)."""
+    tasks = {"type": "array", "items": task_schema(), "maxItems": MAX_LISTED_TASKS}
+    schema = _spec_schema(
+        BlockSpec,
+        {**BLOCK_INTS, **FRAME_INTS},
+        service=_PLUGIN_SCHEMA,
+        parser={"anyOf": [{"const": ""}, _PLUGIN_SCHEMA]},
+        frames_per_task=_integer(-MAX_FRAME, MAX_FRAMES_PER_TASK),
+        tasks=tasks,
+        tickets=_counts_schema(0, 1_000_000),
+    )
+    schema["properties"]["flags"] = _integer(0, _INT64_MAX)
+    # not numeric with a list of tasks, or numeric (by the key or Afanasy's flag) with a command
+    # and no tasks
+    command = {"command": {"minLength": 1}, "tasks": {"maxItems": 0}}
+    schema["anyOf"] = [
+        {
+            "required": ["tasks"],
+            "properties": {
+                "tasks": {"minItems": 1},
+                "numeric": {"const": False},
+                "flags": {"multipleOf": 2},
+            },
+        },
+        {"required": ["numeric", "command"], "properties": {"numeric": {"const": True}, **command}},
+        {"required": ["flags", "command"], "properties": {"flags": _ODD, **command}},
+    ]
+    return schema
+
+
+_ODD = {"not": {"multipleOf": 2}}  # FLAG_NUMERIC set
+
+
+def job_schema() -> dict:
+    """The JSON schema of a job document (what `parse_job` reads)."""
+    blocks = {"type": "array", "items": block_schema(), "minItems": 1, "maxItems": MAX_BLOCKS}
+    schema = _spec_schema(
+        JobSpec,
+        JOB_INTS,
+        hosts_mask_type={"enum": ["", "find", "regex"]},
+        pools=_counts_schema(-100, 100),
+        blocks=blocks,
+    )
+    return {**schema, "required": ["blocks"]}

@@ -9,7 +9,9 @@ import re
 from app.core.errors import SpecError
 from app.protocol import type_name
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters except tab
+_CONTROL_CLASS = r"\x00-\x08\x0a-\x1f\x7f"  # control characters except tab
+_CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
+NAME_PATTERN = f"^[^{_CONTROL_CLASS}]*$"  # check_text's rule for a name, as a JSON schema pattern
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 MAX_DEPTH = 100  # levels of nesting in a document from the network
@@ -52,6 +54,16 @@ def key_path(path: str, key: str) -> str:
     """Path of a free-form mapping key, e.g. environment["PATH"]; long keys are shortened."""
     shown = key if len(key) <= 60 else key[:57] + "..."
     return f'{path}["{shown}"]'
+
+
+def json_integer(value: object) -> int | None:
+    """The value as an int when JSON Schema calls it an integer (3, or 3.0), else None (booleans,
+    fractions, other types)."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return None
 
 
 def check_object(value: object, path: str) -> dict:

@@ -27,7 +27,14 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from app.core.errors import SpecError
-from app.core.json_checks import check_object, check_text, join_path, key_path, type_name
+from app.core.json_checks import (
+    check_object,
+    check_text,
+    join_path,
+    json_integer,
+    key_path,
+    type_name,
+)
 from app.core.patterns import Pattern, compile_pattern
 from app.core.render_hours import MAX_LEN as MAX_HOURS_LEN
 from app.core.render_hours import parse_hours
@@ -77,6 +84,8 @@ MAX_HDD_GB = 1_000_000.0
 MAX_NET_MBS = 1_000_000.0
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
+# normalize_path's rule as a JSON schema pattern (with maxLength MAX_NAME_LEN)
+PATH_PATTERN = f"^(/|/?{_SEGMENT.pattern}(/{_SEGMENT.pattern}){{0,{MAX_DEPTH - 1}}}/?)$"
 _SERVICE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")  # as block services (jobspec)
 
 
@@ -163,7 +172,7 @@ class Pool:
 
     def _settings(self) -> dict[str, Any]:
         """The settings as given (not validated), pool tickets as JSON objects."""
-        out = {key: getattr(self, key) for key in _POOL_KEYS}
+        out = {key: getattr(self, key) for key in POOL_KEYS}
         out["tickets_pool"] = {
             name: {"count": t.count, "max_hosts": t.max_hosts} if isinstance(t, PoolTicket) else t
             for name, t in self.tickets_pool.items()
@@ -171,7 +180,7 @@ class Pool:
         return out
 
 
-_POOL_KEYS = tuple(f.name for f in fields(Pool) if f.name != "path")
+POOL_KEYS = tuple(f.name for f in fields(Pool) if f.name != "path")
 
 
 @dataclass(frozen=True)
@@ -547,9 +556,9 @@ def _read_pool(obj: dict, prefix: str, base: Pool) -> Pool:
         fpath = join_path(prefix, key) if isinstance(key, str) else prefix
         if key == "path":
             raise SpecError(fpath, "a pool's path cannot be changed (it is the pool's key)")
-        if key not in _POOL_KEYS:
+        if key not in POOL_KEYS:
             raise SpecError(
-                fpath, f"is not a pool setting (settings: {', '.join(sorted(_POOL_KEYS))})"
+                fpath, f"is not a pool setting (settings: {', '.join(sorted(POOL_KEYS))})"
             )
         changes[key] = _READERS[key](value, fpath, root)
     return replace(base, **changes) if changes else base
@@ -724,12 +733,13 @@ _READERS = {
     **{f"{side}_netmbs": _auto_nimby(MAX_NET_MBS) for side in ("busy", "idle")},
     "render_hours": _render_hours,
 }
-assert set(_READERS) == set(_POOL_KEYS)
+assert set(_READERS) == set(POOL_KEYS)
 
 
 def _int(value: object, path: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = json_integer(value)
+    if number is None:
         raise SpecError(path, f"must be an integer, not {type_name(value)}")
-    if not lo <= value <= hi:
+    if not lo <= number <= hi:
         raise SpecError(path, f"must be {lo}..{hi}")
-    return int(value)
+    return number

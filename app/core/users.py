@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from app.core.errors import SpecError
+from app.core.json_checks import json_integer
 from app.core.masks import HostMask
 
 SOLVE_METHODS = ("order", "priority")
@@ -88,7 +89,20 @@ _CHOICES = {
     "solve_need": SOLVE_NEEDS,
 }
 _TEXT = ("hosts_mask", "hosts_mask_exclude", "annotation")
+_MAX_TEXT = 65536
 EDITABLE = tuple(f.name for f in fields(User) if f.name in {*_LIMITS, *_CHOICES, *_TEXT, "paused"})
+
+
+def settings_schema() -> dict:
+    """The JSON schema of a user settings edit, from the tables `check_settings` reads."""
+    properties: dict[str, dict] = {"paused": {"type": "boolean"}}
+    for key, (lo, hi) in _LIMITS.items():
+        properties[key] = {"type": "integer", "minimum": lo, "maximum": hi}
+    for key, choices in _CHOICES.items():
+        properties[key] = {"enum": list(choices)}
+    for key in _TEXT:
+        properties[key] = {"type": "string", "maxLength": _MAX_TEXT}  # no NUL characters
+    return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
 def check_settings(params: object) -> dict:
@@ -99,13 +113,14 @@ def check_settings(params: object) -> dict:
     for key, value in params.items():
         if key in _LIMITS:
             lo, hi = _LIMITS[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            value = json_integer(value)
+            if value is None or not lo <= value <= hi:
                 raise SpecError(key, f"must be an integer {lo}..{hi}")
         elif key in _CHOICES:
             if value not in _CHOICES[key]:
                 raise SpecError(key, f"must be one of {', '.join(_CHOICES[key])}")
         elif key in _TEXT:
-            if not isinstance(value, str) or len(value) > 65536 or "\0" in value:
+            if not isinstance(value, str) or len(value) > _MAX_TEXT or "\0" in value:
                 raise SpecError(key, "must be text")
         elif key == "paused":
             if not isinstance(value, bool):

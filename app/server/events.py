@@ -134,8 +134,11 @@ class EventHub:
         monitor.send({"type": "hello", "time": time.time()})
         try:
             async for frame in ws:
-                if frame.type != WSMsgType.TEXT:
+                if frame.type == WSMsgType.ERROR:
                     break
+                if frame.type != WSMsgType.TEXT:
+                    monitor.send({"type": "error", "error": "expected JSON text messages"})
+                    continue
                 error = self._request(monitor, frame.data)
                 if error:
                     monitor.send({"type": "error", "error": error})

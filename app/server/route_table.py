@@ -26,7 +26,7 @@ class Query(NamedTuple):
 
     name: str
     description: str
-    type: str
+    schema: dict  # its JSON schema
     required: bool = False
 
 
@@ -41,6 +41,9 @@ class Route:
     access: str  # one of app.server.auth.access.RULES
     status: str = "200"  # the success status
     answer: str = "application/json"  # the media type of a successful answer
+    reply: str | None = None  # a JSON answer's schema: its name in app/server/answers.py
+    refusals: Sequence[str] = ()  # statuses besides those of every route (openapi.py)
+    links: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # operation: parameters
     body: dict | None = None  # the request body's JSON schema; None: the route reads no body
     body_required: bool = True
     query: Sequence[Query] = ()

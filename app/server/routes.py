@@ -18,34 +18,88 @@ from aiohttp import web
 import app
 from app.core.errors import SpecError
 from app.core.jobs import JOB_STATES, task_summary
-from app.core.jobspec import check_services, job_to_dict, parse_job, unknown_keys
+from app.core.jobspec import (
+    BLOCK_EDITABLE,
+    JOB_EDITABLE,
+    block_schema,
+    check_services,
+    job_schema,
+    job_to_dict,
+    parse_job,
+    task_schema,
+    unknown_keys,
+)
 from app.core.json_checks import decode
 from app.core.patterns import compile_pattern
-from app.core.pools import Pool, PoolTree, normalize_path
+from app.core.pools import MAX_NAME_LEN, PATH_PATTERN, Pool, PoolTree, normalize_path
 from app.core.quotas import QuotaExceeded
 from app.core.renders import Render
+from app.core.users import settings_schema
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS, TASKS_PAGE_MAX
 from app.server import persistence, render_ws
-from app.server.auth import OWNER, PERSON_ROLES, USER, Identity, person, render_action_rule
+from app.server.auth import (
+    OWNER,
+    PERSON_NAME,
+    PERSON_ROLES,
+    USER,
+    Identity,
+    person,
+    render_action_rule,
+)
 from app.server.auth.book import ADMIN_NAME, IssuedTokens
 from app.server.auth.guard import IDENTITY, may
 from app.server.auth.identity import RENDER_PREFIX
 from app.server.errors import FarmError
 from app.server.farm import Farm
 from app.server.openapi import (
+    MAX_ID_DIGITS,
     POOL_PATH,
-    QUEUE_QUOTA,
-    SETTINGS,
-    SUBMIT_QUOTAS,
+    POOL_SETTINGS,
     array,
     document,
     selection,
+    settings,
 )
+from app.server.render_settings import SETTINGS_SCHEMA
 from app.server.route_table import Query, RouteTable
 from app.services.registry import service_names
 
 routes = RouteTable("/api/v1")
 RETRY_AFTER = 5  # seconds a client refused while the store cannot commit is told to wait
+JOB = job_schema()
+BLOCK = block_schema()
+MOVES = ("up", "down", "top", "bottom")
+
+# links from an answer to the operations that take what it names
+_NEW_JOB = {"job": "$response.body#/id"}
+_FIRST_BLOCK = {**_NEW_JOB, "block": "0"}  # constants are strings in OpenAPI 3.1 links
+_JOB_LINKS = {
+    "get_job": _NEW_JOB,
+    "get_job_spec": _NEW_JOB,
+    "edit_job": _NEW_JOB,
+    "explain_job": _NEW_JOB,
+    "job_action": _NEW_JOB,
+    "append_blocks": _NEW_JOB,
+    "delete_job": _NEW_JOB,
+    "list_tasks": _FIRST_BLOCK,
+    "edit_block": _FIRST_BLOCK,
+    "append_tasks": _FIRST_BLOCK,
+    "task_action": _FIRST_BLOCK,
+    "get_task": {**_FIRST_BLOCK, "task": "0"},
+    "task_output": {**_FIRST_BLOCK, "task": "0", "run": "1"},
+    "task_thumbnail": {**_FIRST_BLOCK, "task": "0", "run": "1"},
+}
+_NEW_BLOCK = {"job": "$request.path.job", "block": "$response.body#/block_ids/0"}
+_BLOCK_LINKS = {name: _NEW_BLOCK for name in ("list_tasks", "edit_block", "append_tasks")}
+_NEW_USER = {"name": "$response.body#/name"}
+_USER_LINKS = {name: _NEW_USER for name in ("issue_token", "revoke_token", "edit_user")}
+_FIRST_RENDER = {"name": "$response.body#/0/name"}
+_RENDER_LINKS = {
+    name: _FIRST_RENDER
+    for name in ("get_render", "render_resources", "edit_render", "render_action")
+}
+_NEW_POOL = {"path": "$request.body#/path"}
+_POOL_LINKS = {"edit_pool": _NEW_POOL, "delete_pool": _NEW_POOL}
 
 
 def _error(status: int, message: str, **extra) -> web.Response:
@@ -132,7 +186,7 @@ def _render_owner(request: web.Request) -> str | None:
 
 def _int_arg(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not _is_number(text) or len(text) > 15:
+    if not _is_number(text) or len(text) > MAX_ID_DIGITS:
         raise FarmError(f"{name}: expected a non-negative integer, not {text[:32]!r}", 400)
     return int(text)
 
@@ -170,7 +224,12 @@ async def _json_body(request: web.Request) -> object:
         raise SpecError("", f"the body is not valid JSON: {error}") from error
 
 
-@routes.get("/health", "Server liveness and version; why it is degraded, if it is", access="public")
+@routes.get(
+    "/health",
+    "Server liveness and version; why it is degraded, if it is",
+    access="public",
+    reply="Health",
+)
 async def health(request: web.Request) -> web.Response:
     """`degraded`: None, or why the store cannot commit now (changes are refused meanwhile)."""
     trouble = _farm(request).journal.trouble
@@ -178,7 +237,12 @@ async def health(request: web.Request) -> web.Response:
 
 
 @routes.get(
-    "/events", "Live changes for monitors: a WebSocket (see docs/protocol.md)", access="user"
+    "/events",
+    "Live changes for monitors: a WebSocket (see docs/protocol.md); 400 without the handshake",
+    access="user",
+    status="101",
+    answer="",
+    refusals=("400",),
 )
 async def events(request: web.Request) -> web.StreamResponse:
     return await _farm(request).events.serve(request)
@@ -187,7 +251,7 @@ async def events(request: web.Request) -> web.StreamResponse:
 routes.add("GET", "/render/ws", render_ws.handle, "The render protocol", access="render")
 
 
-@routes.get("/openapi.json", "This document", access="user")
+@routes.get("/openapi.json", "This document", access="user", reply="OpenAPI")
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(OPENAPI)
 
@@ -197,9 +261,11 @@ async def openapi(request: web.Request) -> web.Response:
     "Submit a job (Afanasy keys); answers its id",
     access="user",
     status="201",
-    body={"type": "object", "required": ["name", "blocks"]},
-    refusals=SUBMIT_QUOTAS,
-    query=(Query("strict", "true: refuse a key Corral does not know (400)", "boolean"),),
+    body=JOB,
+    reply="Created",
+    links=_JOB_LINKS,
+    refusals=("409",),
+    query=(Query("strict", "true: refuse a key Corral does not know (400)", {"type": "boolean"}),),
 )
 async def submit_job(request: web.Request) -> web.Response:
     """A user's job is theirs whatever its user_name says; an admin may submit for anyone.
@@ -223,10 +289,15 @@ async def submit_job(request: web.Request) -> web.Response:
     "/jobs",
     "List job summaries, all or those the filters choose",
     access="user",
+    reply="Jobs",
     query=(
-        Query("user", "only this user's jobs", "string"),
-        Query("state", f"only jobs whose state has this code: {', '.join(JOB_STATES)}", "string"),
-        Query("name", "only jobs whose name contains a match of this regular expression", "string"),
+        Query("user", "only this user's jobs", {"type": "string"}),
+        Query("state", "only jobs whose state has this code", {"enum": list(JOB_STATES)}),
+        Query(
+            "name",
+            "only jobs whose name contains a match of this regular expression",
+            {"type": "string"},
+        ),
     ),
 )
 async def list_jobs(request: web.Request) -> web.Response:
@@ -247,7 +318,7 @@ async def list_jobs(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
-@routes.get("/jobs/{job}", "A job with per-block progress", access="user")
+@routes.get("/jobs/{job}", "A job with per-block progress", access="user", reply="Job")
 async def get_job(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(farm.job_summary(farm.job(_int_arg(request, "job"))))
@@ -257,6 +328,7 @@ async def get_job(request: web.Request) -> web.Response:
     "/jobs/{job}/spec",
     "The job's full definition as now edited (every key, blocks)",
     access="user",
+    reply="JobSpec",
 )
 async def get_job_spec(request: web.Request) -> web.Response:
     """The job as submitted and since edited: every key, blocks included (for edit forms); the
@@ -272,7 +344,11 @@ async def get_job_spec(request: web.Request) -> web.Response:
 
 
 @routes.delete(
-    "/jobs/{job}", "Delete a job, stopping its running tasks", access="owner", owner=_job_owner
+    "/jobs/{job}",
+    "Delete a job, stopping its running tasks",
+    access="owner",
+    owner=_job_owner,
+    reply="Ok",
 )
 async def delete_job(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -286,11 +362,13 @@ async def delete_job(request: web.Request) -> web.Response:
     "One action on many jobs, by ids or a name mask",
     access="owner",
     body=selection("ids", "integer", JOB_ACTIONS),
+    reply="JobsDone",
+    refusals=("404",),
 )
 async def jobs_action(request: web.Request) -> web.Response:
     """One action on many jobs: {"action": A, "ids": [...]} or {"mask": "regex on names"}."""
     farm = _farm(request)
-    action, selected = _selection(await _json_body(request))
+    action, selected = _selection(await _json_body(request), JOB_ACTIONS, "ids")
     if isinstance(selected, str):
         pattern = compile_pattern(selected, "mask")
         ids = [
@@ -313,11 +391,13 @@ async def jobs_action(request: web.Request) -> web.Response:
     "One action on many renders, by names or a name mask",
     access="owner",
     body=selection("names", "string", RENDER_ACTIONS),
+    reply="RendersDone",
+    refusals=("404", "409"),
 )
 async def renders_action(request: web.Request) -> web.Response:
     """One action on many renders: {"action": A, "names": [...]} or {"mask": "regex"}."""
     farm = _farm(request)
-    action, selected = _selection(await _json_body(request), "names")
+    action, selected = _selection(await _json_body(request), RENDER_ACTIONS, "names")
     rule = render_action_rule(action)
     if isinstance(selected, str):
         pattern = compile_pattern(selected, "mask")
@@ -343,10 +423,13 @@ def _check_owner(request: web.Request, owner: str, what: str, rule: str = OWNER)
         raise FarmError(f"{request[IDENTITY].name} may not act on {what}", 403)
 
 
-def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        raise SpecError("action", "expected an action name")
+def _selection(body: object, actions: tuple[str, ...], ids_key: str) -> tuple[str, list | str]:
+    """The action (one of `actions`) and its items: a list by `ids_key`, or a mask."""
+    if not isinstance(body, dict) or body.get("action") not in actions:
+        raise SpecError("action", f"expected one of {', '.join(actions)}")
     if "mask" in body:
+        if ids_key in body:
+            raise SpecError(ids_key, "give the items or a mask, not both")
         if not isinstance(body["mask"], str) or not body["mask"]:
             raise SpecError("mask", "expected a regular expression")
         return body["action"], body["mask"]
@@ -363,8 +446,14 @@ def _selection(body: object, ids_key: str = "ids") -> tuple[str, list | str]:
     access="owner",
     owner=_job_owner,
     status="201",
-    body={"type": "object", "properties": {"blocks": array("object")}},
-    refusals=QUEUE_QUOTA,
+    body={
+        "type": "object",
+        "required": ["blocks"],
+        "properties": {"blocks": {"type": "array", "items": BLOCK, "minItems": 1}},
+    },
+    reply="BlocksAdded",
+    refusals=("409",),
+    links=_BLOCK_LINKS,
 )
 async def append_blocks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -381,8 +470,13 @@ async def append_blocks(request: web.Request) -> web.Response:
     access="owner",
     owner=_job_owner,
     status="201",
-    body={"type": "object", "properties": {"tasks": array("object")}},
-    refusals=QUEUE_QUOTA,
+    body={
+        "type": "object",
+        "required": ["tasks"],
+        "properties": {"tasks": {"type": "array", "items": task_schema(), "minItems": 1}},
+    },
+    reply="TasksAdded",
+    refusals=("409",),
 )
 async def append_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -398,16 +492,23 @@ async def append_tasks(request: web.Request) -> web.Response:
     'Act on a job; "move" takes {"to": up|down|top|bottom}',
     access="owner",
     owner=_job_owner,
-    body={"type": "object", "properties": {"to": {"enum": ["up", "down", "top", "bottom"]}}},
-    body_required=False,  # only "move" reads it
+    body={
+        "type": "object",
+        "properties": {"to": {"enum": list(MOVES)}},
+        "additionalProperties": False,
+    },
+    body_required=False,  # only "move" needs it
     enums={"action": [*JOB_ACTIONS, "move"]},
+    reply="Ok",
 )
 async def job_action(request: web.Request) -> web.Response:
     farm = _farm(request)
     job_id, action = _int_arg(request, "job"), request.match_info["action"]
+    body = await _json_body(request) if request.body_exists else {}
+    if not isinstance(body, dict) or set(body) - {"to"} or body.get("to", MOVES[0]) not in MOVES:
+        raise SpecError("", f'expected no body, or {{"to": {"|".join(MOVES)}}} to move')
     if action == "move":
-        body = await _json_body(request)
-        farm.move_job(job_id, body.get("to") if isinstance(body, dict) else None)
+        farm.move_job(job_id, body.get("to"))
     else:
         farm.job_action(job_id, action)
     await farm.journal.flush()
@@ -419,7 +520,8 @@ async def job_action(request: web.Request) -> web.Response:
     "Change a job's settings; answers the job",
     access="owner",
     owner=_job_owner,
-    body=SETTINGS,
+    body=settings(JOB, JOB_EDITABLE),
+    reply="Job",
 )
 async def edit_job(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -434,7 +536,8 @@ async def edit_job(request: web.Request) -> web.Response:
     "Change a block's settings; answers the job",
     access="owner",
     owner=_job_owner,
-    body=SETTINGS,
+    body=settings(BLOCK, BLOCK_EDITABLE),
+    reply="Job",
 )
 async def edit_block(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -444,18 +547,25 @@ async def edit_block(request: web.Request) -> web.Response:
     return web.json_response(farm.job_summary(farm.job(job_id)))
 
 
-@routes.get("/jobs/{job}/explain", "Why the job runs or not, per online render", access="user")
+@routes.get(
+    "/jobs/{job}/explain",
+    "Why the job runs or not, per online render",
+    access="user",
+    reply="Explain",
+)
 async def explain_job(request: web.Request) -> web.Response:
     return web.json_response(_farm(request).explain(_int_arg(request, "job")))
 
 
-@routes.get("/users", "List users", access="user")
+@routes.get("/users", "List users", access="user", reply="Users")
 async def list_users(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response([farm.user_summary(user) for user in farm.users.values()])
 
 
-@routes.get("/whoami", "Whom the request's token belongs to: name and role", access="user")
+@routes.get(
+    "/whoami", "Whom the request's token belongs to: name and role", access="user", reply="Whoami"
+)
 async def whoami(request: web.Request) -> web.Response:
     identity = request[IDENTITY]
     return web.json_response({"name": identity.name, "role": identity.role})
@@ -469,8 +579,14 @@ async def whoami(request: web.Request) -> web.Response:
     body={
         "type": "object",
         "required": ["name"],
-        "properties": {"name": {"type": "string"}, "role": {"enum": list(PERSON_ROLES)}},
+        "properties": {
+            "name": {"type": "string", "pattern": f"^{PERSON_NAME.pattern}$"},
+            "role": {"enum": list(PERSON_ROLES)},
+        },
     },
+    reply="Token",
+    refusals=("409",),
+    links=_USER_LINKS,
 )
 async def add_user(request: web.Request) -> web.Response:
     body = await _json_body(request)
@@ -494,13 +610,17 @@ async def add_user(request: web.Request) -> web.Response:
     "/users/{name}/token",
     "A new token for a person (the old one stops working): name, role, token",
     access="admin",
+    reply="Token",
+    refusals=("409",),
 )
 async def issue_token(request: web.Request) -> web.Response:
     identity = _person_with_token(request)
     return web.json_response(_token_answer(identity, await _tokens(request).issue(identity)))
 
 
-@routes.delete("/users/{name}/token", "End a person's token", access="admin")
+@routes.delete(
+    "/users/{name}/token", "End a person's token", access="admin", reply="Ok", refusals=("409",)
+)
 async def revoke_token(request: web.Request) -> web.Response:
     identity = _person_with_token(request)
     await _tokens(request).revoke(identity.name)
@@ -526,7 +646,8 @@ def _token_answer(identity: Identity, token: str) -> dict:
     "/users/{name}",
     "Change a user's settings (a person with a token, before their first job, too)",
     access="admin",
-    body=SETTINGS,
+    body=settings_schema(),
+    reply="User",
 )
 async def edit_user(request: web.Request) -> web.Response:
     """A person with a token but no job yet is made a user now (their quotas set before their
@@ -539,7 +660,12 @@ async def edit_user(request: web.Request) -> web.Response:
     return web.json_response(farm.user_summary(user))
 
 
-@routes.get("/renders/{name}", "One render, with its latest heartbeat resources", access="user")
+@routes.get(
+    "/renders/{name}",
+    "One render, with its latest heartbeat resources",
+    access="user",
+    reply="Render",
+)
 async def get_render(request: web.Request) -> web.Response:
     return web.json_response(_render_page(_farm(request).render(request.match_info["name"])))
 
@@ -554,7 +680,8 @@ def _render_page(render: Render) -> dict:
     "/renders/{name}/resources",
     "The render's resource samples of the last hour, oldest first, each with its time",
     access="user",
-    query=(Query("since", "epoch seconds: only samples newer than this", "number"),),
+    query=(Query("since", "epoch seconds: only samples newer than this", {"minimum": 0}),),
+    reply="Resources",
 )
 async def render_resources(request: web.Request) -> web.Response:
     """The render's recent heartbeat resources, oldest first; ?since=EPOCH: only newer ones."""
@@ -583,7 +710,8 @@ def _query_epoch(request: web.Request, name: str) -> float | None:
     "/renders/{name}",
     "Change a render's settings; answers the render",
     access="admin",
-    body=SETTINGS,
+    body=SETTINGS_SCHEMA,
+    reply="Render",
 )
 async def edit_render(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -598,6 +726,8 @@ async def edit_render(request: web.Request) -> web.Response:
     access="owner",
     owner=_render_owner,
     enums={"action": list(RENDER_ACTIONS)},
+    reply="Ok",
+    refusals=("409",),
 )
 async def render_action(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -613,7 +743,15 @@ async def render_action(request: web.Request) -> web.Response:
     "/jobs/{job}/blocks/{block}/tasks",
     "A page of a block's tasks",
     access="user",
-    query=(Query("offset", "first task", "integer"), Query("limit", "at most 1000", "integer")),
+    query=(
+        Query("offset", "first task (at most the block's task count)", {"type": "integer"}),
+        Query(
+            "limit",
+            f"at most {TASKS_PAGE_MAX}",
+            {"type": "integer", "minimum": 1, "maximum": TASKS_PAGE_MAX},
+        ),
+    ),
+    reply="TaskPage",
 )
 async def list_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -646,6 +784,7 @@ _NO_USAGE = {"peak_rss_mb": None, "cpu_seconds": None}  # a task that has not ru
     owner=_job_owner,
     body={"type": "object", "properties": {"tasks": array("integer")}},
     enums={"action": list(TASK_ACTIONS)},
+    reply="TasksDone",
 )
 async def task_action(request: web.Request) -> web.Response:
     body = await _json_body(request)
@@ -666,6 +805,7 @@ async def task_action(request: web.Request) -> web.Response:
     "/jobs/{job}/blocks/{block}/tasks/{task}",
     "A task with its command and runs (its environment null but for its owner and admins)",
     access="user",
+    reply="Task",
 )
 async def get_task(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -725,12 +865,17 @@ async def task_output(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
-@routes.get("/renders", "List renders", access="user")
+@routes.get("/renders", "List renders", access="user", reply="Renders", links=_RENDER_LINKS)
 async def list_renders(request: web.Request) -> web.Response:
     return web.json_response([render.summary() for render in _farm(request).renders.values()])
 
 
-@routes.get("/pools", "The pools tree, effective settings with renders, ticket use", access="user")
+@routes.get(
+    "/pools",
+    "The pools tree, effective settings with renders, ticket use",
+    access="user",
+    reply="Pools",
+)
 async def list_pools(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(pools_summary(farm))
@@ -741,7 +886,16 @@ async def list_pools(request: web.Request) -> web.Response:
     'Add a pool: {"path": "/gpu/", ...settings}; answers the tree',
     access="admin",
     status="201",
-    body={"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}},
+    body={
+        "type": "object",
+        "required": ["path"],
+        "properties": {
+            "path": {"type": "string", "maxLength": MAX_NAME_LEN, "pattern": PATH_PATTERN}
+        },
+        "propertyNames": {"enum": ["path", *POOL_SETTINGS["propertyNames"]["enum"]]},
+    },
+    reply="Pools",
+    links=_POOL_LINKS,
 )
 async def add_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -760,8 +914,10 @@ async def add_pool(request: web.Request) -> web.Response:
     "/pools",
     "Change a pool's settings; answers the tree",
     access="admin",
-    body=SETTINGS,
+    body=POOL_SETTINGS,
     query=(POOL_PATH,),
+    reply="Pools",
+    refusals=("404",),
 )
 async def edit_pool(request: web.Request) -> web.Response:
     farm = _farm(request)
@@ -777,6 +933,8 @@ async def edit_pool(request: web.Request) -> web.Response:
     "Remove a pool without child pools; answers the tree",
     access="admin",
     query=(POOL_PATH,),
+    reply="Pools",
+    refusals=("404",),
 )
 async def delete_pool(request: web.Request) -> web.Response:
     farm = _farm(request)

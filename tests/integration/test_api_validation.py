@@ -130,6 +130,12 @@ def test_bad_actions_change_nothing(server):
         (f"/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": [1, 99]}'),
         (f"/jobs/{job_id}/blocks/0/tasks/skip", b'{"tasks": "all"}'),
         (f"/jobs/{job_id}/blocks/0/tasks/melt", b'{"tasks": [1]}'),
+        (f"/jobs/{job_id}/restart", b'{"to": null}'),  # only a move's "to", one of four
+        (f"/jobs/{job_id}/pause", b'{"now": true}'),
+        (f"/jobs/{job_id}/move", b'{"to": "sideways"}'),
+        ("/jobs/actions", b'{"action": "melt", "ids": []}'),
+        ("/jobs/actions", b'{"action": "pause", "ids": [%d], "mask": "."}' % job_id),
+        ("/renders/actions", b'{"action": "melt", "names": []}'),
     ]:
         error = refusal(server, path, body)
         assert 400 <= error.status < 500, error

@@ -483,7 +483,7 @@ BAD_INPUTS = [
     ("frames_inc 0", block_with(frames_inc=0), "blocks[0].frames_inc", ">= 1"),
     ("frame too big", block_with(frame_last=10**12 + 1), "blocks[0].frame_last", "<="),
     ("string priority", job_with(priority="10"), "priority", "must be an integer, not a string"),
-    ("float priority", job_with(priority=10.0), "priority", "not a number"),
+    ("float priority", job_with(priority=10.5), "priority", "not a number"),
     ("priority range", job_with(priority=251), "priority", "<= 250"),
     ("huge int", job_with(priority=10**100), "priority", "<= 250"),
     ("bool capacity", block_with(capacity=True), "blocks[0].capacity", "not a boolean"),
@@ -611,3 +611,15 @@ def test_hosts_masks_are_checked_in_the_jobs_mode_only():
     for mode in ("find", ""):
         assert parse_job(job_with(hosts_mask="(", hosts_mask_type=mode)).hosts_mask == "("
     assert parse_job(job_with(hosts_mask="farm0[1-3]", hosts_mask_type="regex")).hosts_mask_type
+
+
+def test_a_whole_number_written_with_a_fraction_is_an_integer_as_json_schema_says():
+    spec = parse_job({**block_with(capacity=250.0, tickets={"nuke": 2.0}), "priority": 120.0})
+    assert (spec.blocks[0].capacity, spec.blocks[0].tickets, spec.priority) == (
+        250,
+        {"nuke": 2},
+        120,
+    )
+    assert type(spec.blocks[0].capacity) is int and type(spec.priority) is int
+    with pytest.raises(SpecError, match="must be an integer, not a number"):
+        parse_job(block_with(capacity=250.5))

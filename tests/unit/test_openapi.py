@@ -62,7 +62,8 @@ def test_the_document_is_openapi_3_1_json():
         for method, operation in item.items():
             where = f"{method.upper()} {path}"
             assert operation["summary"], where
-            assert any(status.startswith("2") for status in operation["responses"]), where
+            successes = [s for s in operation["responses"] if s.startswith("2") or s == "101"]
+            assert successes, where
             params = operation.get("parameters", [])
             in_path = [p["name"] for p in params if p["in"] == "path"]
             assert in_path == re.findall(r"{(\w+)}", path), where
@@ -128,4 +129,53 @@ def test_the_routes_that_add_tasks_declare_the_quota_refusals():
     assert {"409", "429"} <= set(submit)
     for path in ("/api/v1/jobs/{job}/blocks", "/api/v1/jobs/{job}/blocks/{block}/tasks"):
         assert "409" in paths[path]["post"]["responses"], path
-    assert "Retry-After" in OPENAPI["components"]["responses"]["RateQuota"]["headers"]
+
+
+def operations() -> dict[str, tuple[str, dict]]:
+    """operationId: (path, operation)."""
+    return {
+        operation["operationId"]: (path, operation)
+        for path, item in OPENAPI["paths"].items()
+        for operation in item.values()
+    }
+
+
+def test_links_name_operations_and_their_parameters():
+    by_id = operations()
+    assert len(by_id) == sum(len(item) for item in OPENAPI["paths"].values())  # ids unique
+    linked = set()
+    for _path, operation in by_id.values():
+        for answer in operation["responses"].values():
+            for link in answer.get("links", {}).values():
+                _target_path, target = by_id[link["operationId"]]
+                names = {p["name"] for p in target.get("parameters", [])}
+                assert set(link["parameters"]) <= names, link
+                unlinked = [  # a required parameter the link leaves out: one of a few values
+                    p["schema"]
+                    for p in target.get("parameters", [])
+                    if p["required"] and p["name"] not in link["parameters"]
+                ]
+                assert all("enum" in schema for schema in unlinked), link
+                linked.add(link["operationId"])
+    assert {"get_job", "delete_job", "edit_user", "edit_pool", "get_render"} <= linked
+
+
+def test_every_answer_and_refusal_has_a_schema_and_only_health_is_public():
+    for operation_id, (path, operation) in operations().items():
+        public = operation.get("security") == []
+        assert public == (path == "/api/v1/health"), operation_id
+        for status, answer in operation["responses"].items():
+            if status.startswith("4"):
+                assert answer["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }
+            elif status != "101":
+                assert all("schema" in media for media in answer["content"].values()), operation_id
+        if not public:
+            assert {"401", "403", "429"} <= set(operation["responses"]), operation_id
+    assert OPENAPI["security"] == [{"bearer": []}]
+
+
+def test_the_document_is_valid_openapi():
+    schemathesis = pytest.importorskip("schemathesis")
+    schemathesis.openapi.from_dict(OPENAPI).validate()  # against the OpenAPI 3.1 meta-schema

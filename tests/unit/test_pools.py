@@ -1,12 +1,14 @@
 """The pools tree: paths, render assignment, inheritance, services, validation (app.core.pools)."""
 
 import json
+import re
 
 import pytest
 
 from app.core.errors import SpecError
 from app.core.jobspec import DEFAULT_CAPACITY
 from app.core.pools import (
+    PATH_PATTERN,
     ROOT_CAPACITY_HOST,
     ROOT_HEARTBEAT_PERIOD,
     ROOT_MAX_TASKS_HOST,
@@ -655,3 +657,18 @@ def test_a_render_set_to_n_task_slots_has_room_for_n_ordinary_tasks(
     render = Render(id=1, name="r1", capacity_host=capacity_host, max_tasks_host=max_tasks_host)
     render.apply_pool(ROOT_CAPACITY_HOST, ROOT_MAX_TASKS_HOST)
     assert (render.capacity, render.max_tasks) == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/gpu/", "gpu", "gpu/big/", "/a_b.c-d/", "//", "gpu//", "/.x/", "/-a/", "/a b/", ""]
+    + ["/" + "a/" * 32, "/" + "a/" * 33, "/" + "x" * 65 + "/"],
+)
+def test_the_path_pattern_of_the_openapi_document_is_normalize_path_s_rule(path):
+    try:
+        normalize_path(path)
+    except SpecError:
+        accepted = False
+    else:
+        accepted = True
+    assert bool(re.fullmatch(PATH_PATTERN, path)) == accepted

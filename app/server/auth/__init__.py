@@ -22,7 +22,16 @@ from app.server.auth.access import (
     render_action_rule,
 )
 from app.server.auth.bearer import MAX_TOKEN_LEN, BearerError, bearer_token
-from app.server.auth.identity import ADMIN, PERSON_ROLES, RENDER, USER, Identity, person, render
+from app.server.auth.identity import (
+    ADMIN,
+    PERSON_NAME,
+    PERSON_ROLES,
+    RENDER,
+    USER,
+    Identity,
+    person,
+    render,
+)
 from app.server.auth.origin import origin_allowed
 from app.server.auth.secret_files import (
     ADMIN_TOKEN_FILE,
@@ -53,6 +62,7 @@ __all__ = [
     "MAX_TOKEN_LEN",
     "OWNER",
     "PERSON",
+    "PERSON_NAME",
     "PERSON_ROLES",
     "PUBLIC",
     "RENDER",

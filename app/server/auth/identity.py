@@ -11,7 +11,7 @@ RENDER_PREFIX = "render:"  # a render's identity is named render:HOSTNAME
 
 # A person's name, as `corral users add` accepts it: lower case like a job's user_name (the spec
 # lowers it), and no ":" so no one can be named render:HOST.
-_PERSON_NAME = re.compile(r"[a-z0-9_][a-z0-9_.@-]{0,63}")
+PERSON_NAME = re.compile(r"[a-z0-9_][a-z0-9_.@-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ def person(name: str, role: str = USER) -> Identity:
     """A person's identity; ValueError for a name or role a person cannot have."""
     if role not in PERSON_ROLES:
         raise ValueError(f"role must be one of {', '.join(PERSON_ROLES)}, not {role!r}")
-    if not _PERSON_NAME.fullmatch(name):
+    if not PERSON_NAME.fullmatch(name):
         raise ValueError(
             f"invalid user name {name!r}: 1-64 lower-case letters, digits, '_', '.', '@' or '-',"
             " not starting with '.', '@' or '-'"
