@@ -274,9 +274,9 @@ class Farm(FarmControls, TaskLifecycle):
 
     def result(self, render: Render, key: RunKey, report: dict) -> asyncio.Future | None:
         """A finished run: the life cycle counts it once and FarmChanges.run_ended queues its
-        commit. The caller acknowledges the result once the returned future is done (None:
-        nothing to wait for). A copy resent while the first is being committed waits for that
-        commit; so may a result for a deleted job whose key has a commit in flight."""
+        commit (run_late, for a copy or a late result, commits after any earlier one). The
+        caller acknowledges the result once the returned future is done (None: nothing to wait
+        for); so may a result for a deleted job whose key has a commit in flight."""
         self.live.drop(key)
         self.end_run(render, key, report)
         return self.committing.get(key)
@@ -346,6 +346,23 @@ class FarmChanges:
     ) -> None:
         """Queue the run's record (and output) for commit; Farm.result hands the commit to the
         caller, which acknowledges the result when it is done."""
+        self._commit(key, records.finish_run, render, run_state, error, report)
+
+    def run_late(
+        self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
+    ) -> None:
+        """As run_ended; the store keeps a result the run already has."""
+        self._commit(key, records.finish_late_run, render, run_state, error, report)
+
+    def _commit(
+        self,
+        key: RunKey,
+        finish: Callable,
+        render: Render,
+        run_state: str,
+        error: str | None,
+        report: dict,
+    ) -> None:
         outcome = {
             "state": run_state,
             "exit_code": report["exit_code"],
@@ -358,13 +375,16 @@ class FarmChanges:
             "warnings": report.get("warnings", 0),
             "files": json.dumps(report.get("files", [])),
         }
-        written = self.journal.write(
-            records.finish_run(
-                key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
-            )
+        operation = finish(
+            key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
         )
-        self.committing[key] = written
-        written.add_done_callback(lambda _: self.committing.pop(key, None))
+        written = self.committing[key] = self.journal.write(operation)
+
+        def committed(_: asyncio.Future) -> None:
+            if self.committing.get(key) is written:  # not a later copy's commit
+                del self.committing[key]
+
+        written.add_done_callback(committed)
 
     def assign(self, render: Render, task: dict) -> None:
         self.links[render.id].send({"type": "assign", "task": task})  # online: it has a link

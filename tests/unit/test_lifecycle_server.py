@@ -9,7 +9,8 @@ import pytest
 
 from app.core.jobspec import parse_job
 from app.core.lifecycle import Changes
-from app.protocol import RUN_DONE
+from app.core.states import RUN
+from app.protocol import RUN_DONE, RUN_ERROR, RUN_RUNNING, RUN_STOPPED
 from app.server.config import ServerConfig
 from app.server.farm import Farm, FarmChanges
 from app.server.persistence import Journal, OutputStore, open_database, restore, runs
@@ -101,10 +102,54 @@ async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
     }
     written = farm.result(farm.render("r1"), (job.id, 0, 0, 1), report)
     assert link.assigned() == [0, 1]
-    assert farm.result(farm.render("r1"), (job.id, 0, 0, 1), report) is written  # a resent copy
     await written
     first, *_ = runs.task_runs(job.id, 0, 0)
     assert (first["state"], first["error"], first["output_size"]) == (RUN_DONE, None, 8)
+
+
+def report_of(farm: Farm, output: str, **fields) -> dict:
+    """A render's successful result with this output, fields overriding."""
+    now = farm.clock()
+    return {
+        "exit_code": 0,
+        "signal": None,
+        "error": None,
+        "time_start": now - 5,
+        "time_done": now,
+        "output": output,
+        "success": False,
+        **fields,
+    }
+
+
+async def test_a_resent_copy_is_acknowledged_once_stored_and_keeps_the_counted_result(farm):
+    job = await submit(farm)
+    link = connect(farm)
+    key = (job.id, 0, 0, 1)
+    farm.job_action(job.id, "stop")  # the run is stopped by order: its result counts as STOPPED
+    written = farm.result(farm.render("r1"), key, report_of(farm, "first\n"))
+    copy = farm.result(farm.render("r1"), key, report_of(farm, "copy\n"))  # a resend
+    assert copy is not None and copy is not written
+    await copy
+    assert [run["state"] for run in runs.task_runs(job.id, 0, 0)] == [RUN_STOPPED]
+    assert farm.outputs.read(key) == "first\n" and link.sent
+
+
+async def test_a_late_result_is_stored_on_its_render_s_lost_run_only(farm):
+    job = await submit(farm)
+    first, second = (job.id, 0, 0, 1), (job.id, 0, 0, 2)
+    link = connect(farm, "r1")
+    farm.disconnected(farm.render("r1"), link)
+    wait(farm, 61)  # r1's run is lost
+    assert connect(farm, "r2").assigned() == [0]  # run again
+    connect(farm, "r1")  # back, with the lost run's result
+    forged = farm.result(farm.render("r2"), first, report_of(farm, "forged\n"))
+    late = farm.result(farm.render("r1"), first, report_of(farm, "late\n", exit_code=3))
+    await asyncio.gather(forged, late)
+    stored = [(run["run"], run["render"], run["state"]) for run in runs.task_runs(job.id, 0, 0)]
+    assert stored == [(1, "r1", RUN_ERROR), (2, "r2", RUN_RUNNING)]
+    assert farm.outputs.read(first) == "late\n"
+    assert farm.outputs.read(second) is None and farm.job(job.id).blocks[0].tasks.state(0) == RUN
 
 
 async def test_deleting_an_offline_render_removes_it(farm):
