@@ -257,6 +257,14 @@ class Farm(FarmControls, TaskLifecycle):
         self.render_disconnected(render)
         self._save_render(render)
 
+    def shut_down(self) -> None:
+        """The server stops: close every render's connection and start nothing more. The
+        renders stay online in the store: the next start waits for them as after a crash."""
+        for render_id, link in list(self.links.items()):
+            del self.links[render_id]
+            link.close()
+            self.render_disconnected(self.renders[self.render_names[render_id]])
+
     def _save_render(self, render: Render) -> None:
         """Store a render whose settings or connection changed, and tell monitors."""
         self.journal.put(records.save_render(render))

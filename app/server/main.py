@@ -31,8 +31,14 @@ def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application["farm"] = farm
     application["db"] = db
     application["guard"] = guard
+    application.on_shutdown.append(_close_render_links)
     routes.register(application)
     return application
+
+
+async def _close_render_links(application: web.Application) -> None:
+    """Before the server waits for its open connections: renders are told to reconnect."""
+    application["farm"].shut_down()
 
 
 async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:

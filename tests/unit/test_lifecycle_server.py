@@ -23,12 +23,13 @@ class Link:
 
     def __init__(self) -> None:
         self.sent: list[dict] = []
+        self.closed = False
 
     def send(self, message: dict) -> None:
         self.sent.append(message)
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
     def assigned(self) -> list[int]:
         return [message["task"]["task"] for message in self.sent if message["type"] == "assign"]
@@ -179,3 +180,20 @@ async def test_restore_leaves_out_what_an_older_version_stored_unchecked(farm, c
     assert again.next_job_id == 8
     assert again.users["bob"].hosts_mask == ""
     assert "job 7 'old' left out" in caplog.text and "user bob" in caplog.text
+
+
+async def test_a_stopping_server_closes_its_renders_links_and_expects_them_back(farm):
+    """A graceful stop is no render's leaving: the next start waits for them as after a crash,
+    and a result read while the sockets close starts nothing the render would never hear of."""
+    job = await submit(farm, tasks=2)
+    link = connect(farm)
+    render = farm.render("r1")
+    farm.shut_down()
+    assert link.closed
+    written = farm.result(render, (job.id, 0, 0, 1), report_of(farm, "1\n"))
+    farm.disconnected(render, link)  # the socket's end
+    assert link.assigned() == [0]
+    await written
+    again = Farm(farm.config, farm.journal, farm.outputs, clock=Clock())
+    restore(again)
+    assert again.expected_renders == {"r1"} and again.hold_until
