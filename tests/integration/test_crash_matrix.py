@@ -1,8 +1,8 @@
 """The crash matrix: the server stopped (SIGTERM) or killed (SIGKILL) at random moments of a
 busy run, renders killed with and without a restart under their name, a render cut off from the
-server. After each, every task ran to its end exactly once (the files the tasks wrote say so),
-every acknowledged result is stored (the run that wrote the file is the task's one DON run), and
-no run is left RUN."""
+server. After each, every task ran to its end once (the files the tasks wrote say so), every
+result is stored (the runs that wrote a file are exactly the task's DON runs), and no run is
+left RUN."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import random
 import sys
 import time
 
+import psutil
 import pytest
 
-from tests.integration.scenarios import SMALL, job, runs, tasks
+from tests.integration.partition import Partition
+from tests.integration.scenarios import SMALL, Gates, job, runs, states
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell and signals")
@@ -21,15 +23,15 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell and
 TASK_SECONDS = 1.0
 
 
-def writing_job(out, count: int, seconds: float = TASK_SECONDS) -> dict:
-    """count tasks; each sleeps, then appends its run number to its own file (out/FRAME)."""
-    command = f"sleep {seconds}; echo $CORRAL_RUN >> {out}/@#@"
-    return job("crash", command, count, block=SMALL)
+def writing_job(out, count: int, before: str = f"sleep {TASK_SECONDS}; ") -> dict:
+    """count tasks; each runs `before`, then appends its run number to its own file out/FRAME."""
+    return job("crash", f"{before}echo $CORRAL_RUN >> {out}/@#@", count, block=SMALL)
 
 
-def assert_each_done_once(farm, job_id: int, out, count: int) -> None:
-    """Every task wrote its file once, and the run that wrote it is its only DON run; no run
-    of the job is left RUN (runs are committed a moment after the job is done: waited for)."""
+def assert_results_stored(farm, job_id: int, out, count: int, once: bool = True) -> None:
+    """Every task is done; the runs that wrote its file are exactly its DON runs (once: a
+    single one), and no run of the job is left RUN (runs are committed a moment after the
+    task is done: waited for)."""
     farm.wait_job_done(job_id, timeout=60)
     found: list[list[dict]] = []
 
@@ -42,28 +44,98 @@ def assert_each_done_once(farm, job_id: int, out, count: int) -> None:
     problems = []
     for n, task_runs in enumerate(found):
         path = out / str(n + 1)
-        lines = path.read_text().split() if path.exists() else []
+        wrote = sorted(int(line) for line in path.read_text().split()) if path.exists() else []
         done = [run["run"] for run in task_runs if run["state"] == "DON"]
         left = [run["run"] for run in task_runs if run["state"] == "RUN"]
-        if len(lines) != 1 or [int(line) for line in lines] != done or left:
+        if wrote != done or left or not wrote or (once and len(wrote) > 1):
             stored = [(run["run"], run["render"], run["state"]) for run in task_runs]
-            problems.append(f"task {n}: wrote runs {lines}, stored {stored}")
+            problems.append(f"task {n}: runs {wrote} wrote its file; stored {stored}")
     assert not problems, "\n".join(problems) + "\n" + farm.logs()
-    assert {task["state"] for task in tasks(farm.client, job_id)} == {"DON"}
+    assert set(states(farm.client, job_id)) == {"DON"}
 
 
-def test_graceful_restarts_of_the_server_lose_no_acknowledged_result(farm, tmp_path):
-    rng = random.Random()
-    out = tmp_path / "out"
+def start(farm, out, renders: dict[str, int], count: int, *server: str, **job_keys) -> int:
+    """A server (with these flags), renders {name: slots} and the writing job; its id."""
     out.mkdir()
-    farm.start_server()
-    farm.start_renders({"g1": 2, "g2": 2, "g3": 2})
-    count = 36
-    job_id = farm.client.submit(writing_job(out, count))
-    for _ in range(3):
+    farm.start_server(*server)
+    farm.start_renders(renders)
+    return farm.client.submit(writing_job(out, count, **job_keys))
+
+
+def running_on(farm, render: str, count: int) -> None:
+    wait_until(lambda: len(farm.client.render(render)["tasks"]) >= count, timeout=30)
+
+
+def test_the_server_stopped_and_killed_at_random_moments_loses_no_result(farm, tmp_path):
+    rng = random.Random()
+    out, count = tmp_path / "out", 48
+    job_id = start(farm, out, {"a": 2, "b": 2, "c": 2}, count)
+    for stop in [farm.server.stop, farm.server.kill] * 2 + [farm.server.stop]:
         wait_until(lambda: farm.client.job(job_id)["tasks_running"] >= 4, timeout=30)
         time.sleep(rng.uniform(0.1, 0.9))
-        assert farm.server.stop() == 0
-        time.sleep(rng.uniform(0.5, 1.5))  # some tasks end meanwhile: their results wait
+        stop()
+        time.sleep(rng.uniform(0.3, 1.2))  # tasks end meanwhile: their results wait
         farm.start_server()
-    assert_each_done_once(farm, job_id, out, count)
+    assert_results_stored(farm, job_id, out, count)
+
+
+def killed(farm, name: str, marker: str, count: int) -> None:
+    """Once count task processes (their command lines hold marker) run on the render, SIGKILL
+    it; returns once they are gone too."""
+    render = psutil.Process(farm.renders[name].pid)
+
+    def tasks() -> list[psutil.Process]:
+        found = []
+        for process in render.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if marker in " ".join(process.cmdline()):
+                    found.append(process)
+        return found if len(found) >= count else []
+
+    tree = wait_until(tasks, timeout=30)
+    farm.renders[name].kill()
+
+    def gone(process: psutil.Process) -> bool:
+        try:
+            return process.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    wait_until(lambda: all(gone(process) for process in tree), timeout=10)
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["gone", "restarted"])
+def test_a_killed_render_s_tasks_run_once_elsewhere_or_again(farm, tmp_path, restarted):
+    """Its runs are lost (at once when it registers again, else after its zombie_time) and
+    run again; the killed runs never reached their end (they wait on a gate until it)."""
+    gates = Gates(tmp_path / "gates")
+    out, count = tmp_path / "out", 8
+    before = gates.command().replace("@#@", "never") + "; "  # the 'all' gate only
+    job_id = start(farm, out, {"victim": 2, "other": 2}, count, "--zombie-time", "2", before=before)
+    killed(farm, "victim", str(gates.folder), 2)
+    if restarted:
+        farm.start_render("victim", 2)
+    gates.open_all()
+    assert_results_stored(farm, job_id, out, count)
+    lost = [run for n in range(count) for run in runs(farm.client, job_id, 0, n)]
+    assert sum(run["state"] == "LOST" for run in lost) == 2
+
+
+@pytest.mark.parametrize("cut_for", [3, 5], ids=["short", "past-zombie-time"])
+def test_a_render_cut_off_keeps_running_and_reconciles(farm, tmp_path, cut_for):
+    """Cut off for less than the server's zombie_time, the render's runs are adopted again: each
+    ran once. Cut off for longer, they were lost and started again elsewhere: each result of
+    both is stored, none is left RUN."""
+    out, count = tmp_path / "out", 12
+    job_id = start(farm, out, {"direct": 2}, count, "--zombie-time", "4")
+    partition = Partition(farm.port)
+    try:
+        farm.start_render("far", 2, "--server", partition.url, "--heartbeat", "1")
+        farm.wait_renders(2)
+        running_on(farm, "far", 2)
+        partition.cut()
+        time.sleep(cut_for)  # its tasks end meanwhile; their results wait
+        partition.heal()
+        assert_results_stored(farm, job_id, out, count, once=cut_for < 4)
+    finally:
+        partition.close()
