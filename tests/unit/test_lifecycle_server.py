@@ -9,7 +9,7 @@ import pytest
 
 from app.core.jobspec import parse_job
 from app.core.lifecycle import Changes
-from app.core.states import RUN
+from app.core.states import RUN, WRC
 from app.protocol import RUN_DONE, RUN_ERROR, RUN_RUNNING, RUN_STOPPED
 from app.server.config import ServerConfig
 from app.server.farm import Farm, FarmChanges
@@ -196,4 +196,15 @@ async def test_a_stopping_server_closes_its_renders_links_and_expects_them_back(
     await written
     again = Farm(farm.config, farm.journal, farm.outputs, clock=Clock())
     restore(again)
+    assert again.expected_renders == {"r1"} and again.hold_until
+
+
+async def test_restore_expects_a_render_stored_offline_whose_run_waits_for_it(farm):
+    job = await submit(farm)
+    link = connect(farm)
+    farm.disconnected(farm.render("r1"), link)  # offline, its run its own until zombie_time
+    await farm.journal.flush()
+    again = Farm(farm.config, farm.journal, farm.outputs, clock=Clock())
+    restore(again)
+    assert again.job(job.id).blocks[0].tasks.numbers_in(WRC) == [0]
     assert again.expected_renders == {"r1"} and again.hold_until
