@@ -54,11 +54,14 @@ def assert_results_stored(farm, job_id: int, out, count: int, once: bool = True)
     assert set(states(farm.client, job_id)) == {"DON"}
 
 
-def start(farm, out, renders: dict[str, int], count: int, *server: str, **job_keys) -> int:
-    """A server (with these flags), renders {name: slots} and the writing job; its id."""
+def start(farm, out, renders: dict[str, tuple], count: int, *server: str, **job_keys) -> int:
+    """A server (with these flags), renders {name: their flags} of 2 slots each, and once they
+    are all online the writing job; its id."""
     out.mkdir()
     farm.start_server(*server)
-    farm.start_renders(renders)
+    for name, flags in renders.items():
+        farm.start_render(name, 2, *flags)
+    farm.wait_renders(len(renders))
     return farm.client.submit(writing_job(out, count, **job_keys))
 
 
@@ -69,7 +72,7 @@ def running_on(farm, render: str, count: int) -> None:
 def test_the_server_stopped_and_killed_at_random_moments_loses_no_result(farm, tmp_path):
     rng = random.Random()
     out, count = tmp_path / "out", 48
-    job_id = start(farm, out, {"a": 2, "b": 2, "c": 2}, count)
+    job_id = start(farm, out, {"a": (), "b": (), "c": ()}, count)
     for stop in [farm.server.stop, farm.server.kill] * 2 + [farm.server.stop]:
         wait_until(lambda: farm.client.job(job_id)["tasks_running"] >= 4, timeout=30)
         time.sleep(rng.uniform(0.1, 0.9))
@@ -111,7 +114,9 @@ def test_a_killed_render_s_tasks_run_once_elsewhere_or_again(farm, tmp_path, res
     gates = Gates(tmp_path / "gates")
     out, count = tmp_path / "out", 8
     before = gates.command().replace("@#@", "never") + "; "  # the 'all' gate only
-    job_id = start(farm, out, {"victim": 2, "other": 2}, count, "--zombie-time", "2", before=before)
+    job_id = start(
+        farm, out, {"victim": (), "other": ()}, count, "--zombie-time", "2", before=before
+    )
     killed(farm, "victim", str(gates.folder), 2)
     if restarted:
         farm.start_render("victim", 2)
@@ -127,11 +132,10 @@ def test_a_render_cut_off_keeps_running_and_reconciles(farm, tmp_path, cut_for):
     ran once. Cut off for longer, they were lost and started again elsewhere: each result of
     both is stored, none is left RUN."""
     out, count = tmp_path / "out", 12
-    job_id = start(farm, out, {"direct": 2}, count, "--zombie-time", "4")
     partition = Partition(farm.port)
     try:
-        farm.start_render("far", 2, "--server", partition.url, "--heartbeat", "1")
-        farm.wait_renders(2)
+        far = ("--server", partition.url, "--heartbeat", "1")
+        job_id = start(farm, out, {"direct": (), "far": far}, count, "--zombie-time", "4")
         running_on(farm, "far", 2)
         partition.cut()
         time.sleep(cut_for)  # its tasks end meanwhile; their results wait
