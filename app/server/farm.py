@@ -282,9 +282,10 @@ class Farm(FarmControls, TaskLifecycle):
 
     def result(self, render: Render, key: RunKey, report: dict) -> asyncio.Future | None:
         """A finished run: the life cycle counts it once and FarmChanges.run_ended queues its
-        commit (run_late, for a copy or a late result, commits after any earlier one). The
-        caller acknowledges the result once the returned future is done (None: nothing to wait
-        for); so may a result for a deleted job whose key has a commit in flight."""
+        commit; a copy, or a result its task no longer waits for, is committed by run_late
+        after any earlier commit of its run. The caller acknowledges the result once the
+        returned future is done (None: nothing to wait for, as for a run of a deleted job
+        whose key has no commit in flight)."""
         self.live.drop(key)
         self.end_run(render, key, report)
         return self.committing.get(key)
