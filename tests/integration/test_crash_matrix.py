@@ -70,7 +70,9 @@ def running_on(farm, render: str, count: int) -> None:
 
 
 def test_the_server_stopped_and_killed_at_random_moments_loses_no_result(farm, tmp_path):
-    rng = random.Random()
+    seed = random.randrange(2**32)
+    print(f"random seed {seed}")  # shown with a failure
+    rng = random.Random(seed)
     out, count = tmp_path / "out", 48
     job_id = start(farm, out, {"a": (), "b": (), "c": ()}, count)
     for stop in [farm.server.stop, farm.server.kill] * 2 + [farm.server.stop]:
