@@ -30,26 +30,26 @@ def writing_job(out, count: int, before: str = f"sleep {TASK_SECONDS}; ") -> dic
 
 def assert_results_stored(farm, job_id: int, out, count: int, once: bool = True) -> None:
     """Every task is done; the runs that wrote its file are exactly its DON runs (once: a
-    single one), and no run of the job is left RUN (runs are committed a moment after the
-    task is done: waited for)."""
+    single one), and no run of the job is left RUN. Results are committed a moment after the
+    job is done, and a render cut off resends its results once back: waited for."""
     farm.wait_job_done(job_id, timeout=60)
-    found: list[list[dict]] = []
+    problems: list[str] = []
 
-    def all_runs_ended() -> bool:
-        found[:] = [runs(farm.client, job_id, 0, n) for n in range(count)]
-        return all(run["state"] != "RUN" for task in found for run in task)
+    def stored() -> bool:
+        problems.clear()
+        for n in range(count):
+            task_runs = runs(farm.client, job_id, 0, n)
+            path = out / str(n + 1)
+            wrote = sorted(int(line) for line in path.read_text().split()) if path.exists() else []
+            done = [run["run"] for run in task_runs if run["state"] == "DON"]
+            left = [run["run"] for run in task_runs if run["state"] == "RUN"]
+            if wrote != done or left or not wrote or (once and len(wrote) > 1):
+                found = [(run["run"], run["render"], run["state"]) for run in task_runs]
+                problems.append(f"task {n}: runs {wrote} wrote its file; stored {found}")
+        return not problems
 
-    with contextlib.suppress(pytest.fail.Exception):  # runs left RUN are among the problems
-        wait_until(all_runs_ended, timeout=10)
-    problems = []
-    for n, task_runs in enumerate(found):
-        path = out / str(n + 1)
-        wrote = sorted(int(line) for line in path.read_text().split()) if path.exists() else []
-        done = [run["run"] for run in task_runs if run["state"] == "DON"]
-        left = [run["run"] for run in task_runs if run["state"] == "RUN"]
-        if wrote != done or left or not wrote or (once and len(wrote) > 1):
-            stored = [(run["run"], run["render"], run["state"]) for run in task_runs]
-            problems.append(f"task {n}: runs {wrote} wrote its file; stored {stored}")
+    with contextlib.suppress(pytest.fail.Exception):  # the problems left are told below
+        wait_until(stored, timeout=15, every=0.2)
     assert not problems, "\n".join(problems) + "\n" + farm.logs()
     assert set(states(farm.client, job_id)) == {"DON"}
 
@@ -63,10 +63,6 @@ def start(farm, out, renders: dict[str, tuple], count: int, *server: str, **job_
         farm.start_render(name, 2, *flags)
     farm.wait_renders(len(renders))
     return farm.client.submit(writing_job(out, count, **job_keys))
-
-
-def running_on(farm, render: str, count: int) -> None:
-    wait_until(lambda: len(farm.client.render(render)["tasks"]) >= count, timeout=30)
 
 
 def test_the_server_stopped_and_killed_at_random_moments_loses_no_result(farm, tmp_path):
@@ -84,29 +80,31 @@ def test_the_server_stopped_and_killed_at_random_moments_loses_no_result(farm, t
     assert_results_stored(farm, job_id, out, count)
 
 
-def killed(farm, name: str, marker: str, count: int) -> None:
-    """Once count task processes (their command lines hold marker) run on the render, SIGKILL
-    it; returns once they are gone too."""
-    render = psutil.Process(farm.renders[name].pid)
+def gated(gates: Gates) -> str:
+    """The start of a task command that waits until every gate is opened (gates.open_all)."""
+    return gates.command().replace("@#@", "never") + "; "
 
-    def tasks() -> list[psutil.Process]:
+
+def gated_on(farm, render: str, gates: Gates, count: int) -> list[psutil.Process]:
+    """The render's task processes waiting on the gates, once count of them run."""
+    process = psutil.Process(farm.renders[render].pid)
+
+    def waiting() -> list[psutil.Process]:
         found = []
-        for process in render.children(recursive=True):
+        for child in process.children(recursive=True):
             with contextlib.suppress(psutil.Error):
-                if marker in " ".join(process.cmdline()):
-                    found.append(process)
+                if str(gates.folder) in " ".join(child.cmdline()):
+                    found.append(child)
         return found if len(found) >= count else []
 
-    tree = wait_until(tasks, timeout=30)
-    farm.renders[name].kill()
+    return wait_until(waiting, timeout=30)
 
-    def gone(process: psutil.Process) -> bool:
-        try:
-            return process.status() == psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return True
 
-    wait_until(lambda: all(gone(process) for process in tree), timeout=10)
+def gone(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 @pytest.mark.parametrize("restarted", [False, True], ids=["gone", "restarted"])
@@ -115,11 +113,11 @@ def test_a_killed_render_s_tasks_run_once_elsewhere_or_again(farm, tmp_path, res
     run again; the killed runs never reached their end (they wait on a gate until it)."""
     gates = Gates(tmp_path / "gates")
     out, count = tmp_path / "out", 8
-    before = gates.command().replace("@#@", "never") + "; "  # the 'all' gate only
-    job_id = start(
-        farm, out, {"victim": (), "other": ()}, count, "--zombie-time", "2", before=before
-    )
-    killed(farm, "victim", str(gates.folder), 2)
+    renders = {"victim": (), "other": ()}
+    job_id = start(farm, out, renders, count, "--zombie-time", "2", before=gated(gates))
+    tasks = gated_on(farm, "victim", gates, 2)
+    farm.renders["victim"].kill()
+    wait_until(lambda: all(gone(task) for task in tasks), timeout=10)  # its guard kills them
     if restarted:
         farm.start_render("victim", 2)
     gates.open_all()
@@ -128,19 +126,22 @@ def test_a_killed_render_s_tasks_run_once_elsewhere_or_again(farm, tmp_path, res
     assert sum(run["state"] == "LOST" for run in lost) == 2
 
 
-@pytest.mark.parametrize("cut_for", [3, 5], ids=["short", "past-zombie-time"])
+@pytest.mark.parametrize("cut_for", [3, 7], ids=["short", "past-zombie-time"])
 def test_a_render_cut_off_keeps_running_and_reconciles(farm, tmp_path, cut_for):
-    """Cut off for less than the server's zombie_time, the render's runs are adopted again: each
-    ran once. Cut off for longer, they were lost and started again elsewhere: each result of
-    both is stored, none is left RUN."""
+    """Cut off for less than the server's zombie_time (4 s), the render's runs are adopted
+    again: each ran once. Cut off for longer, they were lost and started again elsewhere
+    meanwhile: the results of both are stored, none is left RUN."""
+    gates = Gates(tmp_path / "gates")
     out, count = tmp_path / "out", 12
     partition = Partition(farm.port)
     try:
         far = ("--server", partition.url, "--heartbeat", "1")
-        job_id = start(farm, out, {"direct": (), "far": far}, count, "--zombie-time", "4")
-        running_on(farm, "far", 2)
+        renders = {"direct": (), "far": far}
+        job_id = start(farm, out, renders, count, "--zombie-time", "4", before=gated(gates))
+        gated_on(farm, "far", gates, 2)
         partition.cut()
-        time.sleep(cut_for)  # its tasks end meanwhile; their results wait
+        gates.open_all()  # its tasks end now; their results wait
+        time.sleep(cut_for)
         partition.heal()
         assert_results_stored(farm, job_id, out, count, once=cut_for < 4)
     finally:
