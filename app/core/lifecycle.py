@@ -88,6 +88,13 @@ class Changes(Protocol):
         """A render's result was counted: record the run's state (a RUN_STATES name of
         app/protocol.py), its error and the report's figures."""
 
+    def run_late(
+        self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
+    ) -> None:
+        """A result its task no longer waits for (a copy of a counted one, or the result of a
+        run lost and started again): record it as run_ended does, unless the run already has
+        a result."""
+
     def assign(self, render: Render, task: dict) -> None:
         """Send a render a task to start (the `assign.task` object)."""
 
@@ -284,8 +291,8 @@ class TaskLifecycle(TaskActions, Timeouts):
 
     def end_run(self, render: Render, key: RunKey, report: dict) -> None:
         """A render reports a finished run: move its task, record the run (run_ended), and
-        offer the freed slot. A copy already counted, or a run of a deleted job, changes
-        nothing."""
+        offer the freed slot. A result its task no longer waits for moves nothing (run_late);
+        a run of a deleted job changes nothing."""
         held = self._release(render, key)
         block = self.block_of(key)
         if block is None:
@@ -297,27 +304,21 @@ class TaskLifecycle(TaskActions, Timeouts):
             and table.detail(n)[0] == run
             and table.render[n] == render.id  # the run is this render's, not another's
         )
-        if not held and not current:
-            return  # already counted: a resent copy
-        error = report["error"]
+        run_state, error = _judged(report, block.spec.task_min_run_time)
+        if not held and not current:  # counted already, or lost and started again
+            self.changes.run_late(key, render, run_state, error, report)
+            return
         if not current:  # stopped by an order; a timeout counted its error then
             failure = self.run_errors.pop(key, None)
-            run_state, error = (RUN_ERROR, failure) if failure else (RUN_STOPPED, error)
-        elif error == STOPPED:  # interrupted on the render (it shut down): not a failure
+            run_state, error = (RUN_ERROR, failure) if failure else (RUN_STOPPED, report["error"])
+        elif run_state == RUN_STOPPED:  # interrupted on the render (it shut down): no failure
             table.set(n, states.RDY)
             self._save_tasks(block.job, block.num, [n])
             self.refresh(block.job)
-            run_state = RUN_STOPPED
-        elif report.get("skipped"):  # its files were there
-            self._finish_task(block, n, render, None, skipped=True)
-            run_state, error = RUN_SKIPPED, report["skipped"]
         else:
-            min_run_time = block.spec.task_min_run_time
-            failure = run_error(report) or (
-                None if report.get("success") else _too_short(report, min_run_time)
-            )
-            self._finish_task(block, n, render, failure, fatal=is_fatal(report))
-            run_state, error = (RUN_ERROR, failure) if failure else (RUN_DONE, error)
+            failure = error if run_state == RUN_ERROR else None
+            skipped = run_state == RUN_SKIPPED
+            self._finish_task(block, n, render, failure, is_fatal(report), skipped)
         self.changes.run_ended(key, render, run_state, error, report)
         self.fill(render)
 
@@ -489,16 +490,51 @@ class TaskLifecycle(TaskActions, Timeouts):
             self.refresh(block.job)
             log.info("task %s lost with render %s: ready again", key, render.name)
 
-    def release_hold(self) -> None:
-        """Start-up hold over: runs nobody reclaimed are ready again; start work."""
-        self.hold_until = 0.0
-        self.expected_renders.clear()
+    def hold_for_renders(self, online: set[str], grace: float) -> None:
+        """After a restart, start nothing new for grace seconds, or until every render that
+        was online, and every render a waiting (WRC) run belongs to, is back: a render away
+        when the server stopped still reports its runs, and resends their results."""
+        expected, waiting = set(online), False
         for job in self.jobs.values():
             for block in job.blocks:
+                for n in block.tasks.numbers_in(states.WRC):
+                    waiting = True
+                    name = self.render_names.get(block.tasks.render[n])
+                    if name is not None:
+                        expected.add(name)
+        if waiting or expected:
+            self.hold_until = self.clock() + grace
+            self.expected_renders = expected
+
+    def release_hold(self) -> None:
+        """Start-up hold over: runs nobody reclaimed are lost, their tasks ready again; start
+        work."""
+        self.hold_until = 0.0
+        self.expected_renders.clear()
+        now = self.clock()
+        for job in self.jobs.values():
+            for block in job.blocks:
+                for n in block.tasks.numbers_in(states.WRC):
+                    self.changes.run_lost(
+                        (job.id, block.num, n, block.tasks.detail(n)[0]), now, True
+                    )
                 moved = block.tasks.move(states.WRC, states.RDY, clear_errors=False)
                 self._save_tasks(job, block.num, moved)
             self.solver.refresh(job)
         self.fill_all()
+
+
+def _judged(report: dict, min_run_time: int) -> tuple[str, str | None]:
+    """A result's run state (a RUN_STATES name) and error, as the render reported it and the
+    block's task_min_run_time judges it."""
+    if report["error"] == STOPPED:
+        return RUN_STOPPED, STOPPED
+    if report.get("skipped"):  # its files were there
+        return RUN_SKIPPED, report["skipped"]
+    failure = run_error(report) or (
+        None if report.get("success") else _too_short(report, min_run_time)
+    )
+    return (RUN_ERROR, failure) if failure else (RUN_DONE, report["error"])
 
 
 def _too_short(report: dict, min_run_time: int) -> str | None:

@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from app.core.jobs import task_summary
 from app.core.json_checks import decode
@@ -193,6 +193,12 @@ class EventHub:
         job = self.farm.jobs.get(job_id)
         owner = job.user_name if job is not None else None
         return decide(OWNER, monitor.identity, owner) is Verdict.ALLOW
+
+    async def close(self) -> None:
+        """The server stops: close every monitor's socket (its monitor connects again)."""
+        await asyncio.gather(
+            *(monitor.ws.close(code=WSCloseCode.GOING_AWAY) for monitor in list(self.monitors))
+        )
 
     def _forget(self, monitor: Monitor) -> None:
         self.monitors.discard(monitor)

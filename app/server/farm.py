@@ -276,6 +276,14 @@ class Farm(FarmControls, TaskLifecycle):
         self.render_disconnected(render)
         self._save_render(render)
 
+    def shut_down(self) -> None:
+        """The server stops: close every render's connection and start nothing more. The
+        renders stay online in the store: the next start waits for them as after a crash."""
+        for render_id, link in list(self.links.items()):
+            del self.links[render_id]
+            link.close()
+            self.render_disconnected(self.renders[self.render_names[render_id]])
+
     def _save_render(self, render: Render) -> None:
         """Store a render whose settings or connection changed, and tell monitors."""
         self.journal.put(records.save_render(render))
@@ -293,15 +301,15 @@ class Farm(FarmControls, TaskLifecycle):
 
     def result(self, render: Render, key: RunKey, report: dict) -> asyncio.Future | None:
         """A finished run: the life cycle counts it once and FarmChanges.run_ended queues its
-        commit. The caller acknowledges the result once the returned future is done (None:
-        nothing to wait for). A copy resent while the first is being committed waits for that
-        commit (so may a result for a deleted job whose key has a commit in flight); a copy of
-        one whose commit failed writes it again."""
+        commit; a copy, or a result its task no longer waits for, is committed by run_late
+        after any earlier commit of its run, and a copy of one whose commit failed writes it
+        again. The caller acknowledges the result once the returned future is done (None:
+        nothing to wait for, as for a run of a deleted job whose key has no commit in flight)."""
         self.live.drop(key)
-        self.end_run(render, key, report)
         unstored = self.unstored.pop(key, None)
         if unstored is not None:
             self.commit_result(key, unstored)
+        self.end_run(render, key, report)
         return self.committing.get(key)
 
     def commit_result(self, key: RunKey, writes: list) -> None:
@@ -392,6 +400,23 @@ class FarmChanges:
     ) -> None:
         """Queue the run's record (and output) for commit; Farm.result hands the commit to the
         caller, which acknowledges the result when it is done."""
+        self._commit(key, records.finish_run, render, run_state, error, report)
+
+    def run_late(
+        self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
+    ) -> None:
+        """As run_ended; the store keeps a result the run already has."""
+        self._commit(key, records.finish_late_run, render, run_state, error, report)
+
+    def _commit(
+        self,
+        key: RunKey,
+        finish: Callable,
+        render: Render,
+        run_state: str,
+        error: str | None,
+        report: dict,
+    ) -> None:
         outcome = {
             "state": run_state,
             "exit_code": report["exit_code"],
@@ -406,7 +431,7 @@ class FarmChanges:
         }
         self.farm.commit_result(
             key,
-            records.finish_run(
+            finish(
                 key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
             ),
         )

@@ -40,8 +40,17 @@ def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application["farm"] = farm
     application["db"] = db
     application["guard"] = guard
+    application.on_shutdown.append(_close_sockets)
     routes.register(application)
     return application
+
+
+async def _close_sockets(application: web.Application) -> None:
+    """Before the server waits for its open connections to end: end the renders' and the
+    monitors' sockets, which would stay open (they reconnect to the next server)."""
+    farm: Farm = application["farm"]
+    farm.shut_down()
+    await farm.events.close()
 
 
 async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:

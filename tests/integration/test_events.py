@@ -68,3 +68,11 @@ async def test_watched_block_gets_its_task_changes(farm, events):
     message = await _next(events, "tasks")
     assert (message["job"], message["block"]) == (job_id, 0)
     assert [(t["num"], t["state"]) for t in message["tasks"]] == [(1, "SKP"), (2, "SKP")]
+
+
+async def test_a_stopping_server_closes_the_monitors_sockets_first(farm, events):
+    """Else the server waits for them (a monitor holds its socket open) before it stops."""
+    stopping = asyncio.ensure_future(asyncio.to_thread(farm.server.stop, 60))
+    message = await events.receive(timeout=20)
+    assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, aiohttp.WSCloseCode.GOING_AWAY)
+    assert await stopping == 0

@@ -171,6 +171,41 @@ async def test_the_journal_connects_again_when_its_connection_is_lost(postgres_u
         db.close()
 
 
+async def test_a_late_result_is_stored_only_on_its_render_s_run_without_one(store_url, tmp_path):
+    db = open_database(store_url)
+    journal = Journal(db, asyncio.get_running_loop())
+    outputs = OutputStore(tmp_path / "outputs")
+    done = dict(
+        state="DON",
+        exit_code=0,
+        signal=None,
+        error=None,
+        time_start=100.0,
+        time_done=110.0,
+        peak_rss_mb=None,
+        cpu_seconds=None,
+        warnings=0,
+        files="[]",
+    )
+    counted, lost, running = (1, 0, 0, 1), (1, 0, 0, 2), (1, 0, 0, 3)
+    try:
+        journal.put(records.start_run(counted, "r1", 100.0))
+        journal.put(records.finish_run(counted, "r1", {**done, "state": "ERR"}, outputs, "1\n"))
+        journal.put(records.start_run(lost, "r2", 100.0))
+        journal.put(records.lose_run(lost, 105.0))
+        journal.put(records.start_run(running, "r3", 120.0))
+        for key, name in ((counted, "r1"), (lost, "r2"), (running, "r9")):  # r9: not its run
+            journal.put(records.finish_late_run(key, name, done, outputs, f"late {name}\n", b"J"))
+        await journal.flush()
+        stored = [(run["state"], run["output_size"]) for run in runs.task_runs(1, 0, 0)]
+        assert stored == [("ERR", 2), ("DON", 8), ("RUN", 0)]
+        assert [outputs.read(key) for key in (counted, lost, running)] == ["1\n", "late r2\n", None]
+        assert outputs.read_thumbnail(lost) == b"J" and outputs.read_thumbnail(running) is None
+    finally:
+        journal.close()
+        db.close()
+
+
 def test_farm_on_postgres_survives_a_restart(tmp_path, postgres_url):
     farm = Farm(tmp_path)
     try:

@@ -75,6 +75,9 @@ class Recorder:
     def run_ended(self, key, render, run_state, error, report):
         self.log.append(("run_ended", key, render.name, run_state, error))
 
+    def run_late(self, key, render, run_state, error, report):
+        self.log.append(("run_late", key, render.name, run_state, error))
+
     def assign(self, render, task):
         self.log.append(("assign", render.name, task["task"]))
         self.assigned.append((render.name, task))
@@ -123,14 +126,19 @@ class Farm:
         self.lc.job_added(job)
         return job
 
-    def render(self, name: str = "r1", max_tasks: int = 1, running=(), finished=(), **keys):
-        """A render connects (new, or again when it is known); returns it and the runs to stop."""
+    def known(self, name: str, max_tasks: int = 1, **keys) -> Render:
+        """A render the farm knows (new ones offline), as restored or registered before."""
         render = self.lc.renders.get(name)
         if render is None:
             render = Render(id=self._next_render, name=name, max_tasks=max_tasks, **keys)
             self._next_render += 1
             self.lc.renders[name] = render
             self.lc.render_names[render.id] = name
+        return render
+
+    def render(self, name: str = "r1", max_tasks: int = 1, running=(), finished=(), **keys):
+        """A render connects (new, or again when it is known); returns it and the runs to stop."""
+        render = self.known(name, max_tasks, **keys)
         render.last_seen = self.clock()
         stop = self.lc.render_connected(render, list(running), list(finished))
         self.lc.ready(render)

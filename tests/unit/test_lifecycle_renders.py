@@ -5,22 +5,23 @@ from app.core import states
 from tests.unit.lifecycle_farm import Farm
 
 
-def restored(farm, tasks=3, running=(0,), render_id=1):
+def restored(farm, tasks=3, running=(0,), holder="r1", online=("r1",)):
     """A job as the server restores it after a restart: its running tasks wait (WRC) for their
-    render, and nothing starts until the renders that were online are back."""
+    render (holder), and for 30 s nothing starts until the renders that were online are back."""
+    render = farm.known(holder)
     job = farm.submit(tasks=tasks, capacity=100)
     for n in running:
-        job.blocks[0].tasks.restore(n, states.WRC, 1, 0, render_id, farm.clock.now - 5, 0.0)
-    farm.lc.hold_until = farm.clock.now + 30
-    farm.lc.expected_renders = {"r1"}
+        job.blocks[0].tasks.restore(n, states.WRC, 1, 0, render.id, farm.clock.now - 5, 0.0)
     farm.lc.solver.refresh(job)
+    farm.lc.hold_for_renders(set(online), grace=30)
     return job
 
 
 def test_a_render_back_after_a_restart_keeps_its_running_task():
     farm = Farm()
     job = restored(farm)
-    r1, stop = farm.render("r1", max_tasks=2, running=[(job.id, 0, 0, 1)])
+    farm.known("r1").max_tasks = 2
+    r1, stop = farm.render("r1", running=[(job.id, 0, 0, 1)])
     assert stop == []
     assert farm.state(job) == "RUN" and (job.id, 0, 0, 1) in r1.runs
     assert ("run_adopted", (job.id, 0, 0, 1)) in farm.changes.log
@@ -79,8 +80,7 @@ def test_a_run_a_reconnecting_render_no_longer_has_is_lost():
 
 def test_the_start_up_hold_starts_nothing_until_every_render_is_back():
     farm = Farm()
-    job = restored(farm, tasks=2, running=(0,))
-    farm.lc.expected_renders = {"r1", "r2"}
+    job = restored(farm, tasks=2, running=(0,), online=("r1", "r2"))
     r2 = farm.online("r2")
     assert not r2.runs and farm.state(job) == "WRC"
     r1, _ = farm.render("r1", running=[(job.id, 0, 0, 1)])
@@ -90,14 +90,47 @@ def test_the_start_up_hold_starts_nothing_until_every_render_is_back():
 
 def test_the_start_up_hold_ends_after_its_time_and_unclaimed_runs_are_ready():
     farm = Farm()
-    job = restored(farm, tasks=1)
-    farm.lc.expected_renders = {"r1", "gone"}
+    job = restored(farm, tasks=1, online=("r1", "gone"))
     r1 = farm.online("r1")
     farm.wait(29)
     assert not r1.runs and farm.state(job) == "WRC"
     farm.wait(2)
     assert farm.lc.hold_until == 0.0
+    assert ("run_lost", (job.id, 0, 0, 1), farm.clock.now, True) in farm.changes.log
     assert farm.keys_on(r1) == [(job.id, 0, 0, 2)]  # WRC -> RDY, started again
+
+
+def test_the_start_up_hold_waits_for_every_render_whose_runs_wait():
+    """A render not stored online (away when the server stopped) still holds its runs: the
+    first render back must not take them while their render is about to report them."""
+    farm = Farm()
+    job = restored(farm, tasks=2, running=(0,), holder="r1", online=("r2",))
+    r2 = farm.online("r2")
+    assert not r2.runs and farm.state(job) == "WRC" and farm.lc.hold_until
+    r1, _ = farm.render("r1", finished=[(job.id, 0, 0, 1)])
+    assert farm.lc.hold_until == 0.0
+    assert farm.result(r1, (job.id, 0, 0, 1)) == ("DON", None)
+    assert farm.keys_on(r2) == [(job.id, 0, 1, 1)]
+    assert [entry[1] for entry in farm.changes.log if entry[0] == "run_started"] == [
+        (job.id, 0, 1, 1)
+    ]
+
+
+def test_a_late_result_of_a_run_started_again_is_recorded_and_moves_nothing():
+    farm = Farm()
+    job = farm.submit(tasks=1)
+    first, second = (job.id, 0, 0, 1), (job.id, 0, 0, 2)
+    r1 = farm.online("r1")
+    farm.lc.render_disconnected(r1)
+    farm.wait(61)  # r1's run is lost
+    r2 = farm.online("r2")
+    assert farm.keys_on(r2) == [second]
+    r1, stop = farm.render("r1", finished=[first])  # back, with the lost run's result
+    assert stop == [] and not r1.runs
+    before = len(farm.changes.log)
+    assert farm.result(r1, first, exit_code=1) is None  # not counted
+    assert farm.changes.log[before:] == [("run_late", first, "r1", "ERR", "exit code 1")]
+    assert farm.state(job) == "RUN" and farm.keys_on(r2) == [second] and farm.errors(job) == 0
 
 
 def test_runs_of_a_disconnected_render_are_lost_after_zombie_time():

@@ -11,7 +11,8 @@ import pytest
 from app.core.jobspec import parse_job
 from app.core.lifecycle import Changes
 from app.core.quotas import QuotaExceeded
-from app.protocol import RUN_DONE
+from app.core.states import RUN, WRC
+from app.protocol import RUN_DONE, RUN_ERROR, RUN_RUNNING, RUN_STOPPED
 from app.server.config import ServerConfig
 from app.server.farm import Farm, FarmChanges
 from app.server.persistence import Journal, OutputStore, open_database, restore, runs
@@ -36,12 +37,13 @@ class Link:
 
     def __init__(self) -> None:
         self.sent: list[dict] = []
+        self.closed = False
 
     def send(self, message: dict) -> None:
         self.sent.append(message)
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
     def assigned(self) -> list[int]:
         return [message["task"]["task"] for message in self.sent if message["type"] == "assign"]
@@ -120,7 +122,6 @@ async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
     report = done_report(farm)
     written = farm.result(farm.render("r1"), (job.id, 0, 0, 1), report)
     assert link.assigned() == [0, 1]
-    assert farm.result(farm.render("r1"), (job.id, 0, 0, 1), report) is written  # a resent copy
     await written
     first, *_ = runs.task_runs(job.id, 0, 0)
     assert (first["state"], first["error"], first["output_size"]) == (RUN_DONE, None, 8)
@@ -168,6 +169,51 @@ async def test_no_task_starts_while_the_store_cannot_commit(farm):
     assert [run["state"] for run in runs.task_runs(job.id, 0, 1)] == [RUN_DONE]
 
 
+def report_of(farm: Farm, output: str, **fields) -> dict:
+    """A render's successful result with this output, fields overriding."""
+    now = farm.clock()
+    return {
+        "exit_code": 0,
+        "signal": None,
+        "error": None,
+        "time_start": now - 5,
+        "time_done": now,
+        "output": output,
+        "success": False,
+        **fields,
+    }
+
+
+async def test_a_resent_copy_is_acknowledged_once_stored_and_keeps_the_counted_result(farm):
+    job = await submit(farm)
+    link = connect(farm)
+    key = (job.id, 0, 0, 1)
+    farm.job_action(job.id, "stop")  # the run is stopped by order: its result counts as STOPPED
+    written = farm.result(farm.render("r1"), key, report_of(farm, "first\n"))
+    copy = farm.result(farm.render("r1"), key, report_of(farm, "copy\n"))  # a resend
+    assert copy is not None and copy is not written
+    await copy
+    assert [run["state"] for run in runs.task_runs(job.id, 0, 0)] == [RUN_STOPPED]
+    assert farm.outputs.read(key) == "first\n" and link.sent
+
+
+async def test_a_late_result_is_stored_on_its_render_s_lost_run_only(farm):
+    job = await submit(farm)
+    first, second = (job.id, 0, 0, 1), (job.id, 0, 0, 2)
+    link = connect(farm, "r1")
+    farm.disconnected(farm.render("r1"), link)
+    wait(farm, 61)  # r1's run is lost
+    assert connect(farm, "r2").assigned() == [0]  # run again
+    connect(farm, "r1")  # back, with the lost run's result
+    forged = farm.result(farm.render("r2"), first, report_of(farm, "forged\n"))
+    late = farm.result(farm.render("r1"), first, report_of(farm, "late\n", exit_code=3))
+    await asyncio.gather(forged, late)
+    stored = [(run["run"], run["render"], run["state"]) for run in runs.task_runs(job.id, 0, 0)]
+    assert stored == [(1, "r1", RUN_ERROR), (2, "r2", RUN_RUNNING)]
+    assert farm.outputs.read(first) == "late\n"
+    assert farm.outputs.read(second) is None and farm.job(job.id).blocks[0].tasks.state(0) == RUN
+
+
 async def test_deleting_an_offline_render_removes_it(farm):
     link = connect(farm)
     render = farm.render("r1")
@@ -195,3 +241,31 @@ async def test_restore_leaves_out_what_an_older_version_stored_unchecked(farm, c
     assert again.next_job_id == 8
     assert again.users["bob"].hosts_mask == ""
     assert "job 7 'old' left out" in caplog.text and "user bob" in caplog.text
+
+
+async def test_a_stopping_server_closes_its_renders_links_and_expects_them_back(farm):
+    """A graceful stop is no render's leaving: the next start waits for them as after a crash,
+    and a result read while the sockets close starts nothing the render would never hear of."""
+    job = await submit(farm, tasks=2)
+    link = connect(farm)
+    render = farm.render("r1")
+    farm.shut_down()
+    assert link.closed
+    written = farm.result(render, (job.id, 0, 0, 1), report_of(farm, "1\n"))
+    farm.disconnected(render, link)  # the socket's end
+    assert link.assigned() == [0]
+    await written
+    again = Farm(farm.config, farm.journal, farm.outputs, clock=Clock())
+    restore(again)
+    assert again.expected_renders == {"r1"} and again.hold_until
+
+
+async def test_restore_expects_a_render_stored_offline_whose_run_waits_for_it(farm):
+    job = await submit(farm)
+    link = connect(farm)
+    farm.disconnected(farm.render("r1"), link)  # offline, its run its own until zombie_time
+    await farm.journal.flush()
+    again = Farm(farm.config, farm.journal, farm.outputs, clock=Clock())
+    restore(again)
+    assert again.job(job.id).blocks[0].tasks.numbers_in(WRC) == [0]
+    assert again.expected_renders == {"r1"} and again.hold_until

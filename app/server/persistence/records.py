@@ -182,28 +182,57 @@ def finish_run(
     committed)."""
     job, block, task, run = key
     values = dict(
-        job_id=job,
-        block=block,
-        task=task,
-        run=run,
-        render=render,
-        output_size=len(output.encode("utf-8", "replace")),
-        thumbnail=thumbnail is not None,
-        **outcome,
+        job_id=job, block=block, task=task, run=run, **_finished(outcome, output, thumbnail)
     )
     writes = []
     if output:
         writes.append(Rows(outputs.write_many, ((key, {"key": key, "text": output}),)))
     if thumbnail is not None:
         writes.append(Rows(outputs.write_thumbnails, ((key, {"key": key, "data": thumbnail}),)))
-    return [*writes, Rows(_upsert_runs, ((key, values),))]
+    return [*writes, Rows(_upsert_runs, ((key, {"render": render, **values}),))]
+
+
+def finish_late_run(
+    key: tuple[int, int, int, int],
+    render: str,
+    outcome: dict,
+    outputs,
+    output: str,
+    thumbnail: bytes | None = None,
+):
+    """A result its task no longer waits for: the run's row takes it, with its output and
+    thumbnail, only while the row is this render's and has no result yet (RUN, or LOST)."""
+    values = _finished(outcome, output, thumbnail)
+    waiting = _run_row(key) & (RunRow.render == render)
+    waiting &= RunRow.state.in_((RUN_RUNNING, RUN_LOST))
+
+    def operation() -> None:
+        if not RunRow.update(**values).where(waiting).execute():
+            return
+        if output:
+            outputs.write(key, output)
+        if thumbnail is not None:
+            outputs.write_thumbnails([{"key": key, "data": thumbnail}])
+
+    return operation
+
+
+def _finished(outcome: dict, output: str, thumbnail: bytes | None) -> dict:
+    """A finished run's row values but its key and render."""
+    size = len(output.encode("utf-8", "replace"))
+    return dict(output_size=size, thumbnail=thumbnail is not None, **outcome)
+
+
+def _run_row(key: tuple[int, int, int, int]):
+    """The condition selecting a run's row."""
+    job, block, task, run = key
+    where = (RunRow.job_id == job) & (RunRow.block == block)
+    return where & (RunRow.task == task) & (RunRow.run == run)
 
 
 def lose_run(key: tuple[int, int, int, int], now: float):
     """A run that vanished with its render: no result will come."""
-    job, block, task, run = key
-    where = (RunRow.job_id == job) & (RunRow.block == block)
-    where &= (RunRow.task == task) & (RunRow.run == run)
+    where = _run_row(key)
     return lambda: RunRow.update(state=RUN_LOST, time_done=now).where(where).execute()
 
 

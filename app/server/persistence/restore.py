@@ -32,7 +32,8 @@ log = logging.getLogger("corral.restore")
 
 
 def restore(farm: Farm) -> None:
-    """Load pools, users, jobs, touched tasks and known renders; running tasks wait."""
+    """Load pools, users, jobs, touched tasks and known renders; running tasks wait for their
+    renders (TaskLifecycle.hold_for_renders)."""
     stored = SettingRow.get_or_none(SettingRow.key == "pools")
     if stored is not None:
         farm.pools = PoolTree.from_dict(json.loads(stored.value))
@@ -45,6 +46,7 @@ def restore(farm: Farm) -> None:
                 "user %s: stored settings refused (%s): restored with defaults", row.name, error
             )
         farm.users[row.name] = user
+    online = set()
     for row in RenderRow.select().order_by(RenderRow.id):
         render = Render(
             id=row.id,
@@ -62,7 +64,7 @@ def restore(farm: Farm) -> None:
         farm.render_names[row.id] = row.name
         farm.next_render_id = max(farm.next_render_id, row.id + 1)
         if row.online:
-            farm.expected_renders.add(row.name)
+            online.add(row.name)
     render_ids = {name: render.id for name, render in farm.renders.items()}
 
     for row in JobRow.select().order_by(JobRow.id):
@@ -102,8 +104,7 @@ def restore(farm: Farm) -> None:
 
     for job in farm.jobs.values():
         farm.job_added(job)
-    if waiting or farm.expected_renders:
-        farm.hold_until = farm.clock() + farm.config.reconnect_grace
+    farm.hold_for_renders(online, farm.config.reconnect_grace)
     log.info(
         "restored %d jobs, %d renders, %d running tasks waiting for their renders",
         len(farm.jobs),
