@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from app.ui.clock_axis import ClockAxis
 from app.ui.graphs import ResourceGraphs
 from tests.ui.conftest import shown
 
@@ -83,3 +84,12 @@ async def test_legends_fit_inside_their_plots(client, qtbot):
         inside = plot.vb.sceneBoundingRect()
         legend = plot.legend.sceneBoundingRect()
         assert inside.contains(legend), (plot.titleLabel.text, inside, legend)
+
+
+def test_an_hour_is_ticked_on_round_minutes_in_hours_and_minutes():
+    axis = ClockAxis()
+    [(step, offset)] = axis.tickSpacing(START, START + 3600, 840)
+    assert (step, offset) == (300, 0)  # twelve ticks fit 840 pixels
+    assert axis.tickStrings([START + 600], 1, step) == [
+        time.strftime("%H:%M", time.localtime(START + 600))
+    ]
