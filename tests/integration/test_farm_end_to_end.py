@@ -41,6 +41,15 @@ def assert_each_file_once(out_dir, frames, per_task=1):
     assert written_twice == []
 
 
+def processes_naming(text: str) -> list[psutil.Process]:
+    """The live processes whose command line contains the text."""
+    return [
+        process
+        for process in psutil.process_iter(["cmdline"])
+        if text in " ".join(process.info["cmdline"] or [])
+    ]
+
+
 def test_three_renders_run_a_300_task_job(farm, out):
     farm.start_server()
     farm.start_renders({"r1": 2, "r2": 2, "r3": 2})
@@ -61,8 +70,8 @@ def test_server_killed_mid_job_loses_nothing(farm, out):
     job_id = farm.client.submit(frame_writer_job(out, "crash", 200, seconds=0.05))
     wait_until(lambda: farm.client.job(job_id)["tasks_done"] >= 60, timeout=60)
     farm.server.kill()
-    written = len(list(out.iterdir()))
-    wait_until(lambda: len(list(out.iterdir())) > written)  # renders keep working meanwhile
+    # the renders finish the tasks they run and keep their results for the next server
+    wait_until(lambda: not processes_naming(str(out)))
     farm.start_server("--reconnect-grace", "10")
     job = farm.wait_job_done(job_id, timeout=120)
     assert job["tasks_done"] == 200
@@ -108,20 +117,13 @@ def test_stopped_task_leaves_no_process(farm):
     )
     job_id = farm.client.submit(numeric_job("tree", command, 1, 1, user_name="tester"))
 
-    def marked():
-        return [
-            p
-            for p in psutil.process_iter(["cmdline"])
-            if marker in " ".join(p.info["cmdline"] or [])
-        ]
-
-    wait_until(lambda: len(marked()) >= 3, timeout=30)
+    wait_until(lambda: len(processes_naming(marker)) >= 3, timeout=30)
     farm.client.job_action(job_id, "stop")
     survivors = []
     try:
-        wait_until(lambda: not marked(), timeout=30)
+        wait_until(lambda: not processes_naming(marker), timeout=30)
     finally:
-        survivors = marked()
+        survivors = processes_naming(marker)
         for proc in survivors:
             proc.kill()
     assert survivors == []
