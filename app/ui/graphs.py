@@ -3,7 +3,9 @@
 The window fetches the whole history once, then every REFRESH_PERIOD seconds only the samples
 newer than the last one it has (`since=`). A plot appears when one of its series first has a
 number, so a host without GPU or custom meters shows neither. CPU is stacked: user, nice,
-system and iowait, each curve the sum of those below it, filled down to zero.
+system and iowait, each curve the sum of those below it, filled down to zero. Series carry the
+labels of app/ui/resource_labels.py (a custom meter's plot is titled with its meter's last
+label); a plot of several series has a one-row legend, the time axis a clock (app/ui/clock_axis.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from app.ui.client import FarmClient
+from app.ui.clock_axis import ClockAxis
+from app.ui.resource_labels import label, meter_labels, meter_of
 
 REFRESH_PERIOD = 3.0
 MAX_SAMPLES = 4000  # more than the server's hour of history at one sample per second
@@ -69,6 +73,7 @@ class ResourceGraphs(QWidget):
         self.resize(900, 900)
         self.times: list[float] = []
         self.series: dict[str, list[float]] = {}  # name -> values, NaN where missing
+        self.meter_labels: dict[str, str] = {}  # custom meter -> the label it last declared
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.layout_widget = pg.GraphicsLayoutWidget()
@@ -103,6 +108,7 @@ class ResourceGraphs(QWidget):
             return
         for sample in samples:
             flat = flatten(sample)
+            self.meter_labels.update(meter_labels(sample))
             count = len(self.times)
             for name in flat.keys() - self.series.keys():
                 self.series[name] = [math.nan] * count
@@ -119,9 +125,9 @@ class ResourceGraphs(QWidget):
 
     def _plot_specs(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         custom = {
-            name.removesuffix(".value"): (name[7:-6], (name,))
+            name.removesuffix(".value"): (label(name, self.meter_labels), (name,))
             for name in sorted(self.series)
-            if name.startswith("custom.") and name.endswith(".value")
+            if meter_of(name) is not None
         }
         return {**PLOTS, **custom}
 
@@ -131,7 +137,9 @@ class ResourceGraphs(QWidget):
             present = [n for n in names if n in self.series and self._has_numbers(n)]
             if not present:
                 continue
-            plot = self.plots.get(key) or self._add_plot(key, title)
+            plot = self.plots.get(key) or self._add_plot(key, title, len(names))
+            if plot.titleLabel.text != title:  # a meter's label changes with its value
+                plot.setTitle(title)
             values = [np.array(self.series.get(n, [])) for n in names if n in self.series]
             if key in STACKED:
                 values = list(np.cumsum(np.nan_to_num(np.array(values)), axis=0))
@@ -144,11 +152,12 @@ class ResourceGraphs(QWidget):
     def _has_numbers(self, name: str) -> bool:
         return any(not math.isnan(v) for v in self.series[name])
 
-    def _add_plot(self, key: str, title: str) -> pg.PlotItem:
+    def _add_plot(self, key: str, title: str, series: int) -> pg.PlotItem:
         plot = self.layout_widget.addPlot(
-            row=len(self.plots), col=0, title=title, axisItems={"bottom": pg.DateAxisItem()}
+            row=len(self.plots), col=0, title=title, axisItems={"bottom": ClockAxis()}
         )
-        plot.addLegend(offset=(-5, 5))
+        if series > 1:  # one row, top left; a single series is named by the title
+            plot.addLegend(offset=(5, 1), colCount=series, brush=(0, 0, 0, 140), verSpacing=-5)
         plot.showGrid(x=True, y=True, alpha=0.2)
         if self.plots:
             plot.setXLink(next(iter(self.plots.values())))
@@ -156,13 +165,13 @@ class ResourceGraphs(QWidget):
         return plot
 
     def _add_curve(self, plot: pg.PlotItem, name: str, colour: str, key: str) -> pg.PlotDataItem:
-        label = name.removeprefix("cpu_").removeprefix("gpu.")
+        text = label(name, self.meter_labels)
         if key in STACKED:  # the higher sums first, so lower ones are drawn over them
             fill = pg.mkColor(colour)
             fill.setAlpha(160)
-            curve = plot.plot(name=label, pen=pg.mkPen(colour), fillLevel=0, brush=fill)
+            curve = plot.plot(name=text, pen=pg.mkPen(colour), fillLevel=0, brush=fill)
             curve.setZValue(-len(self.curves))
         else:
-            curve = plot.plot(name=label, pen=pg.mkPen(colour, width=1.5))
+            curve = plot.plot(name=text, pen=pg.mkPen(colour, width=1.5))
         self.curves[name] = curve
         return curve

@@ -1,7 +1,7 @@
 """The monitor's main window: Jobs, Renders, Users and Pools tabs, connection state, menus.
 
-The Jobs tab is the jobs tree on top and, below it, the selected block's tasks beside the
-"why is this not running" panel of the selected job.
+The Jobs tab is the jobs tree on top and, below it, the selected block's tasks (a selected job's
+first block's) beside the "why is this not running" panel of the selected job.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class MainWindow(QMainWindow):
         self.why = WhyPanel(client)
         self.jobs.block_selected.connect(self.tasks.show_block)
         self.jobs.job_selected.connect(self.why.show_job)
+        self.jobs.job_selected.connect(lambda job: self.tasks.show_block(job, 0))
         below = QSplitter(Qt.Orientation.Horizontal)
         below.addWidget(self.tasks)
         below.addWidget(self.why)

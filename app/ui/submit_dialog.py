@@ -3,7 +3,8 @@
 The form builds one numeric block: the service's `batch_command` from the scene, the output and
 the service's options, over a frame range. The preview lists the first tasks exactly as the server
 will name and run them (the job is parsed with the server's own `parse_job`), so a mistake shows
-before anything is sent. A refusal from the server shows in the dialog, which stays open.
+before anything is sent (from the user's first edit or Submit on: the dialog opens without an
+error). A refusal from the server shows in the dialog, which stays open.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ class SubmitDialog(QDialog):
         self.paused.toggled.connect(self.refresh_preview)
         self.service.currentTextChanged.connect(self._service_changed)
         self._service_changed(self.service.currentText())
+        self.status.clear()  # opens clean: what is missing shows once the user acts
+        self.submit_button.setEnabled(True)
 
     def _browse(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, "Scene file", self.scene.text())

@@ -42,6 +42,7 @@ CASES = {
         ["--connections", "50", "--open-files", "256", "--seconds", "1"],
         ["health, loaded: p50", "slow connections: ", "server log: "],
     ),
+    "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.true_tasks": (
         ["--tasks", "40", "--renders", "2", "--repeats", "1"],
         ["protocol floor, 2 renders, tasks/s:", "floor ratio (pool / floor):"],

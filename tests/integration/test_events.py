@@ -63,7 +63,8 @@ async def test_bad_requests_are_answered_and_the_socket_stays(farm, events):
 async def test_watched_block_gets_its_task_changes(farm, events):
     job_id = farm.client.submit(numeric_job("w", "true", 1, 4, paused=True))
     await events.send_str(json.dumps({"type": "watch_block", "job": job_id, "block": 0}))
-    await asyncio.sleep(0.3)
+    await events.send_str("ping")  # answered in turn: once it is, the watch above is in place
+    await _next(events, "error")
     farm.client.task_actions(job_id, 0, "skip", [1, 2])
     message = await _next(events, "tasks")
     assert (message["job"], message["block"]) == (job_id, 0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
 import uuid
 from pathlib import Path
 
@@ -42,6 +41,15 @@ def assert_each_file_once(out_dir, frames, per_task=1):
     assert written_twice == []
 
 
+def processes_naming(text: str) -> list[psutil.Process]:
+    """The live processes whose command line contains the text."""
+    return [
+        process
+        for process in psutil.process_iter(["cmdline"])
+        if text in " ".join(process.info["cmdline"] or [])
+    ]
+
+
 def test_three_renders_run_a_300_task_job(farm, out):
     farm.start_server()
     farm.start_renders({"r1": 2, "r2": 2, "r3": 2})
@@ -62,7 +70,8 @@ def test_server_killed_mid_job_loses_nothing(farm, out):
     job_id = farm.client.submit(frame_writer_job(out, "crash", 200, seconds=0.05))
     wait_until(lambda: farm.client.job(job_id)["tasks_done"] >= 60, timeout=60)
     farm.server.kill()
-    time.sleep(1.0)  # renders keep working and keep their results
+    # the renders finish the tasks they run and keep their results for the next server
+    wait_until(lambda: not processes_naming(str(out)))
     farm.start_server("--reconnect-grace", "10")
     job = farm.wait_job_done(job_id, timeout=120)
     assert job["tasks_done"] == 200
@@ -108,20 +117,13 @@ def test_stopped_task_leaves_no_process(farm):
     )
     job_id = farm.client.submit(numeric_job("tree", command, 1, 1, user_name="tester"))
 
-    def marked():
-        return [
-            p
-            for p in psutil.process_iter(["cmdline"])
-            if marker in " ".join(p.info["cmdline"] or [])
-        ]
-
-    wait_until(lambda: len(marked()) >= 3, timeout=30)
+    wait_until(lambda: len(processes_naming(marker)) >= 3, timeout=30)
     farm.client.job_action(job_id, "stop")
     survivors = []
     try:
-        wait_until(lambda: not marked(), timeout=30)
+        wait_until(lambda: not processes_naming(marker), timeout=30)
     finally:
-        survivors = marked()
+        survivors = processes_naming(marker)
         for proc in survivors:
             proc.kill()
     assert survivors == []
@@ -132,9 +134,10 @@ def test_stopped_task_leaves_no_process(farm):
 def test_pause_restart_and_task_actions(farm, out):
     farm.start_server()
     job_id = farm.client.submit({**frame_writer_job(out, "actions", 20), "offline": True})
-    farm.start_renders({"r1": 4})
-    time.sleep(0.5)
-    assert farm.client.job(job_id)["tasks_done"] == 0  # paused: nothing starts
+    farm.start_renders({"r1": 4})  # online: the job was offered to it, and nothing started
+    job = farm.client.job(job_id)
+    assert (job["tasks_running"], job["tasks_done"], job["offline"]) == (0, 0, True)
+    assert [r["reason"] for r in farm.client.explain(job_id)["renders"]] == ["job is paused"]
     farm.client.task_actions(job_id, 0, "skip", [0, 1, 2])
     farm.client.job_action(job_id, "start")
     job = farm.wait_job_done(job_id)
@@ -162,8 +165,8 @@ def test_failing_task_is_retried_then_errors(farm):
     assert [r["exit_code"] for r in task["runs"]] == [3, 3, 3]  # first run + 2 retries
     assert task["errors"] == 3
     assert "failing" in farm.client.task_output(job_id, 0, 0, 3)
-    farm.client.job_action(job_id, "restart-errors")
-    time.sleep(0.5)  # 3 errors on r1: the block now avoids it (errors_avoid_host 3)
-    assert farm.client.task(job_id, 0, 0)["starts"] == 3
+    farm.client.job_action(job_id, "restart-errors")  # offered to r1 before the answer:
+    assert farm.client.task(job_id, 0, 0)["starts"] == 3  # 3 errors there, the block avoids it
+    assert "AVD" in farm.client.job(job_id)["state"]  # (errors_avoid_host 3)
     farm.client.job_action(job_id, "reset-error-hosts")
     wait_until(lambda: farm.client.task(job_id, 0, 0)["starts"] >= 4)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from app.api import numeric_job
 from tests.polling import wait_until
@@ -18,6 +17,15 @@ FARM = {
 
 def runs_of(client, job_id, tasks):
     return [run for n in range(tasks) for run in client.task(job_id, 0, n)["runs"]]
+
+
+def not_started(client, job_id) -> bool:
+    job = client.job(job_id)
+    return (job["tasks_running"], job["tasks_done"]) == (0, 0)
+
+
+def reasons(client, job_id) -> list[str]:
+    return [render["reason"] for render in client.explain(job_id)["renders"]]
 
 
 def test_farm_file_pools_tickets_and_reload(farm, tmp_path):
@@ -53,7 +61,7 @@ def test_farm_file_pools_tickets_and_reload(farm, tmp_path):
         lambda: farm.client.pools()["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2, timeout=10
     )
     farm_file.write_text("{broken")
-    time.sleep(1.5)  # a bad file is refused; the pools stay as they were
+    wait_until(lambda: "not applied" in farm.logs(), timeout=10)  # refused: the pools stay
     assert farm.client.pools()["pools"]["/"]["tickets_pool"]["NUKE"]["count"] == 2
     assert farm.client.health()["ok"]
 
@@ -67,14 +75,13 @@ def test_pools_over_the_api_disable_a_service(farm):
     farm.client.edit_render("r1", {"pool": "/comp/"})
     farm.client.edit_pool("/comp/", {"services_disabled": ["nuke"]})
     job = numeric_job("comp", "true", 1, 2, service="nuke", user_name="t")
-    job_id = farm.client.submit(job)
-    time.sleep(0.5)
-    assert farm.client.job(job_id)["tasks_done"] == 0
-    reasons = [r["reason"] for r in farm.client.explain(job_id)["renders"]]
-    assert reasons == ["block 0: service nuke is not enabled on this render"]
+    job_id = farm.client.submit(job)  # offered to r1 before the answer: it stays ready
+    assert not_started(farm.client, job_id)
+    assert reasons(farm.client, job_id) == ["block 0: service nuke is not enabled on this render"]
     farm.client.edit_pool("/comp/", {"services_disabled": [], "services": ["ffmpeg"]})
-    time.sleep(0.5)  # the pool now lists only ffmpeg: nuke still does not run on r1
-    assert farm.client.job(job_id)["tasks_done"] == 0
+    # the edit offered the job again: the pool now lists only ffmpeg, nuke still does not run
+    assert not_started(farm.client, job_id)
+    assert reasons(farm.client, job_id) == ["block 0: service nuke is not enabled on this render"]
     farm.client.edit_render("r1", {"services": ["nuke"]})  # the render enables it for itself
     farm.wait_job_done(job_id)
     answer = farm.client.pools()

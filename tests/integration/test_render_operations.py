@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -51,8 +50,9 @@ def test_render_started_NIMBY_takes_no_task_until_freed(farm, capsys):
     assert (render["nimby"], render["paused"]) == ("NIMBY", True)
     farm.client.render_action("shy", "unpause")
     job_id = farm.client.submit(one_task_job("held", "echo hi"))
-    time.sleep(1.5)
+    # the submit offered the job to the render and answered after: it stays ready, and why
     assert task_state(farm, job_id)["state"] == "RDY"
+    assert [r["reason"] for r in farm.client.explain(job_id)["renders"]] == ["render is NIMBY"]
     assert in_process(farm.url, capsys, farm.admin_token)("render-ctl", "free", "shy")[0] == 0
     capsys.readouterr()
     farm.wait_job_done(job_id, timeout=30)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from app.api import numeric_job
 from tests.polling import wait_until
 
@@ -40,10 +38,9 @@ def test_preview_pending_approval(farm):
     )
     job_id = farm.client.submit(job)
     preview = {0, 9, 2, 5, 8}  # first, last, and the tasks of frames 3, 6 and 9
-    wait_until(lambda: farm.client.job(job_id)["tasks_done"] == len(preview))
-    time.sleep(0.5)
-    job = farm.client.job(job_id)
-    assert job["tasks_done"] == len(preview) and "PPA" in job["state"]
+    # the server looks for the next task as it counts a result: none started after the last
+    job = wait_until(lambda: (j := farm.client.job(job_id))["tasks_done"] == len(preview) and j)
+    assert job["tasks_running"] == 0 and "PPA" in job["state"]
     done = {t["num"] for t in farm.client.tasks(job_id, 0)["tasks"] if t["state"] == "DON"}
     assert done == preview
     reasons = [r["reason"] for r in farm.client.explain(job_id)["renders"]]

@@ -88,8 +88,10 @@ def preview(dialog: SubmitDialog) -> list[tuple[str, str]]:
 
 async def test_submit_dialog_previews_the_tasks_and_submits_the_job(client, qtbot):
     dialog = shown(qtbot, SubmitDialog(client, "ann"))
-    assert not dialog.submit_button.isEnabled()  # the generic service needs its command
-    assert "command" in dialog.status.text()
+    assert dialog.status.text() == "" and dialog.submit_button.isEnabled()  # opens clean
+    dialog.submit()
+    assert "command" in dialog.status.text()  # the generic service needs its command
+    assert not dialog.submit_button.isEnabled()
 
     dialog.options["command"].setText("echo @#@ @#@")
     dialog.last.setValue(10)

@@ -55,6 +55,18 @@ async def test_tabs_status_selection_and_submit(client, qtbot):
     assert resets == [3]  # both jobs again, the first still expanded
 
 
+async def test_selecting_a_job_shows_its_first_blocks_tasks(client, qtbot):
+    window = shown(qtbot, MainWindow(client))
+    first = await client.submit(numeric_job("first", "echo @#@", 1, 3, user_name="ann"))
+    second = await client.submit(numeric_job("second", "echo @#@", 1, 5, user_name="ann"))
+    jobs, tasks = window.jobs, window.tasks.model
+    await until(lambda: jobs.model.row_of(second) is not None)
+    for job_id, count in ((first, 3), (second, 5)):
+        jobs.select_jobs([job_id])
+        assert (tasks.job, tasks.block) == (job_id, 0)
+        await until(lambda count=count: tasks.rowCount() == count)
+
+
 def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
     monkeypatch.setenv(TOKEN_ENV, farm.admin_token)  # where clients look first

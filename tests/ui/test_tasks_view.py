@@ -1,8 +1,6 @@
 """The tasks view against a real server: a million-task block pages over REST, actions reach
 the server, live task changes reach the table."""
 
-import asyncio
-
 from app.api import numeric_job
 from app.ui.tables import BAR_ROLE
 from app.ui.tasks_model import PAGE, PLACEHOLDER, PROGRESS_COLUMN, TASK_ROLE
@@ -20,11 +18,13 @@ def open_view(client, qtbot, job_id: int) -> TasksView:
     return view
 
 
-async def settle(model, rounds: int = 5) -> None:
-    """Let the view paint, the model's settle timer fire and its fetches end, a few times."""
-    for _ in range(rounds):
-        await asyncio.sleep(0.1)
-        await until(lambda: not model._loading)
+async def settle(view: TasksView) -> None:
+    """Paint the view and wait until the model neither wants nor fetches a page; paint again
+    (the fetched rows now) and wait again, so that nothing more is asked for."""
+    model = view.model
+    for _ in range(2):
+        view.table.viewport().repaint()
+        await until(lambda: not (model._settle.isActive() or model._wanted or model._loading))
 
 
 async def test_a_million_tasks_open_and_scroll_to_the_end_fetching_only_visible_pages(
@@ -39,7 +39,7 @@ async def test_a_million_tasks_open_and_scroll_to_the_end_fetching_only_visible_
     view.table.scrollToBottom()
     last = model.index(999_999, 3)
     await until(lambda: model.data(last) != PLACEHOLDER)
-    await settle(model)
+    await settle(view)
     assert model.data(last) == "1000000"
     assert model.data(model.index(999_999, 1)) == "RDY"
     assert model.data(model.index(999_999, PROGRESS_COLUMN), BAR_ROLE) == (0.0, "0%")
@@ -57,7 +57,7 @@ async def test_fast_scrolling_fetches_where_it_stops(client, qtbot):
     for step in range(1, 41):  # forty jumps, each painted, faster than the settle delay
         bar.setValue(bar.maximum() * step // 40)
         view.table.viewport().repaint()
-    await settle(model)
+    await settle(view)
     assert model.requests <= 4, model.requests  # the first page, the page it stopped on (+1)
     assert model.data(model.index(999_999, 3)) == "1000000"
 
@@ -103,7 +103,7 @@ async def test_a_reload_event_refetches_the_loaded_pages(client, qtbot):
     view = open_view(client, qtbot, job_id)
     model = view.model
     await until(lambda: model.task(0))
-    await settle(model)
+    await settle(view)
     before = model.requests
     await client.task_action(job_id, 0, "skip", None)  # 5000 changes: the server says reload
     await until(lambda: model.task(0)["state"] == "SKP")

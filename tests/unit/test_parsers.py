@@ -12,6 +12,7 @@ from app.parsers import Parser, get_parser
 from app.parsers.base import MAX_MESSAGES
 from app.parsers.generic import GenericParser
 from app.render.runner import TaskRunner
+from tests.polling import until
 from tests.unit.test_runner import config, make_task  # noqa: F401  (the config fixture)
 
 
@@ -195,12 +196,18 @@ async def test_runner_throttles_progress_but_sends_the_last(config):  # noqa: F8
 
 
 @posix
-async def test_runner_sends_a_change_after_the_throttle_without_more_output(config):  # noqa: F811
-    command = "echo PROGRESS: 10%; sleep 0.3; echo PROGRESS: 20%; sleep 1.5"
+async def test_runner_sends_a_change_after_the_throttle_without_more_output(
+    config,  # noqa: F811
+    tmp_path,
+):
+    gate = tmp_path / "gate"
+    wait = f"until [ -e {gate} ]; do sleep 0.02; done"
+    command = f"echo PROGRESS: 10%; sleep 0.3; echo PROGRESS: 20%; {wait}"
     messages: list[dict] = []
     runner = TaskRunner(make_task(command, parser=""), config, messages.append)
     runner.start()
-    await asyncio.sleep(1.1)  # the second change waited for the throttle, not for the end
-    percents = [m["percent"] for m in messages if m["type"] == "progress"]
-    assert percents == [10, 20]
-    await asyncio.wait_for(runner.wait(), 30)
+    try:  # the second change comes after the throttle while the task waits, silent, for its gate
+        await until(lambda: [m["percent"] for m in messages if m["type"] == "progress"] == [10, 20])
+    finally:
+        gate.touch()
+        await asyncio.wait_for(runner.wait(), 30)

@@ -49,10 +49,14 @@ async def test_acknowledgements_ride_on_the_next_message():
         link.acknowledge(1)
         link.acknowledge(2)
         link.send({"type": "assign", "task": {"n": 5}})
-        await asyncio.sleep(render_ws.ACK_DELAY * 2)  # no lone ack follows
+        await asyncio.sleep(render_ws.ACK_DELAY * 2)  # the loop runs the ack timer before this
+        link.send({"type": "stop", "job": 1})  # sent in order: a lone ack would come first
 
     messages = [message for _, message in await link_and_client(actions)]
-    assert messages == [{"type": "assign", "task": {"n": 5}, "acks": [1, 2]}]
+    assert messages == [
+        {"type": "assign", "task": {"n": 5}, "acks": [1, 2]},
+        {"type": "stop", "job": 1},
+    ]
 
 
 async def test_an_acknowledgement_goes_alone_when_nothing_else_is_sent():
