@@ -520,7 +520,7 @@ def check_job(job: Job | dict) -> dict:
     block's ``tasks``; each task's ``command``). Raises the :class:`CorralError` the server would
     (status 400, ``field`` the path); ranges, masks and services are the server's to check, and
     keys the model does not have pass (the server names them in its warnings)."""
-    doc = job.to_dict() if isinstance(job, Job) else job
+    doc = job.to_dict() if hasattr(job, "to_dict") else job  # a Job of any copy of this module
     if isinstance(doc, dict) and "job" in doc and "blocks" not in doc:  # Afanasy's wrapping
         return dict(doc, job=check_job(doc["job"]))
     _check_keys(doc, JOB_KEYS, "", ("blocks",))
