@@ -143,3 +143,22 @@ def test_the_blender_extension_submits_view_layers_and_movies(farm, tmp_path, mo
     for layer in (0, 1):  # each movie started once its layer's frames were done
         (movie,) = tasks[layer + 2]
         assert movie["time_start"] >= max(task["time_done"] for task in tasks[layer])
+
+
+def test_the_plugin_also_loads_as_a_legacy_add_on(tmp_path, capsys):
+    scripts = tmp_path / "scripts"
+    assert main(["plugins", "install", "blender", "--dest", str(scripts / "addons")]) == 0
+    code = (
+        "import bpy, corral_submit\n"
+        "print(sorted(bpy.ops.preferences.addon_enable(module='corral_submit')))\n"
+        "print(corral_submit.bl_info['name'], bpy.context.scene.corral.frames_per_task)\n"
+        "import os\nos._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "BLENDER_USER_SCRIPTS": str(scripts)},
+    )
+    assert done.stdout.splitlines()[-2:] == ["['FINISHED']", "Corral Submit 1"], done.stderr

@@ -7,7 +7,6 @@ plugin folders of their own (the layouts the applications load), one installs th
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 from pathlib import Path
@@ -173,11 +172,6 @@ def test_the_real_plugins_install_and_uninstall(app, tmp_path, capsys):
         assert (path.parent / "corral_api/api.py").is_file(), path
     assert run(capsys, "plugins", "uninstall", app, "--dest", str(dest))[0] == 0
     assert files_under(dest) == []
-
-
-def test_the_plugins_are_python37():
-    for path in (ROOT / "dcc_plugins").rglob("*.py"):
-        ast.parse(path.read_text(), filename=str(path), feature_version=(3, 7))
 
 
 @needs_python37
