@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_verbs(verbs, common)
     jobs.add_verbs(verbs, common)
     services.add_verbs(verbs, common)
-    dcc.add_verbs(verbs, common)
+    dcc.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     return parser
 

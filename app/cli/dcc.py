@@ -10,11 +10,13 @@ from typing import Any
 from app.api import CorralError
 from app.cli.dcc_install import APPLICATIONS, Application, install, installed, uninstall
 from app.cli.output import print_answer, table
+from app.cli.parsing import json_option
 
 _COLUMNS = (("APPLICATION", "application"), ("FOLDER", "folder"), ("INSTALLED", "installed"))
 
 
-def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
+def add_verbs(verbs: Any) -> None:
+    common = json_option()
     group = verbs.add_parser(
         "plugins", parents=[common], help="install the submit plugins of Blender, Maya, Nuke..."
     )
