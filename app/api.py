@@ -531,7 +531,8 @@ def check_job(job: Job | dict) -> dict:
         numeric = isinstance(block, dict) and _is_numeric(block)
         _check_keys(block, BLOCK_KEYS, path, ("command",) if numeric else ())
         if not numeric and not block.get("tasks"):
-            raise _refused(path, "needs numeric frames (Block.frames) or tasks (add_task)")
+            message = "needs numeric frames (numeric: true, frame_first, frame_last) or tasks"
+            raise _refused(path, message)
         for t, task in enumerate(block.get("tasks", ())):
             _check_keys(task, TASK_KEYS, f"{path}.tasks[{t}]", ("command",))
     return doc
