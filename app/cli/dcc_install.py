@@ -26,7 +26,8 @@ from app.api import CorralError
 APP_DIR = Path(__file__).resolve().parents[1]
 PLUGINS_DIR = APP_DIR.parent / "dcc_plugins"
 API_PACKAGE = "corral_api"
-_IMPORTS_API = re.compile(
+# a line of a module that imports the API: the package goes beside that module
+IMPORTS_API = re.compile(
     rf"^[ \t]*(?:from[ \t]+\.?{API_PACKAGE}\b|import[ \t]+{API_PACKAGE}\b)", re.M
 )
 _VERSION = re.compile(r"(\d+)\.(\d+)$")
@@ -164,7 +165,7 @@ def _api_folders(root: Path) -> list[Path]:
     folders = {
         path.parent
         for path in paths
-        if path.suffix == ".py" and _IMPORTS_API.search(path.read_text(encoding="utf-8"))
+        if path.suffix == ".py" and IMPORTS_API.search(path.read_text(encoding="utf-8"))
     }
     return sorted(folders)
 

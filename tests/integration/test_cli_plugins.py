@@ -165,7 +165,7 @@ def test_the_real_plugins_install_and_uninstall(app, tmp_path, capsys):
     importers = [
         path
         for path in dest.rglob("*.py")
-        if "corral_api" not in path.parts and dcc_install._IMPORTS_API.search(path.read_text())
+        if "corral_api" not in path.parts and dcc_install.IMPORTS_API.search(path.read_text())
     ]
     assert importers, "no module of the plugin imports the API"
     for path in importers:
