@@ -32,13 +32,13 @@ run: $(VENV)/.installed-run
 	$(BIN)/corral up
 
 test: $(VENV)/.installed-test media-tools
-	$(BIN)/ruff check app tests bench
-	$(BIN)/ruff format --check app tests bench
+	$(BIN)/ruff check app tests bench dcc_plugins
+	$(BIN)/ruff format --check app tests bench dcc_plugins
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check --fix app tests bench
-	$(BIN)/ruff format app tests bench
+	$(BIN)/ruff check --fix app tests bench dcc_plugins
+	$(BIN)/ruff format app tests bench dcc_plugins
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run_all

@@ -527,7 +527,7 @@ def check_job(job: Job | dict) -> dict:
     block's ``tasks``; each task's ``command``). Raises the :class:`CorralError` the server would
     (status 400, ``field`` the path); ranges, masks and services are the server's to check, and
     keys the model does not have pass (the server names them in its warnings)."""
-    doc = job.to_dict() if isinstance(job, Job) else job
+    doc = job.to_dict() if hasattr(job, "to_dict") else job  # a Job of any copy of this module
     if isinstance(doc, dict) and "job" in doc and "blocks" not in doc:  # Afanasy's wrapping
         return dict(doc, job=check_job(doc["job"]))
     _check_keys(doc, JOB_KEYS, "", ("blocks",))
@@ -538,7 +538,8 @@ def check_job(job: Job | dict) -> dict:
         numeric = isinstance(block, dict) and _is_numeric(block)
         _check_keys(block, BLOCK_KEYS, path, ("command",) if numeric else ())
         if not numeric and not block.get("tasks"):
-            raise _refused(path, "needs numeric frames (Block.frames) or tasks (add_task)")
+            message = "needs numeric frames (numeric: true, frame_first, frame_last) or tasks"
+            raise _refused(path, message)
         for t, task in enumerate(block.get("tasks", ())):
             _check_keys(task, TASK_KEYS, f"{path}.tasks[{t}]", ("command",))
     return doc

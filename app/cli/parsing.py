@@ -136,16 +136,22 @@ seconds = _number(float, "number of seconds", 0)
 # -- shared options ----------------------------------------------------------------------------
 
 
-def client_options() -> argparse.ArgumentParser:
-    """The parent parser of the client verbs: ``--json``, ``--server``, ``--token`` and
-    ``--ca-file`` after the verb too."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def json_option() -> argparse.ArgumentParser:
+    """The parent parser of the verbs that print an answer: ``--json`` after the verb too."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
         "--json",
         action="store_true",
         default=argparse.SUPPRESS,
         help="print the raw JSON answer (for scripts)",
     )
+    return parent
+
+
+def client_options() -> argparse.ArgumentParser:
+    """The parent parser of the client verbs: ``--json``, ``--server``, ``--token`` and
+    ``--ca-file`` after the verb too."""
+    common = argparse.ArgumentParser(add_help=False, parents=[json_option()])
     add_server(common)
     add_credentials(common)
     return common

@@ -49,6 +49,17 @@ def test_bad_job_is_refused_with_its_field(server, job, field):
     assert server.client.jobs() == []
 
 
+@pytest.mark.parametrize(("job", "field"), BAD_JOBS, ids=[f for _, f in BAD_JOBS])
+def test_the_api_refuses_a_bad_job_with_the_servers_field(server, job, field):
+    """Kinds and required keys before sending (app/api.py:check_job), the rest by the server:
+    the same error either way."""
+    with pytest.raises(CorralError) as caught:
+        server.client.submit(job)
+    assert (caught.value.status, caught.value.field) == (400, field)
+    assert caught.value.message.startswith(field)
+    assert server.client.jobs() == []
+
+
 def test_unknown_keys_are_answered_with_warnings_or_refused_when_strict(farm, caplog):
     farm.start_server()
     server = farm
