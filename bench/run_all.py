@@ -44,6 +44,10 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
             "2",
         ],
     ),
+    "bench.saturation": (
+        [],
+        ["--renders", "50", "--tasks", "500", "--repeats", "1"],
+    ),
     "bench.dependencies": ([], ["--blocks", "5", "--tasks", "100", "--repeats", "1"]),
     "bench.render_idle": ([], ["--seconds", "3"]),
     "bench.ws_echo": ([], ["--connections", "20", "--seconds", "1", "--repeats", "1"]),

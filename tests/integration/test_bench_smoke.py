@@ -34,6 +34,10 @@ CASES = {
         ],
         ["server CPU, % of one core:", "heartbeats/s received"],
     ),
+    "bench.saturation": (
+        ["--renders", "20", "--tasks", "200", "--repeats", "1"],
+        ["result→ack p99, s:", "task starts/s:"],
+    ),
     "bench.store_commits": (
         ["--records", "50", "--sequential", "5", "--repeats", "1", "--postgres", ""],
         ["concurrent (50 results), commits/s:", "per-commit latency p50"],
