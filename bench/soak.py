@@ -89,7 +89,7 @@ async def monitor(session: aiohttp.ClientSession, url: str, watch: Watch) -> Non
         watch.monitors_dropped += 1
 
 
-async def feed(server: Server, sim: SimFarm, queued: int, watch: Watch) -> None:
+async def feed(server: Server, sim: SimFarm, queued: int) -> None:
     """Keep at least `queued` tasks waiting (a job of that many whenever fewer wait); delete
     jobs once done."""
     submitted, jobs = 0, deque()
@@ -164,7 +164,7 @@ async def measure(farm: LocalFarm, args: argparse.Namespace) -> dict:
             cpu0, own0 = sum(server_process.cpu_times()[:2]), time.process_time()
             start = time.perf_counter()
             background += [
-                asyncio.create_task(feed(server, sim, queued, watch)),
+                asyncio.create_task(feed(server, sim, queued)),
                 asyncio.create_task(sample_rss(farm.server.pid, start, watch)),
                 asyncio.create_task(watch_lag(watch)),
             ]
