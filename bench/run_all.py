@@ -44,6 +44,14 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
             "2",
         ],
     ),
+    "bench.saturation": (
+        [],
+        ["--renders", "50", "--tasks", "500", "--repeats", "1"],
+    ),
+    "bench.soak": (
+        [],
+        ["--renders", "50", "--monitors", "3", "--minutes", "0.1", "--task-seconds", "0.1-0.3"],
+    ),
     "bench.dependencies": ([], ["--blocks", "5", "--tasks", "100", "--repeats", "1"]),
     "bench.render_idle": ([], ["--seconds", "3"]),
     "bench.resource_sample": ([], ["--samples", "5"]),

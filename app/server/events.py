@@ -67,8 +67,12 @@ class Monitor:
 
     def send(self, message: dict) -> bool:
         """Queue a message; False when the monitor is too slow (it will be dropped)."""
+        return self.send_text(_encode(message))
+
+    def send_text(self, text: str) -> bool:
+        """Queue an encoded message (encoded once for every monitor it goes to); as send."""
         try:
-            self.queue.put_nowait(json.dumps(message, separators=(",", ":")))
+            self.queue.put_nowait(text)
         except asyncio.QueueFull:
             return False
         return True
@@ -232,10 +236,10 @@ class EventHub:
 
     def push(self) -> None:
         """Send every monitor what changed since the last push."""
-        messages = self._messages()
+        messages = [(message, _encode(message)) for message in self._messages()]
         for monitor in list(self.monitors):
-            mine = [m for m in messages if _for(monitor, m)]
-            if not all(monitor.send(m) for m in mine):
+            mine = [text for message, text in messages if _for(monitor, message)]
+            if not all(monitor.send_text(text) for text in mine):
                 log.warning("monitor too slow: dropping its connection")
                 self._forget(monitor)
                 asyncio.ensure_future(monitor.ws.close())
@@ -306,6 +310,10 @@ def render_event(render) -> dict:
     """A render's summary with the resource figures a monitor draws as bars."""
     resources = render.resources or {}
     return {**render.summary(), "resources": {k: resources.get(k) for k in RESOURCE_KEYS}}
+
+
+def _encode(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"))
 
 
 def _for(monitor: Monitor, message: dict) -> bool:

@@ -224,9 +224,10 @@ def heartbeat(msg: dict, text_size: int | None = None) -> dict | None:
             if len(value) > MAX_RESOURCES // 4:
                 raise ProtocolError(f"resources.{key}: expected a small object")
             for inner, item in value.items():
-                _resource_value(f"resources.{key}.{inner[:64]}", item)
-        else:
-            _resource_value(f"resources.{key[:64]}", value)
+                if not _plain(item):
+                    raise _not_plain(f"resources.{key}.{inner[:64]}")
+        elif not _plain(value):
+            raise _not_plain(f"resources.{key[:64]}")
     for key in RULE_RESOURCES:
         if resources.get(key) is not None and type(resources[key]) not in (int, float):
             raise ProtocolError(f"resources.{key}: expected a number")
@@ -238,14 +239,18 @@ def heartbeat(msg: dict, text_size: int | None = None) -> dict | None:
     return resources
 
 
-def _resource_value(where: str, value) -> None:
+def _plain(value) -> bool:
+    """A resource value: a finite number, text, null or a list of texts (checked thousands of
+    times a second: the key's path is only made for an error)."""
     kind = type(value)
-    if (
+    return (
         value is None
         or kind is str
         or (kind is int and abs(value) <= INT_LIMIT)
         or (kind is float and math.isfinite(value))
         or (kind is list and len(value) <= MAX_RESOURCES and all(type(v) is str for v in value))
-    ):
-        return
-    raise ProtocolError(f"{where}: expected a finite number, text, null or a list of texts")
+    )
+
+
+def _not_plain(where: str) -> ProtocolError:
+    return ProtocolError(f"{where}: expected a finite number, text, null or a list of texts")

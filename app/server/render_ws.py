@@ -29,14 +29,16 @@ from app.server.farm import Farm
 log = logging.getLogger("corral.render_ws")
 
 MAX_MESSAGE = 32 * 1024 * 1024
-ACK_DELAY = 0.1  # seconds an acknowledgement may wait for a message to ride on
+ACK_DELAY = 0.1  # seconds after its result an acknowledgement may wait for a message to ride on
+_ACK = {"type": "ack"}  # sent when no message took the acknowledgements in time
 
 
 class WebSocketLink:
     """Sends the farm's messages to one render in order, without blocking the farm.
 
-    Acknowledgements wait (ACK_DELAY at most) to ride on the next message to the render as its
-    `acks` field: with short tasks that is the next assign, one frame instead of two."""
+    Acknowledgements wait to ride on the next message to the render as its `acks` field (with
+    short tasks that is the next assign: one frame instead of two), until ACK_DELAY after their
+    result arrived: a result whose commit took longer is acknowledged at once."""
 
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
@@ -48,12 +50,16 @@ class WebSocketLink:
     def send(self, message: dict) -> None:
         self._queue.put_nowait(message)
 
-    def acknowledge(self, seq: int) -> None:
-        """Tell the render its result `seq` is committed, with the next message at the latest."""
+    def acknowledge(self, seq: int, received: float) -> None:
+        """Tell the render its result `seq`, received at loop time `received`, is committed."""
         self._acks.append(seq)
         if self._ack_timer is None:
             loop = asyncio.get_running_loop()
-            self._ack_timer = loop.call_later(ACK_DELAY, self._queue.put_nowait, {"type": "ack"})
+            due = received + ACK_DELAY
+            if loop.time() >= due:
+                self._queue.put_nowait(_ACK)
+            else:
+                self._ack_timer = loop.call_at(due, self._queue.put_nowait, _ACK)
 
     def close(self) -> None:
         self._queue.put_nowait(None)
@@ -139,7 +145,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                     report = messages.result(message)
                     if report["key"] not in render.runs:
                         _not_elsewhere(farm, render, report["key"])
-                    _result(farm, render, link, report)
+                    _result(farm, render, link, report, asyncio.get_running_loop().time())
                 elif kind == "output":
                     key, data = messages.output(message)
                     farm.output(render, _held(render, key), data)
@@ -228,7 +234,7 @@ def _not_elsewhere(farm: Farm, render: Render, key: RunKey) -> None:
         raise messages.ProtocolError(f"run {key} is not assigned to render {render.name}")
 
 
-def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
+def _result(farm: Farm, render, link: WebSocketLink, report: dict, received: float) -> None:
     """Count the result; acknowledge it once committed (a callback: no task per result)."""
     seq = report["seq"]
     try:
@@ -239,7 +245,7 @@ def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
         )
         return
     if written is None:
-        link.acknowledge(seq)
+        link.acknowledge(seq, received)
         return
 
     def committed(future: asyncio.Future) -> None:
@@ -252,6 +258,6 @@ def _result(farm: Farm, render, link: WebSocketLink, report: dict) -> None:
                 error,
             )
             return
-        link.acknowledge(seq)
+        link.acknowledge(seq, received)
 
-    written.add_done_callback(committed)
+    farm.journal.then(written, committed)

@@ -34,6 +34,14 @@ CASES = {
         ],
         ["server CPU, % of one core:", "heartbeats/s received"],
     ),
+    "bench.saturation": (
+        ["--renders", "20", "--tasks", "200", "--repeats", "1"],
+        ["result→ack p99, s:", "task starts/s:"],
+    ),
+    "bench.soak": (
+        ["--renders", "20", "--monitors", "3", "--minutes", "0.1", "--task-seconds", "0.1-0.3"],
+        ["errors:                             0 (", "scheduling (result→next assign)", "RSS"],
+    ),
     "bench.store_commits": (
         ["--records", "50", "--sequential", "5", "--repeats", "1", "--postgres", ""],
         ["concurrent (50 results), commits/s:", "per-commit latency p50"],

@@ -1,5 +1,5 @@
 """The server's sender to one render (WebSocketLink) over a real WebSocket: acknowledgements ride
-on the next message, or go alone after ACK_DELAY."""
+on the next message, or go alone ACK_DELAY after their result arrived."""
 
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ async def link_and_client(actions):
 
 async def test_acknowledgements_ride_on_the_next_message():
     async def actions(link: WebSocketLink) -> None:
-        link.acknowledge(1)
-        link.acknowledge(2)
+        now = asyncio.get_running_loop().time()
+        link.acknowledge(1, now)
+        link.acknowledge(2, now)
         link.send({"type": "assign", "task": {"n": 5}})
         await asyncio.sleep(render_ws.ACK_DELAY * 2)  # the loop runs the ack timer before this
         link.send({"type": "stop", "job": 1})  # sent in order: a lone ack would come first
@@ -66,9 +67,9 @@ async def test_an_acknowledgement_goes_alone_when_nothing_else_is_sent():
         link.send({"type": "stop", "job": 1})
         await asyncio.sleep(0.02)
         acknowledged.append(time.monotonic())
-        link.acknowledge(7)
+        link.acknowledge(7, asyncio.get_running_loop().time())
         await asyncio.sleep(render_ws.ACK_DELAY * 3)
-        link.acknowledge(8)  # a second round: a new timer
+        link.acknowledge(8, asyncio.get_running_loop().time())  # a second round: a new timer
         await asyncio.sleep(render_ws.ACK_DELAY * 3)
 
     received = await link_and_client(actions)
@@ -78,3 +79,13 @@ async def test_an_acknowledgement_goes_alone_when_nothing_else_is_sent():
         {"type": "ack", "acks": [8]},
     ]
     assert received[1][0] - acknowledged[0] >= render_ws.ACK_DELAY  # it waited for a ride
+
+
+async def test_a_result_committed_late_is_acknowledged_at_once():
+    async def actions(link: WebSocketLink) -> None:
+        received = asyncio.get_running_loop().time() - render_ws.ACK_DELAY  # a slow commit
+        link.acknowledge(3, received)
+        link.send({"type": "assign", "task": {"n": 6}})  # too late to carry it
+
+    messages = [message for _, message in await link_and_client(actions)]
+    assert messages == [{"type": "ack", "acks": [3]}, {"type": "assign", "task": {"n": 6}}]

@@ -14,6 +14,10 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "cache_size": -64 * 1024,
     "busy_timeout": 5000,
+    # pages of WAL before a commit checkpoints them into the database (SQLite's default: 1,000):
+    # checkpoints run in the journal thread, and at 2,000 results a second the default ones
+    # took half its time, holding every acknowledgement back (BENCHMARKS.md, saturation)
+    "wal_autocheckpoint": 20000,
 }
 
 

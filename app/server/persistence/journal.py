@@ -101,6 +101,7 @@ class Journal:
         self.trouble: str | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()  # lists of (operation, future)
         self._turn: list[tuple[Operation, asyncio.Future | None]] = []
+        self._then: dict[asyncio.Future, list[Callable[[asyncio.Future], object]]] = {}
         self._thread = threading.Thread(target=self._run, name="corral-journal", daemon=True)
         self._thread.start()
         self.batches = 0
@@ -116,6 +117,14 @@ class Journal:
     def put(self, operation: Operation | list[Operation]) -> None:
         """Queue an operation nobody waits for (a failure is logged)."""
         self._add(operation, None)
+
+    def then(self, future: asyncio.Future, callback: Callable[[asyncio.Future], object]) -> None:
+        """Call callback(future) the moment `write`'s future is resolved: a loop turn before
+        its done-callbacks, which asyncio runs on the next turn (a long one under load)."""
+        if future.done():
+            callback(future)
+        else:
+            self._then.setdefault(future, []).append(callback)
 
     def _add(self, operation: Operation | list[Operation], future: asyncio.Future | None) -> None:
         """Collect the operations of one event-loop turn; they reach the writer thread together
@@ -193,7 +202,7 @@ class Journal:
                     outcomes.append(error)
         self.batches += 1
         self.operations += len(batch)
-        self._call_soon(_resolve, [f for _, f in batch], outcomes)
+        self._call_soon(self._resolve, [f for _, f in batch], outcomes)
         return True
 
     def _transaction(self, operations: list[Operation]) -> bool:
@@ -255,6 +264,12 @@ class Journal:
             self._loop.call_soon_threadsafe(callback, *args)
         except RuntimeError:
             log.debug("event loop closed before %s ran", callback)
+
+    def _resolve(self, futures: list[asyncio.Future | None], outcomes: list) -> None:
+        _resolve(futures, outcomes)
+        for future in futures:
+            for callback in self._then.pop(future, ()):
+                callback(future)
 
 
 def _apply(operations: list[Operation]) -> None:
