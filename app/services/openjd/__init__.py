@@ -3,12 +3,13 @@
 The task's command is not a command line but a session document (JSON, written at submit by
 app/services/openjd/template.py): the embedded files, the environments to enter and exit, and
 the task's own action. On the render the service runs it with the render's own Python through
-app/services/scripts/openjd_session.py, which needs nothing but the standard library; its
+app/services/openjd/session.py, which needs nothing but the standard library; its
 output goes to the generic parser (``openjd_progress``, ``openjd_status``, ``openjd_fail``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -16,10 +17,9 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from app.services.base import Service, join
+from app.services.openjd.session import map_texts
 
-SESSION_SCRIPT = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "openjd_session.py"
-)
+SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "session.py")
 _VERSION_KEY = re.compile(r"""(?:^|[{,])\s*["']?specificationVersion["']?\s*:""", re.M)
 
 
@@ -34,9 +34,15 @@ class OpenJDService(Service):
     description = "an Open Job Description task (submit a job template: corral submit T.yaml)"
     options: ClassVar[Mapping[str, str]] = {}
 
-    def map_program(self, command: str) -> str:
-        """No program to map: the actions are inside the session document."""
-        return command
-
-    def adjust_command(self, command: str) -> str:
-        return join([sys.executable, SESSION_SCRIPT, command], self.platform)
+    def command(self) -> str:
+        """The session script given the task's document, with this render's path maps
+        applied to its texts (render programs are not mapped: the actions name them)."""
+        try:
+            session = json.loads(self.task.command)
+        except ValueError:
+            raise ValueError("the task's command is not an OpenJD session document") from None
+        if self.path_map is not None:
+            path_map = self.path_map
+            session = map_texts(session, lambda text: path_map.in_text(text, "to_client"))
+        document = json.dumps(session, separators=(",", ":"))
+        return join([sys.executable, SESSION_SCRIPT, document], self.platform)

@@ -5,7 +5,7 @@
 document: a block per step (service ``openjd``), a listed task per point of the step's parameter
 space (ranges, ``*`` products, ``(A, B)`` associations; ``CHUNK[INT]`` gives one task per chunk),
 ``dependencies`` as the block's ``depend_mask``, host requirements as the block's needs, and each
-task's command a session document that app/services/scripts/openjd_session.py runs on the render
+task's command a session document that app/services/openjd/session.py runs on the render
 (embedded files, the job's and the step's environments entered and exited around the task).
 What Corral cannot do yet raises :class:`TemplateError` naming it. See docs/openjd.md.
 """
@@ -30,16 +30,17 @@ from openjd.model import (
     preprocess_job_parameters,
 )
 
-SUPPORTED_EXTENSIONS = ("TASK_CHUNKING",)
-SESSION_DIR = "@OPENJD_SESSION_DIR@"  # the session folder, filled on the render
-SERVICE = "openjd"
+from app.services.openjd import OpenJDService
+from app.services.openjd.session import SESSION_DIR
 
-# amount.worker.* capability -> (block key, factor to the key's unit)
+SUPPORTED_EXTENSIONS = ("TASK_CHUNKING",)
+
+# amount.worker.* capability -> the block's need (MiB as MB, GiB as GB)
 _AMOUNTS = {
-    "amount.worker.vcpu": ("need_cpu_cores", 1),
-    "amount.worker.memory": ("need_memory", 1),  # MiB -> MB of free memory
-    "amount.worker.gpu.memory": ("need_gpu_mem_mb", 1),
-    "amount.worker.disk.scratch": ("need_hdd", 1),  # GiB -> GB of free disk
+    "amount.worker.vcpu": "need_cpu_cores",
+    "amount.worker.memory": "need_memory",
+    "amount.worker.gpu.memory": "need_gpu_mem_mb",
+    "amount.worker.disk.scratch": "need_hdd",
 }
 _OS_FAMILY = "attr.worker.os.family"
 _CUSTOM_AMOUNT = "amount.custom."
@@ -68,7 +69,10 @@ def load_template(text: str, label: str) -> Any:
         document = document_string_to_object(document=text, document_type=kind)
         return decode_job_template(template=document, supported_extensions=SUPPORTED_EXTENSIONS)
     except (DecodeValidationError, ValueError, NotImplementedError) as error:
-        raise TemplateError(f"invalid Open Job Description template {label}: {error}") from None
+        raise TemplateError(
+            f"invalid Open Job Description template {label} (Corral supports the extensions "
+            f"{', '.join(SUPPORTED_EXTENSIONS)}): {error}"
+        ) from None
 
 
 def parameters(template: Any) -> list[Parameter]:
@@ -104,7 +108,6 @@ def template_job(
         job = create_job(job_template=template, job_parameter_values=given)
     except (DecodeValidationError, ValueError) as error:
         raise TemplateError(f"cannot make the job: {error}") from None
-    _refuse_unsupported(template)
     symbols = {
         f"{prefix}.{name}": value.value
         for name, value in given.items()
@@ -127,27 +130,9 @@ def template_job(
     return doc
 
 
-def _refuse_unsupported(template: Any) -> None:
-    """TemplateError for the features Corral does not run yet (``let`` bindings, wrap
-    actions)."""
-    for step in template.steps:
-        scripts = [("step " + step.name, step.script)]
-        environments = [*(template.jobEnvironments or []), *(step.stepEnvironments or [])]
-        scripts += [(f"environment {env.name}", env.script) for env in environments]
-        if getattr(step, "let", None):
-            raise TemplateError(f"step {step.name}: 'let' bindings are not supported yet")
-        for where, script in scripts:
-            if script is not None and getattr(script, "let", None):
-                raise TemplateError(f"{where}: 'let' bindings are not supported yet")
-            actions = getattr(script, "actions", None)
-            for wrap in ("onWrapEnvEnter", "onWrapTaskRun", "onWrapEnvExit"):
-                if actions is not None and getattr(actions, wrap, None) is not None:
-                    raise TemplateError(f"{where}: {wrap} actions are not supported yet")
-
-
 def _block(step: Any, job_environments: list, symbols: dict[str, str]) -> dict[str, Any]:
     """A step as a block of listed tasks."""
-    block: dict[str, Any] = {"name": step.name, "service": SERVICE, "parser": "generic"}
+    block: dict[str, Any] = {"name": step.name, "service": OpenJDService.name, "parser": "generic"}
     environments = [*job_environments, *(step.stepEnvironments or [])]
     prepared = [_environment(i, env, symbols) for i, env in enumerate(environments)]
     run = step.script.actions.onRun
@@ -254,7 +239,7 @@ def _requirements(step: str, requirements: Any) -> dict[str, Any]:
         if amount.name.startswith(_CUSTOM_AMOUNT):
             out.setdefault("tickets", {})[amount.name[len(_CUSTOM_AMOUNT) :]] = minimum
         elif amount.name in _AMOUNTS:
-            out[_AMOUNTS[amount.name][0]] = minimum * _AMOUNTS[amount.name][1]
+            out[_AMOUNTS[amount.name]] = minimum
         else:
             raise TemplateError(f"{where}: this amount is not supported yet")
     properties = []

@@ -1,4 +1,7 @@
-"""Run one Open Job Description task as a session: ``python openjd_session.py SESSION_JSON``.
+"""Run one Open Job Description task as a session: ``python session.py SESSION_JSON``.
+
+The render runs this file as a script (the openjd service's command); the service and the
+template module import it for :data:`SESSION_DIR` and :func:`map_texts`.
 
 The session document (written at submit by app/services/openjd/template.py) holds
 ``files`` (path, data, runnable), ``environments`` (name, variables, enter, exit) and ``run``;
@@ -8,9 +11,12 @@ text stands for the session's working directory, a new temporary folder.
 The files are written, then each environment is entered in order (its variables set, its
 ``onEnter`` run; ``openjd_env: NAME=VALUE`` and ``openjd_unset_env: NAME`` lines of an enter
 action change the variables of what follows), the task runs, and the environments entered are
-exited in reverse order, even after a failure. Every action runs in the session folder. The exit
-status is the first failure's, else 0. Standard library only: it runs on the render.
+exited in reverse order, even after a failure (an environment whose enter failed is not
+exited). Every action runs in the session folder. The exit status is the first failure's, else
+0. Standard library only: it runs on the render.
 """
+
+from __future__ import annotations
 
 import json
 import os
@@ -26,14 +32,14 @@ _ENV_LINE = re.compile(r"^openjd_env:\s*([^=\s]+)=(.*)$")
 _UNSET_LINE = re.compile(r"^openjd_unset_env:\s*(\S+)\s*$")
 
 
-def _fill(value, folder):
-    """The document with the session folder put in place of its token, in every text."""
+def map_texts(value, change):
+    """A JSON value with change(text) applied to every text in it."""
     if isinstance(value, str):
-        return value.replace(SESSION_DIR, folder)
+        return change(value)
     if isinstance(value, list):
-        return [_fill(item, folder) for item in value]
+        return [map_texts(item, change) for item in value]
     if isinstance(value, dict):
-        return {key: _fill(item, folder) for key, item in value.items()}
+        return {key: map_texts(item, change) for key, item in value.items()}
     return value
 
 
@@ -88,19 +94,19 @@ def _apply_env_line(line, env):
 
 def run_session(session, folder):
     """Enter, run and exit; the exit status of the first failure, else 0."""
-    session = _fill(session, folder)
+    session = map_texts(session, lambda text: text.replace(SESSION_DIR, folder))
     _write_files(session["files"])
     env = dict(os.environ)
     entered = []
     code = 0
     for environment in session["environments"]:
         env.update(environment["variables"])
-        entered.append(environment)
         if environment.get("enter"):
             code = _run(environment["enter"], env, folder, capture_env=True)
             if code:
                 print("openjd session: entering {} failed".format(environment["name"]), flush=True)
                 break
+        entered.append(environment)
     if not code:
         code = _run(session["run"], env, folder)
     for environment in reversed(entered):
@@ -112,7 +118,7 @@ def run_session(session, folder):
 
 def main(argv):
     if len(argv) != 2:
-        print("usage: openjd_session.py SESSION_JSON", file=sys.stderr)
+        print("usage: session.py SESSION_JSON", file=sys.stderr)
         return 2
     folder = tempfile.mkdtemp(prefix="openjd-session-")
     try:
