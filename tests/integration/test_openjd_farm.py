@@ -44,10 +44,23 @@ def test_a_pipeline_template_runs_its_steps_environments_and_files(farm, farm_cl
     assert names == ["Frame=1-2", "Frame=3-4", "Frame=5-5"]
 
 
-def test_a_missing_parameter_is_refused_and_nothing_is_submitted(farm, farm_cli):
-    code, _, err = farm_cli("submit", str(FIXTURES / "pipeline.yaml"))
-    assert code != 0
-    assert "OutDir" in err
+def test_bad_templates_and_parameters_are_refused_and_nothing_is_submitted(
+    farm, farm_cli, tmp_path
+):
+    job_file = tmp_path / "job.json"
+    job_file.write_text('{"name": "j", "blocks": [{"command": "true"}]}')
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("specificationVersion: jobtemplate-2023-09\nname: J\n")
+    pipeline = str(FIXTURES / "pipeline.yaml")
+    for args, message in [
+        ((pipeline,), "Values missing for required job parameters: OutDir"),
+        ((pipeline, "-p", "OutDir=/o", "-p", "Colour=red"), "Colour"),
+        ((str(bad),), "invalid Open Job Description template"),
+        ((str(job_file), "-p", "A=1"), "-p applies to an Open Job Description template"),
+        (("-p", "A=1", "--", "true"), "-p applies to an Open Job Description template FILE"),
+    ]:
+        code, _, err = farm_cli("submit", *args)
+        assert code != 0 and message in err, (args, err)
     assert farm.client.jobs() == []
 
 
