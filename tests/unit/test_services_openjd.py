@@ -52,3 +52,8 @@ def test_a_command_that_is_not_a_session_document_is_refused():
     service = OpenJDService(TaskInfo(command="echo hi", service="openjd"), platform="linux")
     with pytest.raises(ValueError, match="not an OpenJD session document"):
         service.command()
+
+
+def test_a_numeric_block_of_the_service_points_to_templates():
+    with pytest.raises(ValueError, match="submit an Open Job Description template"):
+        OpenJDService.batch_command("/proj/a.yaml", "", "linux")

@@ -34,6 +34,16 @@ class OpenJDService(Service):
     description = "an Open Job Description task (submit a job template: corral submit T.yaml)"
     options: ClassVar[Mapping[str, str]] = {}
 
+    @classmethod
+    def batch_command(
+        cls, scene: str = "", output: str = "", platform: str = "linux", **options: str
+    ) -> str:
+        """No command pattern: the blocks come from a template."""
+        raise ValueError(
+            "service openjd: submit an Open Job Description template instead "
+            "(corral submit TEMPLATE.yaml -p NAME=VALUE, or as the submit dialog's scene)"
+        )
+
     def command(self) -> str:
         """The session script given the task's document, with this render's path maps
         applied to its texts (render programs are not mapped: the actions name them)."""

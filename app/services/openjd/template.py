@@ -130,11 +130,14 @@ def template_job(
     return doc
 
 
-def _block(step: Any, job_environments: list, symbols: dict[str, str]) -> dict[str, Any]:
+def _block(step: Any, job_environments: list[Any], symbols: dict[str, str]) -> dict[str, Any]:
     """A step as a block of listed tasks."""
     block: dict[str, Any] = {"name": step.name, "service": OpenJDService.name, "parser": "generic"}
-    environments = [*job_environments, *(step.stepEnvironments or [])]
-    prepared = [_environment(i, env, symbols) for i, env in enumerate(environments)]
+    environments, env_files = [], []
+    for i, env in enumerate([*job_environments, *(step.stepEnvironments or [])]):
+        environment, files = _environment(i, env, symbols)
+        environments.append(environment)
+        env_files += files
     run = step.script.actions.onRun
     tasks = []
     for point in _points(step):
@@ -144,10 +147,8 @@ def _block(step: Any, job_environments: list, symbols: dict[str, str]) -> dict[s
             task_symbols[f"Task.RawParam.{name}"] = value.value
         files = _files("task", step.script.embeddedFiles, task_symbols, "Task.File")
         session = {
-            "files": [*(file for env in prepared for file in env["_files"]), *files],
-            "environments": [
-                {key: value for key, value in env.items() if key != "_files"} for env in prepared
-            ],
+            "files": [*env_files, *files],
+            "environments": environments,
             "run": _action(run, SymbolTable(source=task_symbols), f"step {step.name} onRun"),
         }
         name = ", ".join(f"{key}={value.value}" for key, value in point.items()) or step.name
@@ -186,8 +187,8 @@ def _files(owner: str, embedded: Any, symbols: dict[str, str], prefix: str) -> l
     ]
 
 
-def _environment(index: int, env: Any, symbols: dict[str, str]) -> dict[str, Any]:
-    """An environment: its variables, enter and exit actions and files, resolved."""
+def _environment(index: int, env: Any, symbols: dict[str, str]) -> tuple[dict, list[dict]]:
+    """An environment (its variables, enter and exit actions) and its files, resolved."""
     env_symbols = dict(symbols)
     script = env.script
     files = _files(f"env{index}", script and script.embeddedFiles, env_symbols, "Env.File")
@@ -198,13 +199,13 @@ def _environment(index: int, env: Any, symbols: dict[str, str]) -> dict[str, Any
         for name, value in (env.variables or {}).items()
     }
     actions = script.actions if script is not None else None
-    return {
+    environment = {
         "name": env.name,
         "variables": variables,
         "enter": _action(actions and actions.onEnter, table, f"{where} onEnter"),
         "exit": _action(actions and actions.onExit, table, f"{where} onExit"),
-        "_files": files,
     }
+    return environment, files
 
 
 def _action(action: Any, table: SymbolTable, where: str) -> dict[str, Any] | None:
