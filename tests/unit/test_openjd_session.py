@@ -95,3 +95,14 @@ def test_main_removes_the_session_folder(capfd):
     assert main(["session.py", json.dumps(session)]) == 0
     folder = capfd.readouterr().out.splitlines()[-1]
     assert "openjd-session-" in folder and not os.path.exists(folder)
+
+
+def test_a_malformed_document_is_refused_naming_what_it_lacks(capfd):
+    for document, lacks in [
+        ("[1]", "run.args"),
+        ('{"run": {"args": ["echo"]}, "files": [{"path": 1}], "environments": []}', "files"),
+        ('{"run": {"args": ["echo"]}, "files": [], "environments": [{"name": "e"}]}', "name and"),
+        ("not json", "Expecting value"),
+    ]:
+        assert main(["session.py", document]) == 2
+        assert lacks in capfd.readouterr().out

@@ -57,3 +57,9 @@ def test_a_command_that_is_not_a_session_document_is_refused():
 def test_a_numeric_block_of_the_service_points_to_templates():
     with pytest.raises(ValueError, match="submit an Open Job Description template"):
         OpenJDService.batch_command("/proj/a.yaml", "", "linux")
+
+
+def test_a_document_without_its_action_is_refused():
+    task = TaskInfo(command='{"files": [], "environments": []}', service="openjd")
+    with pytest.raises(ValueError, match="needs run.args"):
+        OpenJDService(task, platform="linux").command()

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from app.services.base import Service, join
-from app.services.openjd.session import map_texts
+from app.services.openjd.session import check_session, map_texts
 
 SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "session.py")
 _VERSION_KEY = re.compile(r"""(?:^|[{,])\s*["']?specificationVersion["']?\s*:""", re.M)
@@ -49,8 +49,11 @@ class OpenJDService(Service):
         applied to its texts (render programs are not mapped: the actions name them)."""
         try:
             session = json.loads(self.task.command)
-        except ValueError:
-            raise ValueError("the task's command is not an OpenJD session document") from None
+            check_session(session)
+        except ValueError as error:
+            raise ValueError(
+                f"the task's command is not an OpenJD session document: {error}"
+            ) from None
         if self.path_map is not None:
             path_map = self.path_map
             session = map_texts(session, lambda text: path_map.in_text(text, "to_client"))

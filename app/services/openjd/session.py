@@ -43,6 +43,32 @@ def map_texts(value, change):
     return value
 
 
+def _is_action(action):
+    args = action.get("args") if isinstance(action, dict) else None
+    return bool(args) and isinstance(args, list) and all(isinstance(a, str) for a in args)
+
+
+def check_session(session):
+    """ValueError naming what a session document lacks."""
+    if not isinstance(session, dict) or not _is_action(session.get("run")):
+        raise ValueError("a session document needs run.args, a list of strings")
+    if not isinstance(session.get("files"), list) or not all(
+        isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("data"), str)
+        for f in session["files"]
+    ):
+        raise ValueError("a session document needs files, each with a path and data")
+    environments = session.get("environments")
+    if not isinstance(environments, list) or not all(
+        isinstance(env, dict)
+        and isinstance(env.get("name"), str)
+        and isinstance(env.get("variables"), dict)
+        and all(isinstance(value, str) for value in env["variables"].values())
+        and all(env.get(key) is None or _is_action(env[key]) for key in ("enter", "exit"))
+        for env in environments
+    ):
+        raise ValueError("a session document needs environments, each with a name and variables")
+
+
 def _write_files(files):
     for entry in files:
         os.makedirs(os.path.dirname(entry["path"]), exist_ok=True)
@@ -122,7 +148,12 @@ def main(argv):
         return 2
     folder = tempfile.mkdtemp(prefix="openjd-session-")
     try:
-        return run_session(json.loads(argv[1]), folder)
+        session = json.loads(argv[1])
+        check_session(session)
+        return run_session(session, folder)
+    except ValueError as error:
+        print("openjd session: " + str(error), flush=True)
+        return 2
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
