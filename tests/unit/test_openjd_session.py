@@ -106,3 +106,14 @@ def test_a_malformed_document_is_refused_naming_what_it_lacks(capfd):
     ]:
         assert main(["session.py", document]) == 2
         assert lacks in capfd.readouterr().out
+
+
+def test_an_enter_action_may_print_bytes_that_are_not_utf8(tmp_path, capfd):
+    noisy = py("import sys; sys.stdout.buffer.write(b'\\xff\\nopenjd_env: X=1\\n')")
+    session = {
+        "files": [],
+        "environments": [environment("e", noisy)],
+        "run": py("import os; print('X is ' + os.environ['X'])"),
+    }
+    assert run_session(session, str(tmp_path)) == 0
+    assert "X is 1" in capfd.readouterr().out

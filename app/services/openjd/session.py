@@ -88,7 +88,8 @@ def _run(action, env, folder, capture_env=False):
             env=env,
             stdout=subprocess.PIPE if capture_env else None,
             stderr=subprocess.STDOUT if capture_env else None,
-            universal_newlines=True,
+            encoding="utf-8",
+            errors="replace",
         )
     except OSError as error:
         print("openjd session: cannot run {}: {}".format(action["args"][0], error), flush=True)
