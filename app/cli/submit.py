@@ -17,7 +17,6 @@ from app.cli import parsing
 from app.cli.actions import client
 from app.cli.output import print_json
 from app.cli.parsing import UsageError
-from app.services.openjd import is_template
 
 _PATTERN_RE = re.compile(r"(@#+@)")
 
@@ -131,6 +130,8 @@ def _read_job_file(name: str, params: list[tuple[str, str]]) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CorralError(f"cannot read job file {label}: {reason}") from None
+    from app.services.openjd import is_template
+
     if is_template(text):
         return _template_job(text, label, Path(name).parent, params)
     if params:
@@ -148,12 +149,13 @@ def _read_job_file(name: str, params: list[tuple[str, str]]) -> dict:
 
 
 def _template_job(text: str, label: str, folder: Path, params: list[tuple[str, str]]) -> dict:
+    """The job of an OpenJD template (text) given its parameters (-p)."""
+    from app.services.openjd import NEEDS_EXTRA
+
     try:
         from app.services.openjd import template
     except ImportError:
-        raise CorralError(
-            "Open Job Description templates need the openjd extra: pip install 'corral[openjd]'"
-        ) from None
+        raise CorralError(NEEDS_EXTRA) from None
     try:
         return template.template_job(
             template.load_template(text, label), dict(params), folder, Path.cwd()

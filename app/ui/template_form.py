@@ -13,7 +13,7 @@ from typing import Any
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QWidget
 
-from app.services.openjd import is_template
+from app.services.openjd import NEEDS_EXTRA, is_template
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -49,7 +49,7 @@ class TemplateForm(QGroupBox):
         try:
             from app.services.openjd import template
         except ImportError:
-            raise ValueError("OpenJD templates need the openjd extra: corral[openjd]") from None
+            raise ValueError(NEEDS_EXTRA) from None
         self.template = template.load_template(text, file.name)
         self.folder = file.parent
         for parameter in template.parameters(self.template):

@@ -20,6 +20,7 @@ from app.services.base import Service, join
 from app.services.openjd.session import check_session, map_texts
 
 SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "session.py")
+NEEDS_EXTRA = "Open Job Description templates need the openjd extra: pip install 'corral[openjd]'"
 _VERSION_KEY = re.compile(r"""(?:^|[{,])\s*["']?specificationVersion["']?\s*:""", re.M)
 
 
