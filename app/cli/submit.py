@@ -22,13 +22,17 @@ _PATTERN_RE = re.compile(r"(@#+@)")
 
 _USAGE = (
     "corral submit [options] FILE.json|-\n"
+    "       corral submit [options] TEMPLATE.yaml [-p NAME=VALUE ...]\n"
     "       corral submit [--name N] [--frames 1-100[xSTEP]] [--fpt N] [options] -- COMMAND ..."
 )
 _EPILOG = """\
 In the command, @#@ is replaced by the first and last frame of each task (@####@ pads to 4
 digits), for example:
   corral submit --name shot010 --frames 1-100 --fpt 10 -- blender -b shot.blend -s @#@ -e @#@ -a
-Without --frames the command runs once, as a job with one task."""
+Without --frames the command runs once, as a job with one task.
+An Open Job Description job template (YAML or JSON, see docs/openjd.md) takes its job
+parameters with -p, for example:
+  corral submit render.yaml -p Frames=1-100 -p Scene=/proj/shot.blend"""
 
 
 def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
@@ -42,7 +46,18 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
         description="Submit a job. Prints 'Job N submitted' and a warning for each key the "
         'server does not know ({"id": N, "warnings": [...]} with --json).',
     )
-    p.add_argument("file", nargs="?", metavar="FILE", help="job JSON file, '-' for stdin")
+    p.add_argument(
+        "file", nargs="?", metavar="FILE", help="job JSON or OpenJD template file, '-' for stdin"
+    )
+    p.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        type=parsing.option,
+        action="append",
+        metavar="NAME=VALUE",
+        help="a job parameter of an Open Job Description template; repeatable",
+    )
     p.add_argument("--name", help="job name (default: the command's program name)")
     p.add_argument(
         "--frames",
@@ -107,13 +122,20 @@ def build_command(words: Sequence[str]) -> str:
     return " ".join(out)
 
 
-def _read_job_file(name: str) -> dict:
+def _read_job_file(name: str, params: list[tuple[str, str]]) -> dict:
+    """The job of a JSON file, or of an OpenJD template given its parameters."""
     label = "stdin" if name == "-" else name
     try:
         text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CorralError(f"cannot read job file {label}: {reason}") from None
+    from app.services.openjd import is_template
+
+    if is_template(text):
+        return _template_job(text, label, Path(name).parent, params)
+    if params:
+        raise UsageError("-p applies to an Open Job Description template")
     try:
         job = json.loads(text)
     except ValueError as exc:
@@ -124,6 +146,22 @@ def _read_job_file(name: str) -> dict:
     if not isinstance(job, dict):
         raise CorralError(f"invalid job: {label} must hold a JSON object")
     return job
+
+
+def _template_job(text: str, label: str, folder: Path, params: list[tuple[str, str]]) -> dict:
+    """The job of an OpenJD template (text) given its parameters (-p)."""
+    from app.services.openjd import NEEDS_EXTRA
+
+    try:
+        from app.services.openjd import template
+    except ImportError:
+        raise CorralError(NEEDS_EXTRA) from None
+    try:
+        return template.template_job(
+            template.load_template(text, label), dict(params), folder, Path.cwd()
+        )
+    except template.TemplateError as exc:
+        raise CorralError(str(exc)) from None
 
 
 def _absolute(path: str) -> str:
@@ -196,7 +234,7 @@ def _file_job(args: argparse.Namespace) -> dict:
     ]
     if block_opts:
         raise UsageError(f"{', '.join(block_opts)} only apply to a command after --")
-    job = _read_job_file(args.file)
+    job = _read_job_file(args.file, args.params or [])
     if args.name is not None:
         job["name"] = args.name
     if args.user is not None:
@@ -242,6 +280,8 @@ def make_submit_job(args: argparse.Namespace) -> dict:
         raise UsageError("give either a job FILE or a command after --, not both")
     if args.file is None and args.command is None:
         raise UsageError("give a job FILE ('-' for stdin), a command after -- or a --scene")
+    if args.params and args.file is None:
+        raise UsageError("-p applies to an Open Job Description template FILE")
     return _file_job(args) if args.file is not None else _command_job(args)
 
 

@@ -1,15 +1,18 @@
 """Submit a scene (or any command) without a DCC plugin, like Afanasy's afstarter.
 
 The form builds one numeric block: the service's `batch_command` from the scene, the output and
-the service's options, over a frame range. The preview lists the first tasks exactly as the server
-will name and run them (the job is parsed with the server's own `parse_job`), so a mistake shows
-before anything is sent (from the user's first edit or Submit on: the dialog opens without an
-error). A refusal from the server shows in the dialog, which stays open.
+the service's options, over a frame range. An Open Job Description template as the scene shows
+its job parameters as a form instead (app/ui/template_form.py) and makes the template's job.
+The preview lists the first tasks exactly as the server will name and run them (the job is
+parsed with the server's own `parse_job`), so a mistake shows before anything is sent (from the
+user's first edit or Submit on: the dialog opens without an error). A refusal from the server
+shows in the dialog, which stays open.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
@@ -33,10 +36,11 @@ from PyQt6.QtWidgets import (
 
 from app.api import numeric_job
 from app.core.errors import SpecError
-from app.core.jobspec import parse_job
+from app.core.jobspec import BlockSpec, parse_job
 from app.platform import host_os
 from app.services import SERVICES, get_service
 from app.ui.client import FarmClient, FarmError
+from app.ui.template_form import TemplateForm
 
 PREVIEW_TASKS = 50
 FRAME_LIMIT = 10_000_000
@@ -102,6 +106,10 @@ class SubmitDialog(QDialog):
         self.options_box = QGroupBox("Service options")
         self.options_form = QFormLayout(self.options_box)
         self.options: dict[str, QLineEdit] = {}
+        self.template_form = TemplateForm()
+        self.template_form.changed.connect(self.refresh_preview)
+        self.template_form.hide()
+        self._template_error = ""
 
         self.preview = QTreeWidget()
         self.preview.setHeaderLabels(["Task", "Command"])
@@ -118,13 +126,15 @@ class SubmitDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.options_box)
+        layout.addWidget(self.template_form)
         layout.addWidget(QLabel("Preview"))
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.resize(720, 760)
 
-        for edit in (self.scene, self.name, self.hosts_mask, self.depend_mask, self.output):
+        self.scene.textChanged.connect(self._scene_changed)
+        for edit in (self.name, self.hosts_mask, self.depend_mask, self.output):
             edit.textChanged.connect(self.refresh_preview)
         for spin in (self.first, self.last, self.step, self.per_task, self.priority):
             spin.valueChanged.connect(self.refresh_preview)
@@ -139,6 +149,20 @@ class SubmitDialog(QDialog):
         if path:
             self.scene.setText(path)
 
+    def _scene_changed(self, path: str) -> None:
+        """A template shows its parameters in place of the service, frames and options."""
+        try:
+            self.template_form.load(path.strip())
+            self._template_error = ""
+        except ValueError as error:
+            self._template_error = str(error)
+        is_template = self.template_form.template is not None or bool(self._template_error)
+        self.template_form.setVisible(is_template)
+        self.options_box.setVisible(not is_template)
+        for widget in (self.service, self.first, self.last, self.step, self.per_task, self.output):
+            widget.setEnabled(not is_template)
+        self.refresh_preview()
+
     def _service_changed(self, name: str) -> None:
         while self.options_form.rowCount():
             self.options_form.removeRow(0)
@@ -152,6 +176,10 @@ class SubmitDialog(QDialog):
 
     def job(self) -> dict:
         """The job to send; ValueError (SpecError too) says what is wrong."""
+        if self._template_error:
+            raise ValueError(self._template_error)
+        if self.template_form.template is not None:
+            return self._template_job()
         service = get_service(self.service.currentText())
         options = {key: edit.text() for key, edit in self.options.items() if edit.text()}
         scene = self.scene.text().strip()
@@ -181,19 +209,32 @@ class SubmitDialog(QDialog):
         parse_job(job)
         return job
 
+    def _template_job(self) -> dict:
+        """The template's job with the dialog's name, user, priority, masks and pause."""
+        job = self.template_form.job()
+        keys = {
+            "name": self.name.text().strip(),
+            "user_name": self.user,
+            "hosts_mask": self.hosts_mask.text().strip(),
+            "depend_mask": self.depend_mask.text().strip(),
+        }
+        job.update({key: value for key, value in keys.items() if value})
+        job["priority"] = self.priority.value()
+        if self.paused.isChecked():
+            job["offline"] = True
+        parse_job(job)
+        return job
+
     def refresh_preview(self) -> None:
         """Show the first tasks of the job as the form stands, or what is wrong with it."""
         self.preview.clear()
         try:
-            block = parse_job(self.job()).blocks[0]
+            blocks = parse_job(self.job()).blocks
         except ValueError as error:
             self._show_error(error)
             return
-        count = block.tasks_num
-        items = [
-            QTreeWidgetItem([block.task_name(n), block.task_command(n)])
-            for n in range(min(count, PREVIEW_TASKS))
-        ]
+        count = sum(block.tasks_num for block in blocks)
+        items = [QTreeWidgetItem(row) for row in _first_tasks(blocks, PREVIEW_TASKS)]
         self.preview.addTopLevelItems(items)
         more = f" (the first {PREVIEW_TASKS} shown)" if count > PREVIEW_TASKS else ""
         self.status.setStyleSheet("")
@@ -224,3 +265,14 @@ class SubmitDialog(QDialog):
             return
         self.submitted.emit(job_id)
         self.accept()
+
+
+def _first_tasks(blocks: Sequence[BlockSpec], limit: int) -> list[list[str]]:
+    """[name, command] of the first tasks of the blocks, block after block (a name is
+    "block: task" when there are several blocks)."""
+    out: list[list[str]] = []
+    for block in blocks:
+        prefix = f"{block.name}: " if len(blocks) > 1 else ""
+        for n in range(min(block.tasks_num, limit - len(out))):
+            out.append([prefix + block.task_name(n), block.task_command(n)])
+    return out

@@ -1,5 +1,7 @@
 """Job edit, submit and settings dialogs against a real server."""
 
+from pathlib import Path
+
 import keyring
 import keyring.backends.fail
 import pytest
@@ -18,6 +20,7 @@ from tests.polling import until
 from tests.ui.conftest import shown
 
 pytestmark = pytest.mark.usefixtures("keep_running")
+OPENJD = Path(__file__).resolve().parents[1] / "fixtures" / "openjd"
 
 
 async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(client, qtbot):
@@ -145,6 +148,43 @@ async def test_submit_dialog_refuses_a_movie_in_pieces(client, qtbot):
     dialog.per_task.setValue(1)
     assert "6 tasks would each write /out/m.mp4" in dialog.status.text()
     assert not dialog.submit_button.isEnabled()
+
+
+async def test_submit_dialog_offers_a_templates_parameters_as_a_form(client, qtbot, tmp_path):
+    dialog = shown(qtbot, SubmitDialog(client, "ann"))
+    dialog.scene.setText(str(OPENJD / "pipeline.yaml"))
+    form = dialog.template_form
+    assert form.isVisible() and not dialog.options_box.isVisible()
+    assert list(form.fields) == ["OutDir", "Shot", "Frames"]
+    assert form.fields["Shot"].currentText() == "sh010"  # allowed values: a list
+    assert "OutDir" in dialog.status.text() and not dialog.submit_button.isEnabled()
+
+    form.fields["OutDir"].setText(str(tmp_path))
+    form.fields["Shot"].setCurrentText("sh020")
+    form.fields["Frames"].setText("1-3")
+    names = [name for name, _command in preview(dialog)]
+    assert names[:3] == ["Render: Frame=1-2", "Render: Frame=3-3", "Combos: A=1, B=x, C=1"]
+    assert dialog.status.text() == "7 task(s)"
+    dialog.priority.setValue(120)
+    submitted = []
+    dialog.submitted.connect(submitted.append)
+    dialog.submit()
+    await until(lambda: submitted)
+    job = await client.job(submitted[0])
+    assert (job["name"], job["user_name"], job["priority"]) == ("Pipeline sh020", "ann", 120)
+    assert [block["name"] for block in job["blocks"]] == ["Render", "Combos", "Report"]
+
+
+def test_submit_dialog_names_what_is_wrong_with_a_template(client, qtbot, tmp_path):
+    dialog = SubmitDialog(client)
+    qtbot.addWidget(dialog)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("specificationVersion: jobtemplate-2023-09\nname: J\n")
+    dialog.scene.setText(str(bad))
+    assert "invalid Open Job Description template bad.yaml" in dialog.status.text()
+    assert not dialog.submit_button.isEnabled()
+    dialog.scene.setText("/proj/shot.ma")  # not a template: the service's form again
+    assert dialog.template_form.template is None and dialog.service.isEnabled()
 
 
 @pytest.fixture

@@ -94,6 +94,28 @@ def submit_job(*argv: str) -> dict:
     return make_submit_job(parse_args(["submit", *argv]))
 
 
+OPENJD = Path(__file__).resolve().parents[1] / "fixtures" / "openjd"
+
+
+def test_submit_a_template_with_its_parameters_and_the_job_options(tmp_path):
+    job = submit_job(
+        str(OPENJD / "pipeline.yaml"), "-p", "OutDir=out", "-p", "Shot=sh020", "--priority", "7"
+    )
+    assert (job["name"], job["priority"]) == ("Pipeline sh020", 7)
+    session = json.loads(job["blocks"][2]["tasks"][0]["command"])
+    assert f"ls '{Path.cwd() / 'out'}'" in session["run"]["args"][2]  # relative: from here
+
+
+def test_submit_a_template_without_the_openjd_extra_says_what_to_install(monkeypatch):
+    import app.services.openjd
+
+    monkeypatch.setitem(sys.modules, "openjd.model", None)  # import openjd.model fails
+    monkeypatch.delitem(sys.modules, "app.services.openjd.template", raising=False)
+    monkeypatch.delattr(app.services.openjd, "template", raising=False)
+    with pytest.raises(api.CorralError, match=r"pip install 'corral\[openjd\]'"):
+        submit_job(str(OPENJD / "fail.yaml"))
+
+
 def test_submit_numeric_job():
     job = submit_job(
         "--name",

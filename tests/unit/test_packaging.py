@@ -40,9 +40,10 @@ def test_extras_are_named_for_what_people_install():
     assert names(EXTRAS["ui"]) == {"pyqt6", "qasync", "pyqtgraph", "keyring"}
     assert names(EXTRAS["postgres"]) == {"psycopg2-binary"}
     assert names(EXTRAS["blender"]) == {"bpy"}
+    assert names(EXTRAS["openjd"]) == {"openjd-model"}
     # the tests' environment: the farm's extras and the test tools, each listed once
     test = names(EXTRAS["test"])
-    assert "corral[ui,postgres,blender]" in test
+    assert "corral[ui,postgres,blender,openjd]" in test
     assert not test & (names(EXTRAS["ui"]) | names(EXTRAS["postgres"]))
 
 
