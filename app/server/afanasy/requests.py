@@ -29,6 +29,12 @@ _RENDER_STATE_PARAMS = {
     ("paused", True): "pause",
     ("paused", False): "unpause",
 }
+# job and block operations: Corral's job and task actions, as Afanasy spells them
+_JOB_OPERATIONS = {
+    *(name.replace("-", "_") for name in (*JOB_ACTIONS, *TASK_ACTIONS)),
+    "append_blocks",
+    "append_tasks",
+}
 assert set(_RENDER_OPERATIONS.values()) | set(_RENDER_STATE_PARAMS.values()) <= set(RENDER_ACTIONS)
 
 
@@ -180,6 +186,8 @@ class Requests:
         raise AfanasyError(f"action: type {kind!r} is not served: jobs, renders or users")
 
     async def _job_action(self, who: Identity, data, operation, params) -> dict:
+        if operation is not None and operation["type"] not in _JOB_OPERATIONS:
+            raise AfanasyError(f"job operation {operation['type']!r} is not served")
         ids = [job["id"] for job in await self._selected(who, "/jobs", data)]
         blocks = _ids(data, "block_ids")
         done = []
