@@ -53,11 +53,15 @@ def af_job(name: str, command: str, frames: int, tmp_path, user: str = "ann", **
     return {**job, **keys}
 
 
+def acted(answer: dict) -> None:
+    assert answer["info"]["kind"] == "log", answer
+
+
 def test_job_registered_over_the_listener_runs_to_done(farm, ann, tmp_path):
     command = 'echo "frame @#@ of $AF_JOB_ID $AF_BLOCK_ID $AF_TASK_ID $AF_TASK_NAME"'
     answer = ann.register(af_job("af shot", command, 3, tmp_path))
     job_id = answer["id"]
-    assert answer == {"id": job_id, "name": "af shot"}
+    assert answer == {"id": job_id, "serial": job_id}  # as Afanasy answers a registration
     done = farm.wait_job_done(job_id)
     assert done["user_name"] == "ann"
 
@@ -67,8 +71,9 @@ def test_job_registered_over_the_listener_runs_to_done(farm, ann, tmp_path):
         ("DON", 100, 1)
     ] * 3
     output = ann.get("jobs", ids=[job_id], block_ids=[0], task_ids=[1], mode="output")
-    assert output["task_output"]["name"] == "frame 2"
-    assert f"frame 2 of {job_id} 0 1 frame 2" in output["task_output"]["data"]
+    message = output["message"]
+    assert (message["name"], message["type"]) == ("frame 2[1]", "output")
+    assert f"frame 2 of {job_id} 0 1 frame 2" in message["list"][0]
     task = ann.get("jobs", ids=[job_id], block_ids=[0], task_ids=[2])["task"]
     assert task["state"] == "DON" and task["command"].startswith('echo "frame 3')
 
@@ -94,7 +99,7 @@ def test_a_raw_socket_gets_one_frame_and_the_connection_closes(farm):
 def test_http_post_framing(farm):
     client = AfanasyClient(farm.afanasy_port, "bob", http=True)
     assert client.get("renders", mask=RENDER)["renders"][0]["name"] == RENDER
-    assert "error" in client.get("renders", ids="x")
+    assert client.get("renders", ids="x")["error"] == "ids: expected a list of integers"
 
 
 def test_unknown_users_are_refused_and_nothing_is_created(farm, tmp_path):
@@ -103,11 +108,14 @@ def test_unknown_users_are_refused_and_nothing_is_created(farm, tmp_path):
         af_job("intruder", "true", 1, tmp_path, user="mallory")
     )
     assert answer == {
-        "error": "unknown user 'mallory': an admin adds them with 'corral users add mallory'"
+        "id": 0,
+        "serial": 0,
+        "error": "unknown user 'mallory': an admin adds them with 'corral users add mallory'",
     }
     assert len(farm.client.jobs()) == before
     nameless = AfanasyClient(farm.afanasy_port, "").send({"get": {"type": "jobs"}})
-    assert nameless == {"error": "user_name: expected the name of a Corral user"}
+    text = "user_name: expected the name of a Corral user"
+    assert nameless == {"error": text, "info": {"kind": "error", "text": text}}
 
 
 def test_job_operations_and_parameters_follow_the_owner_rule(farm, ann, tmp_path):
@@ -117,17 +125,16 @@ def test_job_operations_and_parameters_follow_the_owner_rule(farm, ann, tmp_path
     assert "bob (user) may not" in refused["error"]
     assert "OFF" in farm.client.job(job_id)["state"]
 
-    assert "info" in ann.action("jobs", ids=[job_id], params={"priority": 42})
+    acted(ann.action("jobs", ids=[job_id], params={"priority": 42}))
     assert farm.client.job(job_id)["priority"] == 42
-    assert "info" in ann.action("jobs", ids=[job_id], block_ids=[0], params={"capacity": 200})
+    acted(ann.action("jobs", ids=[job_id], block_ids=[0], params={"capacity": 200}))
     assert farm.client.job_spec(job_id)["blocks"][0]["capacity"] == 200
-    assert "info" in ann.operation(
-        "jobs", "skip", ids=[job_id], block_ids=[0], operation={"task_ids": [0]}
-    )
+    skip = {"task_ids": [0]}
+    acted(ann.operation("jobs", "skip", ids=[job_id], block_ids=[0], operation=skip))
     assert [t["state"] for t in farm.client.tasks(job_id, 0)["tasks"]] == ["SKP", "RDY"]
-    assert "info" in ann.operation("jobs", "start", mask="af paused")
+    acted(ann.operation("jobs", "start", mask="af paused"))
     farm.wait_job_done(job_id)
-    assert "info" in ann.operation("jobs", "delete", ids=[job_id])
+    acted(ann.operation("jobs", "delete", ids=[job_id]))
     assert job_id not in [job["id"] for job in farm.client.jobs()]
 
 
@@ -135,14 +142,14 @@ def test_render_and_user_parameters_as_an_admin(farm):
     admin = AfanasyClient(farm.afanasy_port, "admin")
     ann = AfanasyClient(farm.afanasy_port, "ann")
     assert "may not" in ann.action("renders", mask=RENDER, params={"nimby": True})["error"]
-    assert "info" in admin.action("renders", mask=RENDER, params={"nimby": True, "priority": 60})
+    acted(admin.action("renders", mask=RENDER, params={"nimby": True, "priority": 60}))
     render = farm.client.render(RENDER)
     assert render["nimby"] == "nimby" and render["priority"] == 60
-    assert "info" in admin.action("renders", mask=RENDER, params={"nimby": False})
+    acted(admin.action("renders", mask=RENDER, params={"nimby": False}))
     assert farm.client.render(RENDER)["nimby"] == "free"
-    assert "info" in admin.operation("renders", "eject_tasks", mask=RENDER)
+    acted(admin.operation("renders", "eject_tasks", mask=RENDER))
 
-    assert "info" in admin.action("users", mask="ann", params={"priority": 77})
+    acted(admin.action("users", mask="ann", params={"priority": 77}))
     assert {u["name"]: u["priority"] for u in farm.client.users()}["ann"] == 77
 
 
@@ -163,7 +170,8 @@ def framed(body: bytes) -> bytes:
     ],
 )
 def test_bad_requests_get_an_error_and_the_listener_keeps_serving(farm, data):
-    assert set(raw_answer(exchange(farm.afanasy_port, data))) == {"error"}
+    answer = raw_answer(exchange(farm.afanasy_port, data))
+    assert answer["info"]["kind"] == "error" and answer["error"] == answer["info"]["text"]
     with socket.create_connection(("127.0.0.1", farm.afanasy_port)) as sock:
         sock.sendall(b"AFANASY 100 JSON{")  # a client that stops halfway
     wait_until(lambda: "renders" in AfanasyClient(farm.afanasy_port, "ann").get("renders"))

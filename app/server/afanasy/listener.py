@@ -14,9 +14,9 @@ import json
 import logging
 from collections.abc import Iterable
 
-from app.server.afanasy.bridge import AfanasyError, Bridge
+from app.server.afanasy.bridge import Bridge
 from app.server.afanasy.framing import HTTP, MAX_HEAD, RAW, FrameError, frame, read_request
-from app.server.afanasy.requests import Requests
+from app.server.afanasy.requests import Requests, refusal
 
 log = logging.getLogger("corral.afanasy")
 
@@ -87,16 +87,13 @@ class AfanasyListener:
             log.warning("Afanasy request from untrusted %s refused", address)
             start = await asyncio.wait_for(reader.read(4), self._timeout)
             message = f"{address} is not trusted: the server's --afanasy-trust names the networks"
-            return {"error": message}, HTTP if start == b"POST" else RAW
+            return refusal(message), HTTP if start == b"POST" else RAW
         try:
             request = await asyncio.wait_for(read_request(reader), self._timeout)
         except FrameError as error:
-            return {"error": str(error)}, error.framing or RAW
+            return refusal(str(error)), error.framing or RAW
         try:
             message = json.loads(request.body)
         except (UnicodeDecodeError, ValueError) as error:
-            return {"error": f"the body is not JSON: {error}"}, request.framing
-        try:
-            return await self._requests.answer(message), request.framing
-        except AfanasyError as error:
-            return {"error": str(error)}, request.framing
+            return refusal(f"the body is not JSON: {error}"), request.framing
+        return await self._requests.answer(message), request.framing

@@ -38,9 +38,15 @@ _JOB_OPERATIONS = {
 assert set(_RENDER_OPERATIONS.values()) | set(_RENDER_STATE_PARAMS.values()) <= set(RENDER_ACTIONS)
 
 
-def info(text: str) -> dict:
+def info(text: str, kind: str = "log") -> dict:
     """Afanasy's answer to an action done."""
-    return {"info": {"kind": "log", "info": text}}
+    return {"info": {"kind": kind, "text": text}}
+
+
+def refusal(text: str) -> dict:
+    """A refusal as both Afanasy's answers read: ``info`` of kind error (newer Afanasy) and the
+    ``error`` key of earlier versions."""
+    return {"error": text, **info(text, "error")}
 
 
 class Requests:
@@ -51,7 +57,15 @@ class Requests:
         self._monitor_ids = itertools.count(1)
 
     async def answer(self, message: object) -> dict:
-        """The answer object; AfanasyError for a request that is refused or not understood."""
+        """The answer object, a refusal included."""
+        try:
+            return await self._answer(message)
+        except AfanasyError as refused:
+            if isinstance(message, dict) and "job" in message:  # as Afanasy refuses a job
+                return {"id": 0, "serial": 0, "error": str(refused)}
+            return refusal(str(refused))
+
+    async def _answer(self, message: object) -> dict:
         if not isinstance(message, dict) or len(message) != 1:
             raise AfanasyError('expected one request: {"job"|"get"|"action"|"monitor": {...}}')
         ((kind, data),) = message.items()
@@ -69,10 +83,11 @@ class Requests:
         raise AfanasyError(f"unknown request {kind!r}: expected job, get, action or monitor")
 
     async def _job(self, job: dict) -> dict:
-        """Register a job for its user_name; Afanasy answers its id."""
+        """Register a job for its user_name; Afanasy answers its id and serial number (a
+        Corral job id is never used again: the same)."""
         who = self._bridge.person(job.get("user_name"))
         answer = await self._bridge.call(who, "POST", "/jobs", job)
-        return {"id": answer["id"], "name": job.get("name")}
+        return {"id": answer["id"], "serial": answer["id"]}
 
     # -- get --------------------------------------------------------------------------------
 
@@ -157,7 +172,8 @@ class Requests:
         if type(number) is not int or not 1 <= number <= len(detail["runs"]):
             raise AfanasyError(f"task {task} has no run {number}")
         text = await self._bridge.call(who, "GET", f"{path}/runs/{number}/output")
-        return {"task_output": {"name": detail["name"], "run": number, "data": text}}
+        name = f"{detail['name']}[{number}]"
+        return {"message": {"name": name, "type": "output", "list": [text]}}
 
     # -- action -----------------------------------------------------------------------------
 
