@@ -11,7 +11,7 @@ from aiohttp import web
 
 from app.credentials import is_loopback
 from app.server.afanasy.bridge import Bridge
-from app.server.afanasy.listener import AfanasyListener
+from app.server.afanasy.listener import LOOPBACK, AfanasyListener
 from app.server.auth import load_or_create, server_context
 from app.server.auth.book import IssuedTokens
 from app.server.auth.guard import Guard
@@ -122,7 +122,8 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     afanasy = None
     if config.afanasy_port is not None:
         bridge = Bridge(guard, config.host, port, config.tls_cert)
-        afanasy = AfanasyListener(bridge, config.afanasy_trust, config.header_timeout)
+        trust = (*LOOPBACK, *config.afanasy_trust)
+        afanasy = AfanasyListener(bridge, trust, config.header_timeout)
         afanasy_server = await afanasy.start(config.host, config.afanasy_port)
         log.info(
             "answering Afanasy's protocol on port %d",

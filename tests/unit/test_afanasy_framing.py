@@ -5,8 +5,9 @@ import ipaddress
 
 import pytest
 
+from app.server.afanasy.bridge import Bridge
 from app.server.afanasy.framing import HTTP, MAX_BODY, RAW, FrameError, frame, read_request
-from app.server.afanasy.listener import parse_networks, trusted
+from app.server.afanasy.listener import AfanasyListener, parse_networks, trusted
 
 BODY = b'{"get":{"type":"jobs","user_name":"ann"}}'
 
@@ -78,3 +79,22 @@ def test_trust_by_network():
     assert trusted("10.0.0.5", studio) and not trusted("10.0.1.5", studio)
     with pytest.raises(ValueError, match="'10.0.0.300/24' is not a network"):
         parse_networks("10.0.0.0/24,10.0.0.300/24")
+
+
+async def test_a_peer_outside_the_trusted_networks_is_refused_unread():
+    """The listener, on a real socket, trusting only a network the test is not in."""
+    bridge = Bridge(guard=None, host="127.0.0.1", port=1)  # never reached: refused before
+    listener = AfanasyListener(bridge, parse_networks("10.0.0.0/8"), timeout=10)
+    server = await listener.start("127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        for data, answer_start in ((b"AFANASY 999 JSON{", b"AFANASY "), (b"POST / ", b"HTTP")):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(data)  # the rest of the body never comes: it is not waited for
+            answer = await asyncio.wait_for(reader.read(), 10)
+            writer.close()
+            assert answer.startswith(answer_start)
+            assert b"127.0.0.1 is not trusted" in answer
+    finally:
+        server.close()
+        await listener.close()

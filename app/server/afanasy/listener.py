@@ -56,7 +56,7 @@ class AfanasyListener:
     def __init__(self, bridge: Bridge, trust: Iterable[Network], timeout: float) -> None:
         self._bridge = bridge
         self._requests = Requests(bridge)
-        self._trust = (*LOOPBACK, *trust)
+        self._trust = tuple(trust)  # the server's: LOOPBACK and those of --afanasy-trust
         self._timeout = timeout  # for the whole request to arrive
 
     async def start(self, host: str, port: int) -> asyncio.Server:
