@@ -11,6 +11,7 @@ import aiohttp
 
 from app.server.auth.guard import Guard
 from app.server.auth.identity import PERSON_ROLES, Identity
+from app.server.auth.tls import client_context
 
 _WILDCARDS = ("", "0.0.0.0", "::")
 
@@ -29,8 +30,9 @@ class Bridge:
         self._base = f"{scheme}://{'[' + host + ']' if ':' in host else host}:{port}/api/v1"
         self._ssl: ssl.SSLContext | bool = True
         if tls_cert is not None:  # the server's own certificate, whatever name it carries
-            self._ssl = ssl.create_default_context(cafile=str(tls_cert))
+            self._ssl = client_context(tls_cert)
             self._ssl.check_hostname = False
+            self._ssl.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a CA's leaf as anchor
         self._session: aiohttp.ClientSession | None = None
 
     def person(self, name: object) -> Identity:
