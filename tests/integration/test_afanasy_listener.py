@@ -67,9 +67,11 @@ def test_job_registered_over_the_listener_runs_to_done(farm, ann, tmp_path):
 
     progress = ann.get("jobs", ids=[job_id], mode="progress")["job_progress"]
     assert progress["id"] == job_id
-    assert [(t["state"], t["per"], t["str"]) for t in progress["progress"][0]] == [
-        ("DON", 100, 1)
+    tasks = progress["progress"][0]
+    assert [(t["state"], t["per"], t["str"], t["hst"]) for t in tasks] == [
+        ("DON", 100, 1, RENDER)
     ] * 3
+    assert "err" not in tasks[0]  # as Afanasy writes a task's progress: what is set
     output = ann.get("jobs", ids=[job_id], block_ids=[0], task_ids=[1], mode="output")
     message = output["message"]
     assert (message["name"], message["type"]) == ("frame 2[1]", "output")

@@ -128,23 +128,10 @@ class Requests:
     async def _progress(self, who: Identity, job_id: int) -> dict:
         """Afanasy's job_progress: per block, per task its state, percent and starts."""
         job = await self._bridge.call(who, "GET", f"/jobs/{job_id}")
-        progress = []
-        for block in range(len(job.get("blocks", ()))):
-            progress.append(
-                [
-                    {
-                        "state": task["state"],
-                        "per": task["percent"] or 0,
-                        "frame": task["frame"],
-                        "str": task["starts"],
-                        "err": task["errors"],
-                        "hst": task["render"],
-                        "tst": task["time_start"],
-                        "tdn": task["time_done"],
-                    }
-                    for task in await self._tasks(who, job_id, block)
-                ]
-            )
+        progress = [
+            [_task_progress(task) for task in await self._tasks(who, job_id, block)]
+            for block in range(len(job.get("blocks", ())))
+        ]
         return {"job_progress": {"id": job_id, "progress": progress}}
 
     async def _tasks(self, who: Identity, job_id: int, block: int) -> list[dict]:
@@ -269,6 +256,24 @@ class Requests:
         if data.get("ids") is None and data.get("mask") is None:
             raise AfanasyError("action: expected ids or a mask")
         return _chosen(await self._bridge.call(who, "GET", path), data)
+
+
+# a task's progress as Afanasy writes it: (its key, Corral's task field), each only when set
+_PROGRESS_KEYS = (
+    ("per", "percent"),
+    ("frm", "frame"),
+    ("str", "starts"),
+    ("err", "errors"),
+    ("tst", "time_start"),
+    ("tdn", "time_done"),
+    ("hst", "render"),
+)
+
+
+def _task_progress(task: dict) -> dict:
+    progress = {"state": task["state"]}
+    progress.update((key, task[field]) for key, field in _PROGRESS_KEYS if task[field])
+    return progress
 
 
 def _chosen(items: list[dict], data: dict) -> list[dict]:
