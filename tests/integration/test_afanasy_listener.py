@@ -26,6 +26,7 @@ def farm(tmp_path_factory):
     farm.start_renders({RENDER: 2})
     yield farm
     farm.stop()
+    assert farm.server.proc.returncode == 0, f"the server did not stop cleanly:\n{farm.logs()}"
 
 
 @pytest.fixture
@@ -102,6 +103,23 @@ def test_http_post_framing(farm):
     client = AfanasyClient(farm.afanasy_port, "bob", http=True)
     assert client.get("renders", mask=RENDER)["renders"][0]["name"] == RENDER
     assert client.get("renders", ids="x")["error"] == "ids: expected a list of integers"
+
+
+def test_blocks_and_tasks_appended_over_http(farm, tmp_path):
+    client = AfanasyClient(farm.afanasy_port, "bob", http=True)
+    job_id = client.register(af_job("af growing", "true", 1, tmp_path, user="bob"))["id"]
+    farm.wait_job_done(job_id)
+    named = {"name": "named", "service": "generic", "working_directory": str(tmp_path)}
+    named["tasks"] = [{"name": "first", "command": "echo first"}]
+    acted(client.operation("jobs", "append_blocks", ids=[job_id], operation={"blocks": [named]}))
+    tasks = {"tasks": [{"name": "extra", "command": "echo extra"}]}
+    acted(client.operation("jobs", "append_tasks", ids=[job_id], block_ids=[1], operation=tasks))
+    refused = client.operation("jobs", "append_tasks", ids=[job_id], block_ids=[0], operation=tasks)
+    assert refused["error"] == "tasks can only be appended to a block with a tasks list"
+    farm.wait_job_done(job_id)
+    listed = client.get("jobs", ids=[job_id])["jobs"][0]
+    assert listed["tasks_total"] == 3 and listed["user_name"] == "bob"
+    assert [b["name"] for b in farm.client.job_spec(job_id)["blocks"]] == ["frames", "named"]
 
 
 def test_unknown_users_are_refused_and_nothing_is_created(farm, tmp_path):
