@@ -71,29 +71,32 @@ class AfanasyListener:
         try:
             peer = writer.get_extra_info("peername") or ("",)
             answer, framing = await self._handle(reader, str(peer[0]))
-            if framing is not None:
-                writer.write(frame(answer, framing))
-                await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass  # the client went away or stalled: nothing to answer
-        except Exception:  # a bug must not take the listener down
-            log.exception("Afanasy request failed")
+            writer.write(frame(answer, framing))
+            await writer.drain()
+        except ConnectionError:
+            pass  # the client went away: nothing to answer
         finally:
             writer.close()
 
-    async def _handle(self, reader, address: str) -> tuple[dict, str | None]:
-        """The answer and its framing (None: close without one)."""
-        if not trusted(address, self._trust):  # answered before its body is read
-            log.warning("Afanasy request from untrusted %s refused", address)
-            start = await asyncio.wait_for(reader.read(4), self._timeout)
-            message = f"{address} is not trusted: the server's --afanasy-trust names the networks"
-            return refusal(message), HTTP if start == b"POST" else RAW
+    async def _handle(self, reader, address: str) -> tuple[dict, str]:
+        """The answer and its framing; nothing a client sends stops the listener."""
         try:
+            if not trusted(address, self._trust):  # answered before its body is read
+                log.warning("Afanasy request from untrusted %s refused", address)
+                start = await asyncio.wait_for(reader.read(4), self._timeout)
+                message = f"{address} is not trusted: the server's --afanasy-trust names networks"
+                return refusal(message), HTTP if start == b"POST" else RAW
             request = await asyncio.wait_for(read_request(reader), self._timeout)
         except FrameError as error:
             return refusal(str(error)), error.framing or RAW
+        except TimeoutError:
+            return refusal(f"no whole request within {self._timeout:g} s"), RAW
         try:
             message = json.loads(request.body)
         except (UnicodeDecodeError, ValueError) as error:
             return refusal(f"the body is not JSON: {error}"), request.framing
-        return await self._requests.answer(message), request.framing
+        try:
+            return await self._requests.answer(message), request.framing
+        except Exception:  # a bug, or the server's own port not answering
+            log.exception("Afanasy request failed: %.200r", message)
+            return refusal("the server failed on this request: see its log"), request.framing
