@@ -103,6 +103,8 @@ def test_http_post_framing(farm):
     client = AfanasyClient(farm.afanasy_port, "bob", http=True)
     assert client.get("renders", mask=RENDER)["renders"][0]["name"] == RENDER
     assert client.get("renders", ids="x")["error"] == "ids: expected a list of integers"
+    refused = client.get("renders", mask="(a)\\1")["error"]  # RE2, as every mask of Corral's
+    assert refused.startswith("mask: not a valid regular expression")
 
 
 def test_blocks_and_tasks_appended_over_http(farm, tmp_path):

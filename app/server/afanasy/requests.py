@@ -7,8 +7,9 @@ What each request becomes is listed in docs/migrating-from-afanasy.md.
 from __future__ import annotations
 
 import itertools
-import re
 
+from app.core.errors import SpecError
+from app.core.patterns import compile_pattern
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS
 from app.server.afanasy.bridge import AfanasyError, Bridge, segment
 from app.server.auth.identity import Identity
@@ -281,12 +282,10 @@ def _chosen(items: list[dict], data: dict) -> list[dict]:
     only when given, as Afanasy chooses)."""
     ids, mask = _ids(data), data.get("mask")
     if mask is not None:
-        if not isinstance(mask, str):
-            raise AfanasyError("mask: expected a regular expression")
         try:
-            pattern = re.compile(mask)
-        except re.error as error:
-            raise AfanasyError(f"mask: {error}") from None
+            pattern = compile_pattern(mask, "mask")  # RE2, as the REST API's masks
+        except SpecError as error:
+            raise AfanasyError(str(error)) from None
         items = [item for item in items if pattern.fullmatch(item["name"])]
     if ids is not None:
         items = [item for item in items if item.get("id") in ids]
