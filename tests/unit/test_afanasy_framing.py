@@ -32,10 +32,11 @@ async def test_raw_request(data):
     assert (request.framing, request.body) == (RAW, BODY)
 
 
-async def test_http_post_with_afanasy_header():
-    data = (
-        b"POST / HTTP/1.1\r\nHost: farm:51000\r\nContent-Type: application/json\r\n"
-        b"AFANASY: %d\r\n\r\n" % len(BODY) + BODY
+@pytest.mark.parametrize("end", [b"\r\n", b"\n"])
+async def test_http_post_with_afanasy_header(end):
+    data = end.join(
+        [b"POST / HTTP/1.1", b"Host: farm:51000", b"Content-Type: application/json"]
+        + [b"afanasy:  %d" % len(BODY), b"", BODY]
     )
     request = await read(data)
     assert (request.framing, request.body) == (HTTP, BODY)
@@ -52,6 +53,8 @@ async def test_http_post_with_afanasy_header():
         (b"AFANASY %d JSON{}" % (MAX_BODY + 1), RAW, "bad length"),
         (b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", HTTP, "no 'AFANASY: <length>'"),
         (b"POST / HTTP/1.1\r\nAFANASY: -2\r\n\r\n{}", HTTP, "bad length"),
+        (b"POST / HTTP/1.1\r\n" + b"X: y\r\n" * 5000, HTTP, "header is longer than"),
+        (b"POST / HTTP/1.1\r\nAFANASY: 2\r\n", HTTP, "closed inside the header"),
     ],
 )
 async def test_malformed_requests_are_refused_with_their_framing(data, framing, says):

@@ -64,9 +64,12 @@ async def _raw_body(start: bytes, reader: asyncio.StreamReader) -> bytes:
 
 
 async def _http_body(reader: asyncio.StreamReader) -> bytes:
-    head = await _read_until(reader, b"\r\n\r\n", HTTP)
-    size = None
-    for line in head.split(b"\r\n")[1:]:
+    """The body after the request line and headers (lines ending in CRLF or LF)."""
+    size, head = None, len(await _read_until(reader, b"\n", HTTP))
+    while line := (await _read_until(reader, b"\n", HTTP)).strip():
+        head += len(line)
+        if head > MAX_HEAD:
+            raise FrameError(f"the header is longer than {MAX_HEAD} bytes", HTTP)
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"afanasy":
             size = _size(value.strip(), HTTP)
