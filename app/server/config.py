@@ -35,6 +35,8 @@ class ServerConfig:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 65535:
                 raise ValueError(f"{name} must be 0..65535, not {value}")
+        if self.afanasy_port == self.port != 0:
+            raise ValueError(f"--afanasy-port must differ from --port ({self.port})")
         if self.plugins_dir is not None and not Path(self.plugins_dir).is_dir():
             raise ValueError(f"--plugins: {self.plugins_dir} is not a directory")
         if (self.tls_cert is None) != (self.tls_key is None):
