@@ -81,6 +81,19 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         help="the services of every *.py file in DIR (as the renders' --plugins) may be named by "
         "jobs; a job naming a service the server does not know is refused",
     )
+    p.add_argument(
+        "--afanasy-port",
+        type=parsing.port,
+        metavar="PORT",
+        help="also answer Afanasy's protocol on PORT, so CGRU's af.py and submitters work "
+        "unchanged (off by default; see docs/migrating-from-afanasy.md)",
+    )
+    p.add_argument(
+        "--afanasy-trust",
+        metavar="CIDR[,CIDR...]",
+        help="networks whose Afanasy requests are answered, beside loopback (Afanasy's "
+        "clients send no token: a request acts as the Corral user it names)",
+    )
     p.set_defaults(func=cmd_server, usage_parser=p)
 
     render = verbs.add_parser(
@@ -291,6 +304,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         "tls_key": args.tls_key,
         "quotas": _quotas(args),
         "plugins_dir": args.plugins,
+        "afanasy_port": args.afanasy_port,
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),
@@ -302,6 +316,10 @@ def cmd_server(args: argparse.Namespace) -> int:
         if value is not None:
             options[name] = value
     try:
+        if args.afanasy_trust is not None:
+            from app.server.afanasy.listener import parse_networks
+
+            options["afanasy_trust"] = parse_networks(args.afanasy_trust)
         config = ServerConfig(**options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -65,6 +65,27 @@ class OutputCapture:
         )
 
 
+# The variables Afanasy's render gives a task, from the fields of its assignment: scripts
+# written for Afanasy read them.
+_AFANASY_VARIABLES = {
+    "AF_JOB_ID": "job",
+    "AF_JOB_NAME": "job_name",
+    "AF_BLOCK_ID": "block",
+    "AF_BLOCK_NAME": "block_name",
+    "AF_TASK_ID": "task",
+    "AF_TASK_NAME": "task_name",
+    "AF_USER_NAME": "user_name",
+    "AF_CAPACITY": "capacity",
+    "AF_TASK_FRAME_START": "frame_start",
+    "AF_TASK_FRAME_END": "frame_end",
+}
+
+
+def afanasy_environment(task: Mapping[str, Any]) -> dict[str, Any]:
+    """The AF_* variables of an assignment (None for a field it lacks: left unset)."""
+    return {name: task.get(field) for name, field in _AFANASY_VARIABLES.items()}
+
+
 class TaskRunner:
     """Runs one assigned task (the `assign.task` object) and reports `started` (once it has run
     for STARTED_AFTER s), `output` batches and one `result` (without `seq`) through `emit`.
@@ -86,9 +107,10 @@ class TaskRunner:
         self._service = get_service(info.service)(
             info, path_map=config.path_map, programs=config.programs
         )
-        self._frames = {
+        self._variables = {
             "CORRAL_FRAME_START": task.get("frame_start"),
             "CORRAL_FRAME_END": task.get("frame_end"),
+            **afanasy_environment(task),
         }
         self._parser = get_parser(self._service.parser_name())(
             info.frame_start, info.frame_end, info.frames_inc
@@ -235,7 +257,7 @@ class TaskRunner:
             "CORRAL_RUN": str(run),
         }
         extra.update(
-            {name: str(value) for name, value in self._frames.items() if value is not None}
+            {name: str(value) for name, value in self._variables.items() if value is not None}
         )
         return task_environment(extra)
 

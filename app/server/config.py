@@ -26,11 +26,17 @@ class ServerConfig:
     header_timeout: float = 15.0  # a connection's first request headers (and TLS handshake)
     idle_timeout: float = 75.0  # a keep-alive connection between requests
     plugins_dir: Path | None = None  # services of *.py files here may be named by jobs
+    afanasy_port: int | None = None  # the Afanasy-compatible listener's port (None: none)
+    afanasy_trust: tuple = ()  # networks (ipaddress) it answers beside loopback
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be 0..65535, not {self.port}")
+        for name in ("port", "afanasy_port"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 65535:
+                raise ValueError(f"{name} must be 0..65535, not {value}")
+        if self.afanasy_port == self.port != 0:
+            raise ValueError(f"--afanasy-port must differ from --port ({self.port})")
         if self.plugins_dir is not None and not Path(self.plugins_dir).is_dir():
             raise ValueError(f"--plugins: {self.plugins_dir} is not a directory")
         if (self.tls_cert is None) != (self.tls_key is None):

@@ -10,6 +10,8 @@ import logging
 from aiohttp import web
 
 from app.credentials import is_loopback
+from app.server.afanasy.bridge import Bridge
+from app.server.afanasy.listener import LOOPBACK, AfanasyListener
 from app.server.auth import load_or_create, server_context
 from app.server.auth.book import IssuedTokens
 from app.server.auth.guard import Guard
@@ -117,10 +119,23 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     log.info("serving on %s (data in %s)", url, config.data_dir)
     if on_ready is not None:
         on_ready(url)
+    afanasy = None
+    if config.afanasy_port is not None:
+        bridge = Bridge(guard, config.host, port, config.tls_cert)
+        trust = (*LOOPBACK, *config.afanasy_trust)
+        afanasy = AfanasyListener(bridge, trust, config.header_timeout)
+        afanasy_server = await afanasy.start(config.host, config.afanasy_port)
+        log.info(
+            "answering Afanasy's protocol on port %d",
+            afanasy_server.sockets[0].getsockname()[1],
+        )
     ticker = asyncio.create_task(_tick(farm, farm_file))
     try:
         await asyncio.Event().wait()
     finally:
+        if afanasy is not None:
+            afanasy_server.close()
+            await afanasy.close()
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker

@@ -9,6 +9,7 @@ import pytest
 from app import api
 from app.server.auth import ADMIN_TOKEN_FILE, FARM_SECRET_FILE, client_context, read_secret
 from bench.local_farm import FarmProcess, free_port
+from tests.afanasy_client import AfanasyClient
 from tests.polling import wait_until
 from tests.unit.test_tls import _self_signed
 
@@ -16,18 +17,24 @@ from tests.unit.test_tls import _self_signed
 @pytest.fixture
 def tls_server(tmp_path):
     cert, key = _self_signed(tmp_path, "farm")
-    port, data = free_port(), tmp_path / "data"
-    args = ["server", "--port", str(port), "--data", str(data)]
+    port, afanasy_port, data = free_port(), free_port(), tmp_path / "data"
+    args = ["server", "--port", str(port), "--data", str(data), "--afanasy-port", str(afanasy_port)]
     server = FarmProcess([*args, "--tls-cert", str(cert), "--tls-key", str(key)], tmp_path / "log")
     server.start()
     url = f"https://localhost:{port}"
     wait_until(lambda: f"serving on https://127.0.0.1:{port}" in server.log.read_text())
-    yield url, cert, data
+    yield url, cert, data, afanasy_port
     assert server.stop() == 0
 
 
+def test_the_afanasy_listener_reaches_a_tls_server(tls_server):
+    """Its requests go to the routes over the server's own TLS port."""
+    admin = AfanasyClient(tls_server[3], "admin")
+    assert admin.get("renders") == {"renders": []}
+
+
 async def test_a_tls_round_trip_with_a_self_signed_certificate(tls_server):
-    url, cert, data = tls_server
+    url, cert, data, _ = tls_server
     client = api.Client(url, timeout=10, token=read_secret(data / ADMIN_TOKEN_FILE), ca_file=cert)
     assert client.whoami() == {"name": "admin", "role": "admin"}
     with pytest.raises(api.CorralError) as untrusted:

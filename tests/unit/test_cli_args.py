@@ -218,6 +218,9 @@ def test_submit_usage_errors(argv, message):
         ["task", "log", "1", "0"],
         ["server", "--port", "70000"],
         ["server", "--plugins", "/no/such/dir"],
+        ["server", "--afanasy-port", "70000"],
+        ["server", "--afanasy-port", "51000"],  # the REST port's default
+        ["server", "--afanasy-trust", "10.0.0.0/8,10.0.0.300/24"],
         ["render", "--max-tasks", "0"],
         ["server", "--max-queued-tasks-per-user", "-1"],
         ["up", "--max-jobs-per-minute-per-user", "many"],

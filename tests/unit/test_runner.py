@@ -84,6 +84,30 @@ async def test_environment_has_task_variables_and_corral_ids(config, tmp_path):
     assert lines[7] == os.environ["PATH"]  # the render's own environment is kept
 
 
+async def test_environment_has_afanasy_variables(config, tmp_path):
+    """Scripts written for Afanasy read the task's identity from AF_* variables."""
+    out = tmp_path / "env.txt"
+    names = [
+        "AF_JOB_ID",
+        "AF_JOB_NAME",
+        "AF_BLOCK_ID",
+        "AF_BLOCK_NAME",
+        "AF_TASK_ID",
+        "AF_TASK_NAME",
+        "AF_USER_NAME",
+        "AF_CAPACITY",
+        "AF_TASK_FRAME_START",
+        "AF_TASK_FRAME_END",
+    ]
+    command = 'printf "%s\\n" ' + " ".join(f'"${name}"' for name in names) + ' > "$OUT"'
+    task = make_task(command, environment={"OUT": str(out)}, capacity_coeff=2, capacity=2000)
+    _, result = await run_task(task, config)
+    assert result["exit_code"] == 0, result["output"]
+    assert out.read_text().splitlines() == [
+        "7", "job", "1", "block", "3", "task", "tester", "2000", "10", "12"
+    ]  # fmt: skip
+
+
 async def test_working_directory_is_used(config, tmp_path):
     _, result = await run_task(make_task("pwd > here.txt", working_directory=str(tmp_path)), config)
     assert result["exit_code"] == 0

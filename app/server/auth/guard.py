@@ -23,7 +23,7 @@ from app.server.auth.book import IssuedTokens
 from app.server.auth.identity import RENDER, Identity
 from app.server.auth.origin import origin_allowed
 from app.server.auth.throttle import FailureThrottle
-from app.server.auth.tokens import secret_matches
+from app.server.auth.tokens import new_token, secret_matches
 from app.server.route_table import RouteTable
 
 IDENTITY = "identity"  # the request's key for the caller's Identity
@@ -45,6 +45,17 @@ class Guard:
         self.tokens = tokens
         self._farm_secret = farm_secret
         self.throttle = throttle or FailureThrottle()
+        self._delegated: dict[str, Identity] = {}  # in-process tokens, never stored or shown
+
+    def delegate(self, identity: Identity) -> str:
+        """A token for ``identity`` that lives in this process only: the Afanasy listener
+        calls the routes with it for the person its request names."""
+        for token, holder in self._delegated.items():
+            if holder == identity:
+                return token
+        token = new_token()
+        self._delegated[token] = identity
+        return token
 
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
@@ -85,7 +96,7 @@ class Guard:
 
     def _identify(self, token: str, rule: str) -> Identity | None:
         """Whose token this is; on the render socket, the farm secret too."""
-        identity = self.tokens.lookup(token)
+        identity = self.tokens.lookup(token) or self._delegated.get(token)
         if identity is None and rule == RENDER_ONLY and secret_matches(token, self._farm_secret):
             return FARM_SECRET_HOLDER
         return identity

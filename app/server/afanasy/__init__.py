@@ -1,0 +1,1 @@
+"""The Afanasy-compatible listener: framing, requests, the bridge to the routes."""
