@@ -115,10 +115,7 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
         ssl_handshake_timeout=config.header_timeout if ssl_context else None,
     )
     port = listener.sockets[0].getsockname()[1]
-    url = f"{config.scheme}://{config.host}:{port}"
-    log.info("serving on %s (data in %s)", url, config.data_dir)
-    if on_ready is not None:
-        on_ready(url)
+    # the Afanasy listener first: "serving on" means every port answers
     afanasy = None
     if config.afanasy_port is not None:
         bridge = Bridge(guard, config.host, port, config.tls_cert)
@@ -129,6 +126,10 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
             "answering Afanasy's protocol on port %d",
             afanasy_server.sockets[0].getsockname()[1],
         )
+    url = f"{config.scheme}://{config.host}:{port}"
+    log.info("serving on %s (data in %s)", url, config.data_dir)
+    if on_ready is not None:
+        on_ready(url)
     ticker = asyncio.create_task(_tick(farm, farm_file))
     try:
         await asyncio.Event().wait()

@@ -55,8 +55,10 @@ async def test_peak_memory_of_a_task(config):
     result = await run(ALLOCATE_AND_TELL, config)
     assert result["exit_code"] == 0, result["output"]
     assert 90 <= result["peak_rss_mb"] < 400
-    # its own count, sampled while it slept: the sleep costs nothing, however slow the machine
-    assert result["cpu_seconds"] == pytest.approx(float(result["output"]), abs=0.05)
+    # at least its own count at the print, plus its exit (freeing 100 MB), but not its 2.5 s
+    # sleep: sleeping costs no CPU, however slow the machine
+    own = float(result["output"])
+    assert own - 0.05 <= result["cpu_seconds"] < own + 1.0
     wall = result["time_done"] - result["time_start"]
     assert result["cpu_avg_percent"] == pytest.approx(result["cpu_seconds"] / wall * 100, abs=0.2)
 
