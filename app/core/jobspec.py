@@ -215,7 +215,7 @@ class BlockSpec:
             return task_cmd
         if "@#@" in self.command:
             return self.command.replace("@#@", task_cmd)
-        return f"{self.command} {task_cmd}" if task_cmd else self.command
+        return self.command + task_cmd  # joined as is, as Afanasy joins them
 
     def task_environment(self, n: int) -> dict[str, str]:
         """Block environment updated by the task's own environment."""
@@ -498,7 +498,7 @@ BLOCK_EDITABLE = tuple(
 )
 
 
-def _parse_task(value: object, path: str, index: int, block_command: str) -> TaskSpec:
+def _parse_task(value: object, path: str, block_command: str) -> TaskSpec:
     obj = check_object(value, path)
     if "command" not in obj:
         raise SpecError(join_path(path, "command"), "is required")
@@ -507,7 +507,7 @@ def _parse_task(value: object, path: str, index: int, block_command: str) -> Tas
         message = "must not be empty when the block has no command"
         raise SpecError(join_path(path, "command"), message)
     return TaskSpec(
-        name=_name(obj, "name", path, f"task {index}"),
+        name=_name(obj, "name", path, "", allow_empty=True),  # Afanasy keeps no name empty
         command=command,
         files=_files(obj, "files", path),
         environment=_str_map(obj, "environment", path, env=True),
@@ -578,7 +578,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
                 tasks_path, f"the job's blocks list more than {MAX_JOB_LISTED_TASKS} tasks in total"
             )
         tasks = tuple(
-            _parse_task(item, f"{tasks_path}[{i}]", i, command) for i, item in enumerate(items)
+            _parse_task(item, f"{tasks_path}[{i}]", command) for i, item in enumerate(items)
         )
 
     return BlockSpec(

@@ -97,3 +97,15 @@ class BlenderParser(GenericParser):
                 elif kind == "error":
                     self.error(line.strip(), fatal=fatal)
                 return
+
+
+class BlenderCyclesParser(BlenderParser):
+    """The name CGRU's Blender submitters give the parser for Cycles."""
+
+    name = "blender_cycles"
+
+
+class BlenderRenderParser(BlenderParser):
+    """The name CGRU's Blender submitters give the parser for Blender's other engines."""
+
+    name = "blender_render"
