@@ -1,0 +1,140 @@
+"""Jobs shaped as CGRU's af.py shapes them behave as Afanasy runs them, on a real farm.
+
+The documents are written here from CGRU's job keys: ``{"job": {...}}`` around the job, every
+block with its name, capacity, working directory, service, parser and ``numeric`` flag, a
+non-numeric block without ``frame_first``, tasks that may have no name.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.integration.scenarios import (
+    USER,
+    finish,
+    start_farm,
+    states,
+    tasks,
+    wait_output,
+    wait_running,
+    wait_state,
+)
+from tests.polling import wait_until
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell commands")
+
+
+def cgru_block(name: str, command: str = "", **keys: object) -> dict:
+    """A block as af.py's Block fills it before keys are set."""
+    return {
+        "name": name,
+        "capacity": 100,
+        "working_directory": "/tmp",
+        "service": "generic",
+        "parser": "generic",
+        "numeric": False,
+        "flags": 0,
+        "command": command,
+        **keys,
+    }
+
+
+def cgru_numeric(name: str, command: str, first: int, last: int, **keys: object) -> dict:
+    """af.py's Block.setNumeric(first, last, 1, 1)."""
+    return cgru_block(
+        name,
+        command,
+        numeric=True,
+        flags=1,
+        frame_first=first,
+        frame_last=last,
+        frames_per_task=1,
+        frames_inc=1,
+        **keys,
+    )
+
+
+def cgru_job(name: str, *blocks: dict) -> dict:
+    """A job as af.py's Job.send wraps it."""
+    return {
+        "job": {
+            "name": name,
+            "user_name": USER,
+            "host_name": "workstation",
+            "priority": 99,
+            "time_creation": 1_700_000_000,
+            "blocks": list(blocks),
+        }
+    }
+
+
+def _done_before(client, job_id: int, earlier: tuple[int, int], later: tuple[int, int]) -> bool:
+    """Task later (block, task) started only after task earlier (block, task) was done."""
+    done = tasks(client, job_id, earlier[0])[earlier[1]]["time_done"]
+    return tasks(client, job_id, later[0])[later[1]]["time_start"] >= done
+
+
+def test_houdini_tiles_wait_for_their_ifd_and_the_join_for_its_tiles(farm, gates):
+    """CGRU's Houdini tiles: IFDs of frames 1-2, three tiles a frame in a non-numeric block
+    (frames_per_task -3, no frame_first), a numeric join of frames 1-2."""
+    start_farm(farm, {"r1": 8})
+    tiles = [{"name": f"tile {n}", "command": "true"} for n in range(6)]
+    spec = cgru_job(
+        "tiles",
+        cgru_numeric("ifd", gates.command(), 1, 2),
+        cgru_block("tiles", "", frames_per_task=-3, tasks_depend_mask="ifd", tasks=tiles),
+        cgru_numeric("join", "true", 1, 2, tasks_depend_mask="tiles"),
+    )
+    job_id = farm.client.submit(spec)
+    wait_running(farm.client, job_id, 2)
+    assert states(farm.client, job_id, 1) == ["WDP"] * 6
+    assert states(farm.client, job_id, 2) == ["WDP"] * 2
+
+    gates.open(2)  # frame 2's IFD: its three tiles, then its join
+    wait_state(farm.client, job_id, 2, 1, "DON")
+    assert states(farm.client, job_id, 1) == ["WDP"] * 3 + ["DON"] * 3
+    assert states(farm.client, job_id, 2)[0] == "WDP"
+
+    finish(farm, gates, job_id)
+    for tile in range(6):
+        assert _done_before(farm.client, job_id, (0, tile // 3), (1, tile))
+        assert _done_before(farm.client, job_id, (1, tile), (2, tile // 3))
+
+
+def test_tasks_after_the_source_range_wait_for_its_last_task(farm, gates):
+    """Frames of the dependent block beyond the source's range wait for its last task (Afanasy
+    clamps them to it) and start when it is done."""
+    start_farm(farm, {"r1": 8})
+    spec = cgru_job(
+        "beyond",
+        cgru_numeric("sim", gates.command(), 1, 2),
+        cgru_numeric("render", "true", 1, 4, tasks_depend_mask="sim"),
+    )
+    job_id = farm.client.submit(spec)
+    wait_running(farm.client, job_id, 2)
+    assert states(farm.client, job_id, 1) == ["WDP"] * 4
+    gates.open(2)
+    wait_until(lambda: states(farm.client, job_id, 1) == ["WDP", "DON", "DON", "DON"])
+    finish(farm, gates, job_id)
+
+
+def test_small_rules_commands_names_padding_and_blender_parser_names(farm, gates):
+    start_farm(farm, {"r1": 4})
+    cycles = gates.command("echo 'Fra:1 Mem:1M | Sample 30/100'; ")
+    spec = cgru_job(
+        "rules",
+        cgru_block(
+            "joined", "echo pre-", tasks=[{"name": "", "command": "one"}, {"command": "two"}]
+        ),
+        cgru_numeric("negative", "echo frame @####@", -5, -5),
+        cgru_numeric("cycles", cycles, 1, 1, parser="blender_cycles"),
+    )
+    job_id = farm.client.submit(spec)
+    wait_until(lambda: farm.client.task(job_id, 2, 0)["percent"] == 30)
+    finish(farm, gates, job_id)
+    assert [t["name"] for t in tasks(farm.client, job_id, 0)] == ["", ""]
+    assert wait_output(farm.client, job_id, 0, 0, 1).endswith("pre-one")
+    assert wait_output(farm.client, job_id, 0, 1, 1).endswith("pre-two")
+    assert wait_output(farm.client, job_id, 1, 0, 1).endswith("frame -005")
