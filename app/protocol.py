@@ -187,6 +187,8 @@ BLOCK_KEYS = {
     "need_hdd": INTEGER,
     "need_cpu_cores": INTEGER,
     "need_gpu_mem_mb": INTEGER,
+    "need_cpu_freq_mgz": INTEGER,
+    "need_cpu_freq_cores": INTEGER,
     "capacity_coeff_min": INTEGER,
     "capacity_coeff_max": INTEGER,
     "tickets": INTEGER_MAP,
@@ -198,6 +200,7 @@ BLOCK_KEYS = {
     "skip_existing_files": BOOLEAN,
     "check_rendered_files": BOOLEAN,
     "skip_thumbnails": BOOLEAN,
+    "suspend_new_tasks": BOOLEAN,
     "file_size_min": INTEGER,
     "file_size_max": INTEGER,
 }

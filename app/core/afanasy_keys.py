@@ -44,8 +44,6 @@ BLOCK_KEYS = frozenset(
         "job_id",
         "tasks_num",
         "need_power",
-        "need_cpu_freq_mhz",
-        "need_cpu_freq_cores",
         "parser_coeff",
         "multihost_min",
         "multihost_max",

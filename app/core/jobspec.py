@@ -54,9 +54,12 @@ _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 DEFAULT_USER = "anonymous"
 FLAG_NUMERIC = 1 << 0  # Afanasy block flags
+FLAG_MULTIHOST = 1 << 2
+FLAG_DEPEND_SUB_TASK = 1 << 4
 FLAG_SKIP_THUMBNAILS = 1 << 5
 FLAG_SKIP_EXISTING_FILES = 1 << 6
 FLAG_CHECK_RENDERED_FILES = 1 << 7
+FLAG_SUSPEND_NEW_TASKS = 1 << 10
 
 # The plain integer keys of a job and of a block: (default, lowest, highest). The parser and the
 # JSON schema (job_schema) both read them.
@@ -78,6 +81,8 @@ BLOCK_INTS = {
     "need_hdd": (-1, -1, 2**40),
     "need_cpu_cores": (-1, -1, 1_000_000),
     "need_gpu_mem_mb": (-1, -1, 2**40),
+    "need_cpu_freq_mgz": (-1, -1, 10**9),  # Afanasy's spelling: MHz
+    "need_cpu_freq_cores": (-1, -1, 10**12),  # MHz times cores
     "capacity_coeff_min": (0, 0, 1_000_000),
     "capacity_coeff_max": (0, 0, 1_000_000),
     "errors_avoid_host": (-1, -1, 127),
@@ -151,6 +156,8 @@ class BlockSpec:
     need_hdd: int = -1  # free GB
     need_cpu_cores: int = -1
     need_gpu_mem_mb: int = -1
+    need_cpu_freq_mgz: int = -1  # the render's CPU MHz
+    need_cpu_freq_cores: int = -1  # the render's CPU MHz times its cores
     capacity_coeff_min: int = 0  # either > 0: variable capacity
     capacity_coeff_max: int = 0  # 0 = no upper bound
     tickets: dict[str, int] = field(default_factory=dict)
@@ -162,6 +169,7 @@ class BlockSpec:
     skip_existing_files: bool = False  # the render skips a task whose files all exist
     check_rendered_files: bool = False  # a task whose files are missing after it ran failed
     skip_thumbnails: bool = False  # no thumbnail of the task's output images
+    suspend_new_tasks: bool = False  # tasks appended to the block arrive suspended
     file_size_min: int = -1  # bytes, -1 = off: the size range files must be in for the above
     file_size_max: int = -1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -597,7 +605,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         tasks_name=_str(obj, "tasks_name", path, max_len=MAX_NAME_LEN),
         depend_mask=_mask(obj, "depend_mask", path),
         tasks_depend_mask=_mask(obj, "tasks_depend_mask", path),
-        depend_sub_task=_bool(obj, "depend_sub_task", path, False),
+        depend_sub_task=_flag(obj, "depend_sub_task", path, FLAG_DEPEND_SUB_TASK),
         hosts_mask=_str(obj, "hosts_mask", path),
         hosts_mask_exclude=_str(obj, "hosts_mask_exclude", path),
         need_properties=_str(obj, "need_properties", path),
@@ -605,6 +613,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         skip_existing_files=_flag(obj, "skip_existing_files", path, FLAG_SKIP_EXISTING_FILES),
         check_rendered_files=_flag(obj, "check_rendered_files", path, FLAG_CHECK_RENDERED_FILES),
         skip_thumbnails=_flag(obj, "skip_thumbnails", path, FLAG_SKIP_THUMBNAILS),
+        suspend_new_tasks=_flag(obj, "suspend_new_tasks", path, FLAG_SUSPEND_NEW_TASKS),
         **_ints(obj, path, BLOCK_INTS),
         extra=_extra(obj, _BLOCK_KEYS, path),
     )

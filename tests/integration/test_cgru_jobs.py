@@ -14,6 +14,7 @@ import pytest
 from tests.integration.scenarios import (
     USER,
     finish,
+    reason,
     start_farm,
     states,
     tasks,
@@ -41,16 +42,18 @@ def cgru_block(name: str, command: str = "", **keys: object) -> dict:
     }
 
 
-def cgru_numeric(name: str, command: str, first: int, last: int, **keys: object) -> dict:
-    """af.py's Block.setNumeric(first, last, 1, 1)."""
+def cgru_numeric(
+    name: str, command: str, first: int, last: int, per_task: int = 1, **keys: object
+) -> dict:
+    """af.py's Block.setNumeric(first, last, per_task, 1)."""
+    keys["flags"] = keys.get("flags", 0) | 1
     return cgru_block(
         name,
         command,
         numeric=True,
-        flags=1,
         frame_first=first,
         frame_last=last,
-        frames_per_task=1,
+        frames_per_task=per_task,
         frames_inc=1,
         **keys,
     )
@@ -138,3 +141,50 @@ def test_small_rules_commands_names_padding_and_blender_parser_names(farm, gates
     assert wait_output(farm.client, job_id, 0, 0, 1).endswith("pre-one")
     assert wait_output(farm.client, job_id, 0, 1, 1).endswith("pre-two")
     assert wait_output(farm.client, job_id, 1, 0, 1).endswith("frame -005")
+
+
+def test_depend_sub_task_flag_lets_frames_start_while_the_source_runs(farm, gates):
+    """Block flag 16 (dependsubtask): the sim's one task of frames 1-4 has reported frame 3, so
+    the renders of frames 1 and 2 run while it goes on."""
+    start_farm(farm, {"r1": 8})
+    sim = gates.command("echo FRAME: 1; echo FRAME: 2; echo FRAME: 3; ")
+    spec = cgru_job(
+        "sub",
+        cgru_numeric("sim", sim, 1, 4, 4, flags=16),
+        cgru_numeric("render", "true", 1, 4, tasks_depend_mask="sim"),
+    )
+    job_id = farm.client.submit(spec)
+    wait_until(lambda: states(farm.client, job_id, 1) == ["DON", "DON", "WDP", "WDP"])
+    assert states(farm.client, job_id, 0) == ["RUN"]
+    finish(farm, gates, job_id)
+
+
+def test_suspend_new_tasks_flag_suspends_appended_tasks(farm):
+    """Block flag 1024: tasks appended to the block arrive suspended; the first ones run."""
+    start_farm(farm, {"r1": 2})
+    spec = cgru_job("grow", cgru_block("list", flags=1024, tasks=[{"command": "true"}]))
+    job_id = farm.client.submit(spec)
+    wait_until(lambda: states(farm.client, job_id) == ["DON"])
+    farm.client.append_tasks(job_id, 0, [{"command": "true"}, {"command": "true"}])
+    assert states(farm.client, job_id) == ["DON", "SUS", "SUS"]
+    farm.client.task_actions(job_id, 0, "continue")
+    farm.wait_job_done(job_id)
+
+
+def test_cpu_frequency_needs(farm):
+    """need_cpu_freq_mgz (MHz) and need_cpu_freq_cores (MHz times cores) keep a render out."""
+    start_farm(farm, {"r1": 1})
+    spec = cgru_job(
+        "fast",
+        cgru_numeric("mhz", "true", 1, 1, need_cpu_freq_mgz=10**7),
+        cgru_numeric("total", "true", 1, 1, need_cpu_freq_cores=10**9),
+    )
+    job_id = farm.client.submit(spec)
+    why = reason(farm.client, job_id, "r1")
+    assert "block 0: need_cpu_freq_mgz 10000000 MHz: render has" in why
+    assert "block 1: need_cpu_freq_cores 1000000000 MHz: render has" in why
+    farm.client.edit_job(job_id, {"need_cpu_freq_mgz": -1}, block=0)
+    wait_until(lambda: states(farm.client, job_id, 0) == ["DON"])
+    assert "block 1: need_cpu_freq_cores 1000000000 MHz:" in reason(farm.client, job_id, "r1")
+    farm.client.edit_job(job_id, {"need_cpu_freq_cores": 0}, block=1)
+    farm.wait_job_done(job_id)
