@@ -152,6 +152,7 @@ BOOLEAN = "true or false"
 TEXT_MAP = "an object of strings"
 INTEGER_MAP = "an object of integers"
 TEXT_LIST = "an array of strings"
+INTEGER_LIST = "an array of integers"
 TASKS = "an array of task objects"
 BLOCKS = "an array of block objects"
 
@@ -232,6 +233,8 @@ JOB_KEYS = {
     "department": TEXT,
     "folders": TEXT_MAP,
     "command_post": TEXT,
+    "try_this_blocks_num": INTEGER_LIST,
+    "try_this_tasks_num": INTEGER_LIST,
     "blocks": BLOCKS,
 }
 

@@ -285,6 +285,9 @@ class JobSpec:
     department: str = ""
     folders: dict[str, str] = field(default_factory=dict)
     command_post: str = ""
+    # Afanasy's tasks to try first: task try_this_tasks_num[i] of block try_this_blocks_num[i]
+    try_this_blocks_num: tuple[int, ...] = ()
+    try_this_tasks_num: tuple[int, ...] = ()
     blocks: tuple[BlockSpec, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -497,7 +500,12 @@ _BLOCK_KEYS = _keys(BlockSpec, protocol.BLOCK_KEYS)
 _JOB_KEYS = _keys(JobSpec, protocol.JOB_KEYS)
 
 # Keys that may change after submission (the rest shape the task tables or identify the job).
-JOB_EDITABLE = tuple(sorted(_JOB_KEYS - {"name", "user_name", "host_name", "blocks"}))
+JOB_EDITABLE = tuple(
+    sorted(
+        _JOB_KEYS
+        - {"name", "user_name", "host_name", "blocks", "try_this_blocks_num", "try_this_tasks_num"}
+    )
+)
 BLOCK_EDITABLE = tuple(
     sorted(
         _BLOCK_KEYS
@@ -663,9 +671,29 @@ def _unwrap(data: object) -> dict:
     return data
 
 
+def _try_first(obj: dict, blocks: tuple[BlockSpec, ...]) -> dict[str, tuple[int, ...]]:
+    """try_this_blocks_num and try_this_tasks_num: pairs (block, task) of existing tasks."""
+    out = {}
+    for key in ("try_this_blocks_num", "try_this_tasks_num"):
+        path = join_path("", key)
+        items = _list(obj.get(key, ()), path, MAX_LISTED_TASKS)
+        numbers = tuple(json_integer(item) for item in items)
+        if None in numbers:
+            raise SpecError(path, "must be an array of integers")
+        out[key] = numbers
+    block_nums, task_nums = out.values()
+    if len(block_nums) != len(task_nums):
+        raise SpecError("try_this_tasks_num", "must have as many entries as try_this_blocks_num")
+    for i, (b, t) in enumerate(zip(block_nums, task_nums, strict=True)):
+        if not (0 <= b < len(blocks) and 0 <= t < blocks[b].tasks_num):
+            raise SpecError(f"try_this_tasks_num[{i}]", f"no task {t} in block {b}")
+    return out
+
+
 def parse_job(data: object) -> JobSpec:
     """Validate a decoded job document and return its JobSpec; raises SpecError."""
     obj = _unwrap(data)
+    blocks = _parse_blocks(obj)
     user = _name(obj, "user_name", "", DEFAULT_USER, allow_empty=True).strip().lower()
     spec = JobSpec(
         name=_name(obj, "name", "", "job"),
@@ -690,7 +718,8 @@ def parse_job(data: object) -> JobSpec:
         department=_str(obj, "department", "", max_len=MAX_NAME_LEN),
         folders=_str_map(obj, "folders", "", env=False),
         command_post=_str(obj, "command_post", ""),
-        blocks=_parse_blocks(obj),
+        **_try_first(obj, blocks),
+        blocks=blocks,
         **_ints(obj, "", JOB_INTS),
         extra=_extra(obj, _JOB_KEYS, ""),
     )
@@ -799,6 +828,11 @@ _NAME_KEYS = {"name", "user_name", "host_name"}  # names (_name)
 _SHORT_KEYS = {"tasks_name", "project", "department"}  # text of at most MAX_NAME_LEN
 _SCHEMA_OF_TYPE = {
     "str": _text(),
+    "tuple[int, ...]": {
+        "type": "array",
+        "items": _integer(0, MAX_NUMERIC_TASKS),
+        "maxItems": MAX_LISTED_TASKS,
+    },
     "bool": {"type": "boolean"},
     "str | None": {**_text(), "type": ["string", "null"]},
     "tuple[str, ...]": {"type": "array", "items": _text(), "maxItems": MAX_FILES},

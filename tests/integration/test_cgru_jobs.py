@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from app.api import CorralError
 from tests.integration.scenarios import (
     USER,
     finish,
@@ -188,3 +189,24 @@ def test_cpu_frequency_needs(farm):
     assert "block 1: need_cpu_freq_cores 1000000000 MHz:" in reason(farm.client, job_id, "r1")
     farm.client.edit_job(job_id, {"need_cpu_freq_cores": 0}, block=1)
     farm.wait_job_done(job_id)
+
+
+def test_try_this_tasks_first(farm):
+    """try_this_blocks_num / try_this_tasks_num: those tasks start before the others."""
+    start_farm(farm, {"r1": 1})
+    spec = cgru_job("first", cgru_numeric("frames", "true", 1, 5), cgru_numeric("b", "true", 1, 2))
+    spec["job"].update(try_this_blocks_num=[1, 0], try_this_tasks_num=[1, 3])
+    job_id = farm.client.submit(spec)
+    farm.wait_job_done(job_id)
+    starts = [(t["time_start"], 0, n) for n, t in enumerate(tasks(farm.client, job_id, 0))]
+    starts += [(t["time_start"], 1, n) for n, t in enumerate(tasks(farm.client, job_id, 1))]
+    assert {(block, n) for _, block, n in sorted(starts)[:2]} == {(1, 1), (0, 3)}
+
+
+def test_try_this_tasks_of_no_task_is_refused(farm):
+    farm.start_server()
+    spec = cgru_job("wrong", cgru_numeric("frames", "true", 1, 5))
+    spec["job"].update(try_this_blocks_num=[0], try_this_tasks_num=[5])
+    with pytest.raises(CorralError, match="no task 5 in block 0"):
+        farm.client.submit(spec)
+    assert farm.client.jobs() == []
