@@ -753,6 +753,32 @@ def unknown_keys(spec: JobSpec) -> list[tuple[str, str]]:
     return out
 
 
+def ignored_keys(spec: JobSpec) -> list[tuple[str, str]]:
+    """(field path, message) for every Afanasy key of the job Corral keeps but does not act
+    on (app/core/afanasy_keys.py:NOT_ACTED_ON), and the multihost bit of a block's flags."""
+    out = []
+    if spec.command_post:
+        out.append(("command_post", afanasy_keys.NOT_ACTED_ON["command_post"]))
+    for path, extra in (
+        ("", spec.extra),
+        *((f"blocks[{i}]", b.extra) for i, b in enumerate(spec.blocks)),
+    ):
+        out += [
+            (join_path(path, k), afanasy_keys.NOT_ACTED_ON[k])
+            for k in extra
+            if k in afanasy_keys.NOT_ACTED_ON
+        ]
+        flags = extra.get("flags")
+        if type(flags) is int and flags & FLAG_MULTIHOST:
+            out.append(
+                (
+                    join_path(path, "flags"),
+                    "multihost (4): " + afanasy_keys.NOT_ACTED_ON["multihost_min"],
+                )
+            )
+    return out
+
+
 def check_services(blocks: Sequence[BlockSpec], known: Collection[str], first: int = 0) -> None:
     """SpecError, naming the known services, for a block whose service is not one of known;
     ``first`` is the number of blocks[0] in its job (for the error's path)."""

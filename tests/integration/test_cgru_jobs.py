@@ -210,3 +210,37 @@ def test_try_this_tasks_of_no_task_is_refused(farm):
     with pytest.raises(CorralError, match="no task 5 in block 0"):
         farm.client.submit(spec)
     assert farm.client.jobs() == []
+
+
+def test_keys_corral_does_not_act_on_are_named_in_the_answer(farm):
+    """command_pre/command_post are not run (not on the server, not elsewhere), multihost and
+    parser_coeff not acted on: the submit answer says so, and the job runs as Corral can."""
+    start_farm(farm, {"r1": 1})
+    multihost = {"multihost_min": 2, "multihost_max": 3, "multihost_max_wait": 10}
+    block = cgru_numeric(
+        "sim",
+        "echo @AF_HOSTS@",
+        1,
+        1,
+        flags=4,
+        parser_coeff=2,
+        command_post="rm -rf /x",
+        **multihost,
+    )
+    spec = cgru_job("mh", block)
+    spec["job"].update(command_pre="touch /x", command_post="rm -rf /y")
+    answer = farm.client.submit_job(spec)
+    assert answer["warnings"] == [
+        "command_post: kept, not run: Corral runs no submitted command on the server",
+        "command_pre: kept, not run: Corral runs no submitted command on the server",
+        "blocks[0].parser_coeff: kept, not acted on",
+        "blocks[0].command_post: kept, not run: Corral runs no submitted command on the server",
+        *(
+            f"blocks[0].{key}: kept, not acted on: multihost is not supported yet, a task runs on"
+            " one render"
+            for key in multihost
+        ),
+        "blocks[0].flags: multihost (4): kept, not acted on: multihost is not supported yet, a"
+        " task runs on one render",
+    ]
+    farm.wait_job_done(answer["id"])
