@@ -56,6 +56,7 @@ class BlenderParser(GenericParser):
     """Blender's ``Fra:`` status lines, saved files and its errors."""
 
     name = "blender"
+    aliases = ("blender_cycles", "blender_render")  # the names CGRU's Blender submitters give
 
     def parse_line(self, line: str) -> None:
         if "Fra:" in line:
@@ -97,15 +98,3 @@ class BlenderParser(GenericParser):
                 elif kind == "error":
                     self.error(line.strip(), fatal=fatal)
                 return
-
-
-class BlenderCyclesParser(BlenderParser):
-    """The name CGRU's Blender submitters give the parser for Cycles."""
-
-    name = "blender_cycles"
-
-
-class BlenderRenderParser(BlenderParser):
-    """The name CGRU's Blender submitters give the parser for Blender's other engines."""
-
-    name = "blender_render"
