@@ -31,8 +31,8 @@ Afanasy's two rules for a pair of blocks, followed here:
   - the clamp: frames of B before A's frame range are owned by A's first task, frames after it
     by A's last task, so every B task waits for at least one A task.
 
-The rule: B task b waits for A task a exactly when a's owned span (the first one stretched down
-and the last one up without end) overlaps b's task span shifted into A's frames. So
+The rule: B task b waits for A task a exactly when a's owned span (stretched down without end
+when it starts A's range, up when it ends it) overlaps b's task span shifted into A's frames. So
 ``waited_tasks(b, n, a)`` lists what B task n waits for, and ``dependents_of(b, a, a_task)`` lists
 the B tasks to re-check when A task ``a_task`` finishes; both are contiguous ranges and each is
 the inverse of the other.
