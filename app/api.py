@@ -55,6 +55,7 @@ from .protocol import (
     BLOCKS,
     BOOLEAN,
     INTEGER,
+    INTEGER_LIST,
     INTEGER_MAP,
     JOB_ACTIONS,
     JOB_KEYS,
@@ -463,7 +464,7 @@ def _user() -> str:
         return "unknown"
 
 
-_ITEM_KIND = {TEXT_LIST: TEXT, TEXT_MAP: TEXT, INTEGER_MAP: INTEGER}
+_ITEM_KIND = {TEXT_LIST: TEXT, INTEGER_LIST: INTEGER, TEXT_MAP: TEXT, INTEGER_MAP: INTEGER}
 
 
 def _is_kind(value: object, kind: str) -> bool:
@@ -474,7 +475,7 @@ def _is_kind(value: object, kind: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind in (TEXT_MAP, INTEGER_MAP):
         return isinstance(value, dict)
-    if kind in (TEXT_LIST, TASKS, BLOCKS):
+    if kind in (TEXT_LIST, INTEGER_LIST, TASKS, BLOCKS):
         return isinstance(value, (list, tuple))
     return isinstance(value, {TEXT: str, BOOLEAN: bool}[kind])
 

@@ -97,7 +97,8 @@ class Registry:
     """Named plugin classes of one kind: the built-ins (every module of a package), then entry
     points, then files of a plugins directory; a later one of the same name replaces an earlier
     one (a studio's own `nuke` parser wins over Corral's). A class registers under its own
-    `name` attribute (set in its class body) and must subclass `base`."""
+    `name` attribute (set in its class body), and its `aliases` if it has them, and must
+    subclass `base`."""
 
     def __init__(self, kind: str, package: str, group: str, base: type) -> None:
         self.kind = kind
@@ -164,16 +165,16 @@ class Registry:
                 )
             return
         assert isinstance(obj, type)
-        name = obj.__dict__["name"]
-        if name in self._classes and self._classes[name][0] is not obj:
-            log.info(
-                "%s %r from %s replaces the one from %s",
-                self.kind,
-                name,
-                where,
-                self._classes[name][1],
-            )
-        self._classes[name] = (obj, where)
+        for name in (obj.__dict__["name"], *obj.__dict__.get("aliases", ())):
+            if name in self._classes and self._classes[name][0] is not obj:
+                log.info(
+                    "%s %r from %s replaces the one from %s",
+                    self.kind,
+                    name,
+                    where,
+                    self._classes[name][1],
+                )
+            self._classes[name] = (obj, where)
 
 
 def _package_modules(package: str) -> Iterator[ModuleType]:

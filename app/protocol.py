@@ -152,6 +152,7 @@ BOOLEAN = "true or false"
 TEXT_MAP = "an object of strings"
 INTEGER_MAP = "an object of integers"
 TEXT_LIST = "an array of strings"
+INTEGER_LIST = "an array of integers"
 TASKS = "an array of task objects"
 BLOCKS = "an array of block objects"
 
@@ -187,6 +188,8 @@ BLOCK_KEYS = {
     "need_hdd": INTEGER,
     "need_cpu_cores": INTEGER,
     "need_gpu_mem_mb": INTEGER,
+    "need_cpu_freq_mgz": INTEGER,
+    "need_cpu_freq_cores": INTEGER,
     "capacity_coeff_min": INTEGER,
     "capacity_coeff_max": INTEGER,
     "tickets": INTEGER_MAP,
@@ -198,6 +201,7 @@ BLOCK_KEYS = {
     "skip_existing_files": BOOLEAN,
     "check_rendered_files": BOOLEAN,
     "skip_thumbnails": BOOLEAN,
+    "suspend_new_tasks": BOOLEAN,
     "file_size_min": INTEGER,
     "file_size_max": INTEGER,
 }
@@ -229,6 +233,8 @@ JOB_KEYS = {
     "department": TEXT,
     "folders": TEXT_MAP,
     "command_post": TEXT,
+    "try_this_blocks_num": INTEGER_LIST,
+    "try_this_tasks_num": INTEGER_LIST,
     "blocks": BLOCKS,
 }
 

@@ -14,12 +14,13 @@ from app.core import states
 from app.core.jobs import Block, Job
 from app.core.masks import name_regex
 from app.core.task_deps import (
-    covering_tasks,
     dependents_of,
+    frame_shift,
     running_frame,
     satisfied,
     sub_task_ready,
     task_frame_span,
+    waited_tasks,
 )
 
 FINISHED_CODES = bytes(sorted(states.FINISHED))
@@ -154,12 +155,14 @@ class Dependencies:
 
     @staticmethod
     def _task_free(block: Block, n: int, sources: list[Block]) -> bool:
-        start, end = task_frame_span(block.spec, n)
+        end = task_frame_span(block.spec, n)[1]
         for source in sources:
-            covering = covering_tasks(source.spec, start, end)
+            covering = waited_tasks(block.spec, n, source.spec)
             if satisfied(source.tasks.states, covering, FINISHED_CODES):
                 continue
-            if not (source.spec.depend_sub_task and _rendered_past(source, covering, end)):
+            if not source.spec.depend_sub_task:
+                return False
+            if not _rendered_past(source, covering, end + frame_shift(source.spec, block.spec)):
                 return False
         return True
 

@@ -46,16 +46,15 @@ def task_frames(first: int, last: int, per_task: int, inc: int, n: int) -> tuple
 
 
 def _pad(number: int, width: int) -> str:
-    if number < 0:
-        return "-" + str(-number).zfill(width)
-    return str(number).zfill(width)
+    """Zero-padded to width characters, a minus sign counted (Afanasy's ``-005``)."""
+    return f"{number:0{width}d}"
 
 
 def fill_numbers(pattern: str, numbers: Sequence[int]) -> str:
     """Replace every ``@#@``/``@####@`` token by a number zero-padded to the count of '#'.
 
     Token k takes ``numbers[k % len(numbers)]``: with ``(start, end)`` the tokens alternate
-    start, end, start, end ... A negative number keeps its sign in front: ``-0005``.
+    start, end, start, end ... The sign of a negative number counts: ``@####@`` of -5 is ``-005``.
     """
     if "@" not in pattern:
         return pattern

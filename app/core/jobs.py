@@ -149,6 +149,9 @@ class Job:
             self.priority = self.spec.priority
         if not self.blocks:
             self.blocks = [Block(self, num, spec) for num, spec in enumerate(self.spec.blocks)]
+            pairs = zip(self.spec.try_this_blocks_num, self.spec.try_this_tasks_num, strict=True)
+            for block_num, n in pairs:
+                self.blocks[block_num].try_next.add(n)
 
     @property
     def name(self) -> str:

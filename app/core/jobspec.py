@@ -54,9 +54,12 @@ _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 DEFAULT_USER = "anonymous"
 FLAG_NUMERIC = 1 << 0  # Afanasy block flags
+FLAG_MULTIHOST = 1 << 2
+FLAG_DEPEND_SUB_TASK = 1 << 4
 FLAG_SKIP_THUMBNAILS = 1 << 5
 FLAG_SKIP_EXISTING_FILES = 1 << 6
 FLAG_CHECK_RENDERED_FILES = 1 << 7
+FLAG_SUSPEND_NEW_TASKS = 1 << 10
 
 # The plain integer keys of a job and of a block: (default, lowest, highest). The parser and the
 # JSON schema (job_schema) both read them.
@@ -78,6 +81,8 @@ BLOCK_INTS = {
     "need_hdd": (-1, -1, 2**40),
     "need_cpu_cores": (-1, -1, 1_000_000),
     "need_gpu_mem_mb": (-1, -1, 2**40),
+    "need_cpu_freq_mgz": (-1, -1, 10**9),  # Afanasy's spelling: MHz
+    "need_cpu_freq_cores": (-1, -1, 10**12),  # MHz times cores
     "capacity_coeff_min": (0, 0, 1_000_000),
     "capacity_coeff_max": (0, 0, 1_000_000),
     "errors_avoid_host": (-1, -1, 127),
@@ -151,6 +156,8 @@ class BlockSpec:
     need_hdd: int = -1  # free GB
     need_cpu_cores: int = -1
     need_gpu_mem_mb: int = -1
+    need_cpu_freq_mgz: int = -1  # the render's CPU MHz
+    need_cpu_freq_cores: int = -1  # the render's CPU MHz times its cores
     capacity_coeff_min: int = 0  # either > 0: variable capacity
     capacity_coeff_max: int = 0  # 0 = no upper bound
     tickets: dict[str, int] = field(default_factory=dict)
@@ -162,6 +169,7 @@ class BlockSpec:
     skip_existing_files: bool = False  # the render skips a task whose files all exist
     check_rendered_files: bool = False  # a task whose files are missing after it ran failed
     skip_thumbnails: bool = False  # no thumbnail of the task's output images
+    suspend_new_tasks: bool = False  # tasks appended to the block arrive suspended
     file_size_min: int = -1  # bytes, -1 = off: the size range files must be in for the above
     file_size_max: int = -1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -215,7 +223,7 @@ class BlockSpec:
             return task_cmd
         if "@#@" in self.command:
             return self.command.replace("@#@", task_cmd)
-        return f"{self.command} {task_cmd}" if task_cmd else self.command
+        return self.command + task_cmd  # joined as is, as Afanasy joins them
 
     def task_environment(self, n: int) -> dict[str, str]:
         """Block environment updated by the task's own environment."""
@@ -277,6 +285,9 @@ class JobSpec:
     department: str = ""
     folders: dict[str, str] = field(default_factory=dict)
     command_post: str = ""
+    # Afanasy's tasks to try first: task try_this_tasks_num[i] of block try_this_blocks_num[i]
+    try_this_blocks_num: tuple[int, ...] = ()
+    try_this_tasks_num: tuple[int, ...] = ()
     blocks: tuple[BlockSpec, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -489,7 +500,12 @@ _BLOCK_KEYS = _keys(BlockSpec, protocol.BLOCK_KEYS)
 _JOB_KEYS = _keys(JobSpec, protocol.JOB_KEYS)
 
 # Keys that may change after submission (the rest shape the task tables or identify the job).
-JOB_EDITABLE = tuple(sorted(_JOB_KEYS - {"name", "user_name", "host_name", "blocks"}))
+JOB_EDITABLE = tuple(
+    sorted(
+        _JOB_KEYS
+        - {"name", "user_name", "host_name", "blocks", "try_this_blocks_num", "try_this_tasks_num"}
+    )
+)
 BLOCK_EDITABLE = tuple(
     sorted(
         _BLOCK_KEYS
@@ -498,7 +514,7 @@ BLOCK_EDITABLE = tuple(
 )
 
 
-def _parse_task(value: object, path: str, index: int, block_command: str) -> TaskSpec:
+def _parse_task(value: object, path: str, block_command: str) -> TaskSpec:
     obj = check_object(value, path)
     if "command" not in obj:
         raise SpecError(join_path(path, "command"), "is required")
@@ -507,7 +523,7 @@ def _parse_task(value: object, path: str, index: int, block_command: str) -> Tas
         message = "must not be empty when the block has no command"
         raise SpecError(join_path(path, "command"), message)
     return TaskSpec(
-        name=_name(obj, "name", path, f"task {index}"),
+        name=_name(obj, "name", path, "", allow_empty=True),  # Afanasy keeps no name empty
         command=command,
         files=_files(obj, "files", path),
         environment=_str_map(obj, "environment", path, env=True),
@@ -578,7 +594,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
                 tasks_path, f"the job's blocks list more than {MAX_JOB_LISTED_TASKS} tasks in total"
             )
         tasks = tuple(
-            _parse_task(item, f"{tasks_path}[{i}]", i, command) for i, item in enumerate(items)
+            _parse_task(item, f"{tasks_path}[{i}]", command) for i, item in enumerate(items)
         )
 
     return BlockSpec(
@@ -597,7 +613,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         tasks_name=_str(obj, "tasks_name", path, max_len=MAX_NAME_LEN),
         depend_mask=_mask(obj, "depend_mask", path),
         tasks_depend_mask=_mask(obj, "tasks_depend_mask", path),
-        depend_sub_task=_bool(obj, "depend_sub_task", path, False),
+        depend_sub_task=_flag(obj, "depend_sub_task", path, FLAG_DEPEND_SUB_TASK),
         hosts_mask=_str(obj, "hosts_mask", path),
         hosts_mask_exclude=_str(obj, "hosts_mask_exclude", path),
         need_properties=_str(obj, "need_properties", path),
@@ -605,6 +621,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         skip_existing_files=_flag(obj, "skip_existing_files", path, FLAG_SKIP_EXISTING_FILES),
         check_rendered_files=_flag(obj, "check_rendered_files", path, FLAG_CHECK_RENDERED_FILES),
         skip_thumbnails=_flag(obj, "skip_thumbnails", path, FLAG_SKIP_THUMBNAILS),
+        suspend_new_tasks=_flag(obj, "suspend_new_tasks", path, FLAG_SUSPEND_NEW_TASKS),
         **_ints(obj, path, BLOCK_INTS),
         extra=_extra(obj, _BLOCK_KEYS, path),
     )
@@ -654,9 +671,29 @@ def _unwrap(data: object) -> dict:
     return data
 
 
+def _try_first(obj: dict, blocks: tuple[BlockSpec, ...]) -> dict[str, tuple[int, ...]]:
+    """try_this_blocks_num and try_this_tasks_num: pairs (block, task) of existing tasks."""
+    out = {}
+    for key in ("try_this_blocks_num", "try_this_tasks_num"):
+        path = join_path("", key)
+        items = _list(obj.get(key, ()), path, MAX_LISTED_TASKS)
+        numbers = tuple(json_integer(item) for item in items)
+        if None in numbers:
+            raise SpecError(path, "must be an array of integers")
+        out[key] = numbers
+    block_nums, task_nums = out.values()
+    if len(block_nums) != len(task_nums):
+        raise SpecError("try_this_tasks_num", "must have as many entries as try_this_blocks_num")
+    for i, (b, t) in enumerate(zip(block_nums, task_nums, strict=True)):
+        if not (0 <= b < len(blocks) and 0 <= t < blocks[b].tasks_num):
+            raise SpecError(f"try_this_tasks_num[{i}]", f"no task {t} in block {b}")
+    return out
+
+
 def parse_job(data: object) -> JobSpec:
     """Validate a decoded job document and return its JobSpec; raises SpecError."""
     obj = _unwrap(data)
+    blocks = _parse_blocks(obj)
     user = _name(obj, "user_name", "", DEFAULT_USER, allow_empty=True).strip().lower()
     spec = JobSpec(
         name=_name(obj, "name", "", "job"),
@@ -681,7 +718,8 @@ def parse_job(data: object) -> JobSpec:
         department=_str(obj, "department", "", max_len=MAX_NAME_LEN),
         folders=_str_map(obj, "folders", "", env=False),
         command_post=_str(obj, "command_post", ""),
-        blocks=_parse_blocks(obj),
+        **_try_first(obj, blocks),
+        blocks=blocks,
         **_ints(obj, "", JOB_INTS),
         extra=_extra(obj, _JOB_KEYS, ""),
     )
@@ -712,6 +750,32 @@ def unknown_keys(spec: JobSpec) -> list[tuple[str, str]]:
         for t, task in enumerate(block.tasks):
             tpath = f"{path}.tasks[{t}]"
             out += _unknown(task.extra, _TASK_KEYS, afanasy_keys.TASK_KEYS, tpath)
+    return out
+
+
+def ignored_keys(spec: JobSpec) -> list[tuple[str, str]]:
+    """(field path, message) for every Afanasy key of the job Corral keeps but does not act
+    on (app/core/afanasy_keys.py:NOT_ACTED_ON), and the multihost bit of a block's flags."""
+    out = []
+    if spec.command_post:
+        out.append(("command_post", afanasy_keys.NOT_ACTED_ON["command_post"]))
+    for path, extra in (
+        ("", spec.extra),
+        *((f"blocks[{i}]", b.extra) for i, b in enumerate(spec.blocks)),
+    ):
+        out += [
+            (join_path(path, k), afanasy_keys.NOT_ACTED_ON[k])
+            for k in extra
+            if k in afanasy_keys.NOT_ACTED_ON
+        ]
+        flags = extra.get("flags")
+        if type(flags) is int and flags & FLAG_MULTIHOST:
+            out.append(
+                (
+                    join_path(path, "flags"),
+                    "multihost (4): " + afanasy_keys.NOT_ACTED_ON["multihost_min"],
+                )
+            )
     return out
 
 
@@ -790,6 +854,11 @@ _NAME_KEYS = {"name", "user_name", "host_name"}  # names (_name)
 _SHORT_KEYS = {"tasks_name", "project", "department"}  # text of at most MAX_NAME_LEN
 _SCHEMA_OF_TYPE = {
     "str": _text(),
+    "tuple[int, ...]": {
+        "type": "array",
+        "items": _integer(0, MAX_NUMERIC_TASKS),
+        "maxItems": MAX_LISTED_TASKS,
+    },
     "bool": {"type": "boolean"},
     "str | None": {**_text(), "type": ["string", "null"]},
     "tuple[str, ...]": {"type": "array", "items": _text(), "maxItems": MAX_FILES},

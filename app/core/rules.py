@@ -178,11 +178,15 @@ def block_tasks_on(block: Block, render: Render) -> int:
 
 def _needs_reason(block: Block, render: Render, pool_properties: str) -> str | None:
     spec, res, host = block.spec, render.resources, render.host
+    mhz, cores = res.get("cpu_mhz"), host.get("cpu_count")
+    total_mhz = mhz * cores if mhz is not None and type(cores) is int else None
     checks = (
         ("need_memory", spec.need_memory, res.get("mem_free_mb", host.get("mem_total_mb")), "MB"),
         ("need_hdd", spec.need_hdd, res.get("hdd_free_gb"), "GB"),
         ("need_cpu_cores", spec.need_cpu_cores, host.get("cpu_count"), "cores"),
         ("need_gpu_mem_mb", spec.need_gpu_mem_mb, res.get("gpu_mem_free_mb"), "MB"),
+        ("need_cpu_freq_mgz", spec.need_cpu_freq_mgz, mhz, "MHz"),
+        ("need_cpu_freq_cores", spec.need_cpu_freq_cores, total_mhz, "MHz"),
     )
     for key, need, have, unit in checks:
         if need > 0 and (have is None or have < need):

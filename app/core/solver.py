@@ -96,7 +96,7 @@ class Solver:
             for job in self._jobs_in_order(user):
                 if rules.job_reason(job, render, view):
                     continue
-                for block in job.blocks:
+                for block in _blocks_in_order(job):
                     if rules.block_reason(block, render, view):
                         continue
                     task = _task_for(block, render, view)
@@ -148,6 +148,14 @@ def explain(job: Job, renders: list[Render], view: FarmView) -> dict:
         "state": job.summary(False, view.now, {render.name for render in renders})["state"],
         "renders": per_render,
     }
+
+
+def _blocks_in_order(job: Job) -> list[Block]:
+    """The job's blocks, those with tasks to try next first (Afanasy tries them job-wide)."""
+    blocks = job.blocks
+    if not any(block.try_next for block in blocks):
+        return blocks
+    return sorted(blocks, key=lambda block: not block.try_next)
 
 
 def _task_for(block: Block, render: Render, view: FarmView) -> int | None:

@@ -23,17 +23,23 @@ has no gaps: it owns exactly its task span. The owned spans of a block partition
 ``[first, frame_last]`` (non-numeric: ``[first, first + T*fpt - 1]`` or
 ``[first, first + (T-1)//k]``).
 
-The rule: B task b waits for A task a exactly when a's owned span overlaps b's task span. So
-``covering_tasks(a, *task_frame_span(b, n))`` lists what B task n waits for, and
-``dependents_of(b, a, a_task)`` lists the B tasks to re-check when A task ``a_task`` finishes;
-both are contiguous ranges and each is the inverse of the other.
+Afanasy's two rules for a pair of blocks, followed here:
+  - the shift: a non-numeric block's frames count from the numeric block's ``frame_first`` when
+    a numeric and a non-numeric block depend on each other (af.py never sets ``frame_first`` on
+    a non-numeric block: tile n of a block of k tiles a frame is frame ``n // k`` there, which is
+    the numeric block's frame ``frame_first + n // k``); ``frame_shift`` gives the amount;
+  - the clamp: frames of B before A's frame range are owned by A's first task, frames after it
+    by A's last task, so every B task waits for at least one A task.
 
-Differences from Afanasy, on purpose:
-  - frames of B outside A's frame range depend on nothing (Afanasy clamps them to A's first or last
-    task);
-  - a non-numeric block's frames start at its own ``frame_first`` (Afanasy shifts the frames by
-    the numeric block's ``frame_first`` when a numeric and a non-numeric block depend on each
-    other). Set ``frame_first`` on the non-numeric block to line it up with a numeric one.
+The rule: B task b waits for A task a exactly when a's owned span (stretched down without end
+when it starts A's range, up when it ends it) overlaps b's task span shifted into A's frames. So
+``waited_tasks(b, n, a)`` lists what B task n waits for, and ``dependents_of(b, a, a_task)`` lists
+the B tasks to re-check when A task ``a_task`` finishes; both are contiguous ranges and each is
+the inverse of the other.
+
+One difference from Afanasy, on purpose: a task of a numeric block waits for exactly the tiles
+of its frames (Afanasy's last-task arithmetic adds the next frame's first tile when the tile
+block has no ``frame_last``).
 """
 
 from __future__ import annotations
@@ -82,11 +88,24 @@ def owned_frame_span(a: BlockSpec, n: int) -> tuple[int, int]:
     return start, min(start + width - 1, a.frame_last)
 
 
-def covering_tasks(a: BlockSpec, frame_start: int, frame_end: int) -> range:
-    """The tasks of A whose owned frames overlap [frame_start, frame_end]; empty when none.
+def _last_frame(a: BlockSpec) -> int:
+    """The last frame of A's range (A has tasks)."""
+    return a.frame_last if a.numeric else _nonnumeric_last(a, a.tasks_num)
 
-    Numeric A (``W = fpt*inc``): frames clamped to ``[first, frame_last]``, then tasks
-    ``(s - first) // W .. (e - first) // W``.
+
+def frame_shift(a: BlockSpec, b: BlockSpec) -> int:
+    """What to add to a frame of B to have it in A's frames (Afanasy's shift): B numeric and A
+    non-numeric, ``-b.frame_first``; B non-numeric and A numeric, ``a.frame_first``; else 0."""
+    if a.numeric == b.numeric:
+        return 0
+    return -b.frame_first if b.numeric else a.frame_first
+
+
+def covering_tasks(a: BlockSpec, frame_start: int, frame_end: int) -> range:
+    """The tasks of A whose owned frames overlap [frame_start, frame_end], the range first
+    clamped into A's frames; empty only for an empty block or a reversed range.
+
+    Numeric A (``W = fpt*inc``): tasks ``(s - first) // W .. (e - first) // W``.
     Non-numeric A, ``fpt > 0``: the same with ``W = fpt`` and last frame ``first + T*fpt - 1``.
     Non-numeric A, ``fpt = -k < 0``: tasks ``(s - first)*k .. (e - first + 1)*k - 1``, clamped to
     the block's tasks.
@@ -95,17 +114,22 @@ def covering_tasks(a: BlockSpec, frame_start: int, frame_end: int) -> range:
     if count == 0 or frame_end < frame_start:
         return _EMPTY
     first = a.frame_first
-    last = a.frame_last if a.numeric else _nonnumeric_last(a, count)
-    start = max(frame_start, first)
-    end = min(frame_end, last)
-    if start > end:
-        return _EMPTY
+    last = _last_frame(a)
+    start = min(max(frame_start, first), last)
+    end = min(max(frame_end, first), last)
     fpt = a.frames_per_task
     if a.numeric or fpt > 0:
         width = fpt * a.frames_inc if a.numeric else fpt
         return range((start - first) // width, min((end - first) // width, count - 1) + 1)
     k = -fpt
     return range((start - first) * k, min((end - first + 1) * k, count))
+
+
+def waited_tasks(b: BlockSpec, n: int, a: BlockSpec) -> range:
+    """The tasks of A that task n of B waits for."""
+    start, end = task_frame_span(b, n)
+    shift = frame_shift(a, b)
+    return covering_tasks(a, start + shift, end + shift)
 
 
 def _tasks_rendering(b: BlockSpec, frame_start: int, frame_end: int) -> range:
@@ -138,13 +162,21 @@ def _tasks_rendering(b: BlockSpec, frame_start: int, frame_end: int) -> range:
     return range((start - first) * k, min((end - first + 1) * k, count))
 
 
+_UNBOUNDED = 10**18  # past any frame, shifted or not
+
+
 def dependents_of(b: BlockSpec, a: BlockSpec, a_task: int) -> range:
-    """The tasks of B that wait for task ``a_task`` of A: those whose task span overlaps A-task's
-    owned span. The inverse of ``covering_tasks``:
-    ``n in dependents_of(b, a, t)  <=>  t in covering_tasks(a, *task_frame_span(b, n))``.
-    Constant time."""
+    """The tasks of B that wait for task ``a_task`` of A: those whose task span, shifted into
+    A's frames, overlaps A-task's owned span (stretched down when it starts A's range and up
+    when it ends it: the clamp). The inverse of ``waited_tasks``:
+    ``n in dependents_of(b, a, t)  <=>  t in waited_tasks(b, n, a)``. Constant time."""
     start, end = owned_frame_span(a, a_task)
-    return _tasks_rendering(b, start, end)
+    if start == a.frame_first:
+        start = -_UNBOUNDED
+    if end == _last_frame(a):
+        end = _UNBOUNDED
+    shift = frame_shift(a, b)
+    return _tasks_rendering(b, start - shift, end - shift)
 
 
 def satisfied(a_states: bytearray, tasks: range, done_codes: bytes) -> bool:

@@ -56,6 +56,7 @@ class BlenderParser(GenericParser):
     """Blender's ``Fra:`` status lines, saved files and its errors."""
 
     name = "blender"
+    aliases = ("blender_cycles", "blender_render")  # the names CGRU's Blender submitters give
 
     def parse_line(self, line: str) -> None:
         if "Fra:" in line:

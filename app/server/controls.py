@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.core import states
 from app.core.errors import SpecError
 from app.core.jobs import Block, Job
 from app.core.jobspec import (
@@ -101,8 +102,13 @@ class FarmControls:
         block.spec = spec.blocks[block_num]
         order = None if block.spec.sequential == 1 else PickOrder.for_block(block.spec)
         block.tasks.extend(block.spec.tasks_num - first, order)
+        added = list(range(first, block.tasks.size))
+        if block.spec.suspend_new_tasks:  # before the job is offered to the renders again
+            for n in added:
+                block.tasks.set(n, states.SUS)
+            self._save_tasks(job, block_num, added)
         self._job_reshaped(job)
-        return list(range(first, block.tasks.size))
+        return added
 
     def _job_reshaped(self: Farm, job: Job) -> None:
         """After blocks or tasks were added: store the spec, re-derive waits, offer the work."""

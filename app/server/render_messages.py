@@ -23,7 +23,12 @@ MAX_PATH = 4096
 MAX_THUMBNAIL_B64 = 90_000  # a 64 KB JPEG in base64
 NESTED_RESOURCES = ("gpu", "custom")  # keys whose value may be an object of plain values
 _KEY_LOWEST = (1, 0, 0, 1)  # a run key's lowest job, block, task and run numbers
-RULE_RESOURCES = ("mem_free_mb", "hdd_free_gb", "gpu_mem_free_mb")  # compared by need_* rules
+RULE_RESOURCES = (
+    "mem_free_mb",
+    "hdd_free_gb",
+    "gpu_mem_free_mb",
+    "cpu_mhz",
+)  # need_* rules read them
 
 
 class ProtocolError(ValueError):

@@ -23,6 +23,7 @@ from app.core.jobspec import (
     JOB_EDITABLE,
     block_schema,
     check_services,
+    ignored_keys,
     job_schema,
     job_to_dict,
     parse_job,
@@ -281,7 +282,7 @@ async def submit_job(request: web.Request) -> web.Response:
     if strict and unknown:
         raise SpecError(*unknown[0])
     job = await _farm(request).submit(spec)
-    warnings = [f"{path}: {message}" for path, message in unknown]
+    warnings = [f"{path}: {message}" for path, message in unknown + ignored_keys(spec)]
     return web.json_response({"id": job.id, "warnings": warnings}, status=201)
 
 

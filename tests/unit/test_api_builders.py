@@ -20,6 +20,7 @@ SAMPLES = {
     protocol.TEXT_MAP: {"X": "y"},
     protocol.INTEGER_MAP: {"x": 1},
     protocol.TEXT_LIST: ["x"],
+    protocol.INTEGER_LIST: [0],
 }
 OVERRIDES = {"hosts_mask_type": "regex", "service": "generic", "parser": "generic"}
 

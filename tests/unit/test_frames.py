@@ -72,7 +72,7 @@ def test_invalid_ranges_raise_value_error(args):
         ("a @#@ b @##@ c @###@ d @####@", (1, 2), "a 1 b 02 c 001 d 0002"),  # alternation
         ("@#@ @#@ @#@", (5,), "5 5 5"),
         ("x@#@y", (12345,), "x12345y"),  # wider than the padding: not cut
-        ("f.@####@", (-5,), "f.-0005"),  # sign before the padding
+        ("f.@####@", (-5,), "f.-005"),  # the sign counts in the padding (Afanasy)
         ("f.@#@", (-5,), "f.-5"),
         ("no tokens here", (1, 2), "no tokens here"),
         ("email@host.com @ # @@", (1,), "email@host.com @ # @@"),

@@ -71,7 +71,7 @@ def test_fixture(case: Path, how: str):
 
 def test_every_parser_has_fixtures():
     with_fixtures = {json.loads(case.read_text())["parser"] for case in CASES}
-    built_in = {name for name, _, source in PARSERS.items() if source == "built-in"}
+    built_in = {cls.name for _, cls, source in PARSERS.items() if source == "built-in"}
     assert built_in - {"none"} <= with_fixtures
 
 

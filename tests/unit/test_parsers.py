@@ -140,6 +140,8 @@ def test_registry(caplog):
     assert get_parser("") is GenericParser
     assert get_parser("generic") is GenericParser
     assert get_parser("none") is Parser
+    for name in ("blender_cycles", "blender_render"):  # CGRU's blender submitters' names
+        assert get_parser(name) is get_parser("blender")
     with caplog.at_level(logging.WARNING, logger="app.parsers.registry"):
         assert get_parser("no-such-parser") is GenericParser
     assert "no-such-parser" in caplog.text

@@ -133,6 +133,28 @@ def test_masks_and_needs():
     assert solver.pick(render(host={"mem_total_mb": 128_000}), view()) is not None
 
 
+def test_cpu_frequency_needs():
+    """need_cpu_freq_mgz compares the render's cpu_mhz, need_cpu_freq_cores its MHz times its
+    cores; an unknown clock, or a cpu_count that is not a whole number, does not qualify."""
+    fast = make_job(1, need_cpu_freq_mgz=3000)
+    wide = make_job(2, need_cpu_freq_cores=20_000, user="eve")
+
+    def host(mhz, cores):
+        return render(host={"cpu_count": cores}, resources={"cpu_mhz": mhz})
+
+    for job, qualify, fail in (
+        (fast, host(3000, 1), host(2999, 64)),
+        (wide, host(2500, 8), host(2500, 7)),
+        (wide, host(2500, 8), host(None, 8)),
+        (wide, host(2500, 8), host(2500, "8")),
+    ):
+        solver = solver_of(job)
+        assert solver.pick(fail, view()) is None
+        assert solver.pick(qualify, view()) is not None
+    reason = explain(wide, [host(2500, 7)], view())["renders"][0]["reason"]
+    assert "need_cpu_freq_cores 20000 MHz: render has 17500 MHz" in reason
+
+
 def test_nimby_NIMBY_and_paused_renders():
     job = make_job(1, user="ann")
     solver = solver_of(job)

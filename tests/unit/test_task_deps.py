@@ -9,11 +9,13 @@ from app.core.jobspec import BlockSpec, TaskSpec
 from app.core.task_deps import (
     covering_tasks,
     dependents_of,
+    frame_shift,
     owned_frame_span,
     running_frame,
     satisfied,
     sub_task_ready,
     task_frame_span,
+    waited_tasks,
 )
 
 DONE = bytes(sorted(states.FINISHED))
@@ -44,8 +46,8 @@ def test_covering_numeric_one_frame_per_task():
     assert covering_tasks(a, 1, 1) == range(0, 1)
     assert covering_tasks(a, -5, 1000) == range(0, 100)  # clamped to A's tasks
     assert covering_tasks(a, 100, 150) == range(99, 100)
-    assert not covering_tasks(a, 101, 200)  # after A: nothing to wait for
-    assert not covering_tasks(a, -10, 0)  # before A
+    assert covering_tasks(a, 101, 200) == range(99, 100)  # after A: its last task
+    assert covering_tasks(a, -10, 0) == range(0, 1)  # before A: its first task
     assert not covering_tasks(a, 20, 10)  # reversed range
 
 
@@ -73,15 +75,15 @@ def test_covering_listed_one_frame_per_task():
     a = listed(5)  # task n is frame n
     assert covering_tasks(a, 2, 3) == range(2, 4)
     assert covering_tasks(a, 4, 10) == range(4, 5)
-    assert not covering_tasks(a, 5, 9)
-    assert not covering_tasks(a, -3, -1)
+    assert covering_tasks(a, 5, 9) == range(4, 5)
+    assert covering_tasks(a, -3, -1) == range(0, 1)
 
 
 def test_covering_listed_five_frames_per_task():
     a = listed(4, fpt=5, first=1)  # task n: frames 1+5n .. 5+5n, block frames 1-20
     assert covering_tasks(a, 5, 6) == range(0, 2)
     assert covering_tasks(a, 20, 30) == range(3, 4)
-    assert not covering_tasks(a, 21, 30)
+    assert covering_tasks(a, 21, 30) == range(3, 4)
 
 
 def test_covering_tiles_several_tasks_per_frame():
@@ -90,7 +92,7 @@ def test_covering_tiles_several_tasks_per_frame():
     assert covering_tasks(a, 1, 3) == range(0, 12)
     assert covering_tasks(a, 3, 9) == range(8, 12)
     assert covering_tasks(a, 0, 1) == range(0, 4)
-    assert not covering_tasks(a, 4, 4)
+    assert covering_tasks(a, 4, 4) == range(8, 12)
     partial = listed(10, fpt=-4, first=1)  # the last frame has only two tiles
     assert covering_tasks(partial, 3, 3) == range(8, 10)
 
@@ -117,7 +119,9 @@ def test_task_frame_span_rules():
 def test_dependents_of_examples():
     frames = numeric(1, 100)
     tiles = listed(12, fpt=-4, first=1)
-    assert dependents_of(frames, tiles, 5) == range(1, 2)  # tile 5 is frame 2
+    # tile 5 is the tiles' frame 2, frame 3 of a numeric block from frame 1 (Afanasy's shift)
+    assert dependents_of(frames, tiles, 5) == range(2, 3)
+    assert dependents_of(frames, tiles, 11) == range(3, 100)  # the last tile: the frames after
     assert dependents_of(tiles, numeric(1, 100, fpt=10), 0) == range(0, 12)
     assert dependents_of(tiles, numeric(1, 100, fpt=10), 1) == range(0)  # frames 11-20
     assert dependents_of(numeric(1, 100, fpt=10), frames, 14) == range(1, 2)
@@ -126,6 +130,26 @@ def test_dependents_of_examples():
     assert dependents_of(numeric(1, 100, inc=2), frames, 4) == range(2, 3)
     with pytest.raises(IndexError):
         dependents_of(frames, tiles, 12)
+
+
+def test_houdini_tiles_shape_follows_afanasys_shift():
+    """CGRU's Houdini tiles: IFDs of frames 1-3, six tiles a frame (a non-numeric block without
+    frame_first), a numeric join of frames 1-3: tiles wait for their frame's IFD, a join for
+    its own frame's tiles."""
+    ifd, tiles, join = numeric(1, 3), listed(18, fpt=-6), numeric(1, 3)
+    assert frame_shift(ifd, tiles) == 1 and frame_shift(tiles, join) == -1
+    assert frame_shift(ifd, join) == frame_shift(tiles, listed(2)) == 0
+    assert [waited_tasks(tiles, n, ifd) for n in (0, 5, 6, 17)] == [range(0, 1)] * 2 + [
+        range(1, 2),
+        range(2, 3),
+    ]
+    assert [waited_tasks(join, n, tiles) for n in range(3)] == [
+        range(0, 6),
+        range(6, 12),
+        range(12, 18),
+    ]
+    assert dependents_of(tiles, ifd, 1) == range(6, 12)
+    assert dependents_of(join, tiles, 5) == range(0, 1)
 
 
 def random_block(rng: random.Random) -> BlockSpec:
@@ -137,17 +161,16 @@ def random_block(rng: random.Random) -> BlockSpec:
 
 
 def owner_tasks(a: BlockSpec, frame: int) -> set[int]:
-    """Brute force: which tasks of A own a frame, straight from Afanasy's calcTaskNumber."""
+    """Brute force: which tasks of A own a frame, straight from Afanasy's calcTaskNumber (a frame
+    outside A's range clamped to its first or last frame)."""
     count, first, fpt = a.tasks_num, a.frame_first, a.frames_per_task
     if a.numeric:
-        if not first <= frame <= a.frame_last:
-            return set()
+        frame = min(max(frame, first), a.frame_last)
         return {(frame - first) // fpt // a.frames_inc}
-    if frame < first:
-        return set()
+    last = first + count * fpt - 1 if fpt > 0 else first + (count - 1) // -fpt
+    frame = min(max(frame, first), last)
     if fpt > 0:
-        n = (frame - first) // fpt
-        return {n} if n < count else set()
+        return {(frame - first) // fpt}
     return {t for t in range((frame - first) * -fpt, (frame - first + 1) * -fpt) if t < count}
 
 
@@ -169,9 +192,7 @@ def test_dependents_of_is_the_inverse_of_covering_tasks():
     rng = random.Random(7)
     for _ in range(300):
         a, b = random_block(rng), random_block(rng)
-        waits = {
-            (n, t) for n in range(b.tasks_num) for t in covering_tasks(a, *task_frame_span(b, n))
-        }
+        waits = {(n, t) for n in range(b.tasks_num) for t in waited_tasks(b, n, a)}
         released = {(n, t) for t in range(a.tasks_num) for n in dependents_of(b, a, t)}
         assert waits == released, (a, b)
 
