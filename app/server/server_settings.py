@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from app.core.errors import SpecError
 from app.core.json_checks import json_integer
+from app.core.pools import MAX_HEARTBEAT, MAX_ZOMBIE_TIME, MIN_HEARTBEAT, MIN_ZOMBIE_TIME
 from app.server.persistence import records
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ STORED = "server"  # the settings document's name in the store
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_COUNT = 10**9
 _YEARS = 100 * 365.0
+HEARTBEAT = (MIN_HEARTBEAT, MAX_HEARTBEAT)  # the pools' bounds: the root pool takes the value
+ZOMBIE_TIME = (MIN_ZOMBIE_TIME, MAX_ZOMBIE_TIME)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def _set_level(farm: Farm, value: object) -> None:
     logging.getLogger().setLevel(str(value))
 
 
-SETTINGS: dict[str, Setting] = {
+SETTINGS = {
     "log_level": Setting(
         {"enum": list(LEVELS), "description": "the server's log level"},
         lambda farm: logging.getLevelName(logging.getLogger().getEffectiveLevel()),
@@ -79,12 +82,12 @@ SETTINGS: dict[str, Setting] = {
     ),
     "heartbeat_period": _in_config(
         "heartbeat_period",
-        _number("the root pool's seconds between render heartbeats", 0, 3600),
+        _number("the root pool's seconds between render heartbeats", *HEARTBEAT),
         _root_pool,
     ),
     "zombie_time": _in_config(
         "zombie_time",
-        _number("the root pool's seconds after which a silent render is gone", 0, 86400),
+        _number("the root pool's seconds after which a silent render is gone", *ZOMBIE_TIME),
         _root_pool,
     ),
     "reconnect_grace": _in_config(

@@ -57,7 +57,7 @@ class Kept:
     where: Expression | None = None
 
 
-KEPT: list[Kept] = [
+KEPT = [
     Kept(
         "outputs_days",
         RunRow,
