@@ -21,6 +21,7 @@ from app.server.persistence import (
 )
 from app.server.persistence.schema import JobRow, RunRow, TaskRow, TokenRow
 from tests.integration.conftest import Farm
+from tests.polling import wait_until
 from tests.postgres import end_connections
 
 
@@ -218,6 +219,29 @@ def test_reads_on_postgres_connect_again_after_the_database_ends_them(tmp_path, 
         assert farm.client.task_output(job_id, 0, 2, 1).strip() == "frame 3"
     finally:
         farm.stop()
+
+
+def test_a_farm_on_postgres_keeps_every_result_when_the_database_ends_its_connections(
+    tmp_path, postgres_url
+):
+    """As a database restart does, mid-job: the journal and the reads connect again, and every
+    acknowledged result is stored."""
+    farm = Farm(tmp_path)
+    try:
+        farm.start_server("--db", postgres_url)
+        farm.start_renders({"pga": 2, "pgb": 2})
+        job_id = farm.client.submit(numeric_job("pg", "sleep 0.05", 1, 60, user_name="t"))
+        for done in (10, 30):
+            wait_until(lambda n=done: farm.client.job(job_id)["tasks_done"] >= n)
+            end_connections(postgres_url)
+        farm.wait_job_done(job_id)
+    finally:
+        farm.stop()
+    db = open_database(postgres_url)
+    try:
+        assert RunRow.select().where(RunRow.state == "DON").count() == 60
+    finally:
+        db.close()
 
 
 def test_an_output_file_that_cannot_be_written_leaves_no_partial_file(tmp_path):
