@@ -35,7 +35,8 @@ class Traffic:
 
     def message_in(self, peer: str, kind: object, known: Container[str]) -> None:
         """A message from a render or a monitor, counted by its type if it is a known one."""
-        self.messages_in[f"{peer} {kind if kind in known else OTHER}"] += 1
+        known_kind = isinstance(kind, str) and kind in known  # a list or a dict is no type
+        self.messages_in[f"{peer} {kind if known_kind else OTHER}"] += 1
 
     def message_out(self, peer: str, kind: str) -> None:
         self.messages_out[f"{peer} {kind}"] += 1
