@@ -99,9 +99,10 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     tokens = IssuedTokens(journal, secrets.admin_token)
 
     def load() -> None:
-        restore(farm)
-        server_settings.restore(farm, stored_setting(server_settings.STORED))
-        tokens.restore()
+        with db.connection_context():
+            restore(farm)
+            server_settings.restore(farm, stored_setting(server_settings.STORED))
+            tokens.restore()
 
     await loop.run_in_executor(None, load)
     farm_file = FarmFile(config.farm_file) if config.farm_file else None

@@ -3,7 +3,8 @@
 PostgreSQL connections come from a pool (playhouse.pool): the journal's writer thread keeps one,
 and each read off the event loop (a worker thread, `routes._in_thread`) borrows one instead of
 opening its own. The pool checks a connection before lending it (a round trip), so a read after a
-database restart gets a fresh one; the journal closes a failed one and tries again."""
+database restart gets a fresh one; the journal closes a failed one and tries again. A thread
+that reads outside those (start-up, tests) connects on its first statement."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ def open_database(url: str) -> Database:
     else:
         db = connect(_pooled(url), **POOL)
     database.initialize(db)
-    db.connect(reuse_if_open=True)
-    migrate(db)
+    with db.connection_context():  # back to the pool after: a worker thread holds none
+        migrate(db)
     return db
 
 
