@@ -432,6 +432,22 @@ class Client:
         matches them. Answers the whole tree."""
         return self.request("DELETE", "/pools", query={"path": path})
 
+    # -- the server itself -------------------------------------------------------------------
+
+    def server_config(self) -> dict:
+        """The server's runtime settings by name (admins only)."""
+        return self.request("GET", "/server/config")
+
+    def edit_server_config(self, settings: dict) -> dict:
+        """Change runtime settings (admins only), stored for restarts; answers them all."""
+        return self.request("PATCH", "/server/config", body=settings)
+
+    def server_stats(self) -> dict:
+        """Traffic since the server started: ``requests`` by route, ``messages_in`` and
+        ``messages_out`` by peer and type, ``bytes_in``, ``bytes_out``, connected ``renders``
+        and ``monitors``, ``decisions_per_second`` of the scheduler."""
+        return self.request("GET", "/server/stats")
+
 
 def _user_path(name: str) -> str:
     return "/users/" + urllib.parse.quote(name, safe="")

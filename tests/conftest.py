@@ -1,11 +1,14 @@
 """Shared test set-up: Qt offscreen (before any Qt import), no OS keyring (tokens come from the
 servers' data folders: the keyring backends tests/unit/test_credentials.py defines would
-otherwise be chosen as the default); a server of a test's own."""
+otherwise be chosen as the default); a server of a test's own; the store's URL on each
+backend (tests/postgres.py says when PostgreSQL runs)."""
 
 import os
 from collections.abc import Iterator
 
 import pytest
+
+from tests.postgres import fresh_database
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # subprocesses too
@@ -21,3 +24,18 @@ def own_server(tmp_path) -> Iterator:
     farm.start_server()
     yield farm
     farm.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (skipped without a server: tests/postgres.py)."""
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path) -> str:
+    """The store's URL on each backend in turn: SQLite in tmp_path, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'corral.db'}"
+    return request.getfixturevalue("postgres_url")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.api import CorralError
-from app.cli import dcc, farm, jobs, modes, parsing, services, submit
+from app.cli import dcc, farm, jobs, modes, parsing, server_admin, services, submit
 from app.cli.output import print_error
 from app.cli.parsing import UsageError
 
@@ -28,12 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     parsing.add_server(parser, default=None)
     parsing.add_credentials(parser, default=None)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-    render = modes.add_verbs(verbs)
+    server, render = modes.add_verbs(verbs)
     submit.add_verbs(verbs, common)
     jobs.add_verbs(verbs, common)
     services.add_verbs(verbs, common)
     dcc.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
+    server_admin.add_verbs(server, common)
     return parser
 
 

@@ -20,14 +20,14 @@ from app.core.quotas import DEFAULT_MAX_JOBS_PER_MINUTE, DEFAULT_MAX_QUEUED_TASK
 from app.credentials import default_data_dir
 
 
-def add_verbs(verbs: Any) -> argparse.ArgumentParser:
-    """server, render, up, monitor, tray; returns the ``render`` parser (``render set`` goes
-    under it)."""
+def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """server, render, up, monitor, tray; returns the ``server`` and ``render`` parsers
+    (``server config|stats`` and ``render set`` go under them)."""
     logging_opts = parsing.logging_options()
     p = verbs.add_parser(
         "server",
         parents=[logging_opts],
-        help="run the farm server",
+        help="run the farm server (or 'server config|stats': the running server's)",
         description="Run the farm server until SIGINT/SIGTERM.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
@@ -95,6 +95,7 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
         "clients send no token: a request acts as the Corral user it names)",
     )
     p.set_defaults(func=cmd_server, usage_parser=p)
+    server = p
 
     render = verbs.add_parser(
         "render",
@@ -139,7 +140,7 @@ def add_verbs(verbs: Any) -> argparse.ArgumentParser:
     _add_paused(p)
     _add_join_options(p)
     p.set_defaults(func=cmd_tray)
-    return render
+    return server, render
 
 
 def _add_port_and_data(p: argparse.ArgumentParser) -> None:

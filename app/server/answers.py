@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.core import jobspec
 from app.core.users import settings_schema
 from app.protocol import KEY_FIELDS, RUN_STATES
+from app.server import server_settings
 
 _INT = {"type": "integer"}
 _NUMBER = {"type": "number"}
@@ -19,6 +20,7 @@ _BOOL = {"type": "boolean"}
 _OBJECT = {"type": "object"}
 _TIME = {"type": ["number", "null"]}  # seconds since the epoch; null: not yet
 _OPTIONAL_TEXT = {"type": ["string", "null"]}
+_COUNTS = {"type": "object", "additionalProperties": _INT}
 
 
 def _obj(properties: dict, *optional: str) -> dict:
@@ -206,4 +208,20 @@ SCHEMAS: dict[str, dict] = {
         }
     ),
     "OpenAPI": _obj({"openapi": _TEXT, "info": _OBJECT, "paths": _OBJECT}),
+    "ServerConfig": _obj(server_settings.SCHEMA["properties"]),
+    "ServerStats": _obj(
+        {
+            "uptime": _NUMBER,
+            "requests": _COUNTS,
+            "messages_in": _COUNTS,
+            "messages_out": _COUNTS,
+            "bytes_in": _INT,
+            "bytes_out": _INT,
+            "renders": _INT,
+            "monitors": _INT,
+            "connections": _INT,
+            "decisions": _INT,
+            "decisions_per_second": _NUMBER,
+        }
+    ),
 }

@@ -1,4 +1,5 @@
-"""Server settings, filled from the command line."""
+"""Server settings, filled from the command line (some change at run time:
+app/server/server_settings.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ class ServerConfig:
     plugins_dir: Path | None = None  # services of *.py files here may be named by jobs
     afanasy_port: int | None = None  # the Afanasy-compatible listener's port (None: none)
     afanasy_trust: tuple = ()  # networks (ipaddress) it answers beside loopback
+    # retention (persistence/retention.py): days a finished run's output files, and the run
+    # itself, are kept (0: for ever); seconds between the sweeps that remove older ones
+    outputs_days: float = 0.0
+    runs_days: float = 0.0
+    retention_period: float = 600.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -41,10 +47,16 @@ class ServerConfig:
             raise ValueError(f"--plugins: {self.plugins_dir} is not a directory")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("TLS needs both a certificate (--tls-cert) and a key (--tls-key)")
-        for name in ("heartbeat_period", "zombie_time", "reconnect_grace"):
+        for name in (
+            "heartbeat_period",
+            "zombie_time",
+            "reconnect_grace",
+            "outputs_days",
+            "runs_days",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
-        for name in ("header_timeout", "idle_timeout"):
+        for name in ("header_timeout", "idle_timeout", "retention_period"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0")
 

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from app.server.log_throttle import LogThrottle
+from app.server.traffic import Traffic
 
 log = logging.getLogger("corral.server.connections")
 _THROTTLE = LogThrottle()  # for this module's and asyncio's ("socket.accept() out of ...")
@@ -79,9 +80,15 @@ class ConnectionGate:
     """The listening socket's protocol factory: wraps ``make_protocol()`` (aiohttp's server)."""
 
     def __init__(
-        self, make_protocol: Callable[[], asyncio.Protocol], cap: int, header_timeout: float
+        self,
+        make_protocol: Callable[[], asyncio.Protocol],
+        cap: int,
+        header_timeout: float,
+        traffic: Traffic,
     ) -> None:
         self.cap = cap
+        self.traffic = traffic  # bytes in and out are counted here
+        traffic.connections = lambda: len(self._open)
         self.header_timeout = header_timeout
         self._make_protocol = make_protocol
         self._open: set[_Connection] = set()
@@ -129,6 +136,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
+        _count_writes(transport, self._gate.traffic)
         self._gate._open.add(self)
         self._gate._idle[self] = None
         loop = asyncio.get_running_loop()
@@ -136,6 +144,7 @@ class _Connection(asyncio.Protocol):
         self._protocol.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
+        self._gate.traffic.bytes_in += len(data)
         self._protocol.data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -178,6 +187,23 @@ class _Connection(asyncio.Protocol):
             self._gate.header_timeout,
         )
         self.close()
+
+
+def _count_writes(transport, traffic: Traffic) -> None:
+    """Count what is written to a connection: its transport's write and writelines, replaced on
+    this one transport object by counting wrappers (what aiohttp writes goes through them)."""
+    write, writelines = transport.write, transport.writelines
+
+    def counted_write(data) -> None:
+        traffic.bytes_out += len(data)
+        write(data)
+
+    def counted_writelines(chunks) -> None:
+        chunks = list(chunks)
+        traffic.bytes_out += sum(len(chunk) for chunk in chunks)
+        writelines(chunks)
+
+    transport.write, transport.writelines = counted_write, counted_writelines
 
 
 class _Refused(asyncio.Protocol):

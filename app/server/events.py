@@ -24,6 +24,7 @@ from app.core.json_checks import decode
 from app.server.auth import OWNER, Identity, Verdict, decide
 from app.server.auth.guard import IDENTITY
 from app.server.errors import FarmError
+from app.server.traffic import Traffic
 
 if TYPE_CHECKING:
     from app.server.farm import Farm
@@ -35,6 +36,7 @@ RENDER_PERIOD = 2.0  # seconds between pushes of renders
 MAX_WATCHED = 16  # blocks and runs one monitor may watch
 MAX_TASKS_PUSHED = 2000  # changed tasks of a block in one push; more: "reload"
 MAX_QUEUED = 256  # messages waiting for a slow monitor before it is dropped
+REQUESTS = ("watch_block", "unwatch_block", "watch_output", "unwatch_output")  # from monitors
 RESOURCE_KEYS = (
     "cpu_user",
     "cpu_nice",
@@ -58,8 +60,9 @@ RESOURCE_KEYS = (
 class Monitor:
     """One connected monitor: whose it is, what it watches and its outgoing queue."""
 
-    def __init__(self, ws: web.WebSocketResponse, identity: Identity) -> None:
+    def __init__(self, ws: web.WebSocketResponse, identity: Identity, traffic: Traffic) -> None:
         self.ws = ws
+        self.traffic = traffic
         self.identity = identity
         self.blocks: set[tuple[int, int]] = set()
         self.runs: set[tuple[int, int, int, int]] = set()
@@ -75,6 +78,7 @@ class Monitor:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
             return False
+        self.traffic.message_out("monitor", message["type"])
         return True
 
 
@@ -131,7 +135,7 @@ class EventHub:
         """The /api/v1/events WebSocket of one monitor."""
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
         await ws.prepare(request)
-        monitor = Monitor(ws, request[IDENTITY])
+        monitor = Monitor(ws, request[IDENTITY], self.farm.traffic)
         self.monitors.add(monitor)
         self._ensure_pusher()
         writer = asyncio.ensure_future(self._write(monitor))
@@ -162,12 +166,13 @@ class EventHub:
         if not isinstance(message, dict):
             return "expected a JSON object"
         kind = message.get("type")
+        self.farm.traffic.message_in("monitor", kind, REQUESTS)
         names = (
             ("job", "block")
             if kind in ("watch_block", "unwatch_block")
             else ("job", "block", "task", "run")
         )
-        if kind not in ("watch_block", "unwatch_block", "watch_output", "unwatch_output"):
+        if kind not in REQUESTS:
             return f"unknown message type {kind!r}"
         values = tuple(message.get(name) for name in names)
         if not all(type(v) is int and 0 <= v < 2**31 for v in values):

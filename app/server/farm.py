@@ -34,6 +34,7 @@ from app.server.events import EventHub
 from app.server.live_output import LiveOutput
 from app.server.persistence import Journal, OutputStore, records
 from app.server.resource_history import ResourceHistory
+from app.server.traffic import Traffic
 
 log = logging.getLogger("corral.farm")
 
@@ -76,6 +77,9 @@ class Farm(FarmControls, TaskLifecycle):
         self.links: dict[int, RenderLink] = {}
         self.live = LiveOutput()
         self.events = EventHub(self)  # what monitors see change (GET /api/v1/events)
+        self.traffic = Traffic()  # requests, messages, bytes and decisions (traffic.py)
+        # runtime settings an admin changed (server_settings.py), stored and kept on restarts
+        self.settings_changed: dict = {}
         self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         # counted results whose commit failed: their writes, made again when the render resends
         self.unstored: dict[RunKey, list] = {}
@@ -437,6 +441,7 @@ class FarmChanges:
         )
 
     def assign(self, render: Render, task: dict) -> None:
+        self.farm.traffic.decisions += 1
         self.links[render.id].send({"type": "assign", "task": task})  # online: it has a link
 
     def stop(self, render_id: int, key: RunKey) -> None:

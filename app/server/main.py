@@ -10,6 +10,7 @@ import logging
 from aiohttp import web
 
 from app.credentials import is_loopback
+from app.server import server_settings
 from app.server.afanasy.bridge import Bridge
 from app.server.afanasy.listener import LOOPBACK, AfanasyListener
 from app.server.auth import load_or_create, server_context
@@ -26,6 +27,8 @@ from app.server.connections import (
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
 from app.server.persistence import Journal, OutputStore, open_database, restore
+from app.server.persistence.restore import stored_setting
+from app.server.persistence.retention import Retention
 from app.server.routes import errors_middleware, routes, store_middleware
 from app.services.registry import load_services
 
@@ -37,7 +40,13 @@ MAX_REQUEST = 64 * 1024 * 1024
 def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application = web.Application(
         client_max_size=MAX_REQUEST,
-        middlewares=[in_request, errors_middleware, guard.middleware, store_middleware],
+        middlewares=[
+            in_request,
+            farm.traffic.middleware,
+            errors_middleware,
+            guard.middleware,
+            store_middleware,
+        ],
     )
     application["farm"] = farm
     application["db"] = db
@@ -55,11 +64,13 @@ async def _close_sockets(application: web.Application) -> None:
     await farm.events.close()
 
 
-async def _tick(farm: Farm, farm_file: FarmFile | None) -> None:
+async def _tick(farm: Farm, farm_file: FarmFile | None, retention: Retention) -> None:
     while True:
         await asyncio.sleep(1.0)
         try:
             farm.tick()
+            farm.traffic.sample()
+            retention.tick()
             tree = farm_file.changed() if farm_file else None
             if tree is not None:
                 farm.set_pools(tree)
@@ -90,8 +101,10 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     tokens = IssuedTokens(journal, secrets.admin_token)
 
     def load() -> None:
-        restore(farm)
-        tokens.restore()
+        with db.connection_context():
+            restore(farm)
+            server_settings.restore(farm, stored_setting(server_settings.STORED))
+            tokens.restore()
 
     await loop.run_in_executor(None, load)
     farm_file = FarmFile(config.farm_file) if config.farm_file else None
@@ -104,7 +117,9 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
         keepalive_timeout=config.idle_timeout,
     )
     await runner.setup()
-    gate = ConnectionGate(runner.server, connection_cap(open_files), config.header_timeout)
+    gate = ConnectionGate(
+        runner.server, connection_cap(open_files), config.header_timeout, farm.traffic
+    )
     listener = await loop.create_server(
         gate,
         config.host,
@@ -130,7 +145,8 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     log.info("serving on %s (data in %s)", url, config.data_dir)
     if on_ready is not None:
         on_ready(url)
-    ticker = asyncio.create_task(_tick(farm, farm_file))
+    retention = Retention(journal, farm.outputs, config)
+    ticker = asyncio.create_task(_tick(farm, farm_file, retention))
     try:
         await asyncio.Event().wait()
     finally:
@@ -140,6 +156,7 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
+        await retention.stop()
         listener.close()
         await runner.cleanup()
         await loop.run_in_executor(None, journal.close)

@@ -25,10 +25,13 @@ from app.server.auth import Identity, render
 from app.server.auth.book import IssuedTokens
 from app.server.auth.guard import FARM_SECRET_HOLDER, IDENTITY
 from app.server.farm import Farm
+from app.server.traffic import Traffic
 
 log = logging.getLogger("corral.render_ws")
 
 MAX_MESSAGE = 32 * 1024 * 1024
+# what a render sends
+MESSAGE_TYPES = frozenset(("register", "result", "output", "progress", "started", "heartbeat"))
 ACK_DELAY = 0.1  # seconds after its result an acknowledgement may wait for a message to ride on
 _ACK = {"type": "ack"}  # sent when no message took the acknowledgements in time
 
@@ -40,8 +43,9 @@ class WebSocketLink:
     short tasks that is the next assign: one frame instead of two), until ACK_DELAY after their
     result arrived: a result whose commit took longer is acknowledged at once."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, traffic: Traffic) -> None:
         self.ws = ws
+        self.traffic = traffic
         self._queue: asyncio.Queue = asyncio.Queue()
         self._acks: list[int] = []  # committed results' seqs not sent yet
         self._ack_timer: asyncio.TimerHandle | None = None
@@ -97,6 +101,7 @@ class WebSocketLink:
                     if item["type"] == "ack" and not self._acks:
                         continue  # its acks went out with an earlier message
                     text = json.dumps(self._with_acks(item), separators=(",", ":"))
+                    self.traffic.message_out("render", item["type"])
                     await self.ws.send_str(text)
             except (ConnectionError, RuntimeError):
                 return
@@ -117,7 +122,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
     tokens: IssuedTokens = request.app["guard"].tokens
     ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=30)
     await ws.prepare(request)
-    link = WebSocketLink(ws)
+    link = WebSocketLink(ws, farm.traffic)
     render = None
     try:
         async for frame in ws:
@@ -131,6 +136,7 @@ async def handle(request: web.Request) -> web.WebSocketResponse:
                 if not isinstance(message, dict):
                     raise messages.ProtocolError("expected a JSON object")
                 kind = message.get("type")
+                farm.traffic.message_in("render", kind, MESSAGE_TYPES)
                 if render is None:
                     if kind != "register":
                         raise messages.ProtocolError("register first")

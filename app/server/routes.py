@@ -37,7 +37,7 @@ from app.core.quotas import QuotaExceeded
 from app.core.renders import Render
 from app.core.users import settings_schema
 from app.protocol import JOB_ACTIONS, RENDER_ACTIONS, TASK_ACTIONS, TASKS_PAGE_MAX
-from app.server import persistence, render_ws
+from app.server import persistence, render_ws, server_settings
 from app.server.auth import (
     OWNER,
     PERSON_NAME,
@@ -976,6 +976,43 @@ def pools_summary(farm: Farm) -> dict:
             "renders": sorted(members.get(path, [])),
         }
     return {**farm.pools.to_dict(), "effective": effective, "tickets": farm.tickets.usage()}
+
+
+# -- the server itself -------------------------------------------------------------------------
+
+
+@routes.get(
+    "/server/config",
+    "The server's runtime settings (log level, timings, quota defaults, retention)",
+    access="admin",
+    reply="ServerConfig",
+)
+async def server_config(request: web.Request) -> web.Response:
+    return web.json_response(server_settings.current(_farm(request)))
+
+
+@routes.patch(
+    "/server/config",
+    "Change runtime settings, stored for restarts; answers them all",
+    access="admin",
+    body=server_settings.SCHEMA,
+    reply="ServerConfig",
+)
+async def edit_server_config(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    await farm.journal.write(server_settings.change(farm, await _json_body(request)))
+    return web.json_response(server_settings.current(farm))
+
+
+@routes.get(
+    "/server/stats",
+    "Traffic since the server started: requests, socket messages, bytes, connected peers",
+    access="user",
+    reply="ServerStats",
+)
+async def server_stats(request: web.Request) -> web.Response:
+    farm = _farm(request)
+    return web.json_response(farm.traffic.summary(len(farm.links), len(farm.events.monitors)))
 
 
 def _task_number(request: web.Request, block) -> int:

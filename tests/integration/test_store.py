@@ -1,11 +1,10 @@
-"""The durable store on real SQLite and PostgreSQL: migrations, group commit, restart."""
+"""The durable store on real SQLite and PostgreSQL (the fixtures store_url and postgres_url:
+tests/conftest.py): migrations, group commit, restart."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 
-import psycopg2
 import pytest
 
 from app.api import numeric_job
@@ -22,27 +21,8 @@ from app.server.persistence import (
 )
 from app.server.persistence.schema import JobRow, RunRow, TaskRow, TokenRow
 from tests.integration.conftest import Farm
-
-PG = {"host": "127.0.0.1", "port": 5432, "user": "root", "dbname": "postgres"}
-
-
-@pytest.fixture
-def postgres_url():
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    name = f"corral_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(**PG)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'corral.db'}"
-    return request.getfixturevalue("postgres_url")
+from tests.polling import wait_until
+from tests.postgres import end_connections
 
 
 async def test_migrations_and_group_commit(store_url):
@@ -155,13 +135,7 @@ async def test_the_journal_connects_again_when_its_connection_is_lost(postgres_u
 
     try:
         await journal.write(task(0))
-        admin = psycopg2.connect(**{**PG, "dbname": postgres_url.rpartition("/")[2]})
-        admin.autocommit = True
-        ended = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-        admin.cursor().execute(
-            f"{ended} WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        admin.close()
+        end_connections(postgres_url)
         await journal.write(task(1))
         assert journal.trouble is None
         db.close()  # this thread's connection was ended too
@@ -226,6 +200,46 @@ def test_farm_on_postgres_survives_a_restart(tmp_path, postgres_url):
     try:
         assert JobRow.select().count() == 1
         assert RunRow.select().where(RunRow.state == "DON").count() == 40
+    finally:
+        db.close()
+
+
+def test_reads_on_postgres_connect_again_after_the_database_ends_them(tmp_path, postgres_url):
+    """Reads off the event loop borrow pooled connections; once the database server has ended
+    them (a restart), the next read is answered on a fresh one, not refused."""
+    farm = Farm(tmp_path)
+    try:
+        farm.start_server("--db", postgres_url)
+        farm.start_renders({"pgr": 1})
+        job_id = farm.client.submit(numeric_job("pg", "echo frame @#@", 1, 3, user_name="t"))
+        farm.wait_job_done(job_id)
+        assert farm.client.task_output(job_id, 0, 2, 1).strip() == "frame 3"
+        end_connections(postgres_url)
+        assert farm.client.task(job_id, 0, 0)["runs"][0]["state"] == "DON"
+        assert farm.client.task_output(job_id, 0, 2, 1).strip() == "frame 3"
+    finally:
+        farm.stop()
+
+
+def test_a_farm_on_postgres_keeps_every_result_when_the_database_ends_its_connections(
+    tmp_path, postgres_url
+):
+    """As a database restart does, mid-job: the journal and the reads connect again, and every
+    acknowledged result is stored."""
+    farm = Farm(tmp_path)
+    try:
+        farm.start_server("--db", postgres_url)
+        farm.start_renders({"pga": 2, "pgb": 2})
+        job_id = farm.client.submit(numeric_job("pg", "sleep 0.05", 1, 60, user_name="t"))
+        for done in (10, 30):
+            wait_until(lambda n=done: farm.client.job(job_id)["tasks_done"] >= n)
+            end_connections(postgres_url)
+        farm.wait_job_done(job_id)
+    finally:
+        farm.stop()
+    db = open_database(postgres_url)
+    try:
+        assert RunRow.select().where(RunRow.state == "DON").count() == 60
     finally:
         db.close()
 

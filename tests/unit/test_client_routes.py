@@ -59,6 +59,9 @@ CALLS = [
     ("add_pool", ("/gpu/",), {}),
     ("edit_pool", ("/gpu/", {"capacity_host": 2}), {}),
     ("delete_pool", ("/gpu/",), {}),
+    ("server_config", (), {}),
+    ("edit_server_config", ({"log_level": "DEBUG"},), {}),
+    ("server_stats", (), {}),
 ]
 
 

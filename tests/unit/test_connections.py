@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from app.server.connections import REFUSAL, ConnectionGate, connection_cap, in_request
+from app.server.traffic import Traffic
 from tests.polling import until
 
 PARTIAL = b"GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # the headers' end never comes
@@ -41,7 +42,7 @@ async def serving(cap: int, header_timeout: float):
     application.router.add_get("/ws", echo)
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
-    gate = ConnectionGate(runner.server, cap, header_timeout)
+    gate = ConnectionGate(runner.server, cap, header_timeout, Traffic())
     listener = await asyncio.get_running_loop().create_server(gate, "127.0.0.1", 0)
     try:
         yield gate, listener.sockets[0].getsockname()[1]
@@ -95,6 +96,22 @@ async def test_requests_and_websockets_outlive_the_header_timeout():
         again = await session.get(f"http://127.0.0.1:{port}/ok")
         assert await again.text() == "ok"
         writer.close()
+
+
+async def test_the_gate_counts_every_byte_in_and_out_of_its_connections():
+    async with serving(cap=10, header_timeout=60) as (gate, port):
+        answered = await get_ok(port)
+        assert answered.startswith(b"HTTP/1.1 200") and answered.endswith(b"ok")
+        request = PARTIAL + b"Connection: close\r\n" + REST
+        assert (gate.traffic.bytes_in, gate.traffic.bytes_out) == (len(request), len(answered))
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"http://127.0.0.1:{port}/ws") as ws,
+        ):
+            await ws.send_str("x" * 1000)
+            assert await ws.receive_str(timeout=10) == "x" * 1000
+            assert gate.traffic.bytes_in > len(request) + 1000
+            assert gate.traffic.bytes_out > len(answered) + 1000
 
 
 async def test_at_the_cap_a_new_connection_takes_the_place_of_the_longest_idle():

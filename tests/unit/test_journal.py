@@ -8,6 +8,8 @@ import errno
 import logging
 import sqlite3
 
+import peewee
+import psycopg2
 import pytest
 from peewee import SqliteDatabase
 
@@ -127,3 +129,17 @@ def test_errors_that_mean_the_store_cannot_commit_now(tmp_path):
     assert unavailable(sqlite3.OperationalError("disk I/O error")) is not None
     assert unavailable(syntax.value) is None
     assert unavailable(RuntimeError("a bug")) is None
+
+
+def test_a_connection_the_database_server_ended_is_unavailable_though_its_rollback_fails():
+    """A statement sent on the raw cursor fails with the driver's OperationalError; peewee's
+    rollback then fails with an InterfaceError (the connection is closed)."""
+    try:
+        try:
+            raise psycopg2.OperationalError("server closed the connection unexpectedly")
+        except psycopg2.OperationalError:
+            raise peewee.InterfaceError("connection already closed")  # noqa: B904
+    except peewee.InterfaceError as error:
+        closed = error
+    assert str(unavailable(closed)) == "server closed the connection unexpectedly"
+    assert unavailable(psycopg2.ProgrammingError("syntax error")) is None

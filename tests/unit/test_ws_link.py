@@ -11,6 +11,7 @@ from aiohttp import web
 
 from app.server import render_ws
 from app.server.render_ws import WebSocketLink
+from app.server.traffic import Traffic
 
 
 async def link_and_client(actions):
@@ -21,7 +22,7 @@ async def link_and_client(actions):
     async def handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        link = WebSocketLink(ws)
+        link = WebSocketLink(ws, Traffic())
         await actions(link)
         link.close()
         async for _ in ws:

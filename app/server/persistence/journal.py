@@ -49,11 +49,13 @@ def unavailable(error: BaseException) -> BaseException | None:
     """The error that says the store cannot commit now, so the operation is tried again: an
     OSError (output files), an SQLite error of a code that says so, or another driver's
     OperationalError (the DB-API's class for errors outside the program); it may be one the
-    given error was raised while handling (peewee wraps the driver's errors, and SQLite's
-    rollback after a full disk fails too). None: the operation itself is wrong."""
+    given error was raised while handling (peewee wraps the driver's errors; SQLite's rollback
+    after a full disk fails too, and so does PostgreSQL's on a connection the server ended).
+    None: the operation itself is wrong."""
     cause: BaseException | None = error
     seen: set[int] = set()
     sqlite = False
+    operational: BaseException | None = None
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, OSError):
@@ -63,10 +65,12 @@ def unavailable(error: BaseException) -> BaseException | None:
             if code & 0xFF in _SQLITE_UNAVAILABLE:
                 return cause
             sqlite = True
+        if operational is None and any(
+            kind.__name__ == "OperationalError" for kind in type(cause).__mro__
+        ):
+            operational = cause
         cause = cause.__context__
-    if not sqlite and any(kind.__name__ == "OperationalError" for kind in type(error).__mro__):
-        return error
-    return None
+    return None if sqlite else operational
 
 
 @dataclass(frozen=True)

@@ -255,9 +255,14 @@ def render_settings(render: Render) -> dict:
 
 
 def save_pools(tree: PoolTree):
-    value = json.dumps(tree.to_dict())
+    return save_setting("pools", tree.to_dict())
+
+
+def save_setting(key: str, document: object):
+    """Store a farm-wide settings document (JSON) under its name, replacing the last one."""
+    value = json.dumps(document)
     return lambda: (
-        SettingRow.insert(key="pools", value=value)
+        SettingRow.insert(key=key, value=value)
         .on_conflict(conflict_target=[SettingRow.key], preserve=[SettingRow.value])
         .execute()
     )

@@ -31,12 +31,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("corral.restore")
 
 
+def stored_setting(key: str) -> object | None:
+    """A farm-wide settings document stored by records.save_setting; None if there is none."""
+    stored = SettingRow.get_or_none(SettingRow.key == key)
+    return None if stored is None else json.loads(stored.value)
+
+
 def restore(farm: Farm) -> None:
     """Load pools, users, jobs, touched tasks and known renders; running tasks wait for their
     renders (TaskLifecycle.hold_for_renders)."""
-    stored = SettingRow.get_or_none(SettingRow.key == "pools")
-    if stored is not None:
-        farm.pools = PoolTree.from_dict(json.loads(stored.value))
+    pools = stored_setting("pools")
+    if pools is not None:
+        farm.pools = PoolTree.from_dict(pools)
     for row in UserRow.select():
         user = User(name=row.name, time_register=row.time_register)
         try:
