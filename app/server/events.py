@@ -70,15 +70,15 @@ class Monitor:
 
     def send(self, message: dict) -> bool:
         """Queue a message; False when the monitor is too slow (it will be dropped)."""
-        return self.send_text(_encode(message))
+        return self.send_text(_encode(message), message["type"])
 
-    def send_text(self, text: str) -> bool:
-        """Queue an encoded message (encoded once for every monitor it goes to); as send."""
+    def send_text(self, text: str, kind: str) -> bool:
+        """Queue a message of this type, encoded (once for every monitor it goes to); as send."""
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
             return False
-        self.traffic.message_out("monitor", message["type"])
+        self.traffic.message_out("monitor", kind)
         return True
 
 
@@ -243,8 +243,8 @@ class EventHub:
         """Send every monitor what changed since the last push."""
         messages = [(message, _encode(message)) for message in self._messages()]
         for monitor in list(self.monitors):
-            mine = [text for message, text in messages if _for(monitor, message)]
-            if not all(monitor.send_text(text) for text in mine):
+            mine = [(text, message["type"]) for message, text in messages if _for(monitor, message)]
+            if not all(monitor.send_text(text, kind) for text, kind in mine):
                 log.warning("monitor too slow: dropping its connection")
                 self._forget(monitor)
                 asyncio.ensure_future(monitor.ws.close())
