@@ -6,23 +6,21 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.server.auth import METRICS_TOKEN_FILE, read_secret
+from tests.integration.auth_calls import fetch
 from tests.integration.scenarios import SMALL, job, runs, start_farm, tasks
 from tests.polling import wait_until
 
 
 def scrape(farm, token: str) -> dict[tuple[str, tuple], float]:
-    answer = requests.get(
-        f"{farm.url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-    assert answer.status_code == 200, answer.text
-    assert answer.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    status, headers, text = fetch(farm.url, "GET", "/metrics", token)
+    assert status == 200, text
+    assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(answer.text)
+        for family in text_string_to_metric_families(text.decode())
         for sample in family.samples
     }
 
@@ -86,21 +84,15 @@ def _running(samples: dict, count: int) -> dict | None:
 @pytest.mark.parametrize("who", ["nobody", "wrong", "render"])
 def test_metrics_refuse_other_callers(farm, who):
     farm.start_server()
-    headers = {
-        "nobody": {},
-        "wrong": {"Authorization": "Bearer crl_not-a-token"},
-        "render": {"Authorization": f"Bearer {farm.farm_secret}"},
-    }[who]
-    answer = requests.get(f"{farm.url}/metrics", headers=headers, timeout=10)
-    assert answer.status_code == 401
-    assert "corral_" not in answer.text
+    token = {"nobody": None, "wrong": "crl_not-a-token", "render": farm.farm_secret}[who]
+    status, _, text = fetch(farm.url, "GET", "/metrics", token)
+    assert status == 401
+    assert b"corral_" not in text
 
 
 def test_the_metrics_token_opens_metrics_alone(farm):
     farm.start_server()
     token = read_secret(farm.data / METRICS_TOKEN_FILE)
     assert token.startswith("crlmetrics_")
-    bearer = {"Authorization": f"Bearer {token}"}
-    assert requests.get(f"{farm.url}/api/v1/jobs", headers=bearer, timeout=10).status_code == 401
-    answer = requests.get(f"{farm.url}/metrics", headers=farm.auth_header, timeout=10)
-    assert answer.status_code == 200  # a person's token opens it too
+    assert fetch(farm.url, "GET", "/api/v1/jobs", token)[0] == 401
+    assert fetch(farm.url, "GET", "/metrics", farm.admin_token)[0] == 200  # a person's too
