@@ -96,7 +96,7 @@ class _FarmGauges(Collector):
         renders = Tally(render_state(render) for render in farm.renders.values())
         jobs: Tally[str] = Tally()
         for job in farm.jobs.values():
-            jobs.update(farm.job_summary(job, with_blocks=False)["state"].split())
+            jobs.update(farm.job_state(job))
         running = sum(len(render.runs) for render in farm.renders.values())
         return iter(self._families(running, renders, jobs))
 
