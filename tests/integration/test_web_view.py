@@ -51,6 +51,7 @@ def test_a_job_reaches_done_live(farm, gates, page, tmp_path):
     page.screenshot(path=str(folder / "farm-view.png"))
     gates.open_all()
     expect(row.locator("td.state")).to_have_text("DON", timeout=30_000)
+    expect(page.locator("#who")).to_have_text("admin (admin)")
     expect(row.locator(".bar .done")).to_have_attribute("style", "width: 100%;")
     assert farm.admin_token not in page.url
 

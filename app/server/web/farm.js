@@ -5,6 +5,7 @@ import { Unauthorized, api, signIn, socket } from "/web/login.js";
 const jobs = new Map();
 const renders = new Map();
 const status = document.getElementById("status");
+const who = document.getElementById("who");
 
 function cell(row, text, name) {
   const td = row.insertCell();
@@ -91,6 +92,14 @@ async function apply(message) {
 
 async function connect(reason = "") {
   await signIn(reason);
+  let me;
+  try {
+    me = await api("/api/v1/whoami");
+  } catch (error) {
+    retry(error);
+    return;
+  }
+  who.textContent = `${me.name} (${me.role})`;
   const events = socket("/api/v1/events");
   events.onopen = () => { status.textContent = "live"; };
   events.onmessage = (event) => {
@@ -99,15 +108,15 @@ async function connect(reason = "") {
   events.onclose = () => retry();
 }
 
-// After a close (a refused handshake looks like any other): a 401 from the API asks for the
-// token again; anything else waits and connects again.
+// A 401 asks for the token again; anything else (a closed socket, the server away) waits and
+// connects again, whose whoami tells a refused token from the rest.
 function retry(error) {
   if (error instanceof Unauthorized) {
     connect(`The server refused the token (${error.message}): type it again.`);
     return;
   }
   status.textContent = "disconnected: connecting again";
-  setTimeout(() => api("/api/v1/openapi.json").then(() => connect(), retry), 2000);
+  setTimeout(() => connect(), 2000);
 }
 
 connect();
