@@ -77,6 +77,26 @@ def test_metrics_while_tasks_run(farm, gates):
     gates.open_all()
 
 
+def test_stopped_runs_are_counted_as_stopped(farm, gates):
+    start_farm(farm, {"r1": 2})
+    job_id = farm.client.submit(job("stopped", gates.command(), 2, block=SMALL))
+    token = read_secret(farm.data / METRICS_TOKEN_FILE)
+    wait_until(lambda: _running(scrape(farm, token), 2))
+    farm.client.job_action(job_id, "pause")
+    farm.client.job_action(job_id, "stop")
+    samples = wait_until(lambda: _idle(scrape(farm, token)))
+    ran = wait_until(lambda: _ended(run_states(farm.client, job_id)))
+    assert ran == {"STOPPED": 2}
+    assert samples[("corral_tasks_finished_total", (("result", "stopped"),))] == 2
+    assert samples[("corral_tasks_finished_total", (("result", "done"),))] == 0
+    assert samples[("corral_jobs", (("state", "OFF"),))] == 1
+
+
+def _ended(ran: Counter) -> Counter | None:
+    """The runs' states once none is running any more."""
+    return ran if "RUN" not in ran else None
+
+
 def _running(samples: dict, count: int) -> dict | None:
     return samples if samples[("corral_tasks_running", ())] == count else None
 
