@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean media-tools
+.PHONY: run test lint format bench clean media-tools browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,19 @@ media-tools:
 			apt-get install -y -qq --no-install-recommends ffmpeg imagemagick >/dev/null; \
 	else echo "note: without ffmpeg and ImageMagick the media tests are skipped"; fi
 
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; it never
+# downloads a browser). Without it those tests are skipped.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else echo "note: without /usr/bin/chromium the browser tests are skipped"; fi
+
 run: $(VENV)/.installed-run
 	$(BIN)/corral up
 
-test: $(VENV)/.installed-test media-tools
+test: $(VENV)/.installed-test media-tools browser
 	$(BIN)/ruff check app tests bench dcc_plugins
 	$(BIN)/ruff format --check app tests bench dcc_plugins
 	$(BIN)/python -m pytest -q

@@ -77,6 +77,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench.monitor_tasks": ([], ["--repeats", "1"]),
     "bench.monitor_jobs": ([], ["--seconds", "3"]),
     "bench.slowloris": ([], ["--connections", "50", "--open-files", "256", "--seconds", "1"]),
+    "bench.metrics_scrape": ([], ["--jobs", "50", "--renders", "20", "--repeats", "1"]),
 }
 
 

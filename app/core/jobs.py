@@ -200,26 +200,7 @@ class Job:
         """The job's JSON; with now, a job whose time_wait is still ahead shows WTM, and with
         the online render names too, AVD replaces RDY when every block with ready tasks avoids
         every online render after errors there (see Block.avoided)."""
-        counts = [0] * states.COUNT
-        total = 0
-        for block in self.blocks:
-            total += block.tasks.size
-            for state, count in enumerate(block.tasks.counts):
-                counts[state] += count
-        codes = _state_codes(counts, total)
-        waits_time = now is not None and self.spec.time_wait > now
-        if (self.waiting or waits_time) and "RDY" in codes:
-            codes.remove("RDY")  # WDP and WTM replace RDY (Afanasy)
-        if self.waiting and "WDP" not in codes:
-            codes.append("WDP")
-        if waits_time and "DON" not in codes:
-            codes.append("WTM")
-        if "RDY" in codes and self._stuck_on_errors(now, online):
-            codes = _avoiding(codes)
-        if self.spec.ppa:
-            codes.append("PPA")
-        if self.offline:
-            codes.append("OFF")
+        counts, total = self._task_counts()
         spec = self.spec
         data = {
             "id": self.id,
@@ -227,7 +208,7 @@ class Job:
             "user_name": spec.user_name,
             "host_name": spec.host_name,
             "priority": self.priority,
-            "state": " ".join(codes),
+            "state": " ".join(self._state_codes(counts, total, now, online)),
             "offline": self.offline,
             "max_running_tasks": spec.max_running_tasks,
             "annotation": spec.annotation,
@@ -242,6 +223,45 @@ class Job:
         if with_blocks:
             data["blocks"] = [block.summary(now, online) for block in self.blocks]
         return data
+
+    def state_codes(
+        self, now: float | None = None, online: Collection[str] | None = None
+    ) -> list[str]:
+        """The codes of the summary's state, without the rest of the summary."""
+        return self._state_codes(*self._task_counts(), now, online)
+
+    def _task_counts(self) -> tuple[list[int], int]:
+        """The job's tasks in each state (the blocks' counts added), and their total."""
+        counts = [0] * states.COUNT
+        total = 0
+        for block in self.blocks:
+            total += block.tasks.size
+            for state, count in enumerate(block.tasks.counts):
+                counts[state] += count
+        return counts, total
+
+    def _state_codes(
+        self,
+        counts: list[int],
+        total: int,
+        now: float | None,
+        online: Collection[str] | None,
+    ) -> list[str]:
+        codes = _state_codes(counts, total)
+        waits_time = now is not None and self.spec.time_wait > now
+        if (self.waiting or waits_time) and "RDY" in codes:
+            codes.remove("RDY")  # WDP and WTM replace RDY (Afanasy)
+        if self.waiting and "WDP" not in codes:
+            codes.append("WDP")
+        if waits_time and "DON" not in codes:
+            codes.append("WTM")
+        if "RDY" in codes and self._stuck_on_errors(now, online):
+            codes = _avoiding(codes)
+        if self.spec.ppa:
+            codes.append("PPA")
+        if self.offline:
+            codes.append("OFF")
+        return codes
 
     def _stuck_on_errors(self, now: float | None, online: Collection[str] | None) -> bool:
         """Every block with ready tasks avoids every online render (Block.avoided)."""

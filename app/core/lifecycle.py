@@ -189,6 +189,10 @@ class TaskLifecycle(TaskActions, Timeouts):
         online render after errors there."""
         return job.summary(with_blocks, self.clock(), OnlineNames(self.renders, self.online))
 
+    def job_state(self, job: Job) -> list[str]:
+        """The codes of a job's state as its summary gives them now (job_summary)."""
+        return job.state_codes(self.clock(), OnlineNames(self.renders, self.online))
+
     def view(self) -> FarmView:
         return FarmView(pools=self.pools, tickets=self.tickets, now=self.clock())
 

@@ -22,6 +22,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from app.core.jobs import task_summary
 from app.core.json_checks import decode
 from app.server.auth import OWNER, Identity, Verdict, decide
+from app.server.auth.bearer import SOCKET_PROTOCOL
 from app.server.auth.guard import IDENTITY
 from app.server.errors import FarmError
 from app.server.traffic import Traffic
@@ -133,7 +134,9 @@ class EventHub:
 
     async def serve(self, request: web.Request) -> web.WebSocketResponse:
         """The /api/v1/events WebSocket of one monitor."""
-        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
+        ws = web.WebSocketResponse(
+            heartbeat=30, max_msg_size=64 * 1024, protocols=(SOCKET_PROTOCOL,)
+        )
         await ws.prepare(request)
         monitor = Monitor(ws, request[IDENTITY], self.farm.traffic)
         self.monitors.add(monitor)

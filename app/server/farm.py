@@ -26,12 +26,13 @@ from app.core.quotas import Quotas
 from app.core.renders import Render
 from app.core.users import User
 from app.platform import local_time
-from app.protocol import JOB_ACTIONS, TASK_ACTIONS, RunKey, key_fields
+from app.protocol import JOB_ACTIONS, RUN_LOST, TASK_ACTIONS, RunKey, key_fields
 from app.server.config import ServerConfig
 from app.server.controls import FarmControls
 from app.server.errors import FarmError
 from app.server.events import EventHub
 from app.server.live_output import LiveOutput
+from app.server.metrics import FarmMetrics
 from app.server.persistence import Journal, OutputStore, records
 from app.server.resource_history import ResourceHistory
 from app.server.traffic import Traffic
@@ -80,6 +81,8 @@ class Farm(FarmControls, TaskLifecycle):
         self.traffic = Traffic()  # requests, messages, bytes and decisions (traffic.py)
         # runtime settings an admin changed (server_settings.py), stored and kept on restarts
         self.settings_changed: dict = {}
+        self.metrics = FarmMetrics(self)  # GET /metrics
+        journal.commit_observer = self.metrics.commit_seconds.observe
         self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         # counted results whose commit failed: their writes, made again when the render resends
         self.unstored: dict[RunKey, list] = {}
@@ -334,7 +337,9 @@ class Farm(FarmControls, TaskLifecycle):
         """No task starts while the store cannot commit (its start could not be stored, nor its
         result acknowledged): renders are offered work again once it can."""
         if self.journal.trouble is None:
+            started = time.perf_counter()
             super().fill(render)
+            self.metrics.fill_seconds.observe(time.perf_counter() - started)
 
     def _store_changed(self, trouble: str | None) -> None:
         if trouble is None:
@@ -352,6 +357,7 @@ class FarmChanges:
         self.live = farm.live
         self.links = farm.links
         self.outputs = farm.outputs
+        self.metrics = farm.metrics
         self.render_names: dict[int, str] = {}
 
     def tasks_changed(self, job: Job, block_num: int, numbers: list[int]) -> None:
@@ -395,6 +401,7 @@ class FarmChanges:
         self.live.start(key)
 
     def run_lost(self, key: RunKey, now: float, current: bool) -> None:
+        self.metrics.finished[RUN_LOST].inc()
         self.live.drop(key)
         if current:
             self.journal.put(records.lose_run(key, now))
@@ -404,6 +411,7 @@ class FarmChanges:
     ) -> None:
         """Queue the run's record (and output) for commit; Farm.result hands the commit to the
         caller, which acknowledges the result when it is done."""
+        self.metrics.finished[run_state].inc()
         self._commit(key, records.finish_run, render, run_state, error, report)
 
     def run_late(

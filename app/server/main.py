@@ -26,6 +26,7 @@ from app.server.connections import (
 )
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
+from app.server.pages import pages
 from app.server.persistence import Journal, OutputStore, open_database, restore
 from app.server.persistence.restore import stored_setting
 from app.server.persistence.retention import Retention
@@ -53,6 +54,7 @@ def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application["guard"] = guard
     application.on_shutdown.append(_close_sockets)
     routes.register(application)
+    pages.register(application)
     return application
 
 
@@ -109,7 +111,7 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     await loop.run_in_executor(None, load)
     farm_file = FarmFile(config.farm_file) if config.farm_file else None
     farm.set_pools(farm_file.load() if farm_file else farm.pools)
-    guard = Guard(routes, tokens, secrets.farm_secret)
+    guard = Guard((routes, pages), tokens, secrets.farm_secret, secrets.metrics_token)
     runner = web.AppRunner(
         build_app(farm, db, guard),
         handle_signals=False,

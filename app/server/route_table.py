@@ -110,10 +110,11 @@ class RouteTable:
                 application.router.add_route(route.method, route.path, route.handler)
 
     def route_of(self, request: web.Request) -> Route | None:
-        """The declared route that matched this request (HEAD: its GET), e.g. for its access;
-        None when the request matched none (aiohttp answers 404 or 405)."""
+        """The route of this table that matched this request (HEAD: its GET), e.g. for its
+        access; None when the request matched none of this table's (aiohttp answers 404 or 405
+        when it matched no route at all)."""
         if request.match_info.http_exception is not None:
             return None
         matched = request.match_info.route
         method = "GET" if matched.method == "HEAD" else matched.method
-        return self._by_template[(method, matched.resource.canonical)]
+        return self._by_template.get((method, matched.resource.canonical))

@@ -35,6 +35,22 @@ def exchange(
     headers: dict | None = None,
 ) -> tuple[int, dict, object]:
     """As `call`, with the answer's headers: (status, headers, JSON answer or None)."""
+    status, received, raw = fetch(url, method, path, token, body, headers)
+    try:
+        return status, received, json.loads(raw)
+    except ValueError:
+        return status, received, None
+
+
+def fetch(
+    url: str,
+    method: str,
+    path: str,
+    token: str | None = None,
+    body: object = None,
+    headers: dict | None = None,
+) -> tuple[int, dict, bytes]:
+    """As `exchange`, the answer's body as it came: (status, headers, bytes)."""
     sent = dict(headers or {})
     if token is not None:
         sent["Authorization"] = f"Bearer {token}"
@@ -48,10 +64,7 @@ def exchange(
             status, received, raw = answer.status, dict(answer.headers), answer.read()
     except urllib.error.HTTPError as error:
         status, received, raw = error.code, dict(error.headers), error.read()
-    try:
-        return status, received, json.loads(raw)
-    except ValueError:
-        return status, received, None
+    return status, received, raw
 
 
 def concrete(route: Route, job: int = 1, name: str = "nobody") -> str:

@@ -50,6 +50,10 @@ CASES = {
         ["--connections", "50", "--open-files", "256", "--seconds", "1"],
         ["health, loaded: p50", "slow connections: ", "server log: "],
     ),
+    "bench.metrics_scrape": (
+        ["--jobs", "20", "--blocks", "2", "--renders", "10", "--repeats", "1"],
+        ["scrape, 20 jobs x 2 blocks x 10 tasks, 10 renders:"],
+    ),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.true_tasks": (
         ["--tasks", "40", "--renders", "2", "--repeats", "1"],

@@ -11,6 +11,8 @@ from app.server.auth import (
     PUBLIC,
     RENDER_ONLY,
     RULES,
+    SCRAPE,
+    Identity,
     Verdict,
     decide,
     person,
@@ -22,10 +24,11 @@ ALICE = person("alice")
 BOB = person("bob")
 ROOT = person("root", ADMIN)
 FARM01 = render("farm01")
+SCRAPER = Identity("metrics-token", "scrape")
 
 
 def test_rule_names_are_the_documented_ones():
-    assert RULES == ("public", "user", "owner", "admin", "render")
+    assert RULES == ("public", "user", "owner", "admin", "render", "scrape")
     assert Verdict.UNAUTHENTICATED == 401 and Verdict.FORBIDDEN == 403
 
 
@@ -34,7 +37,7 @@ def test_public_lets_everyone_in(who):
     assert decide(PUBLIC, who) is Verdict.ALLOW
 
 
-@pytest.mark.parametrize("rule", [PERSON, OWNER, ADMIN_ONLY, RENDER_ONLY])
+@pytest.mark.parametrize("rule", [PERSON, OWNER, ADMIN_ONLY, RENDER_ONLY, SCRAPE])
 def test_no_token_is_401_everywhere_else(rule):
     assert decide(rule, None, owner="alice") is Verdict.UNAUTHENTICATED
 
@@ -57,6 +60,14 @@ def test_no_token_is_401_everywhere_else(rule):
         (RENDER_ONLY, FARM01, None, Verdict.ALLOW),
         (RENDER_ONLY, ALICE, None, Verdict.FORBIDDEN),
         (RENDER_ONLY, ROOT, None, Verdict.FORBIDDEN),  # renders join as renders
+        (SCRAPE, SCRAPER, None, Verdict.ALLOW),
+        (SCRAPE, ALICE, None, Verdict.ALLOW),
+        (SCRAPE, ROOT, None, Verdict.ALLOW),
+        (SCRAPE, FARM01, None, Verdict.FORBIDDEN),
+        (PERSON, SCRAPER, None, Verdict.FORBIDDEN),  # the metrics token opens nothing else
+        (OWNER, SCRAPER, None, Verdict.FORBIDDEN),
+        (ADMIN_ONLY, SCRAPER, None, Verdict.FORBIDDEN),
+        (RENDER_ONLY, SCRAPER, None, Verdict.FORBIDDEN),
     ],
 )
 def test_who_passes_which_rule(rule, who, owner, verdict):

@@ -3,6 +3,7 @@
 import pytest
 
 from app.server.auth import MAX_TOKEN_LEN, BearerError, bearer_token, new_token
+from app.server.auth.bearer import socket_authorization
 
 
 def test_a_well_formed_header_gives_its_token():
@@ -46,3 +47,17 @@ def test_anything_else_is_malformed(header):
     with pytest.raises(BearerError, match="malformed") as refused:
         bearer_token(header)
     assert str(refused.value) == "malformed Authorization header: expected 'Bearer TOKEN'"
+
+
+def test_a_browser_socket_s_protocols_stand_for_its_header():
+    token = new_token()
+    assert socket_authorization(f"corral.bearer, {token}") == f"Bearer {token}"
+    assert bearer_token(socket_authorization(f"corral.bearer,{token}")) == token
+
+
+@pytest.mark.parametrize(
+    "protocols",
+    [None, "", "corral.bearer", "chat, crl_abc", "crl_abc, corral.bearer", "corral.bearer, a, b"],
+)
+def test_other_socket_protocols_bring_no_token(protocols):
+    assert socket_authorization(protocols) is None

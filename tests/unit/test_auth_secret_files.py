@@ -1,4 +1,5 @@
-"""The data folder's admin-token and farm-secret: made once, private from creation, checked."""
+"""The data folder's admin-token, farm-secret and metrics-token: made once, private from
+creation, checked."""
 
 import logging
 import os
@@ -11,12 +12,14 @@ from app.server.auth import (
     ADMIN_TOKEN_FILE,
     FARM_SECRET_FILE,
     FARM_SECRET_PREFIX,
+    METRICS_TOKEN_FILE,
     TOKEN_PREFIX,
     SecretFileError,
     load_or_create,
     read_secret,
 )
 
+FILES = sorted([ADMIN_TOKEN_FILE, FARM_SECRET_FILE, METRICS_TOKEN_FILE])
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 
 
@@ -25,18 +28,21 @@ def _mode(path) -> int:
 
 
 @posix_only
-def test_first_start_creates_both_files_private_then_reads_them(tmp_path):
+def test_first_start_creates_the_files_private_then_reads_them(tmp_path):
     first = load_or_create(tmp_path)
     admin, farm = tmp_path / ADMIN_TOKEN_FILE, tmp_path / FARM_SECRET_FILE
-    assert first.created == (admin, farm)
+    metrics = tmp_path / METRICS_TOKEN_FILE
+    assert first.created == (admin, farm, metrics)
     assert first.admin_token.startswith(TOKEN_PREFIX)
     assert first.farm_secret.startswith(FARM_SECRET_PREFIX)
+    assert first.metrics_token.startswith("crlmetrics_")
     assert admin.read_text().strip() == first.admin_token
     assert farm.read_text().strip() == first.farm_secret
-    assert _mode(admin) == _mode(farm) == 0o600
+    assert metrics.read_text().strip() == first.metrics_token
+    assert _mode(admin) == _mode(farm) == _mode(metrics) == 0o600
     again = load_or_create(tmp_path)
-    assert again == first.__class__(first.admin_token, first.farm_secret, ())
-    assert sorted(p.name for p in tmp_path.iterdir()) == [ADMIN_TOKEN_FILE, FARM_SECRET_FILE]
+    assert again == first.__class__(first.admin_token, first.farm_secret, first.metrics_token)
+    assert sorted(p.name for p in tmp_path.iterdir()) == FILES
 
 
 @posix_only
@@ -55,7 +61,7 @@ def test_files_are_0600_from_creation_whatever_the_umask(tmp_path, monkeypatch):
     finally:
         os.umask(old_umask)
     creations = [(flags, mode) for _path, flags, mode in opened if flags & os.O_CREAT]
-    assert len(creations) == 2
+    assert len(creations) == 3
     for flags, mode in creations:
         assert flags & os.O_EXCL
         assert mode == 0o600
@@ -69,7 +75,7 @@ def test_an_existing_file_is_read_not_replaced(tmp_path):
     os.close(fd)
     secrets = load_or_create(tmp_path)
     assert secrets.admin_token == "crl_mine"
-    assert secrets.created == (tmp_path / FARM_SECRET_FILE,)
+    assert secrets.created == (tmp_path / FARM_SECRET_FILE, tmp_path / METRICS_TOKEN_FILE)
     assert admin.read_text() == "crl_mine\n"
 
 
@@ -143,9 +149,9 @@ def test_servers_starting_together_agree_on_one_secret(tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len({(r.admin_token, r.farm_secret) for r in results}) == 1
-    assert sum(len(r.created) for r in results) == 2  # each file made exactly once
-    assert sorted(p.name for p in tmp_path.iterdir()) == [ADMIN_TOKEN_FILE, FARM_SECRET_FILE]
+    assert len({(r.admin_token, r.farm_secret, r.metrics_token) for r in results}) == 1
+    assert sum(len(r.created) for r in results) == 3  # each file made exactly once
+    assert sorted(p.name for p in tmp_path.iterdir()) == FILES
 
 
 def test_values_are_never_logged_or_shown_only_paths(tmp_path, caplog):
@@ -153,6 +159,7 @@ def test_values_are_never_logged_or_shown_only_paths(tmp_path, caplog):
         secrets = load_or_create(tmp_path)
     assert str(tmp_path / ADMIN_TOKEN_FILE) in caplog.text
     assert str(tmp_path / FARM_SECRET_FILE) in caplog.text
-    for value in (secrets.admin_token, secrets.farm_secret):
+    assert str(tmp_path / METRICS_TOKEN_FILE) in caplog.text
+    for value in (secrets.admin_token, secrets.farm_secret, secrets.metrics_token):
         assert value not in caplog.text
         assert value not in repr(secrets)

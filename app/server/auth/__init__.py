@@ -2,7 +2,8 @@
 
 - ``identity``: ``Identity(name, role)``; roles ``user``, ``admin``, ``render``
 - ``tokens``: issue tokens, keep their SHA-256, ``TokenBook`` from hash to identity
-- ``secret_files``: the data folder's ``admin-token`` and ``farm-secret`` (0600, made once)
+- ``secret_files``: the data folder's ``admin-token``, ``farm-secret`` and ``metrics-token``
+  (0600, made once)
 - ``access``: the rules routes name, and ``decide()``: allow, 401 or 403
 - ``bearer``: the token of an ``Authorization: Bearer`` header, read strictly
 - ``origin``: whether a browser ``Origin`` may talk to the server
@@ -17,6 +18,7 @@ from app.server.auth.access import (
     PUBLIC,
     RENDER_ONLY,
     RULES,
+    SCRAPE,
     Verdict,
     decide,
     render_action_rule,
@@ -36,6 +38,7 @@ from app.server.auth.origin import origin_allowed
 from app.server.auth.secret_files import (
     ADMIN_TOKEN_FILE,
     FARM_SECRET_FILE,
+    METRICS_TOKEN_FILE,
     SecretFileError,
     ServerSecrets,
     load_or_create,
@@ -58,6 +61,7 @@ __all__ = [
     "ADMIN_ONLY",
     "ADMIN_TOKEN_FILE",
     "FARM_SECRET_FILE",
+    "METRICS_TOKEN_FILE",
     "FARM_SECRET_PREFIX",
     "MAX_TOKEN_LEN",
     "OWNER",
@@ -67,6 +71,7 @@ __all__ = [
     "PUBLIC",
     "RENDER",
     "RENDER_ONLY",
+    "SCRAPE",
     "RULES",
     "TOKEN_PREFIX",
     "USER",

@@ -11,14 +11,15 @@ from __future__ import annotations
 from enum import IntEnum
 
 from app.protocol import NIMBY_STATES
-from app.server.auth.identity import ADMIN, RENDER, USER, Identity
+from app.server.auth.identity import ADMIN, RENDER, SCRAPER, USER, Identity
 
 PUBLIC = "public"  # anyone, no token (GET /api/v1/health)
 PERSON = "user"  # any person with a token: a user or an admin
 OWNER = "owner"  # the person the object belongs to, or an admin
 ADMIN_ONLY = "admin"  # admins only: render operations, pools, users, farm settings
 RENDER_ONLY = "render"  # a render's own token or the farm secret: the render socket
-RULES = (PUBLIC, PERSON, OWNER, ADMIN_ONLY, RENDER_ONLY)
+SCRAPE = "scrape"  # a person's token or the read-only metrics token: GET /metrics
+RULES = (PUBLIC, PERSON, OWNER, ADMIN_ONLY, RENDER_ONLY, SCRAPE)
 
 
 class Verdict(IntEnum):
@@ -40,6 +41,8 @@ def decide(rule: str, identity: Identity | None, owner: str | None = None) -> Ve
     role = identity.role
     if rule == RENDER_ONLY:
         allowed = role == RENDER
+    elif rule == SCRAPE:
+        allowed = role in (ADMIN, USER, SCRAPER)
     elif role == ADMIN:
         allowed = True
     elif rule == PERSON:

@@ -8,42 +8,49 @@ then decides the route's rule (403), for ``owner`` against the owner the route n
 user, a render's owner). Handlers find the identity in ``request[IDENTITY]``.
 
 A render joins the render socket with its own token or with the farm secret
-(``FARM_SECRET_HOLDER``); app/server/render_ws.py decides which name it may register.
+(``FARM_SECRET_HOLDER``); app/server/render_ws.py decides which name it may register. The
+metrics token opens the ``scrape`` routes alone (``METRICS_SCRAPER``). A browser's WebSocket
+brings its token as protocols (bearer.py, ``socket_authorization``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from aiohttp import web
 
-from app.server.auth.access import OWNER, PERSON, PUBLIC, RENDER_ONLY, Verdict, decide
-from app.server.auth.bearer import BearerError, bearer_token
+from app.server.auth.access import OWNER, PERSON, PUBLIC, RENDER_ONLY, SCRAPE, Verdict, decide
+from app.server.auth.bearer import BearerError, bearer_token, socket_authorization
 from app.server.auth.book import IssuedTokens
-from app.server.auth.identity import RENDER, Identity
+from app.server.auth.identity import RENDER, SCRAPER, Identity
 from app.server.auth.origin import origin_allowed
 from app.server.auth.throttle import FailureThrottle
 from app.server.auth.tokens import new_token, secret_matches
-from app.server.route_table import RouteTable
+from app.server.route_table import Route, RouteTable
 
 IDENTITY = "identity"  # the request's key for the caller's Identity
 FARM_SECRET_HOLDER = Identity("farm-secret", RENDER)  # a render joining with the farm secret
+METRICS_SCRAPER = Identity("metrics-token", SCRAPER)  # Prometheus, with the metrics token
 JSON = "application/json"
 
 
 class Guard:
-    """The tokens, the farm secret and the failure throttle, and the middleware using them."""
+    """The route tables, the tokens, the farm secret, the metrics token and the failure
+    throttle, and the middleware using them."""
 
     def __init__(
         self,
-        table: RouteTable,
+        tables: Sequence[RouteTable],
         tokens: IssuedTokens,
         farm_secret: str,
+        metrics_token: str | None = None,
         throttle: FailureThrottle | None = None,
     ) -> None:
-        self.table = table
+        self.tables = tables
         self.tokens = tokens
         self._farm_secret = farm_secret
+        self._metrics_token = metrics_token
         self.throttle = throttle or FailureThrottle()
         self._delegated: dict[str, Identity] = {}  # in-process tokens, never stored or shown
 
@@ -57,9 +64,13 @@ class Guard:
         self._delegated[token] = identity
         return token
 
+    def route_of(self, request: web.Request) -> Route | None:
+        """The declared route that matched this request; None when none did."""
+        return next((r for t in self.tables if (r := t.route_of(request)) is not None), None)
+
     @web.middleware
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
-        route = self.table.route_of(request)
+        route = self.route_of(request)
         if route is None or route.access == PUBLIC:
             return await handler(request)
         address = request.remote or ""
@@ -69,6 +80,8 @@ class Guard:
             message = f"too many failed authentications from {address}: try again in {seconds} s"
             return _refuse(429, message, {"Retry-After": str(seconds)})
         header = request.headers.get("Authorization")
+        if header is None and _is_socket(request):
+            header = socket_authorization(request.headers.get("Sec-WebSocket-Protocol"))
         try:
             identity = self._identify(bearer_token(header), route.access)
         except BearerError as error:
@@ -95,10 +108,14 @@ class Guard:
         return await handler(request)
 
     def _identify(self, token: str, rule: str) -> Identity | None:
-        """Whose token this is; on the render socket, the farm secret too."""
+        """Whose token this is; on the render socket the farm secret too, on a scrape route the
+        metrics token."""
         identity = self.tokens.lookup(token) or self._delegated.get(token)
         if identity is None and rule == RENDER_ONLY and secret_matches(token, self._farm_secret):
             return FARM_SECRET_HOLDER
+        metrics = self._metrics_token
+        if identity is None and rule == SCRAPE and metrics and secret_matches(token, metrics):
+            return METRICS_SCRAPER
         return identity
 
 

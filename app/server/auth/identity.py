@@ -1,11 +1,12 @@
-"""Who a request is: a person (role ``user`` or ``admin``) or a render (role ``render``)."""
+"""Who a request is: a person (role ``user`` or ``admin``), a render (role ``render``) or the
+metrics scraper (role ``scrape``, holding the data folder's ``metrics-token``)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-USER, ADMIN, RENDER = "user", "admin", "render"
+USER, ADMIN, RENDER, SCRAPER = "user", "admin", "render", "scrape"
 PERSON_ROLES = (USER, ADMIN)  # the roles `corral users add --role` accepts
 RENDER_PREFIX = "render:"  # a render's identity is named render:HOSTNAME
 

@@ -1,4 +1,5 @@
-"""The server's secret files in its data folder: ``admin-token`` and ``farm-secret``.
+"""The server's secret files in its data folder: ``admin-token``, ``farm-secret`` and
+``metrics-token`` (read-only: it opens ``GET /metrics`` and nothing else, for Prometheus).
 
 Each is made once, on first start, with mode 0600 from its creation: written to a private
 temporary file opened with ``O_CREAT | O_EXCL`` and mode 0600, then hard-linked into place, which
@@ -20,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.credentials import ADMIN_TOKEN_FILE
-from app.server.auth.tokens import new_farm_secret, new_token
+from app.server.auth.tokens import new_farm_secret, new_metrics_token, new_token
 
 FARM_SECRET_FILE = "farm-secret"
+METRICS_TOKEN_FILE = "metrics-token"
 MAX_SECRET_LEN = 1024
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows, where the folder's ACL protects
@@ -37,20 +39,29 @@ class SecretFileError(Exception):
 
 @dataclass(frozen=True)
 class ServerSecrets:
-    """The admin token and farm secret, and which of their files this start created."""
+    """The admin token, farm secret and metrics token, and which of their files this start
+    created."""
 
     admin_token: str = field(repr=False)
     farm_secret: str = field(repr=False)
+    metrics_token: str = field(repr=False)
     created: tuple[Path, ...] = ()
 
 
 def load_or_create(data_dir: Path) -> ServerSecrets:
-    """Read the data folder's admin token and farm secret, creating those missing."""
-    admin_file, farm_file = Path(data_dir) / ADMIN_TOKEN_FILE, Path(data_dir) / FARM_SECRET_FILE
-    admin_token, admin_new = _read_or_create(admin_file, new_token)
-    farm_secret, farm_new = _read_or_create(farm_file, new_farm_secret)
-    created = tuple(path for path, new in ((admin_file, admin_new), (farm_file, farm_new)) if new)
-    return ServerSecrets(admin_token, farm_secret, created)
+    """Read the data folder's secret files, creating those missing."""
+    values, created = [], []
+    for name, make in (
+        (ADMIN_TOKEN_FILE, new_token),
+        (FARM_SECRET_FILE, new_farm_secret),
+        (METRICS_TOKEN_FILE, new_metrics_token),
+    ):
+        path = Path(data_dir) / name
+        value, new = _read_or_create(path, make)
+        values.append(value)
+        if new:
+            created.append(path)
+    return ServerSecrets(*values, created=tuple(created))
 
 
 def _read_or_create(path: Path, make: Callable[[], str]) -> tuple[str, bool]:

@@ -16,6 +16,7 @@ from app.server.auth.identity import Identity
 
 TOKEN_PREFIX = "crl_"  # a person's or a render's token: recognisable in logs and secret scanners
 FARM_SECRET_PREFIX = "crlfarm_"  # the farm secret renders join with
+METRICS_TOKEN_PREFIX = "crlmetrics_"  # the read-only token Prometheus scrapes /metrics with
 
 
 def new_token() -> str:
@@ -26,6 +27,11 @@ def new_token() -> str:
 def new_farm_secret() -> str:
     """A fresh farm secret."""
     return FARM_SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_metrics_token() -> str:
+    """A fresh metrics token."""
+    return METRICS_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:

@@ -110,6 +110,8 @@ class Journal:
         self._thread.start()
         self.batches = 0
         self.operations = 0
+        # called from the writer thread with the seconds each committed batch took
+        self.commit_observer: Callable[[float], object] | None = None
 
     def write(self, operation: Operation | list[Operation]) -> asyncio.Future:
         """Queue an operation (or several, in order); the future resolves after the batch
@@ -190,8 +192,11 @@ class Journal:
         """Commit a batch and resolve its futures; False: given up, the journal closing."""
         operations = [operation for operation, _ in batch]
         try:
+            started = time.perf_counter()
             if not self._transaction(operations):
                 return False
+            if self.commit_observer is not None:
+                self.commit_observer(time.perf_counter() - started)
             outcomes: list[BaseException | None] = [None] * len(batch)
         except Exception:
             log.exception("batch of %d failed; committing one by one", len(batch))

@@ -1,0 +1,58 @@
+"""The routes outside the API: the web pages (`/`, their files under `/web/`) and `/metrics`.
+
+The pages are static files of this package (app/server/web/) and hold no data: they fetch it
+from the API with a token the person types once (app/server/web/login.js, docs/web.md). They
+are served with a Content-Security-Policy that allows only the server's own scripts, styles and
+sockets. `/metrics` is Prometheus's text format, for a person's token or the read-only metrics
+token (SECURITY.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from app.server.errors import FarmError
+from app.server.metrics import CONTENT_TYPE
+from app.server.route_table import RouteTable
+
+pages = RouteTable("")
+WEB_DIR = Path(__file__).with_name("web")
+MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+FILES = {path.name: path for path in WEB_DIR.iterdir() if path.suffix in MEDIA_TYPES}
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+        " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+def _file(name: str) -> web.Response:
+    path = FILES.get(name)
+    if path is None:
+        raise FarmError(f"no web file {name[:100]!r}", status=404)
+    media_type = MEDIA_TYPES[path.suffix]
+    return web.Response(
+        body=path.read_bytes(), content_type=media_type, charset="utf-8", headers=HEADERS
+    )
+
+
+@pages.get("/", "The farm view: jobs and renders, live", access="public", answer="text/html")
+async def farm_page(request: web.Request) -> web.Response:
+    return _file("index.html")
+
+
+@pages.get("/web/{name}", "A file of the web pages", access="public", answer="text/plain")
+async def web_file(request: web.Request) -> web.Response:
+    return _file(request.match_info["name"])
+
+
+@pages.get("/metrics", "Prometheus metrics", access="scrape", answer=CONTENT_TYPE)
+async def metrics(request: web.Request) -> web.Response:
+    text = request.app["farm"].metrics.text()
+    return web.Response(body=text, headers={"Content-Type": CONTENT_TYPE})
