@@ -43,6 +43,7 @@ def start(proc: TaskProcess, command: str, cwd: str, env: dict) -> None:
     for short tasks. The render reaps the process itself, so its rusage gives what the task
     used (proc.exit_usage). OSError/ValueError when it cannot start."""
     read_end, write_end = os.pipe()
+    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # see exit_usage
     try:
         popen = subprocess.Popen(
             command,
@@ -59,7 +60,7 @@ def start(proc: TaskProcess, command: str, cwd: str, env: dict) -> None:
         raise
     finally:
         os.close(write_end)
-    proc.connection_made(_PipeTransport(popen, read_end, proc))
+    proc.connection_made(_PipeTransport(popen, read_end, proc, inherited))
 
 
 class _PipeTransport(asyncio.SubprocessTransport):
@@ -67,8 +68,11 @@ class _PipeTransport(asyncio.SubprocessTransport):
     (reaped when the pidfd becomes readable, or by a waiting thread), the output (read as it
     comes), kill and close."""
 
-    def __init__(self, popen: subprocess.Popen, read_end: int, proc: TaskProcess) -> None:
+    def __init__(
+        self, popen: subprocess.Popen, read_end: int, proc: TaskProcess, inherited: int
+    ) -> None:
         super().__init__()
+        self._inherited = inherited
         self._loop = asyncio.get_running_loop()
         self._popen = popen
         self._proc = proc
@@ -137,7 +141,7 @@ class _PipeTransport(asyncio.SubprocessTransport):
         else:
             status, usage = reaped
             self._popen.returncode = os.waitstatus_to_exitcode(status)
-            self._proc.exit_usage = exit_usage(usage)
+            self._proc.exit_usage = exit_usage(usage, self._inherited)
         self._proc.process_exited()
 
 
@@ -151,11 +155,17 @@ def _wait4(pid: int) -> tuple[int, resource.struct_rusage] | None:
     return status, usage
 
 
-def exit_usage(usage: resource.struct_rusage) -> tuple[int, float]:
+def exit_usage(usage: resource.struct_rusage, inherited: int) -> tuple[int, float]:
     """(peak resident bytes, CPU seconds) of a reaped process, with the descendants it reaped
-    itself (the kernel adds those to its rusage): what a task used, however short it was."""
+    itself (the kernel adds those to its rusage): what a task used, however short it was.
+
+    A forked child's ru_maxrss starts at the render's own resident size (its pages before the
+    exec count), so it is the task's peak only above the render's peak at the fork
+    (``inherited``, ru_maxrss units); at or below it the peak is unknown here: 0, and the
+    samples tell."""
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
-    return usage.ru_maxrss * scale, usage.ru_utime + usage.ru_stime
+    peak = usage.ru_maxrss * scale if usage.ru_maxrss > inherited else 0
+    return peak, usage.ru_utime + usage.ru_stime
 
 
 def guard_tasks(variable: str, prefix: str) -> None:

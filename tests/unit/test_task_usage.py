@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import resource
 import sys
 from pathlib import Path
 
@@ -100,12 +101,22 @@ async def test_a_short_task_reports_its_memory_and_cpu_from_its_exit(config, mon
         pytest.skip("no pidfd here")
     monkeypatch.setattr(_posix, "has_pidfd", lambda: pidfd)  # how the exit is watched
     monkeypatch.setattr(TaskUsage, "sample", lambda self, scan_tags=False: None)  # none counts
-    # the shell's child (two commands), which the shell reaps: its figures count too
-    result = await run('python3 -c "b = bytearray(100 * 2**20)"; true', config)
+    # the shell's child (two commands), which the shell reaps: its figures count too; it
+    # outgrows this process (the render here), whose size a forked child starts with
+    size = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024 + 100
+    result = await run(f'python3 -c "b = bytearray({size} * 2**20)"; true', config)
     assert result["exit_code"] == 0
-    assert 90 <= result["peak_rss_mb"] < 400
+    assert size - 10 <= result["peak_rss_mb"] < size + 300
     assert result["cpu_seconds"] > 0
     assert result["cpu_avg_percent"] > 0
+
+
+def test_a_peak_no_larger_than_the_render_s_own_is_not_the_task_s():
+    """A forked child's ru_maxrss starts at its parent's size: at or below it, it says nothing
+    of the task (0: the samples tell); above it, it is the task's peak."""
+    usage = resource.struct_rusage((1.0, 0.5, 3000, *[0] * 13))
+    assert _posix.exit_usage(usage, inherited=3000) == (0, 1.5)
+    assert _posix.exit_usage(usage, inherited=2000) == (3000 * 1024, 1.5)
 
 
 async def test_a_task_that_fails_to_start_reports_zero(config, tmp_path):
