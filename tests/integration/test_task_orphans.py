@@ -15,15 +15,16 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
 def task_trees(marker: str) -> list[psutil.Process]:
-    """The processes whose command line holds marker, with their descendants."""
-    found = []
+    """The processes whose command line holds marker, with their descendants, each once (a
+    shell holding the marker may run another that holds it too)."""
+    found: dict[int, psutil.Process] = {}
     for process in psutil.process_iter(["cmdline"]):
         try:
             if marker in " ".join(process.info["cmdline"] or []):
-                found += [process, *process.children(recursive=True)]
+                found.update((p.pid, p) for p in [process, *process.children(recursive=True)])
         except psutil.Error:
             pass
-    return found
+    return list(found.values())
 
 
 def alive(process: psutil.Process) -> bool:
