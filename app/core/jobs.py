@@ -197,12 +197,7 @@ class Job:
         """The job's JSON; with now, a job whose time_wait is still ahead shows WTM, and with
         the online render names too, AVD replaces RDY when every block with ready tasks avoids
         every online render after errors there (see Block.avoided)."""
-        counts = [0] * states.COUNT
-        total = 0
-        for block in self.blocks:
-            total += block.tasks.size
-            for state, count in enumerate(block.tasks.counts):
-                counts[state] += count
+        counts, total = self.task_counts()
         codes = _state_codes(counts, total)
         waits_time = now is not None and self.spec.time_wait > now
         if (self.waiting or waits_time) and "RDY" in codes:
@@ -239,6 +234,14 @@ class Job:
         if with_blocks:
             data["blocks"] = [block.summary(now, online) for block in self.blocks]
         return data
+
+    def task_counts(self) -> tuple[list[int], int]:
+        """Its tasks by state (a count per states.CODES) over all blocks, and their total."""
+        counts = [0] * states.COUNT
+        for block in self.blocks:
+            for state, count in enumerate(block.tasks.counts):
+                counts[state] += count
+        return counts, sum(block.tasks.size for block in self.blocks)
 
     def _stuck_on_errors(self, now: float | None, online: Collection[str] | None) -> bool:
         """Every block with ready tasks avoids every online render (Block.avoided)."""

@@ -26,7 +26,7 @@ from app.core.quotas import Quotas
 from app.core.renders import Render
 from app.core.users import User
 from app.platform import local_time
-from app.protocol import JOB_ACTIONS, TASK_ACTIONS, RunKey, key_fields
+from app.protocol import JOB_ACTIONS, RUN_LOST, TASK_ACTIONS, RunKey, key_fields
 from app.server.config import ServerConfig
 from app.server.controls import FarmControls
 from app.server.errors import FarmError
@@ -115,7 +115,7 @@ class Farm(FarmControls, TaskLifecycle):
         job.count_tasks(job.user)
         self.quotas.job_submitted(name, now)
         try:
-            await self.journal.write(records.insert_job(job))
+            await self.journal.write([records.insert_job(job), records.job_stats(job)])
         except BaseException:
             job.count_tasks(None)
             raise
@@ -358,11 +358,13 @@ class FarmChanges:
         self.events.tasks_changed(job.id, block_num, [n])
 
     def job_changed(self, job: Job) -> None:
-        self.journal.put(records.update_job(job))
+        self.journal.put([records.update_job(job), records.job_stats(job)])
         self.events.job_changed(job.id)
 
     def job_deleted(self, job: Job) -> None:
-        self.journal.put(records.delete_job(job.id, self.outputs))
+        # its statistics stay, marked deleted
+        deleted = records.job_stats(job, time_deleted=self.farm.clock())
+        self.journal.put([records.delete_job(job.id, self.outputs), deleted])
         self.events.job_changed(job.id)  # pushed as deleted
 
     def block_reset(self, job: Job, block_num: int) -> None:
@@ -392,8 +394,16 @@ class FarmChanges:
 
     def run_lost(self, key: RunKey, now: float, current: bool) -> None:
         self.live.drop(key)
-        if current:
-            self.journal.put(records.lose_run(key, now))
+        if not current:
+            return
+        block = self.farm.block_of(key)
+        _, _, render_id, time_start, _ = block.tasks.detail(key[2])
+        outcome = {"state": RUN_LOST, "time_start": time_start, "time_done": now}
+        name = self.render_names.get(render_id, "")
+        render = self.farm.renders.get(name)
+        pool = render.pool if render is not None else ""
+        stats = records.run_stats(key, block, name, pool, outcome)
+        self.journal.put([records.lose_run(key, now), stats])
 
     def run_ended(
         self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
@@ -429,12 +439,15 @@ class FarmChanges:
             "warnings": report.get("warnings", 0),
             "files": json.dumps(report.get("files", [])),
         }
-        self.farm.commit_result(
-            key,
-            finish(
-                key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
-            ),
-        )
+        block = self.farm.block_of(key)  # None: a late result of a deleted job
+        stats = None
+        if block is not None:
+            stats = records.run_stats(key, block, render.name, render.pool, outcome)
+        output, thumbnail = report["output"], report.get("thumbnail")
+        writes = finish(key, render.name, outcome, self.outputs, output, thumbnail, stats)
+        if block is not None and block.job.time_done:  # its last run: its run time is complete
+            writes.append(records.job_stats(block.job))
+        self.farm.commit_result(key, writes)
 
     def assign(self, render: Render, task: dict) -> None:
         self.links[render.id].send({"type": "assign", "task": task})  # online: it has a link
