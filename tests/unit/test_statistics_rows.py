@@ -6,8 +6,11 @@ from app.protocol import RUN_DONE, RUN_ERROR, RUN_LOST, RUN_SKIPPED, RUN_STOPPED
 from app.server.farm import Farm
 from app.server.persistence import restore
 from app.server.persistence.schema import StatJob, StatRun
+from tests.unit import test_lifecycle_server
 from tests.unit.lifecycle_farm import Clock
-from tests.unit.test_lifecycle_server import connect, farm, report_of, wait  # noqa: F401
+from tests.unit.test_lifecycle_server import connect, report_of, wait
+
+farm = test_lifecycle_server.farm  # the fixture: a Farm on a real SQLite store, a fake clock
 
 
 async def submit(farm: Farm, tasks: int):
