@@ -10,6 +10,7 @@ from peewee import (
     BooleanField,
     CompositeKey,
     DatabaseProxy,
+    DoubleField,
     FloatField,
     IntegerField,
     Model,
@@ -126,7 +127,8 @@ class SettingRow(BaseModel):
 
 class StatRun(BaseModel):
     """Statistics: one run of a task as it ended, with what it was run for; kept after its job
-    is deleted (docs/statistics.md)."""
+    is deleted (docs/statistics.md). Times are doubles: PostgreSQL's REAL (peewee's FloatField)
+    keeps an epoch time only to about two minutes."""
 
     job_id = IntegerField()
     block = IntegerField()
@@ -144,11 +146,11 @@ class StatRun(BaseModel):
     exit_code = IntegerField(null=True)
     signal = IntegerField(null=True)
     error_kind = TextField()  # "" (done, skipped), exit, signal, failed, stopped or lost
-    time_start = FloatField()
-    time_done = FloatField()
-    run_time = FloatField()  # seconds: time_done - time_start
-    peak_rss_mb = FloatField(null=True)
-    cpu_seconds = FloatField(null=True)
+    time_start = DoubleField()
+    time_done = DoubleField()
+    run_time = DoubleField()  # seconds: time_done - time_start
+    peak_rss_mb = DoubleField(null=True)
+    cpu_seconds = DoubleField(null=True)
     capacity = IntegerField()  # the block's task capacity
 
     class Meta:
@@ -169,8 +171,8 @@ class StatJob(BaseModel):
     tasks_done = IntegerField(default=0)
     tasks_error = IntegerField(default=0)
     tasks_skipped = IntegerField(default=0)
-    run_time = FloatField(default=0)  # seconds, the sum over the job's runs in stat_run
-    time_submit = FloatField()
-    time_started = FloatField(default=0)
-    time_done = FloatField(default=0)
-    time_deleted = FloatField(default=0)
+    run_time = DoubleField(default=0)  # seconds, the sum over the job's runs in stat_run
+    time_submit = DoubleField()
+    time_started = DoubleField(default=0)
+    time_done = DoubleField(default=0)
+    time_deleted = DoubleField(default=0)
