@@ -23,6 +23,7 @@ from app.server.connections import (
 )
 from app.server.farm import Farm
 from app.server.farm_file import FarmFile
+from app.server.pages import pages
 from app.server.persistence import Journal, OutputStore, open_database, restore
 from app.server.routes import errors_middleware, routes, store_middleware
 from app.services.registry import load_services
@@ -42,6 +43,7 @@ def build_app(farm: Farm, db, guard: Guard) -> web.Application:
     application["guard"] = guard
     application.on_shutdown.append(_close_sockets)
     routes.register(application)
+    pages.register(application)
     return application
 
 

@@ -111,9 +111,10 @@ class RouteTable:
 
     def route_of(self, request: web.Request) -> Route | None:
         """The declared route that matched this request (HEAD: its GET), e.g. for its access;
-        None when the request matched none (aiohttp answers 404 or 405)."""
+        None when the request matched none (aiohttp answers 404 or 405) or a route of another
+        table (the web pages, app/server/pages.py, all public)."""
         if request.match_info.http_exception is not None:
             return None
         matched = request.match_info.route
         method = "GET" if matched.method == "HEAD" else matched.method
-        return self._by_template[(method, matched.resource.canonical)]
+        return self._by_template.get((method, matched.resource.canonical))
