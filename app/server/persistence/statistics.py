@@ -7,6 +7,8 @@ is [start, end).
 
 from __future__ import annotations
 
+import math
+
 from peewee import SQL, Case, SqliteDatabase, fn
 
 from app.protocol import RUN_DONE, RUN_ERROR, RUN_SKIPPED
@@ -159,9 +161,10 @@ def slowest(start: float, end: float, limit: int) -> list[dict]:
 
 
 def utilisation(start: float, end: float) -> dict:
-    """Busy and free capacity per bucket: {"step", "capacity", "rows": [{"time", "busy",
-    "free"}]}. Busy is the capacity the runs ending in the bucket held, averaged over it (a run
-    counts where it ends); capacity is what the known renders have now."""
+    """Busy and free capacity per bucket, every bucket of the range: {"step", "capacity",
+    "rows": [{"time", "busy", "free"}]}. Busy is the capacity the runs ending in the bucket
+    held, averaged over it (a run counts where it ends); capacity is what the known renders
+    have now."""
     step = step_for(start, end)
     capacity = int(RenderRow.select(fn.COALESCE(fn.SUM(RenderRow.capacity), 0)).scalar() or 0)
     held = fn.SUM(StatRun.capacity * StatRun.run_time)
@@ -172,8 +175,9 @@ def utilisation(start: float, end: float) -> dict:
         .order_by(SQL("1"))
         .tuples()
     )
+    held_by_bucket = {int(n): float(seconds or 0) for n, seconds in query}
     rows = []
-    for n, seconds in query:
-        busy = round(float(seconds or 0) / step, 1)
-        rows.append({"time": start + int(n) * step, "busy": busy, "free": max(0, capacity - busy)})
+    for n in range(math.ceil((end - start) / step)):  # every bucket, idle ones too
+        busy = round(held_by_bucket.get(n, 0.0) / step, 1)
+        rows.append({"time": start + n * step, "busy": busy, "free": max(0, capacity - busy)})
     return {"step": step, "capacity": capacity, "rows": rows}

@@ -66,11 +66,11 @@ function seconds(t) {
   return new Date(t * 1000);
 }
 
-function byGroup(rows, value) {
+function byGroup(rows, value, step) {
   const groups = new Map();
   for (const row of rows) {
     if (!groups.has(row.key)) groups.set(row.key, { x: [], y: [] });
-    groups.get(row.key).x.push(seconds(row.time));
+    groups.get(row.key).x.push(seconds(row.time + step / 2));  // a bar in its bucket's middle
     groups.get(row.key).y.push(row[value]);
   }
   return [...groups].map(([key, points]) => ({ type: "bar", name: key || "(none)", ...points }));
@@ -94,16 +94,14 @@ async function draw() {
     get("utilisation", query),
   ]);
   const bucket = ` (per ${time.step >= 3600 ? time.step / 3600 + " h" : time.step / 60 + " min"})`;
-  await chart("chart-hours", "Render hours by " + by + bucket, byGroup(time.rows, "render_hours"));
-  await chart("chart-runs", "Runs ended by " + by + bucket, byGroup(time.rows, "runs"));
-  const x = use.rows.map((row) => seconds(row.time));
+  await chart("chart-hours", "Render hours by " + by + bucket, byGroup(time.rows, "render_hours", time.step));
+  await chart("chart-runs", "Runs ended by " + by + bucket, byGroup(time.rows, "runs", time.step));
+  const x = use.rows.map((row) => seconds(row.time + use.step / 2));
   await chart(
     "chart-utilisation",
     `Capacity: busy and free (of ${use.capacity})`,
-    [
-      { type: "scatter", mode: "lines", stackgroup: "c", name: "busy", x, y: use.rows.map((r) => r.busy) },
-      { type: "scatter", mode: "lines", stackgroup: "c", name: "free", x, y: use.rows.map((r) => r.free) },
-    ],
+    ["busy", "free"].map((name) => ({ type: "bar", name, x, y: use.rows.map((row) => row[name]) })),
+    { bargap: 0 },
   );
   await chart(
     "chart-errors",
@@ -153,8 +151,13 @@ function render(id) {
   const body = table.createTBody();
   for (const row of sorted) {
     const line = body.insertRow();
-    for (const column of columns) line.insertCell().textContent = row[column] ?? "";
+    for (const column of columns) line.insertCell().textContent = shown(row[column]);
   }
+}
+
+function shown(value) {
+  if (typeof value === "number" && !Number.isInteger(value)) return String(Math.round(value * 1000) / 1000);
+  return String(value ?? "");
 }
 
 function csvCell(value) {
