@@ -43,9 +43,10 @@ def _in_range(start: float, end: float):
     return (StatRun.time_done >= start) & (StatRun.time_done < end)
 
 
-def _bucket(start: float, step: int):
-    """The bucket number of a run's end (SQLite truncates a cast; PostgreSQL would round)."""
-    ratio = (StatRun.time_done - start) / step
+def _bucket(step: int):
+    """The bucket of a run's end: buckets are whole steps since the epoch, so a day's is a UTC
+    day (SQLite truncates a cast; PostgreSQL would round)."""
+    ratio = StatRun.time_done / step
     if isinstance(database.obj, SqliteDatabase):
         return ratio.cast("INTEGER")
     return fn.FLOOR(ratio)
@@ -60,7 +61,7 @@ def over_time(start: float, end: float, by: str) -> dict:
     "render_hours", "runs"}]}, by bucket then group; past the TOP_GROUPS groups with the most
     render hours, the others are summed as OTHER."""
     step = step_for(start, end)
-    bucket = _bucket(start, step).alias("bucket")
+    bucket = _bucket(step).alias("bucket")
     column = GROUPS[by]
     query = (
         StatRun.select(bucket, column.alias("key"), fn.SUM(StatRun.run_time), fn.COUNT(SQL("*")))
@@ -82,7 +83,7 @@ def over_time(start: float, end: float, by: str) -> dict:
     return {
         "step": step,
         "rows": [
-            {"time": start + n * step, "key": key, "render_hours": _hours(s), "runs": count}
+            {"time": n * step, "key": key, "render_hours": _hours(s), "runs": count}
             for (n, key), (s, count) in sorted(folded.items())
         ],
     }
@@ -169,7 +170,7 @@ def utilisation(start: float, end: float) -> dict:
     capacity = int(RenderRow.select(fn.COALESCE(fn.SUM(RenderRow.capacity), 0)).scalar() or 0)
     held = fn.SUM(StatRun.capacity * StatRun.run_time)
     query = (
-        StatRun.select(_bucket(start, step), held)
+        StatRun.select(_bucket(step), held)
         .where(_in_range(start, end))
         .group_by(SQL("1"))
         .order_by(SQL("1"))
@@ -177,7 +178,7 @@ def utilisation(start: float, end: float) -> dict:
     )
     held_by_bucket = {int(n): float(seconds or 0) for n, seconds in query}
     rows = []
-    for n in range(math.ceil((end - start) / step)):  # every bucket, idle ones too
+    for n in range(math.floor(start / step), math.ceil(end / step)):  # idle buckets too
         busy = round(held_by_bucket.get(n, 0.0) / step, 1)
-        rows.append({"time": start + n * step, "busy": busy, "free": max(0, capacity - busy)})
+        rows.append({"time": n * step, "busy": busy, "free": max(0, capacity - busy)})
     return {"step": step, "capacity": capacity, "rows": rows}
