@@ -42,6 +42,10 @@ CASES = {
         ["--connections", "50", "--open-files", "256", "--seconds", "1"],
         ["health, loaded: p50", "slow connections: ", "server log: "],
     ),
+    "bench.stats_queries": (
+        ["--rows", "2000", "--repeats", "1"],
+        ["SQLite: 2,000 rows filled", "SQLite: slowest answer of all:"],
+    ),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.true_tasks": (
         ["--tasks", "40", "--renders", "2", "--repeats", "1"],
