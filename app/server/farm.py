@@ -33,9 +33,11 @@ from app.server.errors import FarmError
 from app.server.events import EventHub
 from app.server.live_output import LiveOutput
 from app.server.persistence import Journal, OutputStore, records
+from app.server.persistence.journal import Rows
 from app.server.resource_history import ResourceHistory
 
 log = logging.getLogger("corral.farm")
+STATS_BATCH = 1000  # pending statistics rows handed to the journal at once, at the latest
 
 
 class RenderLink(Protocol):
@@ -79,6 +81,7 @@ class Farm(FarmControls, TaskLifecycle):
         self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         # counted results whose commit failed: their writes, made again when the render resends
         self.unstored: dict[RunKey, list] = {}
+        self.ended_stats: list[Rows] = []  # statistics rows waiting for the next tick
         changes = FarmChanges(self)
         super().__init__(changes=changes, clock=clock)
         changes.render_names = self.render_names  # the life cycle's, made just now
@@ -276,9 +279,16 @@ class Farm(FarmControls, TaskLifecycle):
         self.render_disconnected(render)
         self._save_render(render)
 
+    def tick(self) -> None:
+        """The once-a-second tick: the life cycle's timeouts, then the statistics rows of the
+        runs ended since the last tick go to the journal in one batch."""
+        super().tick()
+        self.flush_stats()
+
     def shut_down(self) -> None:
         """The server stops: close every render's connection and start nothing more. The
         renders stay online in the store: the next start waits for them as after a crash."""
+        self.flush_stats()
         for render_id, link in list(self.links.items()):
             del self.links[render_id]
             link.close()
@@ -326,6 +336,21 @@ class Farm(FarmControls, TaskLifecycle):
 
         written.add_done_callback(done)
 
+    def add_stats(self, stats: Rows) -> None:
+        """A run's statistics row (records.run_stats): written with the others ended since the
+        last tick, at the next (flush_stats), so that results commit no more than before. A
+        crash loses the statistics of that last second, not the results."""
+        self.ended_stats.append(stats)
+        if len(self.ended_stats) >= STATS_BATCH:
+            self.flush_stats()
+
+    def flush_stats(self) -> None:
+        """Hand the pending statistics rows to the journal, which merges them into one
+        statement."""
+        if self.ended_stats:
+            self.journal.put(self.ended_stats)
+            self.ended_stats = []
+
     def fill(self, render: Render) -> None:
         """No task starts while the store cannot commit (its start could not be stored, nor its
         result acknowledged): renders are offered work again once it can."""
@@ -358,10 +383,12 @@ class FarmChanges:
         self.events.tasks_changed(job.id, block_num, [n])
 
     def job_changed(self, job: Job) -> None:
+        self.farm.flush_stats()  # the job's run time sums its runs' rows
         self.journal.put([records.update_job(job), records.job_stats(job)])
         self.events.job_changed(job.id)
 
     def job_deleted(self, job: Job) -> None:
+        self.farm.flush_stats()
         # its statistics stay, marked deleted
         deleted = records.job_stats(job, time_deleted=self.farm.clock())
         self.journal.put([records.delete_job(job.id, self.outputs), deleted])
@@ -402,8 +429,8 @@ class FarmChanges:
         name = self.render_names.get(render_id, "")
         render = self.farm.renders.get(name)
         pool = render.pool if render is not None else ""
-        stats = records.run_stats(key, block, name, pool, outcome)
-        self.journal.put([records.lose_run(key, now), stats])
+        self.journal.put(records.lose_run(key, now))
+        self.farm.add_stats(records.run_stats(key, block, name, pool, outcome))
 
     def run_ended(
         self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
@@ -439,14 +466,19 @@ class FarmChanges:
             "warnings": report.get("warnings", 0),
             "files": json.dumps(report.get("files", [])),
         }
+        output, thumbnail = report["output"], report.get("thumbnail")
         block = self.farm.block_of(key)  # None: a late result of a deleted job
         stats = None
         if block is not None:
             stats = records.run_stats(key, block, render.name, render.pool, outcome)
-        output, thumbnail = report["output"], report.get("thumbnail")
-        writes = finish(key, render.name, outcome, self.outputs, output, thumbnail, stats)
-        if block is not None and block.job.time_done:  # its last run: its run time is complete
-            writes.append(records.job_stats(block.job))
+        if finish is records.finish_late_run:  # its statistics only where its row takes it
+            writes = finish(key, render.name, outcome, self.outputs, output, thumbnail, stats)
+        else:
+            writes = finish(key, render.name, outcome, self.outputs, output, thumbnail)
+            self.farm.add_stats(stats)
+            if block.job.time_done:  # its last run: the job's run time is complete
+                self.farm.flush_stats()
+                writes.append(records.job_stats(block.job))
         self.farm.commit_result(key, writes)
 
     def assign(self, render: Render, task: dict) -> None:

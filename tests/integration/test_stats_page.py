@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.scenarios import job, start_farm, wait_state
+from tests.polling import wait_until
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 CHROMIUM = Path("/usr/bin/chromium")  # the system's package (apt install chromium)
@@ -39,6 +40,12 @@ def run_farm(farm) -> int:
         farm.wait_job_done(job_id)
     for n in (0, 1):
         wait_state(client, failing, 0, n, "ERR")
+
+    def stored() -> bool:  # the statistics rows are written by the server's next tick
+        rows = client.stats("breakdown", by="user")["rows"]
+        return sum(row["runs"] for row in rows) == 12
+
+    wait_until(stored)
     return 12
 
 

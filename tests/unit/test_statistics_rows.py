@@ -28,6 +28,12 @@ async def submit(farm: Farm, tasks: int):
     return await farm.submit(parse_job({**job, "blocks": [block]}))
 
 
+async def stored(farm: Farm) -> None:
+    """The statistics rows pending for the next tick, and all else queued, committed."""
+    farm.flush_stats()
+    await farm.journal.flush()
+
+
 def stat_runs(job_id: int) -> dict[int, StatRun]:
     return {row.task: row for row in StatRun.select().where(StatRun.job_id == job_id)}
 
@@ -52,7 +58,7 @@ async def test_each_way_a_run_ends_leaves_a_statistics_row(farm):
         await future
     farm.disconnected(farm.render("r5"), farm.links[farm.render("r5").id])
     wait(farm, 61)  # r5 and its run are lost
-    await farm.journal.flush()
+    await stored(farm)
 
     rows = stat_runs(job.id)
     seen = {n: (row.state, row.error_kind, row.render) for n, row in rows.items()}
@@ -86,13 +92,13 @@ async def test_statistics_stay_after_the_job_is_deleted_and_its_id_is_not_reused
     connect(farm)
     farm.clock.advance(10)
     await farm.result(farm.render("r1"), (job.id, 0, 0, 1), report_of(farm, "ok\n"))
-    await farm.journal.flush()
+    await stored(farm)
     finished = StatJob.get_by_id(job.id)
     assert (finished.tasks, finished.tasks_done, finished.run_time) == (1, 1, 5.0)
     assert finished.time_done == farm.clock() and finished.time_deleted == 0
 
     farm.job_action(job.id, "delete")
-    await farm.journal.flush()
+    await stored(farm)
     assert len(stat_runs(job.id)) == 1
     deleted = StatJob.get_by_id(job.id)
     assert (deleted.project, deleted.run_time, deleted.time_deleted) == ("moon", 5.0, farm.clock())
@@ -111,4 +117,17 @@ async def test_a_late_copy_of_a_result_leaves_the_counted_statistics(farm):
     copy = farm.result(farm.render("r1"), key, report_of(farm, "copy\n", exit_code=1))
     await written
     await copy
+    await stored(farm)
     assert stat_runs(job.id)[0].state == RUN_STOPPED
+
+
+async def test_statistics_rows_are_written_together_by_the_next_tick(farm):
+    """A result commits as before; its statistics row goes with the others at the next tick."""
+    job = await submit(farm, tasks=2)
+    connect(farm)
+    await farm.result(farm.render("r1"), (job.id, 0, 0, 1), report_of(farm, "ok\n"))
+    await farm.journal.flush()
+    assert stat_runs(job.id) == {}
+    farm.tick()
+    await farm.journal.flush()
+    assert list(stat_runs(job.id)) == [0]

@@ -136,8 +136,10 @@ def _upsert(model, rows: list[dict], keys: list) -> None:
             execute_batch(cursor, sql, values, page_size=500)
 
 
+@functools.lru_cache(maxsize=64)
 def _defaults(model, given: tuple[str, ...]) -> dict:
-    """The model's default values of the columns not given."""
+    """The model's default values of the columns not given (constants: made once per table
+    and column set; callers must not change the answer)."""
     return {
         field.name: field.default
         for field in model._meta.sorted_fields
@@ -182,10 +184,9 @@ def finish_run(
     outputs,
     output: str,
     thumbnail: bytes | None = None,
-    stats: Rows | None = None,
 ):
     """A run's output file and thumbnail, then its row (inserted if its start was never
-    committed) and its statistics row (`run_stats`)."""
+    committed)."""
     job, block, task, run = key
     values = dict(
         job_id=job, block=block, task=task, run=run, **_finished(outcome, output, thumbnail)
@@ -195,8 +196,7 @@ def finish_run(
         writes.append(Rows(outputs.write_many, ((key, {"key": key, "text": output}),)))
     if thumbnail is not None:
         writes.append(Rows(outputs.write_thumbnails, ((key, {"key": key, "data": thumbnail}),)))
-    writes.append(Rows(_upsert_runs, ((key, {"render": render, **values}),)))
-    return writes if stats is None else [*writes, stats]
+    return [*writes, Rows(_upsert_runs, ((key, {"render": render, **values}),))]
 
 
 def finish_late_run(
