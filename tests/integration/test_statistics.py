@@ -102,7 +102,7 @@ def store(store_url):
     db.close()
 
 
-def test_the_stats_queries_answer_the_same_on_both_backends(store):
+def test_the_stats_queries_answer_the_same_on_both_backends(store, monkeypatch):
     start, end = populate(time.time() // 60 * 60)  # buckets are whole minutes
     assert statistics.step_for(start, end) == 60
 
@@ -115,6 +115,10 @@ def test_the_stats_queries_answer_the_same_on_both_backends(store):
         *[("sun", round(s / HOUR, 4), 1) for s in (600, 0, 30, 90, 120)],
     ]
     assert by_project["rows"][0]["time"] == start  # the first run ended in the first minute
+
+    monkeypatch.setattr(statistics, "TOP_GROUPS", 1)  # past the busiest host, the rest summed
+    by_host = statistics.over_time(start, end, "host")["rows"]
+    assert [row["key"] for row in by_host] == ["r1"] * 3 + [statistics.OTHER] * 5
 
     hosts = {row["key"]: row for row in statistics.breakdown(start, end, "host")}
     assert list(hosts) == ["r1", "r2"]  # the busiest first

@@ -59,34 +59,32 @@ def _hours(seconds) -> float:
 def over_time(start: float, end: float, by: str) -> dict:
     """Render hours and ended runs per bucket and group: {"step", "rows": [{"time", "key",
     "render_hours", "runs"}]}, by bucket then group; past the TOP_GROUPS groups with the most
-    render hours, the others are summed as OTHER."""
+    render hours, the others are summed as OTHER (in the database: a farm has hundreds of
+    hosts)."""
     step = step_for(start, end)
-    bucket = _bucket(step).alias("bucket")
     column = GROUPS[by]
+    top = [
+        key
+        for (key,) in StatRun.select(column)
+        .where(_in_range(start, end))
+        .group_by(column)
+        .order_by(fn.SUM(StatRun.run_time).desc(), column)
+        .limit(TOP_GROUPS)
+        .tuples()
+    ]
+    group = Case(None, [(column.in_(top), column)], OTHER) if top else column
     query = (
-        StatRun.select(bucket, column.alias("key"), fn.SUM(StatRun.run_time), fn.COUNT(SQL("*")))
+        StatRun.select(_bucket(step), group, fn.SUM(StatRun.run_time), fn.COUNT(SQL("*")))
         .where(_in_range(start, end))
         .group_by(SQL("1"), SQL("2"))
         .order_by(SQL("1"), SQL("2"))
         .tuples()
     )
-    rows = list(query)
-    totals: dict[str, float] = {}
-    for _, key, seconds, _ in rows:
-        totals[key] = totals.get(key, 0.0) + float(seconds or 0)
-    top = set(sorted(totals, key=lambda key: (-totals[key], key))[:TOP_GROUPS])
-    folded: dict[tuple[int, str], list] = {}  # the groups past the top ones fold into OTHER
-    for n, key, seconds, count in rows:
-        sums = folded.setdefault((int(n), key if key in top else OTHER), [0.0, 0])
-        sums[0] += float(seconds or 0)
-        sums[1] += count
-    return {
-        "step": step,
-        "rows": [
-            {"time": n * step, "key": key, "render_hours": _hours(s), "runs": count}
-            for (n, key), (s, count) in sorted(folded.items())
-        ],
-    }
+    rows = [
+        {"time": int(n) * step, "key": key, "render_hours": _hours(seconds), "runs": count}
+        for n, key, seconds, count in query
+    ]
+    return {"step": step, "rows": rows}
 
 
 def _count(state: str):
