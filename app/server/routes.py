@@ -815,12 +815,16 @@ async def get_task(request: web.Request) -> web.Response:
     n = _task_number(request, block)
     data = task_summary(block, n, farm.render_names.get(block.tasks.detail(n)[2], ""))
     spec = block.spec
+    runs = await _in_thread(request, persistence.runs.task_runs, job_id, block_num, n)
+    latest = runs[-1] if runs else _NO_USAGE  # as the task pages show it: its latest run's
     data.update(
         command=spec.task_command(n),
         working_directory=spec.working_directory,
         environment=spec.task_environment(n) if may(request, block.job.user_name) else None,
         files=spec.task_files(n),
-        runs=await _in_thread(request, persistence.runs.task_runs, job_id, block_num, n),
+        runs=runs,
+        peak_rss_mb=latest["peak_rss_mb"],
+        cpu_seconds=latest["cpu_seconds"],
     )
     return web.json_response(data)
 
