@@ -373,6 +373,22 @@ class Client:
         query = None if since is None else {"since": since}
         return self.request("GET", path, query=query)["samples"]
 
+    def stats(
+        self,
+        what: str,
+        by: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        limit: int | None = None,
+    ) -> dict:
+        """Statistics of the runs that ended from ``start`` to ``end`` (seconds since the
+        epoch; by default the last 7 days): ``what`` is over-time or breakdown (grouped ``by``
+        user, project, department, service, host or pool), slowest (at most ``limit`` runs)
+        or utilisation. The answer names its range (``from``, ``to``) and has its ``rows``."""
+        given = {"by": by, "from": start, "to": end, "limit": limit}
+        query = {key: value for key, value in given.items() if value is not None}
+        return self.request("GET", "/stats/" + what, query=query or None)
+
     def task_output(self, job: int, block: int, task: int, run: int) -> str:
         """The output text of one run of a task (live while it runs)."""
         raw = self._send("GET", _run_path(job, block, task, run) + "/output")

@@ -200,7 +200,7 @@ class Job:
         """The job's JSON; with now, a job whose time_wait is still ahead shows WTM, and with
         the online render names too, AVD replaces RDY when every block with ready tasks avoids
         every online render after errors there (see Block.avoided)."""
-        counts, total = self._task_counts()
+        counts, total = self.task_counts()
         spec = self.spec
         data = {
             "id": self.id,
@@ -228,9 +228,9 @@ class Job:
         self, now: float | None = None, online: Collection[str] | None = None
     ) -> list[str]:
         """The codes of the summary's state, without the rest of the summary."""
-        return self._state_codes(*self._task_counts(), now, online)
+        return self._state_codes(*self.task_counts(), now, online)
 
-    def _task_counts(self) -> tuple[list[int], int]:
+    def task_counts(self) -> tuple[list[int], int]:
         """The job's tasks in each state (the blocks' counts added), and their total."""
         counts = [0] * states.COUNT
         total = 0

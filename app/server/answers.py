@@ -160,6 +160,37 @@ _SPEC_BLOCK["properties"] = {
 _JOB_SPEC = jobspec.job_schema()
 _JOB_SPEC["properties"] = {**_JOB_SPEC["properties"], "blocks": _list(_SPEC_BLOCK)}
 
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_STATS_BREAKDOWN = {
+    "key": _TEXT,
+    "runs": _INT,
+    "done": _INT,
+    "errors": _INT,
+    "skipped": _INT,
+    "other": _INT,
+    "error_rate": _NUMBER,
+    "render_hours": _NUMBER,
+    "cpu_hours": _NUMBER,
+    "longest_run": _NUMBER,
+    "peak_rss_mb": _NUMBER_OR_NULL,
+}
+_STATS_RUN = {
+    "job_id": _INT,
+    "job_name": _TEXT,
+    "block_name": _TEXT,
+    "task": _INT,
+    "run": _INT,
+    "user_name": _TEXT,
+    "project": _TEXT,
+    "service": _TEXT,
+    "render": _TEXT,
+    "state": {"enum": list(RUN_STATES)},
+    "time_done": _NUMBER,
+    "run_time": _NUMBER,
+    "peak_rss_mb": _NUMBER_OR_NULL,
+}
+_STATS_RANGE = {"from": _NUMBER, "to": _NUMBER}
+
 SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": _TEXT, "field": _TEXT}, "field"),
     "Ok": _obj({"ok": {"const": True}}),
@@ -205,6 +236,25 @@ SCHEMAS: dict[str, dict] = {
             "pools": {"type": "object", "additionalProperties": _OBJECT},
             "effective": {"type": "object", "additionalProperties": _OBJECT},
             "tickets": {"type": "object", "additionalProperties": _OBJECT},
+        }
+    ),
+    "StatsOverTime": _obj(
+        {
+            **_STATS_RANGE,
+            "step": _INT,
+            "rows": _list(
+                _obj({"time": _NUMBER, "key": _TEXT, "render_hours": _NUMBER, "runs": _INT})
+            ),
+        }
+    ),
+    "StatsBreakdown": _obj({**_STATS_RANGE, "rows": _list(_obj(_STATS_BREAKDOWN))}),
+    "StatsSlowest": _obj({**_STATS_RANGE, "rows": _list(_obj(_STATS_RUN))}),
+    "StatsUtilisation": _obj(
+        {
+            **_STATS_RANGE,
+            "step": _INT,
+            "capacity": _INT,
+            "rows": _list(_obj({"time": _NUMBER, "busy": _NUMBER, "free": _NUMBER})),
         }
     ),
     "OpenAPI": _obj({"openapi": _TEXT, "info": _OBJECT, "paths": _OBJECT}),

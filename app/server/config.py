@@ -33,6 +33,7 @@ class ServerConfig:
     # itself, are kept (0: for ever); seconds between the sweeps that remove older ones
     outputs_days: float = 0.0
     runs_days: float = 0.0
+    stats_days: float = 0.0  # days a run's and a deleted job's statistics rows are kept
     retention_period: float = 600.0
 
     def __post_init__(self) -> None:
@@ -53,6 +54,7 @@ class ServerConfig:
             "reconnect_grace",
             "outputs_days",
             "runs_days",
+            "stats_days",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")

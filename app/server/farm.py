@@ -34,10 +34,12 @@ from app.server.events import EventHub
 from app.server.live_output import LiveOutput
 from app.server.metrics import FarmMetrics
 from app.server.persistence import Journal, OutputStore, records
+from app.server.persistence.journal import Rows
 from app.server.resource_history import ResourceHistory
 from app.server.traffic import Traffic
 
 log = logging.getLogger("corral.farm")
+STATS_BATCH = 1000  # pending statistics rows handed to the journal at once, at the latest
 
 
 class RenderLink(Protocol):
@@ -86,6 +88,7 @@ class Farm(FarmControls, TaskLifecycle):
         self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         # counted results whose commit failed: their writes, made again when the render resends
         self.unstored: dict[RunKey, list] = {}
+        self.ended_stats: list[Rows] = []  # statistics rows waiting for the next tick
         changes = FarmChanges(self)
         super().__init__(changes=changes, clock=clock)
         changes.render_names = self.render_names  # the life cycle's, made just now
@@ -122,7 +125,7 @@ class Farm(FarmControls, TaskLifecycle):
         job.count_tasks(job.user)
         self.quotas.job_submitted(name, now)
         try:
-            await self.journal.write(records.insert_job(job))
+            await self.journal.write([records.insert_job(job), records.job_stats(job)])
         except BaseException:
             job.count_tasks(None)
             raise
@@ -283,9 +286,16 @@ class Farm(FarmControls, TaskLifecycle):
         self.render_disconnected(render)
         self._save_render(render)
 
+    def tick(self) -> None:
+        """The once-a-second tick: the life cycle's timeouts, then the statistics rows of the
+        runs ended since the last tick go to the journal in one batch."""
+        super().tick()
+        self.flush_stats()
+
     def shut_down(self) -> None:
         """The server stops: close every render's connection and start nothing more. The
         renders stay online in the store: the next start waits for them as after a crash."""
+        self.flush_stats()
         for render_id, link in list(self.links.items()):
             del self.links[render_id]
             link.close()
@@ -333,6 +343,21 @@ class Farm(FarmControls, TaskLifecycle):
 
         written.add_done_callback(done)
 
+    def add_stats(self, stats: Rows) -> None:
+        """A run's statistics row (records.run_stats): written with the others ended since the
+        last tick, at the next (flush_stats), so that results commit no more than before. A
+        crash loses the statistics of that last second, not the results."""
+        self.ended_stats.append(stats)
+        if len(self.ended_stats) >= STATS_BATCH:
+            self.flush_stats()
+
+    def flush_stats(self) -> None:
+        """Hand the pending statistics rows to the journal, which merges them into one
+        statement."""
+        if self.ended_stats:
+            self.journal.put(self.ended_stats)
+            self.ended_stats = []
+
     def fill(self, render: Render) -> None:
         """No task starts while the store cannot commit (its start could not be stored, nor its
         result acknowledged): renders are offered work again once it can."""
@@ -368,11 +393,15 @@ class FarmChanges:
         self.events.tasks_changed(job.id, block_num, [n])
 
     def job_changed(self, job: Job) -> None:
-        self.journal.put(records.update_job(job))
+        self.farm.flush_stats()  # the job's run time sums its runs' rows
+        self.journal.put([records.update_job(job), records.job_stats(job)])
         self.events.job_changed(job.id)
 
     def job_deleted(self, job: Job) -> None:
-        self.journal.put(records.delete_job(job.id, self.outputs))
+        self.farm.flush_stats()
+        # its statistics stay, marked deleted
+        deleted = records.job_stats(job, time_deleted=self.farm.clock())
+        self.journal.put([records.delete_job(job.id, self.outputs), deleted])
         self.events.job_changed(job.id)  # pushed as deleted
 
     def block_reset(self, job: Job, block_num: int) -> None:
@@ -403,8 +432,16 @@ class FarmChanges:
     def run_lost(self, key: RunKey, now: float, current: bool) -> None:
         self.metrics.finished[RUN_LOST].inc()
         self.live.drop(key)
-        if current:
-            self.journal.put(records.lose_run(key, now))
+        if not current:
+            return
+        block = self.farm.block_of(key)
+        _, _, render_id, time_start, _ = block.tasks.detail(key[2])
+        outcome = {"state": RUN_LOST, "time_start": time_start, "time_done": now}
+        name = self.render_names.get(render_id, "")
+        render = self.farm.renders.get(name)
+        pool = render.pool if render is not None else ""
+        self.journal.put(records.lose_run(key, now))
+        self.farm.add_stats(records.run_stats(key, block, name, pool, outcome))
 
     def run_ended(
         self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
@@ -441,12 +478,20 @@ class FarmChanges:
             "warnings": report.get("warnings", 0),
             "files": json.dumps(report.get("files", [])),
         }
-        self.farm.commit_result(
-            key,
-            finish(
-                key, render.name, outcome, self.outputs, report["output"], report.get("thumbnail")
-            ),
-        )
+        output, thumbnail = report["output"], report.get("thumbnail")
+        block = self.farm.block_of(key)  # None: a late result of a deleted job
+        stats = None
+        if block is not None:
+            stats = records.run_stats(key, block, render.name, render.pool, outcome)
+        if finish is records.finish_late_run:  # its statistics only where its row takes it
+            writes = finish(key, render.name, outcome, self.outputs, output, thumbnail, stats)
+        else:
+            writes = finish(key, render.name, outcome, self.outputs, output, thumbnail)
+            self.farm.add_stats(stats)
+            if block.job.time_done:  # its last run: the job's run time is complete
+                self.farm.flush_stats()
+                writes.append(records.job_stats(block.job))
+        self.farm.commit_result(key, writes)
 
     def assign(self, render: Render, task: dict) -> None:
         self.farm.traffic.decisions += 1

@@ -1,18 +1,22 @@
-"""The routes outside the API: the web pages (`/`, their files under `/web/`) and `/metrics`.
+"""The routes outside the API: the web pages (`/` the farm view, `/stats` the statistics
+page, their files) and `/metrics`.
 
 The pages are static files of this package (app/server/web/) and hold no data: they fetch it
-from the API with a token the person types once (app/server/web/login.js, docs/web.md). They
-are served with a Content-Security-Policy that allows only the server's own scripts, styles and
-sockets. `/metrics` is Prometheus's text format, for a person's token or the read-only metrics
-token (SECURITY.md).
+from the API with a token the person types once (docs/web.md). The farm view is served with
+a Content-Security-Policy that allows only the server's own scripts, styles and sockets; the
+statistics page loads Plotly's JavaScript from the installed plotly package (no CDN, no copy
+in the repository). `/metrics` is Prometheus's text format, for a person's token or the
+read-only metrics token (SECURITY.md).
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 from aiohttp import web
 
+from app.server.auth.access import PUBLIC
 from app.server.errors import FarmError
 from app.server.metrics import CONTENT_TYPE
 from app.server.route_table import RouteTable
@@ -30,6 +34,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+STATS_FILES = {"stats.js": "text/javascript", "stats.css": "text/css"}  # /stats/{name}
 
 
 def _file(name: str) -> web.Response:
@@ -56,3 +61,37 @@ async def web_file(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     text = request.app["farm"].metrics.text()
     return web.Response(body=text, headers={"Content-Type": CONTENT_TYPE})
+
+
+def plotly_script() -> Path:
+    """plotly.min.js of the installed plotly package (found without importing plotly)."""
+    spec = find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("the plotly package is not installed (pip install plotly)")
+    return Path(spec.origin).parent / "package_data" / "plotly.min.js"
+
+
+@pages.get("/stats", "The statistics page", access=PUBLIC, answer="text/html")
+async def stats_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(WEB_DIR / "stats.html", headers={"Content-Type": "text/html"})
+
+
+@pages.get(
+    "/stats/plotly.min.js", "Plotly, for the charts", access=PUBLIC, answer="text/javascript"
+)
+async def plotly(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(plotly_script(), headers={"Content-Type": "text/javascript"})
+
+
+@pages.get(
+    "/stats/{name}",
+    "The statistics page's script and style",
+    access=PUBLIC,
+    enums={"name": list(STATS_FILES)},
+    answer="text/plain",
+)
+async def stats_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in STATS_FILES:
+        raise FarmError(f"no file {name[:100]!r}: the page loads {', '.join(STATS_FILES)}", 404)
+    return web.FileResponse(WEB_DIR / name, headers={"Content-Type": STATS_FILES[name]})

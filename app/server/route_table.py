@@ -110,9 +110,9 @@ class RouteTable:
                 application.router.add_route(route.method, route.path, route.handler)
 
     def route_of(self, request: web.Request) -> Route | None:
-        """The route of this table that matched this request (HEAD: its GET), e.g. for its
-        access; None when the request matched none of this table's (aiohttp answers 404 or 405
-        when it matched no route at all)."""
+        """The declared route that matched this request (HEAD: its GET), e.g. for its access;
+        None when the request matched none (aiohttp answers 404 or 405) or a route of another
+        table (the web pages, app/server/pages.py, all public)."""
         if request.match_info.http_exception is not None:
             return None
         matched = request.match_info.route

@@ -61,6 +61,7 @@ from app.server.openapi import (
     selection,
     settings,
 )
+from app.server.persistence import statistics
 from app.server.render_settings import SETTINGS_SCHEMA
 from app.server.route_table import Query, RouteTable
 from app.services.registry import service_names
@@ -815,12 +816,16 @@ async def get_task(request: web.Request) -> web.Response:
     n = _task_number(request, block)
     data = task_summary(block, n, farm.render_names.get(block.tasks.detail(n)[2], ""))
     spec = block.spec
+    runs = await _in_thread(request, persistence.runs.task_runs, job_id, block_num, n)
+    latest = runs[-1] if runs else _NO_USAGE  # as the task pages show it: its latest run's
     data.update(
         command=spec.task_command(n),
         working_directory=spec.working_directory,
         environment=spec.task_environment(n) if may(request, block.job.user_name) else None,
         files=spec.task_files(n),
-        runs=await _in_thread(request, persistence.runs.task_runs, job_id, block_num, n),
+        runs=runs,
+        peak_rss_mb=latest["peak_rss_mb"],
+        cpu_seconds=latest["cpu_seconds"],
     )
     return web.json_response(data)
 
@@ -1013,6 +1018,107 @@ async def edit_server_config(request: web.Request) -> web.Response:
 async def server_stats(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response(farm.traffic.summary(len(farm.links), len(farm.events.monitors)))
+
+
+# -- statistics (app/server/persistence/statistics.py; the page: app/server/pages.py) --------
+
+STATS_DEFAULT_RANGE = 7 * 86400  # seconds before `to` when `from` is not given
+STATS_MAX_RANGE = 5 * 365 * 86400
+_STATS_RANGE = (
+    Query(
+        "from",
+        "epoch seconds: runs that ended at or after this (default: 7 days before to)",
+        {"type": "number", "minimum": 0},
+    ),
+    Query(
+        "to",
+        "epoch seconds: runs that ended before this (default: now)",
+        {"type": "number", "minimum": 0},
+    ),
+)
+_STATS_BY = Query("by", "group by this", {"enum": list(statistics.GROUPS)}, required=True)
+
+
+def _stats_range(request: web.Request) -> tuple[float, float]:
+    """The range [from, to) a statistics request asks for (400 unless from < to, at most
+    STATS_MAX_RANGE apart)."""
+    end = _query_epoch(request, "to")
+    end = _farm(request).clock() if end is None else end
+    start = _query_epoch(request, "from")
+    start = max(0.0, end - STATS_DEFAULT_RANGE) if start is None else start
+    if not start < end:
+        raise FarmError("from: expected a time before to", 400)
+    if end - start > STATS_MAX_RANGE:
+        raise FarmError(f"from, to: at most {STATS_MAX_RANGE // 86400} days apart", 400)
+    return start, end
+
+
+def _stats_by(request: web.Request) -> str:
+    by = request.query.get("by", "")
+    if by not in statistics.GROUPS:
+        raise FarmError(f"by: expected one of {', '.join(statistics.GROUPS)}", 400)
+    return by
+
+
+async def _stats(request: web.Request, function, *args) -> web.Response:
+    start, end = _stats_range(request)
+    answer = await _in_thread(request, function, start, end, *args)
+    if isinstance(answer, list):
+        answer = {"rows": answer}
+    return web.json_response({"from": start, "to": end, **answer})
+
+
+@routes.get(
+    "/stats/over-time",
+    "Render hours and ended runs per time bucket, by user, project, department, service, host"
+    " or pool",
+    access="user",
+    query=(*_STATS_RANGE, _STATS_BY),
+    reply="StatsOverTime",
+)
+async def stats_over_time(request: web.Request) -> web.Response:
+    return await _stats(request, statistics.over_time, _stats_by(request))
+
+
+@routes.get(
+    "/stats/breakdown",
+    "Runs by how they ended, error rate, render and CPU hours per user, project, service, host...",
+    access="user",
+    query=(*_STATS_RANGE, _STATS_BY),
+    reply="StatsBreakdown",
+)
+async def stats_breakdown(request: web.Request) -> web.Response:
+    return await _stats(request, statistics.breakdown, _stats_by(request))
+
+
+@routes.get(
+    "/stats/slowest",
+    "The longest runs that ended in the range, longest first",
+    access="user",
+    query=(
+        *_STATS_RANGE,
+        Query(
+            "limit",
+            f"at most {statistics.SLOWEST_MAX} (default 100)",
+            {"type": "integer", "minimum": 1, "maximum": statistics.SLOWEST_MAX},
+        ),
+    ),
+    reply="StatsSlowest",
+)
+async def stats_slowest(request: web.Request) -> web.Response:
+    limit = _query_int(request, "limit", 100, 1, statistics.SLOWEST_MAX)
+    return await _stats(request, statistics.slowest, limit)
+
+
+@routes.get(
+    "/stats/utilisation",
+    "Busy and free render capacity per time bucket",
+    access="user",
+    query=_STATS_RANGE,
+    reply="StatsUtilisation",
+)
+async def stats_utilisation(request: web.Request) -> web.Response:
+    return await _stats(request, statistics.utilisation)
 
 
 def _task_number(request: web.Request, block) -> int:

@@ -102,6 +102,10 @@ SETTINGS = {
     "runs_days": _in_config(
         "runs_days", _number("days a finished run is kept (0: for ever)", 0, _YEARS)
     ),
+    "stats_days": _in_config(
+        "stats_days",
+        _number("days a run's (and a deleted job's) statistics are kept (0: for ever)", 0, _YEARS),
+    ),
     "retention_period": _in_config(
         "retention_period", _number("seconds between retention sweeps", 1, 86400)
     ),

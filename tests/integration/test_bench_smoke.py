@@ -54,6 +54,10 @@ CASES = {
         ["--jobs", "20", "--blocks", "2", "--renders", "10", "--repeats", "1"],
         ["scrape, 20 jobs x 2 blocks x 10 tasks, 10 renders:"],
     ),
+    "bench.stats_queries": (
+        ["--rows", "2000", "--repeats", "1"],
+        ["SQLite: 2,000 rows filled", "SQLite: slowest answer of all:"],
+    ),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.true_tasks": (
         ["--tasks", "40", "--renders", "2", "--repeats", "1"],

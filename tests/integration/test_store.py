@@ -27,8 +27,8 @@ from tests.postgres import end_connections
 
 async def test_migrations_and_group_commit(store_url):
     db = open_database(store_url)
-    assert schema_version() == 6  # version 1's tables, then each migration
-    assert migrate(db) == 6  # applying again changes nothing
+    assert schema_version() == 7  # version 1's tables, then each migration
+    assert migrate(db) == 7  # applying again changes nothing
     journal = Journal(db, asyncio.get_running_loop())
     try:
         futures = [

@@ -17,6 +17,8 @@ from app.server.persistence.schema import (
     RunRow,
     SchemaVersion,
     SettingRow,
+    StatJob,
+    StatRun,
     TaskRow,
     TokenRow,
     UserRow,
@@ -64,6 +66,12 @@ def _run_results(db: Database, migrator: SchemaMigrator) -> None:
     )
 
 
+def _statistics(db: Database, migrator: SchemaMigrator) -> None:
+    db.create_tables([StatRun, StatJob])
+    # every statistics query selects the runs that ended within a time range
+    db.execute_sql("CREATE INDEX IF NOT EXISTS stat_run_time_done ON stat_run (time_done)")
+
+
 # Each migration: (version, function(db, migrator)). Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (1, _initial_schema),
@@ -72,6 +80,7 @@ MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (4, _run_usage),
     (5, _run_results),
     (6, lambda db, migrator: db.create_tables([TokenRow])),
+    (7, _statistics),
 ]
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import json
 
-from app.core.jobs import Job
+from peewee import fn
+
+from app.core import states
+from app.core.jobs import Block, Job
 from app.core.jobspec import job_to_dict
 from app.core.pools import PoolTree
 from app.core.renders import Render
 from app.core.users import User
-from app.protocol import RUN_LOST, RUN_RUNNING
+from app.protocol import RUN_ERROR, RUN_LOST, RUN_RUNNING, RUN_STOPPED
 from app.server.auth.identity import Identity
 from app.server.persistence.journal import Rows
 from app.server.persistence.schema import (
@@ -18,6 +21,8 @@ from app.server.persistence.schema import (
     RenderRow,
     RunRow,
     SettingRow,
+    StatJob,
+    StatRun,
     TaskRow,
     TokenRow,
     UserRow,
@@ -131,8 +136,10 @@ def _upsert(model, rows: list[dict], keys: list) -> None:
             execute_batch(cursor, sql, values, page_size=500)
 
 
+@functools.lru_cache(maxsize=64)
 def _defaults(model, given: tuple[str, ...]) -> dict:
-    """The model's default values of the columns not given."""
+    """The model's default values of the columns not given (constants: made once per table
+    and column set; callers must not change the answer)."""
     return {
         field.name: field.default
         for field in model._meta.sorted_fields
@@ -199,9 +206,11 @@ def finish_late_run(
     outputs,
     output: str,
     thumbnail: bytes | None = None,
+    stats: Rows | None = None,
 ):
-    """A result its task no longer waits for: the run's row takes it, with its output and
-    thumbnail, only while the row is this render's and has no result yet (RUN, or LOST)."""
+    """A result its task no longer waits for: the run's row takes it, with its output,
+    thumbnail and statistics row, only while the row is this render's and has no result yet
+    (RUN, or LOST)."""
     values = _finished(outcome, output, thumbnail)
     waiting = _run_row(key) & (RunRow.render == render)
     waiting &= RunRow.state.in_((RUN_RUNNING, RUN_LOST))
@@ -213,8 +222,10 @@ def finish_late_run(
             outputs.write(key, output)
         if thumbnail is not None:
             outputs.write_thumbnails([{"key": key, "data": thumbnail}])
+        if stats is not None:
+            stats.writer([values for _, values in stats.rows])
 
-    return operation
+    return [operation]
 
 
 def _finished(outcome: dict, output: str, thumbnail: bytes | None) -> dict:
@@ -304,3 +315,93 @@ def save_token(digest: str, identity: Identity):
 
 def delete_token(name: str):
     return lambda: TokenRow.delete().where(TokenRow.name == name).execute()
+
+
+# -- statistics (docs/statistics.md) ---------------------------------------------------------
+
+
+def run_stats(
+    key: tuple[int, int, int, int],
+    block: Block,
+    render: str,
+    pool: str,
+    outcome: dict,
+):
+    """A run's statistics row, from its finished (or lost) outcome: `finish_run`'s values."""
+    job = block.job
+    time_start, time_done = outcome["time_start"], outcome["time_done"]
+    values = dict(
+        zip(("job_id", "block", "task", "run"), key, strict=True),
+        job_name=job.name,
+        block_name=block.spec.name,
+        user_name=job.user_name,
+        service=block.spec.service,
+        render=render,
+        pool=pool,
+        project=job.spec.project,
+        department=job.spec.department,
+        state=outcome["state"],
+        exit_code=outcome.get("exit_code"),
+        signal=outcome.get("signal"),
+        error_kind=error_kind(outcome),
+        time_start=time_start,
+        time_done=time_done,
+        run_time=max(0.0, time_done - time_start),
+        peak_rss_mb=outcome.get("peak_rss_mb"),
+        cpu_seconds=outcome.get("cpu_seconds"),
+        capacity=block.spec.capacity,
+    )
+    return Rows(_upsert_stat_runs, ((key, values),))
+
+
+def error_kind(outcome: dict) -> str:
+    """Why a run did not end done or skipped: lost (with its render), stopped (by an order or
+    its render's shutdown), signal (killed), exit (a non-zero exit code) or failed (judged so
+    by the render, its service or a timeout); "" when it did not fail."""
+    state = outcome["state"]
+    if state == RUN_LOST:
+        return "lost"
+    if state == RUN_STOPPED:
+        return "stopped"
+    if state != RUN_ERROR:
+        return ""
+    if outcome.get("signal") is not None:
+        return "signal"
+    return "exit" if outcome.get("exit_code") not in (0, None) else "failed"
+
+
+def _upsert_stat_runs(rows: list[dict]) -> None:
+    _upsert(StatRun, rows, [StatRun.job_id, StatRun.block, StatRun.task, StatRun.run])
+
+
+def job_stats(job: Job, time_deleted: float = 0.0):
+    """The job's statistics row; its run time is summed over its runs' rows already written."""
+    counts, total = job.task_counts()
+    row = dict(
+        job_id=job.id,
+        name=job.name,
+        user_name=job.user_name,
+        project=job.spec.project,
+        department=job.spec.department,
+        blocks=len(job.blocks),
+        tasks=total,
+        tasks_done=counts[states.DON],
+        tasks_error=counts[states.ERR],
+        tasks_skipped=counts[states.SKP],
+        time_submit=job.time_created,
+        time_started=job.time_started,
+        time_done=job.time_done,
+        time_deleted=time_deleted,
+    )
+    job_id = job.id
+
+    def operation() -> None:
+        StatJob.insert(**row).on_conflict(
+            conflict_target=[StatJob.job_id], preserve=list(StatJob._meta.fields.values())
+        ).execute()
+        run_time = StatRun.select(fn.COALESCE(fn.SUM(StatRun.run_time), 0)).where(
+            StatRun.job_id == job_id
+        )
+        StatJob.update(run_time=run_time).where(StatJob.job_id == job_id).execute()
+
+    return operation

@@ -7,6 +7,8 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from peewee import fn
+
 from app.core import states
 from app.core.errors import SpecError
 from app.core.jobs import Job
@@ -20,6 +22,7 @@ from app.server.persistence.schema import (
     JobRow,
     RenderRow,
     SettingRow,
+    StatJob,
     TaskRow,
     TokenRow,
     UserRow,
@@ -73,6 +76,9 @@ def restore(farm: Farm) -> None:
             online.add(row.name)
     render_ids = {name: render.id for name, render in farm.renders.items()}
 
+    # a deleted job's id stays taken: its statistics keep it
+    newest = StatJob.select(fn.MAX(StatJob.job_id)).scalar()
+    farm.next_job_id = max(farm.next_job_id, (newest or 0) + 1)
     for row in JobRow.select().order_by(JobRow.id):
         farm.next_job_id = max(farm.next_job_id, row.id + 1)  # never reused, even if left out
         try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from peewee import Expression, Field, Tuple
 
 from app.server.persistence.outputs import OutputStore
-from app.server.persistence.schema import BaseModel, RunRow
+from app.server.persistence.schema import BaseModel, RunRow, StatJob, StatRun
 
 log = logging.getLogger("corral.retention")
 
@@ -66,6 +66,8 @@ KEPT = [
         (RunRow.output_size > 0) | RunRow.thumbnail,
     ),
     Kept("runs_days", RunRow, RunRow.time_done, _delete_runs),
+    Kept("stats_days", StatRun, StatRun.time_done),
+    Kept("stats_days", StatJob, StatJob.time_deleted),  # a job's row, once the job is gone
 ]
 
 

@@ -10,6 +10,7 @@ from peewee import (
     BooleanField,
     CompositeKey,
     DatabaseProxy,
+    DoubleField,
     FloatField,
     IntegerField,
     Model,
@@ -122,3 +123,56 @@ class SettingRow(BaseModel):
 
     key = TextField(primary_key=True)
     value = TextField()
+
+
+class StatRun(BaseModel):
+    """Statistics: one run of a task as it ended, with what it was run for; kept after its job
+    is deleted (docs/statistics.md). Times are doubles: PostgreSQL's REAL (peewee's FloatField)
+    keeps an epoch time only to about two minutes."""
+
+    job_id = IntegerField()
+    block = IntegerField()
+    task = IntegerField()
+    run = IntegerField()
+    job_name = TextField()
+    block_name = TextField()
+    user_name = TextField()
+    service = TextField()
+    render = TextField()
+    pool = TextField()
+    project = TextField()
+    department = TextField()
+    state = TextField()  # app/protocol.py RUN_STATES, never RUN
+    exit_code = IntegerField(null=True)
+    signal = IntegerField(null=True)
+    error_kind = TextField()  # "" (done, skipped), exit, signal, failed, stopped or lost
+    time_start = DoubleField()
+    time_done = DoubleField()
+    run_time = DoubleField()  # seconds: time_done - time_start
+    peak_rss_mb = DoubleField(null=True)
+    cpu_seconds = DoubleField(null=True)
+    capacity = IntegerField()  # the block's task capacity
+
+    class Meta:
+        primary_key = CompositeKey("job_id", "block", "task", "run")
+
+
+class StatJob(BaseModel):
+    """Statistics: one job, written as it is submitted, starts, finishes and is deleted; kept
+    after its job is deleted."""
+
+    job_id = IntegerField(primary_key=True)
+    name = TextField()
+    user_name = TextField()
+    project = TextField()
+    department = TextField()
+    blocks = IntegerField()
+    tasks = IntegerField()
+    tasks_done = IntegerField(default=0)
+    tasks_error = IntegerField(default=0)
+    tasks_skipped = IntegerField(default=0)
+    run_time = DoubleField(default=0)  # seconds, the sum over the job's runs in stat_run
+    time_submit = DoubleField()
+    time_started = DoubleField(default=0)
+    time_done = DoubleField(default=0)
+    time_deleted = DoubleField(default=0)

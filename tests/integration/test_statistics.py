@@ -1,0 +1,194 @@
+"""Statistics on real SQLite and PostgreSQL: the queries behind GET /api/v1/stats/... and the SQL
+of docs/statistics.md over a populated store, and a real farm's runs read back through the API
+after their job is deleted."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from peewee import SqliteDatabase
+
+from app.protocol import RUN_DONE, RUN_ERROR, RUN_LOST, RUN_SKIPPED, RUN_STOPPED
+from app.server.persistence import open_database, statistics
+from app.server.persistence.schema import RenderRow, StatJob, StatRun
+from tests.integration.scenarios import fails_until, job, start_farm
+from tests.polling import wait_until
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "statistics.md"
+
+# (render, project, service, user, state, error_kind, run_time, peak_rss_mb, capacity)
+RUNS = [
+    ("r1", "moon", "blender", "ann", RUN_DONE, "", 3600.0, 2048.0, 1000),
+    ("r1", "moon", "blender", "ann", RUN_DONE, "", 1800.0, 4096.0, 1000),
+    ("r1", "moon", "blender", "ann", RUN_ERROR, "exit", 60.0, None, 1000),
+    ("r2", "sun", "nuke", "bob", RUN_DONE, "", 600.0, 512.0, 500),
+    ("r2", "sun", "nuke", "bob", RUN_SKIPPED, "", 0.0, None, 500),
+    ("r2", "sun", "nuke", "bob", RUN_STOPPED, "stopped", 30.0, None, 500),
+    ("r2", "sun", "nuke", "bob", RUN_LOST, "lost", 90.0, None, 500),
+    ("r2", "sun", "nuke", "bob", RUN_ERROR, "signal", 120.0, 300.0, 500),
+]
+HOUR = 3600
+# a failed task is tried again at once on the same render
+RETRY_HERE = {"errors_retries": 1, "errors_avoid_host": 0, "errors_task_same_host": 0}
+
+
+def populate(now: float) -> tuple[float, float]:
+    """The RUNS, ended in the 10 minutes before now (run n in minute n), one of last year, two
+    renders of capacity 1000 and a job row; returns the range [10 minutes ago, now)."""
+    start = now - 600
+    rows = []
+    for n, (render, project, service, user, state, kind, run_time, peak, cap) in enumerate(RUNS):
+        done = start + 60 * n + 30
+        rows.append(
+            dict(
+                job_id=1 if project == "moon" else 2,
+                block=0,
+                task=n,
+                run=1,
+                job_name=f"{project}_shot",
+                block_name="main",
+                user_name=user,
+                service=service,
+                render=render,
+                pool="/",
+                project=project,
+                department="fx",
+                state=state,
+                exit_code=None,
+                signal=None,
+                error_kind=kind,
+                time_start=done - run_time,
+                time_done=done,
+                run_time=run_time,
+                peak_rss_mb=peak,
+                cpu_seconds=run_time / 2,
+                capacity=cap,
+            )
+        )
+    StatRun.insert_many(rows).execute()
+    last_year = now - 400 * 86400  # outside the range, and not of this month
+    StatRun.insert(
+        {**rows[0], "task": 99, "time_start": last_year, "time_done": last_year}
+    ).execute()
+    for n in (1, 2):
+        RenderRow.create(id=n, name=f"r{n}", capacity=1000, max_tasks=4)
+    StatJob.create(
+        job_id=1,
+        name="moon_shot",
+        user_name="ann",
+        project="moon",
+        department="fx",
+        blocks=1,
+        tasks=3,
+        tasks_done=2,
+        tasks_error=1,
+        run_time=5460,
+        time_submit=start,
+        time_deleted=now,
+    )
+    return start, now
+
+
+@pytest.fixture
+def store(store_url):
+    db = open_database(store_url)
+    yield db
+    db.close()
+
+
+def test_the_stats_queries_answer_the_same_on_both_backends(store, monkeypatch):
+    start, end = populate(time.time() // 60 * 60)  # buckets are whole minutes
+    assert statistics.step_for(start, end) == 60
+
+    by_project = statistics.over_time(start, end, "project")
+    assert by_project["step"] == 60
+    assert [(row["key"], row["render_hours"], row["runs"]) for row in by_project["rows"]] == [
+        ("moon", 1.0, 1),
+        ("moon", 0.5, 1),
+        ("moon", round(60 / HOUR, 4), 1),
+        *[("sun", round(s / HOUR, 4), 1) for s in (600, 0, 30, 90, 120)],
+    ]
+    assert by_project["rows"][0]["time"] == start  # the first run ended in the first minute
+
+    monkeypatch.setattr(statistics, "TOP_GROUPS", 1)  # past the busiest host, the rest summed
+    by_host = statistics.over_time(start, end, "host")["rows"]
+    assert [row["key"] for row in by_host] == ["r1"] * 3 + [statistics.OTHER] * 5
+
+    hosts = {row["key"]: row for row in statistics.breakdown(start, end, "host")}
+    assert list(hosts) == ["r1", "r2"]  # the busiest first
+    r1, r2 = hosts["r1"], hosts["r2"]
+    assert (r1["runs"], r1["done"], r1["errors"], r1["other"]) == (3, 2, 1, 0)
+    assert (r2["runs"], r2["done"], r2["errors"], r2["skipped"], r2["other"]) == (5, 1, 1, 1, 2)
+    assert (r1["error_rate"], r1["render_hours"], r1["cpu_hours"]) == (0.3333, 1.5167, 0.7583)
+    assert (r1["longest_run"], r1["peak_rss_mb"], r2["peak_rss_mb"]) == (3600.0, 4096.0, 512.0)
+
+    slowest = statistics.slowest(start, end, 2)
+    assert [(run["task"], run["run_time"], run["project"]) for run in slowest] == [
+        (0, 3600.0, "moon"),
+        (1, 1800.0, "moon"),
+    ]
+
+    use = statistics.utilisation(start, end)
+    assert use["capacity"] == 2000
+    assert use["rows"][0] == {"time": start, "busy": 60000.0, "free": 0}  # 1000 for an hour
+    assert use["rows"][3] == {"time": start + 180, "busy": 5000.0, "free": 0}
+    assert use["rows"][4] == {"time": start + 240, "busy": 0.0, "free": 2000}
+    assert len(use["rows"]) == 10  # every minute of the range, idle ones too
+    assert use["rows"][9] == {"time": start + 540, "busy": 0.0, "free": 2000}
+
+
+def doc_queries(dialect: str) -> list[str]:
+    """The SQL blocks of docs/statistics.md that run on this dialect."""
+    blocks = re.findall(r"```(sql|sqlite|postgresql)\n(.*?)```", DOC.read_text(), re.S)
+    return [text for kind, text in blocks if kind in ("sql", dialect)]
+
+
+def test_the_docs_sql_runs_on_both_backends(store):
+    populate(time.time())
+    dialect = "sqlite" if isinstance(store, SqliteDatabase) else "postgresql"
+    queries = doc_queries(dialect)
+    assert len(queries) == 6
+    answers = [store.execute_sql(query).fetchall() for query in queries]
+    assert all(answers), "a query found nothing in the populated store"
+    hours, failures, kinds, shots, memory, jobs = answers
+    assert [(project, float(h)) for project, h in hours] == [("moon", 1.52), ("sun", 0.23)]
+    assert [(host, runs, errors, float(rate)) for host, runs, errors, rate in failures] == [
+        ("r2", 2, 1, 50.0),
+        ("r1", 4, 1, 25.0),  # last year's run too
+    ]
+    assert ("r2", "lost", 1) in kinds and ("r1", "exit", 1) in kinds
+    assert shots[0][:4] == (1, "moon_shot", "moon", 3600.0)
+    assert [(service, highest) for service, _, _, highest in memory] == [
+        ("blender", 4096.0),
+        ("nuke", 512.0),
+    ]
+    assert jobs[0][:6] == (1, "moon_shot", "ann", 3, 2, 1) and jobs[0][7]
+
+
+def test_a_farm_run_s_statistics_outlive_its_job(farm):
+    start_farm(farm, {"s1": 2})
+    client = farm.client
+    spec = job("shot", fails_until(2), count=3, project="moon", block=RETRY_HERE)
+    job_id = client.submit(spec)
+    farm.wait_job_done(job_id)
+    client.delete_job(job_id)
+    wait_until(lambda: job_id not in [j["id"] for j in client.jobs()])
+
+    def runs():
+        rows = client.stats("breakdown", by="project")["rows"]
+        return rows if rows and rows[0]["runs"] == 6 else None
+
+    (moon,) = wait_until(runs)
+    assert (moon["key"], moon["done"], moon["errors"]) == ("moon", 3, 3)
+    slow = client.stats("slowest", limit=10)["rows"]
+    assert {(row["job_id"], row["render"], row["user_name"]) for row in slow} == {
+        (job_id, "s1", "tester")
+    }
+    over = client.stats("over-time", by="host")
+    assert sum(row["runs"] for row in over["rows"]) == 6 and over["rows"][0]["key"] == "s1"
+    assert client.stats("utilisation")["capacity"] == 1000
+    with pytest.raises(Exception, match="from: expected a time before to"):
+        client.stats("slowest", start=10, end=5)
