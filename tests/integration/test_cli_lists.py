@@ -97,7 +97,7 @@ def test_job_show_shows_the_settings_edited_after_submit(cli, server):
 
 # -- corral task list --------------------------------------------------------------------------
 
-ALLOCATE = 'python3 -c "b = bytearray(60 * 2**20)"'
+ALLOCATE = 'python3 -c "b = bytearray(400 * 2**20)"'  # more than its render holds
 
 
 def test_task_list_shows_progress_render_memory_and_cpu(farm_cli, farm):
@@ -131,7 +131,7 @@ def test_task_list_shows_progress_render_memory_and_cpu(farm_cli, farm):
     allocate = row_of(out, "0")
     assert (allocate["NAME"], allocate["STATE"], allocate["%"]) == ("allocate", "DON", "100")
     assert allocate["RENDER"] == RENDER
-    assert float(allocate["MEM_MB"]) >= 50
+    assert float(allocate["MEM_MB"]) >= 390
     assert float(allocate["CPU_S"]) > 0
     held = row_of(out, "2")
     assert (held["STATE"], held["RENDER"], held["MEM_MB"], held["CPU_S"]) == ("SUS", "-", "-", "-")

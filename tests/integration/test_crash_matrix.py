@@ -71,10 +71,10 @@ def test_the_server_stopped_and_killed_at_random_moments_loses_no_result(farm, t
     rng = random.Random(seed)
     out, count = tmp_path / "out", 48
     job_id = start(farm, out, {"a": (), "b": (), "c": ()}, count)
-    for stop in [farm.server.stop, farm.server.kill] * 2 + [farm.server.stop]:
+    for stop in ["stop", "kill"] * 2 + ["stop"]:  # SIGTERM or SIGKILL of the server now up
         wait_until(lambda: farm.client.job(job_id)["tasks_running"] >= 4, timeout=30)
         time.sleep(rng.uniform(0.1, 0.9))
-        stop()
+        getattr(farm.server, stop)()
         time.sleep(rng.uniform(0.3, 1.2))  # tasks end meanwhile: their results wait
         farm.start_server()
     assert_results_stored(farm, job_id, out, count)
