@@ -24,6 +24,20 @@ from tests.integration.conftest import Farm
 from tests.polling import wait_until
 from tests.postgres import end_connections
 
+# a finished run's outcome as the journal stores it (records.finish_run)
+DONE = dict(
+    state="DON",
+    exit_code=0,
+    signal=None,
+    error=None,
+    time_start=100.0,
+    time_done=110.0,
+    peak_rss_mb=None,
+    cpu_seconds=None,
+    warnings=0,
+    files="[]",
+)
+
 
 async def test_migrations_and_group_commit(store_url):
     db = open_database(store_url)
@@ -82,18 +96,13 @@ async def test_runs_read_back_as_the_api_shows_them(store_url, tmp_path):
     db = open_database(store_url)
     journal = Journal(db, asyncio.get_running_loop())
     outputs = OutputStore(tmp_path / "outputs")
-    done = dict(
-        state="DON",
-        exit_code=0,
-        signal=None,
-        error=None,
-        time_start=100.0,
-        time_done=110.0,
-        peak_rss_mb=512.0,
-        cpu_seconds=15.0,
-        warnings=2,
-        files='["/out/a.0001.exr"]',
-    )
+    done = {
+        **DONE,
+        "peak_rss_mb": 512.0,
+        "cpu_seconds": 15.0,
+        "warnings": 2,
+        "files": '["/out/a.0001.exr"]',
+    }
     try:
         journal.put(records.start_run((1, 0, 3, 1), "r1", 100.0))
         journal.put(records.finish_run((1, 0, 3, 1), "r1", done, outputs, "frame 1\n", b"JPEG"))
@@ -149,18 +158,7 @@ async def test_a_late_result_is_stored_only_on_its_render_s_run_without_one(stor
     db = open_database(store_url)
     journal = Journal(db, asyncio.get_running_loop())
     outputs = OutputStore(tmp_path / "outputs")
-    done = dict(
-        state="DON",
-        exit_code=0,
-        signal=None,
-        error=None,
-        time_start=100.0,
-        time_done=110.0,
-        peak_rss_mb=None,
-        cpu_seconds=None,
-        warnings=0,
-        files="[]",
-    )
+    done = DONE
     counted, lost, running = (1, 0, 0, 1), (1, 0, 0, 2), (1, 0, 0, 3)
     try:
         journal.put(records.start_run(counted, "r1", 100.0))

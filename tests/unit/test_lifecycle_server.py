@@ -102,24 +102,10 @@ async def test_a_job_edited_to_wait_starts_when_its_time_wait_passes(farm):
     assert link.assigned() == [0]
 
 
-def done_report(farm: Farm) -> dict:
-    """A successful result's report, as render_messages.result makes it."""
-    now = farm.clock()
-    return {
-        "exit_code": 0,
-        "signal": None,
-        "error": None,
-        "time_start": now - 5,
-        "time_done": now,
-        "output": "frame 1\n",
-        "success": False,
-    }
-
-
 async def test_a_result_is_stored_before_the_next_task_of_its_render(farm):
     job = await submit(farm, tasks=2)
     link = connect(farm)
-    report = done_report(farm)
+    report = report_of(farm, "frame 1\n")
     written = farm.result(farm.render("r1"), (job.id, 0, 0, 1), report)
     assert link.assigned() == [0, 1]
     await written
@@ -142,7 +128,7 @@ async def test_a_result_whose_commit_failed_is_written_again_when_resent(farm):
     """Not acknowledged without being stored: the resent copy brings a commit of its own."""
     job = await submit(farm)
     connect(farm)
-    key, report = (job.id, 0, 0, 1), done_report(farm)
+    key, report = (job.id, 0, 0, 1), report_of(farm, "frame 1\n")
     farm.outputs.failure = RuntimeError("a bug in writing outputs")
     with pytest.raises(RuntimeError):
         await farm.result(farm.render("r1"), key, report)
@@ -157,10 +143,10 @@ async def test_no_task_starts_while_the_store_cannot_commit(farm):
     job = await submit(farm, tasks=3)
     link = connect(farm)
     farm.outputs.failure = OSError(errno.ENOSPC, "No space left on device")
-    first = farm.result(farm.render("r1"), (job.id, 0, 0, 1), done_report(farm))
+    first = farm.result(farm.render("r1"), (job.id, 0, 0, 1), report_of(farm, "frame 1\n"))
     assert link.assigned() == [0, 1]  # decided before the journal tried the commit
     await until(lambda: farm.journal.trouble is not None)
-    second = farm.result(farm.render("r1"), (job.id, 0, 1, 1), done_report(farm))
+    second = farm.result(farm.render("r1"), (job.id, 0, 1, 1), report_of(farm, "frame 1\n"))
     assert link.assigned() == [0, 1] and not first.done()
 
     farm.outputs.failure = None  # space again: both commit, in order, and work goes on
