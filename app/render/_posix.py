@@ -43,7 +43,7 @@ def start(proc: TaskProcess, command: str, cwd: str, env: dict) -> None:
     for short tasks. The render reaps the process itself, so its rusage gives what the task
     used (proc.exit_usage). OSError/ValueError when it cannot start."""
     read_end, write_end = os.pipe()
-    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # see exit_usage
+    inherited = own_peak()  # see exit_usage
     try:
         popen = subprocess.Popen(
             command,
@@ -155,14 +155,26 @@ def _wait4(pid: int) -> tuple[int, resource.struct_rusage] | None:
     return status, usage
 
 
+def own_peak() -> int:
+    """This process's own peak resident size, ru_maxrss units. On Linux it is the memory's
+    high-water mark (VmHWM): ru_maxrss would also carry the peak of the process that started
+    this one (a vfork child takes its parent's), which a big server starting a render makes
+    larger than any task's."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", "rb") as status:
+        for line in status:
+            if line.startswith(b"VmHWM:"):
+                return int(line.split()[1])  # kB, as ru_maxrss on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def exit_usage(usage: resource.struct_rusage, inherited: int) -> tuple[int, float]:
     """(peak resident bytes, CPU seconds) of a reaped process, with the descendants it reaped
     itself (the kernel adds those to its rusage): what a task used, however short it was.
 
     A forked child's ru_maxrss starts at the render's own resident size (its pages before the
     exec count), so it is the task's peak only above the render's peak at the fork
-    (``inherited``, ru_maxrss units); at or below it the peak is unknown here: 0, and the
-    samples tell."""
+    (``inherited``, ru_maxrss units: :func:`own_peak`); at or below it the peak is unknown
+    here: 0, and the samples tell."""
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
     peak = usage.ru_maxrss * scale if usage.ru_maxrss > inherited else 0
     return peak, usage.ru_utime + usage.ru_stime

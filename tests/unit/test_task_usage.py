@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import resource
+import subprocess
 import sys
 from pathlib import Path
 
@@ -117,6 +118,38 @@ def test_a_peak_no_larger_than_the_render_s_own_is_not_the_task_s():
     usage = resource.struct_rusage((1.0, 0.5, 3000, *[0] * 13))
     assert _posix.exit_usage(usage, inherited=3000) == (0, 1.5)
     assert _posix.exit_usage(usage, inherited=2000) == (3000 * 1024, 1.5)
+
+
+# A render started by a process whose peak was 500 MB (a big server, the test runner) runs a
+# 200 MB task: ru_maxrss of the render says 500 MB, its own peak far less.
+BIG_STARTER = """
+import subprocess, sys
+b = bytearray(500 * 2**20)
+del b
+subprocess.run([sys.executable, "-c", sys.argv[1]], check=True)
+"""
+RENDER_OF_BIG_STARTER = """
+import os, resource, subprocess
+from app.render import _posix
+inherited = _posix.own_peak()
+task = subprocess.Popen('python3 -c "b = bytearray(200 * 2**20)"', shell=True)
+_, _, usage = os.wait4(task.pid, 0)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _posix.exit_usage(usage, inherited)[0])
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux's VmHWM")
+def test_the_peak_of_whoever_started_the_render_hides_no_task_peak():
+    out = subprocess.run(
+        [sys.executable, "-c", BIG_STARTER, RENDER_OF_BIG_STARTER],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    ).stdout
+    render_maxrss_kib, task_peak = map(int, out.split())
+    assert render_maxrss_kib >= 500 * 1024  # the starter's peak, carried over
+    assert 195 * 2**20 <= task_peak < 400 * 2**20
 
 
 async def test_a_task_that_fails_to_start_reports_zero(config, tmp_path):
