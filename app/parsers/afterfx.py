@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from app.parsers.failures import is_failure
 from app.parsers.generic import GenericParser
 
 # "PROGRESS:  0:00:00:05 (6): 2 Seconds": the timecode, then the frame's 1-based count in the
-# render, then the time it took (frame-based comps print "PROGRESS:  0005 (6): 2 Seconds")
-_FRAME = re.compile(r"^\s*PROGRESS:\s+[\d:;.]+\s+\((\d+)\):\s*\d+")
+# render, then the time it took (frame-based comps print "PROGRESS:  0005 (6): 2 Seconds"); the
+# render log file (-log, nexrender) has the same lines without "PROGRESS:"
+_FRAME = re.compile(r"^\s*(?:PROGRESS:\s+)?[\d:;.]+\s+\((\d+)\):\s*\d+")
 _TOTAL = re.compile(r"Total Time Elapsed:\s*(.+?)\s*$")
 _COMP = re.compile(r"(Starting|Finished) composition\s+[\"“”']?(.*?)[\"“”']?\.?\s*$", re.IGNORECASE)
 _TRIGGERS = ("rror", "RROR", "Unable to Render", "arning", "icen")
@@ -28,19 +30,19 @@ class AfterfxParser(GenericParser):
     ``Starting composition "Comp 1"`` / ``Finished composition`` are the activity and
     ``Total Time Elapsed`` a resource. Errors: ``aerender Error:``, ``After Effects error:``,
     ``Unable to Render:`` (fatal for licences, a missing project or comp); ``After Effects
-    warning:`` lines are warnings. When no frame line appeared at all, the result is bad."""
+    warning:`` lines are warnings, unless they hold ``Unable to Render``; crashes and the error
+    lines of wrappers (nexrender's ``[ERROR]``) are errors. The frame lines may be absent
+    (output modules that report nothing): that alone says nothing of the result."""
 
     name = "afterfx"
 
-    def __init__(self, frame_start: int = 0, frame_end: int = 0, frames_inc: int = 1) -> None:
-        super().__init__(frame_start, frame_end, frames_inc)
-        self._frames_done = 0
-
     def parse_line(self, line: str) -> None:
-        if "PROGRESS:" in line:
+        if "PROGRESS:" in line or "):" in line:
             self._progress(line)
         if any(word in line for word in _TRIGGERS):
             self._messages(line)
+        elif is_failure(line):
+            self.error(line.strip())
         super().parse_line(line)
 
     def _progress(self, line: str) -> None:
@@ -48,7 +50,6 @@ class AfterfxParser(GenericParser):
             match = _FRAME.match(line)
             if match:
                 count = int(match[1])
-                self._frames_done += 1
                 self.set_frame(self.frame_start + (count - 1) * self.frames_inc)
                 self.set_frame_percent(100)
                 self.set_percent(min(count, self.frames) * 100 / self.frames)
@@ -73,8 +74,5 @@ class AfterfxParser(GenericParser):
             self.error(text, fatal=any(word in lower for word in _FATAL))
         elif "after effects warning" in lower or "aerender warning" in lower:
             self.warning(text)
-
-    def finish(self) -> None:
-        super().finish()
-        if not self._frames_done:
-            self.bad_result = True
+        elif is_failure(line):
+            self.error(text)

@@ -22,6 +22,37 @@ MAX_ACTIVITY = 200  # characters of activity text kept
 MAX_FILES = 10_000  # output files kept per task
 
 _ACTIVITY = re.compile(r"^\s*ACTIVITY:\s*(.*)$")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# What wrappers put before a program's own text: dates and times, Deadline's "0: STDOUT:",
+# OpenJD's "ADAPTOR_OUTPUT: STDOUT:", Royal Render's "R 15| ", harmless level tags. A time
+# must end in a space, so that After Effects' "0:00:01:05 (6)" timecodes stay as they are.
+_PREFIX = re.compile(
+    r"""^\s*(?:
+      \[?\d{4}[-/]\d\d[-/]\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?:?
+    | \[?\d\d:\d\d:\d\d(?:[.,]\d+)?\]
+    | \d\d:\d\d:\d\d(?:[.,]\d+)?(?=\s)
+    | \d+:\s(?:STDOUT|STDERR|INFO):
+    | ADAPTOR_OUTPUT:(?:\s(?:STDOUT|STDERR):)?
+    | (?:STDOUT|STDERR|stdout|stderr):
+    | \[(?:STDOUT|STDERR|INFO|DEBUG|info|debug)\]
+    | \((?:debug|info)\)
+    | R\s\d+\|
+    )\s*""",
+    re.VERBOSE,
+)
+
+
+def clean_line(line: str) -> str:
+    """A line as the program printed it: without ANSI colour codes and without the prefixes
+    that wrappers add (timestamps, ``0: STDOUT:``, ``ADAPTOR_OUTPUT: STDOUT:``, ``[INFO]``)."""
+    if "\x1b" in line:
+        line = _ANSI.sub("", line)
+    for _ in range(4):  # prefixes stack: "2024-01-02 03:04:05:  0: STDOUT: [17:30:04] text"
+        match = _PREFIX.match(line)
+        if match is None or not match.end():
+            break
+        line = line[match.end() :]
+    return line
 
 
 class Parser:
@@ -78,17 +109,18 @@ class Parser:
             self._buffer = ""
         for line in lines:
             self._line_messages.clear()
-            self.parse_line(line)
+            self.parse_line(clean_line(line))
 
     def finish(self) -> None:
         """The output ended: parse the last line even without its newline."""
         if self._buffer:
             line, self._buffer = self._buffer, ""
             self._line_messages.clear()
-            self.parse_line(line)
+            self.parse_line(clean_line(line))
 
     def parse_line(self, line: str) -> None:
-        """Read one line (without its newline). Subclasses handle their patterns, then call
+        """Read one line (without its newline, ANSI codes and wrapper prefixes: see
+        ``clean_line``). Subclasses handle their patterns, then call
         ``super().parse_line(line)``. Here: ``ACTIVITY: text`` and ``@IMAGE@path`` (an output
         file), which any task may print whatever its parser."""
         if "ACTIVITY:" in line:

@@ -5,13 +5,16 @@ Status lines start with ``Fra:<n>`` (the absolute frame) and end with the render
 136/510`` / ``| Rendered 136/510 Tiles`` (tiled Cycles before 3.0) and ``| Finished``. Corral's
 progress script prints the same shape from ``bpy.app.handlers.render_stats`` on Blender 5, whose
 own status lines go to CLOG and are not shown by default. ``Saved: '<path>'`` (also in CLOG's
-``00:01.046  render           | Saved: '<path>'`` shape) is an output file.
+``00:01.046  render           | Saved: '<path>'`` shape) is an output file. Engines from other
+vendors print their own lines: RenderMan's ``| 45%`` at the end of a status line and its
+``R50005 {SEVERE}`` messages, ``PRMan: Exited``, add-ons' ``Error:``/``ERROR:`` lines.
 """
 
 from __future__ import annotations
 
 import re
 
+from app.parsers.failures import is_failure
 from app.parsers.generic import GenericParser
 from app.parsers.sizes import size_mb
 
@@ -20,6 +23,9 @@ _TILES = re.compile(r"(?:Path Tracing Tile|Rendered)\s+(\d+)\s*/\s*(\d+)")
 _SAMPLE = re.compile(r"\bSample\s+(\d+)\s*/\s*(\d+)")
 _EEVEE = re.compile(r"\bRendering\s+(\d+)\s*/\s*(\d+)\s+samples")
 _PEAK = re.compile(r"Peak[:\s]\s*(\d+(?:\.\d+)?)\s*([KMGT])")
+_PERCENT = re.compile(r"\|\s*(\d+(?:\.\d+)?)\s*%\s*$")  # RenderMan for Blender: "... | 45%"
+_CUDA_CALL = re.compile(r"\bin cu[A-Z]\w*\(")  # "Invalid value in cuCtxPushCurrent(...)"
+_ERROR_LINE = re.compile(r"^\s*(?:Error|ERROR)\s*:")
 _SAVED = re.compile(r"\bSaved:\s*(?:'([^']+)'|\"([^\"]+)\"|(\S+))")
 
 # (substring, kind, fatal): the first that a line holds decides; kind "" means nothing
@@ -41,19 +47,35 @@ _MESSAGES = (
     ("CUDA error", "error", False),
     ("OptiX error", "error", False),
     ("HIP error", "error", False),
-    ("System is out of GPU memory", "error", False),
+    ("System is out of GPU", "error", False),  # "... GPU memory", "... GPU and shared host memory"
     ("Out of memory", "error", False),
     ("Render error", "error", False),  # "Render error: cannot save ..."
     ("Error: Cannot write", "error", False),
-    ("Segmentation fault", "error", False),
     (".crash.txt", "error", False),  # "Writing: /tmp/scene.crash.txt"
+    ("{SEVERE}", "error", False),  # RenderMan: "R50005 {SEVERE}  License error"
+    ("PRMan: Exited", "error", False),
+    ("Export failed", "error", False),
+    ("Rib gen error", "error", False),
+    ("ERROR: ld.so", "", False),  # "object ... from LD_PRELOAD cannot be preloaded: ignored"
     ("Warning: Unable to open", "warning", False),  # a missing texture: the render goes on
 )
-_GUARD = ("rror", "emory", "Blender quit", "Segmentation", ".crash.txt", "Unable to open")
+_GUARD = (
+    "rror",
+    "RROR",
+    "emory",
+    "Blender quit",
+    ".crash.txt",
+    "Unable to open",
+    "{SEVERE}",
+    "PRMan",
+    "Export failed",
+    " in cu",
+)
 
 
 class BlenderParser(GenericParser):
-    """Blender's ``Fra:`` status lines, saved files and its errors."""
+    """Blender's ``Fra:`` status lines, saved files and its errors; any other ``Error:`` line,
+    a crash or a failed CUDA call is an error too."""
 
     name = "blender"
     aliases = ("blender_cycles", "blender_render")  # the names CGRU's Blender submitters give
@@ -67,6 +89,8 @@ class BlenderParser(GenericParser):
                 self.add_file(match[1] or match[2] or match[3])
         if any(word in line for word in _GUARD):
             self._message(line)
+        elif is_failure(line):
+            self.error(line.strip())
         super().parse_line(line)
 
     def _status(self, line: str) -> None:
@@ -89,6 +113,10 @@ class BlenderParser(GenericParser):
             self.frame_fraction(int(found[1]), int(found[2]))
         elif line.rstrip().endswith("| Finished"):
             self.frame_done()
+        elif "%" in line:
+            match = _PERCENT.search(line)
+            if match:
+                self.frame_progress(float(match[1]))
 
     def _message(self, line: str) -> None:
         for text, kind, fatal in _MESSAGES:
@@ -98,3 +126,5 @@ class BlenderParser(GenericParser):
                 elif kind == "error":
                     self.error(line.strip(), fatal=fatal)
                 return
+        if is_failure(line) or _ERROR_LINE.match(line) or _CUDA_CALL.search(line):
+            self.error(line.strip())  # crashes, add-ons' and engines' errors, CUDA calls

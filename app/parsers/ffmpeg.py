@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from app.parsers.failures import is_failure
 from app.parsers.generic import GenericParser
 
 _DURATION = re.compile(r"^\s*Duration:\s*(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _FPS = re.compile(r"Video:.*?,\s*(\d+(?:\.\d+)?)\s*fps\b")
-_OUTPUT = re.compile(r"^Output #\d+,\s*[^,]+,\s*to '(.*)':\s*$")
+_OUTPUT = re.compile(r"^[\"']?Output #\d+,\s*[^,]+,\s*to '(.*)':[\"']?\s*$")  # wrappers may quote
 _FRAME = re.compile(r"\bframe=\s*(\d+)")
+_EMPTY = re.compile(r"Lsize=\s*0\s*[kKmM]?i?B\b")  # nothing was written: not the end of a render
 _TIME = re.compile(r"\btime=\s*(-?)(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 # Lines after which retrying the task cannot help (a file or an option the command names).
@@ -97,7 +99,7 @@ class FfmpegParser(GenericParser):
             if self._duration:
                 estimates.append(elapsed * 100 / self._duration)
             self._encoded = self._encoded or elapsed > 0
-        if "Lsize=" in line and self._encoded:
+        if "Lsize=" in line and self._encoded and not _EMPTY.search(line):
             estimates.append(100)  # the last statistics line: all was written
         if estimates:
             self.set_percent(max(max(estimates), self.percent or 0))
@@ -119,5 +121,8 @@ class FfmpegParser(GenericParser):
             if pattern in line:
                 self.error(text)
                 return
+        if is_failure(line):  # a crash, or the wrapper's "ERROR! Failed to ..."
+            self.error(text)
+            return
         if "invalid" in line.lower():
             self.warning(text)

@@ -3,8 +3,9 @@
 Corral's Houdini wrapper prints ``CORRAL_ROP: /out/mantra1 frame 12`` before each frame it
 renders: that names the frame, and the renderer's own progress of that frame (e.g. Mantra's
 ``ALF_PROGRESS 45%``) gives the rest of the task's percent. ``ABC_PROGRESS 45`` is the percent
-of an Alembic export (one export covers the task's frames). Errors: Houdini's ``Error:`` lines,
-``hou.OperationFailed``, Python tracebacks; a missing licence or scene file is fatal. ``OpenCL
+of an Alembic export (one export covers the task's frames). Errors: Houdini's ``Error:`` lines, ``[Error]``
+tags (V-Ray for Houdini, USD), ``hou.OperationFailed``, a plug-in library that cannot load,
+crashes and Python tracebacks; a missing licence or scene file is fatal. ``OpenCL
 Exception`` and ``Failed to create`` are warnings.
 """
 
@@ -13,11 +14,15 @@ from __future__ import annotations
 import re
 
 from app.parsers.arnold import ArnoldParser
+from app.parsers.failures import is_failure
 from app.parsers.generic import GenericParser
 from app.parsers.mantra import KarmaParser, MantraParser
 from app.parsers.redshift import RedshiftParser
 
 _ROP = re.compile(r"CORRAL_ROP:\s*(\S+)\s+frame\s+(-?\d+)")
+# Houdini's own render scripts (hrender, OpenJD's adaptor) print "mantra1 frame 5" after the time
+_ROP_FRAME = re.compile(r"^\s*(\w+)\s+frame\s+(-?\d+)\s*$")
+_LIBRARY = re.compile(r"Cannot load \S+ library")
 _ABC = re.compile(r"ABC_PROGRESS\s+(\d+(?:\.\d+)?)")
 _ERROR = re.compile(r"^\s*Error:\s")
 _HIP = re.compile(r"(?:Unable to open|Cannot open|No such file).*\.hip(?:nc|lc)?\b", re.IGNORECASE)
@@ -29,12 +34,15 @@ class HbatchParser(GenericParser):
     name = "hbatch"
 
     def parse_line(self, line: str) -> None:
+        match = None
         if "CORRAL_ROP:" in line:
             match = _ROP.search(line)
-            if match:
-                self.activity = match[1]
-                self.set_frame(int(match[2]))
-                self.frame_progress(0)  # the frame starts: the frames before it are done
+        elif " frame " in line:
+            match = _ROP_FRAME.match(line)
+        if match:
+            self.activity = match[1]
+            self.set_frame(int(match[2]))
+            self.frame_progress(0)  # the frame starts: the frames before it are done
         if "ABC_PROGRESS" in line:
             match = _ABC.search(line)
             if match:
@@ -42,9 +50,11 @@ class HbatchParser(GenericParser):
         if "No licenses could be found" in line or (".hip" in line and _HIP.search(line)):
             self.error(line.strip(), fatal=True)
         elif (
-            "Traceback (most recent call last)" in line
+            is_failure(line)
             or "hou.OperationFailed" in line
+            or "[Error]" in line
             or ("Error:" in line and _ERROR.match(line))
+            or ("Cannot load" in line and _LIBRARY.search(line))
         ):
             self.error(line.strip())
         elif "OpenCL Exception" in line or "Failed to create" in line:

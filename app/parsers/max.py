@@ -9,14 +9,15 @@ from app.parsers.generic import GenericParser
 _DONE = re.compile(r"Frame\s+(-?\d+)\s+completed")
 _STARTED = re.compile(r"Rendering frame\s+(-?\d+)\b")
 _PROGR = re.compile(r"progr:\s*(\d+(?:\.\d*)?)\s*%\s*rendered")
-_TRIGGERS = ("rror", "RROR", "icen", "rash", "stopped working", "emory", "issing")
+_TRIGGERS = ("rror", "RROR", "icen", "rash", "stopped working", "emory", "issing", "ERR:")
+_LOGGED_ERROR = re.compile(r"\bERR:\s")  # Max.log: "2025/08/11 20:59:27 ERR: [10560] ..."
 _CRASH = ("application has crashed", "has stopped working", "out of memory", "not enough memory")
 
 
 class MaxParser(GenericParser):
     """``Rendering frame 12`` starts frame 12, ``progr: 45% rendered`` is its percent and
     ``Frame 12 completed`` ends it. ``Missing external files`` is a warning; ``ERROR:`` lines,
-    crashes and out of memory are errors; licence failures and a scene file that cannot be
+    the network log's ``ERR:`` lines, crashes and out of memory are errors; licence failures and a scene file that cannot be
     loaded are fatal."""
 
     name = "max"
@@ -47,7 +48,7 @@ class MaxParser(GenericParser):
             self.warning(text)
         elif "licen" in lower and ("fail" in lower or "error" in lower or "unable" in lower):
             self.error(text, fatal=True)
-        elif any(word in lower for word in _CRASH):
+        elif any(word in lower for word in _CRASH) or _LOGGED_ERROR.search(text):
             self.error(text)
         elif "error" in lower:
             scene = ".max" in lower and any(

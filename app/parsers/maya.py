@@ -1,14 +1,21 @@
 """Maya's batch renderer (``Render``), alone and with its renderers.
 
 Maya's own failure lines are errors: ``Frame aborted``, ``Frame rendering aborted``, ``Fatal
-Error`` (a crash), ``failed to render``, ``(kFailure)``; ``Maya exited with status 210`` means
-the scene did not open, which a retry does not mend (fatal). ``Result: `` lines echo values and
-are not read for errors. The renderer parsers add their progress and errors.
+Error`` (a crash), ``failed to render``, ``(kFailure)``, any other ``Maya exited with status N``
+but 0, a Python exception reported as ``Error: line 1: UnicodeDecodeError: ...``, crashes and
+tracebacks; ``Maya exited with status 210`` means the scene did not open and a renderer plug-in
+that does not load (``Unable to dynamically load``) will not load on a retry either (fatal).
+Other ``Error: line N:`` lines (a missing optional plug-in, a MEL procedure) are Maya's noise.
+``Result: `` lines echo values and are not read for errors. The renderer parsers add their
+progress and errors.
 """
 
 from __future__ import annotations
 
+import re
+
 from app.parsers.arnold import ArnoldParser
+from app.parsers.failures import is_failure
 from app.parsers.generic import GenericParser
 from app.parsers.prman import PrmanParser
 from app.parsers.redshift import RedshiftParser
@@ -21,7 +28,9 @@ _ERRORS = (
     "failed to render",
     "(kFailure)",
 )
-_FATAL = ("Maya exited with status 210",)
+_FATAL = ("Maya exited with status 210", "Unable to dynamically load")
+_EXIT = re.compile(r"Maya exited with status (-?\d+)")
+_EXCEPTION = re.compile(r"Error: line \d+: \w+(?:Error|Exception)\b")
 
 
 class MayaParser(GenericParser):
@@ -33,7 +42,13 @@ class MayaParser(GenericParser):
         if "Result: " not in line:
             if any(text in line for text in _FATAL):
                 self.error(line.strip(), fatal=True)
-            elif any(text in line for text in _ERRORS):
+            elif any(text in line for text in _ERRORS) or is_failure(line):
+                self.error(line.strip())
+            elif "Maya exited" in line:
+                match = _EXIT.search(line)
+                if match and int(match[1]) != 0:
+                    self.error(line.strip())
+            elif "Error: line" in line and _EXCEPTION.search(line):
                 self.error(line.strip())
         super().parse_line(line)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app.parsers.failures import is_failure
 from app.parsers.generic import GenericParser
 
 # "Writing /out/comp.0005.exr took 0.44 seconds" (Nuke >= 13); older builds print the file and
@@ -54,7 +55,7 @@ class NukeParser(GenericParser):
     frame is the file name's frame number; without one, each new file name is the next frame)
     and adds the file; the progress dots of older builds give the frame's percent;
     ``EXECUTING VIEW "left"`` is the activity; ``Total render time`` ends the task. Errors:
-    ``ERROR:`` lines, ``Worker process failed``, crashes, out of memory; licence failures and a
+    ``ERROR:`` lines, ``Worker process failed``, crashes, Python tracebacks, out of memory; licence failures and a
     missing script (``comp.nk: No such file or directory``) are fatal."""
 
     name = "nuke"
@@ -82,6 +83,8 @@ class NukeParser(GenericParser):
                 self.activity = f"view {match[1]}"
         if any(word in line for word in _TRIGGERS):
             self._errors(line)
+        elif is_failure(line):
+            self.error(line.strip())
         super().parse_line(line)
 
     def _writing(self, line: str) -> None:
@@ -111,5 +114,9 @@ class NukeParser(GenericParser):
         elif "No such file or directory" in line:
             # the script itself is missing: nothing to retry; a missing input is an error
             self.error(text, fatal=".nk:" in line or line.rstrip().endswith(".nk"))
-        elif text.upper().startswith("ERROR") or any(word in line for word in _ERRORS):
+        elif (
+            text.upper().startswith("ERROR")
+            or any(word in line for word in _ERRORS)
+            or is_failure(line)
+        ):
             self.error(text)

@@ -99,13 +99,19 @@ def test_application_parsers_are_registered_and_read_generic_markers():
 # -- after effects ----------------------------------------------------------------------------
 
 
-def test_afterfx_without_frame_lines_is_a_bad_result_only_at_the_end():
+def test_afterfx_without_frame_lines_is_not_a_bad_result():
+    # some output modules report no frame at all (real logs: tests/fixtures/parser_corpus)
     parser = _parser("afterfx")
     parser.feed("PROGRESS:  Launching After Effects...\nPROGRESS:  Total Time Elapsed: 2 Seconds\n")
-    assert not parser.bad_result
     parser.finish()
-    assert parser.bad_result
+    assert not parser.bad_result
     assert parser.errors == []
+
+
+def test_afterfx_render_log_frame_lines_without_progress_prefix():
+    parser = _parser("afterfx", 0, 9)
+    parser.feed("  0:00:00:04 (5): 0 Seconds\n")
+    assert (parser.frame, parser.percent) == (4, 50)
 
 
 def test_afterfx_frame_line_without_newline_counts_at_finish():
