@@ -3,9 +3,10 @@
 Corral's Houdini wrapper prints ``CORRAL_ROP: /out/mantra1 frame 12`` before each frame it
 renders: that names the frame, and the renderer's own progress of that frame (e.g. Mantra's
 ``ALF_PROGRESS 45%``) gives the rest of the task's percent. ``ABC_PROGRESS 45`` is the percent
-of an Alembic export (one export covers the task's frames). Errors: Houdini's ``Error:`` lines, ``[Error]``
-tags (V-Ray for Houdini, USD), ``hou.OperationFailed``, a plug-in library that cannot load,
-crashes and Python tracebacks; a missing licence or scene file is fatal. ``OpenCL
+of an Alembic export (one export covers the task's frames). Houdini's own scripts print ``mantra1
+frame 5`` instead of the marker. Errors: Houdini's ``Error:`` lines, ``[Error]`` tags (V-Ray for
+Houdini, USD), ``hou.OperationFailed``, a plug-in library that cannot load, crashes and Python
+tracebacks; a missing licence or scene file is fatal. ``OpenCL
 Exception`` and ``Failed to create`` are warnings.
 """
 

@@ -17,8 +17,8 @@ _CRASH = ("application has crashed", "has stopped working", "out of memory", "no
 class MaxParser(GenericParser):
     """``Rendering frame 12`` starts frame 12, ``progr: 45% rendered`` is its percent and
     ``Frame 12 completed`` ends it. ``Missing external files`` is a warning; ``ERROR:`` lines,
-    the network log's ``ERR:`` lines, crashes and out of memory are errors; licence failures and a scene file that cannot be
-    loaded are fatal."""
+    the network log's ``ERR:`` lines, crashes and out of memory are errors; licence failures
+    and a scene file that cannot be loaded are fatal."""
 
     name = "max"
 

@@ -71,7 +71,5 @@ class NatronParser(GenericParser):
             self.error(text, fatal=True)
         elif any(word in lower for word in _HARMLESS):
             return
-        elif lower.startswith("error") or any(word in lower for word in _ERRORS):
-            self.error(text)
-        elif is_failure(line):
+        elif lower.startswith("error") or any(w in lower for w in _ERRORS) or is_failure(line):
             self.error(text)

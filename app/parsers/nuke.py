@@ -55,8 +55,8 @@ class NukeParser(GenericParser):
     frame is the file name's frame number; without one, each new file name is the next frame)
     and adds the file; the progress dots of older builds give the frame's percent;
     ``EXECUTING VIEW "left"`` is the activity; ``Total render time`` ends the task. Errors:
-    ``ERROR:`` lines, ``Worker process failed``, crashes, Python tracebacks, out of memory; licence failures and a
-    missing script (``comp.nk: No such file or directory``) are fatal."""
+    ``ERROR:`` lines, ``Worker process failed``, crashes, Python tracebacks, out of memory;
+    licence failures and a missing script (``comp.nk: No such file or directory``) are fatal."""
 
     name = "nuke"
 
