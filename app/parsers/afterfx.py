@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.failures import is_failure
+from app.parsers.failures import is_failure, starts_with_error
 from app.parsers.generic import GenericParser
 
 # "PROGRESS:  0:00:00:05 (6): 2 Seconds": the timecode, then the frame's 1-based count in the
@@ -41,7 +41,7 @@ class AfterfxParser(GenericParser):
             self._progress(line)
         if any(word in line for word in _TRIGGERS):
             self._messages(line)
-        elif is_failure(line):
+        elif is_failure(line) or starts_with_error(line):
             self.error(line.strip())
         super().parse_line(line)
 
@@ -74,5 +74,5 @@ class AfterfxParser(GenericParser):
             self.error(text, fatal=any(word in lower for word in _FATAL))
         elif "after effects warning" in lower or "aerender warning" in lower:
             self.warning(text)
-        elif is_failure(line):
+        elif is_failure(line) or starts_with_error(line):  # wrappers: "Error: ...", "[ERROR]"
             self.error(text)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from app.parsers.failures import is_failure
+from app.parsers.failures import is_failure, starts_with_error
 from app.parsers.generic import GenericParser
 from app.parsers.sizes import size_mb
 
@@ -25,7 +25,6 @@ _EEVEE = re.compile(r"\bRendering\s+(\d+)\s*/\s*(\d+)\s+samples")
 _PEAK = re.compile(r"Peak[:\s]\s*(\d+(?:\.\d+)?)\s*([KMGT])")
 _PERCENT = re.compile(r"\|\s*(\d+(?:\.\d+)?)\s*%\s*$")  # RenderMan for Blender: "... | 45%"
 _CUDA_CALL = re.compile(r"\bin cu[A-Z]\w*\(")  # "Invalid value in cuCtxPushCurrent(...)"
-_ERROR_LINE = re.compile(r"^\s*(?:Error|ERROR)\s*:")
 _SAVED = re.compile(r"\bSaved:\s*(?:'([^']+)'|\"([^\"]+)\"|(\S+))")
 
 # (substring, kind, fatal): the first that a line holds decides; kind "" means nothing
@@ -57,6 +56,7 @@ _MESSAGES = (
     ("Export failed", "error", False),
     ("Rib gen error", "error", False),
     ("ERROR: ld.so", "", False),  # "object ... from LD_PRELOAD cannot be preloaded: ignored"
+    ("Unable to open a display", "error", False),  # EEVEE on a host without a display
     ("Warning: Unable to open", "warning", False),  # a missing texture: the render goes on
 )
 _GUARD = (
@@ -126,5 +126,5 @@ class BlenderParser(GenericParser):
                 elif kind == "error":
                     self.error(line.strip(), fatal=fatal)
                 return
-        if is_failure(line) or _ERROR_LINE.match(line) or _CUDA_CALL.search(line):
+        if is_failure(line) or starts_with_error(line) or _CUDA_CALL.search(line):
             self.error(line.strip())  # crashes, add-ons' and engines' errors, CUDA calls

@@ -2,8 +2,9 @@
 violations, core dumps), Python tracebacks and the error lines of the wrappers that farms put
 around programs (nexrender, OpenJD adaptors, shell scripts).
 
-The application parsers ask ``is_failure(line)`` besides their own patterns; the line has
-already lost its wrapper prefixes (``base.clean_line``)."""
+The application parsers ask ``is_failure(line)`` besides their own patterns, and those whose
+programs never print a harmless ``Error:`` line ask ``starts_with_error(line)`` too; the line
+has already lost its wrapper prefixes (``base.clean_line``)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ _CRASHES = (
     "Fatal Python error",
     "Traceback (most recent call last)",
 )
-# Wrapper lines: "[ERROR]", "ERROR! Failed to ...", "lifecycle error ...", "... exited with
-# code 1", an OpenJD adaptor's "... exited early and did not render successfully".
+# Wrapper lines: "[ERROR]", "ERROR! Failed to ...", "lifecycle error ...", the shell's bare
+# "Aborted" (SIGABRT), "... exited with code 1", an OpenJD adaptor's "... exited early and did
+# not render successfully".
 _WRAPPER = re.compile(
-    r"^\s*(?:\[ERROR\]|ERROR!|lifecycle error\b)"
+    r"^\s*(?:\[ERROR\]|ERROR!|lifecycle error\b|Aborted\s*$)"
     r"|\bexited with code [1-9]"
     r"|\bexited early and did not render"
 )
+_ERROR_LINE = re.compile(r"^\s*(?:Error|ERROR)\s*:")
 _GUARD = (
     "Segm",
     "Bus ",
@@ -42,6 +45,7 @@ _GUARD = (
     "ERROR",
     "error",
     "exited",
+    "Aborted",
 )
 
 
@@ -50,3 +54,8 @@ def is_failure(line: str) -> bool:
     if not any(word in line for word in _GUARD):
         return False
     return any(text in line for text in _CRASHES) or _WRAPPER.search(line) is not None
+
+
+def starts_with_error(line: str) -> bool:
+    """Whether the line is an ``Error: ...`` (or ``ERROR: ...``) message."""
+    return _ERROR_LINE.match(line) is not None
