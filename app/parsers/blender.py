@@ -24,7 +24,9 @@ _SAMPLE = re.compile(r"\bSample\s+(\d+)\s*/\s*(\d+)")
 _EEVEE = re.compile(r"\bRendering\s+(\d+)\s*/\s*(\d+)\s+samples")
 _PEAK = re.compile(r"Peak[:\s]\s*(\d+(?:\.\d+)?)\s*([KMGT])")
 _PERCENT = re.compile(r"\|\s*(\d+(?:\.\d+)?)\s*%\s*$")  # RenderMan for Blender: "... | 45%"
-_CUDA_CALL = re.compile(r"\bin cu[A-Z]\w*\(")  # "Invalid value in cuCtxPushCurrent(...)"
+# a failed GPU driver call: "Invalid value in cuCtxPushCurrent(...)", "... in optixPipelineCreate("
+_GPU_CALL = re.compile(r"\bin (?:cu|optix|hip)[A-Z]\w*\(")
+_TRACEBACK = "Traceback (most recent call last)"
 _SAVED = re.compile(r"\bSaved:\s*(?:'([^']+)'|\"([^\"]+)\"|(\S+))")
 
 # (substring, kind, fatal): the first that a line holds decides; kind "" means nothing
@@ -70,17 +72,32 @@ _GUARD = (
     "PRMan",
     "Export failed",
     " in cu",
+    " in optix",
+    " in hip",
 )
 
 
 class BlenderParser(GenericParser):
     """Blender's ``Fra:`` status lines, saved files and its errors; any other ``Error:`` line,
-    a crash or a failed CUDA call is an error too."""
+    a crash, a Python traceback or a failed GPU call is an error too, except the traceback of an
+    add-on that does not load in the background (``addon_utils.py ... in enable``): the render
+    goes on without it."""
 
     name = "blender"
     aliases = ("blender_cycles", "blender_render")  # the names CGRU's Blender submitters give
 
+    def __init__(self, frame_start: int = 0, frame_end: int = 0, frames_inc: int = 1) -> None:
+        super().__init__(frame_start, frame_end, frames_inc)
+        self._traceback = ""  # a traceback's first line, until the next line says whose it is
+
     def parse_line(self, line: str) -> None:
+        if self._traceback:
+            if "addon_utils.py" not in line:
+                self.error(self._traceback)
+            self._traceback = ""
+        if _TRACEBACK in line:
+            self._traceback = line.strip()
+            return
         if "Fra:" in line:
             self._status(line)
         if "Saved:" in line:
@@ -126,5 +143,11 @@ class BlenderParser(GenericParser):
                 elif kind == "error":
                     self.error(line.strip(), fatal=fatal)
                 return
-        if is_failure(line) or starts_with_error(line) or _CUDA_CALL.search(line):
+        if is_failure(line) or starts_with_error(line) or _GPU_CALL.search(line):
             self.error(line.strip())  # crashes, add-ons' and engines' errors, CUDA calls
+
+    def finish(self) -> None:
+        super().finish()
+        if self._traceback:
+            self.error(self._traceback)
+            self._traceback = ""
