@@ -51,6 +51,8 @@ class C4dParser(GenericParser):
 
     def _messages(self, line: str) -> None:
         text = line.strip()
+        if text.startswith("Command line arguments"):
+            return  # Cinema 4D echoes its own command line, which may hold the word "Error"
         lower = text.lower()
         if "output path" in lower or "output file" in lower:
             self.warning(text)
