@@ -1,13 +1,13 @@
 """Maya's batch renderer (``Render``), alone and with its renderers.
 
 Maya's own failure lines are errors: ``Frame aborted``, ``Frame rendering aborted``, ``Fatal
-Error`` (a crash), ``failed to render``, ``(kFailure)``, any other ``Maya exited with status N``
-but 0, a Python exception reported as ``Error: line 1: UnicodeDecodeError: ...``, crashes and
-tracebacks; ``Maya exited with status 210`` means the scene did not open and a renderer plug-in
-that does not load (``Unable to dynamically load``) will not load on a retry either (fatal).
-Other ``Error: line N:`` lines (a missing optional plug-in, a MEL procedure) are Maya's noise.
-``Result: `` lines echo values and are not read for errors. The renderer parsers add their
-progress and errors.
+Error`` (a crash), ``failed to render``, ``(kFailure)``, a render layer Maya cannot switch to
+or modify, any other ``Maya exited with status N`` but 0, a Python exception reported as
+``Error: line 1: UnicodeDecodeError: ...``, crashes and tracebacks; ``Maya exited with status
+210`` means the scene did not open and a renderer plug-in that does not load (``Unable to
+dynamically load``) will not load on a retry either (fatal). Other ``Error: line N:`` lines
+(a missing optional plug-in, a MEL procedure) are Maya's noise. ``Result: `` lines echo values
+and are not read for errors. The renderer parsers add their progress and errors.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ _ERRORS = (
     "Fatal Error",
     "failed to render",
     "(kFailure)",
+    "Unable to modify overrides to the default layer",  # the layer asked for cannot render
+    "Cannot switch from '",  # "... to 'layer' because of an override to a missing node"
 )
 _FATAL = ("Maya exited with status 210", "Unable to dynamically load")
 _EXIT = re.compile(r"Maya exited with status (-?\d+)")
