@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from app.parsers import Parser, get_parser
-from app.parsers.base import MAX_MESSAGES
+from app.parsers.base import MAX_MESSAGES, clean_line
 from app.parsers.generic import GenericParser
 from app.render.runner import TaskRunner
 from tests.polling import until
@@ -63,6 +63,35 @@ def test_percent_patterns(line, percent):
     parser = GenericParser()
     parser.feed(line + "\n")
     assert parser.percent == percent
+
+
+@pytest.mark.parametrize(
+    ("line", "clean"),
+    [
+        ("\x1b[1;31mERROR\x1b[0m | no licence", "ERROR | no licence"),
+        ("2023-02-03 09:11:42:  0: STDOUT: Fra:1 Mem:10M", "Fra:1 Mem:10M"),
+        (
+            "2025/06/27 11:04:57-05:00 ADAPTOR_OUTPUT: STDOUT: Redshift Error: x",
+            "Redshift Error: x",
+        ),
+        ("[2023/Aug/10|17:33:55] text", "[2023/Aug/10|17:33:55] text"),  # V-Ray's own stamp
+        ("[17:07:19] Creating karma scene", "Creating karma scene"),
+        ("00:00:02   279MB WARNING | abort", "279MB WARNING | abort"),
+        ("[INFO] Saved: out.png", "Saved: out.png"),
+        ("STDERR: Error: line 1: x", "Error: line 1: x"),
+        ("R 15| Fra:3", "Fra:3"),
+        ("  0:00:01:05 (6): 0 Seconds", "  0:00:01:05 (6): 0 Seconds"),  # a timecode stays
+        ("PROGRESS: 50%", "PROGRESS: 50%"),
+    ],
+)
+def test_clean_line_drops_colour_codes_and_wrapper_prefixes(line, clean):
+    assert clean_line(line) == clean
+
+
+def test_parsers_read_through_wrapper_prefixes():
+    parser = GenericParser()
+    parser.feed("2024-05-03 12:07:19:  0: STDOUT: \x1b[32mPROGRESS: 40%\x1b[0m\n")
+    assert parser.percent == 40
 
 
 def test_openjd_status_and_fail():
