@@ -201,11 +201,8 @@ class TaskRunner:
                 verdict.error = f"{exit_text(*_exit_status(code))}: {first_error}"
             return  # a bare exit code or signal is worded by app.protocol.run_error
         verdict.success = code != 0  # the service counts this exit status as a success
-        if parser.fatal or parser.errors:
-            verdict.error = f"{'fatal error' if parser.fatal else 'error'} in output: {first_error}"
-        elif parser.bad_result:
-            verdict.error = "bad result: the output says the task's result is wrong"
-        elif service.task.check_rendered_files:
+        verdict.error = parser.problem()
+        if verdict.error is None and service.task.check_rendered_files:
             verdict.error = await asyncio.to_thread(service.rendered_files_error, parser.files)
         if verdict.error is None and (parser.files or service.task.files):
             verdict.thumbnail = await make_thumbnail(
