@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from app.parsers.guesses import NEEDLES, is_error, percent_of
 from app.parsers.base import Parser
+from app.parsers.guesses import NEEDLES, is_error, percent_of
 
 _PROGRESS = re.compile(r"PROGRESS:\s*(\d+(?:\.\d*)?)\s*%")
 _FRAME = re.compile(r"FRAME:\s*(-?\d+)\b")

@@ -25,13 +25,18 @@ NEEDLES = (
     "of memory",
     "violation",
     "Killed",
+    "terminate called",
 )
 _WORDS = re.compile(r"error|fatal|exception")  # in lower case, as all below unless said
 _CRASH = re.compile(  # every branch starts with a letter: re then skips ahead fast
-    r"traceback \(most recent call last\)|segmentation fault|core dumped|std::bad_alloc"
+    r"traceback \(most recent call last\)|segmentation fault|core dumped|terminate called after"
     r"|sig(?:segv|abrt|bus|ill|fpe)|access violation|out of memory"
 )
-_PREFIX = r"^(?>\s*(?:\[[^\]]*\]|\(\d[^)]*\)|\d[\d:./,tz+-]*(?=[\s\]|])|std(?:out|err):|\w+_output:|\|))*+\s*"
+# What wrappers and loggers put before a message (lower case): tags, times, stream names.
+_PREFIX = (
+    r"^(?>\s*(?:\[[^\]]*\]|\(\d[^)]*\)|\d[\d:./,tz+-]*(?=[\s\]|])|std(?:out|err):"
+    r"|\w+_output:|\|))*+\s*"
+)
 # The line's level is an error: "error:", "ERROR |", "[ERROR]", "<Error>", "Fatal: ...".
 _LEVEL = re.compile(r"(?<![\w.-])(?:fatal\s+error|error|fatal|exception)\s*[:|\]>)]")
 _STARTS = re.compile(_PREFIX + r"(?:fatal\s+)?error\b(?!-)")  # "Error reading file ..."
@@ -40,7 +45,7 @@ _EXCEPTION = re.compile(r"\b[A-Z]\w*(?:Error|Exception): ")  # "ValueError: bad 
 # notices of headless runs without a display (OpenGL, X) or a sound card. Every branch starts
 # with a letter, which lets re skip ahead fast; counts of none are checked apart.
 _HARMLESS = re.compile(
-    r"(?:errors?|fatal|exception)\s*[:=|]?\s*(?:0|none|no|false|n/a)\b"
+    r"(?:errors?|fatal|exception)\s*[:=|]?\s*(?:0|none|no|false|n/a)\s*(?:$|[,;.)\]])"
     r"|error[- _]?(?:correct|handl|level|log|report|threshold|metric|diffusion|bound|toleran)"
     r"|ignor\w* (?:\w+ )?errors?|non[- ]fatal|libgl|glx|egl|mesa|swrast|fbconfig|opengl"
     r"|display|xdg_runtime|qxcb|qt\.qpa|alsa|pulseaudio"

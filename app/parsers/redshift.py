@@ -3,15 +3,20 @@
 ``Rendering frame 12...`` names the frame, ``Block 3/48 (2,0) rendered by GPU 0 in 15ms`` is the
 frame's progress (blocks done of all), ``Frame rendering done`` / ``Skipping frame`` end a frame,
 ``Saved file '<path>' in 40ms`` is an output file and ``Total triangles: 12345`` a resource
-note. Licence failures are fatal; device, CUDA and GPU memory errors are errors (another host
-may render the task).
+note. Licence failures are fatal; device, CUDA and GPU memory errors and ``Redshift Error:``
+lines are errors (another host may render the task).
 """
 
 from __future__ import annotations
 
 from app.parsers.table import Rule, TableParser
 
-_FATAL = "License error|Unable to acquire license|Unable to acquire a license|license not found"
+# "[Redshift] Maxon licensing error: ..." is in a farm's log in
+# https://github.com/aws-deadline/deadline-cloud-for-maya/pull/480
+_FATAL = (
+    "License error|Unable to acquire license|Unable to acquire a license|license not found"
+    "|Maxon licensing error"
+)
 _ERRORS = (
     "No devices available|Frame rendering aborted|internally aborted|CUDA error"
     "|illegal memory access|Out of GPU memory|out of VRAM|Unknown node type"
@@ -33,4 +38,7 @@ class RedshiftParser(TableParser):
         ),
         Rule("fatal", _FATAL),
         Rule("error", _ERRORS),
+        # https://github.com/aws-deadline/deadline-cloud-for-cinema-4d/pull/143 (a farm's log):
+        #   ... STDOUT: Redshift Error: Skipped device Tesla T4 because kernel files are missing.
+        Rule("error", r"Redshift Error:", needle="Redshift Error:"),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import os
 import time
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.parsers import get_parser
+from app.parsers.stream import OUTPUT_BATCH, output_decoder
 from app.protocol import STOPPED, exit_text, key_fields, run_key
 from app.render.config import RenderConfig
 from app.render.process import TaskProcess, kill_tree, spawn, task_environment
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
 
 _BATCH_DELAY = 0.2  # seconds an output chunk may wait to be sent with the next ones
-_BATCH_BYTES = 64 * 1024  # ... unless this much is waiting
 _EOF_WAIT = 0.1  # after a normal exit, how long the end of output may lag behind
 _DRAIN_TIMEOUT = 2.0  # after the tree is dead, how long an unseen process may hold the pipe
 _PROGRESS_EVERY = 0.5  # seconds between two `progress` messages of a task
@@ -122,7 +121,7 @@ class TaskRunner:
         self._config = config
         self._emit = emit
         self._capture = OutputCapture(config.output_limit)
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = output_decoder()
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._flush_timer: asyncio.TimerHandle | None = None
@@ -262,7 +261,7 @@ class TaskRunner:
         self._capture.add(data)
         self._pending.append(data)
         self._pending_size += len(data)
-        if self._pending_size >= _BATCH_BYTES:
+        if self._pending_size >= OUTPUT_BATCH:  # a full batch does not wait
             self._flush()
         elif self._flush_timer is None:
             self._flush_timer = asyncio.get_running_loop().call_later(_BATCH_DELAY, self._flush)
