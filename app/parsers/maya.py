@@ -9,33 +9,23 @@ are not read for errors. The renderer parsers add their progress and errors.
 from __future__ import annotations
 
 from app.parsers.arnold import ArnoldParser
-from app.parsers.generic import GenericParser
 from app.parsers.prman import PrmanParser
 from app.parsers.redshift import RedshiftParser
+from app.parsers.table import Rule, TableParser
 from app.parsers.vray import VrayParser
 
-_ERRORS = (
-    "Frame aborted",
-    "Frame rendering aborted",
-    "Fatal Error",
-    "failed to render",
-    "(kFailure)",
-)
-_FATAL = ("Maya exited with status 210",)
+_NOT_RESULT = r"^(?!.*Result: ).*"  # a line that does not echo a value
+_FAILED = r"(?:Frame aborted|Frame rendering aborted|Fatal Error|failed to render|\(kFailure\))"
 
 
-class MayaParser(GenericParser):
+class MayaParser(TableParser):
     """Maya's failure lines."""
 
     name = "maya"
-
-    def parse_line(self, line: str) -> None:
-        if "Result: " not in line:
-            if any(text in line for text in _FATAL):
-                self.error(line.strip(), fatal=True)
-            elif any(text in line for text in _ERRORS):
-                self.error(line.strip())
-        super().parse_line(line)
+    table = (
+        Rule("fatal", _NOT_RESULT + r"Maya exited with status 210", needle="Maya exited"),
+        Rule("error", _NOT_RESULT + _FAILED),
+    )
 
 
 class MayaArnoldParser(MayaParser, ArnoldParser):

@@ -25,9 +25,10 @@ What a rule's groups hold, by kind (groups in brackets are optional):
 - messages, the whole line is kept: ``warning``, ``error`` and ``fatal`` (an error a retry
   cannot mend).
 
-A line is read by every rule, in table order, with three limits: the first progress rule that
-matches is the only one applied; notes all apply; and a line is one message at most, the most
-severe that matches (fatal, then error, then warning). A class's table adds to the tables of the
+A line is read by every rule, in table order, with two limits: the first progress rule that
+matches is the only one applied (notes all apply), and a line is one message at most: the first
+fatal rule that matches, else the first error or warning rule (so a warning rule placed before
+an error rule keeps "ERROR: missing plugin" a warning). A class's table adds to the tables of the
 table parsers it derives from (its own rules first), so a combination such as
 ``class MayaArnoldParser(MayaParser, ArnoldParser)`` reads both. A ``needle`` is text the line
 must contain for the rule to be tried: a cheap test before the pattern.
@@ -43,7 +44,7 @@ from app.parsers.sizes import size_mb
 
 PROGRESS = ("percent", "frame", "frame_percent", "frame_start", "frame_done")
 NOTES = ("file", "peak", "resource", "activity", "success", "bad_result")
-MESSAGES = ("fatal", "error", "warning")  # most severe first
+MESSAGES = ("fatal", "error", "warning")
 
 
 class Rule(NamedTuple):
@@ -101,12 +102,8 @@ class TableParser(GenericParser):
                 rules.extend(compile_rules(klass.__name__, tuple(own)))
         cls._progress = tuple(rule for rule in rules if rule.kind in PROGRESS)
         cls._notes = tuple(rule for rule in rules if rule.kind in NOTES)
-        cls._messages = tuple(
-            sorted(
-                (rule for rule in rules if rule.kind in MESSAGES),
-                key=lambda rule: MESSAGES.index(rule.kind),
-            )
-        )
+        fatal = [rule for rule in rules if rule.kind == "fatal"]
+        cls._messages = (*fatal, *(rule for rule in rules if rule.kind in MESSAGES[1:]))
 
     def parse_line(self, line: str) -> None:
         if "\x1b" in line:

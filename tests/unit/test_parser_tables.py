@@ -52,9 +52,10 @@ def test_notes_all_apply():
     assert parser.resources == {"mem_peak_mb": 2048.0, "lights": 12}
 
 
-def test_a_line_is_the_most_severe_message_it_matches():
-    parser = _parse(Tool, "missing texture\nlicense check failed, missing server\n")
-    assert parser.warnings == ["missing texture"]
+def test_a_line_is_one_message_fatal_first_then_in_table_order():
+    text = "missing texture\nlicense check failed, missing server\nmissing: load failed\n"
+    parser = _parse(Tool, text)
+    assert parser.warnings == ["missing texture", "missing: load failed"]
     assert parser.errors == ["license check failed, missing server"] and parser.fatal
 
 
