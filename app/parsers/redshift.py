@@ -31,7 +31,7 @@ class RedshiftParser(TableParser):
         Rule("frame_percent", r"Block\s*(\d+)\s*/\s*(\d+)\b.*rendered by", needle="rendered by"),
         Rule("frame_done", r"Frame rendering done", needle="Frame rendering done"),
         Rule("frame_done", r"Skipping frame\s+(-?\d+)", needle="Skipping frame"),
-        Rule("frame", r"^(?!.*(?:aborted|done)).*Rendering (?:.*\s)?frame\s+(-?\d+)"),
+        Rule("frame", r"^(?!.*(?:aborted|done)).*Rendering (?:.*\s)?frame\s+(-?\d+)", "Rendering"),
         Rule("file", r"Saved (?:file|image)\s+['\"]([^'\"]+)['\"]", needle="Saved "),
         Rule(
             "resource", r"Total triangles:\s*(\d[\d,]*)", needle="Total tri", resource="triangles"

@@ -27,7 +27,10 @@ class VrayParser(TableParser):
         Rule("file", r"Successfully written image file\s+\"([^\"]+)\"", needle="Successfully"),
         # https://github.com/ynput/OpenPype/pull/5420 (a farm's log): a missing scene is
         #   error: Error in file "vray_ropMain.0000.vrscene", line 0: No file "C:\...\..." exists
-        Rule("fatal", r"(?i)(?=.*(?:licens|\.vrscene))(?:.*(?:^|[\]\s])error:)"),
-        Rule("error", r"(?i)(?:^|[\]\s])error:"),
-        Rule("warning", rf"(?i)(?:^|[\]\s])warning:.*(?:{_MISSING})"),
+        Rule("fatal", r"^(?=.*(?i:licens|\.vrscene)).*(?:^|[\]\s])[Ee]rror:", needle="rror:"),
+        Rule("fatal", r"^(?=.*(?i:licens|\.vrscene)).*(?:^|[\]\s])ERROR:", needle="ERROR:"),
+        Rule("error", r"(?:^|[\]\s])[Ee]rror:", needle="rror:"),
+        Rule("error", r"(?:^|[\]\s])ERROR:", needle="ERROR:"),
+        Rule("warning", rf"(?:^|[\]\s])[Ww]arning:.*(?i:{_MISSING})", needle="arning:"),
+        Rule("warning", rf"(?:^|[\]\s])WARNING:.*(?i:{_MISSING})", needle="WARNING:"),
     )
