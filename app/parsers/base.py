@@ -90,18 +90,24 @@ class Parser:
                 self._line_messages.clear()
                 self.parse_line(line)
             return
-        find, rfind = text.find, text.rfind
-        starts = set()
+        find = text.find
+        hits = []
         for needle in self.line_needles:
             at = find(needle)
             while at >= 0:
-                starts.add(rfind("\n", 0, at) + 1)
-                end = find("\n", at)
-                at = find(needle, end) if end >= 0 else -1
-        for start in sorted(starts):
-            end = find("\n", start)
+                hits.append(at)
+                at = find(needle, at + 1)
+        hits.sort()
+        end = -1
+        for at in hits:
+            if at < end:
+                continue  # the line of the hit before
+            start = text.rfind("\n", 0, at) + 1
+            end = find("\n", at)
+            if end < 0:
+                end = len(text)
             self._line_messages.clear()
-            self.parse_line(text[start:] if end < 0 else text[start:end])
+            self.parse_line(text[start:end])
 
     def finish(self) -> None:
         """The output ended: parse the last line even without its newline."""

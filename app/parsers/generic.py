@@ -37,7 +37,7 @@ class GenericParser(Parser):
 
     name = "generic"
     guesses: ClassVar[bool] = True
-    line_needles = (*NEEDLES, "PROGRESS:", "FRAME:", "openjd_", _MARKERS, "ACTIVITY:", "@IMAGE@")
+    line_needles = (*NEEDLES, "FRAME:", "openjd_", _MARKERS, "ACTIVITY:", "@IMAGE@")
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -76,10 +76,10 @@ class GenericParser(Parser):
             self._last_percent(text)
 
     def _last_percent(self, text: str) -> None:
-        """The guessed percent of complete lines. Only the last one counts, so the lines with a
-        "%" are read from the end until one gives it, down to the last line that Corral's or
-        OpenJD's progress markers read (parse_line has read those)."""
-        floor = max(text.rfind("PROGRESS:"), text.rfind("openjd_progress"))
+        """The percent of complete lines, ``PROGRESS:`` or guessed: only the last one counts,
+        so the lines with a "%" are read from the end until one gives it, down to the last
+        ``openjd_progress`` line (parse_line has read that one)."""
+        floor = text.rfind("openjd_progress")
         end = len(text)
         while (at := text.rfind("%", 0, end)) > floor:
             start = text.rfind("\n", 0, at) + 1
@@ -88,6 +88,10 @@ class GenericParser(Parser):
             stop = text.find("\n", at)
             end = start
             line = text[start : stop if stop >= 0 else len(text)]
+            progress = "PROGRESS:" in line and _PROGRESS.search(line)
+            if progress:
+                self.set_percent(float(progress[1]))
+                return
             if _MARKERS in line or "openjd_" in line:
                 continue
             line = strip_ansi(line) if "\x1b" in line else line

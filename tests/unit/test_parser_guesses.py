@@ -26,7 +26,7 @@ ERRORS = [
     "Segmentation fault (core dumped)",
     "Aborted (core dumped)",
     "received signal SIGSEGV",
-    "terminate called after throwing an instance of 'std::bad_alloc'",
+    "terminate called after throwing an instance of 'std::runtime_error'",
     "CUDA error: out of memory",
     "Killed",
     "Error: no camera in scene",
