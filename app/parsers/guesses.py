@@ -19,9 +19,9 @@ NEEDLES = (
     "atal",
     "ATAL",
     "xception",
-    "raceback",
-    "fault",
-    "dumped",
+    "Traceback (",
+    "ntation fault",
+    "core dumped",
     "SIG",
     "Killed",
 )
@@ -60,6 +60,8 @@ _HEADLESS = (
     "non fatal",
     "ignor",
 )
+# "Killed" alone, or as a shell reports a command it saw killed: "sh: line 1: 4242 Killed  ..."
+_KILLED = re.compile(r"^\s*killed\s*$|\d killed\s")
 # What wrappers and loggers put before a message (lower case): tags, times, stream names.
 _PREFIX = (
     r"^(?>\s*(?:\[[^\]]*\]|\(\d[^)]*\)|\d[\d:./,tz+-]*(?=[\s\]|])|std(?:out|err):"
@@ -75,6 +77,7 @@ _HARMLESS = re.compile(
     r"|error[- _]?(?:correct|handl|level|log|report|threshold|metric|diffusion|bound|toleran)"
 )
 _NONE = re.compile(r"\b(?:no|0|zero|without)\s+(?:\w+\s+)?errors?\b")
+_COUNTS = ("no", "0", "zero", "without")  # what _NONE needs, found fast
 
 _PERCENT = re.compile(r"(?<![\w.%])(\d{1,3}(?:\.\d+)?) ?%(?![\w%])")
 # A percent is progress when the line says so, or when the percent leads its message.
@@ -94,22 +97,21 @@ def is_error(line: str) -> bool:
     """Whether a line is an obvious error."""
     lower = line.lower()
     found = (
-        _contains_any(lower, _CRASHES)
-        or lower.strip() == "killed"
-        or (
-            _WORDS.search(lower) is not None
-            and (
-                _LEVEL.search(lower) is not None
-                or _STARTS.match(lower) is not None
-                or (": " in line and _EXCEPTION.search(line) is not None)
-            )
+        _WORDS.search(lower) is not None
+        and (
+            _LEVEL.search(lower) is not None
+            or _STARTS.match(lower) is not None
+            or ("Error: " in line or "Exception: " in line)
+            and _EXCEPTION.search(line) is not None
         )
+    ) or (
+        _contains_any(lower, _CRASHES) or ("killed" in lower and _KILLED.search(lower) is not None)
     )
     return (
         found
         and not _contains_any(lower, _HEADLESS)
         and _HARMLESS.search(lower) is None
-        and _NONE.search(lower) is None
+        and not (_contains_any(lower, _COUNTS) and _NONE.search(lower))
     )
 
 

@@ -29,6 +29,8 @@ ERRORS = [
     "terminate called after throwing an instance of 'std::runtime_error'",
     "CUDA error: out of memory",
     "Killed",
+    "bash: line 1: 4242 Killed                  blender -b shot.blend -a",
+    "bash: line 1: 4243 Segmentation fault      (core dumped) kick -i shot.ass",
     "Error: no camera in scene",
 ]
 HARMLESS = [
@@ -53,6 +55,7 @@ HARMLESS = [
     "non-fatal: texture cache resized",
     "Ignoring 3 errors in optional plugins",
     "Compiling shader terror_mask.osl",
+    "Killed 3 stale lock files",
     "2026-07-28 18:13:12.122 [render info] Initializing effect at frame 8701",
 ]
 
