@@ -30,9 +30,10 @@ class GenericParser(Parser):
     ``[ PARSER ERROR ]``, ``[ PARSER FATAL ERROR ]``, ``[ PARSER BAD RESULT ]`` and
     ``[ PARSER FINISHED SUCCESS ]`` anywhere in a line.
 
-    With ``guesses`` (this class only: a subclass reads its own patterns unless it sets
-    ``guesses = True``), obvious errors and progress percentages of any program too
-    (app/parsers/guesses.py); only lines that contain one of the words these look for are read.
+    With ``guesses``, obvious errors and progress percentages of any program too
+    (app/parsers/guesses.py); only lines that contain one of the words these look for are read
+    (``line_needles``). A subclass that reads lines of its own (it overrides ``parse_line``)
+    reads every line and guesses nothing, unless it sets ``guesses`` and ``line_needles``.
     """
 
     name = "generic"
@@ -41,10 +42,11 @@ class GenericParser(Parser):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        if "guesses" not in cls.__dict__:
-            cls.guesses = False
-        if "line_needles" not in cls.__dict__:
-            cls.line_needles = ()
+        if "parse_line" in cls.__dict__:  # reads lines of its own: every line, no guessing
+            if "guesses" not in cls.__dict__:
+                cls.guesses = False
+            if "line_needles" not in cls.__dict__:
+                cls.line_needles = ()
 
     def parse_line(self, line: str) -> None:
         if _MARKERS in line:

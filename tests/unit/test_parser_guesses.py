@@ -152,16 +152,27 @@ def test_results_do_not_depend_on_chunks(size):
     assert parser.files == ["/out/car.0012.png"]
 
 
-def test_only_the_generic_parser_guesses():
+def test_parsers_that_read_lines_of_their_own_do_not_guess():
+    class Renamed(GenericParser):  # e.g. a probe of the monitor's output window
+        pass
+
+    class Own(GenericParser):
+        def parse_line(self, line: str) -> None:
+            super().parse_line(line)
+
     assert get_parser("generic").guesses and get_parser("").guesses
-    for name in ("arnold", "mantra", "blender", "ffmpeg"):
-        parser = get_parser(name)()
-        parser.feed("Error: something\nRendering: 50%\n")
-        assert parser.errors == [] and parser.percent is None, name
+    text = "Error: something\nRendering: 50%\n"
+    assert (_parse(text, Renamed).errors, _parse(text, Renamed).percent) == (
+        ["Error: something"],
+        50,
+    )
+    for cls in (Own, *(get_parser(name) for name in ("arnold", "mantra", "blender", "ffmpeg"))):
+        parser = _parse(text, cls)
+        assert parser.errors == [] and parser.percent is None, cls.name
 
 
-def _parse(text: str) -> GenericParser:
-    parser = GenericParser()
+def _parse(text: str, cls: type[GenericParser] = GenericParser) -> GenericParser:
+    parser = cls()
     parser.feed(text)
     parser.finish()
     return parser
