@@ -16,9 +16,9 @@ A studio adds a renderer with a few lines in a plugin file (or an entry point)::
 
 What a rule's groups hold, by kind (groups in brackets are optional):
 
-- progress: ``percent`` (1: the task's percent), ``frame`` (1: an absolute frame number),
-  ``frame_percent`` (1: the current frame's percent, or 1 and 2: done and total),
-  ``frame_start`` ([1: frame], [2: its percent]) and ``frame_done`` ([1: frame]);
+- progress: ``percent`` (1: the task's percent; without a group: 100), ``frame`` (1: an
+  absolute frame number), ``frame_percent`` (1: the current frame's percent, or 1 and 2: done
+  and total), ``frame_start`` ([1: frame], [2: its percent]) and ``frame_done`` ([1: frame]);
 - notes: ``file`` (1: an output file), ``peak`` (1 and 2: a size such as ``712.45`` ``MB``),
   ``resource`` (1: a count, kept under the rule's ``resource`` name), ``activity`` (1: text),
   ``success`` and ``bad_result`` (no group; a bad result also keeps the line as a warning);
@@ -31,7 +31,9 @@ fatal rule that matches, else the first error or warning rule (so a warning rule
 an error rule keeps "ERROR: missing plugin" a warning). A class's table adds to the tables of the
 table parsers it derives from (its own rules first), so a combination such as
 ``class MayaArnoldParser(MayaParser, ArnoldParser)`` reads both. A ``needle`` is text the line
-must contain for the rule to be tried: a cheap test before the pattern.
+must contain for the rule to be tried: a cheap test before the pattern. Lines reach the rules
+without ANSI colour codes. A table that does not compile (an unknown kind, a bad pattern) is a
+ValueError when its class is made: a plugin file with one is skipped and the reason logged.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ class TableParser(GenericParser):
     def _progress_rule(self, kind: str, match: re.Match[str]) -> None:
         first, second = (*match.groups(), None, None)[:2]
         if kind == "percent":
-            self.set_percent(float(first))
+            self.set_percent(float(first) if first is not None else 100)
         elif kind == "frame":
             self.set_frame(int(first))
         elif kind == "frame_percent" and second is not None:
