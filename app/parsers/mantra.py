@@ -5,7 +5,7 @@ the next lower percent, unless a wrapper names the frame: Houdini's verbose ROP 
 ``21:17:04  rop_usdrender frame 5`` does). ``Generating Image: <path> (WxH)`` is an output file,
 ``Peak Memory Usage: 1.23 GB`` or a ``Memory: ... peak`` line the peak memory. Missing textures
 and files are warnings; a missing Houdini licence is fatal. Karma adds USD's ``Failed to open
-layer`` (the scene is missing: fatal).
+layer`` (the scene is missing: fatal) and husk's ``Unable to write to image`` (an error).
 """
 
 from __future__ import annotations
@@ -42,5 +42,8 @@ class KarmaParser(MantraParser):
     name = "karma"
     table = (
         Rule("fatal", r"Failed to open layer", needle="Failed to open layer"),
+        # https://github.com/ynput/ayon-houdini/issues/209 (husk on a farm):
+        #   ... 0: STDOUT: [18:50:47] Unable to write to image: Z:\...\__render__.1006.exr
+        Rule("error", r"Unable to write to image", needle="Unable to write"),
         Rule("error", r"\[(?:Error|ERROR)\]", needle="["),
     )

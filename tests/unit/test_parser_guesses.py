@@ -14,6 +14,14 @@ ERRORS = [
     "file or directory",  # https://github.com/prman-pixar/RenderManForBlender/issues/352
     "ERROR: <'Export path [D:/tmp/renderman_for_blender/Trial\\\\images\\Scene.0001.exr] does not "
     "exist.',>",  # the same report
+    # https://github.com/LuxCoreRender/LuxCore/issues/46 (LuxCore in Blender)
+    "RuntimeError: Error while writing an output type in Film::Output(): "
+    "e0594766-e2cf-4246-b4ba-84bb197a903c.png",
+    "ERROR: Error while writing an output type in Film::Output(): "
+    "e0594766-e2cf-4246-b4ba-84bb197a903c.png",
+    # https://github.com/ynput/ayon-houdini/issues/209 (husk through a farm's wrapper)
+    '2025-01-17 18:50:47:  0: STDOUT:     Error:       Failed to create file "Z:\\render\\'
+    '__render__.1006.exr : No such file or directory".',
     "[2026-12-01 10:00:01] [ERROR] scene.bip: material 'Glass' has no texture",
     "2024/05/02 16:17:05-05:00 ADAPTOR_OUTPUT: STDOUT: Error reading scene file /p/s.bip",
     "0: STDOUT: Fatal error: out of disk space",
@@ -52,6 +60,7 @@ HARMLESS = [
     "no error",
     "Loading errorhandler plugin",
     "[LuxCore][66.583] Noise estimation: Error mean = 0.0599061",  # LuxCore/LuxCore issue 481
+    "[LuxCore][623.922] Outputting film: RGB_IMAGEPIPELINE.png type: 2",  # LuxCore issue 46
     "non-fatal: texture cache resized",
     "Ignoring 3 errors in optional plugins",
     "Compiling shader terror_mask.osl",

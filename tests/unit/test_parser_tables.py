@@ -217,3 +217,17 @@ def test_renderman_licence_error_is_fatal():
     parser = _parse("prman", text)
     assert parser.errors == ["R50005 {SEVERE}  License error - feature: RPS-24.0"]
     assert parser.fatal and parser.warnings == []
+
+
+def test_karma_image_that_cannot_be_written():
+    # https://github.com/ynput/ayon-houdini/issues/209 (husk through a farm's wrapper)
+    text = (
+        "2025-01-17 18:50:47:  0: STDOUT: [18:50:47] Unable to write to image: Z:\\!!!work_w_ayon"
+        "\\test3\\render\\3D_render/__render__.1006.exr\n"
+        "2025-01-17 18:50:47:  0: STDOUT:     Error:       Failed to create file "
+        '"Z:\\!!!work_w_ayon\\test3\\render\\3D_render/__render__.1006.exr : No such file or '
+        'directory".\n'
+    )
+    parser = _parse("karma", text)
+    assert len(parser.errors) == 1 and "Unable to write to image" in parser.errors[0]
+    assert not parser.fatal
