@@ -26,8 +26,9 @@ NEEDLES = (
     "Killed",
 )
 _WORDS = re.compile(r"error|fatal|exception")  # in lower case, as all below unless said
-# Crashes, and the notices of headless runs without a display (OpenGL, X) or a sound card:
-# plain text, which `in` finds faster than a pattern of many branches.
+# Crashes, and harmless notices: of headless runs without a display (OpenGL, X) or a sound
+# card, ignored errors, git outside a checkout. Plain text, which `in` finds faster than a
+# pattern of many branches.
 _CRASHES = (
     "traceback (most recent call last)",
     "segmentation fault",
@@ -59,6 +60,7 @@ _HEADLESS = (
     "non-fatal",
     "non fatal",
     "ignor",
+    "not a git repository",  # a tool asking git for its version, outside a checkout
 )
 # "Killed" alone, or as a shell reports a command it saw killed: "sh: line 1: 4242 Killed  ..."
 _KILLED = re.compile(r"^\s*killed\s*$|\d killed\s")

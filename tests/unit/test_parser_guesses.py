@@ -26,7 +26,7 @@ ERRORS = [
     "2024/05/02 16:17:05-05:00 ADAPTOR_OUTPUT: STDOUT: Error reading scene file /p/s.bip",
     "0: STDOUT: Fatal error: out of disk space",
     "FATAL: could not initialise the renderer",
-    "fatal: not a git repository (or any of the parent directories): .git",
+    "fatal: could not read the scene's header",
     "RENDER ERROR | frame 12 could not be written",
     "<Error> license server unreachable",
     "Traceback (most recent call last):",
@@ -65,6 +65,7 @@ HARMLESS = [
     "Ignoring 3 errors in optional plugins",
     "Compiling shader terror_mask.osl",
     "Killed 3 stale lock files",
+    "fatal: not a git repository (or any of the parent directories): .git",
     "2026-07-28 18:13:12.122 [render info] Initializing effect at frame 8701",
 ]
 
