@@ -55,6 +55,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench.dependencies": ([], ["--blocks", "5", "--tasks", "100", "--repeats", "1"]),
     "bench.render_idle": ([], ["--seconds", "3"]),
     "bench.resource_sample": ([], ["--samples", "5"]),
+    "bench.parser_throughput": ([], ["--megabytes", "5", "--repeats", "1"]),
     "bench.ws_echo": ([], ["--connections", "20", "--seconds", "1", "--repeats", "1"]),
     "bench.heartbeat_load": (
         [],

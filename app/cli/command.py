@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.api import CorralError
-from app.cli import dcc, farm, jobs, modes, parsing, server_admin, services, submit
+from app.cli import dcc, farm, jobs, modes, parse_log, parsing, server_admin, services, submit
 from app.cli.output import print_error
 from app.cli.parsing import UsageError
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_verbs(verbs, common)
     jobs.add_verbs(verbs, common)
     services.add_verbs(verbs, common)
+    parse_log.add_verbs(verbs)
     dcc.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     server_admin.add_verbs(server, common)

@@ -15,6 +15,7 @@ calls ``super().parse_line(line)`` so that the patterns of its base classes are 
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 MAX_MESSAGES = 100  # warnings and errors kept per task; later ones are counted, not kept
 MAX_LINE = 64 * 1024  # a partial line longer than this is parsed as it is
@@ -68,6 +69,7 @@ class Parser:
     """
 
     name = "none"  # reads nothing: the parser of tasks whose output means nothing to us
+    line_needles: ClassVar[tuple[str, ...]] = ()  # a line is read if it has one; (): every line
 
     def __init__(self, frame_start: int = 0, frame_end: int = 0, frames_inc: int = 1) -> None:
         self.frame_start = frame_start
@@ -102,14 +104,41 @@ class Parser:
         if not text:
             return
         text = self._buffer + text
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        self._buffer = lines.pop()
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        end = text.rfind("\n")
+        self._buffer = text[end + 1 :]
         if len(self._buffer) > MAX_LINE:
-            lines.append(self._buffer)
-            self._buffer = ""
-        for line in lines:
+            end, self._buffer = len(text), ""
+        if end >= 0:
+            self._read(text[:end])
+
+    def _read(self, text: str) -> None:
+        """Parse complete lines (joined by newlines): every line, or with ``line_needles``
+        only those that contain one of them, found by searching the whole text for each."""
+        if not self.line_needles:
+            for line in text.split("\n"):
+                self._line_messages.clear()
+                self.parse_line(clean_line(line))
+            return
+        find = text.find
+        hits = []
+        for needle in self.line_needles:
+            at = find(needle)
+            while at >= 0:
+                hits.append(at)
+                at = find(needle, at + 1)
+        hits.sort()
+        end = -1
+        for at in hits:
+            if at < end:
+                continue  # the line of the hit before
+            start = text.rfind("\n", 0, at) + 1
+            end = find("\n", at)
+            if end < 0:
+                end = len(text)
             self._line_messages.clear()
-            self.parse_line(clean_line(line))
+            self.parse_line(clean_line(text[start:end]))
 
     def finish(self) -> None:
         """The output ended: parse the last line even without its newline."""
@@ -209,6 +238,16 @@ class Parser:
             self.dropped += 1
 
     # -- output ------------------------------------------------------------------------------
+
+    def problem(self) -> str | None:
+        """What the output says is wrong with the task (the words of the run's error), or
+        None: errors first (fatal or not), then a bad result."""
+        if self.fatal or self.errors:
+            first = self.errors[0] if self.errors else ""
+            return f"{'fatal error' if self.fatal else 'error'} in output: {first}"
+        if self.bad_result:
+            return "bad result: the output says the task's result is wrong"
+        return None
 
     def progress_changed(self) -> bool:
         """Whether percent or frame changed since the last call that returned True."""

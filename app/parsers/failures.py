@@ -2,7 +2,8 @@
 violations, core dumps), Python tracebacks and the error lines of the wrappers that farms put
 around programs (nexrender, OpenJD adaptors, shell scripts).
 
-The application parsers ask ``is_failure(line)`` besides their own patterns, and those whose
+The application parsers ask ``is_failure(line)`` (table parsers: a rule of ``FAILURE``) besides
+their own patterns, and those whose
 programs never print a harmless ``Error:`` line ask ``starts_with_error(line)`` too; the line
 has already lost its wrapper prefixes (``base.clean_line``)."""
 
@@ -32,6 +33,8 @@ _WRAPPER = re.compile(
     r"|\bexited with code [1-9]"
     r"|\bexited early and did not render"
 )
+# The same lines as one pattern, for the rules of table parsers (app/parsers/table.py).
+FAILURE = "|".join((*map(re.escape, _CRASHES), _WRAPPER.pattern))
 _ERROR_LINE = re.compile(r"^\s*(?:Error|ERROR)\s*:")
 _GUARD = (
     "Segm",

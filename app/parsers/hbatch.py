@@ -12,55 +12,35 @@ Exception`` and ``Failed to create`` are warnings.
 
 from __future__ import annotations
 
-import re
-
 from app.parsers.arnold import ArnoldParser
-from app.parsers.failures import is_failure
-from app.parsers.generic import GenericParser
+from app.parsers.failures import FAILURE
 from app.parsers.mantra import KarmaParser, MantraParser
 from app.parsers.redshift import RedshiftParser
+from app.parsers.table import Rule, TableParser
 
-_ROP = re.compile(r"CORRAL_ROP:\s*(\S+)\s+frame\s+(-?\d+)")
+_ROP = r"CORRAL_ROP:\s*(\S+)\s+frame\s+(-?\d+)"
+_HIP = r"(?i)(?:Unable to open|Cannot open|No such file).*\.hip(?:nc|lc)?\b"
 # Houdini's own render scripts (hrender, OpenJD's adaptor) print "mantra1 frame 5" after the time
-_ROP_FRAME = re.compile(r"^\s*(\w+)\s+frame\s+(-?\d+)\s*$")
-_LIBRARY = re.compile(r"Cannot load \S+ library")
-_ABC = re.compile(r"ABC_PROGRESS\s+(\d+(?:\.\d+)?)")
-_ERROR = re.compile(r"^\s*Error:\s")
-_HIP = re.compile(r"(?:Unable to open|Cannot open|No such file).*\.hip(?:nc|lc)?\b", re.IGNORECASE)
+_ROP_FRAME = r"^\s*(\w+)\s+frame\s+-?\d+\s*$"
 
 
-class HbatchParser(GenericParser):
+class HbatchParser(TableParser):
     """Houdini's batch lines: Corral's ROP frame marker, Alembic progress and errors."""
 
     name = "hbatch"
-
-    def parse_line(self, line: str) -> None:
-        match = None
-        if "CORRAL_ROP:" in line:
-            match = _ROP.search(line)
-        elif " frame " in line:
-            match = _ROP_FRAME.match(line)
-        if match:
-            self.activity = match[1]
-            self.set_frame(int(match[2]))
-            self.frame_progress(0)  # the frame starts: the frames before it are done
-        if "ABC_PROGRESS" in line:
-            match = _ABC.search(line)
-            if match:
-                self.set_percent(float(match[1]))
-        if "No licenses could be found" in line or (".hip" in line and _HIP.search(line)):
-            self.error(line.strip(), fatal=True)
-        elif (
-            is_failure(line)
-            or "hou.OperationFailed" in line
-            or "[Error]" in line
-            or ("Error:" in line and _ERROR.match(line))
-            or ("Cannot load" in line and _LIBRARY.search(line))
-        ):
-            self.error(line.strip())
-        elif "OpenCL Exception" in line or "Failed to create" in line:
-            self.warning(line.strip())
-        super().parse_line(line)
+    table = (
+        # the frame starts: the frames before it are done
+        Rule("frame_start", r"CORRAL_ROP:.*\sframe\s+(-?\d+)", needle="CORRAL_ROP:"),
+        Rule("frame_start", r"^\s*\w+\s+frame\s+(-?\d+)\s*$", needle=" frame "),
+        Rule("percent", r"ABC_PROGRESS\s+(\d+(?:\.\d+)?)", needle="ABC_PROGRESS"),
+        Rule("activity", _ROP, needle="CORRAL_ROP:"),
+        Rule("activity", _ROP_FRAME, needle=" frame "),
+        Rule("fatal", r"No licenses could be found", needle="No licenses"),
+        Rule("fatal", _HIP, needle=".hip"),
+        Rule("error", FAILURE),
+        Rule("error", r"hou\.OperationFailed|\[Error\]|^\s*Error:\s|Cannot load \S+ library"),
+        Rule("warning", r"OpenCL Exception|Failed to create"),
+    )
 
 
 class HbatchMantraParser(HbatchParser, MantraParser):

@@ -12,47 +12,33 @@ and are not read for errors. The renderer parsers add their progress and errors.
 
 from __future__ import annotations
 
-import re
-
 from app.parsers.arnold import ArnoldParser
-from app.parsers.failures import is_failure
-from app.parsers.generic import GenericParser
+from app.parsers.failures import FAILURE
 from app.parsers.prman import PrmanParser
 from app.parsers.redshift import RedshiftParser
+from app.parsers.table import Rule, TableParser
 from app.parsers.vray import VrayParser
 
-_ERRORS = (
-    "Frame aborted",
-    "Frame rendering aborted",
-    "Fatal Error",
-    "failed to render",
-    "(kFailure)",
-    "Unable to modify overrides to the default layer",  # the layer asked for cannot render
-    "Cannot switch from '",  # "... to 'layer' because of an override to a missing node"
+_NOT_RESULT = r"^(?!.*Result: ).*"  # a line that does not echo a value
+_FAILED = (
+    r"(?:Frame aborted|Frame rendering aborted|Fatal Error|failed to render|\(kFailure\)"
+    r"|Unable to modify overrides to the default layer"  # the layer asked for cannot render
+    r"|Cannot switch from '"  # "... to 'layer' because of an override to a missing node"
+    r"|Maya exited with status (?!0\b)-?\d+"
+    r"|Error: line \d+: \w+(?:Error|Exception)\b)"
 )
-_FATAL = ("Maya exited with status 210", "Unable to dynamically load")
-_EXIT = re.compile(r"Maya exited with status (-?\d+)")
-_EXCEPTION = re.compile(r"Error: line \d+: \w+(?:Error|Exception)\b")
 
 
-class MayaParser(GenericParser):
+class MayaParser(TableParser):
     """Maya's failure lines."""
 
     name = "maya"
-
-    def parse_line(self, line: str) -> None:
-        if "Result: " not in line:
-            if any(text in line for text in _FATAL):
-                self.error(line.strip(), fatal=True)
-            elif any(text in line for text in _ERRORS) or is_failure(line):
-                self.error(line.strip())
-            elif "Maya exited" in line:
-                match = _EXIT.search(line)
-                if match and int(match[1]) != 0:
-                    self.error(line.strip())
-            elif "Error: line" in line and _EXCEPTION.search(line):
-                self.error(line.strip())
-        super().parse_line(line)
+    table = (
+        Rule("fatal", _NOT_RESULT + r"Maya exited with status 210", needle="Maya exited"),
+        Rule("fatal", _NOT_RESULT + r"Unable to dynamically load", needle="dynamically"),
+        Rule("error", _NOT_RESULT + _FAILED),
+        Rule("error", _NOT_RESULT + f"(?:{FAILURE})"),
+    )
 
 
 class MayaArnoldParser(MayaParser, ArnoldParser):

@@ -9,50 +9,23 @@ codes, or the word licence) are fatal, as is a RIB file that cannot be opened. I
 
 from __future__ import annotations
 
-import re
+from app.parsers.table import Rule, TableParser
 
-from app.parsers.generic import GenericParser
-
-_PROGRESS = re.compile(r"\bR90000\s+(\d+(?:\.\d+)?)\s*%")
-_MESSAGE = re.compile(r"\b([A-Z])(\d{4,5})\s+\{(WARNING|ERROR|SEVERE)\}")
-_WROTE = re.compile(r"^\s*Wrote\s+['\"]?([^'\"\s]+)")
-_QUOTED = re.compile(r"\"([^\"]+\.[A-Za-z0-9]+)\"")
+_CODE = r"\b[A-Z]\d{4,5}\s+"  # R50004, L2005, ...
+_BAD = r"\{(?:ERROR|SEVERE)\}"
 
 
-class PrmanParser(GenericParser):
+class PrmanParser(TableParser):
     """RenderMan's percent, messages and images."""
 
     name = "prman"
-
-    def parse_line(self, line: str) -> None:
-        if "R90000" in line:
-            match = _PROGRESS.search(line)
-            if match:
-                self.frame_progress(float(match[1]))
-        if "{" in line:
-            self._message(line)
-        if "Wrote" in line:
-            match = _WROTE.match(line)
-            if match:
-                self.add_file(match[1])
-        if "mode = rgba" in line:
-            match = _QUOTED.search(line)
-            if match:
-                self.add_file(match[1])
-        super().parse_line(line)
-
-    def _message(self, line: str) -> None:
-        match = _MESSAGE.search(line)
-        if not match:
-            return
-        lower = line.lower()
-        if match[1] == "L" or "licens" in lower:
-            if match[3] != "WARNING":
-                self.error(line.strip(), fatal=True)
-            else:
-                self.warning(line.strip())
-        elif match[3] == "WARNING":
-            self.warning(line.strip())
-        else:
-            rib = ".rib" in lower and ("open" in lower or "not found" in lower)
-            self.error(line.strip(), fatal=rib)
+    table = (
+        Rule("frame_percent", r"\bR90000\s+(\d+(?:\.\d+)?)\s*%", needle="R90000"),
+        Rule("file", r"^\s*Wrote\s+['\"]?([^'\"\s]+)", needle="Wrote"),
+        Rule("file", r"^(?=.*mode = rgba).*?\"([^\"]+\.[A-Za-z0-9]+)\"", needle="mode = rgba"),
+        Rule("fatal", rf"\bL\d{{4,5}}\s+{_BAD}", needle="{"),
+        Rule("fatal", rf"^(?=.*(?i:licens)).*{_CODE}{_BAD}", needle="{"),
+        Rule("fatal", rf"^(?=.*(?i:\.rib))(?=.*(?i:open|not found)).*{_CODE}{_BAD}", needle="{"),
+        Rule("error", _CODE + _BAD, needle="{"),
+        Rule("warning", _CODE + r"\{WARNING\}", needle="{"),
+    )

@@ -9,54 +9,28 @@ read are fatal. Missing files in ``warning:`` lines are warnings.
 
 from __future__ import annotations
 
-import re
+from app.parsers.table import Rule, TableParser
 
-from app.parsers.generic import GenericParser
-
-_PERCENT = re.compile(r"Rendering image\.*:\s*(\d+(?:\.\d+)?)\s*%")
-_FRAME = re.compile(r"for frame\s+(-?\d+)")
-_WRITTEN = re.compile(r"Successfully written image file\s+\"([^\"]+)\"")
-_ERROR = re.compile(r"(?:^|[\]\s])error:\s*(.*)$", re.IGNORECASE)
-_WARNING = re.compile(r"(?:^|[\]\s])warning:\s*(.*)$", re.IGNORECASE)
 _MISSING = (
-    "cannot find",
-    "could not find",
-    "cannot load",
-    "could not load",
-    "cannot open",
-    "could not open",
-    "not found",
+    "cannot find|could not find|cannot load|could not load|cannot open|could not open|not found"
 )
 
 
-class VrayParser(GenericParser):
+class VrayParser(TableParser):
     """V-Ray's percent, frames, written images and errors."""
 
     name = "vray"
-
-    def parse_line(self, line: str) -> None:
-        if "Rendering image" in line:
-            match = _PERCENT.search(line)
-            if match:
-                self.frame_progress(float(match[1]))
-            elif "done" in line:
-                self.frame_done()
-        if "scene preprocessing" in line:
-            match = _FRAME.search(line)
-            if match:
-                self.set_frame(int(match[1]))
-        if "Successfully written" in line:
-            match = _WRITTEN.search(line)
-            if match:
-                self.add_file(match[1])
-        if "rror:" in line or "ERROR:" in line:
-            match = _ERROR.search(line)
-            if match:
-                lower = line.lower()
-                fatal = "licens" in lower or ".vrscene" in lower
-                self.error(line.strip(), fatal=fatal)
-        elif "arning:" in line or "WARNING:" in line:
-            match = _WARNING.search(line)
-            if match and any(word in match[1].lower() for word in _MISSING):
-                self.warning(line.strip())
-        super().parse_line(line)
+    table = (
+        Rule("frame_percent", r"Rendering image\.*:\s*(\d+(?:\.\d+)?)\s*%", needle="Rendering im"),
+        Rule("frame_done", r"Rendering image.*done", needle="Rendering im"),
+        Rule("frame", r"scene preprocessing.*for frame\s+(-?\d+)", needle="preprocessing"),
+        Rule("file", r"Successfully written image file\s+\"([^\"]+)\"", needle="Successfully"),
+        # https://github.com/ynput/OpenPype/pull/5420 (a farm's log): a missing scene is
+        #   error: Error in file "vray_ropMain.0000.vrscene", line 0: No file "C:\...\..." exists
+        Rule("fatal", r"^(?=.*(?i:licens|\.vrscene)).*(?:^|[\]\s])[Ee]rror:", needle="rror:"),
+        Rule("fatal", r"^(?=.*(?i:licens|\.vrscene)).*(?:^|[\]\s])ERROR:", needle="ERROR:"),
+        Rule("error", r"(?:^|[\]\s])[Ee]rror:", needle="rror:"),
+        Rule("error", r"(?:^|[\]\s])ERROR:", needle="ERROR:"),
+        Rule("warning", rf"(?:^|[\]\s])[Ww]arning:.*(?i:{_MISSING})", needle="arning:"),
+        Rule("warning", rf"(?:^|[\]\s])WARNING:.*(?i:{_MISSING})", needle="WARNING:"),
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import os
 import time
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.parsers import get_parser
+from app.parsers.stream import OUTPUT_BATCH, output_decoder
 from app.protocol import STOPPED, exit_text, key_fields, run_key
 from app.render.config import RenderConfig
 from app.render.process import TaskProcess, kill_tree, spawn, task_environment
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
 
 _BATCH_DELAY = 0.2  # seconds an output chunk may wait to be sent with the next ones
-_BATCH_BYTES = 64 * 1024  # ... unless this much is waiting
 _EOF_WAIT = 0.1  # after a normal exit, how long the end of output may lag behind
 _DRAIN_TIMEOUT = 2.0  # after the tree is dead, how long an unseen process may hold the pipe
 _PROGRESS_EVERY = 0.5  # seconds between two `progress` messages of a task
@@ -122,7 +121,7 @@ class TaskRunner:
         self._config = config
         self._emit = emit
         self._capture = OutputCapture(config.output_limit)
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._decoder = output_decoder()
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._flush_timer: asyncio.TimerHandle | None = None
@@ -201,11 +200,8 @@ class TaskRunner:
                 verdict.error = f"{exit_text(*_exit_status(code))}: {first_error}"
             return  # a bare exit code or signal is worded by app.protocol.run_error
         verdict.success = code != 0  # the service counts this exit status as a success
-        if parser.fatal or parser.errors:
-            verdict.error = f"{'fatal error' if parser.fatal else 'error'} in output: {first_error}"
-        elif parser.bad_result:
-            verdict.error = "bad result: the output says the task's result is wrong"
-        elif service.task.check_rendered_files:
+        verdict.error = parser.problem()
+        if verdict.error is None and service.task.check_rendered_files:
             verdict.error = await asyncio.to_thread(service.rendered_files_error, parser.files)
         if verdict.error is None and (parser.files or service.task.files):
             verdict.thumbnail = await make_thumbnail(
@@ -265,7 +261,7 @@ class TaskRunner:
         self._capture.add(data)
         self._pending.append(data)
         self._pending_size += len(data)
-        if self._pending_size >= _BATCH_BYTES:
+        if self._pending_size >= OUTPUT_BATCH:  # a full batch does not wait
             self._flush()
         elif self._flush_timer is None:
             self._flush_timer = asyncio.get_running_loop().call_later(_BATCH_DELAY, self._flush)

@@ -59,6 +59,10 @@ CASES = {
         ["SQLite: 2,000 rows filled", "SQLite: slowest answer of all:"],
     ),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
+    "bench.parser_throughput": (
+        ["--megabytes", "0.5", "--repeats", "1", "--parsers", "generic,arnold"],
+        ["generic, MB/s (wall):", "generic, MB/s (CPU):", "arnold, MB/s (CPU):"],
+    ),
     "bench.true_tasks": (
         ["--tasks", "40", "--renders", "2", "--repeats", "1"],
         ["protocol floor, 2 renders, tasks/s:", "floor ratio (pool / floor):"],

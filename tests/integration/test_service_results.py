@@ -103,6 +103,13 @@ def test_output_verdicts(studio_farm, tmp_path):
             },
             _block("program", "fake_app hello from the programs map"),
             _block("studio", "echo studio", service="studio_echo"),
+            _block(  # a program no parser knows: the generic parser's guesses
+                "guessed",
+                "echo 'Rendering: 50%'; echo '10:00:09 [ERROR] could not write /o/a.png'; sleep 30",
+            ),
+            _block(
+                "harmless", "echo 'libGL error: failed to load driver: swrast'; echo '0 errors'"
+            ),
         ],
     }
     job_id = farm.client.submit(job)
@@ -145,6 +152,11 @@ def test_output_verdicts(studio_farm, tmp_path):
     assert studio["state"] == "DON"
     assert studio["runs"][0]["files"] == ["/studio/out.exr"]
     assert "STUDIO_DONE" in _output(farm, job_id, 7)
+
+    guessed = _final_task(farm, job_id, 8)
+    assert guessed["state"] == "ERR" and _duration(guessed["runs"][0]) < 20
+    assert "error in output: 10:00:09 [ERROR] could not write" in guessed["runs"][0]["error"]
+    assert _final_task(farm, job_id, 9)["state"] == "DON"
 
 
 def _output(farm, job_id: int, block: int, task: int = 0, run: int = 1) -> str:

@@ -42,6 +42,8 @@ def test_lines_are_classified_by_the_parser():
     assert classify("[ PARSER FATAL ERROR ] gone") == "error"
     assert classify("[ PARSER WARNING ] slow") == "warning"
     assert classify("PROGRESS: 50%") is None
+    assert classify("2026-12-01 10:00:09 [ERROR] could not write /out/a.png") == "error"
+    assert classify("Render finished: 0 errors") is None
 
 
 async def test_streams_a_running_task_live_then_shows_its_stored_output(farm, client, qtbot):
