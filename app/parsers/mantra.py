@@ -33,6 +33,13 @@ class MantraParser(TableParser):
         Rule("peak", r"(?i)Memory:.*?" + _SIZE + r"\s+peak\b", needle="emory"),
         Rule("fatal", r"No licenses could be found", needle="No licenses"),
         Rule("error", r"Error loading geometry .* from stdin", needle="Error loading geometry"),
+        # a shader that does not compile: the render goes on without it, wrong
+        # (https://github.com/ChaosGroup/vray-for-houdini/issues/301)
+        Rule(
+            "error",
+            r"Could not find VEX|Failed to resolve VEX|Errors compiling|Failed loading function"
+            r"|Undefined op code|: Error \d+: ",
+        ),
         Rule("warning", r"Unable to (?:load texture|open texture|find the file)", needle="Unable"),
     )
 
