@@ -15,7 +15,8 @@ from app.core.jobs import Block, Job
 if TYPE_CHECKING:
     from app.core.lifecycle import TaskLifecycle
 
-# task action but try-next and reset-error-hosts -> (states it applies to, the new state); running tasks are stopped first
+# task action (but try-next, reset-error-hosts) -> (states it applies to, the new state);
+# running tasks are stopped first
 _UNFINISHED = states.READY | {states.RUN, states.WRC, states.ERR, states.WDP, states.SUS}
 TASK_CHANGES = {
     "skip": (_UNFINISHED, states.SKP),

@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PyQt6.QtCore import QModelIndex, QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor
 
 from app.protocol import failed_tasks
 from app.ui.client import FarmClient
 from app.ui.progress_delegate import PROGRESS_ROLE
+from app.ui.state_looks import FAILED_KINDS, job_kind, job_state_text, text_colour, tint
 from app.ui.tables import ColumnsModel
 
 COLUMNS = (
@@ -54,6 +54,7 @@ _ROLES = frozenset(
     (
         Qt.ItemDataRole.DisplayRole,
         Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
         PROGRESS_ROLE,
         JOB_ID_ROLE,
         BLOCK_ROLE,
@@ -81,8 +82,6 @@ SORT_KEYS: dict[int, Callable[[dict], Any]] = {
     STARTED: lambda job: job.get("time_started") or 0,
     NOTE: lambda job: job.get("annotation") or "",
 }
-ERROR_COLOUR = QColor(220, 60, 60)
-PAUSED_COLOUR = QColor(140, 140, 140)
 
 
 def _time(value: float | None) -> str:
@@ -228,7 +227,7 @@ class JobsModel(ColumnsModel):
     def _accepts(self, job: dict) -> bool:
         return (
             (not self.user or job["user_name"] == self.user)
-            and (not self.state or self.state in job["state"].split())
+            and (not self.state or self.state in job_state_text(job).split())
             and (not self.text or self.text in job["name"].lower())
         )
 
@@ -355,11 +354,11 @@ class JobsModel(ColumnsModel):
                 item.get("tasks_error", 0),
                 skipped,
             )
-        if role == Qt.ItemDataRole.ForegroundRole and column == STATE:
-            codes = item["state"].split()
-            if "ERR" in codes or "AVD" in codes:
-                return ERROR_COLOUR
-            return PAUSED_COLOUR if "OFF" in codes else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return tint(job_kind(item))
+        if role == Qt.ItemDataRole.ForegroundRole and column in (STATE, ERRORS):
+            kind = job_kind(item)
+            return text_colour(kind) if column == STATE or kind in FAILED_KINDS else None
         if role == JOB_ID_ROLE:
             return job_id
         if role == BLOCK_ROLE:
@@ -375,7 +374,7 @@ class JobsModel(ColumnsModel):
         if column == NAME:
             return item["name"] if is_job else f"    {item['name']}"
         if column == STATE:
-            return item["state"]
+            return job_state_text(item)
         if column == RUNNING:
             return item.get("tasks_running", 0) or ""
         if column == DONE:

@@ -39,8 +39,9 @@ from app.ui.jobs_model import (
     runs,
 )
 from app.ui.progress_delegate import ProgressDelegate
+from app.ui.state_looks import FAILING
 
-STATES = ("", "RUN", "RDY", "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
+STATES = ("", "RUN", "RDY", FAILING, "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
 # (label, server action) of the plain actions, in toolbar order
 ACTIONS = (
     ("Pause", "pause"),

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import QModelIndex, Qt, QTimer
-from PyQt6.QtGui import QColor
 
 from app.ui.client import FarmClient
+from app.ui.state_looks import SKIPPED_FONT, TASK_KINDS, text_colour, tint
 from app.ui.tables import BAR_ROLE, ColumnsModel
 
 PAGE = 200  # tasks per request
@@ -37,21 +37,10 @@ COLUMNS = (
     "Run time",
     "Starts",
     "Errors",
+    "Error hosts",
 )
 PROGRESS_COLUMN = COLUMNS.index("Progress")
 TASK_ROLE = Qt.ItemDataRole.UserRole  # the task summary (dict), None while its page loads
-
-STATE_COLORS = {
-    "RUN": QColor("#2e7d32"),
-    "DON": QColor("#546e7a"),
-    "ERR": QColor("#c62828"),
-    "SKP": QColor("#8d6e63"),
-    "OFF": QColor("#9e9e9e"),
-    "SUS": QColor("#9e9e9e"),
-    "WDP": QColor("#6a1b9a"),
-    "WTM": QColor("#6a1b9a"),
-    "RER": QColor("#ef6c00"),
-}
 
 
 class TasksModel(ColumnsModel):
@@ -116,8 +105,13 @@ class TasksModel(ColumnsModel):
         if role == BAR_ROLE and column == PROGRESS_COLUMN:
             percent = task["percent"] or 0
             return percent / 100, f"{percent}%"
+        kind = TASK_KINDS.get(task["state"])
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return tint(kind)
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-            return STATE_COLORS.get(task["state"])
+            return text_colour(kind)
+        if role == Qt.ItemDataRole.FontRole and kind == "skipped":
+            return SKIPPED_FONT
         return None
 
     # -- paging ------------------------------------------------------------------------------
@@ -212,6 +206,8 @@ def _text(task: dict, column: int) -> str:
         return _clock(task["time_start"])
     if column == 6:
         return _run_time(task)
+    if column == 9:
+        return ", ".join(task.get("error_hosts") or ())
     return str(task["starts" if column == 7 else "errors"])
 
 

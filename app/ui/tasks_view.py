@@ -66,6 +66,11 @@ class TasksView(QWidget):
             tasks.extend(range(selected.top(), selected.bottom() + 1))
         return sorted(set(tasks))
 
+    def error_hosts(self, tasks: list[int]) -> list[str]:
+        """The hosts where these tasks (those loaded) failed, by name."""
+        hosts = {h for n in tasks for h in (self.model.task(n) or {}).get("error_hosts", ())}
+        return sorted(hosts)
+
     def act(self, action: str, tasks: list[int]) -> None:
         """A task action (app/api.py TASK_ACTIONS) on these tasks; the events show the result."""
         if tasks and self.model.job is not None:
@@ -82,14 +87,26 @@ class TasksView(QWidget):
 
     def _menu(self, point: QPoint) -> None:
         tasks = self.selected_tasks()
-        if not tasks:
-            return
+        if tasks:
+            menu = self.context_menu(tasks)
+            menu.exec(self.table.viewport().mapToGlobal(point))
+            menu.deleteLater()
+
+    def context_menu(self, tasks: list[int]) -> QMenu:
+        """The menu of these tasks: actions, their error hosts to reset, the output."""
         menu = QMenu(self)
         for label, action in ACTIONS:
             menu.addAction(label, lambda action=action: self.act(action, tasks))
         menu.addSeparator()
+        hosts = self.error_hosts(tasks)
+        reset = menu.addAction(
+            f"Reset error hosts ({', '.join(hosts)})" if hosts else "No error hosts",
+            lambda: self.act("reset-error-hosts", tasks),
+        )
+        reset.setEnabled(bool(hosts))
+        menu.addSeparator()
         menu.addAction("Output…", lambda: self.open_output(tasks[0]))
-        menu.exec(self.table.viewport().mapToGlobal(point))
+        return menu
 
     def _visible_rows(self) -> tuple[int, int]:
         first = max(0, self.table.rowAt(0))

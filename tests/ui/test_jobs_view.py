@@ -9,7 +9,6 @@ from app.api import numeric_job
 from app.ui.client import FarmError
 from app.ui.jobs_model import (
     DONE,
-    ERROR_COLOUR,
     ERRORS,
     ID,
     JOB_ID_ROLE,
@@ -20,6 +19,7 @@ from app.ui.jobs_model import (
 )
 from app.ui.jobs_view import STATES, JobsView
 from app.ui.progress_delegate import PROGRESS_ROLE
+from app.ui.state_looks import text_colour
 from tests.polling import until
 from tests.ui.conftest import shown
 
@@ -206,7 +206,7 @@ async def test_a_job_stuck_on_its_only_render_shows_avd_in_red_with_its_failed_t
     await until(lambda: (view.model.job(job_id) or {}).get("state") == "AVD", 60)
     index = view.model.index(view.model.row_of(job_id), STATE)
     assert index.data() == "AVD"
-    assert index.data(Qt.ItemDataRole.ForegroundRole) == ERROR_COLOUR
+    assert index.data(Qt.ItemDataRole.ForegroundRole) == text_colour("error")
     assert index.siblingAtColumn(ERRORS).data() == 2
     view.state_filter.setCurrentIndex(STATES.index("AVD"))
     assert ids(view) == [job_id]
