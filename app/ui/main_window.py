@@ -12,6 +12,8 @@ from PyQt6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QWidget
 
 from app.ui.client import FarmClient
 from app.ui.jobs_view import JobsView
+from app.ui.notices import FarmNotices, NoticeFilter, Notifier
+from app.ui.notifier import DesktopNotifier
 from app.ui.pools_view import PoolsView
 from app.ui.renders_view import RendersView
 from app.ui.settings import Settings, SettingsDialog
@@ -29,11 +31,18 @@ class MainWindow(QMainWindow):
     closed = pyqtSignal()
 
     def __init__(
-        self, client: FarmClient, settings: Settings | None = None, parent: QWidget | None = None
+        self,
+        client: FarmClient,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         super().__init__(parent)
         self.client = client
         self.settings = settings or Settings(server=client.base_url, user=client.user)
+        self.notifier = notifier or DesktopNotifier()
+        self.notices = NoticeFilter(self, self.settings.notices)
+        self.farm_notices = FarmNotices(client, self.settings.user, self.notices)
         self.setWindowTitle(f"Corral monitor — {client.base_url}")
 
         self.jobs = JobsView(client)
@@ -97,6 +106,11 @@ class MainWindow(QMainWindow):
         self.error.setText(text)
         self.error.setToolTip(text)
 
+    def notify(self, title: str, text: str) -> None:
+        """A notice: in the status bar and on the desktop."""
+        self.statusBar().showMessage(f"{title}: {text}", 10_000)
+        self.notifier.notify(title, text)
+
     def refresh(self) -> None:
         """Fetch every list again (events keep them live; this is for the doubtful)."""
         self.jobs.model.reload()
@@ -117,11 +131,13 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self.client.token, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.token_changed.connect(self._use_token)
-        dialog.accepted.connect(
-            lambda: self.jobs.model.set_resort_interval(self.settings.resort_ms)
-        )
+        dialog.accepted.connect(self._settings_changed)
         dialog.open()
         return dialog
+
+    def _settings_changed(self) -> None:
+        self.jobs.model.set_resort_interval(self.settings.resort_ms)
+        self.notices.kinds = self.settings.notices
 
     def _use_token(self, token: str) -> None:
         """A token from the settings dialog, for this server: used from now on."""
