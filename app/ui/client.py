@@ -205,6 +205,10 @@ class FarmClient(QObject):
     async def edit_render(self, name: str, params: dict) -> dict:
         return await self.request("PATCH", f"/renders/{name}", params)
 
+    async def whoami(self) -> dict:
+        """Whom the token belongs to: {"name", "role"}."""
+        return await self.request("GET", "/whoami")
+
     async def users(self) -> list[dict]:
         return await self.request("GET", "/users")
 

@@ -114,7 +114,9 @@ class JobsModel(ColumnsModel):
         self._rows: list[tuple[int, int]] = []  # (job id, block num or JOB) per visible row
         self._row_of: dict[int, int] = {}  # visible job id -> its row
         self.expanded: set[int] = set()
-        self.user = self.state = self.text = ""
+        self.user = self.text = ""
+        self.states: frozenset[str] = frozenset()
+        self.hide_done = False
         self._sort_column = ID
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._resort = QTimer(self, singleShot=True, interval=250)
@@ -218,18 +220,31 @@ class JobsModel(ColumnsModel):
             self.expanded.discard(job_id)
         self.dataChanged.emit(self.index(row, ID), self.index(row, NAME))
 
-    def set_filter(self, user: str = "", state: str = "", text: str = "") -> None:
-        """Show the jobs of a user, in a state (a code like RUN, ERR, OFF), whose name holds a
-        text (any case); empty: no condition. A reset."""
-        self.user, self.state, self.text = user.strip(), state.strip(), text.strip().lower()
+    def set_filter(
+        self,
+        user: str = "",
+        states: Iterable[str] = (),
+        text: str = "",
+        hide_done: bool = False,
+    ) -> None:
+        """Show the jobs of a user, in any of some states (codes like RUN, ERR, OFF, or
+        "failing"), whose name holds a text (any case), and not done when hide_done; empty:
+        no condition. A reset."""
+        self.user, self.text = user.strip(), text.strip().lower()
+        self.states, self.hide_done = frozenset(states), hide_done
         self._rebuild()
 
     def _accepts(self, job: dict) -> bool:
-        return (
-            (not self.user or job["user_name"] == self.user)
-            and (not self.state or self.state in job_state_text(job).split())
-            and (not self.text or self.text in job["name"].lower())
-        )
+        if (self.user and job["user_name"] != self.user) or (
+            self.text and self.text not in job["name"].lower()
+        ):
+            return False
+        if not (self.states or self.hide_done):
+            return True
+        codes = job_state_text(job).split()
+        if self.hide_done and codes == ["DON"]:
+            return False
+        return not self.states or not self.states.isdisjoint(codes)
 
     def _shown_blocks(self, job: dict | None) -> int:
         return len(job["blocks"]) if job and job["id"] in self.expanded else 0

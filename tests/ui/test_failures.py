@@ -8,7 +8,7 @@ from PyQt6.QtGui import QColor
 
 from app.api import numeric_job
 from app.ui.jobs_model import ERRORS, STATE
-from app.ui.jobs_view import STATES, JobsView
+from app.ui.jobs_view import JobsView
 from app.ui.state_looks import FAILING, LOOKS, SKIPPED_FONT, text_colour, tint
 from app.ui.tasks_model import COLUMNS as TASK_COLUMNS
 from app.ui.tasks_view import TasksView
@@ -40,9 +40,9 @@ async def test_a_failing_job_says_so_at_once_and_its_task_error_hosts_reset_from
     assert index.siblingAtColumn(ERRORS).data() == 2
     for column in range(jobs.model.columnCount()):  # the whole row is tinted
         assert index.siblingAtColumn(column).data(BACKGROUND) == tint(FAILING)
-    jobs.state_filter.setCurrentIndex(STATES.index(FAILING))
+    jobs.set_states([FAILING])
     assert jobs.model.rowCount() == 1
-    jobs.state_filter.setCurrentIndex(STATES.index("ERR"))
+    jobs.set_states(["ERR"])
     assert jobs.model.rowCount() == 0
 
     tasks = shown(qtbot, TasksView(client))
