@@ -169,8 +169,13 @@ class FarmClient(QObject):
     async def explain(self, job_id: int) -> dict:
         return await self.request("GET", f"/jobs/{job_id}/explain")
 
-    async def tasks(self, job: int, block: int, offset: int, limit: int) -> dict:
-        query = {"offset": offset, "limit": limit}
+    async def tasks(
+        self, job: int, block: int, offset: int, limit: int, states: tuple[str, ...] = ()
+    ) -> dict:
+        """A page of a block's tasks; with states, of its tasks in them, state by state."""
+        query: dict = {"offset": offset, "limit": limit}
+        if states:
+            query["state"] = ",".join(states)
         return await self.request("GET", f"/jobs/{job}/blocks/{block}/tasks", query=query)
 
     async def task(self, job: int, block: int, task: int) -> dict:

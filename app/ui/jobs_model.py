@@ -242,7 +242,7 @@ class JobsModel(ColumnsModel):
         if not (self.states or self.hide_done):
             return True
         codes = job_state_text(job).split()
-        if self.hide_done and codes == ["DON"]:
+        if self.hide_done and "DON" in codes:
             return False
         return not self.states or not self.states.isdisjoint(codes)
 

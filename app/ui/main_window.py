@@ -100,6 +100,9 @@ class MainWindow(QMainWindow):
             "tables/pools": self.pools.tree.header(),
             "tables/pool_settings": self.pools.settings.horizontalHeader(),
             "filters/jobs": self.jobs,
+            "filters/tasks": self.tasks,
+            "filters/renders": self.renders,
+            "filters/users": self.users,
             "tabs": self.tabs,
         }
         for part in self.layout_parts.values():

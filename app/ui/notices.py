@@ -33,7 +33,7 @@ class Notifier(Protocol):
 
 def job_outcome(job: dict) -> str | None:
     """The notice a job's state is worth: "job_done", "job_failing" or None."""
-    if job["state"].split() == ["DON"]:
+    if "DON" in job["state"].split():
         return "job_done"
     return "job_failing" if job_kind(job) in FAILED_KINDS else None
 

@@ -7,13 +7,17 @@ gathered for SETTLE_MS and then only the pages still visible (`visible_rows`, se
 are fetched, so a fast scroll through a million tasks fetches the pages it stops on, not the
 ones it flew past. At most MAX_PAGES pages are kept (least recently shown ones go first), a page
 is never fetched twice at once, and `requests` counts the fetches made.
+
+`set_states` shows only the tasks in some states, and sorting by the State column groups them
+state by state (STATE_ORDER): the server pages over those tasks, so row r is then the r-th of
+them, not task r (`task_number`).
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PyQt6.QtCore import QModelIndex, Qt, QTimer
@@ -40,6 +44,9 @@ COLUMNS = (
     "Error hosts",
 )
 PROGRESS_COLUMN = COLUMNS.index("Progress")
+STATE_COLUMN = COLUMNS.index("State")
+# the order of "sort by state": failures first, then what runs, waits, and is finished
+STATE_ORDER = ("ERR", "RER", "RUN", "WRC", "SUS", "RDY", "WDP", "SKP", "DON")
 TASK_ROLE = Qt.ItemDataRole.UserRole  # the task summary (dict), None while its page loads
 
 
@@ -55,6 +62,9 @@ class TasksModel(ColumnsModel):
         self.job: int | None = None
         self.block: int | None = None
         self.total = 0
+        self.states: tuple[str, ...] = ()  # shown states (none: all)
+        self.by_state: Qt.SortOrder | None = None  # sorted by state, in this order
+        self._place: dict[int, tuple[int, int]] = {}  # loaded task -> (page, offset)
         self.requests = 0
         self.visible_rows: Callable[[], tuple[int, int]] | None = None  # first, last shown
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
@@ -68,14 +78,51 @@ class TasksModel(ColumnsModel):
 
     def set_block(self, job: int, block: int) -> None:
         """Show another block: forget every page and fetch the new block's first one."""
+        self.job, self.block = job, block
+        self._restart()
+
+    def set_states(self, states: Iterable[str]) -> None:
+        """Show only the tasks in these states (none: every task)."""
+        self.states = tuple(state for state in STATE_ORDER if state in set(states))
+        self._restart()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """By state (the State column), else by task number."""
+        self.by_state = order if column == STATE_COLUMN else None
+        self._restart()
+
+    def _query_states(self) -> tuple[str, ...]:
+        if self.by_state is None:
+            return self.states
+        ordered = self.states or STATE_ORDER
+        return ordered[::-1] if self.by_state == Qt.SortOrder.DescendingOrder else ordered
+
+    def task_number(self, row: int) -> int | None:
+        """The task shown on a row (None: its page is not loaded)."""
+        if not self._query_states():
+            return row
+        task = self.task(row)
+        return None if task is None else task["num"]
+
+    def _restart(self) -> None:
+        """Forget every page and fetch the first one."""
+        if self.job is None:
+            return
         self.beginResetModel()
-        self.job, self.block, self.total = job, block, 0
+        self.total = 0
+        self._place.clear()
         self._pages.clear()
         self._loading.clear()
         self._stale.clear()
         self._wanted.clear()
         self.endResetModel()
         self._fetch(0)
+
+    def loaded(self, number: int) -> dict | None:
+        """The summary of task `number` if a loaded page holds it."""
+        page, offset = self._place.get(number, (-1, 0))
+        tasks = self._pages.get(page)
+        return tasks[offset] if tasks is not None and offset < len(tasks) else None
 
     def task(self, row: int) -> dict | None:
         """The summary of task `row` if its page is loaded."""
@@ -135,15 +182,16 @@ class TasksModel(ColumnsModel):
             return
         self._loading.add(number)
         self.requests += 1
-        self.client.call(self._load(self.job, self.block, number))
+        self.client.call(self._load((self.job, self.block, self._query_states()), number))
 
-    async def _load(self, job: int, block: int, number: int) -> None:
+    async def _load(self, shown: tuple, number: int) -> None:
+        job, block, states = shown
         try:
-            answer = await self.client.tasks(job, block, number * PAGE, PAGE)
+            answer = await self.client.tasks(job, block, number * PAGE, PAGE, states)
         finally:
-            if (job, block) == (self.job, self.block):
+            if shown == (self.job, self.block, self._query_states()):
                 self._loading.discard(number)
-        if (job, block) != (self.job, self.block):
+        if shown != (self.job, self.block, self._query_states()):
             return
         if answer["total"] != self.total:
             self.beginResetModel()
@@ -161,10 +209,14 @@ class TasksModel(ColumnsModel):
             self._fetch(number)
 
     def _store(self, number: int, tasks: list[dict]) -> None:
+        for offset, task in enumerate(tasks):
+            self._place[task["num"]] = (number, offset)
         self._pages[number] = tasks
         self._pages.move_to_end(number)
         while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
+            _, dropped = self._pages.popitem(last=False)
+            for task in dropped:
+                self._place.pop(task["num"], None)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -173,11 +225,11 @@ class TasksModel(ColumnsModel):
             return
         touched: dict[int, list[int]] = {}
         for task in tasks:
-            number, offset = divmod(task["num"], PAGE)
+            number, offset = self._place.get(task["num"], (-1, 0))
             page = self._pages.get(number)
-            if page is not None and offset < len(page):
+            if page is not None and offset < len(page) and page[offset]["num"] == task["num"]:
                 page[offset] = task
-                touched.setdefault(number, []).append(task["num"])
+                touched.setdefault(number, []).append(number * PAGE + offset)
         for rows in touched.values():
             self._rows_changed(min(rows), max(rows))
 
