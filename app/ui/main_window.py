@@ -31,7 +31,9 @@ STATE_TEXT = {"online": "● online", "connecting": "○ connecting…", "offlin
 
 
 class MainWindow(QMainWindow):
-    """The monitor. `closed` fires when the window closes (the app then cleans up and ends)."""
+    """The monitor. `closed` fires when the window closes (the app then cleans up and ends).
+    Notices (app/ui/notices.py) show in the status bar and through `notifier` (the desktop's by
+    default); the layout is kept in `store` (the settings file by default)."""
 
     closed = pyqtSignal()
 
@@ -42,13 +44,16 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         notifier: Notifier | None = None,
         store: QSettings | None = None,
+        farm_notices: bool = True,
     ) -> None:
         super().__init__(parent)
         self.client = client
         self.settings = settings or Settings(server=client.base_url, user=client.user)
         self.notifier = notifier or DesktopNotifier()
         self.notices = NoticeFilter(self, self.settings.notices)
-        self.farm_notices = FarmNotices(client, self.settings.user, self.notices)
+        self.farm_notices = (  # the tray that opens a monitor tells them already
+            FarmNotices(client, self.settings.user, self.notices) if farm_notices else None
+        )
         self.setWindowTitle(f"Corral monitor — {client.base_url}")
 
         self.jobs = JobsView(client)

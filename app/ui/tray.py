@@ -168,7 +168,7 @@ class TrayController(QObject):
     def open_monitor(self) -> None:
         from app.ui.main_window import MainWindow
 
-        self._open(MainWindow(self.client))
+        self._open(MainWindow(self.client, farm_notices=self.notices is None))
 
     def show_output(self) -> None:
         tasks = self.render.get("tasks") or []
@@ -254,9 +254,10 @@ def run_tray(
             log.warning("%s", problem)
         await client.start()
         tray = QSystemTrayIcon() if QSystemTrayIcon.isSystemTrayAvailable() else None
-        notices = NoticeFilter(DesktopNotifier(tray), load_settings().notices)
+        settings = load_settings()
+        notices = NoticeFilter(DesktopNotifier(tray), settings.notices)
         controller = TrayController(client, config, user, notices=notices)
-        FarmNotices(client, user, notices)
+        FarmNotices(client, user or settings.user, notices)
         controller.quit_requested.connect(stop.set)
         if tray is not None:
             tray.setIcon(controller.icon)
