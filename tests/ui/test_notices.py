@@ -2,6 +2,12 @@
 fails, or a render of mine goes offline; the tray's farm tasks started and failed here; the
 settings page choosing which; the desktop notifier's channel."""
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PyQt6.QtCore import QSettings
 
@@ -119,3 +125,58 @@ def test_without_a_notification_service_or_tray_nothing_is_shown(qapp, monkeypat
     notifier = DesktopNotifier()
     assert notifier.channel == "none"
     notifier.notify("Job", "done")  # nothing to show it: no error either
+
+
+# Run inside a private D-Bus session: a stand-in owns the notification service's name,
+# dbus-monitor records the calls made to it, and the notifier tells one notice.
+ON_A_SESSION_BUS = """
+import subprocess, sys, time
+from PyQt6.QtCore import QTimer
+from PyQt6.QtDBus import QDBusConnection
+from PyQt6.QtWidgets import QApplication
+from app.ui.notifier import SERVICE, DesktopNotifier
+
+app = QApplication([])
+owner = QDBusConnection.connectToBus(QDBusConnection.BusType.SessionBus, "stand-in")
+assert owner.registerService(SERVICE)
+monitor = subprocess.Popen(
+    ["dbus-monitor", "--session", f"interface='{SERVICE}'"], stdout=subprocess.PIPE, text=True
+)
+time.sleep(0.5)
+notifier = DesktopNotifier()
+print("channel", notifier.channel)
+notifier.notify("Job shot", "Job 3 is done")
+QTimer.singleShot(500, app.quit)
+app.exec()
+monitor.terminate()
+print(monitor.communicate()[0])
+"""
+
+
+@pytest.mark.skipif(not shutil.which("dbus-run-session"), reason="needs dbus-run-session")
+def test_the_freedesktop_service_is_called_with_its_signature(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        ["dbus-run-session", "--", sys.executable, "-c", ON_A_SESSION_BUS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "channel dbus" in out and "member=Notify" in out
+    call = out[out.index("member=Notify") :].split("\n")[1:11]
+    assert [line.strip() for line in call] == [
+        'string "Corral"',
+        "uint32 0",  # replaces_id: a D-Bus uint32, as the specification asks
+        'string ""',
+        'string "Job shot"',
+        'string "Job 3 is done"',
+        "array [",
+        "]",
+        "array [",
+        "]",
+        "int32 8000",
+    ]
