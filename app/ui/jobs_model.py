@@ -111,6 +111,7 @@ class JobsModel(ColumnsModel):
         super().__init__(parent)
         self._jobs: dict[int, dict] = {}  # every job, shown or filtered out
         self._keys: dict[int, tuple] = {}  # job id -> its sort key
+        self._kinds: dict[int, str | None] = {}  # job id -> its kind of state (state_looks)
         self._rows: list[tuple[int, int]] = []  # (job id, block num or JOB) per visible row
         self._row_of: dict[int, int] = {}  # visible job id -> its row
         self.expanded: set[int] = set()
@@ -148,6 +149,7 @@ class JobsModel(ColumnsModel):
         """Replace everything (a reset)."""
         self._jobs = {job["id"]: job for job in jobs}
         self._keys = {job_id: self._key(job) for job_id, job in self._jobs.items()}
+        self._kinds = {job_id: job_kind(job) for job_id, job in self._jobs.items()}
         self.expanded &= self._jobs.keys()
         self._rebuild()
 
@@ -163,6 +165,7 @@ class JobsModel(ColumnsModel):
             key = self._key(job)
             moved = moved or key != self._keys.get(job_id)
             self._keys[job_id] = key
+            self._kinds[job_id] = job_kind(job)
             row = self._row_of.get(job_id)
             if row is None:
                 if self._accepts(job):
@@ -195,6 +198,7 @@ class JobsModel(ColumnsModel):
         for job_id in ids:
             job = self._jobs.pop(job_id, None)
             self._keys.pop(job_id, None)
+            self._kinds.pop(job_id, None)
             row = self._row_of.get(job_id)
             if row is not None:
                 spans.append((row, row + self._shown_blocks(job)))
@@ -370,9 +374,9 @@ class JobsModel(ColumnsModel):
                 skipped,
             )
         if role == Qt.ItemDataRole.BackgroundRole:
-            return tint(job_kind(item))
+            return tint(self._kinds[job_id] if block == JOB else job_kind(item))
         if role == Qt.ItemDataRole.ForegroundRole and column in (STATE, ERRORS):
-            kind = job_kind(item)
+            kind = self._kinds[job_id] if block == JOB else job_kind(item)
             return text_colour(kind) if column == STATE or kind in FAILED_KINDS else None
         if role == JOB_ID_ROLE:
             return job_id
