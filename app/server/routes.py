@@ -742,6 +742,9 @@ async def render_action(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+TEXT_SEARCH_MAX = 20_000  # tasks a text filter may search in one request
+
+
 @routes.get(
     "/jobs/{job}/blocks/{block}/tasks",
     "A page of a block's tasks; with state, of its tasks in those states, state by state",
@@ -758,6 +761,12 @@ async def render_action(request: web.Request) -> web.Response:
             "comma-separated task states (" + ", ".join(states.CODES) + "): only tasks in them",
             {"type": "string"},
         ),
+        Query(
+            "text",
+            f"only tasks whose name or render holds it, any case (at most {TEXT_SEARCH_MAX:,}"
+            " tasks searched)",
+            {"type": "string"},
+        ),
     ),
     reply="TaskPage",
 )
@@ -765,6 +774,8 @@ async def list_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
     block = farm.block(_int_arg(request, "job"), _int_arg(request, "block"))
     numbers = _tasks_in_states(block, request.query.get("state"))
+    if request.query.get("text"):
+        numbers = _tasks_with_text(block, numbers, request.query["text"], farm.render_names)
     size = block.tasks.size if numbers is None else len(numbers)
     offset = _query_int(request, "offset", 0, 0, max(size, 0))
     limit = _query_int(request, "limit", 100, 1, TASKS_PAGE_MAX)
@@ -800,6 +811,27 @@ def _tasks_in_states(block, text: str | None) -> list[int] | None:
     for code in dict.fromkeys(codes):
         numbers.extend(block.tasks.numbers_in(states.CODES.index(code)))
     return numbers
+
+
+def _tasks_with_text(
+    block, numbers: list[int] | None, text: str, render_names: dict[int, str]
+) -> list[int]:
+    """Those of the tasks (all: None) whose name or render holds the text, any case; a 400
+    when more than TEXT_SEARCH_MAX would be searched (the loop would stall)."""
+    candidates = range(block.tasks.size) if numbers is None else numbers
+    if len(candidates) > TEXT_SEARCH_MAX:
+        raise FarmError(
+            f"text: {len(candidates):,} tasks to search, more than {TEXT_SEARCH_MAX:,};"
+            " choose states first",
+            400,
+        )
+    wanted = text.lower()
+    return [
+        n
+        for n in candidates
+        if wanted in block.spec.task_name(n).lower()
+        or wanted in render_names.get(block.tasks.detail(n)[2], "").lower()
+    ]
 
 
 _NO_USAGE = {"peak_rss_mb": None, "cpu_seconds": None}  # a task that has not run

@@ -170,12 +170,21 @@ class FarmClient(QObject):
         return await self.request("GET", f"/jobs/{job_id}/explain")
 
     async def tasks(
-        self, job: int, block: int, offset: int, limit: int, states: tuple[str, ...] = ()
+        self,
+        job: int,
+        block: int,
+        offset: int,
+        limit: int,
+        states: tuple[str, ...] = (),
+        text: str = "",
     ) -> dict:
-        """A page of a block's tasks; with states, of its tasks in them, state by state."""
+        """A page of a block's tasks; with states, of its tasks in them, state by state; with
+        text, of those whose name or render holds it."""
         query: dict = {"offset": offset, "limit": limit}
         if states:
             query["state"] = ",".join(states)
+        if text:
+            query["text"] = text
         return await self.request("GET", f"/jobs/{job}/blocks/{block}/tasks", query=query)
 
     async def task(self, job: int, block: int, task: int) -> dict:

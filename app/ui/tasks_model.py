@@ -8,9 +8,9 @@ are fetched, so a fast scroll through a million tasks fetches the pages it stops
 ones it flew past. At most MAX_PAGES pages are kept (least recently shown ones go first), a page
 is never fetched twice at once, and `requests` counts the fetches made.
 
-`set_states` shows only the tasks in some states, and sorting by the State column groups them
-state by state (STATE_ORDER): the server pages over those tasks, so row r is then the r-th of
-them, not task r (`task_number`).
+`set_states` shows only the tasks in some states, `set_text` those whose name or render holds a
+text, and sorting by the State column groups them state by state (STATE_ORDER): the server
+pages over those tasks, so row r is then the r-th of them, not task r (`task_number`).
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class TasksModel(ColumnsModel):
         self.block: int | None = None
         self.total = 0
         self.states: tuple[str, ...] = ()  # shown states (none: all)
+        self.text = ""  # shown: the tasks whose name or render holds it ("": all)
         self.by_state: Qt.SortOrder | None = None  # sorted by state, in this order
         self._place: dict[int, tuple[int, int]] = {}  # loaded task -> (page, offset)
         self.requests = 0
@@ -86,6 +87,11 @@ class TasksModel(ColumnsModel):
         self.states = tuple(state for state in STATE_ORDER if state in set(states))
         self._restart()
 
+    def set_text(self, text: str) -> None:
+        """Show only the tasks whose name or render holds the text (any case)."""
+        self.text = text.strip()
+        self._restart()
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """By state (the State column), else by task number."""
         self.by_state = order if column == STATE_COLUMN else None
@@ -97,9 +103,13 @@ class TasksModel(ColumnsModel):
         ordered = self.states or STATE_ORDER
         return ordered[::-1] if self.by_state == Qt.SortOrder.DescendingOrder else ordered
 
+    def _shown(self) -> tuple:
+        """What the pages hold: job, block, states asked for, text."""
+        return self.job, self.block, self._query_states(), self.text
+
     def task_number(self, row: int) -> int | None:
         """The task shown on a row (None: its page is not loaded)."""
-        if not self._query_states():
+        if not (self._query_states() or self.text):
             return row
         task = self.task(row)
         return None if task is None else task["num"]
@@ -182,16 +192,16 @@ class TasksModel(ColumnsModel):
             return
         self._loading.add(number)
         self.requests += 1
-        self.client.call(self._load((self.job, self.block, self._query_states()), number))
+        self.client.call(self._load(self._shown(), number))
 
     async def _load(self, shown: tuple, number: int) -> None:
-        job, block, states = shown
+        job, block, states, text = shown
         try:
-            answer = await self.client.tasks(job, block, number * PAGE, PAGE, states)
+            answer = await self.client.tasks(job, block, number * PAGE, PAGE, states, text)
         finally:
-            if shown == (self.job, self.block, self._query_states()):
+            if shown == self._shown():
                 self._loading.discard(number)
-        if shown != (self.job, self.block, self._query_states()):
+        if shown != self._shown():
             return
         if answer["total"] != self.total:
             self.beginResetModel()

@@ -1,14 +1,16 @@
 """The tasks of a block: a paged table (app/ui/tasks_model.py), sorted by state or number and
-filtered by state, actions on the selected tasks, and a task's output window on double-click."""
+filtered by state and text, actions on the selected tasks, and a task's output window on
+double-click."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtCore import QPoint, Qt, QTimer
 from PyQt6.QtGui import QAction, QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QMenu,
     QTableView,
@@ -19,11 +21,12 @@ from PyQt6.QtWidgets import (
 
 from app.ui.client import FarmClient
 from app.ui.output_window import OutputWindow
-from app.ui.tables import BarDelegate
+from app.ui.tables import BarDelegate, filter_box
 from app.ui.tasks_model import PROGRESS_COLUMN, STATE_ORDER, TasksModel
 
 ACTIONS = (("Skip", "skip"), ("Restart", "restart"), ("Try next", "try-next"))
 BAR_COLOR = QColor("#43a047")
+TYPING_MS = 300  # the text filter asks the server once typing pauses this long
 
 
 class TasksView(QWidget):
@@ -62,9 +65,16 @@ class TasksView(QWidget):
             action.toggled.connect(self._filter)
             self.state_actions[state] = action
         self.states_button.setMenu(menu)
+        self.filter_text = filter_box("name or render contains")
+        self._typed = QTimer(self, singleShot=True, interval=TYPING_MS)
+        self._typed.timeout.connect(lambda: self.model.set_text(self.filter_text.text()))
+        self.filter_text.textChanged.connect(self._typed.start)
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter_text, 1)
+        bar.addWidget(self.states_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.states_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(bar)
         layout.addWidget(self.table)
         self._outputs: set[OutputWindow] = set()
 
@@ -93,12 +103,17 @@ class TasksView(QWidget):
         self._filter()
 
     def filters(self) -> dict:
-        """The states shown (app/ui/layout_memory.py keeps them)."""
-        return {"states": [s for s, action in self.state_actions.items() if action.isChecked()]}
+        """The states and text shown (app/ui/layout_memory.py keeps them)."""
+        return {
+            "states": [s for s, action in self.state_actions.items() if action.isChecked()],
+            "text": self.filter_text.text(),
+        }
 
     def set_filters(self, values: dict) -> None:
         if isinstance(values.get("states"), list):
             self.set_states(s for s in values["states"] if isinstance(s, str))
+        if isinstance(values.get("text"), str):
+            self.filter_text.setText(values["text"])
 
     def _filter(self) -> None:
         states = self.filters()["states"]

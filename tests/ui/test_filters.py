@@ -135,3 +135,34 @@ async def test_tasks_filter_by_state_and_sort_by_state(client, qtbot):
     with pytest.raises(FarmError) as refused:
         await client.tasks(job_id, 0, 0, 10, ("NOPE",))
     assert refused.value.status == 400 and "NOPE" in str(refused.value)
+
+
+async def test_tasks_filter_by_text_in_their_name_or_render(farm, client, qtbot):
+    job_id = await client.submit(numeric_job("ten", "true", 1, 10, paused=True))
+    view = shown(qtbot, TasksView(client))
+    view.show_block(job_id, 0)
+    model = view.model
+    await until(lambda: model.rowCount() == 10)
+    view.filter_text.setText("FRAME 1")  # frame 1 and frame 10, after a typing pause
+    await until(lambda: [model.task_number(r) for r in range(model.rowCount())] == [0, 9])
+    view.set_states(["DON"])
+    await until(lambda: model.rowCount() == 0)
+    view.set_states([])
+    view.filter_text.setText("r-one")  # the render a task ran on
+    await until(lambda: model.rowCount() == 0)
+    await client.task_action(job_id, 0, "skip", list(range(1, 10)))
+    await client.jobs_action("start", [job_id])
+    farm.start_render("r-one", 1)
+    await until(lambda: farm.client.job(job_id)["state"] == "DON", 60)
+    view.filter_text.setText("R-ONE")
+    await until(lambda: [model.task_number(r) for r in range(model.rowCount())] == [0])
+    assert view.filters() == {"states": [], "text": "R-ONE"}
+
+
+async def test_a_text_search_over_too_many_tasks_is_refused(client):
+    job_id = await client.submit(numeric_job("big", "true", 1, 30_000, paused=True))
+    with pytest.raises(FarmError) as refused:
+        await client.tasks(job_id, 0, 0, 10, (), "frame 7")
+    assert refused.value.status == 400 and "choose states first" in str(refused.value)
+    page = await client.tasks(job_id, 0, 0, 10, ("DON",), "frame 7")  # few to search: fine
+    assert page["total"] == 0
