@@ -69,6 +69,7 @@ TASK_ACTIONS = (
     "restart-done",
     "restart-skipped",
     "try-next",
+    "reset-error-hosts",
 )
 RENDER_ACTIONS = (
     "nimby",

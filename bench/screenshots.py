@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync  # noqa: E402
+from PyQt6.QtCore import QSettings  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.api import numeric_job  # noqa: E402
@@ -87,7 +88,8 @@ async def shoot(farm: LocalFarm) -> None:
     tray = TrayController(client, config, autostart_path=farm.folder / "autostart.desktop")
     tray.start()
     try:
-        window = main_window.MainWindow(client)
+        layout = QSettings(str(farm.folder / "monitor.ini"), QSettings.Format.IniFormat)
+        window = main_window.MainWindow(client, store=layout)  # not the user's saved layout
         window.resize(1400, 820)
         window.show()
         await wait_for(lambda: farm.client.job(1)["tasks_running"] > 0)

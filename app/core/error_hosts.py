@@ -39,6 +39,10 @@ class ErrorHosts:
         """The hosts avoided now: limit errors or more, not yet forgiven."""
         return [host for host in list(self._hosts) if self.avoids(host, limit, now, forgive)]
 
+    def hosts(self) -> list[str]:
+        """The hosts with errors, by name."""
+        return sorted(self._hosts)
+
     def clear(self) -> None:
         self._hosts.clear()
 

@@ -334,4 +334,5 @@ def task_summary(block: Block, n: int, render_name: str = "") -> dict:
         "time_done": time_done or None,
         "percent": percent,
         "frame": frame,
+        "error_hosts": block.task_error_hosts[n].hosts() if n in block.task_error_hosts else [],
     }

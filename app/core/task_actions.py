@@ -15,7 +15,8 @@ from app.core.jobs import Block, Job
 if TYPE_CHECKING:
     from app.core.lifecycle import TaskLifecycle
 
-# task action but try-next -> (states it applies to, the new state); running tasks are stopped first
+# task action (but try-next, reset-error-hosts) -> (states it applies to, the new state);
+# running tasks are stopped first
 _UNFINISHED = states.READY | {states.RUN, states.WRC, states.ERR, states.WDP, states.SUS}
 TASK_CHANGES = {
     "skip": (_UNFINISHED, states.SKP),
@@ -92,6 +93,8 @@ class TaskActions:
         returns how many changed."""
         if action == "try-next":
             return self._try_next(block, tasks)
+        if action == "reset-error-hosts":
+            return self._reset_task_error_hosts(block, tasks)
         table = block.tasks
         applies, new = TASK_CHANGES[action]
         if tasks is None:  # every task: found per state with C-speed scans
@@ -112,6 +115,16 @@ class TaskActions:
         self._propagate_tasks(block, changed)
         self.job_progress(block.job)
         return len(changed)
+
+    def _reset_task_error_hosts(self: TaskLifecycle, block: Block, tasks: list[int] | None) -> int:
+        """Forget the hosts where these tasks failed (errors_task_same_host avoids them)."""
+        kept = block.task_error_hosts
+        numbers = sorted(kept) if tasks is None else [n for n in dict.fromkeys(tasks) if n in kept]
+        for n in numbers:
+            del kept[n]
+        self._save_tasks(block.job, block.num, numbers)
+        self.fill_all()
+        return len(numbers)
 
     def _try_next(self: TaskLifecycle, block: Block, tasks: list[int] | None) -> int:
         """Mark ready tasks to be started before the others of their block."""

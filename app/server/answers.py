@@ -96,6 +96,7 @@ _TASK = {
     "time_done": _TIME,
     "percent": {"type": ["number", "null"]},
     "frame": {"type": ["integer", "null"]},
+    "error_hosts": _list(_TEXT),
     "peak_rss_mb": {"type": ["number", "null"]},
     "cpu_seconds": {"type": ["number", "null"]},
 }

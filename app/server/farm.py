@@ -425,6 +425,7 @@ class FarmChanges:
     def run_started(self, key: RunKey, render: Render, now: float) -> None:
         self.live.start(key)
         self.journal.put(records.start_run(key, render.name, now))
+        self.events.render_changed(render.id)  # its running tasks, at once
 
     def run_adopted(self, key: RunKey) -> None:
         self.live.start(key)
@@ -450,6 +451,7 @@ class FarmChanges:
         caller, which acknowledges the result when it is done."""
         self.metrics.finished[run_state].inc()
         self._commit(key, records.finish_run, render, run_state, error, report)
+        self.events.render_changed(render.id)
 
     def run_late(
         self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict

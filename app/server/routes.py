@@ -16,6 +16,7 @@ import math
 from aiohttp import web
 
 import app
+from app.core import states
 from app.core.errors import SpecError
 from app.core.jobs import JOB_STATES, task_summary
 from app.core.jobspec import (
@@ -741,9 +742,12 @@ async def render_action(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+TEXT_SEARCH_MAX = 20_000  # tasks a text filter may search in one request
+
+
 @routes.get(
     "/jobs/{job}/blocks/{block}/tasks",
-    "A page of a block's tasks",
+    "A page of a block's tasks; with state, of its tasks in those states, state by state",
     access="user",
     query=(
         Query("offset", "first task (at most the block's task count)", {"type": "integer"}),
@@ -752,18 +756,34 @@ async def render_action(request: web.Request) -> web.Response:
             f"at most {TASKS_PAGE_MAX}",
             {"type": "integer", "minimum": 1, "maximum": TASKS_PAGE_MAX},
         ),
+        Query(
+            "state",
+            "comma-separated task states (" + ", ".join(states.CODES) + "): only tasks in them",
+            {"type": "string"},
+        ),
+        Query(
+            "text",
+            f"only tasks whose name or render holds it, any case (at most {TEXT_SEARCH_MAX:,}"
+            " tasks searched)",
+            {"type": "string"},
+        ),
     ),
     reply="TaskPage",
 )
 async def list_tasks(request: web.Request) -> web.Response:
     farm = _farm(request)
     block = farm.block(_int_arg(request, "job"), _int_arg(request, "block"))
-    size = block.tasks.size
+    numbers = _tasks_in_states(block, request.query.get("state"))
+    if request.query.get("text"):
+        numbers = _tasks_with_text(block, numbers, request.query["text"], farm.render_names)
+    size = block.tasks.size if numbers is None else len(numbers)
     offset = _query_int(request, "offset", 0, 0, max(size, 0))
     limit = _query_int(request, "limit", 100, 1, TASKS_PAGE_MAX)
     end = min(offset + limit, size)
+    page = range(offset, end) if numbers is None else numbers[offset:end]
+    first, last = (min(page), max(page) + 1) if page else (0, 0)
     usage = await _in_thread(
-        request, persistence.runs.latest_usage, block.job.id, block.num, offset, end
+        request, persistence.runs.latest_usage, block.job.id, block.num, first, last
     )
     names = farm.render_names
     tasks = [
@@ -771,9 +791,47 @@ async def list_tasks(request: web.Request) -> web.Response:
             **task_summary(block, n, names.get(block.tasks.detail(n)[2], "")),
             **usage.get(n, _NO_USAGE),
         }
-        for n in range(offset, end)
+        for n in page
     ]
     return web.json_response({"total": size, "offset": offset, "tasks": tasks})
+
+
+def _tasks_in_states(block, text: str | None) -> list[int] | None:
+    """The numbers of the block's tasks in the comma list's states, state by state in its
+    order (None without a list); a 400 naming an unknown state."""
+    if text is None:
+        return None
+    codes = [code.strip() for code in text.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in states.CODES]
+    if unknown:
+        raise SpecError(
+            "state", f"unknown task state {unknown[0]!r}; use {', '.join(states.CODES)}"
+        )
+    numbers: list[int] = []
+    for code in dict.fromkeys(codes):
+        numbers.extend(block.tasks.numbers_in(states.CODES.index(code)))
+    return numbers
+
+
+def _tasks_with_text(
+    block, numbers: list[int] | None, text: str, render_names: dict[int, str]
+) -> list[int]:
+    """Those of the tasks (all: None) whose name or render holds the text, any case; a 400
+    when more than TEXT_SEARCH_MAX would be searched (the loop would stall)."""
+    candidates = range(block.tasks.size) if numbers is None else numbers
+    if len(candidates) > TEXT_SEARCH_MAX:
+        raise FarmError(
+            f"text: {len(candidates):,} tasks to search, more than {TEXT_SEARCH_MAX:,};"
+            " choose states first",
+            400,
+        )
+    wanted = text.lower()
+    return [
+        n
+        for n in candidates
+        if wanted in block.spec.task_name(n).lower()
+        or wanted in render_names.get(block.tasks.detail(n)[2], "").lower()
+    ]
 
 
 _NO_USAGE = {"peak_rss_mb": None, "cpu_seconds": None}  # a task that has not run

@@ -169,8 +169,22 @@ class FarmClient(QObject):
     async def explain(self, job_id: int) -> dict:
         return await self.request("GET", f"/jobs/{job_id}/explain")
 
-    async def tasks(self, job: int, block: int, offset: int, limit: int) -> dict:
-        query = {"offset": offset, "limit": limit}
+    async def tasks(
+        self,
+        job: int,
+        block: int,
+        offset: int,
+        limit: int,
+        states: tuple[str, ...] = (),
+        text: str = "",
+    ) -> dict:
+        """A page of a block's tasks; with states, of its tasks in them, state by state; with
+        text, of those whose name or render holds it."""
+        query: dict = {"offset": offset, "limit": limit}
+        if states:
+            query["state"] = ",".join(states)
+        if text:
+            query["text"] = text
         return await self.request("GET", f"/jobs/{job}/blocks/{block}/tasks", query=query)
 
     async def task(self, job: int, block: int, task: int) -> dict:
@@ -204,6 +218,10 @@ class FarmClient(QObject):
 
     async def edit_render(self, name: str, params: dict) -> dict:
         return await self.request("PATCH", f"/renders/{name}", params)
+
+    async def whoami(self) -> dict:
+        """Whom the token belongs to: {"name", "role"}."""
+        return await self.request("GET", "/whoami")
 
     async def users(self) -> list[dict]:
         return await self.request("GET", "/users")

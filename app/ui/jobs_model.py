@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PyQt6.QtCore import QModelIndex, QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor
 
 from app.protocol import failed_tasks
 from app.ui.client import FarmClient
 from app.ui.progress_delegate import PROGRESS_ROLE
+from app.ui.state_looks import FAILED_KINDS, job_kind, job_state_text, text_colour, tint
 from app.ui.tables import ColumnsModel
 
 COLUMNS = (
@@ -54,6 +54,7 @@ _ROLES = frozenset(
     (
         Qt.ItemDataRole.DisplayRole,
         Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
         PROGRESS_ROLE,
         JOB_ID_ROLE,
         BLOCK_ROLE,
@@ -81,8 +82,6 @@ SORT_KEYS: dict[int, Callable[[dict], Any]] = {
     STARTED: lambda job: job.get("time_started") or 0,
     NOTE: lambda job: job.get("annotation") or "",
 }
-ERROR_COLOUR = QColor(220, 60, 60)
-PAUSED_COLOUR = QColor(140, 140, 140)
 
 
 def _time(value: float | None) -> str:
@@ -112,10 +111,13 @@ class JobsModel(ColumnsModel):
         super().__init__(parent)
         self._jobs: dict[int, dict] = {}  # every job, shown or filtered out
         self._keys: dict[int, tuple] = {}  # job id -> its sort key
+        self._kinds: dict[int, str | None] = {}  # job id -> its kind of state (state_looks)
         self._rows: list[tuple[int, int]] = []  # (job id, block num or JOB) per visible row
         self._row_of: dict[int, int] = {}  # visible job id -> its row
         self.expanded: set[int] = set()
-        self.user = self.state = self.text = ""
+        self.user = self.text = ""
+        self.states: frozenset[str] = frozenset()
+        self.hide_done = False
         self._sort_column = ID
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._resort = QTimer(self, singleShot=True, interval=250)
@@ -147,6 +149,7 @@ class JobsModel(ColumnsModel):
         """Replace everything (a reset)."""
         self._jobs = {job["id"]: job for job in jobs}
         self._keys = {job_id: self._key(job) for job_id, job in self._jobs.items()}
+        self._kinds = {job_id: job_kind(job) for job_id, job in self._jobs.items()}
         self.expanded &= self._jobs.keys()
         self._rebuild()
 
@@ -162,6 +165,7 @@ class JobsModel(ColumnsModel):
             key = self._key(job)
             moved = moved or key != self._keys.get(job_id)
             self._keys[job_id] = key
+            self._kinds[job_id] = job_kind(job)
             row = self._row_of.get(job_id)
             if row is None:
                 if self._accepts(job):
@@ -194,6 +198,7 @@ class JobsModel(ColumnsModel):
         for job_id in ids:
             job = self._jobs.pop(job_id, None)
             self._keys.pop(job_id, None)
+            self._kinds.pop(job_id, None)
             row = self._row_of.get(job_id)
             if row is not None:
                 spans.append((row, row + self._shown_blocks(job)))
@@ -219,18 +224,31 @@ class JobsModel(ColumnsModel):
             self.expanded.discard(job_id)
         self.dataChanged.emit(self.index(row, ID), self.index(row, NAME))
 
-    def set_filter(self, user: str = "", state: str = "", text: str = "") -> None:
-        """Show the jobs of a user, in a state (a code like RUN, ERR, OFF), whose name holds a
-        text (any case); empty: no condition. A reset."""
-        self.user, self.state, self.text = user.strip(), state.strip(), text.strip().lower()
+    def set_filter(
+        self,
+        user: str = "",
+        states: Iterable[str] = (),
+        text: str = "",
+        hide_done: bool = False,
+    ) -> None:
+        """Show the jobs of a user, in any of some states (codes like RUN, ERR, OFF, or
+        "failing"), whose name holds a text (any case), and not done when hide_done; empty:
+        no condition. A reset."""
+        self.user, self.text = user.strip(), text.strip().lower()
+        self.states, self.hide_done = frozenset(states), hide_done
         self._rebuild()
 
     def _accepts(self, job: dict) -> bool:
-        return (
-            (not self.user or job["user_name"] == self.user)
-            and (not self.state or self.state in job["state"].split())
-            and (not self.text or self.text in job["name"].lower())
-        )
+        if (self.user and job["user_name"] != self.user) or (
+            self.text and self.text not in job["name"].lower()
+        ):
+            return False
+        if not (self.states or self.hide_done):
+            return True
+        codes = job_state_text(job).split()
+        if self.hide_done and "DON" in codes:
+            return False
+        return not self.states or not self.states.isdisjoint(codes)
 
     def _shown_blocks(self, job: dict | None) -> int:
         return len(job["blocks"]) if job and job["id"] in self.expanded else 0
@@ -355,11 +373,11 @@ class JobsModel(ColumnsModel):
                 item.get("tasks_error", 0),
                 skipped,
             )
-        if role == Qt.ItemDataRole.ForegroundRole and column == STATE:
-            codes = item["state"].split()
-            if "ERR" in codes or "AVD" in codes:
-                return ERROR_COLOUR
-            return PAUSED_COLOUR if "OFF" in codes else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return tint(self._kinds[job_id] if block == JOB else job_kind(item))
+        if role == Qt.ItemDataRole.ForegroundRole and column in (STATE, ERRORS):
+            kind = self._kinds[job_id] if block == JOB else job_kind(item)
+            return text_colour(kind) if column == STATE or kind in FAILED_KINDS else None
         if role == JOB_ID_ROLE:
             return job_id
         if role == BLOCK_ROLE:
@@ -375,7 +393,7 @@ class JobsModel(ColumnsModel):
         if column == NAME:
             return item["name"] if is_job else f"    {item['name']}"
         if column == STATE:
-            return item["state"]
+            return job_state_text(item)
         if column == RUNNING:
             return item.get("tasks_running", 0) or ""
         if column == DONE:

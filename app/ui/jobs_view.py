@@ -9,10 +9,12 @@ tree changes when the server's events come back, never optimistically.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PyQt6.QtCore import QItemSelection, QModelIndex, QPoint, QRect, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
-    QComboBox,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -21,6 +23,7 @@ from PyQt6.QtWidgets import (
     QMessageBox,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -39,8 +42,9 @@ from app.ui.jobs_model import (
     runs,
 )
 from app.ui.progress_delegate import ProgressDelegate
+from app.ui.state_looks import FAILING
 
-STATES = ("", "RUN", "RDY", "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
+STATES = ("RUN", "RDY", FAILING, "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
 # (label, server action) of the plain actions, in toolbar order
 ACTIONS = (
     ("Pause", "pause"),
@@ -75,14 +79,26 @@ class JobsView(QWidget):
         self.client = client
         self.model = JobsModel(client, self)
 
+        self.me = client.user  # whose jobs "My jobs" shows (the main window may say better)
         self.name_filter = QLineEdit(placeholderText="name contains")
         self.user_filter = QLineEdit(placeholderText="user")
-        self.state_filter = QComboBox()
-        self.state_filter.addItems([state or "any state" for state in STATES])
         for edit in (self.name_filter, self.user_filter):
             edit.setClearButtonEnabled(True)
             edit.textChanged.connect(self._filter)
-        self.state_filter.currentIndexChanged.connect(self._filter)
+        self.mine = QCheckBox("My jobs")
+        self.hide_done = QCheckBox("Hide done")
+        for box in (self.mine, self.hide_done):
+            box.toggled.connect(self._filter)
+        self.states_button = QToolButton(text="States: any")
+        self.states_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        states_menu = QMenu(self.states_button)
+        self.state_actions: dict[str, QAction] = {}
+        for state in STATES:
+            action = states_menu.addAction(state)
+            action.setCheckable(True)
+            action.toggled.connect(self._filter)
+            self.state_actions[state] = action
+        self.states_button.setMenu(states_menu)
 
         self.table = JobsTable()
         self.table.setModel(self.model)
@@ -130,9 +146,11 @@ class JobsView(QWidget):
         toolbar.addActions(self.actions_)
 
         filters = QHBoxLayout()
+        filters.addWidget(self.mine)
         filters.addWidget(self.name_filter, 2)
         filters.addWidget(self.user_filter, 1)
-        filters.addWidget(self.state_filter)
+        filters.addWidget(self.states_button)
+        filters.addWidget(self.hide_done)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(toolbar)
@@ -214,11 +232,50 @@ class JobsView(QWidget):
             self.model.expand(job_id, on)
             self.table.setCurrentIndex(self.model.index(self.model.row_of(job_id), ID))
 
+    def set_states(self, states: Iterable[str]) -> None:
+        """Show the jobs in any of these states (none: any state)."""
+        wanted = set(states)
+        for state, action in self.state_actions.items():
+            action.blockSignals(True)
+            action.setChecked(state in wanted)
+            action.blockSignals(False)
+        self._filter()
+
+    def filters(self) -> dict:
+        """The filter bar's values (app/ui/layout_memory.py keeps them)."""
+        return {
+            "name": self.name_filter.text(),
+            "user": self.user_filter.text(),
+            "mine": self.mine.isChecked(),
+            "states": [s for s, action in self.state_actions.items() if action.isChecked()],
+            "hide_done": self.hide_done.isChecked(),
+        }
+
+    def set_filters(self, values: dict) -> None:
+        """Filter values as filters() gives them; a value of the wrong kind is left as it is."""
+        for key, edit in (("name", self.name_filter), ("user", self.user_filter)):
+            if isinstance(values.get(key), str):
+                edit.setText(values[key])
+        for key, box in (("mine", self.mine), ("hide_done", self.hide_done)):
+            if isinstance(values.get(key), bool):
+                box.setChecked(values[key])
+        if isinstance(values.get("states"), list):
+            self.set_states(s for s in values["states"] if isinstance(s, str))
+
+    def refilter(self) -> None:
+        """Apply the filter bar again (after `me` changed)."""
+        self._filter()
+
     def _filter(self) -> None:
+        states = [s for s, action in self.state_actions.items() if action.isChecked()]
+        self.states_button.setText(f"States: {', '.join(states) or 'any'}")
+        mine = self.mine.isChecked()
+        self.user_filter.setEnabled(not mine)
         self.model.set_filter(
-            self.user_filter.text(),
-            STATES[self.state_filter.currentIndex()],
+            self.me if mine else self.user_filter.text(),
+            states,
             self.name_filter.text(),
+            self.hide_done.isChecked(),
         )
 
     def _context_menu(self, point: QPoint) -> None:

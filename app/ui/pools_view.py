@@ -37,7 +37,7 @@ class PoolsView(QWidget):
         self.settings.itemChanged.connect(self._edited)
         self.status = QLabel(self)
         self.status.setStyleSheet("color: #c62828")
-        splitter = QSplitter(self)
+        self.splitter = splitter = QSplitter(self)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.settings)
         layout = QVBoxLayout(self)

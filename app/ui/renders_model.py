@@ -12,7 +12,7 @@ from typing import Any
 
 from PyQt6.QtCore import QModelIndex, Qt
 
-from app.ui.tables import BAR_ROLE, ColumnsModel
+from app.ui.tables import BAR_ROLE, SORT_ROLE, ColumnsModel
 
 NameRole = Qt.ItemDataRole.UserRole + 2
 
@@ -117,6 +117,12 @@ class RendersModel(ColumnsModel):
             return render["name"]
         if role == BAR_ROLE and column in BAR_COLUMNS:
             return self._bar(render, column)
+        if role == SORT_ROLE:
+            return (
+                self._bar(render, column)[0]
+                if column in BAR_COLUMNS
+                else self._text(render, column)
+            )
         if role == Qt.ItemDataRole.DisplayRole and column not in BAR_COLUMNS:
             return self._text(render, column)
         if role == Qt.ItemDataRole.ToolTipRole and column == COLUMNS.index("Tasks"):

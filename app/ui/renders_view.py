@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
 from app.ui.client import FarmClient
 from app.ui.graphs import ResourceGraphs
 from app.ui.renders_model import BAR_COLUMNS, NameRole, RendersModel, TaskKey
-from app.ui.tables import BarDelegate
+from app.ui.tables import SORT_ROLE, BarDelegate, TextFilter, filter_box
 
 PROGRESS_PERIOD = 3.0
 MAX_PROGRESS = 64
@@ -48,14 +48,24 @@ def bar_color(fraction: float) -> QColor:
     return QColor(76, 160, 90)
 
 
-class RendersView(QWidget):
+class RendersView(TextFilter, QWidget):
+    """The renders, sortable by any column and filtered by a text in any of their texts."""
+
     def __init__(self, client: FarmClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.model = RendersModel()
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(-1)  # any column's text
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter_text = filter_box("name, state, pool or user contains")
+        self.filter_text.textChanged.connect(self.proxy.setFilterFixedString)
         self.graphs: dict[str, ResourceGraphs] = {}
         self.table = QTableView()
-        self.table.setModel(self.model)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
@@ -67,6 +77,7 @@ class RendersView(QWidget):
             self.table.setColumnWidth(column, 110)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.filter_text)
         layout.addWidget(self.table)
         client.renders_changed.connect(self.model.update)
         client.renders_deleted.connect(self.model.remove)
@@ -78,7 +89,7 @@ class RendersView(QWidget):
 
     def selected_names(self) -> list[str]:
         rows = self.table.selectionModel().selectedRows()
-        return [self.model.render(index.row())["name"] for index in rows]
+        return [index.data(NameRole) for index in rows]
 
     def act(self, action: str, names: list[str] | None = None) -> None:
         names = self.selected_names() if names is None else names

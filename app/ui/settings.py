@@ -1,4 +1,5 @@
-"""The monitor's settings: server, user and refresh options, kept with QSettings; and the token.
+"""The monitor's settings: server, user, refresh options and the notices to show, kept with
+QSettings; and the token.
 
 The token is never written to the settings file: the dialog saves it in the OS keyring through
 app/credentials.py (where the monitor finds it at start), and the running monitor uses it at once.
@@ -7,22 +8,25 @@ With no usable keyring the dialog says why and the token serves this session onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PyQt6.QtCore import QSettings, pyqtSignal
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.api import DEFAULT_SERVER
 from app.credentials import CredentialsError, save_token
+from app.ui.notices import NOTICES
 
 
 def qsettings() -> QSettings:
@@ -35,6 +39,7 @@ class Settings:
     server: str = DEFAULT_SERVER
     user: str = ""
     resort_ms: int = 500  # at most one re-sort of the jobs per interval while events arrive
+    notices: set[str] = field(default_factory=lambda: set(NOTICES))  # the kinds to be told
 
 
 def load_settings(store: QSettings | None = None) -> Settings:
@@ -44,7 +49,14 @@ def load_settings(store: QSettings | None = None) -> Settings:
         server=str(store.value("server", default.server)),
         user=str(store.value("user", default.user)),
         resort_ms=int(store.value("resort_ms", default.resort_ms)),
+        notices=_notices(store.value("notices", ",".join(sorted(default.notices)))),
     )
+
+
+def _notices(text: object) -> set[str]:
+    """The notice kinds of the settings file's comma list (unknown ones dropped)."""
+    names = text if isinstance(text, list) else str(text or "").split(",")
+    return {name.strip() for name in names} & NOTICES.keys()
 
 
 def save_settings(settings: Settings, store: QSettings | None = None) -> None:
@@ -52,6 +64,7 @@ def save_settings(settings: Settings, store: QSettings | None = None) -> None:
     store.setValue("server", settings.server)
     store.setValue("user", settings.user)
     store.setValue("resort_ms", settings.resort_ms)
+    store.setValue("notices", ",".join(sorted(settings.notices)))
     store.sync()
 
 
@@ -87,6 +100,16 @@ class SettingsDialog(QDialog):
         form.addRow("User", self.user)
         form.addRow("Token", self.token)
         form.addRow("Re-sort jobs at most every", self.resort)
+        self.notices = {kind: QCheckBox(label) for kind, label in NOTICES.items()}
+        told = QVBoxLayout()
+        told.addWidget(QLabel("Tell me on the desktop when:"))
+        for kind, box in self.notices.items():
+            box.setChecked(kind in settings.notices)
+            told.addWidget(box)
+        told.addStretch(1)
+        self.pages = QTabWidget()
+        self.pages.addTab(_page(form), "Connection")
+        self.pages.addTab(_page(told), "Notifications")
         self.warning = QLabel(wordWrap=True)
         self.warning.setStyleSheet("color: #c08000")
         self.warning.hide()
@@ -96,7 +119,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.pages)
         layout.addWidget(self.warning)
         layout.addWidget(
             QLabel("The server and user apply at the next start; the token applies now.")
@@ -107,6 +130,7 @@ class SettingsDialog(QDialog):
         self.settings.server = (self.server.text().strip() or DEFAULT_SERVER).rstrip("/")
         self.settings.user = self.user.text().strip()
         self.settings.resort_ms = self.resort.value()
+        self.settings.notices = {kind for kind, box in self.notices.items() if box.isChecked()}
         save_settings(self.settings, self._store)
         token = self.token.text().strip()
         if token != self._token:
@@ -119,3 +143,9 @@ class SettingsDialog(QDialog):
                 self.warning.show()
                 return
         super().accept()
+
+
+def _page(layout) -> QWidget:
+    page = QWidget()
+    page.setLayout(layout)
+    return page

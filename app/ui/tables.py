@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRect, Qt
 from PyQt6.QtGui import QColor, QPainter
-from PyQt6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+from PyQt6.QtWidgets import QLineEdit, QStyledItemDelegate, QStyleOptionViewItem
 
 
 class ColumnsModel(QAbstractTableModel):
@@ -25,6 +25,27 @@ class ColumnsModel(QAbstractTableModel):
 
 
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # (fraction 0..1, text) of a cell drawn as a bar
+SORT_ROLE = Qt.ItemDataRole.UserRole + 4  # the value a sorting proxy compares
+
+
+def filter_box(placeholder: str = "filter") -> QLineEdit:
+    """The text filter above a table."""
+    box = QLineEdit(placeholderText=placeholder)
+    box.setClearButtonEnabled(True)
+    return box
+
+
+class TextFilter:
+    """A view's one text filter as app/ui/layout_memory.py keeps it: `filter_text` is its box."""
+
+    filter_text: QLineEdit
+
+    def filters(self) -> dict:
+        return {"text": self.filter_text.text()}
+
+    def set_filters(self, values: dict) -> None:
+        if isinstance(values.get("text"), str):
+            self.filter_text.setText(values["text"])
 
 
 class BarDelegate(QStyledItemDelegate):

@@ -7,19 +7,23 @@ gathered for SETTLE_MS and then only the pages still visible (`visible_rows`, se
 are fetched, so a fast scroll through a million tasks fetches the pages it stops on, not the
 ones it flew past. At most MAX_PAGES pages are kept (least recently shown ones go first), a page
 is never fetched twice at once, and `requests` counts the fetches made.
+
+`set_states` shows only the tasks in some states, `set_text` those whose name or render holds a
+text, and sorting by the State column groups them state by state (STATE_ORDER): the server
+pages over those tasks, so row r is then the r-th of them, not task r (`task_number`).
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PyQt6.QtCore import QModelIndex, Qt, QTimer
-from PyQt6.QtGui import QColor
 
 from app.ui.client import FarmClient
+from app.ui.state_looks import SKIPPED_FONT, TASK_KINDS, text_colour, tint
 from app.ui.tables import BAR_ROLE, ColumnsModel
 
 PAGE = 200  # tasks per request
@@ -37,21 +41,13 @@ COLUMNS = (
     "Run time",
     "Starts",
     "Errors",
+    "Error hosts",
 )
 PROGRESS_COLUMN = COLUMNS.index("Progress")
+STATE_COLUMN = COLUMNS.index("State")
+# the order of "sort by state": failures first, then what runs, waits, and is finished
+STATE_ORDER = ("ERR", "RER", "RUN", "WRC", "SUS", "RDY", "WDP", "SKP", "DON")
 TASK_ROLE = Qt.ItemDataRole.UserRole  # the task summary (dict), None while its page loads
-
-STATE_COLORS = {
-    "RUN": QColor("#2e7d32"),
-    "DON": QColor("#546e7a"),
-    "ERR": QColor("#c62828"),
-    "SKP": QColor("#8d6e63"),
-    "OFF": QColor("#9e9e9e"),
-    "SUS": QColor("#9e9e9e"),
-    "WDP": QColor("#6a1b9a"),
-    "WTM": QColor("#6a1b9a"),
-    "RER": QColor("#ef6c00"),
-}
 
 
 class TasksModel(ColumnsModel):
@@ -66,6 +62,10 @@ class TasksModel(ColumnsModel):
         self.job: int | None = None
         self.block: int | None = None
         self.total = 0
+        self.states: tuple[str, ...] = ()  # shown states (none: all)
+        self.text = ""  # shown: the tasks whose name or render holds it ("": all)
+        self.by_state: Qt.SortOrder | None = None  # sorted by state, in this order
+        self._place: dict[int, tuple[int, int]] = {}  # loaded task -> (page, offset)
         self.requests = 0
         self.visible_rows: Callable[[], tuple[int, int]] | None = None  # first, last shown
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
@@ -79,14 +79,60 @@ class TasksModel(ColumnsModel):
 
     def set_block(self, job: int, block: int) -> None:
         """Show another block: forget every page and fetch the new block's first one."""
+        self.job, self.block = job, block
+        self._restart()
+
+    def set_states(self, states: Iterable[str]) -> None:
+        """Show only the tasks in these states (none: every task)."""
+        self.states = tuple(state for state in STATE_ORDER if state in set(states))
+        self._restart()
+
+    def set_text(self, text: str) -> None:
+        """Show only the tasks whose name or render holds the text (any case)."""
+        self.text = text.strip()
+        self._restart()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """By state (the State column), else by task number."""
+        self.by_state = order if column == STATE_COLUMN else None
+        self._restart()
+
+    def _query_states(self) -> tuple[str, ...]:
+        if self.by_state is None:
+            return self.states
+        ordered = self.states or STATE_ORDER
+        return ordered[::-1] if self.by_state == Qt.SortOrder.DescendingOrder else ordered
+
+    def _shown(self) -> tuple:
+        """What the pages hold: job, block, states asked for, text."""
+        return self.job, self.block, self._query_states(), self.text
+
+    def task_number(self, row: int) -> int | None:
+        """The task shown on a row (None: its page is not loaded)."""
+        if not (self._query_states() or self.text):
+            return row
+        task = self.task(row)
+        return None if task is None else task["num"]
+
+    def _restart(self) -> None:
+        """Forget every page and fetch the first one."""
+        if self.job is None:
+            return
         self.beginResetModel()
-        self.job, self.block, self.total = job, block, 0
+        self.total = 0
+        self._place.clear()
         self._pages.clear()
         self._loading.clear()
         self._stale.clear()
         self._wanted.clear()
         self.endResetModel()
         self._fetch(0)
+
+    def loaded(self, number: int) -> dict | None:
+        """The summary of task `number` if a loaded page holds it."""
+        page, offset = self._place.get(number, (-1, 0))
+        tasks = self._pages.get(page)
+        return tasks[offset] if tasks is not None and offset < len(tasks) else None
 
     def task(self, row: int) -> dict | None:
         """The summary of task `row` if its page is loaded."""
@@ -116,8 +162,13 @@ class TasksModel(ColumnsModel):
         if role == BAR_ROLE and column == PROGRESS_COLUMN:
             percent = task["percent"] or 0
             return percent / 100, f"{percent}%"
+        kind = TASK_KINDS.get(task["state"])
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return tint(kind)
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-            return STATE_COLORS.get(task["state"])
+            return text_colour(kind)
+        if role == Qt.ItemDataRole.FontRole and kind == "skipped":
+            return SKIPPED_FONT
         return None
 
     # -- paging ------------------------------------------------------------------------------
@@ -141,15 +192,16 @@ class TasksModel(ColumnsModel):
             return
         self._loading.add(number)
         self.requests += 1
-        self.client.call(self._load(self.job, self.block, number))
+        self.client.call(self._load(self._shown(), number))
 
-    async def _load(self, job: int, block: int, number: int) -> None:
+    async def _load(self, shown: tuple, number: int) -> None:
+        job, block, states, text = shown
         try:
-            answer = await self.client.tasks(job, block, number * PAGE, PAGE)
+            answer = await self.client.tasks(job, block, number * PAGE, PAGE, states, text)
         finally:
-            if (job, block) == (self.job, self.block):
+            if shown == self._shown():
                 self._loading.discard(number)
-        if (job, block) != (self.job, self.block):
+        if shown != self._shown():
             return
         if answer["total"] != self.total:
             self.beginResetModel()
@@ -167,10 +219,14 @@ class TasksModel(ColumnsModel):
             self._fetch(number)
 
     def _store(self, number: int, tasks: list[dict]) -> None:
+        for offset, task in enumerate(tasks):
+            self._place[task["num"]] = (number, offset)
         self._pages[number] = tasks
         self._pages.move_to_end(number)
         while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
+            _, dropped = self._pages.popitem(last=False)
+            for task in dropped:
+                self._place.pop(task["num"], None)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -179,11 +235,11 @@ class TasksModel(ColumnsModel):
             return
         touched: dict[int, list[int]] = {}
         for task in tasks:
-            number, offset = divmod(task["num"], PAGE)
+            number, offset = self._place.get(task["num"], (-1, 0))
             page = self._pages.get(number)
-            if page is not None and offset < len(page):
+            if page is not None and offset < len(page) and page[offset]["num"] == task["num"]:
                 page[offset] = task
-                touched.setdefault(number, []).append(task["num"])
+                touched.setdefault(number, []).append(number * PAGE + offset)
         for rows in touched.values():
             self._rows_changed(min(rows), max(rows))
 
@@ -212,6 +268,8 @@ def _text(task: dict, column: int) -> str:
         return _clock(task["time_start"])
     if column == 6:
         return _run_time(task)
+    if column == 9:
+        return ", ".join(task.get("error_hosts") or ())
     return str(task["starts" if column == 7 else "errors"])
 
 

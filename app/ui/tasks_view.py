@@ -1,26 +1,32 @@
-"""The tasks of a block: a paged table (app/ui/tasks_model.py), actions on the selected tasks,
-and a task's output window on double-click."""
+"""The tasks of a block: a paged table (app/ui/tasks_model.py), sorted by state or number and
+filtered by state and text, actions on the selected tasks, and a task's output window on
+double-click."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QPoint, Qt
-from PyQt6.QtGui import QColor
+from collections.abc import Iterable
+
+from PyQt6.QtCore import QPoint, Qt, QTimer
+from PyQt6.QtGui import QAction, QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QMenu,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.ui.client import FarmClient
 from app.ui.output_window import OutputWindow
-from app.ui.tables import BarDelegate
-from app.ui.tasks_model import PROGRESS_COLUMN, TasksModel
+from app.ui.tables import BarDelegate, filter_box
+from app.ui.tasks_model import PROGRESS_COLUMN, STATE_ORDER, TasksModel
 
 ACTIONS = (("Skip", "skip"), ("Restart", "restart"), ("Try next", "try-next"))
 BAR_COLOR = QColor("#43a047")
+TYPING_MS = 300  # the text filter asks the server once typing pauses this long
 
 
 class TasksView(QWidget):
@@ -47,9 +53,28 @@ class TasksView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
-        self.table.doubleClicked.connect(lambda index: self.open_output(index.row()))
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.table.setSortingEnabled(True)  # by state (the State column) or by number
+        self.states_button = QToolButton(text="States: all")
+        self.states_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.states_button)
+        self.state_actions: dict[str, QAction] = {}
+        for state in STATE_ORDER:
+            action = menu.addAction(state)
+            action.setCheckable(True)
+            action.toggled.connect(self._filter)
+            self.state_actions[state] = action
+        self.states_button.setMenu(menu)
+        self.filter_text = filter_box("name or render contains")
+        self._typed = QTimer(self, singleShot=True, interval=TYPING_MS)
+        self._typed.timeout.connect(lambda: self.model.set_text(self.filter_text.text()))
+        self.filter_text.textChanged.connect(self._typed.start)
+        bar = QHBoxLayout()
+        bar.addWidget(self.filter_text, 1)
+        bar.addWidget(self.states_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
         layout.addWidget(self.table)
         self._outputs: set[OutputWindow] = set()
 
@@ -60,11 +85,45 @@ class TasksView(QWidget):
         self.model.set_block(job, block)
 
     def selected_tasks(self) -> list[int]:
-        """The selected task numbers (row r is task r), from the selection's ranges."""
-        tasks: list[int] = []
+        """The selected task numbers, from the selection's ranges (filtered or sorted by state,
+        those whose rows are loaded)."""
+        rows: list[int] = []
         for selected in self.table.selectionModel().selection():
-            tasks.extend(range(selected.top(), selected.bottom() + 1))
-        return sorted(set(tasks))
+            rows.extend(range(selected.top(), selected.bottom() + 1))
+        numbers = (self.model.task_number(row) for row in set(rows))
+        return sorted(n for n in numbers if n is not None)
+
+    def set_states(self, states: Iterable[str]) -> None:
+        """Show the tasks in these states (none: all)."""
+        wanted = set(states)
+        for state, action in self.state_actions.items():
+            action.blockSignals(True)
+            action.setChecked(state in wanted)
+            action.blockSignals(False)
+        self._filter()
+
+    def filters(self) -> dict:
+        """The states and text shown (app/ui/layout_memory.py keeps them)."""
+        return {
+            "states": [s for s, action in self.state_actions.items() if action.isChecked()],
+            "text": self.filter_text.text(),
+        }
+
+    def set_filters(self, values: dict) -> None:
+        if isinstance(values.get("states"), list):
+            self.set_states(s for s in values["states"] if isinstance(s, str))
+        if isinstance(values.get("text"), str):
+            self.filter_text.setText(values["text"])
+
+    def _filter(self) -> None:
+        states = self.filters()["states"]
+        self.states_button.setText(f"States: {', '.join(states) or 'all'}")
+        self.model.set_states(states)
+
+    def error_hosts(self, tasks: list[int]) -> list[str]:
+        """The hosts where these tasks (those loaded) failed, by name."""
+        hosts = {h for n in tasks for h in (self.model.loaded(n) or {}).get("error_hosts", ())}
+        return sorted(hosts)
 
     def act(self, action: str, tasks: list[int]) -> None:
         """A task action (app/api.py TASK_ACTIONS) on these tasks; the events show the result."""
@@ -80,16 +139,33 @@ class TasksView(QWidget):
         window.show()
         return window
 
+    def _double_clicked(self, index) -> None:
+        number = self.model.task_number(index.row())
+        if number is not None:
+            self.open_output(number)
+
     def _menu(self, point: QPoint) -> None:
         tasks = self.selected_tasks()
-        if not tasks:
-            return
+        if tasks:
+            menu = self.context_menu(tasks)
+            menu.exec(self.table.viewport().mapToGlobal(point))
+            menu.deleteLater()
+
+    def context_menu(self, tasks: list[int]) -> QMenu:
+        """The menu of these tasks: actions, their error hosts to reset, the output."""
         menu = QMenu(self)
         for label, action in ACTIONS:
             menu.addAction(label, lambda action=action: self.act(action, tasks))
         menu.addSeparator()
+        hosts = self.error_hosts(tasks)
+        reset = menu.addAction(
+            f"Reset error hosts ({', '.join(hosts)})" if hosts else "No error hosts",
+            lambda: self.act("reset-error-hosts", tasks),
+        )
+        reset.setEnabled(bool(hosts))
+        menu.addSeparator()
         menu.addAction("Output…", lambda: self.open_output(tasks[0]))
-        menu.exec(self.table.viewport().mapToGlobal(point))
+        return menu
 
     def _visible_rows(self) -> tuple[int, int]:
         first = max(0, self.table.rowAt(0))

@@ -4,7 +4,8 @@
 system tray exists: it runs a `RenderAgent` on the qasync loop, follows its render's state
 through the client's `renders_changed` (free, busy, nimby, NIMBY, offline), draws the icon of
 that state and owns the menu: free / nimby / NIMBY, eject my tasks, open monitor, show current
-task output, start with the session (an XDG autostart entry) and quit.
+task output, start with the session (an XDG autostart entry) and quit. With a NoticeFilter it
+tells when a farm task starts on this workstation, and when one ended here failed.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPixmap
 from PyQt6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
+from app.protocol import RUN_ERROR
 from app.render.agent import RenderAgent
 from app.render.config import RenderConfig
 from app.ui.client import FarmClient
+from app.ui.notices import NoticeFilter
+from app.ui.renders_model import TaskKey, running_tasks
 
 log = logging.getLogger(__name__)
 AUTOSTART_FILE = Path.home() / ".config" / "autostart" / "corral-tray.desktop"
@@ -56,6 +60,10 @@ def render_state(render: dict) -> str:
     return "busy" if render.get("tasks") else "free"
 
 
+def task_name(key: TaskKey) -> str:
+    return f"job {key[0]} block {key[1]} task {key[2]}"
+
+
 def autostart_entry(server_url: str) -> str:
     command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
     exec_line = shlex.join([*command, "--server", server_url, "tray"])
@@ -82,9 +90,11 @@ class TrayController(QObject):
         config: RenderConfig,
         user: str = "",
         autostart_path: Path = AUTOSTART_FILE,
+        notices: NoticeFilter | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        self.notices = notices
         self.config = config
         self.user = user
         self.autostart_path = autostart_path
@@ -158,7 +168,7 @@ class TrayController(QObject):
     def open_monitor(self) -> None:
         from app.ui.main_window import MainWindow
 
-        self._open(MainWindow(self.client))
+        self._open(MainWindow(self.client, farm_notices=self.notices is None))
 
     def show_output(self) -> None:
         tasks = self.render.get("tasks") or []
@@ -186,12 +196,30 @@ class TrayController(QObject):
         for render in renders:
             if render.get("name") == self.config.name:
                 first = not self.render
+                self._tell_tasks(running_tasks(self.render), running_tasks(render))
                 self.render = render
                 if first and self.user and render.get("user_name") != self.user:
                     self.client.call(
                         self.client.edit_render(self.config.name, {"user_name": self.user})
                     )
                 self._show_state()
+
+    def _tell_tasks(self, before: list[TaskKey], now: list[TaskKey]) -> None:
+        """Notices of the farm tasks started here, and of those ended here that failed."""
+        if self.notices is None:
+            return
+        for key in now:
+            if key not in before:
+                self.notices.tell("task_started_here", "Farm task started", task_name(key))
+        for key in before:
+            if key not in now:
+                self.client.call(self.client.task(*key), lambda task, k=key: self._ended(k, task))
+
+    def _ended(self, key: TaskKey, task: dict) -> None:
+        mine = [run for run in task.get("runs", ()) if run.get("render") == self.config.name]
+        if mine and mine[-1]["state"] == RUN_ERROR:
+            error = mine[-1].get("error") or "failed"
+            self.notices.tell("task_failed_here", "Farm task failed", f"{task_name(key)}: {error}")
 
     def _on_connection(self, connection: str) -> None:
         if connection != "online":
@@ -214,6 +242,9 @@ def run_tray(
     """The tray and its render (``config``) until Quit (or SIGINT/SIGTERM); the menu's requests
     carry ``token`` (else the one app/credentials.py finds)."""
     from app.ui.app import farm_client, run_qt
+    from app.ui.notices import FarmNotices
+    from app.ui.notifier import DesktopNotifier
+    from app.ui.settings import load_settings
 
     server_url = config.server_url
 
@@ -222,11 +253,14 @@ def run_tray(
         if problem:
             log.warning("%s", problem)
         await client.start()
-        controller = TrayController(client, config, user)
+        tray = QSystemTrayIcon() if QSystemTrayIcon.isSystemTrayAvailable() else None
+        settings = load_settings()
+        notices = NoticeFilter(DesktopNotifier(tray), settings.notices)
+        controller = TrayController(client, config, user, notices=notices)
+        FarmNotices(client, user or settings.user, notices)
         controller.quit_requested.connect(stop.set)
-        tray = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            tray = QSystemTrayIcon(controller.icon)
+        if tray is not None:
+            tray.setIcon(controller.icon)
             tray.setContextMenu(controller.menu)
             tray.setToolTip(f"Corral render {config.name}: offline")
 

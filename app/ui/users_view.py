@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
 
 from app.core.users import EDITABLE
 from app.ui.client import FarmClient, FarmError
+from app.ui.tables import SORT_ROLE, TextFilter, filter_box
 
 COLUMNS = ("name", *EDITABLE, "running_tasks", "running_capacity", "need", "queued_tasks")
 
@@ -30,18 +31,34 @@ def parse_setting(old: Any, text: str) -> Any:
     return value
 
 
-class UsersView(QWidget):
+class SortItem(QTableWidgetItem):
+    """A cell that sorts by its value (numbers as numbers), not by its text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if isinstance(mine, int | float) and isinstance(theirs, int | float):
+            return mine < theirs
+        return self.text() < other.text()
+
+
+class UsersView(TextFilter, QWidget):
+    """The users, sortable by any column; the text filter keeps those whose name holds it."""
+
     def __init__(self, client: FarmClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client = client
         self.users: dict[str, dict] = {}
+        self.filter_text = filter_box("name contains")
+        self.filter_text.textChanged.connect(self._hide_filtered)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels([c.replace("_", " ") for c in COLUMNS])
         self.table.verticalHeader().hide()
+        self.table.setSortingEnabled(True)
         self.table.itemChanged.connect(self._edited)
         self.status = QLabel(self)
         self.status.setStyleSheet("color: #c62828")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.filter_text)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
         client.users_changed.connect(self._changed)
@@ -53,15 +70,25 @@ class UsersView(QWidget):
     def _changed(self, users: list[dict]) -> None:
         self.users.update((user["name"], user) for user in users)
         self.table.blockSignals(True)
+        self.table.setSortingEnabled(False)  # rows would move while they are filled
         self.table.setRowCount(len(self.users))
         for row, user in enumerate(sorted(self.users.values(), key=lambda u: u["name"])):
             for column, key in enumerate(COLUMNS):
-                item = QTableWidgetItem(setting_text(user[key]))
+                item = SortItem(setting_text(user[key]))
+                item.setData(SORT_ROLE, user[key])
                 if key not in EDITABLE:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 item.setData(Qt.ItemDataRole.UserRole, user["name"])
                 self.table.setItem(row, column, item)
+        self.table.setSortingEnabled(True)
         self.table.blockSignals(False)
+        self._hide_filtered()
+
+    def _hide_filtered(self) -> None:
+        text = self.filter_text.text().strip().lower()
+        for row in range(self.table.rowCount()):
+            name = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            self.table.setRowHidden(row, text not in name.lower())
 
     def _edited(self, item: QTableWidgetItem) -> None:
         name, key = item.data(Qt.ItemDataRole.UserRole), COLUMNS[item.column()]

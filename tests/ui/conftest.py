@@ -35,6 +35,15 @@ async def client(farm, qapp):
     await client.close()
 
 
+@pytest.fixture(autouse=True)
+def own_settings_file(tmp_path):
+    """The monitor's settings file (app/ui/settings.py qsettings) in the test's folder, so no
+    window closing in a test writes the user's own."""
+    from PyQt6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+
+
 @pytest.fixture
 def keep_running(qapp):
     """As in `corral monitor`: a dialog closing must not quit Qt (and stop the loop)."""

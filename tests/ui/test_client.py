@@ -77,6 +77,7 @@ CALLS = [
     *[("renders_action", (action, ["r1"])) for action in RENDER_ACTIONS],
     ("edit_render", ("r1", {"priority": 10})),
     ("users", ()),
+    ("whoami", ()),
     ("edit_user", ("ann", {"priority": 10})),
     ("pools", ()),
     ("edit_pool", ("/gpu/", {"capacity_host": 2})),

@@ -9,7 +9,6 @@ from app.api import numeric_job
 from app.ui.client import FarmError
 from app.ui.jobs_model import (
     DONE,
-    ERROR_COLOUR,
     ERRORS,
     ID,
     JOB_ID_ROLE,
@@ -18,8 +17,9 @@ from app.ui.jobs_model import (
     STATE,
     JobsModel,
 )
-from app.ui.jobs_view import STATES, JobsView
+from app.ui.jobs_view import JobsView
 from app.ui.progress_delegate import PROGRESS_ROLE
+from app.ui.state_looks import text_colour
 from tests.polling import until
 from tests.ui.conftest import shown
 
@@ -120,9 +120,9 @@ async def test_filters_and_sorting(client, qtbot):
     view.user_filter.clear()
     view.name_filter.clear()
     await client.jobs_action("pause", [comp])
-    view.state_filter.setCurrentIndex(STATES.index("OFF"))
+    view.set_states(["OFF"])
     await until(lambda: ids(view) == [comp])  # the state filter follows events
-    view.state_filter.setCurrentIndex(0)
+    view.set_states([])
 
     view.table.sortByColumn(PRIORITY, Qt.SortOrder.DescendingOrder)
     assert ids(view) == [high, comp, low]
@@ -206,7 +206,7 @@ async def test_a_job_stuck_on_its_only_render_shows_avd_in_red_with_its_failed_t
     await until(lambda: (view.model.job(job_id) or {}).get("state") == "AVD", 60)
     index = view.model.index(view.model.row_of(job_id), STATE)
     assert index.data() == "AVD"
-    assert index.data(Qt.ItemDataRole.ForegroundRole) == ERROR_COLOUR
+    assert index.data(Qt.ItemDataRole.ForegroundRole) == text_colour("error")
     assert index.siblingAtColumn(ERRORS).data() == 2
-    view.state_filter.setCurrentIndex(STATES.index("AVD"))
+    view.set_states(["AVD"])
     assert ids(view) == [job_id]

@@ -1,11 +1,14 @@
 """The task output window against a real server and render: live output of a running task
 streamed through the server, stored output of a finished run, parser highlights."""
 
-from PyQt6.QtGui import QColor
+from PyQt6.QtGui import QColor, QKeySequence, QTextCursor
+from PyQt6.QtTest import QTest
+from PyQt6.QtWidgets import QApplication
 
 from app.api import numeric_job
+from app.parsers import get_parser
 from app.parsers.generic import GenericParser
-from app.ui.output_window import COLORS, OutputWindow, line_classifier
+from app.ui.output_window import COLORS, OutputWindow, ParserHighlighter, line_classifier
 from tests.polling import until
 from tests.ui.conftest import shown
 
@@ -113,3 +116,90 @@ async def test_an_ended_run_keeps_the_streamed_text_when_the_stored_one_has_less
     assert window.text.toPlainText() == "streamed line 1\nstreamed line 2\n"
     window._completed(0, "streamed line 1\nstreamed line 2\nlast\n")
     assert window.text.toPlainText().endswith("last\n")
+
+
+LOG = (
+    "echo 'loading scene'; echo 'frame 1 ok'; echo 'Error: texture missing'; "
+    "echo 'frame 2 ok'; echo 'FRAME 3 ok'; echo 'fatal: out of disk'; exit 4"
+)
+
+
+async def finished_window(farm, client, qtbot, command: str) -> OutputWindow:
+    """The output window of a one-task job that ran `command` once, its text shown."""
+    job = numeric_job("log", command, 1, 1, block_extra={"errors_retries": 0})
+    job_id = await client.submit(job)
+    farm.start_render("r1", 1)
+    await until(lambda: farm.client.job(job_id)["state"] == "ERR", 60)
+    window = shown(qtbot, OutputWindow(client, job_id, 0, 0))
+    await until(lambda: "fatal" in window.text.toPlainText())
+    return window
+
+
+def selected_line(window: OutputWindow) -> tuple[int, str]:
+    cursor = window.text.textCursor()
+    return cursor.blockNumber(), cursor.block().text()
+
+
+async def test_search_errors_header_and_reading_tools(farm, client, qtbot):
+    window = await finished_window(farm, client, qtbot, LOG)
+    # the header: command, render, exit status, duration, peak memory, CPU
+    assert window.command.text() == f"Command: {LOG}"
+    facts = window.facts.text()
+    assert facts.startswith("on r1 · exit status 4 · took 0:0")
+    assert "peak memory" in facts and "CPU " in facts
+    policy = window.runs_box.sizeAdjustPolicy()
+    assert policy == window.runs_box.SizeAdjustPolicy.AdjustToContents
+
+    # Ctrl+F, then next / previous, any case, wrapping around
+    window.activateWindow()
+    QTest.keySequence(window, QKeySequence(QKeySequence.StandardKey.Find))
+    assert window.search.hasFocus()
+    window.search.setText("frame")
+    assert window.find_next() and selected_line(window) == (1, "frame 1 ok")
+    window.find_next()
+    assert selected_line(window)[0] == 3
+    window.find_next()
+    assert selected_line(window) == (4, "FRAME 3 ok")
+    window.find_next()  # wraps to the first
+    assert selected_line(window)[0] == 1
+    window.find_previous()  # wraps to the last
+    assert selected_line(window)[0] == 4
+    window.search.setText("no such words")
+    assert not window.find_next() and window.found.text() == "not found"
+
+    # the generic parser's block found no error: the fallback's are red, and jumped to
+    assert line_color(window, "Error: texture missing") == COLORS["error"]
+    assert line_color(window, "fatal: out of disk") == COLORS["error"]
+    assert line_color(window, "frame 2 ok") is None
+    window.text.moveCursor(QTextCursor.MoveOperation.Start)
+    assert window.next_error() == 2 and window.next_error() == 5
+    assert window.next_error() == 2  # around again
+    assert window.next_error(backward=True) == 5
+
+    # word wrap, copy, line numbers
+    window.wrap.setChecked(True)
+    assert window.text.lineWrapMode() == window.text.LineWrapMode.WidgetWidth
+    window.wrap.setChecked(False)
+    assert window.text.lineWrapMode() == window.text.LineWrapMode.NoWrap
+    window.copy()  # "fatal: out of disk" is selected
+    assert QApplication.clipboard().text() == "fatal: out of disk"
+    window.text.moveCursor(QTextCursor.MoveOperation.Start)
+    window.copy()
+    assert QApplication.clipboard().text() == window.text.toPlainText()
+    assert window.text.viewportMargins().left() == window.text.numbers_width() > 0
+    window.text.numbers.repaint()
+
+
+def test_the_fallback_gives_way_to_the_parsers_own_errors(qapp):
+    from PyQt6.QtGui import QTextDocument
+
+    document = QTextDocument()  # the highlighter's parent: kept alive here
+    # a renderer's parser: it reads its own error lines and guesses none (the generic one would)
+    highlighter = ParserHighlighter(document, get_parser("mantra"))
+    highlighter.text_set("all fine\nError: one\n")
+    assert highlighter.fallback and highlighter.classify("Error: one") == "error"
+    highlighter.text_added("[ PARSER ERROR ] the real one\n")
+    assert not highlighter.fallback and highlighter.classify("Error: one") is None
+    assert highlighter.classify("[ PARSER ERROR ] x") == "error"
+    highlighter.text_set("Segmentation fault\n")
+    assert highlighter.fallback and highlighter.classify("Segmentation fault") == "error"

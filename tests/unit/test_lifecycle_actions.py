@@ -4,6 +4,7 @@ import pytest
 
 from app.core import states
 from app.core.errors import SpecError
+from app.core.jobs import task_summary
 from app.core.task_actions import TASK_CHANGES
 from app.protocol import TASK_ACTIONS
 from tests.unit.lifecycle_farm import Farm
@@ -21,8 +22,8 @@ def block_in_every_state(farm):
     return job
 
 
-def test_every_task_action_but_try_next_has_a_change():
-    assert set(TASK_CHANGES) == set(TASK_ACTIONS) - {"try-next"}
+def test_every_task_action_but_try_next_and_reset_error_hosts_has_a_change():
+    assert set(TASK_CHANGES) == set(TASK_ACTIONS) - {"try-next", "reset-error-hosts"}
 
 
 @pytest.mark.parametrize("action", sorted(TASK_CHANGES))
@@ -127,6 +128,23 @@ def test_reset_error_hosts_lets_an_avoided_render_retry():
     farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
     assert not r1.runs
     farm.lc.act_on_job(job, "reset-error-hosts")
+    assert farm.keys_on(r1) == [(job.id, 0, 0, 2)]
+
+
+def test_reset_a_tasks_error_hosts_lets_it_retry_where_it_failed():
+    farm = Farm()
+    job = farm.submit(tasks=2, errors_retries=5, errors_task_same_host=1, errors_forgive_time=0)
+    r1 = farm.online()
+    farm.result(r1, (job.id, 0, 0, 1), exit_code=1)
+    block = job.blocks[0]
+    assert task_summary(block, 0)["error_hosts"] == ["r1"]
+    assert task_summary(block, 1)["error_hosts"] == []
+    farm.result(r1, (job.id, 0, 1, 1))
+    assert not r1.runs  # task 0 avoids r1
+    assert farm.lc.act_on_tasks(block, "reset-error-hosts", [1]) == 0  # it has none
+    assert farm.lc.act_on_tasks(block, "reset-error-hosts", [0, 0]) == 1
+    assert task_summary(block, 0)["error_hosts"] == []
+    assert ("tasks_changed", job.id, 0, [0]) in farm.changes.log
     assert farm.keys_on(r1) == [(job.id, 0, 0, 2)]
 
 
