@@ -34,6 +34,8 @@ GROUPS = {
 }
 ALL = ""  # the grouping (and key) that sums every run of a period
 _COLUMNS = {ALL: None, **GROUPS}
+_GROUPINGS = (ALL, *GROUPS)
+_NAMES = [column.name for column in GROUPS.values()]  # the row's keys, in _GROUPINGS' order
 _COUNTS = ("runs", "done", "errors", "skipped", "run_us", "cpu_us", "held_us")  # summed
 _FIELDS = ("grouping", "span", "period", "key", *_COUNTS, "longest", "peak_rss_mb")
 
@@ -67,42 +69,60 @@ def _floor(expression):
 
 def add(rows: Iterable[dict]) -> None:
     """Add runs not yet summed (stat_run rows' values) to their periods' sums."""
-    sums: dict[tuple, list] = {}
+    # the runs of a batch summed first by hour and all their keys together (runs of one host
+    # and job share them), then by period and each grouping's key
+    alike: dict[tuple, list] = {}  # (hour, user, project...): counts, longest, peak
     for row in rows:
-        hour = hour_of(row["time_done"])
-        run_time, peak, cpu = row["run_time"], row["peak_rss_mb"], row["cpu_seconds"]
-        counts = (
+        run_time, cpu = row["run_time"], row["cpu_seconds"]
+        state, us = row["state"], micro(run_time)
+        sums = [
             1,
-            int(row["state"] == RUN_DONE),
-            int(row["state"] == RUN_ERROR),
-            int(row["state"] == RUN_SKIPPED),
-            micro(run_time),
+            int(state == RUN_DONE),
+            int(state == RUN_ERROR),
+            int(state == RUN_SKIPPED),
+            us,
             0 if cpu is None else micro(cpu),
-            row["capacity"] * micro(run_time),
-        )
+            row["capacity"] * us,
+            run_time,
+            row["peak_rss_mb"],
+        ]
+        key = (hour_of(row["time_done"]), *(row[name] for name in _NAMES))
+        known = alike.get(key)
+        if known is None:
+            alike[key] = sums
+        else:
+            _merge(known, sums)
+    periods: dict[tuple, list] = {}
+    for (hour, *keys), sums in alike.items():
         for span in SPANS:
             period = hour // (span // HOUR)
-            for grouping, column in _COLUMNS.items():
-                key = (grouping, span, period, ALL if column is None else row[column.name])
-                known = sums.get(key)
+            for grouping, key in zip(_GROUPINGS, (ALL, *keys), strict=True):
+                known = periods.get((grouping, span, period, key))
                 if known is None:
-                    sums[key] = [*counts, run_time, peak]
-                    continue
-                for n, count in enumerate(counts):
-                    known[n] += count
-                known[-2] = max(known[-2], run_time)
-                if peak is not None and (known[-1] is None or peak > known[-1]):
-                    known[-1] = peak
-    if not sums:
+                    periods[(grouping, span, period, key)] = sums.copy()
+                else:
+                    _merge(known, sums)
+    if not periods:
         return
     db = database.obj
-    values = [(*key, *values) for key, values in sums.items()]
+    values = [(*period, *sums) for period, sums in periods.items()]
     if isinstance(db, SqliteDatabase):  # executemany runs in C
         db.cursor().executemany(_add_sql(db), values)
     else:  # one statement for many rows (the keys are distinct)
         from psycopg2.extras import execute_values
 
         execute_values(db.cursor(), _add_sql(db), values, page_size=1000)
+
+
+def _merge(known: list, sums: list) -> None:
+    """Add sums (counts, longest, peak) into known."""
+    for n in range(len(_COUNTS)):
+        known[n] += sums[n]
+    longest, peak = sums[-2:]
+    if longest > known[-2]:
+        known[-2] = longest
+    if peak is not None and (known[-1] is None or peak > known[-1]):
+        known[-1] = peak
 
 
 def _add_sql(db: Database) -> str:
