@@ -258,10 +258,14 @@ def test_the_docs_sql_runs_on_both_backends(store):
     populate(time.time())
     dialect = "sqlite" if isinstance(store, SqliteDatabase) else "postgresql"
     queries = doc_queries(dialect)
-    assert len(queries) == 6
+    assert len(queries) == 7
     answers = [store.execute_sql(query).fetchall() for query in queries]
     assert all(answers), "a query found nothing in the populated store"
-    hours, failures, kinds, shots, memory, jobs = answers
+    sums, hours, failures, kinds, shots, memory, jobs = answers
+    assert [(project, round(float(h), 4), runs) for project, h, runs in sums] == [
+        ("moon", round(9060 / HOUR, 4), 4),  # last year's run too
+        ("sun", round(840 / HOUR, 4), 5),
+    ]
     assert [(project, float(h)) for project, h in hours] == [("moon", 1.52), ("sun", 0.23)]
     assert [(host, runs, errors, float(rate)) for host, runs, errors, rate in failures] == [
         ("r2", 2, 1, 50.0),
