@@ -56,7 +56,11 @@ CASES = {
     ),
     "bench.stats_queries": (
         ["--rows", "2000", "--repeats", "1"],
-        ["SQLite: 2,000 rows filled", "SQLite: slowest answer of all:"],
+        ["SQLite: 2,000 rows filled", "SQLite: summed by period", "SQLite: slowest answer of all:"],
+    ),
+    "bench.stats_writes": (
+        ["--runs", "50", "--ticks", "2"],
+        ["SQLite, 50 rows a tick, with sums: CPU", "SQLite, 50 rows a tick, rows alone: CPU"],
     ),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.parser_throughput": (

@@ -4,6 +4,7 @@ after their job is deleted."""
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 from peewee import SqliteDatabase
 
 from app.protocol import RUN_DONE, RUN_ERROR, RUN_LOST, RUN_SKIPPED, RUN_STOPPED
-from app.server.persistence import open_database, statistics
-from app.server.persistence.schema import RenderRow, StatJob, StatRun
+from app.server.persistence import migrate, open_database, records, stat_sums, statistics
+from app.server.persistence.retention import KEPT, remove_batch
+from app.server.persistence.schema import RenderRow, SchemaVersion, StatJob, StatRun, StatSum
 from tests.integration.scenarios import fails_until, job, start_farm
 from tests.polling import wait_until
 
@@ -68,11 +70,9 @@ def populate(now: float) -> tuple[float, float]:
                 capacity=cap,
             )
         )
-    StatRun.insert_many(rows).execute()
     last_year = now - 400 * 86400  # outside the range, and not of this month
-    StatRun.insert(
-        {**rows[0], "task": 99, "time_start": last_year, "time_done": last_year}
-    ).execute()
+    rows.append({**rows[0], "task": 99, "time_start": last_year, "time_done": last_year})
+    records.upsert_stat_runs(rows)  # as the server writes them, with their hours' sums
     for n in (1, 2):
         RenderRow.create(id=n, name=f"r{n}", capacity=1000, max_tasks=4)
     StatJob.create(
@@ -140,6 +140,114 @@ def test_the_stats_queries_answer_the_same_on_both_backends(store, monkeypatch):
     assert use["rows"][9] == {"time": start + 540, "busy": 0.0, "free": 2000}
 
 
+EPOCH = 1_765_000_000.0  # a fixed time: the same rows, hours and answers on every run
+# ranges whose ends fall inside hours, on whole hours, inside one hour, and around them all
+RANGES = [
+    (EPOCH + 1234.5, EPOCH + 2 * 86400 + 77),
+    (EPOCH, EPOCH + 3 * 86400),
+    (EPOCH - 5000, EPOCH + 4 * 86400),
+    (EPOCH + 100, EPOCH + 3000),
+    (EPOCH + 1800, EPOCH + 9 * HOUR),
+]
+
+
+def random_runs(count: int, seed: int = 3) -> list[dict]:
+    """Runs ending over three days from EPOCH, with times in microseconds' fractions (as epoch
+    differences have), some never measured."""
+    rng = random.Random(seed)
+    rows = []
+    for n in range(count):
+        done = EPOCH + rng.uniform(0, 3 * 86400)
+        run_time = rng.uniform(0, 7200)
+        state = rng.choice(STATES)
+        rows.append(
+            dict(
+                job_id=n // 10,
+                block=0,
+                task=n % 10,
+                run=1,
+                job_name="shot",
+                block_name="main",
+                user_name=f"user{rng.randrange(5)}",
+                service=f"service{rng.randrange(3)}",
+                render=f"r{rng.randrange(20)}",
+                pool=rng.choice(["/", "/gpu"]),
+                project=f"project{rng.randrange(4)}",
+                department="fx",
+                state=state,
+                exit_code=None,
+                signal=None,
+                error_kind="",
+                time_start=done - run_time,
+                time_done=done,
+                run_time=run_time,
+                peak_rss_mb=rng.choice([None, rng.uniform(1, 5000)]),
+                cpu_seconds=rng.choice([None, run_time * rng.random()]),
+                capacity=rng.choice([250, 1000]),
+            )
+        )
+    return rows
+
+
+STATES = [RUN_DONE, RUN_DONE, RUN_ERROR, RUN_SKIPPED, RUN_STOPPED, RUN_LOST]
+
+
+def answers(start: float, end: float) -> list:
+    """Every statistics answer but the slowest runs (read from the runs alone) for a range."""
+    found = [statistics.utilisation(start, end)]
+    for by in statistics.GROUPS:
+        found += [statistics.over_time(start, end, by), statistics.breakdown(start, end, by)]
+    return found
+
+
+def from_runs_alone(monkeypatch) -> None:
+    """The statistics read from the runs only, never their hours' sums."""
+    monkeypatch.setattr(statistics, "SPANS", ())
+
+
+def sums() -> list[tuple]:
+    return sorted(StatSum.select().tuples())
+
+
+def test_the_sums_by_period_answer_as_the_runs_do(store, monkeypatch):
+    rows = random_runs(3000)
+    for first in range(0, len(rows), 250):  # a batch a tick, as the server writes them
+        records.upsert_stat_runs(rows[first : first + 250])
+    # rows written again: late results of lost runs, moved to later hours and other hosts
+    again = [
+        {**row, "state": RUN_DONE, "render": "r99", "time_done": row["time_done"] + 5000}
+        for row in rows[:40]
+    ]
+    records.upsert_stat_runs([*again, *random_runs(30, seed=4)[20:]])  # with 10 new ones
+    # retention removes the runs of the first hours
+    kept = next(kept for kept in KEPT if kept.model is StatRun)
+    found: list[int] = []
+    remove_batch(kept, EPOCH + 4 * HOUR + 1, None, 10_000, found)()
+    assert found[0] > 0
+    hours = StatSum.select().where((StatSum.grouping == stat_sums.ALL) & (StatSum.span == HOUR))
+    assert min(row.period for row in hours) == stat_sums.hour_of(EPOCH + 4 * HOUR)
+
+    kept_up = sums()
+    with_sums = [answers(start, end) for start, end in RANGES]
+    stat_sums.resum_all()
+    assert sums() == kept_up  # what each write added is what the rows add up to
+    from_runs_alone(monkeypatch)
+    assert [answers(start, end) for start, end in RANGES] == with_sums
+    assert any(row["key"] == "r99" for row in with_sums[1][-3])  # by host, the moved runs
+
+
+def test_the_migration_sums_the_runs_stored_before_it(store, monkeypatch):
+    rows = random_runs(500)
+    StatRun.insert_many(rows).execute()  # without their sums, as the version before stored them
+    store.drop_tables([StatSum])
+    SchemaVersion.delete().where(SchemaVersion.version == 9).execute()  # stat_sum's
+    migrate(store)
+    assert StatSum.select().count() > 0
+    with_sums = [answers(start, end) for start, end in RANGES]
+    from_runs_alone(monkeypatch)
+    assert [answers(start, end) for start, end in RANGES] == with_sums
+
+
 def doc_queries(dialect: str) -> list[str]:
     """The SQL blocks of docs/statistics.md that run on this dialect."""
     blocks = re.findall(r"```(sql|sqlite|postgresql)\n(.*?)```", DOC.read_text(), re.S)
@@ -150,10 +258,14 @@ def test_the_docs_sql_runs_on_both_backends(store):
     populate(time.time())
     dialect = "sqlite" if isinstance(store, SqliteDatabase) else "postgresql"
     queries = doc_queries(dialect)
-    assert len(queries) == 6
+    assert len(queries) == 7
     answers = [store.execute_sql(query).fetchall() for query in queries]
     assert all(answers), "a query found nothing in the populated store"
-    hours, failures, kinds, shots, memory, jobs = answers
+    sums, hours, failures, kinds, shots, memory, jobs = answers
+    assert [(project, round(float(h), 4), runs) for project, h, runs in sums] == [
+        ("moon", round(9060 / HOUR, 4), 4),  # last year's run too
+        ("sun", round(840 / HOUR, 4), 5),
+    ]
     assert [(project, float(h)) for project, h in hours] == [("moon", 1.52), ("sun", 0.23)]
     assert [(host, runs, errors, float(rate)) for host, runs, errors, rate in failures] == [
         ("r2", 2, 1, 50.0),

@@ -1,6 +1,7 @@
 """The statistics page /stats in a real browser (Playwright driving the system's Chromium, never
-a downloaded one) against a real farm's runs: it asks for a token, draws its charts, redraws
-them for another range, and exports a table as CSV.
+a downloaded one) against a real farm's runs: it asks for a token (the pages' shared login
+form), draws its charts under the pages' Content-Security-Policy (nothing of the page refused),
+redraws them for another range, and exports a table as CSV.
 
 With CORRAL_SCREENSHOTS=1 it also saves the page as docs/images/stats.png (the README's)."""
 
@@ -63,6 +64,19 @@ def draws(page, count: int) -> None:
     page.wait_for_selector(f"body[data-draws='{count}']")
 
 
+# what the page's Content-Security-Policy refuses, kept as the directive and the element
+REFUSED = """
+window.refused = [];
+document.addEventListener("securitypolicyviolation", (event) => window.refused.push(
+    `${event.violatedDirective}: ${event.target.outerHTML || event.target.nodeName}`));
+"""
+
+
+def sign_in(page, token: str) -> None:
+    page.fill("form.login input[name=token]", token)
+    page.click("form.login button")
+
+
 def set_range(page, start: float, end: float) -> None:
     page.evaluate(
         """([start, end]) => {
@@ -83,12 +97,12 @@ def test_the_stats_page_draws_a_farm_run_for_a_range_and_exports_csv(farm, tmp_p
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
-            page.goto(f"{farm.url}/stats")
-            page.fill("#token", "crl_not-a-token")
-            page.click("#token-form button")
-            page.wait_for_selector("#status:has-text('the token was refused')")
-            page.fill("#token", farm.admin_token)
-            page.click("#token-form button")
+            page.add_init_script(REFUSED)
+            policy = page.goto(f"{farm.url}/stats").headers["content-security-policy"]
+            assert "script-src 'self';" in policy and "default-src 'none'" in policy
+            sign_in(page, "crl_not-a-token")  # the shared login form (app/server/web/login.js)
+            sync_api.expect(page.locator("form.login p")).to_contain_text("refused the token")
+            sign_in(page, farm.admin_token)
             draws(page, 1)
             assert chart_total(page, "chart-runs") == ended
             assert chart_total(page, "chart-hours") > 0
@@ -123,6 +137,9 @@ def test_the_stats_page_draws_a_farm_run_for_a_range_and_exports_csv(farm, tmp_p
                 ("sun", "4", "0"),
                 ("moon", "8", "2"),
             ]
+            # nothing refused but the stylesheet of the map library plotly bundles (no maps here)
+            refused = page.evaluate("window.refused")
+            assert [what for what in refused if ".maplibregl-map{" not in what] == []
             if os.environ.get("CORRAL_SCREENSHOTS"):
                 page.screenshot(path=str(SCREENSHOT), full_page=True)
         finally:

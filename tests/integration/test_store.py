@@ -19,7 +19,7 @@ from app.server.persistence import (
     runs,
     schema_version,
 )
-from app.server.persistence.schema import JobRow, RunRow, TaskRow, TokenRow
+from app.server.persistence.schema import JobRow, RunRow, SchemaVersion, TaskRow, TokenRow
 from tests.integration.conftest import Farm
 from tests.polling import wait_until
 from tests.postgres import end_connections
@@ -41,8 +41,8 @@ DONE = dict(
 
 async def test_migrations_and_group_commit(store_url):
     db = open_database(store_url)
-    assert schema_version() == 7  # version 1's tables, then each migration
-    assert migrate(db) == 7  # applying again changes nothing
+    assert schema_version() == 9  # version 1's tables, then each migration
+    assert migrate(db) == 9  # applying again changes nothing
     journal = Journal(db, asyncio.get_running_loop())
     try:
         futures = [
@@ -151,6 +151,45 @@ async def test_the_journal_connects_again_when_its_connection_is_lost(postgres_u
         assert sorted(row.task for row in TaskRow.select()) == [0, 1]
     finally:
         journal.close()
+        db.close()
+
+
+def float_columns(db, data_type: str) -> list[tuple[str, str]]:
+    """The store's columns of a PostgreSQL type: [(table, column)]."""
+    cursor = db.execute_sql(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND data_type = %s ORDER BY 1, 2",
+        (data_type,),
+    )
+    return cursor.fetchall()
+
+
+def test_times_keep_their_seconds_on_postgres(postgres_url):
+    """A store made before every float was a double (REAL columns: an epoch time kept to
+    about two minutes) gets double precision columns from its migration."""
+    moment = 1_765_432_109.25
+    db = open_database(postgres_url)
+    try:
+        doubles = float_columns(db, "double precision")
+        assert ("job_row", "time_created") in doubles and ("run_row", "cpu_seconds") in doubles
+        for table, column in doubles:  # as peewee's FloatField made them
+            db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE real')
+        SchemaVersion.delete().where(SchemaVersion.version == 8).execute()
+        job = dict(id=1, name="j", user_name="u", priority=99, spec="{}")
+        JobRow.insert(**job, time_created=moment).execute()
+        assert JobRow.get_by_id(1).time_created != moment  # REAL lost its seconds
+
+        migrate(db)
+        assert float_columns(db, "real") == []
+        assert float_columns(db, "double precision") == doubles
+        JobRow.update(time_created=moment).execute()
+        run = dict(job_id=1, block=0, task=0, run=1, render="r", state="DON")
+        times = dict(time_start=moment, time_done=moment + 0.5, cpu_seconds=1e6 + 0.125)
+        RunRow.insert(**run, **times).execute()
+        stored = RunRow.get()
+        assert (JobRow.get_by_id(1).time_created, stored.time_done) == (moment, moment + 0.5)
+        assert stored.cpu_seconds == 1e6 + 0.125
+    finally:
         db.close()
 
 

@@ -4,8 +4,8 @@ end: done, error, skipped, stopped and lost runs, kept after their job is delete
 from app.core.jobspec import parse_job
 from app.protocol import RUN_DONE, RUN_ERROR, RUN_LOST, RUN_SKIPPED, RUN_STOPPED
 from app.server.farm import Farm
-from app.server.persistence import restore
-from app.server.persistence.schema import StatJob, StatRun
+from app.server.persistence import restore, stat_sums
+from app.server.persistence.schema import StatJob, StatRun, StatSum
 from tests.unit import test_lifecycle_server
 from tests.unit.lifecycle_farm import Clock
 from tests.unit.test_lifecycle_server import connect, report_of, wait
@@ -131,3 +131,28 @@ async def test_statistics_rows_are_written_together_by_the_next_tick(farm):
     farm.tick()
     await farm.journal.flush()
     assert list(stat_runs(job.id)) == [0]
+
+
+def sums() -> list[tuple]:
+    return sorted(StatSum.select().tuples())
+
+
+async def test_a_lost_run_s_late_result_replaces_its_row_and_its_sums(farm):
+    job = await submit(farm, tasks=1)
+    connect(farm, "r1")
+    farm.disconnected(farm.render("r1"), farm.links[farm.render("r1").id])
+    wait(farm, 61)  # r1 and its run are lost
+    await stored(farm)
+    assert stat_runs(job.id)[0].state == RUN_LOST
+    everything = StatSum.get((StatSum.grouping == stat_sums.ALL) & (StatSum.span == 3600))
+    assert (everything.runs, everything.done) == (1, 0)
+
+    connect(farm, "r1")  # back, with the run's result
+    await farm.result(farm.render("r1"), (job.id, 0, 0, 1), report_of(farm, "late\n"))
+    await stored(farm)
+    assert stat_runs(job.id)[0].state == RUN_DONE
+    kept_up = sums()
+    stat_sums.resum_all()
+    assert sums() == kept_up  # the replaced row's sums were taken out, the new one's added
+    everything = StatSum.get((StatSum.grouping == stat_sums.ALL) & (StatSum.span == 3600))
+    assert (everything.runs, everything.done, everything.run_us) == (1, 1, 5_000_000)

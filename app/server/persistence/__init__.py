@@ -6,7 +6,8 @@
 - restore: the farm (and the issued tokens' hashes) rebuilt in memory from the store after a
   restart.
 - outputs: finished runs' output and thumbnails, on disk beside the database.
-- runs: runs read back for the REST API (and the statistics over them).
+- runs: runs read back for the REST API; statistics: the statistics page's queries, over the
+  runs' statistics rows and their sums by period (stat_sums, kept in step with them).
 """
 
 from app.server.persistence import records, runs

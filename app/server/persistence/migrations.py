@@ -6,10 +6,11 @@ import contextlib
 import time
 from collections.abc import Callable
 
-from peewee import SQL, Database
+from peewee import SQL, Database, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import SchemaMigrator
 from playhouse.migrate import migrate as apply
 
+from app.server.persistence import stat_sums
 from app.server.persistence.schema import (
     BaseModel,
     JobRow,
@@ -19,6 +20,7 @@ from app.server.persistence.schema import (
     SettingRow,
     StatJob,
     StatRun,
+    StatSum,
     TaskRow,
     TokenRow,
     UserRow,
@@ -72,6 +74,32 @@ def _statistics(db: Database, migrator: SchemaMigrator) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS stat_run_time_done ON stat_run (time_done)")
 
 
+def _doubles(db: Database, migrator: SchemaMigrator) -> None:
+    # PostgreSQL: the columns made as REAL (peewee's FloatField, before every float was a
+    # DoubleField) become double precision; SQLite stores both alike
+    if not isinstance(db, PostgresqlDatabase):
+        return
+    tables = [model._meta.table_name for model in BaseModel.__subclasses__()]
+    cursor = db.execute_sql(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND data_type = 'real'"
+        " AND table_name = ANY(%s)",
+        (tables,),
+    )
+    for table, column in cursor.fetchall():
+        db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE double precision')
+
+
+def _stat_sums(db: Database, migrator: SchemaMigrator) -> None:
+    # SQLite: rows kept in key order, so a range of periods is read without a lookup a row
+    StatSum._meta.without_rowid = isinstance(db, SqliteDatabase)
+    try:
+        db.create_tables([StatSum])
+    finally:
+        StatSum._meta.without_rowid = False
+    stat_sums.resum_all()  # the runs already stored
+
+
 # Each migration: (version, function(db, migrator)). Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (1, _initial_schema),
@@ -81,6 +109,8 @@ MIGRATIONS: list[tuple[int, Callable[[Database, SchemaMigrator], None]]] = [
     (5, _run_results),
     (6, lambda db, migrator: db.create_tables([TokenRow])),
     (7, _statistics),
+    (8, _doubles),
+    (9, _stat_sums),
 ]
 
 

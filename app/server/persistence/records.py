@@ -15,6 +15,7 @@ from app.core.renders import Render
 from app.core.users import User
 from app.protocol import RUN_ERROR, RUN_LOST, RUN_RUNNING, RUN_STOPPED
 from app.server.auth.identity import Identity
+from app.server.persistence import stat_sums
 from app.server.persistence.journal import Rows
 from app.server.persistence.schema import (
     JobRow,
@@ -351,7 +352,7 @@ def run_stats(
         cpu_seconds=outcome.get("cpu_seconds"),
         capacity=block.spec.capacity,
     )
-    return Rows(_upsert_stat_runs, ((key, values),))
+    return Rows(upsert_stat_runs, ((key, values),))
 
 
 def error_kind(outcome: dict) -> str:
@@ -370,8 +371,19 @@ def error_kind(outcome: dict) -> str:
     return "exit" if outcome.get("exit_code") not in (0, None) else "failed"
 
 
-def _upsert_stat_runs(rows: list[dict]) -> None:
+def upsert_stat_runs(rows: list[dict]) -> None:
+    """Statistics rows (all their columns) and their periods' sums (stat_sums), in the same
+    transaction. A new run is added to its periods' sums; a row written again (the late result
+    of a lost run, a result resent after a crash) has its old and new hours summed again."""
+    keys = [(row["job_id"], row["block"], row["task"], row["run"]) for row in rows]
+    stored = stat_sums.stored_hours(keys)
     _upsert(StatRun, rows, [StatRun.job_id, StatRun.block, StatRun.task, StatRun.run])
+    if not stored:
+        stat_sums.add(rows)
+        return
+    again = [row for key, row in zip(keys, rows, strict=True) if key in stored]
+    stat_sums.add(row for key, row in zip(keys, rows, strict=True) if key not in stored)
+    stat_sums.resum([*stored.values(), *(stat_sums.hour_of(row["time_done"]) for row in again)])
 
 
 def job_stats(job: Job, time_deleted: float = 0.0):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from peewee import Expression, Field, Tuple
 
+from app.server.persistence import stat_sums
 from app.server.persistence.outputs import OutputStore
 from app.server.persistence.schema import BaseModel, RunRow, StatJob, StatRun
 
@@ -35,6 +36,13 @@ def _delete_rows(kept: Kept, keys: list[tuple], outputs: OutputStore) -> None:
 def _delete_runs(kept: Kept, keys: list[tuple], outputs: OutputStore) -> None:
     _delete_outputs(kept, keys, outputs)
     _delete_rows(kept, keys, outputs)
+
+
+def _delete_stat_runs(kept: Kept, keys: list[tuple], outputs: OutputStore) -> None:
+    """Statistics rows go, and their hours are summed again without them (stat_sums)."""
+    hours = stat_sums.stored_hours(keys).values()
+    _delete_rows(kept, keys, outputs)
+    stat_sums.resum(hours)
 
 
 def _delete_outputs(kept: Kept, keys: list[tuple], outputs: OutputStore) -> None:
@@ -66,7 +74,7 @@ KEPT = [
         (RunRow.output_size > 0) | RunRow.thumbnail,
     ),
     Kept("runs_days", RunRow, RunRow.time_done, _delete_runs),
-    Kept("stats_days", StatRun, StatRun.time_done),
+    Kept("stats_days", StatRun, StatRun.time_done, _delete_stat_runs),
     Kept("stats_days", StatJob, StatJob.time_deleted),  # a job's row, once the job is gone
 ]
 

@@ -2,16 +2,19 @@
 
 Only the journal's writer thread writes; start-up reads everything back. Untouched tasks of a
 numeric block have no rows. A change to a table is also a migration (migrations.py).
+
+Every float is a DoubleField: peewee's FloatField is PostgreSQL's REAL, whose 24-bit mantissa
+keeps an epoch time only to about two minutes (SQLite stores both as 8-byte REAL).
 """
 
 from __future__ import annotations
 
 from peewee import (
+    BigIntegerField,
     BooleanField,
     CompositeKey,
     DatabaseProxy,
     DoubleField,
-    FloatField,
     IntegerField,
     Model,
     TextField,
@@ -28,7 +31,7 @@ class BaseModel(Model):
 
 class SchemaVersion(BaseModel):
     version = IntegerField(primary_key=True)
-    applied = FloatField()
+    applied = DoubleField()
 
 
 class JobRow(BaseModel):
@@ -40,9 +43,9 @@ class JobRow(BaseModel):
     priority = IntegerField()
     offline = BooleanField(default=False)
     spec = TextField()
-    time_created = FloatField()
-    time_started = FloatField(default=0)
-    time_done = FloatField(default=0)
+    time_created = DoubleField()
+    time_started = DoubleField(default=0)
+    time_done = DoubleField(default=0)
     sort_order = IntegerField(default=0)  # place in its user's queue
 
 
@@ -51,7 +54,7 @@ class UserRow(BaseModel):
 
     name = TextField(primary_key=True)
     settings = TextField(default="{}")
-    time_register = FloatField(default=0)
+    time_register = DoubleField(default=0)
 
 
 class TokenRow(BaseModel):
@@ -72,8 +75,8 @@ class TaskRow(BaseModel):
     starts = IntegerField(default=0)
     errors = IntegerField(default=0)
     render = TextField(default="")
-    time_start = FloatField(default=0)
-    time_done = FloatField(default=0)
+    time_start = DoubleField(default=0)
+    time_done = DoubleField(default=0)
 
     class Meta:
         primary_key = CompositeKey("job_id", "block", "task")
@@ -91,11 +94,11 @@ class RunRow(BaseModel):
     exit_code = IntegerField(null=True)
     signal = IntegerField(null=True)
     error = TextField(null=True)
-    time_start = FloatField()
-    time_done = FloatField(default=0)
+    time_start = DoubleField()
+    time_done = DoubleField(default=0)
     output_size = IntegerField(default=0)
-    peak_rss_mb = FloatField(null=True)  # the task's process tree, as the render measured it
-    cpu_seconds = FloatField(null=True)  # user + system
+    peak_rss_mb = DoubleField(null=True)  # the task's process tree, as the render measured it
+    cpu_seconds = DoubleField(null=True)  # user + system
     warnings = IntegerField(default=0)  # warnings the task's parser found in its output
     files = TextField(default="[]")  # JSON list: the output files the task reported
     thumbnail = BooleanField(default=False)  # a JPEG of its output is in the output store
@@ -113,8 +116,8 @@ class RenderRow(BaseModel):
     max_tasks = IntegerField()
     online = BooleanField(default=False)
     host = TextField(default="{}")
-    time_registered = FloatField(default=0)
-    last_seen = FloatField(default=0)
+    time_registered = DoubleField(default=0)
+    last_seen = DoubleField(default=0)
     settings = TextField(default="{}")  # nimby, paused, priority, pool, services...
 
 
@@ -127,8 +130,7 @@ class SettingRow(BaseModel):
 
 class StatRun(BaseModel):
     """Statistics: one run of a task as it ended, with what it was run for; kept after its job
-    is deleted (docs/statistics.md). Times are doubles: PostgreSQL's REAL (peewee's FloatField)
-    keeps an epoch time only to about two minutes."""
+    is deleted (docs/statistics.md)."""
 
     job_id = IntegerField()
     block = IntegerField()
@@ -176,3 +178,29 @@ class StatJob(BaseModel):
     time_started = DoubleField(default=0)
     time_done = DoubleField(default=0)
     time_deleted = DoubleField(default=0)
+
+
+class StatSum(BaseModel):
+    """Statistics: the stat_run rows that ended in one period (an hour, or a quarter day), summed
+    per grouping and key (one grouping: "" for all of them). Kept in step with stat_run in the
+    same transactions (stat_sums.py); the statistics page reads it for the whole periods of a
+    range. Seconds are summed as whole microseconds (each run's rounded down): integer sums are
+    the same in any order, so the page's answers are the same from these sums as from the
+    runs."""
+
+    grouping = TextField()  # stat_sums.GROUPS: user, project, department, service, host, pool
+    span = IntegerField()  # the period's length in seconds: stat_sums.SPANS
+    period = IntegerField()  # floor(time_done / span)
+    key = TextField()  # the grouping's value (user name, project...)
+    runs = IntegerField()
+    done = IntegerField()
+    errors = IntegerField()
+    skipped = IntegerField()
+    run_us = BigIntegerField()  # run_time, summed
+    cpu_us = BigIntegerField()  # cpu_seconds, summed (a run not measured adds nothing)
+    held_us = BigIntegerField()  # capacity x run time: what the runs held
+    longest = DoubleField()  # the longest run_time
+    peak_rss_mb = DoubleField(null=True)  # the highest measured
+
+    class Meta:
+        primary_key = CompositeKey("grouping", "span", "period", "key")

@@ -1,28 +1,22 @@
 """The statistics the web page draws (GET /api/v1/stats/...): aggregates over the runs that
 ended within a time range (schema.StatRun), on SQLite and PostgreSQL alike.
 
-Each function is a blocking read: call it off the event loop. Times are epoch seconds; a range
-is [start, end).
+Each query reads a range's whole quarter days and hours from their sums (stat_sums.py: one
+row a period per grouping and key) and only its partial first and last hours from the runs
+themselves, with the same answers as from the runs alone (`_partials`). Each function is a
+blocking read: call it off the event loop. Times are epoch seconds; a range is [start, end).
 """
 
 from __future__ import annotations
 
 import math
 
-from peewee import SQL, Case, SqliteDatabase, fn
+from peewee import SQL, Case, Select, Value, fn
 
 from app.protocol import RUN_DONE, RUN_ERROR, RUN_SKIPPED
-from app.server.persistence.schema import RenderRow, StatRun, database
+from app.server.persistence.schema import RenderRow, StatRun, StatSum, database
+from app.server.persistence.stat_sums import ALL, GROUPS, SPANS, floor_of, micro_of
 
-# what the counts can be grouped by: its name in the API -> its column
-GROUPS = {
-    "user": StatRun.user_name,
-    "project": StatRun.project,
-    "department": StatRun.department,
-    "service": StatRun.service,
-    "host": StatRun.render,
-    "pool": StatRun.pool,
-}
 # bucket widths, in seconds: a range is cut into at most MAX_BUCKETS of the narrowest that fits
 STEPS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)
 MAX_BUCKETS = 200
@@ -43,17 +37,85 @@ def _in_range(start: float, end: float):
     return (StatRun.time_done >= start) & (StatRun.time_done < end)
 
 
-def _bucket(step: int):
-    """The bucket of a run's end: buckets are whole steps since the epoch, so a day's is a UTC
-    day (SQLite truncates a cast; PostgreSQL would round)."""
-    ratio = StatRun.time_done / step
-    if isinstance(database.obj, SqliteDatabase):
-        return ratio.cast("INTEGER")
-    return fn.FLOOR(ratio)
+def _is(state: str):
+    return Case(None, [(StatRun.state == state, 1)], 0)
 
 
-def _hours(seconds) -> float:
-    return round(float(seconds or 0) / 3600, 4)
+def _runs(start: float, end: float, grouping: str):
+    """The runs that ended in [start, end), each as the partial sums of one: (t: when it ended,
+    key, runs, done, errors, skipped, run_us, cpu_us, held_us, longest, peak_rss_mb)."""
+    key = Value(ALL) if grouping == ALL else GROUPS[grouping]
+    return StatRun.select(
+        StatRun.time_done.alias("t"),
+        key.alias("key"),
+        Value(1).alias("runs"),
+        _is(RUN_DONE).alias("done"),
+        _is(RUN_ERROR).alias("errors"),
+        _is(RUN_SKIPPED).alias("skipped"),
+        micro_of(StatRun.run_time).alias("run_us"),
+        micro_of(StatRun.cpu_seconds).alias("cpu_us"),
+        (StatRun.capacity * micro_of(StatRun.run_time)).alias("held_us"),
+        StatRun.run_time.alias("longest"),
+        StatRun.peak_rss_mb.alias("peak_rss_mb"),
+    ).where(_in_range(start, end))
+
+
+def _sums(span: int, first: int, end: int, grouping: str):
+    """The sums of the periods first..end-1 of a span as the same partial sums, a row a period
+    and key (t: the period's start)."""
+    return StatSum.select(
+        (StatSum.period * span).alias("t"),
+        StatSum.key,
+        StatSum.runs,
+        StatSum.done,
+        StatSum.errors,
+        StatSum.skipped,
+        StatSum.run_us,
+        StatSum.cpu_us,
+        StatSum.held_us,
+        StatSum.longest,
+        StatSum.peak_rss_mb,
+    ).where(
+        (StatSum.grouping == grouping)
+        & (StatSum.span == span)
+        & (StatSum.period >= first)
+        & (StatSum.period < end)
+    )
+
+
+def _partials(start: float, end: float, grouping: str, step: int | None = None):
+    """The partial sums of every run that ended in [start, end) for a grouping: the sums of its
+    whole periods, the longest first, and the runs of what is left at its ends. With a step,
+    only the periods that fit whole in its buckets. Select from it as `p`."""
+    spans = [span for span in reversed(SPANS) if step is None or step % span == 0]
+    parts = _cover(start, end, grouping, spans)
+    query = parts[0]
+    for part in parts[1:]:
+        query = query + part  # UNION ALL
+    return query.alias("p")
+
+
+def _cover(start: float, end: float, grouping: str, spans: list[int]) -> list:
+    """Queries for [start, end): whole periods of spans[0], then the rest by the next spans."""
+    if not spans:
+        return [_runs(start, end, grouping)] if start < end else []
+    span, rest = spans[0], spans[1:]
+    first, last = math.ceil(start / span), math.floor(end / span)
+    if first >= last:
+        return _cover(start, end, grouping, rest)
+    return [
+        *_cover(start, first * span, grouping, rest),
+        _sums(span, first, last, grouping),
+        *_cover(last * span, end, grouping, rest),
+    ]
+
+
+def _select(parts, *columns) -> Select:
+    return Select([parts], list(columns)).bind(database)
+
+
+def _to_hours(microseconds) -> float:
+    return round(int(microseconds or 0) / 3_600_000_000, 4)
 
 
 def over_time(start: float, end: float, by: str) -> dict:
@@ -62,72 +124,65 @@ def over_time(start: float, end: float, by: str) -> dict:
     render hours, the others are summed as OTHER (in the database: a farm has hundreds of
     hosts)."""
     step = step_for(start, end)
-    column = GROUPS[by]
-    top = [
-        key
-        for (key,) in StatRun.select(column)
-        .where(_in_range(start, end))
-        .group_by(column)
-        .order_by(fn.SUM(StatRun.run_time).desc(), column)
-        .limit(TOP_GROUPS)
-        .tuples()
-    ]
-    group = Case(None, [(column.in_(top), column)], OTHER) if top else column
+    parts = _partials(start, end, by, step)
+    key, run_us = parts.c.key, fn.SUM(parts.c.run_us)
+    busiest = _select(parts, key).group_by(key).order_by(run_us.desc(), key).limit(TOP_GROUPS)
+    top = [name for (name,) in busiest.tuples()]
+    group = Case(None, [(key.in_(top), key)], OTHER) if top else key
     query = (
-        StatRun.select(_bucket(step), group, fn.SUM(StatRun.run_time), fn.COUNT(SQL("*")))
-        .where(_in_range(start, end))
+        _select(parts, floor_of(parts.c.t, step), group, run_us, fn.SUM(parts.c.runs))
         .group_by(SQL("1"), SQL("2"))
         .order_by(SQL("1"), SQL("2"))
         .tuples()
     )
     rows = [
-        {"time": int(n) * step, "key": key, "render_hours": _hours(seconds), "runs": count}
-        for n, key, seconds, count in query
+        {"time": int(n) * step, "key": key, "render_hours": _to_hours(micros), "runs": int(runs)}
+        for n, key, micros, runs in query
     ]
     return {"step": step, "rows": rows}
-
-
-def _count(state: str):
-    return fn.SUM(Case(None, [(StatRun.state == state, 1)], 0))
 
 
 def breakdown(start: float, end: float, by: str) -> list[dict]:
     """Per group: runs by how they ended, error rate, render and CPU hours, longest run and
     highest peak memory; the busiest group first."""
-    column = GROUPS[by]
+    parts = _partials(start, end, by)
+    c = parts.c
     query = (
-        StatRun.select(
-            column,
-            fn.COUNT(SQL("*")),
-            _count(RUN_DONE),
-            _count(RUN_ERROR),
-            _count(RUN_SKIPPED),
-            fn.SUM(StatRun.run_time),
-            fn.SUM(StatRun.cpu_seconds),
-            fn.MAX(StatRun.run_time),
-            fn.MAX(StatRun.peak_rss_mb),
+        _select(
+            parts,
+            c.key,
+            fn.SUM(c.runs),
+            fn.SUM(c.done),
+            fn.SUM(c.errors),
+            fn.SUM(c.skipped),
+            fn.SUM(c.run_us),
+            fn.SUM(c.cpu_us),
+            fn.MAX(c.longest),
+            fn.MAX(c.peak_rss_mb),
         )
-        .where(_in_range(start, end))
-        .group_by(column)
-        .order_by(fn.SUM(StatRun.run_time).desc(), column)
+        .group_by(c.key)
+        .order_by(fn.SUM(c.run_us).desc(), c.key)
         .tuples()
     )
-    return [
-        {
-            "key": key,
-            "runs": runs,
-            "done": int(done),
-            "errors": int(errors),
-            "skipped": int(skipped),
-            "other": runs - int(done) - int(errors) - int(skipped),  # stopped or lost
-            "error_rate": round(int(errors) / runs, 4),
-            "render_hours": _hours(run_time),
-            "cpu_hours": _hours(cpu),
-            "longest_run": float(longest or 0),
-            "peak_rss_mb": peak,
-        }
-        for key, runs, done, errors, skipped, run_time, cpu, longest, peak in query
-    ]
+    answer = []
+    for key, runs, done, errors, skipped, run_us, cpu_us, longest, peak in query:
+        runs, done, errors, skipped = int(runs), int(done), int(errors), int(skipped)
+        answer.append(
+            {
+                "key": key,
+                "runs": runs,
+                "done": done,
+                "errors": errors,
+                "skipped": skipped,
+                "other": runs - done - errors - skipped,  # stopped or lost
+                "error_rate": round(errors / runs, 4),
+                "render_hours": _to_hours(run_us),
+                "cpu_hours": _to_hours(cpu_us),
+                "longest_run": float(longest or 0),
+                "peak_rss_mb": peak,
+            }
+        )
+    return answer
 
 
 SLOWEST_FIELDS = (
@@ -166,15 +221,14 @@ def utilisation(start: float, end: float) -> dict:
     have now."""
     step = step_for(start, end)
     capacity = int(RenderRow.select(fn.COALESCE(fn.SUM(RenderRow.capacity), 0)).scalar() or 0)
-    held = fn.SUM(StatRun.capacity * StatRun.run_time)
+    parts = _partials(start, end, ALL, step)
     query = (
-        StatRun.select(_bucket(step), held)
-        .where(_in_range(start, end))
+        _select(parts, floor_of(parts.c.t, step), fn.SUM(parts.c.held_us))
         .group_by(SQL("1"))
         .order_by(SQL("1"))
         .tuples()
     )
-    held_by_bucket = {int(n): float(seconds or 0) for n, seconds in query}
+    held_by_bucket = {int(n): int(held or 0) / 1e6 for n, held in query}
     rows = []
     for n in range(math.floor(start / step), math.ceil(end / step)):  # idle buckets too
         busy = round(held_by_bucket.get(n, 0.0) / step, 1)

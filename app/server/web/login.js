@@ -17,11 +17,13 @@ export function forget() {
   sessionStorage.removeItem(KEY);
 }
 
-// Resolves with the token, asking for it first when the tab has none.
+let asking = null;  // while the form is shown: the promise of its token
+
+// Resolves with the token, asking for it first when the tab has none (one form at a time).
 export function signIn(reason = "") {
   const known = token();
   if (known) return Promise.resolve(known);
-  return new Promise((resolve) => {
+  asking ??= new Promise((resolve) => {
     const form = document.createElement("form");
     form.className = "login";
     const label = document.createElement("label");
@@ -41,11 +43,13 @@ export function signIn(reason = "") {
       event.preventDefault();
       sessionStorage.setItem(KEY, input.value.trim());
       form.remove();
+      asking = null;
       resolve(token());
     });
     document.body.prepend(form);
     input.focus();
   });
+  return asking;
 }
 
 // GET an API path as JSON; Unauthorized (the token forgotten) on 401.

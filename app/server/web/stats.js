@@ -1,40 +1,19 @@
 // The statistics page (/stats): asks GET /api/v1/stats/... for a time range and draws the
-// answers with plotly (served by the server from the installed plotly package).
-// The token is typed once and kept in this tab's sessionStorage; it goes only in the
-// Authorization header, never in a URL.
-"use strict";
+// answers with plotly (served by the server from the installed plotly package). The token is
+// the shared login module's (docs/web.md).
+import { Unauthorized, api, forget, signIn } from "/web/login.js";
 
-const TOKEN_KEY = "corral-token";
 const API = "/api/v1/stats/";
 const $ = (id) => document.getElementById(id);
 const tables = {};  // table id -> {columns, rows, sort: [column, direction]}
 let draws = 0;  // how many times the page has drawn (document.body.dataset.draws)
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-function askToken(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("token-form").hidden = false;
-  $("forget").hidden = true;
-  status(message);
-}
-
 function status(text) {
   $("status").textContent = text;
 }
 
-async function get(what, query) {
-  const answer = await fetch(API + what + "?" + new URLSearchParams(query), {
-    headers: { Authorization: "Bearer " + token() },
-  });
-  const body = await answer.json();
-  if (answer.status === 401 || answer.status === 403) {
-    throw Object.assign(new Error(body.error), { auth: true });
-  }
-  if (!answer.ok) throw new Error(body.error || answer.statusText);
-  return body;
+function get(what, query) {
+  return api(API + what + "?" + new URLSearchParams(query));
 }
 
 // -- the range --------------------------------------------------------------------------------
@@ -178,30 +157,28 @@ function exportCsv(id) {
 
 // -- wiring -----------------------------------------------------------------------------------
 
-async function show() {
-  if (!token()) return askToken("a token is needed to read the statistics");
-  $("token-form").hidden = true;
-  $("forget").hidden = false;
+async function show(reason = "") {
+  await signIn(reason);
   try {
     await draw();
   } catch (error) {
-    if (error.auth) askToken("the token was refused: " + error.message);
-    else status("error: " + error.message);
+    if (error instanceof Unauthorized) {
+      status("");
+      return show(`The server refused the token (${error.message}): type it again.`);
+    }
+    status("error: " + error.message);
   }
 }
 
-$("token-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
-  $("token").value = "";
-  show();
+$("forget").addEventListener("click", () => {
+  forget();
+  show("Token forgotten.");
 });
-$("forget").addEventListener("click", () => askToken("token forgotten"));
 $("range").addEventListener("submit", (event) => {
   event.preventDefault();
   show();
 });
-$("by").addEventListener("change", show);
+$("by").addEventListener("change", () => show());
 for (const button of document.querySelectorAll("[data-hours]")) {
   button.addEventListener("click", () => {
     setRange(Number(button.dataset.hours));
