@@ -204,6 +204,7 @@ BLOCK_KEYS = {
     "suspend_new_tasks": BOOLEAN,
     "file_size_min": INTEGER,
     "file_size_max": INTEGER,
+    "parser_coeff": INTEGER,
 }
 JOB_KEYS = {
     "name": TEXT,

@@ -45,7 +45,6 @@ BLOCK_KEYS = frozenset(
         "job_id",
         "tasks_num",
         "need_power",
-        "parser_coeff",
         "multihost_min",
         "multihost_max",
         "multihost_max_wait",
@@ -73,7 +72,6 @@ _ONE_RENDER = "kept, not acted on: multihost is not supported yet, a task runs o
 NOT_ACTED_ON = {
     "command_pre": _NOT_RUN,
     "command_post": _NOT_RUN,
-    "parser_coeff": "kept, not acted on",
     **dict.fromkeys(
         (
             "multihost_min",

@@ -92,6 +92,7 @@ BLOCK_INTS = {
     "task_progress_change_timeout": (-1, -1, 10 * _YEAR),
     "file_size_min": (-1, -1, _INT64_MAX),
     "file_size_max": (-1, -1, _INT64_MAX),
+    "parser_coeff": (1, 1, 1000),
 }
 # A block's frame range; frames_per_task is checked against the range (_parse_frames).
 FRAME_INTS = {
@@ -172,6 +173,7 @@ class BlockSpec:
     suspend_new_tasks: bool = False  # tasks appended to the block arrive suspended
     file_size_min: int = -1  # bytes, -1 = off: the size range files must be in for the above
     file_size_max: int = -1
+    parser_coeff: int = 1  # the renderer goes through each frame this many times (passes)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -578,4 +578,5 @@ def assignment(job: Job, block: Block, n: int, run: int, coefficient: int) -> di
         "skip_thumbnails": spec.skip_thumbnails,
         "file_size_min": spec.file_size_min,
         "file_size_max": spec.file_size_max,
+        "parser_coeff": spec.parser_coeff,
     }

@@ -147,6 +147,7 @@ class TaskInfo:
     skip_thumbnails: bool = False
     file_size_min: int = -1
     file_size_max: int = -1
+    parser_coeff: int = 1
 
     @classmethod
     def from_assignment(cls, task: Mapping[str, Any]) -> TaskInfo:
@@ -187,6 +188,7 @@ _OPTIONAL_FIELDS: dict[str, type] = {
     "skip_thumbnails": bool,
     "file_size_min": int,
     "file_size_max": int,
+    "parser_coeff": int,
 }
 
 

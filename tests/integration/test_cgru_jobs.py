@@ -212,9 +212,26 @@ def test_try_this_tasks_of_no_task_is_refused(farm):
     assert farm.client.jobs() == []
 
 
+def test_parser_coeff_counts_each_frames_rounds(farm, gates):
+    """parser_coeff 2 (af.py's setParserCoeff): a frame rendered in two rounds of 0-100 % is
+    half done after the first round, not done and then back to the start."""
+    start_farm(farm, {"r1": 1})
+    rounds = "echo ALF_PROGRESS 100%; echo ALF_PROGRESS 50%; "
+    block = cgru_numeric("layers", gates.command(rounds), 1, 1, parser="mantra", parser_coeff=2)
+    answer = farm.client.submit_job(cgru_job("coeff", block))
+    assert answer["warnings"] == []
+
+    def running_at(percent: int) -> bool:
+        task = tasks(farm.client, answer["id"], 0)[0]
+        return task["state"] == "RUN" and task["percent"] == percent
+
+    wait_until(lambda: running_at(75), 30)  # (100 + 50) / 2 rounds; 50 without the coeff
+    finish(farm, gates, answer["id"])
+
+
 def test_keys_corral_does_not_act_on_are_named_in_the_answer(farm):
-    """command_pre/command_post are not run (not on the server, not elsewhere), multihost and
-    parser_coeff not acted on: the submit answer says so, and the job runs as Corral can."""
+    """command_pre/command_post are not run (not on the server, not elsewhere), multihost not
+    acted on: the submit answer says so, and the job runs as Corral can."""
     start_farm(farm, {"r1": 1})
     multihost = {"multihost_min": 2, "multihost_max": 3, "multihost_max_wait": 10}
     block = cgru_numeric(
@@ -223,7 +240,6 @@ def test_keys_corral_does_not_act_on_are_named_in_the_answer(farm):
         1,
         1,
         flags=4,
-        parser_coeff=2,
         command_post="rm -rf /x",
         **multihost,
     )
@@ -233,7 +249,6 @@ def test_keys_corral_does_not_act_on_are_named_in_the_answer(farm):
     assert answer["warnings"] == [
         "command_post: kept, not run: Corral runs no submitted command on the server",
         "command_pre: kept, not run: Corral runs no submitted command on the server",
-        "blocks[0].parser_coeff: kept, not acted on",
         "blocks[0].command_post: kept, not run: Corral runs no submitted command on the server",
         *(
             f"blocks[0].{key}: kept, not acted on: multihost is not supported yet, a task runs on"
