@@ -205,6 +205,8 @@ BLOCK_KEYS = {
     "file_size_min": INTEGER,
     "file_size_max": INTEGER,
     "parser_coeff": INTEGER,
+    "command_pre": TEXT,
+    "command_post": TEXT,
 }
 JOB_KEYS = {
     "name": TEXT,
@@ -233,6 +235,7 @@ JOB_KEYS = {
     "project": TEXT,
     "department": TEXT,
     "folders": TEXT_MAP,
+    "command_pre": TEXT,
     "command_post": TEXT,
     "try_this_blocks_num": INTEGER_LIST,
     "try_this_tasks_num": INTEGER_LIST,

@@ -14,7 +14,6 @@ _STATE = (
     "state",
     "srv_info",
     "custom_data",
-    "command_pre",
     "flags",
     "time_started",
     "time_done",
@@ -39,7 +38,6 @@ JOB_KEYS = frozenset(
 BLOCK_KEYS = frozenset(
     (
         *_STATE,
-        "command_post",
         "multihost_master_on_slave",
         "block_num",
         "job_id",
@@ -65,13 +63,10 @@ BLOCK_KEYS = frozenset(
 
 TASK_KEYS = frozenset(("custom_data", "srv_info"))
 
-_NOT_RUN = "kept, not run: Corral runs no submitted command on the server"
 _ONE_RENDER = "kept, not acted on: multihost is not supported yet, a task runs on one render"
 
 # Afanasy's keys that ask for something Corral does not do (yet): the submit answer says so.
 NOT_ACTED_ON = {
-    "command_pre": _NOT_RUN,
-    "command_post": _NOT_RUN,
     **dict.fromkeys(
         (
             "multihost_min",

@@ -174,6 +174,8 @@ class BlockSpec:
     file_size_min: int = -1  # bytes, -1 = off: the size range files must be in for the above
     file_size_max: int = -1
     parser_coeff: int = 1  # the renderer goes through each frame this many times (passes)
+    command_pre: str = ""  # run by the server at submit, command_post after deletion
+    command_post: str = ""  # (only with --job-commands: app/server/job_commands.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -286,6 +288,7 @@ class JobSpec:
     project: str = ""
     department: str = ""
     folders: dict[str, str] = field(default_factory=dict)
+    command_pre: str = ""  # see BlockSpec
     command_post: str = ""
     # Afanasy's tasks to try first: task try_this_tasks_num[i] of block try_this_blocks_num[i]
     try_this_blocks_num: tuple[int, ...] = ()
@@ -624,6 +627,8 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         check_rendered_files=_flag(obj, "check_rendered_files", path, FLAG_CHECK_RENDERED_FILES),
         skip_thumbnails=_flag(obj, "skip_thumbnails", path, FLAG_SKIP_THUMBNAILS),
         suspend_new_tasks=_flag(obj, "suspend_new_tasks", path, FLAG_SUSPEND_NEW_TASKS),
+        command_pre=_str(obj, "command_pre", path),
+        command_post=_str(obj, "command_post", path),
         **_ints(obj, path, BLOCK_INTS),
         extra=_extra(obj, _BLOCK_KEYS, path),
     )
@@ -719,6 +724,7 @@ def parse_job(data: object) -> JobSpec:
         project=_str(obj, "project", "", max_len=MAX_NAME_LEN),
         department=_str(obj, "department", "", max_len=MAX_NAME_LEN),
         folders=_str_map(obj, "folders", "", env=False),
+        command_pre=_str(obj, "command_pre", ""),
         command_post=_str(obj, "command_post", ""),
         **_try_first(obj, blocks),
         blocks=blocks,
@@ -759,8 +765,6 @@ def ignored_keys(spec: JobSpec) -> list[tuple[str, str]]:
     """(field path, message) for every Afanasy key of the job Corral keeps but does not act
     on (app/core/afanasy_keys.py:NOT_ACTED_ON), and the multihost bit of a block's flags."""
     out = []
-    if spec.command_post:
-        out.append(("command_post", afanasy_keys.NOT_ACTED_ON["command_post"]))
     for path, extra in (
         ("", spec.extra),
         *((f"blocks[{i}]", b.extra) for i, b in enumerate(spec.blocks)),

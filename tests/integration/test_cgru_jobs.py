@@ -8,12 +8,15 @@ non-numeric block without ``frame_first``, tasks that may have no name.
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from app.api import CorralError
 from tests.integration.scenarios import (
     USER,
+    add_renders,
     finish,
     reason,
     start_farm,
@@ -229,27 +232,13 @@ def test_parser_coeff_counts_each_frames_rounds(farm, gates):
     finish(farm, gates, answer["id"])
 
 
-def test_keys_corral_does_not_act_on_are_named_in_the_answer(farm):
-    """command_pre/command_post are not run (not on the server, not elsewhere), multihost not
-    acted on: the submit answer says so, and the job runs as Corral can."""
+def test_multihost_keys_are_named_in_the_answer(farm):
+    """multihost is not acted on: the submit answer says so, and the job runs as Corral can."""
     start_farm(farm, {"r1": 1})
     multihost = {"multihost_min": 2, "multihost_max": 3, "multihost_max_wait": 10}
-    block = cgru_numeric(
-        "sim",
-        "echo @AF_HOSTS@",
-        1,
-        1,
-        flags=4,
-        command_post="rm -rf /x",
-        **multihost,
-    )
-    spec = cgru_job("mh", block)
-    spec["job"].update(command_pre="touch /x", command_post="rm -rf /y")
-    answer = farm.client.submit_job(spec)
+    block = cgru_numeric("sim", "echo @AF_HOSTS@", 1, 1, flags=4, **multihost)
+    answer = farm.client.submit_job(cgru_job("mh", block))
     assert answer["warnings"] == [
-        "command_post: kept, not run: Corral runs no submitted command on the server",
-        "command_pre: kept, not run: Corral runs no submitted command on the server",
-        "blocks[0].command_post: kept, not run: Corral runs no submitted command on the server",
         *(
             f"blocks[0].{key}: kept, not acted on: multihost is not supported yet, a task runs on"
             " one render"
@@ -259,3 +248,80 @@ def test_keys_corral_does_not_act_on_are_named_in_the_answer(farm):
         " task runs on one render",
     ]
     farm.wait_job_done(answer["id"])
+
+
+def commands_job(folder: Path, task_command: str = "true", **block_keys: str) -> dict:
+    """A job whose commands (af.py's setCmdPre/setCmdPost on the job and its block) each
+    write a file named after itself in folder, with $AF_JOB_ID in it."""
+    block = cgru_numeric(
+        "b",
+        task_command,
+        1,
+        1,
+        working_directory=str(folder),
+        command_pre="echo $AF_JOB_ID > block-pre",
+        command_post="echo $AF_JOB_ID > block-post",
+        **block_keys,
+    )
+    spec = cgru_job("commands", block)
+    spec["job"].update(command_pre="env > job-pre", command_post="echo $AF_JOB_ID > job-post")
+    return spec
+
+
+def test_job_commands_are_not_run_unless_the_server_allows_them(farm, tmp_path):
+    start_farm(farm, {"r1": 1})
+    folder = tmp_path / "work"
+    folder.mkdir()
+    answer = farm.client.submit_job(commands_job(folder))
+    not_run = "kept, not run: the server runs job commands only when started with --job-commands"
+    assert answer["warnings"] == [
+        f"{path}: {not_run} (SECURITY.md)"
+        for path in (
+            "command_pre",
+            "blocks[0].command_pre",
+            "command_post",
+            "blocks[0].command_post",
+        )
+    ]
+    farm.wait_job_done(answer["id"])
+    farm.client.delete_job(answer["id"])
+    time.sleep(1)  # a post command would have run by now
+    assert list(folder.iterdir()) == []
+
+
+def test_job_commands_run_on_the_server_before_the_tasks_and_after_deletion(farm, tmp_path):
+    """With --job-commands: the pre commands have run when the submit answers (the task finds
+    their files), without the server's secrets in their environment; the post commands run
+    once the job is deleted; a failure and a timeout are named in the answer and logged, and
+    the job runs anyway, as in Afanasy."""
+    farm.start_server("--job-commands", "--job-commands-timeout", "2")
+    add_renders(farm, {"r1": 1})
+    folder = tmp_path / "work"
+    folder.mkdir()
+    answer = farm.client.submit_job(commands_job(folder, "test -f job-pre && test -f block-pre"))
+    job_id = answer["id"]
+    assert answer["warnings"] == []
+    assert (folder / "block-pre").read_text() == f"{job_id}\n"
+    environment = (folder / "job-pre").read_text()
+    assert f"AF_JOB_ID={job_id}\n" in environment and "CORRAL_" not in environment
+    assert farm.admin_token not in environment
+    farm.wait_job_done(job_id)
+    assert not (folder / "job-post").exists()
+    farm.client.delete_job(job_id)
+    wait_until(lambda: (folder / "job-post").exists() and (folder / "block-post").exists())
+    assert (folder / "job-post").read_text() == f"{job_id}\n"
+
+    spec = commands_job(folder)
+    spec["job"]["command_pre"] = "echo half way; exit 3"
+    spec["job"]["blocks"][0]["command_pre"] = "sleep 30"
+    started = time.monotonic()
+    answer = farm.client.submit_job(spec)
+    assert time.monotonic() - started < 10  # the timeout, not the 30 s sleep
+    assert answer["warnings"] == [
+        "command_pre: failed with exit status 3",
+        "blocks[0].command_pre: stopped after the timeout of 2 s",
+    ]
+    farm.wait_job_done(answer["id"])
+    log = (farm.folder / "server.log").read_text()
+    assert f"job {answer['id']} command_pre| half way" in log
+    assert f"job {answer['id']} command_pre: failed with exit status 3" in log
