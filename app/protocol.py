@@ -207,6 +207,13 @@ BLOCK_KEYS = {
     "parser_coeff": INTEGER,
     "command_pre": TEXT,
     "command_post": TEXT,
+    "multihost": BOOLEAN,
+    "multihost_min": INTEGER,
+    "multihost_max": INTEGER,
+    "multihost_max_wait": INTEGER,
+    "multihost_service": TEXT,
+    "multihost_service_wait": INTEGER,
+    "multihost_master_on_slave": BOOLEAN,
 }
 JOB_KEYS = {
     "name": TEXT,

@@ -38,16 +38,10 @@ JOB_KEYS = frozenset(
 BLOCK_KEYS = frozenset(
     (
         *_STATE,
-        "multihost_master_on_slave",
         "block_num",
         "job_id",
         "tasks_num",
         "need_power",
-        "multihost_min",
-        "multihost_max",
-        "multihost_max_wait",
-        "multihost_service",
-        "multihost_service_wait",
         "p_percentage",
         "p_error_hosts",
         "p_avoid_hosts",
@@ -62,20 +56,3 @@ BLOCK_KEYS = frozenset(
 )
 
 TASK_KEYS = frozenset(("custom_data", "srv_info"))
-
-_ONE_RENDER = "kept, not acted on: multihost is not supported yet, a task runs on one render"
-
-# Afanasy's keys that ask for something Corral does not do (yet): the submit answer says so.
-NOT_ACTED_ON = {
-    **dict.fromkeys(
-        (
-            "multihost_min",
-            "multihost_max",
-            "multihost_max_wait",
-            "multihost_service",
-            "multihost_service_wait",
-            "multihost_master_on_slave",
-        ),
-        _ONE_RENDER,
-    ),
-}

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from app.api import CorralError
+from tests.integration.conftest import in_process
 from tests.integration.scenarios import (
     USER,
     add_renders,
     finish,
     reason,
+    runs,
     start_farm,
     states,
     tasks,
@@ -232,22 +234,61 @@ def test_parser_coeff_counts_each_frames_rounds(farm, gates):
     finish(farm, gates, answer["id"])
 
 
-def test_multihost_keys_are_named_in_the_answer(farm):
-    """multihost is not acted on: the submit answer says so, and the job runs as Corral can."""
-    start_farm(farm, {"r1": 1})
-    multihost = {"multihost_min": 2, "multihost_max": 3, "multihost_max_wait": 10}
-    block = cgru_numeric("sim", "echo @AF_HOSTS@", 1, 1, flags=4, **multihost)
+def multihost_block(command: str, **keys: object) -> dict:
+    """af.py's Block.setMultiHost(2, 2, 20, service=...): one task on two hosts and a master."""
+    multihost = {
+        "multihost_min": 2,
+        "multihost_max": 2,
+        "multihost_max_wait": 20,
+        "multihost_service": "echo serving for @AF_HOSTS@; exec sleep 60",
+        **keys,
+    }
+    return cgru_numeric("mh", command, 1, 1, flags=1 | 4, errors_retries=0, **multihost)
+
+
+def test_multihost_task_runs_its_master_with_its_hosts(farm, gates, capsys):
+    """The master's command gets the hosts' names; each host serves while the master runs;
+    the task ends with the master, and the hosts' services are stopped then."""
+    start_farm(farm, {"r1": 1, "r2": 1, "r3": 1})
+    block = multihost_block(gates.command("echo master with @AF_HOSTS@; "))
     answer = farm.client.submit_job(cgru_job("mh", block))
-    assert answer["warnings"] == [
-        *(
-            f"blocks[0].{key}: kept, not acted on: multihost is not supported yet, a task runs on"
-            " one render"
-            for key in multihost
-        ),
-        "blocks[0].flags: multihost (4): kept, not acted on: multihost is not supported yet, a"
-        " task runs on one render",
-    ]
-    farm.wait_job_done(answer["id"])
+    assert answer["warnings"] == []
+    job_id = answer["id"]
+    wait_until(lambda: len(runs(farm.client, job_id, 0, 0)) == 3)
+    first, second, master = runs(farm.client, job_id, 0, 0)
+    hosts = [first["render"], second["render"]]
+    assert sorted([*hosts, master["render"]]) == ["r1", "r2", "r3"]
+    assert {run["state"] for run in (first, second, master)} == {"RUN"}
+    wait_until(lambda: all(r["capacity_used"] for r in farm.client.renders()))
+    finish(farm, gates, job_id)
+    assert wait_output(farm.client, job_id, 0, 0, 3) == f"master with {' '.join(hosts)}"
+    assert wait_output(farm.client, job_id, 0, 0, 1) == f"serving for {' '.join(hosts)}"
+    stopped = wait_until(
+        lambda: (
+            [r["state"] for r in runs(farm.client, job_id, 0, 0)] == ["STOPPED", "STOPPED", "DON"]
+        )
+    )
+    assert stopped and states(farm.client, job_id) == ["DON"]
+    wait_until(lambda: not any(r["capacity_used"] for r in farm.client.renders()))
+    code, out, _ = in_process(farm.url, capsys, farm.admin_token)(
+        "task", "show", str(job_id), "0", "0"
+    )
+    shown = [line.split() for line in out.splitlines()]
+    assert code == 0
+    for render, state in (*((host, "STOPPED") for host in hosts), (master["render"], "DON")):
+        assert any(render in words and state in words for words in shown), out
+
+
+def test_multihost_service_ending_first_fails_the_task(farm, gates):
+    start_farm(farm, {"r1": 1, "r2": 1, "r3": 1})
+    block = multihost_block(gates.command(), multihost_service="exit 0")
+    job_id = farm.client.submit(cgru_job("mh", block))
+    wait_state(farm.client, job_id, 0, 0, "ERR")
+    wait_until(lambda: not any(r["capacity_used"] for r in farm.client.renders()))
+    found = runs(farm.client, job_id, 0, 0)
+    errors = [run["error"] for run in found[:2]]
+    assert "multihost service ended before the master" in errors  # the first to end
+    assert "multihost host" in found[2]["error"] and found[2]["state"] == "ERR"
 
 
 def commands_job(folder: Path, task_command: str = "true", **block_keys: str) -> dict:

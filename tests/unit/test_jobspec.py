@@ -280,7 +280,7 @@ def test_unknown_keys_kept_in_extra():
             blocks=[
                 {
                     "flags": 1,
-                    "multihost_min": 2,
+                    "need_power": 2,
                     "frame_last": 3,
                     "command": "c",
                     "tasks": [],
@@ -290,7 +290,7 @@ def test_unknown_keys_kept_in_extra():
         )
     )
     assert job.extra == {"custom_data": "x", "branch": "/prj/"}
-    assert job.blocks[0].extra == {"flags": 1, "multihost_min": 2}
+    assert job.blocks[0].extra == {"flags": 1, "need_power": 2}
     assert job.blocks[1].tasks[0].extra == {"custom_data": "{}"}
     assert unknown_keys(job) == []  # Afanasy's own keys, kept without a word
 
