@@ -113,9 +113,9 @@ class Farm(FarmControls, TaskLifecycle):
     # -- jobs ----------------------------------------------------------------------------------
 
     async def submit(self, spec: JobSpec) -> tuple[Job, list[str]]:
-        """Store a new job within its user's quotas (QuotaExceeded: nothing changes), run its
-        pre commands (app/server/job_commands.py), then let renders start its tasks; returns
-        the job and the warnings of its commands (not run, or failed)."""
+        """Run a new job's pre commands (app/server/job_commands.py), store it within its
+        user's quotas (QuotaExceeded: nothing changes), then let renders start its tasks;
+        returns the job and the warnings of its commands (not run, or failed)."""
         name, now = spec.user_name, self.clock()
         tasks = sum(block.tasks_num for block in spec.blocks)
         self.quotas.check_job(name, self.users.get(name), tasks, now)
@@ -131,12 +131,12 @@ class Farm(FarmControls, TaskLifecycle):
         # counted before the commit, so that a submit arriving meanwhile sees them
         job.count_tasks(job.user)
         self.quotas.job_submitted(name, now)
-        try:
+        try:  # the pre commands first: a submit cancelled meanwhile leaves nothing stored
+            warnings = self.job_commands.not_run(job) + await self.job_commands.before(job)
             await self.journal.write([records.insert_job(job), records.job_stats(job)])
         except BaseException:
             job.count_tasks(None)
             raise
-        warnings = self.job_commands.not_run(job) + await self.job_commands.before(job)
         self.jobs[job.id] = job
         self.events.job_changed(job.id)
         self.job_added(job)
