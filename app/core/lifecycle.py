@@ -80,9 +80,12 @@ class Changes(Protocol):
     def run_adopted(self, key: RunKey) -> None:
         """A render that reconnected still runs a run the farm knows."""
 
-    def run_lost(self, key: RunKey, now: float, current: bool) -> None:
+    def run_lost(
+        self, key: RunKey, now: float, current: bool, render: Render | None = None
+    ) -> None:
         """A run left its render without a result (lost with it, or its render deleted); when
-        it was its task's current run, its record ends as lost at now."""
+        it was its task's current run, or a multihost host's service run (render: that host),
+        its record ends as lost at now."""
 
     def run_ended(
         self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict

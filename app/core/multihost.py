@@ -239,8 +239,8 @@ class MultihostTasks:
             return False  # the master's run: lost as any run
         self._release(render, key)
         self._host_failed(gathering, render, "was lost")
-        if key != gathering.master_key:
-            self.changes.run_lost(key, self.clock(), False)
+        if key != gathering.master_key:  # its service run
+            self.changes.run_lost(key, self.clock(), False, render)
         return True
 
     def multihost_stopped(self: TaskLifecycle, block: Block, n: int) -> bool:

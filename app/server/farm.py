@@ -438,15 +438,17 @@ class FarmChanges:
     def run_adopted(self, key: RunKey) -> None:
         self.live.start(key)
 
-    def run_lost(self, key: RunKey, now: float, current: bool) -> None:
+    def run_lost(
+        self, key: RunKey, now: float, current: bool, render: Render | None = None
+    ) -> None:
         self.metrics.finished[RUN_LOST].inc()
         self.live.drop(key)
-        if not current:
+        if not current and render is None:
             return
         block = self.farm.block_of(key)
-        _, _, render_id, time_start, _ = block.tasks.detail(key[2])
+        _, _, render_id, time_start, _ = block.tasks.detail(key[2])  # a host's started with it
         outcome = {"state": RUN_LOST, "time_start": time_start, "time_done": now}
-        name = self.render_names.get(render_id, "")
+        name = render.name if render is not None else self.render_names.get(render_id, "")
         render = self.farm.renders.get(name)
         pool = render.pool if render is not None else ""
         self.journal.put(records.lose_run(key, now))

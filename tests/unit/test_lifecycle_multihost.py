@@ -69,6 +69,16 @@ def test_a_lost_host_fails_the_task():
     assert not r2.runs
 
 
+def test_a_lost_hosts_service_run_is_recorded_lost_and_fails_the_task():
+    farm = Farm()
+    job = farm.submit(errors_retries=0, **MULTIHOST)
+    r1, r2, r3 = (farm.online(name) for name in ("r1", "r2", "r3"))
+    farm.lc.lose_run(r2, (job.id, 0, 0, 1))
+    assert ("run_lost", (job.id, 0, 0, 1), farm.clock.now, False, "r2") in farm.changes.log
+    assert farm.state(job) == "ERR" and not r2.runs
+    assert sorted(farm.changes.stopped) == [(r1.id, (job.id, 0, 0, 3)), (r3.id, (job.id, 0, 0, 2))]
+
+
 def test_with_min_hosts_after_max_wait_the_task_starts_with_them():
     farm = Farm()
     job = farm.submit(**{**MULTIHOST, "multihost_max": 3})
