@@ -30,6 +30,7 @@ from app.core.assignments import assignment, service_assignment
 from app.core.jobs import Block
 from app.core.renders import Render
 from app.core.rules import FarmView
+from app.core.solver import task_reason
 from app.protocol import RunKey
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class MultihostTasks:
                 or (job.user is not None and rules.user_reason(job.user, render))
                 or rules.job_host_reason(job, render, view)
                 or rules.host_reason(block, render, view)
+                or task_reason(block, gathering.n, render, view)
             ):
                 continue
             self._add_host(gathering, render)

@@ -117,3 +117,12 @@ def test_stopping_a_reservation_frees_its_renders():
     r1 = farm.online("r1")
     farm.lc.stop_running(job)
     assert farm.state(job) == "RDY" and not r1.runs and farm.changes.stopped == []
+
+
+def test_a_render_the_task_avoids_does_not_join():
+    farm = Farm()
+    job = farm.submit(errors_task_same_host=1, **MULTIHOST)
+    job.blocks[0].task_errors(0).add("r2", farm.clock.now)
+    farm.online("r1")
+    r2 = farm.online("r2")
+    assert not r2.runs and farm.changes.assigned == []
