@@ -94,6 +94,19 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         help="networks whose Afanasy requests are answered, beside loopback (Afanasy's "
         "clients send no token: a request acts as the Corral user it names)",
     )
+    p.add_argument(
+        "--job-commands",
+        action="store_true",
+        help="run jobs' and blocks' command_pre (at submit) and command_post (after deletion) "
+        "on this server, as its account: whoever may submit then runs programs here (off by "
+        "default; see SECURITY.md)",
+    )
+    p.add_argument(
+        "--job-commands-timeout",
+        type=parsing.seconds,
+        metavar="S",
+        help="kill such a command after S seconds (default 60)",
+    )
     p.set_defaults(func=cmd_server, usage_parser=p)
     server = p
 
@@ -306,6 +319,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         "quotas": _quotas(args),
         "plugins_dir": args.plugins,
         "afanasy_port": args.afanasy_port,
+        "job_commands": args.job_commands,
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),
@@ -313,6 +327,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         ("reconnect_grace", args.reconnect_grace),
         ("header_timeout", args.header_timeout),
         ("idle_timeout", args.idle_timeout),
+        ("job_commands_timeout", args.job_commands_timeout),
     ):
         if value is not None:
             options[name] = value

@@ -14,7 +14,6 @@ _STATE = (
     "state",
     "srv_info",
     "custom_data",
-    "command_pre",
     "flags",
     "time_started",
     "time_done",
@@ -39,18 +38,10 @@ JOB_KEYS = frozenset(
 BLOCK_KEYS = frozenset(
     (
         *_STATE,
-        "command_post",
-        "multihost_master_on_slave",
         "block_num",
         "job_id",
         "tasks_num",
         "need_power",
-        "parser_coeff",
-        "multihost_min",
-        "multihost_max",
-        "multihost_max_wait",
-        "multihost_service",
-        "multihost_service_wait",
         "p_percentage",
         "p_error_hosts",
         "p_avoid_hosts",
@@ -65,24 +56,3 @@ BLOCK_KEYS = frozenset(
 )
 
 TASK_KEYS = frozenset(("custom_data", "srv_info"))
-
-_NOT_RUN = "kept, not run: Corral runs no submitted command on the server"
-_ONE_RENDER = "kept, not acted on: multihost is not supported yet, a task runs on one render"
-
-# Afanasy's keys that ask for something Corral does not do (yet): the submit answer says so.
-NOT_ACTED_ON = {
-    "command_pre": _NOT_RUN,
-    "command_post": _NOT_RUN,
-    "parser_coeff": "kept, not acted on",
-    **dict.fromkeys(
-        (
-            "multihost_min",
-            "multihost_max",
-            "multihost_max_wait",
-            "multihost_service",
-            "multihost_service_wait",
-            "multihost_master_on_slave",
-        ),
-        _ONE_RENDER,
-    ),
-}

@@ -55,6 +55,7 @@ _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
 DEFAULT_USER = "anonymous"
 FLAG_NUMERIC = 1 << 0  # Afanasy block flags
 FLAG_MULTIHOST = 1 << 2
+FLAG_MASTER_ON_SLAVE = 1 << 3
 FLAG_DEPEND_SUB_TASK = 1 << 4
 FLAG_SKIP_THUMBNAILS = 1 << 5
 FLAG_SKIP_EXISTING_FILES = 1 << 6
@@ -70,6 +71,7 @@ JOB_INTS = {
     "time_wait": (0, 0, _MAX_EPOCH),
     "time_life": (0, -1, 100 * _YEAR),
 }
+MAX_MULTIHOST = 100  # hosts of one multihost task (Afanasy's limit)
 BLOCK_INTS = {
     "capacity": (DEFAULT_CAPACITY, 1, 1_000_000),
     "max_running_tasks": (-1, -1, 1_000_000),
@@ -92,6 +94,11 @@ BLOCK_INTS = {
     "task_progress_change_timeout": (-1, -1, 10 * _YEAR),
     "file_size_min": (-1, -1, _INT64_MAX),
     "file_size_max": (-1, -1, _INT64_MAX),
+    "parser_coeff": (1, 1, 1000),
+    "multihost_min": (0, 0, MAX_MULTIHOST),
+    "multihost_max": (0, 0, MAX_MULTIHOST),
+    "multihost_max_wait": (0, 0, 65535),
+    "multihost_service_wait": (0, 0, 65535),
 }
 # A block's frame range; frames_per_task is checked against the range (_parse_frames).
 FRAME_INTS = {
@@ -172,6 +179,18 @@ class BlockSpec:
     suspend_new_tasks: bool = False  # tasks appended to the block arrive suspended
     file_size_min: int = -1  # bytes, -1 = off: the size range files must be in for the above
     file_size_max: int = -1
+    parser_coeff: int = 1  # the renderer goes through each frame this many times (passes)
+    command_pre: str = ""  # run by the server at submit, command_post after deletion
+    command_post: str = ""  # (only with --job-commands: app/server/job_commands.py)
+    # one task on several renders at once (app/core/multihost.py): it reserves between min
+    # and max hosts (@AF_HOSTS@), each running the service command, then starts the master
+    multihost: bool = False
+    multihost_min: int = 0
+    multihost_max: int = 0
+    multihost_max_wait: int = 0  # seconds a reservation waits for max hosts
+    multihost_service: str = ""
+    multihost_service_wait: int = 0  # seconds from the hosts' service to the master's start
+    multihost_master_on_slave: bool = False  # the master's render is one of the hosts
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -284,6 +303,7 @@ class JobSpec:
     project: str = ""
     department: str = ""
     folders: dict[str, str] = field(default_factory=dict)
+    command_pre: str = ""  # see BlockSpec
     command_post: str = ""
     # Afanasy's tasks to try first: task try_this_tasks_num[i] of block try_this_blocks_num[i]
     try_this_blocks_num: tuple[int, ...] = ()
@@ -510,6 +530,7 @@ BLOCK_EDITABLE = tuple(
     sorted(
         _BLOCK_KEYS
         - {"name", "numeric", "frame_first", "frame_last", "frames_per_task", "frames_inc", "tasks"}
+        - {key for key in _BLOCK_KEYS if key.startswith("multihost")}
     )
 )
 
@@ -597,7 +618,7 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
             _parse_task(item, f"{tasks_path}[{i}]", command) for i, item in enumerate(items)
         )
 
-    return BlockSpec(
+    block = BlockSpec(
         name=_name(obj, "name", path, "block"),
         service=_plugin(obj, "service", path, "generic", allow_empty=False),
         parser=_plugin(obj, "parser", path, "", allow_empty=True),
@@ -622,9 +643,29 @@ def _parse_block(value: object, path: str, listed_budget: int) -> BlockSpec:
         check_rendered_files=_flag(obj, "check_rendered_files", path, FLAG_CHECK_RENDERED_FILES),
         skip_thumbnails=_flag(obj, "skip_thumbnails", path, FLAG_SKIP_THUMBNAILS),
         suspend_new_tasks=_flag(obj, "suspend_new_tasks", path, FLAG_SUSPEND_NEW_TASKS),
+        command_pre=_str(obj, "command_pre", path),
+        command_post=_str(obj, "command_post", path),
+        multihost=_flag(obj, "multihost", path, FLAG_MULTIHOST),
+        multihost_service=_str(obj, "multihost_service", path),
+        multihost_master_on_slave=_flag(
+            obj, "multihost_master_on_slave", path, FLAG_MASTER_ON_SLAVE
+        ),
         **_ints(obj, path, BLOCK_INTS),
         extra=_extra(obj, _BLOCK_KEYS, path),
     )
+    _check_multihost(block, path)
+    return block
+
+
+def _check_multihost(block: BlockSpec, path: str) -> None:
+    """A multihost block needs 1 <= multihost_min <= multihost_max hosts."""
+    if not block.multihost:
+        return
+    if block.multihost_min < 1:
+        raise SpecError(join_path(path, "multihost_min"), "a multihost block needs at least 1")
+    if block.multihost_max < block.multihost_min:
+        message = f"must be >= multihost_min ({block.multihost_min}), got {block.multihost_max}"
+        raise SpecError(join_path(path, "multihost_max"), message)
 
 
 def _unique_name(name: str, used: set[str], next_suffix: dict[str, int]) -> str:
@@ -717,6 +758,7 @@ def parse_job(data: object) -> JobSpec:
         project=_str(obj, "project", "", max_len=MAX_NAME_LEN),
         department=_str(obj, "department", "", max_len=MAX_NAME_LEN),
         folders=_str_map(obj, "folders", "", env=False),
+        command_pre=_str(obj, "command_pre", ""),
         command_post=_str(obj, "command_post", ""),
         **_try_first(obj, blocks),
         blocks=blocks,
@@ -750,32 +792,6 @@ def unknown_keys(spec: JobSpec) -> list[tuple[str, str]]:
         for t, task in enumerate(block.tasks):
             tpath = f"{path}.tasks[{t}]"
             out += _unknown(task.extra, _TASK_KEYS, afanasy_keys.TASK_KEYS, tpath)
-    return out
-
-
-def ignored_keys(spec: JobSpec) -> list[tuple[str, str]]:
-    """(field path, message) for every Afanasy key of the job Corral keeps but does not act
-    on (app/core/afanasy_keys.py:NOT_ACTED_ON), and the multihost bit of a block's flags."""
-    out = []
-    if spec.command_post:
-        out.append(("command_post", afanasy_keys.NOT_ACTED_ON["command_post"]))
-    for path, extra in (
-        ("", spec.extra),
-        *((f"blocks[{i}]", b.extra) for i, b in enumerate(spec.blocks)),
-    ):
-        out += [
-            (join_path(path, k), afanasy_keys.NOT_ACTED_ON[k])
-            for k in extra
-            if k in afanasy_keys.NOT_ACTED_ON
-        ]
-        flags = extra.get("flags")
-        if type(flags) is int and flags & FLAG_MULTIHOST:
-            out.append(
-                (
-                    join_path(path, "flags"),
-                    "multihost (4): " + afanasy_keys.NOT_ACTED_ON["multihost_min"],
-                )
-            )
     return out
 
 

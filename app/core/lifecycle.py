@@ -15,8 +15,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 from app.core import states
+from app.core.assignments import assignment
 from app.core.dependencies import Dependencies
 from app.core.jobs import Block, Job
+from app.core.multihost import Gathering, MultihostTasks, TaskId
 from app.core.pools import PoolTree
 from app.core.renders import OnlineNames, Render
 from app.core.rules import FarmView, capacity_coefficient
@@ -78,9 +80,12 @@ class Changes(Protocol):
     def run_adopted(self, key: RunKey) -> None:
         """A render that reconnected still runs a run the farm knows."""
 
-    def run_lost(self, key: RunKey, now: float, current: bool) -> None:
+    def run_lost(
+        self, key: RunKey, now: float, current: bool, render: Render | None = None
+    ) -> None:
         """A run left its render without a result (lost with it, or its render deleted); when
-        it was its task's current run, its record ends as lost at now."""
+        it was its task's current run, or a multihost host's service run (render: that host),
+        its record ends as lost at now."""
 
     def run_ended(
         self, key: RunKey, render: Render, run_state: str, error: str | None, report: dict
@@ -102,7 +107,7 @@ class Changes(Protocol):
         """Order a render (if connected) to stop a run."""
 
 
-class TaskLifecycle(TaskActions, Timeouts):
+class TaskLifecycle(TaskActions, Timeouts, MultihostTasks):
     """Jobs, renders, the solving queue, and the rules that move tasks between them."""
 
     def __init__(self, changes: Changes, clock: Callable[[], float]) -> None:
@@ -117,6 +122,7 @@ class TaskLifecycle(TaskActions, Timeouts):
         self.deadlines: list[tuple[float, RunKey]] = []  # task_max_run_time, soonest first
         self.wakeups: list[float] = []  # times when waiting work may start (time_wait, forgive)
         self.run_errors: dict[RunKey, str] = {}  # runs stopped as failures, until their result
+        self.gatherings: dict[TaskId, Gathering] = {}  # multihost tasks' renders (multihost.py)
         self.job_order = itertools.count(1)
         self.dependencies = Dependencies(self.jobs)
         self.renders: dict[str, Render] = {}
@@ -202,11 +208,16 @@ class TaskLifecycle(TaskActions, Timeouts):
             return
         view = self.view()
         while True:
+            if self.gatherings and self._join(render, view):
+                continue
             picked = self.solver.pick(render, view)
             if picked is None:
                 return
             job, block, n = picked
-            self._start(render, job, block, n)
+            if block.spec.multihost:
+                self._reserve(render, block, n)
+            else:
+                self._start(render, job, block, n)
 
     def fill_all(self) -> None:
         """Offer work to every render with a free slot, most ready first (Afanasy's order:
@@ -298,6 +309,8 @@ class TaskLifecycle(TaskActions, Timeouts):
         offer the freed slot. A result its task no longer waits for moves nothing (run_late);
         a run of a deleted job changes nothing."""
         held = self._release(render, key)
+        if self.gatherings:
+            self.multihost_ended(render, key)
         block = self.block_of(key)
         if block is None:
             return
@@ -376,7 +389,10 @@ class TaskLifecycle(TaskActions, Timeouts):
         self._finish_task(block, n, render, error)
 
     def stop_task(self, block: Block, n: int) -> None:
-        """Order the render of a running task to stop it (its slot frees when it reports)."""
+        """Order the render of a running task to stop it (its slot frees when it reports); a
+        multihost task's hosts are stopped or freed with it."""
+        if self.gatherings and self.multihost_stopped(block, n):
+            return
         run, _, render_id, _, _ = block.tasks.detail(n)
         self.changes.stop(render_id, (block.job.id, block.num, n, run))
 
@@ -476,7 +492,10 @@ class TaskLifecycle(TaskActions, Timeouts):
         return True
 
     def lose_run(self, render: Render, key: RunKey) -> None:
-        """A run vanished with its render: the task is ready again, with no error counted."""
+        """A run vanished with its render: the task is ready again, with no error counted (a
+        multihost task's host: multihost.py)."""
+        if self.gatherings and self.multihost_lost(render, key):
+            return
         self._release(render, key)
         self.run_errors.pop(key, None)
         block = self.block_of(key)
@@ -546,36 +565,3 @@ def _too_short(report: dict, min_run_time: int) -> str | None:
     if min_run_time > 0 and report["time_done"] - report["time_start"] < min_run_time:
         return f"finished faster than task_min_run_time {min_run_time} s"
     return None
-
-
-def assignment(job: Job, block: Block, n: int, run: int, coefficient: int) -> dict:
-    """The `assign.task` object of a run (docs/protocol.md); the render's service fills
-    @AF_CAPACITY@ from capacity_coeff."""
-    spec = block.spec
-    start, end = spec.task_frames(n)
-    return {
-        "job": job.id,
-        "block": block.num,
-        "task": n,
-        "run": run,
-        "job_name": job.name,
-        "block_name": spec.name,
-        "task_name": spec.task_name(n),
-        "user_name": job.user_name,
-        "command": spec.task_command(n),
-        "working_directory": spec.working_directory,
-        "environment": spec.task_environment(n),
-        "frame_start": start,
-        "frame_end": end,
-        "frames_inc": spec.frames_inc,
-        "capacity": spec.capacity * coefficient,
-        "capacity_coeff": coefficient,
-        "service": spec.service,
-        "parser": spec.parser,
-        "files": spec.task_files(n),
-        "skip_existing_files": spec.skip_existing_files,
-        "check_rendered_files": spec.check_rendered_files,
-        "skip_thumbnails": spec.skip_thumbnails,
-        "file_size_min": spec.file_size_min,
-        "file_size_max": spec.file_size_max,
-    }

@@ -70,6 +70,12 @@ def job_reason(job: Job, render: Render, view: FarmView) -> str | None:
     per_host = spec.max_running_tasks_per_host
     if per_host >= 0 and render.job_tasks.get(job.id, 0) >= per_host:
         return f"job runs {per_host} tasks on this render (max_running_tasks_per_host)"
+    return job_host_reason(job, render, view)
+
+
+def job_host_reason(job: Job, render: Render, view: FarmView) -> str | None:
+    """Why this job may not use this render at all (nimby, pause, masks, needs, pools)."""
+    spec = job.spec
     if render.nimby == "NIMBY" and not spec.ignorenimby:
         return "render is NIMBY"
     if render.nimby == "nimby" and not spec.ignorenimby and render.user_name != job.user_name:
@@ -118,6 +124,13 @@ def block_reason(block: Block, render: Render, view: FarmView) -> str | None:
     limit = spec.max_running_tasks
     if limit >= 0 and block.running >= limit:
         return f"block runs {block.running} of max_running_tasks {limit}"
+    return host_reason(block, render, view)
+
+
+def host_reason(block: Block, render: Render, view: FarmView) -> str | None:
+    """Why no task of this block may take this render (its limits per host, capacity,
+    service, tickets, avoided hosts, masks, needs), or None."""
+    spec = block.spec
     per_host = spec.max_running_tasks_per_host
     if per_host >= 0 and block_tasks_on(block, render) >= per_host:
         return f"block runs {per_host} tasks on this render (max_running_tasks_per_host)"

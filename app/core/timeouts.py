@@ -31,6 +31,8 @@ class Timeouts:
         self._expire_runs(now)
         self._expire_silent_runs(now)
         self._expire_jobs(now)
+        if self.gatherings:
+            self.multihost_tick(now)
         if self.wakeups and self.wakeups[0] <= now:
             while self.wakeups and self.wakeups[0] <= now:
                 heapq.heappop(self.wakeups)

@@ -66,6 +66,10 @@ class Parser:
     output is wrong even when the exit code is 0), ``success`` (the output said it succeeded),
     ``files`` (output files the task reported), ``resources`` (notes such as peak memory:
     short names to numbers or text).
+
+    ``passes`` (the block's ``parser_coeff``, set by the render before any output) is how many
+    times the renderer goes through each frame, e.g. once per render layer: a frame's progress
+    (``frame_progress``) then counts that many rounds from 0 to 100 % before the next frame.
     """
 
     name = "none"  # reads nothing: the parser of tasks whose output means nothing to us
@@ -89,7 +93,9 @@ class Parser:
         self.resources: dict[str, float | str] = {}
         self._buffer = ""
         self._reported: tuple[int | None, int | None] = (None, None)
-        self._frame_complete = False  # the current frame reached 100%
+        self.passes = 1
+        self._pass = 0  # the round of the current frame (below passes)
+        self._frame_complete = False  # the current round of the frame reached 100%
         self._line_messages: set[tuple[bool, str]] = set()  # what the current line said
 
     @property
@@ -173,6 +179,8 @@ class Parser:
         before = self.frame
         self.frame = min(self.frames - 1, max(0, offset))
         self._frame_complete = False
+        if self.frame != before:
+            self._pass = 0
         if self.frame != before and self.frame_percent is not None:
             self.frame_percent = 0  # a parser that follows frame progress: the new frame's 0 %
             self._update_percent()
@@ -183,10 +191,15 @@ class Parser:
     def frame_progress(self, value: float) -> None:
         """Progress (0..100) of the frame being rendered now; the task's percent becomes
         ``(frames done * 100 + frame percent) / frames``. For renderers that never name the
-        frame, a frame that reached 100 % followed by a lower figure means the next frame."""
+        frame, a frame that reached 100 % followed by a lower figure means the next frame (or,
+        with ``passes``, the frame's next round)."""
         value = min(100.0, max(0.0, value))
         if self._frame_complete and value < 100:
-            self.frame = min(self.frames - 1, (self.frame or 0) + 1)
+            if self._pass + 1 < self.passes:
+                self._pass += 1
+            else:
+                self._pass = 0
+                self.frame = min(self.frames - 1, (self.frame or 0) + 1)
         self.set_frame_percent(value)
         self._update_percent()
         self._frame_complete = value >= 100
@@ -201,7 +214,9 @@ class Parser:
         self.frame_progress(100)
 
     def _update_percent(self) -> None:
-        self.set_percent(((self.frame or 0) * 100 + (self.frame_percent or 0)) / self.frames)
+        rounds = (self.frame or 0) * self.passes + self._pass
+        percent = (rounds * 100 + (self.frame_percent or 0)) / (self.frames * self.passes)
+        self.set_percent(percent)
 
     def warning(self, text: str) -> None:
         """A warning (kept once per line, however many parsers of a combination match it)."""

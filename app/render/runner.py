@@ -114,6 +114,7 @@ class TaskRunner:
         self._parser = get_parser(self._service.parser_name())(
             info.frame_start, info.frame_end, info.frames_inc
         )
+        self._parser.passes = max(1, info.parser_coeff)
         self._parser_stop: str | None = None  # "error" or "success": the output ended the task
         self._progress_due = False  # the parser's percent or frame changed and was not sent yet
         self._progress_sent = -_PROGRESS_EVERY  # time.monotonic() of the last progress message

@@ -29,6 +29,8 @@ class ServerConfig:
     plugins_dir: Path | None = None  # services of *.py files here may be named by jobs
     afanasy_port: int | None = None  # the Afanasy-compatible listener's port (None: none)
     afanasy_trust: tuple = ()  # networks (ipaddress) it answers beside loopback
+    job_commands: bool = False  # run jobs' command_pre/command_post (app/server/job_commands.py)
+    job_commands_timeout: float = 60.0  # seconds one of them may run
     # retention (persistence/retention.py): days a finished run's output files, and the run
     # itself, are kept (0: for ever); seconds between the sweeps that remove older ones
     outputs_days: float = 0.0
@@ -58,7 +60,7 @@ class ServerConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
-        for name in ("header_timeout", "idle_timeout", "retention_period"):
+        for name in ("header_timeout", "idle_timeout", "retention_period", "job_commands_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0")
 

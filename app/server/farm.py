@@ -31,6 +31,7 @@ from app.server.config import ServerConfig
 from app.server.controls import FarmControls
 from app.server.errors import FarmError
 from app.server.events import EventHub
+from app.server.job_commands import JobCommands
 from app.server.live_output import LiveOutput
 from app.server.metrics import FarmMetrics
 from app.server.persistence import Journal, OutputStore, records
@@ -84,6 +85,11 @@ class Farm(FarmControls, TaskLifecycle):
         # runtime settings an admin changed (server_settings.py), stored and kept on restarts
         self.settings_changed: dict = {}
         self.metrics = FarmMetrics(self)  # GET /metrics
+        self.job_commands = JobCommands(
+            config.job_commands,
+            config.job_commands_timeout,
+            lambda kind, outcome: self.metrics.job_commands.labels(kind, outcome).inc(),
+        )
         journal.commit_observer = self.metrics.commit_seconds.observe
         self.committing: dict[RunKey, asyncio.Future] = {}  # counted results being committed
         # counted results whose commit failed: their writes, made again when the render resends
@@ -106,9 +112,10 @@ class Farm(FarmControls, TaskLifecycle):
 
     # -- jobs ----------------------------------------------------------------------------------
 
-    async def submit(self, spec: JobSpec) -> Job:
-        """Store a new job within its user's quotas (QuotaExceeded: nothing changes), then let
-        renders start its tasks."""
+    async def submit(self, spec: JobSpec) -> tuple[Job, list[str]]:
+        """Run a new job's pre commands (app/server/job_commands.py), store it within its
+        user's quotas (QuotaExceeded: nothing changes), then let renders start its tasks;
+        returns the job and the warnings of its commands (not run, or failed)."""
         name, now = spec.user_name, self.clock()
         tasks = sum(block.tasks_num for block in spec.blocks)
         self.quotas.check_job(name, self.users.get(name), tasks, now)
@@ -124,7 +131,8 @@ class Farm(FarmControls, TaskLifecycle):
         # counted before the commit, so that a submit arriving meanwhile sees them
         job.count_tasks(job.user)
         self.quotas.job_submitted(name, now)
-        try:
+        try:  # the pre commands first: a submit cancelled meanwhile leaves nothing stored
+            warnings = self.job_commands.not_run(job) + await self.job_commands.before(job)
             await self.journal.write([records.insert_job(job), records.job_stats(job)])
         except BaseException:
             job.count_tasks(None)
@@ -132,7 +140,7 @@ class Farm(FarmControls, TaskLifecycle):
         self.jobs[job.id] = job
         self.events.job_changed(job.id)
         self.job_added(job)
-        return job
+        return job, warnings
 
     def user_summary(self, user: User) -> dict:
         """A user as the API shows them: settings, running work, quota use and limits."""
@@ -403,6 +411,7 @@ class FarmChanges:
         deleted = records.job_stats(job, time_deleted=self.farm.clock())
         self.journal.put([records.delete_job(job.id, self.outputs), deleted])
         self.events.job_changed(job.id)  # pushed as deleted
+        self.farm.job_commands.after(job)
 
     def block_reset(self, job: Job, block_num: int) -> None:
         self.journal.put(records.reset_block_tasks(job.id, block_num))
@@ -430,15 +439,17 @@ class FarmChanges:
     def run_adopted(self, key: RunKey) -> None:
         self.live.start(key)
 
-    def run_lost(self, key: RunKey, now: float, current: bool) -> None:
+    def run_lost(
+        self, key: RunKey, now: float, current: bool, render: Render | None = None
+    ) -> None:
         self.metrics.finished[RUN_LOST].inc()
         self.live.drop(key)
-        if not current:
+        if not current and render is None:
             return
         block = self.farm.block_of(key)
-        _, _, render_id, time_start, _ = block.tasks.detail(key[2])
+        _, _, render_id, time_start, _ = block.tasks.detail(key[2])  # a host's started with it
         outcome = {"state": RUN_LOST, "time_start": time_start, "time_done": now}
-        name = self.render_names.get(render_id, "")
+        name = render.name if render is not None else self.render_names.get(render_id, "")
         render = self.farm.renders.get(name)
         pool = render.pool if render is not None else ""
         self.journal.put(records.lose_run(key, now))

@@ -60,10 +60,12 @@ def build_app(farm: Farm, db, guard: Guard) -> web.Application:
 
 async def _close_sockets(application: web.Application) -> None:
     """Before the server waits for its open connections to end: end the renders' and the
-    monitors' sockets, which would stay open (they reconnect to the next server)."""
+    monitors' sockets, which would stay open (they reconnect to the next server); kill the
+    jobs' post commands still running."""
     farm: Farm = application["farm"]
     farm.shut_down()
     await farm.events.close()
+    await farm.job_commands.close()
 
 
 async def _tick(farm: Farm, farm_file: FarmFile | None, retention: Retention) -> None:

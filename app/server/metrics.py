@@ -63,6 +63,13 @@ class FarmMetrics:
             buckets=COMMIT_BUCKETS,
             registry=self.registry,
         )
+        self.job_commands = Counter(
+            "corral_job_commands",
+            "Job and block command_pre/command_post run by the server (--job-commands), by"
+            " kind and outcome (done, failed)",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
         self.registry.register(_FarmGauges(farm))
 
     def text(self) -> bytes:

@@ -24,7 +24,6 @@ from app.core.jobspec import (
     JOB_EDITABLE,
     block_schema,
     check_services,
-    ignored_keys,
     job_schema,
     job_to_dict,
     parse_job,
@@ -283,8 +282,8 @@ async def submit_job(request: web.Request) -> web.Response:
     unknown = unknown_keys(spec)
     if strict and unknown:
         raise SpecError(*unknown[0])
-    job = await _farm(request).submit(spec)
-    warnings = [f"{path}: {message}" for path, message in unknown + ignored_keys(spec)]
+    job, notes = await _farm(request).submit(spec)
+    warnings = [f"{path}: {message}" for path, message in unknown] + notes
     return web.json_response({"id": job.id, "warnings": warnings}, status=201)
 
 

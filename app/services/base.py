@@ -147,6 +147,8 @@ class TaskInfo:
     skip_thumbnails: bool = False
     file_size_min: int = -1
     file_size_max: int = -1
+    parser_coeff: int = 1
+    hosts: tuple[str, ...] = ()  # a multihost task's renders: @AF_HOSTS@
 
     @classmethod
     def from_assignment(cls, task: Mapping[str, Any]) -> TaskInfo:
@@ -165,6 +167,10 @@ class TaskInfo:
         if not all(isinstance(path, str) for path in files):
             raise ValueError("task.files must be a list of strings")
         values["files"] = tuple(files)
+        hosts = values.get("hosts", [])
+        if not all(isinstance(name, str) for name in hosts):
+            raise ValueError("task.hosts must be a list of strings")
+        values["hosts"] = tuple(hosts)
         frame_end = values.setdefault("frame_end", values.get("frame_start", 0))
         if frame_end < values.get("frame_start", 0):
             raise ValueError("task.frame_end must not be below task.frame_start")
@@ -187,6 +193,8 @@ _OPTIONAL_FIELDS: dict[str, type] = {
     "skip_thumbnails": bool,
     "file_size_min": int,
     "file_size_max": int,
+    "parser_coeff": int,
+    "hosts": list,
 }
 
 
@@ -323,6 +331,8 @@ class Service:
     def command(self) -> str:
         """The final command line this render runs."""
         command = self.task.command.replace("@AF_CAPACITY@", str(self.task.capacity_coeff))
+        if self.task.hosts:
+            command = command.replace("@AF_HOSTS@", " ".join(self.task.hosts))
         if self.path_map is not None:
             command = self.path_map.in_text(command, "to_client")
         return self.adjust_command(self.map_program(command))

@@ -8,14 +8,19 @@ non-numeric block without ``frame_first``, tasks that may have no name.
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from app.api import CorralError
+from tests.integration.conftest import in_process
 from tests.integration.scenarios import (
     USER,
+    add_renders,
     finish,
     reason,
+    runs,
     start_farm,
     states,
     tasks,
@@ -212,35 +217,152 @@ def test_try_this_tasks_of_no_task_is_refused(farm):
     assert farm.client.jobs() == []
 
 
-def test_keys_corral_does_not_act_on_are_named_in_the_answer(farm):
-    """command_pre/command_post are not run (not on the server, not elsewhere), multihost and
-    parser_coeff not acted on: the submit answer says so, and the job runs as Corral can."""
+def test_parser_coeff_counts_each_frames_rounds(farm, gates):
+    """parser_coeff 2 (af.py's setParserCoeff): a frame rendered in two rounds of 0-100 % is
+    half done after the first round, not done and then back to the start."""
     start_farm(farm, {"r1": 1})
-    multihost = {"multihost_min": 2, "multihost_max": 3, "multihost_max_wait": 10}
-    block = cgru_numeric(
-        "sim",
-        "echo @AF_HOSTS@",
-        1,
-        1,
-        flags=4,
-        parser_coeff=2,
-        command_post="rm -rf /x",
-        **multihost,
+    rounds = "echo ALF_PROGRESS 100%; echo ALF_PROGRESS 50%; "
+    block = cgru_numeric("layers", gates.command(rounds), 1, 1, parser="mantra", parser_coeff=2)
+    answer = farm.client.submit_job(cgru_job("coeff", block))
+    assert answer["warnings"] == []
+
+    def running_at(percent: int) -> bool:
+        task = tasks(farm.client, answer["id"], 0)[0]
+        return task["state"] == "RUN" and task["percent"] == percent
+
+    wait_until(lambda: running_at(75), 30)  # (100 + 50) / 2 rounds; 50 without the coeff
+    finish(farm, gates, answer["id"])
+
+
+def multihost_block(command: str, **keys: object) -> dict:
+    """af.py's Block.setMultiHost(2, 2, 20, service=...): one task on two hosts and a master."""
+    multihost = {
+        "multihost_min": 2,
+        "multihost_max": 2,
+        "multihost_max_wait": 20,
+        "multihost_service": "echo serving for @AF_HOSTS@; exec sleep 60",
+        **keys,
+    }
+    return cgru_numeric("mh", command, 1, 1, flags=1 | 4, errors_retries=0, **multihost)
+
+
+def test_multihost_task_runs_its_master_with_its_hosts(farm, gates, capsys):
+    """The master's command gets the hosts' names; each host serves while the master runs;
+    the task ends with the master, and the hosts' services are stopped then."""
+    start_farm(farm, {"r1": 1, "r2": 1, "r3": 1})
+    block = multihost_block(gates.command("echo master with @AF_HOSTS@; "))
+    answer = farm.client.submit_job(cgru_job("mh", block))
+    assert answer["warnings"] == []
+    job_id = answer["id"]
+    wait_until(lambda: len(runs(farm.client, job_id, 0, 0)) == 3)
+    first, second, master = runs(farm.client, job_id, 0, 0)
+    hosts = [first["render"], second["render"]]
+    assert sorted([*hosts, master["render"]]) == ["r1", "r2", "r3"]
+    assert {run["state"] for run in (first, second, master)} == {"RUN"}
+    wait_until(lambda: all(r["capacity_used"] for r in farm.client.renders()))
+    finish(farm, gates, job_id)
+    assert wait_output(farm.client, job_id, 0, 0, 3) == f"master with {' '.join(hosts)}"
+    assert wait_output(farm.client, job_id, 0, 0, 1) == f"serving for {' '.join(hosts)}"
+    stopped = wait_until(
+        lambda: (
+            [r["state"] for r in runs(farm.client, job_id, 0, 0)] == ["STOPPED", "STOPPED", "DON"]
+        )
     )
-    spec = cgru_job("mh", block)
-    spec["job"].update(command_pre="touch /x", command_post="rm -rf /y")
-    answer = farm.client.submit_job(spec)
+    assert stopped and states(farm.client, job_id) == ["DON"]
+    wait_until(lambda: not any(r["capacity_used"] for r in farm.client.renders()))
+    code, out, _ = in_process(farm.url, capsys, farm.admin_token)(
+        "task", "show", str(job_id), "0", "0"
+    )
+    shown = [line.split() for line in out.splitlines()]
+    assert code == 0
+    for render, state in (*((host, "STOPPED") for host in hosts), (master["render"], "DON")):
+        assert any(render in words and state in words for words in shown), out
+
+
+def test_multihost_service_ending_first_fails_the_task(farm, gates):
+    start_farm(farm, {"r1": 1, "r2": 1, "r3": 1})
+    block = multihost_block(gates.command(), multihost_service="exit 0")
+    job_id = farm.client.submit(cgru_job("mh", block))
+    wait_state(farm.client, job_id, 0, 0, "ERR")
+    wait_until(lambda: not any(r["capacity_used"] for r in farm.client.renders()))
+    found = runs(farm.client, job_id, 0, 0)
+    errors = [run["error"] for run in found[:2]]
+    assert "multihost service ended before the master" in errors  # the first to end
+    assert "multihost host" in found[2]["error"] and found[2]["state"] == "ERR"
+
+
+def commands_job(folder: Path, task_command: str = "true", **block_keys: str) -> dict:
+    """A job whose commands (af.py's setCmdPre/setCmdPost on the job and its block) each
+    write a file named after itself in folder, with $AF_JOB_ID in it."""
+    block = cgru_numeric(
+        "b",
+        task_command,
+        1,
+        1,
+        working_directory=str(folder),
+        command_pre="echo $AF_JOB_ID > block-pre",
+        command_post="echo $AF_JOB_ID > block-post",
+        **block_keys,
+    )
+    spec = cgru_job("commands", block)
+    spec["job"].update(command_pre="env > job-pre", command_post="echo $AF_JOB_ID > job-post")
+    return spec
+
+
+def test_job_commands_are_not_run_unless_the_server_allows_them(farm, tmp_path):
+    start_farm(farm, {"r1": 1})
+    folder = tmp_path / "work"
+    folder.mkdir()
+    answer = farm.client.submit_job(commands_job(folder))
+    not_run = "kept, not run: the server runs job commands only when started with --job-commands"
     assert answer["warnings"] == [
-        "command_post: kept, not run: Corral runs no submitted command on the server",
-        "command_pre: kept, not run: Corral runs no submitted command on the server",
-        "blocks[0].parser_coeff: kept, not acted on",
-        "blocks[0].command_post: kept, not run: Corral runs no submitted command on the server",
-        *(
-            f"blocks[0].{key}: kept, not acted on: multihost is not supported yet, a task runs on"
-            " one render"
-            for key in multihost
-        ),
-        "blocks[0].flags: multihost (4): kept, not acted on: multihost is not supported yet, a"
-        " task runs on one render",
+        f"{path}: {not_run} (SECURITY.md)"
+        for path in (
+            "command_pre",
+            "blocks[0].command_pre",
+            "command_post",
+            "blocks[0].command_post",
+        )
     ]
     farm.wait_job_done(answer["id"])
+    farm.client.delete_job(answer["id"])
+    time.sleep(1)  # a post command would have run by now
+    assert list(folder.iterdir()) == []
+
+
+def test_job_commands_run_on_the_server_before_the_tasks_and_after_deletion(farm, tmp_path):
+    """With --job-commands: the pre commands have run when the submit answers (the task finds
+    their files), without the server's secrets in their environment; the post commands run
+    once the job is deleted; a failure and a timeout are named in the answer and logged, and
+    the job runs anyway, as in Afanasy."""
+    farm.start_server("--job-commands", "--job-commands-timeout", "2")
+    add_renders(farm, {"r1": 1})
+    folder = tmp_path / "work"
+    folder.mkdir()
+    answer = farm.client.submit_job(commands_job(folder, "test -f job-pre && test -f block-pre"))
+    job_id = answer["id"]
+    assert answer["warnings"] == []
+    assert (folder / "block-pre").read_text() == f"{job_id}\n"
+    environment = (folder / "job-pre").read_text()
+    assert f"AF_JOB_ID={job_id}\n" in environment and "CORRAL_" not in environment
+    assert farm.admin_token not in environment
+    farm.wait_job_done(job_id)
+    assert not (folder / "job-post").exists()
+    farm.client.delete_job(job_id)
+    wait_until(lambda: (folder / "job-post").exists() and (folder / "block-post").exists())
+    assert (folder / "job-post").read_text() == f"{job_id}\n"
+
+    spec = commands_job(folder)
+    spec["job"]["command_pre"] = "echo half way; exit 3"
+    spec["job"]["blocks"][0]["command_pre"] = "sleep 30"
+    started = time.monotonic()
+    answer = farm.client.submit_job(spec)
+    assert time.monotonic() - started < 10  # the timeout, not the 30 s sleep
+    assert answer["warnings"] == [
+        "command_pre: failed with exit status 3",
+        "blocks[0].command_pre: stopped after the timeout of 2 s",
+    ]
+    farm.wait_job_done(answer["id"])
+    log = (farm.folder / "server.log").read_text()
+    assert f"job {answer['id']} command_pre| half way" in log
+    assert f"job {answer['id']} command_pre: failed with exit status 3" in log

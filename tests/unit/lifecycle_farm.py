@@ -69,8 +69,9 @@ class Recorder:
     def run_adopted(self, key):
         self.log.append(("run_adopted", key))
 
-    def run_lost(self, key, now, current):
-        self.log.append(("run_lost", key, now, current))
+    def run_lost(self, key, now, current, render=None):
+        host = (render.name,) if render is not None else ()  # a multihost host's service run
+        self.log.append(("run_lost", key, now, current, *host))
 
     def run_ended(self, key, render, run_state, error, report):
         self.log.append(("run_ended", key, render.name, run_state, error))

@@ -252,6 +252,20 @@ def test_flags_without_numeric_bit_is_not_numeric():
     assert info.value.field == "blocks[0]"
 
 
+def test_multihost_from_afanasys_flags_and_its_host_counts_checked():
+    block = parse_job(block_with(flags=1 | 4 | 8, multihost_min=2, multihost_max=3)).blocks[0]
+    assert (block.multihost, block.multihost_master_on_slave) == (True, True)
+    assert (block.multihost_min, block.multihost_max) == (2, 3)
+    for keys, field in (
+        ({"multihost_min": 0, "multihost_max": 2}, "blocks[0].multihost_min"),
+        ({"multihost_min": 3, "multihost_max": 2}, "blocks[0].multihost_max"),
+        ({"multihost_min": 1, "multihost_max": 101}, "blocks[0].multihost_max"),
+    ):
+        with pytest.raises(SpecError) as info:
+            parse_job(block_with(flags=1 | 4, **keys))
+        assert info.value.field == field
+
+
 def test_unique_block_names():
     blocks = [
         numeric_block(),
@@ -280,7 +294,7 @@ def test_unknown_keys_kept_in_extra():
             blocks=[
                 {
                     "flags": 1,
-                    "multihost_min": 2,
+                    "need_power": 2,
                     "frame_last": 3,
                     "command": "c",
                     "tasks": [],
@@ -290,7 +304,7 @@ def test_unknown_keys_kept_in_extra():
         )
     )
     assert job.extra == {"custom_data": "x", "branch": "/prj/"}
-    assert job.blocks[0].extra == {"flags": 1, "multihost_min": 2}
+    assert job.blocks[0].extra == {"flags": 1, "need_power": 2}
     assert job.blocks[1].tasks[0].extra == {"custom_data": "{}"}
     assert unknown_keys(job) == []  # Afanasy's own keys, kept without a word
 

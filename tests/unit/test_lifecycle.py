@@ -1,6 +1,6 @@
 """The task life cycle: starting runs and how they end (done, errors, retries, skips, stops)."""
 
-from app.core.lifecycle import assignment
+from app.core.assignments import assignment
 from app.protocol import STOPPED
 from tests.unit.lifecycle_farm import Farm
 

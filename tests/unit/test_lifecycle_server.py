@@ -71,7 +71,8 @@ def connect(farm: Farm, name: str = "r1") -> Link:
 async def submit(farm: Farm, tasks: int = 1):
     block = {"numeric": True, "frame_first": 1, "frame_last": tasks, "command": "echo @#@"}
     spec = parse_job({"name": "j", "user_name": "ann", "blocks": [block]})
-    return await farm.submit(spec)
+    job, _ = await farm.submit(spec)
+    return job
 
 
 def wait(farm: Farm, seconds: float) -> None:

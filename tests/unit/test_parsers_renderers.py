@@ -75,6 +75,16 @@ def test_progress_without_frame_names_advances_after_a_full_frame():
     assert (parser.frame, parser.frame_percent, parser.percent) == (1, 40, 46)
 
 
+def test_passes_count_each_frames_rounds_before_the_next_frame():
+    """parser_coeff 2 (two render layers): a frame goes from 0 to 100 % twice."""
+    parser = get_parser("mantra")(1, 2)
+    parser.passes = 2
+    parser.feed("ALF_PROGRESS 100%\nALF_PROGRESS 50%\n")
+    assert (parser.frame, parser.frame_percent, parser.percent) == (None, 50, 37)
+    parser.feed("ALF_PROGRESS 100%\nALF_PROGRESS 10%\n")  # both rounds of frame 1 done
+    assert (parser.frame, parser.percent) == (1, 52)
+
+
 def test_progress_stays_on_the_last_frame():
     text = "ALF_PROGRESS 100%\nALF_PROGRESS 10%\nALF_PROGRESS 100%\nALF_PROGRESS 20%\n"
     parser = _parse("mantra", text, 1, 2)

@@ -266,6 +266,14 @@ def test_command_capacity_path_map_and_program():
     assert Service(TaskInfo(command="render -t @AF_CAPACITY@")).command() == "render -t 1"
 
 
+def test_af_hosts_is_filled_with_a_multihost_tasks_hosts():
+    task = TaskInfo.from_assignment({"command": "mpirun -H @AF_HOSTS@ x", "hosts": ["r2", "r3"]})
+    assert Service(task).command() == "mpirun -H r2 r3 x"
+    assert Service(TaskInfo(command="echo @AF_HOSTS@")).command() == "echo @AF_HOSTS@"
+    with pytest.raises(ValueError, match="task.hosts"):
+        TaskInfo.from_assignment({"command": "x", "hosts": [1]})
+
+
 @pytest.mark.parametrize(
     "command, programs, expected",
     [

@@ -25,7 +25,8 @@ async def submit(farm: Farm, tasks: int):
         "errors_retries": 0,
     }
     job = {"name": "shot", "user_name": "ann", "project": "moon", "department": "fx"}
-    return await farm.submit(parse_job({**job, "blocks": [block]}))
+    submitted, _ = await farm.submit(parse_job({**job, "blocks": [block]}))
+    return submitted
 
 
 async def stored(farm: Farm) -> None:
