@@ -155,7 +155,7 @@ def test_output_verdicts(studio_farm, tmp_path):
 
     guessed = _final_task(farm, job_id, 8)
     assert guessed["state"] == "ERR" and _duration(guessed["runs"][0]) < 20
-    assert "error in output: 10:00:09 [ERROR] could not write" in guessed["runs"][0]["error"]
+    assert "error in output: [ERROR] could not write" in guessed["runs"][0]["error"]  # its time cut
     assert _final_task(farm, job_id, 9)["state"] == "DON"
 
 
