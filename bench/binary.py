@@ -26,7 +26,8 @@ def size_mb(binary: Path) -> float:
     """The file, or for a one-folder layout the folder holding it, in MB (10^6 bytes)."""
     if not one_folder(binary):
         return binary.stat().st_size / 1e6
-    return sum(path.stat().st_size for path in binary.parent.rglob("*") if path.is_file()) / 1e6
+    files = [path for path in binary.parent.rglob("*") if path.is_file() and not path.is_symlink()]
+    return sum(path.stat().st_size for path in files) / 1e6  # links to libraries: counted once
 
 
 def one_folder(binary: Path) -> bool:
