@@ -53,14 +53,16 @@ packaging-tools:
 
 # The corral binary (packaging/corral.spec): the one-file dist/corral (to try Corral out) and the
 # one-folder dist/corral-onedir/ (what the .deb and the tar.gz carry: it starts at once).
-PYINSTALLER := $(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist
+# Both share one work folder: the second build reuses the first one's analysis.
+PYINSTALLER := $(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	--workpath build/pyinstaller packaging/corral.spec
 dist: dist/corral dist/corral-onedir/corral
 
 dist/corral: $(VENV)/.installed-test
-	$(PYINSTALLER) --workpath build/pyinstaller-onefile packaging/corral.spec -- --onefile
+	$(PYINSTALLER) -- --onefile
 
 dist/corral-onedir/corral: $(VENV)/.installed-test
-	$(PYINSTALLER) --workpath build/pyinstaller-onedir packaging/corral.spec
+	$(PYINSTALLER)
 
 deb: dist/corral-onedir/corral
 	packaging/linux/build-deb dist/corral-onedir dist

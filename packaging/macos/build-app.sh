@@ -4,6 +4,6 @@
 # Gatekeeper asks once (right click, Open).
 set -eu
 cd "$(dirname "$0")/../.."
-pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller-onedir packaging/corral.spec
+pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/corral.spec
 version=$(dist/Corral.app/Contents/MacOS/corral --version | cut -d' ' -f2)
 ditto -c -k --keepParent dist/Corral.app "dist/corral-$version-macos-$(uname -m).zip"

@@ -1,8 +1,9 @@
 """The corral binary built from packaging/corral.spec, once per test session per layout.
 
 `onefile` is dist/corral (what people try Corral with), `onedir` the folder the .deb and the
-tar.gz carry. Builds go to the session's temporary folder; PyInstaller's work folders stay under
-build/ so that a second session (or `make dist`) reuses its analysis cache. Without PyInstaller
+tar.gz carry. Builds go to the session's temporary folder; PyInstaller's work folder is
+build/pyinstaller, as for `make dist`, so that the second layout (and the next session) reuses
+the analysis of the first. Without PyInstaller
 (`pip install -e '.[dist]'`) these tests are skipped.
 """
 
@@ -28,7 +29,7 @@ def build(dist: Path, layout: str) -> Path:
         "--distpath",
         str(dist),
         "--workpath",
-        str(ROOT / "build" / f"pyinstaller-{layout}"),
+        str(ROOT / "build" / "pyinstaller"),
     ]
     command += [str(SPEC), *(["--", "--onefile"] if layout == "onefile" else [])]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
