@@ -38,17 +38,20 @@ browser:
 			apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	else echo "note: without /usr/bin/chromium the browser tests are skipped"; fi
 
-# debootstrap and systemd-analyze for the .deb test (a Debian root, the unit files checked), and
+# debootstrap, systemd-analyze and desktop-file-validate for the .deb test (a Debian root, the
+# unit files and desktop entries checked), and
 # the two X11 libraries the binary carries for Qt's xcb platform (Debian's libxcb-icccm4 and
 # libxcb-keysyms1; without them the binary's monitor needs them on the host).
 PACKAGING_LIBS := /usr/lib/$(shell uname -m)-linux-gnu/libxcb-icccm.so.4 \
 	/usr/lib/$(shell uname -m)-linux-gnu/libxcb-keysyms.so.1
 packaging-tools:
 	@if command -v debootstrap >/dev/null && command -v systemd-analyze >/dev/null \
-		&& ls $(PACKAGING_LIBS) >/dev/null 2>&1; then :; \
+		&& command -v desktop-file-validate >/dev/null && ls $(PACKAGING_LIBS) >/dev/null 2>&1; \
+	then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends debootstrap systemd libxcb-icccm4 libxcb-keysyms1 >/dev/null; \
+			--no-install-recommends debootstrap systemd desktop-file-utils libxcb-icccm4 \
+			libxcb-keysyms1 >/dev/null; \
 	else echo "note: without debootstrap and systemd-analyze the .deb test is skipped"; fi
 
 # The corral binary (packaging/corral.spec): the one-file dist/corral (to try Corral out) and the

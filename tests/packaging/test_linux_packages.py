@@ -132,17 +132,35 @@ def test_the_tarball_install_sh_installs_the_same_files(tarball, clean_root):
     assert_installed(clean_root)
 
 
-def test_the_units_pass_systemd_analyze_verify(deb, tmp_path):
+@pytest.fixture(scope="session")
+def unpacked(deb, tmp_path_factory) -> Path:
+    """The .deb's files, unpacked (not installed)."""
+    root = tmp_path_factory.mktemp("unpacked")
+    sh("dpkg-deb", "-x", deb, root)
+    return root
+
+
+def test_the_units_pass_systemd_analyze_verify(unpacked):
     """The units as the .deb installs them, checked against the package's own files (ExecStart's
     program is looked up there); that root has no systemd, so the units they pull in
     (sysinit.target...) are not followed (--recursive-errors=no)."""
-    root = tmp_path / "unpacked"
-    sh("dpkg-deb", "-x", deb, root)
-    units = [root / "lib/systemd/system" / unit for unit in UNITS]
+    units = [str(unpacked / "lib/systemd/system" / unit) for unit in UNITS]
     done = subprocess.run(
-        ["systemd-analyze", "verify", "--recursive-errors=no", f"--root={root}", *map(str, units)],
+        ["systemd-analyze", "verify", "--recursive-errors=no", f"--root={unpacked}", *units],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None,
+    reason="desktop-file-validate is not installed (make packaging-tools)",
+)
+def test_the_desktop_entries_pass_desktop_file_validate(unpacked):
+    entries = [
+        unpacked / "usr/share/applications/corral-monitor.desktop",
+        unpacked / "etc/xdg/autostart/corral-tray.desktop",
+    ]
+    assert sh("desktop-file-validate", *entries) == ""
