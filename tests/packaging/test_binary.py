@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app import __version__
-from app.server.auth import ADMIN_TOKEN_FILE, read_secret
+from app.server.auth import ADMIN_TOKEN_FILE, FARM_SECRET_FILE, read_secret
 from bench.local_farm import free_port
 from tests.packaging.conftest import isolated_env
 from tests.polling import wait_until
@@ -46,7 +46,7 @@ def farm(onefile, tmp_path_factory):
         assert up.poll() is None, log.read_text()
         url = f"http://127.0.0.1:{port}"
         token = read_secret(home / "data" / ADMIN_TOKEN_FILE)
-        yield isolated_env(home, CORRAL_SERVER=url, CORRAL_TOKEN=token), url
+        yield isolated_env(home, CORRAL_SERVER=url, CORRAL_TOKEN=token), url, home / "data"
         up.send_signal(signal.SIGINT)
         assert up.wait(30) == 0, log.read_text()[-3000:]
     finally:
@@ -56,7 +56,7 @@ def farm(onefile, tmp_path_factory):
 
 
 def test_up_runs_a_ten_task_job_to_done_through_its_own_cli(onefile, farm):
-    env, url = farm
+    env, url, _ = farm
     done = run(onefile, env, "submit", "--name", "ten", "--frames", "1-10", "--", "echo", "@#@")
     assert done.returncode == 0, done.stderr
     job_id = int(done.stdout.split()[1])  # "Job N submitted"
@@ -77,35 +77,69 @@ def test_up_runs_a_ten_task_job_to_done_through_its_own_cli(onefile, farm):
 def test_the_statistics_page_gets_plotly_from_the_binary(farm):
     from urllib.request import urlopen
 
-    _, url = farm
+    _, url, _ = farm
     with urlopen(f"{url}/stats/plotly.min.js", timeout=10) as answer:
         assert answer.status == 200
         assert b"plotly" in answer.read(4096).lower()
 
 
+def server_stats(binary: Path, env: dict) -> dict:
+    stats = run(binary, env, "--json", "server", "stats")
+    assert stats.returncode == 0, stats.stderr
+    return json.loads(stats.stdout)
+
+
+def stop_cleanly(process: subprocess.Popen) -> None:
+    """SIGTERM: the process exits 0 without a traceback."""
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert b"Traceback" not in err, err
+
+
 def test_the_monitor_starts_offscreen_and_exits_cleanly(onefile, farm):
-    env, _ = farm
-
-    def monitors() -> int:
-        stats = run(onefile, env, "--json", "server", "stats")
-        assert stats.returncode == 0, stats.stderr
-        return json.loads(stats.stdout)["monitors"]
-
+    env, _, _ = farm
     monitor = subprocess.Popen(
         [str(onefile), "monitor"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
-        wait_until(lambda: monitors() == 1 or monitor.poll() is not None, 60, every=0.5)
+        wait_until(
+            lambda: server_stats(onefile, env)["monitors"] == 1 or monitor.poll() is not None, 60
+        )
         assert monitor.poll() is None, monitor.communicate()
-        monitor.send_signal(signal.SIGTERM)
-        out, err = monitor.communicate(timeout=30)
-        assert monitor.returncode == 0, err
-        assert b"Traceback" not in err, err
-        wait_until(lambda: monitors() == 0, 30, every=0.5)
+        stop_cleanly(monitor)
+        wait_until(lambda: server_stats(onefile, env)["monitors"] == 0, 30)
     finally:
         if monitor.poll() is None:
             monitor.kill()
             monitor.communicate()
+
+
+@pytest.mark.parametrize("mode", ["render", "tray"])
+def test_a_render_and_a_tray_of_the_binary_join_the_farm(onefile, farm, tmp_path, mode):
+    """`corral render` and `corral tray` (offscreen: its menu as a window) join with the farm
+    secret, show up online, and stop cleanly."""
+    env, _, data = farm
+    name = f"binary-{mode}"
+    joining = [f"--name={name}", f"--farm-secret-file={data / FARM_SECRET_FILE}"]
+    joining.append(f"--token-file={tmp_path / 'render.token'}")
+    process = subprocess.Popen(
+        [str(onefile), mode, *joining], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+    def online() -> bool:
+        listed = run(onefile, env, "--json", "renders")
+        assert listed.returncode == 0, listed.stderr
+        return any(r["name"] == name and r["online"] for r in json.loads(listed.stdout))
+
+    try:
+        wait_until(lambda: online() or process.poll() is not None, 60)
+        assert process.poll() is None, process.communicate()
+        stop_cleanly(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 INSIDE = textwrap.dedent(
