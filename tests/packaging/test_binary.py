@@ -1,6 +1,7 @@
 """The one-file binary, headless: its version, a farm from `corral up` running a 10-task job to
-DONE through the binary's own command line, the monitor offscreen, and what it carries inside
-(web pages, service scripts, keyring backends, the entry points of the meters)."""
+DONE through the binary's own command line, the monitor, a render and the tray (offscreen Qt),
+and what it carries inside (web pages, service scripts, keyring backends, the meters' entry
+points)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def test_version(onefile, tmp_path):
 
 @pytest.fixture(scope="module")
 def farm(onefile, tmp_path_factory):
-    """`corral up` from the binary on a fresh data folder; yields (env for its CLI, url)."""
+    """`corral up` from the binary on a fresh data folder; yields (the environment for its
+    command line, the server's url, the data folder)."""
     home = tmp_path_factory.mktemp("up-home")
     port = free_port()
     log = home / "up.log"
@@ -56,19 +58,19 @@ def farm(onefile, tmp_path_factory):
 
 
 def test_up_runs_a_ten_task_job_to_done_through_its_own_cli(onefile, farm):
-    env, url, _ = farm
+    env, _, _ = farm
     done = run(onefile, env, "submit", "--name", "ten", "--frames", "1-10", "--", "echo", "@#@")
     assert done.returncode == 0, done.stderr
     job_id = int(done.stdout.split()[1])  # "Job N submitted"
 
-    def state() -> str:
+    def done_job() -> dict | bool:
         listed = run(onefile, env, "--json", "jobs")
         assert listed.returncode == 0, listed.stderr
         (job,) = [job for job in json.loads(listed.stdout) if job["id"] == job_id]
         assert "ERR" not in job["state"], job
         return job["state"] == "DON" and job
 
-    job = wait_until(state, 90, every=0.5)
+    job = wait_until(done_job, 90, every=0.5)
     assert job["tasks_total"] == 10
     output = run(onefile, env, "task", "log", str(job_id), "0", "9")
     assert (output.returncode, output.stdout.strip()) == (0, "10"), output.stderr
@@ -152,7 +154,7 @@ INSIDE = textwrap.dedent(
 
     import keyring.backend
     keyring.backend._load_plugins()
-    secretstorage = importlib.import_module("secretstorage")
+    importlib.import_module("secretstorage")  # what the Secret Service backend needs
     print(json.dumps({
         "keyring": sorted(c.__module__ for c in keyring.backend.KeyringBackend._classes),
         "meters": sorted(p.name for p in metadata.entry_points(group="corral.meters")),
