@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean media-tools browser
+.PHONY: run test lint format bench clean media-tools browser packaging-tools dist deb tarball \
+	dist/corral dist/corral-onedir/corral
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +38,45 @@ browser:
 			apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	else echo "note: without /usr/bin/chromium the browser tests are skipped"; fi
 
+# debootstrap, systemd-analyze and desktop-file-validate for the .deb test (a Debian root, the
+# unit files and desktop entries checked), and
+# the two X11 libraries the binary carries for Qt's xcb platform (Debian's libxcb-icccm4 and
+# libxcb-keysyms1; without them the binary's monitor needs them on the host).
+PACKAGING_LIBS := /usr/lib/$(shell uname -m)-linux-gnu/libxcb-icccm.so.4 \
+	/usr/lib/$(shell uname -m)-linux-gnu/libxcb-keysyms.so.1
+packaging-tools:
+	@if command -v debootstrap >/dev/null && command -v systemd-analyze >/dev/null \
+		&& command -v desktop-file-validate >/dev/null && ls $(PACKAGING_LIBS) >/dev/null 2>&1; \
+	then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends debootstrap systemd desktop-file-utils libxcb-icccm4 \
+			libxcb-keysyms1 >/dev/null; \
+	else echo "note: without debootstrap and systemd-analyze the .deb test is skipped"; fi
+
+# The corral binary (packaging/corral.spec): the one-file dist/corral (to try Corral out) and the
+# one-folder dist/corral-onedir/ (what the .deb and the tar.gz carry: it starts at once).
+# Both share one work folder: the second build reuses the first one's analysis.
+PYINSTALLER := $(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist \
+	--workpath build/pyinstaller packaging/corral.spec
+dist: dist/corral dist/corral-onedir/corral
+
+dist/corral: $(VENV)/.installed-test
+	$(PYINSTALLER) -- --onefile
+
+dist/corral-onedir/corral: $(VENV)/.installed-test
+	$(PYINSTALLER)
+
+deb: dist/corral-onedir/corral
+	packaging/linux/build-deb dist/corral-onedir dist
+
+tarball: dist/corral-onedir/corral
+	packaging/linux/build-tarball dist/corral-onedir dist
+
 run: $(VENV)/.installed-run
 	$(BIN)/corral up
 
-test: $(VENV)/.installed-test media-tools browser
+test: $(VENV)/.installed-test media-tools browser packaging-tools
 	$(BIN)/ruff check app tests bench dcc_plugins
 	$(BIN)/ruff format --check app tests bench dcc_plugins
 	$(BIN)/python -m pytest -q
@@ -53,4 +89,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist .cache *.egg-info

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -68,7 +69,11 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def plotly_script() -> Path:
-    """plotly.min.js of the installed plotly package (found without importing plotly)."""
+    """plotly.min.js of the installed plotly package (found without importing plotly), or the
+    copy inside a frozen corral (packaging/corral.spec)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        return Path(bundle, "plotly", "package_data", "plotly.min.js")
     spec = find_spec("plotly")
     if spec is None or spec.origin is None:
         raise FileNotFoundError("the plotly package is not installed (pip install plotly)")
