@@ -61,8 +61,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``corral`` command; return its exit code (0 ok, 1 error, 2 usage error)."""
+    """Run the ``corral`` command; return its exit code (0 ok, 1 error, 2 usage error). With
+    no arguments on a machine with a display (a double click, the desktop entry): ``up``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv and modes.has_display():
+        argv = ["up"]
     try:
         args = parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors

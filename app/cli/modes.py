@@ -112,11 +112,27 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         "up",
         parents=[logging_opts],
         help="run a server and a local render: a farm on this machine",
-        description="Run a server on loopback and one render on this machine in one process.",
+        description="Run a server on loopback and one render on this machine in one process; "
+        "with a display, also the monitor window and the tray icon (the desktop all-in-one, "
+        "also what 'corral' with no arguments starts there).",
     )
     _add_port_and_data(p)
     _add_max_tasks(p)
     _add_quotas(p)
+    window = p.add_mutually_exclusive_group()
+    window.add_argument(
+        "--headless",
+        dest="desktop",
+        action="store_false",
+        default=None,
+        help="no window or tray, even with a display",
+    )
+    window.add_argument(
+        "--desktop",
+        dest="desktop",
+        action="store_true",
+        help="the window and the tray even where no display is named (e.g. Qt offscreen)",
+    )
     p.set_defaults(func=cmd_up, usage_parser=p)
 
     p = verbs.add_parser(
@@ -283,6 +299,15 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
         "flags beat $CORRAL_SERVER, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, $CORRAL_CAPACITY, "
         "which beat the file",
     )
+
+
+def has_display(environ: Any = None, platform: str = sys.platform) -> bool:
+    """Whether windows can be shown here: always on Windows and macOS, elsewhere when an X11
+    or Wayland display is named (``$DISPLAY``, ``$WAYLAND_DISPLAY``)."""
+    environ = os.environ if environ is None else environ
+    if platform in ("win32", "darwin"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
 def _data_dir(value: str | None) -> Path:
@@ -506,6 +531,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     server_config.data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(args.log_level)
+    if args.desktop if args.desktop is not None else has_display():
+        try:
+            from app.cli.desktop import run_desktop
+        except ImportError as exc:  # no PyQt6: the farm without its window
+            print(f"corral: no window ({exc}): running headless", file=sys.stderr)
+        else:
+            return run_desktop(server_config, render_config)
     return run_service(lambda: up.run_up(server_config, render_config), "farm")
 
 

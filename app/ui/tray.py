@@ -82,12 +82,15 @@ class TrayController(QObject):
         config: RenderConfig,
         user: str = "",
         autostart_path: Path = AUTOSTART_FILE,
+        window: QWidget | None = None,
     ) -> None:
+        """``window``: the monitor window "Open monitor" brings back (None: a new one)."""
         super().__init__()
         self.client = client
         self.config = config
         self.user = user
         self.autostart_path = autostart_path
+        self.window = window
         self.state = "offline"
         self.render: dict = {}
         self.windows: list[QWidget] = []
@@ -156,6 +159,11 @@ class TrayController(QObject):
         self.client.call(self.client.renders_action("eject", [self.config.name]))
 
     def open_monitor(self) -> None:
+        if self.window is not None:
+            self.window.show()
+            self.window.raise_()
+            self.window.activateWindow()
+            return
         from app.ui.main_window import MainWindow
 
         self._open(MainWindow(self.client))
@@ -208,6 +216,25 @@ class TrayController(QObject):
             self.state_changed.emit(state)
 
 
+def show_tray(controller: TrayController) -> QSystemTrayIcon | None:
+    """The controller's tray icon, shown and following its state; None where the desktop has
+    no system tray."""
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    name = controller.config.name
+    tray = QSystemTrayIcon(controller.icon)
+    tray.setContextMenu(controller.menu)
+    tray.setToolTip(f"Corral render {name}: {controller.state}")
+
+    def show(state: str) -> None:
+        tray.setIcon(controller.icon)
+        tray.setToolTip(f"Corral render {name}: {state}")
+
+    controller.state_changed.connect(show)
+    tray.show()
+    return tray
+
+
 def run_tray(
     config: RenderConfig, user: str = "", token: str | None = None, ca_file: str | None = None
 ) -> int:
@@ -224,19 +251,8 @@ def run_tray(
         await client.start()
         controller = TrayController(client, config, user)
         controller.quit_requested.connect(stop.set)
-        tray = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            tray = QSystemTrayIcon(controller.icon)
-            tray.setContextMenu(controller.menu)
-            tray.setToolTip(f"Corral render {config.name}: offline")
-
-            def show(state: str) -> None:
-                tray.setIcon(controller.icon)
-                tray.setToolTip(f"Corral render {config.name}: {state}")
-
-            controller.state_changed.connect(show)
-            tray.show()
-        else:  # no tray here (a bare X server, offscreen): the menu as a window
+        tray = show_tray(controller)
+        if tray is None:  # no tray here (a bare X server, offscreen): the menu as a window
             controller.menu.show()
         controller.start()
         try:
