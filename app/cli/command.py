@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.api import CorralError
-from app.cli import dcc, farm, jobs, modes, parsing, server_admin, services, submit
+from app.cli import dcc, farm, jobs, modes, parsing, server_admin, servers, services, submit
 from app.cli.output import print_error
 from app.cli.parsing import UsageError
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_verbs(verbs, common)
     services.add_verbs(verbs, common)
     dcc.add_verbs(verbs)
+    servers.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     server_admin.add_verbs(server, common)
     return parser

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.api import DEFAULT_SERVER, default_server
 from app.cli import parsing
 from app.cli.parsing import UsageError
 from app.cli.running import add_json_log, import_failed, run_service, setup_logging
+from app.cli.servers import server_for
 from app.core.quotas import DEFAULT_MAX_JOBS_PER_MINUTE, DEFAULT_MAX_QUEUED_TASKS, QuotaDefaults
 from app.credentials import default_data_dir
 
@@ -74,6 +74,17 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         "--tls-key", type=Path, metavar="FILE", help="the certificate's private key (PEM)"
     )
     _add_quotas(p)
+    p.add_argument(
+        "--farm-name",
+        metavar="NAME",
+        help="the farm's name, announced on the local network (default: this host's name)",
+    )
+    p.add_argument(
+        "--announce",
+        action=argparse.BooleanOptionalAction,
+        help="announce the server on the local network (mDNS/DNS-SD), so renders, monitors "
+        "and commands find it without an address (default: when --host is not loopback)",
+    )
     p.add_argument(
         "--plugins",
         type=Path,
@@ -227,6 +238,12 @@ def _add_join_options(p: argparse.ArgumentParser) -> None:
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
     parsing.add_server(p)
+    p.add_argument(
+        "--farm-name",
+        metavar="NAME",
+        help="without --server: join the server of this farm the local network announces "
+        "(default: $CORRAL_FARM_NAME, else the only farm that answers)",
+    )
     _add_name_and_capacity(p)
     p.add_argument(
         "--heartbeat", type=parsing.seconds, metavar="S", help="seconds between heartbeats"
@@ -296,7 +313,8 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
         "--config",
         metavar="FILE",
         help="TOML settings file (default: render.toml in the user config directory, if any); "
-        "flags beat $CORRAL_SERVER, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, $CORRAL_CAPACITY, "
+        "flags beat $CORRAL_SERVER, $CORRAL_FARM_NAME, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, "
+        "$CORRAL_CAPACITY, "
         "which beat the file",
     )
 
@@ -331,6 +349,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         "quotas": _quotas(args),
         "plugins_dir": args.plugins,
         "afanasy_port": args.afanasy_port,
+        "announce": args.announce,
     }
     for name, value in (
         ("heartbeat_period", args.heartbeat),
@@ -338,6 +357,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         ("reconnect_grace", args.reconnect_grace),
         ("header_timeout", args.header_timeout),
         ("idle_timeout", args.idle_timeout),
+        ("farm_name", args.farm_name),
     ):
         if value is not None:
             options[name] = value
@@ -416,6 +436,7 @@ def make_render_config(
 
 _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
     "server",
+    "farm_name",
     "name",
     "max_tasks",
     "capacity",
@@ -460,7 +481,7 @@ def _farm_secret(path: Path | None) -> str | None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     settings = render_settings(args)
-    server = settings.pop("server", None) or DEFAULT_SERVER
+    server = server_for(settings.pop("server", None), settings.pop("farm_name", None), wait=True)
     try:
         config = make_render_config(
             server,
@@ -546,7 +567,11 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         from app.ui.app import run_monitor
     except ImportError as exc:
         return import_failed("monitor", exc)
+    from app.ui.settings import qsettings
+
     server = getattr(args, "server", None) or os.environ.get("CORRAL_SERVER")
+    if server is None and not qsettings().contains("server"):  # none typed, none saved
+        server = server_for(None)
     return run_monitor(server, args.user, args.token, args.ca_file)
 
 
@@ -555,7 +580,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
         from app.ui.tray import run_tray
     except ImportError as exc:
         return import_failed("tray", exc)
-    server = getattr(args, "server", None) or default_server()
+    server = server_for(getattr(args, "server", None))
     config = make_render_config(
         server,
         args.name,

@@ -1,7 +1,7 @@
 """The render's settings from a TOML file and the environment, and their precedence:
-command-line flags > environment (CORRAL_SERVER, CORRAL_RENDER_NAME, CORRAL_MAX_TASKS,
-CORRAL_CAPACITY) > the settings file (--config FILE, else render.toml in the user config
-directory when it exists) > defaults.
+command-line flags > environment (CORRAL_SERVER, CORRAL_FARM_NAME, CORRAL_RENDER_NAME,
+CORRAL_MAX_TASKS, CORRAL_CAPACITY) > the settings file (--config FILE, else render.toml in the
+user config directory when it exists) > defaults.
 
 A settings file holds `corral render` options, with underscores::
 
@@ -51,6 +51,7 @@ def _programs(value: Any) -> bool:
 # key -> (check, what it must be)
 KEYS: dict[str, tuple[Any, str]] = {
     "server": (_text, "a URL"),
+    "farm_name": (_text, "a farm name"),
     "name": (_text, "a render name"),
     "max_tasks": (_positive_int, "an integer >= 1"),
     "capacity": (_positive_int, "an integer >= 1"),
@@ -70,6 +71,7 @@ KEYS: dict[str, tuple[Any, str]] = {
 # environment variable -> (key, parse)
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CORRAL_SERVER": ("server", str),
+    "CORRAL_FARM_NAME": ("farm_name", str),
     "CORRAL_RENDER_NAME": ("name", str),
     "CORRAL_MAX_TASKS": ("max_tasks", int),
     "CORRAL_CAPACITY": ("capacity", int),

@@ -13,6 +13,8 @@ package                        may import (of ours)
                                keyring, imported only when used); Python 3.7
 ``app.api``                    app.protocol, app.credentials; standard library only, Python
                                3.7 (it runs inside Maya, Nuke, Houdini and Blender)
+``app.discovery``              app.protocol, app.api: a client's way to the server (the typed
+                               address, this machine's, the one the network announces)
 ``app.core``                   app.protocol. Pure: no I/O, no event loop, no host reads
                                (:data:`CORE_MUST_NOT_IMPORT`); what it needs of the host
                                (OS family, local time) is given as arguments
@@ -25,7 +27,7 @@ package                        may import (of ours)
 ``app.server``                 the above, app, app.credentials, app.services, app.parsers;
                                never app.render
 ``app.ui``                     the above, app.api, app.render (the tray runs a render)
-``app.cli``, ``app.__main__``  anything; only they import app.ui
+``app.cli``, ``app.__main__``  anything; only they import app.ui (and app.discovery)
 =============================  ===============================================================
 
 Qt (PyQt6, qasync, pyqtgraph) is imported by app.ui only, so server, render and the command
@@ -55,6 +57,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "app.protocol": (),
     "app.credentials": (),
     "app.api": ("app.protocol", "app.credentials"),
+    "app.discovery": ("app.protocol", "app.api"),
     "app.core": ("app.protocol",),
     "app.platform": _BOTTOM,
     "app.plugins": _BOTTOM,
