@@ -9,7 +9,18 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.api import CorralError
-from app.cli import dcc, farm, jobs, modes, parsing, server_admin, servers, services, submit
+from app.cli import (
+    dcc,
+    farm,
+    jobs,
+    modes,
+    parsing,
+    server_admin,
+    servers,
+    services,
+    setup,
+    submit,
+)
 from app.cli.output import print_error
 from app.cli.parsing import UsageError
 
@@ -34,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     services.add_verbs(verbs, common)
     dcc.add_verbs(verbs)
     servers.add_verbs(verbs)
+    setup.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     server_admin.add_verbs(server, common)
     return parser

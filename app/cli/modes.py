@@ -30,8 +30,8 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         help="run the farm server (or 'server config|stats': the running server's)",
         description="Run the farm server until SIGINT/SIGTERM.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
-    _add_port_and_data(p)
+    p.add_argument("--host", help="address to listen on (default: loopback, 127.0.0.1)")
+    _add_port_and_data(p, port=None)
     p.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the data dir)")
     p.add_argument(
         "--farm", metavar="FILE", help="JSON pools tree, reloaded whenever the file changes"
@@ -105,6 +105,13 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         help="networks whose Afanasy requests are answered, beside loopback (Afanasy's "
         "clients send no token: a request acts as the Corral user it names)",
     )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file of the options above with underscores (host, port, data, db, "
+        "farm_name, announce, tls_cert, tls_key; default: server.toml in the user config "
+        "directory, if any); flags beat it",
+    )
     p.set_defaults(func=cmd_server, usage_parser=p)
     server = p
 
@@ -166,13 +173,15 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
     _add_name_and_capacity(p)
     _add_paused(p)
     _add_join_options(p)
+    _add_config(p)
     p.set_defaults(func=cmd_tray)
     return server, render
 
 
-def _add_port_and_data(p: argparse.ArgumentParser) -> None:
+def _add_port_and_data(p: argparse.ArgumentParser, port: int | None = 51000) -> None:
+    """--port (default ``port``; None: the settings file's, else 51000) and --data."""
     p.add_argument(
-        "--port", type=parsing.port, default=51000, help="port to listen on (default: 51000)"
+        "--port", type=parsing.port, default=port, help="port to listen on (default: 51000)"
     )
     p.add_argument("--data", metavar="DIR", help="data directory (default: the user data dir)")
 
@@ -309,14 +318,7 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
         help="also log to FILE as JSON lines (time, level, logger, message)",
     )
     _add_join_options(p)
-    p.add_argument(
-        "--config",
-        metavar="FILE",
-        help="TOML settings file (default: render.toml in the user config directory, if any); "
-        "flags beat $CORRAL_SERVER, $CORRAL_FARM_NAME, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, "
-        "$CORRAL_CAPACITY, "
-        "which beat the file",
-    )
+    _add_config(p)
 
 
 def has_display(environ: Any = None, platform: str = sys.platform) -> bool:
@@ -328,6 +330,17 @@ def has_display(environ: Any = None, platform: str = sys.platform) -> bool:
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
+def _add_config(p: argparse.ArgumentParser) -> None:
+    """--config: the render's settings file (``render`` and ``tray``)."""
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file (default: render.toml in the user config directory, if any); "
+        "flags beat $CORRAL_SERVER, $CORRAL_FARM_NAME, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, "
+        "$CORRAL_CAPACITY, which beat the file",
+    )
+
+
 def _data_dir(value: str | None) -> Path:
     return Path(value).expanduser() if value else default_data_dir()
 
@@ -336,28 +349,42 @@ def _data_dir(value: str | None) -> Path:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
+    from app.server import settings_file
     from app.server.config import ServerConfig
+    from app.settings_files import SettingsError
 
-    options = {
-        "data_dir": _data_dir(args.data),
+    flags = {
         "host": args.host,
         "port": args.port,
-        "db_url": args.db,
-        "farm_file": args.farm,
+        "data": args.data,
+        "db": args.db,
+        "farm_name": args.farm_name,
+        "announce": args.announce,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
+    }
+    try:
+        settings = settings_file.resolve(flags, args.config)
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    options = {
+        "data_dir": _data_dir(settings.pop("data", None)),
+        "db_url": settings.pop("db", None),
+        "farm_file": args.farm,
         "quotas": _quotas(args),
         "plugins_dir": args.plugins,
         "afanasy_port": args.afanasy_port,
-        "announce": args.announce,
+        "announce": settings.pop("announce", None),
     }
+    for name in ("tls_cert", "tls_key"):
+        options[name] = Path(settings.pop(name)).expanduser() if name in settings else None
+    options.update(settings)  # host, port, farm_name: ServerConfig's defaults when absent
     for name, value in (
         ("heartbeat_period", args.heartbeat),
         ("zombie_time", args.zombie_time),
         ("reconnect_grace", args.reconnect_grace),
         ("header_timeout", args.header_timeout),
         ("idle_timeout", args.idle_timeout),
-        ("farm_name", args.farm_name),
     ):
         if value is not None:
             options[name] = value
@@ -451,6 +478,7 @@ _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
     "exit_no_task",
     "on_exit",
     "log_file",
+    "farm_secret_file",
 )
 
 
@@ -467,40 +495,49 @@ def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, 
         raise UsageError(str(exc)) from None
 
 
-def _farm_secret(path: Path | None) -> str | None:
-    """The farm secret: the first line of --farm-secret-file, else $CORRAL_FARM_SECRET."""
+def _farm_secret(path: Path | str | None) -> str | None:
+    """The farm secret: the first line of --farm-secret-file (or the settings file's
+    farm_secret_file), else $CORRAL_FARM_SECRET."""
     from app.render.join_secrets import FARM_SECRET_ENV, first_line
 
     if path is None:
         return os.environ.get(FARM_SECRET_ENV, "").strip() or None
     try:
-        return first_line(path.expanduser())
+        return first_line(Path(path).expanduser())
     except (OSError, ValueError) as exc:
         raise UsageError(f"argument --farm-secret-file: {exc}") from None
 
 
-def cmd_render(args: argparse.Namespace) -> int:
+def configured_render(args: argparse.Namespace, wait: bool) -> tuple[Any, dict[str, Any]]:
+    """The render's config from its settings (flags > environment > settings file), and the
+    settings it does not hold (``log_file``); ``wait``: look for a server until one answers
+    when none is given (app/cli/servers.py:server_for)."""
     settings = render_settings(args)
-    server = server_for(settings.pop("server", None), settings.pop("farm_name", None), wait=True)
+    server = server_for(settings.pop("server", None), settings.pop("farm_name", None), wait)
+    config = make_render_config(
+        server,
+        settings.pop("name", None),
+        settings.pop("max_tasks", None),
+        settings.pop("capacity", None),
+        settings.pop("heartbeat", None),
+        settings.pop("wol_target", None),
+        settings.pop("sleep_command", None),
+        settings.pop("path_map", None),
+        settings.pop("plugins", None),
+        nimby=settings.pop("nimby", None),
+        paused=settings.pop("paused", None),
+        exit_no_task=settings.pop("exit_no_task", None),
+        on_exit=settings.pop("on_exit", None),
+        programs=settings.pop("programs", None),
+        farm_secret=_farm_secret(settings.pop("farm_secret_file", None)),
+        token_file=args.token_file,
+    )
+    return config, settings
+
+
+def cmd_render(args: argparse.Namespace) -> int:
     try:
-        config = make_render_config(
-            server,
-            settings.pop("name", None),
-            settings.pop("max_tasks", None),
-            settings.pop("capacity", None),
-            settings.pop("heartbeat", None),
-            settings.pop("wol_target", None),
-            settings.pop("sleep_command", None),
-            settings.pop("path_map", None),
-            settings.pop("plugins", None),
-            nimby=settings.pop("nimby", None),
-            paused=settings.pop("paused", None),
-            exit_no_task=settings.pop("exit_no_task", None),
-            on_exit=settings.pop("on_exit", None),
-            programs=settings.pop("programs", None),
-            farm_secret=_farm_secret(args.farm_secret_file),
-            token_file=args.token_file,
-        )
+        config, settings = configured_render(args, wait=True)
         from app.render.agent import run_render
     except ImportError as exc:
         return import_failed("render", exc)
@@ -580,14 +617,5 @@ def cmd_tray(args: argparse.Namespace) -> int:
         from app.ui.tray import run_tray
     except ImportError as exc:
         return import_failed("tray", exc)
-    server = server_for(getattr(args, "server", None))
-    config = make_render_config(
-        server,
-        args.name,
-        args.max_tasks,
-        args.capacity,
-        paused=args.paused,
-        farm_secret=_farm_secret(args.farm_secret_file),
-        token_file=args.token_file,
-    )
+    config, _ = configured_render(args, wait=False)
     return run_tray(config, args.user or "", args.token, args.ca_file)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shlex
 import sys
 from pathlib import Path
 
@@ -19,12 +18,12 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPixmap
 from PyQt6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
+from app.platform import autostart_entry, autostart_file
 from app.render.agent import RenderAgent
 from app.render.config import RenderConfig
 from app.ui.client import FarmClient
 
 log = logging.getLogger(__name__)
-AUTOSTART_FILE = Path.home() / ".config" / "autostart" / "corral-tray.desktop"
 STATE_COLOURS = {
     "free": "#4c9f5a",
     "busy": "#3a7dd8",
@@ -56,20 +55,6 @@ def render_state(render: dict) -> str:
     return "busy" if render.get("tasks") else "free"
 
 
-def autostart_entry(server_url: str) -> str:
-    command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
-    exec_line = shlex.join([*command, "--server", server_url, "tray"])
-    lines = (
-        "[Desktop Entry]",
-        "Type=Application",
-        "Name=Corral tray",
-        "Comment=Corral render client",
-        f"Exec={exec_line}",
-        "X-GNOME-Autostart-enabled=true",
-    )
-    return "\n".join(lines) + "\n"
-
-
 class TrayController(QObject):
     """The tray's logic: the in-process render agent, its state, icon and menu."""
 
@@ -81,15 +66,16 @@ class TrayController(QObject):
         client: FarmClient,
         config: RenderConfig,
         user: str = "",
-        autostart_path: Path = AUTOSTART_FILE,
+        autostart_path: Path | None = None,
         window: QWidget | None = None,
     ) -> None:
-        """``window``: the monitor window "Open monitor" brings back (None: a new one)."""
+        """``autostart_path``: the session's autostart entry (None: app/platform.py's);
+        ``window``: the monitor window "Open monitor" brings back (None: a new one)."""
         super().__init__()
         self.client = client
         self.config = config
         self.user = user
-        self.autostart_path = autostart_path
+        self.autostart_path = autostart_path or autostart_file()
         self.window = window
         self.state = "offline"
         self.render: dict = {}
