@@ -573,9 +573,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         server_config = ServerConfig(
             data_dir=_data_dir(args.data), port=args.port, quotas=_quotas(args)
         )
+        desktop = args.desktop if args.desktop is not None else has_display()
         taken = up.port_taken(server_config)  # before anything is created or restored
         if taken is not None:
-            print(f"corral: {taken}", file=sys.stderr)
+            why, ours = taken
+            if ours and desktop:  # e.g. kept running in the tray, and started again
+                return _monitor_of(server_config)
+            print(f"corral: {why}", file=sys.stderr)
             return 1
         server_config.data_dir.mkdir(parents=True, exist_ok=True)
         render_config = make_render_config(
@@ -589,7 +593,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     server_config.data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(args.log_level)
-    if args.desktop if args.desktop is not None else has_display():
+    if desktop:
         try:
             from app.cli.desktop import run_desktop
         except ImportError as exc:  # no PyQt6: the farm without its window
@@ -597,6 +601,20 @@ def cmd_up(args: argparse.Namespace) -> int:
         else:
             return run_desktop(server_config, render_config)
     return run_service(lambda: up.run_up(server_config, render_config), "farm")
+
+
+def _monitor_of(server_config: Any) -> int:
+    """The monitor window of this data folder's farm, which already runs (as its admin)."""
+    from app.cli import up
+    from app.credentials import ADMIN_TOKEN_FILE
+    from app.server.auth import read_secret
+
+    try:
+        from app.ui.app import run_monitor
+    except ImportError as exc:
+        return import_failed("monitor", exc)
+    token = read_secret(server_config.data_dir / ADMIN_TOKEN_FILE)
+    return run_monitor(up.local_url(server_config), token=token)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:

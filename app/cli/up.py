@@ -43,9 +43,10 @@ def local_url(config: ServerConfig) -> str:
     return f"http://{host}:{config.port}"
 
 
-def port_taken(config: ServerConfig) -> str | None:
-    """Why this farm cannot start on its port, or None when nothing listens there: another
-    Corral farm (this data folder's or another's, and its version) or another program."""
+def port_taken(config: ServerConfig) -> tuple[str, bool] | None:
+    """Why this farm cannot start on its port, and whether what runs there is this data
+    folder's own farm; None when nothing listens there. The why names another Corral farm
+    (this data folder's or another's, and its version) or another program."""
     url = local_url(config)
     try:
         socket.create_connection((local_host(config), config.port), timeout=2).close()
@@ -55,13 +56,14 @@ def port_taken(config: ServerConfig) -> str | None:
     try:
         version = _get(url, "/api/v1/health")["version"]
     except (OSError, ValueError, KeyError, TypeError):
-        return f"port {config.port} is taken by another program: {fix}"
+        return f"port {config.port} is taken by another program: {fix}", False
     try:
         _get(url, "/api/v1/whoami", read_secret(config.data_dir / ADMIN_TOKEN_FILE))
-        whose = f"this data folder's, {config.data_dir}"
+        whose, ours = f"this data folder's, {config.data_dir}", True
     except (OSError, ValueError, SecretFileError):
-        whose = "another data folder's"
-    return f"another Corral farm ({whose}; Corral {version}) is already running at {url}: {fix}"
+        whose, ours = "another data folder's", False
+    why = f"another Corral farm ({whose}; Corral {version}) is already running at {url}: {fix}"
+    return why, ours
 
 
 def _get(url: str, path: str, token: str | None = None) -> dict:

@@ -98,7 +98,7 @@ class TrayController(QObject):
         self.menu.addSeparator()
         self.autostart_action = self.menu.addAction("Start with my session")
         self.autostart_action.setCheckable(True)
-        self.autostart_action.setChecked(autostart_path.exists())
+        self.autostart_action.setChecked(self.autostart_path.exists())
         self.autostart_action.toggled.connect(self.set_autostart)
         self.menu.addAction("Quit", self.quit_requested.emit)
         self.icon = state_icon("offline")

@@ -8,7 +8,7 @@ import asyncio
 import socket
 
 import pytest
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QSettings, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from app import cli
@@ -16,6 +16,7 @@ from app.api import numeric_job
 from app.cli import modes
 from app.cli.modes import has_display
 from app.ui.desktop import KEEP, QUIT, DesktopWindow
+from app.ui.main_window import MainWindow
 from bench.local_farm import free_port
 from tests.polling import until
 
@@ -78,6 +79,24 @@ def test_corral_up_desktop_runs_a_job_keeps_running_in_the_tray_and_quits(
     with pytest.raises(OSError):  # the server stopped with the window
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     assert _window() is None
+
+
+def test_started_again_while_its_farm_runs_it_opens_that_farm_s_monitor(own_server, tmp_path):
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    seen = []
+
+    def close_when_shown() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.client.state == "online":
+                seen.append(widget.client.base_url)
+                widget.close()
+                return
+        QTimer.singleShot(50, close_when_shown)
+
+    QTimer.singleShot(50, close_when_shown)
+    args = ["up", "--desktop", "--port", str(own_server.port), "--data", str(own_server.data)]
+    assert cli.main(args) == 0
+    assert seen == [own_server.url]
 
 
 @pytest.mark.parametrize(
