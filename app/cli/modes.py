@@ -440,10 +440,7 @@ def make_render_config(
             options["path_map"] = PathMap.parse(path_map, host_os())
         except SpecError as exc:
             raise UsageError(f"argument --path-map: {exc}") from None
-    more.setdefault("token_file", None)
-    if more["token_file"] is None:
-        file_name = "".join("_" if c in "/\\" else c for c in options["name"])
-        more["token_file"] = _data_dir(None) / f"render-{file_name}.token"
+    more["token_file"] = more.get("token_file") or _token_file(options["name"])
     for key, value in (
         ("max_tasks", max_tasks),
         ("capacity", capacity),
@@ -459,6 +456,12 @@ def make_render_config(
         return RenderConfig(**options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _token_file(name: str) -> Path:
+    """Where the render of this name keeps its token by default: in the user data dir."""
+    file_name = "".join("_" if c in "/\\" else c for c in name)
+    return _data_dir(None) / f"render-{file_name}.token"
 
 
 _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
@@ -508,15 +511,27 @@ def _farm_secret(path: Path | str | None) -> str | None:
         raise UsageError(f"argument --farm-secret-file: {exc}") from None
 
 
-def configured_render(args: argparse.Namespace, wait: bool) -> tuple[Any, dict[str, Any]]:
+def configured_render(args: argparse.Namespace, service: bool) -> tuple[Any, dict[str, Any]]:
     """The render's config from its settings (flags > environment > settings file), and the
-    settings it does not hold (``log_file``); ``wait``: look for a server until one answers
+    settings it does not hold (``log_file``). The render ``service`` must have a way to join
+    (the farm secret, or its token) before it looks for a server, and looks until one answers
     when none is given (app/cli/servers.py:server_for)."""
+    from app.render.join_secrets import FARM_SECRET_ENV, read_token
+
     settings = render_settings(args)
-    server = server_for(settings.pop("server", None), settings.pop("farm_name", None), wait)
+    farm_secret = _farm_secret(settings.pop("farm_secret_file", None))
+    name = settings.pop("name", None) or socket.gethostname()
+    token_file = args.token_file or _token_file(name)
+    if service and farm_secret is None and read_token(token_file) is None:
+        raise UsageError(
+            f"this render has no token yet ({token_file}): give it the farm secret with"
+            f" --farm-secret-file PATH (a copy of the server's data folder's farm-secret) or"
+            f" ${FARM_SECRET_ENV}"
+        )
+    server = server_for(settings.pop("server", None), settings.pop("farm_name", None), service)
     config = make_render_config(
         server,
-        settings.pop("name", None),
+        name,
         settings.pop("max_tasks", None),
         settings.pop("capacity", None),
         settings.pop("heartbeat", None),
@@ -529,28 +544,20 @@ def configured_render(args: argparse.Namespace, wait: bool) -> tuple[Any, dict[s
         exit_no_task=settings.pop("exit_no_task", None),
         on_exit=settings.pop("on_exit", None),
         programs=settings.pop("programs", None),
-        farm_secret=_farm_secret(settings.pop("farm_secret_file", None)),
-        token_file=args.token_file,
+        farm_secret=farm_secret,
+        token_file=token_file,
     )
     return config, settings
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     try:
-        config, settings = configured_render(args, wait=True)
+        config, settings = configured_render(args, service=True)
         from app.render.agent import run_render
     except ImportError as exc:
         return import_failed("render", exc)
     if config.plugins_dir is not None and not config.plugins_dir.is_dir():
         raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
-    from app.render.join_secrets import FARM_SECRET_ENV, read_token
-
-    if config.farm_secret is None and read_token(config.token_file) is None:
-        raise UsageError(
-            f"this render has no token yet ({config.token_file}): give it the farm secret with"
-            f" --farm-secret-file PATH (a copy of the server's data folder's farm-secret) or"
-            f" ${FARM_SECRET_ENV}"
-        )
     log_file = settings.pop("log_file", None)
     setup_logging(args.log_level)
     if log_file is not None:
@@ -635,5 +642,5 @@ def cmd_tray(args: argparse.Namespace) -> int:
         from app.ui.tray import run_tray
     except ImportError as exc:
         return import_failed("tray", exc)
-    config, _ = configured_render(args, wait=False)
+    config, _ = configured_render(args, service=False)
     return run_tray(config, args.user or "", args.token, args.ca_file)
