@@ -58,6 +58,7 @@ CASES = {
         ["--rows", "2000", "--repeats", "1"],
         ["SQLite: 2,000 rows filled", "SQLite: slowest answer of all:"],
     ),
+    "bench.discovery": (["--repeats", "1"], ["lookup          median", "announced       median"]),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.true_tasks": (
         ["--tasks", "40", "--renders", "2", "--repeats", "1"],
