@@ -8,6 +8,7 @@ import asyncio
 import socket
 
 import pytest
+from PyQt6 import sip
 from PyQt6.QtCore import QSettings, QTimer
 from PyQt6.QtWidgets import QApplication
 
@@ -20,7 +21,17 @@ from app.ui.main_window import MainWindow
 from bench.local_farm import free_port
 from tests.polling import until
 
-pytestmark = pytest.mark.usefixtures("keep_running")
+pytestmark = pytest.mark.usefixtures("keep_running", "no_windows_left")
+
+
+@pytest.fixture
+def no_windows_left():
+    """The windows a farm of a test left (hidden) are deleted: another test looking for its
+    monitor among the top-level widgets must not find this farm's."""
+    yield
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow) and not sip.isdeleted(widget):
+            sip.delete(widget)
 
 
 def _click(window: DesktopWindow, text: str) -> None:
