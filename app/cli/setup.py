@@ -127,12 +127,17 @@ def add_verbs(verbs: Any) -> None:
     server = roles.add_parser(
         "server",
         help="this host is the farm's server",
-        description="Write server.toml and make the data folder with the farm's secrets.",
+        description="Write server.toml and make the data folder with the farm's secrets. "
+        "Without flags each setting is asked for on stdin.",
     )
     server.add_argument("--host", metavar="ADDRESS", help="listen on (default: 0.0.0.0)")
     server.add_argument("--port", type=parsing.port, help="port (default: 51000)")
-    server.add_argument("--data", type=Path, metavar="DIR", help="data folder")
-    server.add_argument("--farm-name", metavar="NAME", help="(default: this host's name)")
+    server.add_argument(
+        "--data", type=Path, metavar="DIR", help="data folder (default: the user data folder)"
+    )
+    server.add_argument(
+        "--farm-name", metavar="NAME", help="the farm's name (default: this host's name)"
+    )
     server.add_argument(
         "--announce",
         action=argparse.BooleanOptionalAction,
@@ -154,9 +159,15 @@ def add_verbs(verbs: Any) -> None:
             role,
             help=f"this host is {what}: a render"
             + (" with the tray started at login" if role == "workstation" else ""),
-            description="Write render.toml and a private copy of the farm secret beside it.",
+            description="Write render.toml and a private copy of the farm secret beside it. "
+            "Without flags each setting is asked for on stdin.",
         )
-        r.add_argument("--server", type=_url_type, metavar="URL", help="(default: find it)")
+        r.add_argument(
+            "--server",
+            type=_url_type,
+            metavar="URL",
+            help="the server's URL (default: found on the local network at each start)",
+        )
         r.add_argument("--farm-name", metavar="NAME", help="the farm to find on the network")
         r.add_argument(
             "--farm-secret-file",
@@ -165,7 +176,12 @@ def add_verbs(verbs: Any) -> None:
             help="a copy of the server's DATA/farm-secret",
         )
         r.add_argument("--name", metavar="NAME", help="render name (default: the host name)")
-        r.add_argument("--max-tasks", type=parsing.positive_int, metavar="N")
+        r.add_argument(
+            "--max-tasks",
+            type=parsing.positive_int,
+            metavar="N",
+            help="tasks at once (default: as its pool says)",
+        )
         if role == "workstation":
             r.add_argument(
                 "--tray-at-login",
