@@ -1,7 +1,8 @@
-"""Zero-configuration discovery on loopback with real multicast DNS: a server announced with
-``--announce`` is listed by ``corral servers``, a render started without ``--server`` finds it
-and takes work, two servers of one farm are named rather than guessed between, a typed address
-always wins, and a stopped server says goodbye."""
+"""Zero-configuration discovery on loopback with real multicast DNS: a render started without
+``--server`` (and before its server) waits for the server's announcement, finds it and takes
+work; the command line finds it too and ``corral servers`` lists it; two servers of one farm
+are named rather than guessed between; a typed address always wins; a stopped server says
+goodbye."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from app.api import numeric_job
 from app.cli import main
 from app.discovery import browse, server_url
+from app.server.auth import load_or_create
 from bench.local_farm import FarmProcess, LocalFarm
 from tests.polling import wait_until
 
@@ -30,10 +32,29 @@ def start_announced(farm: LocalFarm, farm_name: str) -> None:
     wait_until(lambda: "announced on the local network" in (farm.folder / "server.log").read_text())
 
 
-def test_a_render_without_an_address_finds_the_announced_server_and_takes_work(
+def test_a_render_without_an_address_waits_for_the_announced_server_and_takes_work(
     farm, farm_name, monkeypatch, capsys
 ):
+    monkeypatch.delenv("CORRAL_SERVER", raising=False)
+    monkeypatch.setenv("CORRAL_FARM_NAME", farm_name)
+    farm.data.mkdir()
+    load_or_create(farm.data)  # the farm secret the render joins with, before the server runs
+    args = ["render", "--name", "found", "--max-tasks", "2"]
+    args += ["--farm-secret-file", str(farm.farm_secret_file)]
+    args += ["--token-file", str(farm.folder / "render-found.token")]
+    render_log = farm.folder / "render-found.log"
+    farm.renders["found"] = FarmProcess(args, render_log).start()  # no --server, no server yet
+    wait_until(lambda: "looking for a Corral server of the farm" in render_log.read_text())
+
     start_announced(farm, farm_name)
+    farm.wait_renders(1)
+    job_id = farm.client.submit(numeric_job("found", "echo frame @#@", 1, 4, user_name="ann"))
+    farm.wait_job_done(job_id)
+    hosts = {farm.client.task(job_id, 0, t)["render"] for t in range(4)}
+    assert hosts == {"found"}
+
+    assert main(["--token", farm.admin_token, "--json", "jobs"]) == 0  # the CLI finds it too
+    assert [job["id"] for job in json.loads(capsys.readouterr().out)] == [job_id]
     code = main(["servers", "--farm-name", farm_name, "--json", "--wait", "1"])
     listed = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -44,18 +65,6 @@ def test_a_render_without_an_address_finds_the_announced_server_and_takes_work(
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["FARM", "URL", "VERSION", "TLS", "ANNOUNCED", "AS"]
     assert table[1].split()[:4] == [farm_name, farm.url, listed[0]["version"], "no"]
-
-    monkeypatch.delenv("CORRAL_SERVER", raising=False)
-    monkeypatch.setenv("CORRAL_FARM_NAME", farm_name)
-    args = ["render", "--name", "found", "--max-tasks", "2"]
-    args += ["--farm-secret-file", str(farm.farm_secret_file)]
-    args += ["--token-file", str(farm.folder / "render-found.token")]
-    farm.renders["found"] = FarmProcess(args, farm.folder / "render-found.log").start()
-    farm.wait_renders(1)
-    job_id = farm.client.submit(numeric_job("found", "echo frame @#@", 1, 4, user_name="ann"))
-    farm.wait_job_done(job_id)
-    hosts = {farm.client.task(job_id, 0, t)["render"] for t in range(4)}
-    assert hosts == {"found"}
 
 
 def test_servers_of_one_farm_are_named_not_guessed_and_goodbye_is_said(
