@@ -18,7 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.api import DEFAULT_SERVER
-from app.protocol import DNS_SD_FARM, DNS_SD_TLS, DNS_SD_TYPE, DNS_SD_VERSION
+from app.protocol import (
+    DNS_SD_FARM,
+    DNS_SD_TLS,
+    DNS_SD_TYPE,
+    DNS_SD_VERSION,
+    dns_sd_instance,
+)
 
 FARM_NAME_ENV = "CORRAL_FARM_NAME"
 BROWSE_SECONDS = 1.5  # the longest a client asks the network before it gives up
@@ -67,14 +73,16 @@ def browse(
     seconds: float = BROWSE_SECONDS, farm: str | None = None, settle: float = SETTLE_SECONDS
 ) -> list[FoundServer]:
     """The servers the network announces (of the farm named farm, when given), sorted by farm
-    and URL: asked for at most ``seconds``, and ``settle`` more after the first answer."""
+    and URL: asked for at most ``seconds``, and ``settle`` more after the first answer (of that
+    farm: app/protocol.py's dns_sd_instance)."""
     from zeroconf import IPVersion, ServiceBrowser, ServiceStateChange, Zeroconf
 
     zeroconf = Zeroconf(ip_version=IPVersion.V4Only)
     names: list[str] = []
 
     def changed(zeroconf: Any, service_type: str, name: str, state_change: Any) -> None:
-        if state_change is ServiceStateChange.Added and name not in names:
+        ours = farm is None or name.startswith(dns_sd_instance(farm))
+        if state_change is ServiceStateChange.Added and ours and name not in names:
             names.append(name)
 
     try:
@@ -122,11 +130,11 @@ def server_url(
         return DEFAULT_SERVER
     found = browse(farm=farm or None)
     if len(found) > 1:
-        raise DiscoveryError(several(found))
+        raise DiscoveryError(_several(found))
     return found[0].url if found else fallback
 
 
-def several(found: list[FoundServer]) -> str:
+def _several(found: list[FoundServer]) -> str:
     listed = ", ".join(f"{s.farm!r} at {s.url}" for s in found)
     return (
         f"{len(found)} Corral servers answer on this network ({listed}): give --server URL, "

@@ -13,7 +13,13 @@ import socket
 from typing import Any
 
 from app.credentials import is_loopback
-from app.protocol import DNS_SD_FARM, DNS_SD_TLS, DNS_SD_TYPE, DNS_SD_VERSION
+from app.protocol import (
+    DNS_SD_FARM,
+    DNS_SD_TLS,
+    DNS_SD_TYPE,
+    DNS_SD_VERSION,
+    dns_sd_instance,
+)
 
 WILDCARDS = ("", "0.0.0.0", "::")
 
@@ -51,7 +57,7 @@ class Announcement:
         self.port = port
         self.tls = tls
         self.version = version
-        self.instance = f"{farm} on {socket.gethostname().split('.')[0]}:{port}"
+        self.instance = dns_sd_instance(farm, socket.gethostname().split(".")[0], port)
         self._zeroconf: Any = None
 
     async def start(self) -> None:
