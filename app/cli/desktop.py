@@ -4,7 +4,8 @@ one process, on one qasync loop (app/ui/app.py:run_qt).
 The server starts first (app/cli/up.py:start_server); the window and the tray (whose controller
 runs the render) come once it answers. The farm ends when the window or the tray asks to quit,
 on SIGINT/SIGTERM, or when the server or the render stops by itself: the render stops first,
-then the server, as in the headless ``corral up``. Only ``corral up`` imports this module.
+then the server, as in the headless ``corral up``. Only ``corral up`` imports this module (it
+loads PyQt6: without it, ``corral up`` runs headless).
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from app.cli import up
 from app.credentials import ADMIN_TOKEN_FILE
 from app.server.auth import read_secret
 from app.server.config import ServerConfig
+from app.ui.app import farm_client, run_qt  # PyQt6: an ImportError here means no window
+from app.ui.desktop import Desktop
 
 
 async def run_desktop_farm(
     server_config: ServerConfig, render_config: Any, stop: asyncio.Event
 ) -> int:
     """The desktop farm until ``stop`` is set or the window or tray quits; the exit code."""
-    from app.ui.app import farm_client
-    from app.ui.desktop import Desktop
-
     server = await up.start_server(server_config)
     url = up.local_url(server_config)
     client, _ = farm_client(url, token=read_secret(server_config.data_dir / ADMIN_TOKEN_FILE))
@@ -55,8 +55,6 @@ async def run_desktop_farm(
 
 def run_desktop(server_config: ServerConfig, render_config: Any) -> int:
     """`corral up` with its window: run_desktop_farm in the QApplication until it ends."""
-    from app.ui.app import run_qt
-
     try:
         return run_qt(lambda stop: run_desktop_farm(server_config, render_config, stop))
     except Exception as exc:  # the server could not start or failed: said without a traceback
