@@ -84,6 +84,18 @@ RENDER_ACTIONS = (
     "sleep",
     "wake",
 )
+# a server's DNS-SD announcement (app/server/announce.py, found by app/discovery.py): its type,
+# and its TXT keys: the farm's name, Corral's version, "1" when it serves https else "0"
+DNS_SD_TYPE = "_corral._tcp.local."
+DNS_SD_FARM, DNS_SD_VERSION, DNS_SD_TLS = "farm", "version", "tls"
+
+
+def dns_sd_instance(farm: str, host: str = "", port: int = 0) -> str:
+    """A server's instance name, ``<farm> on <host>:<port>``; with the farm alone, the start
+    that every instance of that farm shares."""
+    return f"{farm} on {host}:{port}" if host else f"{farm} on "
+
+
 NIMBY_STATES = ("free", "nimby", "NIMBY")  # nimby: only its owner's jobs; NIMBY: nothing
 
 

@@ -54,6 +54,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "bench.dependencies": ([], ["--blocks", "5", "--tasks", "100", "--repeats", "1"]),
     "bench.render_idle": ([], ["--seconds", "3"]),
+    "bench.discovery": ([], ["--repeats", "1"]),
     "bench.resource_sample": ([], ["--samples", "5"]),
     "bench.parser_throughput": ([], ["--megabytes", "5", "--repeats", "1"]),
     "bench.ws_echo": ([], ["--connections", "20", "--seconds", "1", "--repeats", "1"]),

@@ -6,15 +6,17 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app.api import Client, CorralError, default_server
+from app.api import Client, CorralError
 from app.cli.output import print_error, print_json
 from app.cli.parsing import UsageError
+from app.cli.servers import server_for
 
 
 def client(args: argparse.Namespace) -> Client:
-    """The client for ``--server``, else ``$CORRAL_SERVER``, else the default server; with the
-    token of ``--token`` (else app/credentials.py finds one) and ``--ca-file``."""
-    return Client(args.server or default_server(), token=args.token, ca_file=args.ca_file)
+    """The client for ``--server``, else ``$CORRAL_SERVER``, else the server app/discovery.py
+    finds; with the token of ``--token`` (else app/credentials.py finds one) and
+    ``--ca-file``."""
+    return Client(server_for(args.server), token=args.token, ca_file=args.ca_file)
 
 
 def edit(change: Callable[..., Any], *params: Any) -> Any:

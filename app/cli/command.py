@@ -9,7 +9,19 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.api import CorralError
-from app.cli import dcc, farm, jobs, modes, parse_log, parsing, server_admin, services, submit
+from app.cli import (
+    dcc,
+    farm,
+    jobs,
+    modes,
+    parse_log,
+    parsing,
+    server_admin,
+    servers,
+    services,
+    setup,
+    submit,
+)
 from app.cli.output import print_error
 from app.cli.parsing import UsageError
 
@@ -34,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     services.add_verbs(verbs, common)
     parse_log.add_verbs(verbs)
     dcc.add_verbs(verbs)
+    servers.add_verbs(verbs)
+    setup.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     server_admin.add_verbs(server, common)
     return parser
@@ -62,8 +76,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``corral`` command; return its exit code (0 ok, 1 error, 2 usage error)."""
+    """Run the ``corral`` command; return its exit code (0 ok, 1 error, 2 usage error). With
+    no arguments on a machine with a display (a double click, the desktop entry): ``up``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv and modes.has_display():
+        argv = ["up"]
     try:
         args = parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors

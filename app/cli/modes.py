@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.api import DEFAULT_SERVER, default_server
 from app.cli import parsing
 from app.cli.parsing import UsageError
 from app.cli.running import add_json_log, import_failed, run_service, setup_logging
+from app.cli.servers import server_for
 from app.core.quotas import DEFAULT_MAX_JOBS_PER_MINUTE, DEFAULT_MAX_QUEUED_TASKS, QuotaDefaults
 from app.credentials import default_data_dir
 
@@ -30,8 +30,8 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         help="run the farm server (or 'server config|stats': the running server's)",
         description="Run the farm server until SIGINT/SIGTERM.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
-    _add_port_and_data(p)
+    p.add_argument("--host", help="address to listen on (default: loopback, 127.0.0.1)")
+    _add_port_and_data(p, port=None)
     p.add_argument("--db", metavar="URL", help="database URL (default: SQLite in the data dir)")
     p.add_argument(
         "--farm", metavar="FILE", help="JSON pools tree, reloaded whenever the file changes"
@@ -75,6 +75,17 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
     )
     _add_quotas(p)
     p.add_argument(
+        "--farm-name",
+        metavar="NAME",
+        help="the farm's name, announced on the local network (default: this host's name)",
+    )
+    p.add_argument(
+        "--announce",
+        action=argparse.BooleanOptionalAction,
+        help="announce the server on the local network (mDNS/DNS-SD), so renders, monitors "
+        "and commands find it without an address (default: when --host is not loopback)",
+    )
+    p.add_argument(
         "--plugins",
         type=Path,
         metavar="DIR",
@@ -107,6 +118,13 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         metavar="S",
         help="kill such a command after S seconds (default 60)",
     )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file of the options above with underscores (host, port, data, db, "
+        "farm_name, announce, tls_cert, tls_key; default: server.toml in the user config "
+        "directory, if any); flags beat it",
+    )
     p.set_defaults(func=cmd_server, usage_parser=p)
     server = p
 
@@ -125,11 +143,27 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         "up",
         parents=[logging_opts],
         help="run a server and a local render: a farm on this machine",
-        description="Run a server on loopback and one render on this machine in one process.",
+        description="Run a server on loopback and one render on this machine in one process; "
+        "with a display, also the monitor window and the tray icon (the desktop all-in-one, "
+        "also what 'corral' with no arguments starts there).",
     )
     _add_port_and_data(p)
     _add_max_tasks(p)
     _add_quotas(p)
+    window = p.add_mutually_exclusive_group()
+    window.add_argument(
+        "--headless",
+        dest="desktop",
+        action="store_false",
+        default=None,
+        help="no window or tray, even with a display",
+    )
+    window.add_argument(
+        "--desktop",
+        dest="desktop",
+        action="store_true",
+        help="the window and the tray even where no display is named (e.g. Qt offscreen)",
+    )
     p.set_defaults(func=cmd_up, usage_parser=p)
 
     p = verbs.add_parser(
@@ -152,13 +186,15 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
     _add_name_and_capacity(p)
     _add_paused(p)
     _add_join_options(p)
+    _add_config(p)
     p.set_defaults(func=cmd_tray)
     return server, render
 
 
-def _add_port_and_data(p: argparse.ArgumentParser) -> None:
+def _add_port_and_data(p: argparse.ArgumentParser, port: int | None = 51000) -> None:
+    """--port (default ``port``; None: the settings file's, else 51000) and --data."""
     p.add_argument(
-        "--port", type=parsing.port, default=51000, help="port to listen on (default: 51000)"
+        "--port", type=parsing.port, default=port, help="port to listen on (default: 51000)"
     )
     p.add_argument("--data", metavar="DIR", help="data directory (default: the user data dir)")
 
@@ -224,6 +260,12 @@ def _add_join_options(p: argparse.ArgumentParser) -> None:
 
 def _add_render_options(p: argparse.ArgumentParser) -> None:
     parsing.add_server(p)
+    p.add_argument(
+        "--farm-name",
+        metavar="NAME",
+        help="without --server: join the server of this farm the local network announces "
+        "(default: $CORRAL_FARM_NAME, else the only farm that answers)",
+    )
     _add_name_and_capacity(p)
     p.add_argument(
         "--heartbeat", type=parsing.seconds, metavar="S", help="seconds between heartbeats"
@@ -289,12 +331,26 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
         help="also log to FILE as JSON lines (time, level, logger, message)",
     )
     _add_join_options(p)
+    _add_config(p)
+
+
+def has_display(environ: Any = None, platform: str = sys.platform) -> bool:
+    """Whether windows can be shown here: always on Windows and macOS, elsewhere when an X11
+    or Wayland display is named (``$DISPLAY``, ``$WAYLAND_DISPLAY``)."""
+    environ = os.environ if environ is None else environ
+    if platform in ("win32", "darwin"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    """--config: the render's settings file (``render`` and ``tray``)."""
     p.add_argument(
         "--config",
         metavar="FILE",
         help="TOML settings file (default: render.toml in the user config directory, if any); "
-        "flags beat $CORRAL_SERVER, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, $CORRAL_CAPACITY, "
-        "which beat the file",
+        "flags beat $CORRAL_SERVER, $CORRAL_FARM_NAME, $CORRAL_RENDER_NAME, $CORRAL_MAX_TASKS, "
+        "$CORRAL_CAPACITY, which beat the file",
     )
 
 
@@ -306,21 +362,37 @@ def _data_dir(value: str | None) -> Path:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
+    from app.server import settings_file
     from app.server.config import ServerConfig
+    from app.settings_files import SettingsError
 
-    options = {
-        "data_dir": _data_dir(args.data),
+    flags = {
         "host": args.host,
         "port": args.port,
-        "db_url": args.db,
-        "farm_file": args.farm,
+        "data": args.data,
+        "db": args.db,
+        "farm_name": args.farm_name,
+        "announce": args.announce,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
+    }
+    try:
+        settings = settings_file.resolve(flags, args.config)
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    options = {
+        "data_dir": _data_dir(settings.pop("data", None)),
+        "db_url": settings.pop("db", None),
+        "farm_file": args.farm,
         "quotas": _quotas(args),
         "plugins_dir": args.plugins,
         "afanasy_port": args.afanasy_port,
         "job_commands": args.job_commands,
+        "announce": settings.pop("announce", None),
     }
+    for name in ("tls_cert", "tls_key"):
+        options[name] = Path(settings.pop(name)).expanduser() if name in settings else None
+    options.update(settings)  # host, port, farm_name: ServerConfig's defaults when absent
     for name, value in (
         ("heartbeat_period", args.heartbeat),
         ("zombie_time", args.zombie_time),
@@ -383,10 +455,7 @@ def make_render_config(
             options["path_map"] = PathMap.parse(path_map, host_os())
         except SpecError as exc:
             raise UsageError(f"argument --path-map: {exc}") from None
-    more.setdefault("token_file", None)
-    if more["token_file"] is None:
-        file_name = "".join("_" if c in "/\\" else c for c in options["name"])
-        more["token_file"] = _data_dir(None) / f"render-{file_name}.token"
+    more["token_file"] = more.get("token_file") or _token_file(options["name"])
     for key, value in (
         ("max_tasks", max_tasks),
         ("capacity", capacity),
@@ -404,8 +473,15 @@ def make_render_config(
         raise UsageError(str(exc)) from None
 
 
+def _token_file(name: str) -> Path:
+    """Where the render of this name keeps its token by default: in the user data dir."""
+    file_name = "".join("_" if c in "/\\" else c for c in name)
+    return _data_dir(None) / f"render-{file_name}.token"
+
+
 _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
     "server",
+    "farm_name",
     "name",
     "max_tasks",
     "capacity",
@@ -420,6 +496,7 @@ _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
     "exit_no_task",
     "on_exit",
     "log_file",
+    "farm_secret_file",
 )
 
 
@@ -436,53 +513,66 @@ def render_settings(args: argparse.Namespace, environ: Any = None) -> dict[str, 
         raise UsageError(str(exc)) from None
 
 
-def _farm_secret(path: Path | None) -> str | None:
-    """The farm secret: the first line of --farm-secret-file, else $CORRAL_FARM_SECRET."""
+def _farm_secret(path: Path | str | None) -> str | None:
+    """The farm secret: the first line of --farm-secret-file (or the settings file's
+    farm_secret_file), else $CORRAL_FARM_SECRET."""
     from app.render.join_secrets import FARM_SECRET_ENV, first_line
 
     if path is None:
         return os.environ.get(FARM_SECRET_ENV, "").strip() or None
     try:
-        return first_line(path.expanduser())
+        return first_line(Path(path).expanduser())
     except (OSError, ValueError) as exc:
         raise UsageError(f"argument --farm-secret-file: {exc}") from None
 
 
-def cmd_render(args: argparse.Namespace) -> int:
+def configured_render(args: argparse.Namespace, service: bool) -> tuple[Any, dict[str, Any]]:
+    """The render's config from its settings (flags > environment > settings file), and the
+    settings it does not hold (``log_file``). The render ``service`` must have a way to join
+    (the farm secret, or its token) before it looks for a server, and looks until one answers
+    when none is given (app/cli/servers.py:server_for)."""
+    from app.render.join_secrets import FARM_SECRET_ENV, read_token
+
     settings = render_settings(args)
-    server = settings.pop("server", None) or DEFAULT_SERVER
-    try:
-        config = make_render_config(
-            server,
-            settings.pop("name", None),
-            settings.pop("max_tasks", None),
-            settings.pop("capacity", None),
-            settings.pop("heartbeat", None),
-            settings.pop("wol_target", None),
-            settings.pop("sleep_command", None),
-            settings.pop("path_map", None),
-            settings.pop("plugins", None),
-            nimby=settings.pop("nimby", None),
-            paused=settings.pop("paused", None),
-            exit_no_task=settings.pop("exit_no_task", None),
-            on_exit=settings.pop("on_exit", None),
-            programs=settings.pop("programs", None),
-            farm_secret=_farm_secret(args.farm_secret_file),
-            token_file=args.token_file,
+    farm_secret = _farm_secret(settings.pop("farm_secret_file", None))
+    name = settings.pop("name", None) or socket.gethostname()
+    token_file = args.token_file or _token_file(name)
+    if service and farm_secret is None and read_token(token_file) is None:
+        raise UsageError(
+            f"this render has no token yet ({token_file}): give it the farm secret with"
+            f" --farm-secret-file PATH (a copy of the server's data folder's farm-secret) or"
+            f" ${FARM_SECRET_ENV}"
         )
+    server = server_for(settings.pop("server", None), settings.pop("farm_name", None), service)
+    config = make_render_config(
+        server,
+        name,
+        settings.pop("max_tasks", None),
+        settings.pop("capacity", None),
+        settings.pop("heartbeat", None),
+        settings.pop("wol_target", None),
+        settings.pop("sleep_command", None),
+        settings.pop("path_map", None),
+        settings.pop("plugins", None),
+        nimby=settings.pop("nimby", None),
+        paused=settings.pop("paused", None),
+        exit_no_task=settings.pop("exit_no_task", None),
+        on_exit=settings.pop("on_exit", None),
+        programs=settings.pop("programs", None),
+        farm_secret=farm_secret,
+        token_file=token_file,
+    )
+    return config, settings
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    try:
+        config, settings = configured_render(args, service=True)
         from app.render.agent import run_render
     except ImportError as exc:
         return import_failed("render", exc)
     if config.plugins_dir is not None and not config.plugins_dir.is_dir():
         raise UsageError(f"argument --plugins: {config.plugins_dir} is not a directory")
-    from app.render.join_secrets import FARM_SECRET_ENV, read_token
-
-    if config.farm_secret is None and read_token(config.token_file) is None:
-        raise UsageError(
-            f"this render has no token yet ({config.token_file}): give it the farm secret with"
-            f" --farm-secret-file PATH (a copy of the server's data folder's farm-secret) or"
-            f" ${FARM_SECRET_ENV}"
-        )
     log_file = settings.pop("log_file", None)
     setup_logging(args.log_level)
     if log_file is not None:
@@ -505,9 +595,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         server_config = ServerConfig(
             data_dir=_data_dir(args.data), port=args.port, quotas=_quotas(args)
         )
+        desktop = args.desktop if args.desktop is not None else has_display()
         taken = up.port_taken(server_config)  # before anything is created or restored
         if taken is not None:
-            print(f"corral: {taken}", file=sys.stderr)
+            why, ours = taken
+            if ours and desktop:  # e.g. kept running in the tray, and started again
+                return _monitor_of(server_config)
+            print(f"corral: {why}", file=sys.stderr)
             return 1
         server_config.data_dir.mkdir(parents=True, exist_ok=True)
         render_config = make_render_config(
@@ -521,7 +615,28 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     server_config.data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(args.log_level)
+    if desktop:
+        try:
+            from app.cli.desktop import run_desktop
+        except ImportError as exc:  # no PyQt6: the farm without its window
+            print(f"corral: no window ({exc}): running headless", file=sys.stderr)
+        else:
+            return run_desktop(server_config, render_config)
     return run_service(lambda: up.run_up(server_config, render_config), "farm")
+
+
+def _monitor_of(server_config: Any) -> int:
+    """The monitor window of this data folder's farm, which already runs (as its admin)."""
+    from app.cli import up
+    from app.credentials import ADMIN_TOKEN_FILE
+    from app.server.auth import read_secret
+
+    try:
+        from app.ui.app import run_monitor
+    except ImportError as exc:
+        return import_failed("monitor", exc)
+    token = read_secret(server_config.data_dir / ADMIN_TOKEN_FILE)
+    return run_monitor(up.local_url(server_config), token=token)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
@@ -529,7 +644,11 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         from app.ui.app import run_monitor
     except ImportError as exc:
         return import_failed("monitor", exc)
+    from app.ui.settings import qsettings
+
     server = getattr(args, "server", None) or os.environ.get("CORRAL_SERVER")
+    if server is None and not qsettings().contains("server"):  # none typed, none saved
+        server = server_for(None)
     return run_monitor(server, args.user, args.token, args.ca_file)
 
 
@@ -538,14 +657,5 @@ def cmd_tray(args: argparse.Namespace) -> int:
         from app.ui.tray import run_tray
     except ImportError as exc:
         return import_failed("tray", exc)
-    server = getattr(args, "server", None) or default_server()
-    config = make_render_config(
-        server,
-        args.name,
-        args.max_tasks,
-        args.capacity,
-        paused=args.paused,
-        farm_secret=_farm_secret(args.farm_secret_file),
-        token_file=args.token_file,
-    )
+    config, _ = configured_render(args, service=False)
     return run_tray(config, args.user or "", args.token, args.ca_file)

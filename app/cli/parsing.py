@@ -12,7 +12,10 @@ from app.core.errors import SpecError
 from app.core.patterns import compile_pattern
 
 PROG = "corral"
-SERVER_HELP = "server URL (default: $CORRAL_SERVER, else http://127.0.0.1:51000)"
+SERVER_HELP = (
+    "server URL (default: $CORRAL_SERVER, else this machine's at http://127.0.0.1:51000 if it "
+    "answers, else the one the local network announces: $CORRAL_FARM_NAME picks among farms)"
+)
 TOKEN_HELP = (
     "API token (default: $CORRAL_TOKEN, else the OS keyring's, else for a server on this machine "
     "its default data folder's admin-token)"

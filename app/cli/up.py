@@ -43,9 +43,10 @@ def local_url(config: ServerConfig) -> str:
     return f"http://{host}:{config.port}"
 
 
-def port_taken(config: ServerConfig) -> str | None:
-    """Why this farm cannot start on its port, or None when nothing listens there: another
-    Corral farm (this data folder's or another's, and its version) or another program."""
+def port_taken(config: ServerConfig) -> tuple[str, bool] | None:
+    """Why this farm cannot start on its port, and whether what runs there is this data
+    folder's own farm; None when nothing listens there. The why names another Corral farm
+    (this data folder's or another's, and its version) or another program."""
     url = local_url(config)
     try:
         socket.create_connection((local_host(config), config.port), timeout=2).close()
@@ -55,13 +56,14 @@ def port_taken(config: ServerConfig) -> str | None:
     try:
         version = _get(url, "/api/v1/health")["version"]
     except (OSError, ValueError, KeyError, TypeError):
-        return f"port {config.port} is taken by another program: {fix}"
+        return f"port {config.port} is taken by another program: {fix}", False
     try:
         _get(url, "/api/v1/whoami", read_secret(config.data_dir / ADMIN_TOKEN_FILE))
-        whose = f"this data folder's, {config.data_dir}"
+        whose, ours = f"this data folder's, {config.data_dir}", True
     except (OSError, ValueError, SecretFileError):
-        whose = "another data folder's"
-    return f"another Corral farm ({whose}; Corral {version}) is already running at {url}: {fix}"
+        whose, ours = "another data folder's", False
+    why = f"another Corral farm ({whose}; Corral {version}) is already running at {url}: {fix}"
+    return why, ours
 
 
 def _get(url: str, path: str, token: str | None = None) -> dict:
@@ -109,7 +111,7 @@ def banner(url: str, render_name: str, data_dir: Path) -> str:
     return "\n".join(lines)
 
 
-async def _stop(task: asyncio.Task | None, what: str) -> None:
+async def stop_task(task: asyncio.Task | None, what: str) -> None:
     """Cancel a task and wait for it to finish its cleanup; log a failure, never raise one."""
     if task is None or task.done():
         return  # never started, or already ended (its error, if any, is raised elsewhere)
@@ -117,6 +119,17 @@ async def _stop(task: asyncio.Task | None, what: str) -> None:
     await asyncio.wait({task})
     if not task.cancelled() and task.exception() is not None:
         log.error("the %s failed while stopping", what, exc_info=task.exception())
+
+
+async def start_server(config: ServerConfig, ready_timeout: float = 30.0) -> asyncio.Task:
+    """The server running on this loop once it answers (stopped again if it never does)."""
+    server = asyncio.ensure_future(serve(config))
+    try:
+        await wait_until_ready(local_url(config), server, ready_timeout)
+    except BaseException:
+        await stop_task(server, "server")
+        raise
+    return server
 
 
 async def run_up(
@@ -127,12 +140,11 @@ async def run_up(
 ) -> None:
     """Run the server and a render until cancelled (or until one of them fails)."""
     out = out or sys.stdout
-    url = local_url(server_config)
-    server = asyncio.ensure_future(serve(server_config))
+    server = await start_server(server_config, ready_timeout)
     render = None
     try:
-        await wait_until_ready(url, server, ready_timeout)
         render = asyncio.ensure_future(run_render(render_config))
+        url = local_url(server_config)
         print(banner(url, render_config.name, server_config.data_dir), file=out, flush=True)
         done, _ = await asyncio.wait({server, render}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -140,5 +152,5 @@ async def run_up(
         what = "server" if server in done else "render"
         raise RuntimeError(f"the {what} stopped by itself")
     finally:
-        await _stop(render, "render")
-        await _stop(server, "server")
+        await stop_task(render, "render")
+        await stop_task(server, "server")

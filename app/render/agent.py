@@ -22,7 +22,7 @@ from app.platform import host_os_string
 from app.protocol import ACKS, NAME_TAKEN, STOPPED, RunKey, key_fields, run_key
 from app.render.config import RenderConfig
 from app.render.idle import idle_seconds
-from app.render.join_secrets import claim_identity, read_token, save_token
+from app.render.join_secrets import claim_identity, read_token, save_secret
 from app.render.resources import ResourceSampler
 from app.render.runner import TaskRunner
 from app.render.task_dirs import TaskDirs
@@ -281,7 +281,7 @@ class RenderAgent:
         if path is None:
             return
         try:
-            save_token(path, token)
+            save_secret(path, token)
         except OSError as exc:
             log.error("cannot keep the render token in %s (%s): kept in memory only", path, exc)
             return

@@ -43,9 +43,10 @@ def read_token(path: Path | None) -> str | None:
         return None
 
 
-def save_token(path: Path, token: str) -> None:
-    """Keep ``token`` in ``path`` (mode 0600 from its creation), replacing the previous one."""
-    _write_private(path, token + "\n")
+def save_secret(path: Path, value: str) -> None:
+    """Keep a secret (the render's token, or ``corral setup``'s copy of the farm secret) in
+    ``path`` (mode 0600 from its creation), replacing the previous one."""
+    _write_private(path, value + "\n")
 
 
 def claim_identity(token_file: Path | None) -> str:

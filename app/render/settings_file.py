@@ -1,7 +1,7 @@
 """The render's settings from a TOML file and the environment, and their precedence:
-command-line flags > environment (CORRAL_SERVER, CORRAL_RENDER_NAME, CORRAL_MAX_TASKS,
-CORRAL_CAPACITY) > the settings file (--config FILE, else render.toml in the user config
-directory when it exists) > defaults.
+command-line flags > environment (CORRAL_SERVER, CORRAL_FARM_NAME, CORRAL_RENDER_NAME,
+CORRAL_MAX_TASKS, CORRAL_CAPACITY) > the settings file (--config FILE, else render.toml in the
+user config directory when it exists) > defaults.
 
 A settings file holds `corral render` options, with underscores::
 
@@ -17,59 +17,51 @@ A settings file holds `corral render` options, with underscores::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from app import settings_files
 from app.protocol import NIMBY_STATES
 from app.render.config import ON_EXIT
+from app.settings_files import SettingsError, positive_int, seconds, text
 
-
-class SettingsError(ValueError):
-    """A settings file or environment variable that cannot be used; the text says which."""
-
-
-def _positive_int(value: Any) -> bool:
-    return type(value) is int and value >= 1
-
-
-def _seconds(value: Any) -> bool:
-    return type(value) in (int, float) and value > 0
-
-
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and value != ""
+__all__ = ["KEYS", "SettingsError", "default_path", "load", "resolve"]
+FILE_NAME = "render.toml"
 
 
 def _programs(value: Any) -> bool:
     return isinstance(value, dict) and all(
-        isinstance(k, str) and k and _text(v) for k, v in value.items()
+        isinstance(k, str) and k and text(v) for k, v in value.items()
     )
 
 
 # key -> (check, what it must be)
-KEYS: dict[str, tuple[Any, str]] = {
-    "server": (_text, "a URL"),
-    "name": (_text, "a render name"),
-    "max_tasks": (_positive_int, "an integer >= 1"),
-    "capacity": (_positive_int, "an integer >= 1"),
-    "heartbeat": (_seconds, "a number of seconds > 0"),
-    "wol_target": (_text, "HOST:PORT"),
-    "sleep_command": (_text, "a command"),
-    "path_map": (_text, "a path map ('SERVER=CLIENT;...' or a JSON array)"),
-    "plugins": (_text, "a directory"),
+KEYS: settings_files.Keys = {
+    "server": (settings_files.url, "an http:// or https:// URL"),
+    "farm_name": (text, "a farm name"),
+    "name": (text, "a render name"),
+    "max_tasks": (positive_int, "an integer >= 1"),
+    "capacity": (positive_int, "an integer >= 1"),
+    "heartbeat": (seconds, "a number of seconds > 0"),
+    "wol_target": (text, "HOST:PORT"),
+    "sleep_command": (text, "a command"),
+    "path_map": (text, "a path map ('SERVER=CLIENT;...' or a JSON array)"),
+    "plugins": (text, "a directory"),
     "programs": (_programs, "a table of program names to commands"),
     "nimby": (lambda v: v in NIMBY_STATES, "one of " + ", ".join(NIMBY_STATES)),
-    "paused": (lambda v: type(v) is bool, "true or false"),
-    "exit_no_task": (_seconds, "a number of seconds > 0"),
+    "paused": (settings_files.flag, "true or false"),
+    "exit_no_task": (seconds, "a number of seconds > 0"),
     "on_exit": (lambda v: v in ON_EXIT, "one of " + ", ".join(ON_EXIT)),
-    "log_file": (_text, "a file path"),
+    "log_file": (text, "a file path"),
+    "farm_secret_file": (text, "a file path (a copy of the server's farm-secret)"),
 }
+_SECONDS = ("heartbeat", "exit_no_task")
 
 # environment variable -> (key, parse)
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CORRAL_SERVER": ("server", str),
+    "CORRAL_FARM_NAME": ("farm_name", str),
     "CORRAL_RENDER_NAME": ("name", str),
     "CORRAL_MAX_TASKS": ("max_tasks", int),
     "CORRAL_CAPACITY": ("capacity", int),
@@ -78,35 +70,17 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
 
 def default_path() -> Path:
     """render.toml in the user's config directory (it may not exist)."""
-    import platformdirs
+    return settings_files.config_dir() / FILE_NAME
 
-    return Path(platformdirs.user_config_dir("corral")) / "render.toml"
+
+def _as_read(settings: dict[str, Any]) -> dict[str, Any]:
+    """Validated settings as the render takes them: seconds as floats."""
+    return {k: float(v) if k in _SECONDS else v for k, v in settings.items()}
 
 
 def load(path: Path | str) -> dict[str, Any]:
     """The settings of a TOML file, validated: every key known, every value of its kind."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as file:
-            data = tomllib.load(file)
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    return validate(data, str(path))
-
-
-def validate(data: Mapping[str, Any], where: str) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in KEYS:
-            known = ", ".join(sorted(KEYS))
-            raise SettingsError(f"{where}: unknown setting {key!r} (known: {known})")
-        check, expected = KEYS[key]
-        if not check(value):
-            raise SettingsError(f"{where}: {key} must be {expected}, not {value!r}")
-        settings[key] = float(value) if key in ("heartbeat", "exit_no_task") else value
-    return settings
+    return _as_read(settings_files.load(path, KEYS))
 
 
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -120,7 +94,7 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
             found[key] = parse(text)
         except ValueError:
             raise SettingsError(f"${variable}: expected an integer, not {text!r}") from None
-    return validate(found, "environment")
+    return _as_read(settings_files.validate(found, "environment", KEYS))
 
 
 def resolve(

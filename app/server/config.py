@@ -3,6 +3,7 @@ app/server/server_settings.py)."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class ServerConfig:
     runs_days: float = 0.0
     stats_days: float = 0.0  # days a run's and a deleted job's statistics rows are kept
     retention_period: float = 600.0
+    farm_name: str = field(default_factory=socket.gethostname)  # announced to clients
+    announce: bool | None = None  # on the local network (None: when listening beyond loopback)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -60,6 +63,8 @@ class ServerConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if not self.farm_name.strip():
+            raise ValueError("the farm name must not be empty")
         for name in ("header_timeout", "idle_timeout", "retention_period", "job_commands_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0")

@@ -9,10 +9,12 @@ import logging
 
 from aiohttp import web
 
+from app import __version__
 from app.credentials import is_loopback
 from app.server import server_settings
 from app.server.afanasy.bridge import Bridge
 from app.server.afanasy.listener import LOOPBACK, AfanasyListener
+from app.server.announce import Announcement, announces
 from app.server.auth import load_or_create, server_context
 from app.server.auth.book import IssuedTokens
 from app.server.auth.guard import Guard
@@ -66,6 +68,18 @@ async def _close_sockets(application: web.Application) -> None:
     farm.shut_down()
     await farm.events.close()
     await farm.job_commands.close()
+
+
+async def _announce(announcement: Announcement) -> None:
+    """Announce the server on the local network (in the background: probing for a unique name
+    takes a second or two). Where it cannot, say so: the server serves all the same, and its
+    clients need its address."""
+    try:
+        await announcement.start()
+    except Exception as exc:  # zeroconf's errors, OSError: no multicast here
+        log.warning("cannot announce the server on the local network: %s", exc)
+        return
+    log.info("announced on the local network as %r", announcement.instance)
 
 
 async def _tick(farm: Farm, farm_file: FarmFile | None, retention: Retention) -> None:
@@ -147,6 +161,11 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
         )
     url = f"{config.scheme}://{config.host}:{port}"
     log.info("serving on %s (data in %s)", url, config.data_dir)
+    announcement = None
+    if announces(config.host, config.announce):
+        tls = config.tls_cert is not None
+        announcement = Announcement(config.farm_name, config.host, port, tls, __version__)
+        announcing = asyncio.create_task(_announce(announcement))
     if on_ready is not None:
         on_ready(url)
     retention = Retention(journal, farm.outputs, config)
@@ -154,6 +173,11 @@ async def serve(config: ServerConfig, on_ready=None) -> None:
     try:
         await asyncio.Event().wait()
     finally:
+        if announcement is not None:
+            announcing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await announcing
+            await announcement.close()
         if afanasy is not None:
             afanasy_server.close()
             await afanasy.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shlex
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPixmap
 from PyQt6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
+from app.platform import autostart_entry, autostart_file
 from app.protocol import RUN_ERROR
 from app.render.agent import RenderAgent
 from app.render.config import RenderConfig
@@ -28,7 +28,6 @@ from app.ui.notices import NoticeFilter
 from app.ui.renders_model import TaskKey, running_tasks
 
 log = logging.getLogger(__name__)
-AUTOSTART_FILE = Path.home() / ".config" / "autostart" / "corral-tray.desktop"
 STATE_COLOURS = {
     "free": "#4c9f5a",
     "busy": "#3a7dd8",
@@ -64,20 +63,6 @@ def task_name(key: TaskKey) -> str:
     return f"job {key[0]} block {key[1]} task {key[2]}"
 
 
-def autostart_entry(server_url: str) -> str:
-    command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
-    exec_line = shlex.join([*command, "--server", server_url, "tray"])
-    lines = (
-        "[Desktop Entry]",
-        "Type=Application",
-        "Name=Corral tray",
-        "Comment=Corral render client",
-        f"Exec={exec_line}",
-        "X-GNOME-Autostart-enabled=true",
-    )
-    return "\n".join(lines) + "\n"
-
-
 class TrayController(QObject):
     """The tray's logic: the in-process render agent, its state, icon and menu."""
 
@@ -89,15 +74,20 @@ class TrayController(QObject):
         client: FarmClient,
         config: RenderConfig,
         user: str = "",
-        autostart_path: Path = AUTOSTART_FILE,
+        autostart_path: Path | None = None,
+        window: QWidget | None = None,
         notices: NoticeFilter | None = None,
     ) -> None:
+        """``autostart_path``: the session's autostart entry (None: app/platform.py's);
+        ``window``: the monitor window "Open monitor" brings back (None: a new one);
+        ``notices``: where the tray's notices go (None: none)."""
         super().__init__()
         self.client = client
         self.notices = notices
         self.config = config
         self.user = user
-        self.autostart_path = autostart_path
+        self.autostart_path = autostart_path or autostart_file()
+        self.window = window
         self.state = "offline"
         self.render: dict = {}
         self.windows: list[QWidget] = []
@@ -119,7 +109,7 @@ class TrayController(QObject):
         self.menu.addSeparator()
         self.autostart_action = self.menu.addAction("Start with my session")
         self.autostart_action.setCheckable(True)
-        self.autostart_action.setChecked(autostart_path.exists())
+        self.autostart_action.setChecked(self.autostart_path.exists())
         self.autostart_action.toggled.connect(self.set_autostart)
         self.menu.addAction("Quit", self.quit_requested.emit)
         self.icon = state_icon("offline")
@@ -166,6 +156,11 @@ class TrayController(QObject):
         self.client.call(self.client.renders_action("eject", [self.config.name]))
 
     def open_monitor(self) -> None:
+        if self.window is not None:
+            self.window.show()
+            self.window.raise_()
+            self.window.activateWindow()
+            return
         from app.ui.main_window import MainWindow
 
         self._open(MainWindow(self.client, farm_notices=self.notices is None))
@@ -236,6 +231,28 @@ class TrayController(QObject):
             self.state_changed.emit(state)
 
 
+def show_tray(
+    controller: TrayController, tray: QSystemTrayIcon | None = None
+) -> QSystemTrayIcon | None:
+    """The controller's tray icon (``tray``, or a new one), shown and following its state; None
+    where the desktop has no system tray."""
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    name = controller.config.name
+    tray = tray or QSystemTrayIcon()
+    tray.setIcon(controller.icon)
+    tray.setContextMenu(controller.menu)
+    tray.setToolTip(f"Corral render {name}: {controller.state}")
+
+    def show(state: str) -> None:
+        tray.setIcon(controller.icon)
+        tray.setToolTip(f"Corral render {name}: {state}")
+
+    controller.state_changed.connect(show)
+    tray.show()
+    return tray
+
+
 def run_tray(
     config: RenderConfig, user: str = "", token: str | None = None, ca_file: str | None = None
 ) -> int:
@@ -259,19 +276,8 @@ def run_tray(
         controller = TrayController(client, config, user, notices=notices)
         FarmNotices(client, user or settings.user, notices)
         controller.quit_requested.connect(stop.set)
-        if tray is not None:
-            tray.setIcon(controller.icon)
-            tray.setContextMenu(controller.menu)
-            tray.setToolTip(f"Corral render {config.name}: offline")
-
-            def show(state: str) -> None:
-                tray.setIcon(controller.icon)
-                tray.setToolTip(f"Corral render {config.name}: {state}")
-
-            controller.state_changed.connect(show)
-            tray.show()
-        else:  # no tray here (a bare X server, offscreen): the menu as a window
-            controller.menu.show()
+        if show_tray(controller, tray) is None:  # no tray (a bare X server, offscreen):
+            controller.menu.show()  # the menu as a window
         controller.start()
         try:
             await stop.wait()

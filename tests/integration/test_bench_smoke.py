@@ -62,6 +62,7 @@ CASES = {
         ["--runs", "50", "--ticks", "2"],
         ["SQLite, 50 rows a tick, with sums: CPU", "SQLite, 50 rows a tick, rows alone: CPU"],
     ),
+    "bench.discovery": (["--repeats", "1"], ["lookup          median", "announced       median"]),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.parser_throughput": (
         ["--megabytes", "0.5", "--repeats", "1", "--parsers", "generic,arnold"],

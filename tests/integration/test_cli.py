@@ -423,7 +423,7 @@ def test_a_second_up_on_a_busy_port_names_the_farm_there_and_starts_nothing(
     data = farm.data if same_folder else tmp_path / "other-data"
     before = sorted(p.name for p in farm.data.iterdir())
 
-    code = main(["up", "--port", str(farm.port), "--data", str(data)])
+    code = main(["up", "--headless", "--port", str(farm.port), "--data", str(data)])
 
     out, err = capsys.readouterr()
     assert code == 1

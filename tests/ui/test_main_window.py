@@ -86,17 +86,22 @@ def test_run_monitor_shows_the_farm_and_quits_cleanly(farm, tmp_path, qapp, monk
     assert seen == ["ann"]
 
 
-def test_cli_verbs_reach_the_qt_modes(monkeypatch):
+def test_cli_verbs_reach_the_qt_modes(monkeypatch, tmp_path):
     from app import cli
     from app.ui import app, tray
+    from app.ui.settings import Settings, save_settings
 
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
     calls = []
     monkeypatch.delenv("CORRAL_SERVER", raising=False)
+    monkeypatch.setenv("CORRAL_FARM_NAME", "no-such-farm")  # nothing found: the default
     monkeypatch.setattr(app, "run_monitor", lambda *args: calls.append(("monitor", *args)) or 0)
     monkeypatch.setattr(tray, "run_tray", lambda *args: calls.append(("tray", *args)) or 0)
     assert cli.main(["monitor", "--server", "http://farm:51000", "--user", "ann"]) == 0
     assert cli.main(["tray", "--server", "http://farm:51000", "--max-tasks", "2"]) == 0
     assert cli.main(["--token", "crl_t", "monitor", "--ca-file", "/ca.pem"]) == 0
+    save_settings(Settings(server="http://saved:51000"))
+    assert cli.main(["monitor"]) == 0  # the saved server: run_monitor reads it
     (_, config, *tray_args) = calls.pop(1)
     assert (config.server_url, config.max_tasks, tray_args) == (
         "http://farm:51000",
@@ -105,5 +110,6 @@ def test_cli_verbs_reach_the_qt_modes(monkeypatch):
     )
     assert calls == [
         ("monitor", "http://farm:51000", "ann", None, None),
-        ("monitor", None, None, "crl_t", "/ca.pem"),
+        ("monitor", "http://127.0.0.1:51000", None, "crl_t", "/ca.pem"),  # app/discovery.py's
+        ("monitor", None, None, None, None),
     ]

@@ -3,8 +3,9 @@ follows the state, the autostart entry comes and goes."""
 
 from __future__ import annotations
 
+from app.platform import autostart_entry
 from app.render.config import RenderConfig
-from app.ui.tray import TrayController, autostart_entry
+from app.ui.tray import TrayController
 from tests.polling import until
 
 

@@ -13,19 +13,22 @@ package                        may import (of ours)
                                keyring, imported only when used); Python 3.7
 ``app.api``                    app.protocol, app.credentials; standard library only, Python
                                3.7 (it runs inside Maya, Nuke, Houdini and Blender)
+``app.discovery``              app.protocol, app.api: a client's way to the server (the typed
+                               address, this machine's, the one the network announces)
 ``app.core``                   app.protocol. Pure: no I/O, no event loop, no host reads
                                (:data:`CORE_MUST_NOT_IMPORT`); what it needs of the host
                                (OS family, local time) is given as arguments
 ``app.platform``               app.protocol, app.core: the host, in core's terms
 ``app.plugins``                app.protocol, app.core: plugin discovery (entry points, files)
+``app.settings_files``         nothing: the services' TOML settings files, read and written
 ``app.services``,              app.protocol, app.core, app.platform, app.plugins
 ``app.parsers``
-``app.render``                 the above, app, app.credentials, app.services, app.parsers;
-                               never app.server
-``app.server``                 the above, app, app.credentials, app.services, app.parsers;
-                               never app.render
+``app.render``                 the above, app, app.credentials, app.settings_files,
+                               app.services, app.parsers; never app.server
+``app.server``                 the above, app, app.credentials, app.settings_files,
+                               app.services, app.parsers; never app.render
 ``app.ui``                     the above, app.api, app.render (the tray runs a render)
-``app.cli``, ``app.__main__``  anything; only they import app.ui
+``app.cli``, ``app.__main__``  anything; only they import app.ui (and app.discovery)
 =============================  ===============================================================
 
 Qt (PyQt6, qasync, pyqtgraph) is imported by app.ui only, so server, render and the command
@@ -46,7 +49,14 @@ APP = Path(__file__).resolve().parents[2] / "app"
 
 _BOTTOM = ("app.protocol", "app.core")
 _BESIDE_SERVICES = (*_BOTTOM, "app.platform", "app.plugins")
-_BELOW_CLIENTS = ("app", "app.credentials", *_BESIDE_SERVICES, "app.services", "app.parsers")
+_BELOW_CLIENTS = (
+    "app",
+    "app.credentials",
+    "app.settings_files",
+    *_BESIDE_SERVICES,
+    "app.services",
+    "app.parsers",
+)
 _UI = (*_BELOW_CLIENTS, "app.api", "app.render")
 
 # package -> the packages of ours it may import (besides its own)
@@ -55,9 +65,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "app.protocol": (),
     "app.credentials": (),
     "app.api": ("app.protocol", "app.credentials"),
+    "app.discovery": ("app.protocol", "app.api"),
     "app.core": ("app.protocol",),
     "app.platform": _BOTTOM,
     "app.plugins": _BOTTOM,
+    "app.settings_files": (),
     "app.services": _BESIDE_SERVICES,
     "app.parsers": _BESIDE_SERVICES,
     "app.render": _BELOW_CLIENTS,

@@ -48,12 +48,13 @@ class ServerSecrets:
     created: tuple[Path, ...] = ()
 
 
-def load_or_create(data_dir: Path) -> ServerSecrets:
-    """Read the data folder's secret files, creating those missing."""
+def load_or_create(data_dir: Path, farm_secret: str | None = None) -> ServerSecrets:
+    """Read the data folder's secret files, creating those missing (the farm secret's with
+    ``farm_secret`` when given, e.g. a farm moved to a new server; else a new one)."""
     values, created = [], []
     for name, make in (
         (ADMIN_TOKEN_FILE, new_token),
-        (FARM_SECRET_FILE, new_farm_secret),
+        (FARM_SECRET_FILE, (lambda: farm_secret) if farm_secret else new_farm_secret),
         (METRICS_TOKEN_FILE, new_metrics_token),
     ):
         path = Path(data_dir) / name
