@@ -151,10 +151,10 @@ async def test_stdout_and_stderr_are_captured(config):
 
 
 async def test_started_is_sent_only_for_a_task_that_outlives_the_delay(config, monkeypatch):
-    monkeypatch.setattr(runner_module, "STARTED_AFTER", 0.2)
+    monkeypatch.setattr(runner_module, "STARTED_AFTER", 1.5)  # far above a loaded machine's start
     short, _ = await run_task(make_task("true"), config)
     assert "started" not in [m["type"] for m in short]
-    long, _ = await run_task(make_task("sleep 0.5"), config)
+    long, _ = await run_task(make_task("sleep 2"), config)
     started = [m for m in long if m["type"] == "started"]
     assert len(started) == 1 and started[0]["pid"] > 0 and long[0] is started[0]
 
