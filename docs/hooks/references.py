@@ -32,6 +32,12 @@ GENERATED_NOTE = (
 )
 
 
+def _prose(text: object) -> str:
+    """Text from the code as Markdown prose: no HTML tags (``Render -r <renderer>``), no
+    emphasis (``*.py``)."""
+    return str(text).replace("<", "&lt;").replace("*", "\\*")
+
+
 def _cell(text: object) -> str:
     """Text safe inside a Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -194,7 +200,8 @@ def _schema_link(schema: dict) -> str:
 def _operation(method: str, path: str, op: dict) -> Iterator[str]:
     yield f"### `{method.upper()} {path}`"
     yield ""
-    yield f"{op['summary']}. Access: **{op['x-corral-access']}**. Operation: `{op['operationId']}`."
+    access, operation = op["x-corral-access"], op["operationId"]
+    yield f"{_prose(op['summary'])}. Access: **{access}**. Operation: `{operation}`."
     yield ""
     if op.get("parameters"):
         yield "| parameter | in | required | schema | description |"
@@ -203,7 +210,7 @@ def _operation(method: str, path: str, op: dict) -> Iterator[str]:
             yield (
                 f"| `{p['name']}` | {p['in']} | {'yes' if p['required'] else 'no'} | "
                 f"{_cell(schema_type(p['schema']))} | "
-                f"{_cell(p.get('description', ''))} |"
+                f"{_cell(_prose(p.get('description', '')))} |"
             )
         yield ""
     body = op.get("requestBody")
@@ -222,7 +229,7 @@ def _operation(method: str, path: str, op: dict) -> Iterator[str]:
     yield "| status | meaning |"
     yield "|---|---|"
     for status, answer in op["responses"].items():
-        text = _cell(answer["description"])
+        text = _cell(_prose(answer["description"]))
         for media, content in answer.get("content", {}).items():
             schema = content["schema"]
             text += f": {media}" + (f" {_schema_link(schema)}" if "$ref" in schema else "")
@@ -294,15 +301,16 @@ def walk_parser(
 
 
 def _argument(action: argparse.Action) -> str:
-    names = (
-        ", ".join(f"`{s}`" for s in action.option_strings) or f"`{action.metavar or action.dest}`"
-    )
-    if action.option_strings and action.nargs != 0:
-        metavar = action.metavar or action.dest.upper()
-        if isinstance(metavar, tuple):
-            metavar = " ".join(metavar)
-        names += f" `{metavar}`"
-    text = action.help or ""
+    """A table row: the argument as typed (``--server URL``), its help and its choices."""
+    if not action.option_strings:
+        names = f"`{action.metavar or action.dest}`"
+    else:
+        metavar = ""
+        if action.nargs != 0:
+            metavar = action.metavar or action.dest.upper()
+            metavar = " " + (" ".join(metavar) if isinstance(metavar, tuple) else metavar)
+        names = ", ".join(f"`{option}{metavar}`" for option in action.option_strings)
+    text = _prose(action.help or "")
     if action.choices and not isinstance(action, argparse._SubParsersAction):
         text += " (one of: " + ", ".join(f"`{c}`" for c in action.choices) + ")"
     return f"| {names} | {_cell(text)} |"
@@ -323,11 +331,12 @@ def cli_page() -> str:
         title = " ".join(("corral", *words))
         lines += [f"## `{title}`", ""]
         if summary:
-            lines += [_cell(summary).rstrip(".") + ".", ""]
-        usage = parser.format_usage().removeprefix("usage: ").strip()
+            text = _prose(summary[0].upper() + summary[1:])
+            lines += [text if text.endswith(".") else text + ".", ""]
+        usage = parser.format_usage().strip()
         lines += ["```text", usage, "```", ""]
         if parser.description and words:
-            lines += [parser.description, ""]
+            lines += [_prose(parser.description), ""]
         actions = [
             a
             for a in parser._actions
@@ -361,15 +370,20 @@ def services_page() -> str:
         "",
     ]
     for name, cls, _ in SERVICES.items():
-        lines += [f"### `{name}`", "", f"{cls.description}. Default parser: `{cls.parser}`.", ""]
+        lines += [
+            f"### `{name}`",
+            "",
+            f"{_prose(cls.description)}. Default parser: `{cls.parser}`.",
+            "",
+        ]
         if cls.options:
             lines += ["| option | meaning |", "|---|---|"]
-            lines += [f"| `{k}` | {_cell(v)} |" for k, v in cls.options.items()]
+            lines += [f"| `{k}` | {_cell(_prose(v))} |" for k, v in cls.options.items()]
             lines.append("")
     lines += ["## Parsers", ""]
     for name, cls, _ in PARSERS.items():
         doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
-        lines += [f"### `{name}`", "", f"`{cls.__module__}.{cls.__name__}`: {doc}", ""]
+        lines += [f"### `{name}`", "", f"`{cls.__module__}.{cls.__name__}`: {_prose(doc)}", ""]
         if issubclass(cls, TableParser):
             bases = [
                 b.__name__
