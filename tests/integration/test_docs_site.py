@@ -71,7 +71,7 @@ def test_generated_references_reach_the_site(site):
     for key in jobspec.job_schema()["properties"]:
         assert f"<code>{key}</code>" in job
     cli = (site / "reference/cli/index.html").read_text()
-    assert "<code>corral job why</code>" in cli and "<code>--farm-secret-file</code>" in cli
+    assert "<code>corral job why</code>" in cli and "<code>--farm-secret-file FILE</code>" in cli
     api = (site / "reference/rest-api/index.html").read_text()
     assert "<code>GET /api/v1/jobs/{job}/explain</code>" in api
     assert "hooks" not in os.listdir(site)  # the generator is not published
