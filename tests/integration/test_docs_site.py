@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from app.core import jobspec
 
 pytest.importorskip("mkdocs", reason="mkdocs is in the docs and test extras")
+yaml = pytest.importorskip("yaml")  # mkdocs's own dependency
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("CORRAL_SCREENSHOTS")
