@@ -1,11 +1,11 @@
-# Two commands matter: `make run` (a farm on this machine) and `make test`.
-# Both share .venv; each extra set has its own stamp, so either may come first.
+# Two commands matter: `make run` (a farm on this machine) and `make test`; `make docs` builds the
+# documentation site. All share .venv; each extra set has its own stamp, so any may come first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean media-tools browser packaging-tools dist deb tarball \
-	dist/corral dist/corral-onedir/corral
+.PHONY: run test lint format bench docs clean media-tools browser packaging-tools dist deb \
+	tarball dist/corral dist/corral-onedir/corral
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ $(VENV)/.installed-run: $(BIN)/python pyproject.toml
 # The farm's packages, PostgreSQL, bpy and the test tools.
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# MkDocs and its Material theme: the documentation site.
+$(VENV)/.installed-docs: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[docs]'
 	touch $@
 
 # ffmpeg and ImageMagick: movie blocks and thumbnails in the tests (Debian/Ubuntu, as root).
@@ -77,16 +82,20 @@ run: $(VENV)/.installed-run
 	$(BIN)/corral up
 
 test: $(VENV)/.installed-test media-tools browser packaging-tools
-	$(BIN)/ruff check app tests bench dcc_plugins
-	$(BIN)/ruff format --check app tests bench dcc_plugins
+	$(BIN)/ruff check app tests bench dcc_plugins docs/hooks
+	$(BIN)/ruff format --check app tests bench dcc_plugins docs/hooks
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check --fix app tests bench dcc_plugins
-	$(BIN)/ruff format app tests bench dcc_plugins
+	$(BIN)/ruff check --fix app tests bench dcc_plugins docs/hooks
+	$(BIN)/ruff format app tests bench dcc_plugins docs/hooks
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run_all
 
+# The documentation site into site/ (mkdocs.yml; its references are written from the code).
+docs: $(VENV)/.installed-docs
+	$(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) .pytest_cache build dist .cache *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist .cache site *.egg-info

@@ -41,14 +41,16 @@ def test_extras_are_named_for_what_people_install():
     assert names(EXTRAS["postgres"]) == {"psycopg2-binary"}
     assert names(EXTRAS["blender"]) == {"bpy"}
     assert names(EXTRAS["openjd"]) == {"openjd-model"}
+    assert names(EXTRAS["docs"]) == {"mkdocs", "mkdocs-material"}
     # the tests' environment: the farm's extras and the test tools, each listed once
     test = names(EXTRAS["test"])
-    assert "corral[ui,postgres,blender,openjd]" in test
+    assert "corral[ui,postgres,blender,openjd,docs]" in test
     assert not test & (names(EXTRAS["ui"]) | names(EXTRAS["postgres"]))
 
 
 @pytest.mark.parametrize(
-    "target, extras", [("run", "'.[ui]'"), ("test", "'.[test]'"), ("bench", "'.[test]'")]
+    "target, extras",
+    [("run", "'.[ui]'"), ("test", "'.[test]'"), ("bench", "'.[test]'"), ("docs", "'.[docs]'")],
 )
 def test_make_installs_the_extras_of_its_target(tmp_path, target, extras):
     (line,) = installs(target, tmp_path / "venv")
