@@ -9,7 +9,18 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.api import CorralError
-from app.cli import dcc, farm, jobs, modes, parse_log, parsing, server_admin, services, submit
+from app.cli import (
+    completion,
+    dcc,
+    farm,
+    jobs,
+    modes,
+    parse_log,
+    parsing,
+    server_admin,
+    services,
+    submit,
+)
 from app.cli.output import print_error
 from app.cli.parsing import UsageError
 
@@ -36,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     dcc.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     server_admin.add_verbs(server, common)
+    completion.add_verbs(verbs)
     return parser
 
 
@@ -64,6 +76,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``corral`` command; return its exit code (0 ok, 1 error, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [completion.COMPLETE_VERB]:
+        return completion.complete(build_parser(), argv[1:])
     try:
         args = parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors

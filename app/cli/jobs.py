@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from app.api import CorralError
-from app.cli import parsing
+from app.cli import parsing, watch
 from app.cli.actions import act_on_selection, client, edit, report_refused
 from app.cli.output import (
     format_duration,
@@ -79,6 +79,7 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     )
     q.add_argument("id", type=int, metavar="ID")
     q.set_defaults(func=cmd_job_why)
+    watch.add_job_watch(job_verbs, common)
 
     p = verbs.add_parser("task", parents=[common], help="show tasks, their output, act on them")
     task_verbs = p.add_subparsers(dest="task_verb", metavar="ACTION", required=True)
