@@ -238,8 +238,9 @@ class Client:
     # -- the API -----------------------------------------------------------------------------
 
     def health(self) -> dict:
-        """``{"ok": true, "version": ..., "degraded": null}`` when the server is up; ``degraded``
-        says why it cannot store changes now, while it cannot (it refuses them with 503)."""
+        """``{"ok": true, "version": ..., "degraded": null, "time": ...}`` when the server is up;
+        ``degraded`` says why it cannot store changes now, while it cannot (it refuses them with
+        503); ``time`` is the server's clock (seconds since the epoch)."""
         return self.request("GET", "/health")
 
     def submit(self, job: Job | dict, strict: bool = False) -> int:
@@ -333,6 +334,10 @@ class Client:
 
     def users(self) -> list:
         return self.request("GET", "/users")
+
+    def services(self) -> list:
+        """The names of the services a block may name on this server, sorted."""
+        return self.request("GET", "/services")
 
     def whoami(self) -> dict:
         """Whom the token belongs to: ``{"name", "role"}``."""
@@ -461,7 +466,8 @@ class Client:
     def server_stats(self) -> dict:
         """Traffic since the server started: ``requests`` by route, ``messages_in`` and
         ``messages_out`` by peer and type, ``bytes_in``, ``bytes_out``, connected ``renders``
-        and ``monitors``, ``decisions_per_second`` of the scheduler."""
+        and ``monitors``, ``decisions_per_second`` of the scheduler, and the ``data_disk``
+        (``free_bytes``, ``total_bytes``) of the server's data folder."""
         return self.request("GET", "/server/stats")
 
 

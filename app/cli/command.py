@@ -12,6 +12,7 @@ from app.api import CorralError
 from app.cli import (
     completion,
     dcc,
+    doctor,
     farm,
     jobs,
     modes,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     dcc.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     server_admin.add_verbs(server, common)
+    doctor.add_verbs(verbs, common)
     completion.add_verbs(verbs)
     return parser
 

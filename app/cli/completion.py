@@ -80,7 +80,7 @@ def _server_names(kind: str) -> Callable[[Client], list[str]]:
             return [render["name"] for render in farm.renders()]
         if kind == "users":
             return [user["name"] for user in farm.users()]
-        return sorted({s for render in farm.renders() for s in render.get("services") or []})
+        return farm.services()
 
     return names
 

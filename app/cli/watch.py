@@ -88,12 +88,10 @@ class TaskTimes:
 
 def eta(block: dict, mean: float | None) -> float | None:
     """Seconds until the block is done: its tasks left, run mean seconds each, as many at once
-    as run now (at least one). None when nothing is measured yet or nothing runs."""
+    as run now. None when nothing is measured yet, nothing runs or nothing is left."""
     left = block.get("tasks_total", 0) - block.get("tasks_done", 0) - block.get("tasks_skipped", 0)
-    if left <= 0:
-        return 0.0
     running = block.get("tasks_running", 0)
-    if mean is None or not running:
+    if mean is None or not running or left <= 0:
         return None
     return mean * left / running
 
