@@ -71,6 +71,7 @@ from .protocol import (
 )
 
 DEFAULT_SERVER = "http://127.0.0.1:51000"
+SERVER_ENV = "CORRAL_SERVER"  # the server URL when none is given
 log = logging.getLogger("corral.api")
 __all__ = [
     "DEFAULT_SERVER",
@@ -115,7 +116,7 @@ class CorralError(Exception):
 
 def default_server() -> str:
     """The server URL from ``$CORRAL_SERVER``, else the local default."""
-    return os.environ.get("CORRAL_SERVER") or DEFAULT_SERVER
+    return os.environ.get(SERVER_ENV) or DEFAULT_SERVER
 
 
 def _normalize_server(server: str) -> str:
@@ -189,7 +190,8 @@ class Client:
             raise self._http_error(exc, self.server) from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             raise CorralError(
-                f"cannot reach the Corral server at {self.server}: {_reason(exc)}"
+                f"cannot reach the Corral server at {self.server}: {_reason(exc)} (is it "
+                f"running there? give its URL with --server or ${SERVER_ENV})"
             ) from None
 
     @staticmethod

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.api import Client, CorralError
+from app.cli import parsing
+from app.cli.output import print_json
 
 COMPLETE_VERB = "__complete"  # the hidden verb the scripts call (not a verb of the parser)
 SERVER_TIMEOUT = 1.0  # seconds a completion waits for the server at most
@@ -50,20 +52,24 @@ complete -c corral -f -a '(__corral_complete)'
 def add_verbs(verbs: Any) -> None:
     p = verbs.add_parser(
         "completion",
+        parents=[parsing.json_option()],
         help="print the shell completion script for bash, zsh or fish",
         description="Print the completion script of SHELL. bash: add "
         "'source <(corral completion bash)' to ~/.bashrc; zsh: add "
         "'source <(corral completion zsh)' to ~/.zshrc after compinit; fish: "
         "'corral completion fish > ~/.config/fish/completions/corral.fish'. Job ids, render "
         "names and services are completed from the server ($CORRAL_SERVER, or --server typed "
-        "before them).",
+        'before them). With --json: {"shell", "script"}.',
     )
     p.add_argument("shell", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")
     p.set_defaults(func=cmd_completion)
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
-    sys.stdout.write(_SCRIPTS[args.shell])
+    if args.json:
+        print_json({"shell": args.shell, "script": _SCRIPTS[args.shell]})
+    else:
+        sys.stdout.write(_SCRIPTS[args.shell])
     return 0
 
 
