@@ -142,7 +142,7 @@ def candidates(parser: argparse.ArgumentParser, words: Sequence[str]) -> list[st
             continue
         positionals.append(word)
     if pending is not None:
-        found = [str(c) for c in pending.choices or ()]
+        found = _values(pending, path, server)
     elif current.startswith("-"):
         found = [o for o in parser._option_string_actions if o.startswith("--")]
     else:
@@ -159,14 +159,18 @@ def _positional_candidates(
     actions = [a for a in parser._actions if not a.option_strings and a is not sub]
     index = len(positionals)
     for action in actions:
-        many = action.nargs in ("*", "+")
-        if index == 0 or many:
-            if action.choices:
-                return [str(c) for c in action.choices]
-            kind = _server_kind(path, action.dest)
-            return _ask_server(kind, server) if kind else []
+        if index == 0 or action.nargs in ("*", "+"):
+            return _values(action, path, server)
         index -= 1
     return []
+
+
+def _values(action: argparse.Action, path: list[str], server: dict) -> list[str]:
+    """The values an argument takes: its choices, else what the server lists of its kind."""
+    if action.choices:
+        return [str(c) for c in action.choices]
+    kind = _server_kind(path, action.dest)
+    return _ask_server(kind, server) if kind else []
 
 
 def _ask_server(kind: str, typed: dict[str, str]) -> list[str]:

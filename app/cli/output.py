@@ -112,7 +112,9 @@ def styled_state(text: str) -> Any:
 
     out = Text()
     for i, word in enumerate(text.split(" ")):
-        out.append((" " if i else "") + word, style=STATE_STYLES.get(word, ""))
+        if i:
+            out.append(" ")
+        out.append(word, style=STATE_STYLES.get(word, ""))
     return out
 
 
