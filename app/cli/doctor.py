@@ -106,7 +106,7 @@ def _database(health: dict) -> dict:
 def _clock(host: str, theirs: Any, ours: float) -> dict:
     if not isinstance(theirs, (int, float)):
         return finding("clock", WARNING, f"{host}: the server does not tell its time", "")
-    skew = ours - theirs
+    skew = round(ours - theirs, 1) + 0.0  # never "-0.0"
     if abs(skew) <= MAX_SKEW:
         return finding("clock", OK, f"{host}: {skew:+.1f} s from the server's clock")
     return finding(
@@ -133,13 +133,11 @@ def _renders(renders: list[dict], server_version: Any) -> Iterator[dict]:
     free = [r for r in usable if (r.get("capacity") or 0) > (r.get("capacity_used") or 0)]
     message = f"{len(online)} online, {len(usable)} taking tasks, {len(free)} with free capacity"
     if not usable:
-        names = ", ".join(r["name"] for r in online)
-        yield finding(
-            "renders",
-            PROBLEM,
-            message,
-            f"free them: 'corral render-ctl free {names}' and 'corral render-ctl unpause {names}'",
-        )
+        nimby = " ".join(r["name"] for r in online if r.get("nimby") == "NIMBY")
+        paused = " ".join(r["name"] for r in online if r.get("paused"))
+        fixes = [f"corral render-ctl free {nimby}"] if nimby else []
+        fixes += [f"corral render-ctl unpause {paused}"] if paused else []
+        yield finding("renders", PROBLEM, message, "let them take tasks: " + "; ".join(fixes))
     else:
         yield finding("renders", OK, message)
     for render in online:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from app import api
 from app.api import SERVER_ENV
 from app.credentials import TOKEN_ENV
+from bench.terminal_screenshots import in_terminal
 from tests.integration.conftest import RENDER
 from tests.integration.test_cli_controls import submit
 from tests.polling import wait_until
@@ -105,36 +105,16 @@ def test_renders_watch_prints_the_list_again_until_interrupted(farm_cli, farm):
     assert proc.returncode == 130, err
 
 
-def in_terminal(argv: list[str], env: dict[str, str]) -> str:
-    """The output of corral argv written to a real terminal (a pty)."""
-    main, child = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", *argv], env=env, stdout=child, stderr=subprocess.PIPE
-    )
-    os.close(child)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:  # the child closed its end
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(main)
-    assert proc.wait(timeout=30) == 0, proc.stderr.read()
-    return b"".join(chunks).decode().replace("\r\n", "\n")
-
-
 def test_a_terminal_gets_a_coloured_table_and_no_color_the_plain_one(cli, server):
     job_id = submit(server.client, "colours", paused=True)
     env = _env(server.url, server.admin_token, COLUMNS="120")
-    coloured = in_terminal(["jobs", "--user", "colours"], env)
+    code, coloured = in_terminal(["jobs", "--user", "colours"], env)
+    assert code == 0
     assert "\x1b[" in coloured  # ANSI styles: bold headers, the state's colour
     assert "\x1b[2mOFF" in coloured  # a paused job's state is dim
     assert str(job_id) in coloured
 
-    plain = in_terminal(["jobs", "--user", "colours"], {**env, "NO_COLOR": "1"})
+    _, plain = in_terminal(["jobs", "--user", "colours"], {**env, "NO_COLOR": "1"})
     code, piped, _ = cli("jobs", "--user", "colours")
     assert code == 0
     assert plain == piped  # byte for byte the table scripts read
