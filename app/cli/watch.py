@@ -204,11 +204,11 @@ def _look(jobs_client: Client, job_id: int) -> dict:
 
 
 def watch_renders(args: argparse.Namespace, columns: Any) -> int:
-    """The renders table, drawn again every --every seconds until interrupted (plain: printed
-    again when it changes, with a blank line between)."""
+    """The renders table, drawn again every --every seconds until interrupted (Ctrl-C: exit
+    status 130). Plain: printed again when it changes, a blank line between; --json: a line of
+    JSON per change."""
     renders_client = client(args)
     console = None if args.json else terminal()
-    last = None
     if console is not None:
         from rich.live import Live
 
@@ -216,6 +216,7 @@ def watch_renders(args: argparse.Namespace, columns: Any) -> int:
             while True:
                 live.update(rich_table(renders_client.renders(), columns), refresh=True)
                 time.sleep(args.every)
+    last = None
     while True:
         renders = renders_client.renders()
         text = json.dumps(renders) if args.json else table(renders, columns)
