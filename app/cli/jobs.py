@@ -20,6 +20,7 @@ from app.cli.output import (
     table,
 )
 from app.cli.parsing import settings_dict
+from app.cli.why import why_fixes
 from app.core.jobs import JOB_STATES
 from app.protocol import JOB_ACTIONS, TASK_ACTIONS, TASKS_PAGE_MAX, failed_tasks
 
@@ -270,43 +271,6 @@ def cmd_job_move(args: argparse.Namespace) -> int:
         where = f"to the {args.to}" if args.to in ("top", "bottom") else args.to
         print(f"Job {args.id} moved {where}")
     return 0
-
-
-# What to do about the explainer's reasons that people meet most: (a word of the reason, the fix;
-# {job} the job's id, {render} the render's name).
-_WHY_FIXES = (
-    ("hosts_mask", "corral job set {job} hosts_mask=REGEX (a regular expression of render names)"),
-    ("job is paused", "corral job start {job}"),
-    ("render is NIMBY", "corral render-ctl free {render}"),
-    ("render is nimby", "corral render-ctl free {render} (or run the job as its user)"),
-    ("render is paused", "corral render-ctl unpause {render}"),
-    (
-        "is not enabled on this render",
-        "enable the service on {render}: corral render set "
-        "{render} services_disabled=[] (or in its pool: corral pool set PATH services=...)",
-    ),
-    ("need_os", "corral job set {job} need_os=... (or start a render of that OS)"),
-    ("need_properties", "corral job set {job} need_properties=... (or give renders them)"),
-    ("errors_avoid_host", "corral job reset-error-hosts {job}"),
-    ("job pools", "corral job set {job} pools={{}} (or put a render in an allowed pool)"),
-)
-NO_RENDERS_FIX = "start a render on a farm host: corral render --server URL"
-
-
-def why_fixes(answer: dict) -> list[str]:
-    """The fixes of a job that runs nothing, one per reason the renders give (in order)."""
-    if answer.get("running"):
-        return []
-    renders = answer.get("renders") or []
-    if not renders:
-        return [NO_RENDERS_FIX]
-    fixes = []
-    for render in renders:
-        for word, fix in _WHY_FIXES:
-            if word in str(render.get("reason")):
-                fixes.append(fix.format(job=answer.get("job"), render=render.get("render")))
-                break
-    return list(dict.fromkeys(fixes))
 
 
 def format_explain(answer: dict) -> str:

@@ -15,6 +15,7 @@ from app.api import Client, CorralError
 from app.cli import parsing
 from app.cli.actions import client
 from app.cli.output import format_duration, rich_table, table, terminal
+from app.cli.why import waiting_text
 from app.protocol import failed_tasks
 
 WATCH_EVERY = 1.0  # seconds between two looks at the job (or the renders), by default
@@ -86,6 +87,23 @@ class TaskTimes:
         return sum(times) / len(times) if times else None
 
 
+class Waiting:
+    """Why the watched job runs nothing (waiting_text of the explainer's answer), asked again
+    every SAMPLE_EVERY seconds at most while it runs nothing."""
+
+    def __init__(self, jobs_client: Client, job_id: int, clock: Callable[[], float]):
+        self.client, self.job_id, self.clock = jobs_client, job_id, clock
+        self.asked, self.text = -SAMPLE_EVERY, None
+
+    def of(self, job: dict) -> str | None:
+        if job.get("tasks_running") or outcome(job) is not None:
+            self.asked, self.text = -SAMPLE_EVERY, None
+        elif self.clock() - self.asked >= SAMPLE_EVERY:
+            self.asked = self.clock()
+            self.text = waiting_text(self.client.explain(self.job_id))
+        return self.text
+
+
 def eta(block: dict, mean: float | None) -> float | None:
     """Seconds until the block is done: its tasks left, run mean seconds each, as many at once
     as run now. None when nothing is measured yet, nothing runs or nothing is left."""
@@ -119,9 +137,10 @@ def end_text(job: dict, code: int) -> str:
 def cmd_job_watch(args: argparse.Namespace) -> int:
     jobs_client = client(args)
     times = TaskTimes(jobs_client, args.id, time.monotonic)
+    waiting = Waiting(jobs_client, args.id, time.monotonic)
     console = None if args.json else terminal()
     if console is None:
-        return _watch_plain(args, jobs_client, times)
+        return _watch_plain(args, jobs_client, times, waiting)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -129,6 +148,7 @@ def cmd_job_watch(args: argparse.Namespace) -> int:
         *columns, TextColumn("{task.fields[status]}"), console=console, auto_refresh=False
     ) as progress:
         bars: dict[int, Any] = {}
+        told = None
         while True:
             job = _look(jobs_client, args.id)
             for block in job.get("blocks") or []:
@@ -144,6 +164,10 @@ def cmd_job_watch(args: argparse.Namespace) -> int:
                     status=status,
                 )
             progress.refresh()
+            why = waiting.of(job)
+            if why is not None and why != told:
+                progress.console.print(why, style="yellow")
+            told = why
             code = outcome(job)
             if code is not None:
                 break
@@ -152,8 +176,10 @@ def cmd_job_watch(args: argparse.Namespace) -> int:
     return code
 
 
-def _watch_plain(args: argparse.Namespace, jobs_client: Client, times: TaskTimes) -> int:
-    """Lines (or JSON objects) when the job or a block changes."""
+def _watch_plain(
+    args: argparse.Namespace, jobs_client: Client, times: TaskTimes, waiting: Waiting
+) -> int:
+    """Lines (or JSON objects) when the job, a block or why it waits changes."""
     shown: dict[Any, str] = {}
 
     def show(key: Any, text: str, item: dict) -> None:
@@ -168,6 +194,9 @@ def _watch_plain(args: argparse.Namespace, jobs_client: Client, times: TaskTimes
             seconds = eta(block, times.mean(block))
             text = f"  block {block['num']} {block.get('name')}: {block_status(block, seconds)}"
             show(block["num"], text, {**_block_line(block), "eta": seconds})
+        why = waiting.of(job)
+        if why is not None:
+            show("waiting", f"  {why}", {"job": job["id"], "waiting": why})
         code = outcome(job)
         if code is not None:
             if not args.json:

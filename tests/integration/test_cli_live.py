@@ -44,6 +44,14 @@ def test_job_watch_exits_with_the_job_s_outcome(farm_cli, farm):
         f"'corral job restart-errors {bad}'"
     )
 
+    # on a terminal: progress bars, and the same exit status
+    env = _env(farm.url, farm.admin_token, COLUMNS="120")
+    code, drawn = in_terminal(["job", "watch", str(bad), "--every", "0.2"], env)
+    assert code == 1
+    assert "\x1b[" in drawn and "━" in drawn  # coloured bars
+    assert f"Job {bad} ended with 2 failed tasks" in drawn
+    assert in_terminal(["job", "watch", str(good)], env)[0] == 0
+
     # --json: a JSON object per change, the last block's line with every task done
     code, out, _ = farm_cli("job", "watch", str(good), "--json")
     lines = [json.loads(line) for line in out.splitlines()]
@@ -121,8 +129,8 @@ def test_a_terminal_gets_a_coloured_table_and_no_color_the_plain_one(cli, server
     assert "\x1b[" not in plain
 
 
-def test_a_long_watch_stops_at_its_job_s_end_even_when_slow_to_start(farm_cli, farm):
-    """A job paused at first: the watch waits, then follows it once started."""
+def test_a_watch_says_why_its_job_waits_and_follows_it_once_started(farm_cli, farm):
+    """A job paused at first: the watch says why it waits, then follows it once started."""
     job_id = submit(farm.client, "later", paused=True, frames=2)
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "job", "watch", str(job_id), "--every", "0.2"],
@@ -136,5 +144,8 @@ def test_a_long_watch_stops_at_its_job_s_end_even_when_slow_to_start(farm_cli, f
     farm_cli("job", "start", str(job_id))
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, err) == (0, "")
+    assert (
+        f"  waiting ({RENDER}: job is paused); fix: corral job start {job_id}" in out.splitlines()
+    )
     assert out.splitlines()[-1] == f"Job {job_id} done"
     wait_until(lambda: farm.client.job(job_id)["state"] == "DON")

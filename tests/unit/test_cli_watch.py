@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.cli.watch import EXIT_DONE, EXIT_FAILED, block_status, eta, outcome
+from app.cli.why import waiting_text
+from app.core.solver import CAN_RUN_HERE as CAN
 
 
 def summary(total=4, done=0, running=0, skipped=0, error=0, error_ready=0) -> dict:
@@ -47,3 +49,22 @@ def test_a_block_s_line():
     assert block_status(summary(done=1, running=2, error_ready=1), 75.0) == (
         "1/4 done, 2 running, 1 failed, ETA 1:15"
     )
+
+
+def test_why_a_job_that_runs_nothing_waits():
+    masked = {
+        "job": 7,
+        "running": 0,
+        "renders": [{"render": "cpu-01", "reason": "job hosts_mask 'gpu.*' does not match cpu-01"}],
+    }
+    assert waiting_text(masked) == (
+        "waiting (cpu-01: job hosts_mask 'gpu.*' does not match cpu-01); fix: corral job set 7 "
+        "hosts_mask=REGEX (a regular expression of render names)"
+    )
+    assert waiting_text({"job": 7, "running": 0, "renders": []}) == (
+        "waiting (no online renders); fix: start a render on a farm host: corral render "
+        "--server URL"
+    )
+    startable = {**masked, "renders": [*masked["renders"], {"render": "gpu-01", "reason": CAN}]}
+    assert waiting_text(startable) is None  # a render takes it at its next free slot
+    assert waiting_text({**masked, "running": 1}) is None
