@@ -36,8 +36,9 @@ On a terminal the verbs draw tables with coloured states and live progress bars;
 the raw answers: a JSON list of objects for every list).
 
 - `corral job watch ID` follows a job: a progress bar per block and an ETA measured from the run
-  times of its finished tasks. It exits with the job's outcome: 0 when it is done without failed
-  tasks, 1 when it ends with failed tasks (or is deleted), 130 when interrupted.
+  times of its finished tasks; while nothing runs, why it waits and the fix. It exits with the
+  job's outcome: 0 when it is done without failed tasks, 1 when it ends with failed tasks (or is
+  deleted), 130 when interrupted.
 - `corral renders --watch` keeps the renders list up to date (`--every SECONDS`).
 - `corral doctor` checks the farm from where you sit: the server answers, the token is valid,
   versions match, renders are online with capacity, the database commits, the data folder has
