@@ -71,6 +71,7 @@ from .protocol import (
 )
 
 DEFAULT_SERVER = "http://127.0.0.1:51000"
+SERVER_ENV = "CORRAL_SERVER"  # the server URL when none is given
 log = logging.getLogger("corral.api")
 __all__ = [
     "DEFAULT_SERVER",
@@ -115,7 +116,7 @@ class CorralError(Exception):
 
 def default_server() -> str:
     """The server URL from ``$CORRAL_SERVER``, else the local default."""
-    return os.environ.get("CORRAL_SERVER") or DEFAULT_SERVER
+    return os.environ.get(SERVER_ENV) or DEFAULT_SERVER
 
 
 def _normalize_server(server: str) -> str:
@@ -189,7 +190,8 @@ class Client:
             raise self._http_error(exc, self.server) from None
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             raise CorralError(
-                f"cannot reach the Corral server at {self.server}: {_reason(exc)}"
+                f"cannot reach the Corral server at {self.server}: {_reason(exc)} (is it "
+                f"running there? give its URL with --server or ${SERVER_ENV})"
             ) from None
 
     @staticmethod
@@ -238,8 +240,9 @@ class Client:
     # -- the API -----------------------------------------------------------------------------
 
     def health(self) -> dict:
-        """``{"ok": true, "version": ..., "degraded": null}`` when the server is up; ``degraded``
-        says why it cannot store changes now, while it cannot (it refuses them with 503)."""
+        """``{"ok": true, "version": ..., "degraded": null, "time": ...}`` when the server is up;
+        ``degraded`` says why it cannot store changes now, while it cannot (it refuses them with
+        503); ``time`` is the server's clock (seconds since the epoch)."""
         return self.request("GET", "/health")
 
     def submit(self, job: Job | dict, strict: bool = False) -> int:
@@ -333,6 +336,10 @@ class Client:
 
     def users(self) -> list:
         return self.request("GET", "/users")
+
+    def services(self) -> list:
+        """The names of the services a block may name on this server, sorted."""
+        return self.request("GET", "/services")
 
     def whoami(self) -> dict:
         """Whom the token belongs to: ``{"name", "role"}``."""
@@ -461,7 +468,8 @@ class Client:
     def server_stats(self) -> dict:
         """Traffic since the server started: ``requests`` by route, ``messages_in`` and
         ``messages_out`` by peer and type, ``bytes_in``, ``bytes_out``, connected ``renders``
-        and ``monitors``, ``decisions_per_second`` of the scheduler."""
+        and ``monitors``, ``decisions_per_second`` of the scheduler, and the ``data_disk``
+        (``free_bytes``, ``total_bytes``) of the server's data folder."""
         return self.request("GET", "/server/stats")
 
 

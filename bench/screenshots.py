@@ -24,10 +24,10 @@ from PyQt6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.api import numeric_job  # noqa: E402
 from bench.local_farm import LocalFarm  # noqa: E402
+from bench.readme import README, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
-README = ROOT / "README.md"
 SECTION = "## Monitor and tray"
 SECTION_TEXT = f"""{SECTION}
 
@@ -121,18 +121,6 @@ async def shoot(farm: LocalFarm) -> None:
         await client.close()
 
 
-def write_readme() -> None:
-    text = README.read_text()
-    if SECTION in text:
-        start = text.index(SECTION)
-        end = text.index("\n## ", start + len(SECTION)) + 1
-        text = text[:start] + SECTION_TEXT + text[end:]
-    else:
-        anchor = text.index("## How it works")
-        text = text[:anchor] + SECTION_TEXT + text[anchor:]
-    README.write_text(text)
-
-
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="corral-shots-") as folder:
@@ -163,7 +151,7 @@ def main() -> None:
                 runner.run(shoot(farm))
         finally:
             farm.stop()
-    write_readme()
+    write_section(SECTION, SECTION_TEXT)
     print(f"updated {README.relative_to(ROOT)}")
 
 

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from app import __version__
 from app.api import CorralError
 from app.cli import (
+    completion,
     dcc,
+    doctor,
     farm,
     jobs,
     modes,
@@ -50,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_verbs(verbs)
     farm.add_verbs(verbs, common, render)
     server_admin.add_verbs(server, common)
+    doctor.add_verbs(verbs, common)
+    completion.add_verbs(verbs)
     return parser
 
 
@@ -81,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv and modes.has_display():
         argv = ["up"]
+    if argv[:1] == [completion.COMPLETE_VERB]:
+        return completion.complete(build_parser(), argv[1:])
     try:
         args = parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors

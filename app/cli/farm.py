@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from app.cli import parsing
+from app.cli import parsing, watch
 from app.cli.actions import act_on_selection, client, edit
 from app.cli.output import cell, format_record, format_time, print_answer, print_list, table
 from app.cli.parsing import UsageError, settings_dict
@@ -83,7 +83,20 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser, render: argparse.Argu
     parsing.add_settings(q)
     q.set_defaults(func=cmd_render_set, usage_parser=q)
 
-    p = verbs.add_parser("renders", parents=[common], help="list renders")
+    p = verbs.add_parser("renders", parents=[common], help="list renders (--watch: live)")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="draw the list again every --every seconds until interrupted (with --json: a "
+        "line of JSON per change)",
+    )
+    p.add_argument(
+        "--every",
+        type=parsing.seconds,
+        default=watch.WATCH_EVERY,
+        metavar="SECONDS",
+        help=f"with --watch, look again every SECONDS (default: {watch.WATCH_EVERY:g})",
+    )
     p.set_defaults(func=cmd_renders)
     p = verbs.add_parser(
         "render-ctl",
@@ -243,6 +256,8 @@ _RENDER_COLUMNS = (
 
 
 def cmd_renders(args: argparse.Namespace) -> int:
+    if args.watch:
+        return watch.watch_renders(args, _RENDER_COLUMNS)
     return print_list(args, client(args).renders(), _RENDER_COLUMNS, "No renders.")
 
 

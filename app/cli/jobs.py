@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from app.api import CorralError
-from app.cli import parsing
+from app.cli import parsing, watch
 from app.cli.actions import act_on_selection, client, edit, report_refused
 from app.cli.output import (
     format_duration,
@@ -20,6 +20,7 @@ from app.cli.output import (
     table,
 )
 from app.cli.parsing import settings_dict
+from app.cli.why import why_fixes
 from app.core.jobs import JOB_STATES
 from app.protocol import JOB_ACTIONS, TASK_ACTIONS, TASKS_PAGE_MAX, failed_tasks
 
@@ -79,6 +80,7 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser) -> None:
     )
     q.add_argument("id", type=int, metavar="ID")
     q.set_defaults(func=cmd_job_why)
+    watch.add_job_watch(job_verbs, common)
 
     p = verbs.add_parser("task", parents=[common], help="show tasks, their output, act on them")
     task_verbs = p.add_subparsers(dest="task_verb", metavar="ACTION", required=True)
@@ -272,14 +274,18 @@ def cmd_job_move(args: argparse.Namespace) -> int:
 
 
 def format_explain(answer: dict) -> str:
-    """The explainer's answer: the job's state, then one line per online render."""
+    """The explainer's answer: the job's state, then one line per online render; when it runs
+    nothing, the fix of each reason on ``fix:`` lines."""
     head = (
         f"Job {answer.get('job')}: {answer.get('state') or '-'}, {answer.get('running', 0)} running"
     )
     renders = answer.get("renders") or []
-    if not renders:
-        return head + "\nNo online renders."
-    return head + "\n\n" + table(renders, (("RENDER", "render"), ("REASON", "reason")))
+    body = (
+        "\n\n" + table(renders, (("RENDER", "render"), ("REASON", "reason")))
+        if renders
+        else "\nNo online renders."
+    )
+    return head + body + "".join(f"\nfix: {fix}" for fix in why_fixes(answer))
 
 
 def cmd_job_why(args: argparse.Namespace) -> int:

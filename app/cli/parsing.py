@@ -45,10 +45,13 @@ def parse_frames(text: str) -> tuple[int, int, int]:
     step = int(match[3]) if match[3] is not None else 1
     if last < first:
         raise argparse.ArgumentTypeError(
-            f"invalid frame range {text!r}: the last frame is before the first"
+            f"invalid frame range {text!r}: the last frame is before the first "
+            f"(write it FIRST-LAST: {last}-{first})"
         )
     if step < 1:
-        raise argparse.ArgumentTypeError(f"invalid frame range {text!r}: the step must be >= 1")
+        raise argparse.ArgumentTypeError(
+            f"invalid frame range {text!r}: the step must be >= 1 (e.g. {first}-{last}x1)"
+        )
     return first, last, step
 
 

@@ -177,6 +177,20 @@ def _working_directory(args: argparse.Namespace) -> str:
     return _absolute(args.cwd) if args.cwd is not None else os.getcwd()
 
 
+_SEQUENCE_RE = re.compile(r"#|%0?\d*d|@")  # an image sequence's frame pattern (ffmpeg's input)
+
+
+def _check_scene(scene: str) -> None:
+    """A scene file for renders of this host's OS must exist here (an image sequence's pattern
+    aside): a missing file would fail every task."""
+    path = _absolute(scene)
+    if not _SEQUENCE_RE.search(os.path.basename(path)) and not os.path.isfile(path):
+        raise UsageError(
+            f"scene file {scene!r} does not exist (looked for {path}): give the path of an "
+            "existing scene, or --platform OS when it is a path on the renders' OS"
+        )
+
+
 def _scene_job(args: argparse.Namespace) -> dict:
     """A numeric job whose command the service writes for a scene file."""
     from app.platform import host_os
@@ -203,6 +217,8 @@ def _scene_job(args: argparse.Namespace) -> dict:
         per_task = service.frames_per_task(first, last, step, args.fpt, output)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.platform is None:
+        _check_scene(args.scene)
     name = args.name or os.path.basename(args.scene) or args.service
     return numeric_job(
         name,

@@ -128,6 +128,9 @@ def task_reason(block: Block, n: int, render: Render, view: FarmView) -> str | N
     return None
 
 
+CAN_RUN_HERE = "can run here"  # the explainer's answer for a render the job may start on
+
+
 def explain(job: Job, renders: list[Render], view: FarmView) -> dict:
     """Why this job is or is not running: its own state, then per render the first rule."""
     per_render = []
@@ -141,7 +144,7 @@ def explain(job: Job, renders: list[Render], view: FarmView) -> dict:
             if all(blocks):
                 pairs = zip(job.blocks, blocks, strict=True)
                 reason = "; ".join(f"block {b.num}: {r}" for b, r in pairs)
-        per_render.append({"render": render.name, "reason": reason or "can run here"})
+        per_render.append({"render": render.name, "reason": reason or CAN_RUN_HERE})
     return {
         "job": job.id,
         "running": job.running,

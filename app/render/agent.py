@@ -462,6 +462,7 @@ def _host_info() -> dict[str, Any]:
         "cpu_count": os.cpu_count() or 1,
         "mem_total_mb": psutil.virtual_memory().total // 2**20,
         "version": __version__,
+        "time": time.time(),  # the server compares it with its own clock (corral doctor)
     }
 
 

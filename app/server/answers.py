@@ -195,7 +195,9 @@ _STATS_RANGE = {"from": _NUMBER, "to": _NUMBER}
 SCHEMAS: dict[str, dict] = {
     "Error": _obj({"error": _TEXT, "field": _TEXT}, "field"),
     "Ok": _obj({"ok": {"const": True}}),
-    "Health": _obj({"ok": {"const": True}, "version": _TEXT, "degraded": _OPTIONAL_TEXT}),
+    "Health": _obj(
+        {"ok": {"const": True}, "version": _TEXT, "degraded": _OPTIONAL_TEXT, "time": _NUMBER}
+    ),
     "Created": _obj({"id": _INT, "warnings": _list(_TEXT)}),
     "Job": _obj({**_JOB, "blocks": _list(_ref("Block"))}),
     "Jobs": _list(_obj(_JOB)),
@@ -228,6 +230,7 @@ SCHEMAS: dict[str, dict] = {
     "Users": _list(_obj(_USER)),
     "User": _obj(_USER),
     "Whoami": _obj({"name": _TEXT, "role": _TEXT}),
+    "Services": _list(_TEXT),
     "Token": _obj({"name": _TEXT, "role": _TEXT, "token": _TEXT}),
     "Renders": _list(_obj(_RENDER)),
     "Render": _obj({**_RENDER, "resources": _OBJECT}),
@@ -273,6 +276,7 @@ SCHEMAS: dict[str, dict] = {
             "connections": _INT,
             "decisions": _INT,
             "decisions_per_second": _NUMBER,
+            "data_disk": _obj({"free_bytes": _INT, "total_bytes": _INT}),
         }
     ),
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import shutil
 
 from aiohttp import web
 
@@ -228,14 +229,22 @@ async def _json_body(request: web.Request) -> object:
 
 @routes.get(
     "/health",
-    "Server liveness and version; why it is degraded, if it is",
+    "Server liveness, version and clock; why it is degraded, if it is",
     access="public",
     reply="Health",
 )
 async def health(request: web.Request) -> web.Response:
-    """`degraded`: None, or why the store cannot commit now (changes are refused meanwhile)."""
-    trouble = _farm(request).journal.trouble
-    return web.json_response({"ok": True, "version": app.__version__, "degraded": trouble})
+    """`degraded`: None, or why the store cannot commit now (changes are refused meanwhile);
+    `time`: the server's clock (epoch seconds), for clients to measure their skew."""
+    farm = _farm(request)
+    return web.json_response(
+        {
+            "ok": True,
+            "version": app.__version__,
+            "degraded": farm.journal.trouble,
+            "time": farm.clock(),
+        }
+    )
 
 
 @routes.get(
@@ -563,6 +572,16 @@ async def explain_job(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     farm = _farm(request)
     return web.json_response([farm.user_summary(user) for user in farm.users.values()])
+
+
+@routes.get(
+    "/services",
+    "The services a block may name (built in and the server's plugins), sorted",
+    access="user",
+    reply="Services",
+)
+async def services(request: web.Request) -> web.Response:
+    return web.json_response(service_names())
 
 
 @routes.get(
@@ -1068,13 +1087,20 @@ async def edit_server_config(request: web.Request) -> web.Response:
 
 @routes.get(
     "/server/stats",
-    "Traffic since the server started: requests, socket messages, bytes, connected peers",
+    "Traffic since the server started: requests, socket messages, bytes, connected peers; "
+    "the data folder's disk space",
     access="user",
     reply="ServerStats",
 )
 async def server_stats(request: web.Request) -> web.Response:
     farm = _farm(request)
-    return web.json_response(farm.traffic.summary(len(farm.links), len(farm.events.monitors)))
+    disk = shutil.disk_usage(farm.config.data_dir)
+    return web.json_response(
+        {
+            **farm.traffic.summary(len(farm.links), len(farm.events.monitors)),
+            "data_disk": {"free_bytes": disk.free, "total_bytes": disk.total},
+        }
+    )
 
 
 # -- statistics (app/server/persistence/statistics.py; the page: app/server/pages.py) --------

@@ -181,7 +181,8 @@ def test_users_table_and_user_set(cli, server):
 def why_reason(cli: CliRun, job_id: int) -> str:
     code, out, err = cli("job", "why", str(job_id))
     assert (code, err) == (0, ""), err
-    return row_of(out.split("\n\n", 1)[1], RENDER)["REASON"]
+    lines = out.split("\n\n", 1)[1].splitlines()
+    return row_of("\n".join(x for x in lines if not x.startswith("fix: ")), RENDER)["REASON"]
 
 
 def test_job_why_names_the_hosts_mask(farm_cli, farm):
@@ -191,6 +192,9 @@ def test_job_why_names_the_hosts_mask(farm_cli, farm):
     head, table = out.split("\n\n")
     assert head == f"Job {job_id}: RDY, 0 running"
     assert table.splitlines()[0].split() == ["RENDER", "REASON"]
+    assert table.splitlines()[-1] == f"fix: corral job set {job_id} hosts_mask=REGEX (a " + (
+        "regular expression of render names)"
+    )
     assert "gpu-only" in why_reason(farm_cli, job_id)
 
     code, out, _ = farm_cli("job", "why", str(job_id), "--json")

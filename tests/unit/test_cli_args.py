@@ -444,7 +444,8 @@ def test_format_explain():
         "gpu-07  render is NIMBY",
     ]
     assert format_explain({"job": 4, "running": 0, "state": "RDY", "renders": []}) == (
-        "Job 4: RDY, 0 running\nNo online renders."
+        "Job 4: RDY, 0 running\nNo online renders.\n"
+        "fix: start a render on a farm host: corral render --server URL"
     )
 
 
@@ -877,6 +878,7 @@ def test_api_runs_on_python37():
 
 def test_submit_makes_paths_absolute_and_runs_where_it_was_submitted(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "cube.blend").write_bytes(b"BLENDER")
     command = submit_job("--frames", "1-2", "--", "echo", "@#@")
     assert command["blocks"][0]["working_directory"] == str(tmp_path)
     scene = submit_job(

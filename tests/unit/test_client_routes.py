@@ -50,6 +50,7 @@ CALLS = [
     ("users", (), {}),
     ("edit_user", ("ann", {"priority": 10}), {}),
     ("whoami", (), {}),
+    ("services", (), {}),
     ("add_user", ("ann",), {"role": "admin"}),
     ("issue_token", ("ann",), {}),
     ("revoke_token", ("ann",), {}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -114,7 +115,7 @@ async def test_the_server_serves_it_and_knows_each_request_s_route(aiohttp_clien
 
     application = web.Application(middlewares=[record])
     routes.register(application)  # the openapi route needs no farm; health, whether it commits
-    application["farm"] = SimpleNamespace(journal=SimpleNamespace(trouble=None))
+    application["farm"] = SimpleNamespace(journal=SimpleNamespace(trouble=None), clock=time.time)
     client = await aiohttp_client(application)
     answer = await client.get("/api/v1/openapi.json")
     assert answer.status == 200
