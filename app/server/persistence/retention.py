@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peewee import Expression, Field, Tuple
+from peewee import SQL, Expression, Field
 
 from app.server.persistence import stat_sums
 from app.server.persistence.outputs import OutputStore
@@ -27,10 +27,12 @@ log = logging.getLogger("corral.retention")
 
 DAY = 86400.0
 BATCH = 500  # rows per batch: one short transaction
+PAGE = 250  # keys a statement: SQLite parses an OR of n terms as an expression n deep (< 1000)
 
 
 def _delete_rows(kept: Kept, keys: list[tuple], outputs: OutputStore) -> None:
-    kept.model.delete().where(_among(kept.model, keys)).execute()
+    for page in _pages(keys):
+        kept.model.delete().where(_among(kept.model, page)).execute()
 
 
 def _delete_runs(kept: Kept, keys: list[tuple], outputs: OutputStore) -> None:
@@ -50,7 +52,8 @@ def _delete_outputs(kept: Kept, keys: list[tuple], outputs: OutputStore) -> None
     for key in keys:
         outputs.path(key).unlink(missing_ok=True)
         outputs.thumbnail_path(key).unlink(missing_ok=True)
-    RunRow.update(output_size=0, thumbnail=False).where(_among(RunRow, keys)).execute()
+    for page in _pages(keys):
+        RunRow.update(output_size=0, thumbnail=False).where(_among(RunRow, page)).execute()
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,17 @@ KEPT = [
 
 
 def _among(model: type[BaseModel], keys: list[tuple]) -> Expression:
-    """Rows whose primary key is one of keys (tuples, in primary-key order)."""
-    return Tuple(*model._meta.get_primary_keys()).in_(keys)
+    """Rows whose primary key is one of keys (tuples, in primary-key order), as one equality
+    test a key joined by OR: SQLite and PostgreSQL look each key up in the primary key's index
+    (for a row value IN a list, SQLite scans the whole table)."""
+    names = [field.column_name for field in model._meta.get_primary_keys()]
+    param = model._meta.database.param
+    one = "(" + " AND ".join(f'"{name}" = {param}' for name in names) + ")"
+    return SQL("(" + " OR ".join([one] * len(keys)) + ")", [value for key in keys for value in key])
+
+
+def _pages(keys: list[tuple]) -> list[list[tuple]]:
+    return [keys[first : first + PAGE] for first in range(0, len(keys), PAGE)]
 
 
 def remove_batch(kept: Kept, before: float, outputs: OutputStore, size: int, found: list[int]):
