@@ -176,6 +176,17 @@ def test_c4d_output_path_error_is_a_warning_only():
     assert parser.warnings and not parser.errors
 
 
+def test_c4d_reads_c4dtoa_alf_progress_alone():
+    # https://github.com/aws-deadline/deadline-cloud-samples/pull/135 (c4dtoa, Arnold for
+    # Cinema 4D, through an adaptor): ALF_PROGRESS with a fraction and without a percent sign
+    parser = _parser("c4d", 1, 1)
+    parser.feed("2025/09/15 17:16:32-07:00 ADAPTOR_OUTPUT: STDOUT: ALF_PROGRESS 79.5833\n")
+    assert (parser.frame_percent, parser.percent) == (79, 79)
+    parser.feed("2025/09/15 17:16:32-07:00 ADAPTOR_OUTPUT: STDOUT: ALF_PROGRESS 80\n")
+    assert (parser.frame_percent, parser.percent) == (80, 80)
+    assert not parser.errors and not parser.warnings
+
+
 def test_max_missing_external_files_is_a_warning_and_licence_fatal():
     parser = _parser("max")
     parser.feed("Error: Missing external files: C:\\tex\\a.tif\n")
