@@ -93,7 +93,8 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run_all
 
-# The documentation site into site/ (mkdocs.yml; its references are written from the code).
+# The documentation site into site/ (mkdocs.yml; its references are written from the code, and
+# the first build fetches Mermaid for the diagrams into .cache/mermaid/ with npm when it can).
 docs: $(VENV)/.installed-docs
 	$(BIN)/python -m mkdocs build --strict
 

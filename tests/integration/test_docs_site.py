@@ -1,10 +1,11 @@
 """The documentation site (mkdocs.yml) builds with --strict, the generated references reach it,
-a broken link fails the build, and the site shows in Debian's Chromium (CORRAL_SCREENSHOTS=DIR
-keeps the picture for docs/images/docs-site.png)."""
+a broken link fails the build, the site shows in Debian's Chromium (CORRAL_SCREENSHOTS=DIR
+keeps the picture for docs/images/docs-site.png) and its diagrams draw there offline."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,13 @@ yaml = pytest.importorskip("yaml")  # mkdocs's own dependency
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("CORRAL_SCREENSHOTS")
+# Material draws each diagram into a closed shadow root; opened, the test can see the SVG
+OPEN_SHADOWS = """
+const attach = Element.prototype.attachShadow;
+Element.prototype.attachShadow = function (options) {
+  return attach.call(this, { ...options, mode: "open" });
+};
+"""
 
 
 def build(site: Path, config: Path = ROOT / "mkdocs.yml") -> subprocess.CompletedProcess:
@@ -109,5 +117,34 @@ def test_the_site_shows_in_a_browser(site, tmp_path):
             picture = Path(SCREENSHOTS or tmp_path) / "docs-site.png"
             page.screenshot(path=str(picture))
             assert picture.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no {CHROMIUM}: `make browser` installs it")
+@pytest.mark.skipif(not shutil.which("npm"), reason="no npm: the diagrams load Mermaid online")
+def test_a_diagram_draws_with_the_network_off(site):
+    assert (site / "javascripts/mermaid.min.js").stat().st_size > 1_000_000  # docs/hooks/mermaid.py
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            context = browser.new_context()
+            refused: list[str] = []
+
+            def offline(route) -> None:
+                refused.append(route.request.url)
+                route.abort("internetdisconnected")
+
+            context.route(re.compile(r"^(https?|wss?)://"), offline)
+            context.add_init_script(OPEN_SHADOWS)
+            page = context.new_page()
+            page.goto((site / "concepts/index.html").as_uri())
+            drawing = page.locator("div.mermaid svg").first
+            drawing.wait_for(timeout=20_000)
+            assert drawing.bounding_box()["height"] > 50
+            assert page.locator("div.mermaid svg g.node").count() >= 3  # the diagram's boxes
+            assert page.locator("pre.mermaid").count() == 0  # every diagram of the page drawn
+            assert refused == []
         finally:
             browser.close()
