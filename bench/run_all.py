@@ -78,6 +78,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench.store_commits": ([], ["--records", "300", "--sequential", "30", "--repeats", "1"]),
     "bench.stats_queries": ([], ["--rows", "2000", "--repeats", "1"]),
     "bench.stats_writes": ([], ["--runs", "100", "--ticks", "3"]),
+    "bench.retention_pass": ([], ["--rows", "20000", "--aged", "2000"]),
     "bench.monitor_tasks": ([], ["--repeats", "1"]),
     "bench.monitor_jobs": ([], ["--seconds", "3"]),
     "bench.slowloris": ([], ["--connections", "50", "--open-files", "256", "--seconds", "1"]),

@@ -62,6 +62,10 @@ CASES = {
         ["--runs", "50", "--ticks", "2"],
         ["SQLite, 50 rows a tick, with sums: CPU", "SQLite, 50 rows a tick, rows alone: CPU"],
     ),
+    "bench.retention_pass": (
+        ["--rows", "5000", "--aged", "1000"],
+        ["SQLite, 5,000 runs, row value IN: ", "SQLite, 5,000 runs, keys by index: "],
+    ),
     "bench.discovery": (["--repeats", "1"], ["lookup          median", "announced       median"]),
     "bench.resource_sample": (["--samples", "3"], ["ResourceSampler(), ms:", "sample(), ms:"]),
     "bench.parser_throughput": (
