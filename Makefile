@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench docs clean media-tools browser packaging-tools dist deb \
+.PHONY: run test lint format bench docs clean media-tools browser shells packaging-tools dist deb \
 	tarball dist/corral dist/corral-onedir/corral
 
 $(BIN)/python:
@@ -42,6 +42,14 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	else echo "note: without /usr/bin/chromium the browser tests are skipped"; fi
+
+# zsh and fish: the completion scripts of `corral completion zsh|fish` loaded in the real shells.
+shells:
+	@if command -v zsh >/dev/null && command -v fish >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends zsh fish >/dev/null; \
+	else echo "note: without zsh and fish their completion tests are skipped"; fi
 
 # debootstrap, systemd-analyze and desktop-file-validate for the .deb test (a Debian root, the
 # unit files and desktop entries checked), and
@@ -81,7 +89,7 @@ tarball: dist/corral-onedir/corral
 run: $(VENV)/.installed-run
 	$(BIN)/corral up
 
-test: $(VENV)/.installed-test media-tools browser packaging-tools
+test: $(VENV)/.installed-test media-tools browser shells packaging-tools
 	$(BIN)/ruff check app tests bench dcc_plugins docs/hooks
 	$(BIN)/ruff format --check app tests bench dcc_plugins docs/hooks
 	$(BIN)/python -m pytest -q

@@ -83,6 +83,7 @@ RENDER_ACTIONS = (
     "delete",
     "sleep",
     "wake",
+    "heal-sick",
 )
 # a server's DNS-SD announcement (app/server/announce.py, found by app/discovery.py): its type,
 # and its TXT keys: the farm's name, Corral's version, "1" when it serves https else "0"

@@ -24,6 +24,7 @@ _RENDER_ACTIONS_DONE = {
     "delete": "deleted",
     "sleep": "told to sleep",
     "wake": "told to wake",
+    "heal-sick": "healed (no longer sick)",
 }
 
 
@@ -101,11 +102,12 @@ def add_verbs(verbs: Any, common: argparse.ArgumentParser, render: argparse.Argu
     p = verbs.add_parser(
         "render-ctl",
         parents=[common],
-        help="act on renders: nimby, NIMBY, free, pause, unpause, eject, exit, delete",
+        help="act on renders: nimby, NIMBY, free, pause, unpause, eject, exit, delete, heal-sick",
         description="Act on renders. nimby: only the render's user's jobs start there; "
         "NIMBY: no new task starts; free: both off; eject: stop its tasks (ready again); "
         "eject-not-mine: those of other users; exit: the render client exits; delete: forget "
-        "an offline render.",
+        "an offline render; heal-sick: a render made sick by errors from many users (it gets no "
+        "task, so no success can heal it) takes tasks again.",
     )
     p.add_argument("action", choices=RENDER_ACTIONS, metavar="ACTION")
     p.add_argument("names", nargs="*", metavar="NAME")

@@ -330,6 +330,9 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also log to FILE as JSON lines (time, level, logger, message)",
     )
+    p.add_argument(
+        "--ca-file", metavar="FILE", default=argparse.SUPPRESS, help=parsing.CA_FILE_HELP
+    )
     _add_join_options(p)
     _add_config(p)
 
@@ -497,6 +500,7 @@ _RENDER_FLAGS = (  # `corral render` options that a settings file may also give
     "on_exit",
     "log_file",
     "farm_secret_file",
+    "ca_file",
 )
 
 
@@ -561,8 +565,13 @@ def configured_render(args: argparse.Namespace, service: bool) -> tuple[Any, dic
         programs=settings.pop("programs", None),
         farm_secret=farm_secret,
         token_file=token_file,
+        ca_file=_expanded(settings.pop("ca_file", None)),
     )
     return config, settings
+
+
+def _expanded(path: str | None) -> Path | None:
+    return None if path is None else Path(path).expanduser()
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -658,4 +667,5 @@ def cmd_tray(args: argparse.Namespace) -> int:
     except ImportError as exc:
         return import_failed("tray", exc)
     config, _ = configured_render(args, service=False)
-    return run_tray(config, args.user or "", args.token, args.ca_file)
+    ca_file = None if config.ca_file is None else str(config.ca_file)
+    return run_tray(config, args.user or "", args.token, ca_file)

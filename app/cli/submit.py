@@ -194,7 +194,7 @@ def _check_scene(scene: str) -> None:
 def _scene_job(args: argparse.Namespace) -> dict:
     """A numeric job whose command the service writes for a scene file."""
     from app.platform import host_os
-    from app.services import get_service
+    from app.services import SERVICES
 
     if args.file is not None or args.command is not None:
         raise UsageError("--scene replaces the job FILE and the command after --")
@@ -202,8 +202,8 @@ def _scene_job(args: argparse.Namespace) -> dict:
         raise UsageError("--scene needs --service (see `corral services`)")
     if args.frames is None:
         raise UsageError("--scene needs --frames")
-    service = get_service(args.service)
-    if service.name != args.service:
+    service = SERVICES.get(args.service)  # no warning: the usage error says it
+    if service is None:
         raise UsageError(f"unknown service {args.service!r} (see `corral services`)")
     first, last, step = args.frames
     output = _absolute(args.output or "")

@@ -11,6 +11,7 @@ _WHY_FIXES = (
     ("render is NIMBY", "corral render-ctl free {render}"),
     ("render is nimby", "corral render-ctl free {render} (or run the job as its user)"),
     ("render is paused", "corral render-ctl unpause {render}"),
+    ("render is sick", "mend the host, then: corral render-ctl heal-sick {render}"),
     (
         "is not enabled on this render",
         "enable the service on {render}: corral render set "

@@ -353,10 +353,7 @@ class TaskLifecycle(TaskActions, Timeouts, MultihostTasks):
         table, job, now = block.tasks, block.job, self.clock()
         if error is None:
             table.finish(n, states.SKP if skipped else states.DON, now)
-            render.recent_errors.clear()
-            if render.sick:
-                render.sick = False
-                self.changes.show_render(render)
+            self.heal(render)
         else:
             errors = table.add_error(n)
             retry = errors <= block.error_setting("errors_retries") and not fatal
@@ -370,6 +367,14 @@ class TaskLifecycle(TaskActions, Timeouts, MultihostTasks):
             log.info("task %s/%s/%s failed on %s: %s", job.id, block.num, n, render.name, error)
         self._propagate_tasks(block, [n])
         self.job_progress(job)
+
+    def heal(self, render: Render) -> None:
+        """Forget a render's recent errors and make it healthy: after a success, or when an
+        admin heals it (a sick render gets no task, so no success of its own can heal it)."""
+        render.recent_errors.clear()
+        if render.sick:
+            render.sick = False
+            self.changes.show_render(render)
 
     def _render_error(self, render: Render, job: Job, block: Block) -> None:
         """Count an error on a render; too many from different users make it sick."""

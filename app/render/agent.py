@@ -89,9 +89,12 @@ class RenderAgent:
 
     async def run(self) -> None:
         """Serve the server until told to exit, idle too long (exit_no_task) or cancelled; on
-        cancellation finish, return or kill the running tasks (config.on_exit), then close."""
+        cancellation finish, return or kill the running tasks (config.on_exit), then close.
+        An OSError when its tmp_dir cannot be created, before it connects."""
+        self._task_dirs.make_parent()
         try:
-            async with aiohttp.ClientSession() as session:
+            connector = aiohttp.TCPConnector(ssl=self.config.verify)  # https: against ca_file
+            async with aiohttp.ClientSession(connector=connector) as session:
                 serving = asyncio.ensure_future(self._serve(session))
                 try:
                     await asyncio.shield(serving)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,6 +39,8 @@ class RenderConfig:
     on_exit: str = "return"  # on SIGTERM/SIGINT: "finish", "return" or "kill" the running tasks
     farm_secret: str | None = field(default=None, repr=False)  # to join before it has a token
     token_file: Path | None = None  # where it keeps its render token; None: in memory only
+    ca_file: Path | None = None  # verify an https server against this CA (PEM); None: the system's
+    verify: ssl.SSLContext | bool = field(default=True, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if urlsplit(self.server_url).scheme not in ("http", "https"):
@@ -68,6 +71,12 @@ class RenderConfig:
             self.plugins_dir = Path(self.plugins_dir)
         if self.token_file is not None:
             self.token_file = Path(self.token_file)
+        if self.ca_file is not None:
+            self.ca_file = Path(self.ca_file)
+            try:
+                self.verify = ssl.create_default_context(cafile=self.ca_file)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(f"ca_file: cannot use {self.ca_file}: {exc}") from None
         for name, command in self.programs.items():
             if not name or not command.strip() or any(c in name for c in "/\\ "):
                 raise ValueError(f"programs: {name!r}={command!r} needs NAME=COMMAND")

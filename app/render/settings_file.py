@@ -55,6 +55,7 @@ KEYS: settings_files.Keys = {
     "on_exit": (lambda v: v in ON_EXIT, "one of " + ", ".join(ON_EXIT)),
     "log_file": (text, "a file path"),
     "farm_secret_file": (text, "a file path (a copy of the server's farm-secret)"),
+    "ca_file": (text, "a file path (the CA certificate an https server is verified with, PEM)"),
 }
 _SECONDS = ("heartbeat", "exit_no_task")
 

@@ -24,6 +24,18 @@ class TaskDirs:
         self.parent = parent
         self._free: list[str] = []
 
+    def make_parent(self) -> None:
+        """Create the parent (and its own parents) when missing, so that tasks can start; the
+        OSError names it when it cannot be made."""
+        if self.parent is None:
+            return
+        try:
+            os.makedirs(self.parent, exist_ok=True)
+        except OSError as exc:
+            raise OSError(
+                f"cannot create the tasks' temporary directory {self.parent}: {exc}"
+            ) from exc
+
     def take(self) -> str:
         """An empty directory, the task's alone until `give_back`."""
         while self._free:

@@ -177,6 +177,8 @@ class FarmControls:
             link.send({"type": action})
         elif action == "wake":
             self._wake(render)
+        elif action == "heal-sick":
+            self.heal(render)
         elif action == "delete":
             if render.online:
                 raise FarmError(

@@ -36,6 +36,7 @@ ACTIONS = (
     ("Unpause", "unpause"),
     ("Eject tasks", "eject"),
     ("Exit render", "exit"),
+    ("Heal (sick: too many errors)", "heal-sick"),
 )
 
 

@@ -52,6 +52,30 @@ async def test_a_tls_round_trip_with_a_self_signed_certificate(tls_server):
         assert (await ws.receive_json(timeout=10))["error"] == "register first"
 
 
+def test_a_render_joins_a_tls_server_with_its_ca_file(tls_server, tmp_path):
+    """`corral render --ca-file`: its socket verifies the server against the studio's CA."""
+    url, cert, data, _ = tls_server
+    admin = api.Client(url, timeout=10, token=read_secret(data / ADMIN_TOKEN_FILE), ca_file=cert)
+    join = ["--server", url, "--farm-secret-file", str(data / FARM_SECRET_FILE)]
+    render = FarmProcess(
+        [
+            "render",
+            *join,
+            "--name",
+            "tls-r",
+            "--token-file",
+            str(tmp_path / "t"),
+            "--ca-file",
+            str(cert),
+        ],
+        tmp_path / "render.log",
+    ).start()
+    try:
+        wait_until(lambda: [r["name"] for r in admin.renders()] == ["tls-r"], timeout=20)
+    finally:
+        assert render.stop() == 0
+
+
 def test_listening_beyond_loopback_without_tls_is_warned_about(tmp_path):
     port = free_port()
     args = ["server", "--host", "0.0.0.0", "--port", str(port), "--data", str(tmp_path / "data")]

@@ -1,10 +1,12 @@
-"""Shell completion: the scripts of `corral completion SHELL`, loaded in a real bash, answering
-completion requests (COMP_WORDS, COMP_CWORD) from the parser and from a real server; quiet when
-the server cannot be reached."""
+"""Shell completion: the scripts of `corral completion SHELL`, loaded in a real bash, zsh and
+fish, answering completion requests (bash: COMP_WORDS, COMP_CWORD; zsh: words, CURRENT; fish:
+`complete -C`) from the parser and from a real server; quiet when the server cannot be reached.
+zsh and fish are `make shells`'; their tests are skipped without them."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +57,51 @@ def complete(env: dict[str, str], *words: str) -> list[str]:
     )
     assert out.returncode == 0 and out.stderr == "", out.stderr
     return [line for line in out.stdout.splitlines() if line]
+
+
+def _run(shell: str, env: dict[str, str], script: str) -> list[str]:
+    """The lines a script prints in a real `shell` (skipped when it is not installed)."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed (make shells)")
+    flags = {"zsh": ["-f"], "fish": ["--no-config"]}[shell]
+    out = subprocess.run(
+        [shell, *flags, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def zsh_complete(env: dict[str, str], *words: str) -> list[str]:
+    """What zsh offers for the last of words: the script loaded after compinit, its function
+    registered by compdef, run with the completion system's `words` and `CURRENT` (compadd, a
+    builtin of completion widgets only, prints what it is given)."""
+    quoted = " ".join(f"'{w}'" for w in ("corral", *words))
+    return _run(
+        "zsh",
+        env,
+        "autoload -Uz compinit && compinit -u -D; source <(corral completion zsh); "
+        "[[ $_comps[corral] == _corral ]] || exit 3; "
+        'compadd() { [[ $1 == -- ]] && shift; print -l -- "$@" }; '
+        f"words=({quoted}); CURRENT={len(words) + 1}; _corral",
+    )
+
+
+def fish_complete(env: dict[str, str], *words: str) -> list[str]:
+    """What fish offers for the last of words: its own `complete -C` on the command line."""
+    line = " ".join(("corral", *words))
+    found = _run(
+        "fish", {**env, "LINE": line}, 'corral completion fish | source; complete -C "$LINE"'
+    )
+    return [candidate.split("\t")[0] for candidate in found]
+
+
+@pytest.mark.parametrize("complete_in", [zsh_complete, fish_complete], ids=["zsh", "fish"])
+def test_zsh_and_fish_load_their_scripts_and_complete(shell_env, server, complete_in):
+    assert sorted(complete_in(shell_env, "jo")) == ["job", "jobs"]
+    assert complete_in(shell_env, "job", "wa") == ["watch"]
+    assert complete_in(shell_env, "jobs", "--state", "D") == ["DON"]
+    job_id = submit(server.client, f"completer-{complete_in.__name__}", paused=True)
+    assert str(job_id) in complete_in(shell_env, "job", "show", "")
 
 
 def test_the_bash_script_loads_in_bash(shell_env):

@@ -5,6 +5,8 @@ missing scene, a job stuck because no render matches it)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 from app import api
 from app.credentials import TOKEN_ENV
@@ -56,6 +58,16 @@ def test_an_unknown_service(cli, server):
     code, _, err = cli("submit", "--service", "mya", "--scene", "a.mb", "--frames", "1")
     assert code == 2
     assert err.endswith("error: unknown service 'mya' (see `corral services`)\n")
+    scene = ["submit", "--service", "mya", "--scene", "a.mb", "--frames", "1"]
+    alone = subprocess.run(  # its own process: a warning logged on the way would show here
+        [sys.executable, "-m", "app", "--server", server.url, *scene],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert alone.returncode == 2
+    assert alone.stderr.startswith("usage: corral submit"), alone.stderr
+    assert alone.stderr.endswith("error: unknown service 'mya' (see `corral services`)\n")
 
 
 def test_a_missing_scene(cli, tmp_path, monkeypatch):

@@ -122,3 +122,17 @@ def test_task_min_run_time_turns_a_fast_success_into_an_error(farm):
     farm.client.edit_job(job_id, {"task_min_run_time": 0}, block=0)
     farm.client.job_action(job_id, "restart-errors")
     farm.wait_job_done(job_id)
+
+
+def test_a_render_sick_from_errors_of_two_users_takes_tasks_again_once_healed(farm):
+    start_farm(farm, {"r1": 1})
+    farm.client.edit_pool("/", {"sick_errors_count": 2})
+    block = {"errors_retries": 0}
+    for user in ("ann", "bob"):
+        _wait_errors(farm.client, farm.client.submit(job(user, "false", block=block, user=user)))
+    wait_until(lambda: farm.client.render("r1")["sick"])
+    job_id = farm.client.submit(job("after", "true", user="cat"))
+    assert reason(farm.client, job_id, "r1") == "render is sick (too many errors)"
+    farm.client.render_action("r1", "heal-sick")
+    assert not farm.client.render("r1")["sick"]
+    farm.wait_job_done(job_id)

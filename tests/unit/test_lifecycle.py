@@ -294,6 +294,22 @@ def test_a_success_makes_a_sick_render_healthy_again():
     assert _shown(farm, before) == 2  # the run left, and the render is healthy
 
 
+def test_a_sick_render_gets_no_task_until_it_is_healed():
+    farm = Farm()
+    farm.lc.pools.edit("/", {"sick_errors_count": 2})
+    r1 = farm.online()
+    _fail(farm, r1, "ann")
+    _fail(farm, r1, "bob")
+    job = farm.submit(user="cat")
+    farm.lc.fill(r1)
+    assert r1.sick and farm.keys_on(r1) == []  # no run: no success can heal it
+    before = len(farm.changes.log)
+    farm.lc.heal(r1)
+    assert not r1.sick and not r1.recent_errors and _shown(farm, before) == 1
+    farm.lc.fill(r1)
+    assert farm.keys_on(r1) == [(job.id, 0, 0, 1)]
+
+
 def test_a_finished_job_frees_its_dependants():
     farm = Farm()
     first = farm.submit()

@@ -115,6 +115,24 @@ def test_the_render_verb_applies_the_precedence(toml):
         render_settings(parser.parse_args(["render", "--config", str(bad)]), {})
 
 
+def test_the_ca_file_comes_from_the_flag_or_the_file_and_is_checked(tmp_path):
+    """--ca-file (else render.toml's ca_file) reaches the render's config; a file that is no
+    CA certificate is a usage error naming it."""
+    from app.cli.modes import configured_render
+    from tests.unit.test_tls import _self_signed
+
+    cert, _ = _self_signed(tmp_path, "farm")
+    toml = tmp_path / "render.toml"
+    toml.write_text(f'server = "https://farm:1"\nca_file = "{cert}"\n')
+    parser = build_parser()
+    token = ["--token-file", str(tmp_path / "token"), "--config", str(toml)]
+    config, _ = configured_render(parser.parse_args(["render", *token]), service=False)
+    assert config.ca_file == cert and config.verify is not True
+    args = parser.parse_args(["render", *token, "--ca-file", str(toml)])
+    with pytest.raises(UsageError, match=f"ca_file: cannot use {toml}"):
+        configured_render(args, service=False)
+
+
 def test_log_file_writes_json_lines(tmp_path):
     import json
     import logging

@@ -3,7 +3,10 @@ its flags, and a refused file or value is named."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +53,16 @@ def test_the_server_file_sits_under_the_flags(tmp_path, monkeypatch):
     path.write_text("colour = 1\n")
     with pytest.raises(SettingsError, match="unknown setting 'colour'"):
         server_file.resolve({})
+
+
+def test_the_tests_and_their_processes_have_user_folders_of_their_own(tmp_path_factory):
+    """tests/conftest.py: config_dir() and the data folder are the session's, in a process the
+    tests start too (its environment is theirs)."""
+    code = (
+        "from app.settings_files import config_dir; from app.credentials import default_data_dir;"
+        "print(config_dir()); print(default_data_dir())"
+    )
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    folders = [Path(line) for line in answer.stdout.splitlines()]
+    assert len(folders) == 2, answer.stderr
+    assert all(f.is_relative_to(tmp_path_factory.getbasetemp()) for f in folders), folders

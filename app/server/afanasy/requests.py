@@ -20,6 +20,7 @@ _RENDER_OPERATIONS = {
     "eject_tasks_keep_my": "eject-not-mine",
     "wol_sleep": "sleep",
     "wol_wake": "wake",
+    "heal_sick": "heal-sick",
 }
 # render parameters Afanasy sets that are Corral render actions: (parameter, value) -> action
 _RENDER_STATE_PARAMS = {
