@@ -35,6 +35,9 @@ class ServerConfig:
     runs_days: float = 0.0
     stats_days: float = 0.0  # days a run's and a deleted job's statistics rows are kept
     retention_period: float = 600.0
+    # store operations not yet committed above which no task starts (Farm.fill): what bounds
+    # a result's wait for its acknowledgement when tasks end faster than the store commits
+    journal_backlog: int = 1000
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -58,6 +61,8 @@ class ServerConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.journal_backlog < 1:
+            raise ValueError("journal_backlog must be >= 1")
         for name in ("header_timeout", "idle_timeout", "retention_period"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0")

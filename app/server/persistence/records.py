@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from operator import itemgetter
 
 from peewee import fn
 
@@ -126,7 +127,11 @@ def _upsert(model, rows: list[dict], keys: list) -> None:
         defaults = _defaults(model, given)
         columns = given + tuple(defaults)
         sql = _upsert_sql(model._meta.table_name, columns, given, key_names, db.param)
-        values = [tuple(row[name] for name in given) + tuple(defaults.values()) for row in group]
+        row_values, extra = itemgetter(*given), tuple(defaults.values())
+        if len(given) == 1:  # itemgetter of one name answers the value, not a tuple
+            values = [(row_values(row), *extra) for row in group]
+        else:
+            values = [row_values(row) + extra for row in group]
         cursor = db.cursor()
         if db.param == "?":  # SQLite: executemany runs in C
             cursor.executemany(sql, values)
