@@ -8,6 +8,11 @@ p50, p99 and max, task starts/s and the server's CPU.
 
     python -m bench.saturation --renders 1000,2000 --tasks 40000
 
+With --code DIR, the server is another checkout's (compare code in alternating runs); each
+--server-arg is passed to `corral server` (e.g. --server-arg=--journal-backlog=500). The
+server's CPU time per task is printed beside its share of a core: on a shared machine it is
+the figure that compares.
+
 With --profile FILE, py-spy (when installed) records the server during the first repeat's job
 of the first farm size into FILE (an SVG flame graph, or speedscope JSON for a .json name).
 
