@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import Database
 
@@ -76,9 +76,9 @@ def unavailable(error: BaseException) -> BaseException | None:
     return None if sqlite else operational
 
 
-@dataclass(frozen=True)
-class Rows:
-    """Row values to upsert: merged with other Rows of the same writer and key in a batch."""
+class Rows(NamedTuple):
+    """Row values to upsert: merged with other Rows of the same writer and key in a batch (a
+    tuple: several are made for every result)."""
 
     writer: Callable[[list[dict]], object]  # upserts many rows at once
     rows: tuple[tuple[tuple, dict], ...]  # (key, values)

@@ -193,15 +193,15 @@ def finish_run(
     """A run's output file and thumbnail, then its row (inserted if its start was never
     committed)."""
     job, block, task, run = key
-    values = dict(
-        job_id=job, block=block, task=task, run=run, **_finished(outcome, output, thumbnail)
-    )
+    values = _finished(outcome, output, thumbnail)
+    values.update(job_id=job, block=block, task=task, run=run, render=render)
     writes = []
     if output:
         writes.append(Rows(outputs.write_many, ((key, {"key": key, "text": output}),)))
     if thumbnail is not None:
         writes.append(Rows(outputs.write_thumbnails, ((key, {"key": key, "data": thumbnail}),)))
-    return [*writes, Rows(_upsert_runs, ((key, {"render": render, **values}),))]
+    writes.append(Rows(_upsert_runs, ((key, values),)))
+    return writes
 
 
 def finish_late_run(
