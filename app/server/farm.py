@@ -378,12 +378,19 @@ class Farm(FarmControls, TaskLifecycle):
 
     def resume_held_back(self) -> None:
         """Offer work to the renders held back while the backlog allows: by pool and render
-        priority, then those held back longest first (none waits behind others for ever)."""
-        if not self.held_back or self.journal.backlog >= self.config.journal_backlog:
+        priority, then those held back longest first (none waits behind others for ever).
+        Those not reached before the backlog fills again keep their place, ahead of any held
+        back meanwhile."""
+        limit = self.config.journal_backlog
+        if not self.held_back or self.journal.backlog >= limit:
             return
         waiting = sorted(self.held_back.values(), key=self._priority)
         self.held_back = {}
-        for render in waiting:
+        for reached, render in enumerate(waiting):
+            if self.journal.backlog >= limit:
+                rest = {other.id: other for other in waiting[reached:]}
+                self.held_back = rest | self.held_back
+                return
             if render.free_slots > 0:
                 self.fill(render)
 
