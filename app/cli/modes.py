@@ -55,7 +55,7 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         "--journal-backlog",
         type=int,
         metavar="N",
-        help="start no task while more than N store operations wait for their commit "
+        help="start no task while N or more store operations wait for their commit "
         "(default 1000): bounds how long a result waits for its acknowledgement",
     )
     p.add_argument(

@@ -35,7 +35,7 @@ class ServerConfig:
     runs_days: float = 0.0
     stats_days: float = 0.0  # days a run's and a deleted job's statistics rows are kept
     retention_period: float = 600.0
-    # store operations not yet committed above which no task starts (Farm.fill): what bounds
+    # store operations not yet committed at which no task starts (Farm.fill): what bounds
     # a result's wait for its acknowledgement when tasks end faster than the store commits
     journal_backlog: int = 1000
 

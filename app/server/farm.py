@@ -364,7 +364,7 @@ class Farm(FarmControls, TaskLifecycle):
     def fill(self, render: Render) -> None:
         """No task starts while the store cannot commit (its start could not be stored, nor its
         result acknowledged): renders are offered work again once it can. Nor while the
-        journal's backlog is above `journal_backlog`: dispatching further ahead of the commits
+        journal's backlog is at `journal_backlog`: dispatching further ahead of the commits
         would only make results wait longer for their acknowledgement; the render is offered
         work again as the journal catches up (resume_held_back)."""
         if self.journal.trouble is not None:

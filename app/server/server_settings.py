@@ -115,7 +115,7 @@ SETTINGS = {
             "type": "integer",
             "minimum": 1,
             "maximum": MAX_COUNT,
-            "description": "store operations not yet committed above which no task starts",
+            "description": "store operations not yet committed at which no task starts",
         },
         lambda farm: farm.resume_held_back(),
     ),
