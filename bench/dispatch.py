@@ -86,13 +86,15 @@ async def dispatch_rate(server: Server, sim: SimFarm, tasks: int, server_pid: in
     await sim.wait(lambda: sim.acked >= tasks, timeout=max(120, tasks / 50))
     done = await server.wait_done(job_id)
     wall = time.perf_counter() - t0
+    server_seconds = sum(server_cpu.cpu_times()[:2]) - cpu0
     starts = [t for t, job in zip(sim.assign_times, sim.assign_jobs, strict=True) if job == job_id]
     return {
         "starts_per_s": (len(starts) - 1) / (starts[-1] - starts[0]),
         "done_per_s": tasks / (done - t0),
         "finish_to_next": sim.finish_to_next,
         "ack": sim.ack_latencies,
-        "server_cpu": (sum(server_cpu.cpu_times()[:2]) - cpu0) / wall,
+        "server_cpu": server_seconds / wall,
+        "server_ms_per_task": server_seconds * 1000 / tasks,
         "sim_cpu": (time.process_time() - own0) / wall,
         "errors": len(sim.errors),
     }

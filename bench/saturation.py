@@ -8,6 +8,11 @@ p50, p99 and max, task starts/s and the server's CPU.
 
     python -m bench.saturation --renders 1000,2000 --tasks 40000
 
+With --code DIR, the server is another checkout's (compare code in alternating runs); each
+--server-arg is passed to `corral server` (e.g. --server-arg=--journal-backlog=500). The
+server's CPU time per task is printed beside its share of a core: on a shared machine it is
+the figure that compares.
+
 With --profile FILE, py-spy (when installed) records the server during the first repeat's job
 of the first farm size into FILE (an SVG flame graph, or speedscope JSON for a .json name).
 
@@ -63,11 +68,17 @@ async def measure(farm: LocalFarm, renders: int, tasks: int, profile: str | None
         await sim.stop()
 
 
-def run(renders: int, tasks: int, profile: str | None = None) -> dict:
-    """One repeat on a fresh server."""
+def run(
+    renders: int,
+    tasks: int,
+    profile: str | None = None,
+    code: Path | None = None,
+    server_args: tuple[str, ...] = (),
+) -> dict:
+    """One repeat on a fresh server (of the checkout `code`, by default this one)."""
     with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
-        farm = LocalFarm(folder)
-        farm.start_server()
+        farm = LocalFarm(folder, code)
+        farm.start_server(*server_args)
         try:
             return asyncio.run(measure(farm, renders, tasks, profile))
         finally:
@@ -82,6 +93,16 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=40_000, help="instant tasks in the job")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile", default="", help="py-spy output file (first run only)")
+    parser.add_argument(
+        "--code", type=Path, help="a checkout of Corral whose server to run instead of this one"
+    )
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="an argument for `corral server` (repeat for more), e.g. --server-arg=--heartbeat=2",
+    )
     args = parser.parse_args()
     if args.profile and py_spy() is None:
         parser.error("--profile needs py-spy (pip install py-spy)")
@@ -91,7 +112,7 @@ def main() -> None:
     for renders in [int(n) for n in args.renders.split(",")]:
         runs = []
         for _ in range(args.repeats):
-            runs.append(run(renders, args.tasks, profile))
+            runs.append(run(renders, args.tasks, profile, args.code, tuple(args.server_arg)))
             profile = None
         p50 = [percentile(r["ack"], 50) for r in runs]
         p99 = [percentile(r["ack"], 99) for r in runs]
@@ -102,6 +123,8 @@ def main() -> None:
         print(f"result→ack p99, s:                  {spread(p99)}")
         print(f"result→ack max, s:                  {spread(worst)}")
         print(f"server CPU, cores:                  {spread([r['server_cpu'] for r in runs])}")
+        cost = [r["server_ms_per_task"] for r in runs]
+        print(f"server CPU per task, ms:            {spread(cost)}")
         print(f"load generator CPU, cores:          {spread([r['sim_cpu'] for r in runs])}")
         print(f"error messages from the server:     {sum(r['errors'] for r in runs)}")
         bench = "saturation (instant tasks)"

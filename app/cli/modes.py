@@ -52,6 +52,13 @@ def add_verbs(verbs: Any) -> tuple[argparse.ArgumentParser, argparse.ArgumentPar
         help="after a restart, wait this long for renders to re-register",
     )
     p.add_argument(
+        "--journal-backlog",
+        type=int,
+        metavar="N",
+        help="start no task while N or more store operations wait for their commit "
+        "(default 1000): bounds how long a result waits for its acknowledgement",
+    )
+    p.add_argument(
         "--header-timeout",
         type=parsing.seconds,
         metavar="S",
@@ -400,6 +407,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         ("heartbeat_period", args.heartbeat),
         ("zombie_time", args.zombie_time),
         ("reconnect_grace", args.reconnect_grace),
+        ("journal_backlog", args.journal_backlog),
         ("header_timeout", args.header_timeout),
         ("idle_timeout", args.idle_timeout),
         ("job_commands_timeout", args.job_commands_timeout),

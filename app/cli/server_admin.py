@@ -21,7 +21,8 @@ def add_verbs(server: argparse.ArgumentParser, common: argparse.ArgumentParser) 
         help="show or change the running server's settings (admin)",
         description="Show the running server's settings; with KEY=VALUE, change them at once "
         "(admin): log_level, heartbeat_period, zombie_time, reconnect_grace, max_queued_tasks, "
-        "max_jobs_per_minute, outputs_days, runs_days, stats_days, retention_period. A change is "
+        "max_jobs_per_minute, outputs_days, runs_days, stats_days, retention_period, "
+        "journal_backlog. A change is "
         "stored: after a restart it wins over the command line's flag.",
     )
     parsing.add_settings(q, nargs="*")

@@ -228,9 +228,12 @@ class TaskLifecycle(TaskActions, Timeouts, MultihostTasks):
             self.fill(render)
 
     def _readiness(self, render: Render) -> tuple:
-        pool_priority = self.pools.effective(render.pool).priority
         spare = render.capacity - render.capacity_used
-        return (-pool_priority, -render.priority, len(render.runs), -spare, render.name)
+        return (*self._priority(render), len(render.runs), -spare, render.name)
+
+    def _priority(self, render: Render) -> tuple[int, int]:
+        """Higher pool priority first, then higher render priority."""
+        return (-self.pools.effective(render.pool).priority, -render.priority)
 
     def _start(self, render: Render, job: Job, block: Block, n: int) -> None:
         now = self.clock()

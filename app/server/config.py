@@ -40,6 +40,9 @@ class ServerConfig:
     retention_period: float = 600.0
     farm_name: str = field(default_factory=socket.gethostname)  # announced to clients
     announce: bool | None = None  # on the local network (None: when listening beyond loopback)
+    # store operations not yet committed at which no task starts (Farm.fill): what bounds
+    # a result's wait for its acknowledgement when tasks end faster than the store commits
+    journal_backlog: int = 1000
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -65,6 +68,8 @@ class ServerConfig:
                 raise ValueError(f"{name} must be >= 0")
         if not self.farm_name.strip():
             raise ValueError("the farm name must not be empty")
+        if self.journal_backlog < 1:
+            raise ValueError("journal_backlog must be >= 1")
         for name in ("header_timeout", "idle_timeout", "retention_period", "job_commands_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0")

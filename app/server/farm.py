@@ -95,6 +95,9 @@ class Farm(FarmControls, TaskLifecycle):
         # counted results whose commit failed: their writes, made again when the render resends
         self.unstored: dict[RunKey, list] = {}
         self.ended_stats: list[Rows] = []  # statistics rows waiting for the next tick
+        # renders with free slots left unfilled while the journal was behind, in arrival order
+        self.held_back: dict[int, Render] = {}
+        journal.batch_done = self.resume_held_back
         changes = FarmChanges(self)
         super().__init__(changes=changes, clock=clock)
         changes.render_names = self.render_names  # the life cycle's, made just now
@@ -349,7 +352,7 @@ class Farm(FarmControls, TaskLifecycle):
             if future.cancelled() or future.exception() is not None:
                 self.unstored[key] = writes
 
-        written.add_done_callback(done)
+        self.journal.then(written, done)
 
     def add_stats(self, stats: Rows) -> None:
         """A run's statistics row (records.run_stats): written with the others ended since the
@@ -368,11 +371,36 @@ class Farm(FarmControls, TaskLifecycle):
 
     def fill(self, render: Render) -> None:
         """No task starts while the store cannot commit (its start could not be stored, nor its
-        result acknowledged): renders are offered work again once it can."""
-        if self.journal.trouble is None:
-            started = time.perf_counter()
-            super().fill(render)
-            self.metrics.fill_seconds.observe(time.perf_counter() - started)
+        result acknowledged): renders are offered work again once it can. Nor while the
+        journal's backlog is at `journal_backlog`: dispatching further ahead of the commits
+        would only make results wait longer for their acknowledgement; the render is offered
+        work again as the journal catches up (resume_held_back)."""
+        if self.journal.trouble is not None:
+            return
+        if self.journal.backlog >= self.config.journal_backlog:
+            self.held_back[render.id] = render
+            return
+        started = time.perf_counter()
+        super().fill(render)
+        self.metrics.fill_seconds.observe(time.perf_counter() - started)
+
+    def resume_held_back(self) -> None:
+        """Offer work to the renders held back while the backlog allows: by pool and render
+        priority, then those held back longest first (none waits behind others for ever).
+        Those not reached before the backlog fills again keep their place, ahead of any held
+        back meanwhile."""
+        limit = self.config.journal_backlog
+        if not self.held_back or self.journal.backlog >= limit:
+            return
+        waiting = sorted(self.held_back.values(), key=self._priority)
+        self.held_back = {}
+        for reached, render in enumerate(waiting):
+            if self.journal.backlog >= limit:
+                rest = {other.id: other for other in waiting[reached:]}
+                self.held_back = rest | self.held_back
+                return
+            if render.free_slots > 0:
+                self.fill(render)
 
     def _store_changed(self, trouble: str | None) -> None:
         if trouble is None:
@@ -489,7 +517,7 @@ class FarmChanges:
             "peak_rss_mb": report.get("peak_rss_mb"),
             "cpu_seconds": report.get("cpu_seconds"),
             "warnings": report.get("warnings", 0),
-            "files": json.dumps(report.get("files", [])),
+            "files": json.dumps(files) if (files := report.get("files")) else "[]",
         }
         output, thumbnail = report["output"], report.get("thumbnail")
         block = self.farm.block_of(key)  # None: a late result of a deleted job

@@ -109,6 +109,16 @@ SETTINGS = {
     "retention_period": _in_config(
         "retention_period", _number("seconds between retention sweeps", 1, 86400)
     ),
+    "journal_backlog": _in_config(
+        "journal_backlog",
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_COUNT,
+            "description": "store operations not yet committed at which no task starts",
+        },
+        lambda farm: farm.resume_held_back(),
+    ),
 }
 SCHEMA = {
     "type": "object",

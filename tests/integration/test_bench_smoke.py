@@ -35,8 +35,16 @@ CASES = {
         ["server CPU, % of one core:", "heartbeats/s received"],
     ),
     "bench.saturation": (
-        ["--renders", "20", "--tasks", "200", "--repeats", "1"],
-        ["result→ack p99, s:", "task starts/s:"],
+        [
+            "--renders",
+            "20",
+            "--tasks",
+            "200",
+            "--repeats",
+            "1",
+            "--server-arg=--journal-backlog=50",
+        ],
+        ["result→ack p99, s:", "task starts/s:", "server CPU per task, ms:"],
     ),
     "bench.soak": (
         ["--renders", "20", "--monitors", "3", "--minutes", "0.1", "--task-seconds", "0.1-0.3"],

@@ -5,6 +5,7 @@ sent."""
 import asyncio
 import errno
 import json
+import threading
 
 import pytest
 
@@ -154,6 +155,30 @@ async def test_no_task_starts_while_the_store_cannot_commit(farm):
     await asyncio.gather(first, second)
     await until(lambda: link.assigned() == [0, 1, 2])
     assert [run["state"] for run in runs.task_runs(job.id, 0, 1)] == [RUN_DONE]
+
+
+async def test_renders_wait_while_the_journal_is_behind_then_start_in_turn(farm):
+    """Above `journal_backlog` uncommitted operations no task starts; as batches commit, the
+    renders held back start again, the longest waiting first."""
+    job = await submit(farm, tasks=10)
+    r1, r2, r3 = (connect(farm, name) for name in ("r1", "r2", "r3"))
+    assert (r1.assigned(), r2.assigned(), r3.assigned()) == ([0], [1], [2])
+    await farm.journal.flush()
+    farm.config.journal_backlog = 1  # any operation not committed yet holds dispatch back
+    writer = threading.Event()
+    farm.journal.put(writer.wait)  # the writer thread is stuck until set
+    try:
+        assert farm.journal.backlog == 1
+        for render, n in (("r3", 2), ("r1", 0)):
+            farm.result(farm.render(render), (job.id, 0, n, 1), report_of(farm, "frame 1\n"))
+        assert (r1.assigned(), r2.assigned(), r3.assigned()) == ([0], [1], [2])
+        assert list(farm.held_back) == [farm.render("r3").id, farm.render("r1").id]
+    finally:
+        writer.set()  # batch by batch, each start holding the next render back again
+    await until(lambda: r1.assigned() == [0, 4])
+    assert r3.assigned() == [2, 3] and r2.assigned() == [1]
+    await farm.journal.flush()
+    assert farm.journal.backlog == 0 and not farm.held_back
 
 
 def report_of(farm: Farm, output: str, **fields) -> dict:

@@ -14,6 +14,9 @@ commits: nothing is dropped and nothing queued after it overtakes it. Meanwhile 
 why (the server is degraded: write requests are refused, results stay unacknowledged), logged
 once when it starts and once when it ends. An operation that fails for any other reason fails
 alone: its batch is committed one operation at a time.
+
+`backlog` counts the operations handed over and not yet committed, so that the farm can stop
+adding work while the writer is behind (Farm.fill); `batch_done` is told after each batch.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import Database
 
@@ -73,9 +76,9 @@ def unavailable(error: BaseException) -> BaseException | None:
     return None if sqlite else operational
 
 
-@dataclass(frozen=True)
-class Rows:
-    """Row values to upsert: merged with other Rows of the same writer and key in a batch."""
+class Rows(NamedTuple):
+    """Row values to upsert: merged with other Rows of the same writer and key in a batch (a
+    tuple: several are made for every result)."""
 
     writer: Callable[[list[dict]], object]  # upserts many rows at once
     rows: tuple[tuple[tuple, dict], ...]  # (key, values)
@@ -110,8 +113,12 @@ class Journal:
         self._thread.start()
         self.batches = 0
         self.operations = 0
+        # operations queued and not committed yet (counted on the event loop)
+        self.backlog = 0
         # called from the writer thread with the seconds each committed batch took
         self.commit_observer: Callable[[float], object] | None = None
+        # called on the event loop after each batch's futures are resolved
+        self.batch_done: Callable[[], object] | None = None
 
     def write(self, operation: Operation | list[Operation]) -> asyncio.Future:
         """Queue an operation (or several, in order); the future resolves after the batch
@@ -139,8 +146,10 @@ class Journal:
             self._loop.call_soon(self._hand_over)
         if isinstance(operation, list):
             self._turn.extend((first, future) for first in operation[:-1])
+            self.backlog += len(operation) - 1
             operation = operation[-1]
         self._turn.append((operation, future))
+        self.backlog += 1
 
     def _hand_over(self) -> None:
         turn, self._turn = self._turn, []
@@ -275,10 +284,14 @@ class Journal:
             log.debug("event loop closed before %s ran", callback)
 
     def _resolve(self, futures: list[asyncio.Future | None], outcomes: list) -> None:
+        self.backlog -= len(futures)
         _resolve(futures, outcomes)
-        for future in futures:
-            for callback in self._then.pop(future, ()):
-                callback(future)
+        if self._then:
+            for future in futures:
+                for callback in self._then.pop(future, ()):
+                    callback(future)
+        if self.batch_done is not None:
+            self.batch_done()
 
 
 def _apply(operations: list[Operation]) -> None:
@@ -288,7 +301,9 @@ def _apply(operations: list[Operation]) -> None:
         if isinstance(operation, Rows):
             merged = pending.setdefault(operation.writer, {})
             for key, values in operation.rows:
-                merged.setdefault(key, {}).update(values)
+                earlier = merged.get(key)
+                # a new dict when merging: the operations' own stay as they are, for a retry
+                merged[key] = values if earlier is None else {**earlier, **values}
         else:
             _flush(pending)
             operation()

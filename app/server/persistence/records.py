@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from operator import itemgetter
 
 from peewee import fn
 
@@ -127,7 +128,11 @@ def _upsert(model, rows: list[dict], keys: list) -> None:
         defaults = _defaults(model, given)
         columns = given + tuple(defaults)
         sql = _upsert_sql(model._meta.table_name, columns, given, key_names, db.param)
-        values = [tuple(row[name] for name in given) + tuple(defaults.values()) for row in group]
+        row_values, extra = itemgetter(*given), tuple(defaults.values())
+        if len(given) == 1:  # itemgetter of one name answers the value, not a tuple
+            values = [(row_values(row), *extra) for row in group]
+        else:
+            values = [row_values(row) + extra for row in group]
         cursor = db.cursor()
         if db.param == "?":  # SQLite: executemany runs in C
             cursor.executemany(sql, values)
@@ -189,15 +194,15 @@ def finish_run(
     """A run's output file and thumbnail, then its row (inserted if its start was never
     committed)."""
     job, block, task, run = key
-    values = dict(
-        job_id=job, block=block, task=task, run=run, **_finished(outcome, output, thumbnail)
-    )
+    values = _finished(outcome, output, thumbnail)
+    values.update(job_id=job, block=block, task=task, run=run, render=render)
     writes = []
     if output:
         writes.append(Rows(outputs.write_many, ((key, {"key": key, "text": output}),)))
     if thumbnail is not None:
         writes.append(Rows(outputs.write_thumbnails, ((key, {"key": key, "data": thumbnail}),)))
-    return [*writes, Rows(_upsert_runs, ((key, {"render": render, **values}),))]
+    writes.append(Rows(_upsert_runs, ((key, values),)))
+    return writes
 
 
 def finish_late_run(
