@@ -1,13 +1,13 @@
 """The tasks of a block: a paged table (app/ui/tasks_model.py), sorted by state or number and
 filtered by state and text, actions on the selected tasks, and a task's output window on
-double-click."""
+double-click or Enter."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from PyQt6.QtCore import QPoint, Qt, QTimer
-from PyQt6.QtGui import QAction, QColor
+from PyQt6.QtGui import QAction, QColor, QKeySequence
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -59,6 +59,10 @@ class TasksView(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.doubleClicked.connect(self._double_clicked)
+        enter = QAction(self.table, shortcut=QKeySequence("Return"))
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.triggered.connect(lambda: self._double_clicked(self.table.currentIndex()))
+        self.table.addAction(enter)
         self.table.setSortingEnabled(True)  # by state (the State column) or by number
         self.states_button = QToolButton(text="States: all")
         self.states_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -148,6 +152,8 @@ class TasksView(QWidget):
         return window
 
     def _double_clicked(self, index) -> None:
+        if not index.isValid():
+            return
         number = self.model.task_number(index.row())
         if number is not None:
             self.open_output(number)
