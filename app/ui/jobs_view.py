@@ -167,8 +167,7 @@ class JobsView(QWidget):
         )
         self.groups.append([self._action("Priority…", self.set_priority, owned=True)])
         self.groups.append([self._action("Delete…", self.delete, "Delete", owned=True)])
-        find = self._action("Filter by name", self.name_filter.setFocus, "Ctrl+F")
-        self.addAction(find)
+        self._action("Filter by name", self.name_filter.setFocus, "Ctrl+F")
         toolbar = QToolBar()
         for group in self.groups:
             toolbar.addActions(group)

@@ -25,6 +25,7 @@ from app.ui.renders_view import RendersView
 from app.ui.settings import Settings, SettingsDialog, qsettings
 from app.ui.submit_dialog import SubmitDialog
 from app.ui.tasks_view import TasksView
+from app.ui.theme import apply_theme
 from app.ui.users_view import UsersView
 from app.ui.why_panel import WhyPanel
 
@@ -160,8 +161,6 @@ class MainWindow(QMainWindow):
         if (self.tasks.model.job, self.tasks.model.block) != (job, block):
             self.tasks.show_block(job, block)
         self.tasks.table.setFocus()
-        if not self.tasks.table.currentIndex().isValid():
-            self.tasks.table.selectRow(0)
 
     def notify(self, title: str, text: str) -> None:
         """A notice: in the status bar and on the desktop."""
@@ -193,6 +192,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _settings_changed(self) -> None:
+        apply_theme(self.settings.theme)
         self.jobs.model.set_resort_interval(self.settings.resort_ms)
         self.notices.kinds = self.settings.notices
 

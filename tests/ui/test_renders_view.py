@@ -47,6 +47,7 @@ async def test_renders_appear_with_bars_and_running_tasks(farm, client, qtbot):
     view.grab()  # the delegate paints every bar
     rows = view.model.rowCount()
     await client.renders_action("exit", ["r2"])
+    await until(lambda: "OFF" in _cell(view, "r2", "State"), 30)  # only offline ones go
     await client.renders_action("delete", ["r2"])
     await until(lambda: view.model.rowCount() == rows - 1, 30)
     assert _row(view, "r1") is not None
