@@ -1,45 +1,37 @@
-"""Edit a job's or a block's editable parameters; the server validates.
+"""Edit a job's or a block's editable parameters in typed fields (app/ui/key_form.py), grouped
+and documented from the job model's tables; the server validates.
 
-The form lists every key of JOB_EDITABLE (BLOCK_EDITABLE for a block) with the value the summary
-shows (the rest start empty). Only the fields changed are sent, as one PATCH. A text field is
-sent as text; other values are JSON (`120`, `true`, `{"A": "1"}`), plain text when it is not
-JSON. A refusal (400) shows the server's message in the dialog, which stays open.
+The form lists every key of JOB_EDITABLE (BLOCK_EDITABLE for a block) with the value the job
+shows. Only the fields changed are sent, as one PATCH. While a field is invalid (a mask that
+is not a regular expression, JSON that is not an object...) OK is disabled and the reason shows;
+a refusal (400) shows the server's message in the dialog, which stays open.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QLabel,
-    QLineEdit,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core.jobspec import BLOCK_EDITABLE, JOB_EDITABLE
+from app import protocol
+from app.core.jobspec import (
+    BLOCK_EDITABLE,
+    BLOCK_INTS,
+    JOB_EDITABLE,
+    JOB_INTS,
+    block_schema,
+    job_schema,
+)
 from app.ui.client import FarmClient, FarmError
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _value(text: str, current: Any) -> Any:
-    if isinstance(current, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+from app.ui.key_form import KeyForm
 
 
 class JobDialog(QDialog):
@@ -63,19 +55,17 @@ class JobDialog(QDialog):
         self.setWindowTitle(
             f"Edit {what}" if block is None else f"Edit block {item['name']} of {what}"
         )
-
-        form = QFormLayout()
-        self.fields: dict[str, tuple[QLineEdit, Any]] = {}
-        for key in JOB_EDITABLE if block is None else BLOCK_EDITABLE:
-            current = item.get(key)
-            edit = QLineEdit(_text(current))
-            edit.setPlaceholderText("unchanged")
-            form.addRow(key, edit)
-            self.fields[key] = (edit, current)
-        inner = QWidget()
-        inner.setLayout(form)
+        if block is None:
+            keys, schema, kinds, ints = JOB_EDITABLE, job_schema(), protocol.JOB_KEYS, JOB_INTS
+        else:
+            keys, schema = BLOCK_EDITABLE, block_schema()
+            kinds, ints = protocol.BLOCK_KEYS, BLOCK_INTS
+        defaults = {key: limits[0] for key, limits in ints.items()}
+        self.form = KeyForm(keys, schema["properties"], kinds, defaults, item)
+        self.fields = self.form.fields
+        self.form.changed.connect(self._show_problems)
         scroll = QScrollArea()
-        scroll.setWidget(inner)
+        scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
 
         self.error = QLabel(wordWrap=True)
@@ -89,20 +79,24 @@ class JobDialog(QDialog):
         layout.addWidget(scroll)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.resize(480, 560)
+        self.resize(560, 640)
 
     def set_field(self, key: str, text: str) -> None:
-        self.fields[key][0].setText(text)
+        self.form.set_text(key, text)
 
     def changes(self) -> dict[str, Any]:
         """The fields changed, as the JSON values to send."""
-        return {
-            key: _value(edit.text(), current)
-            for key, (edit, current) in self.fields.items()
-            if edit.text() != _text(current)
-        }
+        return self.form.changes()
+
+    def _show_problems(self) -> None:
+        problems = self.form.problems()
+        self.error.setText("\n".join(problems.values()))
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not problems)
 
     def save(self) -> None:
+        if self.form.problems():
+            return
         changes = self.changes()
         if not changes:
             self.accept()
