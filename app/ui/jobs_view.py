@@ -35,12 +35,14 @@ from app.ui.client import FarmClient
 from app.ui.job_dialog import JobDialog
 from app.ui.jobs_model import (
     BLOCK_ROLE,
+    CREATED,
     ID,
     JOB_ID_ROLE,
     LAST_COLUMN,
     NAME,
     NOTE,
     PROGRESS,
+    STARTED,
     JobsModel,
     runs,
 )
@@ -137,7 +139,8 @@ class JobsView(QWidget):
         self.table.doubleClicked.connect(lambda _index: self.open_tasks())
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in ((ID, 80), (NAME, 220), (PROGRESS, 160), (NOTE, 200)):
+        widths = {ID: 80, NAME: 220, PROGRESS: 160, CREATED: 150, STARTED: 150, NOTE: 200}
+        for column, width in widths.items():
             header.resizeSection(column, width)
         for key, on in ((Qt.Key.Key_Right, True), (Qt.Key.Key_Left, False)):
             toggle = QAction(self.table, shortcut=QKeySequence(key))

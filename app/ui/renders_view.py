@@ -82,7 +82,11 @@ class RendersView(TextFilter, QWidget):
         self.delegate = BarDelegate(bar_color, self.table)
         for column in LOAD_COLUMNS:
             self.table.setItemDelegateForColumn(column, self.delegate)
-            self.table.setColumnWidth(column, 110)
+            self.table.setColumnWidth(column, 100)
+        widths = {"NIMBY": 80, "Pool": 60, "User": 70, "Running": 300, "Capacity": 90}
+        for name, width in widths.items():
+            self.table.setColumnWidth(COLUMNS.index(name), width)
+        self.table.setWordWrap(False)
         tasks_colour = text_colour("running")
         self.tasks_delegate = BarDelegate(lambda _: tasks_colour, self.table)
         self.table.setItemDelegateForColumn(TASKS_COLUMN, self.tasks_delegate)
