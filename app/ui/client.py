@@ -239,6 +239,14 @@ class FarmClient(QObject):
     async def edit_pool(self, path: str, params: dict) -> dict:
         return await self.request("PATCH", "/pools", params, query={"path": path})
 
+    async def add_pool(self, path: str) -> dict:
+        """Add a pool (its parent must exist) that inherits every setting; answers the tree."""
+        return await self.request("POST", "/pools", {"path": path})
+
+    async def delete_pool(self, path: str) -> dict:
+        """Remove a pool without child pools; answers the tree."""
+        return await self.request("DELETE", "/pools", query={"path": path})
+
     # -- events --------------------------------------------------------------------------------
 
     def watch_block(self, job: int, block: int, on: bool = True) -> None:

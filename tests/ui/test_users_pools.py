@@ -1,7 +1,8 @@
 """Users, pools and 'Why not running?' against a real server: edits reach the server, refused
-values are put back with the server's error, the explainer's reasons are listed."""
+values are put back with the server's error, pools are added and deleted, the explainer's
+reasons are listed."""
 
-from PyQt6.QtWidgets import QTableWidget
+from PyQt6.QtWidgets import QInputDialog, QMessageBox, QTableWidget
 
 from app.api import numeric_job
 from app.ui.pools_view import PoolsView
@@ -77,3 +78,31 @@ async def test_why_panel_lists_the_reason_per_render(farm, client, qtbot):
     await until(lambda: panel.table.rowCount() == 1, 30)  # the refresh timer
     assert panel.table.item(0, 0).text() == "r1"
     assert panel.table.item(0, 1).text() == "job is paused"
+
+
+async def test_pools_are_added_under_the_current_one_and_deleted(client, qtbot, monkeypatch):
+    view = shown(qtbot, PoolsView(client))
+    await until(lambda: view.tree.topLevelItemCount() == 1)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a: ("gpu", True))
+    view.ask_new_pool()  # under the root, the current pool
+    await until(lambda: "/gpu/" in view.summary["pools"])
+    assert view.path == "/gpu/" and view.tree.currentItem().text(0) == "/gpu/"
+    view.add_pool("/gpu/big/")
+    await until(lambda: view.path == "/gpu/big/" and "/gpu/big/" in view.summary["pools"])
+    assert "/gpu/big/" in (await client.pools())["pools"]
+
+    view.tree.setCurrentItem(view.tree.topLevelItem(0).child(0))  # /gpu/ has a child
+    view.delete_pool("/gpu/")
+    await until(lambda: view.status.text())
+    assert "/gpu/" in (await client.pools())["pools"]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    view.tree.setCurrentItem(view.tree.topLevelItem(0).child(0).child(0))
+    view.ask_delete_pool()
+    await until(lambda: "/gpu/big/" not in view.summary["pools"])
+    assert "/gpu/big/" not in (await client.pools())["pools"]
+    view.tree.setCurrentItem(view.tree.topLevelItem(0))
+    view.ask_delete_pool()
+    assert view.status.text() == "the root pool stays"
+    view.add_pool("/no/such/")  # its parent does not exist: refused, the root shown
+    await until(lambda: view.status.text() != "the root pool stays")
+    assert view.path == "/" and "/no/such/" not in (await client.pools())["pools"]
