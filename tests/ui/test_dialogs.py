@@ -141,6 +141,30 @@ async def test_submit_dialog_previews_the_tasks_and_submits_the_job(client, qtbo
     assert job["offline"] and dialog.result() == QDialog.DialogCode.Accepted
 
 
+async def test_the_submit_dialog_makes_several_blocks(client, qtbot):
+    dialog = shown(qtbot, SubmitDialog(client, "ann"))
+    dialog.name.setText("shot")
+    dialog.add_block()  # the generic service needs its command: nothing kept
+    assert dialog.kept_blocks == [] and "command" in dialog.status.text()
+    dialog.options["command"].setText("render @#@")
+    dialog.last.setValue(4)
+    dialog.add_block()
+    assert dialog.blocks_list.item(0).text() == "generic: frames 1-4"
+    dialog.options["command"].setText("comp @#@")
+    dialog.last.setValue(2)
+    assert dialog.status.text() == "6 task(s)"
+    assert preview(dialog)[3:5] == [("generic: frame 4", "render 4"), ("shot: frame 1", "comp 1")]
+    dialog.add_block()
+    dialog.remove_block()  # the last one kept
+    assert len(dialog.kept_blocks) == 1 and dialog.status.text() == "6 task(s)"
+    submitted = []
+    dialog.submitted.connect(submitted.append)
+    dialog.submit()
+    await until(lambda: submitted)
+    blocks = (await client.job(submitted[0]))["blocks"]
+    assert [(b["name"], b["tasks_total"]) for b in blocks] == [("generic", 4), ("shot", 2)]
+
+
 async def test_submit_dialog_builds_an_application_command(client, qtbot):
     dialog = SubmitDialog(client)
     qtbot.addWidget(dialog)
