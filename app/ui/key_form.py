@@ -1,6 +1,8 @@
-"""Job and block settings as typed fields, grouped and labelled, built from the job model's own
-tables: the JSON schema of app/core/jobspec.py (types, limits, choices) and the key kinds of
-app/protocol.py, which also make each field's tooltip, with the default of JOB_INTS/BLOCK_INTS.
+"""Settings as typed fields, grouped and labelled, built from the model's own tables: for jobs
+and blocks the JSON schema of app/core/jobspec.py (types, limits, choices) and the key kinds of
+app/protocol.py, which also make each field's tooltip, with the default of JOB_INTS/BLOCK_INTS;
+for users app/core/users.py settings_schema. `FormDialog` edits such a form and sends its
+changes.
 
 An integer is a spin box (a checked text field when it outgrows one), true/false a check box,
 a choice a drop-down, a mask a text field checked as you type (a regular expression, as the
@@ -11,15 +13,20 @@ field. `changes()` gives the fields changed as JSON values; `problems()` what is
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,6 +34,7 @@ from PyQt6.QtWidgets import (
 
 from app.core.errors import SpecError
 from app.core.masks import name_regex
+from app.ui.client import FarmError
 
 SPIN_MAX = 2**31 - 1  # a QSpinBox's limit
 INVALID_STYLE = "background: rgba(220, 50, 50, 70)"
@@ -68,6 +76,7 @@ GROUPS = (
         ),
     ),
     ("Notes", ("annotation", "description", "project", "department")),
+    ("Solving", ("solve_",)),
 )
 OTHER = "Other"
 
@@ -78,7 +87,7 @@ def group_of(key: str) -> str:
 
 def tooltip(key: str, kind: str, schema: dict, default: int | None) -> str:
     """A key's documentation from the model's tables: its kind, limits, choices, default."""
-    parts = [f"{key}: {kind}"]
+    parts = [f"{key}: {kind or _kind(schema)}"]
     if "minimum" in schema:
         parts.append(f"from {schema['minimum']:,} to {schema['maximum']:,}")
     if "enum" in schema:
@@ -210,6 +219,82 @@ class KeyForm(QWidget):
             field.setCurrentText(text)
         else:
             field.setText(text)
+
+
+def _kind(schema: dict) -> str:
+    """A schema's kind in words, when the model's tables name none."""
+    kind = schema.get("type", "a choice")
+    return {"integer": "an integer", "boolean": "true or false", "string": "text"}.get(kind, kind)
+
+
+class FormDialog(QDialog):
+    """A KeyForm in a dialog: OK sends the changed fields through `send` (nothing changed:
+    nothing sent) and closes with the answer in `saved`; while a field is invalid OK is
+    disabled and the reasons show; the server's refusal shows and the dialog stays open."""
+
+    saved = pyqtSignal(dict)  # the server's answer
+
+    def __init__(
+        self,
+        title: str,
+        form: KeyForm,
+        send: Callable[[dict], Awaitable[dict]],
+        call: Callable[[Awaitable], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.form, self.fields, self._send_changes, self._call = form, form.fields, send, call
+        form.changed.connect(self._show_problems)
+        scroll = QScrollArea()
+        scroll.setWidget(form)
+        scroll.setWidgetResizable(True)
+        self.error = QLabel(wordWrap=True)
+        self.error.setStyleSheet("color: #d03030")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.resize(560, 640)
+
+    def set_field(self, key: str, text: str) -> None:
+        self.form.set_text(key, text)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields changed, as the JSON values to send."""
+        return self.form.changes()
+
+    def _show_problems(self) -> None:
+        problems = self.form.problems()
+        self.error.setText("\n".join(problems.values()))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problems)
+
+    def save(self) -> None:
+        if self.form.problems():
+            return
+        changes = self.changes()
+        if not changes:
+            self.accept()
+            return
+        self.error.clear()
+        self.buttons.setEnabled(False)
+        self._call(self._send(changes))
+
+    async def _send(self, changes: dict[str, Any]) -> None:
+        try:
+            answer = await self._send_changes(changes)
+        except FarmError as error:
+            self.error.setText(str(error))
+            return
+        finally:
+            self.buttons.setEnabled(True)
+        self.saved.emit(answer)
+        self.accept()
 
 
 def _text(value: Any) -> str:

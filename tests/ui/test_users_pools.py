@@ -2,9 +2,17 @@
 values are put back with the server's error, pools are added and deleted, the explainer's
 reasons are listed."""
 
-from PyQt6.QtWidgets import QInputDialog, QMessageBox, QTableWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QInputDialog,
+    QMessageBox,
+    QSpinBox,
+    QTableWidget,
+)
 
 from app.api import numeric_job
+from app.ui.key_form import FormDialog
 from app.ui.pools_view import PoolsView
 from app.ui.users_view import COLUMNS, UsersView
 from app.ui.why_panel import WhyPanel
@@ -45,6 +53,28 @@ async def test_user_settings_are_edited_in_place(client, qtbot):
     assert cell(view.table, 0, "queued_tasks").text() == "2"
     cell(view.table, 0, "max_queued_tasks").setText("10")  # her quota, from the server's (-1)
     await until(lambda: view.users["ann"]["queued_tasks_limit"] == 10)
+
+
+async def test_user_settings_in_a_dialog_of_typed_fields(client, qtbot, keep_running):
+    await client.submit(numeric_job("a", "true", 1, 2, user_name="ann", paused=True))
+    view = shown(qtbot, UsersView(client))
+    await until(lambda: view.table.rowCount() == 1)
+    view.table.itemDoubleClicked.emit(cell(view.table, 0, "name"))
+    dialog = view.findChild(FormDialog)
+    assert isinstance(dialog.fields["priority"], QSpinBox)
+    assert isinstance(dialog.fields["paused"], QCheckBox)
+    assert isinstance(dialog.fields["solve_method"], QComboBox)
+    assert "Solving" in dialog.form.groups and dialog.changes() == {}
+    dialog.set_field("hosts_mask", "farm(")
+    assert "hosts_mask" in dialog.error.text()
+    dialog.set_field("hosts_mask", "farm.*")
+    dialog.set_field("priority", "180")
+    dialog.set_field("paused", "true")
+    dialog.save()
+    await until(lambda: view.users["ann"]["priority"] == 180)
+    user = (await client.users())[0]
+    assert (user["priority"], user["paused"], user["hosts_mask"]) == (180, True, "farm.*")
+    assert cell(view.table, 0, "priority").text() == "180"
 
 
 async def test_pools_tree_shows_own_and_effective_settings_and_edits_them(client, qtbot):
