@@ -170,7 +170,7 @@ class JobsView(QWidget):
         )
         self.groups.append([self._action("Priority…", self.set_priority, owned=True)])
         self.groups.append([self._action("Delete…", self.delete, "Delete", owned=True)])
-        self._action("Filter by name", self.name_filter.setFocus, "Ctrl+F")
+        self._action("Filter by name", self.name_filter.setFocus, "Ctrl+F", on=self)
         toolbar = QToolBar()
         for group in self.groups:
             toolbar.addActions(group)
@@ -189,14 +189,16 @@ class JobsView(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table)
 
-    def _action(self, label: str, slot, key: str = "", owned: bool = False) -> QAction:
-        """An action of the selection; its key works while the table has the focus."""
+    def _action(
+        self, label: str, slot, key: str = "", owned: bool = False, on: QWidget | None = None
+    ) -> QAction:
+        """An action of the selection; its key works while the table (or `on`) has the focus."""
         action = QAction(label, self)
         action.triggered.connect(slot)
         if key:
             action.setShortcut(QKeySequence(key))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.table.addAction(action)
+            (on or self.table).addAction(action)
         if owned:
             self.owned.append(action)
         return action

@@ -23,12 +23,13 @@ class Me:
     role: str = ""
 
     @property
-    def admin(self) -> bool:
+    def unrestricted(self) -> bool:
+        """An admin, or a role not known yet (the server decides)."""
         return self.role in ("", ADMIN)
 
     def owner_reason(self, owners: Iterable[str], what: str = "jobs") -> str | None:
         """Why this user may not act on objects of these owners (None: they may)."""
-        if self.admin:
+        if self.unrestricted:
             return None
         others = sorted({owner for owner in owners if owner != self.name})
         if not others:
@@ -37,4 +38,4 @@ class Me:
 
     def admin_reason(self) -> str | None:
         """Why this user may not take an admin's action (None: they may)."""
-        return None if self.admin else "only an admin may do this"
+        return None if self.unrestricted else "only an admin may do this"
