@@ -102,6 +102,7 @@ _TASK = {
     "cpu_avg_percent": {"type": ["number", "null"]},
     "warnings": {"type": ["integer", "null"]},
     "last_error": _OPTIONAL_TEXT,
+    "activity": _OPTIONAL_TEXT,
 }
 _RUN = {
     "run": _INT,

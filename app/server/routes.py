@@ -790,10 +790,18 @@ async def list_tasks(request: web.Request) -> web.Response:
         {
             **task_summary(block, n, names.get(block.tasks.detail(n)[2], "")),
             **usage.get(n, persistence.runs.NO_RUN),
+            "activity": _activity(farm, block, n),
         }
         for n in page
     ]
     return web.json_response({"total": size, "offset": offset, "tasks": tasks})
+
+
+def _activity(farm: Farm, block, n: int) -> str | None:
+    """A running task's last line of output (None when it does not run or printed none)."""
+    if block.tasks.state(n) != states.RUN:
+        return None
+    return farm.live.last_line((block.job.id, block.num, n, block.tasks.detail(n)[0]))
 
 
 def _tasks_in_states(block, text: str | None) -> list[int] | None:
@@ -880,6 +888,7 @@ async def get_task(request: web.Request) -> web.Response:
         files=spec.task_files(n),
         runs=runs,
         **latest,  # as the task pages show it
+        activity=_activity(farm, block, n),
     )
     return web.json_response(data)
 

@@ -8,7 +8,8 @@ are fetched, so a fast scroll through a million tasks fetches the pages it stops
 ones it flew past. At most MAX_PAGES pages are kept (least recently shown ones go first), a page
 is never fetched twice at once, and `requests` counts the fetches made. Events update loaded
 rows; they carry no usage (the latest run's memory, CPU, warnings and error), so a page where a
-run ended is fetched again ENDED_MS later, once the run is stored.
+run ended is fetched again ENDED_MS later, once the run is stored, and the visible pages with
+running tasks every ACTIVITY_MS for their activity (a running task's last line of output).
 
 `set_states` shows only the tasks in some states, `set_text` those whose name or render holds a
 text, and sorting by the State column groups them state by state (STATE_ORDER): the server
@@ -32,6 +33,7 @@ PAGE = 200  # tasks per request
 MAX_PAGES = 50  # pages kept
 SETTLE_MS = 40  # wait this long after a page is asked for before fetching what is visible
 ENDED_MS = 500  # a page whose runs ended is fetched again this long after (their usage stored)
+ACTIVITY_MS = 3000  # visible pages with running tasks are fetched again this often (activity)
 PLACEHOLDER = "…"
 
 COLUMNS = (
@@ -47,6 +49,7 @@ COLUMNS = (
     "Error hosts",
     "Memory",
     "CPU",
+    "Activity",
     "Warnings",
     "Last error",
 )
@@ -84,6 +87,9 @@ class TasksModel(ColumnsModel):
         self._ended: set[int] = set()  # pages with a run that ended: usage columns are stale
         self._refetch = QTimer(self, singleShot=True, interval=ENDED_MS)
         self._refetch.timeout.connect(self._fetch_ended)
+        self._activity = QTimer(self, interval=ACTIVITY_MS)
+        self._activity.timeout.connect(self._fetch_running)
+        self._activity.start()
         client.tasks_changed.connect(self._changed)
         client.tasks_reload.connect(self._reload)
 
@@ -258,6 +264,16 @@ class TasksModel(ColumnsModel):
         for rows in touched.values():
             self._rows_changed(min(rows), max(rows))
 
+    def _fetch_running(self) -> None:
+        """Fetch the visible loaded pages where tasks run again: their activity moves on."""
+        if self.visible_rows is None:
+            return
+        first, last = self.visible_rows()
+        for number in range(first // PAGE, last // PAGE + 1):
+            tasks = self._pages.get(number) or ()
+            if any(task["state"] == "RUN" for task in tasks):
+                self._fetch(number)
+
     def _fetch_ended(self) -> None:
         ended, self._ended = self._ended, set()
         for number in ended & set(self._pages):
@@ -320,6 +336,7 @@ TEXTS: tuple[Callable[[dict], str], ...] = (
     lambda task: ", ".join(task.get("error_hosts") or ()),
     lambda task: _memory(task.get("peak_rss_mb")),
     lambda task: _number(task.get("cpu_avg_percent"), " %"),
+    lambda task: task.get("activity") or "",
     lambda task: str(task.get("warnings") or ""),
     lambda task: task.get("last_error") or "",
 )

@@ -1,5 +1,6 @@
 """The richer tasks table on a real farm: the latest run's memory, CPU, warnings and error as
-columns, and the task menu's groups: suspend, continue, mark done, the last error's output."""
+columns, a running task's activity (its last line of output), and the task menu's groups:
+suspend, continue, mark done, the last error's output."""
 
 from app.api import numeric_job
 from app.ui.tasks_model import COLUMNS
@@ -9,7 +10,8 @@ from tests.ui.conftest import shown
 
 
 def column(view: TasksView, row: int, name: str) -> str:
-    return view.model.index(row, COLUMNS.index(name)).data()
+    """A cell's text ("" before its row is loaded)."""
+    return view.model.index(row, COLUMNS.index(name)).data() or ""
 
 
 def menu_action(view: TasksView, tasks: list[int], text: str):
@@ -41,6 +43,20 @@ async def test_usage_columns_and_the_last_errors_output(farm, client, qtbot):
     qtbot.addWidget(window)
     await until(lambda: window.runs_box.count() == 1)
     assert window.facts.text().startswith("on r1 · exit status 1")
+
+
+async def test_a_running_tasks_activity_is_its_last_line(farm, client, qtbot):
+    command = "for i in $(seq 1 20); do echo step $i of 20; sleep 0.4; done"
+    job_id = await client.submit(numeric_job("steps", command, 1, 1))
+    view = shown(qtbot, TasksView(client))
+    view.show_block(job_id, 0)
+    farm.start_render("r1", 1)
+    await until(lambda: column(view, 0, "Activity").startswith("step "), 30)
+    seen = column(view, 0, "Activity")
+    assert (await client.task(job_id, 0, 0))["activity"].startswith("step ")
+    await until(lambda: column(view, 0, "Activity") not in (seen, ""), 10)  # it moves on
+    await until(lambda: column(view, 0, "State") == "DON", 30)
+    await until(lambda: column(view, 0, "Activity") == "", 10)  # done: no activity
 
 
 async def test_suspend_continue_and_mark_done_from_the_menu(client, qtbot):
