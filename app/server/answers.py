@@ -99,6 +99,10 @@ _TASK = {
     "error_hosts": _list(_TEXT),
     "peak_rss_mb": {"type": ["number", "null"]},
     "cpu_seconds": {"type": ["number", "null"]},
+    "cpu_avg_percent": {"type": ["number", "null"]},
+    "warnings": {"type": ["integer", "null"]},
+    "last_error": _OPTIONAL_TEXT,
+    "activity": _OPTIONAL_TEXT,
 }
 _RUN = {
     "run": _INT,

@@ -10,6 +10,7 @@ from collections import deque
 from app.protocol import RunKey
 
 LIVE_LIMIT = 1_000_000  # bytes of live output kept per running run
+LINE_LIMIT = 300  # characters of a run's last line (its activity)
 
 
 class LiveOutput:
@@ -31,6 +32,16 @@ class LiveOutput:
     def get(self, key: RunKey) -> str | None:
         chunks = self._chunks.get(key)
         return None if chunks is None else "".join(chunks)
+
+    def last_line(self, key: RunKey) -> str | None:
+        """The last line with text a running run printed (its latest progress bar state after
+        a carriage return), at most LINE_LIMIT characters; None before any."""
+        for chunk in reversed(self._chunks.get(key, ())):
+            for line in reversed(chunk.splitlines()):
+                text = line.rsplit("\r", 1)[-1].strip()
+                if text:
+                    return text[:LINE_LIMIT]
+        return None
 
     def start(self, key: RunKey) -> None:
         self._chunks.setdefault(key, deque())

@@ -807,11 +807,19 @@ async def list_tasks(request: web.Request) -> web.Response:
     tasks = [
         {
             **task_summary(block, n, names.get(block.tasks.detail(n)[2], "")),
-            **usage.get(n, _NO_USAGE),
+            **usage.get(n, persistence.runs.NO_RUN),
+            "activity": _activity(farm, block, n),
         }
         for n in page
     ]
     return web.json_response({"total": size, "offset": offset, "tasks": tasks})
+
+
+def _activity(farm: Farm, block, n: int) -> str | None:
+    """A running task's last line of output (None when it does not run or printed none)."""
+    if block.tasks.state(n) != states.RUN:
+        return None
+    return farm.live.last_line((block.job.id, block.num, n, block.tasks.detail(n)[0]))
 
 
 def _tasks_in_states(block, text: str | None) -> list[int] | None:
@@ -852,9 +860,6 @@ def _tasks_with_text(
     ]
 
 
-_NO_USAGE = {"peak_rss_mb": None, "cpu_seconds": None}  # a task that has not run
-
-
 @routes.post(
     "/jobs/{job}/blocks/{block}/tasks/{action}",
     'Act on tasks {"tasks": [n, ...]}, or on every task without "tasks"',
@@ -893,15 +898,15 @@ async def get_task(request: web.Request) -> web.Response:
     data = task_summary(block, n, farm.render_names.get(block.tasks.detail(n)[2], ""))
     spec = block.spec
     runs = await _in_thread(request, persistence.runs.task_runs, job_id, block_num, n)
-    latest = runs[-1] if runs else _NO_USAGE  # as the task pages show it: its latest run's
+    latest = persistence.runs.latest_fields(runs[-1]) if runs else persistence.runs.NO_RUN
     data.update(
         command=spec.task_command(n),
         working_directory=spec.working_directory,
         environment=spec.task_environment(n) if may(request, block.job.user_name) else None,
         files=spec.task_files(n),
         runs=runs,
-        peak_rss_mb=latest["peak_rss_mb"],
-        cpu_seconds=latest["cpu_seconds"],
+        **latest,  # as the task pages show it
+        activity=_activity(farm, block, n),
     )
     return web.json_response(data)
 

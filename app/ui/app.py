@@ -83,11 +83,13 @@ def run_monitor(
     what is not given, app/credentials.py finds the token when ``token`` is None."""
     from app.ui.main_window import MainWindow
     from app.ui.settings import load_settings
+    from app.ui.theme import apply_theme
 
     async def main(stop: asyncio.Event) -> int:
         settings = load_settings()
         settings.server = server_url or settings.server
         settings.user = user if user is not None else settings.user
+        apply_theme(settings.theme)
         client, problem = farm_client(settings.server, settings.user, token, ca_file)
         await client.start()
         window = MainWindow(client, settings)

@@ -162,6 +162,10 @@ class FarmClient(QObject):
         """pause, start, stop, restart, restart-errors, delete, ... on several jobs."""
         return await self.request("POST", "/jobs/actions", {"action": action, "ids": ids})
 
+    async def move_job(self, job_id: int, to: str) -> dict:
+        """Move a job in its user's order: up, down, top or bottom."""
+        return await self.request("POST", f"/jobs/{job_id}/move", {"to": to})
+
     async def edit_job(self, job_id: int, params: dict, block: int | None = None) -> dict:
         path = f"/jobs/{job_id}" + ("" if block is None else f"/blocks/{block}")
         return await self.request("PATCH", path, params)
@@ -234,6 +238,14 @@ class FarmClient(QObject):
 
     async def edit_pool(self, path: str, params: dict) -> dict:
         return await self.request("PATCH", "/pools", params, query={"path": path})
+
+    async def add_pool(self, path: str) -> dict:
+        """Add a pool (its parent must exist) that inherits every setting; answers the tree."""
+        return await self.request("POST", "/pools", {"path": path})
+
+    async def delete_pool(self, path: str) -> dict:
+        """Remove a pool without child pools; answers the tree."""
+        return await self.request("DELETE", "/pools", query={"path": path})
 
     # -- events --------------------------------------------------------------------------------
 

@@ -5,18 +5,24 @@ newer than the last one it has (`since=`). A plot appears when one of its series
 number, so a host without GPU or custom meters shows neither. CPU is stacked: user, nice,
 system and iowait, each curve the sum of those below it, filled down to zero. Series carry the
 labels of app/ui/resource_labels.py (a custom meter's plot is titled with its meter's last
-label); a plot of several series has a one-row legend, the time axis a clock (app/ui/clock_axis.py).
+label); one plot per quantity, its unit in its title, CPU fixed to 0-100 %; a plot of several
+series has its legend on a row below it, the time axis a clock (app/ui/clock_axis.py). Colours
+follow the palette (light or dark). A range picker shows the last minutes or all the history;
+the mouse over a plot shows its values at that time in the readout line above.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+import time
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QVBoxLayout, QWidget
+from PyQt6.QtCore import QPointF, QTimer
+from PyQt6.QtGui import QPalette
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.ui.client import FarmClient
 from app.ui.clock_axis import ClockAxis
@@ -37,10 +43,13 @@ PLOTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "disk": ("Disk free (GB)", ("hdd_free_gb",)),
     "disk_io": ("Disk IO (KB/s)", ("hdd_rd_kbsec", "hdd_wr_kbsec")),
     "network": ("Network (KB/s)", ("net_recv_kbsec", "net_send_kbsec")),
-    "gpu": ("GPU (% and °C)", ("gpu.util", "gpu.temp")),
+    "gpu": ("GPU use (%)", ("gpu.util",)),
+    "gpu_temp": ("GPU temperature (°C)", ("gpu.temp",)),
     "gpu_memory": ("GPU memory used (MB)", ("gpu.mem_used_mb",)),
 }
 STACKED = frozenset({"cpu"})
+PERCENT = frozenset({"cpu", "gpu"})  # fixed to 0-100 %
+RANGES = (("All", None), ("Last 5 minutes", 300), ("Last 15 minutes", 900), ("Last hour", 3600))
 
 
 def flatten(sample: dict) -> dict[str, float]:
@@ -75,10 +84,28 @@ class ResourceGraphs(QWidget):
         self.series: dict[str, list[float]] = {}  # name -> values, NaN where missing
         self.meter_labels: dict[str, str] = {}  # custom meter -> the label it last declared
         self.plots: dict[str, pg.PlotItem] = {}
+        self.legends: dict[str, pg.LegendItem] = {}  # plot key -> its legend (several series)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.layout_widget = pg.GraphicsLayoutWidget()
+        colours = self.palette()
+        self.text_colour = colours.color(QPalette.ColorRole.Text)
+        self.layout_widget.setBackground(colours.color(QPalette.ColorRole.Base))
+        self.layout_widget.scene().sigMouseMoved.connect(self._hover)
+        self.range_box = QComboBox()
+        for text, seconds in RANGES:
+            self.range_box.addItem(text, seconds)
+        self.range_box.currentIndexChanged.connect(lambda _: self._show_range())
+        self.readout = QLabel()
+        self.readout.setTextInteractionFlags(
+            self.readout.textInteractionFlags().TextSelectableByMouse
+        )
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 4, 6, 0)
+        top.addWidget(self.range_box)
+        top.addWidget(self.readout, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
         layout.addWidget(self.layout_widget)
         self._fetching = False
         self._timer = QTimer(self, interval=round(REFRESH_PERIOD * 1000))
@@ -139,7 +166,7 @@ class ResourceGraphs(QWidget):
                 continue
             plot = self.plots.get(key) or self._add_plot(key, title, len(names))
             if plot.titleLabel.text != title:  # a meter's label changes with its value
-                plot.setTitle(title)
+                plot.setTitle(title, color=self.text_colour)
             values = [np.array(self.series.get(n, [])) for n in names if n in self.series]
             if key in STACKED:
                 values = list(np.cumsum(np.nan_to_num(np.array(values)), axis=0))
@@ -148,16 +175,58 @@ class ResourceGraphs(QWidget):
             ):
                 curve = self.curves.get(name) or self._add_curve(plot, name, colour, key)
                 curve.setData(x, y, connect="finite")
+        self._show_range()
+
+    def _show_range(self) -> None:
+        """The picked time range on every plot (their x axes are linked)."""
+        seconds = self.range_box.currentData()
+        first = next(iter(self.plots.values()), None)
+        if first is None or not self.times:
+            return
+        start = self.times[0] if seconds is None else self.times[-1] - seconds
+        first.setXRange(start, self.times[-1], padding=0)
+
+    def readout_at(self, key: str, moment: float) -> str:
+        """The text of a plot's values at the sample nearest a moment: time, then each series."""
+        if not self.times:
+            return ""
+        at = min(bisect.bisect_left(self.times, moment), len(self.times) - 1)
+        if at and moment - self.times[at - 1] < self.times[at] - moment:
+            at -= 1
+        _title, names = self._plot_specs()[key]
+        values = [
+            f"{label(n, self.meter_labels)} {self.series[n][at]:.1f}"
+            for n in names
+            if n in self.series and not math.isnan(self.series[n][at])
+        ]
+        clock = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.times[at]))
+        return f"{clock}  {self.plots[key].titleLabel.text}: {', '.join(values)}"
+
+    def _hover(self, position: QPointF) -> None:
+        for key, plot in self.plots.items():
+            if plot.sceneBoundingRect().contains(position):
+                moment = plot.vb.mapSceneToView(position).x()
+                self.readout.setText(self.readout_at(key, moment))
+                return
 
     def _has_numbers(self, name: str) -> bool:
         return any(not math.isnan(v) for v in self.series[name])
 
     def _add_plot(self, key: str, title: str, series: int) -> pg.PlotItem:
-        plot = self.layout_widget.addPlot(
-            row=len(self.plots), col=0, title=title, axisItems={"bottom": ClockAxis()}
-        )
-        if series > 1:  # one row, top left; a single series is named by the title
-            plot.addLegend(offset=(5, 1), colCount=series, brush=(0, 0, 0, 140), verSpacing=-5)
+        """A plot on the next row, its legend (several series) on the row below."""
+        row = 2 * len(self.plots)
+        plot = self.layout_widget.addPlot(row=row, col=0, axisItems={"bottom": ClockAxis()})
+        plot.setTitle(title, color=self.text_colour)
+        for side in ("left", "bottom"):
+            plot.getAxis(side).setTextPen(self.text_colour)
+        if series > 1:  # a single series is named by the title
+            legend = pg.LegendItem(colCount=series, labelTextColor=self.text_colour)
+            self.layout_widget.addItem(legend, row=row + 1, col=0)
+            self.legends[key] = legend
+        if key in PERCENT:
+            plot.setYRange(0, 100, padding=0)
+            plot.setLimits(yMin=0, yMax=100)
+            plot.enableAutoRange(axis="y", enable=False)
         plot.showGrid(x=True, y=True, alpha=0.2)
         if self.plots:
             plot.setXLink(next(iter(self.plots.values())))
@@ -173,5 +242,7 @@ class ResourceGraphs(QWidget):
             curve.setZValue(-len(self.curves))
         else:
             curve = plot.plot(name=text, pen=pg.mkPen(colour, width=1.5))
+        if key in self.legends:
+            self.legends[key].addItem(curve, text)
         self.curves[name] = curve
         return curve

@@ -18,7 +18,6 @@ interval while events arrive. A filter change is a reset (a person's action).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,7 +27,7 @@ from app.protocol import failed_tasks
 from app.ui.client import FarmClient
 from app.ui.progress_delegate import PROGRESS_ROLE
 from app.ui.state_looks import FAILED_KINDS, job_kind, job_state_text, text_colour, tint
-from app.ui.tables import ColumnsModel
+from app.ui.tables import ColumnsModel, iso_time
 
 COLUMNS = (
     "ID",
@@ -82,10 +81,6 @@ SORT_KEYS: dict[int, Callable[[dict], Any]] = {
     STARTED: lambda job: job.get("time_started") or 0,
     NOTE: lambda job: job.get("annotation") or "",
 }
-
-
-def _time(value: float | None) -> str:
-    return time.strftime("%m-%d %H:%M:%S", time.localtime(value)) if value else ""
 
 
 def runs(rows: Iterable[int]) -> list[tuple[int, int]]:
@@ -407,9 +402,9 @@ class JobsModel(ColumnsModel):
         if column == PRIORITY:
             return item["priority"]
         if column == CREATED:
-            return _time(item.get("time_created"))
+            return iso_time(item.get("time_created"))
         if column == STARTED:
-            return _time(item.get("time_started"))
+            return iso_time(item.get("time_started"))
         if column == NOTE:
             return item.get("annotation") or ""
         return ""

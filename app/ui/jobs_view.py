@@ -4,7 +4,10 @@ Blocks show under their job once it is expanded: a click on the job's ID cell, o
 (Left) key, expands (collapses) it. A QTableView, not a QTreeView: see jobs_model's doc.
 
 Actions go to the server through `client.call` (a refusal shows through `client.failed`); the
-tree changes when the server's events come back, never optimistically.
+tree changes when the server's events come back, never optimistically. They are grouped in the
+menu, with keys: Enter (or a double-click) opens the current job's tasks, Ctrl+P pauses, Delete
+deletes, Ctrl+F goes to the name filter. Those the user's role does not allow on the selection
+(app/ui/permissions.py) are disabled, their tooltip telling why.
 """
 
 from __future__ import annotations
@@ -32,26 +35,32 @@ from app.ui.client import FarmClient
 from app.ui.job_dialog import JobDialog
 from app.ui.jobs_model import (
     BLOCK_ROLE,
+    CREATED,
     ID,
     JOB_ID_ROLE,
     LAST_COLUMN,
     NAME,
     NOTE,
     PROGRESS,
+    STARTED,
     JobsModel,
     runs,
 )
+from app.ui.permissions import Me
 from app.ui.progress_delegate import ProgressDelegate
 from app.ui.state_looks import FAILING
 
 STATES = ("RUN", "RDY", FAILING, "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
-# (label, server action) of the plain actions, in toolbar order
-ACTIONS = (
-    ("Pause", "pause"),
-    ("Start", "start"),
-    ("Stop", "stop"),
-    ("Restart errors", "restart-errors"),
-    ("Restart", "restart"),
+# the server's job actions as (label, action, key), in the groups a separator parts
+ACTION_GROUPS = (
+    (("Pause", "pause", "Ctrl+P"), ("Start", "start", ""), ("Stop", "stop", "")),
+    (("Restart errors", "restart-errors", ""), ("Restart", "restart", "")),
+)
+MOVES = (
+    ("Move to top", "top"),
+    ("Move up", "up"),
+    ("Move down", "down"),
+    ("Move to bottom", "bottom"),
 )
 
 
@@ -73,6 +82,7 @@ class JobsView(QWidget):
 
     job_selected = pyqtSignal(int)  # the current row is a job
     block_selected = pyqtSignal(int, int)  # the current row is a block: job, block
+    tasks_wanted = pyqtSignal(int, int)  # Enter or a double-click: show this block's tasks
 
     def __init__(self, client: FarmClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +90,7 @@ class JobsView(QWidget):
         self.model = JobsModel(client, self)
 
         self.me = client.user  # whose jobs "My jobs" shows (the main window may say better)
+        self.who = Me()  # the user's name and role, once the main window knows them
         self.name_filter = QLineEdit(placeholderText="name contains")
         self.user_filter = QLineEdit(placeholderText="user")
         for edit in (self.name_filter, self.user_filter):
@@ -125,10 +136,11 @@ class JobsView(QWidget):
         self._kept: tuple[list, tuple | None, int] = ([], None, 0)
         self.model.reordering.connect(self._keep_selection)
         self.model.reordered.connect(self._restore_selection)
-        self.table.doubleClicked.connect(lambda _index: self.edit())
+        self.table.doubleClicked.connect(lambda _index: self.open_tasks())
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in ((ID, 80), (NAME, 220), (PROGRESS, 160), (NOTE, 200)):
+        widths = {ID: 80, NAME: 220, PROGRESS: 160, CREATED: 150, STARTED: 150, NOTE: 200}
+        for column, width in widths.items():
             header.resizeSection(column, width)
         for key, on in ((Qt.Key.Key_Right, True), (Qt.Key.Key_Left, False)):
             toggle = QAction(self.table, shortcut=QKeySequence(key))
@@ -136,14 +148,34 @@ class JobsView(QWidget):
             toggle.triggered.connect(lambda _=False, on=on: self._expand_current(on))
             self.table.addAction(toggle)
 
-        self.actions_: list[QAction] = []
-        for label, action in ACTIONS:
-            self._add_action(label, lambda _=False, a=action: self.act(a))
-        self._add_action("Delete…", self.delete)
-        self._add_action("Priority…", self.set_priority)
-        self._add_action("Edit…", self.edit)
+        self.owned: list[QAction] = []  # the actions only the jobs' owner (or an admin) may take
+        self.groups: list[list[QAction]] = [
+            [
+                self._action("Open tasks", self.open_tasks, "Return"),
+                self._action("Edit…", self.edit),
+            ]
+        ]
+        for group in ACTION_GROUPS:
+            self.groups.append(
+                [
+                    self._action(label, lambda _=False, a=action: self.act(a), key, owned=True)
+                    for label, action, key in group
+                ]
+            )
+        self.groups.append(
+            [
+                self._action(label, lambda _=False, to=to: self.move(to), owned=True)
+                for label, to in MOVES
+            ]
+        )
+        self.groups.append([self._action("Priority…", self.set_priority, owned=True)])
+        self.groups.append([self._action("Delete…", self.delete, "Delete", owned=True)])
+        self._action("Filter by name", self.name_filter.setFocus, "Ctrl+F", on=self)
         toolbar = QToolBar()
-        toolbar.addActions(self.actions_)
+        for group in self.groups:
+            toolbar.addActions(group)
+            toolbar.addSeparator()
+        self.table.selectionModel().selectionChanged.connect(self.check_permissions)
 
         filters = QHBoxLayout()
         filters.addWidget(self.mine)
@@ -157,10 +189,32 @@ class JobsView(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table)
 
-    def _add_action(self, label: str, slot) -> None:
+    def _action(
+        self, label: str, slot, key: str = "", owned: bool = False, on: QWidget | None = None
+    ) -> QAction:
+        """An action of the selection; its key works while the table (or `on`) has the focus."""
         action = QAction(label, self)
         action.triggered.connect(slot)
-        self.actions_.append(action)
+        if key:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            (on or self.table).addAction(action)
+        if owned:
+            self.owned.append(action)
+        return action
+
+    def set_me(self, me: Me) -> None:
+        """The user's name and role (FarmClient.whoami): actions follow what it allows."""
+        self.who = me
+        self.check_permissions()
+
+    def check_permissions(self) -> None:
+        """Disable the actions the user may not take on the selected jobs, saying why."""
+        owners = (job["user_name"] for i in self.selected_jobs() if (job := self.model.job(i)))
+        reason = self.who.owner_reason(owners)
+        for action in self.owned:
+            action.setEnabled(reason is None)
+            action.setToolTip(reason or action.text().rstrip("…"))
 
     # -- selection -------------------------------------------------------------------------------
 
@@ -280,9 +334,20 @@ class JobsView(QWidget):
 
     def _context_menu(self, point: QPoint) -> None:
         if self.selected_jobs():
-            menu = QMenu(self)
-            menu.addActions(self.actions_)
+            menu = self.context_menu()
             menu.exec(self.table.viewport().mapToGlobal(point))
+            menu.deleteLater()
+
+    def context_menu(self) -> QMenu:
+        """The selection's actions in their groups (disabled ones tell why in a tooltip)."""
+        self.check_permissions()
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        for group in self.groups:
+            if not menu.isEmpty():
+                menu.addSeparator()
+            menu.addActions(group)
+        return menu
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -291,6 +356,18 @@ class JobsView(QWidget):
         ids = self.selected_jobs()
         if ids:
             self.client.call(self.client.jobs_action(action, ids))
+
+    def move(self, to: str) -> None:
+        """Move the selected jobs in their user's order: top, up, down or bottom."""
+        ids = self.selected_jobs()
+        for job_id in reversed(ids) if to in ("top", "down") else ids:
+            self.client.call(self.client.move_job(job_id, to))
+
+    def open_tasks(self) -> None:
+        """Show the current job's tasks (its first block's, or the current block's)."""
+        current = self.table.currentIndex()
+        if current.isValid():
+            self.tasks_wanted.emit(current.data(JOB_ID_ROLE), current.data(BLOCK_ROLE) or 0)
 
     def delete(self) -> None:
         ids = self.selected_jobs()

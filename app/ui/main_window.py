@@ -19,11 +19,13 @@ from app.ui.layout_memory import GROUP as LAYOUT_GROUP
 from app.ui.layout_memory import restore_layout, save_layout
 from app.ui.notices import FarmNotices, NoticeFilter, Notifier
 from app.ui.notifier import DesktopNotifier
+from app.ui.permissions import Me
 from app.ui.pools_view import PoolsView
 from app.ui.renders_view import RendersView
 from app.ui.settings import Settings, SettingsDialog, qsettings
 from app.ui.submit_dialog import SubmitDialog
 from app.ui.tasks_view import TasksView
+from app.ui.theme import apply_theme
 from app.ui.users_view import UsersView
 from app.ui.why_panel import WhyPanel
 
@@ -63,6 +65,7 @@ class MainWindow(QMainWindow):
         self.jobs.block_selected.connect(self.tasks.show_block)
         self.jobs.job_selected.connect(self.why.show_job)
         self.jobs.job_selected.connect(lambda job: self.tasks.show_block(job, 0))
+        self.jobs.tasks_wanted.connect(self.open_tasks)
         self.below = below = QSplitter(Qt.Orientation.Horizontal)
         below.addWidget(self.tasks)
         below.addWidget(self.why)
@@ -145,9 +148,19 @@ class MainWindow(QMainWindow):
         """Whose jobs are "mine": the token's user. An artist (not an admin) who never chose
         the filters sees their own jobs at first."""
         self.jobs.me = me["name"]
+        who = Me(me["name"], me["role"])
+        self.jobs.set_me(who)
+        self.renders.set_me(who)
         if not chosen and me["role"] != "admin":
             self.jobs.mine.setChecked(True)
         self.jobs.refilter()
+
+    def open_tasks(self, job: int, block: int) -> None:
+        """The block's tasks, in the Jobs tab, with the keyboard's focus."""
+        self.tabs.setCurrentIndex(0)
+        if (self.tasks.model.job, self.tasks.model.block) != (job, block):
+            self.tasks.show_block(job, block)
+        self.tasks.table.setFocus()
 
     def notify(self, title: str, text: str) -> None:
         """A notice: in the status bar and on the desktop."""
@@ -179,6 +192,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _settings_changed(self) -> None:
+        apply_theme(self.settings.theme)
         self.jobs.model.set_resort_interval(self.settings.resort_ms)
         self.notices.kinds = self.settings.notices
 

@@ -39,6 +39,7 @@ from app.parsers import Parser, get_parser
 from app.parsers.base import clean_line
 from app.parsers.generic import GenericParser
 from app.parsers.guesses import is_error
+from app.protocol import RUN_ERROR
 from app.services import get_service
 from app.ui.client import FarmClient
 from app.ui.log_view import LogView
@@ -124,14 +125,18 @@ ENDED_CHECK_MS = 2000
 
 
 class OutputWindow(QWidget):
-    """The output of task `task` of a block; the newest run is shown first."""
+    """The output of task `task` of a block; the newest run is shown first (with
+    `last_error`, the newest failed one)."""
 
-    def __init__(self, client: FarmClient, job: int, block: int, task: int) -> None:
+    def __init__(
+        self, client: FarmClient, job: int, block: int, task: int, last_error: bool = False
+    ) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Job {job} block {block} task {task}: output")
         self.resize(800, 600)
         self.client, self.job, self.block, self.task = client, job, block, task
+        self.last_error = last_error
         self.runs: list[dict] = []
         self.live: int | None = None  # the run whose live output is streamed here
         self.highlighter: ParserHighlighter | None = None
@@ -245,7 +250,10 @@ class OutputWindow(QWidget):
             self.info.setText("This task has not run yet.")
         for run in self.runs:
             self.runs_box.addItem(_run_label(run))
-        self.runs_box.setCurrentIndex(len(self.runs) - 1)
+        failed = [i for i, run in enumerate(self.runs) if run["state"] == RUN_ERROR]
+        self.runs_box.setCurrentIndex(
+            failed[-1] if self.last_error and failed else len(self.runs) - 1
+        )
 
     def _show_run(self, index: int) -> None:
         self._stop_live()

@@ -1,11 +1,16 @@
 """The pools tree: each pool's own settings (editable) beside the effective ones it inherits
-(the answer of GET /pools, app/server/routes.py pools_summary)."""
+(the answer of GET /pools, app/server/routes.py pools_summary); pools are added under the
+current one and deleted (those without child pools) from the buttons above the tree."""
 
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QMessageBox,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -40,7 +45,16 @@ class PoolsView(QWidget):
         self.splitter = splitter = QSplitter(self)
         splitter.addWidget(self.tree)
         splitter.addWidget(self.settings)
+        self.add_button = QPushButton("Add pool…")
+        self.add_button.clicked.connect(self.ask_new_pool)
+        self.delete_button = QPushButton("Delete pool")
+        self.delete_button.clicked.connect(self.ask_delete_pool)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         client.pools_changed.connect(self.reload)
@@ -84,6 +98,29 @@ class PoolsView(QWidget):
                 self.settings.setItem(row, column, item)
         self.settings.blockSignals(False)
 
+    def ask_new_pool(self) -> None:
+        name, ok = QInputDialog.getText(self, "Add pool", f"Name of the new pool in {self.path}:")
+        if ok and name.strip():
+            self.add_pool(f"{self.path or '/'}{name.strip().strip('/')}/")
+
+    def add_pool(self, path: str) -> None:
+        """Add a pool; the tree shows it, current, once the server has it."""
+        self.path = path
+        self.client.call(self._change(self.client.add_pool(path)))
+
+    def ask_delete_pool(self) -> None:
+        if self.path in (None, "/"):
+            self._refused("the root pool stays")
+            return
+        answer = QMessageBox.question(
+            self, "Delete pool", f"Delete the pool {self.path}? Its renders go to its parent."
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_pool(self.path)
+
+    def delete_pool(self, path: str) -> None:
+        self.client.call(self._change(self.client.delete_pool(path)))
+
     def _edited(self, item: QTableWidgetItem) -> None:
         key = self.settings.item(item.row(), 0).text()
         try:
@@ -91,11 +128,12 @@ class PoolsView(QWidget):
         except ValueError as error:
             self._refused(f"{key}: {error}")
             return
-        self.client.call(self._edit(self.path, {key: value}))
+        self.client.call(self._change(self.client.edit_pool(self.path, {key: value})))
 
-    async def _edit(self, path: str, params: dict) -> None:
+    async def _change(self, request) -> None:
+        """A change of the pools; the tree the server answers, or its refusal."""
         try:
-            summary = await self.client.edit_pool(path, params)
+            summary = await request
         except FarmError as error:
             self._refused(str(error))
             return
@@ -104,4 +142,6 @@ class PoolsView(QWidget):
 
     def _refused(self, message: str) -> None:
         self.status.setText(message)
+        if self.path not in self.summary["pools"]:
+            self.path = "/"
         self.show_pool(self.path)  # put the stored values back

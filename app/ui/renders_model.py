@@ -4,23 +4,29 @@
 appended in one insert), so a push of ten changed renders costs ten rows, whatever the farm's
 size. Bar columns (CPU, memory, swap, disk, network) answer `BAR_ROLE` with `(fraction, text)`,
 which `BarDelegate` paints; running tasks show their count and mean progress the same way.
+Rows are tinted by the render's kind (app/ui/state_looks.py: offline, nimby, running, free) and
+sort by it on the State column; the NIMBY column is a check box (`nimby_toggled` asks for the
+change); Running names each running task: job, frames, user (`set_running`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PyQt6.QtCore import QModelIndex, Qt
+from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
 
-from app.ui.tables import BAR_ROLE, SORT_ROLE, ColumnsModel
+from app.ui.state_looks import RENDER_ORDER, render_kind, text_colour, tint
+from app.ui.tables import BAR_ROLE, SORT_ROLE, ColumnsModel, iso_time
 
 NameRole = Qt.ItemDataRole.UserRole + 2
 
 COLUMNS = (
     "Name",
     "State",
+    "NIMBY",
     "Pool",
     "User",
+    "Running",
     "Capacity",
     "Tasks",
     "CPU",
@@ -28,8 +34,14 @@ COLUMNS = (
     "Swap",
     "Disk",
     "Network",
+    "OS",
+    "Version",
+    "Heartbeat",
 )
-BAR_COLUMNS = frozenset(range(COLUMNS.index("Tasks"), len(COLUMNS)))
+TASKS_COLUMN = COLUMNS.index("Tasks")
+LOAD_COLUMNS = frozenset(COLUMNS.index(c) for c in ("CPU", "Memory", "Swap", "Disk", "Network"))
+BAR_COLUMNS = LOAD_COLUMNS | {TASKS_COLUMN}
+NIMBY_COLUMN = COLUMNS.index("NIMBY")
 NET_FULL_KBSEC = 125_000.0  # a gigabit link: the network bar's full scale
 
 TaskKey = tuple[int, int, int]  # job, block, task
@@ -51,12 +63,13 @@ class RendersModel(ColumnsModel):
     """Render summaries (with "resources") by id, in arrival order."""
 
     columns = COLUMNS
+    nimby_toggled = pyqtSignal(str, bool)  # render name, NIMBY wanted (else free)
 
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[dict] = []
         self._row_of: dict[int, int] = {}  # render id -> row
-        self._progress: dict[TaskKey, float] = {}  # running task -> percent
+        self._running: dict[TaskKey, dict] = {}  # running task -> percent, job, frames, user
 
     # -- updates ---------------------------------------------------------------------------------
 
@@ -88,14 +101,15 @@ class RendersModel(ColumnsModel):
             self.endRemoveRows()
         self._row_of = {render["id"]: row for row, render in enumerate(self._rows)}
 
-    def set_progress(self, progress: dict[TaskKey, float]) -> None:
-        """Percent done of running tasks (refreshes the Tasks column of their renders)."""
-        self._progress = progress
-        column = COLUMNS.index("Tasks")
+    def set_running(self, running: dict[TaskKey, dict]) -> None:
+        """What is known of running tasks: {"percent", "job", "frames", "user"}, each optional
+        (refreshes the Running and Tasks columns of their renders)."""
+        self._running = running
         for row, render in enumerate(self._rows):
-            if any(key in progress for key in running_tasks(render)):
-                index = self.index(row, column)
-                self.dataChanged.emit(index, index)
+            if any(key in running for key in running_tasks(render)):
+                self.dataChanged.emit(
+                    self.index(row, COLUMNS.index("Running")), self.index(row, TASKS_COLUMN)
+                )
 
     def render(self, row: int) -> dict:
         return self._rows[row]
@@ -118,40 +132,79 @@ class RendersModel(ColumnsModel):
         if role == BAR_ROLE and column in BAR_COLUMNS:
             return self._bar(render, column)
         if role == SORT_ROLE:
-            return (
-                self._bar(render, column)[0]
-                if column in BAR_COLUMNS
-                else self._text(render, column)
-            )
+            return self._sort_key(render, column)
         if role == Qt.ItemDataRole.DisplayRole and column not in BAR_COLUMNS:
             return self._text(render, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column == COLUMNS.index("Tasks"):
+        if role == Qt.ItemDataRole.ToolTipRole and column in (
+            TASKS_COLUMN,
+            COLUMNS.index("Running"),
+        ):
             return "\n".join(self._task_line(key) for key in running_tasks(render)) or None
+        if role == Qt.ItemDataRole.CheckStateRole and column == NIMBY_COLUMN:
+            on = render.get("nimby", "free") != "free"
+            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return tint(render_kind(render))
+        if role == Qt.ItemDataRole.ForegroundRole and column == COLUMNS.index("State"):
+            return text_colour(render_kind(render))
         return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.column() == NIMBY_COLUMN:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def setData(self, index: QModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """A click on the NIMBY check box asks for NIMBY or free (the server's event shows it)."""
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != NIMBY_COLUMN:
+            return False
+        on = Qt.CheckState(value) == Qt.CheckState.Checked
+        self.nimby_toggled.emit(self._rows[index.row()]["name"], on)
+        return True
+
+    def _sort_key(self, render: dict, column: int) -> Any:
+        if column in BAR_COLUMNS:
+            return self._bar(render, column)[0]
+        if column == COLUMNS.index("State"):
+            return f"{RENDER_ORDER.index(render_kind(render))} {render['name']}"
+        if column == COLUMNS.index("Heartbeat"):
+            return render.get("last_seen") or 0
+        return self._text(render, column)
 
     def _text(self, render: dict, column: int) -> str:
         name = COLUMNS[column]
-        if name == "Name":
-            return render["name"]
-        if name == "State":
-            return render.get("state", "")
-        if name == "Pool":
-            return render.get("pool", "")
-        if name == "User":
-            return render.get("user_name") or ""
-        return f"{render.get('capacity_used', 0)}/{render.get('capacity', 0)}"
+        host = render.get("host") or {}
+        texts = {
+            "Name": lambda: render["name"],
+            "State": lambda: render.get("state", ""),
+            "NIMBY": lambda: "" if render.get("nimby") == "free" else render.get("nimby", ""),
+            "Pool": lambda: render.get("pool", ""),
+            "User": lambda: render.get("user_name") or "",
+            "Running": lambda: "; ".join(self._task_line(k) for k in running_tasks(render)),
+            "Capacity": lambda: f"{render.get('capacity_used', 0)}/{render.get('capacity', 0)}",
+            "OS": lambda: str(host.get("os") or ""),
+            "Version": lambda: str(host.get("version") or ""),
+            "Heartbeat": lambda: iso_time(render.get("last_seen"), today_short=True),
+        }
+        return texts[name]()
 
     def _task_line(self, key: TaskKey) -> str:
-        percent = self._progress.get(key)
-        done = "" if percent is None else f" {percent:.0f}%"
-        return f"job {key[0]} block {key[1]} task {key[2]}{done}"
+        """A running task as text: job, frames, user and percent done, once known."""
+        known = self._running.get(key, {})
+        job = known.get("job") or f"job {key[0]}"
+        frames = known.get("frames") or f"block {key[1]} task {key[2]}"
+        parts = [job, frames, known.get("user") or ""]
+        if known.get("percent") is not None:
+            parts.append(f"{known['percent']:.0f}%")
+        return " · ".join(p for p in parts if p)
 
     def _bar(self, render: dict, column: int) -> tuple[float, str]:
         name = COLUMNS[column]
         res = render.get("resources") or {}
         if name == "Tasks":
             keys = running_tasks(render)
-            percents = [self._progress.get(key, 0.0) for key in keys]
+            percents = [self._running.get(key, {}).get("percent") or 0.0 for key in keys]
             mean = sum(percents) / len(percents) if percents else 0.0
             text = f"{len(keys)}/{render.get('max_tasks', 0)}"
             return mean / 100, f"{text} {mean:.0f}%" if keys else text

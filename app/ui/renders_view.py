@@ -1,9 +1,11 @@
 """The renders view: the table of renders, its bars, its actions and the graphs window.
 
-Rows come from `client.renders()` once, then from `renders_changed` / `renders_deleted`. While
-tasks run, their progress is fetched every PROGRESS_PERIOD seconds (at most MAX_PROGRESS tasks).
-The context menu acts on the selected renders through `client.call`; a double-click opens the
-render's `ResourceGraphs`.
+Rows come from `client.renders()` once, then from `renders_changed` / `renders_deleted`, sorted
+by state at first (offline, nimby, busy, free). While tasks run, their progress, frames and
+job (name and user, asked once per job) are fetched every PROGRESS_PERIOD seconds (at most
+MAX_PROGRESS tasks). Load bars are green, orange, red by load; the Tasks bar is one colour.
+The NIMBY check box sets NIMBY or free; the context menu acts on the selected renders through
+`client.call`; a double-click opens the render's `ResourceGraphs`.
 """
 
 from __future__ import annotations
@@ -23,20 +25,26 @@ from PyQt6.QtWidgets import (
 
 from app.ui.client import FarmClient
 from app.ui.graphs import ResourceGraphs
-from app.ui.renders_model import BAR_COLUMNS, NameRole, RendersModel, TaskKey
+from app.ui.permissions import Me
+from app.ui.renders_model import (
+    COLUMNS,
+    LOAD_COLUMNS,
+    TASKS_COLUMN,
+    NameRole,
+    RendersModel,
+    TaskKey,
+)
+from app.ui.state_looks import text_colour
 from app.ui.tables import SORT_ROLE, BarDelegate, TextFilter, filter_box
 
 PROGRESS_PERIOD = 3.0
 MAX_PROGRESS = 64
-ACTIONS = (
-    ("Free", "free"),
-    ("nimby (only my jobs)", "nimby"),
-    ("NIMBY (no jobs)", "NIMBY"),
-    ("Pause", "pause"),
-    ("Unpause", "unpause"),
-    ("Eject tasks", "eject"),
-    ("Exit render", "exit"),
-    ("Heal (sick: too many errors)", "heal-sick"),
+# the menu's render actions in groups: the first its owner (the workstation's user) may take
+ACTION_GROUPS = (
+    (("Free", "free"), ("nimby (only my jobs)", "nimby"), ("NIMBY (no jobs)", "NIMBY")),
+    (("Pause", "pause"), ("Unpause", "unpause")),
+    (("Eject tasks", "eject"), ("Exit render", "exit")),
+    (("Heal (sick: too many errors)", "heal-sick"),),
 )
 
 
@@ -73,13 +81,26 @@ class RendersView(TextFilter, QWidget):
         self.table.doubleClicked.connect(lambda index: self.open_graphs(index.data(NameRole)))
         self.table.verticalHeader().hide()
         self.delegate = BarDelegate(bar_color, self.table)
-        for column in BAR_COLUMNS:
+        for column in LOAD_COLUMNS:
             self.table.setItemDelegateForColumn(column, self.delegate)
-            self.table.setColumnWidth(column, 110)
+            self.table.setColumnWidth(column, 100)
+        widths = {"NIMBY": 80, "Pool": 60, "User": 70, "Running": 300, "Capacity": 90}
+        for name, width in widths.items():
+            self.table.setColumnWidth(COLUMNS.index(name), width)
+        self.table.setWordWrap(False)
+        tasks_colour = text_colour("running")
+        self.tasks_delegate = BarDelegate(lambda _: tasks_colour, self.table)
+        self.table.setItemDelegateForColumn(TASKS_COLUMN, self.tasks_delegate)
+        self.table.sortByColumn(COLUMNS.index("State"), Qt.SortOrder.AscendingOrder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter_text)
         layout.addWidget(self.table)
+        self.model.nimby_toggled.connect(
+            lambda name, on: self.act("NIMBY" if on else "free", [name])
+        )
+        self._jobs: dict[int, dict] = {}  # job id -> {"job": name, "user": user name}
+        self.who = Me()  # the user's name and role, once the main window knows them
         client.renders_changed.connect(self.model.update)
         client.renders_deleted.connect(self.model.remove)
         client.call(client.renders(), self.model.update)
@@ -112,17 +133,43 @@ class RendersView(TextFilter, QWidget):
 
     # -- context menu --------------------------------------------------------------------------
 
+    def set_me(self, me: Me) -> None:
+        self.who = me
+
     def _menu(self, position) -> None:
-        if not self.selected_names():
-            return
+        if self.selected_names():
+            menu = self.context_menu()
+            menu.exec(self.table.viewport().mapToGlobal(position))
+            menu.deleteLater()
+
+    def context_menu(self) -> QMenu:
+        """The selected renders' actions in groups; those the user may not take are disabled,
+        their tooltip telling why."""
+        owners = [
+            self.model.render(self.proxy.mapToSource(i).row()).get("user_name") or "?"
+            for i in self.table.selectionModel().selectedRows()
+        ]
         menu = QMenu(self)
-        for label, action in ACTIONS:
-            menu.addAction(label, lambda a=action: self.act(a))
+        menu.setToolTipsVisible(True)
+        for number, group in enumerate(ACTION_GROUPS):
+            own = number == 0  # nimby, NIMBY, free: the render's owner's too
+            reason = self.who.owner_reason(owners, "renders") if own else self.who.admin_reason()
+            for label, action in group:
+                self._add(menu, label, lambda a=action: self.act(a), reason)
+            menu.addSeparator()
+        reason = self.who.admin_reason()
+        self._add(menu, "Set pool...", self._ask_pool, reason)
+        self._add(menu, "Set services...", self._ask_services, reason)
         menu.addSeparator()
-        menu.addAction("Set pool...", self._ask_pool)
-        menu.addAction("Set services...", self._ask_services)
         menu.addAction("Resource graphs", lambda: self.open_graphs(self.selected_names()[0]))
-        menu.exec(self.table.viewport().mapToGlobal(position))
+        return menu
+
+    @staticmethod
+    def _add(menu: QMenu, label: str, slot, reason: str | None) -> None:
+        action = menu.addAction(label, slot)
+        action.setEnabled(reason is None)
+        if reason:
+            action.setToolTip(reason)
 
     def _ask_pool(self) -> None:
         pool, ok = QInputDialog.getText(self, "Set pool", "Pool path (like /gpu/):")
@@ -140,17 +187,30 @@ class RendersView(TextFilter, QWidget):
         keys = self.model.running()[:MAX_PROGRESS]
         if keys and not self._fetching and self.client.state == "online":
             self._fetching = True
-            self.client.call(self._progress(keys), self.model.set_progress)
+            self.client.call(self._running(keys), self.model.set_running)
 
-    async def _progress(self, keys: list[TaskKey]) -> dict[TaskKey, float]:
+    async def _running(self, keys: list[TaskKey]) -> dict[TaskKey, dict]:
+        """What the running tasks are: percent done, frames, job name and user."""
         try:
+            new_jobs = sorted({key[0] for key in keys} - set(self._jobs))
+            jobs = await asyncio.gather(
+                *(self.client.job(job) for job in new_jobs), return_exceptions=True
+            )
+            for job_id, job in zip(new_jobs, jobs, strict=True):
+                if isinstance(job, dict):
+                    self._jobs[job_id] = {"job": job["name"], "user": job["user_name"]}
             tasks = await asyncio.gather(
                 *(self.client.task(*key) for key in keys), return_exceptions=True
             )
         finally:
             self._fetching = False
         return {
-            key: float(task["percent"])
+            key: {**self._jobs.get(key[0], {}), "percent": task["percent"], "frames": _frames(task)}
             for key, task in zip(keys, tasks, strict=True)
-            if isinstance(task, dict) and task.get("percent") is not None
+            if isinstance(task, dict)
         }
+
+
+def _frames(task: dict) -> str:
+    first, last = task["frame_start"], task["frame_end"]
+    return f"frame {first}" if first == last else f"frames {first}-{last}"

@@ -1,5 +1,5 @@
-"""The monitor's settings: server, user, refresh options and the notices to show, kept with
-QSettings; and the token.
+"""The monitor's settings: server, user, refresh options, the theme (light or dark, applied
+when the dialog is accepted) and the notices to show, kept with QSettings; and the token.
 
 The token is never written to the settings file: the dialog saves it in the OS keyring through
 app/credentials.py (where the monitor finds it at start), and the running monitor uses it at once.
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from PyQt6.QtCore import QSettings, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -27,6 +28,7 @@ from PyQt6.QtWidgets import (
 from app.api import DEFAULT_SERVER
 from app.credentials import CredentialsError, save_token
 from app.ui.notices import NOTICES
+from app.ui.theme import THEMES
 
 
 def qsettings() -> QSettings:
@@ -40,6 +42,7 @@ class Settings:
     user: str = ""
     resort_ms: int = 500  # at most one re-sort of the jobs per interval while events arrive
     notices: set[str] = field(default_factory=lambda: set(NOTICES))  # the kinds to be told
+    theme: str = "light"  # app/ui/theme.py THEMES
 
 
 def load_settings(store: QSettings | None = None) -> Settings:
@@ -50,7 +53,13 @@ def load_settings(store: QSettings | None = None) -> Settings:
         user=str(store.value("user", default.user)),
         resort_ms=int(store.value("resort_ms", default.resort_ms)),
         notices=_notices(store.value("notices", ",".join(sorted(default.notices)))),
+        theme=_theme(store.value("theme", default.theme)),
     )
+
+
+def _theme(name: object) -> str:
+    """A theme of THEMES (another value: light)."""
+    return name if name in THEMES else THEMES[0]
 
 
 def _notices(text: object) -> set[str]:
@@ -65,6 +74,7 @@ def save_settings(settings: Settings, store: QSettings | None = None) -> None:
     store.setValue("user", settings.user)
     store.setValue("resort_ms", settings.resort_ms)
     store.setValue("notices", ",".join(sorted(settings.notices)))
+    store.setValue("theme", settings.theme)
     store.sync()
 
 
@@ -100,6 +110,10 @@ class SettingsDialog(QDialog):
         form.addRow("User", self.user)
         form.addRow("Token", self.token)
         form.addRow("Re-sort jobs at most every", self.resort)
+        self.theme = QComboBox()
+        self.theme.addItems(THEMES)
+        self.theme.setCurrentText(settings.theme)
+        form.addRow("Theme", self.theme)
         self.notices = {kind: QCheckBox(label) for kind, label in NOTICES.items()}
         told = QVBoxLayout()
         told.addWidget(QLabel("Tell me on the desktop when:"))
@@ -130,6 +144,7 @@ class SettingsDialog(QDialog):
         self.settings.server = (self.server.text().strip() or DEFAULT_SERVER).rstrip("/")
         self.settings.user = self.user.text().strip()
         self.settings.resort_ms = self.resort.value()
+        self.settings.theme = self.theme.currentText()
         self.settings.notices = {kind for kind, box in self.notices.items() if box.isChecked()}
         save_settings(self.settings, self._store)
         token = self.token.text().strip()

@@ -1,5 +1,6 @@
 """How states look in the monitor's tables: each kind of state has a row tint and a text colour,
-the same for jobs, blocks and tasks.
+the same for jobs, blocks and tasks; renders are offline, nimby, running (busy) or free (no
+tint).
 
 A job (or block) is "failing" while tasks of it failed and wait for a retry (RER): the summary's
 `tasks_error_ready`; its State column says so beside the server's codes (unless ERR or AVD
@@ -23,6 +24,8 @@ LOOKS: dict[str, tuple[QColor, QColor]] = {
     "skipped": (QColor(150, 150, 150, 30), QColor(140, 120, 160)),
     "paused": (QColor(128, 128, 128, 60), QColor(140, 140, 140)),
     "waiting": (QColor(150, 90, 200, 45), QColor(150, 90, 200)),
+    "offline": (QColor(110, 110, 110, 70), QColor(130, 130, 130)),
+    "nimby": (QColor(230, 180, 20, 60), QColor(190, 140, 0)),
 }
 FAILED_KINDS = frozenset(("error", FAILING))  # their Errors column takes their colour too
 TASK_KINDS = {
@@ -59,6 +62,19 @@ def job_kind(item: dict) -> str | None:
     return None
 
 
+# a render's kinds, in the order its rows sort by state
+RENDER_ORDER = ("offline", "nimby", "running", "free")
+
+
+def render_kind(render: dict) -> str:
+    """Offline, nimby (either NIMBY), running (busy) or free: a render's kind of state."""
+    if not render.get("online"):
+        return "offline"
+    if render.get("nimby", "free") != "free":
+        return "nimby"
+    return "running" if render.get("tasks") else "free"
+
+
 def job_state_text(item: dict) -> str:
     """The server's state codes of a job or block, with "failing" when that is its kind (an
     error or AVD says more)."""
@@ -67,8 +83,8 @@ def job_state_text(item: dict) -> str:
 
 
 def tint(kind: str | None) -> QColor | None:
-    return None if kind is None else LOOKS[kind][0]
+    return LOOKS[kind][0] if kind in LOOKS else None
 
 
 def text_colour(kind: str | None) -> QColor | None:
-    return None if kind is None else LOOKS[kind][1]
+    return LOOKS[kind][1] if kind in LOOKS else None

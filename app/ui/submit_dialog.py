@@ -1,7 +1,9 @@
 """Submit a scene (or any command) without a DCC plugin, like Afanasy's afstarter.
 
-The form builds one numeric block: the service's `batch_command` from the scene, the output and
-the service's options, over a frame range. An Open Job Description template as the scene shows
+The form builds a numeric block: the service's `batch_command` from the scene, the output and
+the service's options, over a frame range. "Add block" keeps the form's block in the job's list
+of blocks and leaves the form for the next one (a comp after its renders, say); the job is the
+kept blocks, then the form's. An Open Job Description template as the scene shows
 its job parameters as a form instead (app/ui/template_form.py) and makes the template's job.
 The preview lists the first tasks exactly as the server will name and run them (the job is
 parsed with the server's own `parse_job`), so a mistake shows before anything is sent (from the
@@ -26,6 +28,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPushButton,
     QSpinBox,
     QTreeWidget,
@@ -111,6 +114,24 @@ class SubmitDialog(QDialog):
         self.template_form.hide()
         self._template_error = ""
 
+        self.kept_blocks: list[dict] = []  # blocks added before the form's one
+        self.blocks_list = QListWidget()
+        self.blocks_list.setMaximumHeight(80)
+        self.add_block_button = QPushButton("Add block")
+        self.add_block_button.setToolTip("Keep this block in the job and set up the next one")
+        self.add_block_button.clicked.connect(self.add_block)
+        self.remove_block_button = QPushButton("Remove block")
+        self.remove_block_button.clicked.connect(self.remove_block)
+        blocks_row = QHBoxLayout()
+        blocks_row.addWidget(self.blocks_list, 1)
+        block_buttons = QVBoxLayout()
+        block_buttons.addWidget(self.add_block_button)
+        block_buttons.addWidget(self.remove_block_button)
+        block_buttons.addStretch(1)
+        blocks_row.addLayout(block_buttons)
+        self.blocks_box = QGroupBox("Blocks kept before this one")
+        self.blocks_box.setLayout(blocks_row)
+
         self.preview = QTreeWidget()
         self.preview.setHeaderLabels(["Task", "Command"])
         self.preview.setRootIsDecorated(False)
@@ -127,6 +148,7 @@ class SubmitDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.options_box)
         layout.addWidget(self.template_form)
+        layout.addWidget(self.blocks_box)
         layout.addWidget(QLabel("Preview"))
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.status)
@@ -161,6 +183,7 @@ class SubmitDialog(QDialog):
         self.options_box.setVisible(not is_template)
         for widget in (self.service, self.first, self.last, self.step, self.per_task, self.output):
             widget.setEnabled(not is_template)
+        self.blocks_box.setEnabled(not is_template)
         self.refresh_preview()
 
     def _service_changed(self, name: str) -> None:
@@ -174,12 +197,42 @@ class SubmitDialog(QDialog):
             self.options[option] = edit
         self.refresh_preview()
 
+    def add_block(self) -> None:
+        """Keep the form's block in the job (named after its service) for the next one."""
+        try:
+            block = self._form_job()["blocks"][0]
+        except ValueError as error:
+            self._show_error(error)
+            return
+        block["name"] = self.service.currentText()
+        self.kept_blocks.append(block)
+        first, last = block.get("frame_first"), block.get("frame_last")
+        self.blocks_list.addItem(f"{block['name']}: frames {first}-{last}")
+        self.refresh_preview()
+
+    def remove_block(self) -> None:
+        """Forget the selected kept block (the last one when none is selected)."""
+        row = self.blocks_list.currentRow()
+        row = row if row >= 0 else self.blocks_list.count() - 1
+        if row >= 0:
+            del self.kept_blocks[row]
+            self.blocks_list.takeItem(row)
+            self.refresh_preview()
+
     def job(self) -> dict:
         """The job to send; ValueError (SpecError too) says what is wrong."""
         if self._template_error:
             raise ValueError(self._template_error)
         if self.template_form.template is not None:
             return self._template_job()
+        job = self._form_job()
+        if self.kept_blocks:
+            job["blocks"] = [*self.kept_blocks, *job["blocks"]]
+            parse_job(job)
+        return job
+
+    def _form_job(self) -> dict:
+        """The job of the form's block alone."""
         service = get_service(self.service.currentText())
         options = {key: edit.text() for key, edit in self.options.items() if edit.text()}
         scene = self.scene.text().strip()

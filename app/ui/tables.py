@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -26,6 +27,17 @@ class ColumnsModel(QAbstractTableModel):
 
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1  # (fraction 0..1, text) of a cell drawn as a bar
 SORT_ROLE = Qt.ItemDataRole.UserRole + 4  # the value a sorting proxy compares
+
+
+def iso_time(epoch: float | None, today_short: bool = False) -> str:
+    """A local time in ISO order ("2026-03-01 14:05:09"; with today_short, only the clock for
+    today's); "" for none."""
+    if not epoch:
+        return ""
+    local = time.localtime(epoch)
+    if today_short and local[:3] == time.localtime()[:3]:
+        return time.strftime("%H:%M:%S", local)
+    return time.strftime("%Y-%m-%d %H:%M:%S", local)
 
 
 def filter_box(placeholder: str = "filter") -> QLineEdit:

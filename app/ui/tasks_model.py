@@ -6,7 +6,10 @@ covers every task at once while only the pages someone looks at are fetched. Row
 gathered for SETTLE_MS and then only the pages still visible (`visible_rows`, set by the view)
 are fetched, so a fast scroll through a million tasks fetches the pages it stops on, not the
 ones it flew past. At most MAX_PAGES pages are kept (least recently shown ones go first), a page
-is never fetched twice at once, and `requests` counts the fetches made.
+is never fetched twice at once, and `requests` counts the fetches made. Events update loaded
+rows; they carry no usage (the latest run's memory, CPU, warnings and error), so a page where a
+run ended is fetched again ENDED_MS later, once the run is stored, and the visible pages with
+running tasks every ACTIVITY_MS for their activity (a running task's last line of output).
 
 `set_states` shows only the tasks in some states, `set_text` those whose name or render holds a
 text, and sorting by the State column groups them state by state (STATE_ORDER): the server
@@ -24,11 +27,13 @@ from PyQt6.QtCore import QModelIndex, Qt, QTimer
 
 from app.ui.client import FarmClient
 from app.ui.state_looks import SKIPPED_FONT, TASK_KINDS, text_colour, tint
-from app.ui.tables import BAR_ROLE, ColumnsModel
+from app.ui.tables import BAR_ROLE, ColumnsModel, iso_time
 
 PAGE = 200  # tasks per request
 MAX_PAGES = 50  # pages kept
 SETTLE_MS = 40  # wait this long after a page is asked for before fetching what is visible
+ENDED_MS = 500  # a page whose runs ended is fetched again this long after (their usage stored)
+ACTIVITY_MS = 3000  # visible pages with running tasks are fetched again this often (activity)
 PLACEHOLDER = "…"
 
 COLUMNS = (
@@ -42,6 +47,11 @@ COLUMNS = (
     "Starts",
     "Errors",
     "Error hosts",
+    "Memory",
+    "CPU",
+    "Activity",
+    "Warnings",
+    "Last error",
 )
 PROGRESS_COLUMN = COLUMNS.index("Progress")
 STATE_COLUMN = COLUMNS.index("State")
@@ -74,6 +84,12 @@ class TasksModel(ColumnsModel):
         self._wanted: set[int] = set()
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._fetch_wanted)
+        self._ended: set[int] = set()  # pages with a run that ended: usage columns are stale
+        self._refetch = QTimer(self, singleShot=True, interval=ENDED_MS)
+        self._refetch.timeout.connect(self._fetch_ended)
+        self._activity = QTimer(self, interval=ACTIVITY_MS)
+        self._activity.timeout.connect(self._fetch_running)
+        self._activity.start()
         client.tasks_changed.connect(self._changed)
         client.tasks_reload.connect(self._reload)
 
@@ -125,6 +141,7 @@ class TasksModel(ColumnsModel):
         self._loading.clear()
         self._stale.clear()
         self._wanted.clear()
+        self._ended.clear()
         self.endResetModel()
         self._fetch(0)
 
@@ -238,10 +255,29 @@ class TasksModel(ColumnsModel):
             number, offset = self._place.get(task["num"], (-1, 0))
             page = self._pages.get(number)
             if page is not None and offset < len(page) and page[offset]["num"] == task["num"]:
-                page[offset] = task
+                if task["time_done"] != page[offset]["time_done"] and task["state"] != "RUN":
+                    self._ended.add(number)  # a run ended: its usage is stored soon
+                    if not self._refetch.isActive():
+                        self._refetch.start()
+                page[offset] = {**page[offset], **task}  # events carry no usage: keep it
                 touched.setdefault(number, []).append(number * PAGE + offset)
         for rows in touched.values():
             self._rows_changed(min(rows), max(rows))
+
+    def _fetch_running(self) -> None:
+        """Fetch the visible loaded pages where tasks run again: their activity moves on."""
+        if self.visible_rows is None:
+            return
+        first, last = self.visible_rows()
+        for number in range(first // PAGE, last // PAGE + 1):
+            tasks = self._pages.get(number) or ()
+            if any(task["state"] == "RUN" for task in tasks):
+                self._fetch(number)
+
+    def _fetch_ended(self) -> None:
+        ended, self._ended = self._ended, set()
+        for number in ended & set(self._pages):
+            self._fetch(number)
 
     def _reload(self, job: int, block: int) -> None:
         if (job, block) == (self.job, self.block):
@@ -254,23 +290,18 @@ class TasksModel(ColumnsModel):
 
 
 def _text(task: dict, column: int) -> str:
-    if column == 0:
-        return task["name"] or str(task["num"])
-    if column == 1:
-        return task["state"]
-    if column == 2:
-        return "" if task["percent"] is None else f"{task['percent']}%"
-    if column == 3:
-        return _frames(task)
-    if column == 4:
-        return task["render"] or ""
-    if column == 5:
-        return _clock(task["time_start"])
-    if column == 6:
-        return _run_time(task)
-    if column == 9:
-        return ", ".join(task.get("error_hosts") or ())
-    return str(task["starts" if column == 7 else "errors"])
+    return TEXTS[column](task)
+
+
+def _number(value: float | None, unit: str = "") -> str:
+    return "" if value is None else f"{value:.0f}{unit}"
+
+
+def _memory(megabytes: float | None) -> str:
+    """Peak memory: MB below a gigabyte, else GB."""
+    if megabytes is None:
+        return ""
+    return f"{megabytes:.0f} MB" if megabytes < 1024 else f"{megabytes / 1024:.1f} GB"
 
 
 def _frames(task: dict) -> str:
@@ -281,13 +312,6 @@ def _frames(task: dict) -> str:
     return frames
 
 
-def _clock(epoch: float | None) -> str:
-    if not epoch:
-        return ""
-    today = time.localtime().tm_yday == time.localtime(epoch).tm_yday
-    return time.strftime("%H:%M:%S" if today else "%d %b %H:%M", time.localtime(epoch))
-
-
 def _run_time(task: dict) -> str:
     start = task["time_start"]
     if not start:
@@ -296,3 +320,23 @@ def _run_time(task: dict) -> str:
     seconds = int((end or time.time()) - start)
     hours, rest = divmod(max(0, seconds), 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+# each column's text (COLUMNS order); usage columns are the latest run's (the tasks page's)
+TEXTS: tuple[Callable[[dict], str], ...] = (
+    lambda task: task["name"] or str(task["num"]),
+    lambda task: task["state"],
+    lambda task: _number(task["percent"], "%"),
+    _frames,
+    lambda task: task["render"] or "",
+    lambda task: iso_time(task["time_start"], today_short=True),
+    _run_time,
+    lambda task: str(task["starts"]),
+    lambda task: str(task["errors"]),
+    lambda task: ", ".join(task.get("error_hosts") or ()),
+    lambda task: _memory(task.get("peak_rss_mb")),
+    lambda task: _number(task.get("cpu_avg_percent"), " %"),
+    lambda task: task.get("activity") or "",
+    lambda task: str(task.get("warnings") or ""),
+    lambda task: task.get("last_error") or "",
+)

@@ -1,13 +1,13 @@
 """The tasks of a block: a paged table (app/ui/tasks_model.py), sorted by state or number and
 filtered by state and text, actions on the selected tasks, and a task's output window on
-double-click."""
+double-click or Enter."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from PyQt6.QtCore import QPoint, Qt, QTimer
-from PyQt6.QtGui import QAction, QColor
+from PyQt6.QtGui import QAction, QColor, QKeySequence
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,7 +24,12 @@ from app.ui.output_window import OutputWindow
 from app.ui.tables import BarDelegate, filter_box
 from app.ui.tasks_model import PROGRESS_COLUMN, STATE_ORDER, TasksModel
 
-ACTIONS = (("Skip", "skip"), ("Restart", "restart"), ("Try next", "try-next"))
+# the task menu's actions (app/protocol.py TASK_ACTIONS), in groups a separator parts
+ACTION_GROUPS = (
+    (("Suspend", "suspend"), ("Continue", "continue")),
+    (("Restart", "restart"), ("Try next", "try-next")),
+    (("Mark done", "done"), ("Skip", "skip")),
+)
 BAR_COLOR = QColor("#43a047")
 TYPING_MS = 300  # the text filter asks the server once typing pauses this long
 
@@ -54,6 +59,10 @@ class TasksView(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.doubleClicked.connect(self._double_clicked)
+        enter = QAction(self.table, shortcut=QKeySequence("Return"))
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.triggered.connect(lambda: self._double_clicked(self.table.currentIndex()))
+        self.table.addAction(enter)
         self.table.setSortingEnabled(True)  # by state (the State column) or by number
         self.states_button = QToolButton(text="States: all")
         self.states_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -132,14 +141,19 @@ class TasksView(QWidget):
                 self.client.task_action(self.model.job, self.model.block, action, tasks)
             )
 
-    def open_output(self, task: int) -> OutputWindow:
-        window = OutputWindow(self.client, self.model.job, self.model.block, task)
+    def open_output(self, task: int, last_error: bool = False) -> OutputWindow:
+        """The task's output window (with `last_error`, at its newest failed run)."""
+        window = OutputWindow(
+            self.client, self.model.job, self.model.block, task, last_error=last_error
+        )
         self._outputs.add(window)
         window.destroyed.connect(lambda: self._outputs.discard(window))
         window.show()
         return window
 
     def _double_clicked(self, index) -> None:
+        if not index.isValid():
+            return
         number = self.model.task_number(index.row())
         if number is not None:
             self.open_output(number)
@@ -152,10 +166,19 @@ class TasksView(QWidget):
             menu.deleteLater()
 
     def context_menu(self, tasks: list[int]) -> QMenu:
-        """The menu of these tasks: actions, their error hosts to reset, the output."""
+        """The menu of these tasks: the first one's output, actions in groups, their error
+        hosts (shown, and reset)."""
         menu = QMenu(self)
-        for label, action in ACTIONS:
-            menu.addAction(label, lambda action=action: self.act(action, tasks))
+        first = self.model.loaded(tasks[0]) or {}
+        menu.addAction("Output…", lambda: self.open_output(tasks[0]))
+        last_error = menu.addAction(
+            "Output of the last error…", lambda: self.open_output(tasks[0], last_error=True)
+        )
+        last_error.setEnabled(bool(first.get("errors") or first.get("last_error")))
+        for group in ACTION_GROUPS:
+            menu.addSeparator()
+            for label, action in group:
+                menu.addAction(label, lambda action=action: self.act(action, tasks))
         menu.addSeparator()
         hosts = self.error_hosts(tasks)
         reset = menu.addAction(
@@ -163,8 +186,6 @@ class TasksView(QWidget):
             lambda: self.act("reset-error-hosts", tasks),
         )
         reset.setEnabled(bool(hosts))
-        menu.addSeparator()
-        menu.addAction("Output…", lambda: self.open_output(tasks[0]))
         return menu
 
     def _visible_rows(self) -> tuple[int, int]:

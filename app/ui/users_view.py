@@ -1,16 +1,20 @@
-"""Users and their settings (app/core/users.py EDITABLE), edited in place: an edited cell is
-sent to the server, which validates it; a refused value is put back and the error shown."""
+"""Users and their settings (app/core/users.py EDITABLE), edited in place (an edited cell is
+sent to the server, which validates it; a refused value is put back and the error shown) or, on
+a double-click of a name, in a dialog of typed fields (app/ui/key_form.py, from the users'
+settings schema)."""
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from app.core.users import EDITABLE
+from app.core.users import EDITABLE, settings_schema
 from app.ui.client import FarmClient, FarmError
+from app.ui.key_form import FormDialog, KeyForm
 from app.ui.tables import SORT_ROLE, TextFilter, filter_box
 
 COLUMNS = ("name", *EDITABLE, "running_tasks", "running_capacity", "need", "queued_tasks")
@@ -55,6 +59,9 @@ class UsersView(TextFilter, QWidget):
         self.table.verticalHeader().hide()
         self.table.setSortingEnabled(True)
         self.table.itemChanged.connect(self._edited)
+        self.table.itemDoubleClicked.connect(
+            lambda item: item.column() == 0 and self.edit(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.status = QLabel(self)
         self.status.setStyleSheet("color: #c62828")
         layout = QVBoxLayout(self)
@@ -89,6 +96,16 @@ class UsersView(TextFilter, QWidget):
         for row in range(self.table.rowCount()):
             name = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
             self.table.setRowHidden(row, text not in name.lower())
+
+    def edit(self, name: str) -> FormDialog:
+        """The user's settings in a dialog of typed fields."""
+        form = KeyForm(EDITABLE, settings_schema()["properties"], {}, {}, self.users[name])
+        send = partial(self.client.edit_user, name)
+        dialog = FormDialog(f"Edit user {name}", form, send, self.client.call, self)
+        dialog.saved.connect(lambda user: self._changed([user]))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _edited(self, item: QTableWidgetItem) -> None:
         name, key = item.data(Qt.ItemDataRole.UserRole), COLUMNS[item.column()]

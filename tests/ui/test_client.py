@@ -81,6 +81,9 @@ CALLS = [
     ("edit_user", ("ann", {"priority": 10})),
     ("pools", ()),
     ("edit_pool", ("/gpu/", {"capacity_host": 2})),
+    ("add_pool", ("/gpu/",)),
+    ("delete_pool", ("/gpu/",)),
+    ("move_job", (1, "top")),
 ]
 
 

@@ -6,7 +6,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 from PyQt6.QtCore import QSettings
-from PyQt6.QtWidgets import QDialog
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QSpinBox
 
 from app.api import numeric_job
 from app.credentials import KEYRING_SERVICE, find_token
@@ -26,15 +26,25 @@ OPENJD = Path(__file__).resolve().parents[1] / "fixtures" / "openjd"
 async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(client, qtbot):
     job_id = await client.submit(numeric_job("shot", "echo @#@", 1, 3, user_name="ann"))
     dialog = shown(qtbot, JobDialog(client, await client.job(job_id)))
-    assert dialog.fields["priority"][0].text() == "99"
+    priority = dialog.fields["priority"]
+    assert isinstance(priority, QSpinBox) and priority.value() == 99
+    assert (priority.minimum(), priority.maximum()) == (0, 250)  # the schema's limits
+    assert "from 0 to 250; default 99" in priority.toolTip()
+    assert isinstance(dialog.fields["offline"], QCheckBox)
+    assert isinstance(dialog.fields["hosts_mask_type"], QComboBox)
     assert dialog.changes() == {}
+    titles = list(dialog.form.groups)
+    assert titles[:3] == ["Scheduling", "Hosts", "Dependencies"] and "Notes" in titles
 
-    dialog.set_field("priority", "999")
+    dialog.set_field("priority", "999")  # the spin box stops at 250
+    assert dialog.changes() == {"priority": 250}
+    dialog.set_field("folders", '{"renders": 5}')  # an object, but the server wants text
     dialog.save()
     await until(lambda: dialog.error.text())
-    assert "priority" in dialog.error.text() and dialog.isVisible()
+    assert "folders" in dialog.error.text() and dialog.isVisible()
     assert (await client.job(job_id))["priority"] == 99
 
+    dialog.set_field("folders", "")
     dialog.set_field("priority", "120")
     dialog.set_field("annotation", "for review")
     assert dialog.changes() == {"priority": 120, "annotation": "for review"}
@@ -44,17 +54,27 @@ async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(clien
     assert job["priority"] == 120 and job["annotation"] == "for review"
 
 
-async def test_edit_dialog_for_a_block(client, qtbot):
+async def test_edit_dialog_for_a_block_checks_masks_as_you_type(client, qtbot):
     job_id = await client.submit(numeric_job("shot", "echo @#@", 1, 3, user_name="ann"))
     dialog = shown(qtbot, JobDialog(client, await client.job(job_id), block=0))
     assert "capacity" in dialog.fields and "priority" not in dialog.fields
-    dialog.set_field("capacity", "lots")
-    dialog.save()
-    await until(lambda: "capacity" in dialog.error.text())
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.set_field("depend_mask", "shot(")
+    assert not ok.isEnabled() and "depend_mask" in dialog.error.text()
+    assert "depend_mask" in dialog.fields["depend_mask"].toolTip()
+    dialog.set_field("environment", "[1]")
+    assert "environment: expected a JSON object" in dialog.error.text()
+    dialog.set_field("depend_mask", "shot.*")
+    dialog.set_field("environment", '{"A": "1"}')
+    assert ok.isEnabled() and dialog.error.text() == ""
+    assert "a regular expression" in dialog.fields["depend_mask"].toolTip()
     dialog.set_field("capacity", "500")
     dialog.save()
     await until(lambda: dialog.result() == QDialog.DialogCode.Accepted)
-    assert (await client.job(job_id))["blocks"][0]["capacity"] == 500
+    block = (await client.job(job_id))["blocks"][0]
+    assert block["capacity"] == 500
+    spec = (await client.job_spec(job_id))["blocks"][0]
+    assert spec["depend_mask"] == "shot.*" and spec["environment"] == {"A": "1"}
 
 
 async def test_edit_dialog_shows_the_current_values_of_the_spec(client, qtbot):
@@ -75,13 +95,13 @@ async def test_edit_dialog_shows_the_current_values_of_the_spec(client, qtbot):
     full = with_spec(await client.job(job_id), spec)
     dialog = JobDialog(client, full)
     qtbot.addWidget(dialog)
-    assert dialog.fields["hosts_mask"][0].text() == "farm.*"
-    assert dialog.fields["priority"][0].text() == "130"
+    assert dialog.fields["hosts_mask"].text() == "farm.*"
+    assert dialog.fields["priority"].value() == 130
     assert dialog.changes() == {}
     block = JobDialog(client, full, block=0)
     qtbot.addWidget(block)
-    assert block.fields["errors_retries"][0].text() == "2"
-    assert block.fields["task_max_run_time"][0].text() == "600"
+    assert block.fields["errors_retries"].value() == 2
+    assert block.fields["task_max_run_time"].value() == 600
 
 
 def preview(dialog: SubmitDialog) -> list[tuple[str, str]]:
@@ -119,6 +139,30 @@ async def test_submit_dialog_previews_the_tasks_and_submits_the_job(client, qtbo
     job = await client.job(submitted[0])
     assert (job["name"], job["user_name"], job["tasks_total"]) == ("afstarter", "ann", 4)
     assert job["offline"] and dialog.result() == QDialog.DialogCode.Accepted
+
+
+async def test_the_submit_dialog_makes_several_blocks(client, qtbot):
+    dialog = shown(qtbot, SubmitDialog(client, "ann"))
+    dialog.name.setText("shot")
+    dialog.add_block()  # the generic service needs its command: nothing kept
+    assert dialog.kept_blocks == [] and "command" in dialog.status.text()
+    dialog.options["command"].setText("render @#@")
+    dialog.last.setValue(4)
+    dialog.add_block()
+    assert dialog.blocks_list.item(0).text() == "generic: frames 1-4"
+    dialog.options["command"].setText("comp @#@")
+    dialog.last.setValue(2)
+    assert dialog.status.text() == "6 task(s)"
+    assert preview(dialog)[3:5] == [("generic: frame 4", "render 4"), ("shot: frame 1", "comp 1")]
+    dialog.add_block()
+    dialog.remove_block()  # the last one kept
+    assert len(dialog.kept_blocks) == 1 and dialog.status.text() == "6 task(s)"
+    submitted = []
+    dialog.submitted.connect(submitted.append)
+    dialog.submit()
+    await until(lambda: submitted)
+    blocks = (await client.job(submitted[0]))["blocks"]
+    assert [(b["name"], b["tasks_total"]) for b in blocks] == [("generic", 4), ("shot", 2)]
 
 
 async def test_submit_dialog_builds_an_application_command(client, qtbot):

@@ -1,9 +1,13 @@
 """The resource graphs drawn from a recorded history: a clock on the time axis, human labels,
-legends inside their plots."""
+legends below their plots, CPU fixed to 0-100 %, the palette's colours, a time-range picker and
+a hover readout."""
 
 from __future__ import annotations
 
 import time
+
+from PyQt6.QtCore import QPointF
+from PyQt6.QtGui import QPalette
 
 from app.ui.clock_axis import ClockAxis
 from app.ui.graphs import ResourceGraphs
@@ -48,7 +52,7 @@ def graphs_of(client, qtbot, samples: list[dict]) -> ResourceGraphs:
 
 
 def legend_texts(window: ResourceGraphs, key: str) -> list[str]:
-    legend = window.plots[key].legend
+    legend = window.legends.get(key)
     return [label.text for _sample, label in legend.items] if legend else []
 
 
@@ -76,14 +80,49 @@ async def test_series_show_human_labels_and_meters_their_own(client, qtbot):
     assert not [t for t in shown_texts if "_" in t or "." in t]
 
 
-async def test_legends_fit_inside_their_plots(client, qtbot):
+async def test_legends_sit_below_their_plots_in_the_palettes_colours(client, qtbot):
     window = graphs_of(client, qtbot, history())
-    legends = [plot for plot in window.plots.values() if plot.legend is not None]
-    assert len(legends) >= 5
-    for plot in legends:
-        inside = plot.vb.sceneBoundingRect()
-        legend = plot.legend.sceneBoundingRect()
-        assert inside.contains(legend), (plot.titleLabel.text, inside, legend)
+    assert len(window.legends) >= 5
+    for key, legend in window.legends.items():
+        plot, below = window.plots[key].sceneBoundingRect(), legend.sceneBoundingRect()
+        assert below.top() >= plot.bottom() - 1 and below.left() < plot.right(), key
+        next_plots = [p for p in window.plots.values() if p.sceneBoundingRect().top() > plot.top()]
+        assert all(below.bottom() <= p.sceneBoundingRect().top() + 1 for p in next_plots), key
+    text = window.palette().color(QPalette.ColorRole.Text)
+    assert window.layout_widget.backgroundBrush().color() == window.palette().color(
+        QPalette.ColorRole.Base
+    )
+    assert window.plots["cpu"].getAxis("left").textPen().color() == text
+
+
+async def test_cpu_is_fixed_to_100_and_one_plot_per_quantity(client, qtbot):
+    samples = history()
+    for sample in samples:
+        sample["gpu"] = {"util": 50.0, "temp": 70.0}
+    window = graphs_of(client, qtbot, samples)
+    assert window.plots["cpu"].vb.viewRange()[1] == [0.0, 100.0]
+    assert window.plots["gpu"].titleLabel.text == "GPU use (%)"
+    assert window.plots["gpu_temp"].titleLabel.text == "GPU temperature (°C)"
+
+
+async def test_the_range_picker_and_the_hover_readout(client, qtbot):
+    window = graphs_of(client, qtbot, history(count=200, every=3.0))  # ten minutes
+    window.range_box.setCurrentText("Last 5 minutes")
+    low, high = window.plots["memory"].vb.viewRange()[0]
+    assert (low, high) == (window.times[-1] - 300, window.times[-1])
+    window.range_box.setCurrentText("All")
+    low, high = window.plots["memory"].vb.viewRange()[0]
+    assert low <= window.times[0] and high >= window.times[-1]
+    text = window.readout_at("memory", START + 31.0)  # nearest sample: START + 30
+    clock = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(START + 30))
+    assert text == f"{clock}  Memory and swap used (MB): used 5000.0, cached 1000.0, swap used 10.0"
+    plot = window.plots["cpu"]
+    middle = plot.vb.mapViewToScene(QPointF(START + 300, 50))
+    window._hover(middle)
+    assert window.readout.text().startswith(
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(START + 300))
+    )
+    assert "user 30.0, nice 1.0, system 5.0, iowait 2.0" in window.readout.text()
 
 
 def test_an_hour_is_ticked_on_round_minutes_in_hours_and_minutes():

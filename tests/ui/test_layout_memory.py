@@ -11,6 +11,7 @@ from app.ui.client import FarmClient
 from app.ui.column_chooser import column_menu
 from app.ui.jobs_model import NAME, NOTE, PRIORITY, USER
 from app.ui.main_window import MainWindow
+from app.ui.renders_model import COLUMNS as RENDER_COLUMNS
 from tests.polling import until
 from tests.ui.conftest import shown
 
@@ -58,7 +59,8 @@ async def test_the_layout_is_restored_after_the_window_restarts(client, qtbot, t
         PRIORITY,
         Qt.SortOrder.DescendingOrder,
     )
-    assert again.renders.table.horizontalHeader().isSectionHidden(8)  # Swap
+    swap = RENDER_COLUMNS.index("Swap")
+    assert again.renders.table.horizontalHeader().isSectionHidden(swap)
     assert again.jobs.filters() == {
         "name": "shot",
         "user": "",

@@ -1,9 +1,18 @@
 """Users, pools and 'Why not running?' against a real server: edits reach the server, refused
-values are put back with the server's error, the explainer's reasons are listed."""
+values are put back with the server's error, pools are added and deleted, the explainer's
+reasons are listed."""
 
-from PyQt6.QtWidgets import QTableWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QInputDialog,
+    QMessageBox,
+    QSpinBox,
+    QTableWidget,
+)
 
 from app.api import numeric_job
+from app.ui.key_form import FormDialog
 from app.ui.pools_view import PoolsView
 from app.ui.users_view import COLUMNS, UsersView
 from app.ui.why_panel import WhyPanel
@@ -46,6 +55,28 @@ async def test_user_settings_are_edited_in_place(client, qtbot):
     await until(lambda: view.users["ann"]["queued_tasks_limit"] == 10)
 
 
+async def test_user_settings_in_a_dialog_of_typed_fields(client, qtbot, keep_running):
+    await client.submit(numeric_job("a", "true", 1, 2, user_name="ann", paused=True))
+    view = shown(qtbot, UsersView(client))
+    await until(lambda: view.table.rowCount() == 1)
+    view.table.itemDoubleClicked.emit(cell(view.table, 0, "name"))
+    dialog = view.findChild(FormDialog)
+    assert isinstance(dialog.fields["priority"], QSpinBox)
+    assert isinstance(dialog.fields["paused"], QCheckBox)
+    assert isinstance(dialog.fields["solve_method"], QComboBox)
+    assert "Solving" in dialog.form.groups and dialog.changes() == {}
+    dialog.set_field("hosts_mask", "farm(")
+    assert "hosts_mask" in dialog.error.text()
+    dialog.set_field("hosts_mask", "farm.*")
+    dialog.set_field("priority", "180")
+    dialog.set_field("paused", "true")
+    dialog.save()
+    await until(lambda: view.users["ann"]["priority"] == 180)
+    user = (await client.users())[0]
+    assert (user["priority"], user["paused"], user["hosts_mask"]) == (180, True, "farm.*")
+    assert cell(view.table, 0, "priority").text() == "180"
+
+
 async def test_pools_tree_shows_own_and_effective_settings_and_edits_them(client, qtbot):
     view = PoolsView(client)
     qtbot.addWidget(view)
@@ -77,3 +108,31 @@ async def test_why_panel_lists_the_reason_per_render(farm, client, qtbot):
     await until(lambda: panel.table.rowCount() == 1, 30)  # the refresh timer
     assert panel.table.item(0, 0).text() == "r1"
     assert panel.table.item(0, 1).text() == "job is paused"
+
+
+async def test_pools_are_added_under_the_current_one_and_deleted(client, qtbot, monkeypatch):
+    view = shown(qtbot, PoolsView(client))
+    await until(lambda: view.tree.topLevelItemCount() == 1)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a: ("gpu", True))
+    view.ask_new_pool()  # under the root, the current pool
+    await until(lambda: "/gpu/" in view.summary["pools"])
+    assert view.path == "/gpu/" and view.tree.currentItem().text(0) == "/gpu/"
+    view.add_pool("/gpu/big/")
+    await until(lambda: view.path == "/gpu/big/" and "/gpu/big/" in view.summary["pools"])
+    assert "/gpu/big/" in (await client.pools())["pools"]
+
+    view.tree.setCurrentItem(view.tree.topLevelItem(0).child(0))  # /gpu/ has a child
+    view.delete_pool("/gpu/")
+    await until(lambda: view.status.text())
+    assert "/gpu/" in (await client.pools())["pools"]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    view.tree.setCurrentItem(view.tree.topLevelItem(0).child(0).child(0))
+    view.ask_delete_pool()
+    await until(lambda: "/gpu/big/" not in view.summary["pools"])
+    assert "/gpu/big/" not in (await client.pools())["pools"]
+    view.tree.setCurrentItem(view.tree.topLevelItem(0))
+    view.ask_delete_pool()
+    assert view.status.text() == "the root pool stays"
+    view.add_pool("/no/such/")  # its parent does not exist: refused, the root shown
+    await until(lambda: view.status.text() != "the root pool stays")
+    assert view.path == "/" and "/no/such/" not in (await client.pools())["pools"]

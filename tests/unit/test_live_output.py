@@ -27,3 +27,15 @@ def test_the_oldest_chunks_go_past_the_limit_and_the_newest_always_stays():
     assert live.get(KEY) == "d" * 25
     live.append(KEY, "e")
     assert live.get(KEY) == "e"
+
+
+def test_a_runs_last_line_is_its_activity():
+    live = LiveOutput()
+    assert live.last_line(KEY) is None
+    live.start(KEY)
+    live.append(KEY, "rendering\n\n  ")
+    assert live.last_line(KEY) == "rendering"
+    live.append(KEY, "progress 10%\rprogress 20%\r")  # a bar redrawn in place: its latest
+    assert live.last_line(KEY) == "progress 20%"
+    live.append(KEY, "x" * 1000)
+    assert live.last_line(KEY) == "x" * 300  # LINE_LIMIT

@@ -18,33 +18,50 @@ def task_runs(job_id: int, block_num: int, task: int) -> list[dict]:
         .where((RunRow.job_id == job_id) & (RunRow.block == block_num) & (RunRow.task == task))
         .order_by(RunRow.run)
     )
-    return [
-        {
-            "run": row.run,
-            "render": row.render,
-            "state": row.state,
-            "exit_code": row.exit_code,
-            "signal": row.signal,
-            "error": row.error,
-            "time_start": row.time_start,
-            "time_done": row.time_done or None,
-            "output_size": row.output_size,
-            "peak_rss_mb": row.peak_rss_mb,
-            "cpu_seconds": row.cpu_seconds,
-            "cpu_avg_percent": _cpu_percent(row),
-            "warnings": row.warnings,
-            "files": json.loads(row.files or "[]"),
-            "thumbnail": row.thumbnail,
-        }
-        for row in query
-    ]
+    return [_run(row) for row in query]
+
+
+def _run(row: RunRow) -> dict:
+    return {
+        "run": row.run,
+        "render": row.render,
+        "state": row.state,
+        "exit_code": row.exit_code,
+        "signal": row.signal,
+        "error": row.error,
+        "time_start": row.time_start,
+        "time_done": row.time_done or None,
+        "output_size": row.output_size,
+        "peak_rss_mb": row.peak_rss_mb,
+        "cpu_seconds": row.cpu_seconds,
+        "cpu_avg_percent": _cpu_percent(row),
+        "warnings": row.warnings,
+        "files": json.loads(row.files or "[]"),
+        "thumbnail": row.thumbnail,
+    }
+
+
+# what a task summary in the REST API shows of its latest run: its key, the run's field
+LATEST = (
+    ("peak_rss_mb", "peak_rss_mb"),
+    ("cpu_seconds", "cpu_seconds"),
+    ("cpu_avg_percent", "cpu_avg_percent"),
+    ("warnings", "warnings"),
+    ("last_error", "error"),
+)
+NO_RUN = {key: None for key, _ in LATEST}  # a task that has not run
+
+
+def latest_fields(run: dict) -> dict:
+    """The LATEST fields of a run as `task_runs` gives it."""
+    return {key: run[field] for key, field in LATEST}
 
 
 def latest_usage(job_id: int, block_num: int, first: int, end: int) -> dict[int, dict]:
-    """The peak memory and CPU time of the latest run of each task first..end-1 that has run:
-    {task: {"peak_rss_mb", "cpu_seconds"}} (a blocking read: call it off the event loop)."""
+    """The LATEST fields of the latest run of each task first..end-1 that has run, by task
+    (a blocking read: call it off the event loop)."""
     query = (
-        RunRow.select(RunRow.task, RunRow.peak_rss_mb, RunRow.cpu_seconds)
+        RunRow.select()
         .where(
             (RunRow.job_id == job_id)
             & (RunRow.block == block_num)
@@ -54,9 +71,7 @@ def latest_usage(job_id: int, block_num: int, first: int, end: int) -> dict[int,
         .order_by(RunRow.task, RunRow.run)
     )
     # a later run of a task replaces the earlier one
-    return {
-        row.task: {"peak_rss_mb": row.peak_rss_mb, "cpu_seconds": row.cpu_seconds} for row in query
-    }
+    return {row.task: latest_fields(_run(row)) for row in query}
 
 
 def _cpu_percent(row: RunRow) -> float | None:
