@@ -46,15 +46,16 @@ def small_disk(tmp_path) -> Path:
 
 
 def fill(disk: Path) -> Path:
-    """Write a file until the file system is full; returns it (delete it to free the space)."""
+    """Write a file until the file system is full, to its last page (called again, it takes
+    what was freed since); returns it (delete it to free the space)."""
     filler = disk / "filler"
-    with open(filler, "wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
+    with open(filler, "ab", buffering=0) as out:
+        for size in (65536, 4096):
+            try:
+                while True:
+                    out.write(b"\0" * size)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
     return filler
 
 
@@ -117,6 +118,7 @@ def test_a_full_disk_degrades_the_server_until_space_is_back(
     gates.open_all()  # results arrive that cannot be stored
 
     why = degraded(farm)
+    fill(small_disk)  # what a failed commit gave back: a retry must not find room in it
     with pytest.raises(CorralError) as refused:
         farm.client.submit(numeric_job("later", "true", 1, 1, user_name="tester"))
     assert refused.value.status == 503 and "cannot store changes" in str(refused.value)

@@ -42,9 +42,10 @@ def test_extras_are_named_for_what_people_install():
     assert names(EXTRAS["blender"]) == {"bpy"}
     assert names(EXTRAS["openjd"]) == {"openjd-model"}
     assert names(EXTRAS["docs"]) == {"mkdocs", "mkdocs-material"}
+    assert names(EXTRAS["dist"]) == {"pyinstaller"}
     # the tests' environment: the farm's extras and the test tools, each listed once
     test = names(EXTRAS["test"])
-    assert "corral[ui,postgres,blender,openjd,docs]" in test
+    assert "corral[ui,postgres,blender,openjd,dist,docs]" in test
     assert not test & (names(EXTRAS["ui"]) | names(EXTRAS["postgres"]))
 
 
