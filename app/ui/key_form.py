@@ -1,7 +1,8 @@
 """Settings as typed fields, grouped and labelled, built from the model's own tables: for jobs
 and blocks the JSON schema of app/core/jobspec.py (types, limits, choices) and the key kinds of
-app/protocol.py, which also make each field's tooltip, with the default of JOB_INTS/BLOCK_INTS;
-for users app/core/users.py settings_schema. `FormDialog` edits such a form and sends its
+app/protocol.py, which also make each field's tooltip (what the key means, from the schema's
+description, then its kind, limits and the default of JOB_INTS/BLOCK_INTS); for users
+app/core/users.py settings_schema. `FormDialog` edits such a form and sends its
 changes.
 
 An integer is a spin box (a checked text field when it outgrows one), true/false a check box,
@@ -86,7 +87,8 @@ def group_of(key: str) -> str:
 
 
 def tooltip(key: str, kind: str, schema: dict, default: int | None) -> str:
-    """A key's documentation from the model's tables: its kind, limits, choices, default."""
+    """A key's documentation from the model's tables: what it means (the schema's description,
+    app/core/key_docs.py), then its kind, limits, choices and default."""
     parts = [f"{key}: {kind or _kind(schema)}"]
     if "minimum" in schema:
         parts.append(f"from {schema['minimum']:,} to {schema['maximum']:,}")
@@ -96,7 +98,7 @@ def tooltip(key: str, kind: str, schema: dict, default: int | None) -> str:
         parts.append(f"default {default}")
     if "mask" in key and "type" not in key:
         parts.append("a regular expression")
-    return "; ".join(parts)
+    return "\n".join(filter(None, (schema.get("description"), "; ".join(parts))))
 
 
 class KeyForm(QWidget):

@@ -9,6 +9,7 @@ from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QSpinBox
 
 from app.api import numeric_job
+from app.core.key_docs import BLOCK, JOB
 from app.credentials import KEYRING_SERVICE, find_token
 from app.ui.job_dialog import JobDialog
 from app.ui.jobs_view import with_spec
@@ -30,6 +31,7 @@ async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(clien
     assert isinstance(priority, QSpinBox) and priority.value() == 99
     assert (priority.minimum(), priority.maximum()) == (0, 250)  # the schema's limits
     assert "from 0 to 250; default 99" in priority.toolTip()
+    assert priority.toolTip().startswith(JOB["priority"] + "\n")  # what the key means first
     assert isinstance(dialog.fields["offline"], QCheckBox)
     assert isinstance(dialog.fields["hosts_mask_type"], QComboBox)
     assert dialog.changes() == {}
@@ -68,6 +70,7 @@ async def test_edit_dialog_for_a_block_checks_masks_as_you_type(client, qtbot):
     dialog.set_field("environment", '{"A": "1"}')
     assert ok.isEnabled() and dialog.error.text() == ""
     assert "a regular expression" in dialog.fields["depend_mask"].toolTip()
+    assert BLOCK["depend_mask"] in dialog.fields["depend_mask"].toolTip()
     dialog.set_field("capacity", "500")
     dialog.save()
     await until(lambda: dialog.result() == QDialog.DialogCode.Accepted)

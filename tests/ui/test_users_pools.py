@@ -12,6 +12,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.api import numeric_job
+from app.core.key_docs import USER
 from app.ui.key_form import FormDialog
 from app.ui.pools_view import PoolsView
 from app.ui.users_view import COLUMNS, UsersView
@@ -65,6 +66,7 @@ async def test_user_settings_in_a_dialog_of_typed_fields(client, qtbot, keep_run
     assert isinstance(dialog.fields["paused"], QCheckBox)
     assert isinstance(dialog.fields["solve_method"], QComboBox)
     assert "Solving" in dialog.form.groups and dialog.changes() == {}
+    assert dialog.fields["solve_need"].toolTip().startswith(USER["solve_need"])
     dialog.set_field("hosts_mask", "farm(")
     assert "hosts_mask" in dialog.error.text()
     dialog.set_field("hosts_mask", "farm.*")
