@@ -668,7 +668,7 @@ def _check_multihost(block: BlockSpec, path: str) -> None:
         raise SpecError(join_path(path, "multihost_max"), message)
 
 
-def _unique_name(name: str, used: set[str], next_suffix: dict[str, int]) -> str:
+def unique_name(name: str, used: set[str], next_suffix: dict[str, int]) -> str:
     """``name``, or ``name-1``, ``name-2`` ... whichever is not used yet (Afanasy's rule)."""
     unique = name
     while unique in used:
@@ -695,7 +695,7 @@ def _parse_blocks(obj: dict) -> tuple[BlockSpec, ...]:
         total += block.tasks_num
         if total > MAX_JOB_TASKS:
             raise SpecError(f"blocks[{i}]", f"the job has more than {MAX_JOB_TASKS} tasks in total")
-        name = _unique_name(block.name, used, next_suffix)
+        name = unique_name(block.name, used, next_suffix)
         blocks.append(block if name == block.name else replace(block, name=name))
     return tuple(blocks)
 

@@ -168,6 +168,39 @@ async def test_the_submit_dialog_makes_several_blocks(client, qtbot):
     assert [(b["name"], b["tasks_total"]) for b in blocks] == [("generic", 4), ("shot", 2)]
 
 
+async def test_the_submit_dialogs_blocks_wait_for_earlier_ones(client, qtbot):
+    dialog = shown(qtbot, SubmitDialog(client, "ann"))
+    dialog.name.setText("shot")
+    assert not dialog.waits_for.isEnabled()  # no earlier block yet
+    dialog.options["command"].setText("render @#@")
+    dialog.last.setValue(4)
+    dialog.add_block()
+    dialog.add_block()  # the same service again: a name of its own
+    assert [b["name"] for b in dialog.kept_blocks] == ["generic", "generic-1"]
+    choices = [dialog.waits_for.itemText(i) for i in range(dialog.waits_for.count())]
+    assert choices == ["nothing", "generic", "generic-1", "all blocks above"]
+    assert not dialog.task_by_task.isEnabled()
+    dialog.waits_for.setCurrentText("generic-1")
+    assert dialog.task_by_task.isEnabled()
+    dialog.remove_block()  # generic-1 goes: the choice falls back to nothing
+    assert dialog.waits_for.currentText() == "nothing" and dialog.waits_for.count() == 2
+    dialog.waits_for.setCurrentText("generic")
+    dialog.task_by_task.setChecked(True)
+    dialog.options["command"].setText("comp @#@")
+    assert dialog.job()["blocks"][1]["tasks_depend_mask"] == "generic"
+    submitted = []
+    dialog.submitted.connect(submitted.append)
+    dialog.submit()
+    await until(lambda: submitted)
+    spec = (await client.job_spec(submitted[0]))["blocks"]
+    assert [(b["name"], b["depend_mask"], b["tasks_depend_mask"]) for b in spec] == [
+        ("generic", "", ""),
+        ("shot", "", "generic"),
+    ]
+    comp = await client.tasks(submitted[0], 1, 0, 10)
+    assert {task["state"] for task in comp["tasks"]} == {"WDP"}  # each waits for its frame
+
+
 async def test_submit_dialog_builds_an_application_command(client, qtbot):
     dialog = SubmitDialog(client)
     qtbot.addWidget(dialog)
