@@ -586,11 +586,21 @@ SETTINGS: dict[str, Setting] = {
         "Renders whose whole name matches this regular expression (any case) join the pool.",
     ),
     "priority": Setting(
-        "integer", 0, MAX_PRIORITY, None, "", "Averaged with the parent's; 0 = no tasks."
+        "integer",
+        0,
+        MAX_PRIORITY,
+        None,
+        "",
+        "Higher: its renders get work first; averaged with the parent's; 0 = no tasks.",
     ),
     "paused": Setting("boolean", 0, 0, None, "", "The pool's renders take no tasks."),
     "capacity_host": Setting(
-        "integer", 0, MAX_CAPACITY, INHERIT, "", "Capacity of each render (tasks take theirs)."
+        "integer",
+        0,
+        MAX_CAPACITY,
+        INHERIT,
+        "",
+        "Capacity of each render; a running task holds its block's capacity.",
     ),
     "max_tasks_host": Setting(
         "integer", 0, MAX_TASKS, INHERIT, "", "Most tasks a render runs at once."
