@@ -7,10 +7,10 @@ edits such a form and sends its changes.
 
 An integer is a spin box (a checked text field when it outgrows one), another number a spin box
 with decimals (either shows a special value, such as a pool's -1 "inherit", in words),
-true/false a check box,
-a choice a drop-down, a mask a text field checked as you type (a regular expression, as the
-server compiles it), an object or a list a JSON text field checked as you type, text a text
-field. `changes()` gives the fields changed as JSON values; `problems()` what is invalid.
+true/false a check box, a choice a drop-down, a mask or a pool's pattern a text field checked as
+you type (a regular expression, as the server compiles it), an object or a list a JSON text
+field checked as you type, text a text field. `changes()` gives the fields changed as JSON
+values; `problems()` what is invalid.
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ from app.ui.client import FarmError
 
 SPIN_MAX = 2**31 - 1  # a QSpinBox's limit
 DECIMALS = 2  # of a number that is not an integer (seconds, percents)
+KIND_WORDS = {  # a schema's type in words
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "string": "text",
+}
 INVALID_STYLE = "background: rgba(220, 50, 50, 70)"
 # group title -> the start of the keys it holds; the first group that matches a key takes it
 GROUPS = (
@@ -256,8 +262,7 @@ class KeyForm(QWidget):
 def _kind(schema: dict) -> str:
     """A schema's kind in words, when the model's tables name none."""
     kind = schema.get("type", "a choice")
-    words = {"integer": "an integer", "number": "a number", "boolean": "true or false"}
-    return {**words, "string": "text"}.get(kind, kind)
+    return KIND_WORDS.get(kind, kind)
 
 
 class FormDialog(QDialog):

@@ -6,8 +6,9 @@ of blocks and leaves the form for the next one (a comp after its renders, say); 
 kept blocks, then the form's. The form's block may wait for one of the kept blocks or all of
 them ("Waits for": its depend_mask), or, "task by task", each of its tasks for the same frames
 of those (its tasks_depend_mask); kept blocks get names unique in the job (Afanasy's rule,
-`unique_name`), so the masks name exactly them. An Open Job Description template as the scene shows
-its job parameters as a form instead (app/ui/template_form.py) and makes the template's job.
+`unique_name`), so the masks name exactly them, and one that a later block waits for stays.
+An Open Job Description template as the scene shows its job parameters as a form instead
+(app/ui/template_form.py) and makes the template's job.
 The preview lists the first tasks exactly as the server will name and run them (the job is
 parsed with the server's own `parse_job`), so a mistake shows before anything is sent (from the
 user's first edit or Submit on: the dialog opens without an error). A refusal from the server
@@ -260,10 +261,17 @@ class SubmitDialog(QDialog):
         return f", waits for {self.waits_for.currentText()}{how}"
 
     def remove_block(self) -> None:
-        """Forget the selected kept block (the last one when none is selected)."""
+        """Forget the selected kept block (the last one when none is selected), unless a
+        later kept block waits for it."""
         row = self.blocks_list.currentRow()
         row = row if row >= 0 else self.blocks_list.count() - 1
         if row >= 0:
+            name = self.kept_blocks[row]["name"]
+            for later in self.kept_blocks[row + 1 :]:
+                masks = (later.get("depend_mask", ""), later.get("tasks_depend_mask", ""))
+                if any(mask and re.fullmatch(mask, name) for mask in masks):
+                    self._show_error(f"{later['name']} waits for {name}: remove it first")
+                    return
             del self.kept_blocks[row]
             self.blocks_list.takeItem(row)
             self._show_waits()

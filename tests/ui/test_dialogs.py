@@ -185,6 +185,14 @@ async def test_the_submit_dialogs_blocks_wait_for_earlier_ones(client, qtbot):
     dialog.remove_block()  # generic-1 goes: the choice falls back to nothing
     assert dialog.waits_for.currentText() == "nothing" and dialog.waits_for.count() == 2
     dialog.waits_for.setCurrentText("generic")
+    dialog.add_block()  # generic-1 again, waiting for generic
+    assert dialog.blocks_list.item(1).text() == "generic-1: frames 1-4, waits for generic"
+    dialog.blocks_list.setCurrentRow(0)
+    dialog.remove_block()  # generic-1 waits for it: it stays
+    assert len(dialog.kept_blocks) == 2 and "generic-1 waits for generic" in dialog.status.text()
+    dialog.blocks_list.setCurrentRow(1)
+    dialog.remove_block()
+    dialog.waits_for.setCurrentText("generic")
     dialog.task_by_task.setChecked(True)
     dialog.options["command"].setText("comp @#@")
     assert dialog.job()["blocks"][1]["tasks_depend_mask"] == "generic"
