@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from app import protocol
-from app.core import afanasy_keys, frames
+from app.core import afanasy_keys, frames, key_docs
 from app.core.errors import SpecError
 from app.core.json_checks import (
     NAME_PATTERN,
@@ -668,7 +668,7 @@ def _check_multihost(block: BlockSpec, path: str) -> None:
         raise SpecError(join_path(path, "multihost_max"), message)
 
 
-def _unique_name(name: str, used: set[str], next_suffix: dict[str, int]) -> str:
+def unique_name(name: str, used: set[str], next_suffix: dict[str, int]) -> str:
     """``name``, or ``name-1``, ``name-2`` ... whichever is not used yet (Afanasy's rule)."""
     unique = name
     while unique in used:
@@ -695,7 +695,7 @@ def _parse_blocks(obj: dict) -> tuple[BlockSpec, ...]:
         total += block.tasks_num
         if total > MAX_JOB_TASKS:
             raise SpecError(f"blocks[{i}]", f"the job has more than {MAX_JOB_TASKS} tasks in total")
-        name = _unique_name(block.name, used, next_suffix)
+        name = unique_name(block.name, used, next_suffix)
         blocks.append(block if name == block.name else replace(block, name=name))
     return tuple(blocks)
 
@@ -920,7 +920,10 @@ def _counts_schema(lo: int, hi: int) -> dict:
 
 def task_schema() -> dict:
     """The JSON schema of a task of a block's tasks list."""
-    return {**_spec_schema(TaskSpec, {}), "required": ["command"]}
+    return {
+        **key_docs.described(_spec_schema(TaskSpec, {}), key_docs.TASK),
+        "required": ["command"],
+    }
 
 
 def block_schema() -> dict:
@@ -952,7 +955,7 @@ def block_schema() -> dict:
         {"required": ["numeric", "command"], "properties": {"numeric": {"const": True}, **command}},
         {"required": ["flags", "command"], "properties": {"flags": _ODD, **command}},
     ]
-    return schema
+    return key_docs.described(schema, key_docs.BLOCK)
 
 
 _ODD = {"not": {"multipleOf": 2}}  # FLAG_NUMERIC set
@@ -968,4 +971,4 @@ def job_schema() -> dict:
         pools=_counts_schema(-100, 100),
         blocks=blocks,
     )
-    return {**schema, "required": ["blocks"]}
+    return {**key_docs.described(schema, key_docs.JOB), "required": ["blocks"]}

@@ -545,27 +545,253 @@ def _root_settings(root: Pool) -> PoolSettings:
 
 
 # --------------------------------------------------------------------------------------------
-# Validation. Each reader takes the value and its field path and returns the checked value.
+# The settings table and validation.
+
+
+class Setting(NamedTuple):
+    """A pool setting: its kind (which reader checks it), its limits (a number's range; the
+    most characters of a text or entries of a list; a ticket count's range), the own value
+    that takes the parent's (None: not inherited; properties, services and tickets add to
+    the parent's), what that value means on the root ("": the root must give a value), and
+    what the setting means."""
+
+    kind: str
+    lo: float
+    hi: float
+    inherit: Any
+    root_inherit: str
+    description: str
+
+
+def _threshold(what: str, figure: str, hi: float, low_is_busy: bool) -> dict[str, Setting]:
+    """The busy_ and idle_ settings of one figure of the render states automation."""
+    busy, idle = ("below", "above") if low_is_busy else ("above", "below")
+    return {
+        f"busy_{what}": Setting(
+            "number", 0, hi, INHERIT, "off", f"{figure} at or {busy} which the machine is busy."
+        ),
+        f"idle_{what}": Setting(
+            "number", 0, hi, INHERIT, "off", f"{figure} at or {idle} which it may count as idle."
+        ),
+    }
+
+
+SETTINGS: dict[str, Setting] = {
+    "pattern": Setting(
+        "pattern",
+        0,
+        MAX_PATTERN_LEN,
+        None,
+        "",
+        "Renders whose whole name matches this regular expression (any case) join the pool.",
+    ),
+    "priority": Setting(
+        "integer",
+        0,
+        MAX_PRIORITY,
+        None,
+        "",
+        "Higher: its renders get work first; averaged with the parent's; 0 = no tasks.",
+    ),
+    "paused": Setting("boolean", 0, 0, None, "", "The pool's renders take no tasks."),
+    "capacity_host": Setting(
+        "integer",
+        0,
+        MAX_CAPACITY,
+        INHERIT,
+        "",
+        "Capacity of each render; a running task holds its block's capacity.",
+    ),
+    "max_tasks_host": Setting(
+        "integer", 0, MAX_TASKS, INHERIT, "", "Most tasks a render runs at once."
+    ),
+    "power_host": Setting(
+        "integer", 0, MAX_POWER, INHERIT, "unknown", "A render's relative power (Afanasy's)."
+    ),
+    "properties_host": Setting(
+        "words",
+        0,
+        MAX_PROPERTIES_LEN,
+        None,
+        "",
+        "Properties of the renders (for need_properties), added to the parent's.",
+    ),
+    "services": Setting(
+        "services",
+        0,
+        MAX_ENTRIES,
+        None,
+        "",
+        "Services the renders run, with the parents'; none listed up the chain = all.",
+    ),
+    "services_disabled": Setting(
+        "services", 0, MAX_ENTRIES, None, "", "Services the renders never run, with the parents'."
+    ),
+    "heartbeat_period": Setting(
+        "seconds",
+        MIN_HEARTBEAT,
+        MAX_HEARTBEAT,
+        INHERIT,
+        "",
+        "Seconds between a render's heartbeats.",
+    ),
+    "zombie_time": Setting(
+        "seconds",
+        MIN_ZOMBIE_TIME,
+        MAX_ZOMBIE_TIME,
+        INHERIT,
+        "",
+        "Seconds without a heartbeat after which a render is gone.",
+    ),
+    "sick_errors_count": Setting(
+        "integer",
+        0,
+        MAX_SICK_ERRORS,
+        INHERIT,
+        "off",
+        "Errors from this many users make a render sick; 0 = off.",
+    ),
+    "tickets_pool": Setting(
+        "tickets_pool",
+        INHERIT,
+        MAX_TICKETS,
+        None,
+        "",
+        'Tickets in use at once in the pool: name: {"count", "max_hosts"}; -1 = no limit.',
+    ),
+    "tickets_host": Setting(
+        "tickets_host",
+        INHERIT,
+        MAX_TICKETS,
+        None,
+        "",
+        "Tickets each render has: name: count; -1 = the parent's.",
+    ),
+    "annotation": Setting("text", 0, MAX_TEXT_LEN, None, "", "A note shown with the pool."),
+    "busy_nimby_time": Setting(
+        "number",
+        0,
+        MAX_AUTO_TIME,
+        INHERIT,
+        "off",
+        "Seconds busy after which a free render turns NIMBY.",
+    ),
+    "idle_free_time": Setting(
+        "number",
+        0,
+        MAX_AUTO_TIME,
+        INHERIT,
+        "off",
+        "Seconds idle after which a nimby or NIMBY render turns free.",
+    ),
+    "idle_user_time": Setting(
+        "number",
+        0,
+        MAX_AUTO_TIME,
+        INHERIT,
+        "off",
+        "Seconds of no user input below which the user counts as active.",
+    ),
+    **_threshold("cpu", "CPU busy %", MAX_PERCENT, False),
+    **_threshold("mem", "Memory used %", MAX_PERCENT, False),
+    **_threshold("swp", "Swap used %", MAX_PERCENT, False),
+    **_threshold("hddgb", "Disk free GB", MAX_HDD_GB, True),
+    **_threshold("hddio", "Disk busy %", MAX_PERCENT, False),
+    **_threshold("netmbs", "Network MB/s", MAX_NET_MBS, False),
+    "render_hours": Setting(
+        "hours",
+        0,
+        MAX_HOURS_LEN,
+        "",
+        "always",
+        "When the farm may use the renders, e.g. mon-fri 19:00-07:00.",
+    ),
+}
+if tuple(SETTINGS) != POOL_KEYS:
+    raise RuntimeError(f"Pool and SETTINGS differ: {set(SETTINGS) ^ set(POOL_KEYS)}")
+
+
+def settings_schema(root: bool) -> dict:
+    """The JSON schema of a pool's settings (the root's when ``root``), from SETTINGS: an
+    inheriting number is ``{"anyOf": [{"const": -1, "title": "inherit"}, its range]}``
+    (the title is what -1 means on the root, and the root gets no -1 where it has none)."""
+    properties = {}
+    for key, setting in SETTINGS.items():
+        schema = _SCHEMA_OF_KIND[setting.kind](setting)
+        if setting.inherit == INHERIT and (setting.root_inherit or not root):
+            title = setting.root_inherit if root else "inherit"
+            schema = {"anyOf": [{"const": INHERIT, "title": title}, schema]}
+        properties[key] = {**schema, "description": setting.description}
+    if root:
+        del properties["pattern"]  # every render belongs to the root
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _range(kind: str):
+    return lambda s: {"type": kind, "minimum": s.lo, "maximum": s.hi}
+
+
+def _count(s: Setting) -> dict:
+    return {"type": "integer", "minimum": s.lo, "maximum": s.hi}
+
+
+_SCHEMA_OF_KIND = {
+    "integer": _range("integer"),
+    "seconds": _range("number"),
+    "number": _range("number"),
+    "boolean": lambda s: {"type": "boolean"},
+    "pattern": lambda s: {"type": "string", "maxLength": s.hi, "format": "regex"},
+    "words": lambda s: {"type": "string", "maxLength": s.hi},
+    "text": lambda s: {"type": "string", "maxLength": s.hi},
+    "hours": lambda s: {"type": "string", "maxLength": s.hi},
+    "services": lambda s: {
+        "type": "array",
+        "items": {"type": "string", "pattern": f"^{_SERVICE.pattern}$"},
+        "maxItems": s.hi,
+    },
+    "tickets_pool": lambda s: {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                _count(s),
+                {
+                    "type": "object",
+                    "properties": {"count": _count(s), "max_hosts": _count(s)},
+                    "additionalProperties": False,
+                },
+            ]
+        },
+        "maxProperties": MAX_ENTRIES,
+    },
+    "tickets_host": lambda s: {
+        "type": "object",
+        "additionalProperties": _count(s),
+        "maxProperties": MAX_ENTRIES,
+    },
+}
 
 
 def _read_pool(obj: dict, prefix: str, base: Pool) -> Pool:
-    """``base`` with the keys of ``obj`` applied, every value checked."""
+    """``base`` with the keys of ``obj`` applied, every value checked by its setting's
+    reader (which takes the value, its field path, whether the pool is the root and the
+    setting, and returns the checked value)."""
     changes: dict[str, Any] = {}
     root = base.is_root
     for key, value in obj.items():
         fpath = join_path(prefix, key) if isinstance(key, str) else prefix
         if key == "path":
             raise SpecError(fpath, "a pool's path cannot be changed (it is the pool's key)")
-        if key not in POOL_KEYS:
+        if key not in SETTINGS:
             raise SpecError(
                 fpath, f"is not a pool setting (settings: {', '.join(sorted(POOL_KEYS))})"
             )
-        changes[key] = _READERS[key](value, fpath, root)
+        setting = SETTINGS[key]
+        changes[key] = _READERS[setting.kind](value, fpath, root, setting)
     return replace(base, **changes) if changes else base
 
 
-def _pattern(value: object, path: str, root: bool) -> str:
-    text = check_text(value, path, MAX_PATTERN_LEN)
+def _pattern(value: object, path: str, root: bool, setting: Setting) -> str:
+    text = check_text(value, path, int(setting.hi))
     if text and root:
         raise SpecError(path, "the root pool has no pattern (every render belongs to it)")
     if text:
@@ -573,81 +799,66 @@ def _pattern(value: object, path: str, root: bool) -> str:
     return text
 
 
-def _priority(value: object, path: str, root: bool) -> int:
-    return _int(value, path, 0, MAX_PRIORITY)
-
-
-def _paused(value: object, path: str, root: bool) -> bool:
+def _boolean(value: object, path: str, root: bool, setting: Setting) -> bool:
     if not isinstance(value, bool):
         raise SpecError(path, f"must be true or false, not {type_name(value)}")
     return value
 
 
-def _inheritable_int(hi: int, *, root_inherits: bool = False):
-    """-1 (inherit) or 0..hi; on the root -1 only where it has a meaning (power unknown,
-    sick renders off)."""
+def _integer(value: object, path: str, root: bool, setting: Setting) -> int:
+    """lo..hi, or -1 where the setting inherits (on the root only where -1 has a meaning)."""
+    inherits = setting.inherit == INHERIT
+    number = _int(value, path, INHERIT if inherits else int(setting.lo), int(setting.hi))
+    if inherits and number == INHERIT and root and not setting.root_inherit:
+        raise SpecError(path, "the root pool cannot inherit (-1): give a value")
+    return number
 
-    def read(value: object, path: str, root: bool) -> int:
-        number = _int(value, path, INHERIT, hi)
-        if number == INHERIT and root and not root_inherits:
+
+def _seconds(value: object, path: str, root: bool, setting: Setting) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(path, f"must be a number of seconds, not {type_name(value)}")
+    if not math.isfinite(value):
+        raise SpecError(path, "must be a finite number")
+    if value == INHERIT:
+        if root:
             raise SpecError(path, "the root pool cannot inherit (-1): give a value")
-        return number
-
-    return read
-
-
-def _inheritable_seconds(lo: float, hi: float):
-    def read(value: object, path: str, root: bool) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SpecError(path, f"must be a number of seconds, not {type_name(value)}")
-        if not math.isfinite(value):
-            raise SpecError(path, "must be a finite number")
-        if value == INHERIT:
-            if root:
-                raise SpecError(path, "the root pool cannot inherit (-1): give a value")
-            return float(INHERIT)
-        if not lo <= value <= hi:
-            raise SpecError(path, f"must be -1 (inherit) or {lo:g}..{hi:g} seconds")
-        return float(value)
-
-    return read
+        return float(INHERIT)
+    if not setting.lo <= value <= setting.hi:
+        raise SpecError(path, f"must be -1 (inherit) or {setting.lo:g}..{setting.hi:g} seconds")
+    return float(value)
 
 
-def _auto_nimby(hi: float):
-    """-1 (inherit; off on the root) or a number 0..hi, kept as given (int or float)."""
-
-    def read(value: object, path: str, root: bool) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SpecError(path, f"must be a number, not {type_name(value)}")
-        if not math.isfinite(value):
-            raise SpecError(path, "must be a finite number")
-        if value != INHERIT and not 0 <= value <= hi:
-            raise SpecError(path, f"must be -1 (inherit/off) or 0..{hi:g}")
-        return value
-
-    return read
+def _number(value: object, path: str, root: bool, setting: Setting) -> float:
+    """-1 (inherit; off on the root) or a number lo..hi, kept as given (int or float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(path, f"must be a number, not {type_name(value)}")
+    if not math.isfinite(value):
+        raise SpecError(path, "must be a finite number")
+    if value != INHERIT and not setting.lo <= value <= setting.hi:
+        raise SpecError(path, f"must be -1 (inherit/off) or {setting.lo:g}..{setting.hi:g}")
+    return value
 
 
-def _render_hours(value: object, path: str, root: bool) -> str:
+def _hours(value: object, path: str, root: bool, setting: Setting) -> str:
     """Render hours text, kept as given once it parses (app/core/render_hours.py)."""
-    text = check_text(value, path, MAX_HOURS_LEN, name=True)
+    text = check_text(value, path, int(setting.hi), name=True)
     parse_hours(text, path)
     return text
 
 
-def _properties(value: object, path: str, root: bool) -> str:
-    return check_text(value, path, MAX_PROPERTIES_LEN, name=True)
+def _words(value: object, path: str, root: bool, setting: Setting) -> str:
+    return check_text(value, path, int(setting.hi), name=True)
 
 
-def _annotation(value: object, path: str, root: bool) -> str:
-    return check_text(value, path, MAX_TEXT_LEN)
+def _text(value: object, path: str, root: bool, setting: Setting) -> str:
+    return check_text(value, path, int(setting.hi))
 
 
-def _services(value: object, path: str, root: bool) -> tuple[str, ...]:
+def _services(value: object, path: str, root: bool, setting: Setting) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise SpecError(path, f"must be an array of service names, not {type_name(value)}")
-    if len(value) > MAX_ENTRIES:
-        raise SpecError(path, f"must have at most {MAX_ENTRIES} entries (got {len(value)})")
+    if len(value) > setting.hi:
+        raise SpecError(path, f"must have at most {setting.hi} entries (got {len(value)})")
     out: dict[str, None] = {}
     for i, name in enumerate(value):
         ipath = f"{path}[{i}]"
@@ -661,12 +872,13 @@ def _services(value: object, path: str, root: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _tickets_pool(value: object, path: str, root: bool) -> dict[str, PoolTicket]:
+def _tickets_pool(value: object, path: str, root: bool, setting: Setting) -> dict[str, PoolTicket]:
+    lo, hi = int(setting.lo), int(setting.hi)
     out = {}
     for name, item in _ticket_map(value, path).items():
         tpath = key_path(path, name)
         if isinstance(item, int) and not isinstance(item, bool):  # shorthand: the count
-            out[name] = PoolTicket(_int(item, tpath, INHERIT, MAX_TICKETS))
+            out[name] = PoolTicket(_int(item, tpath, lo, hi))
             continue
         if not isinstance(item, dict):
             raise SpecError(
@@ -677,16 +889,16 @@ def _tickets_pool(value: object, path: str, root: bool) -> dict[str, PoolTicket]
             if k not in ("count", "max_hosts"):
                 raise SpecError(join_path(tpath, str(k)), "is not a ticket key (count, max_hosts)")
         count, max_hosts = (
-            _int(item.get(key, INHERIT), join_path(tpath, key), INHERIT, MAX_TICKETS)
+            _int(item.get(key, INHERIT), join_path(tpath, key), lo, hi)
             for key in ("count", "max_hosts")
         )
         out[name] = PoolTicket(count, max_hosts)
     return out
 
 
-def _tickets_host(value: object, path: str, root: bool) -> dict[str, int]:
+def _tickets_host(value: object, path: str, root: bool, setting: Setting) -> dict[str, int]:
     return {
-        name: _int(count, key_path(path, name), INHERIT, MAX_TICKETS)
+        name: _int(count, key_path(path, name), int(setting.lo), int(setting.hi))
         for name, count in _ticket_map(value, path).items()
     }
 
@@ -707,33 +919,17 @@ def _ticket_map(value: object, path: str) -> dict[str, Any]:
 
 _READERS = {
     "pattern": _pattern,
-    "priority": _priority,
-    "paused": _paused,
-    "capacity_host": _inheritable_int(MAX_CAPACITY),
-    "max_tasks_host": _inheritable_int(MAX_TASKS),
-    "power_host": _inheritable_int(MAX_POWER, root_inherits=True),
-    "sick_errors_count": _inheritable_int(MAX_SICK_ERRORS, root_inherits=True),
-    "properties_host": _properties,
+    "integer": _integer,
+    "boolean": _boolean,
+    "words": _words,
     "services": _services,
-    "services_disabled": _services,
-    "heartbeat_period": _inheritable_seconds(MIN_HEARTBEAT, MAX_HEARTBEAT),
-    "zombie_time": _inheritable_seconds(MIN_ZOMBIE_TIME, MAX_ZOMBIE_TIME),
+    "seconds": _seconds,
     "tickets_pool": _tickets_pool,
     "tickets_host": _tickets_host,
-    "annotation": _annotation,
-    "busy_nimby_time": _auto_nimby(MAX_AUTO_TIME),
-    "idle_free_time": _auto_nimby(MAX_AUTO_TIME),
-    "idle_user_time": _auto_nimby(MAX_AUTO_TIME),
-    **{
-        f"{side}_{what}": _auto_nimby(MAX_PERCENT)
-        for what in ("cpu", "mem", "swp", "hddio")
-        for side in ("busy", "idle")
-    },
-    **{f"{side}_hddgb": _auto_nimby(MAX_HDD_GB) for side in ("busy", "idle")},
-    **{f"{side}_netmbs": _auto_nimby(MAX_NET_MBS) for side in ("busy", "idle")},
-    "render_hours": _render_hours,
+    "text": _text,
+    "number": _number,
+    "hours": _hours,
 }
-assert set(_READERS) == set(POOL_KEYS)
 
 
 def _int(value: object, path: str, lo: int, hi: int) -> int:

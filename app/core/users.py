@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 
 from app.core.errors import SpecError
 from app.core.json_checks import json_integer
+from app.core.key_docs import USER, described
 from app.core.masks import HostMask
 
 SOLVE_METHODS = ("order", "priority")
@@ -102,7 +103,8 @@ def settings_schema() -> dict:
         properties[key] = {"enum": list(choices)}
     for key in _TEXT:
         properties[key] = {"type": "string", "maxLength": _MAX_TEXT}  # no NUL characters
-    return {"type": "object", "properties": properties, "additionalProperties": False}
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    return described(schema, USER)
 
 
 def check_settings(params: object) -> dict:

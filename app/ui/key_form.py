@@ -1,13 +1,16 @@
 """Settings as typed fields, grouped and labelled, built from the model's own tables: for jobs
 and blocks the JSON schema of app/core/jobspec.py (types, limits, choices) and the key kinds of
-app/protocol.py, which also make each field's tooltip, with the default of JOB_INTS/BLOCK_INTS;
-for users app/core/users.py settings_schema. `FormDialog` edits such a form and sends its
-changes.
+app/protocol.py, which also make each field's tooltip (what the key means, from the schema's
+description, then its kind, limits and the default of JOB_INTS/BLOCK_INTS); for users
+app/core/users.py settings_schema; for pools app/core/pools.py settings_schema. `FormDialog`
+edits such a form and sends its changes.
 
-An integer is a spin box (a checked text field when it outgrows one), true/false a check box,
-a choice a drop-down, a mask a text field checked as you type (a regular expression, as the
-server compiles it), an object or a list a JSON text field checked as you type, text a text
-field. `changes()` gives the fields changed as JSON values; `problems()` what is invalid.
+An integer is a spin box (a checked text field when it outgrows one), another number a spin box
+with decimals (either shows a special value, such as a pool's -1 "inherit", in words),
+true/false a check box, a choice a drop-down, a mask or a pool's pattern a text field checked as
+you type (a regular expression, as the server compiles it), an object or a list a JSON text
+field checked as you type, text a text field. `changes()` gives the fields changed as JSON
+values; `problems()` what is invalid.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -37,6 +41,13 @@ from app.core.masks import name_regex
 from app.ui.client import FarmError
 
 SPIN_MAX = 2**31 - 1  # a QSpinBox's limit
+DECIMALS = 2  # of a number that is not an integer (seconds, percents)
+KIND_WORDS = {  # a schema's type in words
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "string": "text",
+}
 INVALID_STYLE = "background: rgba(220, 50, 50, 70)"
 # group title -> the start of the keys it holds; the first group that matches a key takes it
 GROUPS = (
@@ -81,13 +92,27 @@ GROUPS = (
 OTHER = "Other"
 
 
-def group_of(key: str) -> str:
-    return next((title for title, starts in GROUPS if key.startswith(starts)), OTHER)
+def group_of(key: str, groups: tuple = GROUPS) -> str:
+    return next((title for title, starts in groups if key.startswith(starts)), OTHER)
+
+
+def _special(schema: dict) -> tuple[dict, Any, str]:
+    """A number's range schema, and the value and words of its special value (a pool's -1,
+    "inherit": the first of an anyOf of a const and a range); (schema, None, "") without."""
+    choices = schema.get("anyOf", ())
+    if len(choices) == 2 and "const" in choices[0] and "minimum" in choices[1]:
+        return choices[1], choices[0]["const"], choices[0].get("title", "")
+    return schema, None, ""
 
 
 def tooltip(key: str, kind: str, schema: dict, default: int | None) -> str:
-    """A key's documentation from the model's tables: its kind, limits, choices, default."""
+    """A key's documentation from the model's tables: what it means (the schema's description,
+    app/core/key_docs.py), then its kind, limits, choices and default."""
+    meaning = schema.get("description")
+    schema, special, words = _special(schema)
     parts = [f"{key}: {kind or _kind(schema)}"]
+    if special is not None:
+        parts.append(f"{special} = {words}")
     if "minimum" in schema:
         parts.append(f"from {schema['minimum']:,} to {schema['maximum']:,}")
     if "enum" in schema:
@@ -96,7 +121,7 @@ def tooltip(key: str, kind: str, schema: dict, default: int | None) -> str:
         parts.append(f"default {default}")
     if "mask" in key and "type" not in key:
         parts.append("a regular expression")
-    return "; ".join(parts)
+    return "\n".join(filter(None, (meaning, "; ".join(parts))))
 
 
 class KeyForm(QWidget):
@@ -112,6 +137,7 @@ class KeyForm(QWidget):
         defaults: dict[str, int],
         current: dict[str, Any],
         parent: QWidget | None = None,
+        groups: tuple = GROUPS,
     ) -> None:
         super().__init__(parent)
         self.schemas = schemas
@@ -119,8 +145,8 @@ class KeyForm(QWidget):
         self.groups: dict[str, QGroupBox] = {}
         self._problems: dict[str, str] = {}
         forms: dict[str, QFormLayout] = {}
-        for title in [t for t, _ in GROUPS] + [OTHER]:
-            if any(group_of(key) == title for key in keys):
+        for title in [t for t, _ in groups] + [OTHER]:
+            if any(group_of(key, groups) == title for key in keys):
                 self.groups[title] = QGroupBox(title)
                 forms[title] = QFormLayout(self.groups[title])
         for key in keys:
@@ -130,7 +156,7 @@ class KeyForm(QWidget):
             field.setProperty("doc", tooltip(key, kinds.get(key, ""), schema, defaults.get(key)))
             field.setToolTip(field.property("doc"))
             self.fields[key] = field
-            forms[group_of(key)].addRow(key.replace("_", " "), field)
+            forms[group_of(key, groups)].addRow(key.replace("_", " "), field)
         self.current = {key: self.value(key) for key in keys}  # as shown: changes are edits
         layout = QVBoxLayout(self)
         for box in self.groups.values():
@@ -140,6 +166,22 @@ class KeyForm(QWidget):
     # -- building --------------------------------------------------------------------------------
 
     def _field(self, key: str, schema: dict, value: Any) -> QWidget:
+        numbers, special, words = _special(schema)
+        if numbers.get("type") in ("integer", "number") and "minimum" in numbers:
+            low = numbers["minimum"] if special is None else special
+            if numbers["type"] == "number":
+                spin = QDoubleSpinBox(decimals=DECIMALS)
+            elif low >= -SPIN_MAX and numbers["maximum"] <= SPIN_MAX:
+                spin = QSpinBox()
+            else:
+                spin = None
+            if spin is not None:
+                spin.setRange(low, numbers["maximum"])
+                spin.setSpecialValueText(words)  # shown at the lowest value, when special
+                number = isinstance(value, int | float) and not isinstance(value, bool)
+                spin.setValue(value if number else low)
+                spin.valueChanged.connect(self.changed)
+                return spin
         kind = schema.get("type")
         if "enum" in schema:
             box = QComboBox()
@@ -152,12 +194,6 @@ class KeyForm(QWidget):
             check.setChecked(bool(value))
             check.toggled.connect(self.changed)
             return check
-        if kind == "integer" and schema["minimum"] >= -SPIN_MAX and schema["maximum"] <= SPIN_MAX:
-            spin = QSpinBox()
-            spin.setRange(schema["minimum"], schema["maximum"])
-            spin.setValue(value if isinstance(value, int) else schema["minimum"])
-            spin.valueChanged.connect(self.changed)
-            return spin
         edit = QLineEdit(_text(value))
         edit.textChanged.connect(lambda text: self._check(key, schema, text))
         return edit
@@ -183,7 +219,7 @@ class KeyForm(QWidget):
 
     def value(self, key: str) -> Any:
         field = self.fields[key]
-        if isinstance(field, QSpinBox):
+        if isinstance(field, QSpinBox | QDoubleSpinBox):
             return field.value()
         if isinstance(field, QCheckBox):
             return field.isChecked()
@@ -213,6 +249,8 @@ class KeyForm(QWidget):
         field = self.fields[key]
         if isinstance(field, QSpinBox):
             field.setValue(int(text))
+        elif isinstance(field, QDoubleSpinBox):
+            field.setValue(float(text))
         elif isinstance(field, QCheckBox):
             field.setChecked(text == "true")
         elif isinstance(field, QComboBox):
@@ -224,7 +262,7 @@ class KeyForm(QWidget):
 def _kind(schema: dict) -> str:
     """A schema's kind in words, when the model's tables name none."""
     kind = schema.get("type", "a choice")
-    return {"integer": "an integer", "boolean": "true or false", "string": "text"}.get(kind, kind)
+    return KIND_WORDS.get(kind, kind)
 
 
 class FormDialog(QDialog):
@@ -323,7 +361,7 @@ def _problem(key: str, schema: dict, text: str) -> str | None:
         if not isinstance(value, wanted):
             return f"{key}: expected a JSON {kind}"
         return None
-    if "mask" in key:
+    if "mask" in key or schema.get("format") == "regex":
         try:
             name_regex(text, key)
         except SpecError as error:

@@ -1,8 +1,12 @@
 """The pools tree: each pool's own settings (editable) beside the effective ones it inherits
 (the answer of GET /pools, app/server/routes.py pools_summary); pools are added under the
-current one and deleted (those without child pools) from the buttons above the tree."""
+current one and deleted (those without child pools) from the buttons above the tree, and
+"Edit…" (or a double-click in the tree) opens the pool's settings in typed, grouped fields
+(app/ui/key_form.py, from app/core/pools.py settings_schema; -1 reads "inherit")."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
@@ -20,10 +24,20 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.core.pools import ROOT, settings_schema
 from app.ui.client import FarmClient, FarmError
+from app.ui.key_form import FormDialog, KeyForm
 from app.ui.users_view import parse_setting, setting_text
 
 EFFECTIVE_NAMES = {"properties_host": "properties"}  # own key -> effective key, when they differ
+# the pool editor's groups: title -> the start of the keys it holds
+GROUPS = (
+    ("Renders", ("pattern", "capacity_host", "max_tasks_host", "power_host", "properties_host")),
+    ("Scheduling", ("priority", "paused", "services", "tickets", "render_hours")),
+    ("Health", ("heartbeat_period", "zombie_time", "sick_errors_count")),
+    ("Automatic NIMBY", ("busy_", "idle_")),
+    ("Notes", ("annotation",)),
+)
 
 
 class PoolsView(QWidget):
@@ -35,6 +49,7 @@ class PoolsView(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Pool", "Renders"])
         self.tree.currentItemChanged.connect(lambda item, _: item and self.show_pool(item.text(0)))
+        self.tree.itemDoubleClicked.connect(lambda item, _: self.edit(item.text(0)))
         self.settings = QTableWidget(0, 3, self)
         self.settings.setHorizontalHeaderLabels(["Setting", "Own", "Effective"])
         self.settings.verticalHeader().hide()
@@ -49,9 +64,12 @@ class PoolsView(QWidget):
         self.add_button.clicked.connect(self.ask_new_pool)
         self.delete_button = QPushButton("Delete pool")
         self.delete_button.clicked.connect(self.ask_delete_pool)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.clicked.connect(lambda: self.edit(self.path or ROOT))
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.edit_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -97,6 +115,19 @@ class PoolsView(QWidget):
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.settings.setItem(row, column, item)
         self.settings.blockSignals(False)
+
+    def edit(self, path: str) -> FormDialog:
+        """Open a pool's own settings in typed fields; OK sends the changed ones (and the tree
+        shows that pool, current, with the server's answer)."""
+        self.path = path
+        schema = settings_schema(path == ROOT)["properties"]
+        form = KeyForm(tuple(schema), schema, {}, {}, self.summary["pools"][path], groups=GROUPS)
+        send = partial(self.client.edit_pool, path)
+        dialog = FormDialog(f"Edit pool {path}", form, send, self.client.call, self)
+        dialog.saved.connect(self._show)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def ask_new_pool(self) -> None:
         name, ok = QInputDialog.getText(self, "Add pool", f"Name of the new pool in {self.path}:")

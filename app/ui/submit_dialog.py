@@ -3,8 +3,12 @@
 The form builds a numeric block: the service's `batch_command` from the scene, the output and
 the service's options, over a frame range. "Add block" keeps the form's block in the job's list
 of blocks and leaves the form for the next one (a comp after its renders, say); the job is the
-kept blocks, then the form's. An Open Job Description template as the scene shows
-its job parameters as a form instead (app/ui/template_form.py) and makes the template's job.
+kept blocks, then the form's. The form's block may wait for one of the kept blocks or all of
+them ("Waits for": its depend_mask), or, "task by task", each of its tasks for the same frames
+of those (its tasks_depend_mask); kept blocks get names unique in the job (Afanasy's rule,
+`unique_name`), so the masks name exactly them, and one that a later block waits for stays.
+An Open Job Description template as the scene shows its job parameters as a form instead
+(app/ui/template_form.py) and makes the template's job.
 The preview lists the first tasks exactly as the server will name and run them (the job is
 parsed with the server's own `parse_job`), so a mistake shows before anything is sent (from the
 user's first edit or Submit on: the dialog opens without an error). A refusal from the server
@@ -14,6 +18,7 @@ shows in the dialog, which stays open.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 from PyQt6.QtCore import pyqtSignal
@@ -39,7 +44,8 @@ from PyQt6.QtWidgets import (
 
 from app.api import numeric_job
 from app.core.errors import SpecError
-from app.core.jobspec import BlockSpec, parse_job
+from app.core.jobspec import BlockSpec, parse_job, unique_name
+from app.core.key_docs import BLOCK
 from app.platform import host_os
 from app.services import SERVICES, get_service
 from app.ui.client import FarmClient, FarmError
@@ -95,12 +101,18 @@ class SubmitDialog(QDialog):
         self.depend_mask = QLineEdit(placeholderText="regular expression on job names")
         self.output = QLineEdit()
         self.paused = QCheckBox("start paused")
+        self.waits_for = QComboBox(toolTip=BLOCK["depend_mask"])
+        self.task_by_task = QCheckBox("task by task", toolTip=BLOCK["tasks_depend_mask"])
+        waits_row = QHBoxLayout()
+        waits_row.addWidget(self.waits_for, 1)
+        waits_row.addWidget(self.task_by_task)
 
         form = QFormLayout()
         form.addRow("Scene", scene_row)
         form.addRow("Name", self.name)
         form.addRow("Service", self.service)
         form.addRow("Frames", frames)
+        form.addRow("Waits for", waits_row)
         form.addRow("Priority", self.priority)
         form.addRow("Hosts mask", self.hosts_mask)
         form.addRow("Depend mask", self.depend_mask)
@@ -161,6 +173,9 @@ class SubmitDialog(QDialog):
         for spin in (self.first, self.last, self.step, self.per_task, self.priority):
             spin.valueChanged.connect(self.refresh_preview)
         self.paused.toggled.connect(self.refresh_preview)
+        self.task_by_task.toggled.connect(self.refresh_preview)
+        self.waits_for.currentIndexChanged.connect(self._waits_changed)
+        self._show_waits()
         self.service.currentTextChanged.connect(self._service_changed)
         self._service_changed(self.service.currentText())
         self.status.clear()  # opens clean: what is missing shows once the user acts
@@ -184,7 +199,7 @@ class SubmitDialog(QDialog):
         for widget in (self.service, self.first, self.last, self.step, self.per_task, self.output):
             widget.setEnabled(not is_template)
         self.blocks_box.setEnabled(not is_template)
-        self.refresh_preview()
+        self._show_waits()  # and the preview
 
     def _service_changed(self, name: str) -> None:
         while self.options_form.rowCount():
@@ -197,27 +212,69 @@ class SubmitDialog(QDialog):
             self.options[option] = edit
         self.refresh_preview()
 
+    def _show_waits(self) -> None:
+        """The choices of "Waits for": nothing, each kept block, all of them (the text of
+        each, its depend mask as the data); the choice stays while it is offered."""
+        names = [block["name"] for block in self.kept_blocks]
+        choices = [("nothing", ""), *((name, re.escape(name)) for name in names)]
+        if len(names) > 1:
+            choices.append(("all blocks above", "|".join(map(re.escape, names))))
+        chosen = self.waits_for.currentText()
+        self.waits_for.blockSignals(True)
+        self.waits_for.clear()
+        for text, mask in choices:
+            self.waits_for.addItem(text, mask)
+        self.waits_for.setCurrentIndex(max(self.waits_for.findText(chosen), 0))
+        self.waits_for.blockSignals(False)
+        usable = bool(names) and self.template_form.template is None
+        self.waits_for.setEnabled(usable)
+        self._waits_changed()
+
+    def _waits_changed(self) -> None:
+        self.task_by_task.setEnabled(
+            self.waits_for.isEnabled() and bool(self.waits_for.currentData())
+        )
+        self.refresh_preview()
+
     def add_block(self) -> None:
-        """Keep the form's block in the job (named after its service) for the next one."""
+        """Keep the form's block in the job (named after its service, made unique) for the
+        next one."""
         try:
             block = self._form_job()["blocks"][0]
         except ValueError as error:
             self._show_error(error)
             return
-        block["name"] = self.service.currentText()
+        used = {kept["name"] for kept in self.kept_blocks}
+        block["name"] = unique_name(self.service.currentText(), used, {})
         self.kept_blocks.append(block)
         first, last = block.get("frame_first"), block.get("frame_last")
-        self.blocks_list.addItem(f"{block['name']}: frames {first}-{last}")
-        self.refresh_preview()
+        self.blocks_list.addItem(f"{block['name']}: frames {first}-{last}{self._waits_text()}")
+        self.waits_for.setCurrentIndex(0)
+        self.task_by_task.setChecked(False)
+        self._show_waits()
+
+    def _waits_text(self) -> str:
+        """How the blocks list says what the form's block waits for."""
+        if not self.waits_for.currentData():
+            return ""
+        how = ", task by task" if self.task_by_task.isChecked() else ""
+        return f", waits for {self.waits_for.currentText()}{how}"
 
     def remove_block(self) -> None:
-        """Forget the selected kept block (the last one when none is selected)."""
+        """Forget the selected kept block (the last one when none is selected), unless a
+        later kept block waits for it."""
         row = self.blocks_list.currentRow()
         row = row if row >= 0 else self.blocks_list.count() - 1
         if row >= 0:
+            name = self.kept_blocks[row]["name"]
+            for later in self.kept_blocks[row + 1 :]:
+                masks = (later.get("depend_mask", ""), later.get("tasks_depend_mask", ""))
+                if any(mask and re.fullmatch(mask, name) for mask in masks):
+                    self._show_error(f"{later['name']} waits for {name}: remove it first")
+                    return
             del self.kept_blocks[row]
             self.blocks_list.takeItem(row)
-            self.refresh_preview()
+            self._show_waits()
 
     def job(self) -> dict:
         """The job to send; ValueError (SpecError too) says what is wrong."""
@@ -257,10 +314,19 @@ class SubmitDialog(QDialog):
             user_name=self.user or None,
             priority=self.priority.value(),
             paused=self.paused.isChecked(),
+            block_extra=self._depends(),
             **extra,
         )
         parse_job(job)
         return job
+
+    def _depends(self) -> dict[str, str]:
+        """The form's block's dependency on kept blocks: its depend_mask or, task by task,
+        its tasks_depend_mask."""
+        mask = self.waits_for.currentData() if self.waits_for.isEnabled() else ""
+        if not mask:
+            return {}
+        return {"tasks_depend_mask" if self.task_by_task.isChecked() else "depend_mask": mask}
 
     def _template_job(self) -> dict:
         """The template's job with the dialog's name, user, priority, masks and pause."""

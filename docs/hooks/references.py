@@ -5,7 +5,8 @@ the site without writing them to disk, so they are never maintained twice and ca
 behind the code. Each page is one function of the code it describes:
 
 - ``reference/job-json.md``: the job, block and task keys, from app/core/jobspec.py
-  (``job_schema``, the dataclasses' defaults and ``JOB_EDITABLE``/``BLOCK_EDITABLE``);
+  (``job_schema`` with each key's description from app/core/key_docs.py, the dataclasses'
+  defaults and ``JOB_EDITABLE``/``BLOCK_EDITABLE``);
 - ``reference/rest-api.md``: the REST API, from the OpenAPI document the server serves
   (app/server/routes.py ``OPENAPI``);
 - ``reference/cli.md``: every verb and option of ``corral``, from its argument parser
@@ -99,11 +100,12 @@ def _json(value: object) -> str:
 
 
 def _key_table(schema: dict, parsed: object, editable: tuple[str, ...] | None) -> Iterator[str]:
-    """A table of an object's keys: type and limits (the schema), default (what the parser
-    made of a document without the key: ``parsed``) and, for jobs and blocks, editability."""
+    """A table of an object's keys: meaning and type and limits (the schema's description and
+    limits), default (what the parser made of a document without the key: ``parsed``) and, for
+    jobs and blocks, editability."""
     required = set(schema.get("required", ()))
-    head = "| key | type and limits | default |"
-    rule = "|---|---|---|"
+    head = "| key | meaning | type and limits | default |"
+    rule = "|---|---|---|---|"
     if editable is not None:
         head, rule = head + " editable |", rule + "---|"
     yield head
@@ -123,7 +125,8 @@ def _key_table(schema: dict, parsed: object, editable: tuple[str, ...] | None) -
             default = _json(getattr(parsed, key))
         else:  # Afanasy's block flags, read into the block's own keys
             default = "0"
-        row = f"| {_code(key)} | {_cell(kind)} | {_code(default)} |"
+        meaning = _cell(_prose(sub["description"]))
+        row = f"| {_code(key)} | {meaning} | {_cell(kind)} | {_code(default)} |"
         if editable is not None:
             row += " yes |" if key in editable else " no |"
         yield row

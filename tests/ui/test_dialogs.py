@@ -9,6 +9,7 @@ from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QSpinBox
 
 from app.api import numeric_job
+from app.core.key_docs import BLOCK, JOB
 from app.credentials import KEYRING_SERVICE, find_token
 from app.ui.job_dialog import JobDialog
 from app.ui.jobs_view import with_spec
@@ -30,6 +31,7 @@ async def test_edit_dialog_shows_the_server_refusal_and_saves_a_good_value(clien
     assert isinstance(priority, QSpinBox) and priority.value() == 99
     assert (priority.minimum(), priority.maximum()) == (0, 250)  # the schema's limits
     assert "from 0 to 250; default 99" in priority.toolTip()
+    assert priority.toolTip().startswith(JOB["priority"] + "\n")  # what the key means first
     assert isinstance(dialog.fields["offline"], QCheckBox)
     assert isinstance(dialog.fields["hosts_mask_type"], QComboBox)
     assert dialog.changes() == {}
@@ -68,6 +70,7 @@ async def test_edit_dialog_for_a_block_checks_masks_as_you_type(client, qtbot):
     dialog.set_field("environment", '{"A": "1"}')
     assert ok.isEnabled() and dialog.error.text() == ""
     assert "a regular expression" in dialog.fields["depend_mask"].toolTip()
+    assert BLOCK["depend_mask"] in dialog.fields["depend_mask"].toolTip()
     dialog.set_field("capacity", "500")
     dialog.save()
     await until(lambda: dialog.result() == QDialog.DialogCode.Accepted)
@@ -163,6 +166,47 @@ async def test_the_submit_dialog_makes_several_blocks(client, qtbot):
     await until(lambda: submitted)
     blocks = (await client.job(submitted[0]))["blocks"]
     assert [(b["name"], b["tasks_total"]) for b in blocks] == [("generic", 4), ("shot", 2)]
+
+
+async def test_the_submit_dialogs_blocks_wait_for_earlier_ones(client, qtbot):
+    dialog = shown(qtbot, SubmitDialog(client, "ann"))
+    dialog.name.setText("shot")
+    assert not dialog.waits_for.isEnabled()  # no earlier block yet
+    dialog.options["command"].setText("render @#@")
+    dialog.last.setValue(4)
+    dialog.add_block()
+    dialog.add_block()  # the same service again: a name of its own
+    assert [b["name"] for b in dialog.kept_blocks] == ["generic", "generic-1"]
+    choices = [dialog.waits_for.itemText(i) for i in range(dialog.waits_for.count())]
+    assert choices == ["nothing", "generic", "generic-1", "all blocks above"]
+    assert not dialog.task_by_task.isEnabled()
+    dialog.waits_for.setCurrentText("generic-1")
+    assert dialog.task_by_task.isEnabled()
+    dialog.remove_block()  # generic-1 goes: the choice falls back to nothing
+    assert dialog.waits_for.currentText() == "nothing" and dialog.waits_for.count() == 2
+    dialog.waits_for.setCurrentText("generic")
+    dialog.add_block()  # generic-1 again, waiting for generic
+    assert dialog.blocks_list.item(1).text() == "generic-1: frames 1-4, waits for generic"
+    dialog.blocks_list.setCurrentRow(0)
+    dialog.remove_block()  # generic-1 waits for it: it stays
+    assert len(dialog.kept_blocks) == 2 and "generic-1 waits for generic" in dialog.status.text()
+    dialog.blocks_list.setCurrentRow(1)
+    dialog.remove_block()
+    dialog.waits_for.setCurrentText("generic")
+    dialog.task_by_task.setChecked(True)
+    dialog.options["command"].setText("comp @#@")
+    assert dialog.job()["blocks"][1]["tasks_depend_mask"] == "generic"
+    submitted = []
+    dialog.submitted.connect(submitted.append)
+    dialog.submit()
+    await until(lambda: submitted)
+    spec = (await client.job_spec(submitted[0]))["blocks"]
+    assert [(b["name"], b["depend_mask"], b["tasks_depend_mask"]) for b in spec] == [
+        ("generic", "", ""),
+        ("shot", "", "generic"),
+    ]
+    comp = await client.tasks(submitted[0], 1, 0, 10)
+    assert {task["state"] for task in comp["tasks"]} == {"WDP"}  # each waits for its frame
 
 
 async def test_submit_dialog_builds_an_application_command(client, qtbot):

@@ -1,10 +1,12 @@
 """Users, pools and 'Why not running?' against a real server: edits reach the server, refused
-values are put back with the server's error, pools are added and deleted, the explainer's
-reasons are listed."""
+values are put back with the server's error, pools are added, edited in typed fields and
+deleted, the explainer's reasons are listed."""
 
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialogButtonBox,
+    QDoubleSpinBox,
     QInputDialog,
     QMessageBox,
     QSpinBox,
@@ -12,6 +14,8 @@ from PyQt6.QtWidgets import (
 )
 
 from app.api import numeric_job
+from app.core.key_docs import USER
+from app.core.pools import SETTINGS
 from app.ui.key_form import FormDialog
 from app.ui.pools_view import PoolsView
 from app.ui.users_view import COLUMNS, UsersView
@@ -65,6 +69,7 @@ async def test_user_settings_in_a_dialog_of_typed_fields(client, qtbot, keep_run
     assert isinstance(dialog.fields["paused"], QCheckBox)
     assert isinstance(dialog.fields["solve_method"], QComboBox)
     assert "Solving" in dialog.form.groups and dialog.changes() == {}
+    assert dialog.fields["solve_need"].toolTip().startswith(USER["solve_need"])
     dialog.set_field("hosts_mask", "farm(")
     assert "hosts_mask" in dialog.error.text()
     dialog.set_field("hosts_mask", "farm.*")
@@ -136,3 +141,44 @@ async def test_pools_are_added_under_the_current_one_and_deleted(client, qtbot, 
     view.add_pool("/no/such/")  # its parent does not exist: refused, the root shown
     await until(lambda: view.status.text() != "the root pool stays")
     assert view.path == "/" and "/no/such/" not in (await client.pools())["pools"]
+
+
+async def test_pool_settings_in_a_dialog_of_typed_fields(client, qtbot):
+    view = shown(qtbot, PoolsView(client))
+    await until(lambda: view.tree.topLevelItemCount() == 1)
+    await client.request("POST", "/pools", {"path": "/gpu/", "zombie_time": 90})
+    await until(lambda: "/gpu/" in view.summary["pools"])
+    dialog = view.edit("/gpu/")
+    capacity = dialog.fields["capacity_host"]
+    assert isinstance(capacity, QSpinBox) and capacity.text() == "inherit"  # -1, in words
+    assert capacity.toolTip().startswith(SETTINGS["capacity_host"].description + "\n")
+    assert "-1 = inherit" in capacity.toolTip()
+    zombie = dialog.fields["zombie_time"]
+    assert isinstance(zombie, QDoubleSpinBox) and zombie.value() == 90
+    assert isinstance(dialog.fields["paused"], QCheckBox)
+    assert list(dialog.form.groups)[:2] == ["Renders", "Scheduling"] and dialog.changes() == {}
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.set_field("pattern", "gpu(")  # checked as typed
+    assert not ok.isEnabled() and "pattern" in dialog.error.text()
+    dialog.set_field("pattern", "gpu.*")
+    dialog.set_field("capacity_host", "2000")
+    dialog.set_field("zombie_time", "-1")  # back to the parent's
+    assert dialog.changes() == {"pattern": "gpu.*", "capacity_host": 2000, "zombie_time": -1}
+    saved = []
+    dialog.saved.connect(saved.append)
+    dialog.save()
+    await until(lambda: saved)  # the dialog closes (and goes) with the server's answer
+    pools = await client.pools()
+    assert pools["pools"]["/gpu/"]["pattern"] == "gpu.*"
+    assert pools["effective"]["/gpu/"]["capacity_host"] == 2000
+    assert pools["pools"]["/gpu/"]["zombie_time"] == -1
+    assert view.settings.item(setting_row(view, "capacity_host"), 1).text() == "2000"
+
+    root = view.edit("/")  # the root inherits nothing and has no pattern
+    assert "pattern" not in root.fields and root.fields["capacity_host"].minimum() == 0
+    assert root.fields["sick_errors_count"].text() == "off"
+    root.set_field("priority", "0")
+    root.saved.connect(saved.append)
+    root.save()
+    await until(lambda: len(saved) == 2)
+    assert (await client.pools())["pools"]["/"]["priority"] == 0

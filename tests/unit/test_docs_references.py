@@ -1,7 +1,7 @@
 """The documentation site's generated references (docs/hooks/references.py) say what the code
-says: every job key with its limits, default and editability, every REST operation and schema,
-every CLI verb and option, every service and parser rule; and the hand-written state table
-lists exactly the task states."""
+says: every job key with its meaning, limits, default and editability, every REST operation
+and schema, every CLI verb and option, every service and parser rule; and the hand-written
+state table lists exactly the task states."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def test_job_reference_has_every_key_with_its_limits_and_default():
         table = rows(section(page, title))
         assert set(table) == set(schema["properties"]), title
         for key, sub in schema["properties"].items():
-            kind, default, *edit = table[key]
+            meaning, kind, default, *edit = table[key]
+            assert meaning == references._cell(references._prose(sub["description"])), key
             assert not kind.startswith("`"), (key, kind)  # said in words, not a raw schema
             if key not in ("blocks", "tasks"):
                 assert kind == references._cell(references.schema_type(sub)), key
@@ -70,7 +71,7 @@ def test_job_reference_has_every_key_with_its_limits_and_default():
                 assert default == f"`{references.json.dumps(value)}`", key
             if editable is not None:
                 assert edit == ["yes" if key in editable else "no"], key
-    assert rows(section(page, "## Task"))["name"][1] == '`""`'  # Afanasy's tasks may be unnamed
+    assert rows(section(page, "## Task"))["name"][2] == '`""`'  # Afanasy's tasks may be unnamed
 
 
 def test_rest_reference_has_every_operation_and_schema():

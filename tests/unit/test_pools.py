@@ -13,12 +13,14 @@ from app.core.pools import (
     ROOT_HEARTBEAT_PERIOD,
     ROOT_MAX_TASKS_HOST,
     ROOT_ZOMBIE_TIME,
+    SETTINGS,
     Pool,
     PoolTicket,
     PoolTree,
     ancestor_paths,
     normalize_path,
     parent_path,
+    settings_schema,
 )
 from app.core.renders import Render
 
@@ -672,3 +674,28 @@ def test_the_path_pattern_of_the_openapi_document_is_normalize_path_s_rule(path)
     else:
         accepted = True
     assert bool(re.fullmatch(PATH_PATTERN, path)) == accepted
+
+
+@pytest.mark.parametrize("root", [False, True], ids=["pool", "root"])
+def test_the_settings_table_gives_the_readers_and_the_schema_the_same_limits(root):
+    schema = settings_schema(root)["properties"]
+    path = "/" if root else "/gpu/"
+    assert set(schema) == set(SETTINGS) - ({"pattern"} if root else set())
+    for key, sub in schema.items():
+        setting = SETTINGS[key]
+        assert sub["description"] == setting.description and len(setting.description) <= 100
+        if setting.kind not in ("integer", "seconds", "number"):
+            continue
+        inherits = "anyOf" in sub
+        numbers = sub["anyOf"][1] if inherits else sub
+        assert (numbers["minimum"], numbers["maximum"]) == (setting.lo, setting.hi), key
+        tree = tree_of({"/gpu/": {}})
+        assert getattr(tree.update(path, **{key: setting.hi}), key) == setting.hi
+        spec_error(tree.update, path, **{key: setting.hi + 1})
+        # -1 is offered exactly where the reader takes it
+        if inherits:
+            title = setting.root_inherit if root else "inherit"
+            assert sub["anyOf"][0] == {"const": -1, "title": title}, key
+            assert getattr(tree.update(path, **{key: -1}), key) == -1
+        elif setting.lo > -1:
+            spec_error(tree.update, path, **{key: -1})
