@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
             "filters/tasks": self.tasks,
             "filters/renders": self.renders,
             "filters/users": self.users,
+            "filters/pools": self.pools,
             "tabs": self.tabs,
         }
         for part in self.layout_parts.values():

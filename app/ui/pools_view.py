@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
 from app.core.pools import ROOT, settings_schema
 from app.ui.client import FarmClient, FarmError
 from app.ui.key_form import FormDialog, KeyForm
+from app.ui.tables import TextFilter, filter_box
 from app.ui.users_view import parse_setting, setting_text
 
 EFFECTIVE_NAMES = {"properties_host": "properties"}  # own key -> effective key, when they differ
@@ -40,7 +41,10 @@ GROUPS = (
 )
 
 
-class PoolsView(QWidget):
+class PoolsView(TextFilter, QWidget):
+    """The pool tree, filtered by a text in a pool's path or its renders' names, and the
+    current pool's settings."""
+
     def __init__(self, client: FarmClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.client = client
@@ -55,6 +59,8 @@ class PoolsView(QWidget):
         self.settings.verticalHeader().hide()
         self.settings.horizontalHeader().setStretchLastSection(True)
         self.settings.itemChanged.connect(self._edited)
+        self.filter_text = filter_box("pool or render contains")
+        self.filter_text.textChanged.connect(self._apply_filter)
         self.status = QLabel(self)
         self.status.setStyleSheet("color: #c62828")
         self.splitter = splitter = QSplitter(self)
@@ -73,6 +79,7 @@ class PoolsView(QWidget):
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.filter_text)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         client.pools_changed.connect(self.reload)
@@ -96,10 +103,25 @@ class PoolsView(QWidget):
                 parent.addChild(item)
             items[path] = item
         self.tree.expandAll()
+        self._apply_filter()
         self.tree.blockSignals(False)
         current = self.path if self.path in items else "/"
         self.tree.setCurrentItem(items[current])
         self.show_pool(current)
+
+    def _apply_filter(self) -> None:
+        """Show the pools whose path or renders hold the filter's text, with their parents."""
+        text = self.filter_text.text().casefold()
+
+        def show(item: QTreeWidgetItem) -> bool:
+            children = [show(item.child(n)) for n in range(item.childCount())]  # each one
+            shown = any(children) or text in item.text(0).casefold()
+            shown = shown or text in item.text(1).casefold()
+            item.setHidden(not shown)
+            return shown
+
+        for n in range(self.tree.topLevelItemCount()):
+            show(self.tree.topLevelItem(n))
 
     def show_pool(self, path: str) -> None:
         self.path = path

@@ -9,6 +9,7 @@ from app.api import numeric_job
 from app.ui.client import FarmError
 from app.ui.jobs_model import JOB_ID_ROLE
 from app.ui.jobs_view import JobsView
+from app.ui.pools_view import PoolsView
 from app.ui.renders_view import RendersView
 from app.ui.tasks_model import STATE_COLUMN
 from app.ui.tasks_view import TasksView
@@ -166,3 +167,29 @@ async def test_a_text_search_over_too_many_tasks_is_refused(client):
     assert refused.value.status == 400 and "choose states first" in str(refused.value)
     page = await client.tasks(job_id, 0, 0, 10, ("DON",), "frame 7")  # few to search: fine
     assert page["total"] == 0
+
+
+async def test_pools_filter_by_text_in_a_path_or_a_render_keeps_the_parents(client, qtbot):
+    for path in ("/gpu/", "/gpu/big/", "/cpu/"):
+        await client.add_pool(path)
+    view = shown(qtbot, PoolsView(client))
+    await until(lambda: len(view.summary["pools"]) == 4)
+
+    def visible(item=None) -> list[str]:
+        items = [view.tree.topLevelItem(0)] if item is None else [item]
+        found = []
+        for each in items:
+            if not each.isHidden():
+                found.append(each.text(0))
+            for n in range(each.childCount()):
+                found += visible(each.child(n))
+        return found
+
+    assert sorted(visible()) == ["/", "/cpu/", "/gpu/", "/gpu/big/"]
+    view.filter_text.setText("BIG")
+    assert sorted(visible()) == ["/", "/gpu/", "/gpu/big/"]  # its parents show where it is
+    await client.add_pool("/bigcpu/")  # the tree made again keeps the filter
+    await until(lambda: "/bigcpu/" in view.summary["pools"])
+    assert sorted(visible()) == ["/", "/bigcpu/", "/gpu/", "/gpu/big/"]
+    view.filter_text.setText("")
+    assert len(visible()) == 5
