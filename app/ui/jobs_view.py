@@ -49,6 +49,7 @@ from app.ui.jobs_model import (
 from app.ui.permissions import Me
 from app.ui.progress_delegate import ProgressDelegate
 from app.ui.state_looks import FAILING
+from app.ui.tables import check_only
 
 STATES = ("RUN", "RDY", FAILING, "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
 # the server's job actions as (label, action, key), in the groups a separator parts
@@ -288,11 +289,7 @@ class JobsView(QWidget):
 
     def set_states(self, states: Iterable[str]) -> None:
         """Show the jobs in any of these states (none: any state)."""
-        wanted = set(states)
-        for state, action in self.state_actions.items():
-            action.blockSignals(True)
-            action.setChecked(state in wanted)
-            action.blockSignals(False)
+        check_only(self.state_actions, set(states))
         self._filter()
 
     def filters(self) -> dict:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRect, Qt
-from PyQt6.QtGui import QColor, QPainter
+from PyQt6.QtGui import QAction, QColor, QPainter
 from PyQt6.QtWidgets import QLineEdit, QStyledItemDelegate, QStyleOptionViewItem
 
 
@@ -45,6 +45,14 @@ def filter_box(placeholder: str = "filter") -> QLineEdit:
     box = QLineEdit(placeholderText=placeholder)
     box.setClearButtonEnabled(True)
     return box
+
+
+def check_only(actions: dict[str, QAction], wanted: set[str]) -> None:
+    """Check the actions named in ``wanted`` and uncheck the others, without their signals."""
+    for name, action in actions.items():
+        action.blockSignals(True)
+        action.setChecked(name in wanted)
+        action.blockSignals(False)
 
 
 class TextFilter:

@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
 
 from app.ui.client import FarmClient
 from app.ui.output_window import OutputWindow
-from app.ui.tables import BarDelegate, filter_box
+from app.ui.tables import BarDelegate, check_only, filter_box
 from app.ui.tasks_model import PROGRESS_COLUMN, STATE_ORDER, TasksModel
 
 # the task menu's actions (app/protocol.py TASK_ACTIONS), in groups a separator parts
@@ -104,11 +104,7 @@ class TasksView(QWidget):
 
     def set_states(self, states: Iterable[str]) -> None:
         """Show the tasks in these states (none: all)."""
-        wanted = set(states)
-        for state, action in self.state_actions.items():
-            action.blockSignals(True)
-            action.setChecked(state in wanted)
-            action.blockSignals(False)
+        check_only(self.state_actions, set(states))
         self._filter()
 
     def filters(self) -> dict:
