@@ -18,7 +18,6 @@ import contextlib
 import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from statistics import median
 
@@ -27,8 +26,8 @@ from peewee import Tuple
 from app.server.persistence import open_database, retention
 from app.server.persistence.outputs import OutputStore
 from app.server.persistence.retention import BATCH, KEPT, remove_batch
+from bench.postgres import scratch_database
 from bench.report import record
-from bench.stats_queries import POSTGRES
 
 START = 1_700_000_000.0
 RUNS = next(kept for kept in KEPT if kept.setting == "runs_days")
@@ -106,19 +105,8 @@ def main() -> None:
             url = f"sqlite:///{Path(folder) / 'corral.db'}"
             report("SQLite", measure(url, args.rows, args.aged, outputs), args.rows)
             return
-        import psycopg2
-
-        host, port, user = POSTGRES
-        name = f"corral_bench_{uuid.uuid4().hex[:12]}"
-        admin = psycopg2.connect(host=host, port=port, user=user, dbname="postgres")
-        admin.autocommit = True
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = f"postgresql://{user}@{host}:{port}/{name}"
+        with scratch_database() as url:
             report("PostgreSQL", measure(url, args.rows, args.aged, outputs), args.rows)
-        finally:
-            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
 
 
 if __name__ == "__main__":

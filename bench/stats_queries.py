@@ -17,16 +17,15 @@ import argparse
 import random
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from statistics import median
 
 from app.server.persistence import open_database, stat_sums, statistics
 from app.server.persistence.schema import RenderRow, StatRun
 from bench.local_farm import LocalFarm
+from bench.postgres import scratch_database
 from bench.report import record
 
-POSTGRES = ("127.0.0.1", 5432, "root")
 RANGES = {"1 day": 86400, "7 days": 7 * 86400, "30 days": 30 * 86400}
 STATES = ("DON",) * 90 + ("ERR",) * 6 + ("SKP", "STOPPED", "LOST", "LOST")
 KINDS = {"DON": "", "SKP": "", "ERR": "exit", "STOPPED": "stopped", "LOST": "lost"}
@@ -148,24 +147,8 @@ def main() -> None:
             url = f"sqlite:///{Path(folder) / 'corral.db'}"
             run(url, "SQLite", args.rows, args.days, args.repeats)
         return
-    import psycopg2
-
-    host, port, user = POSTGRES
-    name = f"corral_bench_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=host, port=port, user=user, dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        run(
-            f"postgresql://{user}@{host}:{port}/{name}",
-            "PostgreSQL",
-            args.rows,
-            args.days,
-            args.repeats,
-        )
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database() as url:
+        run(url, "PostgreSQL", args.rows, args.days, args.repeats)
 
 
 if __name__ == "__main__":

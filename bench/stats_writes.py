@@ -17,13 +17,12 @@ import argparse
 import contextlib
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from statistics import median
 
 from app.server.persistence import open_database, records, stat_sums
+from bench.postgres import scratch_database
 from bench.report import record
-from bench.stats_queries import POSTGRES
 
 START = 1_765_000_000.0
 
@@ -124,19 +123,8 @@ def main() -> None:
             url = f"sqlite:///{Path(folder) / 'corral.db'}"
             report("SQLite", measure(url, args.runs, args.ticks), args.runs)
         return
-    import psycopg2
-
-    host, port, user = POSTGRES
-    name = f"corral_bench_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=host, port=port, user=user, dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"postgresql://{user}@{host}:{port}/{name}"
+    with scratch_database() as url:
         report("PostgreSQL", measure(url, args.runs, args.ticks), args.runs)
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 if __name__ == "__main__":

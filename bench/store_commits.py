@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from app.server.persistence import Journal, OutputStore, open_database, records
 from app.server.persistence.schema import RunRow
+from bench.postgres import ADMIN_URL, scratch_database
 from bench.report import machine, percentile, rates, record, spread
-
-POSTGRES = "postgresql://root@127.0.0.1:5432/postgres"
 
 
 def outcome(n: int) -> dict:
@@ -110,23 +109,6 @@ async def measure(url: str, folder: Path, records_: int, sequential: int, repeat
     return figures
 
 
-class TemporaryPostgres:
-    """A fresh database on the server of `admin_url` (as tests/integration/test_store.py)."""
-
-    def __init__(self, admin_url: str) -> None:
-        import psycopg2
-
-        self.name = f"corral_bench_{uuid.uuid4().hex[:12]}"
-        self.admin = psycopg2.connect(admin_url, connect_timeout=5)
-        self.admin.autocommit = True
-        self.admin.cursor().execute(f'CREATE DATABASE "{self.name}"')
-        self.url = admin_url.rsplit("/", 1)[0] + "/" + self.name
-
-    def drop(self) -> None:
-        self.admin.cursor().execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self.admin.close()
-
-
 def report(store: str, figures: dict, records_: int, sequential: int) -> None:
     conc, seq = figures["concurrent"], figures["sequential"]
     print(f"-- {store}")
@@ -151,7 +133,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--postgres",
-        default=POSTGRES,
+        default=ADMIN_URL,
         help="an existing database's URL, on the server to benchmark; '' skips PostgreSQL",
     )
     args = parser.parse_args()
@@ -165,19 +147,17 @@ def main() -> None:
         report("SQLite, WAL", figures, args.records, args.sequential)
     if not args.postgres:
         return
-    try:
-        pg = TemporaryPostgres(args.postgres)
-    except Exception as error:  # psycopg2 missing, server down, no rights: say so, go on
-        print(f"-- PostgreSQL: skipped ({args.postgres} not usable: {str(error).strip()})")
-        return
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            pg_url = stack.enter_context(scratch_database(args.postgres))
+        except Exception as error:  # psycopg2 missing, server down, no rights: say so, go on
+            print(f"-- PostgreSQL: skipped ({args.postgres} not usable: {str(error).strip()})")
+            return
         with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
             figures = asyncio.run(
-                measure(pg.url, Path(folder), args.records, args.sequential, args.repeats)
+                measure(pg_url, Path(folder), args.records, args.sequential, args.repeats)
             )
             report("PostgreSQL", figures, args.records, args.sequential)
-    finally:
-        pg.drop()
 
 
 if __name__ == "__main__":
