@@ -49,7 +49,7 @@ from app.ui.jobs_model import (
 from app.ui.permissions import Me
 from app.ui.progress_delegate import ProgressDelegate
 from app.ui.state_looks import FAILING
-from app.ui.tables import check_only
+from app.ui.tables import check_only, state_menu
 
 STATES = ("RUN", "RDY", FAILING, "AVD", "ERR", "DON", "OFF", "WDP", "WTM")
 # the server's job actions as (label, action, key), in the groups a separator parts
@@ -102,15 +102,7 @@ class JobsView(QWidget):
         for box in (self.mine, self.hide_done):
             box.toggled.connect(self._filter)
         self.states_button = QToolButton(text="States: any")
-        self.states_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        states_menu = QMenu(self.states_button)
-        self.state_actions: dict[str, QAction] = {}
-        for state in STATES:
-            action = states_menu.addAction(state)
-            action.setCheckable(True)
-            action.toggled.connect(self._filter)
-            self.state_actions[state] = action
-        self.states_button.setMenu(states_menu)
+        self.state_actions = state_menu(self.states_button, STATES, self._filter)
 
         self.table = JobsTable()
         self.table.setModel(self.model)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRect, Qt
 from PyQt6.QtGui import QAction, QColor, QPainter
-from PyQt6.QtWidgets import QLineEdit, QStyledItemDelegate, QStyleOptionViewItem
+from PyQt6.QtWidgets import (
+    QLineEdit,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+)
 
 
 class ColumnsModel(QAbstractTableModel):
@@ -45,6 +51,22 @@ def filter_box(placeholder: str = "filter") -> QLineEdit:
     box = QLineEdit(placeholderText=placeholder)
     box.setClearButtonEnabled(True)
     return box
+
+
+def state_menu(
+    button: QToolButton, states: Iterable[str], toggled: Callable[[], None]
+) -> dict[str, QAction]:
+    """A drop-down of checkable states on ``button``, each calling ``toggled``; its actions."""
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    menu = QMenu(button)
+    actions: dict[str, QAction] = {}
+    for state in states:
+        action = menu.addAction(state)
+        action.setCheckable(True)
+        action.toggled.connect(toggled)
+        actions[state] = action
+    button.setMenu(menu)
+    return actions
 
 
 def check_only(actions: dict[str, QAction], wanted: set[str]) -> None:

@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
 
 from app.ui.client import FarmClient
 from app.ui.output_window import OutputWindow
-from app.ui.tables import BarDelegate, check_only, filter_box
+from app.ui.tables import BarDelegate, check_only, filter_box, state_menu
 from app.ui.tasks_model import PROGRESS_COLUMN, STATE_ORDER, TasksModel
 
 # the task menu's actions (app/protocol.py TASK_ACTIONS), in groups a separator parts
@@ -65,15 +65,7 @@ class TasksView(QWidget):
         self.table.addAction(enter)
         self.table.setSortingEnabled(True)  # by state (the State column) or by number
         self.states_button = QToolButton(text="States: all")
-        self.states_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.states_button)
-        self.state_actions: dict[str, QAction] = {}
-        for state in STATE_ORDER:
-            action = menu.addAction(state)
-            action.setCheckable(True)
-            action.toggled.connect(self._filter)
-            self.state_actions[state] = action
-        self.states_button.setMenu(menu)
+        self.state_actions = state_menu(self.states_button, STATE_ORDER, self._filter)
         self.filter_text = filter_box("name or render contains")
         self._typed = QTimer(self, singleShot=True, interval=TYPING_MS)
         self._typed.timeout.connect(lambda: self.model.set_text(self.filter_text.text()))
